@@ -1,1 +1,38 @@
-//! ro-router: a PostgreSQL primary and N streaming replicas behind `get_db()` / `get_db_ro()`.
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
+
+mod config;
+mod connection;
+mod enforcement;
+mod error;
+mod health;
+mod lag;
+mod metrics;
+mod pools;
+mod router;
+mod stats;
+mod strategy;
+mod target;
+
+#[cfg(feature = "axum")]
+pub mod axum;
+
+pub use crate::config::{env, RouterConfig};
+pub use crate::connection::{PrimaryConnection, ReadOnlyConnection};
+pub use crate::error::{CheckoutFailure, CheckoutFailureKind, ConfigError, RouterError, Unusable};
+pub use crate::health::{
+    HealthReport, OverallStatus, PrimaryHealth, PrimaryStatus, ReplicaHealth, ReplicaStatus,
+};
+pub use crate::router::DbRouter;
+pub use crate::stats::{
+    FallbackCounts, FallbackReason, PoolRole, PoolStats, RouterStats, RoutesTo,
+};
+pub use crate::strategy::ReplicaStrategy;
+pub use crate::target::{split_url_list, DbUrl};
+
+/// The `deadpool-postgres` client wrapper that every checkout derefs to (it derefs in turn to
+/// [`tokio_postgres::Client`]).
+pub use deadpool_postgres::ClientWrapper;
+pub use prometheus;
+pub use tokio_postgres;

@@ -1,0 +1,574 @@
+//! Health and lag: the probes the background task runs every interval, the rotation state of
+//! each replica, and the [`HealthReport`].
+//!
+//! A replica is in rotation when it answered, `pg_is_in_recovery()` is true, and (with the lag
+//! check on and the primary reachable) its lag is within the limit. While the primary is
+//! unreachable lag cannot be measured and reachable standbys stay in rotation, so reads go on
+//! during a primary outage. A replica whose probe timed out has its connections severed: a
+//! silently dropped network must turn into errors, not hung queries.
+//!
+//! Error texts pass through the redactor; a report never holds a password.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, Mutex,
+    },
+    time::{Duration, Instant},
+};
+
+use serde::Serialize;
+use tokio_postgres::SimpleQueryMessage;
+
+use crate::{
+    lag::{self, Lag},
+    pools::TargetLink,
+    router::RouterInner,
+    stats::RoutesTo,
+};
+
+/// Health of a replica.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplicaStatus {
+    /// Not checked yet.
+    Unknown,
+    /// In rotation.
+    Healthy,
+    /// Reachable and in recovery, but its lag is past the limit.
+    Lagging,
+    /// Reachable but not in recovery: promoted (or not a replica at all).
+    NotInRecovery,
+    /// The health probe failed or timed out.
+    Unreachable,
+    /// A checkout failed on it; the next health check decides whether it comes back.
+    CheckoutFailed,
+}
+
+impl ReplicaStatus {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unknown => "unknown",
+            Self::Healthy => "healthy",
+            Self::Lagging => "lagging",
+            Self::NotInRecovery => "not_in_recovery",
+            Self::Unreachable => "unreachable",
+            Self::CheckoutFailed => "checkout_failed",
+        }
+    }
+}
+
+/// Health of the primary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrimaryStatus {
+    /// Not checked yet.
+    Unknown,
+    /// Reachable and not in recovery.
+    Healthy,
+    /// Reachable but in recovery: a standby (demoted). `get_db()` refuses until it is a
+    /// primary again.
+    InRecovery,
+    /// The health probe failed or timed out.
+    Unreachable,
+}
+
+impl PrimaryStatus {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unknown => "unknown",
+            Self::Healthy => "healthy",
+            Self::InRecovery => "in_recovery",
+            Self::Unreachable => "unreachable",
+        }
+    }
+
+    /// True for [`PrimaryStatus::Healthy`].
+    pub fn is_healthy(self) -> bool {
+        self == Self::Healthy
+    }
+}
+
+/// The primary in a [`HealthReport`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PrimaryHealth {
+    /// `host:port/db`.
+    pub target: String,
+    /// Its status.
+    pub status: PrimaryStatus,
+    /// The last probe error (redacted).
+    pub last_error: Option<String>,
+    /// Milliseconds since the last probe.
+    pub checked_ms_ago: Option<u64>,
+}
+
+/// One replica in a [`HealthReport`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReplicaHealth {
+    /// `host:port/db`.
+    pub target: String,
+    /// Its status.
+    pub status: ReplicaStatus,
+    /// Whether `get_db_ro()` may pick it.
+    pub in_rotation: bool,
+    /// WAL bytes not yet replayed (unknown while the primary is unreachable).
+    pub lag_bytes: Option<u64>,
+    /// Lag in time, milliseconds (unknown while the primary is unreachable).
+    pub lag_ms: Option<u64>,
+    /// The last probe or checkout error (redacted).
+    pub last_error: Option<String>,
+    /// Milliseconds since the last probe.
+    pub checked_ms_ago: Option<u64>,
+}
+
+/// The overall verdict of a [`HealthReport`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OverallStatus {
+    /// Primary healthy and every replica in rotation.
+    Ok,
+    /// Something is out, but reads and writes (or at least reads) are served.
+    Degraded,
+    /// Neither writes nor reads can be served.
+    Down,
+}
+
+/// What `DbRouter::health()` reports; serializes to JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HealthReport {
+    /// Overall verdict.
+    pub status: OverallStatus,
+    /// Where `get_db_ro()` goes now: `replica`, `primary_fallthrough` or `disabled`.
+    pub reads_route_to: RoutesTo,
+    /// The primary.
+    pub primary: PrimaryHealth,
+    /// The replicas, in configuration order.
+    pub replicas: Vec<ReplicaHealth>,
+    /// Whether reads fall through to the primary when no replica can serve.
+    pub fallback: bool,
+    /// Whether lag takes replicas out of rotation.
+    pub lag_check_enabled: bool,
+    /// The lag limit, milliseconds.
+    pub max_replication_lag_ms: u64,
+}
+
+impl HealthReport {
+    /// The report as a JSON object.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("health reports always serialize")
+    }
+
+    /// The replica with this target (`host:port/db`), if configured.
+    pub fn replica(&self, target: &str) -> Option<&ReplicaHealth> {
+        self.replicas.iter().find(|r| r.target == target)
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Detail<S> {
+    status: S,
+    lag: Option<Lag>,
+    last_error: Option<String>,
+    checked_at: Option<Instant>,
+}
+
+/// Rotation state of one replica.
+#[derive(Debug)]
+pub(crate) struct ReplicaState {
+    in_rotation: AtomicBool,
+    detail: Mutex<Detail<ReplicaStatus>>,
+}
+
+impl Default for ReplicaState {
+    fn default() -> Self {
+        Self {
+            in_rotation: AtomicBool::new(true),
+            detail: Mutex::new(Detail {
+                status: ReplicaStatus::Unknown,
+                lag: None,
+                last_error: None,
+                checked_at: None,
+            }),
+        }
+    }
+}
+
+impl ReplicaState {
+    pub(crate) fn in_rotation(&self) -> bool {
+        self.in_rotation.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn status(&self) -> ReplicaStatus {
+        self.detail.lock().unwrap_or_else(|p| p.into_inner()).status
+    }
+
+    fn set(&self, status: ReplicaStatus, lag: Option<Lag>, error: Option<String>) -> bool {
+        let mut d = self.detail.lock().unwrap_or_else(|p| p.into_inner());
+        let was = self
+            .in_rotation
+            .swap(status == ReplicaStatus::Healthy, Ordering::Relaxed);
+        d.status = status;
+        d.lag = lag;
+        d.last_error = error;
+        d.checked_at = Some(Instant::now());
+        was
+    }
+
+    /// Takes the replica out of rotation after a failed checkout; returns whether it was in.
+    pub(crate) fn mark_checkout_failed(&self, error: String) -> bool {
+        let mut d = self.detail.lock().unwrap_or_else(|p| p.into_inner());
+        let was = self.in_rotation.swap(false, Ordering::Relaxed);
+        d.status = ReplicaStatus::CheckoutFailed;
+        d.last_error = Some(error);
+        was
+    }
+
+    pub(crate) fn report(&self, target: &str) -> ReplicaHealth {
+        let d = self
+            .detail
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        ReplicaHealth {
+            target: target.to_string(),
+            status: d.status,
+            in_rotation: self.in_rotation(),
+            lag_bytes: d.lag.map(|l| l.bytes),
+            lag_ms: d.lag.map(|l| l.millis),
+            last_error: d.last_error,
+            checked_ms_ago: d.checked_at.map(|t| t.elapsed().as_millis() as u64),
+        }
+    }
+}
+
+/// State of the primary.
+#[derive(Debug)]
+pub(crate) struct PrimaryState {
+    in_recovery: AtomicBool,
+    detail: Mutex<Detail<PrimaryStatus>>,
+}
+
+impl Default for PrimaryState {
+    fn default() -> Self {
+        Self {
+            in_recovery: AtomicBool::new(false),
+            detail: Mutex::new(Detail {
+                status: PrimaryStatus::Unknown,
+                lag: None,
+                last_error: None,
+                checked_at: None,
+            }),
+        }
+    }
+}
+
+impl PrimaryState {
+    /// True when the last probe found the primary in recovery.
+    pub(crate) fn in_recovery(&self) -> bool {
+        self.in_recovery.load(Ordering::Relaxed)
+    }
+
+    fn set(&self, status: PrimaryStatus, error: Option<String>) -> PrimaryStatus {
+        let mut d = self.detail.lock().unwrap_or_else(|p| p.into_inner());
+        self.in_recovery
+            .store(status == PrimaryStatus::InRecovery, Ordering::Relaxed);
+        let before = d.status;
+        d.status = status;
+        d.last_error = error;
+        d.checked_at = Some(Instant::now());
+        before
+    }
+
+    pub(crate) fn report(&self, target: &str) -> PrimaryHealth {
+        let d = self
+            .detail
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        PrimaryHealth {
+            target: target.to_string(),
+            status: d.status,
+            last_error: d.last_error,
+            checked_ms_ago: d.checked_at.map(|t| t.elapsed().as_millis() as u64),
+        }
+    }
+}
+
+#[derive(Debug)]
+enum ProbeError {
+    TimedOut(Duration),
+    Failed(String),
+}
+
+impl std::fmt::Display for ProbeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::TimedOut(d) => write!(
+                f,
+                "health probe got no answer within {} ms (DB_HEALTH_CHECK_TIMEOUT_MS)",
+                d.as_millis()
+            ),
+            Self::Failed(m) => write!(f, "health probe failed: {m}"),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct PrimaryProbe {
+    in_recovery: bool,
+    lsn: Option<u64>,
+    /// application_name → replay_lag in ms, from pg_stat_replication.
+    replay_lag: Vec<(String, Option<u64>)>,
+    at: Instant,
+}
+
+#[derive(Debug)]
+struct ReplicaProbe {
+    in_recovery: bool,
+    replay_lsn: Option<u64>,
+    application_name: String,
+}
+
+const PRIMARY_PROBE_SQL: &str = "SELECT pg_is_in_recovery()::text, \
+    CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn()::text END; \
+    SELECT application_name, (EXTRACT(EPOCH FROM replay_lag) * 1000)::bigint::text \
+    FROM pg_stat_replication";
+
+const REPLICA_PROBE_SQL: &str = "SELECT pg_is_in_recovery()::text, \
+    pg_last_wal_replay_lsn()::text, \
+    COALESCE(substring((SELECT conninfo FROM pg_stat_wal_receiver LIMIT 1) \
+                       FROM 'application_name=([^ ]+)'), \
+             NULLIF(current_setting('cluster_name'), ''), 'walreceiver')";
+
+/// The rows of each statement of a simple query.
+fn statements(messages: Vec<SimpleQueryMessage>) -> Vec<Vec<Vec<Option<String>>>> {
+    let mut out = vec![Vec::new()];
+    for m in messages {
+        match m {
+            SimpleQueryMessage::Row(r) => {
+                let row = (0..r.len()).map(|i| r.get(i).map(str::to_string)).collect();
+                out.last_mut().expect("never empty").push(row);
+            }
+            SimpleQueryMessage::CommandComplete(_) => out.push(Vec::new()),
+            _ => {}
+        }
+    }
+    out
+}
+
+async fn run_probe(
+    link: &TargetLink,
+    sql: &str,
+    timeout: Duration,
+) -> Result<Vec<Vec<Vec<Option<String>>>>, ProbeError> {
+    let probe = async {
+        let (client, _driver, _guard) = link.open().await?;
+        client.simple_query(sql).await
+    };
+    match tokio::time::timeout(timeout, probe).await {
+        Err(_) => Err(ProbeError::TimedOut(timeout)),
+        Ok(Err(e)) => Err(ProbeError::Failed(link.redactor.redact(e.to_string()))),
+        Ok(Ok(messages)) => Ok(statements(messages)),
+    }
+}
+
+async fn probe_primary(
+    link: Arc<TargetLink>,
+    timeout: Duration,
+) -> Result<PrimaryProbe, ProbeError> {
+    let stmts = run_probe(&link, PRIMARY_PROBE_SQL, timeout).await?;
+    let at = Instant::now();
+    let first = stmts
+        .first()
+        .and_then(|rows| rows.first())
+        .ok_or_else(|| ProbeError::Failed("the probe query returned no row".into()))?;
+    let in_recovery = first.first().cloned().flatten().as_deref() == Some("true");
+    let lsn = first
+        .get(1)
+        .cloned()
+        .flatten()
+        .as_deref()
+        .and_then(lag::parse_lsn);
+    let replay_lag = stmts
+        .get(1)
+        .map(|rows| {
+            rows.iter()
+                .map(|r| {
+                    let name = r.first().cloned().flatten().unwrap_or_default();
+                    let ms = r
+                        .get(1)
+                        .cloned()
+                        .flatten()
+                        .and_then(|v| v.parse::<u64>().ok());
+                    (name, ms)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(PrimaryProbe {
+        in_recovery,
+        lsn,
+        replay_lag,
+        at,
+    })
+}
+
+async fn probe_replica(
+    link: Arc<TargetLink>,
+    timeout: Duration,
+) -> Result<ReplicaProbe, ProbeError> {
+    let stmts = run_probe(&link, REPLICA_PROBE_SQL, timeout).await?;
+    let row = stmts
+        .first()
+        .and_then(|rows| rows.first())
+        .ok_or_else(|| ProbeError::Failed("the probe query returned no row".into()))?;
+    Ok(ReplicaProbe {
+        in_recovery: row.first().cloned().flatten().as_deref() == Some("true"),
+        replay_lsn: row
+            .get(1)
+            .cloned()
+            .flatten()
+            .as_deref()
+            .and_then(lag::parse_lsn),
+        application_name: row.get(2).cloned().flatten().unwrap_or_default(),
+    })
+}
+
+/// One health check of every target. Checks never run concurrently.
+pub(crate) async fn check(router: &RouterInner) {
+    let _one_at_a_time = router.health_lock.lock().await;
+    let timeout = router.config.health_check_timeout;
+    let primary_task = tokio::spawn(probe_primary(router.primary.link.clone(), timeout));
+    let replica_tasks: Vec<_> = router
+        .replicas
+        .iter()
+        .map(|r| tokio::spawn(probe_replica(r.target.link.clone(), timeout)))
+        .collect();
+    let primary = primary_task
+        .await
+        .unwrap_or_else(|e| Err(ProbeError::Failed(format!("probe task ended: {e}"))));
+
+    let primary_name = &router.primary.link.name;
+    let (primary_status, primary_lsn, replay_lag) = match &primary {
+        Ok(p) if !p.in_recovery => (PrimaryStatus::Healthy, p.lsn, Some(&p.replay_lag)),
+        Ok(_) => (PrimaryStatus::InRecovery, None, None),
+        Err(_) => (PrimaryStatus::Unreachable, None, None),
+    };
+    let error = primary.as_ref().err().map(ToString::to_string);
+    let before = router.primary_state.set(primary_status, error.clone());
+    if before != primary_status {
+        match primary_status {
+            PrimaryStatus::Healthy => tracing::info!(
+                target: "ro_router::health",
+                db = %primary_name,
+                "primary {primary_name} is healthy"
+            ),
+            _ => tracing::warn!(
+                target: "ro_router::health",
+                db = %primary_name,
+                status = primary_status.as_str(),
+                error = error.as_deref().unwrap_or(""),
+                "primary {primary_name} is {}",
+                primary_status.as_str()
+            ),
+        }
+    }
+    match &primary {
+        Err(ProbeError::TimedOut(_)) => {
+            router.primary.link.sever();
+            router.fallthrough.link.sever();
+        }
+        Ok(p) if p.in_recovery => {
+            // Writes must not reach a demoted server: drop what the pool holds.
+            router.primary.drain_idle();
+            router.primary.link.sever();
+        }
+        _ => {}
+    }
+
+    let now = Instant::now();
+    if let (Ok(p), Some(lsn)) = (&primary, primary_lsn) {
+        router
+            .wal_samples
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(p.at, lsn);
+    }
+    let mut lag_by_name: HashMap<&str, Option<u64>> = HashMap::new();
+    for (name, ms) in replay_lag.into_iter().flatten() {
+        let entry = lag_by_name.entry(name.as_str()).or_insert(None);
+        *entry = (*entry).max(*ms);
+    }
+    let max_lag_ms = router.config.max_replication_lag.as_millis() as u64;
+
+    for (replica, task) in router.replicas.iter().zip(replica_tasks) {
+        let name = &replica.target.link.name;
+        let probe = task
+            .await
+            .unwrap_or_else(|e| Err(ProbeError::Failed(format!("probe task ended: {e}"))));
+        let (status, lag, error) = match &probe {
+            Err(e) => (ReplicaStatus::Unreachable, None, Some(e.to_string())),
+            Ok(r) if !r.in_recovery => (ReplicaStatus::NotInRecovery, None, None),
+            Ok(r) => {
+                let lag = match (primary_lsn, r.replay_lsn) {
+                    (Some(p), Some(replayed)) => {
+                        let samples = router.wal_samples.lock().unwrap_or_else(|e| e.into_inner());
+                        let walsender = lag_by_name
+                            .get(r.application_name.as_str())
+                            .copied()
+                            .flatten();
+                        Some(lag::measure(p, replayed, walsender, &samples, now))
+                    }
+                    _ => None,
+                };
+                let lagging =
+                    router.config.lag_check_enabled && lag.is_some_and(|l| l.millis > max_lag_ms);
+                let status = if lagging {
+                    ReplicaStatus::Lagging
+                } else {
+                    ReplicaStatus::Healthy
+                };
+                (status, lag, None)
+            }
+        };
+        let was_in = replica.state.set(status, lag, error.clone());
+        let is_in = status == ReplicaStatus::Healthy;
+        if was_in && !is_in {
+            tracing::warn!(
+                target: "ro_router::health",
+                db = %name,
+                status = status.as_str(),
+                lag_bytes = lag.map(|l| l.bytes),
+                lag_ms = lag.map(|l| l.millis),
+                error = error.as_deref().unwrap_or(""),
+                "replica {name} left rotation: {}",
+                status.as_str()
+            );
+        } else if !was_in && is_in {
+            tracing::info!(target: "ro_router::health", db = %name, "replica {name} is back in rotation");
+        }
+        match &probe {
+            Err(ProbeError::TimedOut(_)) => {
+                let n = replica.target.link.sever();
+                if n > 0 {
+                    tracing::warn!(
+                        target: "ro_router::health",
+                        db = %name,
+                        severed = n,
+                        "severed {n} connections to {name}: it stopped answering"
+                    );
+                }
+            }
+            Err(ProbeError::Failed(_)) => {
+                replica.target.drain_idle();
+            }
+            Ok(r) if !r.in_recovery => {
+                replica.target.drain_idle();
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,275 @@
+//! Prometheus metrics. Counters are updated on the checkout path through pre-resolved
+//! handles (no label lookup per checkout); gauges (pools, routes_to, health, lag) are read from
+//! the router's state when the registry is gathered, so they are never stale.
+//!
+//! Labels carry targets as `host:port/db` and never a password.
+
+use std::sync::{Mutex, Weak};
+
+use prometheus::{
+    core::{Collector, Desc},
+    proto::MetricFamily,
+    GaugeVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
+};
+
+use crate::{router::RouterInner, stats::FallbackReason};
+
+/// The counters of one pool.
+#[derive(Debug, Clone)]
+pub(crate) struct TargetCounters {
+    pub(crate) checkouts: IntCounter,
+    pub(crate) failures: IntCounter,
+    pub(crate) retries: IntCounter,
+    pub(crate) reasserts: IntCounter,
+    pub(crate) severed: IntCounter,
+}
+
+/// Every counter the router updates.
+#[derive(Debug)]
+pub(crate) struct RouterMetrics {
+    checkouts: IntCounterVec,
+    failures: IntCounterVec,
+    retries: IntCounterVec,
+    reasserts: IntCounterVec,
+    severed: IntCounterVec,
+    pub(crate) fallbacks: [IntCounter; 4],
+}
+
+fn counter_vec(name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric definition")
+}
+
+impl RouterMetrics {
+    pub(crate) fn register(registry: &Registry) -> Result<Self, prometheus::Error> {
+        let checkouts = counter_vec(
+            "ro_router_checkouts_total",
+            "Connections checked out, by pool and target.",
+            &["pool", "target"],
+        );
+        let failures = counter_vec(
+            "ro_router_checkout_failures_total",
+            "Checkout attempts that failed, by pool and target.",
+            &["pool", "target"],
+        );
+        let retries = counter_vec(
+            "ro_router_checkout_retries_total",
+            "Read-only checkouts retried on another target after this target failed.",
+            &["pool", "target"],
+        );
+        let reasserts = counter_vec(
+            "ro_router_read_only_reasserts_total",
+            "Checkouts that re-sent default_transaction_read_only = on (pgBouncer mode, or the \
+             session had switched it off).",
+            &["pool", "target"],
+        );
+        let severed = counter_vec(
+            "ro_router_connections_severed_total",
+            "Connections ended because their target stopped answering health checks.",
+            &["pool", "target"],
+        );
+        let fallback_vec = counter_vec(
+            "ro_router_fallbacks_total",
+            "Read-only checkouts served by the fallthrough pool to the primary, by reason.",
+            &["reason"],
+        );
+        for c in [
+            &checkouts,
+            &failures,
+            &retries,
+            &reasserts,
+            &severed,
+            &fallback_vec,
+        ] {
+            registry.register(Box::new(c.clone()))?;
+        }
+        let fallbacks = FallbackReason::ALL.map(|r| fallback_vec.with_label_values(&[r.as_str()]));
+        Ok(Self {
+            checkouts,
+            failures,
+            retries,
+            reasserts,
+            severed,
+            fallbacks,
+        })
+    }
+
+    pub(crate) fn target(&self, pool: &str, target: &str) -> TargetCounters {
+        let l = [pool, target];
+        TargetCounters {
+            checkouts: self.checkouts.with_label_values(&l),
+            failures: self.failures.with_label_values(&l),
+            retries: self.retries.with_label_values(&l),
+            reasserts: self.reasserts.with_label_values(&l),
+            severed: self.severed.with_label_values(&l),
+        }
+    }
+
+    pub(crate) fn fallback(&self, reason: FallbackReason) -> &IntCounter {
+        &self.fallbacks[reason as usize]
+    }
+}
+
+struct StateGauges {
+    size: IntGaugeVec,
+    max_size: IntGaugeVec,
+    available: IntGaugeVec,
+    waiting: IntGaugeVec,
+    checked_out: IntGaugeVec,
+    routes_to: IntGaugeVec,
+    replica_healthy: IntGaugeVec,
+    replica_lag_bytes: IntGaugeVec,
+    replica_lag_seconds: GaugeVec,
+    primary_healthy: IntGaugeVec,
+}
+
+fn gauge_vec(name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
+    IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric definition")
+}
+
+impl StateGauges {
+    fn new() -> Self {
+        let pool = &["pool", "target"];
+        Self {
+            size: gauge_vec("ro_router_pool_size", "Open connections of the pool.", pool),
+            max_size: gauge_vec("ro_router_pool_max_size", "Maximum size of the pool.", pool),
+            available: gauge_vec(
+                "ro_router_pool_available",
+                "Idle connections of the pool.",
+                pool,
+            ),
+            waiting: gauge_vec(
+                "ro_router_pool_waiting",
+                "Checkouts waiting for a connection of the pool.",
+                pool,
+            ),
+            checked_out: gauge_vec(
+                "ro_router_pool_checked_out",
+                "Connections of the pool checked out right now.",
+                pool,
+            ),
+            routes_to: gauge_vec(
+                "ro_router_pool_routes_to",
+                "1 for what the pool serves now: primary, replica, primary_fallthrough or disabled.",
+                &["pool", "target", "routes_to"],
+            ),
+            replica_healthy: gauge_vec(
+                "ro_router_replica_healthy",
+                "1 when the replica is in rotation.",
+                &["target", "status"],
+            ),
+            replica_lag_bytes: gauge_vec(
+                "ro_router_replica_lag_bytes",
+                "WAL bytes the replica has not replayed (primary's current LSN minus replay LSN).",
+                &["target"],
+            ),
+            replica_lag_seconds: GaugeVec::new(
+                Opts::new("ro_router_replica_lag_seconds", "Replication lag in time."),
+                &["target"],
+            )
+            .expect("valid metric definition"),
+            primary_healthy: gauge_vec(
+                "ro_router_primary_healthy",
+                "1 when the primary answers and is not in recovery.",
+                &["target", "status"],
+            ),
+        }
+    }
+
+    fn collectors(&self) -> [&dyn Collector; 10] {
+        [
+            &self.size,
+            &self.max_size,
+            &self.available,
+            &self.waiting,
+            &self.checked_out,
+            &self.routes_to,
+            &self.replica_healthy,
+            &self.replica_lag_bytes,
+            &self.replica_lag_seconds,
+            &self.primary_healthy,
+        ]
+    }
+}
+
+/// Reads pools, routes and health from the router when the registry is gathered.
+pub(crate) struct StateCollector {
+    router: Weak<RouterInner>,
+    gauges: Mutex<StateGauges>,
+    descs: Vec<Desc>,
+}
+
+impl StateCollector {
+    pub(crate) fn new(router: Weak<RouterInner>) -> Self {
+        let gauges = StateGauges::new();
+        let descs = gauges
+            .collectors()
+            .iter()
+            .flat_map(|c| c.desc().into_iter().cloned())
+            .collect();
+        Self {
+            router,
+            gauges: Mutex::new(gauges),
+            descs,
+        }
+    }
+}
+
+impl Collector for StateCollector {
+    fn desc(&self) -> Vec<&Desc> {
+        self.descs.iter().collect()
+    }
+
+    fn collect(&self) -> Vec<MetricFamily> {
+        let Some(router) = self.router.upgrade() else {
+            return Vec::new();
+        };
+        let g = self.gauges.lock().unwrap_or_else(|p| p.into_inner());
+        g.size.reset();
+        g.max_size.reset();
+        g.available.reset();
+        g.waiting.reset();
+        g.checked_out.reset();
+        g.routes_to.reset();
+        g.replica_healthy.reset();
+        g.replica_lag_bytes.reset();
+        g.replica_lag_seconds.reset();
+        g.primary_healthy.reset();
+        let stats = router.pool_stats();
+        for p in &stats.pools {
+            let l = [p.pool.as_str(), p.target.as_str()];
+            g.size.with_label_values(&l).set(p.size as i64);
+            g.max_size.with_label_values(&l).set(p.max_size as i64);
+            g.available.with_label_values(&l).set(p.available as i64);
+            g.waiting.with_label_values(&l).set(p.waiting as i64);
+            g.checked_out
+                .with_label_values(&l)
+                .set(p.checked_out as i64);
+            g.routes_to
+                .with_label_values(&[l[0], l[1], p.routes_to.as_str()])
+                .set(1);
+        }
+        let health = router.health();
+        g.primary_healthy
+            .with_label_values(&[
+                health.primary.target.as_str(),
+                health.primary.status.as_str(),
+            ])
+            .set(i64::from(health.primary.status.is_healthy()));
+        for r in &health.replicas {
+            g.replica_healthy
+                .with_label_values(&[r.target.as_str(), r.status.as_str()])
+                .set(i64::from(r.in_rotation));
+            if let Some(bytes) = r.lag_bytes {
+                g.replica_lag_bytes
+                    .with_label_values(&[r.target.as_str()])
+                    .set(i64::try_from(bytes).unwrap_or(i64::MAX));
+            }
+            if let Some(ms) = r.lag_ms {
+                g.replica_lag_seconds
+                    .with_label_values(&[r.target.as_str()])
+                    .set(ms as f64 / 1000.0);
+            }
+        }
+        g.collectors().iter().flat_map(|c| c.collect()).collect()
+    }
+}

@@ -1,0 +1,464 @@
+//! One pool per target (primary, each replica, the fallthrough) on deadpool's managed pool,
+//! with `deadpool-postgres`' client wrapper (statement cache) inside.
+//!
+//! A [`TargetLink`] owns how connections to one target are opened: timeouts and keepalives,
+//! the session settings of [`crate::enforcement`], pgBouncer detection, the check that a
+//! primary is a primary, and the registry of connection tasks that lets the health task sever
+//! every connection to a target that stopped answering (a silent partition would otherwise
+//! hang a query until TCP gives up).
+//!
+//! Nothing here decides routing; nothing here logs a password.
+
+use std::{
+    future::poll_fn,
+    sync::{
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
+    task::Poll,
+    time::Duration,
+};
+
+use deadpool::managed::{self, Metrics, Pool, RecycleError, RecycleResult, Timeouts};
+use deadpool_postgres::ClientWrapper;
+use tokio::task::{AbortHandle, JoinHandle};
+use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
+
+use crate::{
+    config::RouterConfig,
+    enforcement::{
+        refuses_startup_parameters, SessionGuard, SessionSettings, REASSERT_SQL, VERIFY_SQL,
+    },
+    error::{CheckoutFailure, CheckoutFailureKind},
+    metrics::TargetCounters,
+    stats::PoolRole,
+    target::{DbUrl, Redactor},
+};
+
+/// How connections to one target are opened, set up, re-asserted and severed.
+pub(crate) struct TargetLink {
+    pub(crate) name: String,
+    pub(crate) role: PoolRole,
+    pgbouncer: AtomicBool,
+    startup_config: tokio_postgres::Config,
+    plain_config: tokio_postgres::Config,
+    settings: SessionSettings,
+    connect_sql: String,
+    pub(crate) checked_out: AtomicUsize,
+    drivers: Mutex<Vec<AbortHandle>>,
+    pub(crate) counters: TargetCounters,
+    pub(crate) redactor: Arc<Redactor>,
+}
+
+impl std::fmt::Debug for TargetLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TargetLink")
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .field("pgbouncer", &self.pgbouncer())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why opening a pooled connection failed.
+#[derive(Debug)]
+pub(crate) enum ConnectError {
+    Pg(tokio_postgres::Error),
+    NotAPrimary,
+}
+
+impl std::fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Pg(e) => write!(f, "{e}"),
+            Self::NotAPrimary => write!(f, "the server is in recovery (a standby)"),
+        }
+    }
+}
+
+impl std::error::Error for ConnectError {}
+
+impl From<tokio_postgres::Error> for ConnectError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        Self::Pg(e)
+    }
+}
+
+impl TargetLink {
+    pub(crate) fn new(
+        role: PoolRole,
+        url: &DbUrl,
+        config: &RouterConfig,
+        counters: TargetCounters,
+        redactor: Arc<Redactor>,
+    ) -> Self {
+        let read_only = role != PoolRole::Primary;
+        let url_options = url.pg_config().get_options().map(str::to_string);
+        let settings = SessionSettings::new(
+            read_only,
+            config.statement_timeout.map(|d| d.as_millis()),
+            url_options.as_deref(),
+        );
+        let mut plain = url.pg_config().clone();
+        plain
+            .connect_timeout(config.connect_timeout)
+            .keepalives(true)
+            .keepalives_idle(config.tcp_keepalive_idle)
+            .keepalives_interval(Duration::from_secs(10))
+            .keepalives_retries(3);
+        if let Some(t) = config.tcp_user_timeout {
+            plain.tcp_user_timeout(t);
+        }
+        if plain.get_application_name().is_none() {
+            plain.application_name("ro-router");
+        }
+        let mut startup = plain.clone();
+        if let Some(options) = settings.startup_options(url_options.as_deref()) {
+            startup.options(options);
+        }
+        // Behind pgBouncer no startup parameter may be sent: not even the URL's own options.
+        let plain = without_options(plain);
+        Self {
+            name: url.name().to_string(),
+            role,
+            pgbouncer: AtomicBool::new(config.pgbouncer),
+            connect_sql: settings.connect_sql(),
+            settings,
+            startup_config: startup,
+            plain_config: plain,
+            checked_out: AtomicUsize::new(0),
+            drivers: Mutex::new(Vec::new()),
+            counters,
+            redactor,
+        }
+    }
+
+    /// Whether connections are set up for pgBouncer (configured or detected).
+    pub(crate) fn pgbouncer(&self) -> bool {
+        self.pgbouncer.load(Ordering::Relaxed)
+    }
+
+    fn switch_to_pgbouncer(&self, why: &str) {
+        if !self.pgbouncer.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                target: "ro_router::enforcement",
+                db = %self.name,
+                pool = self.role.as_str(),
+                "{why}: treating {} as pgBouncer from now on (session settings sent with SET at \
+                 connect and re-asserted at every read-only checkout); set DB_PGBOUNCER=true to \
+                 skip the detection",
+                self.name
+            );
+        }
+    }
+
+    /// Opens a connection and starts the task that drives it. Detects pgBouncer from its
+    /// refusal of startup parameters and reconnects without them.
+    pub(crate) async fn open(
+        &self,
+    ) -> Result<(Client, JoinHandle<()>, Arc<SessionGuard>), tokio_postgres::Error> {
+        if !self.pgbouncer() {
+            match self.startup_config.connect(NoTls).await {
+                Ok((client, connection)) => return Ok(self.drive(client, connection)),
+                Err(e) if refuses_startup_parameters(&e) => {
+                    self.switch_to_pgbouncer("the server refused startup parameters");
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let (client, connection) = self.plain_config.connect(NoTls).await?;
+        Ok(self.drive(client, connection))
+    }
+
+    fn drive(
+        &self,
+        client: Client,
+        mut connection: tokio_postgres::Connection<
+            tokio_postgres::Socket,
+            tokio_postgres::tls::NoTlsStream,
+        >,
+    ) -> (Client, JoinHandle<()>, Arc<SessionGuard>) {
+        let guard = Arc::new(SessionGuard::default());
+        let observed = guard.clone();
+        let name = self.name.clone();
+        let redactor = self.redactor.clone();
+        let handle = tokio::spawn(async move {
+            // Like awaiting the connection, but reads what the server reports for the guard
+            // each time it has processed everything available.
+            let ended = poll_fn(|cx| loop {
+                match connection.poll_message(cx) {
+                    Poll::Ready(Some(Ok(_notice_or_notification))) => continue,
+                    Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(e)),
+                    Poll::Ready(None) => return Poll::Ready(Ok(())),
+                    Poll::Pending => {
+                        observed.observe(connection.parameter("default_transaction_read_only"));
+                        return Poll::Pending;
+                    }
+                }
+            })
+            .await;
+            if let Err(e) = ended {
+                tracing::debug!(
+                    target: "ro_router::connection",
+                    db = %name,
+                    error = %redactor.redact(e.to_string()),
+                    "connection ended"
+                );
+            }
+        });
+        let mut drivers = self.drivers.lock().unwrap_or_else(|p| p.into_inner());
+        drivers.retain(|h| !h.is_finished());
+        drivers.push(handle.abort_handle());
+        (client, handle, guard)
+    }
+
+    /// Ends every open connection to this target (checked out or idle): their queries fail
+    /// with "connection closed" instead of waiting on a network that dropped them.
+    pub(crate) fn sever(&self) -> usize {
+        let drivers: Vec<AbortHandle> = {
+            let mut d = self.drivers.lock().unwrap_or_else(|p| p.into_inner());
+            d.drain(..).filter(|h| !h.is_finished()).collect()
+        };
+        for h in &drivers {
+            h.abort();
+        }
+        self.counters.severed.inc_by(drivers.len() as u64);
+        drivers.len()
+    }
+
+    async fn create(&self) -> Result<PooledClient, ConnectError> {
+        let (client, handle, guard) = self.open().await?;
+        let client = ClientWrapper::new(client, handle);
+        // One round trip: the pgBouncer-mode settings (if any) and the verification.
+        let sql = if self.pgbouncer() {
+            format!("{}{VERIFY_SQL}", self.connect_sql)
+        } else {
+            VERIFY_SQL.to_string()
+        };
+        let (in_recovery, read_only) = verify_row(&client.simple_query(&sql).await?);
+        if self.role == PoolRole::Primary && in_recovery {
+            return Err(ConnectError::NotAPrimary);
+        }
+        if self.settings.read_only() && !read_only {
+            // A proxy accepted the startup parameter and dropped it.
+            self.switch_to_pgbouncer("the server ignored the read-only startup parameter");
+            client.batch_execute(&self.connect_sql).await?;
+        }
+        Ok(PooledClient { client, guard })
+    }
+
+    async fn recycle(&self, c: &mut PooledClient) -> RecycleResult<ConnectError> {
+        if c.client.is_closed() {
+            return Err(RecycleError::message("connection closed"));
+        }
+        if self.settings.read_only() && (self.pgbouncer() || c.guard.switched_off()) {
+            let sql = if self.pgbouncer() {
+                self.connect_sql.as_str()
+            } else {
+                REASSERT_SQL
+            };
+            c.client
+                .batch_execute(sql)
+                .await
+                .map_err(|e| RecycleError::Backend(ConnectError::Pg(e)))?;
+            self.counters.reasserts.inc();
+        }
+        Ok(())
+    }
+
+    /// Turns a pool error into a redacted failure.
+    pub(crate) fn failure(
+        &self,
+        e: managed::PoolError<ConnectError>,
+        pool_max: usize,
+        waited: Duration,
+    ) -> CheckoutFailure {
+        use managed::{PoolError, TimeoutType};
+        let (kind, message, sqlstate) = match e {
+            PoolError::Timeout(TimeoutType::Wait) => (
+                CheckoutFailureKind::PoolExhausted,
+                format!(
+                    "all {pool_max} connections of the {} pool stayed busy for {} ms (raise {} or {})",
+                    self.role.as_str(),
+                    waited.as_millis(),
+                    if self.role == PoolRole::Primary { "DB_PRIMARY_POOL_MAX" } else { "DB_RO_POOL_MAX" },
+                    "DB_POOL_TIMEOUT_MS"
+                ),
+                None,
+            ),
+            PoolError::Timeout(_) => (
+                CheckoutFailureKind::ConnectTimeout,
+                "opening a connection took longer than DB_CONNECT_TIMEOUT_MS".to_string(),
+                None,
+            ),
+            PoolError::Backend(ConnectError::NotAPrimary)
+            | PoolError::PostCreateHook(managed::HookError::Backend(ConnectError::NotAPrimary)) => (
+                CheckoutFailureKind::NotAPrimary,
+                "the server is in recovery (a standby)".to_string(),
+                None,
+            ),
+            PoolError::Backend(ConnectError::Pg(e))
+            | PoolError::PostCreateHook(managed::HookError::Backend(ConnectError::Pg(e))) => {
+                match e.as_db_error() {
+                    Some(db) => (
+                        CheckoutFailureKind::Server,
+                        format!("{}: {}", db.severity(), db.message()),
+                        Some(db.code().code().to_string()),
+                    ),
+                    None => (CheckoutFailureKind::Connect, e.to_string(), None),
+                }
+            }
+            PoolError::PostCreateHook(managed::HookError::Message(m)) => {
+                (CheckoutFailureKind::Connect, m.to_string(), None)
+            }
+            PoolError::Closed | PoolError::NoRuntimeSpecified => {
+                (CheckoutFailureKind::Connect, "the pool is closed".to_string(), None)
+            }
+        };
+        CheckoutFailure {
+            kind,
+            message: self.redactor.redact(message),
+            sqlstate,
+        }
+    }
+}
+
+fn without_options(mut config: tokio_postgres::Config) -> tokio_postgres::Config {
+    // tokio-postgres sends `options` whenever it is set, even empty: rebuild without it.
+    if config.get_options().is_some() {
+        let mut fresh = tokio_postgres::Config::new();
+        if let Some(u) = config.get_user() {
+            fresh.user(u);
+        }
+        if let Some(p) = config.get_password() {
+            fresh.password(p);
+        }
+        if let Some(d) = config.get_dbname() {
+            fresh.dbname(d);
+        }
+        if let Some(a) = config.get_application_name() {
+            fresh.application_name(a);
+        }
+        for h in config.get_hosts() {
+            match h {
+                tokio_postgres::config::Host::Tcp(h) => fresh.host(h),
+                tokio_postgres::config::Host::Unix(p) => fresh.host_path(p),
+            };
+        }
+        for a in config.get_hostaddrs() {
+            fresh.hostaddr(*a);
+        }
+        for p in config.get_ports() {
+            fresh.port(*p);
+        }
+        fresh
+            .ssl_mode(config.get_ssl_mode())
+            .target_session_attrs(config.get_target_session_attrs())
+            .channel_binding(config.get_channel_binding())
+            .load_balance_hosts(config.get_load_balance_hosts())
+            .keepalives(config.get_keepalives())
+            .keepalives_idle(config.get_keepalives_idle());
+        if let Some(t) = config.get_connect_timeout() {
+            fresh.connect_timeout(*t);
+        }
+        if let Some(t) = config.get_tcp_user_timeout() {
+            fresh.tcp_user_timeout(*t);
+        }
+        if let Some(i) = config.get_keepalives_interval() {
+            fresh.keepalives_interval(i);
+        }
+        if let Some(r) = config.get_keepalives_retries() {
+            fresh.keepalives_retries(r);
+        }
+        config = fresh;
+    }
+    config
+}
+
+fn verify_row(messages: &[SimpleQueryMessage]) -> (bool, bool) {
+    let row = messages.iter().rev().find_map(|m| match m {
+        SimpleQueryMessage::Row(r) => Some(r),
+        _ => None,
+    });
+    match row {
+        Some(r) => (r.get(0) == Some("true"), r.get(1) == Some("on")),
+        None => (false, false),
+    }
+}
+
+/// A pooled connection: `deadpool-postgres`' wrapper plus what the server reported for the
+/// read-only guard.
+#[derive(Debug)]
+pub(crate) struct PooledClient {
+    pub(crate) client: ClientWrapper,
+    guard: Arc<SessionGuard>,
+}
+
+/// deadpool manager for one target.
+#[derive(Debug)]
+pub(crate) struct TargetManager {
+    link: Arc<TargetLink>,
+}
+
+impl managed::Manager for TargetManager {
+    type Type = PooledClient;
+    type Error = ConnectError;
+
+    async fn create(&self) -> Result<PooledClient, ConnectError> {
+        self.link.create().await
+    }
+
+    async fn recycle(&self, client: &mut PooledClient, _: &Metrics) -> RecycleResult<ConnectError> {
+        self.link.recycle(client).await
+    }
+}
+
+/// The pool type of every target.
+pub(crate) type TargetPool = Pool<TargetManager>;
+
+/// A target's pool and its link.
+#[derive(Debug)]
+pub(crate) struct Target {
+    pub(crate) link: Arc<TargetLink>,
+    pub(crate) pool: TargetPool,
+    pub(crate) max_size: usize,
+}
+
+impl Target {
+    pub(crate) fn build(
+        role: PoolRole,
+        url: &DbUrl,
+        config: &RouterConfig,
+        counters: TargetCounters,
+        redactor: Arc<Redactor>,
+    ) -> Self {
+        let link = Arc::new(TargetLink::new(role, url, config, counters, redactor));
+        let max_size = if role == PoolRole::Primary {
+            config.primary_pool_max
+        } else {
+            config.ro_pool_max
+        };
+        let timeouts = Timeouts {
+            wait: Some(config.pool_timeout),
+            create: Some(config.connect_timeout),
+            recycle: Some(config.connect_timeout),
+        };
+        let pool = Pool::builder(TargetManager { link: link.clone() })
+            .max_size(max_size)
+            .timeouts(timeouts)
+            .runtime(deadpool::Runtime::Tokio1)
+            .build()
+            .expect("a pool with a runtime and a size always builds");
+        Self {
+            link,
+            pool,
+            max_size,
+        }
+    }
+
+    /// Drops the idle connections (a replica that left rotation for good reasons, a closed
+    /// router).
+    pub(crate) fn drain_idle(&self) -> usize {
+        self.pool.retain(|_, _| false).removed.len()
+    }
+}

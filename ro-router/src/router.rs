@@ -1,0 +1,521 @@
+//! `DbRouter`: `get_db()` on the primary, `get_db_ro()` on a replica chosen by the strategy —
+//! or, when none can serve, on the read-only fallthrough pool to the primary (fallback on) or
+//! an error that says why (fallback off).
+//!
+//! A replica checkout that fails is retried on the next replica (and then the fallthrough):
+//! a replica that died since the last health check costs a retry, not a failed read. The
+//! failing replica leaves rotation at once; the health task brings it back when it answers.
+
+use std::{
+    sync::{atomic::AtomicUsize, atomic::Ordering, Arc, Mutex},
+    time::Duration,
+};
+
+use deadpool::managed::{PoolError, TimeoutType, Timeouts};
+use prometheus::{Encoder, Registry, TextEncoder};
+use tokio::task::JoinHandle;
+
+use crate::{
+    config::RouterConfig,
+    connection::{PrimaryConnection, ReadOnlyConnection},
+    error::{CheckoutFailureKind, RouterError, Unusable},
+    health::{self, HealthReport, OverallStatus, PrimaryState, ReplicaState, ReplicaStatus},
+    lag::WalSamples,
+    metrics::{RouterMetrics, StateCollector},
+    pools::Target,
+    stats::{FallbackCounts, FallbackReason, PoolRole, PoolStats, RouterStats, RoutesTo},
+    strategy,
+    target::Redactor,
+};
+
+/// A replica pool and its rotation state.
+#[derive(Debug)]
+pub(crate) struct Replica {
+    pub(crate) target: Target,
+    pub(crate) state: ReplicaState,
+}
+
+/// Shared state of a router and its clones.
+#[derive(Debug)]
+pub(crate) struct RouterInner {
+    pub(crate) config: RouterConfig,
+    pub(crate) primary: Target,
+    pub(crate) fallthrough: Target,
+    pub(crate) replicas: Vec<Replica>,
+    pub(crate) primary_state: PrimaryState,
+    pub(crate) wal_samples: Mutex<WalSamples>,
+    pub(crate) health_lock: tokio::sync::Mutex<()>,
+    cursor: AtomicUsize,
+    metrics: RouterMetrics,
+    registry: Registry,
+    replica_try: Timeouts,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Drop for RouterInner {
+    fn drop(&mut self) {
+        for t in self
+            .tasks
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+        {
+            t.abort();
+        }
+    }
+}
+
+/// The router: a primary pool, one pool per replica, and a read-only fallthrough pool to the
+/// primary, with health checks, lag checks, statistics and metrics. Cheap to clone (all
+/// clones share the pools); the background tasks end with the last clone or with
+/// [`close`](Self::close).
+#[derive(Clone, Debug)]
+pub struct DbRouter {
+    inner: Arc<RouterInner>,
+}
+
+impl DbRouter {
+    /// Builds the router from `DB_*` environment variables (see [`crate::env`]).
+    pub async fn from_env() -> Result<Self, RouterError> {
+        Self::new(RouterConfig::from_env()?).await
+    }
+
+    /// Builds the router with its own Prometheus registry (see
+    /// [`metrics_registry`](Self::metrics_registry)).
+    pub async fn new(config: RouterConfig) -> Result<Self, RouterError> {
+        Self::with_registry(config, Registry::new()).await
+    }
+
+    /// Builds the router and registers its metrics in `registry` (one router per registry).
+    ///
+    /// No connection is opened up front except the first health check's probes; the router
+    /// is built even when servers are down (reads then fall through, or fail, until they
+    /// answer). Must be called inside a Tokio runtime.
+    pub async fn with_registry(
+        config: RouterConfig,
+        registry: Registry,
+    ) -> Result<Self, RouterError> {
+        let metrics =
+            RouterMetrics::register(&registry).map_err(|e| RouterError::Metrics(e.to_string()))?;
+        let mut redactor = Redactor::default();
+        redactor.add(&config.primary);
+        config.replicas.iter().for_each(|u| redactor.add(u));
+        if let Some(u) = &config.fallthrough {
+            redactor.add(u);
+        }
+        let redactor = Arc::new(redactor);
+        let primary = Target::build(
+            PoolRole::Primary,
+            &config.primary,
+            &config,
+            metrics.target("primary", config.primary.name()),
+            redactor.clone(),
+        );
+        let ft_url = config.fallthrough_url().clone();
+        let fallthrough = Target::build(
+            PoolRole::Fallthrough,
+            &ft_url,
+            &config,
+            metrics.target("fallthrough", ft_url.name()),
+            redactor.clone(),
+        );
+        let replicas = config
+            .replicas
+            .iter()
+            .map(|u| Replica {
+                target: Target::build(
+                    PoolRole::Replica,
+                    u,
+                    &config,
+                    metrics.target("replica", u.name()),
+                    redactor.clone(),
+                ),
+                state: ReplicaState::default(),
+            })
+            .collect();
+        let replica_try = Timeouts {
+            wait: Some(Duration::ZERO),
+            create: Some(config.connect_timeout),
+            recycle: Some(config.connect_timeout),
+        };
+        let inner = Arc::new(RouterInner {
+            config,
+            primary,
+            fallthrough,
+            replicas,
+            primary_state: PrimaryState::default(),
+            wal_samples: Mutex::new(WalSamples::default()),
+            health_lock: tokio::sync::Mutex::new(()),
+            cursor: AtomicUsize::new(0),
+            metrics,
+            registry,
+            replica_try,
+            tasks: Mutex::new(Vec::new()),
+        });
+        inner
+            .registry
+            .register(Box::new(StateCollector::new(Arc::downgrade(&inner))))
+            .map_err(|e| RouterError::Metrics(e.to_string()))?;
+
+        health::check(&inner).await;
+        let mut tasks = vec![spawn_health_task(&inner)];
+        if let Some(every) = inner.config.stats_log_interval {
+            tasks.push(spawn_stats_task(&inner, every));
+        }
+        *inner.tasks.lock().unwrap_or_else(|p| p.into_inner()) = tasks;
+        tracing::info!(target: "ro_router", config = %inner.config, "router started");
+        Ok(Self { inner })
+    }
+
+    /// Checks out a read-write connection to the primary.
+    ///
+    /// Fails with [`RouterError::PrimaryUnavailable`] when the primary cannot be reached,
+    /// its pool stays busy past `DB_POOL_TIMEOUT_MS`, or it is in recovery (a standby).
+    pub async fn get_db(&self) -> Result<PrimaryConnection, RouterError> {
+        let inner = &self.inner;
+        let target = &inner.primary;
+        if inner.primary_state.in_recovery() {
+            target.link.counters.failures.inc();
+            return Err(RouterError::PrimaryUnavailable {
+                target: target.link.name.clone(),
+                failure: crate::error::CheckoutFailure {
+                    kind: CheckoutFailureKind::NotAPrimary,
+                    message: "the last health check found the server in recovery (a standby)"
+                        .into(),
+                    sqlstate: None,
+                },
+            });
+        }
+        match target.pool.get().await {
+            Ok(obj) => Ok(PrimaryConnection::new(obj, &target.link)),
+            Err(PoolError::Closed) => Err(RouterError::Closed),
+            Err(e) => {
+                target.link.counters.failures.inc();
+                Err(RouterError::PrimaryUnavailable {
+                    target: target.link.name.clone(),
+                    failure: target
+                        .link
+                        .failure(e, target.max_size, inner.config.pool_timeout),
+                })
+            }
+        }
+    }
+
+    /// Checks out a read-only connection: from a replica in rotation chosen by the strategy,
+    /// retrying the others if a checkout fails; else, with fallback on, from the fallthrough
+    /// pool to the primary. Every such connection refuses writes (SQLSTATE 25006).
+    pub async fn get_db_ro(&self) -> Result<ReadOnlyConnection, RouterError> {
+        let inner = &*self.inner;
+        let mut order: Vec<usize> = (0..inner.replicas.len())
+            .filter(|&i| inner.replicas[i].state.in_rotation())
+            .collect();
+        strategy::order(inner.config.strategy, &inner.cursor, &mut order, |i| {
+            inner.replicas[i]
+                .target
+                .link
+                .checked_out
+                .load(Ordering::Relaxed)
+        });
+
+        let mut failed: Vec<Unusable> = Vec::new();
+        let mut exhausted: Vec<usize> = Vec::new();
+        let mut pending_retry: Option<usize> = None;
+        for &i in &order {
+            if let Some(prev) = pending_retry.take() {
+                inner.replicas[prev].target.link.counters.retries.inc();
+            }
+            let replica = &inner.replicas[i];
+            let target = &replica.target;
+            match target.pool.timeout_get(&inner.replica_try).await {
+                Ok(obj) => return Ok(ReadOnlyConnection::new(obj, &target.link)),
+                Err(PoolError::Timeout(TimeoutType::Wait)) => exhausted.push(i),
+                Err(PoolError::Closed) => return Err(RouterError::Closed),
+                Err(e) => {
+                    target.link.counters.failures.inc();
+                    let failure = target.link.failure(e, target.max_size, Duration::ZERO);
+                    if replica.state.mark_checkout_failed(failure.to_string()) {
+                        tracing::warn!(
+                            target: "ro_router::health",
+                            db = %target.link.name,
+                            error = %failure,
+                            "replica {} left rotation: checkout failed; retrying elsewhere",
+                            target.link.name
+                        );
+                    }
+                    failed.push(Unusable {
+                        target: target.link.name.clone(),
+                        reason: failure.to_string(),
+                    });
+                    pending_retry = Some(i);
+                }
+            }
+        }
+
+        let reason = self.fallback_reason(&order, &failed, &exhausted);
+        let mut unusable = failed;
+        for (i, r) in inner.replicas.iter().enumerate() {
+            if !order.contains(&i) {
+                unusable.push(Unusable {
+                    target: r.target.link.name.clone(),
+                    reason: format!("out of rotation ({})", r.state.status().as_str()),
+                });
+            } else if exhausted.contains(&i) {
+                unusable.push(Unusable {
+                    target: r.target.link.name.clone(),
+                    reason: format!("all {} connections checked out", r.target.max_size),
+                });
+            }
+        }
+
+        if inner.config.fallback {
+            if let Some(prev) = pending_retry.take() {
+                inner.replicas[prev].target.link.counters.retries.inc();
+            }
+            let target = &inner.fallthrough;
+            return match target.pool.get().await {
+                Ok(obj) => {
+                    inner.metrics.fallback(reason).inc();
+                    tracing::debug!(target: "ro_router", reason = reason.as_str(), "read fell through to the primary");
+                    Ok(ReadOnlyConnection::new(obj, &target.link))
+                }
+                Err(PoolError::Closed) => Err(RouterError::Closed),
+                Err(e) => {
+                    target.link.counters.failures.inc();
+                    Err(RouterError::FallthroughUnavailable {
+                        reason,
+                        unusable,
+                        target: target.link.name.clone(),
+                        failure: target
+                            .link
+                            .failure(e, target.max_size, inner.config.pool_timeout),
+                    })
+                }
+            };
+        }
+        if let Some(&i) = exhausted.first() {
+            // Fallback off and the replicas are merely busy: wait like any pool would.
+            if let Some(prev) = pending_retry.take() {
+                inner.replicas[prev].target.link.counters.retries.inc();
+            }
+            let target = &inner.replicas[i].target;
+            return match target.pool.get().await {
+                Ok(obj) => Ok(ReadOnlyConnection::new(obj, &target.link)),
+                Err(PoolError::Closed) => Err(RouterError::Closed),
+                Err(e) => {
+                    target.link.counters.failures.inc();
+                    Err(RouterError::ReplicaExhausted {
+                        target: target.link.name.clone(),
+                        failure: target
+                            .link
+                            .failure(e, target.max_size, inner.config.pool_timeout),
+                    })
+                }
+            };
+        }
+        Err(RouterError::ReadOnlyUnavailable { unusable })
+    }
+
+    fn fallback_reason(
+        &self,
+        tried: &[usize],
+        failed: &[Unusable],
+        exhausted: &[usize],
+    ) -> FallbackReason {
+        let replicas = &self.inner.replicas;
+        if replicas.is_empty() {
+            FallbackReason::NoneConfigured
+        } else if !tried.is_empty() && failed.is_empty() && exhausted.len() == tried.len() {
+            FallbackReason::Exhausted
+        } else if failed.is_empty()
+            && replicas
+                .iter()
+                .all(|r| r.state.in_rotation() || r.state.status() == ReplicaStatus::Lagging)
+            && replicas
+                .iter()
+                .any(|r| r.state.status() == ReplicaStatus::Lagging)
+        {
+            FallbackReason::Lagging
+        } else {
+            FallbackReason::Unhealthy
+        }
+    }
+
+    /// Runs a health check of every target now (the background task runs one every
+    /// `DB_READ_REPLICA_HEALTH_CHECK_INTERVAL`).
+    pub async fn refresh_health(&self) {
+        health::check(&self.inner).await;
+    }
+
+    /// The current health of the primary and every replica.
+    pub fn health(&self) -> HealthReport {
+        self.inner.health()
+    }
+
+    /// Size, availability and routing of every pool, with the checkout counters.
+    pub fn pool_stats(&self) -> RouterStats {
+        self.inner.pool_stats()
+    }
+
+    /// The registry holding the router's metrics.
+    pub fn metrics_registry(&self) -> &Registry {
+        &self.inner.registry
+    }
+
+    /// The registry's metrics in Prometheus' text format (for a `/metrics` endpoint).
+    pub fn render_metrics(&self) -> String {
+        let mut out = Vec::new();
+        TextEncoder::new()
+            .encode(&self.inner.registry.gather(), &mut out)
+            .expect("the text encoder writes to memory");
+        String::from_utf8(out).expect("the text format is UTF-8")
+    }
+
+    /// The configuration the router runs with.
+    pub fn config(&self) -> &RouterConfig {
+        &self.inner.config
+    }
+
+    /// Stops the background tasks and closes every pool: idle connections close now,
+    /// checked-out ones when they are returned, and further checkouts fail with
+    /// [`RouterError::Closed`].
+    pub fn close(&self) {
+        let inner = &self.inner;
+        for t in inner
+            .tasks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+        {
+            t.abort();
+        }
+        inner.primary.pool.close();
+        inner.fallthrough.pool.close();
+        for r in &inner.replicas {
+            r.target.pool.close();
+        }
+        tracing::info!(target: "ro_router", "router closed");
+    }
+
+    /// True once [`close`](Self::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.inner.primary.pool.is_closed()
+    }
+}
+
+impl RouterInner {
+    pub(crate) fn health(&self) -> HealthReport {
+        let primary = self.primary_state.report(&self.primary.link.name);
+        let replicas: Vec<_> = self
+            .replicas
+            .iter()
+            .map(|r| r.state.report(&r.target.link.name))
+            .collect();
+        let any_replica = replicas.iter().any(|r| r.in_rotation);
+        let reads_route_to = if any_replica {
+            RoutesTo::Replica
+        } else if self.config.fallback {
+            RoutesTo::PrimaryFallthrough
+        } else {
+            RoutesTo::Disabled
+        };
+        let primary_ok = primary.status.is_healthy();
+        let status = if primary_ok && replicas.iter().all(|r| r.in_rotation) {
+            OverallStatus::Ok
+        } else if primary_ok || any_replica {
+            OverallStatus::Degraded
+        } else {
+            OverallStatus::Down
+        };
+        HealthReport {
+            status,
+            reads_route_to,
+            primary,
+            replicas,
+            fallback: self.config.fallback,
+            lag_check_enabled: self.config.lag_check_enabled,
+            max_replication_lag_ms: self.config.max_replication_lag.as_millis() as u64,
+        }
+    }
+
+    pub(crate) fn pool_stats(&self) -> RouterStats {
+        let mut pools = vec![pool_stats(&self.primary, RoutesTo::Primary)];
+        for r in &self.replicas {
+            let routes = if r.state.in_rotation() {
+                RoutesTo::Replica
+            } else {
+                RoutesTo::Disabled
+            };
+            pools.push(pool_stats(&r.target, routes));
+        }
+        let ft_routes = if self.config.fallback {
+            RoutesTo::PrimaryFallthrough
+        } else {
+            RoutesTo::Disabled
+        };
+        pools.push(pool_stats(&self.fallthrough, ft_routes));
+        let f = |r| self.metrics.fallback(r).get();
+        let fallbacks = FallbackCounts {
+            unhealthy: f(FallbackReason::Unhealthy),
+            lagging: f(FallbackReason::Lagging),
+            exhausted: f(FallbackReason::Exhausted),
+            none_configured: f(FallbackReason::NoneConfigured),
+        };
+        let retries = pools.iter().map(|p| p.retries).sum();
+        RouterStats {
+            pools,
+            fallbacks,
+            retries,
+        }
+    }
+}
+
+fn pool_stats(target: &Target, routes_to: RoutesTo) -> PoolStats {
+    let status = target.pool.status();
+    let c = &target.link.counters;
+    PoolStats {
+        pool: target.link.role,
+        target: target.link.name.clone(),
+        routes_to,
+        max_size: status.max_size,
+        size: status.size,
+        available: status.available,
+        waiting: status.waiting,
+        checked_out: target.link.checked_out.load(Ordering::Relaxed),
+        checkouts: c.checkouts.get(),
+        checkout_failures: c.failures.get(),
+        retries: c.retries.get(),
+        read_only_reasserts: c.reasserts.get(),
+        severed_connections: c.severed.get(),
+        pgbouncer: target.link.pgbouncer(),
+    }
+}
+
+fn spawn_health_task(inner: &Arc<RouterInner>) -> JoinHandle<()> {
+    let weak = Arc::downgrade(inner);
+    let every = inner.config.health_check_interval;
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticker.tick().await; // the first check ran when the router was built
+        loop {
+            ticker.tick().await;
+            let Some(inner) = weak.upgrade() else { break };
+            health::check(&inner).await;
+        }
+    })
+}
+
+fn spawn_stats_task(inner: &Arc<RouterInner>, every: Duration) -> JoinHandle<()> {
+    let weak = Arc::downgrade(inner);
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticker.tick().await;
+        loop {
+            ticker.tick().await;
+            let Some(inner) = weak.upgrade() else { break };
+            let stats = inner.pool_stats();
+            tracing::info!(target: "ro_router::stats", "{}", stats.log_line());
+        }
+    })
+}
