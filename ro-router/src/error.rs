@@ -36,6 +36,20 @@ pub enum ConfigError {
     },
 }
 
+/// A driver error as one line: the server's own message and SQLSTATE when the server answered
+/// (tokio-postgres' `Display` says only "db error" then).
+pub(crate) fn describe(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!(
+            "{}: {} (SQLSTATE {})",
+            db.severity(),
+            db.message(),
+            db.code().code()
+        ),
+        None => e.to_string(),
+    }
+}
+
 /// What went wrong with one checkout attempt, already redacted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CheckoutFailureKind {

@@ -370,7 +370,9 @@ async fn run_probe(
     };
     match tokio::time::timeout(timeout, probe).await {
         Err(_) => Err(ProbeError::TimedOut(timeout)),
-        Ok(Err(e)) => Err(ProbeError::Failed(link.redactor.redact(e.to_string()))),
+        Ok(Err(e)) => Err(ProbeError::Failed(
+            link.redactor.redact(crate::error::describe(&e)),
+        )),
         Ok(Ok(messages)) => Ok(statements(messages)),
     }
 }

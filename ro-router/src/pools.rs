@@ -201,7 +201,7 @@ impl TargetLink {
                 tracing::debug!(
                     target: "ro_router::connection",
                     db = %name,
-                    error = %redactor.redact(e.to_string()),
+                    error = %redactor.redact(crate::error::describe(&e)),
                     "connection ended"
                 );
             }

@@ -1,3 +1,166 @@
-use crate::support::harness::Ctx;
+//! The example app (`examples/axum_app.rs`) over real HTTP: GET handlers served by a replica
+//! through `DbRo` / `get_db_ro()`, POST handlers by the primary through `DbRw` / `get_db()`,
+//! one checkout per request, returned when the request ends; `/health` and `/metrics`.
+
 use std::sync::Arc;
-pub async fn example_app_over_http(_ctx: Arc<Ctx>) {}
+
+use ro_router::PoolRole;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::{
+    common::{checkouts, config, router},
+    support::{assert_no_password, cluster::free_port, harness::Ctx, name},
+};
+
+#[path = "../../examples/axum_app.rs"]
+#[allow(dead_code)]
+mod axum_app;
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A plain HTTP/1.0 exchange over a real socket.
+async fn http(port: u16, method: &str, path: &str, json: Option<&str>) -> Reply {
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect to the app");
+    let body = json.unwrap_or("");
+    let request = format!(
+        "{method} {path} HTTP/1.0\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).await.unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").expect("an HTTP response");
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    Reply {
+        status,
+        headers,
+        body: body.to_string(),
+    }
+}
+
+pub async fn example_app_over_http(ctx: Arc<Ctx>) {
+    let cluster = &ctx.cluster;
+    let (primary, r1) = (cluster.primary(), cluster.replica(0));
+    let router = router(config(primary.port, &[r1.port])).await;
+    axum_app::migrate(&router).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let router_for_app = router.clone();
+    let server =
+        tokio::spawn(async move { axum::serve(listener, axum_app::app(router_for_app)).await });
+    let (p0, r0) = (
+        checkouts(&router, PoolRole::Primary, primary.port),
+        checkouts(&router, PoolRole::Replica, r1.port),
+    );
+
+    let created = http(port, "POST", "/items", Some(r#"{"name":"widget"}"#)).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.header("x-db-route"), Some("primary"));
+    let id = serde_json::from_str::<serde_json::Value>(&created.body).unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    cluster.wait_replayed(&r1).await;
+
+    let shown = http(port, "GET", &format!("/items/{id}"), None).await;
+    assert_eq!(shown.status, 200, "{}", shown.body);
+    assert_eq!(shown.header("x-db-route"), Some("replica"));
+    assert_eq!(shown.header("x-db-target"), Some(name(r1.port).as_str()));
+    assert!(shown.body.contains("widget"), "{}", shown.body);
+
+    let listed = http(port, "GET", "/items", None).await;
+    assert_eq!(
+        (listed.status, listed.header("x-db-route")),
+        (200, Some("replica"))
+    );
+    assert!(
+        listed.body.contains(&format!("\"id\":{id}")),
+        "{}",
+        listed.body
+    );
+
+    let renamed = http(
+        port,
+        "POST",
+        &format!("/items/{id}/rename"),
+        Some(r#"{"name":"gadget"}"#),
+    )
+    .await;
+    assert_eq!(
+        (renamed.status, renamed.header("x-db-route")),
+        (204, Some("primary"))
+    );
+    let missing = http(port, "GET", "/items/987654321", None).await;
+    assert_eq!(missing.status, 404);
+
+    // One checkout per request that touched the database, each returned when it ended.
+    assert_eq!(checkouts(&router, PoolRole::Primary, primary.port), p0 + 2);
+    assert_eq!(checkouts(&router, PoolRole::Replica, r1.port), r0 + 3);
+    let stats = router.pool_stats();
+    assert!(stats.pools.iter().all(|p| p.checked_out == 0), "{stats:?}");
+    assert_eq!(stats.fallbacks.total(), 0);
+
+    let health = http(port, "GET", "/health", None).await;
+    assert_eq!(health.status, 200);
+    let report: serde_json::Value = serde_json::from_str(&health.body).unwrap();
+    assert_eq!(report["status"], "ok");
+    assert_eq!(report["replicas"][0]["target"], name(r1.port));
+    assert_eq!(report["primary"]["target"], name(primary.port));
+    let metrics = http(port, "GET", "/metrics", None).await;
+    assert_eq!(metrics.status, 200);
+    let line = format!(
+        "ro_router_checkouts_total{{pool=\"replica\",target=\"{}\"}} {}",
+        name(r1.port),
+        r0 + 3
+    );
+    assert!(metrics.body.contains(&line), "{}", metrics.body);
+    for r in [&created, &shown, &listed, &health, &metrics] {
+        assert_no_password("an HTTP response", &r.body);
+    }
+    server.abort();
+
+    // No primary: a DbRw request is rejected with 503, and says nothing about the database.
+    let dead = router_on_dead_primary().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move { axum::serve(listener, axum_app::app(dead)).await });
+    let rejected = http(port, "POST", "/items", Some(r#"{"name":"x"}"#)).await;
+    assert_eq!(rejected.status, 503);
+    assert_eq!(rejected.body, "database unavailable\n");
+    let health = http(port, "GET", "/health", None).await;
+    assert_eq!(health.status, 503, "no primary and no replica: down");
+    assert_no_password("the health report", &health.body);
+    server.abort();
+}
+
+async fn router_on_dead_primary() -> ro_router::DbRouter {
+    let mut c = config(free_port(), &[]);
+    c.connect_timeout = std::time::Duration::from_millis(500);
+    router(c).await
+}

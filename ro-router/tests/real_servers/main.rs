@@ -10,6 +10,7 @@ mod support;
 mod common;
 mod enforcement;
 mod faults;
+#[cfg(feature = "axum")]
 mod http;
 mod observability;
 mod routing;
@@ -19,46 +20,51 @@ use std::{process::ExitCode, sync::Arc};
 use support::{cluster::Cluster, harness};
 
 fn main() -> ExitCode {
+    let mut tests = tests![
+        routing::cluster_uses_scram_and_streams,
+        routing::get_db_is_the_primary_and_writes,
+        routing::round_robin_alternates_replicas,
+        routing::least_connections_prefers_the_idle_replica,
+        routing::random_reaches_every_replica,
+        routing::no_replica_configured_reads_fall_through_read_only,
+        routing::exhausted_replicas_fall_through_or_wait,
+        routing::from_env_builds_a_working_router,
+        routing::close_shuts_everything_down,
+        enforcement::fallthrough_matches_tsv,
+        enforcement::fallthrough_after_reset_and_discard_matches_tsv,
+        enforcement::guard_switched_off_is_reasserted_at_next_checkout,
+        enforcement::pgbouncer_matches_tsv_after_reset_and_discard,
+        enforcement::pgbouncer_is_detected_from_its_refusal,
+        enforcement::standby_matches_tsv,
+        faults::replica_stopped_checkout_is_retried_then_recovers,
+        faults::replica_network_cut_checkout_is_retried,
+        faults::replica_silent_partition_errors_instead_of_hanging,
+        faults::replica_silent_partition_new_connection_times_out_and_retries,
+        faults::replay_paused_past_lag_limit_leaves_rotation,
+        faults::promoted_replica_leaves_rotation,
+        faults::all_replicas_down_with_fallback,
+        faults::all_replicas_down_without_fallback,
+        faults::primary_down_reads_continue_writes_fail_clearly,
+        faults::standby_as_primary_is_refused,
+        observability::stats_health_metrics_name_targets_without_password,
+        observability::errors_and_config_never_show_the_password,
+        observability::injected_registry_receives_the_metrics,
+        observability::periodic_stats_log_line,
+    ];
+    // The example app and the extractors need the `axum` feature (CI runs --all-features).
+    #[cfg(feature = "axum")]
+    tests.extend(tests![http::example_app_over_http]);
+    // Last: everything logged during the whole run.
+    tests.extend(tests![
+        observability::logs_of_the_whole_run_hold_no_password
+    ]);
     harness::run(
         harness::Options {
             replicas: 2,
             pgbouncer: true,
             setup: |c| Box::pin(setup(c)),
         },
-        tests![
-            routing::cluster_uses_scram_and_streams,
-            routing::get_db_is_the_primary_and_writes,
-            routing::round_robin_alternates_replicas,
-            routing::least_connections_prefers_the_idle_replica,
-            routing::random_reaches_every_replica,
-            routing::no_replica_configured_reads_fall_through_read_only,
-            routing::exhausted_replicas_fall_through_or_wait,
-            routing::from_env_builds_a_working_router,
-            routing::close_shuts_everything_down,
-            enforcement::fallthrough_matches_tsv,
-            enforcement::fallthrough_after_reset_and_discard_matches_tsv,
-            enforcement::guard_switched_off_is_reasserted_at_next_checkout,
-            enforcement::pgbouncer_matches_tsv_after_reset_and_discard,
-            enforcement::pgbouncer_is_detected_from_its_refusal,
-            enforcement::standby_matches_tsv,
-            faults::replica_stopped_checkout_is_retried_then_recovers,
-            faults::replica_network_cut_checkout_is_retried,
-            faults::replica_silent_partition_errors_instead_of_hanging,
-            faults::replica_silent_partition_new_connection_times_out_and_retries,
-            faults::replay_paused_past_lag_limit_leaves_rotation,
-            faults::promoted_replica_leaves_rotation,
-            faults::all_replicas_down_with_fallback,
-            faults::all_replicas_down_without_fallback,
-            faults::primary_down_reads_continue_writes_fail_clearly,
-            faults::standby_as_primary_is_refused,
-            observability::stats_health_metrics_name_targets_without_password,
-            observability::errors_and_config_never_show_the_password,
-            observability::injected_registry_receives_the_metrics,
-            observability::periodic_stats_log_line,
-            http::example_app_over_http,
-            // Last: everything logged during the whole run.
-            observability::logs_of_the_whole_run_hold_no_password,
-        ],
+        tests,
     )
 }
 

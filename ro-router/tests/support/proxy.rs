@@ -4,7 +4,10 @@
 //! again; connections that lived through a partition are closed then, as their byte streams
 //! are broken.
 
-use std::sync::Arc;
+use std::sync::{
+    atomic::{AtomicU16, AtomicUsize, Ordering},
+    Arc,
+};
 
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
@@ -23,8 +26,26 @@ pub enum Mode {
 #[derive(Debug)]
 pub struct TcpProxy {
     pub port: u16,
+    target: Arc<AtomicU16>,
+    open: Arc<AtomicUsize>,
     mode: watch::Sender<Mode>,
     accept: JoinHandle<()>,
+}
+
+/// Counts a proxied connection while its task runs.
+struct Open(Arc<AtomicUsize>);
+
+impl Open {
+    fn new(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Self(count.clone())
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl TcpProxy {
@@ -33,6 +54,9 @@ impl TcpProxy {
         let port = listener.local_addr().expect("proxy address").port();
         let (mode, _) = watch::channel(Mode::Forward);
         let modes = mode.clone();
+        let target = Arc::new(AtomicU16::new(target_port));
+        let open = Arc::new(AtomicUsize::new(0));
+        let (t, o) = (target.clone(), open.clone());
         let accept = tokio::spawn(async move {
             loop {
                 let Ok((client, _)) = listener.accept().await else {
@@ -40,28 +64,55 @@ impl TcpProxy {
                 };
                 let rx = modes.subscribe();
                 let current = *rx.borrow();
+                let counted = Open::new(&o);
                 match current {
                     Mode::Closed => drop(client),
                     Mode::Blackhole => {
-                        tokio::spawn(blackhole(client, rx));
+                        tokio::spawn(async move {
+                            blackhole(client, rx).await;
+                            drop(counted);
+                        });
                     }
                     Mode::Forward => {
+                        let port = t.load(Ordering::SeqCst);
                         tokio::spawn(async move {
-                            if let Ok(server) = TcpStream::connect(("127.0.0.1", target_port)).await
-                            {
+                            if let Ok(server) = TcpStream::connect(("127.0.0.1", port)).await {
                                 pipe(client, server, rx).await;
                             }
+                            drop(counted);
                         });
                     }
                 }
             }
         });
-        Arc::new(Self { port, mode, accept })
+        Arc::new(Self {
+            port,
+            target,
+            open,
+            mode,
+            accept,
+        })
     }
 
-    /// Closes every connection, and every new one at once.
-    pub fn cut(&self) {
+    /// New connections go to `port` (existing ones stay where they are), like a virtual IP
+    /// moved to another server.
+    pub fn retarget(&self, port: u16) {
+        self.target.store(port, Ordering::SeqCst);
+    }
+
+    /// Connections currently proxied (or held in a partition).
+    pub fn open_connections(&self) -> usize {
+        self.open.load(Ordering::SeqCst)
+    }
+
+    /// Closes every connection, and every new one at once; returns once the proxy's side of
+    /// every connection is closed.
+    pub async fn cut(&self) {
         self.mode.send_replace(Mode::Closed);
+        super::wait_until("the proxy closed its connections", || async {
+            self.open_connections() == 0
+        })
+        .await;
     }
 
     /// Holds every connection open and drops every byte; new connections are accepted and
