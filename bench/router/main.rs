@@ -1,0 +1,203 @@
+//! ro-router benchmark (`bench/router/run`, or `cargo bench -p ro-router --bench router`).
+//!
+//! On a real PostgreSQL 15 primary + 2 streaming replicas + pgBouncer started for the run
+//! (the test suite's cluster support):
+//!
+//! 1. latency of `get_db_ro()` + `SELECT 1` against a bare deadpool-postgres checkout +
+//!    `SELECT 1` on the same server — fallthrough to the primary, a replica, and pgBouncer
+//!    (where the router re-asserts the read-only guard at every checkout: one round trip);
+//!    interleaved rounds, median of the round means, printed as ratios;
+//! 2. reads per second through `get_db_ro()` with 0, 1 and 2 replicas at a fixed concurrency.
+//!
+//! Every figure comes from this one run. `--quick` shortens it.
+
+#[path = "../../ro-router/tests/support/mod.rs"]
+mod support;
+
+use std::{
+    sync::{
+        atomic::{AtomicBool, AtomicU64, Ordering},
+        Arc,
+    },
+    time::{Duration, Instant},
+};
+
+use deadpool_postgres::{Manager, Pool};
+use ro_router::{DbRouter, DbUrl, RouterConfig};
+use support::{cluster::Cluster, url};
+
+const CONCURRENCY: usize = 32;
+
+struct Plan {
+    rounds: usize,
+    per_round: usize,
+    throughput_for: Duration,
+}
+
+fn bare_pool(port: u16) -> Pool {
+    let config: tokio_postgres::Config = url(port).parse().expect("url");
+    Pool::builder(Manager::new(config, tokio_postgres::NoTls))
+        .max_size(16)
+        .build()
+        .expect("pool")
+}
+
+async fn router(primary: u16, replicas: &[u16], pgbouncer: bool, pool_max: usize) -> DbRouter {
+    let mut c = RouterConfig::new(DbUrl::parse(&url(primary)).unwrap());
+    c.replicas = replicas
+        .iter()
+        .map(|&p| DbUrl::parse(&url(p)).unwrap())
+        .collect();
+    c.pgbouncer = pgbouncer;
+    c.ro_pool_max = pool_max;
+    c.stats_log_interval = None;
+    c.health_check_interval = Duration::from_secs(3600);
+    DbRouter::new(c).await.expect("router")
+}
+
+async fn bare_loop(pool: &Pool, n: usize) -> Duration {
+    let t = Instant::now();
+    for _ in 0..n {
+        let c = pool.get().await.expect("bare checkout");
+        c.simple_query("SELECT 1").await.expect("SELECT 1");
+    }
+    t.elapsed()
+}
+
+async fn router_loop(router: &DbRouter, n: usize) -> Duration {
+    let t = Instant::now();
+    for _ in 0..n {
+        let c = router.get_db_ro().await.expect("get_db_ro");
+        c.simple_query("SELECT 1").await.expect("SELECT 1");
+    }
+    t.elapsed()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+/// Interleaved rounds of both loops; returns the median µs per operation of each.
+async fn compare(pool: &Pool, router: &DbRouter, plan: &Plan) -> (f64, f64) {
+    bare_loop(pool, 200).await;
+    router_loop(router, 200).await;
+    let (mut bare, mut routed) = (Vec::new(), Vec::new());
+    for round in 0..plan.rounds {
+        let per = |d: Duration| d.as_secs_f64() * 1e6 / plan.per_round as f64;
+        if round % 2 == 0 {
+            bare.push(per(bare_loop(pool, plan.per_round).await));
+            routed.push(per(router_loop(router, plan.per_round).await));
+        } else {
+            routed.push(per(router_loop(router, plan.per_round).await));
+            bare.push(per(bare_loop(pool, plan.per_round).await));
+        }
+    }
+    (median(bare), median(routed))
+}
+
+async fn throughput(router: &DbRouter, sql: &'static str, for_: Duration) -> f64 {
+    let done = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let tasks: Vec<_> = (0..CONCURRENCY)
+        .map(|_| {
+            let (router, done, stop) = (router.clone(), done.clone(), stop.clone());
+            tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    let c = router.get_db_ro().await.expect("get_db_ro");
+                    c.simple_query(sql).await.expect("read");
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await; // warm-up
+    let start = done.load(Ordering::Relaxed);
+    let t = Instant::now();
+    tokio::time::sleep(for_).await;
+    let n = done.load(Ordering::Relaxed) - start;
+    let secs = t.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        t.await.expect("reader");
+    }
+    n as f64 / secs
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let plan = if quick {
+        Plan {
+            rounds: 5,
+            per_round: 1000,
+            throughput_for: Duration::from_secs(1),
+        }
+    } else {
+        Plan {
+            rounds: 9,
+            per_round: 4000,
+            throughput_for: Duration::from_secs(3),
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        eprintln!("starting PostgreSQL 15: primary + 2 replicas + pgBouncer ...");
+        let cluster = Cluster::start(2, true).await;
+        let primary = cluster.primary().port;
+        let (r1, r2) = (cluster.replica(0).port, cluster.replica(1).port);
+        let bouncer = cluster.pgbouncer_port();
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        println!("ro-router benchmark ({cores} cores; client, servers and pgBouncer share them)\n");
+
+        println!("1. one client, checkout + SELECT 1, median of {} interleaved rounds x {} ops", plan.rounds, plan.per_round);
+        println!("   {:<44} {:>10} {:>10} {:>7}", "", "bare µs", "router µs", "ratio");
+        let cases: [(&str, u16, Vec<u16>, bool); 3] = [
+            ("get_db_ro() fallthrough to the primary", primary, vec![], false),
+            ("get_db_ro() on a replica", primary, vec![r1], false),
+            ("get_db_ro() through pgBouncer (pgbouncer mode)", bouncer, vec![], true),
+        ];
+        let mut ratios = Vec::new();
+        for (label, primary_port, replicas, pgbouncer) in cases {
+            let server = replicas.first().copied().unwrap_or(primary_port);
+            let pool = bare_pool(server);
+            let router = router(primary_port, &replicas, pgbouncer, 16).await;
+            let (bare, routed) = compare(&pool, &router, &plan).await;
+            let ratio = routed / bare;
+            println!("   {label:<44} {bare:>10.1} {routed:>10.1} {ratio:>7.3}");
+            ratios.push(ratio);
+            router.close();
+        }
+        let direct = ratios[0].max(ratios[1]);
+        println!(
+            "\n   direct overhead (worst of fallthrough/replica): {:.3}  target <= 1.05: {}",
+            direct,
+            if direct <= 1.05 { "met" } else { "NOT met" }
+        );
+        println!(
+            "   pgBouncer mode: {:.3} (the read-only guard re-asserted at every checkout: one extra round trip)",
+            ratios[2]
+        );
+
+        println!("\n2. reads per second through get_db_ro(), {CONCURRENCY} concurrent clients, {:?} each", plan.throughput_for);
+        println!("   {:<36} {:>12} {:>12} {:>12}", "query", "0 replicas", "1 replica", "2 replicas");
+        for (label, sql) in [
+            ("SELECT 1", "SELECT 1"),
+            ("SELECT count(*) FROM generate_series(1, 20000)", "SELECT count(*) FROM generate_series(1, 20000)"),
+        ] {
+            let mut row = Vec::new();
+            for replicas in [vec![], vec![r1], vec![r1, r2]] {
+                let router = router(primary, &replicas, false, CONCURRENCY).await;
+                row.push(throughput(&router, sql, plan.throughput_for).await);
+                router.close();
+            }
+            println!(
+                "   {label:<36} {:>12.0} {:>12.0} {:>12.0}   (x{:.2}, x{:.2} of 0 replicas)",
+                row[0], row[1], row[2], row[1] / row[0], row[2] / row[0]
+            );
+        }
+        drop(cluster);
+    });
+}
