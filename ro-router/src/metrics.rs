@@ -32,6 +32,7 @@ pub(crate) struct RouterMetrics {
     retries: IntCounterVec,
     reasserts: IntCounterVec,
     severed: IntCounterVec,
+    fallback_vec: IntCounterVec,
     pub(crate) fallbacks: [IntCounter; 4],
 }
 
@@ -72,15 +73,22 @@ impl RouterMetrics {
             "Read-only checkouts served by the fallthrough pool to the primary, by reason.",
             &["reason"],
         );
-        for c in [
+        let all = [
             &checkouts,
             &failures,
             &retries,
             &reasserts,
             &severed,
             &fallback_vec,
-        ] {
-            registry.register(Box::new(c.clone()))?;
+        ];
+        for (i, c) in all.iter().enumerate() {
+            if let Err(e) = registry.register(Box::new((*c).clone())) {
+                // Leave the registry as it was.
+                for done in &all[..i] {
+                    let _ = registry.unregister(Box::new((*done).clone()));
+                }
+                return Err(e);
+            }
         }
         let fallbacks = FallbackReason::ALL.map(|r| fallback_vec.with_label_values(&[r.as_str()]));
         Ok(Self {
@@ -89,8 +97,27 @@ impl RouterMetrics {
             retries,
             reasserts,
             severed,
+            fallback_vec,
             fallbacks,
         })
+    }
+
+    /// Removes the router's collectors from `registry` (when the router is dropped), so that a
+    /// new router can register there. `with_state` also removes the state collector.
+    pub(crate) fn unregister(&self, registry: &Registry, with_state: bool) {
+        for c in [
+            &self.checkouts,
+            &self.failures,
+            &self.retries,
+            &self.reasserts,
+            &self.severed,
+            &self.fallback_vec,
+        ] {
+            let _ = registry.unregister(Box::new(c.clone()));
+        }
+        if with_state {
+            let _ = registry.unregister(Box::new(StateCollector::new(Weak::new())));
+        }
     }
 
     pub(crate) fn target(&self, pool: &str, target: &str) -> TargetCounters {

@@ -7,7 +7,10 @@
 //! failing replica leaves rotation at once; the health task brings it back when it answers.
 
 use std::{
-    sync::{atomic::AtomicUsize, atomic::Ordering, Arc, Mutex},
+    sync::{
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
     time::Duration,
 };
 
@@ -50,6 +53,7 @@ pub(crate) struct RouterInner {
     registry: Registry,
     replica_try: Timeouts,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    state_registered: AtomicBool,
 }
 
 impl Drop for RouterInner {
@@ -62,6 +66,8 @@ impl Drop for RouterInner {
         {
             t.abort();
         }
+        let with_state = self.state_registered.load(Ordering::Relaxed);
+        self.metrics.unregister(&self.registry, with_state);
     }
 }
 
@@ -69,9 +75,24 @@ impl Drop for RouterInner {
 /// primary, with health checks, lag checks, statistics and metrics. Cheap to clone (all
 /// clones share the pools); the background tasks end with the last clone or with
 /// [`close`](Self::close).
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct DbRouter {
     inner: Arc<RouterInner>,
+}
+
+impl std::fmt::Debug for DbRouter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let c = &self.inner.config;
+        let replicas: Vec<&str> = c.replicas.iter().map(|u| u.name()).collect();
+        f.debug_struct("DbRouter")
+            .field("primary", &c.primary.name())
+            .field("replicas", &replicas)
+            .field("fallthrough", &c.fallthrough_url().name())
+            .field("strategy", &c.strategy)
+            .field("fallback", &c.fallback)
+            .field("closed", &self.is_closed())
+            .finish()
+    }
 }
 
 impl DbRouter {
@@ -86,7 +107,8 @@ impl DbRouter {
         Self::with_registry(config, Registry::new()).await
     }
 
-    /// Builds the router and registers its metrics in `registry` (one router per registry).
+    /// Builds the router and registers its metrics in `registry` (one router per registry at a
+    /// time; the metrics are unregistered when the last clone of the router is dropped).
     ///
     /// No connection is opened up front except the first health check's probes; the router
     /// is built even when servers are down (reads then fall through, or fail, until they
@@ -151,11 +173,13 @@ impl DbRouter {
             registry,
             replica_try,
             tasks: Mutex::new(Vec::new()),
+            state_registered: AtomicBool::new(false),
         });
         inner
             .registry
             .register(Box::new(StateCollector::new(Arc::downgrade(&inner))))
             .map_err(|e| RouterError::Metrics(e.to_string()))?;
+        inner.state_registered.store(true, Ordering::Relaxed);
 
         health::check(&inner).await;
         let mut tasks = vec![spawn_health_task(&inner)];

@@ -203,13 +203,29 @@ pub async fn injected_registry_receives_the_metrics(ctx: Arc<Ctx>) {
         .sum();
     assert_eq!(total, 3.0);
     assert!(families.iter().any(|f| f.name() == "ro_router_pool_size"));
-    // One router per registry: a second registration is a clear error.
-    let err = DbRouter::with_registry(c, registry).await.unwrap_err();
+    // One router per registry: a second registration is a clear error...
+    let err = DbRouter::with_registry(c.clone(), registry.clone())
+        .await
+        .unwrap_err();
     assert!(matches!(err, RouterError::Metrics(_)));
     assert!(
         err.to_string().contains("its own prometheus::Registry"),
         "{err}"
     );
+    // ... until the first router is gone.
+    drop(router);
+    assert!(registry
+        .gather()
+        .iter()
+        .all(|f| !f.name().starts_with("ro_router_")));
+    let again = DbRouter::with_registry(c, registry.clone())
+        .await
+        .expect("registry free again");
+    drop(again.get_db_ro().await.unwrap());
+    assert!(registry
+        .gather()
+        .iter()
+        .any(|f| f.name() == "ro_router_checkouts_total"));
 }
 
 pub async fn periodic_stats_log_line(ctx: Arc<Ctx>) {
