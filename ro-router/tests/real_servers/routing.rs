@@ -78,6 +78,32 @@ pub async fn cluster_uses_scram_and_streams(ctx: Arc<Ctx>) {
     assert_eq!(port, i32::from(cluster.primary().port));
 }
 
+/// Without the server binaries the suite fails (it is never skipped) and says what to install.
+pub async fn missing_binaries_name_the_debian_package(_ctx: Arc<Ctx>) {
+    use std::path::Path;
+
+    use crate::support::cluster::missing_binaries;
+    let bin = Path::new("/usr/lib/postgresql/15/bin");
+    let bouncer = Path::new("/usr/sbin/pgbouncer");
+    let missing =
+        missing_binaries(Path::new("/nonexistent/pg/bin"), Some(bouncer)).expect("missing");
+    assert!(
+        missing.contains("install the Debian package postgresql-15"),
+        "{missing}"
+    );
+    assert!(
+        missing.contains("/nonexistent/pg/bin/initdb not found"),
+        "{missing}"
+    );
+    let missing = missing_binaries(bin, None).expect("missing");
+    assert!(
+        missing.contains("install the Debian package pgbouncer"),
+        "{missing}"
+    );
+    // This machine has both (the suite is running).
+    assert_eq!(missing_binaries(bin, Some(bouncer)), None);
+}
+
 pub async fn get_db_is_the_primary_and_writes(ctx: Arc<Ctx>) {
     let primary = ctx.cluster.primary();
     let ports: Vec<u16> = ctx.cluster.replicas().iter().map(|r| r.port).collect();

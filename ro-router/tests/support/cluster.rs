@@ -80,6 +80,29 @@ fn pgbouncer_bin() -> Option<PathBuf> {
     .find(|p| p.exists())
 }
 
+/// What is missing to run the cluster, as a message naming the Debian package to install:
+/// PostgreSQL 15's server binaries in `bin`, and pgBouncer (`None` = not found).
+pub fn missing_binaries(bin: &Path, pgbouncer: Option<&Path>) -> Option<String> {
+    for tool in ["initdb", "pg_ctl", "pg_basebackup", "postgres"] {
+        if !bin.join(tool).exists() {
+            return Some(format!(
+                "{} not found: the real-server tests need PostgreSQL 15's server binaries — install \
+                 the Debian package postgresql-15 (apt-get install postgresql-15), or point \
+                 RO_ROUTER_PG_BIN at them",
+                bin.join(tool).display()
+            ));
+        }
+    }
+    if pgbouncer.is_none() {
+        return Some(
+            "pgbouncer not found: the real-server tests need it — install the Debian package \
+             pgbouncer (apt-get install pgbouncer)"
+                .to_string(),
+        );
+    }
+    None
+}
+
 /// uid and gid of the `postgres` user, when running as root.
 fn postgres_owner() -> Option<(u32, u32)> {
     let me = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -117,21 +140,13 @@ impl Cluster {
     /// the primary. Panics with the Debian package to install when a binary is missing.
     pub async fn start(replicas: usize, with_pgbouncer: bool) -> Self {
         let bin = pg_bin();
-        for tool in ["initdb", "pg_ctl", "pg_basebackup", "postgres"] {
-            assert!(
-                bin.join(tool).exists(),
-                "{} not found: the real-server tests need PostgreSQL 15's server binaries — install \
-                 the Debian package postgresql-15 (apt-get install postgresql-15), or point \
-                 RO_ROUTER_PG_BIN at them",
-                bin.join(tool).display()
-            );
-        }
-        if with_pgbouncer {
-            assert!(
-                pgbouncer_bin().is_some(),
-                "pgbouncer not found: the real-server tests need it — install the Debian package \
-                 pgbouncer (apt-get install pgbouncer)"
-            );
+        let pgbouncer = if with_pgbouncer {
+            pgbouncer_bin()
+        } else {
+            Some(PathBuf::new())
+        };
+        if let Some(missing) = missing_binaries(&bin, pgbouncer.as_deref()) {
+            panic!("{missing}");
         }
         remove_stale_clusters(&bin);
         let root = std::env::temp_dir().join(format!(
