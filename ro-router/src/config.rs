@@ -134,7 +134,7 @@ impl RouterConfig {
         self
     }
 
-    /// Reads the configuration from the process environment (see [`env`] for the variables
+    /// Reads the configuration from the process environment (see [`env`](mod@crate::env) for the variables
     /// and their defaults).
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())

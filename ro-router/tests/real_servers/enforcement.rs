@@ -316,6 +316,11 @@ pub async fn pgbouncer_matches_tsv_after_reset_and_discard(ctx: Arc<Ctx>) {
         .unwrap()
         .clone();
     assert!(ft.pgbouncer);
+    // Behind pgBouncer the statement timeout comes with SET at connect, and stays.
+    let conn = router.get_db_ro().await.unwrap();
+    assert_eq!(show(&conn, "statement_timeout").await, "30s");
+    assert_eq!(show(&conn, "default_transaction_read_only").await, "on");
+    drop(conn);
     // Every checkout of a pooled connection re-asserted the guard (two per row: after RESET
     // ALL and after DISCARD ALL).
     assert_eq!(ft.read_only_reasserts, 2 * n as u64);

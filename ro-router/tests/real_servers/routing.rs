@@ -120,6 +120,13 @@ pub async fn get_db_is_the_primary_and_writes(ctx: Arc<Ctx>) {
         .unwrap();
     assert!(!row.get::<_, bool>(0));
     assert_eq!(row.get::<_, String>(1), "off");
+    // Every connection carries the router's statement timeout (DB_STATEMENT_TIMEOUT_MS).
+    let timeout: String = db
+        .query_one("SHOW statement_timeout", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(timeout, "30s");
     let tx = db.transaction().await.unwrap();
     let n = tx
         .execute("INSERT INTO ticks DEFAULT VALUES", &[])
