@@ -1,1 +1,5 @@
-fn main() {}
+//! The `ro-audit` binary: everything is in the library; this only calls the command line.
+
+fn main() -> std::process::ExitCode {
+    ro_audit::cli::main()
+}

@@ -36,18 +36,12 @@ struct Plan {
 
 fn bare_pool(port: u16) -> Pool {
     let config: tokio_postgres::Config = url(port).parse().expect("url");
-    Pool::builder(Manager::new(config, tokio_postgres::NoTls))
-        .max_size(16)
-        .build()
-        .expect("pool")
+    Pool::builder(Manager::new(config, tokio_postgres::NoTls)).max_size(16).build().expect("pool")
 }
 
 async fn router(primary: u16, replicas: &[u16], pgbouncer: bool, pool_max: usize) -> DbRouter {
     let mut c = RouterConfig::new(DbUrl::parse(&url(primary)).unwrap());
-    c.replicas = replicas
-        .iter()
-        .map(|&p| DbUrl::parse(&url(p)).unwrap())
-        .collect();
+    c.replicas = replicas.iter().map(|&p| DbUrl::parse(&url(p)).unwrap()).collect();
     c.pgbouncer = pgbouncer;
     c.ro_pool_max = pool_max;
     c.stats_log_interval = None;
@@ -127,22 +121,11 @@ async fn throughput(router: &DbRouter, sql: &'static str, for_: Duration) -> f64
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let plan = if quick {
-        Plan {
-            rounds: 5,
-            per_round: 1000,
-            throughput_for: Duration::from_secs(1),
-        }
+        Plan { rounds: 5, per_round: 1000, throughput_for: Duration::from_secs(1) }
     } else {
-        Plan {
-            rounds: 9,
-            per_round: 4000,
-            throughput_for: Duration::from_secs(3),
-        }
+        Plan { rounds: 9, per_round: 4000, throughput_for: Duration::from_secs(3) }
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     runtime.block_on(async {
         eprintln!("starting PostgreSQL 15: primary + 2 replicas + pgBouncer ...");
         let cluster = Cluster::start(2, true).await;

@@ -50,23 +50,15 @@ pub fn app(db: DbRouter) -> Router {
 pub async fn migrate(db: &DbRouter) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     db.get_db()
         .await?
-        .batch_execute(
-            "CREATE TABLE IF NOT EXISTS items (id bigserial PRIMARY KEY, name text NOT NULL)",
-        )
+        .batch_execute("CREATE TABLE IF NOT EXISTS items (id bigserial PRIMARY KEY, name text NOT NULL)")
         .await?;
     Ok(())
 }
 
 fn routed(route: &str, target: &str) -> [(HeaderName, HeaderValue); 2] {
     [
-        (
-            HeaderName::from_static("x-db-route"),
-            HeaderValue::from_str(route).unwrap(),
-        ),
-        (
-            HeaderName::from_static("x-db-target"),
-            HeaderValue::from_str(target).unwrap(),
-        ),
+        (HeaderName::from_static("x-db-route"), HeaderValue::from_str(route).unwrap()),
+        (HeaderName::from_static("x-db-target"), HeaderValue::from_str(target).unwrap()),
     ]
 }
 
@@ -82,10 +74,7 @@ fn unavailable(e: RouterError) -> Response {
 
 /// GET: a read-only connection from the extractor.
 async fn list_items(db: DbRo) -> Response {
-    match db
-        .query("SELECT id, name FROM items ORDER BY id", &[])
-        .await
-    {
+    match db.query("SELECT id, name FROM items ORDER BY id", &[]).await {
         Ok(rows) => {
             let items: Vec<_> = rows
                 .iter()
@@ -103,10 +92,7 @@ async fn show_item(State(state): State<AppState>, Path(id): Path<i64>) -> Respon
         Ok(db) => db,
         Err(e) => return unavailable(e),
     };
-    match db
-        .query_opt("SELECT id, name FROM items WHERE id = $1", &[&id])
-        .await
-    {
+    match db.query_opt("SELECT id, name FROM items WHERE id = $1", &[&id]).await {
         Ok(Some(r)) => (
             routed(db.routes_to().as_str(), db.target()),
             Json(json!({"id": r.get::<_, i64>(0), "name": r.get::<_, String>(1)})),
@@ -124,13 +110,7 @@ struct NewName {
 
 /// POST: a read-write connection from the extractor.
 async fn create_item(db: DbRw, Json(item): Json<NewName>) -> Response {
-    match db
-        .query_one(
-            "INSERT INTO items (name) VALUES ($1) RETURNING id",
-            &[&item.name],
-        )
-        .await
-    {
+    match db.query_one("INSERT INTO items (name) VALUES ($1) RETURNING id", &[&item.name]).await {
         Ok(row) => (
             StatusCode::CREATED,
             routed(db.routes_to().as_str(), db.target()),
@@ -151,19 +131,9 @@ async fn rename_item(
         Ok(db) => db,
         Err(e) => return unavailable(e),
     };
-    match db
-        .execute(
-            "UPDATE items SET name = $2 WHERE id = $1",
-            &[&id, &item.name],
-        )
-        .await
-    {
+    match db.execute("UPDATE items SET name = $2 WHERE id = $1", &[&id, &item.name]).await {
         Ok(0) => (StatusCode::NOT_FOUND, "no such item\n").into_response(),
-        Ok(_) => (
-            StatusCode::NO_CONTENT,
-            routed(db.routes_to().as_str(), db.target()),
-        )
-            .into_response(),
+        Ok(_) => (StatusCode::NO_CONTENT, routed(db.routes_to().as_str(), db.target())).into_response(),
         Err(e) => failed(e),
     }
 }

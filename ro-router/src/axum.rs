@@ -65,11 +65,7 @@ where
     type Rejection = DbUnavailable;
 
     async fn from_request_parts(_parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        DbRouter::from_ref(state)
-            .get_db_ro()
-            .await
-            .map(DbRo)
-            .map_err(DbUnavailable)
+        DbRouter::from_ref(state).get_db_ro().await.map(DbRo).map_err(DbUnavailable)
     }
 }
 
@@ -81,11 +77,7 @@ where
     type Rejection = DbUnavailable;
 
     async fn from_request_parts(_parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        DbRouter::from_ref(state)
-            .get_db()
-            .await
-            .map(DbRw)
-            .map_err(DbUnavailable)
+        DbRouter::from_ref(state).get_db().await.map(DbRw).map_err(DbUnavailable)
     }
 }
 

@@ -148,11 +148,7 @@ impl RouterConfig {
             Some(v) => (env::PRIMARY_URL, v),
             None => match get(env::DATABASE_URL) {
                 Some(v) => (env::DATABASE_URL, v),
-                None => {
-                    return Err(ConfigError::Missing {
-                        var: env::PRIMARY_URL,
-                    })
-                }
+                None => return Err(ConfigError::Missing { var: env::PRIMARY_URL }),
             },
         };
         let mut config = Self::new(DbUrl::parse_as(&primary_text, primary_var)?);
@@ -243,30 +239,21 @@ impl fmt::Display for RouterConfig {
 }
 
 fn invalid(var: &str, reason: impl Into<String>) -> ConfigError {
-    ConfigError::InvalidVar {
-        var: var.to_string(),
-        reason: reason.into(),
-    }
+    ConfigError::InvalidVar { var: var.to_string(), reason: reason.into() }
 }
 
 fn parse_bool(var: &str, v: &str) -> Result<bool, ConfigError> {
     match v.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Ok(true),
         "false" | "0" | "no" | "off" => Ok(false),
-        _ => Err(invalid(
-            var,
-            format!("expected true or false, got {:?}", v.trim()),
-        )),
+        _ => Err(invalid(var, format!("expected true or false, got {:?}", v.trim()))),
     }
 }
 
 fn parse_size(var: &str, v: &str) -> Result<usize, ConfigError> {
     match v.trim().parse::<usize>() {
         Ok(n) if n > 0 => Ok(n),
-        _ => Err(invalid(
-            var,
-            format!("expected a pool size of at least 1, got {:?}", v.trim()),
-        )),
+        _ => Err(invalid(var, format!("expected a pool size of at least 1, got {:?}", v.trim()))),
     }
 }
 
@@ -307,10 +294,7 @@ mod tests {
     use super::*;
 
     fn from(vars: &[(&str, &str)]) -> Result<RouterConfig, ConfigError> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         RouterConfig::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -333,10 +317,7 @@ mod tests {
     fn every_variable_is_read() {
         let c = from(&[
             PRIMARY,
-            (
-                "DB_READ_REPLICA_URLS",
-                "postgres://a:b@r1:1,r2:2/db,postgres://a:b@r3/db",
-            ),
+            ("DB_READ_REPLICA_URLS", "postgres://a:b@r1:1,r2:2/db,postgres://a:b@r3/db"),
             ("DB_READ_REPLICA_STRATEGY", "least_connections"),
             ("DB_READ_REPLICA_FALLBACK", "false"),
             ("DB_READ_REPLICA_HEALTH_CHECK_INTERVAL", "0.25"),
@@ -377,12 +358,7 @@ mod tests {
         let c = from(&[("DATABASE_URL", "postgres://u:p@h/d")]).unwrap();
         assert_eq!(c.primary.name(), "h:5432/d");
         let err = from(&[]).unwrap_err();
-        assert_eq!(
-            err,
-            ConfigError::Missing {
-                var: "DB_PRIMARY_URL"
-            }
-        );
+        assert_eq!(err, ConfigError::Missing { var: "DB_PRIMARY_URL" });
         assert!(err.to_string().contains("DB_PRIMARY_URL"));
     }
 
@@ -418,10 +394,7 @@ mod tests {
     fn invalid_urls_name_the_variable_and_entry_but_not_the_password() {
         let err = from(&[
             PRIMARY,
-            (
-                "DB_READ_REPLICA_URLS",
-                "postgres://a:Secret-42@r1/db,postgres://a:Secret-42@r2:xx/db",
-            ),
+            ("DB_READ_REPLICA_URLS", "postgres://a:Secret-42@r1/db,postgres://a:Secret-42@r2:xx/db"),
         ])
         .unwrap_err();
         let shown = format!("{err} / {err:?}");
@@ -434,11 +407,7 @@ mod tests {
 
     #[test]
     fn config_debug_and_display_hide_passwords() {
-        let c = from(&[
-            PRIMARY,
-            ("DB_READ_REPLICA_URLS", "postgres://a:Pa55-word@r1/db"),
-        ])
-        .unwrap();
+        let c = from(&[PRIMARY, ("DB_READ_REPLICA_URLS", "postgres://a:Pa55-word@r1/db")]).unwrap();
         for shown in [format!("{c}"), format!("{c:?}"), format!("{c:#?}")] {
             assert!(!shown.contains("Pa55"), "{shown}");
             assert!(shown.contains("r1:5432/db"), "{shown}");

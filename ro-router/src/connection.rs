@@ -36,10 +36,7 @@ impl Checkout {
     fn new(obj: Object<TargetManager>, link: &Arc<TargetLink>) -> Self {
         link.checked_out.fetch_add(1, Ordering::Relaxed);
         link.counters.checkouts.inc();
-        Self {
-            obj,
-            counted: CheckedOut { link: link.clone() },
-        }
+        Self { obj, counted: CheckedOut { link: link.clone() } }
     }
 
     fn target(&self) -> &str {
@@ -120,10 +117,7 @@ connection_type!(
 
 impl PrimaryConnection {
     pub(crate) fn new(obj: Object<TargetManager>, link: &Arc<TargetLink>) -> Self {
-        Self {
-            checkout: Checkout::new(obj, link),
-            routes_to: RoutesTo::Primary,
-        }
+        Self { checkout: Checkout::new(obj, link), routes_to: RoutesTo::Primary }
     }
 }
 
@@ -133,9 +127,6 @@ impl ReadOnlyConnection {
             PoolRole::Fallthrough => RoutesTo::PrimaryFallthrough,
             _ => RoutesTo::Replica,
         };
-        Self {
-            checkout: Checkout::new(obj, link),
-            routes_to,
-        }
+        Self { checkout: Checkout::new(obj, link), routes_to }
     }
 }

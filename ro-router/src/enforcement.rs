@@ -67,11 +67,7 @@ impl SessionSettings {
     pub(crate) fn connect_sql(&self) -> String {
         let mut sql = String::new();
         for (name, value) in &self.url_options {
-            sql.push_str(&format!(
-                "SET {} = {}; ",
-                quote_ident(name),
-                quote_literal(value)
-            ));
+            sql.push_str(&format!("SET {} = {}; ", quote_ident(name), quote_literal(value)));
         }
         if let Some(ms) = self.statement_timeout_ms {
             sql.push_str(&format!("SET statement_timeout = {ms}; "));
@@ -145,10 +141,7 @@ fn parse_options(options: &str) -> Vec<(String, String)> {
 }
 
 fn quote_ident(name: &str) -> String {
-    if name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
-    {
+    if name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
         name.to_string()
     } else {
         format!("\"{}\"", name.replace('"', "\"\""))

@@ -11,9 +11,7 @@ use crate::stats::FallbackReason;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     /// A required variable is not set.
-    #[error(
-        "{var} is not set: set it to the primary's URL, e.g. postgres://user:password@host:5432/db"
-    )]
+    #[error("{var} is not set: set it to the primary's URL, e.g. postgres://user:password@host:5432/db")]
     Missing {
         /// The variable that must be set.
         var: &'static str,
@@ -27,7 +25,9 @@ pub enum ConfigError {
         reason: String,
     },
     /// A URL does not parse. The URL itself is not repeated (it may hold a password).
-    #[error("{what} is not a valid PostgreSQL URL ({reason}); expected postgres://user:password@host:port/db")]
+    #[error(
+        "{what} is not a valid PostgreSQL URL ({reason}); expected postgres://user:password@host:port/db"
+    )]
     InvalidUrl {
         /// Which URL: a variable name and entry number, or "database URL".
         what: String,
@@ -40,12 +40,7 @@ pub enum ConfigError {
 /// (tokio-postgres' `Display` says only "db error" then).
 pub(crate) fn describe(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
-        Some(db) => format!(
-            "{}: {} (SQLSTATE {})",
-            db.severity(),
-            db.message(),
-            db.code().code()
-        ),
+        Some(db) => format!("{}: {} (SQLSTATE {})", db.severity(), db.message(), db.code().code()),
         None => e.to_string(),
     }
 }
@@ -134,10 +129,7 @@ struct List<'a>(&'a [Unusable]);
 impl fmt::Display for List<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.0.is_empty() {
-            return write!(
-                f,
-                "no replica is configured (DB_READ_REPLICA_URLS is empty)"
-            );
+            return write!(f, "no replica is configured (DB_READ_REPLICA_URLS is empty)");
         }
         for (i, u) in self.0.iter().enumerate() {
             if i > 0 {

@@ -207,9 +207,7 @@ impl ReplicaState {
 
     fn set(&self, status: ReplicaStatus, lag: Option<Lag>, error: Option<String>) -> bool {
         let mut d = self.detail.lock().unwrap_or_else(|p| p.into_inner());
-        let was = self
-            .in_rotation
-            .swap(status == ReplicaStatus::Healthy, Ordering::Relaxed);
+        let was = self.in_rotation.swap(status == ReplicaStatus::Healthy, Ordering::Relaxed);
         d.status = status;
         d.lag = lag;
         d.last_error = error;
@@ -227,11 +225,7 @@ impl ReplicaState {
     }
 
     pub(crate) fn report(&self, target: &str) -> ReplicaHealth {
-        let d = self
-            .detail
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let d = self.detail.lock().unwrap_or_else(|p| p.into_inner()).clone();
         ReplicaHealth {
             target: target.to_string(),
             status: d.status,
@@ -273,8 +267,7 @@ impl PrimaryState {
 
     fn set(&self, status: PrimaryStatus, error: Option<String>) -> PrimaryStatus {
         let mut d = self.detail.lock().unwrap_or_else(|p| p.into_inner());
-        self.in_recovery
-            .store(status == PrimaryStatus::InRecovery, Ordering::Relaxed);
+        self.in_recovery.store(status == PrimaryStatus::InRecovery, Ordering::Relaxed);
         let before = d.status;
         d.status = status;
         d.last_error = error;
@@ -283,11 +276,7 @@ impl PrimaryState {
     }
 
     pub(crate) fn report(&self, target: &str) -> PrimaryHealth {
-        let d = self
-            .detail
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let d = self.detail.lock().unwrap_or_else(|p| p.into_inner()).clone();
         PrimaryHealth {
             target: target.to_string(),
             status: d.status,
@@ -370,17 +359,12 @@ async fn run_probe(
     };
     match tokio::time::timeout(timeout, probe).await {
         Err(_) => Err(ProbeError::TimedOut(timeout)),
-        Ok(Err(e)) => Err(ProbeError::Failed(
-            link.redactor.redact(crate::error::describe(&e)),
-        )),
+        Ok(Err(e)) => Err(ProbeError::Failed(link.redactor.redact(crate::error::describe(&e)))),
         Ok(Ok(messages)) => Ok(statements(messages)),
     }
 }
 
-async fn probe_primary(
-    link: Arc<TargetLink>,
-    timeout: Duration,
-) -> Result<PrimaryProbe, ProbeError> {
+async fn probe_primary(link: Arc<TargetLink>, timeout: Duration) -> Result<PrimaryProbe, ProbeError> {
     let stmts = run_probe(&link, PRIMARY_PROBE_SQL, timeout).await?;
     let at = Instant::now();
     let first = stmts
@@ -388,40 +372,23 @@ async fn probe_primary(
         .and_then(|rows| rows.first())
         .ok_or_else(|| ProbeError::Failed("the probe query returned no row".into()))?;
     let in_recovery = first.first().cloned().flatten().as_deref() == Some("true");
-    let lsn = first
-        .get(1)
-        .cloned()
-        .flatten()
-        .as_deref()
-        .and_then(lag::parse_lsn);
+    let lsn = first.get(1).cloned().flatten().as_deref().and_then(lag::parse_lsn);
     let replay_lag = stmts
         .get(1)
         .map(|rows| {
             rows.iter()
                 .map(|r| {
                     let name = r.first().cloned().flatten().unwrap_or_default();
-                    let ms = r
-                        .get(1)
-                        .cloned()
-                        .flatten()
-                        .and_then(|v| v.parse::<u64>().ok());
+                    let ms = r.get(1).cloned().flatten().and_then(|v| v.parse::<u64>().ok());
                     (name, ms)
                 })
                 .collect()
         })
         .unwrap_or_default();
-    Ok(PrimaryProbe {
-        in_recovery,
-        lsn,
-        replay_lag,
-        at,
-    })
+    Ok(PrimaryProbe { in_recovery, lsn, replay_lag, at })
 }
 
-async fn probe_replica(
-    link: Arc<TargetLink>,
-    timeout: Duration,
-) -> Result<ReplicaProbe, ProbeError> {
+async fn probe_replica(link: Arc<TargetLink>, timeout: Duration) -> Result<ReplicaProbe, ProbeError> {
     let stmts = run_probe(&link, REPLICA_PROBE_SQL, timeout).await?;
     let row = stmts
         .first()
@@ -429,12 +396,7 @@ async fn probe_replica(
         .ok_or_else(|| ProbeError::Failed("the probe query returned no row".into()))?;
     Ok(ReplicaProbe {
         in_recovery: row.first().cloned().flatten().as_deref() == Some("true"),
-        replay_lsn: row
-            .get(1)
-            .cloned()
-            .flatten()
-            .as_deref()
-            .and_then(lag::parse_lsn),
+        replay_lsn: row.get(1).cloned().flatten().as_deref().and_then(lag::parse_lsn),
         application_name: row.get(2).cloned().flatten().unwrap_or_default(),
     })
 }
@@ -444,14 +406,10 @@ pub(crate) async fn check(router: &RouterInner) {
     let _one_at_a_time = router.health_lock.lock().await;
     let timeout = router.config.health_check_timeout;
     let primary_task = tokio::spawn(probe_primary(router.primary.link.clone(), timeout));
-    let replica_tasks: Vec<_> = router
-        .replicas
-        .iter()
-        .map(|r| tokio::spawn(probe_replica(r.target.link.clone(), timeout)))
-        .collect();
-    let primary = primary_task
-        .await
-        .unwrap_or_else(|e| Err(ProbeError::Failed(format!("probe task ended: {e}"))));
+    let replica_tasks: Vec<_> =
+        router.replicas.iter().map(|r| tokio::spawn(probe_replica(r.target.link.clone(), timeout))).collect();
+    let primary =
+        primary_task.await.unwrap_or_else(|e| Err(ProbeError::Failed(format!("probe task ended: {e}"))));
 
     let primary_name = &router.primary.link.name;
     let (primary_status, primary_lsn, replay_lag) = match &primary {
@@ -493,11 +451,7 @@ pub(crate) async fn check(router: &RouterInner) {
 
     let now = Instant::now();
     if let (Ok(p), Some(lsn)) = (&primary, primary_lsn) {
-        router
-            .wal_samples
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(p.at, lsn);
+        router.wal_samples.lock().unwrap_or_else(|e| e.into_inner()).push(p.at, lsn);
     }
     let mut lag_by_name: HashMap<&str, Option<u64>> = HashMap::new();
     for (name, ms) in replay_lag.into_iter().flatten() {
@@ -508,9 +462,7 @@ pub(crate) async fn check(router: &RouterInner) {
 
     for (replica, task) in router.replicas.iter().zip(replica_tasks) {
         let name = &replica.target.link.name;
-        let probe = task
-            .await
-            .unwrap_or_else(|e| Err(ProbeError::Failed(format!("probe task ended: {e}"))));
+        let probe = task.await.unwrap_or_else(|e| Err(ProbeError::Failed(format!("probe task ended: {e}"))));
         let (status, lag, error) = match &probe {
             Err(e) => (ReplicaStatus::Unreachable, None, Some(e.to_string())),
             Ok(r) if !r.in_recovery => (ReplicaStatus::NotInRecovery, None, None),
@@ -518,21 +470,13 @@ pub(crate) async fn check(router: &RouterInner) {
                 let lag = match (primary_lsn, r.replay_lsn) {
                     (Some(p), Some(replayed)) => {
                         let samples = router.wal_samples.lock().unwrap_or_else(|e| e.into_inner());
-                        let walsender = lag_by_name
-                            .get(r.application_name.as_str())
-                            .copied()
-                            .flatten();
+                        let walsender = lag_by_name.get(r.application_name.as_str()).copied().flatten();
                         Some(lag::measure(p, replayed, walsender, &samples, now))
                     }
                     _ => None,
                 };
-                let lagging =
-                    router.config.lag_check_enabled && lag.is_some_and(|l| l.millis > max_lag_ms);
-                let status = if lagging {
-                    ReplicaStatus::Lagging
-                } else {
-                    ReplicaStatus::Healthy
-                };
+                let lagging = router.config.lag_check_enabled && lag.is_some_and(|l| l.millis > max_lag_ms);
+                let status = if lagging { ReplicaStatus::Lagging } else { ReplicaStatus::Healthy };
                 (status, lag, None)
             }
         };

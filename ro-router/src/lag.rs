@@ -71,10 +71,7 @@ pub(crate) fn measure(
         return Lag { bytes, millis: 0 };
     }
     let stall = samples.stall(replayed, now).as_millis() as u64;
-    Lag {
-        bytes,
-        millis: stall.max(replay_lag_ms.unwrap_or(0)),
-    }
+    Lag { bytes, millis: stall.max(replay_lag_ms.unwrap_or(0)) }
 }
 
 #[cfg(test)]
@@ -94,13 +91,7 @@ mod tests {
         let mut s = WalSamples::default();
         s.push(t0, 100);
         let lag = measure(100, 100, Some(5000), &s, t0 + Duration::from_secs(3600));
-        assert_eq!(
-            lag,
-            Lag {
-                bytes: 0,
-                millis: 0
-            }
-        );
+        assert_eq!(lag, Lag { bytes: 0, millis: 0 });
     }
 
     #[test]
@@ -112,23 +103,11 @@ mod tests {
         s.push(t0 + Duration::from_secs(2), 300);
         let now = t0 + Duration::from_secs(3);
         // Replayed up to 150: the sample at t0+1s (200) is the oldest not replayed.
-        assert_eq!(
-            measure(300, 150, None, &s, now),
-            Lag {
-                bytes: 150,
-                millis: 2000
-            }
-        );
+        assert_eq!(measure(300, 150, None, &s, now), Lag { bytes: 150, millis: 2000 });
         // The walsender's own figure wins when it is larger.
         assert_eq!(measure(300, 150, Some(9000), &s, now).millis, 9000);
         // Replayed everything sampled: only the newest WAL is missing, no stall yet.
-        assert_eq!(
-            measure(350, 300, None, &s, now),
-            Lag {
-                bytes: 50,
-                millis: 0
-            }
-        );
+        assert_eq!(measure(350, 300, None, &s, now), Lag { bytes: 50, millis: 0 });
     }
 
     #[test]
@@ -137,9 +116,6 @@ mod tests {
         let mut s = WalSamples::default();
         s.push(t0, 100);
         s.push(t0 + Duration::from_secs(5), 100);
-        assert_eq!(
-            s.stall(50, t0 + Duration::from_secs(6)),
-            Duration::from_secs(6)
-        );
+        assert_eq!(s.stall(50, t0 + Duration::from_secs(6)), Duration::from_secs(6));
     }
 }

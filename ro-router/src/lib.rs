@@ -25,9 +25,7 @@ pub use crate::health::{
     HealthReport, OverallStatus, PrimaryHealth, PrimaryStatus, ReplicaHealth, ReplicaStatus,
 };
 pub use crate::router::DbRouter;
-pub use crate::stats::{
-    FallbackCounts, FallbackReason, PoolRole, PoolStats, RouterStats, RoutesTo,
-};
+pub use crate::stats::{FallbackCounts, FallbackReason, PoolRole, PoolStats, RouterStats, RoutesTo};
 pub use crate::strategy::ReplicaStrategy;
 pub use crate::target::{split_url_list, DbUrl};
 

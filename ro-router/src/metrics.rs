@@ -73,14 +73,7 @@ impl RouterMetrics {
             "Read-only checkouts served by the fallthrough pool to the primary, by reason.",
             &["reason"],
         );
-        let all = [
-            &checkouts,
-            &failures,
-            &retries,
-            &reasserts,
-            &severed,
-            &fallback_vec,
-        ];
+        let all = [&checkouts, &failures, &retries, &reasserts, &severed, &fallback_vec];
         for (i, c) in all.iter().enumerate() {
             if let Err(e) = registry.register(Box::new((*c).clone())) {
                 // Leave the registry as it was.
@@ -91,15 +84,7 @@ impl RouterMetrics {
             }
         }
         let fallbacks = FallbackReason::ALL.map(|r| fallback_vec.with_label_values(&[r.as_str()]));
-        Ok(Self {
-            checkouts,
-            failures,
-            retries,
-            reasserts,
-            severed,
-            fallback_vec,
-            fallbacks,
-        })
+        Ok(Self { checkouts, failures, retries, reasserts, severed, fallback_vec, fallbacks })
     }
 
     /// Removes the router's collectors from `registry` (when the router is dropped), so that a
@@ -159,11 +144,7 @@ impl StateGauges {
         Self {
             size: gauge_vec("ro_router_pool_size", "Open connections of the pool.", pool),
             max_size: gauge_vec("ro_router_pool_max_size", "Maximum size of the pool.", pool),
-            available: gauge_vec(
-                "ro_router_pool_available",
-                "Idle connections of the pool.",
-                pool,
-            ),
+            available: gauge_vec("ro_router_pool_available", "Idle connections of the pool.", pool),
             waiting: gauge_vec(
                 "ro_router_pool_waiting",
                 "Checkouts waiting for a connection of the pool.",
@@ -228,16 +209,8 @@ pub(crate) struct StateCollector {
 impl StateCollector {
     pub(crate) fn new(router: Weak<RouterInner>) -> Self {
         let gauges = StateGauges::new();
-        let descs = gauges
-            .collectors()
-            .iter()
-            .flat_map(|c| c.desc().into_iter().cloned())
-            .collect();
-        Self {
-            router,
-            gauges: Mutex::new(gauges),
-            descs,
-        }
+        let descs = gauges.collectors().iter().flat_map(|c| c.desc().into_iter().cloned()).collect();
+        Self { router, gauges: Mutex::new(gauges), descs }
     }
 }
 
@@ -268,19 +241,12 @@ impl Collector for StateCollector {
             g.max_size.with_label_values(&l).set(p.max_size as i64);
             g.available.with_label_values(&l).set(p.available as i64);
             g.waiting.with_label_values(&l).set(p.waiting as i64);
-            g.checked_out
-                .with_label_values(&l)
-                .set(p.checked_out as i64);
-            g.routes_to
-                .with_label_values(&[l[0], l[1], p.routes_to.as_str()])
-                .set(1);
+            g.checked_out.with_label_values(&l).set(p.checked_out as i64);
+            g.routes_to.with_label_values(&[l[0], l[1], p.routes_to.as_str()]).set(1);
         }
         let health = router.health();
         g.primary_healthy
-            .with_label_values(&[
-                health.primary.target.as_str(),
-                health.primary.status.as_str(),
-            ])
+            .with_label_values(&[health.primary.target.as_str(), health.primary.status.as_str()])
             .set(i64::from(health.primary.status.is_healthy()));
         for r in &health.replicas {
             g.replica_healthy
@@ -292,9 +258,7 @@ impl Collector for StateCollector {
                     .set(i64::try_from(bytes).unwrap_or(i64::MAX));
             }
             if let Some(ms) = r.lag_ms {
-                g.replica_lag_seconds
-                    .with_label_values(&[r.target.as_str()])
-                    .set(ms as f64 / 1000.0);
+                g.replica_lag_seconds.with_label_values(&[r.target.as_str()]).set(ms as f64 / 1000.0);
             }
         }
         g.collectors().iter().flat_map(|c| c.collect()).collect()

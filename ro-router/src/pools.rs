@@ -26,9 +26,7 @@ use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
 
 use crate::{
     config::RouterConfig,
-    enforcement::{
-        refuses_startup_parameters, SessionGuard, SessionSettings, REASSERT_SQL, VERIFY_SQL,
-    },
+    enforcement::{refuses_startup_parameters, SessionGuard, SessionSettings, REASSERT_SQL, VERIFY_SQL},
     error::{CheckoutFailure, CheckoutFailureKind},
     metrics::TargetCounters,
     stats::PoolRole,
@@ -173,10 +171,7 @@ impl TargetLink {
     fn drive(
         &self,
         client: Client,
-        mut connection: tokio_postgres::Connection<
-            tokio_postgres::Socket,
-            tokio_postgres::tls::NoTlsStream,
-        >,
+        mut connection: tokio_postgres::Connection<tokio_postgres::Socket, tokio_postgres::tls::NoTlsStream>,
     ) -> (Client, JoinHandle<()>, Arc<SessionGuard>) {
         let guard = Arc::new(SessionGuard::default());
         let observed = guard.clone();
@@ -252,15 +247,8 @@ impl TargetLink {
             return Err(RecycleError::message("connection closed"));
         }
         if self.settings.read_only() && (self.pgbouncer() || c.guard.switched_off()) {
-            let sql = if self.pgbouncer() {
-                self.connect_sql.as_str()
-            } else {
-                REASSERT_SQL
-            };
-            c.client
-                .batch_execute(sql)
-                .await
-                .map_err(|e| RecycleError::Backend(ConnectError::Pg(e)))?;
+            let sql = if self.pgbouncer() { self.connect_sql.as_str() } else { REASSERT_SQL };
+            c.client.batch_execute(sql).await.map_err(|e| RecycleError::Backend(ConnectError::Pg(e)))?;
             self.counters.reasserts.inc();
         }
         Ok(())
@@ -292,11 +280,9 @@ impl TargetLink {
                 None,
             ),
             PoolError::Backend(ConnectError::NotAPrimary)
-            | PoolError::PostCreateHook(managed::HookError::Backend(ConnectError::NotAPrimary)) => (
-                CheckoutFailureKind::NotAPrimary,
-                "the server is in recovery (a standby)".to_string(),
-                None,
-            ),
+            | PoolError::PostCreateHook(managed::HookError::Backend(ConnectError::NotAPrimary)) => {
+                (CheckoutFailureKind::NotAPrimary, "the server is in recovery (a standby)".to_string(), None)
+            }
             PoolError::Backend(ConnectError::Pg(e))
             | PoolError::PostCreateHook(managed::HookError::Backend(ConnectError::Pg(e))) => {
                 match e.as_db_error() {
@@ -315,11 +301,7 @@ impl TargetLink {
                 (CheckoutFailureKind::Connect, "the pool is closed".to_string(), None)
             }
         };
-        CheckoutFailure {
-            kind,
-            message: self.redactor.redact(message),
-            sqlstate,
-        }
+        CheckoutFailure { kind, message: self.redactor.redact(message), sqlstate }
     }
 }
 
@@ -433,11 +415,7 @@ impl Target {
         redactor: Arc<Redactor>,
     ) -> Self {
         let link = Arc::new(TargetLink::new(role, url, config, counters, redactor));
-        let max_size = if role == PoolRole::Primary {
-            config.primary_pool_max
-        } else {
-            config.ro_pool_max
-        };
+        let max_size = if role == PoolRole::Primary { config.primary_pool_max } else { config.ro_pool_max };
         let timeouts = Timeouts {
             wait: Some(config.pool_timeout),
             create: Some(config.connect_timeout),
@@ -449,11 +427,7 @@ impl Target {
             .runtime(deadpool::Runtime::Tokio1)
             .build()
             .expect("a pool with a runtime and a size always builds");
-        Self {
-            link,
-            pool,
-            max_size,
-        }
+        Self { link, pool, max_size }
     }
 
     /// Drops the idle connections (a replica that left rotation for good reasons, a closed

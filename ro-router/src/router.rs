@@ -58,12 +58,7 @@ pub(crate) struct RouterInner {
 
 impl Drop for RouterInner {
     fn drop(&mut self) {
-        for t in self
-            .tasks
-            .get_mut()
-            .unwrap_or_else(|p| p.into_inner())
-            .drain(..)
-        {
+        for t in self.tasks.get_mut().unwrap_or_else(|p| p.into_inner()).drain(..) {
             t.abort();
         }
         let with_state = self.state_registered.load(Ordering::Relaxed);
@@ -113,12 +108,8 @@ impl DbRouter {
     /// No connection is opened up front except the first health check's probes; the router
     /// is built even when servers are down (reads then fall through, or fail, until they
     /// answer). Must be called inside a Tokio runtime.
-    pub async fn with_registry(
-        config: RouterConfig,
-        registry: Registry,
-    ) -> Result<Self, RouterError> {
-        let metrics =
-            RouterMetrics::register(&registry).map_err(|e| RouterError::Metrics(e.to_string()))?;
+    pub async fn with_registry(config: RouterConfig, registry: Registry) -> Result<Self, RouterError> {
+        let metrics = RouterMetrics::register(&registry).map_err(|e| RouterError::Metrics(e.to_string()))?;
         let mut redactor = Redactor::default();
         redactor.add(&config.primary);
         config.replicas.iter().for_each(|u| redactor.add(u));
@@ -204,8 +195,7 @@ impl DbRouter {
                 target: target.link.name.clone(),
                 failure: crate::error::CheckoutFailure {
                     kind: CheckoutFailureKind::NotAPrimary,
-                    message: "the last health check found the server in recovery (a standby)"
-                        .into(),
+                    message: "the last health check found the server in recovery (a standby)".into(),
                     sqlstate: None,
                 },
             });
@@ -217,9 +207,7 @@ impl DbRouter {
                 target.link.counters.failures.inc();
                 Err(RouterError::PrimaryUnavailable {
                     target: target.link.name.clone(),
-                    failure: target
-                        .link
-                        .failure(e, target.max_size, inner.config.pool_timeout),
+                    failure: target.link.failure(e, target.max_size, inner.config.pool_timeout),
                 })
             }
         }
@@ -230,15 +218,10 @@ impl DbRouter {
     /// pool to the primary. Every such connection refuses writes (SQLSTATE 25006).
     pub async fn get_db_ro(&self) -> Result<ReadOnlyConnection, RouterError> {
         let inner = &*self.inner;
-        let mut order: Vec<usize> = (0..inner.replicas.len())
-            .filter(|&i| inner.replicas[i].state.in_rotation())
-            .collect();
+        let mut order: Vec<usize> =
+            (0..inner.replicas.len()).filter(|&i| inner.replicas[i].state.in_rotation()).collect();
         strategy::order(inner.config.strategy, &inner.cursor, &mut order, |i| {
-            inner.replicas[i]
-                .target
-                .link
-                .checked_out
-                .load(Ordering::Relaxed)
+            inner.replicas[i].target.link.checked_out.load(Ordering::Relaxed)
         });
 
         let mut failed: Vec<Unusable> = Vec::new();
@@ -266,10 +249,7 @@ impl DbRouter {
                             target.link.name
                         );
                     }
-                    failed.push(Unusable {
-                        target: target.link.name.clone(),
-                        reason: failure.to_string(),
-                    });
+                    failed.push(Unusable { target: target.link.name.clone(), reason: failure.to_string() });
                     pending_retry = Some(i);
                 }
             }
@@ -309,9 +289,7 @@ impl DbRouter {
                         reason,
                         unusable,
                         target: target.link.name.clone(),
-                        failure: target
-                            .link
-                            .failure(e, target.max_size, inner.config.pool_timeout),
+                        failure: target.link.failure(e, target.max_size, inner.config.pool_timeout),
                     })
                 }
             };
@@ -329,9 +307,7 @@ impl DbRouter {
                     target.link.counters.failures.inc();
                     Err(RouterError::ReplicaExhausted {
                         target: target.link.name.clone(),
-                        failure: target
-                            .link
-                            .failure(e, target.max_size, inner.config.pool_timeout),
+                        failure: target.link.failure(e, target.max_size, inner.config.pool_timeout),
                     })
                 }
             };
@@ -339,24 +315,15 @@ impl DbRouter {
         Err(RouterError::ReadOnlyUnavailable { unusable })
     }
 
-    fn fallback_reason(
-        &self,
-        tried: &[usize],
-        failed: &[Unusable],
-        exhausted: &[usize],
-    ) -> FallbackReason {
+    fn fallback_reason(&self, tried: &[usize], failed: &[Unusable], exhausted: &[usize]) -> FallbackReason {
         let replicas = &self.inner.replicas;
         if replicas.is_empty() {
             FallbackReason::NoneConfigured
         } else if !tried.is_empty() && failed.is_empty() && exhausted.len() == tried.len() {
             FallbackReason::Exhausted
         } else if failed.is_empty()
-            && replicas
-                .iter()
-                .all(|r| r.state.in_rotation() || r.state.status() == ReplicaStatus::Lagging)
-            && replicas
-                .iter()
-                .any(|r| r.state.status() == ReplicaStatus::Lagging)
+            && replicas.iter().all(|r| r.state.in_rotation() || r.state.status() == ReplicaStatus::Lagging)
+            && replicas.iter().any(|r| r.state.status() == ReplicaStatus::Lagging)
         {
             FallbackReason::Lagging
         } else {
@@ -404,12 +371,7 @@ impl DbRouter {
     /// [`RouterError::Closed`].
     pub fn close(&self) {
         let inner = &self.inner;
-        for t in inner
-            .tasks
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .drain(..)
-        {
+        for t in inner.tasks.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
             t.abort();
         }
         inner.primary.pool.close();
@@ -429,11 +391,7 @@ impl DbRouter {
 impl RouterInner {
     pub(crate) fn health(&self) -> HealthReport {
         let primary = self.primary_state.report(&self.primary.link.name);
-        let replicas: Vec<_> = self
-            .replicas
-            .iter()
-            .map(|r| r.state.report(&r.target.link.name))
-            .collect();
+        let replicas: Vec<_> = self.replicas.iter().map(|r| r.state.report(&r.target.link.name)).collect();
         let any_replica = replicas.iter().any(|r| r.in_rotation);
         let reads_route_to = if any_replica {
             RoutesTo::Replica
@@ -464,18 +422,10 @@ impl RouterInner {
     pub(crate) fn pool_stats(&self) -> RouterStats {
         let mut pools = vec![pool_stats(&self.primary, RoutesTo::Primary)];
         for r in &self.replicas {
-            let routes = if r.state.in_rotation() {
-                RoutesTo::Replica
-            } else {
-                RoutesTo::Disabled
-            };
+            let routes = if r.state.in_rotation() { RoutesTo::Replica } else { RoutesTo::Disabled };
             pools.push(pool_stats(&r.target, routes));
         }
-        let ft_routes = if self.config.fallback {
-            RoutesTo::PrimaryFallthrough
-        } else {
-            RoutesTo::Disabled
-        };
+        let ft_routes = if self.config.fallback { RoutesTo::PrimaryFallthrough } else { RoutesTo::Disabled };
         pools.push(pool_stats(&self.fallthrough, ft_routes));
         let f = |r| self.metrics.fallback(r).get();
         let fallbacks = FallbackCounts {
@@ -485,11 +435,7 @@ impl RouterInner {
             none_configured: f(FallbackReason::NoneConfigured),
         };
         let retries = pools.iter().map(|p| p.retries).sum();
-        RouterStats {
-            pools,
-            fallbacks,
-            retries,
-        }
+        RouterStats { pools, fallbacks, retries }
     }
 }
 

@@ -76,12 +76,8 @@ pub enum FallbackReason {
 
 impl FallbackReason {
     /// Every reason, in label order.
-    pub const ALL: [FallbackReason; 4] = [
-        Self::Unhealthy,
-        Self::Lagging,
-        Self::Exhausted,
-        Self::NoneConfigured,
-    ];
+    pub const ALL: [FallbackReason; 4] =
+        [Self::Unhealthy, Self::Lagging, Self::Exhausted, Self::NoneConfigured];
 
     /// The snake_case name (the `reason` label).
     pub fn as_str(self) -> &'static str {
@@ -182,9 +178,7 @@ impl RouterStats {
 
     /// The pool of a role and target (`host:port/db`), if any.
     pub fn pool(&self, role: PoolRole, target: &str) -> Option<&PoolStats> {
-        self.pools
-            .iter()
-            .find(|p| p.pool == role && p.target == target)
+        self.pools.iter().find(|p| p.pool == role && p.target == target)
     }
 
     /// The line logged every `DB_POOL_STATS_LOG_INTERVAL` seconds.

@@ -46,10 +46,7 @@ impl FromStr for ReplicaStrategy {
             "round_robin" => Ok(Self::RoundRobin),
             "random" => Ok(Self::Random),
             "least_connections" => Ok(Self::LeastConnections),
-            _ => Err(format!(
-                "expected round_robin, random or least_connections, got {:?}",
-                s.trim()
-            )),
+            _ => Err(format!("expected round_robin, random or least_connections, got {:?}", s.trim())),
         }
     }
 }
@@ -88,10 +85,7 @@ mod tests {
     #[test]
     fn parses_names() {
         assert_eq!("round_robin".parse(), Ok(ReplicaStrategy::RoundRobin));
-        assert_eq!(
-            "Least-Connections".parse(),
-            Ok(ReplicaStrategy::LeastConnections)
-        );
+        assert_eq!("Least-Connections".parse(), Ok(ReplicaStrategy::LeastConnections));
         assert_eq!("random".parse(), Ok(ReplicaStrategy::Random));
         assert!("fastest".parse::<ReplicaStrategy>().is_err());
     }
@@ -116,9 +110,7 @@ mod tests {
         let picks: Vec<usize> = (0..4)
             .map(|_| {
                 let mut c = [0, 1, 2];
-                order(ReplicaStrategy::LeastConnections, &cursor, &mut c, |i| {
-                    load[i]
-                });
+                order(ReplicaStrategy::LeastConnections, &cursor, &mut c, |i| load[i]);
                 assert_eq!(c[2], 0, "the busiest replica is tried last");
                 c[0]
             })

@@ -34,10 +34,7 @@ impl DbUrl {
                     reason = reason.replace(s.as_str(), "***");
                 }
             }
-            ConfigError::InvalidUrl {
-                what: what.to_string(),
-                reason,
-            }
+            ConfigError::InvalidUrl { what: what.to_string(), reason }
         })?;
         if config.get_hosts().is_empty() && config.get_hostaddrs().is_empty() {
             return Err(ConfigError::InvalidUrl {
@@ -55,11 +52,7 @@ impl DbUrl {
         secrets.retain(|s| !s.is_empty());
         secrets.sort();
         secrets.dedup();
-        Ok(Self {
-            config,
-            name,
-            secrets,
-        })
+        Ok(Self { config, name, secrets })
     }
 
     /// `host:port/db` (hosts joined by `,` for a multi-host URL). Never holds a password.
@@ -120,10 +113,7 @@ fn display_name(config: &tokio_postgres::Config) -> String {
             .map(|(i, a)| bracket(a.to_string(), port_at(i)))
             .collect();
     }
-    let db = config
-        .get_dbname()
-        .or(config.get_user())
-        .unwrap_or("postgres");
+    let db = config.get_dbname().or(config.get_user()).unwrap_or("postgres");
     format!("{}/{}", hosts.join(","), db)
 }
 
@@ -139,10 +129,8 @@ fn bracket(host: String, port: u16) -> String {
 /// that a parse error can be cleaned of it.
 fn raw_password_candidates(text: &str) -> Vec<String> {
     let mut out = Vec::new();
-    if let Some(rest) = text
-        .trim()
-        .strip_prefix("postgres://")
-        .or_else(|| text.trim().strip_prefix("postgresql://"))
+    if let Some(rest) =
+        text.trim().strip_prefix("postgres://").or_else(|| text.trim().strip_prefix("postgresql://"))
     {
         if let Some(at) = rest.rfind('@') {
             let userinfo = &rest[..at];
@@ -248,10 +236,7 @@ mod tests {
     const PW: &str = "s3cr#t/pw:x";
 
     fn url() -> String {
-        format!(
-            "postgres://app:{}@db1.internal:6432/shop",
-            percent_encode(PW)
-        )
+        format!("postgres://app:{}@db1.internal:6432/shop", percent_encode(PW))
     }
 
     #[test]
@@ -264,16 +249,8 @@ mod tests {
     #[test]
     fn name_defaults_port_and_db() {
         assert_eq!(DbUrl::parse("postgres://u@h").unwrap().name(), "h:5432/u");
-        assert_eq!(
-            DbUrl::parse("host=a,b port=1,2 dbname=d user=u")
-                .unwrap()
-                .name(),
-            "a:1,b:2/d"
-        );
-        assert_eq!(
-            DbUrl::parse("postgres://u@[::1]:7/d").unwrap().name(),
-            "[::1]:7/d"
-        );
+        assert_eq!(DbUrl::parse("host=a,b port=1,2 dbname=d user=u").unwrap().name(), "a:1,b:2/d");
+        assert_eq!(DbUrl::parse("postgres://u@[::1]:7/d").unwrap().name(), "[::1]:7/d");
     }
 
     #[test]
@@ -296,8 +273,7 @@ mod tests {
 
     #[test]
     fn invalid_url_error_names_no_password() {
-        let err =
-            DbUrl::parse_as("postgres://u:hunter2@h:notaport/db", "DB_PRIMARY_URL").unwrap_err();
+        let err = DbUrl::parse_as("postgres://u:hunter2@h:notaport/db", "DB_PRIMARY_URL").unwrap_err();
         let shown = format!("{err} {err:?}");
         assert!(shown.contains("DB_PRIMARY_URL"), "{shown}");
         assert!(!shown.contains("hunter2"), "{shown}");

@@ -79,11 +79,7 @@ pub(super) fn classify(tokens: &[Token<'_>], session: &mut Session, depth: usize
     if head.is_punct('(') {
         return query(tokens);
     }
-    let word = if head.kind == Kind::Word {
-        head.text.to_ascii_lowercase()
-    } else {
-        String::new()
-    };
+    let word = if head.kind == Kind::Word { head.text.to_ascii_lowercase() } else { String::new() };
     match word.as_str() {
         "select" | "with" | "values" | "table" => query(tokens),
         "explain" => explain(tokens, session, depth),
@@ -117,9 +113,7 @@ pub(super) fn named_write(tokens: &[Token<'_>]) -> Write {
         "copy" => "COPY … FROM".to_string(),
         "comment" => "COMMENT ON".to_string(),
         "insert" if has_sequence(tokens, &["on", "conflict"]) => "INSERT … ON CONFLICT".to_string(),
-        "insert" | "update" | "delete" | "merge" | "call" | "listen" | "notify" => {
-            word.to_ascii_uppercase()
-        }
+        "insert" | "update" | "delete" | "merge" | "call" | "listen" | "notify" => word.to_ascii_uppercase(),
         _ => head_words(tokens),
     };
     Write { what, why }
@@ -131,23 +125,15 @@ fn unrecognised(tokens: &[Token<'_>]) -> Verdict {
 
 fn unrecognised_write(tokens: &[Token<'_>]) -> Write {
     let what = match tokens.first() {
-        Some(t) if policy::STATEMENT_KEYWORDS.iter().any(|k| t.is_word(k)) => {
-            t.text.to_ascii_uppercase()
-        }
+        Some(t) if policy::STATEMENT_KEYWORDS.iter().any(|k| t.is_word(k)) => t.text.to_ascii_uppercase(),
         _ => "unrecognised SQL".to_string(),
     };
-    Write {
-        what,
-        why: WriteReason::Unrecognised,
-    }
+    Write { what, why: WriteReason::Unrecognised }
 }
 
 /// The first keyword and the object words after it, upper case: "CREATE TEMP TABLE".
 fn head_words(tokens: &[Token<'_>]) -> String {
-    let objects = tokens[1..]
-        .iter()
-        .take(3)
-        .take_while(|t| OBJECT_WORDS.iter().any(|w| t.is_word(w)));
+    let objects = tokens[1..].iter().take(3).take_while(|t| OBJECT_WORDS.iter().any(|w| t.is_word(w)));
     std::iter::once(&tokens[0])
         .chain(objects)
         .map(|t| t.text.to_ascii_uppercase())
@@ -157,9 +143,7 @@ fn head_words(tokens: &[Token<'_>]) -> String {
 
 /// True when the words `seq` occur in a row somewhere in `tokens`.
 fn has_sequence(tokens: &[Token<'_>], seq: &[&str]) -> bool {
-    tokens
-        .windows(seq.len())
-        .any(|w| w.iter().zip(seq).all(|(t, k)| t.is_word(k)))
+    tokens.windows(seq.len()).any(|w| w.iter().zip(seq).all(|(t, k)| t.is_word(k)))
 }
 
 fn starts_with_words(tokens: &[Token<'_>], words: &[&str]) -> bool {
@@ -182,12 +166,7 @@ fn query(tokens: &[Token<'_>]) -> Verdict {
 /// The first thing in a query that writes: a locking clause, a data-modifying statement,
 /// `INTO`, or a call of a writing function.
 fn query_write(tokens: &[Token<'_>], head: &str) -> Option<Write> {
-    let rot = |what: String| {
-        Some(Write {
-            what,
-            why: WriteReason::ReadOnlyTransaction,
-        })
-    };
+    let rot = |what: String| Some(Write { what, why: WriteReason::ReadOnlyTransaction });
     let closes = paren_matches(tokens);
     for (i, token) in tokens.iter().enumerate() {
         if token.is_word("for") {
@@ -216,10 +195,7 @@ fn locking_clause(after_for: &[Token<'_>]) -> Option<&'static str> {
         (&["share"], "SHARE"),
         (&["key", "share"], "KEY SHARE"),
     ];
-    LOCKS
-        .iter()
-        .find(|(words, _)| starts_with_words(after_for, words))
-        .map(|&(_, name)| name)
+    LOCKS.iter().find(|(words, _)| starts_with_words(after_for, words)).map(|&(_, name)| name)
 }
 
 /// For each `(`, the index of its `)` (or the end, when it never closes).
@@ -284,22 +260,15 @@ fn argument(tokens: &[Token<'_>], opaque: bool) -> Arg {
         && tokens[0].ident().is_some()
         && ((tokens[1].is_punct('=') && tokens[2].is_punct('>'))
             || (tokens[1].is_punct(':') && tokens[2].is_punct('=')));
-    let (name, value) = if named {
-        (tokens[0].ident(), &tokens[3..])
-    } else {
-        (None, tokens)
-    };
-    Arg {
-        name,
-        literal: if opaque { None } else { literal(value) },
-    }
+    let (name, value) = if named { (tokens[0].ident(), &tokens[3..]) } else { (None, tokens) };
+    Arg { name, literal: if opaque { None } else { literal(value) } }
 }
 
 /// The value of a literal (optionally cast: `'off'::text`), or `None`.
 fn literal(tokens: &[Token<'_>]) -> Option<String> {
     let first = tokens.first()?;
-    let cast_only = tokens.len() == 1
-        || (tokens.len() >= 3 && tokens[1].is_punct(':') && tokens[2].is_punct(':'));
+    let cast_only =
+        tokens.len() == 1 || (tokens.len() >= 3 && tokens[1].is_punct(':') && tokens[2].is_punct(':'));
     if !cast_only {
         return None;
     }
@@ -349,8 +318,8 @@ fn explain(tokens: &[Token<'_>], session: &mut Session, depth: usize) -> Verdict
         return unrecognised(tokens);
     };
     let explainable = [
-        "select", "with", "values", "table", "insert", "update", "delete", "merge", "execute",
-        "declare", "create",
+        "select", "with", "values", "table", "insert", "update", "delete", "merge", "execute", "declare",
+        "create",
     ];
     match inner.first() {
         Some(t) if t.is_punct('(') || explainable.iter().any(|k| t.is_word(k)) => {}
@@ -369,19 +338,12 @@ fn explain(tokens: &[Token<'_>], session: &mut Session, depth: usize) -> Verdict
 fn explain_parts<'t, 'a>(rest: &'t [Token<'a>]) -> Option<(bool, &'t [Token<'a>])> {
     if rest.first()?.is_punct('(') {
         let close = matching_paren(rest, 0)?;
-        let analyze =
-            split_top_level(&rest[1..close], ',')
-                .into_iter()
-                .any(|option| match option {
-                    [name, value @ ..] if name.is_word("analyze") || name.is_word("analyse") => {
-                        !value.first().is_some_and(|v| {
-                            v.literal()
-                                .or_else(|| v.ident())
-                                .is_some_and(|v| policy::means_off(&v))
-                        })
-                    }
-                    _ => false,
-                });
+        let analyze = split_top_level(&rest[1..close], ',').into_iter().any(|option| match option {
+            [name, value @ ..] if name.is_word("analyze") || name.is_word("analyse") => !value
+                .first()
+                .is_some_and(|v| v.literal().or_else(|| v.ident()).is_some_and(|v| policy::means_off(&v))),
+            _ => false,
+        });
         return Some((analyze, &rest[close + 1..]));
     }
     let analyze = rest[0].is_word("analyze") || rest[0].is_word("analyse");
@@ -425,15 +387,10 @@ fn copy(tokens: &[Token<'_>], session: &mut Session, depth: usize) -> Verdict {
 /// SET: a read, unless it switches the guard off.
 fn set(tokens: &[Token<'_>]) -> Verdict {
     let rest = &tokens[1..];
-    if starts_with_words(rest, &["transaction"])
-        || starts_with_words(rest, &["session", "characteristics"])
-    {
+    if starts_with_words(rest, &["transaction"]) || starts_with_words(rest, &["session", "characteristics"]) {
         return transaction_modes(tokens);
     }
-    let scope = usize::from(
-        rest.first()
-            .is_some_and(|t| t.is_word("session") || t.is_word("local")),
-    );
+    let scope = usize::from(rest.first().is_some_and(|t| t.is_word("session") || t.is_word("local")));
     let Some(name) = rest.get(scope).and_then(Token::ident) else {
         return unrecognised(tokens);
     };
@@ -464,27 +421,19 @@ fn transaction_modes(tokens: &[Token<'_>]) -> Verdict {
     }
     let prefix: Vec<String> = tokens
         .iter()
-        .take_while(|t| {
-            !["read", "isolation", "deferrable", "not"]
-                .iter()
-                .any(|w| t.is_word(w))
-        })
+        .take_while(|t| !["read", "isolation", "deferrable", "not"].iter().any(|w| t.is_word(w)))
         .filter(|t| t.kind == Kind::Word)
         .map(|t| t.text.to_ascii_uppercase())
         .collect();
-    policy::write(
-        format!("{} READ WRITE", prefix.join(" ")),
-        WriteReason::GuardOff,
-    )
+    policy::write(format!("{} READ WRITE", prefix.join(" ")), WriteReason::GuardOff)
 }
 
 /// RESET: a read, unless it resets the guard.
 fn reset(tokens: &[Token<'_>]) -> Verdict {
     match tokens.get(1).and_then(Token::ident) {
-        Some(name) if policy::is_guard_setting(&name) => policy::write(
-            format!("RESET {}", name.to_ascii_lowercase()),
-            WriteReason::GuardOff,
-        ),
+        Some(name) if policy::is_guard_setting(&name) => {
+            policy::write(format!("RESET {}", name.to_ascii_lowercase()), WriteReason::GuardOff)
+        }
         Some(_) => Verdict::Read,
         None => unrecognised(tokens),
     }
@@ -517,9 +466,7 @@ fn lock(tokens: &[Token<'_>]) -> Verdict {
         .take_while(|t| !t.is_word("mode"))
         .map(|t| t.text.to_ascii_lowercase())
         .collect();
-    let ends_with_mode = tokens
-        .get(at + 1 + mode.len())
-        .is_some_and(|t| t.is_word("mode"));
+    let ends_with_mode = tokens.get(at + 1 + mode.len()).is_some_and(|t| t.is_word("mode"));
     match policy::lock_table(&mode.join(" ")) {
         Some(verdict) if ends_with_mode => verdict,
         _ => unrecognised(tokens),

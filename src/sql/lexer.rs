@@ -91,11 +91,7 @@ pub(super) fn lex_prefix(sql: &str) -> (Vec<Token<'_>>, Option<Unterminated>) {
         let rest = &sql[at..];
         let step = match ignored_len(rest, c) {
             Ok(0) => token_at(rest, c).map(|(kind, len)| {
-                tokens.push(Token {
-                    kind,
-                    text: &rest[..len],
-                    span: at..at + len,
-                });
+                tokens.push(Token { kind, text: &rest[..len], span: at..at + len });
                 len
             }),
             other => other,
@@ -110,9 +106,7 @@ pub(super) fn lex_prefix(sql: &str) -> (Vec<Token<'_>>, Option<Unterminated>) {
 
 /// Splits tokens into statements at `;`, dropping empty statements.
 pub(super) fn statements<'t, 'a>(tokens: &'t [Token<'a>]) -> impl Iterator<Item = &'t [Token<'a>]> {
-    tokens
-        .split(|t| t.kind == Kind::Semicolon)
-        .filter(|s| !s.is_empty())
+    tokens.split(|t| t.kind == Kind::Semicolon).filter(|s| !s.is_empty())
 }
 
 /// The byte length of the whitespace or comment starting `rest` (whose first char is `c`);
@@ -163,8 +157,7 @@ fn number_len(rest: &str) -> usize {
     let mut len = 0;
     while len < bytes.len() {
         let b = bytes[len];
-        let signed_exponent =
-            (b == b'+' || b == b'-') && len > 0 && matches!(bytes[len - 1], b'e' | b'E');
+        let signed_exponent = (b == b'+' || b == b'-') && len > 0 && matches!(bytes[len - 1], b'e' | b'E');
         if b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || signed_exponent {
             len += 1;
         } else {
@@ -222,15 +215,11 @@ fn quoted_len(rest: &str, quote: char, backslash: bool) -> Result<usize, Untermi
 fn dollar_token(rest: &str) -> Result<(Kind, usize), Unterminated> {
     let after = &rest[1..];
     if after.starts_with(|c: char| c.is_ascii_digit()) {
-        let digits = after
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(after.len());
+        let digits = after.find(|c: char| !c.is_ascii_digit()).unwrap_or(after.len());
         return Ok((Kind::Param, 1 + digits));
     }
     let tag_len = if after.starts_with(|c: char| is_ident_start(c)) {
-        after
-            .find(|c: char| !is_ident_start(c) && !c.is_ascii_digit())
-            .unwrap_or(after.len())
+        after.find(|c: char| !is_ident_start(c) && !c.is_ascii_digit()).unwrap_or(after.len())
     } else {
         0
     };

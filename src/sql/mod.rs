@@ -133,10 +133,7 @@ impl Session {
     fn execute(&self, name: &str) -> Verdict {
         match self.prepared.get(name) {
             Some(statement) => statement.clone(),
-            None => Verdict::Write(Write {
-                what: "EXECUTE".to_string(),
-                why: WriteReason::Opaque,
-            }),
+            None => Verdict::Write(Write { what: "EXECUTE".to_string(), why: WriteReason::Opaque }),
         }
     }
 }
@@ -204,10 +201,6 @@ fn starts_with_statement_keyword(tokens: &[lexer::Token<'_>]) -> bool {
     let Some(head) = tokens.get(open) else {
         return false;
     };
-    let allowed: &[&str] = if open == 0 {
-        policy::STATEMENT_KEYWORDS
-    } else {
-        policy::QUERY_KEYWORDS
-    };
+    let allowed: &[&str] = if open == 0 { policy::STATEMENT_KEYWORDS } else { policy::QUERY_KEYWORDS };
     allowed.iter().any(|k| head.is_word(k))
 }

@@ -11,10 +11,10 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    BinaryOperator, CopySource, Declare, DeclareType, DescribeAlias, Expr, FunctionArg,
-    FunctionArgExpr, FunctionArgOperator, FunctionArguments, Ident, LockTableMode, LockType,
-    ObjectName, Query, Reset, Select, Set, Statement, TableFactor, TransactionAccessMode,
-    TransactionMode, UtilityOption, Value, Visit, Visitor,
+    BinaryOperator, CopySource, Declare, DeclareType, DescribeAlias, Expr, FunctionArg, FunctionArgExpr,
+    FunctionArgOperator, FunctionArguments, Ident, LockTableMode, LockType, ObjectName, Query, Reset, Select,
+    Set, Statement, TableFactor, TransactionAccessMode, TransactionMode, UtilityOption, Value, Visit,
+    Visitor,
 };
 
 use super::policy::{self, Arg};
@@ -25,53 +25,31 @@ pub(super) fn classify(statement: &Statement, session: &mut Session) -> Verdict 
     match statement {
         Statement::Query(query) => scan(query.as_ref()),
         Statement::Explain {
-            describe_alias: DescribeAlias::Explain,
-            analyze,
-            options,
-            statement,
-            ..
-        } => explain(
-            *analyze || analyze_option(options.as_deref()),
-            statement,
-            session,
-        ),
-        Statement::Copy {
-            to: true, source, ..
-        } => match source {
+            describe_alias: DescribeAlias::Explain, analyze, options, statement, ..
+        } => explain(*analyze || analyze_option(options.as_deref()), statement, session),
+        Statement::Copy { to: true, source, .. } => match source {
             CopySource::Query(query) => scan(query.as_ref()),
             CopySource::Table { .. } => Verdict::Read,
         },
         Statement::Set(set) => set_statement(set, statement),
         Statement::Reset(reset) => reset_statement(&reset.reset),
-        Statement::StartTransaction {
-            modes,
-            begin,
-            statements,
-            exception,
-            ..
-        } if statements.is_empty() && exception.is_none() => start_transaction(modes, *begin),
+        Statement::StartTransaction { modes, begin, statements, exception, .. }
+            if statements.is_empty() && exception.is_none() =>
+        {
+            start_transaction(modes, *begin)
+        }
         Statement::Declare { stmts } => declare(stmts, statement),
         Statement::Lock(lock) => {
-            let mode = lock
-                .lock_mode
-                .as_ref()
-                .map_or("access exclusive", lock_mode_words);
+            let mode = lock.lock_mode.as_ref().map_or("access exclusive", lock_mode_words);
             policy::lock_table(mode).unwrap_or_else(|| Verdict::Write(named(statement)))
         }
-        Statement::Prepare {
-            name, statement, ..
-        } => {
+        Statement::Prepare { name, statement, .. } => {
             let prepared = classify(statement, session);
             session.prepare(ident_key(name), prepared)
         }
-        Statement::Execute {
-            name: Some(name),
-            parameters,
-            immediate: false,
-            into,
-            using,
-            ..
-        } if into.is_empty() && using.is_empty() => {
+        Statement::Execute { name: Some(name), parameters, immediate: false, into, using, .. }
+            if into.is_empty() && using.is_empty() =>
+        {
             execute(name, parameters, session).unwrap_or_else(|| Verdict::Write(named(statement)))
         }
         Statement::Commit { .. }
@@ -92,10 +70,9 @@ pub(super) fn classify(statement: &Statement, session: &mut Session) -> Verdict 
 fn reset_statement(reset: &Reset) -> Verdict {
     match reset {
         Reset::ConfigurationParameter(name) => match single_name(name) {
-            Some(n) if policy::is_guard_setting(&n) => policy::write(
-                format!("RESET {}", n.to_ascii_lowercase()),
-                WriteReason::GuardOff,
-            ),
+            Some(n) if policy::is_guard_setting(&n) => {
+                policy::write(format!("RESET {}", n.to_ascii_lowercase()), WriteReason::GuardOff)
+            }
             _ => Verdict::Read,
         },
         Reset::ALL | Reset::SessionAuthorization => Verdict::Read,
@@ -144,18 +121,12 @@ fn named(statement: &Statement) -> Write {
     let text = statement.to_string();
     match lexer::lex(&text) {
         Ok(tokens) if !tokens.is_empty() => keywords::named_write(&tokens),
-        _ => Write {
-            what: "unrecognised SQL".to_string(),
-            why: WriteReason::Unrecognised,
-        },
+        _ => Write { what: "unrecognised SQL".to_string(), why: WriteReason::Unrecognised },
     }
 }
 
 fn first_write(verdicts: impl IntoIterator<Item = Verdict>) -> Verdict {
-    verdicts
-        .into_iter()
-        .find(|v| matches!(v, Verdict::Write(_)))
-        .unwrap_or(Verdict::Read)
+    verdicts.into_iter().find(|v| matches!(v, Verdict::Write(_))).unwrap_or(Verdict::Read)
 }
 
 /// Walks a query (or any node) for the first thing in it that writes.
@@ -226,11 +197,7 @@ impl Visitor for QueryScan {
 
     fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> ControlFlow<Write> {
         match factor {
-            TableFactor::Table {
-                name,
-                args: Some(args),
-                ..
-            } => call(name, &args.args),
+            TableFactor::Table { name, args: Some(args), .. } => call(name, &args.args),
             TableFactor::Function { name, args, .. } => call(name, args),
             _ => ControlFlow::Continue(()),
         }
@@ -238,10 +205,7 @@ impl Visitor for QueryScan {
 }
 
 fn read_only_refusal(what: String) -> ControlFlow<Write> {
-    ControlFlow::Break(Write {
-        what,
-        why: WriteReason::ReadOnlyTransaction,
-    })
+    ControlFlow::Break(Write { what, why: WriteReason::ReadOnlyTransaction })
 }
 
 /// A call of the function `name`: breaks when it is a writing built-in.
@@ -259,15 +223,9 @@ fn call(name: &ObjectName, args: &[FunctionArg]) -> ControlFlow<Write> {
 /// One call argument: positional, or named with `=>` or `:=` (which `sqlparser` reads in
 /// three different shapes). Any other shape is a named argument no one asks for.
 fn argument(arg: &FunctionArg) -> Arg {
-    let named = |name: &Ident, value: Option<String>| Arg {
-        name: Some(ident_key(name)),
-        literal: value,
-    };
+    let named = |name: &Ident, value: Option<String>| Arg { name: Some(ident_key(name)), literal: value };
     let operator_ok = |op: &FunctionArgOperator| {
-        matches!(
-            op,
-            FunctionArgOperator::RightArrow | FunctionArgOperator::Assignment
-        )
+        matches!(op, FunctionArgOperator::RightArrow | FunctionArgOperator::Assignment)
     };
     match arg {
         FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::BinaryOp {
@@ -278,19 +236,11 @@ fn argument(arg: &FunctionArg) -> Arg {
             Expr::Identifier(name) => named(name, literal(right)),
             _ => opaque_argument(),
         },
-        FunctionArg::Unnamed(FunctionArgExpr::Expr(expr)) => Arg {
-            name: None,
-            literal: literal(expr),
-        },
-        FunctionArg::Unnamed(_) => Arg {
-            name: None,
-            literal: None,
-        },
-        FunctionArg::Named {
-            name,
-            arg: FunctionArgExpr::Expr(expr),
-            operator,
-        } if operator_ok(operator) => named(name, literal(expr)),
+        FunctionArg::Unnamed(FunctionArgExpr::Expr(expr)) => Arg { name: None, literal: literal(expr) },
+        FunctionArg::Unnamed(_) => Arg { name: None, literal: None },
+        FunctionArg::Named { name, arg: FunctionArgExpr::Expr(expr), operator } if operator_ok(operator) => {
+            named(name, literal(expr))
+        }
         FunctionArg::ExprNamed {
             name: Expr::Identifier(name),
             arg: FunctionArgExpr::Expr(expr),
@@ -301,10 +251,7 @@ fn argument(arg: &FunctionArg) -> Arg {
 }
 
 fn opaque_argument() -> Arg {
-    Arg {
-        name: Some(String::new()),
-        literal: None,
-    }
+    Arg { name: Some(String::new()), literal: None }
 }
 
 /// The value of a literal expression (casts and parentheses see through), or `None`.
@@ -353,9 +300,7 @@ fn analyze_option(options: Option<&[UtilityOption]>) -> bool {
 /// SET: a read unless it switches the guard off.
 fn set_statement(set: &Set, statement: &Statement) -> Verdict {
     match set {
-        Set::SingleAssignment {
-            variable, values, ..
-        } => match single_name(variable) {
+        Set::SingleAssignment { variable, values, .. } => match single_name(variable) {
             Some(name) if policy::is_guard_setting(&name) => {
                 let value = match values.as_slice() {
                     [Expr::Identifier(ident)] if ident.quote_style.is_none() => {
@@ -370,10 +315,9 @@ fn set_statement(set: &Set, statement: &Statement) -> Verdict {
             None => Verdict::Write(named(statement)),
         },
         Set::SetTransaction { modes, session, .. } => match (read_write(modes), session) {
-            (true, true) => policy::write(
-                "SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE",
-                WriteReason::GuardOff,
-            ),
+            (true, true) => {
+                policy::write("SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE", WriteReason::GuardOff)
+            }
             (true, false) => policy::write("SET TRANSACTION READ WRITE", WriteReason::GuardOff),
             (false, _) => Verdict::Read,
         },
@@ -390,12 +334,7 @@ fn set_statement(set: &Set, statement: &Statement) -> Verdict {
 }
 
 fn read_write(modes: &[TransactionMode]) -> bool {
-    modes.iter().any(|m| {
-        matches!(
-            m,
-            TransactionMode::AccessMode(TransactionAccessMode::ReadWrite)
-        )
-    })
+    modes.iter().any(|m| matches!(m, TransactionMode::AccessMode(TransactionAccessMode::ReadWrite)))
 }
 
 /// The name of a one-part object name (`search_path`), as written.

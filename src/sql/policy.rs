@@ -53,13 +53,8 @@ const GUARD_SETTINGS: &[&str] = &["default_transaction_read_only", "transaction_
 const STANDBY_LOCK_MODES: &[&str] = &["access share", "row share", "row exclusive"];
 
 /// Lock modes only a primary grants.
-const PRIMARY_LOCK_MODES: &[&str] = &[
-    "share update exclusive",
-    "share",
-    "share row exclusive",
-    "exclusive",
-    "access exclusive",
-];
+const PRIMARY_LOCK_MODES: &[&str] =
+    &["share update exclusive", "share", "share row exclusive", "exclusive", "access exclusive"];
 
 /// One argument of a function call, as far as the policy needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,10 +67,7 @@ pub(super) struct Arg {
 
 /// A write verdict.
 pub(super) fn write(what: impl Into<String>, why: WriteReason) -> Verdict {
-    Verdict::Write(Write {
-        what: what.into(),
-        why,
-    })
+    Verdict::Write(Write { what: what.into(), why })
 }
 
 /// True for the names of the read-only guard settings (in any letter case, as PostgreSQL
@@ -92,9 +84,7 @@ pub(super) fn means_on(value: &str) -> bool {
 
 /// PostgreSQL's `defGetBoolean` for "false" (an EXPLAIN option value).
 pub(super) fn means_off(value: &str) -> bool {
-    ["false", "off", "0"]
-        .iter()
-        .any(|f| f.eq_ignore_ascii_case(value))
+    ["false", "off", "0"].iter().any(|f| f.eq_ignore_ascii_case(value))
 }
 
 /// `SET <guard setting> = value` (value `None` when it is not a literal): a read only when
@@ -103,11 +93,7 @@ pub(super) fn guard_set(name: &str, value: Option<&str>) -> Verdict {
     match value {
         Some(v) if means_on(v) => Verdict::Read,
         _ => write(
-            format!(
-                "SET {} = {}",
-                name.to_ascii_lowercase(),
-                value.unwrap_or("…")
-            ),
+            format!("SET {} = {}", name.to_ascii_lowercase(), value.unwrap_or("…")),
             WriteReason::GuardOff,
         ),
     }
@@ -115,12 +101,8 @@ pub(super) fn guard_set(name: &str, value: Option<&str>) -> Verdict {
 
 /// True for the names [`function_call`] can find a write in (any letter case).
 pub(super) fn is_checked_function(name: &str) -> bool {
-    ["set_config", "lo_open"]
-        .iter()
-        .any(|f| f.eq_ignore_ascii_case(name))
-        || WRITE_FUNCTIONS
-            .iter()
-            .any(|(f, _)| f.eq_ignore_ascii_case(name))
+    ["set_config", "lo_open"].iter().any(|f| f.eq_ignore_ascii_case(name))
+        || WRITE_FUNCTIONS.iter().any(|(f, _)| f.eq_ignore_ascii_case(name))
 }
 
 /// The write a call of the function `name` makes, if it is one of the writing built-ins.
@@ -138,10 +120,7 @@ pub(super) fn function_call(name: &str, args: &[Arg]) -> Option<Write> {
         _ => WRITE_FUNCTIONS
             .iter()
             .find(|(f, _)| *f == name)
-            .map(|&(f, why)| Write {
-                what: format!("{f}()"),
-                why,
-            }),
+            .map(|&(f, why)| Write { what: format!("{f}()"), why }),
     }
 }
 
@@ -151,10 +130,7 @@ pub(super) fn lock_table(mode: &str) -> Option<Verdict> {
     if STANDBY_LOCK_MODES.contains(&mode) {
         Some(Verdict::Read)
     } else if PRIMARY_LOCK_MODES.contains(&mode) {
-        Some(write(
-            format!("LOCK TABLE … {} MODE", mode.to_ascii_uppercase()),
-            WriteReason::HotStandby,
-        ))
+        Some(write(format!("LOCK TABLE … {} MODE", mode.to_ascii_uppercase()), WriteReason::HotStandby))
     } else {
         None
     }
@@ -176,10 +152,7 @@ fn set_config(args: &[Arg]) -> Option<Write> {
         }
         _ => "set_config() of a setting named at run time".to_string(),
     };
-    Some(Write {
-        what,
-        why: WriteReason::GuardOff,
-    })
+    Some(Write { what, why: WriteReason::GuardOff })
 }
 
 /// The argument at `position` or named `name`: `None` when absent, `Some(None)` when present

@@ -8,19 +8,14 @@ use crate::support::{name, url};
 
 /// A file of `tests/data` (copies of `../shared`; see tests/data/README.md).
 pub fn data_file(file: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(file)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(file)
 }
 
 /// A config on `primary_port` with replicas on `replica_ports`, tuned for tests: no periodic
 /// health check unless a test sets one (tests call `refresh_health()`), short timeouts.
 pub fn config(primary_port: u16, replica_ports: &[u16]) -> RouterConfig {
     let mut c = RouterConfig::new(DbUrl::parse(&url(primary_port)).unwrap());
-    c.replicas = replica_ports
-        .iter()
-        .map(|&p| DbUrl::parse(&url(p)).unwrap())
-        .collect();
+    c.replicas = replica_ports.iter().map(|&p| DbUrl::parse(&url(p)).unwrap()).collect();
     c.health_check_interval = Duration::from_secs(3600);
     c.health_check_timeout = Duration::from_secs(2);
     c.connect_timeout = Duration::from_secs(2);
@@ -35,13 +30,8 @@ pub async fn router(config: RouterConfig) -> DbRouter {
 
 /// One read: a checkout and `SELECT 1`. Ok(target) or Err(what failed).
 pub async fn read(router: &DbRouter) -> Result<String, String> {
-    let conn = router
-        .get_db_ro()
-        .await
-        .map_err(|e| format!("checkout: {e}"))?;
-    conn.simple_query("SELECT 1")
-        .await
-        .map_err(|e| format!("query on {}: {e}", conn.target()))?;
+    let conn = router.get_db_ro().await.map_err(|e| format!("checkout: {e}"))?;
+    conn.simple_query("SELECT 1").await.map_err(|e| format!("query on {}: {e}", conn.target()))?;
     Ok(conn.target().to_string())
 }
 
@@ -70,34 +60,23 @@ pub fn checkouts(router: &DbRouter, role: PoolRole, port: u16) -> u64 {
 }
 
 pub fn retries(router: &DbRouter, port: u16) -> u64 {
-    router
-        .pool_stats()
-        .pool(PoolRole::Replica, &name(port))
-        .expect("replica pool")
-        .retries
+    router.pool_stats().pool(PoolRole::Replica, &name(port)).expect("replica pool").retries
 }
 
 /// The SQLSTATE of a failed statement, or "ok".
 pub fn outcome<T>(r: Result<T, tokio_postgres::Error>) -> String {
     match r {
         Ok(_) => "ok".into(),
-        Err(e) => e
-            .code()
-            .map(|c| c.code().to_string())
-            .unwrap_or_else(|| format!("error without SQLSTATE: {e}")),
+        Err(e) => {
+            e.code().map(|c| c.code().to_string()).unwrap_or_else(|| format!("error without SQLSTATE: {e}"))
+        }
     }
 }
 
 pub async fn backend_pid(conn: &ReadOnlyConnection) -> i32 {
-    conn.query_one("SELECT pg_backend_pid()", &[])
-        .await
-        .expect("backend pid")
-        .get(0)
+    conn.query_one("SELECT pg_backend_pid()", &[]).await.expect("backend pid").get(0)
 }
 
 pub async fn show(conn: &ReadOnlyConnection, setting: &str) -> String {
-    conn.query_one(&format!("SHOW {setting}"), &[])
-        .await
-        .expect("SHOW")
-        .get(0)
+    conn.query_one(&format!("SHOW {setting}"), &[]).await.expect("SHOW").get(0)
 }

@@ -27,8 +27,7 @@ struct Row {
 
 fn rows() -> Vec<Row> {
     let path = data_file("pg15-readonly.tsv");
-    let text =
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     let rows: Vec<Row> = text
         .lines()
         .filter(|l| !l.starts_with('#') && !l.starts_with("statement\t") && !l.trim().is_empty())
@@ -43,11 +42,7 @@ fn rows() -> Vec<Row> {
             }
         })
         .collect();
-    assert!(
-        rows.len() >= 90,
-        "expected the whole TSV, got {} rows",
-        rows.len()
-    );
+    assert!(rows.len() >= 90, "expected the whole TSV, got {} rows", rows.len());
     rows
 }
 
@@ -71,14 +66,11 @@ impl Row {
     fn in_block(&self, ctx: Context) -> bool {
         match ctx {
             Context::Standby => {
-                self.note.contains("standby run inside BEGIN")
-                    || self.note.contains("standby (in BEGIN)")
+                self.note.contains("standby run inside BEGIN") || self.note.contains("standby (in BEGIN)")
             }
             Context::Fallthrough => {
                 !(self.note.contains("not allowed in a txn block")
-                    || self
-                        .note
-                        .starts_with("A: session with default_transaction_read_only=on"))
+                    || self.note.starts_with("A: session with default_transaction_read_only=on"))
             }
         }
     }
@@ -137,16 +129,9 @@ async fn check_all(router: &DbRouter, ctx: Context, routes_to: RoutesTo, recycle
             passes.push(false);
         }
         for in_block in passes {
-            let conn = if recycle {
-                recycled(router).await
-            } else {
-                router.get_db_ro().await.expect("checkout")
-            };
-            assert_eq!(
-                conn.routes_to(),
-                routes_to,
-                "checkout served by the wrong pool"
-            );
+            let conn =
+                if recycle { recycled(router).await } else { router.get_db_ro().await.expect("checkout") };
+            assert_eq!(conn.routes_to(), routes_to, "checkout served by the wrong pool");
             let got = run_row(&conn, &row, ctx, in_block).await;
             conn.discard();
             compared += 1;
@@ -161,12 +146,7 @@ async fn check_all(router: &DbRouter, ctx: Context, routes_to: RoutesTo, recycle
             }
         }
     }
-    assert!(
-        mismatches.is_empty(),
-        "{} mismatches:\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
-    );
+    assert!(mismatches.is_empty(), "{} mismatches:\n{}", mismatches.len(), mismatches.join("\n"));
     compared
 }
 
@@ -177,24 +157,11 @@ async fn recycled(router: &DbRouter) -> ReadOnlyConnection {
     conn.batch_execute("RESET ALL").await.expect("RESET ALL");
     drop(conn);
     let conn = router.get_db_ro().await.expect("checkout after RESET ALL");
-    assert_eq!(
-        common::backend_pid(&conn).await,
-        pid,
-        "the pool handed out another connection"
-    );
-    conn.batch_execute("DISCARD ALL")
-        .await
-        .expect("DISCARD ALL");
+    assert_eq!(common::backend_pid(&conn).await, pid, "the pool handed out another connection");
+    conn.batch_execute("DISCARD ALL").await.expect("DISCARD ALL");
     drop(conn);
-    let conn = router
-        .get_db_ro()
-        .await
-        .expect("checkout after DISCARD ALL");
-    assert_eq!(
-        common::backend_pid(&conn).await,
-        pid,
-        "the pool handed out another connection"
-    );
+    let conn = router.get_db_ro().await.expect("checkout after DISCARD ALL");
+    assert_eq!(common::backend_pid(&conn).await, pid, "the pool handed out another connection");
     assert_eq!(show(&conn, "default_transaction_read_only").await, "on");
     conn
 }
@@ -202,24 +169,13 @@ async fn recycled(router: &DbRouter) -> ReadOnlyConnection {
 pub async fn fallthrough_matches_tsv(ctx: Arc<Ctx>) {
     let primary = ctx.cluster.primary();
     let router = router(config(primary.port, &[])).await;
-    let n = check_all(
-        &router,
-        Context::Fallthrough,
-        RoutesTo::PrimaryFallthrough,
-        false,
-    )
-    .await;
+    let n = check_all(&router, Context::Fallthrough, RoutesTo::PrimaryFallthrough, false).await;
     let stats = router.pool_stats();
-    let ft = stats
-        .pool(PoolRole::Fallthrough, &name(primary.port))
-        .unwrap();
+    let ft = stats.pool(PoolRole::Fallthrough, &name(primary.port)).unwrap();
     assert_eq!(ft.checkouts, n as u64);
     assert_eq!(stats.fallbacks.none_configured, n as u64);
     assert!(!ft.pgbouncer);
-    assert_eq!(
-        ft.read_only_reasserts, 0,
-        "direct connections need no re-assert"
-    );
+    assert_eq!(ft.read_only_reasserts, 0, "direct connections need no re-assert");
 }
 
 pub async fn fallthrough_after_reset_and_discard_matches_tsv(ctx: Arc<Ctx>) {
@@ -227,18 +183,8 @@ pub async fn fallthrough_after_reset_and_discard_matches_tsv(ctx: Arc<Ctx>) {
     let mut c = config(primary.port, &[]);
     c.ro_pool_max = 1;
     let router = router(c).await;
-    check_all(
-        &router,
-        Context::Fallthrough,
-        RoutesTo::PrimaryFallthrough,
-        true,
-    )
-    .await;
-    let ft = router
-        .pool_stats()
-        .pool(PoolRole::Fallthrough, &name(primary.port))
-        .unwrap()
-        .clone();
+    check_all(&router, Context::Fallthrough, RoutesTo::PrimaryFallthrough, true).await;
+    let ft = router.pool_stats().pool(PoolRole::Fallthrough, &name(primary.port)).unwrap().clone();
     // The startup parameter survived RESET ALL and DISCARD ALL on its own: no re-assert, no
     // extra round trip.
     assert_eq!(ft.read_only_reasserts, 0);
@@ -262,38 +208,17 @@ pub async fn guard_switched_off_is_reasserted_at_next_checkout(ctx: Arc<Ctx>) {
         assert_eq!(show(&conn, "default_transaction_read_only").await, "off");
         drop(conn);
         let conn = router.get_db_ro().await.unwrap();
-        assert_eq!(
-            common::backend_pid(&conn).await,
-            pid,
-            "same pooled connection"
-        );
-        assert_eq!(
-            show(&conn, "default_transaction_read_only").await,
-            "on",
-            "after {switch}"
-        );
-        assert_eq!(
-            outcome(conn.batch_execute("INSERT INTO t VALUES (7, 'x')").await),
-            "25006"
-        );
-        let reasserts = router
-            .pool_stats()
-            .pool(PoolRole::Fallthrough, &name(primary.port))
-            .unwrap()
-            .read_only_reasserts;
-        assert_eq!(
-            reasserts,
-            i as u64 + 1,
-            "one re-assert per switched-off session"
-        );
+        assert_eq!(common::backend_pid(&conn).await, pid, "same pooled connection");
+        assert_eq!(show(&conn, "default_transaction_read_only").await, "on", "after {switch}");
+        assert_eq!(outcome(conn.batch_execute("INSERT INTO t VALUES (7, 'x')").await), "25006");
+        let reasserts =
+            router.pool_stats().pool(PoolRole::Fallthrough, &name(primary.port)).unwrap().read_only_reasserts;
+        assert_eq!(reasserts, i as u64 + 1, "one re-assert per switched-off session");
     }
     // A checkout of an untouched session costs nothing.
     drop(router.get_db_ro().await.unwrap());
-    let reasserts = router
-        .pool_stats()
-        .pool(PoolRole::Fallthrough, &name(primary.port))
-        .unwrap()
-        .read_only_reasserts;
+    let reasserts =
+        router.pool_stats().pool(PoolRole::Fallthrough, &name(primary.port)).unwrap().read_only_reasserts;
     assert_eq!(reasserts, switches.len() as u64);
 }
 
@@ -303,18 +228,8 @@ pub async fn pgbouncer_matches_tsv_after_reset_and_discard(ctx: Arc<Ctx>) {
     c.pgbouncer = true;
     c.ro_pool_max = 1;
     let router = router(c).await;
-    let n = check_all(
-        &router,
-        Context::Fallthrough,
-        RoutesTo::PrimaryFallthrough,
-        true,
-    )
-    .await;
-    let ft = router
-        .pool_stats()
-        .pool(PoolRole::Fallthrough, &name(bouncer))
-        .unwrap()
-        .clone();
+    let n = check_all(&router, Context::Fallthrough, RoutesTo::PrimaryFallthrough, true).await;
+    let ft = router.pool_stats().pool(PoolRole::Fallthrough, &name(bouncer)).unwrap().clone();
     assert!(ft.pgbouncer);
     // Behind pgBouncer the statement timeout comes with SET at connect, and stays.
     let conn = router.get_db_ro().await.unwrap();
@@ -332,26 +247,10 @@ pub async fn pgbouncer_is_detected_from_its_refusal(ctx: Arc<Ctx>) {
     c.pgbouncer = false;
     c.ro_pool_max = 1;
     let router = router(c).await;
-    check_all(
-        &router,
-        Context::Fallthrough,
-        RoutesTo::PrimaryFallthrough,
-        true,
-    )
-    .await;
+    check_all(&router, Context::Fallthrough, RoutesTo::PrimaryFallthrough, true).await;
     let stats = router.pool_stats();
-    assert!(
-        stats
-            .pool(PoolRole::Fallthrough, &name(bouncer))
-            .unwrap()
-            .pgbouncer
-    );
-    assert!(
-        stats
-            .pool(PoolRole::Primary, &name(bouncer))
-            .unwrap()
-            .pgbouncer
-    );
+    assert!(stats.pool(PoolRole::Fallthrough, &name(bouncer)).unwrap().pgbouncer);
+    assert!(stats.pool(PoolRole::Primary, &name(bouncer)).unwrap().pgbouncer);
     assert!(ctx.logs.text().contains("refused startup parameters"));
 }
 
@@ -362,9 +261,6 @@ pub async fn standby_matches_tsv(ctx: Arc<Ctx>) {
     c.fallback = false;
     let router = router(c).await;
     let n = check_all(&router, Context::Standby, RoutesTo::Replica, false).await;
-    assert_eq!(
-        common::checkouts(&router, PoolRole::Replica, replica.port),
-        n as u64
-    );
+    assert_eq!(common::checkouts(&router, PoolRole::Replica, replica.port), n as u64);
     assert_eq!(router.pool_stats().fallbacks.total(), 0);
 }

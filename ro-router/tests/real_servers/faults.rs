@@ -44,50 +44,25 @@ pub async fn replica_stopped_checkout_is_retried_then_recovers(ctx: Arc<Ctx>) {
     let router = router(config(cluster.primary().port, &[r1.port, r2.port])).await;
     // Both pools hold idle connections.
     let (warm, failures) = reads(&router, 4).await;
-    assert!(
-        failures.is_empty() && warm.len() == 2,
-        "{warm:?} {failures:?}"
-    );
+    assert!(failures.is_empty() && warm.len() == 2, "{warm:?} {failures:?}");
 
     cluster.stop_server(&r1).await;
     // No health check runs in between (interval: 1 h): the router learns at checkout.
     let (by_target, failures) = reads(&router, 10).await;
     assert!(failures.is_empty(), "reads failed: {failures:?}");
     assert_eq!(by_target.get(&name(r2.port)), Some(&10), "{by_target:?}");
-    assert_eq!(
-        retries(&router, r1.port),
-        1,
-        "exactly one checkout hit the dead pool and was retried"
-    );
+    assert_eq!(retries(&router, r1.port), 1, "exactly one checkout hit the dead pool and was retried");
     assert_eq!(retries(&router, r2.port), 0);
     let stats = router.pool_stats();
     assert_eq!(stats.fallbacks.total(), 0);
-    assert_eq!(
-        stats
-            .pool(PoolRole::Replica, &name(r1.port))
-            .unwrap()
-            .checkout_failures,
-        1
-    );
-    assert_eq!(
-        stats
-            .pool(PoolRole::Replica, &name(r1.port))
-            .unwrap()
-            .routes_to,
-        RoutesTo::Disabled
-    );
-    assert_eq!(
-        replica_status(&router, r1.port),
-        (ReplicaStatus::CheckoutFailed, false)
-    );
+    assert_eq!(stats.pool(PoolRole::Replica, &name(r1.port)).unwrap().checkout_failures, 1);
+    assert_eq!(stats.pool(PoolRole::Replica, &name(r1.port)).unwrap().routes_to, RoutesTo::Disabled);
+    assert_eq!(replica_status(&router, r1.port), (ReplicaStatus::CheckoutFailed, false));
 
     // Recovery: the health check brings it back.
     cluster.start_server(&r1).await;
     router.refresh_health().await;
-    assert_eq!(
-        replica_status(&router, r1.port),
-        (ReplicaStatus::Healthy, true)
-    );
+    assert_eq!(replica_status(&router, r1.port), (ReplicaStatus::Healthy, true));
     let before = checkouts(&router, PoolRole::Replica, r1.port);
     let (by_target, failures) = reads(&router, 4).await;
     assert!(failures.is_empty(), "{failures:?}");
@@ -102,11 +77,7 @@ pub async fn replica_network_cut_checkout_is_retried(ctx: Arc<Ctx>) {
     let proxy = TcpProxy::start(r1.port).await;
     let router = router(config(cluster.primary().port, &[proxy.port, r2.port])).await;
     let held = router.get_db_ro().await.unwrap();
-    assert_eq!(
-        held.target(),
-        name(proxy.port),
-        "round robin starts with the first replica"
-    );
+    assert_eq!(held.target(), name(proxy.port), "round robin starts with the first replica");
     held.simple_query("SELECT 1").await.unwrap();
 
     proxy.cut().await;
@@ -115,10 +86,7 @@ pub async fn replica_network_cut_checkout_is_retried(ctx: Arc<Ctx>) {
         .await
         .expect("a query on a cut connection must not hang")
         .expect_err("the network is cut");
-    assert!(
-        err.is_closed() || err.to_string().contains("connection"),
-        "{err}"
-    );
+    assert!(err.is_closed() || err.to_string().contains("connection"), "{err}");
     drop(held);
 
     let (by_target, failures) = reads(&router, 10).await;
@@ -126,17 +94,11 @@ pub async fn replica_network_cut_checkout_is_retried(ctx: Arc<Ctx>) {
     assert_eq!(by_target.get(&name(r2.port)), Some(&10), "{by_target:?}");
     assert_eq!(retries(&router, proxy.port), 1);
     assert_eq!(router.pool_stats().fallbacks.total(), 0);
-    assert_eq!(
-        replica_status(&router, proxy.port),
-        (ReplicaStatus::CheckoutFailed, false)
-    );
+    assert_eq!(replica_status(&router, proxy.port), (ReplicaStatus::CheckoutFailed, false));
 
     proxy.restore();
     router.refresh_health().await;
-    assert_eq!(
-        replica_status(&router, proxy.port),
-        (ReplicaStatus::Healthy, true)
-    );
+    assert_eq!(replica_status(&router, proxy.port), (ReplicaStatus::Healthy, true));
     let (by_target, _) = reads(&router, 4).await;
     assert_eq!(by_target.get(&name(proxy.port)), Some(&2), "{by_target:?}");
 }
@@ -168,21 +130,9 @@ pub async fn replica_silent_partition_errors_instead_of_hanging(ctx: Arc<Ctx>) {
     let report = router.health();
     let r = report.replica(&name(proxy.port)).unwrap();
     assert!(!r.in_rotation);
-    assert!(
-        r.last_error
-            .as_deref()
-            .unwrap_or("")
-            .contains("DB_HEALTH_CHECK_TIMEOUT_MS"),
-        "{r:?}"
-    );
+    assert!(r.last_error.as_deref().unwrap_or("").contains("DB_HEALTH_CHECK_TIMEOUT_MS"), "{r:?}");
     let stats = router.pool_stats();
-    assert!(
-        stats
-            .pool(PoolRole::Replica, &name(proxy.port))
-            .unwrap()
-            .severed_connections
-            >= 1
-    );
+    assert!(stats.pool(PoolRole::Replica, &name(proxy.port)).unwrap().severed_connections >= 1);
 
     // Reads reroute: none fails, none waits on the partition, none falls through.
     let (by_target, failures) = reads(&router, 10).await;
@@ -190,21 +140,14 @@ pub async fn replica_silent_partition_errors_instead_of_hanging(ctx: Arc<Ctx>) {
     assert_eq!(by_target.get(&name(r2.port)), Some(&10), "{by_target:?}");
     let stats = router.pool_stats();
     assert_eq!(stats.fallbacks.total(), 0);
-    assert_eq!(
-        retries(&router, proxy.port),
-        0,
-        "it was out of rotation, never tried"
-    );
+    assert_eq!(retries(&router, proxy.port), 0, "it was out of rotation, never tried");
 
     // Recovery, found by the background task.
     proxy.restore();
     wait_status(&router, proxy.port, ReplicaStatus::Healthy).await;
     let (by_target, failures) = reads(&router, 4).await;
     assert!(failures.is_empty(), "{failures:?}");
-    assert!(
-        by_target.get(&name(proxy.port)).copied().unwrap_or(0) >= 1,
-        "{by_target:?}"
-    );
+    assert!(by_target.get(&name(proxy.port)).copied().unwrap_or(0) >= 1, "{by_target:?}");
 }
 
 pub async fn replica_silent_partition_new_connection_times_out_and_retries(ctx: Arc<Ctx>) {
@@ -215,10 +158,7 @@ pub async fn replica_silent_partition_new_connection_times_out_and_retries(ctx: 
     c.connect_timeout = Duration::from_millis(800);
     c.health_check_timeout = Duration::from_millis(800);
     let router = router(c).await;
-    assert_eq!(
-        replica_status(&router, proxy.port),
-        (ReplicaStatus::Healthy, true)
-    );
+    assert_eq!(replica_status(&router, proxy.port), (ReplicaStatus::Healthy, true));
 
     proxy.partition();
     // The proxy pool is empty: the first checkout that picks it opens a connection whose
@@ -231,29 +171,14 @@ pub async fn replica_silent_partition_new_connection_times_out_and_retries(ctx: 
     assert_eq!(retries(&router, proxy.port), 1);
     let report = router.health();
     let r = report.replica(&name(proxy.port)).unwrap();
-    assert_eq!(
-        (r.status, r.in_rotation),
-        (ReplicaStatus::CheckoutFailed, false)
-    );
-    assert!(
-        r.last_error
-            .as_deref()
-            .unwrap_or("")
-            .contains("DB_CONNECT_TIMEOUT_MS"),
-        "{r:?}"
-    );
+    assert_eq!((r.status, r.in_rotation), (ReplicaStatus::CheckoutFailed, false));
+    assert!(r.last_error.as_deref().unwrap_or("").contains("DB_CONNECT_TIMEOUT_MS"), "{r:?}");
 
     router.refresh_health().await;
-    assert_eq!(
-        replica_status(&router, proxy.port),
-        (ReplicaStatus::Unreachable, false)
-    );
+    assert_eq!(replica_status(&router, proxy.port), (ReplicaStatus::Unreachable, false));
     proxy.restore();
     router.refresh_health().await;
-    assert_eq!(
-        replica_status(&router, proxy.port),
-        (ReplicaStatus::Healthy, true)
-    );
+    assert_eq!(replica_status(&router, proxy.port), (ReplicaStatus::Healthy, true));
     assert_eq!(router.pool_stats().fallbacks.total(), 0);
 }
 
@@ -271,10 +196,7 @@ pub async fn replay_paused_past_lag_limit_leaves_rotation(ctx: Arc<Ctx>) {
         let (stop, primary) = (stop.clone(), cluster.connect(&cluster.primary()).await);
         tokio::spawn(async move {
             while !stop.load(Ordering::Relaxed) {
-                primary
-                    .execute("INSERT INTO ticks DEFAULT VALUES", &[])
-                    .await
-                    .unwrap();
+                primary.execute("INSERT INTO ticks DEFAULT VALUES", &[]).await.unwrap();
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
         })
@@ -287,15 +209,9 @@ pub async fn replay_paused_past_lag_limit_leaves_rotation(ctx: Arc<Ctx>) {
     assert!(!lagging.in_rotation);
     assert!(lagging.lag_bytes.unwrap() > 0, "{lagging:?}");
     assert!(lagging.lag_ms.unwrap() > 1000, "{lagging:?}");
-    assert_eq!(
-        replica_status(&router, r2.port),
-        (ReplicaStatus::Healthy, true)
-    );
+    assert_eq!(replica_status(&router, r2.port), (ReplicaStatus::Healthy, true));
     let metrics = router.render_metrics();
-    let gauge = format!(
-        "ro_router_replica_healthy{{status=\"lagging\",target=\"{}\"}} 0",
-        name(r1.port)
-    );
+    let gauge = format!("ro_router_replica_healthy{{status=\"lagging\",target=\"{}\"}} 0", name(r1.port));
     assert!(metrics.contains(&gauge), "{metrics}");
 
     let (by_target, failures) = reads(&router, 10).await;
@@ -309,10 +225,7 @@ pub async fn replay_paused_past_lag_limit_leaves_rotation(ctx: Arc<Ctx>) {
     for _ in 0..5 {
         let conn = router.get_db_ro().await.unwrap();
         assert_eq!(conn.routes_to(), RoutesTo::PrimaryFallthrough);
-        assert_eq!(
-            outcome(conn.batch_execute("INSERT INTO ticks DEFAULT VALUES").await),
-            "25006"
-        );
+        assert_eq!(outcome(conn.batch_execute("INSERT INTO ticks DEFAULT VALUES").await), "25006");
     }
     let stats = router.pool_stats();
     assert_eq!(stats.fallbacks.lagging, 5);
@@ -344,30 +257,17 @@ pub async fn promoted_replica_leaves_rotation(ctx: Arc<Ctx>) {
     // A session opened before the promotion keeps its read-only default: still no writes.
     wait_until("r3 left recovery", || async {
         let c = cluster.connect(&r3).await;
-        !c.query_one("SELECT pg_is_in_recovery()", &[])
-            .await
-            .unwrap()
-            .get::<_, bool>(0)
+        !c.query_one("SELECT pg_is_in_recovery()", &[]).await.unwrap().get::<_, bool>(0)
     })
     .await;
-    assert_eq!(
-        outcome(held.batch_execute("INSERT INTO ticks DEFAULT VALUES").await),
-        "25006"
-    );
+    assert_eq!(outcome(held.batch_execute("INSERT INTO ticks DEFAULT VALUES").await), "25006");
     drop(held);
 
     router.refresh_health().await;
-    assert_eq!(
-        replica_status(&router, r3.port),
-        (ReplicaStatus::NotInRecovery, false)
-    );
+    assert_eq!(replica_status(&router, r3.port), (ReplicaStatus::NotInRecovery, false));
     let stats = router.pool_stats();
     let p = stats.pool(PoolRole::Replica, &name(r3.port)).unwrap();
-    assert_eq!(
-        (p.routes_to, p.size),
-        (RoutesTo::Disabled, 0),
-        "out of rotation, idle connections dropped"
-    );
+    assert_eq!((p.routes_to, p.size), (RoutesTo::Disabled, 0), "out of rotation, idle connections dropped");
     let (by_target, failures) = reads(&router, 6).await;
     assert!(failures.is_empty(), "{failures:?}");
     assert_eq!(by_target.get(&name(r1.port)), Some(&6), "{by_target:?}");
@@ -376,10 +276,7 @@ pub async fn promoted_replica_leaves_rotation(ctx: Arc<Ctx>) {
     // Recovery: r3 made a replica again, on the same port.
     cluster.rebuild_replica(&r3).await;
     router.refresh_health().await;
-    assert_eq!(
-        replica_status(&router, r3.port),
-        (ReplicaStatus::Healthy, true)
-    );
+    assert_eq!(replica_status(&router, r3.port), (ReplicaStatus::Healthy, true));
     let (by_target, _) = reads(&router, 4).await;
     assert_eq!(by_target.get(&name(r3.port)), Some(&2), "{by_target:?}");
     cluster.remove_replica(&r3).await;
@@ -392,14 +289,8 @@ pub async fn all_replicas_down_with_fallback(ctx: Arc<Ctx>) {
     cluster.stop_server(&r1).await;
     cluster.stop_server(&r2).await;
     router.refresh_health().await;
-    assert_eq!(
-        replica_status(&router, r1.port),
-        (ReplicaStatus::Unreachable, false)
-    );
-    assert_eq!(
-        replica_status(&router, r2.port),
-        (ReplicaStatus::Unreachable, false)
-    );
+    assert_eq!(replica_status(&router, r1.port), (ReplicaStatus::Unreachable, false));
+    assert_eq!(replica_status(&router, r2.port), (ReplicaStatus::Unreachable, false));
     let report = router.health();
     assert_eq!(report.reads_route_to, RoutesTo::PrimaryFallthrough);
     assert_eq!(report.status, ro_router::OverallStatus::Degraded);
@@ -407,10 +298,7 @@ pub async fn all_replicas_down_with_fallback(ctx: Arc<Ctx>) {
     for _ in 0..5 {
         let conn = router.get_db_ro().await.expect("reads fall through");
         assert_eq!(conn.routes_to(), RoutesTo::PrimaryFallthrough);
-        assert_eq!(
-            outcome(conn.batch_execute("INSERT INTO ticks DEFAULT VALUES").await),
-            "25006"
-        );
+        assert_eq!(outcome(conn.batch_execute("INSERT INTO ticks DEFAULT VALUES").await), "25006");
         conn.simple_query("SELECT 1").await.unwrap();
     }
     let stats = router.pool_stats();
@@ -438,20 +326,10 @@ pub async fn all_replicas_down_without_fallback(ctx: Arc<Ctx>) {
 
     // Before any health check notices: both are tried, both fail, the error lists both.
     let err = router.get_db_ro().await.unwrap_err();
-    let RouterError::ReadOnlyUnavailable { unusable } = &err else {
-        panic!("{err:?}")
-    };
+    let RouterError::ReadOnlyUnavailable { unusable } = &err else { panic!("{err:?}") };
     assert_eq!(unusable.len(), 2, "{unusable:?}");
-    assert!(
-        unusable
-            .iter()
-            .all(|u| u.reason.contains("could not connect")),
-        "{unusable:?}"
-    );
-    assert!(
-        err.to_string().contains("DB_READ_REPLICA_FALLBACK=false"),
-        "{err}"
-    );
+    assert!(unusable.iter().all(|u| u.reason.contains("could not connect")), "{unusable:?}");
+    assert!(err.to_string().contains("DB_READ_REPLICA_FALLBACK=false"), "{err}");
     assert_no_password("the error", &format!("{err} {err:?}"));
     assert_eq!(
         retries(&router, r1.port) + retries(&router, r2.port),
@@ -465,22 +343,14 @@ pub async fn all_replicas_down_without_fallback(ctx: Arc<Ctx>) {
         match router.get_db_ro().await {
             Err(RouterError::ReadOnlyUnavailable { unusable }) => {
                 assert_eq!(unusable.len(), 2);
-                assert!(
-                    unusable
-                        .iter()
-                        .all(|u| u.reason == "out of rotation (unreachable)"),
-                    "{unusable:?}"
-                );
+                assert!(unusable.iter().all(|u| u.reason == "out of rotation (unreachable)"), "{unusable:?}");
             }
             other => panic!("expected ReadOnlyUnavailable, got {other:?}"),
         }
     }
     let stats = router.pool_stats();
     assert_eq!(stats.fallbacks.total(), 0);
-    assert_eq!(
-        checkouts(&router, PoolRole::Fallthrough, cluster.primary().port),
-        0
-    );
+    assert_eq!(checkouts(&router, PoolRole::Fallthrough, cluster.primary().port), 0);
     assert_eq!(retries(&router, r1.port) + retries(&router, r2.port), 1);
     assert_eq!(router.health().reads_route_to, RoutesTo::Disabled);
 
@@ -506,41 +376,25 @@ pub async fn primary_down_reads_continue_writes_fail_clearly(ctx: Arc<Ctx>) {
     assert_eq!(report.status, ro_router::OverallStatus::Degraded);
     for r in &report.replicas {
         // Lag cannot be measured without the primary: reachable standbys stay in rotation.
-        assert_eq!(
-            (r.status, r.in_rotation, r.lag_bytes),
-            (ReplicaStatus::Healthy, true, None),
-            "{r:?}"
-        );
+        assert_eq!((r.status, r.in_rotation, r.lag_bytes), (ReplicaStatus::Healthy, true, None), "{r:?}");
     }
     let (by_target, failures) = reads(&router, 10).await;
-    assert!(
-        failures.is_empty(),
-        "reads failed during the primary outage: {failures:?}"
-    );
+    assert!(failures.is_empty(), "reads failed during the primary outage: {failures:?}");
     assert_eq!(by_target.len(), 2, "{by_target:?}");
     assert_eq!(router.pool_stats().fallbacks.total(), 0);
 
     let err = router.get_db().await.unwrap_err();
-    let RouterError::PrimaryUnavailable { target, failure } = &err else {
-        panic!("{err:?}")
-    };
+    let RouterError::PrimaryUnavailable { target, failure } = &err else { panic!("{err:?}") };
     assert_eq!(target, &name(primary.port));
     assert_eq!(failure.kind(), CheckoutFailureKind::Connect);
     let shown = err.to_string();
     assert!(
-        shown.starts_with(&format!(
-            "no primary connection from {}: could not connect",
-            name(primary.port)
-        )),
+        shown.starts_with(&format!("no primary connection from {}: could not connect", name(primary.port))),
         "{shown}"
     );
     assert_no_password("the error", &format!("{shown} {err:?}"));
     assert_eq!(
-        router
-            .pool_stats()
-            .pool(PoolRole::Primary, &name(primary.port))
-            .unwrap()
-            .checkout_failures,
+        router.pool_stats().pool(PoolRole::Primary, &name(primary.port)).unwrap().checkout_failures,
         1
     );
 
@@ -559,27 +413,13 @@ pub async fn standby_as_primary_is_refused(ctx: Arc<Ctx>) {
     let vip = TcpProxy::start(primary.port).await;
     let router = router(config(vip.port, &[r1.port])).await;
     drop(router.get_db().await.expect("the real primary"));
-    assert_eq!(
-        router
-            .pool_stats()
-            .pool(PoolRole::Primary, &name(vip.port))
-            .unwrap()
-            .size,
-        1
-    );
+    assert_eq!(router.pool_stats().pool(PoolRole::Primary, &name(vip.port)).unwrap().size, 1);
 
     vip.retarget(r1.port);
     // Checked when a connection is made: a new connection lands on a standby and is refused.
-    let held = router
-        .get_db()
-        .await
-        .expect("the idle connection still goes to the primary");
+    let held = router.get_db().await.expect("the idle connection still goes to the primary");
     let err = router.get_db().await.unwrap_err();
-    assert_eq!(
-        err.failure().map(|f| f.kind()),
-        Some(CheckoutFailureKind::NotAPrimary),
-        "{err}"
-    );
+    assert_eq!(err.failure().map(|f| f.kind()), Some(CheckoutFailureKind::NotAPrimary), "{err}");
     assert!(err.to_string().contains("DB_PRIMARY_URL"), "{err}");
     drop(held);
 
@@ -587,33 +427,14 @@ pub async fn standby_as_primary_is_refused(ctx: Arc<Ctx>) {
     // get_db() refuses without trying.
     router.refresh_health().await;
     assert_eq!(router.health().primary.status, PrimaryStatus::InRecovery);
-    assert_eq!(
-        router
-            .pool_stats()
-            .pool(PoolRole::Primary, &name(vip.port))
-            .unwrap()
-            .size,
-        0
-    );
+    assert_eq!(router.pool_stats().pool(PoolRole::Primary, &name(vip.port)).unwrap().size, 0);
     let err = router.get_db().await.unwrap_err();
-    assert_eq!(
-        err.failure().map(|f| f.kind()),
-        Some(CheckoutFailureKind::NotAPrimary)
-    );
-    assert_eq!(
-        router
-            .pool_stats()
-            .pool(PoolRole::Primary, &name(vip.port))
-            .unwrap()
-            .checkout_failures,
-        2
-    );
+    assert_eq!(err.failure().map(|f| f.kind()), Some(CheckoutFailureKind::NotAPrimary));
+    assert_eq!(router.pool_stats().pool(PoolRole::Primary, &name(vip.port)).unwrap().checkout_failures, 2);
 
     vip.retarget(primary.port);
     router.refresh_health().await;
     assert_eq!(router.health().primary.status, PrimaryStatus::Healthy);
     let db = router.get_db().await.expect("a primary again");
-    db.execute("INSERT INTO ticks DEFAULT VALUES", &[])
-        .await
-        .unwrap();
+    db.execute("INSERT INTO ticks DEFAULT VALUES", &[]).await.unwrap();
 }

@@ -24,18 +24,13 @@ struct Reply {
 
 impl Reply {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
 
 /// A plain HTTP/1.0 exchange over a real socket.
 async fn http(port: u16, method: &str, path: &str, json: Option<&str>) -> Reply {
-    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .expect("connect to the app");
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect to the app");
     let body = json.unwrap_or("");
     let request = format!(
         "{method} {path} HTTP/1.0\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
@@ -46,23 +41,12 @@ async fn http(port: u16, method: &str, path: &str, json: Option<&str>) -> Reply 
     s.read_to_string(&mut raw).await.unwrap();
     let (head, body) = raw.split_once("\r\n\r\n").expect("an HTTP response");
     let mut lines = head.lines();
-    let status = lines
-        .next()
-        .unwrap()
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
+    let status = lines.next().unwrap().split_whitespace().nth(1).unwrap().parse().unwrap();
     let headers = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .collect();
-    Reply {
-        status,
-        headers,
-        body: body.to_string(),
-    }
+    Reply { status, headers, body: body.to_string() }
 }
 
 pub async fn example_app_over_http(ctx: Arc<Ctx>) {
@@ -73,19 +57,14 @@ pub async fn example_app_over_http(ctx: Arc<Ctx>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let router_for_app = router.clone();
-    let server =
-        tokio::spawn(async move { axum::serve(listener, axum_app::app(router_for_app)).await });
-    let (p0, r0) = (
-        checkouts(&router, PoolRole::Primary, primary.port),
-        checkouts(&router, PoolRole::Replica, r1.port),
-    );
+    let server = tokio::spawn(async move { axum::serve(listener, axum_app::app(router_for_app)).await });
+    let (p0, r0) =
+        (checkouts(&router, PoolRole::Primary, primary.port), checkouts(&router, PoolRole::Replica, r1.port));
 
     let created = http(port, "POST", "/items", Some(r#"{"name":"widget"}"#)).await;
     assert_eq!(created.status, 201, "{}", created.body);
     assert_eq!(created.header("x-db-route"), Some("primary"));
-    let id = serde_json::from_str::<serde_json::Value>(&created.body).unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let id = serde_json::from_str::<serde_json::Value>(&created.body).unwrap()["id"].as_i64().unwrap();
     cluster.wait_replayed(&r1).await;
 
     let shown = http(port, "GET", &format!("/items/{id}"), None).await;
@@ -95,27 +74,11 @@ pub async fn example_app_over_http(ctx: Arc<Ctx>) {
     assert!(shown.body.contains("widget"), "{}", shown.body);
 
     let listed = http(port, "GET", "/items", None).await;
-    assert_eq!(
-        (listed.status, listed.header("x-db-route")),
-        (200, Some("replica"))
-    );
-    assert!(
-        listed.body.contains(&format!("\"id\":{id}")),
-        "{}",
-        listed.body
-    );
+    assert_eq!((listed.status, listed.header("x-db-route")), (200, Some("replica")));
+    assert!(listed.body.contains(&format!("\"id\":{id}")), "{}", listed.body);
 
-    let renamed = http(
-        port,
-        "POST",
-        &format!("/items/{id}/rename"),
-        Some(r#"{"name":"gadget"}"#),
-    )
-    .await;
-    assert_eq!(
-        (renamed.status, renamed.header("x-db-route")),
-        (204, Some("primary"))
-    );
+    let renamed = http(port, "POST", &format!("/items/{id}/rename"), Some(r#"{"name":"gadget"}"#)).await;
+    assert_eq!((renamed.status, renamed.header("x-db-route")), (204, Some("primary")));
     let missing = http(port, "GET", "/items/987654321", None).await;
     assert_eq!(missing.status, 404);
 
@@ -134,11 +97,8 @@ pub async fn example_app_over_http(ctx: Arc<Ctx>) {
     assert_eq!(report["primary"]["target"], name(primary.port));
     let metrics = http(port, "GET", "/metrics", None).await;
     assert_eq!(metrics.status, 200);
-    let line = format!(
-        "ro_router_checkouts_total{{pool=\"replica\",target=\"{}\"}} {}",
-        name(r1.port),
-        r0 + 3
-    );
+    let line =
+        format!("ro_router_checkouts_total{{pool=\"replica\",target=\"{}\"}} {}", name(r1.port), r0 + 3);
     assert!(metrics.body.contains(&line), "{}", metrics.body);
     for r in [&created, &shown, &listed, &health, &metrics] {
         assert_no_password("an HTTP response", &r.body);

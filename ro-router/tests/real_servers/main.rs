@@ -56,17 +56,8 @@ fn main() -> ExitCode {
     #[cfg(feature = "axum")]
     tests.extend(tests![http::example_app_over_http]);
     // Last: everything logged during the whole run.
-    tests.extend(tests![
-        observability::logs_of_the_whole_run_hold_no_password
-    ]);
-    harness::run(
-        harness::Options {
-            replicas: 2,
-            pgbouncer: true,
-            setup: |c| Box::pin(setup(c)),
-        },
-        tests,
-    )
+    tests.extend(tests![observability::logs_of_the_whole_run_hold_no_password]);
+    harness::run(harness::Options { replicas: 2, pgbouncer: true, setup: |c| Box::pin(setup(c)) }, tests)
 }
 
 /// The objects of `pg15-readonly.tsv`, plus tables the tests write to.
@@ -76,10 +67,7 @@ async fn setup(cluster: Arc<Cluster>) {
     let primary = cluster.primary();
     cluster.sql(&primary, &setup_sql).await;
     cluster
-        .sql(
-            &primary,
-            "CREATE TABLE ticks (id bigserial PRIMARY KEY, at timestamptz DEFAULT now())",
-        )
+        .sql(&primary, "CREATE TABLE ticks (id bigserial PRIMARY KEY, at timestamptz DEFAULT now())")
         .await;
     for r in cluster.replicas() {
         cluster.wait_replayed(&r).await;

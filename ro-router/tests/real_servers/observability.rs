@@ -10,8 +10,7 @@ use ro_router::{DbRouter, DbUrl, PoolRole, RouterConfig, RouterError, RoutesTo};
 use crate::{
     common::{config, reads, router},
     support::{
-        assert_no_password, cluster::free_port, encoded_password, harness::Ctx, name, wait_until,
-        PASSWORD,
+        assert_no_password, cluster::free_port, encoded_password, harness::Ctx, name, wait_until, PASSWORD,
     },
 };
 
@@ -44,31 +43,16 @@ pub async fn stats_health_metrics_name_targets_without_password(ctx: Arc<Ctx>) {
             ("primary".into(), name(primary.port), "primary".into()),
             ("replica".into(), name(r1.port), "replica".into()),
             ("replica".into(), name(r2.port), "replica".into()),
-            (
-                "fallthrough".into(),
-                name(primary.port),
-                "primary_fallthrough".into()
-            ),
+            ("fallthrough".into(), name(primary.port), "primary_fallthrough".into()),
         ]
     );
     for p in pools {
-        for field in [
-            "max_size",
-            "size",
-            "available",
-            "waiting",
-            "checked_out",
-            "checkouts",
-        ] {
+        for field in ["max_size", "size", "available", "waiting", "checked_out", "checkouts"] {
             assert!(p[field].is_u64(), "{field} in {p}");
         }
     }
     assert_eq!(pools[1]["checkouts"], 2);
-    assert_eq!(
-        pools[1]["size"].as_u64(),
-        pools[1]["available"].as_u64(),
-        "all returned"
-    );
+    assert_eq!(pools[1]["size"].as_u64(), pools[1]["available"].as_u64(), "all returned");
     assert_eq!(v["fallbacks"]["unhealthy"], 0);
 
     let health = router.health().to_json();
@@ -136,22 +120,12 @@ pub async fn errors_and_config_never_show_the_password(ctx: Arc<Ctx>) {
     let primary_err = router.get_db().await.unwrap_err();
     assert_eq!(primary_err.sqlstate(), Some("28P01"), "{primary_err}");
     let ro_err = router.get_db_ro().await.unwrap_err();
-    let RouterError::FallthroughUnavailable {
-        failure, unusable, ..
-    } = &ro_err
-    else {
-        panic!("{ro_err:?}")
-    };
+    let RouterError::FallthroughUnavailable { failure, unusable, .. } = &ro_err else { panic!("{ro_err:?}") };
     assert_eq!(failure.sqlstate(), Some("28P01"));
     assert_eq!(unusable.len(), 1, "{unusable:?}");
     let health = router.health();
     assert!(
-        health
-            .primary
-            .last_error
-            .as_deref()
-            .unwrap_or("")
-            .contains("authentication failed"),
+        health.primary.last_error.as_deref().unwrap_or("").contains("authentication failed"),
         "{health:?}"
     );
     let everything = format!(
@@ -160,18 +134,12 @@ pub async fn errors_and_config_never_show_the_password(ctx: Arc<Ctx>) {
         router.render_metrics()
     );
     assert_no_password("errors", &everything);
-    assert!(
-        !everything.contains(wrong),
-        "the wrong password leaked: {everything}"
-    );
+    assert!(!everything.contains(wrong), "the wrong password leaked: {everything}");
 
     // Configuration errors.
     let vars = HashMap::from([(
         "DB_PRIMARY_URL",
-        format!(
-            "postgres://postgres:{}@127.0.0.1:notaport/postgres",
-            encoded_password()
-        ),
+        format!("postgres://postgres:{}@127.0.0.1:notaport/postgres", encoded_password()),
     )]);
     let err = RouterConfig::from_lookup(|k| vars.get(k).cloned()).unwrap_err();
     assert_no_password("a config error", &format!("{err} {err:?}"));
@@ -186,46 +154,25 @@ pub async fn injected_registry_receives_the_metrics(ctx: Arc<Ctx>) {
     let cluster = &ctx.cluster;
     let registry = Registry::new();
     let c = config(cluster.primary().port, &[cluster.replica(0).port]);
-    let router = DbRouter::with_registry(c.clone(), registry.clone())
-        .await
-        .unwrap();
+    let router = DbRouter::with_registry(c.clone(), registry.clone()).await.unwrap();
     let (_, failures) = reads(&router, 3).await;
     assert!(failures.is_empty());
     let families = registry.gather();
-    let checkouts = families
-        .iter()
-        .find(|f| f.name() == "ro_router_checkouts_total")
-        .expect("checkouts family");
-    let total: f64 = checkouts
-        .get_metric()
-        .iter()
-        .map(|m| m.get_counter().get_value())
-        .sum();
+    let checkouts =
+        families.iter().find(|f| f.name() == "ro_router_checkouts_total").expect("checkouts family");
+    let total: f64 = checkouts.get_metric().iter().map(|m| m.get_counter().get_value()).sum();
     assert_eq!(total, 3.0);
     assert!(families.iter().any(|f| f.name() == "ro_router_pool_size"));
     // One router per registry: a second registration is a clear error...
-    let err = DbRouter::with_registry(c.clone(), registry.clone())
-        .await
-        .unwrap_err();
+    let err = DbRouter::with_registry(c.clone(), registry.clone()).await.unwrap_err();
     assert!(matches!(err, RouterError::Metrics(_)));
-    assert!(
-        err.to_string().contains("its own prometheus::Registry"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("its own prometheus::Registry"), "{err}");
     // ... until the first router is gone.
     drop(router);
-    assert!(registry
-        .gather()
-        .iter()
-        .all(|f| !f.name().starts_with("ro_router_")));
-    let again = DbRouter::with_registry(c, registry.clone())
-        .await
-        .expect("registry free again");
+    assert!(registry.gather().iter().all(|f| !f.name().starts_with("ro_router_")));
+    let again = DbRouter::with_registry(c, registry.clone()).await.expect("registry free again");
     drop(again.get_db_ro().await.unwrap());
-    assert!(registry
-        .gather()
-        .iter()
-        .any(|f| f.name() == "ro_router_checkouts_total"));
+    assert!(registry.gather().iter().any(|f| f.name() == "ro_router_checkouts_total"));
 }
 
 pub async fn periodic_stats_log_line(ctx: Arc<Ctx>) {
@@ -236,24 +183,16 @@ pub async fn periodic_stats_log_line(ctx: Arc<Ctx>) {
     let router = router(c).await;
     let (_, failures) = reads(&router, 2).await;
     assert!(failures.is_empty());
-    let needle = format!(
-        "replica {} routes_to=replica size=1 available=1 waiting=0 checked_out=0",
-        name(r1.port)
-    );
+    let needle =
+        format!("replica {} routes_to=replica size=1 available=1 waiting=0 checked_out=0", name(r1.port));
     let logs = &ctx.logs;
     let needle = &needle;
-    wait_until("a stats line", || async move {
-        logs.text().lines().any(|l| l.contains(needle))
-    })
-    .await;
+    wait_until("a stats line", || async move { logs.text().lines().any(|l| l.contains(needle)) }).await;
     let text = logs.text();
     let line = text.lines().find(|l| l.contains(needle.as_str())).unwrap();
     assert!(line.contains("ro_router::stats"), "{line}");
     assert!(
-        line.contains(&format!(
-            "fallthrough {} routes_to=primary_fallthrough",
-            name(cluster.primary().port)
-        )),
+        line.contains(&format!("fallthrough {} routes_to=primary_fallthrough", name(cluster.primary().port))),
         "{line}"
     );
     assert!(
@@ -272,25 +211,15 @@ pub async fn logs_of_the_whole_run_hold_no_password(ctx: Arc<Ctx>) {
     c.stats_log_interval = Some(Duration::from_millis(50));
     let router = router(c).await;
     assert_eq!(
-        router
-            .pool_stats()
-            .pool(PoolRole::Replica, &name(dead))
-            .unwrap()
-            .routes_to,
+        router.pool_stats().pool(PoolRole::Replica, &name(dead)).unwrap().routes_to,
         RoutesTo::Disabled
     );
     let logs = &ctx.logs;
-    wait_until("a stats line", || async move {
-        logs.text().contains("ro_router::stats")
-    })
-    .await;
+    wait_until("a stats line", || async move { logs.text().contains("ro_router::stats") }).await;
     router.close();
 
     let text = ctx.logs.text();
-    assert!(
-        text.contains(&format!("replica {} left rotation", name(dead))),
-        "the fault was logged"
-    );
+    assert!(text.contains(&format!("replica {} left rotation", name(dead))), "the fault was logged");
     assert!(text.contains("router started"));
     assert_no_password("the logs of the whole run", &text);
 }

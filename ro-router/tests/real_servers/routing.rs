@@ -25,26 +25,12 @@ pub async fn cluster_uses_scram_and_streams(ctx: Arc<Ctx>) {
         .await
         .unwrap();
     assert!(!row.get::<_, bool>(0), "the primary is not in recovery");
-    assert_eq!(
-        row.get::<_, i64>(1),
-        2,
-        "two replicas stream from the primary"
-    );
-    assert!(
-        row.get::<_, bool>(2),
-        "the password is stored as a SCRAM secret"
-    );
-    assert!(
-        row.get::<_, bool>(3),
-        "every TCP connection authenticates with SCRAM"
-    );
+    assert_eq!(row.get::<_, i64>(1), 2, "two replicas stream from the primary");
+    assert!(row.get::<_, bool>(2), "the password is stored as a SCRAM secret");
+    assert!(row.get::<_, bool>(3), "every TCP connection authenticates with SCRAM");
     for r in cluster.replicas() {
         let c = cluster.connect(&r).await;
-        assert!(c
-            .query_one("SELECT pg_is_in_recovery()", &[])
-            .await
-            .unwrap()
-            .get::<_, bool>(0));
+        assert!(c.query_one("SELECT pg_is_in_recovery()", &[]).await.unwrap().get::<_, bool>(0));
     }
     // A wrong password is refused: by PostgreSQL with 28P01, by pgBouncer (which sits in
     // front of the primary) with its own 08P01.
@@ -54,27 +40,15 @@ pub async fn cluster_uses_scram_and_streams(ctx: Arc<Ctx>) {
         (cluster.pgbouncer_port(), "08P01"),
     ] {
         let url = format!("postgres://postgres:wrong-password@127.0.0.1:{port}/postgres");
-        let err = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-            .await
-            .err()
-            .expect("refused");
+        let err = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.err().expect("refused");
         let db = err.as_db_error().expect("a server error");
         assert_eq!(db.code().code(), code, "port {port}: {err}");
-        assert!(
-            db.message().contains("authentication failed"),
-            "port {port}: {}",
-            db.message()
-        );
+        assert!(db.message().contains("authentication failed"), "port {port}: {}", db.message());
     }
-    let (bouncer, conn) = tokio_postgres::connect(&cluster.pgbouncer_url(), tokio_postgres::NoTls)
-        .await
-        .unwrap();
+    let (bouncer, conn) =
+        tokio_postgres::connect(&cluster.pgbouncer_url(), tokio_postgres::NoTls).await.unwrap();
     tokio::spawn(conn);
-    let port: i32 = bouncer
-        .query_one("SELECT inet_server_port()", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let port: i32 = bouncer.query_one("SELECT inet_server_port()", &[]).await.unwrap().get(0);
     assert_eq!(port, i32::from(cluster.primary().port));
 }
 
@@ -85,21 +59,11 @@ pub async fn missing_binaries_name_the_debian_package(_ctx: Arc<Ctx>) {
     use crate::support::cluster::missing_binaries;
     let bin = Path::new("/usr/lib/postgresql/15/bin");
     let bouncer = Path::new("/usr/sbin/pgbouncer");
-    let missing =
-        missing_binaries(Path::new("/nonexistent/pg/bin"), Some(bouncer)).expect("missing");
-    assert!(
-        missing.contains("install the Debian package postgresql-15"),
-        "{missing}"
-    );
-    assert!(
-        missing.contains("/nonexistent/pg/bin/initdb not found"),
-        "{missing}"
-    );
+    let missing = missing_binaries(Path::new("/nonexistent/pg/bin"), Some(bouncer)).expect("missing");
+    assert!(missing.contains("install the Debian package postgresql-15"), "{missing}");
+    assert!(missing.contains("/nonexistent/pg/bin/initdb not found"), "{missing}");
     let missing = missing_binaries(bin, None).expect("missing");
-    assert!(
-        missing.contains("install the Debian package pgbouncer"),
-        "{missing}"
-    );
+    assert!(missing.contains("install the Debian package pgbouncer"), "{missing}");
     // This machine has both (the suite is running).
     assert_eq!(missing_binaries(bin, Some(bouncer)), None);
 }
@@ -112,35 +76,22 @@ pub async fn get_db_is_the_primary_and_writes(ctx: Arc<Ctx>) {
     assert_eq!(db.routes_to(), RoutesTo::Primary);
     assert_eq!(db.target(), name(primary.port));
     let row = db
-        .query_one(
-            "SELECT pg_is_in_recovery(), current_setting('transaction_read_only')",
-            &[],
-        )
+        .query_one("SELECT pg_is_in_recovery(), current_setting('transaction_read_only')", &[])
         .await
         .unwrap();
     assert!(!row.get::<_, bool>(0));
     assert_eq!(row.get::<_, String>(1), "off");
     // Every connection carries the router's statement timeout (DB_STATEMENT_TIMEOUT_MS).
-    let timeout: String = db
-        .query_one("SHOW statement_timeout", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let timeout: String = db.query_one("SHOW statement_timeout", &[]).await.unwrap().get(0);
     assert_eq!(timeout, "30s");
     let tx = db.transaction().await.unwrap();
-    let n = tx
-        .execute("INSERT INTO ticks DEFAULT VALUES", &[])
-        .await
-        .unwrap();
+    let n = tx.execute("INSERT INTO ticks DEFAULT VALUES", &[]).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(n, 1);
     drop(db);
     let stats = router.pool_stats();
     let p = stats.pool(PoolRole::Primary, &name(primary.port)).unwrap();
-    assert_eq!(
-        (p.checkouts, p.checked_out, p.routes_to),
-        (1, 0, RoutesTo::Primary)
-    );
+    assert_eq!((p.checkouts, p.checked_out, p.routes_to), (1, 0, RoutesTo::Primary));
     assert_eq!(stats.fallbacks.total(), 0);
 }
 
@@ -164,11 +115,7 @@ pub async fn least_connections_prefers_the_idle_replica(ctx: Arc<Ctx>) {
     let router = router(c).await;
     let held = router.get_db_ro().await.unwrap();
     let busy = held.target().to_string();
-    let idle = if busy == name(r1.port) {
-        name(r2.port)
-    } else {
-        name(r1.port)
-    };
+    let idle = if busy == name(r1.port) { name(r2.port) } else { name(r1.port) };
     let (by_target, failures) = reads(&router, 6).await;
     assert!(failures.is_empty(), "{failures:?}");
     assert_eq!(
@@ -180,21 +127,11 @@ pub async fn least_connections_prefers_the_idle_replica(ctx: Arc<Ctx>) {
     let stats = router.pool_stats();
     assert_eq!(stats.pool(PoolRole::Replica, &busy).unwrap().checked_out, 1);
     drop(held);
-    assert_eq!(
-        router
-            .pool_stats()
-            .pool(PoolRole::Replica, &busy)
-            .unwrap()
-            .checked_out,
-        0
-    );
+    assert_eq!(router.pool_stats().pool(PoolRole::Replica, &busy).unwrap().checked_out, 0);
     // Both idle again: the tie goes round robin, so both serve.
     let (by_target, _) = reads(&router, 4).await;
     assert_eq!(by_target.len(), 2, "{by_target:?}");
-    assert_eq!(
-        checkouts(&router, PoolRole::Replica, busy_port),
-        1 + by_target[&busy] as u64
-    );
+    assert_eq!(checkouts(&router, PoolRole::Replica, busy_port), 1 + by_target[&busy] as u64);
 }
 
 pub async fn random_reaches_every_replica(ctx: Arc<Ctx>) {
@@ -218,10 +155,7 @@ pub async fn no_replica_configured_reads_fall_through_read_only(ctx: Arc<Ctx>) {
         let conn = router.get_db_ro().await.unwrap();
         assert_eq!(conn.routes_to(), RoutesTo::PrimaryFallthrough);
         assert_eq!(conn.target(), name(primary.port));
-        assert_eq!(
-            outcome(conn.batch_execute("INSERT INTO ticks DEFAULT VALUES").await),
-            "25006"
-        );
+        assert_eq!(outcome(conn.batch_execute("INSERT INTO ticks DEFAULT VALUES").await), "25006");
     }
     let stats = router.pool_stats();
     assert_eq!(stats.fallbacks.none_configured, 5);
@@ -309,22 +243,10 @@ pub async fn from_env_builds_a_working_router(ctx: Arc<Ctx>) {
     let (by_target, failures) = reads(&router, 4).await;
     assert!(failures.is_empty(), "{failures:?}");
     assert_eq!(by_target.values().sum::<usize>(), 4);
-    assert!(by_target
-        .keys()
-        .all(|t| *t == name(r1.port) || *t == name(r2.port)));
+    assert!(by_target.keys().all(|t| *t == name(r1.port) || *t == name(r2.port)));
     let stats = router.pool_stats();
-    assert!(stats
-        .pools
-        .iter()
-        .filter(|p| p.pool == PoolRole::Replica)
-        .all(|p| p.max_size == 2));
-    assert_eq!(
-        stats
-            .pool(PoolRole::Fallthrough, &name(primary.port))
-            .unwrap()
-            .routes_to,
-        RoutesTo::Disabled
-    );
+    assert!(stats.pools.iter().filter(|p| p.pool == PoolRole::Replica).all(|p| p.max_size == 2));
+    assert_eq!(stats.pool(PoolRole::Fallthrough, &name(primary.port)).unwrap().routes_to, RoutesTo::Disabled);
 }
 
 pub async fn close_shuts_everything_down(ctx: Arc<Ctx>) {
@@ -341,11 +263,5 @@ pub async fn close_shuts_everything_down(ctx: Arc<Ctx>) {
     held.simple_query("SELECT 1").await.unwrap();
     drop(held);
     let stats = router.pool_stats();
-    assert!(
-        stats
-            .pools
-            .iter()
-            .all(|p| p.size == 0 && p.checked_out == 0),
-        "{stats:?}"
-    );
+    assert!(stats.pools.iter().all(|p| p.size == 0 && p.checked_out == 0), "{stats:?}");
 }

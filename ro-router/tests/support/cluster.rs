@@ -64,20 +64,14 @@ pub struct Cluster {
 }
 
 fn pg_bin() -> PathBuf {
-    PathBuf::from(
-        std::env::var("RO_ROUTER_PG_BIN").unwrap_or_else(|_| "/usr/lib/postgresql/15/bin".into()),
-    )
+    PathBuf::from(std::env::var("RO_ROUTER_PG_BIN").unwrap_or_else(|_| "/usr/lib/postgresql/15/bin".into()))
 }
 
 fn pgbouncer_bin() -> Option<PathBuf> {
-    [
-        "/usr/sbin/pgbouncer",
-        "/usr/bin/pgbouncer",
-        "/usr/local/bin/pgbouncer",
-    ]
-    .iter()
-    .map(PathBuf::from)
-    .find(|p| p.exists())
+    ["/usr/sbin/pgbouncer", "/usr/bin/pgbouncer", "/usr/local/bin/pgbouncer"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
 }
 
 /// What is missing to run the cluster, as a message naming the Debian package to install:
@@ -117,10 +111,7 @@ fn postgres_owner() -> Option<(u32, u32)> {
         .find(|l| l.starts_with("postgres:"))
         .expect("running as root, the servers must run as the `postgres` user, which does not exist: install the Debian package postgresql-15");
     let fields: Vec<&str> = entry.split(':').collect();
-    Some((
-        fields[2].parse().expect("uid"),
-        fields[3].parse().expect("gid"),
-    ))
+    Some((fields[2].parse().expect("uid"), fields[3].parse().expect("gid")))
 }
 
 /// A free loopback port (bound and released; the servers bind it right after).
@@ -140,23 +131,15 @@ impl Cluster {
     /// the primary. Panics with the Debian package to install when a binary is missing.
     pub async fn start(replicas: usize, with_pgbouncer: bool) -> Self {
         let bin = pg_bin();
-        let pgbouncer = if with_pgbouncer {
-            pgbouncer_bin()
-        } else {
-            Some(PathBuf::new())
-        };
+        let pgbouncer = if with_pgbouncer { pgbouncer_bin() } else { Some(PathBuf::new()) };
         if let Some(missing) = missing_binaries(&bin, pgbouncer.as_deref()) {
             panic!("{missing}");
         }
         remove_stale_clusters(&bin);
-        let root = std::env::temp_dir().join(format!(
-            "{DIR_PREFIX}{}-{}",
-            std::process::id(),
-            fastrand::u32(..)
-        ));
+        let root =
+            std::env::temp_dir().join(format!("{DIR_PREFIX}{}-{}", std::process::id(), fastrand::u32(..)));
         std::fs::create_dir_all(&root).expect("create the cluster directory");
-        std::fs::write(root.join("owner.pid"), std::process::id().to_string())
-            .expect("write owner.pid");
+        std::fs::write(root.join("owner.pid"), std::process::id().to_string()).expect("write owner.pid");
         std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o700)).expect("chmod");
         let owner = postgres_owner();
         if let Some((uid, gid)) = owner {
@@ -187,11 +170,7 @@ impl Cluster {
     }
 
     pub fn primary(&self) -> Server {
-        self.primary
-            .lock()
-            .unwrap()
-            .clone()
-            .expect("the primary is started")
+        self.primary.lock().unwrap().clone().expect("the primary is started")
     }
 
     pub fn replica(&self, i: usize) -> Server {
@@ -203,21 +182,11 @@ impl Cluster {
     }
 
     pub fn pgbouncer_url(&self) -> String {
-        self.pgbouncer
-            .lock()
-            .unwrap()
-            .as_ref()
-            .expect("pgbouncer is started")
-            .url()
+        self.pgbouncer.lock().unwrap().as_ref().expect("pgbouncer is started").url()
     }
 
     pub fn pgbouncer_port(&self) -> u16 {
-        self.pgbouncer
-            .lock()
-            .unwrap()
-            .as_ref()
-            .expect("pgbouncer is started")
-            .port
+        self.pgbouncer.lock().unwrap().as_ref().expect("pgbouncer is started").port
     }
 
     fn write_owned(&self, path: &Path, contents: &str) {
@@ -229,22 +198,13 @@ impl Cluster {
 
     fn append(&self, path: &Path, contents: &str) {
         use std::io::Write;
-        let mut f = std::fs::OpenOptions::new()
-            .append(true)
-            .open(path)
-            .expect("open a config file");
-        f.write_all(contents.as_bytes())
-            .expect("append to a config file");
+        let mut f = std::fs::OpenOptions::new().append(true).open(path).expect("open a config file");
+        f.write_all(contents.as_bytes()).expect("append to a config file");
     }
 
     /// Runs a server binary (as postgres when root) and returns its output; panics on failure
     /// unless `allow_failure`.
-    async fn run(
-        &self,
-        program: &Path,
-        args: &[&str],
-        allow_failure: bool,
-    ) -> std::process::Output {
+    async fn run(&self, program: &Path, args: &[&str], allow_failure: bool) -> std::process::Output {
         let mut cmd = Command::new(program);
         cmd.args(args)
             .current_dir(&self.root)
@@ -257,10 +217,7 @@ impl Cluster {
         if let Some((uid, gid)) = self.owner {
             cmd.uid(uid).gid(gid);
         }
-        let out = cmd
-            .output()
-            .await
-            .unwrap_or_else(|e| panic!("could not run {}: {e}", program.display()));
+        let out = cmd.output().await.unwrap_or_else(|e| panic!("could not run {}: {e}", program.display()));
         if !out.status.success() && !allow_failure {
             panic!(
                 "{} {} failed ({}):\n{}{}",
@@ -312,19 +269,14 @@ impl Cluster {
                 self.root.display()
             ),
         );
-        let server = Server {
-            name: "primary".into(),
-            dir,
-            port,
-        };
+        let server = Server { name: "primary".into(), dir, port };
         *self.primary.lock().unwrap() = Some(server.clone());
         self.start_server(&server).await;
         // Same password, same SCRAM-SHA-256 exchange, but 16 PBKDF2 iterations instead of
         // 4096: a client built without optimisations (the tests) spends ~50 ms on each
         // 4096-iteration login. Replicas inherit the role through the base backup.
         let secret = scram_secret(PASSWORD, 16);
-        self.sql(&server, &format!("ALTER ROLE postgres PASSWORD '{secret}'"))
-            .await;
+        self.sql(&server, &format!("ALTER ROLE postgres PASSWORD '{secret}'")).await;
     }
 
     /// A new streaming replica of the primary (base backup with `-R`, its own port).
@@ -364,68 +316,30 @@ impl Cluster {
         // The base backup copied the primary's port and name: give the replica its own.
         self.append(
             &server.dir.join("postgresql.conf"),
-            &format!(
-                "\nport = {}\ncluster_name = '{}'\n",
-                server.port, server.name
-            ),
+            &format!("\nport = {}\ncluster_name = '{}'\n", server.port, server.name),
         );
     }
 
     pub async fn start_server(&self, server: &Server) {
         let log = self.root.join(format!("{}.log", server.name));
         self.pg_ctl(
-            &[
-                "-D",
-                server.dir.to_str().unwrap(),
-                "-l",
-                log.to_str().unwrap(),
-                "-w",
-                "-t",
-                "60",
-                "start",
-            ],
+            &["-D", server.dir.to_str().unwrap(), "-l", log.to_str().unwrap(), "-w", "-t", "60", "start"],
             false,
         )
         .await;
     }
 
     pub async fn stop_server(&self, server: &Server) {
-        self.pg_ctl(
-            &[
-                "-D",
-                server.dir.to_str().unwrap(),
-                "-m",
-                "fast",
-                "-w",
-                "-t",
-                "60",
-                "stop",
-            ],
-            false,
-        )
-        .await;
+        self.pg_ctl(&["-D", server.dir.to_str().unwrap(), "-m", "fast", "-w", "-t", "60", "stop"], false)
+            .await;
     }
 
     pub async fn is_running(&self, server: &Server) -> bool {
-        self.pg_ctl(&["-D", server.dir.to_str().unwrap(), "status"], true)
-            .await
-            .status
-            .success()
+        self.pg_ctl(&["-D", server.dir.to_str().unwrap(), "status"], true).await.status.success()
     }
 
     pub async fn promote(&self, server: &Server) {
-        self.pg_ctl(
-            &[
-                "-D",
-                server.dir.to_str().unwrap(),
-                "-w",
-                "-t",
-                "60",
-                "promote",
-            ],
-            false,
-        )
-        .await;
+        self.pg_ctl(&["-D", server.dir.to_str().unwrap(), "-w", "-t", "60", "promote"], false).await;
     }
 
     /// Turns a promoted (or broken) replica back into a streaming replica of the primary, on
@@ -454,10 +368,7 @@ impl Cluster {
         let auth = self.root.join("pgbouncer.auth");
         let ini = self.root.join("pgbouncer.ini");
         let pidfile = self.root.join("pgbouncer.pid");
-        self.write_owned(
-            &auth,
-            &format!("\"postgres\" \"{}\"\n", PASSWORD.replace('"', "\"\"")),
-        );
+        self.write_owned(&auth, &format!("\"postgres\" \"{}\"\n", PASSWORD.replace('"', "\"\"")));
         self.write_owned(
             &ini,
             &format!(
@@ -476,9 +387,7 @@ impl Cluster {
         self.run(&bin, &["-d", ini.to_str().unwrap()], false).await;
         *self.pgbouncer.lock().unwrap() = Some(PgBouncer { port, pidfile });
         wait_until("pgbouncer accepts connections", || async move {
-            tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
+            tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok()
         })
         .await;
     }
@@ -511,26 +420,17 @@ impl Cluster {
     /// Waits until `replica` has replayed everything the primary has written so far.
     pub async fn wait_replayed(&self, replica: &Server) {
         let primary = self.connect(&self.primary()).await;
-        let lsn: String = primary
-            .query_one("SELECT pg_current_wal_lsn()::text", &[])
-            .await
-            .expect("primary LSN")
-            .get(0);
+        let lsn: String =
+            primary.query_one("SELECT pg_current_wal_lsn()::text", &[]).await.expect("primary LSN").get(0);
         let r = self.connect(replica).await;
         let r = &r;
         let lsn = &lsn;
-        wait_until(
-            &format!("{} replays up to {lsn}", replica.name),
-            || async move {
-                r.query_one(
-                    "SELECT pg_last_wal_replay_lsn() >= $1::text::pg_lsn",
-                    &[lsn],
-                )
+        wait_until(&format!("{} replays up to {lsn}", replica.name), || async move {
+            r.query_one("SELECT pg_last_wal_replay_lsn() >= $1::text::pg_lsn", &[lsn])
                 .await
                 .map(|row| row.get::<_, bool>(0))
                 .unwrap_or(false)
-            },
-        )
+        })
         .await;
     }
 
@@ -570,26 +470,12 @@ impl Cluster {
         if self.stopped.swap(true, Ordering::SeqCst) {
             return;
         }
-        if let Some(b) = self
-            .pgbouncer
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
-        {
+        if let Some(b) = self.pgbouncer.lock().unwrap_or_else(|p| p.into_inner()).take() {
             kill_pidfile(&b.pidfile);
         }
-        let mut servers: Vec<Server> = self
-            .replicas
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .drain(..)
-            .collect();
-        servers.extend(
-            self.primary
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .take(),
-        );
+        let mut servers: Vec<Server> =
+            self.replicas.lock().unwrap_or_else(|p| p.into_inner()).drain(..).collect();
+        servers.extend(self.primary.lock().unwrap_or_else(|p| p.into_inner()).take());
         for s in &servers {
             stop_immediately(&self.bin, &s.dir, self.owner);
         }
@@ -614,20 +500,11 @@ fn stop_immediately(bin: &Path, dir: &Path, owner: Option<(u32, u32)>) {
         return;
     }
     let mut cmd = std::process::Command::new(bin.join("pg_ctl"));
-    cmd.args([
-        "-D",
-        dir.to_str().unwrap_or_default(),
-        "-m",
-        "immediate",
-        "-w",
-        "-t",
-        "30",
-        "stop",
-    ])
-    .current_dir("/")
-    .stdin(Stdio::null())
-    .stdout(Stdio::null())
-    .stderr(Stdio::null());
+    cmd.args(["-D", dir.to_str().unwrap_or_default(), "-m", "immediate", "-w", "-t", "30", "stop"])
+        .current_dir("/")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
     if let Some((uid, gid)) = owner {
         use std::os::unix::process::CommandExt;
         cmd.uid(uid).gid(gid);
@@ -647,10 +524,7 @@ pub fn scram_secret(password: &str, iterations: u32) -> String {
         m.finalize().into_bytes().to_vec()
     };
     let salt: Vec<u8> = (0..16).map(|_| fastrand::u8(..)).collect();
-    let mut u = hmac(
-        password.as_bytes(),
-        &[salt.as_slice(), &1u32.to_be_bytes()].concat(),
-    );
+    let mut u = hmac(password.as_bytes(), &[salt.as_slice(), &1u32.to_be_bytes()].concat());
     let mut salted = u.clone();
     for _ in 1..iterations {
         u = hmac(password.as_bytes(), &u);
@@ -675,10 +549,7 @@ fn remove_stale_clusters(bin: &Path) {
     let owner = postgres_owner();
     for entry in entries.flatten() {
         let path = entry.path();
-        let is_ours = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with(DIR_PREFIX));
+        let is_ours = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(DIR_PREFIX));
         if !is_ours {
             continue;
         }

@@ -80,19 +80,20 @@ pub fn run(options: Options, tests: Vec<Test>) -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
     let exact = args.iter().any(|a| a == "--exact");
-    let selected: Vec<&Test> = tests
-        .iter()
-        .filter(|t| {
-            filters.is_empty()
-                || filters.iter().any(|f| {
-                    if exact {
-                        t.name == f.as_str()
-                    } else {
-                        t.name.contains(f.as_str())
-                    }
-                })
-        })
-        .collect();
+    let selected: Vec<&Test> =
+        tests
+            .iter()
+            .filter(|t| {
+                filters.is_empty()
+                    || filters.iter().any(|f| {
+                        if exact {
+                            t.name == f.as_str()
+                        } else {
+                            t.name.contains(f.as_str())
+                        }
+                    })
+            })
+            .collect();
     if args.iter().any(|a| a == "--list") {
         for t in &selected {
             println!("{}: test", t.name);
@@ -100,10 +101,7 @@ pub fn run(options: Options, tests: Vec<Test>) -> ExitCode {
         return ExitCode::SUCCESS;
     }
 
-    let logs = LogCapture {
-        echo: std::env::var_os("RO_ROUTER_TEST_LOG").is_some(),
-        ..Default::default()
-    };
+    let logs = LogCapture { echo: std::env::var_os("RO_ROUTER_TEST_LOG").is_some(), ..Default::default() };
     let writer = logs.clone();
     tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
@@ -122,11 +120,7 @@ pub fn run(options: Options, tests: Vec<Test>) -> ExitCode {
         println!(
             "\nstarting PostgreSQL 15: primary + {} replicas{}",
             options.replicas,
-            if options.pgbouncer {
-                " + pgBouncer"
-            } else {
-                ""
-            }
+            if options.pgbouncer { " + pgBouncer" } else { "" }
         );
         let cluster = Arc::new(Cluster::start(options.replicas, options.pgbouncer).await);
         let for_signal = cluster.clone();
@@ -138,10 +132,7 @@ pub fn run(options: Options, tests: Vec<Test>) -> ExitCode {
             }
         });
         (options.setup)(cluster.clone()).await;
-        let ctx = Arc::new(Ctx {
-            cluster: cluster.clone(),
-            logs,
-        });
+        let ctx = Arc::new(Ctx { cluster: cluster.clone(), logs });
         println!("running {} tests", selected.len());
         let mut failed = Vec::new();
         for t in &selected {
@@ -158,11 +149,7 @@ pub fn run(options: Options, tests: Vec<Test>) -> ExitCode {
                 }
             };
             match &outcome {
-                Ok(()) => println!(
-                    "test {} ... ok ({:.1}s)",
-                    t.name,
-                    t0.elapsed().as_secs_f64()
-                ),
+                Ok(()) => println!("test {} ... ok ({:.1}s)", t.name, t0.elapsed().as_secs_f64()),
                 Err(why) => {
                     println!("test {} ... FAILED ({why})", t.name);
                     failed.push(t.name);

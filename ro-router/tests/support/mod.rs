@@ -31,10 +31,7 @@ pub fn encoded_password() -> String {
 
 /// `postgres://postgres:PASSWORD@127.0.0.1:port/postgres`.
 pub fn url(port: u16) -> String {
-    format!(
-        "postgres://postgres:{}@127.0.0.1:{port}/postgres",
-        encoded_password()
-    )
+    format!("postgres://postgres:{}@127.0.0.1:{port}/postgres", encoded_password())
 }
 
 /// `127.0.0.1:port/postgres`, the router's name for [`url`]`(port)`.
@@ -45,15 +42,8 @@ pub fn name(port: u16) -> String {
 /// Asserts that `text` holds no trace of the password.
 #[track_caller]
 pub fn assert_no_password(what: &str, text: &str) {
-    for secret in [
-        PASSWORD.to_string(),
-        encoded_password(),
-        LEAK_MARKER.to_string(),
-    ] {
-        assert!(
-            !text.contains(&secret),
-            "{what} contains the password: {text}"
-        );
+    for secret in [PASSWORD.to_string(), encoded_password(), LEAK_MARKER.to_string()] {
+        assert!(!text.contains(&secret), "{what} contains the password: {text}");
     }
 }
 

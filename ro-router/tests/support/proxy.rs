@@ -85,13 +85,7 @@ impl TcpProxy {
                 }
             }
         });
-        Arc::new(Self {
-            port,
-            target,
-            open,
-            mode,
-            accept,
-        })
+        Arc::new(Self { port, target, open, mode, accept })
     }
 
     /// New connections go to `port` (existing ones stay where they are), like a virtual IP
@@ -109,10 +103,8 @@ impl TcpProxy {
     /// every connection is closed.
     pub async fn cut(&self) {
         self.mode.send_replace(Mode::Closed);
-        super::wait_until("the proxy closed its connections", || async {
-            self.open_connections() == 0
-        })
-        .await;
+        super::wait_until("the proxy closed its connections", || async { self.open_connections() == 0 })
+            .await;
     }
 
     /// Holds every connection open and drops every byte; new connections are accepted and

@@ -5,19 +5,10 @@
 use super::{classify, classify_by_keywords, render, verdict_word};
 use crate::sql::{Verdict, WriteReason};
 
-const FIXTURE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/fixtures/pg15/pg15-readonly.tsv"
-);
-const SETUP: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/fixtures/pg15/pg15-readonly-setup.sql"
-);
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/pg15/pg15-readonly.tsv");
+const SETUP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/pg15/pg15-readonly-setup.sql");
 const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/pg15-readonly.tsv");
-const SHARED_SETUP: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/pg15-readonly-setup.sql"
-);
+const SHARED_SETUP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/pg15-readonly-setup.sql");
 const HEADER: &str = "statement\tread_only_txn\tstandby\tverdict\tnote";
 
 /// One measured statement.
@@ -50,8 +41,7 @@ fn parse_row(line: &str) -> Result<Row, String> {
     let [statement, read_only_txn, standby, verdict, _note] = fields.as_slice() else {
         return Err(format!("{} fields, not 5", fields.len()));
     };
-    let fact =
-        |f: &str| f == "ok" || (f.len() == 5 && f.chars().all(|c| c.is_ascii_alphanumeric()));
+    let fact = |f: &str| f == "ok" || (f.len() == 5 && f.chars().all(|c| c.is_ascii_alphanumeric()));
     if statement.trim().is_empty() || !fact(read_only_txn) || !fact(standby) {
         return Err("empty statement, or a fact that is neither ok nor a SQLSTATE".to_string());
     }
@@ -78,14 +68,8 @@ fn mismatches(classifier: fn(&str) -> Verdict) -> Vec<String> {
         .iter()
         .filter_map(|row| {
             let got = classifier(&row.statement);
-            (verdict_word(&got) != row.verdict).then(|| {
-                format!(
-                    "{:?}: want {}, got {}",
-                    row.statement,
-                    row.verdict,
-                    render(&got)
-                )
-            })
+            (verdict_word(&got) != row.verdict)
+                .then(|| format!("{:?}: want {}, got {}", row.statement, row.verdict, render(&got)))
         })
         .collect()
 }
@@ -93,23 +77,13 @@ fn mismatches(classifier: fn(&str) -> Verdict) -> Vec<String> {
 #[test]
 fn every_row_gets_its_verdict() {
     let failures = mismatches(classify);
-    assert!(
-        failures.is_empty(),
-        "{} rows:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} rows:\n{}", failures.len(), failures.join("\n"));
 }
 
 #[test]
 fn keyword_fallback_alone_gets_every_verdict() {
     let failures = mismatches(classify_by_keywords);
-    assert!(
-        failures.is_empty(),
-        "{} rows:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} rows:\n{}", failures.len(), failures.join("\n"));
 }
 
 /// The reasons that fit what PostgreSQL answered in a read-only transaction and on a standby.
@@ -149,16 +123,9 @@ fn committed_copy_is_current() {
     if std::path::Path::new(SHARED).exists() {
         println!("checked: {FIXTURE} is byte-identical to {SHARED}");
         let shared = std::fs::read(SHARED).unwrap_or_else(|e| panic!("{SHARED}: {e}"));
-        assert!(
-            copy == shared,
-            "{FIXTURE} differs from {SHARED}: copy it again"
-        );
-        let shared_setup =
-            std::fs::read(SHARED_SETUP).unwrap_or_else(|e| panic!("{SHARED_SETUP}: {e}"));
-        assert!(
-            setup == shared_setup,
-            "{SETUP} differs from {SHARED_SETUP}: copy it again"
-        );
+        assert!(copy == shared, "{FIXTURE} differs from {SHARED}: copy it again");
+        let shared_setup = std::fs::read(SHARED_SETUP).unwrap_or_else(|e| panic!("{SHARED_SETUP}: {e}"));
+        assert!(setup == shared_setup, "{SETUP} differs from {SHARED_SETUP}: copy it again");
     } else {
         println!("checked: {SHARED} is absent (a clean clone), so {FIXTURE} was checked to be non-empty and well-formed");
         let text = String::from_utf8(copy).expect("the fixture is UTF-8");

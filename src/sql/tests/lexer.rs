@@ -5,11 +5,7 @@ use crate::sql::lexer::{lex, statements, Kind, Unterminated};
 /// Tokens of `sql` as `Kind:text` separated by spaces, or `unterminated`.
 fn check(sql: &str, expect: &str) {
     let got = match lex(sql) {
-        Ok(tokens) => tokens
-            .iter()
-            .map(|t| format!("{:?}:{}", t.kind, t.text))
-            .collect::<Vec<_>>()
-            .join(" "),
+        Ok(tokens) => tokens.iter().map(|t| format!("{:?}:{}", t.kind, t.text)).collect::<Vec<_>>().join(" "),
         Err(Unterminated) => "unterminated".to_string(),
     };
     assert_eq!(got, expect, "lex({sql:?})");
@@ -17,10 +13,7 @@ fn check(sql: &str, expect: &str) {
 
 #[test]
 fn words_numbers_parameters() {
-    check(
-        "SELECT a$b, _x1 FROM t",
-        "Word:SELECT Word:a$b Punct:, Word:_x1 Word:FROM Word:t",
-    );
+    check("SELECT a$b, _x1 FROM t", "Word:SELECT Word:a$b Punct:, Word:_x1 Word:FROM Word:t");
     check("1.5e-3 .5 42", "Number:1.5e-3 Number:.5 Number:42");
     check("$1 $23x", "Param:$1 Param:$23 Word:x");
     check("a::text", "Word:a Punct:: Punct:: Word:text");
@@ -60,9 +53,8 @@ fn unterminated_text() {
 #[test]
 fn statements_split_at_semicolons() {
     let tokens = lex("SELECT ';'; ; SELECT 2 -- x;\n;").expect("lexes");
-    let parts: Vec<String> = statements(&tokens)
-        .map(|s| s.iter().map(|t| t.text).collect::<Vec<_>>().join(" "))
-        .collect();
+    let parts: Vec<String> =
+        statements(&tokens).map(|s| s.iter().map(|t| t.text).collect::<Vec<_>>().join(" ")).collect();
     assert_eq!(parts, ["SELECT ';'", "SELECT 2"]);
     assert!(tokens.iter().any(|t| t.kind == Kind::Semicolon));
 }

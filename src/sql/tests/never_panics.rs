@@ -17,10 +17,7 @@ fn deep_nesting_is_a_verdict_not_a_crash() {
     let deep = format!("SELECT {}1{}", "(".repeat(n), ")".repeat(n));
     assert_eq!(classify_everything(&deep), Verdict::Read);
     let unbalanced = format!("SELECT nextval{}", "(".repeat(n));
-    assert!(matches!(
-        classify_everything(&unbalanced),
-        Verdict::Write(_)
-    ));
+    assert!(matches!(classify_everything(&unbalanced), Verdict::Write(_)));
     let explains = format!("{}SELECT nextval('s')", "EXPLAIN ANALYZE ".repeat(20_000));
     assert!(matches!(classify_everything(&explains), Verdict::Write(_)));
     let prepares = format!("{}SELECT 1", "PREPARE x AS ".repeat(20_000));
@@ -32,24 +29,15 @@ fn deep_nesting_is_a_verdict_not_a_crash() {
     let chain = format!("SELECT 1{}", " + 1".repeat(n));
     assert_eq!(classify_everything(&chain), Verdict::Read);
     let insert_chain = format!("INSERT INTO t SELECT 1{}", " + 1".repeat(n));
-    assert!(matches!(
-        classify_everything(&insert_chain),
-        Verdict::Write(_)
-    ));
+    assert!(matches!(classify_everything(&insert_chain), Verdict::Write(_)));
     let call_chain = format!("CALL p({}1{})", "f(".repeat(n), ")".repeat(n));
-    assert!(matches!(
-        classify_everything(&call_chain),
-        Verdict::Write(_)
-    ));
+    assert!(matches!(classify_everything(&call_chain), Verdict::Write(_)));
     let subscripts = format!("SELECT a{}", "[1]".repeat(n));
     assert_eq!(classify_everything(&subscripts), Verdict::Read);
     let just_under = format!("SELECT 1{}", " + 1".repeat(2_499));
     assert_eq!(classify_everything(&just_under), Verdict::Read);
-    let nested_calls = format!(
-        "SELECT {}'on', 'x'{}",
-        "set_config('search_path', ".repeat(n / 4),
-        ", false)".repeat(n / 4)
-    );
+    let nested_calls =
+        format!("SELECT {}'on', 'x'{}", "set_config('search_path', ".repeat(n / 4), ", false)".repeat(n / 4));
     assert_eq!(classify_by_keywords(&nested_calls), Verdict::Read);
     let blocks = format!("{}SELECT 1", "CASE WHEN 1 THEN IF 1 THEN ".repeat(500));
     assert!(matches!(classify_everything(&blocks), Verdict::Write(_)));

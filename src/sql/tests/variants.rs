@@ -109,11 +109,7 @@ fn pieces(sql: &str) -> Vec<Piece> {
             out.push(Piece::Code(std::mem::take(&mut code)));
         }
         let text = rest[..end].to_string();
-        out.push(if c == '\'' {
-            Piece::Str(text)
-        } else {
-            Piece::Verbatim(text)
-        });
+        out.push(if c == '\'' { Piece::Str(text) } else { Piece::Verbatim(text) });
         rest = &rest[end..];
     }
     if !code.is_empty() {
@@ -140,10 +136,7 @@ fn closing(rest: &str, open_len: usize, close: &str) -> usize {
 fn dollar_quote(rest: &str) -> Option<usize> {
     let tag_end = rest[1..].find('$')? + 2;
     let tag = &rest[..tag_end];
-    if !tag[1..tag_end - 1]
-        .chars()
-        .all(|c| c.is_ascii_alphabetic() || c == '_')
-    {
+    if !tag[1..tag_end - 1].chars().all(|c| c.is_ascii_alphabetic() || c == '_') {
         return None;
     }
     Some(tag_end + rest[tag_end..].find(tag)? + tag.len())
@@ -172,12 +165,7 @@ fn map_code(sql: &str, mut f: impl FnMut(&str) -> String) -> String {
 
 /// Renames whole words of code, and string literals that are exactly a renamed name.
 fn rename(sql: &str, names: &[(&str, &str)]) -> String {
-    let lookup = |word: &str| {
-        names
-            .iter()
-            .find(|(from, _)| *from == word)
-            .map(|&(_, to)| to)
-    };
+    let lookup = |word: &str| names.iter().find(|(from, _)| *from == word).map(|&(_, to)| to);
     let changed: Vec<Piece> = pieces(sql)
         .into_iter()
         .map(|p| match p {
@@ -218,10 +206,7 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
+        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         self.0 >> 33
     }
 }
@@ -230,13 +215,7 @@ fn mixed_case(sql: &str, seed: u64) -> String {
     let mut rng = Lcg(seed);
     map_code(sql, |code| {
         code.chars()
-            .map(|c| {
-                if rng.next() % 2 == 0 {
-                    c.to_ascii_lowercase()
-                } else {
-                    c.to_ascii_uppercase()
-                }
-            })
+            .map(|c| if rng.next() % 2 == 0 { c.to_ascii_lowercase() } else { c.to_ascii_uppercase() })
             .collect()
     })
 }
@@ -289,19 +268,13 @@ fn variants(sql: &str, seed: u64) -> Vec<(&'static str, String)> {
         ("leading block comment", format!("/* lead */ {sql}")),
         ("leading line comment", format!("-- lead\n{sql}")),
         ("block comments between tokens", comments_between),
-        (
-            "line comments at line ends",
-            format!("{line_comments}\n-- end"),
-        ),
+        ("line comments at line ends", format!("{line_comments}\n-- end")),
         ("whitespace", random_whitespace(sql, seed)),
         ("everything", {
             let renamed = rename(sql, RENAME_WRITE_WORDS);
             let mixed = mixed_case(&renamed, seed.wrapping_add(7));
             let commented = respace(&mixed, || " /* x */\n".to_string());
-            format!(
-                "-- lead\n{}",
-                random_whitespace(&commented, seed.wrapping_add(3))
-            )
+            format!("-- lead\n{}", random_whitespace(&commented, seed.wrapping_add(3)))
         }),
     ]
 }
@@ -312,10 +285,9 @@ fn every_variant_keeps_its_verdict() {
     let mut failures = Vec::new();
     for (i, row) in rows().iter().enumerate() {
         for (kind, variant) in variants(&row.statement, i as u64 + 1) {
-            for (engine, classifier) in [
-                ("classify", classify as fn(&str) -> _),
-                ("keywords only", classify_by_keywords),
-            ] {
+            for (engine, classifier) in
+                [("classify", classify as fn(&str) -> _), ("keywords only", classify_by_keywords)]
+            {
                 checked += 1;
                 let got = classifier(&variant);
                 if verdict_word(&got) != row.verdict {
@@ -331,12 +303,7 @@ fn every_variant_keeps_its_verdict() {
     }
     println!("checked {checked} variant classifications");
     assert!(checked >= 1000, "only {checked} variant classifications");
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
 }
 
 #[test]
@@ -346,14 +313,8 @@ fn variants_change_the_text() {
         rename(sql, RENAME_PLAIN),
         "SELECT nextval('order_id_seq') FROM orders WHERE label = 'amount' -- t\n"
     );
-    assert_eq!(
-        map_code("SELECT 'ABC' x", str::to_lowercase),
-        "select 'ABC' x"
-    );
-    assert_eq!(
-        respace("SELECT f(1, 2)", || "~".to_string()),
-        "SELECT~f~(~1~,~~2~)~"
-    );
+    assert_eq!(map_code("SELECT 'ABC' x", str::to_lowercase), "select 'ABC' x");
+    assert_eq!(respace("SELECT f(1, 2)", || "~".to_string()), "SELECT~f~(~1~,~~2~)~");
     assert_eq!(
         pieces("DO $$ a $$ \"q\" 'it''s'"),
         vec![
@@ -368,10 +329,6 @@ fn variants_change_the_text() {
     for row in rows() {
         let all = variants(&row.statement, 1);
         let changed = all.iter().filter(|(_, v)| *v != row.statement).count();
-        assert!(
-            changed >= all.len() - 3,
-            "{:?}: only {changed} variants differ",
-            row.statement
-        );
+        assert!(changed >= all.len() - 3, "{:?}: only {changed} variants differ", row.statement);
     }
 }

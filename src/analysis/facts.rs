@@ -1,0 +1,205 @@
+//! What the analysis of one file yields, as owned data.
+//!
+//! Syntax trees and spans never leave the worker thread that parsed them (their span table is
+//! released after every file). Everything later stages need — functions, what flows into
+//! which call, SQL text, consts — is turned into these plain values first. Nothing here
+//! refers to syn.
+
+use crate::source::TextRange;
+
+/// Where a handle came from, as far as one function can tell. Joining two taints (two paths
+/// into a point) keeps every origin: a binding read-only on *any* path is read-only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Taint {
+    /// From a read-only accessor or type: where the binding last became read-only.
+    pub ro: Option<TextRange>,
+    /// From a read-write accessor or type: where.
+    pub rw: Option<TextRange>,
+    /// From the function's parameters (bit i: parameter i, `self` counting as 0).
+    pub params: u64,
+}
+
+impl Taint {
+    /// No handle at all.
+    pub const NONE: Taint = Taint { ro: None, rw: None, params: 0 };
+
+    /// A read-only handle that became one at `at`.
+    pub fn read_only(at: TextRange) -> Taint {
+        Taint { ro: Some(at), ..Taint::NONE }
+    }
+
+    /// A read-write handle that became one at `at`.
+    pub fn read_write(at: TextRange) -> Taint {
+        Taint { rw: Some(at), ..Taint::NONE }
+    }
+
+    /// Parameter `index` of the function.
+    pub fn param(index: usize) -> Taint {
+        Taint { params: if index < 64 { 1 << index } else { 0 }, ..Taint::NONE }
+    }
+
+    /// Whether any handle flows here.
+    pub fn is_handle(&self) -> bool {
+        self.ro.is_some() || self.rw.is_some() || self.params != 0
+    }
+
+    /// Both paths: every origin of either; the latest place for each kind.
+    pub fn join(self, other: Taint) -> Taint {
+        Taint {
+            ro: latest(self.ro, other.ro),
+            rw: latest(self.rw, other.rw),
+            params: self.params | other.params,
+        }
+    }
+
+    /// The same handle, now bound at `at` (a `let` or an assignment).
+    pub fn rebound(self, at: TextRange) -> Taint {
+        Taint { ro: self.ro.map(|_| at), rw: self.rw.map(|_| at), params: self.params }
+    }
+
+    /// The parameter indices this flows from.
+    pub fn param_indices(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..64).filter(move |i| self.params & (1 << i) != 0)
+    }
+}
+
+fn latest(a: Option<TextRange>, b: Option<TextRange>) -> Option<TextRange> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// SQL text as the source builds it; resolved to strings once consts are known.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SqlText {
+    /// Literal text.
+    Lit(String),
+    /// A part not known statically (a `format!` argument, a parameter).
+    Hole,
+    /// A `const`/`static` referred to by path (`SQL`, `queries::SQL`, `Self::SQL`).
+    Const(Vec<String>),
+    /// Parts one after the other.
+    Concat(Vec<SqlText>),
+    /// One of several texts (a binding assigned on different paths).
+    Alt(Vec<SqlText>),
+    /// The contents of a file (`include_str!`), relative to the source file's directory.
+    File(String),
+}
+
+impl SqlText {
+    /// Joins two alternatives.
+    pub fn either(a: SqlText, b: SqlText) -> SqlText {
+        if a == b {
+            return a;
+        }
+        let mut alts = Vec::new();
+        for t in [a, b] {
+            match t {
+                SqlText::Alt(inner) => alts.extend(inner),
+                other => alts.push(other),
+            }
+        }
+        alts.dedup();
+        SqlText::Alt(alts)
+    }
+}
+
+/// What happens to a handle (or to SQL text) at one place in a function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sink {
+    /// From the root of the call chain to the end of the call that executes.
+    pub range: TextRange,
+    /// The handle involved.
+    pub handle: HandleUse,
+    /// What is done with it.
+    pub kind: SinkKind,
+}
+
+/// A handle as used at a sink.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandleUse {
+    /// How the source names it: a binding (`db`), a field (`state.ro`), or an accessor used in
+    /// place (`state.get_db_ro()`).
+    pub label: String,
+    /// Where it came from.
+    pub taint: Taint,
+}
+
+/// The kinds of sinks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SinkKind {
+    /// SQL text executed (or prepared) on the handle.
+    Sql {
+        /// The text.
+        text: SqlText,
+        /// The method that takes it (`execute`, `fetch_one`, …).
+        method: String,
+        /// Whether `method` is a known SQL method (else only text that looks like SQL counts).
+        known_method: bool,
+    },
+    /// The handle passed to a call (`helper(&db)`, `repo.save(&db)`).
+    Call {
+        /// The callee as written: path segments (`crate::store::bump`) or the method name.
+        callee: Vec<String>,
+        /// Whether it is a method call (`x.save(..)`).
+        method: bool,
+        /// Argument position; for a method call, 0 is the receiver.
+        arg: usize,
+    },
+}
+
+/// One function (free, associated, method, trait default) of a parsed file.
+#[derive(Debug, Clone)]
+pub struct FnFacts {
+    /// Its name.
+    pub name: String,
+    /// The `impl` self type or the trait it belongs to.
+    pub owner: Option<String>,
+    /// Module path inside the file (inline `mod`s).
+    pub module: Vec<String>,
+    /// The name's place.
+    pub range: TextRange,
+    /// Whether the analysis ran on its body (only functions that can matter are analysed).
+    pub analysed: bool,
+    /// Parameter names (`self` included), in order.
+    pub params: Vec<String>,
+    /// What its return value may hold.
+    pub returns: Taint,
+    /// What it does with handles and SQL.
+    pub sinks: Vec<Sink>,
+    /// Read-only bindings it makes (distinct binding sites).
+    pub ro_bindings: usize,
+}
+
+impl FnFacts {
+    /// `Type::method` or `name`.
+    pub fn display_name(&self) -> String {
+        match &self.owner {
+            Some(owner) => format!("{owner}::{}", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
+/// A `const` or `static` holding SQL-like text.
+#[derive(Debug, Clone)]
+pub struct ConstFacts {
+    /// Its name.
+    pub name: String,
+    /// Module path inside the file.
+    pub module: Vec<String>,
+    /// The `impl`/trait it belongs to, if any.
+    pub owner: Option<String>,
+    /// Its value.
+    pub text: SqlText,
+}
+
+/// Everything one parsed file yields.
+#[derive(Debug, Clone, Default)]
+pub struct FileFacts {
+    /// Its functions.
+    pub functions: Vec<FnFacts>,
+    /// Its string consts and statics.
+    pub consts: Vec<ConstFacts>,
+}

@@ -1,0 +1,164 @@
+//! From one parsed file to owned [`FileFacts`].
+//!
+//! Walks the items of a file (free functions, `impl` and trait methods with default bodies,
+//! inline modules, consts and statics), runs the flow analysis of [`bindings`] on the bodies
+//! that can matter, and keeps what it finds as owned data. Nothing returned refers to syn or
+//! holds a span: the caller releases the thread's span table right after.
+
+pub mod bindings;
+pub mod facts;
+pub mod names;
+
+use syn::spanned::Spanned;
+use syn::{ImplItem, Item, TraitItem};
+
+use self::bindings::FnAnalysis;
+use self::facts::{ConstFacts, FileFacts, FnFacts, Taint};
+use self::names::Names;
+use crate::source::{SourceText, TextRange};
+
+/// Decides which function bodies are worth analysing, by their text.
+pub trait Screen {
+    /// Whether a function whose source text is `text` can matter.
+    fn wants(&self, text: &str) -> bool;
+}
+
+impl<F: Fn(&str) -> bool> Screen for F {
+    fn wants(&self, text: &str) -> bool {
+        self(text)
+    }
+}
+
+/// Analyses every item of `file`.
+pub fn analyse_file(names: &Names, src: &SourceText, file: &syn::File, screen: &dyn Screen) -> FileFacts {
+    let mut walker = Walker { names, src, screen, module: Vec::new(), facts: FileFacts::default() };
+    walker.items(&file.items);
+    walker.facts
+}
+
+struct Walker<'a> {
+    names: &'a Names,
+    src: &'a SourceText,
+    screen: &'a dyn Screen,
+    module: Vec<String>,
+    facts: FileFacts,
+}
+
+impl Walker<'_> {
+    fn items(&mut self, items: &[Item]) {
+        for item in items {
+            self.item(item);
+        }
+    }
+
+    fn item(&mut self, item: &Item) {
+        match item {
+            Item::Fn(f) => self.function(None, &f.sig, Some(&f.block), f.span()),
+            Item::Impl(imp) => {
+                let owner = type_name(&imp.self_ty);
+                for it in &imp.items {
+                    match it {
+                        ImplItem::Fn(f) => self.function(owner.clone(), &f.sig, Some(&f.block), f.span()),
+                        ImplItem::Const(c) => self.constant(owner.clone(), &c.ident, &c.expr),
+                        _ => {}
+                    }
+                }
+            }
+            Item::Trait(tr) => {
+                let owner = Some(tr.ident.to_string());
+                for it in &tr.items {
+                    match it {
+                        TraitItem::Fn(f) => {
+                            self.function(owner.clone(), &f.sig, f.default.as_ref(), f.span())
+                        }
+                        TraitItem::Const(c) => {
+                            if let Some((_, expr)) = &c.default {
+                                self.constant(owner.clone(), &c.ident, expr);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Item::Mod(m) => {
+                if let Some((_, items)) = &m.content {
+                    self.module.push(m.ident.to_string());
+                    self.items(items);
+                    self.module.pop();
+                }
+            }
+            Item::Const(c) => self.constant(None, &c.ident, &c.expr),
+            Item::Static(s) => self.constant(None, &s.ident, &s.expr),
+            _ => {}
+        }
+    }
+
+    fn function(
+        &mut self,
+        owner: Option<String>,
+        sig: &syn::Signature,
+        body: Option<&syn::Block>,
+        span: proc_macro2::Span,
+    ) {
+        let text = self.src.parser_text().get(span.byte_range()).unwrap_or("");
+        let range = self.range(sig.ident.span());
+        let mut facts = FnFacts {
+            name: sig.ident.to_string(),
+            owner,
+            module: self.module.clone(),
+            range,
+            analysed: false,
+            params: Vec::new(),
+            returns: Taint::NONE,
+            sinks: Vec::new(),
+            ro_bindings: 0,
+        };
+        if let Some(body) = body {
+            if self.screen.wants(text) {
+                let body_facts = FnAnalysis::new(self.names, self.src).function(sig, body);
+                facts.analysed = true;
+                facts.params = body_facts.params;
+                facts.returns = body_facts.returns;
+                facts.sinks = body_facts.sinks;
+                facts.ro_bindings = body_facts.ro_bindings;
+            }
+        }
+        self.facts.functions.push(facts);
+    }
+
+    fn constant(&mut self, owner: Option<String>, ident: &syn::Ident, expr: &syn::Expr) {
+        if let Some(text) = FnAnalysis::new(self.names, self.src).const_text(expr) {
+            self.facts.consts.push(ConstFacts {
+                name: ident.to_string(),
+                module: self.module.clone(),
+                owner,
+                text,
+            });
+        }
+    }
+
+    fn range(&self, span: proc_macro2::Span) -> TextRange {
+        span_range(self.src, span)
+    }
+}
+
+/// Where a span of this file is, in the file as on disk.
+pub(crate) fn span_range(src: &SourceText, span: proc_macro2::Span) -> TextRange {
+    let (start, end, bytes) = (span.start(), span.end(), span.byte_range());
+    TextRange {
+        start: src.pos(start.line, start.column, bytes.start),
+        end: src.pos(end.line, end.column, bytes.end),
+    }
+}
+
+/// The last segment of an `impl`'s self type (`impl Repo`, `impl<'a> Store<'a>`, `impl Crud for
+/// Post` -> `Post`).
+fn type_name(ty: &syn::Type) -> Option<String> {
+    match ty {
+        syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        syn::Type::Reference(r) => type_name(&r.elem),
+        syn::Type::Paren(p) => type_name(&p.elem),
+        syn::Type::Group(g) => type_name(&g.elem),
+        _ => None,
+    }
+}

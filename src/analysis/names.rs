@@ -1,0 +1,132 @@
+//! The rule set's names, prepared for matching against syntax.
+//!
+//! Built once per run from the [`RuleSet`] (plus the accessor wrappers the run discovers);
+//! the analysis asks it questions like "is this call a read-only accessor?". Matching is by
+//! name: a plain entry (`get_db_ro`) matches the last segment of a path or a method/field
+//! name; a qualified entry (`db::get_db_ro`) matches paths ending with those segments.
+
+use std::collections::HashSet;
+
+use crate::config::RuleSet;
+
+/// A set of names and qualified paths.
+#[derive(Debug, Clone, Default)]
+pub struct NameSet {
+    plain: HashSet<String>,
+    qualified: Vec<Vec<String>>,
+}
+
+impl NameSet {
+    /// From rule-set entries.
+    pub fn new<'a>(entries: impl IntoIterator<Item = &'a String>) -> NameSet {
+        let mut set = NameSet::default();
+        for entry in entries {
+            set.insert(entry);
+        }
+        set
+    }
+
+    /// Adds one entry.
+    pub fn insert(&mut self, entry: &str) {
+        if entry.contains("::") {
+            self.qualified.push(entry.split("::").map(str::to_string).collect());
+        } else {
+            self.plain.insert(entry.to_string());
+        }
+    }
+
+    /// Whether a method or field name matches (qualified entries match by their last segment).
+    pub fn matches_name(&self, name: &str) -> bool {
+        self.plain.contains(name) || self.qualified.iter().any(|q| q.last().is_some_and(|l| l == name))
+    }
+
+    /// Whether a path (`crate::db::get_db_ro`) matches.
+    pub fn matches_path(&self, path: &[String]) -> bool {
+        let Some(last) = path.last() else { return false };
+        self.plain.contains(last) || self.qualified.iter().any(|q| path.ends_with(q))
+    }
+
+    /// Every name, plain or the last segment of a qualified one (for text screening).
+    pub fn screening_words(&self) -> impl Iterator<Item = &str> {
+        self.plain
+            .iter()
+            .map(String::as_str)
+            .chain(self.qualified.iter().filter_map(|q| q.last().map(String::as_str)))
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.plain.is_empty() && self.qualified.is_empty()
+    }
+}
+
+/// Everything the analysis matches by name.
+#[derive(Debug, Clone)]
+pub struct Names {
+    /// Read-only accessors (calls, methods, fields), wrappers included.
+    pub ro_accessors: NameSet,
+    /// Read-write accessors.
+    pub rw_accessors: NameSet,
+    /// Read-only handle types.
+    pub ro_types: NameSet,
+    /// Read-write handle types.
+    pub rw_types: NameSet,
+    /// Methods deriving a handle from a handle.
+    pub derive_methods: NameSet,
+    /// Methods handing their receiver through.
+    pub transparent_methods: NameSet,
+    /// Methods of a handle that take SQL.
+    pub sql_methods: NameSet,
+    /// Query-builder functions.
+    pub sql_builders: NameSet,
+    /// Query-builder macros.
+    pub sql_macros: NameSet,
+    /// String-building macros.
+    pub string_macros: NameSet,
+}
+
+impl Names {
+    /// From the rule set.
+    pub fn new(rules: &RuleSet) -> Names {
+        Names {
+            ro_accessors: NameSet::new(&rules.accessors.read_only),
+            rw_accessors: NameSet::new(&rules.accessors.read_write),
+            ro_types: NameSet::new(&rules.types.read_only),
+            rw_types: NameSet::new(&rules.types.read_write),
+            derive_methods: NameSet::new(&rules.derive_methods),
+            transparent_methods: NameSet::new(&rules.transparent_methods),
+            sql_methods: NameSet::new(&rules.sql_methods),
+            sql_builders: NameSet::new(&rules.sql_builders),
+            sql_macros: NameSet::new(&rules.sql_macros),
+            string_macros: NameSet::new(&rules.string_macros),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(p: &str) -> Vec<String> {
+        p.split("::").map(str::to_string).collect()
+    }
+
+    #[test]
+    fn plain_entries_match_any_path_ending() {
+        let set = NameSet::new(&["get_db_ro".to_string()]);
+        assert!(set.matches_path(&path("get_db_ro")));
+        assert!(set.matches_path(&path("crate::db::get_db_ro")));
+        assert!(!set.matches_path(&path("get_db_ro_pool")));
+        assert!(set.matches_name("get_db_ro"));
+    }
+
+    #[test]
+    fn qualified_entries_match_only_that_path() {
+        let set = NameSet::new(&["db::read".to_string()]);
+        assert!(set.matches_path(&path("db::read")));
+        assert!(set.matches_path(&path("crate::db::read")));
+        assert!(!set.matches_path(&path("file::read")));
+        assert!(!set.matches_path(&path("read")));
+        assert!(set.matches_name("read"));
+    }
+}

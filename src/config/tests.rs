@@ -1,0 +1,107 @@
+use super::*;
+
+fn project(text: &str) -> Result<RuleSet, ConfigError> {
+    RuleSet::from_project_text(Path::new("ro-audit.toml"), text, Path::new("."))
+}
+
+fn invalid(text: &str) -> (usize, usize, String, String) {
+    match project(text) {
+        Err(ConfigError::Invalid { line, column, key, message, .. }) => (line, column, key, message),
+        other => panic!("expected an invalid-config error, got {other:?}"),
+    }
+}
+
+#[test]
+fn builtin_rules_load_and_have_every_section() {
+    let rules = RuleSet::builtin(Path::new("."));
+    assert_eq!(rules.accessors.read_only, ["get_db_ro"]);
+    assert_eq!(rules.accessors.read_write, ["get_db"]);
+    assert_eq!(rules.accessors.migrate.get("get_db").map(String::as_str), Some("get_db_ro"));
+    assert_eq!(rules.types.migrate.get("DbRw").map(String::as_str), Some("DbRo"));
+    assert!(rules.sql_methods.iter().any(|m| m == "batch_execute"));
+    assert!(rules.string_macros.iter().any(|m| m == "concatcp"));
+    assert_eq!(rules.write_helpers.matching("save_post"), Some("save_*"));
+    assert_eq!(rules.write_helpers.matching("save_state_dir"), None, "allow-listed");
+    assert!(rules.source.is_none());
+}
+
+#[test]
+fn a_list_replaces_the_default_unless_extend_is_set() {
+    let rules = project("[accessors]\nread_only = [\"db_read\"]\nread_write = [\"db_write\"]\n").unwrap();
+    assert_eq!(rules.accessors.read_only, ["db_read"]);
+    assert_eq!(rules.accessors.read_write, ["db_write"]);
+    // Lists the file does not set keep their defaults.
+    assert!(rules.sql_methods.iter().any(|m| m == "execute"));
+
+    let rules = project("extend = true\n[accessors]\nread_only = [\"db_read\"]\n").unwrap();
+    assert_eq!(rules.accessors.read_only, ["get_db_ro", "db_read"]);
+}
+
+#[test]
+fn migrate_maps_always_merge() {
+    let rules = project("[accessors.migrate]\ndb_write = \"db_read\"\n").unwrap();
+    assert_eq!(rules.accessors.migrate.len(), 2);
+    assert_eq!(rules.accessors.migrate["db_write"], "db_read");
+    assert_eq!(rules.accessors.migrate["get_db"], "get_db_ro");
+}
+
+#[test]
+fn unknown_keys_are_errors_naming_line_and_key() {
+    let (line, _, key, message) = invalid("[accessors]\nread_only = [\"a\"]\nread_olny = [\"b\"]\n");
+    assert_eq!(line, 3);
+    assert!(key.contains("read_olny"), "{key}");
+    assert!(message.contains("unknown"), "{message}");
+
+    let (line, _, key, _) = invalid("exclude = []\n[acessors]\nread_only = []\n");
+    assert_eq!(line, 2);
+    assert!(key.contains("acessors"), "{key}");
+}
+
+#[test]
+fn bad_values_are_errors_naming_line_and_key() {
+    let (line, column, key, message) = invalid("[accessors]\nread_only = [\"get db\"]\n");
+    assert_eq!((line, column), (2, 14));
+    assert_eq!(key, "accessors.read_only");
+    assert!(message.contains("get db"), "{message}");
+
+    let (line, _, key, _) = invalid("max_file_bytes = -3\n");
+    assert_eq!((line, key.as_str()), (1, "max_file_bytes"));
+
+    let (line, _, key, _) = invalid("[write_helpers]\npatterns = [\"save_[\"]\n");
+    assert_eq!((line, key.as_str()), (2, "write_helpers.patterns"));
+
+    let (line, _, _, _) = invalid("[accessors]\nread_only = \"get_db_ro\"\n");
+    assert_eq!(line, 2, "a string where a list belongs");
+}
+
+#[test]
+fn malformed_toml_is_located() {
+    let (line, _, _, _) = invalid("[accessors]\nread_only = [\"a\"\n\n");
+    assert!(line >= 2, "line {line}");
+}
+
+#[test]
+fn exclusions_match_paths_relative_to_the_root() {
+    let rules = RuleSet::from_project_text(
+        Path::new("proj/ro-audit.toml"),
+        "exclude = [\"fixtures/**\", \"**/generated.rs\"]\n",
+        Path::new("proj"),
+    )
+    .unwrap();
+    assert!(rules.exclude.is_excluded(Path::new("proj"), Path::new("proj/fixtures/a/b.rs")));
+    assert!(rules.exclude.is_excluded(Path::new("proj"), Path::new("proj/src/generated.rs")));
+    assert!(!rules.exclude.is_excluded(Path::new("proj"), Path::new("proj/src/api.rs")));
+}
+
+#[test]
+fn discovery_walks_up_to_the_repository_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(repo.join(".git")).unwrap();
+    std::fs::create_dir_all(repo.join("crates/app/src")).unwrap();
+    assert_eq!(discover(&repo.join("crates/app/src")), None);
+    std::fs::write(dir.path().join(CONFIG_FILE_NAME), "").unwrap();
+    assert_eq!(discover(&repo.join("crates/app/src")), None, "stops at the repository root");
+    std::fs::write(repo.join(CONFIG_FILE_NAME), "").unwrap();
+    assert_eq!(discover(&repo.join("crates/app/src")), Some(repo.join(CONFIG_FILE_NAME)));
+}

@@ -1,0 +1,284 @@
+//! What the analysis needs from other files: string consts and statics, by name.
+//!
+//! Filled from every parsed file and, on demand, from files the prefilter passed over but
+//! whose text declares a const a finding needs (see [`crate::pipeline`]). Resolving a path
+//! prefers what Rust's scoping would pick: the same module of the same file, then a
+//! definition whose module, file or owning type matches the path's qualifiers, then any
+//! definition of that name in the tree.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::analysis::facts::{ConstFacts, SqlText};
+
+/// How many alternative texts one SQL expression may expand to before the rest are dropped.
+pub const MAX_ALTERNATIVES: usize = 32;
+/// How deep consts may refer to consts.
+const MAX_CONST_DEPTH: usize = 16;
+/// SQL files (`include_str!`) larger than this are not read.
+const MAX_SQL_FILE_BYTES: u64 = 1 << 20;
+/// A hole (a `format!` argument, an unknown part) in expanded text.
+pub const HOLE: &str = "{}";
+
+/// A const or static of the tree.
+#[derive(Debug, Clone)]
+struct ConstDef {
+    file: PathBuf,
+    module: Vec<String>,
+    owner: Option<String>,
+    text: SqlText,
+}
+
+/// Consts by name.
+#[derive(Debug, Default)]
+pub struct ConstIndex {
+    by_name: HashMap<String, Vec<ConstDef>>,
+}
+
+/// Where a SQL expression is, for resolving the paths in it.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    /// The file.
+    pub file: &'a Path,
+    /// The inline module path inside it.
+    pub module: &'a [String],
+    /// The `impl`/trait the function belongs to.
+    pub owner: Option<&'a str>,
+}
+
+impl ConstIndex {
+    /// Adds the consts of one file.
+    pub fn add(&mut self, file: &Path, consts: Vec<ConstFacts>) {
+        for c in consts {
+            self.by_name.entry(c.name).or_default().push(ConstDef {
+                file: file.to_path_buf(),
+                module: c.module,
+                owner: c.owner,
+                text: c.text,
+            });
+        }
+    }
+
+    /// Whether some const of that name is known.
+    pub fn contains(&self, name: &str) -> bool {
+        self.by_name.contains_key(name)
+    }
+
+    /// Names of consts `text` refers to, directly or through known consts, that are not known.
+    pub fn missing(&self, text: &SqlText, out: &mut Vec<String>) {
+        self.visit_consts(text, 0, &mut |name| {
+            if !self.contains(name) {
+                out.push(name.to_string());
+            }
+        });
+    }
+
+    fn visit_consts(&self, text: &SqlText, depth: usize, f: &mut dyn FnMut(&str)) {
+        if depth > MAX_CONST_DEPTH {
+            return;
+        }
+        match text {
+            SqlText::Const(path) => {
+                if let Some(name) = path.last() {
+                    f(name);
+                    for def in self.by_name.get(name).into_iter().flatten() {
+                        self.visit_consts(&def.text, depth + 1, f);
+                    }
+                }
+            }
+            SqlText::Concat(parts) | SqlText::Alt(parts) => {
+                parts.iter().for_each(|p| self.visit_consts(p, depth, f));
+            }
+            SqlText::Lit(_) | SqlText::Hole | SqlText::File(_) => {}
+        }
+    }
+
+    /// The definitions `path` most likely means, seen from `scope`.
+    fn lookup(&self, scope: Scope<'_>, path: &[String]) -> Vec<(&ConstDef, PathBuf)> {
+        let Some((name, qualifiers)) = path.split_last() else { return Vec::new() };
+        let Some(defs) = self.by_name.get(name) else { return Vec::new() };
+        let score = |def: &ConstDef| -> u32 {
+            let mut score = 0;
+            let same_file = def.file == scope.file;
+            let qualifier =
+                qualifiers.iter().rev().find(|q| !matches!(q.as_str(), "crate" | "super" | "self"));
+            match qualifier.map(String::as_str) {
+                None => {
+                    if same_file {
+                        score += 4;
+                        if def.module == scope.module {
+                            score += 2;
+                        }
+                        if def.owner.is_none() {
+                            score += 1;
+                        }
+                    }
+                }
+                Some("Self") => {
+                    if def.owner.as_deref() == scope.owner && scope.owner.is_some() {
+                        score += 4;
+                        if same_file {
+                            score += 1;
+                        }
+                    }
+                }
+                Some(q) => {
+                    let module_matches =
+                        def.module.last().is_some_and(|m| m == q) || file_module(&def.file) == Some(q);
+                    if def.owner.as_deref() == Some(q) || module_matches {
+                        score += 4;
+                        if same_file {
+                            score += 1;
+                        }
+                    }
+                }
+            }
+            score
+        };
+        let best = defs.iter().map(score).max().unwrap_or(0);
+        defs.iter().filter(|d| score(d) == best).map(|d| (d, d.file.clone())).collect()
+    }
+
+    /// Every text `text` may be, with consts and files resolved and holes as [`HOLE`]; at most
+    /// [`MAX_ALTERNATIVES`]. A const that cannot be resolved, or a file that cannot be read, makes
+    /// its part a hole.
+    pub fn expand(&self, scope: Scope<'_>, text: &SqlText) -> Vec<String> {
+        let mut out = self.expand_at(scope, text, 0);
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    fn expand_at(&self, scope: Scope<'_>, text: &SqlText, depth: usize) -> Vec<String> {
+        if depth > MAX_CONST_DEPTH {
+            return vec![HOLE.to_string()];
+        }
+        match text {
+            SqlText::Lit(s) => vec![s.clone()],
+            SqlText::Hole => vec![HOLE.to_string()],
+            SqlText::File(rel) => {
+                let dir = scope.file.parent().unwrap_or(Path::new(""));
+                let contents = crate::source::read_bytes(&dir.join(rel), MAX_SQL_FILE_BYTES)
+                    .ok()
+                    .and_then(|bytes| String::from_utf8(bytes).ok());
+                vec![contents.unwrap_or_else(|| HOLE.to_string())]
+            }
+            SqlText::Const(path) => {
+                let defs = self.lookup(scope, path);
+                if defs.is_empty() {
+                    return vec![HOLE.to_string()];
+                }
+                let mut out = Vec::new();
+                for (def, file) in defs {
+                    let inner = Scope { file: &file, module: &def.module, owner: def.owner.as_deref() };
+                    out.extend(self.expand_at(inner, &def.text, depth + 1));
+                    out.truncate(MAX_ALTERNATIVES);
+                }
+                out
+            }
+            SqlText::Alt(alts) => {
+                let mut out = Vec::new();
+                for alt in alts {
+                    out.extend(self.expand_at(scope, alt, depth));
+                    out.truncate(MAX_ALTERNATIVES);
+                }
+                out
+            }
+            SqlText::Concat(parts) => {
+                let mut out = vec![String::new()];
+                for part in parts {
+                    let options = self.expand_at(scope, part, depth);
+                    let mut next = Vec::with_capacity(out.len() * options.len());
+                    'outer: for prefix in &out {
+                        for option in &options {
+                            if next.len() == MAX_ALTERNATIVES {
+                                break 'outer;
+                            }
+                            next.push(format!("{prefix}{option}"));
+                        }
+                    }
+                    out = next;
+                }
+                out
+            }
+        }
+    }
+}
+
+/// The module a file is (`src/queries.rs` and `src/queries/mod.rs` -> `queries`).
+fn file_module(file: &Path) -> Option<&str> {
+    let stem = file.file_stem()?.to_str()?;
+    if stem == "mod" {
+        file.parent()?.file_name()?.to_str()
+    } else {
+        Some(stem)
+    }
+}
+
+/// Whether expanded text is nothing but holes and whitespace (nothing to classify).
+pub fn is_unknown(text: &str) -> bool {
+    text.replace(HOLE, "").trim().is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lit(s: &str) -> SqlText {
+        SqlText::Lit(s.to_string())
+    }
+
+    fn def(name: &str, module: &[&str], owner: Option<&str>, text: SqlText) -> ConstFacts {
+        ConstFacts {
+            name: name.to_string(),
+            module: module.iter().map(|m| m.to_string()).collect(),
+            owner: owner.map(str::to_string),
+            text,
+        }
+    }
+
+    fn path(p: &str) -> SqlText {
+        SqlText::Const(p.split("::").map(str::to_string).collect())
+    }
+
+    #[test]
+    fn same_file_wins_over_other_files_and_qualifiers_pick_modules() {
+        let mut index = ConstIndex::default();
+        index.add(Path::new("src/a.rs"), vec![def("SQL", &[], None, lit("DELETE FROM a"))]);
+        index.add(Path::new("src/b.rs"), vec![def("SQL", &[], None, lit("SELECT 1"))]);
+        index.add(Path::new("src/queries/mod.rs"), vec![def("SQL", &[], None, lit("UPDATE q SET x = 1"))]);
+        let scope = Scope { file: Path::new("src/b.rs"), module: &[], owner: None };
+        assert_eq!(index.expand(scope, &path("SQL")), ["SELECT 1"]);
+        assert_eq!(index.expand(scope, &path("crate::queries::SQL")), ["UPDATE q SET x = 1"]);
+        assert_eq!(index.expand(scope, &path("a::SQL")), ["DELETE FROM a"]);
+    }
+
+    #[test]
+    fn self_consts_resolve_to_the_owner_and_consts_chain() {
+        let mut index = ConstIndex::default();
+        index.add(
+            Path::new("src/repo.rs"),
+            vec![
+                def("TABLE", &[], None, lit("posts")),
+                def("SQL", &[], Some("Repo"), SqlText::Concat(vec![lit("DELETE FROM "), path("TABLE")])),
+                def("SQL", &[], Some("Other"), lit("SELECT 2")),
+            ],
+        );
+        let scope = Scope { file: Path::new("src/repo.rs"), module: &[], owner: Some("Repo") };
+        assert_eq!(index.expand(scope, &path("Self::SQL")), ["DELETE FROM posts"]);
+        let mut missing = Vec::new();
+        index.missing(&SqlText::Concat(vec![path("Self::SQL"), path("NOWHERE")]), &mut missing);
+        assert_eq!(missing, ["NOWHERE"]);
+    }
+
+    #[test]
+    fn alternatives_are_capped_and_unknown_text_is_recognised() {
+        let index = ConstIndex::default();
+        let alts = SqlText::Alt((0..10).map(|i| lit(&i.to_string())).collect());
+        let text = SqlText::Concat(vec![alts.clone(), alts]);
+        let scope = Scope { file: Path::new("x.rs"), module: &[], owner: None };
+        assert_eq!(index.expand(scope, &text).len(), MAX_ALTERNATIVES);
+        assert!(is_unknown(" {} {}"));
+        assert!(!is_unknown("UPDATE {}"));
+    }
+}

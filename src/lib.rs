@@ -1,0 +1,20 @@
+//! ro-audit: keeps Rust services honest about read replicas.
+//!
+//! `check` finds writes on read-only PostgreSQL handles. The pipeline runs one way:
+//! [`walk`] → [`prefilter`] → [`parse`] → [`analysis`] (per file, owned facts) → [`index`] →
+//! [`rules`] → [`report`]; [`pipeline`] drives it. See `ARCHITECTURE.md`.
+
+pub mod analysis;
+pub mod cli;
+pub mod config;
+pub mod diagnostics;
+pub mod index;
+pub mod nesting;
+pub mod parse;
+pub mod pipeline;
+pub mod prefilter;
+pub mod report;
+pub mod rules;
+pub mod source;
+pub mod sql;
+pub mod walk;

@@ -1,0 +1,249 @@
+//! One `check` run: walk → prefilter → parse → index → analyse → findings.
+//!
+//! Files are read, screened, parsed and analysed on a rayon pool whose workers have large
+//! stacks. A worker turns everything it needs from a syntax tree into owned facts and then
+//! releases its thread's span table, so memory stays flat and no span crosses a file. A panic
+//! while handling a file becomes an error for that file; the run goes on.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::analysis::facts::{FileFacts, SinkKind};
+use crate::analysis::names::Names;
+use crate::analysis::{self};
+use crate::config::RuleSet;
+use crate::diagnostics::{FileError, Finding};
+use crate::index::ConstIndex;
+use crate::prefilter::{self, Prefilter};
+use crate::walk::{self, MissingPath, WalkedFile};
+use crate::{parse, rules, source};
+
+/// Stack of each worker thread. syn recurses on nested input; with the nesting guard's limits
+/// the deepest accepted input needs well under this (measured by the nesting tests, which run
+/// on this pool).
+pub const WORKER_STACK_BYTES: usize = 256 << 20;
+
+/// How many rounds of on-demand parsing for consts a run may take (consts built from consts
+/// from other files need one round per level).
+const MAX_DEMAND_ROUNDS: usize = 8;
+
+/// Counts for the summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Files found by the walk that are reported on.
+    pub files_seen: usize,
+    /// Files parsed (screened in, or parsed on demand for a const).
+    pub files_parsed: usize,
+    /// Functions in the parsed files.
+    pub functions: usize,
+    /// Read-only bindings made in the analysed functions.
+    pub ro_bindings: usize,
+    /// Findings reported.
+    pub findings: usize,
+    /// Findings silenced by suppression comments.
+    pub suppressed: usize,
+    /// File errors.
+    pub errors: usize,
+}
+
+/// What a run found.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Findings, sorted by file and position.
+    pub findings: Vec<Finding>,
+    /// File errors, sorted by file.
+    pub errors: Vec<FileError>,
+    /// Counts.
+    pub summary: Summary,
+}
+
+/// Why a run could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// A named path does not exist.
+    #[error(transparent)]
+    MissingPath(#[from] MissingPath),
+    /// The worker pool could not be created.
+    #[error("cannot start worker threads: {0}")]
+    Pool(#[from] rayon::ThreadPoolBuildError),
+}
+
+/// The result of handling one file on a worker.
+enum Handled {
+    /// Parsed and analysed.
+    Parsed(FileFacts),
+    /// Not parsed; the names of the consts its text declares.
+    Screened(Vec<String>),
+    /// Could not be read or parsed.
+    Failed(FileError),
+}
+
+/// The worker pool of a run.
+pub fn worker_pool() -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
+    rayon::ThreadPoolBuilder::new()
+        .stack_size(WORKER_STACK_BYTES)
+        .thread_name(|i| format!("ro-audit-worker-{i}"))
+        .build()
+}
+
+/// Runs `check` on `paths` with `rules`.
+pub fn check(paths: &[PathBuf], rules: &RuleSet) -> Result<Outcome, RunError> {
+    let walked = walk::walk(paths, rules)?;
+    let pool = worker_pool()?;
+    let names = Names::new(rules);
+    let screen = Prefilter::new(names.ro_accessors.screening_words().chain(names.ro_types.screening_words()));
+
+    let handled: Vec<Handled> =
+        pool.install(|| walked.files.par_iter().map(|file| handle(file, rules, &names, &screen)).collect());
+
+    let mut outcome = Outcome { errors: walked.errors, ..Outcome::default() };
+    outcome.summary.files_seen = walked.files.iter().filter(|f| f.reported).count();
+    let mut index = ConstIndex::default();
+    let mut analysed: Vec<(&Path, FileFacts)> = Vec::new();
+    let mut screened: Vec<(&Path, Vec<String>)> = Vec::new();
+    for (file, handled) in walked.files.iter().zip(handled) {
+        match handled {
+            Handled::Parsed(mut facts) => {
+                outcome.summary.files_parsed += 1;
+                outcome.summary.functions += facts.functions.len();
+                outcome.summary.ro_bindings += facts.functions.iter().map(|f| f.ro_bindings).sum::<usize>();
+                index.add(&file.path, std::mem::take(&mut facts.consts));
+                analysed.push((&file.path, facts));
+            }
+            Handled::Screened(consts) => screened.push((&file.path, consts)),
+            Handled::Failed(err) if file.reported => outcome.errors.push(err),
+            Handled::Failed(_) => {}
+        }
+    }
+
+    let demand_errors =
+        pool.install(|| load_missing_consts(&analysed, &mut screened, &mut index, rules, &names));
+    outcome.summary.files_parsed += demand_errors.1;
+    outcome.errors.extend(demand_errors.0);
+
+    for (path, facts) in &analysed {
+        outcome.findings.extend(rules::ro_write_sql(path, facts, &index));
+    }
+    outcome
+        .findings
+        .sort_by(|a, b| (&a.file, a.line, a.column, a.rule).cmp(&(&b.file, b.line, b.column, b.rule)));
+    outcome.errors.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+    outcome.summary.findings = outcome.findings.len();
+    outcome.summary.errors = outcome.errors.len();
+    Ok(outcome)
+}
+
+/// Reads, screens, parses and analyses one file. Never panics.
+fn handle(file: &WalkedFile, rules: &RuleSet, names: &Names, screen: &Prefilter) -> Handled {
+    let src = match source::read(&file.path, rules.max_file_bytes) {
+        Ok(src) => src,
+        Err(err) => return Handled::Failed(err),
+    };
+    if !file.reported || !screen.matches(&src.text) {
+        return Handled::Screened(prefilter::const_names(&src.text));
+    }
+    let wants = |text: &str| screen.matches(text);
+    guarded(&file.path, || analyse_source(&file.path, &src, names, &wants))
+}
+
+/// Parses `src` and analyses the functions `wants` selects (none: consts only).
+fn analyse_source(
+    path: &Path,
+    src: &source::SourceText,
+    names: &Names,
+    wants: &dyn analysis::Screen,
+) -> Handled {
+    let outcome = match parse::parse(path, src) {
+        Ok(tree) => {
+            let facts = analysis::analyse_file(names, src, &tree, wants);
+            drop(tree);
+            Handled::Parsed(facts)
+        }
+        Err(err) => Handled::Failed(err),
+    };
+    parse::release_spans();
+    outcome
+}
+
+/// Runs `f`, turning a panic into an error for `path`.
+fn guarded(path: &Path, f: impl FnOnce() -> Handled) -> Handled {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(handled) => handled,
+        Err(panic) => {
+            parse::release_spans();
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Handled::Failed(FileError::whole_file(
+                path.to_path_buf(),
+                format!("internal error while analysing this file (please report it): {what}"),
+            ))
+        }
+    }
+}
+
+/// Parses, on demand, the screened-out files that declare consts the findings need, until
+/// every needed const is known or no file declares it. Returns the errors of those files and
+/// how many were parsed.
+fn load_missing_consts(
+    analysed: &[(&Path, FileFacts)],
+    screened: &mut [(&Path, Vec<String>)],
+    index: &mut ConstIndex,
+    rules: &RuleSet,
+    names: &Names,
+) -> (Vec<FileError>, usize) {
+    let mut errors = Vec::new();
+    let mut parsed = 0;
+    for _ in 0..MAX_DEMAND_ROUNDS {
+        let mut missing = Vec::new();
+        for (_, facts) in analysed {
+            for sink in facts.functions.iter().flat_map(|f| &f.sinks) {
+                if let (SinkKind::Sql { text, .. }, Some(_)) = (&sink.kind, sink.handle.taint.ro) {
+                    index.missing(text, &mut missing);
+                }
+            }
+        }
+        missing.sort();
+        missing.dedup();
+        let wanted: Vec<usize> = screened
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, consts))| consts.iter().any(|c| missing.binary_search(c).is_ok()))
+            .map(|(i, _)| i)
+            .collect();
+        if wanted.is_empty() {
+            break;
+        }
+        let nothing = |_: &str| false;
+        let results: Vec<(usize, Handled)> = wanted
+            .par_iter()
+            .map(|&i| {
+                let path = screened[i].0;
+                let handled = match source::read(path, rules.max_file_bytes) {
+                    Ok(src) => guarded(path, || analyse_source(path, &src, names, &nothing)),
+                    Err(err) => Handled::Failed(err),
+                };
+                (i, handled)
+            })
+            .collect();
+        for (i, handled) in results {
+            // Parsed once: never again.
+            let (path, consts) = &mut screened[i];
+            consts.clear();
+            match handled {
+                Handled::Parsed(facts) => {
+                    parsed += 1;
+                    index.add(path, facts.consts);
+                }
+                Handled::Failed(err) => errors.push(err),
+                Handled::Screened(_) => {}
+            }
+        }
+    }
+    (errors, parsed)
+}

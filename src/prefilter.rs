@@ -1,0 +1,107 @@
+//! Text screening before parsing.
+//!
+//! Parsing is ~40× slower than reading, so a file is parsed only when its text mentions a
+//! name that can make it matter (an accessor, a handle type). Files that are not parsed still
+//! have their `const`/`static` names listed by a cheap lexical scan, so that the index can
+//! parse them on demand when a finding needs one of their consts: screening never makes a const
+//! invisible.
+
+use aho_corasick::AhoCorasick;
+
+/// A set of words looked for in source text.
+#[derive(Debug, Clone)]
+pub struct Prefilter {
+    matcher: Option<AhoCorasick>,
+}
+
+impl Prefilter {
+    /// Looks for any of `words` (empty words are ignored).
+    pub fn new<'a>(words: impl IntoIterator<Item = &'a str>) -> Prefilter {
+        let mut words: Vec<&str> = words.into_iter().filter(|w| !w.is_empty()).collect();
+        words.sort_unstable();
+        words.dedup();
+        let matcher = if words.is_empty() { None } else { AhoCorasick::new(&words).ok() };
+        Prefilter { matcher }
+    }
+
+    /// Whether `text` holds one of the words as a whole identifier.
+    pub fn matches(&self, text: &str) -> bool {
+        let Some(matcher) = &self.matcher else { return false };
+        let bytes = text.as_bytes();
+        // Overlapping search: `get_db` inside `get_db_ro` must not hide `get_db_ro`.
+        matcher.find_overlapping_iter(text).any(|m| {
+            let before = m.start().checked_sub(1).map(|i| bytes[i]);
+            let after = bytes.get(m.end()).copied();
+            !before.is_some_and(is_ident_byte) && !after.is_some_and(is_ident_byte)
+        })
+    }
+}
+
+fn is_ident_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+}
+
+/// Names declared by `const NAME` or `static [mut] NAME` in `text`, found lexically (comments
+/// and strings are not skipped: a false name only costs a parse).
+pub fn const_names(text: &str) -> Vec<String> {
+    let bytes = text.as_bytes();
+    let mut names = Vec::new();
+    for keyword in ["const", "static"] {
+        let mut from = 0;
+        while let Some(found) = text[from..].find(keyword) {
+            let start = from + found;
+            from = start + keyword.len();
+            if start > 0 && is_ident_byte(bytes[start - 1]) {
+                continue;
+            }
+            let mut rest = &text[from..];
+            if !rest.starts_with(char::is_whitespace) {
+                continue;
+            }
+            rest = rest.trim_start();
+            if let Some(after) = rest.strip_prefix("mut") {
+                if after.starts_with(char::is_whitespace) {
+                    rest = after.trim_start();
+                }
+            }
+            let len = rest.bytes().take_while(|&b| is_ident_byte(b)).count();
+            let name = &rest[..len];
+            if !name.is_empty() && name != "fn" && name != "_" && !name.as_bytes()[0].is_ascii_digit() {
+                names.push(name.to_string());
+            }
+        }
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_whole_identifiers_only() {
+        let filter = Prefilter::new(["get_db_ro", "DbRo"]);
+        assert!(filter.matches("let db = state.get_db_ro().await?;"));
+        assert!(filter.matches("fn h(DbRo(conn): DbRo) {}"));
+        assert!(!filter.matches("let db = state.get_db_ro_pool();"));
+        assert!(filter.matches("x.get_db_ro_pool(); y.get_db_ro();"));
+        assert!(!filter.matches("struct DbRole;"));
+        assert!(!Prefilter::new([]).matches("get_db_ro"));
+    }
+
+    #[test]
+    fn overlapping_words_are_all_tried() {
+        // `get_db` is a prefix of `get_db_ro`: a file with only `get_db_ro` still matches `get_db_ro`.
+        let filter = Prefilter::new(["get_db", "get_db_ro"]);
+        assert!(filter.matches("state.get_db_ro()"));
+        assert!(filter.matches("state.get_db()"));
+    }
+
+    #[test]
+    fn const_names_are_listed() {
+        let text = "pub const SQL: &str = \"x\";\nstatic mut COUNT: u32 = 0;\nconst fn f() {}\npub(crate) static  Q2 : &str = \"\";\nlet constant = 1;";
+        assert_eq!(const_names(text), ["COUNT", "Q2", "SQL"]);
+    }
+}

@@ -1,0 +1,168 @@
+//! Finding the Rust files of a run.
+//!
+//! Directories are walked with the `ignore` crate: `.gitignore` honoured inside and outside git
+//! repositories, hidden files and every `target/` directory skipped. Explicitly named files are
+//! taken as they are. `exclude` globs apply to both. When files are named, the rest of their
+//! project is walked too, as *context*: its consts and functions are visible to the analysis,
+//! but nothing is reported on it. This module only lists paths; it never reads a file.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use ignore::{WalkBuilder, WalkState};
+
+use crate::config::RuleSet;
+use crate::diagnostics::FileError;
+
+/// One file found by the walk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WalkedFile {
+    /// The path as walked from the given argument.
+    pub path: PathBuf,
+    /// Whether findings in this file are reported (false: context only).
+    pub reported: bool,
+}
+
+/// The files of a run, sorted by path, and the paths that could not be walked.
+#[derive(Debug, Default)]
+pub struct Walk {
+    /// Files to read, sorted, without duplicates.
+    pub files: Vec<WalkedFile>,
+    /// Entries the walk could not follow (symlink loops and the like).
+    pub errors: Vec<FileError>,
+}
+
+/// A named path that does not exist: a usage error.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}: no such file or directory")]
+pub struct MissingPath(pub PathBuf);
+
+/// Walks `paths` (files or directories). A path that does not exist is an error before
+/// anything is walked.
+pub fn walk(paths: &[PathBuf], rules: &RuleSet) -> Result<Walk, MissingPath> {
+    for path in paths {
+        // symlink_metadata: a dangling symlink named explicitly exists (and fails to read later).
+        if std::fs::symlink_metadata(path).is_err() {
+            return Err(MissingPath(path.clone()));
+        }
+    }
+    let mut walk = Walk::default();
+    let mut named_files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            walk_dir(path, true, rules, &mut walk);
+        } else {
+            named_files.push(path.clone());
+            if !rules.exclude.is_excluded(&rules.root, path) {
+                walk.files.push(WalkedFile { path: clean(path), reported: true });
+            }
+        }
+    }
+    if let Some(first) = named_files.first() {
+        if let Some(root) = context_root(first, rules) {
+            let mut context = Walk::default();
+            walk_dir(&root, false, rules, &mut context);
+            // Context errors are not the user's concern unless the file is reported.
+            walk.files.extend(context.files);
+        }
+    }
+    walk.files.sort_by(|a, b| a.path.cmp(&b.path).then(b.reported.cmp(&a.reported)));
+    walk.files.dedup_by(|later, earlier| later.path == earlier.path);
+    walk.errors.sort_by(|a, b| a.file.cmp(&b.file));
+    Ok(walk)
+}
+
+/// `./src/a.rs` -> `src/a.rs`, so that paths read the same however they were named.
+fn clean(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for (i, c) in path.components().enumerate() {
+        if i == 0 && c == std::path::Component::CurDir && path.components().count() > 1 {
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The project a named file belongs to: the directory of the rule set's config file, else the
+/// repository root above it. `None` when neither exists (the file stands alone).
+fn context_root(file: &Path, rules: &RuleSet) -> Option<PathBuf> {
+    if rules.source.is_some() {
+        return Some(rules.root.clone());
+    }
+    let abs = file.canonicalize().ok()?;
+    let repo = abs.ancestors().skip(1).find(|d| d.join(".git").exists())?;
+    let cwd = std::env::current_dir().ok()?;
+    Some(match repo.strip_prefix(&cwd) {
+        Ok(rel) if rel.as_os_str().is_empty() => PathBuf::from("."),
+        Ok(rel) => rel.to_path_buf(),
+        Err(_) => repo.to_path_buf(),
+    })
+}
+
+fn walk_dir(dir: &Path, reported: bool, rules: &RuleSet, out: &mut Walk) {
+    let found = Mutex::new(Walk::default());
+    WalkBuilder::new(dir)
+        .hidden(true)
+        .git_ignore(true)
+        .git_exclude(true)
+        .git_global(false)
+        .require_git(false)
+        .follow_links(false)
+        .filter_entry(|entry| {
+            !(entry.depth() > 0
+                && entry.file_name() == "target"
+                && entry.file_type().is_some_and(|t| t.is_dir()))
+        })
+        .build_parallel()
+        .run(|| {
+            let found = &found;
+            Box::new(move |entry| {
+                match entry {
+                    Ok(entry) => {
+                        let path = entry.path();
+                        let is_candidate = entry.file_type().is_some_and(|t| t.is_file() || t.is_symlink())
+                            && path.extension().is_some_and(|e| e == "rs");
+                        if is_candidate && !rules.exclude.is_excluded(&rules.root, path) {
+                            let file = WalkedFile { path: clean(path), reported };
+                            found.lock().expect("walk lock").files.push(file);
+                        }
+                    }
+                    Err(err) => {
+                        if let Some(e) = walk_error(err) {
+                            found.lock().expect("walk lock").errors.push(e);
+                        }
+                    }
+                }
+                WalkState::Continue
+            })
+        });
+    let found = found.into_inner().expect("walk lock");
+    out.files.extend(found.files);
+    if reported {
+        out.errors.extend(found.errors);
+    }
+}
+
+fn walk_error(err: ignore::Error) -> Option<FileError> {
+    let path = error_path(&err)?;
+    if path.extension().is_some_and(|e| e != "rs") && !path.is_dir() {
+        return None;
+    }
+    Some(FileError::whole_file(clean(&path), format!("cannot walk: {}", strip_path(&err.to_string()))))
+}
+
+fn error_path(err: &ignore::Error) -> Option<PathBuf> {
+    match err {
+        ignore::Error::WithPath { path, .. } => Some(path.clone()),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => error_path(err),
+        ignore::Error::Loop { child, .. } => Some(child.clone()),
+        ignore::Error::Partial(errs) => errs.iter().find_map(error_path),
+        _ => None,
+    }
+}
+
+/// ignore's messages start with the path, which the error entry carries already.
+fn strip_path(message: &str) -> String {
+    message.rsplit_once(": ").map_or(message, |(_, m)| m).to_string()
+}
