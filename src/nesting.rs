@@ -10,9 +10,39 @@
 /// How deep brackets (`(`, `[`, `{`) may nest.
 pub const MAX_BRACKET_DEPTH: usize = 256;
 
-/// How many chained links (operators, `.`, `?`, `as`, `else`) one expression may have at one
-/// bracket level.
-pub const MAX_CHAIN: usize = 2_000;
+/// How deep the syntax tree of an expression may get, estimated from the text: every bracket
+/// and every chained link (operators, `.`, `?`, `as`, `else`) is one level, and what a
+/// bracketed group holds counts below the links around it (`(((x) + a + a) + a + a)` is as deep
+/// as its links together).
+pub const MAX_DEPTH: usize = 4_000;
+
+/// The tree-depth estimate of one open bracket group.
+#[derive(Clone, Copy, Default)]
+struct Level {
+    /// Links of the current comma- or semicolon-separated part.
+    links: usize,
+    /// Deepest closed group inside the current part.
+    child: usize,
+    /// Deepest finished part of this group.
+    finished: usize,
+}
+
+impl Level {
+    fn part(&self) -> usize {
+        self.links + self.child
+    }
+
+    /// Ends the current part (`;`, `,`, `=>`, a block that ends a statement).
+    fn end_part(&mut self) {
+        self.finished = self.finished.max(self.part());
+        self.links = 0;
+        self.child = 0;
+    }
+
+    fn depth(&self) -> usize {
+        self.finished.max(self.part()) + 1
+    }
+}
 
 /// Where and how a file nests too deeply.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,8 +56,8 @@ pub struct TooDeep {
 /// Scans `text`; `Err` when it nests past a limit.
 pub fn check(text: &str) -> Result<(), TooDeep> {
     let bytes = text.as_bytes();
-    // Chain length per bracket level; index 0 is the top level.
-    let mut chains: Vec<usize> = vec![0];
+    // The open bracket groups; index 0 is the top level.
+    let mut levels: Vec<Level> = vec![Level::default()];
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
@@ -53,8 +83,8 @@ pub fn check(text: &str) -> Result<(), TooDeep> {
                 continue;
             }
             b'(' | b'[' | b'{' => {
-                chains.push(0);
-                if chains.len() > MAX_BRACKET_DEPTH + 1 {
+                levels.push(Level::default());
+                if levels.len() > MAX_BRACKET_DEPTH + 1 {
                     return Err(TooDeep {
                         offset: i,
                         message: format!(
@@ -64,28 +94,31 @@ pub fn check(text: &str) -> Result<(), TooDeep> {
                 }
             }
             b')' | b']' | b'}' => {
-                if chains.len() > 1 {
-                    chains.pop();
+                if levels.len() > 1 {
+                    let closed = levels.pop().unwrap_or_default();
+                    let parent = levels.last_mut().expect("top level");
+                    parent.child = parent.child.max(closed.depth());
+                    deep_enough(parent, i)?;
                 }
                 if b == b'}' && !continues_chain(bytes, i + 1) {
-                    *chains.last_mut().expect("top level") = 0;
+                    levels.last_mut().expect("top level").end_part();
                 }
             }
-            b';' | b',' => *chains.last_mut().expect("top level") = 0,
+            b';' | b',' => levels.last_mut().expect("top level").end_part(),
             b'=' if bytes.get(i + 1) == Some(&b'>') => {
-                *chains.last_mut().expect("top level") = 0;
+                levels.last_mut().expect("top level").end_part();
                 i += 2;
                 continue;
             }
             b'.' if bytes.get(i + 1) == Some(&b'.') => {
                 // A range: one link.
                 i += 2;
-                link(&mut chains, i)?;
+                link(&mut levels, i)?;
                 continue;
             }
             b'.' | b'?' | b'+' | b'-' | b'*' | b'/' | b'%' | b'^' | b'&' | b'|' | b'<' | b'>' | b'='
             | b'!' => {
-                link(&mut chains, i)?;
+                link(&mut levels, i)?;
             }
             b'0'..=b'9' => {
                 // Numbers, including `1.5`, `1e-3`, `0x1f`: a `.` inside is not a link.
@@ -96,7 +129,7 @@ pub fn check(text: &str) -> Result<(), TooDeep> {
                 let end = skip_ident(bytes, i);
                 let word = &bytes[i..end];
                 if word == b"as" || word == b"else" {
-                    link(&mut chains, i)?;
+                    link(&mut levels, i)?;
                 }
                 i = end;
                 continue;
@@ -108,14 +141,18 @@ pub fn check(text: &str) -> Result<(), TooDeep> {
     Ok(())
 }
 
-fn link(chains: &mut [usize], offset: usize) -> Result<(), TooDeep> {
-    let count = chains.last_mut().expect("top level");
-    *count += 1;
-    if *count > MAX_CHAIN {
+fn link(levels: &mut [Level], offset: usize) -> Result<(), TooDeep> {
+    let level = levels.last_mut().expect("top level");
+    level.links += 1;
+    deep_enough(level, offset)
+}
+
+fn deep_enough(level: &Level, offset: usize) -> Result<(), TooDeep> {
+    if level.part() > MAX_DEPTH {
         return Err(TooDeep {
             offset,
             message: format!(
-                "an expression chains more than {MAX_CHAIN} operators, method calls or `else if`s: not parsed (a tree this deep could overflow the stack)"
+                "an expression chains operators, method calls or `else if`s and nests more than {MAX_DEPTH} levels deep (a tree this deep could overflow the stack)"
             ),
         });
     }
@@ -289,6 +326,26 @@ mod tests {
         assert!(deep(&format!("fn f() {{ a{}; }}", " + a".repeat(n))));
         assert!(deep(&format!("fn f() {{ a{}; }}", ".b()".repeat(n))));
         assert!(deep(&format!("fn f() {{ if a {{}}{} }}", " else if a {}".repeat(n))));
+    }
+
+    #[test]
+    fn chains_around_nested_groups_add_up() {
+        // `((1 + 1 + …) + 1 + …)`: each group's chain hangs below the next one's.
+        let nested = |levels: usize, links: usize| {
+            format!(
+                "fn f() {{ {}1{} }}",
+                "(".repeat(levels),
+                format!("{})", " + 1".repeat(links)).repeat(levels)
+            )
+        };
+        assert!(!deep(&nested(20, 150)));
+        assert!(deep(&nested(200, 1_000)));
+        // Siblings do not add up.
+        let siblings = format!(
+            "fn f() {{ g({}); }}",
+            format!("(1{})", " + 1".repeat(1_000)).repeat(100).replace(")(", "), (")
+        );
+        assert!(!deep(&siblings));
     }
 
     #[test]

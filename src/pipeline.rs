@@ -93,11 +93,17 @@ pub fn worker_pool() -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
 pub fn check(paths: &[PathBuf], rules: &RuleSet) -> Result<Outcome, RunError> {
     let walked = walk::walk(paths, rules)?;
     let pool = worker_pool()?;
+    // Everything that touches facts runs on the pool: SQL text built by long chains nests
+    // deeply, and following it needs the workers' large stacks.
+    Ok(pool.install(|| check_walked(walked, rules)))
+}
+
+fn check_walked(walked: walk::Walk, rules: &RuleSet) -> Outcome {
     let names = Names::new(rules);
     let screen = Prefilter::new(names.ro_accessors.screening_words().chain(names.ro_types.screening_words()));
 
     let handled: Vec<Handled> =
-        pool.install(|| walked.files.par_iter().map(|file| handle(file, rules, &names, &screen)).collect());
+        walked.files.par_iter().map(|file| handle(file, rules, &names, &screen)).collect();
 
     let mut outcome = Outcome { errors: walked.errors, ..Outcome::default() };
     outcome.summary.files_seen = walked.files.iter().filter(|f| f.reported).count();
@@ -119,21 +125,20 @@ pub fn check(paths: &[PathBuf], rules: &RuleSet) -> Result<Outcome, RunError> {
         }
     }
 
-    let demand_errors =
-        pool.install(|| load_missing_consts(&analysed, &mut screened, &mut index, rules, &names));
+    let demand_errors = load_missing_consts(&analysed, &mut screened, &mut index, rules, &names);
     outcome.summary.files_parsed += demand_errors.1;
     outcome.errors.extend(demand_errors.0);
 
-    for (path, facts) in &analysed {
-        outcome.findings.extend(rules::ro_write_sql(path, facts, &index));
-    }
+    let findings: Vec<Vec<Finding>> =
+        analysed.par_iter().map(|(path, facts)| rules::ro_write_sql(path, facts, &index)).collect();
+    outcome.findings = findings.into_iter().flatten().collect();
     outcome
         .findings
         .sort_by(|a, b| (&a.file, a.line, a.column, a.rule).cmp(&(&b.file, b.line, b.column, b.rule)));
     outcome.errors.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
     outcome.summary.findings = outcome.findings.len();
     outcome.summary.errors = outcome.errors.len();
-    Ok(outcome)
+    outcome
 }
 
 /// Reads, screens, parses and analyses one file. Never panics.
