@@ -9,7 +9,6 @@ pub mod bindings;
 pub mod facts;
 pub mod names;
 
-use syn::spanned::Spanned;
 use syn::{ImplItem, Item, TraitItem};
 
 use self::bindings::FnAnalysis;
@@ -53,12 +52,12 @@ impl Walker<'_> {
 
     fn item(&mut self, item: &Item) {
         match item {
-            Item::Fn(f) => self.function(None, &f.sig, Some(&f.block), f.span()),
+            Item::Fn(f) => self.function(None, &f.sig, Some(&f.block)),
             Item::Impl(imp) => {
                 let owner = type_name(&imp.self_ty);
                 for it in &imp.items {
                     match it {
-                        ImplItem::Fn(f) => self.function(owner.clone(), &f.sig, Some(&f.block), f.span()),
+                        ImplItem::Fn(f) => self.function(owner.clone(), &f.sig, Some(&f.block)),
                         ImplItem::Const(c) => self.constant(owner.clone(), &c.ident, &c.expr),
                         _ => {}
                     }
@@ -68,9 +67,7 @@ impl Walker<'_> {
                 let owner = Some(tr.ident.to_string());
                 for it in &tr.items {
                     match it {
-                        TraitItem::Fn(f) => {
-                            self.function(owner.clone(), &f.sig, f.default.as_ref(), f.span())
-                        }
+                        TraitItem::Fn(f) => self.function(owner.clone(), &f.sig, f.default.as_ref()),
                         TraitItem::Const(c) => {
                             if let Some((_, expr)) = &c.default {
                                 self.constant(owner.clone(), &c.ident, expr);
@@ -93,14 +90,12 @@ impl Walker<'_> {
         }
     }
 
-    fn function(
-        &mut self,
-        owner: Option<String>,
-        sig: &syn::Signature,
-        body: Option<&syn::Block>,
-        span: proc_macro2::Span,
-    ) {
-        let text = self.src.parser_text().get(span.byte_range()).unwrap_or("");
+    fn function(&mut self, owner: Option<String>, sig: &syn::Signature, body: Option<&syn::Block>) {
+        // From `fn` to the closing brace, from the two tokens' spans: `Spanned::span()` on an
+        // item would turn the whole item back into tokens.
+        let start = sig.fn_token.span.byte_range().start;
+        let end = body.map_or(start, |b| b.brace_token.span.close().byte_range().end);
+        let text = self.src.parser_text().get(start..end).unwrap_or("");
         let range = self.range(sig.ident.span());
         let mut facts = FnFacts {
             name: sig.ident.to_string(),
