@@ -18,3 +18,4 @@ pub mod rules;
 pub mod source;
 pub mod sql;
 pub mod walk;
+pub mod writers;
