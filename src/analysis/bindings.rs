@@ -32,6 +32,11 @@ const PASS_THROUGH_FNS: &[&str] =
 /// Owners for which `new`/`clone`/`from` pass their argument through.
 const PASS_THROUGH_OWNERS: &[&str] =
     &["Arc", "Rc", "Box", "String", "Cow", "Mutex", "RwLock", "RefCell", "Cell", "convert"];
+/// Constructors of an empty `String` (`String::new()`, `String::with_capacity(n)`): empty text
+/// that `push_str`, `+=` and `write!` then build on.
+const EMPTY_STRING_FNS: &[&str] = &["new", "with_capacity", "default"];
+/// Macros that append formatted text to their first argument (`write!(sql, " AND id = {}", id)`).
+const WRITE_MACROS: &[&str] = &["write", "writeln"];
 /// Macros after which control does not continue.
 const DIVERGING_MACROS: &[&str] = &["panic", "unreachable", "todo", "unimplemented"];
 
@@ -62,6 +67,32 @@ impl Value {
 
     fn sql_or_hole(&self) -> SqlText {
         self.sql.as_deref().cloned().unwrap_or(SqlText::Hole)
+    }
+}
+
+/// A value with the tuple structure of the expression that made it, for destructuring.
+enum Shaped {
+    /// One value (not a tuple expression, or not destructured).
+    One(Value),
+    /// A tuple expression's elements.
+    Tuple(Vec<Shaped>),
+}
+
+impl Shaped {
+    /// Everything it holds, as one value (a tuple bound to a single name holds all of it).
+    fn joined(self) -> Value {
+        match self {
+            Shaped::One(value) => value,
+            Shaped::Tuple(values) => values.into_iter().fold(Value::default(), |acc, v| acc.join(v.joined())),
+        }
+    }
+
+    /// The same, with `taint` added to every element.
+    fn with_taint(self, taint: Taint) -> Shaped {
+        match self {
+            Shaped::One(value) => Shaped::One(Value { taint: value.taint.join(taint), sql: value.sql }),
+            Shaped::Tuple(values) => Shaped::Tuple(values.into_iter().map(|v| v.with_taint(taint)).collect()),
+        }
     }
 }
 
@@ -106,13 +137,19 @@ impl Env {
         self.vars.truncate(mark);
     }
 
-    /// The state after either `self` or `other` (same scopes on both).
+    /// The state after either `self` or `other`. `other` may be deeper in scopes than `self`
+    /// (the state at a `break` inside nested blocks): only the bindings of `self`'s scopes
+    /// are joined, and `self`'s scopes stay as they are.
     fn join(&mut self, other: &Env) {
         if !other.reachable {
             return;
         }
         if !self.reachable {
-            *self = other.clone();
+            // Only `other` reaches here: its values, in `self`'s scopes (the bindings of the
+            // blocks a `break` left are gone).
+            let common = self.vars.len().min(other.vars.len());
+            self.vars[..common].clone_from_slice(&other.vars[..common]);
+            self.reachable = true;
             return;
         }
         for ((_, mine), (_, theirs)) in self.vars.iter_mut().zip(&other.vars) {
@@ -127,11 +164,28 @@ impl Env {
     }
 }
 
+/// A loop or labelled block that `break` (and, for loops, `continue`) may jump out of.
 struct LoopFrame {
     label: Option<String>,
     is_loop: bool,
+    /// The state at every `break` to it, joined.
     exit: Option<Env>,
+    /// The state at every `continue` of it, joined.
     next: Option<Env>,
+    /// What its `break`s carry (`let db = loop { break get_db_ro() }`), joined.
+    value: Value,
+}
+
+impl LoopFrame {
+    fn new(label: Option<&Label>, is_loop: bool) -> LoopFrame {
+        LoopFrame {
+            label: label.map(|l| l.name.ident.to_string()),
+            is_loop,
+            exit: None,
+            next: None,
+            value: Value::default(),
+        }
+    }
 }
 
 /// The analysis of one function body.
@@ -297,37 +351,75 @@ impl<'a> FnAnalysis<'a> {
         }
     }
 
-    /// `let PAT = EXPR` / `PAT = EXPR`: element-wise for `(a, b) = (x, y)`.
+    /// `let PAT = EXPR`: element-wise for `let (a, b) = (x, y)`, at every level of nesting
+    /// (`let (id, (ro, rw)) = (1, (get_db_ro(), get_db()))`). Every element is evaluated
+    /// before anything is bound, as Rust does.
     fn bind_from(&mut self, pat: &Pat, expr: &Expr) {
-        let inner_pat = match pat {
-            Pat::Type(p) => &*p.pat,
-            other => other,
-        };
-        if let (Pat::Tuple(pats), Expr::Tuple(exprs)) = (inner_pat, expr) {
-            if pats.elems.len() == exprs.elems.len() && !matches!(pat, Pat::Type(_)) {
-                let values: Vec<Value> = exprs.elems.iter().map(|e| self.expr(e)).collect();
-                for (p, v) in pats.elems.iter().zip(&values) {
-                    self.bind_pat(p, v);
-                }
-                return;
-            }
-        }
-        let value = self.expr(expr);
-        self.bind_pat(pat, &value);
+        let value = self.shaped_for_pat(pat, expr);
+        self.bind_shaped(pat, value);
     }
 
-    fn assign(&mut self, left: &Expr, right: &Expr) {
-        if let (Expr::Tuple(lefts), Expr::Tuple(rights)) = (left, right) {
-            if lefts.elems.len() == rights.elems.len() {
-                let values: Vec<Value> = rights.elems.iter().map(|e| self.expr(e)).collect();
-                for (l, v) in lefts.elems.iter().zip(values) {
-                    self.assign_value(l, v);
-                }
-                return;
+    /// Evaluates `expr`, keeping its tuple structure where `pat` destructures it.
+    fn shaped_for_pat(&mut self, pat: &Pat, expr: &Expr) -> Shaped {
+        if let (Some((pats, _)), Expr::Tuple(exprs)) = (tuple_pat(pat), unparen(expr)) {
+            if pats.elems.len() == exprs.elems.len() {
+                return Shaped::Tuple(
+                    pats.elems.iter().zip(&exprs.elems).map(|(p, e)| self.shaped_for_pat(p, e)).collect(),
+                );
             }
         }
-        let value = self.expr(right);
-        self.assign_value(left, value);
+        Shaped::One(self.expr(expr))
+    }
+
+    fn bind_shaped(&mut self, pat: &Pat, value: Shaped) {
+        match (tuple_pat(pat), value) {
+            (Some((pats, ty)), Shaped::Tuple(values)) => {
+                // `let (a, b): (A, B) = …`: each element is also what its own type says.
+                let types: Vec<Option<&Type>> = match ty {
+                    Some(Type::Tuple(t)) if t.elems.len() == pats.elems.len() => {
+                        t.elems.iter().map(Some).collect()
+                    }
+                    _ => vec![ty; pats.elems.len()],
+                };
+                for ((p, v), ty) in pats.elems.iter().zip(values).zip(types) {
+                    let v = match ty {
+                        Some(ty) => v.with_taint(self.type_taint(ty, self.range(p.span()))),
+                        None => v,
+                    };
+                    self.bind_shaped(p, v);
+                }
+            }
+            (_, value) => self.bind_pat(pat, &value.joined()),
+        }
+    }
+
+    /// `PLACE = EXPR`: element-wise for `(a, b) = (b, a)`, at every level of nesting.
+    fn assign(&mut self, left: &Expr, right: &Expr) {
+        let value = self.shaped_for_place(left, right);
+        self.assign_shaped(left, value);
+    }
+
+    /// Evaluates `right`, keeping its tuple structure where `left` destructures it.
+    fn shaped_for_place(&mut self, left: &Expr, right: &Expr) -> Shaped {
+        if let (Expr::Tuple(lefts), Expr::Tuple(rights)) = (unparen(left), unparen(right)) {
+            if lefts.elems.len() == rights.elems.len() {
+                return Shaped::Tuple(
+                    lefts.elems.iter().zip(&rights.elems).map(|(l, r)| self.shaped_for_place(l, r)).collect(),
+                );
+            }
+        }
+        Shaped::One(self.expr(right))
+    }
+
+    fn assign_shaped(&mut self, left: &Expr, value: Shaped) {
+        match (unparen(left), value) {
+            (Expr::Tuple(lefts), Shaped::Tuple(values)) => {
+                for (l, v) in lefts.elems.iter().zip(values) {
+                    self.assign_shaped(l, v);
+                }
+            }
+            (_, value) => self.assign_value(left, value.joined()),
+        }
     }
 
     fn assign_value(&mut self, left: &Expr, value: Value) {
@@ -459,14 +551,12 @@ impl<'a> FnAnalysis<'a> {
             }
             Expr::Block(b) => self.labeled(b.label.as_ref(), false, |this| this.block(&b.block)),
             Expr::Break(b) => {
-                if let Some(e) = &b.expr {
-                    self.expr(e);
-                }
-                self.jump(b.label.as_ref().map(|l| l.ident.to_string()), true);
+                let value = b.expr.as_ref().map(|e| self.expr(e)).unwrap_or_default();
+                self.jump(b.label.as_ref().map(|l| l.ident.to_string()), Some(value));
                 Value::default()
             }
             Expr::Continue(c) => {
-                self.jump(c.label.as_ref().map(|l| l.ident.to_string()), false);
+                self.jump(c.label.as_ref().map(|l| l.ident.to_string()), None);
                 Value::default()
             }
             Expr::Call(c) => self.call(c),
@@ -625,6 +715,9 @@ impl<'a> FnAnalysis<'a> {
                 return Value { taint: Taint::NONE, sql: Some(sql) };
             }
         }
+        if is_empty_string(&path) {
+            return Value::sql(SqlText::Lit(String::new()));
+        }
         if is_pass_through(&path) {
             return args.into_iter().next().unwrap_or_default();
         }
@@ -765,28 +858,27 @@ impl<'a> FnAnalysis<'a> {
         if label.is_none() && !is_loop {
             return body(self);
         }
-        self.loops.push(LoopFrame {
-            label: label.map(|l| l.name.ident.to_string()),
-            is_loop,
-            exit: None,
-            next: None,
-        });
+        self.loops.push(LoopFrame::new(label, is_loop));
         let value = body(self);
         let frame = self.loops.pop().expect("pushed above");
         if let Some(exit) = frame.exit {
             self.env.join(&exit);
         }
-        value
+        value.join(frame.value)
     }
 
-    /// `break` (`exit`) or `continue`: the current state flows to the loop's exit or next
-    /// iteration; what follows is unreachable.
-    fn jump(&mut self, label: Option<String>, exit: bool) {
+    /// `break` (with the value it carries) or `continue` (`None`): the current state flows to
+    /// the loop's exit or next iteration; what follows is unreachable.
+    fn jump(&mut self, label: Option<String>, broken_with: Option<Value>) {
         let frame = self.loops.iter_mut().rev().find(|f| match &label {
             Some(l) => f.label.as_deref() == Some(l.as_str()),
             None => f.is_loop,
         });
         if let Some(frame) = frame {
+            let exit = broken_with.is_some();
+            if let Some(value) = broken_with {
+                frame.value = std::mem::take(&mut frame.value).join(value);
+            }
             let slot = if exit { &mut frame.exit } else { &mut frame.next };
             match slot {
                 Some(env) => env.join(&self.env),
@@ -798,15 +890,15 @@ impl<'a> FnAnalysis<'a> {
 
     /// Runs a loop body until the state entering it stops changing (at most twice more), then
     /// leaves the state after the loop: exits by `break`, and for loops that may stop on their
-    /// own (`while`, `for`), the state at the condition.
-    fn run_loop(&mut self, label: Option<&Label>, may_stop: bool, mut iteration: impl FnMut(&mut Self)) {
+    /// own (`while`, `for`), the state at the condition. Returns what its `break`s carry.
+    fn run_loop(
+        &mut self,
+        label: Option<&Label>,
+        may_stop: bool,
+        mut iteration: impl FnMut(&mut Self),
+    ) -> Value {
         let entry = self.env.clone();
-        self.loops.push(LoopFrame {
-            label: label.map(|l| l.name.ident.to_string()),
-            is_loop: true,
-            exit: None,
-            next: None,
-        });
+        self.loops.push(LoopFrame::new(label, true));
         let mut head = entry.clone();
         for _ in 0..3 {
             self.env = head.clone();
@@ -827,13 +919,13 @@ impl<'a> FnAnalysis<'a> {
             after.join(&exit);
         }
         self.env = after;
+        frame.value
     }
 
     fn loop_expr(&mut self, l: &ExprLoop) -> Value {
         self.run_loop(l.label.as_ref(), false, |this| {
             this.block(&l.body);
-        });
-        Value::default()
+        })
     }
 
     fn while_loop(&mut self, w: &ExprWhile) -> Value {
@@ -865,6 +957,9 @@ impl<'a> FnAnalysis<'a> {
         let name = path.last().cloned().unwrap_or_default();
         if self.names.string_macros.matches_path(&path) {
             return self.string_macro(&name, mac);
+        }
+        if WRITE_MACROS.contains(&name.as_str()) {
+            return self.write_macro(mac);
         }
         if name == "include_str" {
             if let Ok(lit) = mac.parse_body::<syn::LitStr>() {
@@ -910,6 +1005,28 @@ impl<'a> FnAnalysis<'a> {
         let Ok(args) = mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated) else {
             return Value::sql(SqlText::Hole);
         };
+        let args: Vec<&Expr> = args.iter().collect();
+        self.string_macro_args(name, &args)
+    }
+
+    /// `write!(sql, "…", args…)`, `writeln!(…)`: the formatted text is appended to `sql` when it
+    /// holds SQL text.
+    fn write_macro(&mut self, mac: &Macro) -> Value {
+        let Ok(args) = mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated) else {
+            return Value::default();
+        };
+        let args: Vec<&Expr> = args.iter().collect();
+        if let Some((target, format)) = args.split_first() {
+            self.expr(target);
+            let text = self.string_macro_args("format", format);
+            self.append_sql(target, &text);
+        }
+        Value::default()
+    }
+
+    /// The text built by a string macro from its arguments (`format!`'s: the format string
+    /// first).
+    fn string_macro_args(&mut self, name: &str, args: &[&Expr]) -> Value {
         let mut positional = Vec::new();
         let mut named: Vec<(String, Value)> = Vec::new();
         for (i, arg) in args.iter().enumerate() {
@@ -1025,6 +1142,10 @@ fn is_const_like(name: &str) -> bool {
     name.chars().any(|c| c.is_ascii_uppercase()) && !name.chars().any(|c| c.is_lowercase())
 }
 
+fn is_empty_string(path: &[String]) -> bool {
+    matches!(path, [.., owner, name] if owner == "String" && EMPTY_STRING_FNS.contains(&name.as_str()))
+}
+
 fn is_pass_through(path: &[String]) -> bool {
     match path {
         [single] => PASS_THROUGH_FNS.contains(&single.as_str()) && single != "new" && single != "clone",
@@ -1032,6 +1153,34 @@ fn is_pass_through(path: &[String]) -> bool {
             PASS_THROUGH_OWNERS.contains(&owner.as_str()) && PASS_THROUGH_FNS.contains(&name.as_str())
         }
         [] => false,
+    }
+}
+
+/// The expression inside any parentheses.
+fn unparen(mut expr: &Expr) -> &Expr {
+    while let Expr::Paren(p) = expr {
+        expr = &p.expr;
+    }
+    expr
+}
+
+/// The pattern inside any parentheses.
+fn unparen_pat(mut pat: &Pat) -> &Pat {
+    while let Pat::Paren(p) = pat {
+        pat = &p.pat;
+    }
+    pat
+}
+
+/// A tuple pattern, possibly typed (`(a, b)`, `(a, b): (A, B)`), with its type.
+fn tuple_pat(pat: &Pat) -> Option<(&syn::PatTuple, Option<&Type>)> {
+    match unparen_pat(pat) {
+        Pat::Tuple(t) => Some((t, None)),
+        Pat::Type(typed) => match unparen_pat(&typed.pat) {
+            Pat::Tuple(t) => Some((t, Some(&*typed.ty))),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
