@@ -13,6 +13,7 @@ pub mod nesting;
 pub mod parse;
 pub mod pipeline;
 pub mod prefilter;
+pub mod reach;
 pub mod report;
 pub mod rules;
 pub mod source;

@@ -44,9 +44,18 @@ fn is_ident_byte(b: u8) -> bool {
 /// Names declared by `const NAME` or `static [mut] NAME` in `text`, found lexically (comments
 /// and strings are not skipped: a false name only costs a parse).
 pub fn const_names(text: &str) -> Vec<String> {
+    declared_names(text, &["const", "static"])
+}
+
+/// Names declared by `fn NAME` in `text`, found lexically like [`const_names`].
+pub fn fn_names(text: &str) -> Vec<String> {
+    declared_names(text, &["fn"])
+}
+
+fn declared_names(text: &str, keywords: &[&str]) -> Vec<String> {
     let bytes = text.as_bytes();
     let mut names = Vec::new();
-    for keyword in ["const", "static"] {
+    for keyword in keywords {
         let mut from = 0;
         while let Some(found) = text[from..].find(keyword) {
             let start = from + found;
@@ -64,6 +73,7 @@ pub fn const_names(text: &str) -> Vec<String> {
                     rest = after.trim_start();
                 }
             }
+            rest = rest.strip_prefix("r#").unwrap_or(rest);
             let len = rest.bytes().take_while(|&b| is_ident_byte(b)).count();
             let name = &rest[..len];
             if !name.is_empty() && name != "fn" && name != "_" && !name.as_bytes()[0].is_ascii_digit() {
@@ -103,5 +113,12 @@ mod tests {
     fn const_names_are_listed() {
         let text = "pub const SQL: &str = \"x\";\nstatic mut COUNT: u32 = 0;\nconst fn f() {}\npub(crate) static  Q2 : &str = \"\";\nlet constant = 1;";
         assert_eq!(const_names(text), ["COUNT", "Q2", "SQL"]);
+        assert_eq!(fn_names(text), ["f"]);
+        assert_eq!(
+            fn_names(
+                "pub async fn save_post(db: &Db) {}\nimpl X { fn r#type(&self) {} }\nlet f = |x| x; // fnord"
+            ),
+            ["save_post", "type"]
+        );
     }
 }

@@ -20,6 +20,13 @@ use crate::source::{SourceText, TextRange};
 pub trait Screen {
     /// Whether a function whose source text is `text` can matter.
     fn wants(&self, text: &str) -> bool;
+
+    /// Whether the function `name` with source text `text` can matter (by default: by its
+    /// text).
+    fn wants_fn(&self, name: &str, text: &str) -> bool {
+        let _ = name;
+        self.wants(text)
+    }
 }
 
 impl<F: Fn(&str) -> bool> Screen for F {
@@ -109,7 +116,7 @@ impl Walker<'_> {
             ro_bindings: 0,
         };
         if let Some(body) = body {
-            if self.screen.wants(text) {
+            if self.screen.wants_fn(&sig.ident.to_string(), text) {
                 let body_facts = FnAnalysis::new(self.names, self.src).function(sig, body);
                 facts.analysed = true;
                 facts.params = body_facts.params;
