@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod diagnostics;
 pub mod index;
+pub mod migrate;
 pub mod nesting;
 pub mod parse;
 pub mod pipeline;

@@ -1,0 +1,780 @@
+//! From one parsed file to its owned [`FileRoutes`].
+//!
+//! Two passes over the items. The first collects what scoping needs before any body is read
+//! (`use` names, function and module names per module). The second records every function
+//! and walks every expression — function bodies, closures, consts and statics, macro
+//! arguments that parse as expressions — handing each call and method call to the framework
+//! recognisers ([`super::axum`], [`super::poem`], [`super::actix`]). So a `get(h)` counts
+//! wherever it is built: in `.route(..)`, in a `vec![("/a", get(a))]` table registered in a
+//! loop, in a helper returning a method router.
+//!
+//! Locals are tracked just enough to see through them: a local bound to a closure or a path
+//! stands for it when a route names the local; a local bound to a method router keeps its
+//! chain (`let mr = get(a); mr.post(b)`); any other local shadows functions of its name.
+//!
+//! Nothing returned holds a span or a syntax tree: the caller releases the span table next.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use proc_macro2::Span;
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Block, Expr, ExprCall, ExprClosure, ExprMethodCall, ImplItem, Item, Pat, Stmt, Token, TraitItem};
+
+use super::facts::{FileRoutes, FnDef, Framework, HandlerRef, Import, MethodSet, Registration};
+use super::location::locate;
+use super::names::{FRAMEWORK_CRATES, FRAMEWORK_MODULES, MOUNT_METHODS, ROUTE_METHOD};
+use super::{actix, attributes, axum, imports, poem};
+use crate::analysis::span_range;
+use crate::source::{Pos, SourceText, TextRange};
+
+/// The route facts of one parsed file. `path` is the file as walked; its crate and module
+/// come from it ([`locate`]).
+pub fn extract(path: &Path, src: &SourceText, file: &syn::File) -> FileRoutes {
+    let location = locate(path);
+    let mut scan = Scan::default();
+    scan.items(&file.items, &location.module);
+    let mut walker = Walker {
+        src,
+        file_framework: scan.file_framework(),
+        out: FileRoutes {
+            file: path.to_path_buf(),
+            location: location.clone(),
+            functions: Vec::new(),
+            imports: scan.imports.clone(),
+            modules: scan.modules.iter().cloned().collect(),
+            registrations: Vec::new(),
+        },
+        scan,
+        module: location.module.clone(),
+        within: None,
+        owner: None,
+        locals: Vec::new(),
+        block_imports: Vec::new(),
+        block_fns: Vec::new(),
+    };
+    walker.items(&file.items);
+    walker.out.modules.sort();
+    walker.out
+}
+
+/// What the first pass finds: module-level names.
+#[derive(Default)]
+struct Scan {
+    imports: Vec<Import>,
+    /// (module, name) of free functions.
+    fns: HashSet<(Vec<String>, String)>,
+    /// Declared modules, as full paths.
+    modules: HashSet<Vec<String>>,
+}
+
+impl Scan {
+    fn items(&mut self, items: &[Item], module: &[String]) {
+        for item in items {
+            match item {
+                Item::Use(u) => self.imports.extend(imports::flatten_use(u, module, None)),
+                Item::ExternCrate(e) => self.imports.extend(imports::extern_crate(e, module, None)),
+                Item::Fn(f) => {
+                    self.fns.insert((module.to_vec(), f.sig.ident.to_string()));
+                }
+                Item::Mod(m) => {
+                    let mut inner = module.to_vec();
+                    inner.push(m.ident.to_string());
+                    if let Some((_, items)) = &m.content {
+                        self.items(items, &inner);
+                    }
+                    self.modules.insert(inner);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The framework of a bare `#[get("/x")]`: rocket or actix-web, as the imports say.
+    fn file_framework(&self) -> Framework {
+        let mentions =
+            |krate: &str| self.imports.iter().any(|i| i.target.first().is_some_and(|t| t == krate));
+        match (mentions("rocket"), mentions("actix_web")) {
+            (true, false) => Framework::Rocket,
+            (false, true) => Framework::ActixWeb,
+            _ => Framework::Unknown,
+        }
+    }
+}
+
+/// What a method-call chain is building, as far as route discovery cares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Chain {
+    /// An axum `MethodRouter` or a poem `RouteMethod`: `.post(h)` on it registers `h`.
+    MethodRouter(Framework),
+    /// An actix `Route` or `Resource`, narrowed by its guards: `.to(h)` registers `h`.
+    Actix {
+        /// The methods its guards let through.
+        methods: MethodSet,
+        /// `web::resource("/x")`'s path.
+        path: Option<String>,
+    },
+}
+
+/// What a local binding holds, as far as route discovery cares.
+#[derive(Debug, Clone)]
+enum Local {
+    Closure { range: TextRange, body: TextRange },
+    Path { segments: Vec<String>, text: String },
+    Chain(Chain),
+    Value,
+}
+
+/// A registration a recogniser found, still pointing into the syntax tree.
+pub(super) struct Found<'e> {
+    /// The methods.
+    pub methods: MethodSet,
+    /// The handler expression.
+    pub handler: &'e Expr,
+    /// The registering token.
+    pub at: Span,
+    /// The route's literal path.
+    pub path: Option<String>,
+    /// Whose form.
+    pub framework: Framework,
+    /// Method-less mount: counts only for a function or a closure.
+    pub requires_fn: bool,
+}
+
+/// The second pass.
+pub(super) struct Walker<'a> {
+    src: &'a SourceText,
+    scan: Scan,
+    file_framework: Framework,
+    out: FileRoutes,
+    module: Vec<String>,
+    within: Option<usize>,
+    owner: Option<String>,
+    locals: Vec<(String, Local)>,
+    block_imports: Vec<Import>,
+    block_fns: Vec<String>,
+}
+
+impl Walker<'_> {
+    // -----------------------------------------------------------------------------------------
+    // Items
+
+    fn items(&mut self, items: &[Item]) {
+        for item in items {
+            self.item(item);
+        }
+    }
+
+    fn item(&mut self, item: &Item) {
+        match item {
+            Item::Fn(f) => self.function(&f.attrs, Some(&f.vis), &f.sig, &f.block),
+            Item::Impl(imp) => {
+                let saved = std::mem::replace(&mut self.owner, type_name(&imp.self_ty));
+                for it in &imp.items {
+                    match it {
+                        ImplItem::Fn(f) => self.function(&f.attrs, Some(&f.vis), &f.sig, &f.block),
+                        ImplItem::Const(c) => self.expr(&c.expr, None),
+                        _ => {}
+                    }
+                }
+                self.owner = saved;
+            }
+            Item::Trait(tr) => {
+                let saved = self.owner.replace(tr.ident.to_string());
+                for it in &tr.items {
+                    if let TraitItem::Fn(f) = it {
+                        if let Some(body) = &f.default {
+                            self.function(&f.attrs, None, &f.sig, body);
+                        }
+                    }
+                }
+                self.owner = saved;
+            }
+            Item::Mod(m) => {
+                if let Some((_, items)) = &m.content {
+                    self.module.push(m.ident.to_string());
+                    let saved = self.owner.take();
+                    self.items(items);
+                    self.owner = saved;
+                    self.module.pop();
+                }
+            }
+            Item::Const(c) => self.expr(&c.expr, None),
+            Item::Static(s) => self.expr(&s.expr, None),
+            Item::Macro(m) if m.ident.is_none() => {
+                let parsed = m.mac.parse_body_with(|input: syn::parse::ParseStream<'_>| {
+                    let mut items = Vec::new();
+                    while !input.is_empty() {
+                        items.push(input.parse::<Item>()?);
+                    }
+                    Ok(items)
+                });
+                match parsed {
+                    Ok(items) => self.items(&items),
+                    Err(_) => self.mac(&m.mac),
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn function(
+        &mut self,
+        attrs: &[syn::Attribute],
+        vis: Option<&syn::Visibility>,
+        sig: &syn::Signature,
+        body: &Block,
+    ) {
+        let sig_start = sig
+            .constness
+            .map(|t| t.span)
+            .or(sig.asyncness.map(|t| t.span))
+            .or(sig.unsafety.map(|t| t.span))
+            .or(sig.abi.as_ref().map(|a| a.extern_token.span))
+            .unwrap_or(sig.fn_token.span);
+        let signature_start = self.range(sig_start).start;
+        let body_range = TextRange {
+            start: self.range(body.brace_token.span.open()).start,
+            end: self.range(body.brace_token.span.close()).end,
+        };
+        let vis_start = vis.and_then(|v| match v {
+            syn::Visibility::Public(p) => Some(self.range(p.span).start),
+            syn::Visibility::Restricted(r) => Some(self.range(r.pub_token.span).start),
+            syn::Visibility::Inherited => None,
+        });
+        let attr_start = attrs.iter().map(|a| self.range(a.pound_token.spans[0]).start).min();
+        let item_start = [attr_start, vis_start, Some(signature_start)]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(signature_start);
+        let def = FnDef {
+            module: self.module.clone(),
+            owner: self.owner.clone(),
+            name: sig.ident.to_string(),
+            name_range: self.range(sig.ident.span()),
+            item: TextRange { start: item_start, end: body_range.end },
+            signature: TextRange {
+                start: signature_start,
+                end: before_whitespace(self.src, body_range.start),
+            },
+            body: body_range,
+            parent: self.within,
+            attr_routes: attributes::attr_routes(attrs, self.src, self.file_framework),
+        };
+        self.out.functions.push(def);
+        let index = self.out.functions.len() - 1;
+
+        // A function item does not see the locals around it; its parameters shadow.
+        let saved_within = self.within.replace(index);
+        let saved_locals = std::mem::take(&mut self.locals);
+        for input in &sig.inputs {
+            if let syn::FnArg::Typed(t) = input {
+                self.bind_pattern(&t.pat);
+            }
+        }
+        self.block(body);
+        self.locals = saved_locals;
+        self.within = saved_within;
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Statements
+
+    fn block(&mut self, block: &Block) {
+        self.stmts(&block.stmts);
+    }
+
+    fn stmts(&mut self, stmts: &[Stmt]) {
+        let marks = (self.locals.len(), self.block_imports.len(), self.block_fns.len());
+        // Items of a block are visible in all of it, whatever their order.
+        for stmt in stmts {
+            match stmt {
+                Stmt::Item(Item::Use(u)) => {
+                    let found = imports::flatten_use(u, &self.module, self.within);
+                    self.out.imports.extend(found.iter().cloned());
+                    self.block_imports.extend(found);
+                }
+                Stmt::Item(Item::ExternCrate(e)) => {
+                    if let Some(found) = imports::extern_crate(e, &self.module, self.within) {
+                        self.out.imports.push(found.clone());
+                        self.block_imports.push(found);
+                    }
+                }
+                Stmt::Item(Item::Fn(f)) => self.block_fns.push(f.sig.ident.to_string()),
+                _ => {}
+            }
+        }
+        for stmt in stmts {
+            match stmt {
+                Stmt::Local(local) => {
+                    if let Some(init) = &local.init {
+                        self.expr(&init.expr, None);
+                        if let Some((_, diverge)) = &init.diverge {
+                            self.expr(diverge, None);
+                        }
+                    }
+                    match (local_name(&local.pat), &local.init) {
+                        (Some(name), Some(init)) => {
+                            let value = self.local_value(&init.expr);
+                            self.locals.push((name, value));
+                        }
+                        _ => self.bind_pattern(&local.pat),
+                    }
+                }
+                Stmt::Item(item) => {
+                    // A function item inside a body: its own scope, under this function.
+                    let saved = std::mem::take(&mut self.locals);
+                    self.item(item);
+                    self.locals = saved;
+                }
+                Stmt::Expr(e, _) => self.expr(e, None),
+                Stmt::Macro(m) => self.mac(&m.mac),
+            }
+        }
+        self.locals.truncate(marks.0);
+        self.block_imports.truncate(marks.1);
+        self.block_fns.truncate(marks.2);
+    }
+
+    fn bind_pattern(&mut self, pat: &Pat) {
+        let mut names = Vec::new();
+        pattern_idents(pat, &mut names);
+        self.locals.extend(names.into_iter().map(|n| (n, Local::Value)));
+    }
+
+    fn local_value(&self, init: &Expr) -> Local {
+        match strip(init) {
+            Expr::Closure(c) => {
+                let (range, body) = self.closure_ranges(c);
+                Local::Closure { range, body }
+            }
+            Expr::Path(p) if p.qself.is_none() => {
+                let segments = path_segments(&p.path);
+                if let [single] = segments.as_slice() {
+                    if let Some(local) = self.local(single) {
+                        return local.clone();
+                    }
+                }
+                Local::Path { segments, text: self.text(init) }
+            }
+            other => self.chain(other).map_or(Local::Value, Local::Chain),
+        }
+    }
+
+    fn local(&self, name: &str) -> Option<&Local> {
+        self.locals.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Expressions
+
+    /// Walks `expr`; `hint` is the literal route path the expression is registered under.
+    fn expr(&mut self, expr: &Expr, hint: Option<&str>) {
+        match expr {
+            Expr::Call(c) => self.call(c, hint),
+            Expr::MethodCall(m) => self.method_call(m, hint),
+            Expr::Paren(p) => self.expr(&p.expr, hint),
+            Expr::Group(g) => self.expr(&g.expr, hint),
+            Expr::Reference(r) => self.expr(&r.expr, hint),
+            Expr::Tuple(t) => {
+                // A route table entry: `("/a", get(a))`.
+                let path = t.elems.first().and_then(str_lit);
+                for (i, e) in t.elems.iter().enumerate() {
+                    self.expr(e, if i > 0 { path.as_deref() } else { None });
+                }
+            }
+            Expr::Closure(c) => self.closure(c),
+            Expr::Array(a) => a.elems.iter().for_each(|e| self.expr(e, None)),
+            Expr::Assign(a) => {
+                self.expr(&a.left, None);
+                self.expr(&a.right, None);
+            }
+            Expr::Async(a) => self.block(&a.block),
+            Expr::Await(a) => self.expr(&a.base, None),
+            Expr::Binary(b) => {
+                self.expr(&b.left, None);
+                self.expr(&b.right, None);
+            }
+            Expr::Block(b) => self.block(&b.block),
+            Expr::Break(b) => b.expr.iter().for_each(|e| self.expr(e, None)),
+            Expr::Cast(c) => self.expr(&c.expr, None),
+            Expr::Const(c) => self.block(&c.block),
+            Expr::Field(f) => self.expr(&f.base, None),
+            Expr::ForLoop(f) => {
+                self.expr(&f.expr, None);
+                let mark = self.locals.len();
+                self.bind_pattern(&f.pat);
+                self.block(&f.body);
+                self.locals.truncate(mark);
+            }
+            Expr::If(i) => {
+                let mark = self.locals.len();
+                self.expr(&i.cond, None);
+                self.block(&i.then_branch);
+                self.locals.truncate(mark);
+                if let Some((_, e)) = &i.else_branch {
+                    self.expr(e, None);
+                }
+            }
+            Expr::Index(i) => {
+                self.expr(&i.expr, None);
+                self.expr(&i.index, None);
+            }
+            Expr::Let(l) => {
+                self.expr(&l.expr, None);
+                self.bind_pattern(&l.pat);
+            }
+            Expr::Loop(l) => self.block(&l.body),
+            Expr::Macro(m) => self.mac(&m.mac),
+            Expr::Match(m) => {
+                self.expr(&m.expr, None);
+                for arm in &m.arms {
+                    let mark = self.locals.len();
+                    self.bind_pattern(&arm.pat);
+                    if let Some((_, guard)) = &arm.guard {
+                        self.expr(guard, None);
+                    }
+                    self.expr(&arm.body, None);
+                    self.locals.truncate(mark);
+                }
+            }
+            Expr::Range(r) => {
+                r.start.iter().for_each(|e| self.expr(e, None));
+                r.end.iter().for_each(|e| self.expr(e, None));
+            }
+            Expr::RawAddr(r) => self.expr(&r.expr, None),
+            Expr::Repeat(r) => {
+                self.expr(&r.expr, None);
+                self.expr(&r.len, None);
+            }
+            Expr::Return(r) => r.expr.iter().for_each(|e| self.expr(e, None)),
+            Expr::Struct(s) => {
+                s.fields.iter().for_each(|f| self.expr(&f.expr, None));
+                s.rest.iter().for_each(|e| self.expr(e, None));
+            }
+            Expr::Try(t) => self.expr(&t.expr, None),
+            Expr::TryBlock(t) => self.block(&t.block),
+            Expr::Unary(u) => self.expr(&u.expr, None),
+            Expr::Unsafe(u) => self.block(&u.block),
+            Expr::While(w) => {
+                let mark = self.locals.len();
+                self.expr(&w.cond, None);
+                self.block(&w.body);
+                self.locals.truncate(mark);
+            }
+            Expr::Yield(y) => y.expr.iter().for_each(|e| self.expr(e, None)),
+            // Paths, literals, `continue`, `_`, verbatim tokens: nothing inside.
+            _ => {}
+        }
+    }
+
+    fn closure(&mut self, c: &ExprClosure) {
+        let mark = self.locals.len();
+        for input in &c.inputs {
+            self.bind_pattern(input);
+        }
+        self.expr(&c.body, None);
+        self.locals.truncate(mark);
+    }
+
+    fn call(&mut self, call: &ExprCall, hint: Option<&str>) {
+        if let Some(found) = axum::call(self, call, hint).or_else(|| actix::call(self, call)) {
+            // A bare callee no import or framework glob places may be the crate's own
+            // function (through a glob of the crate's): the whole tree decides.
+            let unplaced = match &*call.func {
+                Expr::Path(p) if found.framework == Framework::Unknown => {
+                    p.path.get_ident().map(|i| i.to_string())
+                }
+                _ => None,
+            };
+            self.register(found, unplaced);
+        }
+        self.expr(&call.func, None);
+        for arg in &call.args {
+            self.expr(arg, None);
+        }
+    }
+
+    fn method_call(&mut self, call: &ExprMethodCall, hint: Option<&str>) {
+        let receiver = self.chain(&call.receiver);
+        let found = axum::method_call(self, call, receiver.as_ref(), hint)
+            .or_else(|| poem::method_call(self, call, receiver.as_ref(), hint))
+            .or_else(|| actix::method_call(call, receiver.as_ref(), hint));
+        if let Some(found) = found {
+            self.register(found, None);
+        }
+        // A method router's chain is registered under the same path as the whole chain.
+        self.expr(&call.receiver, if receiver.is_some() { hint } else { None });
+        let method = call.method.to_string();
+        let arg_path: Option<(usize, String)> =
+            if call.args.len() >= 2 && (method == ROUTE_METHOD || MOUNT_METHODS.contains(&method.as_str())) {
+                call.args.first().and_then(str_lit).map(|p| (1, p))
+            } else if call.args.len() == 1 && method == ROUTE_METHOD {
+                // actix `web::resource("/x").route(web::get().to(h))`.
+                match &receiver {
+                    Some(Chain::Actix { path: Some(p), .. }) => Some((0, p.clone())),
+                    _ => None,
+                }
+            } else {
+                None
+            };
+        for (i, arg) in call.args.iter().enumerate() {
+            let path = arg_path.as_ref().filter(|(at, _)| *at == i).map(|(_, p)| p.as_str());
+            self.expr(arg, path);
+        }
+    }
+
+    fn mac(&mut self, mac: &syn::Macro) {
+        if let Ok(args) = mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated) {
+            for arg in &args {
+                self.expr(arg, None);
+            }
+        } else if let Ok(stmts) = mac.parse_body_with(Block::parse_within) {
+            self.stmts(&stmts);
+        }
+    }
+
+    fn register(&mut self, found: Found<'_>, unplaced_callee: Option<String>) {
+        let handler = self.handler_ref(found.handler);
+        if found.requires_fn && matches!(handler, HandlerRef::Opaque { .. }) {
+            return;
+        }
+        self.out.registrations.push(Registration {
+            methods: found.methods,
+            handler,
+            path: found.path,
+            at: self.range(found.at),
+            framework: found.framework,
+            module: self.module.clone(),
+            within: self.within,
+            owner: self.owner.clone(),
+            requires_fn: found.requires_fn,
+            unplaced_callee,
+        });
+    }
+
+    /// How `expr`, given as a handler, names it.
+    fn handler_ref(&self, expr: &Expr) -> HandlerRef {
+        match strip(expr) {
+            Expr::Closure(c) => {
+                let (range, body) = self.closure_ranges(c);
+                HandlerRef::Closure { range, body }
+            }
+            Expr::Path(p) if p.qself.is_none() => {
+                let segments = path_segments(&p.path);
+                if let [single] = segments.as_slice() {
+                    match self.local(single) {
+                        Some(Local::Closure { range, body }) => {
+                            return HandlerRef::Closure { range: *range, body: *body }
+                        }
+                        Some(Local::Path { segments, text }) => {
+                            return HandlerRef::Path { segments: segments.clone(), text: text.clone() }
+                        }
+                        Some(Local::Chain(_) | Local::Value) => {
+                            return HandlerRef::Opaque { text: single.clone() }
+                        }
+                        None => {}
+                    }
+                }
+                HandlerRef::Path { segments, text: self.text(expr) }
+            }
+            // A handler with a layer or state attached: `h.layer(..)`, `h.with(..)`.
+            Expr::MethodCall(m)
+                if matches!(strip(chain_root(&m.receiver)), Expr::Path(_) | Expr::Closure(_)) =>
+            {
+                self.handler_ref(chain_root(&m.receiver))
+            }
+            _ => HandlerRef::Opaque { text: self.text(expr) },
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Queries for the recognisers
+
+    /// What `expr` builds, when it is a method router or an actix route.
+    pub(super) fn chain(&self, expr: &Expr) -> Option<Chain> {
+        match strip(expr) {
+            Expr::Path(p) if p.qself.is_none() => {
+                match p.path.get_ident().and_then(|i| self.local(&i.to_string())) {
+                    Some(Local::Chain(c)) => Some(c.clone()),
+                    _ => None,
+                }
+            }
+            Expr::Call(c) => axum::root(self, c).or_else(|| actix::root(self, c)),
+            Expr::MethodCall(m) => match self.chain(&m.receiver)? {
+                Chain::MethodRouter(f) => Some(Chain::MethodRouter(f)),
+                actix @ Chain::Actix { .. } => Some(actix::narrow(actix, m)),
+            },
+            _ => None,
+        }
+    }
+
+    /// Whose function `path` (a callee) names: `Some` when it is a framework's — through the
+    /// imports, a framework crate or module path, or a bare name that no local function,
+    /// module or binding of this scope takes (a glob or a prelude brings it); `None` for the
+    /// crate's own functions and other crates'.
+    pub(super) fn framework_of(&self, path: &syn::Path) -> Option<Framework> {
+        let segments = path_segments(path);
+        let first = segments.first()?;
+        if path.leading_colon.is_none() {
+            if let Some(import) = self.import(first) {
+                let root = import.target.first()?;
+                return FRAMEWORK_CRATES.iter().find(|(c, _)| c == root).map(|(_, f)| *f);
+            }
+            if matches!(first.as_str(), "crate" | "self" | "super" | "Self") || self.is_local_name(first) {
+                return None;
+            }
+        }
+        if let Some((_, f)) = FRAMEWORK_CRATES.iter().find(|(c, _)| c == first) {
+            return Some(*f);
+        }
+        if path.leading_colon.is_some() {
+            return None;
+        }
+        if let Some((_, f)) = FRAMEWORK_MODULES.iter().find(|(m, _)| m == first) {
+            return Some(self.glob_framework().unwrap_or(*f));
+        }
+        match (segments.len(), self.glob_framework()) {
+            (_, Some(f)) => Some(f),
+            (1, None) => Some(Framework::Unknown),
+            _ => None,
+        }
+    }
+
+    /// The framework of a file's method-less forms: what its imports name.
+    pub(super) fn router_framework(&self, default: Framework) -> Framework {
+        let imports = self.scan.imports.iter().chain(&self.block_imports);
+        imports
+            .filter_map(|i| i.target.first())
+            .find_map(|root| FRAMEWORK_CRATES.iter().find(|(c, _)| c == root).map(|(_, f)| *f))
+            .filter(|f| matches!(f, Framework::Axum | Framework::Poem | Framework::ActixWeb))
+            .unwrap_or(default)
+    }
+
+    fn import(&self, alias: &str) -> Option<&Import> {
+        self.block_imports.iter().rev().find(|i| !i.glob && i.alias == alias).or_else(|| {
+            self.scan.imports.iter().find(|i| !i.glob && i.alias == alias && i.module == self.module)
+        })
+    }
+
+    fn glob_framework(&self) -> Option<Framework> {
+        let module_globs = self.scan.imports.iter().filter(|i| i.module == self.module);
+        self.block_imports
+            .iter()
+            .chain(module_globs)
+            .filter(|i| i.glob)
+            .filter_map(|i| i.target.first())
+            .find_map(|root| FRAMEWORK_CRATES.iter().find(|(c, _)| c == root).map(|(_, f)| *f))
+    }
+
+    fn is_local_name(&self, name: &str) -> bool {
+        self.local(name).is_some()
+            || self.block_fns.iter().any(|f| f == name)
+            || self.scan.fns.contains(&(self.module.clone(), name.to_string()))
+            || self.scan.modules.contains(&[self.module.as_slice(), &[name.to_string()]].concat())
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Positions
+
+    fn range(&self, span: Span) -> TextRange {
+        span_range(self.src, span)
+    }
+
+    fn text(&self, expr: &Expr) -> String {
+        let bytes = expr.span().byte_range();
+        self.src.parser_text().get(bytes).unwrap_or_default().to_string()
+    }
+
+    fn closure_ranges(&self, c: &ExprClosure) -> (TextRange, TextRange) {
+        (self.range(c.span()), self.range(c.body.span()))
+    }
+}
+
+/// The position just past the last non-whitespace character before `pos` (columns count
+/// from the start of the line in the file, as [`SourceText::pos`] does).
+fn before_whitespace(src: &SourceText, pos: Pos) -> Pos {
+    let trimmed = src.text[..pos.offset as usize].trim_end();
+    let skipped = &src.text[trimmed.len()..pos.offset as usize];
+    let line = pos.line - skipped.matches('\n').count() as u32;
+    let line_start = trimmed.rfind('\n').map_or(0, |i| i + 1);
+    let column = trimmed[line_start..].chars().count() as u32 + 1;
+    Pos { line, column, offset: trimmed.len() as u32 }
+}
+
+/// Parentheses, groups and references around an expression.
+pub(super) fn strip(mut expr: &Expr) -> &Expr {
+    loop {
+        expr = match expr {
+            Expr::Paren(p) => &p.expr,
+            Expr::Group(g) => &g.expr,
+            Expr::Reference(r) => &r.expr,
+            _ => return expr,
+        };
+    }
+}
+
+/// The receiver at the bottom of a method-call chain.
+pub(super) fn chain_root(mut expr: &Expr) -> &Expr {
+    while let Expr::MethodCall(m) = strip(expr) {
+        expr = &m.receiver;
+    }
+    expr
+}
+
+/// The identifiers of a path, without generic arguments.
+pub(super) fn path_segments(path: &syn::Path) -> Vec<String> {
+    path.segments.iter().map(|s| s.ident.to_string()).collect()
+}
+
+/// The value of a string literal expression.
+pub(super) fn str_lit(expr: &Expr) -> Option<String> {
+    match strip(expr) {
+        Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Some(s.value()),
+        _ => None,
+    }
+}
+
+/// The binding of `let NAME = …` / `let NAME: T = …` / `let mut NAME = …`.
+fn local_name(pat: &Pat) -> Option<String> {
+    match pat {
+        Pat::Ident(p) if p.subpat.is_none() => Some(p.ident.to_string()),
+        Pat::Type(t) => local_name(&t.pat),
+        _ => None,
+    }
+}
+
+/// Every name a pattern binds.
+fn pattern_idents(pat: &Pat, out: &mut Vec<String>) {
+    match pat {
+        Pat::Ident(p) => {
+            out.push(p.ident.to_string());
+            if let Some((_, sub)) = &p.subpat {
+                pattern_idents(sub, out);
+            }
+        }
+        Pat::Or(o) => o.cases.iter().for_each(|c| pattern_idents(c, out)),
+        Pat::Paren(p) => pattern_idents(&p.pat, out),
+        Pat::Reference(r) => pattern_idents(&r.pat, out),
+        Pat::Slice(s) => s.elems.iter().for_each(|e| pattern_idents(e, out)),
+        Pat::Struct(s) => s.fields.iter().for_each(|f| pattern_idents(&f.pat, out)),
+        Pat::Tuple(t) => t.elems.iter().for_each(|e| pattern_idents(e, out)),
+        Pat::TupleStruct(t) => t.elems.iter().for_each(|e| pattern_idents(e, out)),
+        Pat::Type(t) => pattern_idents(&t.pat, out),
+        _ => {}
+    }
+}
+
+/// The last segment of an `impl`'s self type (`impl Api`, `impl<'a> Store<'a>`, `impl Handler
+/// for Api` → `Api`).
+fn type_name(ty: &syn::Type) -> Option<String> {
+    match ty {
+        syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        syn::Type::Reference(r) => type_name(&r.elem),
+        syn::Type::Paren(p) => type_name(&p.elem),
+        syn::Type::Group(g) => type_name(&g.elem),
+        _ => None,
+    }
+}

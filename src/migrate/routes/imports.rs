@@ -1,0 +1,117 @@
+//! Flattening `use` trees into one name per entry.
+//!
+//! `use a::{b, c as d, e::{self, *}};` becomes `b → a::b`, `d → a::c`, `e → a::e` and a glob
+//! of `a::e`. Paths through `crate`, `self` and `super` are made absolute (starting with
+//! `crate`) from the module holding the `use`; other paths stay as written, because only the
+//! whole tree can tell an external crate from a child module. `use x as _` brings no name and
+//! is left out.
+
+use syn::{UseTree, Visibility};
+
+use super::facts::Import;
+
+/// The names a `use` item brings into `module` (`within`: the function whose body holds it).
+pub(super) fn flatten_use(item: &syn::ItemUse, module: &[String], within: Option<usize>) -> Vec<Import> {
+    let mut out = Vec::new();
+    let public = !matches!(item.vis, Visibility::Inherited);
+    let mut names = Vec::new();
+    flatten(&item.tree, &mut Vec::new(), &mut names);
+    for (alias, target, glob) in names {
+        out.push(Import {
+            module: module.to_vec(),
+            within,
+            alias,
+            target: absolute(module, target),
+            glob,
+            public,
+        });
+    }
+    out
+}
+
+/// The name an `extern crate` item brings in (`extern crate foo as bar;` → `bar → foo`).
+pub(super) fn extern_crate(
+    item: &syn::ItemExternCrate,
+    module: &[String],
+    within: Option<usize>,
+) -> Option<Import> {
+    let target = item.ident.to_string();
+    let alias = match &item.rename {
+        Some((_, rename)) => rename.to_string(),
+        None => target.clone(),
+    };
+    if alias == "_" || target == "self" {
+        return None;
+    }
+    Some(Import {
+        module: module.to_vec(),
+        within,
+        alias,
+        target: vec![target],
+        glob: false,
+        public: !matches!(item.vis, Visibility::Inherited),
+    })
+}
+
+/// `(alias, target, glob)` for each leaf of `tree`, under `prefix`.
+fn flatten(tree: &UseTree, prefix: &mut Vec<String>, out: &mut Vec<(String, Vec<String>, bool)>) {
+    match tree {
+        UseTree::Path(p) => {
+            prefix.push(p.ident.to_string());
+            flatten(&p.tree, prefix, out);
+            prefix.pop();
+        }
+        UseTree::Name(n) => {
+            let name = n.ident.to_string();
+            if name == "self" {
+                // `use a::b::{self}` names `b`.
+                if let Some(last) = prefix.last() {
+                    out.push((last.clone(), prefix.clone(), false));
+                }
+            } else {
+                let mut target = prefix.clone();
+                target.push(name.clone());
+                out.push((name, target, false));
+            }
+        }
+        UseTree::Rename(r) => {
+            let alias = r.rename.to_string();
+            if alias == "_" {
+                return;
+            }
+            let mut target = prefix.clone();
+            if r.ident != "self" {
+                target.push(r.ident.to_string());
+            }
+            out.push((alias, target, false));
+        }
+        UseTree::Glob(_) => out.push((String::new(), prefix.clone(), true)),
+        UseTree::Group(g) => {
+            for item in &g.items {
+                flatten(item, prefix, out);
+            }
+        }
+    }
+}
+
+/// `target` as an absolute path when it goes through `crate`, `self` or `super`; as written
+/// otherwise.
+pub(super) fn absolute(module: &[String], target: Vec<String>) -> Vec<String> {
+    match target.first().map(String::as_str) {
+        Some("crate") => target,
+        Some("self") => {
+            let mut out = vec!["crate".to_string()];
+            out.extend(module.iter().cloned());
+            out.extend(target.into_iter().skip(1));
+            out
+        }
+        Some("super") => {
+            let ups = target.iter().take_while(|s| *s == "super").count();
+            let mut out = vec!["crate".to_string()];
+            out.extend(module[..module.len().saturating_sub(ups)].iter().cloned());
+            out.extend(target.into_iter().skip(ups));
+            out
+        }
+        _ => target,
+    }
+}

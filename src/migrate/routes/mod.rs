@@ -1,0 +1,51 @@
+//! GET handler discovery: which functions every route reaching them serves with GET (or HEAD)
+//! only.
+//!
+//! Two steps, in the pipeline's one direction:
+//!
+//! 1. Per file, on the worker that parsed it: [`extract`] turns the syntax tree into owned
+//!    [`FileRoutes`] — route registrations in router-building code (axum, actix-web, poem),
+//!    routes declared by attributes (actix-web, rocket, poem, poem-openapi, utoipa), every
+//!    function with its ranges, every `use` name — and keeps no span, so the worker can release
+//!    the span table right after.
+//! 2. Over the whole tree: [`discover`] resolves each handler reference to its `fn` through
+//!    module paths and `use` names, groups the routes by function and applies the GET-only
+//!    rule ([`RouteClass`]).
+//!
+//! [`route_markers`] lists the words a file must contain to register a route, for the text
+//! prefilter. A file that defines handlers but registers none (`src/api/users.rs`) is not
+//! screened in by them: resolution needs its [`FileRoutes`] too, so the pipeline parses the
+//! files that define the names [`Handler`]s left unresolved and runs [`discover`] again.
+//!
+//! What is not recognised: routes built by a project's own macros or helper functions taking
+//! the handler as a parameter (`fn add(r: Router, h: H) -> Router { r.route("/", get(h)) }`
+//! registers `h`, a parameter: unresolved), prefixes of nested routers (paths are the literal
+//! next to each registration), `#[path = ".."]` module attributes, and macro invocations at item
+//! level whose bodies are not items (`lazy_static!`).
+
+mod actix;
+mod attributes;
+mod axum;
+mod classify;
+mod extract;
+mod facts;
+mod imports;
+mod location;
+mod names;
+mod poem;
+mod resolve;
+
+#[cfg(test)]
+mod tests;
+
+pub use classify::{discover, ClosureId, FnId, Handler, HandlerTarget, RouteClass, RouteRef};
+pub use extract::extract;
+pub use facts::{AttrRoute, FileRoutes, FnDef, Framework, HandlerRef, Import, MethodSet, Registration};
+pub use location::{locate, ModuleLocation};
+pub use resolve::{FnKey, RefScope, TreeIndex};
+
+/// Words a file must contain, as whole identifiers, to register or declare a route in a form
+/// that [`extract`] recognises: the prefilter's screen for route discovery.
+pub fn route_markers() -> Vec<&'static str> {
+    names::route_markers()
+}
