@@ -6,9 +6,11 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::baseline::Baseline;
 use crate::config::RuleSet;
-use crate::pipeline;
+use crate::pipeline::{self, Options};
 use crate::report::{self, Format, Style};
+use crate::rules::{self, Rule};
 
 /// Exit status: no findings, no errors.
 pub const EXIT_CLEAN: u8 = 0;
@@ -29,6 +31,13 @@ pub struct Cli {
 enum Command {
     /// Report write SQL executed on read-only bindings.
     Check(CheckArgs),
+    /// List the rules `check` reports, with a one-line summary each.
+    Rules,
+    /// Print the documentation of a rule.
+    Explain {
+        /// The rule id (`ro-write-sql`, …; `ro-audit rules` lists them).
+        rule: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -51,6 +60,16 @@ struct CheckArgs {
     /// Print findings and errors only, no summary line.
     #[arg(short, long)]
     quiet: bool,
+    /// Ignore `// ro-audit: allow(…)` comments: report every finding, judge no comment.
+    #[arg(long)]
+    no_suppress: bool,
+    /// Report only findings not recorded in this baseline file (see `--write-baseline`).
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Record the current findings in this baseline file (replacing it), then report as if
+    /// with `--baseline FILE`.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
 }
 
 /// Runs the command line; returns the exit status.
@@ -64,6 +83,44 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Command::Check(args) => ExitCode::from(check(args)),
+        Command::Rules => ExitCode::from(list_rules()),
+        Command::Explain { rule } => ExitCode::from(explain(&rule)),
+    }
+}
+
+fn list_rules() -> u8 {
+    let width = rules::ALL.iter().map(|r| r.id.len()).max().unwrap_or(0);
+    let mut text = String::new();
+    for rule in rules::ALL {
+        text.push_str(&format!("{:width$}  {}\n", rule.id, rule.summary()));
+    }
+    print_out(&text)
+}
+
+fn explain(id: &str) -> u8 {
+    let Some(rule) = Rule::find(id) else {
+        let known: Vec<&str> = rules::ALL.iter().map(|r| r.id).collect();
+        return fail(&format!("`{id}` is not a rule; the rules are: {}", known.join(", ")));
+    };
+    let mut text = String::new();
+    if !rule.is_reported() {
+        text.push_str(
+            "> Not reported yet: this version of ro-audit documents this rule but does not check it.\n\n",
+        );
+    }
+    text.push_str(rule.doc);
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    print_out(&text)
+}
+
+/// Prints `text` on stdout; a closed pipe is not an error.
+fn print_out(text: &str) -> u8 {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => fail(&err),
+        _ => EXIT_CLEAN,
     }
 }
 
@@ -73,10 +130,31 @@ fn check(args: CheckArgs) -> u8 {
         Ok(rules) => rules,
         Err(err) => return fail(&err),
     };
-    let outcome = match pipeline::check(&args.paths, &rules) {
+    let baseline = match args.baseline.as_deref().map(Baseline::load).transpose() {
+        Ok(baseline) => baseline,
+        Err(err) => return fail(&err),
+    };
+    let options = Options { suppress: !args.no_suppress };
+    let mut outcome = match pipeline::check_with(&args.paths, &rules, options) {
         Ok(outcome) => outcome,
         Err(err) => return fail(&err),
     };
+    if let Some(path) = &args.write_baseline {
+        // Recorded before `--baseline` filters: the new file holds every current finding, so
+        // findings fixed since the old baseline drop out of it.
+        match Baseline::write(path, &outcome.findings) {
+            Ok(n) => eprintln!("ro-audit: recorded {n} finding(s) in the baseline {}", path.display()),
+            Err(err) => return fail(&err),
+        }
+        let written = Baseline::load(path);
+        match written {
+            Ok(written) => written.apply(&mut outcome),
+            Err(err) => return fail(&err),
+        }
+    }
+    if let Some(baseline) = &baseline {
+        baseline.apply(&mut outcome);
+    }
     let color = !args.no_color
         && args.format == Format::Human
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())

@@ -57,6 +57,10 @@ pub struct Finding {
     pub evidence: String,
     /// For `ro-write-call`, the steps down to the write.
     pub chain: Vec<ChainStep>,
+    /// What identifies this finding across edits that do not touch it (see
+    /// [`crate::fingerprint`]); set by the pipeline once all findings are known.
+    #[serde(skip)]
+    pub fingerprint: String,
     /// Byte range of the offending expression (for rendering).
     #[serde(skip)]
     pub span: TextRange,

@@ -5,9 +5,11 @@
 //! [`rules`] → [`report`]; [`pipeline`] drives it. See `ARCHITECTURE.md`.
 
 pub mod analysis;
+pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod diagnostics;
+pub mod fingerprint;
 pub mod index;
 pub mod migrate;
 pub mod nesting;
@@ -19,5 +21,6 @@ pub mod report;
 pub mod rules;
 pub mod source;
 pub mod sql;
+pub mod suppress;
 pub mod walk;
 pub mod writers;

@@ -5,6 +5,7 @@
 //! releases its thread's span table, so memory stays flat and no span crosses a file. A panic
 //! while handling a file becomes an error for that file; the run goes on.
 
+use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
@@ -18,8 +19,9 @@ use crate::config::RuleSet;
 use crate::diagnostics::{FileError, Finding};
 use crate::index::ConstIndex;
 use crate::prefilter::{self, Prefilter};
+use crate::suppress::{self, Directive, Suppressed};
 use crate::walk::{self, MissingPath, WalkedFile};
-use crate::{parse, rules, source};
+use crate::{fingerprint, parse, rules, source};
 
 /// Stack of each worker thread. syn recurses on nested input; with the nesting guard's limits
 /// the deepest accepted input needs well under this (measured by the nesting tests, which run
@@ -47,13 +49,36 @@ pub struct Summary {
     pub suppressed: usize,
     /// File errors.
     pub errors: usize,
+    /// Findings left out because a baseline (`--baseline`) records them; only in the JSON
+    /// when a baseline hid something.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub baselined: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// How a run treats what it finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Apply suppression comments (and report bad ones); `--no-suppress` turns this off.
+    pub suppress: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options { suppress: true }
+    }
 }
 
 /// What a run found.
 #[derive(Debug, Default)]
 pub struct Outcome {
-    /// Findings, sorted by file and position.
+    /// Findings, sorted by file and position, each with its fingerprint.
     pub findings: Vec<Finding>,
+    /// Findings silenced by suppression comments, sorted like `findings`.
+    pub suppressed: Vec<Suppressed>,
     /// File errors, sorted by file.
     pub errors: Vec<FileError>,
     /// Counts.
@@ -89,28 +114,37 @@ pub fn worker_pool() -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
         .build()
 }
 
-/// Runs `check` on `paths` with `rules`.
+/// Runs `check` on `paths` with `rules`, suppression comments applied.
 pub fn check(paths: &[PathBuf], rules: &RuleSet) -> Result<Outcome, RunError> {
+    check_with(paths, rules, Options::default())
+}
+
+/// Runs `check` on `paths` with `rules` and `options`.
+pub fn check_with(paths: &[PathBuf], rules: &RuleSet, options: Options) -> Result<Outcome, RunError> {
     let walked = walk::walk(paths, rules)?;
     let pool = worker_pool()?;
     // Everything that touches facts runs on the pool: SQL text built by long chains nests
     // deeply, and following it needs the workers' large stacks.
-    Ok(pool.install(|| check_walked(walked, rules)))
+    Ok(pool.install(|| check_walked(walked, rules, options)))
 }
 
-fn check_walked(walked: walk::Walk, rules: &RuleSet) -> Outcome {
+fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options) -> Outcome {
     let names = Names::new(rules);
     let screen = Prefilter::new(names.ro_accessors.screening_words().chain(names.ro_types.screening_words()));
 
-    let handled: Vec<Handled> =
-        walked.files.par_iter().map(|file| handle(file, rules, &names, &screen)).collect();
+    let handled: Vec<(Handled, Vec<Directive>)> =
+        walked.files.par_iter().map(|file| handle(file, rules, &names, &screen, options)).collect();
 
     let mut outcome = Outcome { errors: walked.errors, ..Outcome::default() };
     outcome.summary.files_seen = walked.files.iter().filter(|f| f.reported).count();
     let mut index = ConstIndex::default();
     let mut analysed: Vec<(&Path, FileFacts)> = Vec::new();
     let mut screened: Vec<(&Path, Vec<String>)> = Vec::new();
-    for (file, handled) in walked.files.iter().zip(handled) {
+    let mut directives: HashMap<PathBuf, Vec<Directive>> = HashMap::new();
+    for (file, (handled, file_directives)) in walked.files.iter().zip(handled) {
+        if !file_directives.is_empty() && !matches!(handled, Handled::Failed(_)) {
+            directives.insert(file.path.clone(), file_directives);
+        }
         match handled {
             Handled::Parsed(mut facts) => {
                 outcome.summary.files_parsed += 1;
@@ -131,27 +165,57 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet) -> Outcome {
 
     let findings: Vec<Vec<Finding>> =
         analysed.par_iter().map(|(path, facts)| rules::ro_write_sql(path, facts, &index)).collect();
-    outcome.findings = findings.into_iter().flatten().collect();
-    outcome
-        .findings
-        .sort_by(|a, b| (&a.file, a.line, a.column, a.rule).cmp(&(&b.file, b.line, b.column, b.rule)));
+    let mut findings: Vec<Finding> = findings.into_iter().flatten().collect();
+    // Before suppression: adding or removing a suppression never renumbers other findings.
+    fingerprint::assign(&mut findings);
+    if options.suppress {
+        let applied = suppress::apply(findings, &directives);
+        findings = applied.findings;
+        outcome.suppressed = applied.suppressed;
+        let (mut bad, mut kept): (Vec<Finding>, Vec<Finding>) =
+            findings.into_iter().partition(|f| f.rule == rules::RO_BAD_SUPPRESSION);
+        fingerprint::assign(&mut bad);
+        kept.append(&mut bad);
+        findings = kept;
+    }
+    let order = |a: &Finding, b: &Finding| {
+        (&a.file, a.line, a.column, a.rule).cmp(&(&b.file, b.line, b.column, b.rule))
+    };
+    findings.sort_by(order);
+    outcome.suppressed.sort_by(|a, b| order(&a.finding, &b.finding));
+    outcome.findings = findings;
     outcome.errors.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
     outcome.summary.findings = outcome.findings.len();
+    outcome.summary.suppressed = outcome.suppressed.len();
     outcome.summary.errors = outcome.errors.len();
     outcome
 }
 
-/// Reads, screens, parses and analyses one file. Never panics.
-fn handle(file: &WalkedFile, rules: &RuleSet, names: &Names, screen: &Prefilter) -> Handled {
+/// Reads, screens, parses and analyses one file, and finds its suppression comments if it is
+/// reported on. Never panics.
+fn handle(
+    file: &WalkedFile,
+    rules: &RuleSet,
+    names: &Names,
+    screen: &Prefilter,
+    options: Options,
+) -> (Handled, Vec<Directive>) {
     let src = match source::read(&file.path, rules.max_file_bytes) {
         Ok(src) => src,
-        Err(err) => return Handled::Failed(err),
+        Err(err) => return (Handled::Failed(err), Vec::new()),
+    };
+    let directives = if file.reported && options.suppress {
+        // The comment lexer is tested on arbitrary text; should it still panic, the file's
+        // findings are reported unsuppressed rather than the run aborted.
+        catch_unwind(|| suppress::scan(&src.text)).unwrap_or_default()
+    } else {
+        Vec::new()
     };
     if !file.reported || !screen.matches(&src.text) {
-        return Handled::Screened(prefilter::const_names(&src.text));
+        return (Handled::Screened(prefilter::const_names(&src.text)), directives);
     }
     let wants = |text: &str| screen.matches(text);
-    guarded(&file.path, || analyse_source(&file.path, &src, names, &wants))
+    (guarded(&file.path, || analyse_source(&file.path, &src, names, &wants)), directives)
 }
 
 /// Parses `src` and analyses the functions `wants` selects (none: consts only).

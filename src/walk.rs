@@ -2,9 +2,11 @@
 //!
 //! Directories are walked with the `ignore` crate: `.gitignore` honoured inside and outside git
 //! repositories, hidden files and every `target/` directory skipped. Explicitly named files are
-//! taken as they are. `exclude` globs apply to both. When files are named, the rest of their
-//! project is walked too, as *context*: its consts and functions are visible to the analysis,
-//! but nothing is reported on it. This module only lists paths; it never reads a file.
+//! taken as they are. `exclude` globs apply to both, and to directories: a directory that
+//! matches is not entered, and a named file below such a directory is excluded too. When files
+//! are named, the rest of their project is walked too, as *context*: its consts and functions
+//! are visible to the analysis, but nothing is reported on it (excluded files are not part of
+//! the context either). This module only lists paths; it never reads a file.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -50,10 +52,13 @@ pub fn walk(paths: &[PathBuf], rules: &RuleSet) -> Result<Walk, MissingPath> {
     let mut named_files = Vec::new();
     for path in paths {
         if path.is_dir() {
-            walk_dir(path, true, rules, &mut walk);
+            // The walk's filter never sees the directory it starts from.
+            if !is_excluded_with_parents(rules, path) {
+                walk_dir(path, true, rules, &mut walk);
+            }
         } else {
             named_files.push(path.clone());
-            if !rules.exclude.is_excluded(&rules.root, path) {
+            if !is_excluded_with_parents(rules, path) {
                 walk.files.push(WalkedFile { path: clean(path), reported: true });
             }
         }
@@ -70,6 +75,19 @@ pub fn walk(paths: &[PathBuf], rules: &RuleSet) -> Result<Walk, MissingPath> {
     walk.files.dedup_by(|later, earlier| later.path == earlier.path);
     walk.errors.sort_by(|a, b| a.file.cmp(&b.file));
     Ok(walk)
+}
+
+/// Whether `path` or a directory it is in (as written) matches an `exclude` glob.
+fn is_excluded_with_parents(rules: &RuleSet, path: &Path) -> bool {
+    if rules.exclude.globs().is_empty() {
+        return false;
+    }
+    path.ancestors().filter(|p| is_named(p)).any(|p| rules.exclude.is_excluded(&rules.root, p))
+}
+
+/// Whether `path` names something below the current directory or root (not ``, `.`, `/`).
+fn is_named(path: &Path) -> bool {
+    path.components().any(|c| matches!(c, std::path::Component::Normal(_)))
 }
 
 /// `./src/a.rs` -> `src/a.rs`, so that paths read the same however they were named.
@@ -109,10 +127,18 @@ fn walk_dir(dir: &Path, reported: bool, rules: &RuleSet, out: &mut Walk) {
         .git_global(false)
         .require_git(false)
         .follow_links(false)
-        .filter_entry(|entry| {
-            !(entry.depth() > 0
-                && entry.file_name() == "target"
-                && entry.file_type().is_some_and(|t| t.is_dir()))
+        .filter_entry({
+            // The filter must own what it uses.
+            let (exclude, root) = (rules.exclude.clone(), rules.root.clone());
+            move |entry| {
+                let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+                let skipped_target = entry.depth() > 0 && entry.file_name() == "target" && is_dir;
+                let excluded = is_dir
+                    && !exclude.globs().is_empty()
+                    && is_named(entry.path())
+                    && exclude.is_excluded(&root, entry.path());
+                !(skipped_target || excluded)
+            }
         })
         .build_parallel()
         .run(|| {

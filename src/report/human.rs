@@ -9,7 +9,7 @@ use ariadne::{Color, Config, IndexType, Label, Report, ReportKind, Source};
 
 use crate::diagnostics::Finding;
 use crate::pipeline::Outcome;
-use crate::source;
+use crate::{rules, source};
 
 use super::Style;
 
@@ -43,17 +43,16 @@ fn snippet(finding: &Finding, src: &Source<String>, style: Style, out: &mut dyn 
     let id = finding.file.display().to_string();
     let span = finding.span.bytes();
     let origin = finding.origin.bytes();
+    let is_write = finding.rule != rules::RO_BAD_SUPPRESSION;
+    let label = if is_write { format!("writes: {}", finding.evidence) } else { "this comment".to_string() };
     let mut report = Report::build(ReportKind::Error, (id.clone(), span.clone()))
         .with_code(finding.rule)
         .with_message(&finding.message)
         .with_config(Config::default().with_color(style.color).with_index_type(IndexType::Byte))
         .with_label(
-            Label::new((id.clone(), span.clone()))
-                .with_message(format!("writes: {}", finding.evidence))
-                .with_color(Color::Red)
-                .with_order(1),
+            Label::new((id.clone(), span.clone())).with_message(label).with_color(Color::Red).with_order(1),
         );
-    if origin.end <= span.start || origin.start >= span.end {
+    if is_write && (origin.end <= span.start || origin.start >= span.end) {
         report = report.with_label(
             Label::new((id.clone(), origin))
                 .with_message(format!("`{}` is read-only from here", finding.binding))
@@ -61,17 +60,35 @@ fn snippet(finding: &Finding, src: &Source<String>, style: Style, out: &mut dyn 
                 .with_order(0),
         );
     }
-    report = report.with_help(format!(
-        "{} Run it on a read-write handle, or move it out of the read-only code path.",
-        finding.why
-    ));
+    report = report.with_help(help(finding));
     let cache = (id, src.clone());
     report.finish().write(cache, &mut *out)?;
     writeln!(out)
 }
 
+/// The help line of a finding.
+pub(super) fn help(finding: &Finding) -> String {
+    if finding.rule == rules::RO_BAD_SUPPRESSION {
+        finding.why.clone()
+    } else {
+        format!("{} Run it on a read-write handle, or move it out of the read-only code path.", finding.why)
+    }
+}
+
 /// A finding whose file cannot be shown (gone, changed, too large).
 fn plain(finding: &Finding, out: &mut dyn Write) -> io::Result<()> {
+    if finding.rule == rules::RO_BAD_SUPPRESSION {
+        return writeln!(
+            out,
+            "{}:{}:{}: error[{}]: {}\n  comment: {}\n",
+            finding.file.display(),
+            finding.line,
+            finding.column,
+            finding.rule,
+            finding.message,
+            finding.evidence
+        );
+    }
     writeln!(
         out,
         "{}:{}:{}: error[{}]: {}\n  evidence: {}\n  `{}` is read-only from line {}\n",
@@ -86,7 +103,8 @@ fn plain(finding: &Finding, out: &mut dyn Write) -> io::Result<()> {
     )
 }
 
-fn summary(outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
+/// The summary line that ends a human (and a GitHub) report.
+pub(super) fn summary(outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
     let s = &outcome.summary;
     let files_with_findings = {
         let mut files: Vec<&Path> = outcome.findings.iter().map(|f| f.file.as_path()).collect();
@@ -95,7 +113,7 @@ fn summary(outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
     };
     writeln!(
         out,
-        "{} in {} ({} checked, {} parsed, {} functions, {} read-only bindings){}{}",
+        "{} in {} ({} checked, {} parsed, {} functions, {} read-only bindings){}{}{}",
         plural(s.findings, "finding"),
         plural(files_with_findings, "file"),
         plural(s.files_seen, "file"),
@@ -103,6 +121,7 @@ fn summary(outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
         s.functions,
         s.ro_bindings,
         if s.suppressed > 0 { format!(", {} suppressed", s.suppressed) } else { String::new() },
+        if s.baselined > 0 { format!(", {} in the baseline", s.baselined) } else { String::new() },
         if s.errors > 0 { format!(", {}", plural(s.errors, "file error")) } else { String::new() },
     )
 }

@@ -2,8 +2,10 @@
 //!
 //! Reporters only format: they never decide what is a finding.
 
+mod github;
 mod human;
 mod json;
+mod sarif;
 
 use std::io::{self, Write};
 
@@ -16,6 +18,10 @@ pub enum Format {
     Human,
     /// One JSON document (`version`, `findings`, `errors`, `summary`).
     Json,
+    /// SARIF 2.1.0, for code scanning (GitHub) and SARIF viewers.
+    Sarif,
+    /// GitHub Actions workflow commands: one `::error` annotation per finding and file error.
+    Github,
 }
 
 /// How to write a human report.
@@ -32,5 +38,7 @@ pub fn write(outcome: &Outcome, format: Format, style: Style, out: &mut dyn Writ
     match format {
         Format::Human => human::write(outcome, style, out),
         Format::Json => json::write(outcome, out),
+        Format::Sarif => sarif::write(outcome, out),
+        Format::Github => github::write(outcome, style, out),
     }
 }
