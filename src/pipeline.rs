@@ -5,7 +5,7 @@
 //! releases its thread's span table, so memory stays flat and no span crosses a file. A panic
 //! while handling a file becomes an error for that file; the run goes on.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
@@ -19,8 +19,10 @@ use crate::config::RuleSet;
 use crate::diagnostics::{FileError, Finding};
 use crate::index::ConstIndex;
 use crate::prefilter::{self, Prefilter};
+use crate::reach::{self, Slot};
 use crate::suppress::{self, Directive, Suppressed};
 use crate::walk::{self, MissingPath, WalkedFile};
+use crate::writers::{self, FnId, TreeFn, Writers};
 use crate::{fingerprint, parse, rules, source};
 
 /// Stack of each worker thread. syn recurses on nested input; with the nesting guard's limits
@@ -100,8 +102,8 @@ pub enum RunError {
 enum Handled {
     /// Parsed and analysed.
     Parsed(FileFacts),
-    /// Not parsed; the names of the consts its text declares.
-    Screened(Vec<String>),
+    /// Not parsed; the names of the consts and the functions its text declares.
+    Screened(Vec<String>, Vec<String>),
     /// Could not be read or parsed.
     Failed(FileError),
 }
@@ -129,43 +131,98 @@ pub fn check_with(paths: &[PathBuf], rules: &RuleSet, options: Options) -> Resul
 }
 
 fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options) -> Outcome {
-    let names = Names::new(rules);
-    let screen = Prefilter::new(names.ro_accessors.screening_words().chain(names.ro_types.screening_words()));
-
-    let handled: Vec<(Handled, Vec<Directive>)> =
-        walked.files.par_iter().map(|file| handle(file, rules, &names, &screen, options)).collect();
-
     let mut outcome = Outcome { errors: walked.errors, ..Outcome::default() };
     outcome.summary.files_seen = walked.files.iter().filter(|f| f.reported).count();
-    let mut index = ConstIndex::default();
-    let mut analysed: Vec<(&Path, FileFacts)> = Vec::new();
-    let mut screened: Vec<(&Path, Vec<String>)> = Vec::new();
-    let mut directives: HashMap<PathBuf, Vec<Directive>> = HashMap::new();
-    for (file, (handled, file_directives)) in walked.files.iter().zip(handled) {
-        if !file_directives.is_empty() && !matches!(handled, Handled::Failed(_)) {
-            directives.insert(file.path.clone(), file_directives);
+
+    // First pass: analyse what names an accessor or a handle type. A function of the tree that
+    // returns a read-only handle is an accessor too: when the pass finds new ones, it runs
+    // again with them (a wrapper of a wrapper takes one more round).
+    let mut names = Names::new(rules);
+    let mut first = first_pass(&walked.files, rules, &names, options);
+    for _ in 0..MAX_WRAPPER_ROUNDS {
+        let wrappers: Vec<String> = reach::read_only_wrappers(&first.slots)
+            .into_iter()
+            .filter(|w| is_wrapper_name(w, &names))
+            .collect();
+        if wrappers.is_empty() {
+            break;
         }
-        match handled {
-            Handled::Parsed(mut facts) => {
-                outcome.summary.files_parsed += 1;
+        for wrapper in &wrappers {
+            names.ro_accessors.insert(wrapper);
+        }
+        first = first_pass(&walked.files, rules, &names, options);
+    }
+    let FirstPass { mut slots, directives, errors } = first;
+    outcome.errors.extend(errors);
+
+    // Then what the handles reach: callees, parsed on demand.
+    let screen = screen_for(&names);
+    let analyse = |path: &Path, wanted: &BTreeSet<String>| -> Result<FileFacts, FileError> {
+        let src = source::read(path, rules.max_file_bytes)?;
+        let wants = ByNameOrText { screen: &screen, wanted };
+        match guarded(path, || analyse_source(path, &src, &names, &wants)) {
+            Handled::Parsed(facts) => Ok(facts),
+            Handled::Failed(err) => Err(err),
+            Handled::Screened(..) => unreachable_screened(path),
+        }
+    };
+    let (callee_errors, _) = reach::load_callees(&mut slots, &analyse);
+    outcome.errors.extend(callee_errors);
+
+    // Consts: every parsed file's, then those of unparsed files that the SQL needs.
+    let mut index = ConstIndex::default();
+    for slot in &mut slots {
+        if let Some(facts) = &mut slot.facts {
+            index.add(&slot.path, std::mem::take(&mut facts.consts));
+        }
+    }
+    outcome.errors.extend(load_missing_consts(&mut slots, &mut index, rules, &names));
+
+    // Summaries of what writes through which parameter, then the rules.
+    let mut tree_fns = Vec::new();
+    let mut ids: Vec<Vec<FnId>> = Vec::with_capacity(slots.len());
+    for slot in &slots {
+        let module = writers::file_module(&slot.path);
+        let facts = slot.facts.as_ref().map_or(&[][..], |f| &f.functions[..]);
+        ids.push((tree_fns.len()..tree_fns.len() + facts.len()).collect());
+        for f in facts {
+            let mut full = module.clone();
+            full.extend(f.module.iter().cloned());
+            tree_fns.push(TreeFn { file: slot.path.clone(), module: full, facts: f.clone() });
+        }
+    }
+    let writers = Writers::new(tree_fns, &index);
+    let findings: Vec<Vec<Finding>> = slots
+        .par_iter()
+        .zip(&ids)
+        .filter(|(slot, _)| slot.reported)
+        .filter_map(|(slot, ids)| slot.facts.as_ref().map(|facts| (slot, facts, ids)))
+        .map(|(slot, facts, ids)| {
+            let mut found = rules::ro_write_sql(&slot.path, facts, &index);
+            for (function, &id) in facts.functions.iter().zip(ids).filter(|(f, _)| f.analysed) {
+                found.extend(rules::write_call::findings(
+                    &slot.path,
+                    function,
+                    id,
+                    &writers,
+                    &rules.write_helpers,
+                ));
+            }
+            found
+        })
+        .collect();
+    let mut findings: Vec<Finding> = findings.into_iter().flatten().collect();
+
+    for slot in &slots {
+        if let Some(facts) = &slot.facts {
+            outcome.summary.files_parsed += 1;
+            if slot.reported {
                 outcome.summary.functions += facts.functions.len();
                 outcome.summary.ro_bindings += facts.functions.iter().map(|f| f.ro_bindings).sum::<usize>();
-                index.add(&file.path, std::mem::take(&mut facts.consts));
-                analysed.push((&file.path, facts));
             }
-            Handled::Screened(consts) => screened.push((&file.path, consts)),
-            Handled::Failed(err) if file.reported => outcome.errors.push(err),
-            Handled::Failed(_) => {}
         }
     }
 
-    let demand_errors = load_missing_consts(&analysed, &mut screened, &mut index, rules, &names);
-    outcome.summary.files_parsed += demand_errors.1;
-    outcome.errors.extend(demand_errors.0);
-
-    let findings: Vec<Vec<Finding>> =
-        analysed.par_iter().map(|(path, facts)| rules::ro_write_sql(path, facts, &index)).collect();
-    let mut findings: Vec<Finding> = findings.into_iter().flatten().collect();
     // Before suppression: adding or removing a suppression never renumbers other findings.
     fingerprint::assign(&mut findings);
     if options.suppress {
@@ -185,10 +242,91 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options) -> Outcom
     outcome.suppressed.sort_by(|a, b| order(&a.finding, &b.finding));
     outcome.findings = findings;
     outcome.errors.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+    outcome.errors.dedup();
     outcome.summary.findings = outcome.findings.len();
     outcome.summary.suppressed = outcome.suppressed.len();
     outcome.summary.errors = outcome.errors.len();
     outcome
+}
+
+/// How many times the first pass may run again for newly found accessor wrappers.
+const MAX_WRAPPER_ROUNDS: usize = 3;
+
+/// Names too generic to become accessors even when a function of that name returns a
+/// read-only handle (`map.get(k)` must not become a handle).
+fn is_wrapper_name(name: &str, names: &Names) -> bool {
+    !names.ro_accessors.matches_name(name)
+        && !names.derive_methods.matches_name(name)
+        && !names.transparent_methods.matches_name(name)
+        && !matches!(name, "new" | "default" | "from" | "get" | "call" | "run" | "with" | "main")
+}
+
+fn unreachable_screened(path: &Path) -> Result<FileFacts, FileError> {
+    Err(FileError::whole_file(path.to_path_buf(), "internal error: a file to analyse was not parsed"))
+}
+
+/// The text screen of a run: accessor and handle-type names.
+fn screen_for(names: &Names) -> Prefilter {
+    Prefilter::new(names.ro_accessors.screening_words().chain(names.ro_types.screening_words()))
+}
+
+/// Analyses functions named in `wanted`, and those whose text passes `screen`.
+struct ByNameOrText<'a> {
+    screen: &'a Prefilter,
+    wanted: &'a BTreeSet<String>,
+}
+
+impl analysis::Screen for ByNameOrText<'_> {
+    fn wants(&self, text: &str) -> bool {
+        self.screen.matches(text)
+    }
+
+    fn wants_fn(&self, name: &str, text: &str) -> bool {
+        self.wanted.contains(name) || self.screen.matches(text)
+    }
+}
+
+/// What the first pass over the files yields.
+struct FirstPass {
+    slots: Vec<Slot>,
+    directives: HashMap<PathBuf, Vec<Directive>>,
+    errors: Vec<FileError>,
+}
+
+fn first_pass(files: &[WalkedFile], rules: &RuleSet, names: &Names, options: Options) -> FirstPass {
+    let screen = screen_for(names);
+    let handled: Vec<(Handled, Vec<Directive>)> =
+        files.par_iter().map(|file| handle(file, rules, names, &screen, options)).collect();
+    let mut pass =
+        FirstPass { slots: Vec::with_capacity(files.len()), directives: HashMap::new(), errors: Vec::new() };
+    for (file, (handled, file_directives)) in files.iter().zip(handled) {
+        if !file_directives.is_empty() && !matches!(handled, Handled::Failed(_)) {
+            pass.directives.insert(file.path.clone(), file_directives);
+        }
+        let mut slot = Slot {
+            path: file.path.clone(),
+            reported: file.reported,
+            facts: None,
+            fn_names: Vec::new(),
+            const_names: Vec::new(),
+            failed: false,
+        };
+        match handled {
+            Handled::Parsed(facts) => slot.facts = Some(facts),
+            Handled::Screened(consts, fns) => {
+                slot.const_names = consts;
+                slot.fn_names = fns;
+            }
+            Handled::Failed(err) => {
+                slot.failed = true;
+                if file.reported {
+                    pass.errors.push(err);
+                }
+            }
+        }
+        pass.slots.push(slot);
+    }
+    pass
 }
 
 /// Reads, screens, parses and analyses one file, and finds its suppression comments if it is
@@ -212,7 +350,8 @@ fn handle(
         Vec::new()
     };
     if !file.reported || !screen.matches(&src.text) {
-        return (Handled::Screened(prefilter::const_names(&src.text)), directives);
+        let screened = Handled::Screened(prefilter::const_names(&src.text), prefilter::fn_names(&src.text));
+        return (screened, directives);
     }
     let wants = |text: &str| screen.matches(text);
     (guarded(&file.path, || analyse_source(&file.path, &src, names, &wants)), directives)
@@ -256,34 +395,35 @@ fn guarded(path: &Path, f: impl FnOnce() -> Handled) -> Handled {
     }
 }
 
-/// Parses, on demand, the screened-out files that declare consts the findings need, until
-/// every needed const is known or no file declares it. Returns the errors of those files and
-/// how many were parsed.
+/// Parses, on demand, the unparsed files that declare consts the SQL of analysed functions
+/// needs, until every needed const is known or no file declares it. Returns the errors of
+/// those files.
 fn load_missing_consts(
-    analysed: &[(&Path, FileFacts)],
-    screened: &mut [(&Path, Vec<String>)],
+    slots: &mut [Slot],
     index: &mut ConstIndex,
     rules: &RuleSet,
     names: &Names,
-) -> (Vec<FileError>, usize) {
+) -> Vec<FileError> {
     let mut errors = Vec::new();
-    let mut parsed = 0;
     for _ in 0..MAX_DEMAND_ROUNDS {
         let mut missing = Vec::new();
-        for (_, facts) in analysed {
+        for facts in slots.iter().filter_map(|s| s.facts.as_ref()) {
             for sink in facts.functions.iter().flat_map(|f| &f.sinks) {
-                if let (SinkKind::Sql { text, .. }, Some(_)) = (&sink.kind, sink.handle.taint.ro) {
-                    index.missing(text, &mut missing);
+                let taint = sink.handle.taint;
+                if let SinkKind::Sql { text, .. } = &sink.kind {
+                    if taint.ro.is_some() || taint.params != 0 {
+                        index.missing(text, &mut missing);
+                    }
                 }
             }
         }
         missing.sort();
         missing.dedup();
-        let wanted: Vec<usize> = screened
-            .iter()
-            .enumerate()
-            .filter(|(_, (_, consts))| consts.iter().any(|c| missing.binary_search(c).is_ok()))
-            .map(|(i, _)| i)
+        let wanted: Vec<usize> = (0..slots.len())
+            .filter(|&i| {
+                let slot = &slots[i];
+                !slot.failed && slot.const_names.iter().any(|c| missing.binary_search(c).is_ok())
+            })
             .collect();
         if wanted.is_empty() {
             break;
@@ -292,7 +432,7 @@ fn load_missing_consts(
         let results: Vec<(usize, Handled)> = wanted
             .par_iter()
             .map(|&i| {
-                let path = screened[i].0;
+                let path = &slots[i].path;
                 let handled = match source::read(path, rules.max_file_bytes) {
                     Ok(src) => guarded(path, || analyse_source(path, &src, names, &nothing)),
                     Err(err) => Handled::Failed(err),
@@ -302,17 +442,22 @@ fn load_missing_consts(
             .collect();
         for (i, handled) in results {
             // Parsed once: never again.
-            let (path, consts) = &mut screened[i];
-            consts.clear();
+            let slot = &mut slots[i];
+            slot.const_names.clear();
             match handled {
-                Handled::Parsed(facts) => {
-                    parsed += 1;
-                    index.add(path, facts.consts);
+                Handled::Parsed(mut facts) => {
+                    index.add(&slot.path, std::mem::take(&mut facts.consts));
+                    if slot.facts.is_none() {
+                        slot.facts = Some(facts);
+                    }
                 }
-                Handled::Failed(err) => errors.push(err),
-                Handled::Screened(_) => {}
+                Handled::Failed(err) => {
+                    slot.failed = true;
+                    errors.push(err);
+                }
+                Handled::Screened(..) => {}
             }
         }
     }
-    (errors, parsed)
+    errors
 }

@@ -29,8 +29,10 @@ pub struct Slot {
     pub reported: bool,
     /// Its facts, once parsed and analysed.
     pub facts: Option<FileFacts>,
-    /// Functions its text declares (`fn NAME`), from the first read.
+    /// Functions its text declares (`fn NAME`), from the first read (unparsed files only).
     pub fn_names: Vec<String>,
+    /// Consts and statics its text declares, from the first read (unparsed files only).
+    pub const_names: Vec<String>,
     /// Whether reading or parsing it failed (it is not tried again).
     pub failed: bool,
 }
@@ -162,6 +164,7 @@ mod tests {
                     &[("save", ro), ("format_date", Taint::NONE)],
                 )])),
                 fn_names: vec!["handler".into()],
+                const_names: Vec::new(),
                 failed: false,
             },
             Slot {
@@ -169,6 +172,7 @@ mod tests {
                 reported: true,
                 facts: None,
                 fn_names: vec!["save".into()],
+                const_names: Vec::new(),
                 failed: false,
             },
             Slot {
@@ -176,6 +180,7 @@ mod tests {
                 reported: true,
                 facts: None,
                 fn_names: vec!["bump".into()],
+                const_names: Vec::new(),
                 failed: false,
             },
             Slot {
@@ -183,6 +188,7 @@ mod tests {
                 reported: true,
                 facts: None,
                 fn_names: vec!["format_date".into()],
+                const_names: Vec::new(),
                 failed: false,
             },
         ];
@@ -213,6 +219,7 @@ mod tests {
             reported: true,
             facts: Some(facts(vec![wrapper, param_only])),
             fn_names: Vec::new(),
+            const_names: Vec::new(),
             failed: false,
         }];
         assert_eq!(read_only_wrappers(&slots).into_iter().collect::<Vec<_>>(), ["replica"]);
