@@ -31,6 +31,8 @@ pub struct Cli {
 enum Command {
     /// Report write SQL executed on read-only bindings.
     Check(CheckArgs),
+    /// Classify GET handlers and move the pure-read ones to the read-only accessor.
+    Migrate(MigrateArgs),
     /// List the rules `check` reports, with a one-line summary each.
     Rules,
     /// Print the documentation of a rule.
@@ -72,6 +74,40 @@ struct CheckArgs {
     write_baseline: Option<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+struct MigrateArgs {
+    /// Files or directories whose handlers to migrate.
+    #[arg(default_value = ".")]
+    paths: Vec<PathBuf>,
+    /// Write the rewrite (without it: print the table, the counts and the diff).
+    #[arg(long)]
+    apply: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = MigrateFormat::Human)]
+    format: MigrateFormat,
+    /// Treat functions outside the analysed tree that receive a handle as reading.
+    #[arg(long)]
+    trust_external: bool,
+    /// Rewrite files even when git shows uncommitted changes in them.
+    #[arg(long)]
+    allow_dirty: bool,
+    /// Only the handler of this name (`name` or `Type::name`).
+    #[arg(long, value_name = "NAME")]
+    handler: Option<String>,
+    /// Use this configuration file instead of looking for `ro-audit.toml`.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Never use colours.
+    #[arg(long)]
+    no_color: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum MigrateFormat {
+    Human,
+    Json,
+}
+
 /// Runs the command line; returns the exit status.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -83,6 +119,7 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Command::Check(args) => ExitCode::from(check(args)),
+        Command::Migrate(args) => ExitCode::from(migrate(args)),
         Command::Rules => ExitCode::from(list_rules()),
         Command::Explain { rule } => ExitCode::from(explain(&rule)),
     }
@@ -172,6 +209,51 @@ fn check(args: CheckArgs) -> u8 {
         EXIT_FINDINGS
     } else {
         EXIT_CLEAN
+    }
+}
+
+fn migrate(args: MigrateArgs) -> u8 {
+    use crate::migrate::{pipeline as mp, report as mr};
+    let start = args.paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
+    let rules = match RuleSet::load(args.config.as_deref(), &start) {
+        Ok(rules) => rules,
+        Err(err) => return fail(&err),
+    };
+    let options = mp::Options { trust_external: args.trust_external, handler: args.handler.clone() };
+    let outcome = match mp::run(&args.paths, &rules, &options) {
+        Ok(outcome) => outcome,
+        Err(err) => return fail(&err),
+    };
+    let mut applied = false;
+    if args.apply && outcome.errors.is_empty() {
+        if let Err(err) = mp::apply(&outcome.changes, args.allow_dirty) {
+            return fail(&err);
+        }
+        applied = true;
+    }
+    let color = !args.no_color
+        && args.format == MigrateFormat::Human
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::io::stdout().is_terminal();
+    let mut stdout = std::io::stdout().lock();
+    let printed = match args.format {
+        MigrateFormat::Human => mr::human(&outcome, applied, color, &mut stdout),
+        MigrateFormat::Json => mr::json(&outcome, applied, &mut stdout),
+    };
+    if let Err(err) = printed.and_then(|()| stdout.flush()) {
+        if err.kind() != std::io::ErrorKind::BrokenPipe {
+            return fail(&err);
+        }
+    }
+    if !outcome.errors.is_empty() {
+        if args.apply {
+            eprintln!("ro-audit: error: nothing written: some files could not be read, parsed or edited");
+        }
+        EXIT_ERROR
+    } else if args.apply || outcome.changes.is_empty() {
+        EXIT_CLEAN
+    } else {
+        EXIT_FINDINGS
     }
 }
 

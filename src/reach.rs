@@ -43,13 +43,15 @@ pub type Analyse<'a> = dyn Fn(&Path, &BTreeSet<String>) -> Result<FileFacts, Fil
 
 /// Names of callees that receive a handle (read-only, or a parameter of a function that may
 /// receive one) in the analysed functions of `slots`.
-fn handle_callees(slots: &[Slot]) -> BTreeSet<String> {
+/// With `rw`, read-write handles count too (`migrate` judges what they reach).
+fn handle_callees(slots: &[Slot], rw: bool) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
     for facts in slots.iter().filter_map(|s| s.facts.as_ref()) {
         for sink in facts.functions.iter().filter(|f| f.analysed).flat_map(|f| &f.sinks) {
-            if let SinkKind::Call { callee, .. } = &sink.kind {
+            // An ORM executor run on a builder is not a function of the tree.
+            if let SinkKind::Call { callee, builder: None, .. } = &sink.kind {
                 let taint = sink.handle.taint;
-                if taint.ro.is_some() || taint.params != 0 {
+                if taint.ro.is_some() || taint.params != 0 || (rw && taint.rw.is_some()) {
                     if let Some(name) = callee.last() {
                         names.insert(name.clone());
                     }
@@ -74,11 +76,16 @@ fn declares_unanalysed(slot: &Slot, names: &BTreeSet<String>) -> bool {
 /// Loads callees until every function a handle reaches is analysed. Returns the errors of the
 /// files parsed for it and how many files were parsed that had not been.
 pub fn load_callees(slots: &mut [Slot], analyse: &Analyse<'_>) -> (Vec<FileError>, usize) {
+    load_callees_of(slots, analyse, false)
+}
+
+/// [`load_callees`], following read-write handles too when `rw` is set (for `migrate`).
+pub fn load_callees_of(slots: &mut [Slot], analyse: &Analyse<'_>, rw: bool) -> (Vec<FileError>, usize) {
     let mut wanted: BTreeSet<String> = BTreeSet::new();
     let mut errors = Vec::new();
     let mut newly_parsed = 0;
     for _ in 0..MAX_ROUNDS {
-        let named = handle_callees(slots);
+        let named = handle_callees(slots, rw);
         let fresh: BTreeSet<String> = named.difference(&wanted).cloned().collect();
         if fresh.is_empty() {
             break;
@@ -140,7 +147,13 @@ mod tests {
                 .map(|(callee, taint)| Sink {
                     range: TextRange::default(),
                     handle: HandleUse { label: "db".into(), taint: *taint },
-                    kind: SinkKind::Call { callee: vec![callee.to_string()], method: false, arg: 0 },
+                    kind: SinkKind::Call {
+                        callee: vec![callee.to_string()],
+                        method: false,
+                        arg: 0,
+                        args: 1,
+                        builder: None,
+                    },
                 })
                 .collect(),
             ro_bindings: 0,

@@ -1,8 +1,15 @@
 //! `ro-audit migrate`: moving pure-read GET handlers to the read-only accessor.
 //!
-//! So far this holds only [`routes`], the discovery of GET handlers (which functions every
-//! route reaching them serves with GET or HEAD only). Classifying their bodies (pure-read,
-//! mixed, no-db, …), the report and the rewrite come later, in their own modules; they read
-//! what [`routes`] found and never re-parse for it.
+//! [`routes`] discovers the GET handlers; [`scan`] collects, per parsed file, the uses of
+//! handle names and the opt-out comments; [`classify`] judges each handler on owned facts;
+//! [`pipeline`] drives a run; [`imports`] fixes `use` items after a rewrite; [`edit`] splices,
+//! checks and writes; [`diff`] and [`report`] print the dry run.
 
+pub mod classify;
+pub mod diff;
+pub mod edit;
+pub mod imports;
+pub mod pipeline;
+pub mod report;
 pub mod routes;
+pub mod scan;

@@ -1,0 +1,482 @@
+//! Fixing `use` items after accessors and types are rewritten to their twins: the twin is
+//! imported where the original was imported by name and the twin is named bare; an import made
+//! unused is removed (or renamed to the twin when the twin needs one). Edits are minimal and
+//! keep rustfmt's layout: a group stays sorted by rustfmt's order (`self`, then lower-case
+//! names, then upper-case ones), a group left with one item loses its braces, a whole `use`
+//! left with nothing is removed with its line. Globs bring the twin in as they brought the
+//! original: nothing to do. Aliased imports are left alone.
+//!
+//! [`plan`] parses the already-rewritten text on a worker and keeps no span.
+
+use std::collections::HashSet;
+
+use proc_macro2::{TokenStream, TokenTree};
+use syn::{Item, UseTree};
+
+use super::edit::Splice;
+use crate::analysis::span_range;
+use crate::source::SourceText;
+
+/// One rewrite's effect on imports: `from` was rewritten to `to`; `bare` when some rewritten
+/// use names `to` by a single-segment path (so `to` must be in scope).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rename {
+    /// The read-write name.
+    pub from: String,
+    /// Its twin.
+    pub to: String,
+    /// Whether the twin is now named bare.
+    pub bare: bool,
+}
+
+/// An owned use tree with byte ranges in the file.
+#[derive(Debug, Clone)]
+enum Tree {
+    Path(Box<Tree>),
+    Name(String, std::ops::Range<usize>),
+    Rename(String),
+    Glob,
+    Group(Vec<(std::ops::Range<usize>, Tree)>, std::ops::Range<usize>),
+}
+
+struct UseItem {
+    /// From the first token to the `;`.
+    range: std::ops::Range<usize>,
+    tree: Tree,
+}
+
+/// Where a name is imported: the path to the leaf, as (group range, index in group) steps.
+#[derive(Debug, Clone)]
+struct Leaf {
+    item: usize,
+    /// The innermost group holding it and its index there; `None` when the item's tree is a
+    /// plain path ending with it.
+    group: Option<(std::ops::Range<usize>, usize)>,
+    /// The name's range.
+    name: std::ops::Range<usize>,
+}
+
+/// The splices that fix the imports of `text` (already rewritten) for `renames`. Parses `text`:
+/// run on a worker and release the span table after.
+pub fn plan(text: &str, renames: &[Rename]) -> Result<Vec<Splice>, String> {
+    let src = SourceText::new(text.to_string());
+    let file = syn::parse_file(src.parser_text()).map_err(|e| e.to_string())?;
+    let mut items = Vec::new();
+    let mut used = HashSet::new();
+    let mut defined = HashSet::new();
+    collect(&src, &file.items, &mut items, &mut defined);
+    drop(file);
+    let tokens: TokenStream = src.parser_text().parse().map_err(|e: proc_macro2::LexError| e.to_string())?;
+    idents(tokens, &mut used);
+
+    let mut splices = Vec::new();
+    let mut groups_done: HashSet<usize> = HashSet::new();
+    let has_glob = items.iter().any(|i| tree_has_glob(&i.tree));
+    let mut pairs: Vec<&Rename> = Vec::new();
+    for r in renames {
+        if let Some(p) = pairs.iter_mut().find(|p| p.from == r.from) {
+            if r.bare && !p.bare {
+                *p = r;
+            }
+        } else {
+            pairs.push(r);
+        }
+    }
+    for r in pairs {
+        let leaves = find_leaves(&items, &r.from);
+        let twin_in_scope = defined.contains(&r.to)
+            || !find_leaves(&items, &r.to).is_empty()
+            || has_glob
+            || items.iter().any(|i| tree_binds(&i.tree, &r.to));
+        let need_twin = r.bare && !twin_in_scope;
+        let from_unused = !used.contains(&r.from);
+        let Some(leaf) = leaves.first() else { continue };
+        let action = match (from_unused, need_twin) {
+            (true, true) => Action::Replace,
+            (true, false) => Action::Remove,
+            (false, true) => Action::Add,
+            (false, false) => continue,
+        };
+        let item = &items[leaf.item];
+        // One change per group (or item) per run keeps splices apart; a second rename in the
+        // same group is fixed on the next run.
+        let key = leaf.group.as_ref().map_or(item.range.start, |g| g.0.start);
+        if !groups_done.insert(key) {
+            continue;
+        }
+        splices.push(change(text, item, leaf, action, &r.from, &r.to));
+    }
+    Ok(splices)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    Add,
+    Remove,
+    Replace,
+}
+
+fn collect(src: &SourceText, items: &[Item], out: &mut Vec<UseItem>, defined: &mut HashSet<String>) {
+    for item in items {
+        match item {
+            Item::Use(u) => {
+                let start = u.attrs.first().map(|a| a.pound_token.span).unwrap_or_else(|| match &u.vis {
+                    syn::Visibility::Public(p) => p.span,
+                    syn::Visibility::Restricted(r) => r.pub_token.span,
+                    syn::Visibility::Inherited => u.use_token.span,
+                });
+                let range = span_range(src, start).start.offset as usize
+                    ..span_range(src, u.semi_token.span).end.offset as usize;
+                out.push(UseItem { range, tree: tree(src, &u.tree) });
+            }
+            Item::Mod(m) => {
+                defined.insert(m.ident.to_string());
+                if let Some((_, inner)) = &m.content {
+                    collect(src, inner, out, defined);
+                }
+            }
+            other => {
+                if let Some(name) = item_name(other) {
+                    defined.insert(name);
+                }
+            }
+        }
+    }
+}
+
+fn item_name(item: &Item) -> Option<String> {
+    Some(
+        match item {
+            Item::Fn(f) => &f.sig.ident,
+            Item::Struct(s) => &s.ident,
+            Item::Enum(e) => &e.ident,
+            Item::Type(t) => &t.ident,
+            Item::Const(c) => &c.ident,
+            Item::Static(s) => &s.ident,
+            Item::Trait(t) => &t.ident,
+            Item::Union(u) => &u.ident,
+            _ => return None,
+        }
+        .to_string(),
+    )
+}
+
+/// Every identifier outside `use … ;` items (macro bodies included).
+fn idents(tokens: TokenStream, used: &mut HashSet<String>) {
+    let mut in_use = false;
+    for token in tokens {
+        match token {
+            TokenTree::Ident(i) => {
+                let name = i.to_string();
+                if name == "use" {
+                    in_use = true;
+                } else if !in_use {
+                    used.insert(name);
+                }
+            }
+            TokenTree::Punct(p) if p.as_char() == ';' => in_use = false,
+            TokenTree::Group(g) => {
+                if !in_use {
+                    idents(g.stream(), used);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn bytes(src: &SourceText, span: proc_macro2::Span) -> std::ops::Range<usize> {
+    span_range(src, span).bytes()
+}
+
+fn tree(src: &SourceText, t: &UseTree) -> Tree {
+    match t {
+        UseTree::Path(p) => Tree::Path(Box::new(tree(src, &p.tree))),
+        UseTree::Name(n) => Tree::Name(n.ident.to_string(), bytes(src, n.ident.span())),
+        UseTree::Rename(r) => Tree::Rename(r.rename.to_string()),
+        UseTree::Glob(_) => Tree::Glob,
+        UseTree::Group(g) => {
+            let open = bytes(src, g.brace_token.span.open());
+            let close = bytes(src, g.brace_token.span.close());
+            let items = g.items.iter().map(|i| (tree_range(src, i), tree(src, i))).collect();
+            Tree::Group(items, open.start..close.end)
+        }
+    }
+}
+
+fn tree_range(src: &SourceText, t: &UseTree) -> std::ops::Range<usize> {
+    match t {
+        UseTree::Path(p) => bytes(src, p.ident.span()).start..tree_range(src, &p.tree).end,
+        UseTree::Name(n) => bytes(src, n.ident.span()),
+        UseTree::Rename(r) => bytes(src, r.ident.span()).start..bytes(src, r.rename.span()).end,
+        UseTree::Glob(g) => bytes(src, g.star_token.spans[0]),
+        UseTree::Group(g) => {
+            bytes(src, g.brace_token.span.open()).start..bytes(src, g.brace_token.span.close()).end
+        }
+    }
+}
+
+fn tree_has_glob(t: &Tree) -> bool {
+    match t {
+        Tree::Glob => true,
+        Tree::Path(inner) => tree_has_glob(inner),
+        Tree::Group(items, _) => items.iter().any(|(_, t)| tree_has_glob(t)),
+        _ => false,
+    }
+}
+
+fn tree_binds(t: &Tree, name: &str) -> bool {
+    match t {
+        Tree::Rename(alias) => alias == name,
+        Tree::Path(inner) => tree_binds(inner, name),
+        Tree::Group(items, _) => items.iter().any(|(_, t)| tree_binds(t, name)),
+        _ => false,
+    }
+}
+
+fn find_leaves(items: &[UseItem], name: &str) -> Vec<Leaf> {
+    fn walk(
+        t: &Tree,
+        name: &str,
+        item: usize,
+        group: Option<(std::ops::Range<usize>, usize)>,
+        out: &mut Vec<Leaf>,
+    ) {
+        match t {
+            Tree::Name(n, range) if n == name => out.push(Leaf { item, group, name: range.clone() }),
+            Tree::Path(inner) => walk(inner, name, item, group, out),
+            Tree::Group(elems, range) => {
+                for (i, (_, e)) in elems.iter().enumerate() {
+                    // Only a direct element is "in" this group; deeper ones are in their own.
+                    let g = match e {
+                        Tree::Name(..) => Some((range.clone(), i)),
+                        _ => None,
+                    };
+                    match e {
+                        Tree::Name(..) => walk(e, name, item, g, out),
+                        _ => walk(e, name, item, None, out),
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        walk(&item.tree, name, i, None, &mut out);
+    }
+    // A leaf nested in a path inside a group (`a::{b::c, d}`) has no group of its own here:
+    // fill in the group it sits in when its name is a direct element.
+    out
+}
+
+/// rustfmt's order of the items of a use list: `self` first, then names starting with a
+/// lower-case letter, then the others, each by bytes.
+fn order_key(item: &str) -> (u8, bool, String) {
+    let first = item.split("::").next().unwrap_or(item).trim();
+    (u8::from(first != "self"), first.starts_with(|c: char| c.is_uppercase()), item.to_string())
+}
+
+fn line_start(text: &str, at: usize) -> usize {
+    text[..at].rfind('\n').map_or(0, |i| i + 1)
+}
+
+fn line_end(text: &str, at: usize) -> usize {
+    text[at..].find('\n').map_or(text.len(), |i| at + i + 1)
+}
+
+fn change(text: &str, item: &UseItem, leaf: &Leaf, action: Action, from: &str, to: &str) -> Splice {
+    let Some((group, _)) = &leaf.group else {
+        // `use a::b::from;`
+        return match action {
+            Action::Replace => Splice { range: leaf.name.clone(), text: to.to_string() },
+            Action::Add => {
+                let mut names = [from.to_string(), to.to_string()];
+                names.sort_by_key(|n| order_key(n));
+                Splice { range: leaf.name.clone(), text: format!("{{{}}}", names.join(", ")) }
+            }
+            Action::Remove => remove_item(text, item),
+        };
+    };
+    // In a group: the group's direct elements as text.
+    let inner = &text[group.start + 1..group.end - 1];
+    let multiline = inner.contains('\n');
+    let mut elems: Vec<String> = split_top(inner);
+    let pos = elems.iter().position(|e| e == from);
+    match action {
+        Action::Add => elems.push(to.to_string()),
+        Action::Remove => {
+            if let Some(p) = pos {
+                elems.remove(p);
+            }
+        }
+        Action::Replace => {
+            if let Some(p) = pos {
+                elems[p] = to.to_string();
+            }
+        }
+    }
+    elems.sort_by_key(|e| order_key(e));
+    if elems.is_empty() {
+        return remove_item(text, item);
+    }
+    let body = if elems.len() == 1 && !elems[0].starts_with("self") {
+        elems[0].clone()
+    } else if multiline {
+        let indent: String = inner.trim_start_matches('\n').chars().take_while(|c| *c == ' ').collect();
+        let close_indent: String = text[line_start(text, group.end - 1)..group.end - 1].to_string();
+        // Keep rustfmt's mixed layout: names on shared lines as far as they were.
+        let mut lines: Vec<String> = Vec::new();
+        let mut current = String::new();
+        for e in &elems {
+            if e.contains('{') {
+                if !current.is_empty() {
+                    lines.push(std::mem::take(&mut current));
+                }
+                lines.push(e.clone());
+            } else if current.is_empty() {
+                current = e.clone();
+            } else {
+                current.push_str(", ");
+                current.push_str(e);
+            }
+        }
+        if !current.is_empty() {
+            lines.push(current);
+        }
+        let mut out = String::from("{\n");
+        for l in lines {
+            out.push_str(&indent);
+            out.push_str(&l);
+            out.push_str(",\n");
+        }
+        out.push_str(&close_indent);
+        out.push('}');
+        out
+    } else {
+        format!("{{{}}}", elems.join(", "))
+    };
+    let range = if multiline && !body.starts_with('{') {
+        // The braces go: from the group's start to its end.
+        group.clone()
+    } else {
+        group.clone()
+    };
+    Splice { range, text: body }
+}
+
+/// The top-level comma-separated elements of a group's inside, trimmed.
+fn split_top(inner: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut depth = 0;
+    let mut cur = String::new();
+    for c in inner.chars() {
+        match c {
+            '{' => {
+                depth += 1;
+                cur.push(c);
+            }
+            '}' => {
+                depth -= 1;
+                cur.push(c);
+            }
+            ',' if depth == 0 => {
+                out.push(collapse(&cur));
+                cur.clear();
+            }
+            _ => cur.push(c),
+        }
+    }
+    if !cur.trim().is_empty() {
+        out.push(collapse(&cur));
+    }
+    out.retain(|e| !e.is_empty());
+    out
+}
+
+fn collapse(s: &str) -> String {
+    s.trim().to_string()
+}
+
+/// Removes a whole `use` item with its line, and a blank line that would be left doubled.
+fn remove_item(text: &str, item: &UseItem) -> Splice {
+    let start = line_start(text, item.range.start);
+    let end = line_end(text, item.range.end);
+    let alone =
+        text[start..item.range.start].trim().is_empty() && text[item.range.end..end].trim().is_empty();
+    if !alone {
+        let mut e = item.range.end;
+        while text[e..].starts_with(' ') {
+            e += 1;
+        }
+        return Splice { range: item.range.start..e, text: String::new() };
+    }
+    let blank_before = start == 0 || text[..start].ends_with("\n\n");
+    let blank_after = text[end..].starts_with('\n') || text[end..].starts_with("\r\n");
+    let end = if blank_before && blank_after { line_end(text, end) } else { end };
+    Splice { range: start..end, text: String::new() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fix(text: &str, renames: &[(&str, &str, bool)]) -> String {
+        let renames: Vec<Rename> = renames
+            .iter()
+            .map(|(f, t, b)| Rename { from: f.to_string(), to: t.to_string(), bare: *b })
+            .collect();
+        let splices = plan(text, &renames).unwrap();
+        crate::parse::release_spans();
+        super::super::edit::splice(text, &splices).unwrap()
+    }
+
+    #[test]
+    fn a_single_import_is_renamed_or_grouped() {
+        assert_eq!(
+            fix("use crate::db::get_db;\n\nfn h() { get_db_ro(); }\n", &[("get_db", "get_db_ro", true)]),
+            "use crate::db::get_db_ro;\n\nfn h() { get_db_ro(); }\n"
+        );
+        assert_eq!(
+            fix(
+                "use crate::db::get_db;\n\nfn h() { get_db_ro(); }\nfn p() { get_db(); }\n",
+                &[("get_db", "get_db_ro", true)]
+            ),
+            "use crate::db::{get_db, get_db_ro};\n\nfn h() { get_db_ro(); }\nfn p() { get_db(); }\n"
+        );
+    }
+
+    #[test]
+    fn groups_stay_sorted_and_lose_braces_when_one_is_left() {
+        assert_eq!(
+            fix("use x::{DbRo, DbRw};\nfn h(_: DbRo) {}\n", &[("DbRw", "DbRo", true)]),
+            "use x::DbRo;\nfn h(_: DbRo) {}\n"
+        );
+        assert_eq!(
+            fix(
+                "use x::{get_db, Pool};\nfn h(_: Pool) { get_db_ro(); get_db(); }\n",
+                &[("get_db", "get_db_ro", true)]
+            ),
+            "use x::{get_db, get_db_ro, Pool};\nfn h(_: Pool) { get_db_ro(); get_db(); }\n"
+        );
+    }
+
+    #[test]
+    fn an_unused_import_is_removed_with_its_line() {
+        assert_eq!(
+            fix(
+                "use a::b;\nuse x::get_db;\nuse x::get_db_ro;\n\nfn h() { get_db_ro(); b(); }\n",
+                &[("get_db", "get_db_ro", true)]
+            ),
+            "use a::b;\nuse x::get_db_ro;\n\nfn h() { get_db_ro(); b(); }\n"
+        );
+    }
+
+    #[test]
+    fn globs_and_qualified_uses_need_nothing() {
+        let text = "use x::*;\nfn h() { get_db_ro(); }\n";
+        assert_eq!(fix(text, &[("get_db", "get_db_ro", true)]), text);
+        let text = "use crate::db;\nfn h() { db::get_db_ro(); }\n";
+        assert_eq!(fix(text, &[("get_db", "get_db_ro", false)]), text);
+    }
+}

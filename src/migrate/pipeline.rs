@@ -1,0 +1,594 @@
+//! One `migrate` run: walk → screen (route markers, handle names) → parse on the pool (route
+//! facts, function facts, name uses; spans released per file) → discover GET handlers (files
+//! that only define handlers parsed on demand) → load what read-write handles reach → write
+//! summaries → classify → plan edits (accessor and type uses, then `use` items) → check that
+//! each edited file parses.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::classify::{self, Body, Class, Context, Reason};
+use super::edit::{self, Splice};
+use super::imports::{self, Rename};
+use super::routes::{self, FileRoutes, Handler, HandlerTarget, RouteClass};
+use super::scan::{self, FileScan, MigrateNames, NameUse, UseKind};
+use crate::analysis::facts::FileFacts;
+use crate::analysis::names::Names;
+use crate::analysis::{self, Screen};
+use crate::config::RuleSet;
+use crate::diagnostics::FileError;
+use crate::index::ConstIndex;
+use crate::pipeline::{worker_pool, RunError};
+use crate::prefilter::{self, Prefilter};
+use crate::reach::{self, Slot};
+use crate::source::{self, SourceText};
+use crate::writers::{self, TreeFn, Writers};
+
+/// How many rounds of parsing files that define unresolved handlers a run may take.
+const HANDLER_ROUNDS: usize = 4;
+
+/// What a run is asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// `--trust-external`: code outside the tree reads.
+    pub trust_external: bool,
+    /// `--handler NAME`: only handlers of this name (`name` or `Owner::name`).
+    pub handler: Option<String>,
+}
+
+/// One planned rewrite of a name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlannedEdit {
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column (characters).
+    pub column: u32,
+    /// The read-write name.
+    pub from: String,
+    /// Its twin.
+    pub to: String,
+}
+
+/// One GET handler and its verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct HandlerReport {
+    /// `name`, `Owner::name`, `closure in f`, or the unresolved reference.
+    pub handler: String,
+    /// Its routes, `METHODS path` each.
+    pub routes: Vec<String>,
+    /// The handler's file (or the route's, when unresolved).
+    pub file: PathBuf,
+    /// The handler's line (or the route's).
+    pub line: u32,
+    /// Its class.
+    pub class: Class,
+    /// Why it is `mixed` (or opted out, or not GET-only).
+    pub reasons: Vec<Reason>,
+    /// The uses that `--apply` rewrites.
+    pub edits: Vec<PlannedEdit>,
+}
+
+/// A file `--apply` would change.
+#[derive(Debug, Clone)]
+pub struct FileChange {
+    /// The file as walked.
+    pub path: PathBuf,
+    /// Its text now.
+    pub old: String,
+    /// Its text after the edits.
+    pub new: String,
+}
+
+/// The counts of a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// GET handlers found (every class).
+    pub get_handlers: usize,
+    /// `pure-read`.
+    pub pure_read: usize,
+    /// Uses to rewrite (in the pure-read handlers).
+    pub to_rewrite: usize,
+    /// `mixed`.
+    pub mixed: usize,
+    /// `no-db`.
+    pub no_db: usize,
+    /// `already-ro`.
+    pub already_ro: usize,
+    /// `opted-out`.
+    pub opted_out: usize,
+    /// `not-get-only`.
+    pub not_get_only: usize,
+    /// `unresolved`.
+    pub unresolved: usize,
+    /// Files to change.
+    pub files: usize,
+}
+
+/// What a run found and plans.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Every GET handler, by file and line.
+    pub handlers: Vec<HandlerReport>,
+    /// The files to change, by path.
+    pub changes: Vec<FileChange>,
+    /// File errors (including refused edits).
+    pub errors: Vec<FileError>,
+    /// Counts.
+    pub counts: Counts,
+}
+
+/// What a parsed file yields.
+struct Parsed {
+    facts: FileFacts,
+    routes: FileRoutes,
+    scan: FileScan,
+}
+
+/// Runs `migrate` (planning only; [`apply`] writes).
+pub fn run(paths: &[PathBuf], rules: &RuleSet, options: &Options) -> Result<Outcome, RunError> {
+    let walked = crate::walk::walk(paths, rules)?;
+    let pool = worker_pool()?;
+    Ok(pool.install(|| run_walked(walked, rules, options)))
+}
+
+struct Screens {
+    handles: Prefilter,
+    routes: Prefilter,
+}
+
+/// Analyses functions named in `wanted` and those whose text names a handle.
+struct Wants<'a> {
+    screen: &'a Prefilter,
+    wanted: &'a BTreeSet<String>,
+}
+
+impl Screen for Wants<'_> {
+    fn wants(&self, text: &str) -> bool {
+        self.screen.matches(text)
+    }
+
+    fn wants_fn(&self, name: &str, text: &str) -> bool {
+        self.wanted.contains(name) || self.screen.matches(text)
+    }
+}
+
+fn parse_one(
+    path: &Path,
+    src: &SourceText,
+    names: &Names,
+    mnames: &MigrateNames,
+    screen: &Prefilter,
+    wanted: &BTreeSet<String>,
+) -> Result<Parsed, FileError> {
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        let tree = crate::parse::parse(path, src)?;
+        let facts = analysis::analyse_file(names, src, &tree, &Wants { screen, wanted });
+        let routes = routes::extract(path, src, &tree);
+        let scan = scan::scan(mnames, src, &tree);
+        drop(tree);
+        Ok(Parsed { facts, routes, scan })
+    }));
+    crate::parse::release_spans();
+    result.unwrap_or_else(|_| {
+        Err(FileError::whole_file(path.to_path_buf(), "internal error while analysing this file"))
+    })
+}
+
+fn run_walked(walked: crate::walk::Walk, rules: &RuleSet, options: &Options) -> Outcome {
+    let mut outcome = Outcome { errors: walked.errors, ..Outcome::default() };
+    let names = Names::new(rules);
+    let mnames = MigrateNames::new(rules);
+    let screens =
+        Screens { handles: Prefilter::new(mnames.words()), routes: Prefilter::new(routes::route_markers()) };
+    let no_names = BTreeSet::new();
+
+    // First pass: what names a handle or registers a route.
+    let first: Vec<(Option<Parsed>, Vec<String>, Vec<String>, Option<FileError>)> = walked
+        .files
+        .par_iter()
+        .map(|file| {
+            let src = match source::read(&file.path, rules.max_file_bytes) {
+                Ok(src) => src,
+                Err(err) => return (None, Vec::new(), Vec::new(), Some(err)),
+            };
+            if !screens.handles.matches(&src.text) && !screens.routes.matches(&src.text) {
+                return (None, prefilter::const_names(&src.text), prefilter::fn_names(&src.text), None);
+            }
+            match parse_one(&file.path, &src, &names, &mnames, &screens.handles, &no_names) {
+                Ok(parsed) => (Some(parsed), Vec::new(), Vec::new(), None),
+                Err(err) => (None, Vec::new(), Vec::new(), Some(err)),
+            }
+        })
+        .collect();
+    let mut slots = Vec::with_capacity(first.len());
+    let mut extras: Vec<Option<(FileRoutes, FileScan)>> = Vec::with_capacity(first.len());
+    for (file, (parsed, consts, fns, err)) in walked.files.iter().zip(first) {
+        let failed = err.is_some();
+        if let Some(err) = err {
+            outcome.errors.push(err);
+        }
+        let (facts, extra) = match parsed {
+            Some(p) => (Some(p.facts), Some((p.routes, p.scan))),
+            None => (None, None),
+        };
+        slots.push(Slot {
+            path: file.path.clone(),
+            reported: file.reported,
+            facts,
+            fn_names: fns,
+            const_names: consts,
+            failed,
+        });
+        extras.push(extra);
+    }
+
+    // Files that only define handlers: parsed when a route names one of their functions.
+    let mut handlers = Vec::new();
+    for _ in 0..HANDLER_ROUNDS {
+        let all: Vec<FileRoutes> = extras.iter().flatten().map(|(r, _)| r.clone()).collect();
+        handlers = routes::discover(&all);
+        let wanted: BTreeSet<String> = handlers
+            .iter()
+            .filter_map(|h| match &h.target {
+                HandlerTarget::Unresolved { reference, .. } => {
+                    reference.rsplit("::").next().map(|s| s.trim().to_string())
+                }
+                _ => None,
+            })
+            .collect();
+        let todo: Vec<usize> = (0..slots.len())
+            .filter(|&i| {
+                extras[i].is_none()
+                    && !slots[i].failed
+                    && slots[i].fn_names.iter().any(|n| wanted.contains(n))
+            })
+            .collect();
+        if todo.is_empty() {
+            break;
+        }
+        let parsed: Vec<(usize, Result<Parsed, FileError>)> = todo
+            .par_iter()
+            .map(|&i| {
+                let path = &slots[i].path;
+                let result = source::read(path, rules.max_file_bytes)
+                    .and_then(|src| parse_one(path, &src, &names, &mnames, &screens.handles, &no_names));
+                (i, result)
+            })
+            .collect();
+        for (i, result) in parsed {
+            match result {
+                Ok(p) => {
+                    slots[i].facts = Some(p.facts);
+                    extras[i] = Some((p.routes, p.scan));
+                    slots[i].fn_names.clear();
+                }
+                Err(err) => {
+                    slots[i].failed = true;
+                    outcome.errors.push(err);
+                }
+            }
+        }
+    }
+
+    // What read-write handles reach, parsed on demand.
+    let reparsed: Mutex<HashMap<PathBuf, (FileRoutes, FileScan)>> = Mutex::new(HashMap::new());
+    let analyse = |path: &Path, wanted: &BTreeSet<String>| -> Result<FileFacts, FileError> {
+        let src = source::read(path, rules.max_file_bytes)?;
+        let parsed = parse_one(path, &src, &names, &mnames, &screens.handles, wanted)?;
+        if let Ok(mut map) = reparsed.lock() {
+            map.insert(path.to_path_buf(), (parsed.routes, parsed.scan));
+        }
+        Ok(parsed.facts)
+    };
+    let (errors, _) = reach::load_callees_of(&mut slots, &analyse, true);
+    outcome.errors.extend(errors);
+    let reparsed = reparsed.into_inner().unwrap_or_default();
+    for (i, slot) in slots.iter().enumerate() {
+        if let Some(extra) = reparsed.get(&slot.path) {
+            extras[i] = Some(extra.clone());
+        }
+    }
+    if !reparsed.is_empty() {
+        let all: Vec<FileRoutes> = extras.iter().flatten().map(|(r, _)| r.clone()).collect();
+        handlers = routes::discover(&all);
+    }
+
+    // Consts and write summaries.
+    let mut index = ConstIndex::default();
+    for slot in &slots {
+        if let Some(facts) = &slot.facts {
+            index.add(&slot.path, facts.consts.clone());
+        }
+    }
+    let mut tree_fns = Vec::new();
+    let mut ids: Vec<Vec<usize>> = Vec::with_capacity(slots.len());
+    let mut rw_params: Vec<u64> = Vec::new();
+    for (slot, extra) in slots.iter().zip(&extras) {
+        let module = writers::file_module(&slot.path);
+        let facts = slot.facts.as_ref().map_or(&[][..], |f| &f.functions[..]);
+        ids.push((tree_fns.len()..tree_fns.len() + facts.len()).collect());
+        for f in facts {
+            let mut full = module.clone();
+            full.extend(f.module.iter().cloned());
+            let typed = extra
+                .as_ref()
+                .and_then(|(_, s)| s.fns.iter().find(|p| p.name_range == f.range))
+                .map_or(0, |p| p.rw_typed);
+            rw_params.push(typed);
+            tree_fns.push(TreeFn { file: slot.path.clone(), module: full, facts: f.clone() });
+        }
+    }
+    let writers = Writers::new(tree_fns, &index);
+    let rw_of = |id: usize| rw_params.get(id).copied().unwrap_or(0);
+    let ctx = Context {
+        rules,
+        names: &mnames,
+        writers: &writers,
+        index: &index,
+        rw_params: &rw_of,
+        trust_external: options.trust_external,
+    };
+    let by_path: HashMap<&Path, usize> =
+        slots.iter().enumerate().map(|(i, s)| (s.path.as_path(), i)).collect();
+
+    // Classify.
+    let mut texts: HashMap<usize, String> = HashMap::new();
+    let mut edits_by_file: BTreeMap<usize, Vec<NameUse>> = BTreeMap::new();
+    for handler in &handlers {
+        let Some(report) =
+            judge(handler, &ctx, &slots, &extras, &ids, &by_path, &mut texts, &mut edits_by_file, options)
+        else {
+            continue;
+        };
+        outcome.handlers.push(report);
+    }
+
+    // Plan the edits, file by file, on the pool (re-parsing for imports and checking).
+    let planned: Vec<(usize, Result<String, FileError>)> = edits_by_file
+        .par_iter()
+        .map(|(&i, uses)| {
+            let path = &slots[i].path;
+            let text = texts.get(&i).cloned().unwrap_or_default();
+            (i, plan_file(path, &text, uses, &mnames))
+        })
+        .collect();
+    for (i, result) in planned {
+        match result {
+            Ok(new) => {
+                let old = texts.remove(&i).unwrap_or_default();
+                if new != old {
+                    outcome.changes.push(FileChange { path: slots[i].path.clone(), old, new });
+                }
+            }
+            Err(err) => outcome.errors.push(err),
+        }
+    }
+    outcome.changes.sort_by(|a, b| a.path.cmp(&b.path));
+    outcome.errors.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+    outcome.errors.dedup();
+    outcome.counts = counts(&outcome);
+    outcome
+}
+
+fn counts(outcome: &Outcome) -> Counts {
+    let mut c =
+        Counts { get_handlers: outcome.handlers.len(), files: outcome.changes.len(), ..Counts::default() };
+    for h in &outcome.handlers {
+        match h.class {
+            Class::PureRead => {
+                c.pure_read += 1;
+                c.to_rewrite += h.edits.len();
+            }
+            Class::Mixed => c.mixed += 1,
+            Class::NoDb => c.no_db += 1,
+            Class::AlreadyRo => c.already_ro += 1,
+            Class::OptedOut => c.opted_out += 1,
+            Class::NotGetOnly => c.not_get_only += 1,
+            Class::Unresolved => c.unresolved += 1,
+        }
+    }
+    c
+}
+
+#[allow(clippy::too_many_arguments)]
+fn judge(
+    handler: &Handler,
+    ctx: &Context<'_>,
+    slots: &[Slot],
+    extras: &[Option<(FileRoutes, FileScan)>],
+    ids: &[Vec<usize>],
+    by_path: &HashMap<&Path, usize>,
+    texts: &mut HashMap<usize, String>,
+    edits: &mut BTreeMap<usize, Vec<NameUse>>,
+    options: &Options,
+) -> Option<HandlerReport> {
+    let routes: Vec<String> = handler
+        .routes
+        .iter()
+        .map(|r| format!("{} {}", r.methods, r.path.as_deref().unwrap_or("?")))
+        .collect();
+    let (name, file, line, item, fn_range) = match &handler.target {
+        HandlerTarget::Fn(f) => {
+            let name = match &f.owner {
+                Some(o) => format!("{o}::{}", f.name),
+                None => f.name.clone(),
+            };
+            (name, f.file.clone(), f.name_range.start.line, f.item, Some(f.name_range))
+        }
+        HandlerTarget::Closure(c) => {
+            let name = match &c.enclosing {
+                Some(e) => format!("closure in {e}"),
+                None => "closure".to_string(),
+            };
+            (name, c.file.clone(), c.range.start.line, c.range, None)
+        }
+        HandlerTarget::Unresolved { file, reference, .. } => {
+            (reference.clone(), file.clone(), handler.routes[0].line, Default::default(), None)
+        }
+    };
+    if let Some(wanted) = &options.handler {
+        let short = name.rsplit("::").next().unwrap_or(&name);
+        if wanted != &name && wanted != short {
+            return None;
+        }
+    }
+    let slot_index = by_path.get(file.as_path()).copied();
+    if slot_index.is_some_and(|i| !slots[i].reported) {
+        return None;
+    }
+    let mut report = HandlerReport {
+        handler: name,
+        routes,
+        file,
+        line,
+        class: Class::Unresolved,
+        reasons: Vec::new(),
+        edits: Vec::new(),
+    };
+    match &handler.class {
+        RouteClass::Unresolved(_) => return Some(report),
+        RouteClass::NotGetOnly => {
+            report.class = Class::NotGetOnly;
+            let others: Vec<String> = handler
+                .routes
+                .iter()
+                .filter(|r| !r.methods.is_get_only())
+                .map(|r| format!("{} at line {}", r.methods, r.line))
+                .collect();
+            report.reasons.push(Reason {
+                line: report.line,
+                message: format!("also served by {}", others.join(", ")),
+                chain: Vec::new(),
+            });
+            return Some(report);
+        }
+        RouteClass::GetOnly => {}
+    }
+    let i = slot_index?;
+    let (_, scan) = extras[i].as_ref()?;
+    if scan.opt_outs.iter().any(|&l| l + 1 == item.start.line || (l >= item.start.line && l <= item.end.line))
+    {
+        report.class = Class::OptedOut;
+        return Some(report);
+    }
+    let facts_list = slots[i].facts.as_ref().map_or(&[][..], |f| &f.functions[..]);
+    let position = match fn_range {
+        Some(r) => facts_list.iter().position(|f| f.range == r),
+        None => {
+            // A closure: the innermost function holding it.
+            let (routes, _) = extras[i].as_ref()?;
+            routes
+                .functions
+                .iter()
+                .filter(|f| f.body.start.offset <= item.start.offset && f.body.end.offset >= item.end.offset)
+                .max_by_key(|f| f.body.start.offset)
+                .and_then(|f| facts_list.iter().position(|ff| ff.range == f.name_range))
+        }
+    };
+    if !texts.contains_key(&i) {
+        let text = std::fs::read_to_string(&slots[i].path).unwrap_or_default();
+        texts.insert(i, text);
+    }
+    let text = texts.get(&i).map(String::as_str).unwrap_or("");
+    let body = Body {
+        facts: position.map(|p| &facts_list[p]),
+        id: position.map(|p| ids[i][p]),
+        range: item,
+        scan,
+        text,
+        file: &slots[i].path,
+    };
+    let (class, reasons, uses) = classify::classify(ctx, &body);
+    report.class = class;
+    report.reasons = reasons;
+    for u in &uses {
+        let twin = match u.kind {
+            UseKind::Type { .. } => ctx.names.rw_types.get(&u.name),
+            _ => ctx.names.rw_accessors.get(&u.name),
+        };
+        if let Some(Some(to)) = twin {
+            report.edits.push(PlannedEdit {
+                line: u.range.start.line,
+                column: u.range.start.column,
+                from: u.name.clone(),
+                to: to.clone(),
+            });
+        }
+    }
+    edits.entry(i).or_default().extend(uses);
+    Some(report)
+}
+
+/// The new text of one file: the uses rewritten, the imports fixed, checked to parse.
+fn plan_file(path: &Path, text: &str, uses: &[NameUse], names: &MigrateNames) -> Result<String, FileError> {
+    let error = |message: String| FileError::whole_file(path.to_path_buf(), message);
+    let mut seen = BTreeSet::new();
+    let mut splices = Vec::new();
+    let mut renames = Vec::new();
+    for u in uses {
+        if !seen.insert(u.range.start.offset) {
+            continue;
+        }
+        let (twin, bare) = match u.kind {
+            UseKind::Type { bare } => (names.rw_types.get(&u.name), bare),
+            UseKind::Call { bare } => (names.rw_accessors.get(&u.name), bare),
+            _ => (names.rw_accessors.get(&u.name), false),
+        };
+        let Some(Some(to)) = twin else { continue };
+        splices.push(Splice { range: u.range.bytes(), text: to.clone() });
+        renames.push(Rename { from: u.name.clone(), to: to.clone(), bare });
+    }
+    let result = catch_unwind(AssertUnwindSafe(|| -> Result<String, FileError> {
+        let rewritten = edit::splice_checked(text, &splices).map_err(|e| error(e.to_string()))?;
+        let fixes =
+            imports::plan(&rewritten, &renames).map_err(|e| error(format!("cannot fix imports: {e}")))?;
+        crate::parse::release_spans();
+        edit::splice_checked(&rewritten, &fixes).map_err(|e| error(e.to_string()))
+    }));
+    crate::parse::release_spans();
+    result.unwrap_or_else(|_| Err(error("internal error while editing this file".into())))
+}
+
+/// Why `--apply` wrote nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// Files to edit have uncommitted changes.
+    #[error("uncommitted changes in files migrate would edit (commit or stash them, or pass --allow-dirty): {}", .0.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
+    Dirty(Vec<PathBuf>),
+    /// git could not tell.
+    #[error("{0}")]
+    Git(String),
+    /// Writing a file failed.
+    #[error("{}: cannot write: {}", .0.display(), .1)]
+    Write(PathBuf, std::io::Error),
+}
+
+/// Writes the planned changes (after the dirty-tree check unless `allow_dirty`).
+pub fn apply(changes: &[FileChange], allow_dirty: bool) -> Result<usize, ApplyError> {
+    let files: Vec<PathBuf> = changes.iter().map(|c| c.path.clone()).collect();
+    if !allow_dirty {
+        let dirty = edit::dirty_files(&files).map_err(ApplyError::Git)?;
+        if !dirty.is_empty() {
+            return Err(ApplyError::Dirty(dirty));
+        }
+    }
+    // The file must not have changed since it was read.
+    for change in changes {
+        let now =
+            std::fs::read_to_string(&change.path).map_err(|e| ApplyError::Write(change.path.clone(), e))?;
+        if now != change.old {
+            let err = std::io::Error::other("the file changed while migrate ran");
+            return Err(ApplyError::Write(change.path.clone(), err));
+        }
+    }
+    for change in changes {
+        edit::write_atomic(&change.path, &change.new)
+            .map_err(|e| ApplyError::Write(change.path.clone(), e))?;
+    }
+    Ok(changes.len())
+}

@@ -1,0 +1,304 @@
+//! What a parsed file yields for `migrate`, besides its routes: every use of a handle name
+//! (read-write accessor calls, methods and fields; read-write types in signatures, patterns and
+//! annotations; read-only ones too, to tell `already-ro`), each function's read-write-typed
+//! parameters, and the `allow(migrate)` opt-out comments.
+//!
+//! Runs on the worker that parsed the file; keeps no span (byte offsets in the file as on
+//! disk, through [`span_range`]), so the span table can be released right after.
+
+use std::collections::BTreeMap;
+
+use proc_macro2::Span;
+use syn::visit::{self, Visit};
+
+use crate::analysis::span_range;
+use crate::config::RuleSet;
+use crate::source::{SourceText, TextRange};
+
+/// The rule set's names as `migrate` matches them (by the last segment of a path, or a method
+/// or field name).
+#[derive(Debug, Clone, Default)]
+pub struct MigrateNames {
+    /// Read-write accessors → their read-only twin (`None`: no twin in `[accessors.migrate]`).
+    pub rw_accessors: BTreeMap<String, Option<String>>,
+    /// Read-write types → their read-only twin.
+    pub rw_types: BTreeMap<String, Option<String>>,
+    /// Read-only accessors.
+    pub ro_accessors: Vec<String>,
+    /// Read-only types.
+    pub ro_types: Vec<String>,
+}
+
+fn last_segment(name: &str) -> String {
+    name.rsplit("::").next().unwrap_or(name).to_string()
+}
+
+impl MigrateNames {
+    /// From the rule set.
+    pub fn new(rules: &RuleSet) -> MigrateNames {
+        let map = |list: &[String], twins: &BTreeMap<String, String>| {
+            list.iter()
+                .map(|rw| {
+                    let twin =
+                        twins.get(rw).or_else(|| twins.get(&last_segment(rw))).map(|t| last_segment(t));
+                    (last_segment(rw), twin)
+                })
+                .collect::<BTreeMap<_, _>>()
+        };
+        let mut rw_accessors = map(&rules.accessors.read_write, &rules.accessors.migrate);
+        let mut rw_types = map(&rules.types.read_write, &rules.types.migrate);
+        // A map entry names a read-write name even when the list leaves it out.
+        for (rw, ro) in &rules.accessors.migrate {
+            rw_accessors.entry(last_segment(rw)).or_insert_with(|| Some(last_segment(ro)));
+        }
+        for (rw, ro) in &rules.types.migrate {
+            rw_types.entry(last_segment(rw)).or_insert_with(|| Some(last_segment(ro)));
+        }
+        MigrateNames {
+            rw_accessors,
+            rw_types,
+            ro_accessors: rules.accessors.read_only.iter().map(|n| last_segment(n)).collect(),
+            ro_types: rules.types.read_only.iter().map(|n| last_segment(n)).collect(),
+        }
+    }
+
+    /// Every name, for the text screen.
+    pub fn words(&self) -> Vec<&str> {
+        self.rw_accessors
+            .keys()
+            .chain(self.rw_types.keys())
+            .chain(&self.ro_accessors)
+            .chain(&self.ro_types)
+            .map(String::as_str)
+            .collect()
+    }
+}
+
+/// How a handle name is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum UseKind {
+    /// A function call; `bare` when called by its name alone (`get_db()`), so the twin must be
+    /// in scope by a `use` or a definition.
+    Call {
+        /// Called by a single-segment path.
+        bare: bool,
+    },
+    /// A method call (`state.get_db()`).
+    Method,
+    /// A field (`state.db`).
+    Field,
+    /// A type (or a tuple-struct pattern of it); `bare` as for calls.
+    Type {
+        /// Named by a single-segment path.
+        bare: bool,
+    },
+}
+
+/// One use of a handle name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameUse {
+    /// The name token.
+    pub range: TextRange,
+    /// The name.
+    pub name: String,
+    /// How it is used.
+    pub kind: UseKind,
+    /// Read-write (`true`) or read-only.
+    pub rw: bool,
+}
+
+/// A function's parameters typed with a read-write type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FnParams {
+    /// The function's name token (as [`crate::analysis::facts::FnFacts::range`]).
+    pub name_range: TextRange,
+    /// Bit i: parameter i (`self` is 0) mentions a read-write type.
+    pub rw_typed: u64,
+}
+
+/// What a file yields for `migrate`.
+#[derive(Debug, Clone, Default)]
+pub struct FileScan {
+    /// Every handle-name use outside `use` items and macro bodies, in source order.
+    pub uses: Vec<NameUse>,
+    /// Every function with a read-write-typed parameter.
+    pub fns: Vec<FnParams>,
+    /// Lines of `// ro-audit: allow(migrate) reason` comments.
+    pub opt_outs: Vec<u32>,
+}
+
+/// Scans a parsed file.
+pub fn scan(names: &MigrateNames, src: &SourceText, file: &syn::File) -> FileScan {
+    let mut v = Visitor { names, src, out: FileScan::default() };
+    v.visit_file(file);
+    v.out.uses.sort_by_key(|u| u.range.start.offset);
+    v.out.opt_outs = opt_out_lines(&src.text);
+    v.out
+}
+
+/// Lines of the comments that say `ro-audit: allow(…migrate…)`.
+pub fn opt_out_lines(text: &str) -> Vec<u32> {
+    if !text.contains(crate::suppress::MARKER) {
+        return Vec::new();
+    }
+    crate::suppress::comments(text)
+        .into_iter()
+        .filter(|&(start, end)| is_migrate_opt_out(&text[start..end]))
+        .map(|(start, _)| text[..start].matches('\n').count() as u32 + 1)
+        .collect()
+}
+
+fn is_migrate_opt_out(comment: &str) -> bool {
+    let Some(at) = comment.find(crate::suppress::MARKER) else { return false };
+    let rest = comment[at + crate::suppress::MARKER.len()..].trim_start();
+    let Some(rest) = rest.strip_prefix("allow") else { return false };
+    let Some(rest) = rest.trim_start().strip_prefix('(') else { return false };
+    let Some(close) = rest.find(')') else { return false };
+    rest[..close].split(',').any(|r| r.trim() == "migrate")
+}
+
+struct Visitor<'a> {
+    names: &'a MigrateNames,
+    src: &'a SourceText,
+    out: FileScan,
+}
+
+impl Visitor<'_> {
+    fn push(&mut self, span: Span, name: String, kind: UseKind, rw: bool) {
+        let range = span_range(self.src, span);
+        self.out.uses.push(NameUse { range, name, kind, rw });
+    }
+
+    fn accessor(&mut self, ident: &syn::Ident, kind: UseKind) {
+        let name = ident.to_string();
+        if self.names.rw_accessors.contains_key(&name) {
+            self.push(ident.span(), name, kind, true);
+        } else if self.names.ro_accessors.contains(&name) {
+            self.push(ident.span(), name, kind, false);
+        }
+    }
+
+    fn type_path(&mut self, path: &syn::Path, qualified: bool) {
+        let bare = !qualified && path.leading_colon.is_none() && path.segments.len() == 1;
+        if let Some(last) = path.segments.last() {
+            let name = last.ident.to_string();
+            if self.names.rw_types.contains_key(&name) {
+                self.push(last.ident.span(), name, UseKind::Type { bare }, true);
+            } else if self.names.ro_types.contains(&name) {
+                self.push(last.ident.span(), name, UseKind::Type { bare }, false);
+            }
+        }
+    }
+
+    fn signature(&mut self, sig: &syn::Signature) {
+        let mut rw_typed = 0u64;
+        for (i, input) in sig.inputs.iter().enumerate().take(64) {
+            if let syn::FnArg::Typed(t) = input {
+                let mut finder = TypeFinder { names: self.names, found: false };
+                finder.visit_type(&t.ty);
+                if finder.found {
+                    rw_typed |= 1 << i;
+                }
+            }
+        }
+        if rw_typed != 0 {
+            let name_range = span_range(self.src, sig.ident.span());
+            self.out.fns.push(FnParams { name_range, rw_typed });
+        }
+    }
+}
+
+impl<'ast> Visit<'ast> for Visitor<'_> {
+    fn visit_item_use(&mut self, _: &'ast syn::ItemUse) {}
+
+    fn visit_signature(&mut self, sig: &'ast syn::Signature) {
+        self.signature(sig);
+        visit::visit_signature(self, sig);
+    }
+
+    fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
+        if let syn::Expr::Path(p) = &*call.func {
+            if let Some(last) = p.path.segments.last() {
+                let bare = p.qself.is_none() && p.path.leading_colon.is_none() && p.path.segments.len() == 1;
+                self.accessor(&last.ident, UseKind::Call { bare });
+            }
+        }
+        visit::visit_expr_call(self, call);
+    }
+
+    fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
+        self.accessor(&call.method, UseKind::Method);
+        visit::visit_expr_method_call(self, call);
+    }
+
+    fn visit_expr_field(&mut self, field: &'ast syn::ExprField) {
+        if let syn::Member::Named(ident) = &field.member {
+            self.accessor(ident, UseKind::Field);
+        }
+        visit::visit_expr_field(self, field);
+    }
+
+    fn visit_type_path(&mut self, ty: &'ast syn::TypePath) {
+        self.type_path(&ty.path, ty.qself.is_some());
+        visit::visit_type_path(self, ty);
+    }
+
+    fn visit_pat_tuple_struct(&mut self, pat: &'ast syn::PatTupleStruct) {
+        self.type_path(&pat.path, pat.qself.is_some());
+        visit::visit_pat_tuple_struct(self, pat);
+    }
+}
+
+/// Whether a type mentions a read-write type.
+struct TypeFinder<'a> {
+    names: &'a MigrateNames,
+    found: bool,
+}
+
+impl<'ast> Visit<'ast> for TypeFinder<'_> {
+    fn visit_path_segment(&mut self, seg: &'ast syn::PathSegment) {
+        if self.names.rw_types.contains_key(&seg.ident.to_string()) {
+            self.found = true;
+        }
+        visit::visit_path_segment(self, seg);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opt_out_comments_name_migrate() {
+        let text = "// ro-audit: allow(migrate) replica lag\nfn a() {}\n/* ro-audit: allow(ro-write-sql, migrate) x */\n// ro-audit: allow(ro-write-sql) y\n";
+        assert_eq!(opt_out_lines(text), [1, 3]);
+    }
+
+    #[test]
+    fn uses_are_found_with_file_offsets_after_a_bom() {
+        let rules = RuleSet::builtin(std::path::Path::new("."));
+        let names = MigrateNames::new(&rules);
+        let text =
+            "\u{feff}fn h(DbRw(c): DbRw) { let a = get_db(); let b = s.get_db(); let r = x::get_db_ro(); }";
+        let src = SourceText::new(text.to_string());
+        let file = syn::parse_file(src.parser_text()).unwrap();
+        let found = scan(&names, &src, &file);
+        crate::parse::release_spans();
+        let got: Vec<(&str, &str, bool)> =
+            found.uses.iter().map(|u| (&text[u.range.bytes()], u.name.as_str(), u.rw)).collect();
+        assert_eq!(
+            got,
+            [
+                ("DbRw", "DbRw", true),
+                ("DbRw", "DbRw", true),
+                ("get_db", "get_db", true),
+                ("get_db", "get_db", true),
+                ("get_db_ro", "get_db_ro", false)
+            ]
+        );
+        assert_eq!(found.uses[2].kind, UseKind::Call { bare: true });
+        assert_eq!(found.uses[3].kind, UseKind::Method);
+        assert_eq!(found.fns.len(), 1);
+        assert_eq!(found.fns[0].rw_typed, 1);
+    }
+}
