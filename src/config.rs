@@ -85,8 +85,26 @@ pub struct RuleSet {
     pub sql_macros: Vec<String>,
     /// String-building macros.
     pub string_macros: Vec<String>,
+    /// Query macros that read their SQL from a file relative to the crate root
+    /// (`sqlx::query_file!("queries/x.sql")`).
+    pub sql_file_macros: Vec<String>,
+    /// ORM write builders, executors and model writes.
+    pub orm: OrmNames,
     /// Write-helper name patterns (for callees without a body in the tree).
     pub write_helpers: NamePatterns,
+}
+
+/// The `[orm]` table: what an ORM write looks like.
+#[derive(Debug, Clone, Default)]
+pub struct OrmNames {
+    /// Functions that start a write builder (`diesel::insert_into`, `Entity::delete_many`).
+    pub write_builders: Vec<String>,
+    /// Methods that run a builder on the handle given as their argument (`execute`, `exec`,
+    /// `get_result`, `execute_async`).
+    pub executors: Vec<String>,
+    /// Methods of a model that write with the handle given as their only argument
+    /// (`active.save(&db)`), judged only when no method of that name has a body in the tree.
+    pub model_writes: Vec<String>,
 }
 
 /// Read-only and read-write names of one kind (accessors or types), with the migrate map.
@@ -176,7 +194,17 @@ struct RawRules {
     #[serde(default)]
     sql: RawSql,
     #[serde(default)]
+    orm: RawOrm,
+    #[serde(default)]
     write_helpers: RawWriteHelpers,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOrm {
+    write_builders: List,
+    executors: List,
+    model_writes: List,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -201,6 +229,7 @@ struct RawSql {
     builders: List,
     macros: List,
     string_macros: List,
+    file_macros: List,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -395,6 +424,12 @@ impl RuleSet {
             sql_builders: merged.list(|r| &r.sql.builders, "sql.builders", Check::Path)?,
             sql_macros: merged.list(|r| &r.sql.macros, "sql.macros", Check::Path)?,
             string_macros: merged.list(|r| &r.sql.string_macros, "sql.string_macros", Check::Path)?,
+            sql_file_macros: merged.list(|r| &r.sql.file_macros, "sql.file_macros", Check::Path)?,
+            orm: OrmNames {
+                write_builders: merged.list(|r| &r.orm.write_builders, "orm.write_builders", Check::Path)?,
+                executors: merged.list(|r| &r.orm.executors, "orm.executors", Check::Ident)?,
+                model_writes: merged.list(|r| &r.orm.model_writes, "orm.model_writes", Check::Ident)?,
+            },
             write_helpers,
         })
     }

@@ -89,7 +89,7 @@ impl ConstIndex {
             SqlText::Concat(parts) | SqlText::Alt(parts) => {
                 parts.iter().for_each(|p| self.visit_consts(p, depth, f));
             }
-            SqlText::Lit(_) | SqlText::Hole | SqlText::File(_) => {}
+            SqlText::Lit(_) | SqlText::Hole | SqlText::File(_) | SqlText::CrateFile(_) => {}
         }
     }
 
@@ -158,11 +158,9 @@ impl ConstIndex {
             SqlText::Hole => vec![HOLE.to_string()],
             SqlText::File(rel) => {
                 let dir = scope.file.parent().unwrap_or(Path::new(""));
-                let contents = crate::source::read_bytes(&dir.join(rel), MAX_SQL_FILE_BYTES)
-                    .ok()
-                    .and_then(|bytes| String::from_utf8(bytes).ok());
-                vec![contents.unwrap_or_else(|| HOLE.to_string())]
+                vec![read_sql_file(&dir.join(rel))]
             }
+            SqlText::CrateFile(rel) => vec![read_sql_file(&crate_root(scope.file).join(rel))],
             SqlText::Const(path) => {
                 let defs = self.lookup(scope, path);
                 if defs.is_empty() {
@@ -203,6 +201,23 @@ impl ConstIndex {
             }
         }
     }
+}
+
+/// The text of a SQL file, or a hole when it cannot be read.
+fn read_sql_file(path: &Path) -> String {
+    crate::source::read_bytes(path, MAX_SQL_FILE_BYTES)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .unwrap_or_else(|| HOLE.to_string())
+}
+
+/// The crate root of a source file: the nearest directory above it that holds a `Cargo.toml`,
+/// else the file's own directory.
+pub fn crate_root(file: &Path) -> PathBuf {
+    let dir = file.parent().unwrap_or(Path::new(""));
+    dir.ancestors()
+        .find(|d| d.join("Cargo.toml").is_file())
+        .map_or_else(|| dir.to_path_buf(), Path::to_path_buf)
 }
 
 /// The module a file is (`src/queries.rs` and `src/queries/mod.rs` -> `queries`).

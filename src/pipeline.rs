@@ -191,7 +191,8 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options) -> Outcom
             tree_fns.push(TreeFn { file: slot.path.clone(), module: full, facts: f.clone() });
         }
     }
-    let writers = Writers::new(tree_fns, &index);
+    let writers = Writers::with_rules(tree_fns, &index, rules);
+    let external = writers::External::of(rules);
     let findings: Vec<Vec<Finding>> = slots
         .par_iter()
         .zip(&ids)
@@ -200,13 +201,7 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options) -> Outcom
         .map(|(slot, facts, ids)| {
             let mut found = rules::ro_write_sql(&slot.path, facts, &index);
             for (function, &id) in facts.functions.iter().zip(ids).filter(|(f, _)| f.analysed) {
-                found.extend(rules::write_call::findings(
-                    &slot.path,
-                    function,
-                    id,
-                    &writers,
-                    &rules.write_helpers,
-                ));
+                found.extend(rules::write_call::findings(&slot.path, function, id, &writers, &external));
             }
             found
         })

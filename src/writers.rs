@@ -2,8 +2,10 @@
 //!
 //! Input: the owned facts of analysed functions (their sinks: SQL executed on a handle, a
 //! handle passed to a call — both tagged with the parameters the handle flows from). A
-//! parameter is *written through* when write SQL runs on it, or when it is passed to a callee
-//! of the tree that writes through the matching parameter. Callees are resolved by name and
+//! parameter is *written through* when write SQL runs on it, when an ORM write builder is
+//! executed on it, when it is given to a model write (`active.save(db)`) or to a write helper
+//! by name whose body is not in the tree, or when it is passed to a callee of the tree that
+//! writes through the matching parameter. Callees are resolved by name and
 //! path as far as syntax allows; a call that resolves to several functions is ambiguous and
 //! said to be so. The result keeps, per written parameter, the first step down to the write,
 //! so a finding can show the whole chain.
@@ -13,7 +15,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::analysis::facts::{FnFacts, SinkKind};
+use crate::analysis::facts::{FnFacts, Sink, SinkKind};
+use crate::config::{NamePatterns, RuleSet};
 use crate::diagnostics::ChainStep;
 use crate::index::{ConstIndex, Scope};
 use crate::sql::{self, Verdict};
@@ -38,11 +41,12 @@ pub struct TreeFn {
 /// Why a parameter is written through.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Write {
-    /// Write SQL runs on it at `line`.
-    Sql {
+    /// It is written through directly at `line`: write SQL runs on it, an ORM write builder
+    /// is executed on it, or it is given to a model write or a write helper without a body.
+    Direct {
         /// Line of the execution.
         line: u32,
-        /// The SQL text.
+        /// The SQL text, the builder (`diesel::update(…)`), or the call.
         evidence: String,
     },
     /// It is passed to `callee`'s parameter `param`, which is written through.
@@ -64,6 +68,76 @@ pub struct Writers {
     writes: Vec<Vec<Option<Write>>>,
 }
 
+/// How calls to code outside the tree are judged (from the rule set).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct External<'a> {
+    /// Write-helper name patterns.
+    pub helpers: Option<&'a NamePatterns>,
+    /// Model write methods (`save`, `insert`, …).
+    pub model_writes: Option<&'a [String]>,
+}
+
+impl<'a> External<'a> {
+    /// The rule set's judgement: model writes and write-helper patterns.
+    pub fn of(rules: &'a RuleSet) -> External<'a> {
+        External { helpers: Some(&rules.write_helpers), model_writes: Some(&rules.orm.model_writes) }
+    }
+
+    /// Why a call sink whose callee has no body in the tree writes with the handle it is
+    /// given, if it does: an ORM builder executed on it, a model write, a write helper by name.
+    pub fn judge(&self, sink: &Sink) -> Option<ExternalWrite> {
+        let SinkKind::Call { callee, method, arg, args, builder } = &sink.kind else { return None };
+        let name = callee.last()?;
+        if let Some(builder) = builder {
+            return Some(ExternalWrite::Builder { builder: builder.clone(), executor: name.clone() });
+        }
+        if *method
+            && *arg == 1
+            && *args == 1
+            && self.model_writes.is_some_and(|m| m.iter().any(|w| w == name))
+        {
+            return Some(ExternalWrite::Model { method: name.clone() });
+        }
+        let pattern = self.helpers?.matching(name)?;
+        Some(ExternalWrite::Helper { name: callee.join("::"), pattern: pattern.to_string() })
+    }
+}
+
+/// A write by code outside the tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExternalWrite {
+    /// An ORM write builder run by an executor method.
+    Builder {
+        /// `diesel::update(…)`.
+        builder: String,
+        /// `execute`.
+        executor: String,
+    },
+    /// A model write method given the handle (`active.save(&db)`).
+    Model {
+        /// `save`.
+        method: String,
+    },
+    /// A function whose name matches a write-helper pattern.
+    Helper {
+        /// The callee as written.
+        name: String,
+        /// The pattern.
+        pattern: String,
+    },
+}
+
+impl ExternalWrite {
+    /// The evidence of a chain step or finding.
+    pub fn evidence(&self, handle: &str) -> String {
+        match self {
+            ExternalWrite::Builder { builder, executor } => format!("{builder} … .{executor}({handle})"),
+            ExternalWrite::Model { method } => format!(".{method}({handle}) (model write)"),
+            ExternalWrite::Helper { name, pattern } => format!("call of `{name}` (write helper `{pattern}`)"),
+        }
+    }
+}
+
 /// What a call resolves to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Callee {
@@ -74,11 +148,23 @@ pub enum Callee {
 }
 
 impl Writers {
-    /// Summarises `fns`, judging SQL with the consts of `index`.
+    /// Summarises `fns`, judging SQL with the consts of `index`; calls of code outside the
+    /// tree write only when they run an ORM write builder.
     pub fn new(fns: Vec<TreeFn>, index: &ConstIndex) -> Writers {
+        Self::with_external(fns, index, External::default())
+    }
+
+    /// Summarises `fns` with the rule set's judgement of calls outside the tree (model writes,
+    /// write-helper patterns).
+    pub fn with_rules(fns: Vec<TreeFn>, index: &ConstIndex, rules: &RuleSet) -> Writers {
+        Self::with_external(fns, index, External::of(rules))
+    }
+
+    /// Summarises `fns`, judging calls outside the tree with `external`.
+    pub fn with_external(fns: Vec<TreeFn>, index: &ConstIndex, external: External<'_>) -> Writers {
         let writes = fns.iter().map(|f| vec![None; f.facts.params.len().min(64)]).collect();
         let mut writers = Writers { fns, writes };
-        writers.direct_writes(index);
+        writers.direct_writes(index, external);
         writers.propagate();
         writers
     }
@@ -93,13 +179,30 @@ impl Writers {
         self.writes.get(id)?.get(param)?.as_ref()
     }
 
-    fn direct_writes(&mut self, index: &ConstIndex) {
-        for (id, f) in self.fns.iter().enumerate() {
+    fn direct_writes(&mut self, index: &ConstIndex, external: External<'_>) {
+        for id in 0..self.fns.len() {
+            let f = &self.fns[id];
             for sink in &f.facts.sinks {
-                let SinkKind::Sql { text, known_method, .. } = &sink.kind else { continue };
                 if sink.handle.taint.params == 0 {
                     continue;
                 }
+                if let SinkKind::Call { .. } = &sink.kind {
+                    if self.resolve(id, &sink.kind) != Callee::External {
+                        continue;
+                    }
+                    let Some(write) = external.judge(sink) else { continue };
+                    let evidence = write.evidence(&sink.handle.label);
+                    for param in sink.handle.taint.param_indices() {
+                        if let Some(slot) = self.writes[id].get_mut(param) {
+                            slot.get_or_insert(Write::Direct {
+                                line: sink.range.start.line,
+                                evidence: evidence.clone(),
+                            });
+                        }
+                    }
+                    continue;
+                }
+                let SinkKind::Sql { text, known_method, .. } = &sink.kind else { continue };
                 let scope = Scope { file: &f.file, module: &f.facts.module, owner: f.facts.owner.as_deref() };
                 let write = index.expand(scope, text).into_iter().find(|candidate| {
                     !crate::index::is_unknown(candidate)
@@ -109,7 +212,7 @@ impl Writers {
                 let Some(evidence) = write else { continue };
                 for param in sink.handle.taint.param_indices() {
                     if let Some(slot) = self.writes[id].get_mut(param) {
-                        slot.get_or_insert(Write::Sql {
+                        slot.get_or_insert(Write::Direct {
                             line: sink.range.start.line,
                             evidence: evidence.clone(),
                         });
@@ -152,7 +255,11 @@ impl Writers {
 
     /// The functions a call sink of function `caller` may mean.
     pub fn resolve(&self, caller: FnId, call: &SinkKind) -> Callee {
-        let SinkKind::Call { callee, method, .. } = call else { return Callee::External };
+        let SinkKind::Call { callee, method, builder, .. } = call else { return Callee::External };
+        if builder.is_some() {
+            // An ORM executor (`.execute(conn)` on `diesel::update(…)`), not a function of the tree.
+            return Callee::External;
+        }
         let from = &self.fns[caller];
         let Some((name, qualifiers)) = callee.split_last() else { return Callee::External };
         let named = self.fns.iter().enumerate().filter(|(_, f)| &f.facts.name == name);
@@ -201,7 +308,7 @@ impl Writers {
         while steps.len() < MAX_CHAIN {
             let f = &self.fns[id];
             match self.writes_through(id, param) {
-                Some(Write::Sql { line, evidence }) => {
+                Some(Write::Direct { line, evidence }) => {
                     steps.push(step(f, *line, evidence.clone()));
                     break;
                 }
@@ -266,7 +373,13 @@ mod tests {
         Sink {
             range: at(line),
             handle: HandleUse { label: "db".into(), taint: Taint::param(param) },
-            kind: SinkKind::Call { callee: callee.split("::").map(String::from).collect(), method, arg },
+            kind: SinkKind::Call {
+                callee: callee.split("::").map(String::from).collect(),
+                method,
+                arg,
+                args: 1,
+                builder: None,
+            },
         }
     }
 
@@ -300,7 +413,7 @@ mod tests {
         assert!(writers.writes_through(3, 0).is_none(), "a reader is not a writer");
         assert_eq!(
             writers.writes_through(2, 0),
-            Some(&Write::Sql { line: 12, evidence: "UPDATE t SET n = n + 1".into() })
+            Some(&Write::Direct { line: 12, evidence: "UPDATE t SET n = n + 1".into() })
         );
         let chain = writers.chain(0, 0);
         let summary: Vec<(String, u32)> = chain.iter().map(|s| (s.function.clone(), s.line)).collect();
@@ -340,6 +453,48 @@ mod tests {
             Callee::Tree(vec![3])
         );
         assert_eq!(writers.resolve(4, &call_sink(0, 0, "elsewhere", false, 0).kind), Callee::External);
+    }
+
+    #[test]
+    fn orm_builders_model_writes_and_helpers_outside_the_tree_write_through_parameters() {
+        let mut executor = call_sink(3, 0, "execute", true, 1);
+        if let SinkKind::Call { builder, .. } = &mut executor.kind {
+            *builder = Some("diesel::insert_into(…)".into());
+        }
+        let mut two_args = call_sink(9, 0, "save", true, 1);
+        if let SinkKind::Call { args, .. } = &mut two_args.kind {
+            *args = 2;
+        }
+        let fns = vec![
+            function("src/a.rs", None, "log", &["conn"], vec![executor]),
+            function("src/a.rs", None, "persist", &["db"], vec![call_sink(6, 0, "save", true, 1)]),
+            function("src/a.rs", None, "cache", &["db"], vec![two_args]),
+            function("src/a.rs", None, "audit", &["db"], vec![call_sink(12, 0, "record_visit", false, 0)]),
+            function("src/a.rs", None, "outer", &["db"], vec![call_sink(15, 0, "log", false, 0)]),
+        ];
+        let rules = RuleSet::builtin(Path::new("."));
+        let writers = Writers::with_rules(fns.clone(), &ConstIndex::default(), &rules);
+        assert_eq!(
+            writers.writes_through(0, 0),
+            Some(&Write::Direct { line: 3, evidence: "diesel::insert_into(…) … .execute(db)".into() })
+        );
+        assert!(matches!(writers.writes_through(1, 0), Some(Write::Direct { line: 6, .. })), "model write");
+        assert!(writers.writes_through(2, 0).is_none(), "`save` with two arguments is not a model write");
+        assert!(
+            matches!(writers.writes_through(3, 0), Some(Write::Direct { line: 12, .. })),
+            "helper by name"
+        );
+        assert!(matches!(writers.writes_through(4, 0), Some(Write::Call { line: 15, callee: 0, param: 0 })));
+        assert_eq!(
+            writers.resolve(0, &fns[0].facts.sinks[0].kind),
+            Callee::External,
+            "an executor is no tree fn"
+        );
+
+        // Without the rule set, only the builder counts.
+        let plain = Writers::new(fns, &ConstIndex::default());
+        assert!(plain.writes_through(0, 0).is_some());
+        assert!(plain.writes_through(1, 0).is_none() && plain.writes_through(3, 0).is_none());
     }
 
     #[test]

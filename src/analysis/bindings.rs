@@ -45,15 +45,17 @@ const DIVERGING_MACROS: &[&str] = &["panic", "unreachable", "todo", "unimplement
 pub(crate) struct Value {
     taint: Taint,
     sql: Option<Rc<SqlText>>,
+    /// An ORM write builder not yet executed (`diesel::update(…)`), as evidence.
+    builder: Option<Rc<str>>,
 }
 
 impl Value {
     fn handle(taint: Taint) -> Value {
-        Value { taint, sql: None }
+        Value { taint, sql: None, builder: None }
     }
 
     fn sql(text: SqlText) -> Value {
-        Value { taint: Taint::NONE, sql: Some(Rc::new(text)) }
+        Value { taint: Taint::NONE, sql: Some(Rc::new(text)), builder: None }
     }
 
     fn join(self, other: Value) -> Value {
@@ -62,7 +64,7 @@ impl Value {
             (Some(a), Some(b)) => Some(Rc::new(SqlText::either((*a).clone(), (*b).clone()))),
             (a, b) => a.or(b),
         };
-        Value { taint: self.taint.join(other.taint), sql }
+        Value { taint: self.taint.join(other.taint), sql, builder: self.builder.or(other.builder) }
     }
 
     fn sql_or_hole(&self) -> SqlText {
@@ -90,7 +92,7 @@ impl Shaped {
     /// The same, with `taint` added to every element.
     fn with_taint(self, taint: Taint) -> Shaped {
         match self {
-            Shaped::One(value) => Shaped::One(Value { taint: value.taint.join(taint), sql: value.sql }),
+            Shaped::One(value) => Shaped::One(Value { taint: value.taint.join(taint), ..value }),
             Shaped::Tuple(values) => Shaped::Tuple(values.into_iter().map(|v| v.with_taint(taint)).collect()),
         }
     }
@@ -199,6 +201,8 @@ pub(crate) struct FnAnalysis<'a> {
     loops: Vec<LoopFrame>,
     local_consts: Vec<(String, SqlText)>,
     ro_sites: Vec<TextRange>,
+    /// What `Self` is, when the `impl` is of a handle type (`impl DbRo { fn f(&self) }`).
+    self_taint: (bool, bool),
 }
 
 /// What one function body yields.
@@ -221,7 +225,18 @@ impl<'a> FnAnalysis<'a> {
             loops: Vec::new(),
             local_consts: Vec::new(),
             ro_sites: Vec::new(),
+            self_taint: (false, false),
         }
+    }
+
+    /// The function belongs to `impl OWNER` (or trait `OWNER`): where `OWNER` is a read-only
+    /// (read-write) handle type, `self` and `Self` are too.
+    pub(crate) fn with_owner(mut self, owner: Option<&str>) -> FnAnalysis<'a> {
+        if let Some(owner) = owner {
+            self.self_taint =
+                (self.names.ro_types.matches_name(owner), self.names.rw_types.matches_name(owner));
+        }
+        self
     }
 
     /// Analyses a function: parameters, then the body.
@@ -300,10 +315,11 @@ impl<'a> FnAnalysis<'a> {
 
     fn type_taint(&self, ty: &Type, at: TextRange) -> Taint {
         let mut taint = Taint::NONE;
-        if type_mentions(ty, &self.names.ro_types) {
+        let is_self = (self.self_taint.0 || self.self_taint.1) && type_mentions_self(ty);
+        if type_mentions(ty, &self.names.ro_types) || (is_self && self.self_taint.0) {
             taint.ro = Some(at);
         }
-        if type_mentions(ty, &self.names.rw_types) {
+        if type_mentions(ty, &self.names.rw_types) || (is_self && self.self_taint.1) {
             taint.rw = Some(at);
         }
         taint
@@ -325,7 +341,7 @@ impl<'a> FnAnalysis<'a> {
                 if taint.ro.is_some() {
                     self.ro_sites.push(at);
                 }
-                self.env.declare(&p.ident.to_string(), Value { taint, sql: value.sql.clone() });
+                self.env.declare(&p.ident.to_string(), Value { taint, ..value.clone() });
                 if let Some((_, sub)) = &p.subpat {
                     self.bind_pat(sub, value);
                 }
@@ -343,8 +359,7 @@ impl<'a> FnAnalysis<'a> {
             }
             Pat::Type(p) => {
                 let at = self.range(p.pat.span());
-                let value =
-                    Value { taint: value.taint.join(self.type_taint(&p.ty, at)), sql: value.sql.clone() };
+                let value = Value { taint: value.taint.join(self.type_taint(&p.ty, at)), ..value.clone() };
                 self.bind_pat(&p.pat, &value);
             }
             _ => {}
@@ -431,7 +446,7 @@ impl<'a> FnAnalysis<'a> {
                 if taint.ro.is_some() {
                     self.ro_sites.push(at);
                 }
-                self.env.assign(&ident.to_string(), Value { taint, sql: value.sql });
+                self.env.assign(&ident.to_string(), Value { taint, ..value });
             }
             Expr::Tuple(t) => {
                 for l in &t.elems {
@@ -461,7 +476,7 @@ impl<'a> FnAnalysis<'a> {
         if let Some(current) = self.env.lookup(&name).cloned() {
             if current.sql.is_some() {
                 let text = SqlText::Concat(vec![current.sql_or_hole(), part.sql_or_hole()]);
-                self.env.assign(&name, Value { taint: current.taint, sql: Some(Rc::new(text)) });
+                self.env.assign(&name, Value { sql: Some(Rc::new(text)), ..current });
             }
         }
     }
@@ -712,7 +727,7 @@ impl<'a> FnAnalysis<'a> {
         }
         if self.names.sql_builders.matches_path(&path) {
             if let Some(sql) = args.iter().find_map(|a| a.sql.clone()) {
-                return Value { taint: Taint::NONE, sql: Some(sql) };
+                return Value { sql: Some(sql), ..Value::default() };
             }
         }
         if is_empty_string(&path) {
@@ -724,9 +739,21 @@ impl<'a> FnAnalysis<'a> {
         for (index, (arg, value)) in call.args.iter().zip(&args).enumerate() {
             if value.taint.is_handle() {
                 let range = self.range(call.span());
-                let kind = SinkKind::Call { callee: path.clone(), method: false, arg: index };
+                let kind = SinkKind::Call {
+                    callee: path.clone(),
+                    method: false,
+                    arg: index,
+                    args: call.args.len(),
+                    builder: None,
+                };
                 self.push_sink(range, arg, value.taint, kind);
             }
+        }
+        if self.names.write_builders.matches_path(&path) {
+            // `diesel::update(posts.find(id))`, `Post::delete_many()`: writes once executed.
+            return Value {
+                builder: Some(Rc::from(format!("{}(…)", path.join("::")))), ..Value::default()
+            };
         }
         Value::default()
     }
@@ -770,6 +797,20 @@ impl<'a> FnAnalysis<'a> {
             .iter()
             .position(|a| a.taint.ro.is_some() || a.taint.rw.is_some())
             .or_else(|| args.iter().position(|a| a.taint.is_handle()));
+        if let (Some(builder), Some(index)) = (&receiver.builder, handle_arg) {
+            if names.orm_executors.matches_name(&name) {
+                // `diesel::insert_into(t).values(..).execute(conn)`: the builder runs on `conn`.
+                let kind = SinkKind::Call {
+                    callee: vec![name.clone()],
+                    method: true,
+                    arg: index + 1,
+                    args: args.len(),
+                    builder: Some(builder.to_string()),
+                };
+                self.push_sink(self.range(call.span()), &call.args[index], args[index].taint, kind);
+                return Value::default();
+            }
+        }
         let mut executed = false;
         if receiver.taint.is_handle() {
             if let Some(sql) = &arg_sql {
@@ -788,25 +829,37 @@ impl<'a> FnAnalysis<'a> {
                 return Value::default();
             }
             // Not an executor we know (`.bind(id)` with a parameter): the builder goes on.
-            return Value { taint: Taint::NONE, sql: receiver.sql };
+            return Value { sql: receiver.sql, ..Value::default() };
         }
         for (index, (arg, value)) in call.args.iter().zip(&args).enumerate() {
             if value.taint.is_handle() {
-                let kind = SinkKind::Call { callee: vec![name.clone()], method: true, arg: index + 1 };
+                let kind = SinkKind::Call {
+                    callee: vec![name.clone()],
+                    method: true,
+                    arg: index + 1,
+                    args: args.len(),
+                    builder: None,
+                };
                 self.push_sink(self.range(call.span()), arg, value.taint, kind);
             }
         }
         if receiver.taint.is_handle() && !executed {
-            let kind = SinkKind::Call { callee: vec![name.clone()], method: true, arg: 0 };
+            let kind = SinkKind::Call {
+                callee: vec![name.clone()],
+                method: true,
+                arg: 0,
+                args: args.len(),
+                builder: None,
+            };
             self.push_sink(self.range(call.span()), &call.receiver, receiver.taint, kind);
         }
         if receiver.taint.is_handle() && name.starts_with("prepare") {
             // A prepared statement carries its SQL to where it is executed.
-            return Value { taint: Taint::NONE, sql: arg_sql };
+            return Value { sql: arg_sql, ..Value::default() };
         }
-        if receiver.sql.is_some() && !receiver.taint.is_handle() {
-            // Builder methods (`.bind(x)`) keep the builder's SQL.
-            return Value { taint: Taint::NONE, sql: receiver.sql };
+        if (receiver.sql.is_some() || receiver.builder.is_some()) && !receiver.taint.is_handle() {
+            // Builder methods (`.bind(x)`, `.set(..)`, `.filter(..)`) keep the builder.
+            return Value { sql: receiver.sql, builder: receiver.builder, ..Value::default() };
         }
         Value::default()
     }
@@ -967,6 +1020,21 @@ impl<'a> FnAnalysis<'a> {
             }
         }
         let args = mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated);
+        if self.names.sql_file_macros.matches_path(&path) {
+            // `sqlx::query_file!("queries/x.sql", args…)`, `query_file_as!(Row, "q.sql")`.
+            let mut file = None;
+            for arg in args.iter().flatten() {
+                match arg {
+                    Expr::Lit(syn::ExprLit { lit: Lit::Str(s), .. }) if file.is_none() => {
+                        file = Some(s.value())
+                    }
+                    other => {
+                        self.expr(other);
+                    }
+                }
+            }
+            return Value { sql: file.map(|f| Rc::new(SqlText::CrateFile(f))), ..Value::default() };
+        }
         if DIVERGING_MACROS.contains(&name.as_str()) {
             if let Ok(args) = &args {
                 args.iter().for_each(|a| {
@@ -982,7 +1050,7 @@ impl<'a> FnAnalysis<'a> {
                 if self.names.sql_macros.matches_path(&path) {
                     // `sqlx::query!(SQL, args…)`: a builder carrying SQL.
                     let sql = values.iter().find_map(|v| v.sql.clone());
-                    return Value { taint: Taint::NONE, sql };
+                    return Value { sql, ..Value::default() };
                 }
                 Value::default()
             }
@@ -994,9 +1062,56 @@ impl<'a> FnAnalysis<'a> {
                     self.env.pop_scope();
                     value
                 }
-                Err(_) => Value::default(),
+                Err(_) => self.macro_segments(mac.tokens.clone()),
             },
         }
+    }
+
+    /// Best effort for macro bodies that are neither expressions nor statements
+    /// (`tokio::select! { r = fut => { … } }`, `db_run! { conn => { … } }`, `db_run! { conn:
+    /// postgresql { … } }`): the tokens are split at top-level `,`, `;` and `=>`; a part that
+    /// parses as an expression is analysed as one, else each `{ … }` group in it as a block.
+    fn macro_segments(&mut self, tokens: proc_macro2::TokenStream) -> Value {
+        use proc_macro2::{Delimiter, Spacing, TokenTree};
+        let mut segments: Vec<Vec<TokenTree>> = vec![Vec::new()];
+        let mut trees = tokens.into_iter().peekable();
+        while let Some(tree) = trees.next() {
+            if let TokenTree::Punct(p) = &tree {
+                let arrow = p.as_char() == '='
+                    && p.spacing() == Spacing::Joint
+                    && matches!(trees.peek(), Some(TokenTree::Punct(next)) if next.as_char() == '>');
+                if arrow {
+                    trees.next();
+                }
+                if arrow || matches!(p.as_char(), ',' | ';') {
+                    segments.push(Vec::new());
+                    continue;
+                }
+            }
+            if let Some(last) = segments.last_mut() {
+                last.push(tree);
+            }
+        }
+        let mut value = Value::default();
+        for segment in segments.into_iter().filter(|s| !s.is_empty()) {
+            let stream: proc_macro2::TokenStream = segment.iter().cloned().collect();
+            if let Ok(expr) = syn::parse2::<Expr>(stream) {
+                value = value.join(self.expr(&expr));
+                continue;
+            }
+            for tree in &segment {
+                if let TokenTree::Group(g) = tree {
+                    if g.delimiter() == Delimiter::Brace {
+                        if let Ok(stmts) = syn::parse::Parser::parse2(Block::parse_within, g.stream()) {
+                            self.env.push_scope();
+                            value = value.join(self.stmts(&stmts));
+                            self.env.pop_scope();
+                        }
+                    }
+                }
+            }
+        }
+        value
     }
 
     /// `format!`, `concat!`, `concatcp!`, `formatcp!`: literal parts are SQL text; holes are
@@ -1223,6 +1338,14 @@ pub(crate) fn type_mentions(ty: &Type, names: &NameSet) -> bool {
         Type::ImplTrait(_) | Type::TraitObject(_) => false,
         _ => false,
     }
+}
+
+/// Whether a type names `Self` (`&Self`, `Arc<Self>`).
+fn type_mentions_self(ty: &Type) -> bool {
+    thread_local! {
+        static SELF: NameSet = NameSet::new(&["Self".to_string()]);
+    }
+    SELF.with(|set| type_mentions(ty, set))
 }
 
 /// After loops ran twice, the same sink may be recorded twice: keep one, with every origin.

@@ -85,6 +85,9 @@ pub enum SqlText {
     Alt(Vec<SqlText>),
     /// The contents of a file (`include_str!`), relative to the source file's directory.
     File(String),
+    /// The contents of a file relative to the crate root (`sqlx::query_file!`): the nearest
+    /// directory above the source file that holds a `Cargo.toml`, else the source's directory.
+    CrateFile(String),
 }
 
 impl SqlText {
@@ -146,6 +149,12 @@ pub enum SinkKind {
         method: bool,
         /// Argument position; for a method call, 0 is the receiver.
         arg: usize,
+        /// How many arguments the call has (the receiver not counted).
+        args: usize,
+        /// When the call is an ORM executor (`.execute(conn)`, `.exec(&db)`) run on a write
+        /// builder (`diesel::update(…)`, `Post::delete_many()`): the builder as written,
+        /// shortened (`diesel::update(…)`). The handle is then the executor's argument.
+        builder: Option<String>,
     },
 }
 

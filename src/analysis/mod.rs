@@ -116,8 +116,15 @@ impl Walker<'_> {
             ro_bindings: 0,
         };
         if let Some(body) = body {
-            if self.screen.wants_fn(&sig.ident.to_string(), text) {
-                let body_facts = FnAnalysis::new(self.names, self.src).function(sig, body);
+            // Methods of a handle type hold a handle in `self`, though their text may not name it.
+            let handle_owner = facts
+                .owner
+                .as_deref()
+                .is_some_and(|o| self.names.ro_types.matches_name(o) || self.names.rw_types.matches_name(o));
+            if handle_owner || self.screen.wants_fn(&sig.ident.to_string(), text) {
+                let body_facts = FnAnalysis::new(self.names, self.src)
+                    .with_owner(facts.owner.as_deref())
+                    .function(sig, body);
                 facts.analysed = true;
                 facts.params = body_facts.params;
                 facts.returns = body_facts.returns;

@@ -83,6 +83,12 @@ pub struct Names {
     pub sql_macros: NameSet,
     /// String-building macros.
     pub string_macros: NameSet,
+    /// Query macros reading SQL from a file relative to the crate root.
+    pub sql_file_macros: NameSet,
+    /// Functions starting an ORM write builder.
+    pub write_builders: NameSet,
+    /// Methods running a builder on the handle they are given.
+    pub orm_executors: NameSet,
 }
 
 impl Names {
@@ -99,6 +105,9 @@ impl Names {
             sql_builders: NameSet::new(&rules.sql_builders),
             sql_macros: NameSet::new(&rules.sql_macros),
             string_macros: NameSet::new(&rules.string_macros),
+            sql_file_macros: NameSet::new(&rules.sql_file_macros),
+            write_builders: NameSet::new(&rules.orm.write_builders),
+            orm_executors: NameSet::new(&rules.orm.executors),
         }
     }
 }

@@ -105,3 +105,44 @@ fn discovery_walks_up_to_the_repository_root() {
     std::fs::write(repo.join(CONFIG_FILE_NAME), "").unwrap();
     assert_eq!(discover(&repo.join("crates/app/src")), Some(repo.join(CONFIG_FILE_NAME)));
 }
+
+#[test]
+fn the_orm_table_has_builders_executors_and_model_writes() {
+    let rules = RuleSet::builtin(Path::new("."));
+    for builder in
+        ["insert_into", "update", "delete", "replace_into", "insert_or_ignore_into", "delete_by_id"]
+    {
+        assert!(rules.orm.write_builders.iter().any(|b| b == builder), "{builder}");
+    }
+    for executor in ["execute", "get_result", "execute_async", "exec"] {
+        assert!(rules.orm.executors.iter().any(|e| e == executor), "{executor}");
+    }
+    assert!(rules.orm.model_writes.iter().any(|m| m == "save"));
+    assert!(rules.sql_file_macros.iter().any(|m| m == "query_file_as"));
+
+    let rules = project("[orm]\nexecutors = [\"run_on\"]\n").unwrap();
+    assert_eq!(rules.orm.executors, ["run_on"], "a project list replaces the default");
+    assert!(rules.orm.write_builders.iter().any(|b| b == "insert_into"), "lists not set keep their default");
+    let rules = project("extend = true\n[orm]\nwrite_builders = [\"db::upsert\"]\n").unwrap();
+    assert!(rules.orm.write_builders.iter().any(|b| b == "insert_into"));
+    assert_eq!(rules.orm.write_builders.last().map(String::as_str), Some("db::upsert"));
+}
+
+#[test]
+fn orm_errors_name_line_and_key() {
+    let (line, _, key, message) = invalid("[orm]\nexecutors = [\"exec\"]\nexecutor = [\"run\"]\n");
+    assert_eq!(line, 3);
+    assert!(key.contains("orm.executor"), "{key}");
+    assert!(message.contains("unknown"), "{message}");
+
+    let (line, column, key, message) = invalid("[orm]\nexecutors = [\"exec\", \"db::run\"]\n");
+    assert_eq!((line, column), (2, 22));
+    assert_eq!(key, "orm.executors");
+    assert!(message.contains("db::run"), "{message}");
+
+    let (line, _, key, _) = invalid("[orm]\nwrite_builders = [\"insert into\"]\n");
+    assert_eq!((line, key.as_str()), (2, "orm.write_builders"));
+
+    let (line, _, key, _) = invalid("[sql]\nfile_macros = [\"query file\"]\n");
+    assert_eq!((line, key.as_str()), (2, "sql.file_macros"));
+}
