@@ -175,11 +175,7 @@ fn idents(tokens: TokenStream, used: &mut HashSet<String>) {
                 }
             }
             TokenTree::Punct(p) if p.as_char() == ';' => in_use = false,
-            TokenTree::Group(g) => {
-                if !in_use {
-                    idents(g.stream(), used);
-                }
-            }
+            TokenTree::Group(g) if !in_use => idents(g.stream(), used),
             _ => {}
         }
     }

@@ -122,6 +122,9 @@ pub struct Outcome {
     pub counts: Counts,
 }
 
+/// A first read: parsed, or screened out (its const and fn names), or an error.
+type FirstRead = (Option<Parsed>, Vec<String>, Vec<String>, Option<FileError>);
+
 /// What a parsed file yields.
 struct Parsed {
     facts: FileFacts,
@@ -188,7 +191,7 @@ fn run_walked(walked: crate::walk::Walk, rules: &RuleSet, options: &Options) -> 
     let no_names = BTreeSet::new();
 
     // First pass: what names a handle or registers a route.
-    let first: Vec<(Option<Parsed>, Vec<String>, Vec<String>, Option<FileError>)> = walked
+    let first: Vec<FirstRead> = walked
         .files
         .par_iter()
         .map(|file| {
@@ -490,10 +493,7 @@ fn judge(
                 .and_then(|f| facts_list.iter().position(|ff| ff.range == f.name_range))
         }
     };
-    if !texts.contains_key(&i) {
-        let text = std::fs::read_to_string(&slots[i].path).unwrap_or_default();
-        texts.insert(i, text);
-    }
+    texts.entry(i).or_insert_with(|| std::fs::read_to_string(&slots[i].path).unwrap_or_default());
     let text = texts.get(&i).map(String::as_str).unwrap_or("");
     let body = Body {
         facts: position.map(|p| &facts_list[p]),

@@ -1,0 +1,167 @@
+//! Golden pairs for `ro-audit migrate --apply`: each `fixtures/migrate/<case>/before/` tree is
+//! copied to a temporary directory, migrated by the real binary, and compared byte for byte
+//! with the hand-written `after/` tree; then migrated again (nothing may change) and dry-run
+//! (exit 0: nothing left to do).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn files(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                out.insert(path.strip_prefix(root).unwrap().to_path_buf(), std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(root, root, &mut out);
+    out
+}
+
+fn copy(from: &Path, to: &Path) {
+    for (rel, bytes) in files(from) {
+        let dest = to.join(rel);
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::write(dest, bytes).unwrap();
+    }
+}
+
+fn migrate(dir: &Path, args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ro-audit"))
+        .arg("migrate")
+        .args(args)
+        .arg(".")
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.code().unwrap_or(-1), text)
+}
+
+fn compare(case: &str, got: &Path, want: &Path, round: &str) -> Vec<String> {
+    let (got, want) = (files(got), files(want));
+    let mut problems = Vec::new();
+    for (rel, bytes) in &want {
+        match got.get(rel) {
+            Some(g) if g == bytes => {}
+            Some(g) => problems.push(format!(
+                "{case} ({round}): {} differs:\n--- got\n{}\n--- want\n{}",
+                rel.display(),
+                String::from_utf8_lossy(g),
+                String::from_utf8_lossy(bytes)
+            )),
+            None => problems.push(format!("{case} ({round}): {} missing", rel.display())),
+        }
+    }
+    for rel in got.keys().filter(|r| !want.contains_key(*r)) {
+        problems.push(format!("{case} ({round}): unexpected file {}", rel.display()));
+    }
+    problems
+}
+
+#[test]
+fn golden_pairs_apply_and_reapply() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/migrate");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).collect();
+    cases.sort();
+    assert!(cases.len() >= 30, "at least 30 golden pairs, found {}", cases.len());
+    let mut problems = Vec::new();
+    for case in &cases {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let tmp = tempfile::tempdir().unwrap();
+        copy(&case.join("before"), tmp.path());
+        for round in ["first apply", "second apply"] {
+            let (code, out) = migrate(tmp.path(), &["--apply", "--allow-dirty", "--no-color"]);
+            if code != 0 {
+                problems.push(format!("{name} ({round}): exit {code}\n{out}"));
+            }
+            problems.extend(compare(&name, tmp.path(), &case.join("after"), round));
+        }
+        let (code, out) = migrate(tmp.path(), &["--no-color"]);
+        if code != 0 {
+            problems.push(format!("{name} (dry run after apply): exit {code}, expected 0\n{out}"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+#[test]
+fn classes_and_reasons_of_the_before_trees() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/migrate");
+    // case → (handler, class, a word the first reason must contain), written by hand.
+    let expected: &[(&str, &str, &str, &str)] = &[
+        ("axum_route_get", "list_posts", "pure-read", ""),
+        ("axum_closure_handler", "closure in app", "pure-read", ""),
+        ("handler_in_other_module", "index", "pure-read", ""),
+        ("mixed_write_sql", "view", "mixed", "UPDATE posts"),
+        ("mixed_tree_writer", "page", "mixed", "touch → bump"),
+        ("mixed_write_helper_by_name", "article", "mixed", "record_*"),
+        ("mixed_external_call", "report", "mixed", "outside the analysed tree"),
+        ("mixed_rw_typed_param", "page", "mixed", "would not compile"),
+        ("mixed_write_builder", "visit", "mixed", "insert_into"),
+        ("opted_out", "dashboard", "opted-out", ""),
+        ("not_get_only", "posts", "not-get-only", "POST"),
+        ("no_db", "version", "no-db", ""),
+        ("already_ro", "list", "already-ro", ""),
+    ];
+    for (case, handler, class, reason) in expected {
+        let out = Command::new(env!("CARGO_BIN_EXE_ro-audit"))
+            .args(["migrate", "--format", "json", "."])
+            .current_dir(root.join(case).join("before"))
+            .output()
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let handlers = doc["handlers"].as_array().unwrap();
+        let h = handlers
+            .iter()
+            .find(|h| h["handler"] == *handler)
+            .unwrap_or_else(|| panic!("{case}: no {handler}"));
+        assert_eq!(h["class"], *class, "{case}");
+        let first =
+            h["reasons"].get(0).map(|r| r["message"].as_str().unwrap().to_string()).unwrap_or_default();
+        assert!(first.contains(reason), "{case}: {first}");
+        let want_exit = if *class == "pure-read" { 1 } else { 0 };
+        assert_eq!(out.status.code(), Some(want_exit), "{case}");
+        assert_eq!(h["edits"].as_array().unwrap().is_empty(), *class != "pure-read", "{case}");
+    }
+    // Trusting outside code makes the external call a read.
+    let out = Command::new(env!("CARGO_BIN_EXE_ro-audit"))
+        .args(["migrate", "--format", "json", "--trust-external", "."])
+        .current_dir(root.join("mixed_external_call/before"))
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["handlers"][0]["class"], "pure-read");
+}
+
+#[test]
+fn apply_refuses_a_dirty_git_tree_and_writes_nothing() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/migrate/axum_route_get/before");
+    let tmp = tempfile::tempdir().unwrap();
+    copy(&root, tmp.path());
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(tmp.path())
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    };
+    if !git(&["init", "-q"]) {
+        return; // no git on this machine: nothing to refuse
+    }
+    git(&["add", "."]);
+    let before = files(tmp.path());
+    let (code, out) = migrate(tmp.path(), &["--apply"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("uncommitted changes"), "{out}");
+    let after: BTreeMap<_, _> =
+        files(tmp.path()).into_iter().filter(|(p, _)| !p.starts_with(".git")).collect();
+    let before: BTreeMap<_, _> = before.into_iter().filter(|(p, _)| !p.starts_with(".git")).collect();
+    assert_eq!(after, before);
+}
