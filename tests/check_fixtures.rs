@@ -20,7 +20,7 @@ const FIXTURES: &str = "fixtures/check";
 const MARKER: &str = "//~";
 /// The rule ids a marker may name (a rule that starts reporting on these cases joins the list,
 /// and its findings are marked like the others).
-const RULES: &[&str] = &["ro-write-sql"];
+const RULES: &[&str] = &["ro-write-sql", "ro-write-call"];
 
 /// (file as reported, 1-based line, rule) -> how many findings.
 type Expectations = BTreeMap<(String, u64, String), usize>;
@@ -175,7 +175,7 @@ fn every_fixture_parses_as_rust() {
     // The binary parses only the files the prefilter passes (and those it needs consts from):
     // the others must be valid Rust too, or they would test nothing.
     let files = rust_files(&package_root().join(FIXTURES));
-    assert!(files.len() >= 55, "the suite has {} files", files.len());
+    assert!(files.len() >= 110, "the suite has {} files", files.len());
     for file in files {
         let text = std::fs::read_to_string(&file).expect("a UTF-8 fixture");
         if let Err(e) = syn::parse_file(&text) {
@@ -187,13 +187,16 @@ fn every_fixture_parses_as_rust() {
 #[test]
 fn the_whole_tree_reports_exactly_the_marked_findings() {
     let cases = cases();
-    assert!(cases.len() >= 55, "{} cases", cases.len());
+    assert!(cases.len() >= 110, "{} cases", cases.len());
     let mut expected = Expectations::new();
     for case in &cases {
         expected.extend(expectations(case));
     }
     let positives: usize = expected.values().sum();
-    assert!(positives >= 150, "{positives} marked findings");
+    assert!(positives >= 260, "{positives} marked findings");
+    let calls: usize =
+        expected.iter().filter(|((_, _, rule), _)| rule == "ro-write-call").map(|(_, n)| n).sum();
+    assert!(calls >= 55, "{calls} marked ro-write-call findings");
     let traps = cases.iter().filter(|c| expectations(c).is_empty()).count();
     assert!(traps >= 5, "{traps} cases are pure traps");
 
@@ -386,4 +389,107 @@ fn findings_carry_the_span_binding_and_evidence() {
     let default_body = find(json, &file, "UPDATE records SET deleted_at = now()");
     assert_eq!(default_body["function"], "SoftDelete::soft_delete");
     assert_eq!(default_body["binding"], "db");
+}
+
+/// The `chain` of a finding as (function, file, line, evidence) tuples.
+fn chain_of(finding: &Value) -> Vec<(String, String, u64, String)> {
+    finding["chain"]
+        .as_array()
+        .expect("a chain array")
+        .iter()
+        .map(|step| {
+            (
+                step["function"].as_str().expect("function").to_string(),
+                step["file"].as_str().expect("file").to_string(),
+                step["line"].as_u64().expect("line"),
+                step["evidence"].as_str().expect("evidence").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn write_call_findings_carry_the_chain_down_to_the_write() {
+    let case = format!("{FIXTURES}/call_chain_across_modules/src");
+    let run = check(&[&format!("{FIXTURES}/call_chain_across_modules")]);
+    assert_eq!(errors_of(&run.json), &Vec::<Value>::new());
+    let (handlers, accounts, store) =
+        (format!("{case}/handlers.rs"), format!("{case}/service/accounts.rs"), format!("{case}/store.rs"));
+    let close = find(&run.json, &handlers, "accounts::close_account(&db, id).await?;");
+    assert_eq!(close["rule"], "ro-write-call");
+    assert_eq!(close["function"], "close");
+    assert_eq!(close["binding"], "db");
+    assert_eq!(close["binding_line"], line_of(&handlers, "pub async fn close(") + 1);
+    // The span is the call at the caller's site, not through `.await?`.
+    let line = close["line"].as_u64().unwrap();
+    let (column, end_column) = columns_of(&handlers, line, "accounts::close_account(&db, id)");
+    assert_eq!((close["column"].as_u64(), close["end_column"].as_u64()), (Some(column), Some(end_column)));
+    assert_eq!(close["evidence"], "DELETE FROM sessions WHERE account_id = $1");
+    assert_eq!(
+        chain_of(close),
+        [
+            ("close".to_string(), handlers.clone(), line, "passes `db` to `close_account`".to_string()),
+            (
+                "close_account".to_string(),
+                accounts.clone(),
+                line_of(&accounts, "crate::store::delete_account_sessions(db, id)"),
+                "passes it to `delete_account_sessions`".to_string()
+            ),
+            (
+                "delete_account_sessions".to_string(),
+                store.clone(),
+                line_of(&store, "DELETE FROM sessions WHERE account_id = $1"),
+                "DELETE FROM sessions WHERE account_id = $1".to_string()
+            ),
+        ]
+    );
+    assert!(close["message"].as_str().unwrap().contains("2 steps down to the write"), "{close}");
+    assert!(!close["message"].as_str().unwrap().contains("ambiguous"), "{close}");
+
+    // An ORM write builder: one step, the write itself, with the builder as evidence.
+    let file = format!("{FIXTURES}/orm_diesel_update_execute.rs");
+    let run = check(&[&file]);
+    let update = find(
+        &run.json,
+        &file,
+        "diesel::update(posts.find(post_id)).set(published.eq(true)).execute(&mut conn) //~",
+    );
+    assert_eq!(update["evidence"], "diesel::update(…)");
+    let line = update["line"].as_u64().unwrap();
+    assert_eq!(
+        chain_of(update),
+        [("publish_post".to_string(), file.clone(), line, "diesel::update(…) … .execute(conn)".to_string())]
+    );
+    let (column, end_column) = columns_of(
+        &file,
+        line,
+        "diesel::update(posts.find(post_id)).set(published.eq(true)).execute(&mut conn)",
+    );
+    assert_eq!((update["column"].as_u64(), update["end_column"].as_u64()), (Some(column), Some(end_column)));
+    assert!(update["message"].as_str().unwrap().contains("through `execute`"), "{update}");
+}
+
+#[test]
+fn an_ambiguous_callee_is_named_ambiguous_with_its_candidates() {
+    let case = format!("{FIXTURES}/call_ambiguous_callee");
+    let run = check(&[&case]);
+    let handlers = format!("{case}/handlers.rs");
+    let call = find(&run.json, &handlers, "sync_follower_counts(&db, user).await?;");
+    let message = call["message"].as_str().expect("a message");
+    let jobs = format!("{case}/jobs.rs");
+    let views = format!("{case}/views.rs");
+    let at = |file: &str| format!("{file}:{}", line_of(file, "pub async fn sync_follower_counts("));
+    assert!(
+        message.contains("ambiguous: 2 functions of the tree may be `sync_follower_counts`"),
+        "{message}"
+    );
+    assert!(message.contains(&at(&jobs)) && message.contains(&at(&views)), "{message}");
+    assert!(message.contains("1 of them writes"), "{message}");
+    // The chain follows the candidate that writes.
+    let chain = chain_of(call);
+    assert_eq!(chain.len(), 2, "{chain:?}");
+    assert_eq!(chain[1].1, jobs);
+    assert!(chain[1].3.starts_with("UPDATE users SET followers"), "{chain:?}");
+    // `follower_count_of` is just as ambiguous, but neither candidate writes.
+    assert_eq!(findings(&run.json).len(), 1, "{}", run.json);
 }

@@ -203,6 +203,8 @@ pub(crate) struct FnAnalysis<'a> {
     ro_sites: Vec<TextRange>,
     /// What `Self` is, when the `impl` is of a handle type (`impl DbRo { fn f(&self) }`).
     self_taint: (bool, bool),
+    /// Renaming imports of the file: alias -> the path it stands for.
+    aliases: &'a [(String, Vec<String>)],
 }
 
 /// What one function body yields.
@@ -226,7 +228,14 @@ impl<'a> FnAnalysis<'a> {
             local_consts: Vec::new(),
             ro_sites: Vec::new(),
             self_taint: (false, false),
+            aliases: &[],
         }
+    }
+
+    /// The renaming imports (`use a::B as C;`) in force: alias -> path.
+    pub(crate) fn with_aliases(mut self, aliases: &'a [(String, Vec<String>)]) -> FnAnalysis<'a> {
+        self.aliases = aliases;
+        self
     }
 
     /// The function belongs to `impl OWNER` (or trait `OWNER`): where `OWNER` is a read-only
@@ -688,9 +697,17 @@ impl<'a> FnAnalysis<'a> {
                 return Value::sql(text.clone());
             }
         }
-        let last = segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
-        if is_const_like(&last) {
-            return Value::sql(SqlText::Const(segments.iter().map(|s| s.ident.to_string()).collect()));
+        let mut path: Vec<String> = segments.iter().map(|s| s.ident.to_string()).collect();
+        if p.qself.is_none() {
+            // `use crate::queries::ARCHIVE as ARCHIVE_SQL;`, `use crate::queries as q;`
+            if let Some((_, full)) =
+                path.first().and_then(|first| self.aliases.iter().find(|(a, _)| a == first))
+            {
+                path.splice(0..1, full.iter().cloned());
+            }
+        }
+        if path.last().is_some_and(|last| is_const_like(last)) {
+            return Value::sql(SqlText::Const(path));
         }
         Value::default()
     }

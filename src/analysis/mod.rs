@@ -37,7 +37,10 @@ impl<F: Fn(&str) -> bool> Screen for F {
 
 /// Analyses every item of `file`.
 pub fn analyse_file(names: &Names, src: &SourceText, file: &syn::File, screen: &dyn Screen) -> FileFacts {
-    let mut walker = Walker { names, src, screen, module: Vec::new(), facts: FileFacts::default() };
+    let mut aliases = Vec::new();
+    collect_renames(&file.items, &mut aliases);
+    let mut walker =
+        Walker { names, src, screen, module: Vec::new(), facts: FileFacts::default(), aliases: &aliases };
     walker.items(&file.items);
     walker.facts
 }
@@ -48,6 +51,7 @@ struct Walker<'a> {
     screen: &'a dyn Screen,
     module: Vec<String>,
     facts: FileFacts,
+    aliases: &'a [(String, Vec<String>)],
 }
 
 impl Walker<'_> {
@@ -124,6 +128,7 @@ impl Walker<'_> {
             if handle_owner || self.screen.wants_fn(&sig.ident.to_string(), text) {
                 let body_facts = FnAnalysis::new(self.names, self.src)
                     .with_owner(facts.owner.as_deref())
+                    .with_aliases(self.aliases)
                     .function(sig, body);
                 facts.analysed = true;
                 facts.params = body_facts.params;
@@ -136,7 +141,8 @@ impl Walker<'_> {
     }
 
     fn constant(&mut self, owner: Option<String>, ident: &syn::Ident, expr: &syn::Expr) {
-        if let Some(text) = FnAnalysis::new(self.names, self.src).const_text(expr) {
+        if let Some(text) = FnAnalysis::new(self.names, self.src).with_aliases(self.aliases).const_text(expr)
+        {
             self.facts.consts.push(ConstFacts {
                 name: ident.to_string(),
                 module: self.module.clone(),
@@ -148,6 +154,39 @@ impl Walker<'_> {
 
     fn range(&self, span: proc_macro2::Span) -> TextRange {
         span_range(self.src, span)
+    }
+}
+
+/// The renaming imports of a file and its inline modules (`use crate::queries::X as Y;`,
+/// `use crate::queries as q;`): alias -> the path it stands for. One list for the whole file,
+/// a simplification: aliases rarely differ between a file's modules.
+fn collect_renames(items: &[Item], out: &mut Vec<(String, Vec<String>)>) {
+    fn tree(prefix: &mut Vec<String>, t: &syn::UseTree, out: &mut Vec<(String, Vec<String>)>) {
+        match t {
+            syn::UseTree::Path(p) => {
+                prefix.push(p.ident.to_string());
+                tree(prefix, &p.tree, out);
+                prefix.pop();
+            }
+            syn::UseTree::Rename(r) if r.rename != "_" => {
+                let mut full = prefix.clone();
+                full.push(r.ident.to_string());
+                out.push((r.rename.to_string(), full));
+            }
+            syn::UseTree::Group(g) => g.items.iter().for_each(|t| tree(prefix, t, out)),
+            _ => {}
+        }
+    }
+    for item in items {
+        match item {
+            Item::Use(u) => tree(&mut Vec::new(), &u.tree, out),
+            Item::Mod(m) => {
+                if let Some((_, items)) = &m.content {
+                    collect_renames(items, out);
+                }
+            }
+            _ => {}
+        }
     }
 }
 

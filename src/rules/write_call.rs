@@ -62,7 +62,7 @@ fn finding(
                     .map(|&c| {
                         let f = writers.function(c);
                         format!(
-                            "{} ({}:{})",
+                            "`{}` at {}:{}",
                             f.facts.display_name(),
                             f.file.display(),
                             f.facts.range.start.line
@@ -70,7 +70,7 @@ fn finding(
                     })
                     .collect();
                 message.push_str(&format!(
-                    "; ambiguous: {} functions of the tree may be `{written}` ({}), {} of them write{}",
+                    "; ambiguous: {} functions of the tree may be `{written}` ({}); {} of them write{}",
                     candidates.len(),
                     names.join(", "),
                     writing.len(),
