@@ -268,8 +268,13 @@ impl<'a> FnAnalysis<'a> {
             }
         }
         if let syn::ReturnType::Type(_, ty) = &sig.output {
+            // A declared `-> Self` of `impl DbRo` is not a read-only handle by itself: a
+            // constructor or `from_request` would otherwise become an accessor by its name,
+            // matching the read-write type's function of that name too.
             let at = self.range(sig.ident.span());
+            let self_taint = std::mem::take(&mut self.self_taint);
             self.returns = self.type_taint(ty, at);
+            self.self_taint = self_taint;
         }
         let tail = self.block(body);
         self.returns = self.returns.join(tail.taint);
