@@ -140,6 +140,7 @@ mod tests {
             module: Vec::new(),
             range: TextRange::default(),
             analysed,
+            has_body: true,
             params: vec!["db".into()],
             returns: Taint::NONE,
             sinks: calls

@@ -262,7 +262,9 @@ impl Writers {
         }
         let from = &self.fns[caller];
         let Some((name, qualifiers)) = callee.split_last() else { return Callee::External };
-        let named = self.fns.iter().enumerate().filter(|(_, f)| &f.facts.name == name);
+        // Only functions with a body can be judged: a trait's declaration without a default body
+        // is not a candidate (its impls are).
+        let named = self.fns.iter().enumerate().filter(|(_, f)| &f.facts.name == name && f.facts.has_body);
         let found: Vec<FnId> = if *method {
             named.filter(|(_, f)| f.facts.owner.is_some()).map(|(i, _)| i).collect()
         } else {
@@ -273,7 +275,22 @@ impl Writers {
                     named.filter(|(_, f)| f.facts.owner == from.facts.owner).map(|(i, _)| i).collect()
                 }
                 Some(q) if q.starts_with(char::is_uppercase) => {
-                    named.filter(|(_, f)| f.facts.owner.as_deref() == Some(q)).map(|(i, _)| i).collect()
+                    let owned: Vec<FnId> = named
+                        .clone()
+                        .filter(|(_, f)| f.facts.owner.as_deref() == Some(q))
+                        .map(|(i, _)| i)
+                        .collect();
+                    // `Crud::create(..)` of a trait that only declares it, or `T::create(..)` on a
+                    // type parameter: any implementation of that name may be meant.
+                    let trait_decl = self.fns.iter().any(|f| {
+                        &f.facts.name == name && !f.facts.has_body && f.facts.owner.as_deref() == Some(q)
+                    });
+                    let type_param = q.len() == 1;
+                    if owned.is_empty() && (trait_decl || type_param) {
+                        named.filter(|(_, f)| f.facts.owner.is_some()).map(|(i, _)| i).collect()
+                    } else {
+                        owned
+                    }
                 }
                 Some(q) => named
                     .filter(|(_, f)| f.facts.owner.is_none() && f.module.last().is_some_and(|m| m == q))
@@ -393,6 +410,7 @@ mod tests {
                 module: Vec::new(),
                 range: at(1),
                 analysed: true,
+                has_body: true,
                 params: params.iter().map(|p| p.to_string()).collect(),
                 returns: Taint::NONE,
                 sinks,

@@ -171,6 +171,8 @@ pub struct FnFacts {
     pub range: TextRange,
     /// Whether the analysis ran on its body (only functions that can matter are analysed).
     pub analysed: bool,
+    /// Whether it has a body (false: a trait method declared without a default body).
+    pub has_body: bool,
     /// Parameter names (`self` included), in order.
     pub params: Vec<String>,
     /// What its return value may hold.

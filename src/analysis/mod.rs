@@ -114,6 +114,7 @@ impl Walker<'_> {
             module: self.module.clone(),
             range,
             analysed: false,
+            has_body: body.is_some(),
             params: Vec::new(),
             returns: Taint::NONE,
             sinks: Vec::new(),
