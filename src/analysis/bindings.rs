@@ -771,6 +771,12 @@ impl<'a> FnAnalysis<'a> {
                 self.push_sink(range, arg, value.taint, kind);
             }
         }
+        if self.names.derive_methods.matches_path(&path) {
+            // `get_conn(pool)`, `Pool::get(&pool)`: a connection from the handle it is given.
+            if let Some(first) = args.first().filter(|a| a.taint.is_handle()) {
+                return Value::handle(first.taint);
+            }
+        }
         if self.names.write_builders.matches_path(&path) {
             // `diesel::update(posts.find(id))`, `Post::delete_many()`: writes once executed.
             return Value {
@@ -882,6 +888,12 @@ impl<'a> FnAnalysis<'a> {
         if (receiver.sql.is_some() || receiver.builder.is_some()) && !receiver.taint.is_handle() {
             // Builder methods (`.bind(x)`, `.set(..)`, `.filter(..)`) keep the builder.
             return Value { sql: receiver.sql, builder: receiver.builder, ..Value::default() };
+        }
+        if call.args.is_empty() && receiver.taint.params != 0 {
+            // `self.pool()`, `ctx.conn()`: a getter of a parameter may hand out the connection
+            // it holds, so what runs on the result runs through that parameter. Only the
+            // parameter origin carries over: a getter is no accessor.
+            return Value::handle(Taint { params: receiver.taint.params, ..Taint::NONE });
         }
         Value::default()
     }
