@@ -365,7 +365,21 @@ impl<'a> FnAnalysis<'a> {
             Pat::Tuple(p) => p.elems.iter().for_each(|e| self.bind_pat(e, value)),
             Pat::TupleStruct(p) => p.elems.iter().for_each(|e| self.bind_pat(e, value)),
             Pat::Slice(p) => p.elems.iter().for_each(|e| self.bind_pat(e, value)),
-            Pat::Struct(p) => p.fields.iter().for_each(|f| self.bind_pat(&f.pat, value)),
+            Pat::Struct(p) => {
+                for field in &p.fields {
+                    // `AppState { database, .. }`: a field named as an accessor is one.
+                    let mut field_value = value.clone();
+                    if let Member::Named(name) = &field.member {
+                        let at = self.range(name.span());
+                        if self.names.ro_accessors.matches_name(&name.to_string()) {
+                            field_value.taint = field_value.taint.join(Taint::read_only(at));
+                        } else if self.names.rw_accessors.matches_name(&name.to_string()) {
+                            field_value.taint = field_value.taint.join(Taint::read_write(at));
+                        }
+                    }
+                    self.bind_pat(&field.pat, &field_value);
+                }
+            }
             Pat::Or(p) => {
                 if let Some(first) = p.cases.first() {
                     self.bind_pat(first, value);
