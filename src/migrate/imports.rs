@@ -161,16 +161,27 @@ fn item_name(item: &Item) -> Option<String> {
     )
 }
 
-/// Every identifier outside `use … ;` items (macro bodies included).
+/// Every identifier outside `use … ;` items (macro bodies included) that can name an import:
+/// not one after `::` (`crate::db::get_db`, `db::get_db`: the path's first segment is what
+/// uses an import) nor after a lone `.` (a method or field, `state.get_db()`).
 fn idents(tokens: TokenStream, used: &mut HashSet<String>) {
     let mut in_use = false;
+    // The two punctuation characters just before the current token, nearest last (`None`
+    // for anything that is not punctuation).
+    let mut before: [Option<char>; 2] = [None, None];
     for token in tokens {
-        match token {
+        let punct = match &token {
+            TokenTree::Punct(p) => Some(p.as_char()),
+            _ => None,
+        };
+        match &token {
             TokenTree::Ident(i) => {
                 let name = i.to_string();
+                let qualified = before == [Some(':'), Some(':')];
+                let member = before[1] == Some('.') && before[0] != Some('.');
                 if name == "use" {
                     in_use = true;
-                } else if !in_use {
+                } else if !in_use && !qualified && !member {
                     used.insert(name);
                 }
             }
@@ -178,6 +189,7 @@ fn idents(tokens: TokenStream, used: &mut HashSet<String>) {
             TokenTree::Group(g) if !in_use => idents(g.stream(), used),
             _ => {}
         }
+        before = [before[1], punct];
     }
 }
 
@@ -465,6 +477,26 @@ mod tests {
                 &[("get_db", "get_db_ro", true)]
             ),
             "use a::b;\nuse x::get_db_ro;\n\nfn h() { get_db_ro(); b(); }\n"
+        );
+    }
+
+    #[test]
+    fn a_name_used_only_qualified_or_as_a_method_does_not_keep_its_import() {
+        // `get_db` is left only in a full path and as a method: the import is unused.
+        assert_eq!(
+            fix(
+                "use crate::db::get_db;\n\nfn h() { get_db_ro(); }\nfn p(s: S) { crate::db::get_db(); s.get_db(); }\n",
+                &[("get_db", "get_db_ro", true)]
+            ),
+            "use crate::db::get_db_ro;\n\nfn h() { get_db_ro(); }\nfn p(s: S) { crate::db::get_db(); s.get_db(); }\n"
+        );
+        // A bare use after a range (`..`) or in a turbofish call still counts.
+        assert_eq!(
+            fix(
+                "use x::get_db;\nfn h() { get_db_ro(); }\nfn p() { let _ = 0..get_db::<u8>(); }\n",
+                &[("get_db", "get_db_ro", true)]
+            ),
+            "use x::{get_db, get_db_ro};\nfn h() { get_db_ro(); }\nfn p() { let _ = 0..get_db::<u8>(); }\n"
         );
     }
 
