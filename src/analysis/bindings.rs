@@ -736,10 +736,10 @@ impl<'a> FnAnalysis<'a> {
         if let Member::Named(name) = &f.member {
             let name = name.to_string();
             if self.names.ro_accessors.matches_name(&name) {
-                return Value::handle(Taint::read_only(self.range(f.span())));
+                return Value::handle(Taint::read_only(self.range(f.span())).with_params_of(base.taint));
             }
             if self.names.rw_accessors.matches_name(&name) {
-                return Value::handle(Taint::read_write(self.range(f.span())));
+                return Value::handle(Taint::read_write(self.range(f.span())).with_params_of(base.taint));
             }
         }
         Value::handle(base.taint)
@@ -813,11 +813,12 @@ impl<'a> FnAnalysis<'a> {
             args.push(value);
         }
         let names = self.names;
+        // `self.pool()`: an accessor of a parameter also writes through that parameter.
         if names.ro_accessors.matches_name(&name) {
-            return Value::handle(Taint::read_only(self.range(call.span())));
+            return Value::handle(Taint::read_only(self.range(call.span())).with_params_of(receiver.taint));
         }
         if names.rw_accessors.matches_name(&name) {
-            return Value::handle(Taint::read_write(self.range(call.span())));
+            return Value::handle(Taint::read_write(self.range(call.span())).with_params_of(receiver.taint));
         }
         if names.transparent_methods.matches_name(&name) {
             return receiver;

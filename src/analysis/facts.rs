@@ -38,6 +38,12 @@ impl Taint {
         Taint { params: if index < 64 { 1 << index } else { 0 }, ..Taint::NONE }
     }
 
+    /// This taint, also flowing from the parameters `other` flows from (an accessor called on
+    /// a parameter: `self.pool()`).
+    pub fn with_params_of(self, other: Taint) -> Taint {
+        Taint { params: self.params | other.params, ..self }
+    }
+
     /// Whether any handle flows here.
     pub fn is_handle(&self) -> bool {
         self.ro.is_some() || self.rw.is_some() || self.params != 0
