@@ -3,9 +3,11 @@
 //! including a second copy of a recorded write.
 
 use std::path::Path;
-use std::process::Output;
 
 use serde_json::Value;
+
+mod common;
+use common::run;
 
 const SHOW: &str = "\
 pub async fn show(state: &AppState) {
@@ -21,24 +23,8 @@ pub async fn purge(state: &AppState) {
 }
 ";
 
-fn run(dir: &Path, args: &[&str]) -> Output {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_ro-audit"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!stderr.contains("panicked"), "the tool panicked:\n{stderr}");
-    output
-}
-
 fn check(dir: &Path, extra: &[&str]) -> (Option<i32>, Value) {
-    let mut args = vec!["check", "src", "--format", "json"];
-    args.extend_from_slice(extra);
-    let output = run(dir, &args);
-    let json = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", String::from_utf8_lossy(&output.stdout)));
-    (output.status.code(), json)
+    common::check_src_json(dir, extra)
 }
 
 /// (function, line, evidence) of each finding.

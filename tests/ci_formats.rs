@@ -11,23 +11,14 @@ use std::process::{Command, Output};
 use ro_audit::rules::{self, DOC_SECTIONS};
 use serde_json::Value;
 
+mod common;
+use common::{run, tree};
+
 const APP: &str = "fixtures/ci/app";
 const POSTS: &str = "fixtures/ci/app/src/posts.rs";
 
 fn repo_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_ro-audit"))
-        .current_dir(dir)
-        .env_remove("NO_COLOR")
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!stderr.contains("panicked"), "the tool panicked:\n{stderr}");
-    output
 }
 
 fn stdout(output: &Output) -> String {
@@ -265,16 +256,6 @@ fn sarif_with_file_errors_odd_paths_and_no_findings_is_valid() {
 // GitHub annotations
 
 const WRITE_ON_RO: &str = "pub async fn bump(state: &AppState) {\n    let db = state.get_db_ro().await?;\n    db.execute(\"UPDATE posts SET views = views + 1\", &[]).await?;\n}\n";
-
-fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, contents) in files {
-        let path = dir.path().join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, contents).unwrap();
-    }
-    dir
-}
 
 /// A workflow command line: its name, its properties (unescaped) and its message (unescaped).
 fn parse_command(line: &str) -> (String, Vec<(String, String)>, String) {

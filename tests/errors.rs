@@ -2,38 +2,24 @@
 //! past it, and nothing panics or aborts. Runs the real binary on generated trees.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
+
+mod common;
+use common::tree_bytes as tree;
 
 const WRITE_ON_RO: &str = "pub async fn bump(state: &AppState) {\n    let db = state.get_db_ro().await?;\n    db.execute(\"UPDATE posts SET views = views + 1\", &[]).await?;\n}\n";
 
 fn run(dir: &Path, args: &[&str]) -> (Output, Value) {
-    let output = Command::new(env!("CARGO_BIN_EXE_ro-audit"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!stderr.contains("panicked"), "the tool panicked:\n{stderr}");
+    let output = common::run(dir, args);
     let json = if args.contains(&"json") {
-        serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-            panic!("not JSON ({e}):\n{}\n{stderr}", String::from_utf8_lossy(&output.stdout))
-        })
+        serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", String::from_utf8_lossy(&output.stdout)))
     } else {
         Value::Null
     };
     (output, json)
-}
-
-fn tree(files: &[(&str, &[u8])]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, contents) in files {
-        let path = dir.path().join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, contents).unwrap();
-    }
-    dir
 }
 
 /// The errors of a JSON report as (file, line, column, message).

@@ -3,38 +3,14 @@
 //! and exit statuses.
 
 use std::path::Path;
-use std::process::Output;
 
 use serde_json::Value;
 
-fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, contents) in files {
-        let path = dir.path().join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, contents).unwrap();
-    }
-    dir
-}
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_ro-audit"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!stderr.contains("panicked"), "the tool panicked:\n{stderr}");
-    output
-}
+mod common;
+use common::{run, tree};
 
 fn check_json(dir: &Path, extra: &[&str]) -> (Option<i32>, Value) {
-    let mut args = vec!["check", "src", "--format", "json"];
-    args.extend_from_slice(extra);
-    let output = run(dir, &args);
-    let json = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", String::from_utf8_lossy(&output.stdout)));
-    (output.status.code(), json)
+    common::check_src_json(dir, extra)
 }
 
 /// Findings as (rule, line, message).

@@ -52,7 +52,7 @@ pub async fn cluster_uses_scram_and_streams(ctx: Arc<Ctx>) {
     assert_eq!(port, i32::from(cluster.primary().port));
 }
 
-/// Without the server binaries the suite fails (it is never skipped) and says what to install.
+/// Without the server binaries the suite fails and says which package to install.
 pub async fn missing_binaries_name_the_debian_package(_ctx: Arc<Ctx>) {
     use std::path::Path;
 
