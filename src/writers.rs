@@ -286,7 +286,11 @@ impl Writers {
                         &f.facts.name == name && !f.facts.has_body && f.facts.owner.as_deref() == Some(q)
                     });
                     let type_param = q.len() == 1;
-                    if owned.is_empty() && (trait_decl || type_param) {
+                    // `Post::delete(..)` where `Post` has no `delete` of its own: a trait's
+                    // default body (`impl Crud for Post {}`) is meant; which trait, syntax cannot
+                    // say, so every method of that name is a candidate.
+                    let inherited = owned.is_empty();
+                    if owned.is_empty() && (trait_decl || type_param || inherited) {
                         named.filter(|(_, f)| f.facts.owner.is_some()).map(|(i, _)| i).collect()
                     } else {
                         owned
