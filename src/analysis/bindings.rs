@@ -1384,9 +1384,24 @@ pub(crate) fn type_mentions(ty: &Type, names: &NameSet) -> bool {
         Type::Paren(p) => type_mentions(&p.elem, names),
         Type::Group(g) => type_mentions(&g.elem, names),
         Type::Ptr(p) => type_mentions(&p.elem, names),
-        Type::ImplTrait(_) | Type::TraitObject(_) => false,
+        // `&dyn DynDatabase`, `impl ReadOnlyPool`, `Box<dyn Db + Send>`: the trait's name.
+        Type::TraitObject(t) => bounds_mention(&t.bounds, names),
+        Type::ImplTrait(t) => bounds_mention(&t.bounds, names),
+        Type::Tuple(t) => t.elems.iter().any(|e| type_mentions(e, names)),
+        Type::Slice(s) => type_mentions(&s.elem, names),
+        Type::Array(a) => type_mentions(&a.elem, names),
         _ => false,
     }
+}
+
+fn bounds_mention(bounds: &Punctuated<syn::TypeParamBound, Token![+]>, names: &NameSet) -> bool {
+    bounds.iter().any(|bound| match bound {
+        syn::TypeParamBound::Trait(t) => {
+            let segments: Vec<String> = t.path.segments.iter().map(|s| s.ident.to_string()).collect();
+            names.matches_path(&segments)
+        }
+        _ => false,
+    })
 }
 
 /// Whether a type names `Self` (`&Self`, `Arc<Self>`).
