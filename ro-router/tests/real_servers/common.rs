@@ -6,9 +6,10 @@ use ro_router::{DbRouter, DbUrl, PoolRole, ReadOnlyConnection, RouterConfig};
 
 use crate::support::{name, url};
 
-/// A file of `tests/data` (copies of `../shared`; see tests/data/README.md).
+/// A file of the workspace's ground truth, `fixtures/pg15/` (the committed copy of
+/// `../shared`, kept byte-identical by ro-audit's ground-truth test).
 pub fn data_file(file: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(file)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/pg15").join(file)
 }
 
 /// A config on `primary_port` with replicas on `replica_ports`, tuned for tests: no periodic

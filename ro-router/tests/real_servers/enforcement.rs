@@ -1,4 +1,4 @@
-//! Read-only enforcement against the ground truth `tests/data/pg15-readonly.tsv` (a copy of
+//! Read-only enforcement against the ground truth `fixtures/pg15/pg15-readonly.tsv` (a copy of
 //! `../shared/pg15-readonly.tsv`): after `pg15-readonly-setup.sql`, every statement gets on a
 //! `get_db_ro()` connection exactly the outcome of the file's column for that context —
 //! `read_only_txn` on the fallthrough pool (fresh, after `RESET ALL` + `DISCARD ALL` on a

@@ -63,7 +63,7 @@ fn main() -> ExitCode {
 /// The objects of `pg15-readonly.tsv`, plus tables the tests write to.
 async fn setup(cluster: Arc<Cluster>) {
     let setup_sql = std::fs::read_to_string(common::data_file("pg15-readonly-setup.sql"))
-        .expect("read tests/data/pg15-readonly-setup.sql");
+        .expect("read fixtures/pg15/pg15-readonly-setup.sql");
     let primary = cluster.primary();
     cluster.sql(&primary, &setup_sql).await;
     cluster
