@@ -152,7 +152,7 @@ fn deep_enough(level: &Level, offset: usize) -> Result<(), TooDeep> {
         return Err(TooDeep {
             offset,
             message: format!(
-                "an expression chains operators, method calls or `else if`s and nests more than {MAX_DEPTH} levels deep (a tree this deep could overflow the stack)"
+                "an expression chains operators, method calls or `else if`s and nests more than {MAX_DEPTH} levels deep: not parsed (a tree this deep could overflow the stack)"
             ),
         });
     }

@@ -20,7 +20,7 @@ pub fn parse(path: &Path, src: &SourceText) -> Result<syn::File, FileError> {
             file: path.to_path_buf(),
             line: pos.line as usize,
             column: pos.column as usize,
-            message: format!("{}: not parsed", deep.message),
+            message: deep.message,
         });
     }
     syn::parse_file(text).map_err(|err| {
