@@ -781,6 +781,7 @@ impl<'a> FnAnalysis<'a> {
                     arg: index,
                     args: call.args.len(),
                     builder: None,
+                    receiver: None,
                 };
                 self.push_sink(range, arg, value.taint, kind);
             }
@@ -849,6 +850,7 @@ impl<'a> FnAnalysis<'a> {
                     arg: index + 1,
                     args: args.len(),
                     builder: Some(builder.to_string()),
+                    receiver: None,
                 };
                 self.push_sink(self.range(call.span()), &call.args[index], args[index].taint, kind);
                 return Value::default();
@@ -882,6 +884,7 @@ impl<'a> FnAnalysis<'a> {
                     arg: index + 1,
                     args: args.len(),
                     builder: None,
+                    receiver: None,
                 };
                 self.push_sink(self.range(call.span()), arg, value.taint, kind);
             }
@@ -893,6 +896,7 @@ impl<'a> FnAnalysis<'a> {
                 arg: 0,
                 args: args.len(),
                 builder: None,
+                receiver: None,
             };
             self.push_sink(self.range(call.span()), &call.receiver, receiver.taint, kind);
         }
