@@ -190,6 +190,7 @@ impl Walker<'_> {
                 let body_facts = FnAnalysis::new(self.names, self.src)
                     .with_owner(facts.owner.as_deref())
                     .with_aliases(self.aliases)
+                    .with_generics(&facts.sig.generics)
                     .function(sig, body);
                 facts.analysed = true;
                 facts.params = body_facts.params;

@@ -56,7 +56,19 @@ impl CallScope<'_> {
 
     fn method(&self, name: &str, ty: &Ty, args: usize) -> Resolved {
         match ty {
-            Ty::Outside => Resolved::External,
+            // A type outside the tree runs no tree body, but for a blanket implementation
+            // (`impl<T: Executor> DbExt for T`) of the tree.
+            Ty::Outside => tree_or_external(
+                self.symbols
+                    .named(name)
+                    .iter()
+                    .copied()
+                    .filter(|&id| {
+                        let f = &self.fns[id].facts;
+                        f.owner.as_ref().is_some_and(|o| f.sig.generics.iter().any(|(g, _)| g == o))
+                    })
+                    .collect(),
+            ),
             Ty::Tree(t) => {
                 let found = self.symbols.methods_of(ty, name);
                 if found.is_empty() && !self.symbols.named(name).is_empty() {

@@ -69,11 +69,21 @@ pub fn receiver_types(slots: &[Slot]) -> BTreeSet<String> {
         .flat_map(|f| &f.types)
         .map(|t| t.name.as_str())
         .collect();
+    // A receiver's type matters only when the tree has a method of that name.
+    let tree_fns: HashSet<&str> = slots
+        .iter()
+        .flat_map(|s| match &s.facts {
+            Some(facts) => facts.functions.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+            None => s.declared.fns.iter().map(String::as_str).collect(),
+        })
+        .collect();
     let mut named = BTreeSet::new();
     for facts in slots.iter().filter_map(|s| s.facts.as_ref()) {
         for sink in facts.functions.iter().flat_map(|f| &f.sinks) {
-            if let SinkKind::Call { receiver: Some(t), builder: None, .. } = &sink.kind {
-                type_names(t, &mut named);
+            if let SinkKind::Call { receiver: Some(t), builder: None, callee, .. } = &sink.kind {
+                if callee.last().is_some_and(|m| tree_fns.contains(m.as_str())) {
+                    type_names(t, &mut named);
+                }
             }
         }
     }
