@@ -98,7 +98,10 @@ impl FnAnalysis<'_> {
         }
         let names = self.names;
         // What the method returns: known once the receiver's type and the method are.
-        let returns = TypeRef::Returns { callee: vec![name.clone()], on: receiver.ty.as_deref().cloned().map(Box::new) };
+        let returns = TypeRef::Returns {
+            callee: vec![name.clone()],
+            on: receiver.ty.as_deref().cloned().map(Box::new),
+        };
         // `self.pool()`: an accessor of a parameter also writes through that parameter.
         if names.ro_accessors.matches_name(&name) {
             let taint = Taint::read_only(self.range(call.span())).with_params_of(receiver.taint);
@@ -199,7 +202,8 @@ impl FnAnalysis<'_> {
             // `self.pool()`, `ctx.conn()`: a getter of a parameter may hand out the connection
             // it holds, so what runs on the result runs through that parameter. Only the
             // parameter origin carries over: a getter is no accessor.
-            return Value::handle(Taint { params: receiver.taint.params, ..Taint::NONE }).typed(Some(returns));
+            return Value::handle(Taint { params: receiver.taint.params, ..Taint::NONE })
+                .typed(Some(returns));
         }
         Value::default().typed(Some(returns))
     }

@@ -33,8 +33,8 @@ use syn::{Block, Expr, FnArg, Pat, Signature};
 
 use self::state::{Env, LoopFrame, Value};
 use super::facts::{HandleUse, Sink, SinkKind, SqlText, Taint, TypeRef};
-use super::types::TypeScope;
 use super::names::Names;
+use super::types::TypeScope;
 use crate::source::{SourceText, TextRange};
 
 /// The analysis of one function body.
