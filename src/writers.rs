@@ -366,20 +366,28 @@ impl Writers {
         cached.unwrap_or_else(|| self.scope().resolve(caller, call))
     }
 
-    /// The steps from a write through parameter `param` of `id` down to the SQL.
+    /// The steps from a write through parameter `param` of `id` down to the SQL: at most
+    /// [`MAX_CHAIN`], the last always the write itself (a longer chain loses its middle).
     pub fn chain(&self, id: FnId, param: usize) -> Vec<ChainStep> {
         let mut steps = Vec::new();
         let (mut id, mut param) = (id, param);
-        while steps.len() < MAX_CHAIN {
+        // A witness points only to callees that wrote before their caller did, so it never
+        // loops; the walk is still bounded by the number of functions.
+        for _ in 0..=self.fns.len() {
             let f = &self.fns[id];
             match self.writes_through(id, param) {
                 Some(Write::Direct { line, evidence }) => {
+                    if steps.len() >= MAX_CHAIN {
+                        steps.truncate(MAX_CHAIN - 1);
+                    }
                     steps.push(step(f, *line, evidence.clone()));
                     break;
                 }
                 Some(Write::Call { line, callee, param: next }) => {
-                    let target = &self.fns[*callee];
-                    steps.push(step(f, *line, format!("passes it to `{}`", target.facts.display_name())));
+                    if steps.len() < MAX_CHAIN {
+                        let target = &self.fns[*callee];
+                        steps.push(step(f, *line, format!("passes it to `{}`", target.facts.display_name())));
+                    }
                     (id, param) = (*callee, *next);
                 }
                 None => break,
