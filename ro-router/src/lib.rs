@@ -4,6 +4,7 @@
 
 mod config;
 mod connection;
+mod conninfo;
 mod enforcement;
 mod error;
 mod health;
@@ -14,6 +15,8 @@ mod router;
 mod stats;
 mod strategy;
 mod target;
+mod tls;
+mod url;
 
 #[cfg(feature = "axum")]
 pub mod axum;

@@ -22,7 +22,7 @@ use std::{
 use deadpool::managed::{self, Metrics, Pool, RecycleError, RecycleResult, Timeouts};
 use deadpool_postgres::ClientWrapper;
 use tokio::task::{AbortHandle, JoinHandle};
-use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
+use tokio_postgres::{Client, SimpleQueryMessage};
 
 use crate::{
     config::RouterConfig,
@@ -31,6 +31,7 @@ use crate::{
     metrics::TargetCounters,
     stats::PoolRole,
     target::{DbUrl, Redactor},
+    tls::{MakeTls, TlsStream},
 };
 
 /// How connections to one target are opened, set up, re-asserted and severed.
@@ -42,6 +43,7 @@ pub(crate) struct TargetLink {
     plain_config: tokio_postgres::Config,
     settings: SessionSettings,
     connect_sql: String,
+    tls: MakeTls,
     pub(crate) checked_out: AtomicUsize,
     drivers: Mutex<Vec<AbortHandle>>,
     pub(crate) counters: TargetCounters,
@@ -97,7 +99,7 @@ impl TargetLink {
             config.statement_timeout.map(|d| d.as_millis()),
             url_options.as_deref(),
         );
-        let mut plain = url.pg_config().clone();
+        let mut plain = if read_only { url.read_only_config() } else { url.pg_config().clone() };
         plain
             .connect_timeout(config.connect_timeout)
             .keepalives(true)
@@ -122,6 +124,7 @@ impl TargetLink {
             pgbouncer: AtomicBool::new(config.pgbouncer),
             connect_sql: settings.connect_sql(),
             settings,
+            tls: url.tls(),
             startup_config: startup,
             plain_config: plain,
             checked_out: AtomicUsize::new(0),
@@ -156,7 +159,7 @@ impl TargetLink {
         &self,
     ) -> Result<(Client, JoinHandle<()>, Arc<SessionGuard>), tokio_postgres::Error> {
         if !self.pgbouncer() {
-            match self.startup_config.connect(NoTls).await {
+            match self.startup_config.connect(self.tls.clone()).await {
                 Ok((client, connection)) => return Ok(self.drive(client, connection)),
                 Err(e) if refuses_startup_parameters(&e) => {
                     self.switch_to_pgbouncer("the server refused startup parameters");
@@ -164,14 +167,14 @@ impl TargetLink {
                 Err(e) => return Err(e),
             }
         }
-        let (client, connection) = self.plain_config.connect(NoTls).await?;
+        let (client, connection) = self.plain_config.connect(self.tls.clone()).await?;
         Ok(self.drive(client, connection))
     }
 
     fn drive(
         &self,
         client: Client,
-        mut connection: tokio_postgres::Connection<tokio_postgres::Socket, tokio_postgres::tls::NoTlsStream>,
+        mut connection: tokio_postgres::Connection<tokio_postgres::Socket, TlsStream>,
     ) -> (Client, JoinHandle<()>, Arc<SessionGuard>) {
         let guard = Arc::new(SessionGuard::default());
         let observed = guard.clone();

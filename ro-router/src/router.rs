@@ -109,6 +109,7 @@ impl DbRouter {
     /// is built even when servers are down (reads then fall through, or fail, until they
     /// answer). Must be called inside a Tokio runtime.
     pub async fn with_registry(config: RouterConfig, registry: Registry) -> Result<Self, RouterError> {
+        config.validate()?;
         let metrics = RouterMetrics::register(&registry).map_err(|e| RouterError::Metrics(e.to_string()))?;
         let mut redactor = Redactor::default();
         redactor.add(&config.primary);

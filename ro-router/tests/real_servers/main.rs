@@ -14,6 +14,7 @@ mod faults;
 mod http;
 mod observability;
 mod routing;
+mod urls;
 
 use std::{process::ExitCode, sync::Arc};
 
@@ -51,6 +52,8 @@ fn main() -> ExitCode {
         observability::errors_and_config_never_show_the_password,
         observability::injected_registry_receives_the_metrics,
         observability::periodic_stats_log_line,
+        urls::password_with_unencoded_specials_connects,
+        urls::multi_host_read_write_urls_serve_reads_and_writes,
     ];
     // The example app and the extractors need the `axum` feature (CI runs --all-features).
     #[cfg(feature = "axum")]
