@@ -231,7 +231,7 @@ impl RouterConfig {
             (env::STATEMENT_TIMEOUT_MS, self.statement_timeout, ms(1), ms(i32::MAX as u64)),
             (env::TCP_KEEPALIVE_IDLE, Some(self.tcp_keepalive_idle), ms(1000), ms(MAX_TCP_KEEP_SECS * 1000)),
             (env::TCP_USER_TIMEOUT_MS, self.tcp_user_timeout, ms(1), ms(MAX_TCP_USER_TIMEOUT_MS)),
-            (env::STATS_LOG_INTERVAL, self.stats_log_interval, ms(100), ms(86_400_000)),
+            (env::STATS_LOG_INTERVAL, self.stats_log_interval, ms(10), ms(86_400_000)),
         ];
         for (var, value, min, max) in durations {
             if let Some(d) = value.filter(|d| *d < min || *d > max) {

@@ -23,7 +23,9 @@ pub mod axum;
 
 pub use crate::config::{env, RouterConfig};
 pub use crate::connection::{PrimaryConnection, ReadOnlyConnection};
-pub use crate::error::{CheckoutFailure, CheckoutFailureKind, ConfigError, RouterError, Unusable};
+pub use crate::error::{
+    Cause, CheckoutFailure, CheckoutFailureKind, ConfigError, FailureCause, RouterError, Unusable,
+};
 pub use crate::health::{
     HealthReport, OverallStatus, PrimaryHealth, PrimaryStatus, ReplicaHealth, ReplicaStatus,
 };

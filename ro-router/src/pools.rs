@@ -27,7 +27,7 @@ use tokio_postgres::{Client, SimpleQueryMessage};
 use crate::{
     config::RouterConfig,
     enforcement::{refuses_startup_parameters, SessionGuard, SessionSettings, REASSERT_SQL, VERIFY_SQL},
-    error::{CheckoutFailure, CheckoutFailureKind},
+    error::{CheckoutFailure, CheckoutFailureKind, FailureCause},
     metrics::TargetCounters,
     stats::PoolRole,
     target::{DbUrl, Redactor},
@@ -265,7 +265,7 @@ impl TargetLink {
         waited: Duration,
     ) -> CheckoutFailure {
         use managed::{PoolError, TimeoutType};
-        let (kind, message, sqlstate) = match e {
+        let (kind, message, cause) = match e {
             PoolError::Timeout(TimeoutType::Wait) => (
                 CheckoutFailureKind::PoolExhausted,
                 format!(
@@ -280,7 +280,7 @@ impl TargetLink {
             PoolError::Timeout(_) => (
                 CheckoutFailureKind::ConnectTimeout,
                 "opening a connection took longer than DB_CONNECT_TIMEOUT_MS".to_string(),
-                None,
+                Some(FailureCause::Timeout),
             ),
             PoolError::Backend(ConnectError::NotAPrimary)
             | PoolError::PostCreateHook(managed::HookError::Backend(ConnectError::NotAPrimary)) => {
@@ -288,14 +288,7 @@ impl TargetLink {
             }
             PoolError::Backend(ConnectError::Pg(e))
             | PoolError::PostCreateHook(managed::HookError::Backend(ConnectError::Pg(e))) => {
-                match e.as_db_error() {
-                    Some(db) => (
-                        CheckoutFailureKind::Server,
-                        format!("{}: {}", db.severity(), db.message()),
-                        Some(db.code().code().to_string()),
-                    ),
-                    None => (CheckoutFailureKind::Connect, e.to_string(), None),
-                }
+                return CheckoutFailure::from_driver(&e, &self.redactor);
             }
             PoolError::PostCreateHook(managed::HookError::Message(m)) => {
                 (CheckoutFailureKind::Connect, m.to_string(), None)
@@ -304,7 +297,7 @@ impl TargetLink {
                 (CheckoutFailureKind::Connect, "the pool is closed".to_string(), None)
             }
         };
-        CheckoutFailure { kind, message: self.redactor.redact(message), sqlstate }
+        CheckoutFailure::new(kind, self.redactor.redact(message), cause)
     }
 }
 

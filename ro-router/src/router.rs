@@ -194,11 +194,11 @@ impl DbRouter {
             target.link.counters.failures.inc();
             return Err(RouterError::PrimaryUnavailable {
                 target: target.link.name.clone(),
-                failure: crate::error::CheckoutFailure {
-                    kind: CheckoutFailureKind::NotAPrimary,
-                    message: "the last health check found the server in recovery (a standby)".into(),
-                    sqlstate: None,
-                },
+                failure: crate::error::CheckoutFailure::new(
+                    CheckoutFailureKind::NotAPrimary,
+                    "the last health check found the server in recovery (a standby)".into(),
+                    None,
+                ),
             });
         }
         match target.pool.get().await {

@@ -9,6 +9,7 @@ mod support;
 
 mod common;
 mod enforcement;
+mod errors;
 mod faults;
 #[cfg(feature = "axum")]
 mod http;
@@ -54,6 +55,11 @@ fn main() -> ExitCode {
         observability::periodic_stats_log_line,
         urls::password_with_unencoded_specials_connects,
         urls::multi_host_read_write_urls_serve_reads_and_writes,
+        errors::refused_port_says_refused,
+        errors::bad_password_says_authentication,
+        errors::unresolvable_host_says_dns,
+        errors::tls_required_by_a_server_without_tls_says_tls,
+        errors::silent_server_says_timeout,
     ];
     // The example app and the extractors need the `axum` feature (CI runs --all-features).
     #[cfg(feature = "axum")]
