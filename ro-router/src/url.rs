@@ -73,6 +73,13 @@ fn uri_settings(rest: &str) -> Result<Vec<Setting>, String> {
     };
     host_list(hosts, &mut out)?;
     if let Some(db) = path.filter(|p| !p.is_empty()) {
+        // The database name is shown (`host:port/db`): text that is more likely a run-on
+        // list or a misplaced setting than a name must be percent-encoded to be taken.
+        if db.contains(|c: char| c.is_whitespace() || matches!(c, ';' | '=' | '\'' | '"' | '/')) {
+            return Err("the database name holds a space, ';', '=', '/' or a quote: percent-encode \
+                        them if the name really has them (or separate URLs with commas)"
+                .into());
+        }
         out.push(("dbname".to_string(), decode(db, "database name")?));
     }
     if let Some(query) = query {
@@ -111,6 +118,12 @@ fn host_list(text: &str, out: &mut Vec<Setting>) -> Result<(), String> {
         };
         if host.is_empty() {
             return Err("a host in the host list is empty".into());
+        }
+        let name_chars = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '%');
+        if !(host.starts_with('/') || host.chars().all(name_chars)) {
+            return Err("a host holds characters that no host name has (percent-encode a '?' or \
+                        a '@' in a password)"
+                .into());
         }
         hosts.push(host);
         ports.push(match port {
@@ -295,6 +308,9 @@ mod tests {
             "postgres://u:Zq9x@h:Zq9x/d",
             "postgres://u:Zq9x@[::1/d",
             "postgres://u:Zq9x@h/d?Zq9x",
+            "postgres://u:Zq9x@h/d;host=h password=Zq9x",
+            "postgres://u:Zq9x@h;x=Zq9x/d",
+            "postgres://u@h/d/Zq9x",
             "mysql://u:Zq9x@h/d",
             "Zq9x",
             "password='Zq9x",

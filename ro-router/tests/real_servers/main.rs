@@ -15,6 +15,7 @@ mod faults;
 mod http;
 mod observability;
 mod routing;
+mod secrets;
 mod urls;
 
 use std::{process::ExitCode, sync::Arc};
@@ -60,6 +61,8 @@ fn main() -> ExitCode {
         errors::unresolvable_host_says_dns,
         errors::tls_required_by_a_server_without_tls_says_tls,
         errors::silent_server_says_timeout,
+        secrets::random_passwords_never_shown_by_parsing_or_config,
+        secrets::random_passwords_never_shown_by_a_running_router,
     ];
     // The example app and the extractors need the `axum` feature (CI runs --all-features).
     #[cfg(feature = "axum")]
