@@ -16,6 +16,7 @@ mod http;
 mod observability;
 mod routing;
 mod secrets;
+mod tls;
 mod urls;
 
 use std::{process::ExitCode, sync::Arc};
@@ -63,6 +64,8 @@ fn main() -> ExitCode {
         errors::silent_server_says_timeout,
         secrets::random_passwords_never_shown_by_parsing_or_config,
         secrets::random_passwords_never_shown_by_a_running_router,
+        tls::every_sslmode_against_a_tls_server,
+        tls::prefer_falls_back_on_a_server_without_tls,
     ];
     // The example app and the extractors need the `axum` feature (CI runs --all-features).
     #[cfg(feature = "axum")]

@@ -7,6 +7,7 @@
 pub mod cluster;
 pub mod harness;
 pub mod proxy;
+pub mod tls;
 
 use std::time::{Duration, Instant};
 
