@@ -324,7 +324,7 @@ fn millis(var: &str, v: &str) -> Result<Duration, ConfigError> {
 fn seconds(var: &str, v: &str) -> Result<Duration, ConfigError> {
     match v.trim().parse::<f64>() {
         // A positive value too small for a Duration stays positive, for `validate` to refuse.
-        Ok(s) if s.is_finite() && s >= 0.0 && s < 1e12 => {
+        Ok(s) if (0.0..1e12).contains(&s) => {
             Ok(Duration::from_secs_f64(s).max(Duration::from_nanos(u64::from(s > 0.0))))
         }
         _ => Err(invalid(var, format!("expected a number of seconds (e.g. 30 or 0.5), got {:?}", v.trim()))),

@@ -331,6 +331,7 @@ fn without_options(mut config: tokio_postgres::Config) -> tokio_postgres::Config
         }
         fresh
             .ssl_mode(config.get_ssl_mode())
+            .ssl_negotiation(config.get_ssl_negotiation())
             .target_session_attrs(config.get_target_session_attrs())
             .channel_binding(config.get_channel_binding())
             .load_balance_hosts(config.get_load_balance_hosts())
