@@ -97,10 +97,10 @@ pub(crate) fn build(settings: Vec<Setting>) -> Result<Built, String> {
                     .collect::<Result<_, _>>()?
             }
             "user" => {
-                config.user(&value);
+                config.user(shown_name(&key, &value)?);
             }
             "dbname" => {
-                config.dbname(&value);
+                config.dbname(shown_name(&key, &value)?);
             }
             "options" => {
                 config.options(&value);
@@ -207,13 +207,24 @@ fn add_servers(
     if ports.len() > 1 && ports.len() != servers {
         return Err("port lists a different number of ports than there are hosts".into());
     }
+    let name_chars = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '%');
     for h in &hosts {
         if h.is_empty() {
             return Err("a host in the host list is empty".into());
+        } else if !(h.starts_with('/') || h.chars().all(name_chars)) {
+            return Err("a host holds characters that no host name has (in a URL, percent-encode a \
+                        '?' in the password)"
+                .into());
         } else if h.starts_with('/') {
             config.host_path(h);
         } else {
             config.host(h);
+        }
+    }
+    // TLS needs a name: a hostaddr-only string uses the address as the name, as libpq does.
+    if hosts.is_empty() {
+        for a in &hostaddrs {
+            config.host(&a.to_string());
         }
     }
     for a in hostaddrs {
@@ -229,6 +240,15 @@ fn add_servers(
 pub(crate) const MAX_TCP_KEEP_SECS: u64 = 32_767;
 const MAX_TCP_KEEPCNT: u64 = 127;
 pub(crate) const MAX_TCP_USER_TIMEOUT_MS: u64 = i32::MAX as u64;
+
+/// A user or database name, which the router shows (`host:port/db`): one holding `=` or `;`
+/// is a misplaced setting or a run-on list, maybe with a password in it, and is refused.
+fn shown_name<'a>(key: &str, value: &'a str) -> Result<&'a str, String> {
+    if value.contains(['=', ';']) {
+        return Err(format!("{key} holds '=' or ';': separate settings with spaces and URLs with commas"));
+    }
+    Ok(value)
+}
 
 fn number(key: &str, value: &str) -> Result<u64, String> {
     value.trim().parse().map_err(|_| format!("{key} is not a whole number"))
@@ -298,6 +318,13 @@ mod tests {
     }
 
     #[test]
+    fn hostaddr_alone_is_also_the_tls_name() {
+        let b = built("hostaddr=127.0.0.1 port=5433").unwrap();
+        assert_eq!(b.config.get_hosts(), [tokio_postgres::config::Host::Tcp("127.0.0.1".into())]);
+        assert_eq!(b.config.get_hostaddrs(), ["127.0.0.1".parse::<IpAddr>().unwrap()]);
+    }
+
+    #[test]
     fn default_sslmode_is_prefer() {
         assert_eq!(built("host=h").unwrap().tls.mode(), SslMode::Prefer);
     }
@@ -316,6 +343,9 @@ mod tests {
             ("host=h Zqxpw=1", "setting 2 (not a connection parameter"),
             ("host=h sslpassword=Zqx", "the setting sslpassword is not supported"),
             ("dbname=d", "it names no host"),
+            ("host=h dbname=d,password=Zqx", "dbname holds '=' or ';'"),
+            ("host=h user=u;password=Zqx", "user holds '=' or ';'"),
+            ("host=h;password=Zqx", "a host holds characters"),
         ] {
             let e = built(text).err().unwrap_or_else(|| panic!("{text} parsed"));
             assert!(e.contains(expect), "{text}: {e}");

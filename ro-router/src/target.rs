@@ -11,7 +11,7 @@ use tokio_postgres::config::{Host, TargetSessionAttrs};
 use crate::{
     conninfo::{self, SessionAttrs},
     error::ConfigError,
-    tls::{MakeTls, SslMode},
+    tls::MakeTls,
     url::{self, percent_encode},
 };
 
@@ -24,7 +24,6 @@ use crate::{
 pub struct DbUrl {
     config: tokio_postgres::Config,
     session_attrs: SessionAttrs,
-    ssl_mode: SslMode,
     tls: MakeTls,
     name: String,
     secrets: Vec<String>,
@@ -59,14 +58,7 @@ impl DbUrl {
         secrets.retain(|s| !s.is_empty());
         secrets.sort();
         secrets.dedup();
-        Ok(Self {
-            config: built.config,
-            session_attrs: built.session_attrs,
-            ssl_mode: built.tls.mode(),
-            tls,
-            name,
-            secrets,
-        })
+        Ok(Self { config: built.config, session_attrs: built.session_attrs, tls, name, secrets })
     }
 
     /// `host:port/db` (hosts joined by `,` for a multi-host URL). Never holds a password.
@@ -101,11 +93,6 @@ impl DbUrl {
     /// The TLS connector for this URL's connections.
     pub(crate) fn tls(&self) -> MakeTls {
         self.tls.clone()
-    }
-
-    /// Whether connections must be encrypted (`sslmode` `require`, `verify-ca`, `verify-full`).
-    pub fn requires_tls(&self) -> bool {
-        matches!(self.ssl_mode, SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull)
     }
 
     pub(crate) fn secrets(&self) -> &[String] {

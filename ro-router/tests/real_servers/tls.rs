@@ -13,6 +13,7 @@ use crate::{
         encoded_password,
         harness::Ctx,
         tls::{tls_replica, Certificates, CERT_USER},
+        PASSWORD,
     },
 };
 
@@ -75,6 +76,12 @@ pub async fn every_sslmode_against_a_tls_server(ctx: Arc<Ctx>) {
             true,
         ),
     ];
+    let hostaddr_only = format!(
+        "hostaddr=127.0.0.1 port={} user=postgres dbname=postgres sslmode=require password='{}'",
+        server.port,
+        PASSWORD.replace('\\', "\\\\").replace('\'', "\\'")
+    );
+    let encrypted = encrypted.into_iter().chain([("hostaddr only, key=value", hostaddr_only, true)]);
     for (what, url, ssl) in encrypted {
         let got = read_only_ssl(primary, &url).await.unwrap_or_else(|e| panic!("{what}: {e}"));
         assert_eq!(got.0, ssl, "{what}: pg_stat_ssl.ssl");
