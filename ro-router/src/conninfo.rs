@@ -224,7 +224,7 @@ fn add_servers(
     // TLS needs a name: a hostaddr-only string uses the address as the name, as libpq does.
     if hosts.is_empty() {
         for a in &hostaddrs {
-            config.host(&a.to_string());
+            config.host(a.to_string());
         }
     }
     for a in hostaddrs {
