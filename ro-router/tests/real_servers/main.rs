@@ -23,6 +23,7 @@ fn main() -> ExitCode {
     let mut tests = tests![
         routing::cluster_uses_scram_and_streams,
         routing::missing_binaries_name_the_debian_package,
+        routing::provisioning_installs_only_as_root_with_apt,
         routing::get_db_is_the_primary_and_writes,
         routing::round_robin_alternates_replicas,
         routing::least_connections_prefers_the_idle_replica,
