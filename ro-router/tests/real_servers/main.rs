@@ -10,6 +10,7 @@ mod support;
 mod common;
 mod enforcement;
 mod faults;
+mod guarantees;
 #[cfg(feature = "axum")]
 mod http;
 mod observability;
@@ -38,6 +39,8 @@ fn main() -> ExitCode {
         enforcement::pgbouncer_matches_tsv_after_reset_and_discard,
         enforcement::pgbouncer_is_detected_from_its_refusal,
         enforcement::standby_matches_tsv,
+        guarantees::tricks_never_reach_the_next_checkout,
+        guarantees::tricks_never_reach_the_next_checkout_through_pgbouncer,
         faults::replica_stopped_checkout_is_retried_then_recovers,
         faults::replica_network_cut_checkout_is_retried,
         faults::replica_silent_partition_errors_instead_of_hanging,

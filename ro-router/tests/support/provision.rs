@@ -48,7 +48,8 @@ impl Machine {
         let apt_get = std::env::var_os("PATH")
             .map(|p| std::env::split_paths(&p).any(|d| d.join("apt-get").is_file()))
             .unwrap_or(false);
-        let install_allowed = std::env::var_os("RO_ROUTER_NO_INSTALL").is_none_or(|v| v.is_empty() || v == "0");
+        let install_allowed =
+            std::env::var_os("RO_ROUTER_NO_INSTALL").is_none_or(|v| v.is_empty() || v == "0");
         Self { root, apt_get, install_allowed }
     }
 }
@@ -57,8 +58,13 @@ impl Machine {
 /// `pgbouncer` (`None` = not found; pass `Some` of anything when pgBouncer is not wanted).
 pub fn missing(bin: &Path, pgbouncer: Option<&Path>) -> Vec<Missing> {
     let mut out = Vec::new();
-    if let Some(tool) = ["initdb", "pg_ctl", "pg_basebackup", "postgres"].iter().find(|t| !bin.join(t).exists()) {
-        out.push(Missing { package: "postgresql-15", why: format!("{} not found", bin.join(tool).display()) });
+    if let Some(tool) =
+        ["initdb", "pg_ctl", "pg_basebackup", "postgres"].iter().find(|t| !bin.join(t).exists())
+    {
+        out.push(Missing {
+            package: "postgresql-15",
+            why: format!("{} not found", bin.join(tool).display()),
+        });
     }
     if pgbouncer.is_none() {
         out.push(Missing { package: "pgbouncer", why: "pgbouncer not found".to_string() });
