@@ -7,6 +7,7 @@ mod connection;
 mod enforcement;
 mod error;
 mod health;
+mod inspect;
 mod lag;
 mod metrics;
 mod pools;
@@ -24,6 +25,7 @@ pub use crate::error::{CheckoutFailure, CheckoutFailureKind, ConfigError, Router
 pub use crate::health::{
     HealthReport, OverallStatus, PrimaryHealth, PrimaryStatus, ReplicaHealth, ReplicaStatus,
 };
+pub use crate::inspect::RoleReport;
 pub use crate::router::DbRouter;
 pub use crate::stats::{FallbackCounts, FallbackReason, PoolRole, PoolStats, RouterStats, RoutesTo};
 pub use crate::strategy::ReplicaStrategy;
