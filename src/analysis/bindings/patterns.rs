@@ -178,7 +178,7 @@ impl FnAnalysis<'_> {
 }
 
 /// The expression inside any parentheses.
-pub(super) fn unparen(mut expr: &Expr) -> &Expr {
+fn unparen(mut expr: &Expr) -> &Expr {
     while let Expr::Paren(p) = expr {
         expr = &p.expr;
     }
@@ -186,7 +186,7 @@ pub(super) fn unparen(mut expr: &Expr) -> &Expr {
 }
 
 /// The pattern inside any parentheses.
-pub(super) fn unparen_pat(mut pat: &Pat) -> &Pat {
+fn unparen_pat(mut pat: &Pat) -> &Pat {
     while let Pat::Paren(p) = pat {
         pat = &p.pat;
     }
@@ -194,7 +194,7 @@ pub(super) fn unparen_pat(mut pat: &Pat) -> &Pat {
 }
 
 /// A tuple pattern, possibly typed (`(a, b)`, `(a, b): (A, B)`), with its type.
-pub(super) fn tuple_pat(pat: &Pat) -> Option<(&syn::PatTuple, Option<&Type>)> {
+fn tuple_pat(pat: &Pat) -> Option<(&syn::PatTuple, Option<&Type>)> {
     match unparen_pat(pat) {
         Pat::Tuple(t) => Some((t, None)),
         Pat::Type(typed) => match unparen_pat(&typed.pat) {

@@ -59,7 +59,7 @@ pub(crate) fn type_mentions(ty: &Type, names: &NameSet) -> bool {
     }
 }
 
-pub(super) fn bounds_mention(bounds: &Punctuated<syn::TypeParamBound, Token![+]>, names: &NameSet) -> bool {
+fn bounds_mention(bounds: &Punctuated<syn::TypeParamBound, Token![+]>, names: &NameSet) -> bool {
     bounds.iter().any(|bound| match bound {
         syn::TypeParamBound::Trait(t) => {
             let segments: Vec<String> = t.path.segments.iter().map(|s| s.ident.to_string()).collect();
@@ -70,7 +70,7 @@ pub(super) fn bounds_mention(bounds: &Punctuated<syn::TypeParamBound, Token![+]>
 }
 
 /// Whether a type names `Self` (`&Self`, `Arc<Self>`).
-pub(super) fn type_mentions_self(ty: &Type) -> bool {
+fn type_mentions_self(ty: &Type) -> bool {
     thread_local! {
         static SELF: NameSet = NameSet::new(&["Self".to_string()]);
     }
