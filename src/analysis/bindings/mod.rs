@@ -129,11 +129,11 @@ impl<'a> FnAnalysis<'a> {
             // matching the read-write type's function of that name too.
             let at = self.range(sig.ident.span());
             let self_taint = std::mem::take(&mut self.self_taint);
-            self.returns = self.type_taint(ty, at);
+            self.returns = self.whole_type_taint(ty, at);
             self.self_taint = self_taint;
         }
         let tail = self.block(body);
-        self.returns = self.returns.join(tail.taint);
+        self.returns = self.returns.join(tail.returned_taint());
         let mut sinks = self.sinks;
         merge_duplicate_sinks(&mut sinks);
         self.ro_sites.sort();
