@@ -10,7 +10,7 @@ use std::rc::Rc;
 use syn::spanned::Spanned;
 use syn::{BinOp, Expr, ExprField, Lit, Member};
 
-use super::state::Value;
+use super::state::{Part, Value};
 use super::FnAnalysis;
 use crate::analysis::facts::{SqlText, Taint};
 
@@ -107,7 +107,7 @@ impl FnAnalysis<'_> {
             }
             Expr::Struct(s) => {
                 // `Ctx { pool, ro_pool }`: each field holds its own value.
-                let mut parts: Vec<(Rc<str>, Value)> = Vec::with_capacity(s.fields.len());
+                let mut parts: Vec<Part> = Vec::with_capacity(s.fields.len());
                 for field in &s.fields {
                     let value = self.expr(&field.expr);
                     parts.push((Rc::from(member_name(&field.member)), value));

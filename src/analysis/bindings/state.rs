@@ -20,8 +20,11 @@ pub(super) struct Value {
     /// What each part holds, when the value was built as a struct or tuple here
     /// (`Ctx { pool, ro_pool }`: fields by name; `(rw, ro)`: elements as `0`, `1`). `taint`
     /// is then what all parts hold together.
-    pub(super) parts: Option<Rc<[(Rc<str>, Value)]>>,
+    pub(super) parts: Option<Rc<[Part]>>,
 }
+
+/// A named part of a struct or tuple value (`pool`, `0`) and what it holds.
+pub(super) type Part = (Rc<str>, Value);
 
 impl Value {
     pub(super) fn handle(taint: Taint) -> Value {
@@ -34,7 +37,7 @@ impl Value {
 
     /// A struct or tuple of `parts`: it holds what they hold together, and each part stays
     /// what it is.
-    pub(super) fn composite(parts: Vec<(Rc<str>, Value)>) -> Value {
+    pub(super) fn composite(parts: Vec<Part>) -> Value {
         let taint = parts.iter().fold(Taint::NONE, |acc, (_, v)| acc.join(v.taint));
         Value { taint, parts: Some(parts.into()), ..Value::default() }
     }
@@ -72,7 +75,7 @@ impl Value {
         let parts = match (self.parts, other.parts) {
             (Some(a), Some(b)) if a == b => Some(a),
             (Some(a), Some(b)) => {
-                let joined: Vec<(Rc<str>, Value)> = a
+                let joined: Vec<Part> = a
                     .iter()
                     .filter_map(|(name, mine)| {
                         let theirs = b.iter().find(|(n, _)| n == name)?;
