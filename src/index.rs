@@ -203,7 +203,7 @@ fn map_get<'m, K: std::hash::Hash + Eq>(map: &'m HashMap<K, Vec<usize>>, key: &K
 }
 
 /// The definitions with the highest `score`.
-fn best_by<'d>(defs: Vec<&'d ConstDef>, score: impl Fn(&ConstDef) -> u8) -> Vec<&'d ConstDef> {
+fn best_by(defs: Vec<&ConstDef>, score: impl Fn(&ConstDef) -> u8) -> Vec<&ConstDef> {
     let best = defs.iter().map(|d| score(d)).max().unwrap_or(0);
     defs.into_iter().filter(|d| score(d) == best).collect()
 }
