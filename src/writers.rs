@@ -23,6 +23,7 @@ use crate::index::{ConstIndex, Scope};
 use crate::sql::{self, Verdict};
 use crate::workspace::calls::{CallScope, Resolved};
 use crate::workspace::crates::{CrateGraph, CrateId};
+use crate::workspace::imports::Imports;
 use crate::workspace::symbols::Symbols;
 use crate::workspace::Workspace;
 
@@ -43,13 +44,6 @@ pub struct TreeFn {
     pub module: Vec<String>,
     /// Its facts.
     pub facts: FnFacts,
-}
-
-impl TreeFn {
-    /// Whether its module path is `module`.
-    pub fn module_is(&self, module: &[&str]) -> bool {
-        self.module.len() == module.len() && self.module.iter().zip(module).all(|(a, b)| a == b)
-    }
 }
 
 /// Why a parameter is written through.
@@ -93,6 +87,7 @@ pub struct Writers {
     fns: Vec<TreeFn>,
     symbols: Symbols,
     crates: CrateGraph,
+    imports: Imports,
     /// Per function, per sink: what the call resolves to (calls only).
     resolved: Vec<Vec<Resolved>>,
     /// Per function, per parameter (up to 64): why it is written through (one witness).
@@ -212,6 +207,7 @@ impl Writers {
             fns,
             symbols,
             crates: workspace.crates,
+            imports: workspace.imports,
             resolved: Vec::new(),
             writes,
             unresolved: Vec::new(),
@@ -238,7 +234,7 @@ impl Writers {
     }
 
     fn scope(&self) -> CallScope<'_> {
-        CallScope { fns: &self.fns, symbols: &self.symbols, crates: &self.crates }
+        CallScope { fns: &self.fns, symbols: &self.symbols, crates: &self.crates, imports: &self.imports }
     }
 
     /// Resolves every call sink once.

@@ -244,6 +244,21 @@ pub struct TypeFacts {
     pub fields: Vec<(String, TypeRef)>,
 }
 
+/// One name a `use` item brings in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportFacts {
+    /// The inline module path it is written in.
+    pub module: Vec<String>,
+    /// The name it binds (empty for a glob).
+    pub alias: String,
+    /// The path as written (`crate::store::save`; a glob's module).
+    pub path: Vec<String>,
+    /// `use path::*`.
+    pub glob: bool,
+    /// `pub use`: a re-export.
+    pub public: bool,
+}
+
 /// An `impl Trait for Type` block.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImplFacts {
@@ -287,4 +302,6 @@ pub struct FileFacts {
     pub types: Vec<TypeFacts>,
     /// Its `impl Trait for Type` blocks.
     pub impls: Vec<ImplFacts>,
+    /// Its `use` items (module level and inline modules).
+    pub imports: Vec<ImportFacts>,
 }

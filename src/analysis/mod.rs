@@ -7,6 +7,7 @@
 
 pub mod bindings;
 pub mod facts;
+pub mod imports;
 pub mod names;
 pub mod types;
 
@@ -39,8 +40,15 @@ impl<F: Fn(&str) -> bool> Screen for F {
 
 /// Analyses every item of `file`.
 pub fn analyse_file(names: &Names, src: &SourceText, file: &syn::File, screen: &dyn Screen) -> FileFacts {
-    let mut aliases = Vec::new();
-    collect_renames(&file.items, &mut aliases);
+    let imports = imports::imports_of(&file.items);
+    // Renaming imports (`use crate::queries::X as Y;`, `use crate::queries as q;`): alias ->
+    // the path it stands for. One list for the whole file, a simplification: aliases rarely
+    // differ between a file's modules.
+    let aliases: Vec<(String, Vec<String>)> = imports
+        .iter()
+        .filter(|i| !i.glob && i.path.last() != Some(&i.alias))
+        .map(|i| (i.alias.clone(), i.path.clone()))
+        .collect();
     let extensions = bindings::extension_methods(&file.items);
     let mut walker = Walker {
         names,
@@ -52,7 +60,7 @@ pub fn analyse_file(names: &Names, src: &SourceText, file: &syn::File, screen: &
         extensions: &extensions,
     };
     walker.items(&file.items);
-    walker.facts
+    FileFacts { imports, ..walker.facts }
 }
 
 /// What an `impl` or trait tells its functions.
@@ -226,39 +234,6 @@ impl Walker<'_> {
 
     fn range(&self, span: proc_macro2::Span) -> TextRange {
         span_range(self.src, span)
-    }
-}
-
-/// The renaming imports of a file and its inline modules (`use crate::queries::X as Y;`,
-/// `use crate::queries as q;`): alias -> the path it stands for. One list for the whole file,
-/// a simplification: aliases rarely differ between a file's modules.
-fn collect_renames(items: &[Item], out: &mut Vec<(String, Vec<String>)>) {
-    fn tree(prefix: &mut Vec<String>, t: &syn::UseTree, out: &mut Vec<(String, Vec<String>)>) {
-        match t {
-            syn::UseTree::Path(p) => {
-                prefix.push(p.ident.to_string());
-                tree(prefix, &p.tree, out);
-                prefix.pop();
-            }
-            syn::UseTree::Rename(r) if r.rename != "_" => {
-                let mut full = prefix.clone();
-                full.push(r.ident.to_string());
-                out.push((r.rename.to_string(), full));
-            }
-            syn::UseTree::Group(g) => g.items.iter().for_each(|t| tree(prefix, t, out)),
-            _ => {}
-        }
-    }
-    for item in items {
-        match item {
-            Item::Use(u) => tree(&mut Vec::new(), &u.tree, out),
-            Item::Mod(m) => {
-                if let Some((_, items)) = &m.content {
-                    collect_renames(items, out);
-                }
-            }
-            _ => {}
-        }
     }
 }
 

@@ -268,7 +268,7 @@ fn run_walked(walked: crate::walk::Walk, rules: &RuleSet, options: &Options) -> 
     for slot in &mut slots {
         if let Some(facts) = &mut slot.facts {
             index.add(&slot.path, facts.consts.clone());
-            workspace.add_file(facts);
+            workspace.add_file(&slot.path, facts);
         } else {
             workspace.screened_types.append(&mut slot.declared.types);
         }
