@@ -15,6 +15,17 @@ pub fn imports_of(items: &[Item]) -> Vec<ImportFacts> {
     out
 }
 
+/// The `use` items among a function body's statements, as imports of `module`.
+pub fn body_imports(stmts: &[syn::Stmt], module: &[String]) -> Vec<ImportFacts> {
+    let mut out = Vec::new();
+    for stmt in stmts {
+        if let syn::Stmt::Item(Item::Use(u)) = stmt {
+            flatten(&u.tree, &mut Vec::new(), module, false, &mut out);
+        }
+    }
+    out
+}
+
 fn collect(items: &[Item], module: &mut Vec<String>, out: &mut Vec<ImportFacts>) {
     for item in items {
         match item {
@@ -105,5 +116,12 @@ mod tests {
             ("inner:f".into(), "other_crate::f".into(), false, false),
         ];
         assert_eq!(got, expected);
+        let body: syn::Block = syn::parse_str("{ use crate::jobs::tally as t; t(db); }").expect("a block");
+        let found = body_imports(&body.stmts, &["api".to_string()]);
+        assert_eq!(
+            (found[0].alias.as_str(), found[0].path.join("::")),
+            ("t", "crate::jobs::tally".to_string())
+        );
+        assert_eq!(found[0].module, ["api"]);
     }
 }

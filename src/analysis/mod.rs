@@ -60,7 +60,9 @@ pub fn analyse_file(names: &Names, src: &SourceText, file: &syn::File, screen: &
         extensions: &extensions,
     };
     walker.items(&file.items);
-    FileFacts { imports, ..walker.facts }
+    let mut facts = walker.facts;
+    facts.imports.splice(0..0, imports);
+    facts
 }
 
 /// What an `impl` or trait tells its functions.
@@ -198,6 +200,9 @@ impl Walker<'_> {
             facts.sig.returns = types::return_type_ref(ty, scope);
         }
         if let Some(body) = body {
+            // `use` items at the top of a body: kept with the module's imports (they name
+            // the same things for the calls of this body; other bodies rarely reuse the name).
+            self.facts.imports.extend(imports::body_imports(&body.stmts, &self.module));
             // Methods of a handle type hold a handle in `self`, though their text may not name it.
             let handle_owner = facts
                 .owner
