@@ -8,6 +8,7 @@ mod conninfo;
 mod enforcement;
 mod error;
 mod health;
+mod inspect;
 mod lag;
 mod metrics;
 mod pools;
@@ -29,6 +30,7 @@ pub use crate::error::{
 pub use crate::health::{
     HealthReport, OverallStatus, PrimaryHealth, PrimaryStatus, ReplicaHealth, ReplicaStatus,
 };
+pub use crate::inspect::RoleReport;
 pub use crate::router::DbRouter;
 pub use crate::stats::{FallbackCounts, FallbackReason, PoolRole, PoolStats, RouterStats, RoutesTo};
 pub use crate::strategy::ReplicaStrategy;

@@ -29,6 +29,7 @@ use crate::{
         VERIFY_SQL,
     },
     error::{CheckoutFailure, CheckoutFailureKind, FailureCause},
+    inspect::{PoolMode, RoleReport},
     metrics::TargetCounters,
     stats::PoolRole,
     target::{DbUrl, Redactor},
@@ -49,6 +50,26 @@ pub(crate) struct TargetLink {
     drivers: Mutex<Vec<AbortHandle>>,
     pub(crate) counters: TargetCounters,
     pub(crate) redactor: Arc<Redactor>,
+    inspection: Mutex<Option<Inspection>>,
+    inspecting: tokio::sync::Mutex<()>,
+}
+
+/// What [`crate::inspect`] found about a read-only target.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Inspection {
+    pub(crate) pool_mode: Option<PoolMode>,
+    pub(crate) role: Option<RoleReport>,
+}
+
+/// Why a read-only target behind pgBouncer is refused.
+pub(crate) fn pool_mode_refusal(mode: PoolMode) -> String {
+    format!(
+        "pgBouncer pools by {mode} (pool_mode = {mode}): the read-only guard is session state and \
+         would stick to server connections that pgBouncer hands to other clients, refusing their \
+         writes; give read-only targets a pgBouncer database with pool_mode = session, or connect \
+         them to PostgreSQL directly",
+        mode = mode.as_str()
+    )
 }
 
 impl std::fmt::Debug for TargetLink {
@@ -66,6 +87,8 @@ impl std::fmt::Debug for TargetLink {
 pub(crate) enum ConnectError {
     Pg(tokio_postgres::Error),
     NotAPrimary,
+    /// A read-only target behind a pgBouncer that does not pool by session.
+    PoolMode(PoolMode),
 }
 
 impl std::fmt::Display for ConnectError {
@@ -73,6 +96,7 @@ impl std::fmt::Display for ConnectError {
         match self {
             Self::Pg(e) => write!(f, "{e}"),
             Self::NotAPrimary => write!(f, "the server is in recovery (a standby)"),
+            Self::PoolMode(mode) => write!(f, "{}", pool_mode_refusal(*mode)),
         }
     }
 }
@@ -132,6 +156,95 @@ impl TargetLink {
             drivers: Mutex::new(Vec::new()),
             counters,
             redactor,
+            inspection: Mutex::new(None),
+            inspecting: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// What the inspection found, once it ran.
+    pub(crate) fn inspection(&self) -> Option<Inspection> {
+        self.inspection.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Inspects a read-only target once (see [`crate::inspect`]): pgBouncer's pool mode, and
+    /// the fallthrough pool's role. Fails while the target does not answer (the next call
+    /// tries again) and, for good, on a pgBouncer that does not pool by session.
+    pub(crate) async fn inspect(&self) -> Result<(), ConnectError> {
+        let _one_at_a_time = self.inspecting.lock().await;
+        let found = match self.inspection() {
+            Some(found) => found,
+            None => {
+                let found = self.measure().await?;
+                self.report(&found);
+                *self.inspection.lock().unwrap_or_else(|p| p.into_inner()) = Some(found.clone());
+                found
+            }
+        };
+        match found.pool_mode {
+            Some(mode @ (PoolMode::Transaction | PoolMode::Statement)) => Err(ConnectError::PoolMode(mode)),
+            _ => Ok(()),
+        }
+    }
+
+    async fn measure(&self) -> Result<Inspection, ConnectError> {
+        let (first, _first_driver) = self.open().await?;
+        let mut found = Inspection::default();
+        if self.pgbouncer() {
+            let (second, _second_driver) = self.open().await?;
+            found.pool_mode = Some(crate::inspect::pool_mode(&first, &second).await?);
+        }
+        if found.pool_mode.is_some_and(|m| m != PoolMode::Session) {
+            return Ok(found);
+        }
+        if self.role == PoolRole::Fallthrough {
+            // What the role may do is reported, never a reason to refuse reads: a failure to
+            // measure it is logged and leaves it unknown.
+            match crate::inspect::role_report(&first).await {
+                Ok(role) => found.role = Some(role),
+                Err(e) => tracing::warn!(
+                    target: "ro_router::enforcement",
+                    db = %self.name,
+                    error = %self.redactor.redact(crate::error::describe(&e)),
+                    "could not measure what the fallthrough role may write"
+                ),
+            }
+        }
+        Ok(found)
+    }
+
+    fn report(&self, found: &Inspection) {
+        if let Some(mode) = found.pool_mode.filter(|m| *m != PoolMode::Session) {
+            tracing::error!(
+                target: "ro_router::enforcement",
+                db = %self.name,
+                pool = self.role.as_str(),
+                pool_mode = mode.as_str(),
+                "{} refused: {}",
+                self.name,
+                pool_mode_refusal(mode)
+            );
+        }
+        let Some(role) = &found.role else { return };
+        if role.is_read_only() {
+            tracing::info!(
+                target: "ro_router::enforcement",
+                db = %self.name,
+                role = %role.role,
+                "the fallthrough role {} is read-only: no superuser, no write privilege",
+                role.role
+            );
+        } else {
+            tracing::warn!(
+                target: "ro_router::enforcement",
+                db = %self.name,
+                role = %role.role,
+                superuser = role.superuser,
+                "the fallthrough role {} can write ({}): reads that fall through to the primary are \
+                 kept from writing by the session setting alone, which does not stop every write; \
+                 give DB_READ_FALLTHROUGH_URL a read-only role (see ro-router's README)",
+                role.role,
+                role.can_write.join("; ")
+            );
         }
     }
 
@@ -208,6 +321,9 @@ impl TargetLink {
     }
 
     async fn create(&self) -> Result<PooledClient, ConnectError> {
+        if self.settings.read_only() {
+            self.inspect().await?;
+        }
         let (client, handle) = self.open().await?;
         let client = ClientWrapper::new(client, handle);
         // One round trip: the pgBouncer-mode settings (if any) and the verification.
@@ -321,6 +437,10 @@ impl TargetLink {
             PoolError::Backend(ConnectError::Pg(e))
             | PoolError::PostCreateHook(managed::HookError::Backend(ConnectError::Pg(e))) => {
                 return CheckoutFailure::from_driver(&e, &self.redactor);
+            }
+            PoolError::Backend(ConnectError::PoolMode(mode))
+            | PoolError::PostCreateHook(managed::HookError::Backend(ConnectError::PoolMode(mode))) => {
+                (CheckoutFailureKind::Connect, pool_mode_refusal(mode), None)
             }
             PoolError::PostCreateHook(managed::HookError::Message(m)) => {
                 (CheckoutFailureKind::Connect, m.to_string(), None)

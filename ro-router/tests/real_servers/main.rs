@@ -15,6 +15,7 @@ mod guarantees;
 #[cfg(feature = "axum")]
 mod http;
 mod observability;
+mod pgbouncer_modes;
 mod routing;
 mod secrets;
 mod tls;
@@ -45,6 +46,8 @@ fn main() -> ExitCode {
         enforcement::standby_matches_tsv,
         guarantees::tricks_never_reach_the_next_checkout,
         guarantees::tricks_never_reach_the_next_checkout_through_pgbouncer,
+        pgbouncer_modes::transaction_and_statement_mode_are_refused_by_name,
+        pgbouncer_modes::session_mode_is_accepted_and_writes_go_on,
         faults::replica_stopped_checkout_is_retried_then_recovers,
         faults::replica_network_cut_checkout_is_retried,
         faults::replica_silent_partition_errors_instead_of_hanging,
