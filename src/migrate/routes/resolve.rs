@@ -7,8 +7,9 @@
 //! module's globs, then the crate root (2015 paths) and — from `main.rs`, binaries, tests and
 //! examples — the package's own name (`my_app::api::list` into the library). Through a module, `pub use` re-exports and globs are
 //! followed (to a bounded depth); `Type::method` and `Self::method` find `impl` methods.
-//! Crates are told apart by [`ModuleLocation::crate_root`]; nothing resolves into another
-//! crate but the package's library. When two functions match (`#[cfg]` alternatives), the first in file order wins.
+//! Crates are told apart by [`ModuleLocation::crate_root`]; a path resolves into another crate
+//! only through the package's library or a sibling crate the shared [`CrateGraph`] names
+//! (by its `[lib]`/package name, whatever its directory). When two functions match (`#[cfg]` alternatives), the first in file order wins.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
