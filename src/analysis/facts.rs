@@ -228,7 +228,7 @@ pub struct SigFacts {
     pub has_self: bool,
     /// Its declared return type, if it names one (`Self` kept as written).
     pub returns: Option<TypeRef>,
-    /// Generic parameters with their trait bounds (`C: Crud` -> (`C`, [`Crud`])), from the
+    /// Generic parameters with their trait bounds (`C: Crud` -> (`C`, `[Crud]`)), from the
     /// function and its `impl` or trait.
     pub generics: Vec<(String, Vec<String>)>,
 }
