@@ -363,7 +363,7 @@ impl Writers {
     }
 
     /// The steps from a write through parameter `param` of `id` down to the SQL: at most
-    /// [`MAX_CHAIN`], the last always the write itself (a longer chain loses its middle).
+    /// 32 steps, the last always the write itself (a longer chain loses its middle).
     pub fn chain(&self, id: FnId, param: usize) -> Vec<ChainStep> {
         let mut steps = Vec::new();
         let (mut id, mut param) = (id, param);
