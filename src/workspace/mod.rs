@@ -14,6 +14,8 @@ pub mod imports;
 pub mod loader;
 pub mod location;
 pub mod symbols;
+#[cfg(test)]
+mod tests;
 
 use std::path::{Path, PathBuf};
 
