@@ -227,7 +227,12 @@ impl Symbols {
                 if ty == Ty::Outside {
                     return Ty::Outside;
                 }
-                self.methods_of(&ty, name)
+                let found = self.methods_of(&ty, name);
+                if found.is_empty() && is_self_deref(name) {
+                    // `self.repo.lock()`, `state.clone()`: a guard or copy of the same value.
+                    return ty;
+                }
+                found
             }
             None => match qualifiers.last() {
                 Some(q) if q.starts_with(char::is_uppercase) => {
@@ -261,6 +266,27 @@ impl Symbols {
         }
         answer.unwrap_or(Ty::Unknown)
     }
+}
+
+/// std methods whose result derefs to (or is) the receiver's value: guards of `Mutex`,
+/// `RwLock` and `RefCell`, `Deref`, `Clone`, `AsRef`. Language plumbing, not domain names.
+fn is_self_deref(name: &str) -> bool {
+    matches!(
+        name,
+        "lock"
+            | "read"
+            | "write"
+            | "try_lock"
+            | "borrow"
+            | "borrow_mut"
+            | "get_mut"
+            | "deref"
+            | "deref_mut"
+            | "as_ref"
+            | "as_mut"
+            | "clone"
+            | "to_owned"
+    )
 }
 
 /// Names that by convention return `Self`.

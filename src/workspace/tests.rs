@@ -88,6 +88,8 @@ fn types_come_from_constructors_fields_and_returns() {
     assert_eq!(ty(TypeRef::Field(Box::new(state), "seen".into())), Ty::Outside);
     assert_eq!(ty(returns("store", Some(named("Repo")))), Ty::Tree("Store".into()), "a method's return");
     assert_eq!(ty(returns("make_thing", None)), Ty::Unknown);
+    let guard = returns("lock", Some(TypeRef::Field(Box::new(named("AppState")), "repo".into())));
+    assert_eq!(ty(guard), Ty::Tree("Repo".into()), "a guard derefs to the value");
     assert_eq!(ty(TypeRef::Bounds(vec!["Flush".into(), "Send".into()])), Ty::Traits(vec!["Flush".into()]));
 }
 
