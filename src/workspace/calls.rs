@@ -7,7 +7,7 @@
 //! tree method only when it is the only method of that name with a fitting arity; otherwise the
 //! call is *unresolved* and says why. Pure lookups; never judges what writes.
 
-use crate::analysis::facts::SinkKind;
+use crate::analysis::facts::{SinkKind, TypeRef};
 use crate::writers::{FnId, TreeFn};
 
 use super::crates::CrateGraph;
@@ -51,7 +51,7 @@ impl CallScope<'_> {
         }
         let Some((name, qualifiers)) = callee.split_last() else { return Resolved::External };
         if *method {
-            let ty = receiver.as_ref().map_or(Ty::Unknown, |t| self.symbols.type_of(self.fns, caller, t));
+            let ty = receiver.as_ref().map_or(Ty::Unknown, |t| self.type_of(caller, t));
             return self.method(name, &ty, *args);
         }
         self.path(caller, name, qualifiers)
@@ -119,11 +119,7 @@ impl CallScope<'_> {
         }
         match qualifier.map(String::as_str) {
             Some("Self") => {
-                let ty = syms.type_of(
-                    self.fns,
-                    caller,
-                    &crate::analysis::facts::TypeRef::Named(vec!["Self".into()]),
-                );
+                let ty = self.type_of(caller, &TypeRef::Named(vec!["Self".into()]));
                 tree_or_external(syms.methods_of(&ty, name))
             }
             Some(q) if q.starts_with(char::is_uppercase) => {
@@ -167,6 +163,29 @@ impl CallScope<'_> {
 }
 
 impl CallScope<'_> {
+    /// What `t` is, seen from `caller`, its imports telling std and other crates' types apart
+    /// from the tree's.
+    pub fn type_of(&self, caller: FnId, t: &TypeRef) -> Ty {
+        self.symbols.type_of(self.fns, caller, t, &|f, path| self.names_outside(f, path))
+    }
+
+    /// Whether `path`, written in `f`, names something of another crate that is not the tree's
+    /// (`std::process::Command`, or `Command` imported from `tokio::process`).
+    fn names_outside(&self, f: &TreeFn, path: &[String]) -> bool {
+        let written = match path {
+            [one] => match self.imports.named(&(f.krate, f.module.clone()), one) {
+                Some(import) => import.path.clone(),
+                None => return false,
+            },
+            more => more.to_vec(),
+        };
+        let Some(first) = written.first().map(String::as_str) else { return false };
+        if written.len() < 2 || matches!(first, "crate" | "self" | "super" | "Self") {
+            return false;
+        }
+        self.crates.named(f.krate, first).is_none() && !self.symbols.has_module(first)
+    }
+
     /// The free functions a path names through modules, imports, re-exports and crates.
     fn through_modules(&self, caller: FnId, name: &str, qualifiers: &[String]) -> Vec<FnId> {
         let from = &self.fns[caller];

@@ -39,12 +39,23 @@ pub struct Workspace {
     pub screened_types: Vec<String>,
     /// The `use` items of the parsed files, by crate and module.
     pub imports: Imports,
+    /// First segments of the module paths of every file of the tree (parsed or not).
+    pub modules: Vec<String>,
 }
 
 impl Workspace {
     /// The workspace of the files at `paths` (reads their manifests).
-    pub fn discover<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Workspace {
-        Workspace { crates: CrateGraph::discover(paths), ..Workspace::default() }
+    pub fn discover<'a>(paths: impl IntoIterator<Item = &'a Path> + Clone) -> Workspace {
+        Workspace::with_crates(CrateGraph::discover(paths.clone()), paths)
+    }
+
+    /// The workspace of the files at `paths`, whose crate graph is `crates`.
+    pub fn with_crates<'a>(crates: CrateGraph, paths: impl IntoIterator<Item = &'a Path>) -> Workspace {
+        let mut modules: Vec<String> =
+            paths.into_iter().filter_map(|p| location::locate(p).module.first().cloned()).collect();
+        modules.sort();
+        modules.dedup();
+        Workspace { crates, modules, ..Workspace::default() }
     }
 
     /// Takes the types, impls and imports of the parsed file at `path`.
@@ -79,11 +90,13 @@ impl Workspace {
 
     /// The hashed index of `fns` and of what this workspace declares.
     pub fn symbols(&self, fns: &[TreeFn]) -> Symbols {
-        Symbols::new(
+        let mut symbols = Symbols::new(
             fns,
             &self.types,
             self.impls.iter().map(|i| (i.self_ty.as_str(), i.trait_name.as_str())),
             self.screened_types.iter().map(String::as_str),
-        )
+        );
+        symbols.add_modules(self.modules.iter().cloned());
+        symbols
     }
 }

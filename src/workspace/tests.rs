@@ -74,7 +74,7 @@ fn call(name: &str, args: usize, receiver: Option<TypeRef>) -> SinkKind {
 #[test]
 fn types_come_from_constructors_fields_and_returns() {
     let (fns, symbols) = tree();
-    let ty = |t: TypeRef| symbols.type_of(&fns, 5, &t);
+    let ty = |t: TypeRef| symbols.type_of(&fns, 5, &t, &|_, path| path.first().is_some_and(|p| p == "std"));
     let returns = |callee: &str, on: Option<TypeRef>| TypeRef::Returns {
         callee: callee.split("::").map(String::from).collect(),
         on: on.map(Box::new),
@@ -88,6 +88,7 @@ fn types_come_from_constructors_fields_and_returns() {
     assert_eq!(ty(TypeRef::Field(Box::new(state), "seen".into())), Ty::Outside);
     assert_eq!(ty(returns("store", Some(named("Repo")))), Ty::Tree("Store".into()), "a method's return");
     assert_eq!(ty(returns("make_thing", None)), Ty::Unknown);
+    assert_eq!(ty(named("std::Repo")), Ty::Outside, "a path the imports place outside the tree");
     let guard = returns("lock", Some(TypeRef::Field(Box::new(named("AppState")), "repo".into())));
     assert_eq!(ty(guard), Ty::Tree("Repo".into()), "a guard derefs to the value");
     assert_eq!(ty(TypeRef::Bounds(vec!["Flush".into(), "Send".into()])), Ty::Traits(vec!["Flush".into()]));
