@@ -17,6 +17,7 @@ pub mod symbols;
 #[cfg(test)]
 mod tests;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::analysis::facts::{FileFacts, ImplFacts, TypeFacts};
@@ -24,6 +25,7 @@ use crate::writers::{FnId, TreeFn};
 
 use self::crates::CrateGraph;
 use self::imports::Imports;
+use self::loader::Slot;
 use self::symbols::Symbols;
 
 /// What the tree declares besides functions: crates, types, impls.
@@ -41,6 +43,8 @@ pub struct Workspace {
     pub imports: Imports,
     /// First segments of the module paths of every file of the tree (parsed or not).
     pub modules: Vec<String>,
+    /// Files placed by a `#[path = "…"]` attribute: their module path.
+    path_modules: HashMap<PathBuf, Vec<String>>,
 }
 
 impl Workspace {
@@ -58,11 +62,35 @@ impl Workspace {
         Workspace { crates, modules, ..Workspace::default() }
     }
 
+    /// Notes the modules the files of `slots` declare with `#[path = "…"]`; call before
+    /// [`Workspace::add_file`] and [`Workspace::tree_fns`].
+    pub fn add_path_mods(&mut self, slots: &[Slot]) {
+        for slot in slots {
+            let declared: Vec<(Vec<String>, String)> = match &slot.facts {
+                Some(facts) => facts.path_mods.clone(),
+                None => {
+                    slot.declared.path_mods.iter().map(|(name, p)| (vec![name.clone()], p.clone())).collect()
+                }
+            };
+            let dir = slot.path.parent().unwrap_or(Path::new(""));
+            for (inside, path) in declared {
+                let mut module = location::locate(&slot.path).module;
+                module.extend(inside);
+                self.path_modules.insert(location::normalise(&dir.join(path)), module);
+            }
+        }
+    }
+
+    /// The module path of the file at `path`: from a `#[path]` attribute, else from its path.
+    pub fn module_of(&self, path: &Path) -> Vec<String> {
+        self.path_modules.get(path).cloned().unwrap_or_else(|| location::locate(path).module)
+    }
+
     /// Takes the types, impls and imports of the parsed file at `path`.
     pub fn add_file(&mut self, path: &Path, facts: &mut FileFacts) {
         self.types.append(&mut facts.types);
         self.impls.append(&mut facts.impls);
-        let module = location::locate(path).module;
+        let module = self.module_of(path);
         self.imports.add(self.crates.crate_of(path), &module, std::mem::take(&mut facts.imports));
     }
 
@@ -75,12 +103,12 @@ impl Workspace {
         let mut fns = Vec::new();
         let mut ids = Vec::new();
         for (path, facts) in files {
-            let place = location::locate(path);
+            let place_module = self.module_of(path);
             let krate = self.crates.crate_of(path);
             let functions = facts.map_or(&[][..], |f| &f.functions[..]);
             ids.push((fns.len()..fns.len() + functions.len()).collect());
             for f in functions {
-                let mut module = place.module.clone();
+                let mut module = place_module.clone();
                 module.extend(f.module.iter().cloned());
                 fns.push(TreeFn { file: path.clone(), krate, module, facts: f.clone() });
             }
