@@ -192,24 +192,24 @@ impl CallScope<'_> {
         let here: ModuleKey = (from.krate, from.module.clone());
         if qualifiers.is_empty() {
             // The module's own, then a `use` of the name, then its globs.
-            let own = self.fns_at(&here, name, 0);
+            let own = self.fns_at(&here, name, &mut Visited::default());
             if !own.is_empty() {
                 return own;
             }
-            return self.imported(&here, name, 0);
+            return self.imported(&here, name, &mut Visited::default());
         }
         let written = [qualifiers, &[name.to_string()]].concat();
         match self.imports.absolute(self.crates, &here, &written) {
             Some((krate, mut segments)) => {
                 segments.pop();
-                self.fns_at(&(krate, segments), name, 0)
+                self.fns_at(&(krate, segments), name, &mut Visited::default())
             }
             None => Vec::new(),
         }
     }
 
     /// Free functions `name` of `module`, or what its imports (`pub use`, globs) make `name`.
-    fn fns_at(&self, module: &ModuleKey, name: &str, depth: usize) -> Vec<FnId> {
+    fn fns_at(&self, module: &ModuleKey, name: &str, visited: &mut Visited) -> Vec<FnId> {
         let direct: Vec<FnId> = self
             .symbols
             .named(name)
@@ -220,29 +220,36 @@ impl CallScope<'_> {
                 f.facts.owner.is_none() && f.krate == module.0 && f.module == module.1
             })
             .collect();
-        if !direct.is_empty() || depth >= MAX_DEPTH {
+        // Each (module, name) is looked into once: globs that import each other end here.
+        if !direct.is_empty()
+            || visited.len() >= MAX_DEPTH * 8
+            || !visited.insert((module.clone(), name.to_string()))
+        {
             return direct;
         }
-        self.imported(module, name, depth + 1)
+        self.imported(module, name, visited)
     }
 
     /// What the imports of `module` make `name`: a `use` of it, else its globs.
-    fn imported(&self, module: &ModuleKey, name: &str, depth: usize) -> Vec<FnId> {
+    fn imported(&self, module: &ModuleKey, name: &str, visited: &mut Visited) -> Vec<FnId> {
         if let Some(import) = self.imports.named(module, name) {
             if let Some((krate, mut segments)) = self.imports.absolute(self.crates, module, &import.path) {
                 let last = segments.pop().unwrap_or_default();
-                return self.fns_at(&(krate, segments), &last, depth + 1);
+                return self.fns_at(&(krate, segments), &last, visited);
             }
         }
         let mut found = Vec::new();
         for glob in self.imports.of(module).iter().filter(|i| i.glob) {
             if let Some(target) = self.imports.absolute(self.crates, module, &glob.path) {
-                found.extend(self.fns_at(&target, name, depth + 1));
+                found.extend(self.fns_at(&target, name, visited));
             }
         }
         found
     }
 }
+
+/// Modules (and names) already looked into while following imports.
+type Visited = std::collections::HashSet<(ModuleKey, String)>;
 
 fn tree_or_external(found: Vec<FnId>) -> Resolved {
     if found.is_empty() {

@@ -108,3 +108,34 @@ fn method_calls_resolve_by_receiver_type_and_never_to_unrelated_bodies() {
     let flush = call("flush", 1, Some(TypeRef::Bounds(vec!["Flush".into()])));
     assert_eq!(scope.resolve(5, &flush), Resolved::Tree(vec![4]), "every impl of the bound");
 }
+
+#[test]
+fn globs_that_import_each_other_end_and_re_exports_are_followed() {
+    use crate::analysis::facts::ImportFacts;
+    let glob = |path: &str| ImportFacts {
+        module: Vec::new(),
+        alias: String::new(),
+        path: path.split("::").map(String::from).collect(),
+        glob: true,
+        public: true,
+    };
+    let mut fns = vec![func(None, "caller", 0, None, None), func(None, "purge", 1, None, None)];
+    fns[0].module = vec!["a".into()];
+    fns[1].module = vec!["c".into()];
+    let symbols = Symbols::new(&fns, &[], [], []);
+    let mut imports = Imports::default();
+    imports.add(None, &["a".to_string()], vec![glob("crate::b")]);
+    imports.add(None, &["b".to_string()], vec![glob("crate::a"), glob("crate::c")]);
+    let crates = CrateGraph::default();
+    let scope = CallScope { fns: &fns, symbols: &symbols, crates: &crates, imports: &imports };
+    let free = |name: &str| SinkKind::Call {
+        callee: vec![name.into()],
+        method: false,
+        arg: 0,
+        args: 1,
+        builder: None,
+        receiver: None,
+    };
+    assert_eq!(scope.resolve(0, &free("purge")), Resolved::Tree(vec![1]), "a -> b (glob) -> c (glob)");
+    assert_eq!(scope.resolve(0, &free("nowhere")), Resolved::External, "a <-> b ends");
+}
