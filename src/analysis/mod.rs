@@ -40,17 +40,28 @@ pub fn analyse_file(names: &Names, src: &SourceText, file: &syn::File, screen: &
     let mut aliases = Vec::new();
     collect_renames(&file.items, &mut aliases);
     let extensions = bindings::extension_methods(&file.items);
-    let mut walker = Walker {
-        names,
-        src,
-        screen,
-        module: Vec::new(),
-        facts: FileFacts::default(),
-        aliases: &aliases,
-        extensions: &extensions,
+    let walk = |builder_fns: &[(String, String)]| {
+        let mut walker = Walker {
+            names,
+            src,
+            screen,
+            module: Vec::new(),
+            facts: FileFacts::default(),
+            aliases: &aliases,
+            extensions: &extensions,
+            builder_fns,
+            returning_builders: Vec::new(),
+        };
+        walker.items(&file.items);
+        (walker.facts, walker.returning_builders)
     };
-    walker.items(&file.items);
-    walker.facts
+    let (facts, builder_fns) = walk(&[]);
+    if builder_fns.is_empty() {
+        return facts;
+    }
+    // Functions of this file return write builders: once more, with their calls as builders
+    // (`mark_paid_stmt(id).execute(&mut conn)`). Helpers in other files need the index.
+    walk(&builder_fns).0
 }
 
 struct Walker<'a> {
@@ -61,9 +72,13 @@ struct Walker<'a> {
     facts: FileFacts,
     aliases: &'a [(String, Vec<String>)],
     extensions: &'a [String],
+    /// Functions of the file known to return a write builder (name, builder).
+    builder_fns: &'a [(String, String)],
+    /// The functions this walk found returning a write builder.
+    returning_builders: Vec<(String, String)>,
 }
 
-impl Walker<'_> {
+impl<'a> Walker<'a> {
     fn items(&mut self, items: &[Item]) {
         for item in items {
             self.item(item);
@@ -136,19 +151,41 @@ impl Walker<'_> {
                 .as_deref()
                 .is_some_and(|o| self.names.ro_types.matches_name(o) || self.names.rw_types.matches_name(o));
             if handle_owner || self.screen.wants_fn(&sig.ident.to_string(), text) {
-                let body_facts = FnAnalysis::new(self.names, self.src)
-                    .with_owner(facts.owner.as_deref())
-                    .with_aliases(self.aliases)
-                    .with_extensions(self.extensions)
-                    .function(sig, body);
+                let body_facts = self.analysis(facts.owner.as_deref()).function(sig, body);
+                self.note_builder(sig, body_facts.returns_builder.as_deref());
                 facts.analysed = true;
                 facts.params = body_facts.params;
                 facts.returns = body_facts.returns;
                 facts.sinks = body_facts.sinks;
                 facts.ro_bindings = body_facts.ro_bindings;
+            } else if self.may_return_builder(sig, text) {
+                // Not a function that can matter by itself, but its callers may execute the
+                // builder it returns: only that is kept.
+                let body_facts = self.analysis(facts.owner.as_deref()).function(sig, body);
+                self.note_builder(sig, body_facts.returns_builder.as_deref());
             }
         }
         self.facts.functions.push(facts);
+    }
+
+    fn analysis(&self, owner: Option<&str>) -> FnAnalysis<'a> {
+        FnAnalysis::new(self.names, self.src)
+            .with_owner(owner)
+            .with_aliases(self.aliases)
+            .with_extensions(self.extensions)
+            .with_builder_fns(self.builder_fns)
+    }
+
+    /// Whether a function declares a result and its text names a write builder.
+    fn may_return_builder(&self, sig: &syn::Signature, text: &str) -> bool {
+        matches!(sig.output, syn::ReturnType::Type(..))
+            && self.names.write_builders.screening_words().any(|w| text.contains(w))
+    }
+
+    fn note_builder(&mut self, sig: &syn::Signature, builder: Option<&str>) {
+        if let Some(builder) = builder {
+            self.returning_builders.push((sig.ident.to_string(), builder.to_string()));
+        }
     }
 
     fn constant(&mut self, owner: Option<String>, ident: &syn::Ident, expr: &syn::Expr) {

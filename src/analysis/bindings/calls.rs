@@ -12,6 +12,7 @@ use syn::spanned::Spanned;
 use syn::{Expr, ExprCall, ExprMethodCall};
 
 use super::state::Value;
+use super::types::is_std_collection;
 use super::FnAnalysis;
 use crate::analysis::facts::{SinkKind, SqlText, Taint};
 
@@ -25,6 +26,8 @@ const PASS_THROUGH_OWNERS: &[&str] =
 /// Constructors of an empty `String` (`String::new()`, `String::with_capacity(n)`): empty text
 /// that `push_str`, `+=` and `write!` then build on.
 const EMPTY_STRING_FNS: &[&str] = &["new", "with_capacity", "default"];
+/// Constructors of a standard collection.
+const COLLECTION_CTORS: &[&str] = &["new", "with_capacity", "default", "from", "from_iter"];
 
 impl FnAnalysis<'_> {
     pub(super) fn call(&mut self, call: &ExprCall) -> Value {
@@ -50,6 +53,11 @@ impl FnAnalysis<'_> {
         }
         if is_empty_string(&path) {
             return Value::sql(SqlText::Lit(String::new()));
+        }
+        if matches!(&path[..], [.., owner, ctor] if is_std_collection(owner) && COLLECTION_CTORS.contains(&ctor.as_str()))
+        {
+            // `HashSet::new()`, `Vec::with_capacity(n)`: data, whatever goes in.
+            return Value { collection: true, ..Value::default() };
         }
         if is_pass_through(&path) {
             return args.into_iter().next().unwrap_or_default();
@@ -78,6 +86,11 @@ impl FnAnalysis<'_> {
             return Value {
                 builder: Some(Rc::from(format!("{}(…)", path.join("::")))), ..Value::default()
             };
+        }
+        if let Some((name, builder)) = self.builder_fns.iter().find(|(n, _)| path.last() == Some(n)) {
+            // `mark_paid_stmt(id)`: a function of the file returning a write builder.
+            let evidence = format!("{builder} returned by {name}(…)");
+            return Value { builder: Some(Rc::from(evidence)), ..Value::default() };
         }
         Value::default()
     }
@@ -176,7 +189,8 @@ impl FnAnalysis<'_> {
             return Value { sql: receiver.sql, ..Value::default() };
         }
         for (index, (arg, value)) in call.args.iter().zip(&args).enumerate() {
-            if value.taint.is_handle() {
+            // `seen.insert(id)` on a `HashSet` built here: no model write, no tree method.
+            if value.taint.is_handle() && !receiver.collection {
                 let kind = SinkKind::Call {
                     callee: vec![name.clone()],
                     method: true,

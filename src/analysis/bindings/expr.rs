@@ -101,6 +101,7 @@ impl FnAnalysis<'_> {
                 let value = r.expr.as_ref().map(|e| self.expr(e)).unwrap_or_default();
                 if self.closure_depth == 0 {
                     self.returns = self.returns.join(value.returned_taint());
+                    self.note_returned(&value);
                 }
                 self.env.reachable = false;
                 Value::default()

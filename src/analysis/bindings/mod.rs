@@ -27,6 +27,8 @@ mod patterns;
 mod state;
 mod types;
 
+use std::rc::Rc;
+
 use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::{Block, Expr, FnArg, Pat, Signature};
@@ -54,12 +56,18 @@ pub(crate) struct FnAnalysis<'a> {
     /// Methods of the file's traits implemented for `Result`/`Option` (error-mapping
     /// extensions): they hand their receiver through like the rule set's transparent methods.
     extensions: &'a [String],
+    /// Functions of the file that return an ORM write builder: name -> the builder.
+    builder_fns: &'a [(String, String)],
+    /// The write builder this function returns, if any.
+    returned_builder: Option<Rc<str>>,
 }
 
 /// What one function body yields.
 pub(crate) struct BodyFacts {
     pub params: Vec<String>,
     pub returns: Taint,
+    /// The ORM write builder it returns, if any (`diesel::update(…)`).
+    pub returns_builder: Option<String>,
     pub sinks: Vec<Sink>,
     pub ro_bindings: usize,
 }
@@ -79,6 +87,8 @@ impl<'a> FnAnalysis<'a> {
             self_taint: (false, false),
             aliases: &[],
             extensions: &[],
+            builder_fns: &[],
+            returned_builder: None,
         }
     }
 
@@ -91,6 +101,13 @@ impl<'a> FnAnalysis<'a> {
     /// The file's extension methods of `Result`/`Option` (see [`extension_methods`]).
     pub(crate) fn with_extensions(mut self, extensions: &'a [String]) -> FnAnalysis<'a> {
         self.extensions = extensions;
+        self
+    }
+
+    /// The functions of the file that return an ORM write builder (name, builder): a call of
+    /// one is that builder.
+    pub(crate) fn with_builder_fns(mut self, builder_fns: &'a [(String, String)]) -> FnAnalysis<'a> {
+        self.builder_fns = builder_fns;
         self
     }
 
@@ -134,11 +151,25 @@ impl<'a> FnAnalysis<'a> {
         }
         let tail = self.block(body);
         self.returns = self.returns.join(tail.returned_taint());
+        self.note_returned(&tail);
         let mut sinks = self.sinks;
         merge_duplicate_sinks(&mut sinks);
         self.ro_sites.sort();
         self.ro_sites.dedup();
-        BodyFacts { params, returns: self.returns, sinks, ro_bindings: self.ro_sites.len() }
+        BodyFacts {
+            params,
+            returns: self.returns,
+            returns_builder: self.returned_builder.map(|b| b.to_string()),
+            sinks,
+            ro_bindings: self.ro_sites.len(),
+        }
+    }
+
+    /// What the function returns (its tail or a `return`): a write builder is kept.
+    fn note_returned(&mut self, value: &Value) {
+        if self.returned_builder.is_none() {
+            self.returned_builder.clone_from(&value.builder);
+        }
     }
 
     /// The SQL text a const initializer builds, if any.

@@ -21,6 +21,9 @@ pub(super) struct Value {
     /// (`Ctx { pool, ro_pool }`: fields by name; `(rw, ro)`: elements as `0`, `1`). `taint`
     /// is then what all parts hold together.
     pub(super) parts: Option<Rc<[Part]>>,
+    /// A standard collection built here (`HashSet::new()`, `vec![]`, `let s: BTreeSet<_>`):
+    /// its methods (`seen.insert(id)`) are neither model writes nor functions of the tree.
+    pub(super) collection: bool,
 }
 
 /// A named part of a struct or tuple value (`pool`, `0`) and what it holds.
@@ -86,7 +89,13 @@ impl Value {
             }
             _ => None,
         };
-        Value { taint: self.taint.join(other.taint), sql, builder: self.builder.or(other.builder), parts }
+        Value {
+            taint: self.taint.join(other.taint),
+            sql,
+            builder: self.builder.or(other.builder),
+            parts,
+            collection: self.collection && other.collection,
+        }
     }
 
     pub(super) fn sql_or_hole(&self) -> SqlText {
