@@ -11,7 +11,7 @@ pub mod names;
 
 use syn::{ImplItem, Item, TraitItem};
 
-use self::bindings::FnAnalysis;
+use self::bindings::{FileScope, FnAnalysis};
 use self::facts::{ConstFacts, FileFacts, FnFacts, Taint};
 use self::names::Names;
 use crate::source::{SourceText, TextRange};
@@ -37,31 +37,28 @@ impl<F: Fn(&str) -> bool> Screen for F {
 
 /// Analyses every item of `file`.
 pub fn analyse_file(names: &Names, src: &SourceText, file: &syn::File, screen: &dyn Screen) -> FileFacts {
-    let mut aliases = Vec::new();
-    collect_renames(&file.items, &mut aliases);
-    let extensions = bindings::extension_methods(&file.items);
-    let walk = |builder_fns: &[(String, String)]| {
+    let mut scope = FileScope::of(&file.items, names);
+    let walk = |scope: &FileScope| {
         let mut walker = Walker {
             names,
             src,
             screen,
             module: Vec::new(),
             facts: FileFacts::default(),
-            aliases: &aliases,
-            extensions: &extensions,
-            builder_fns,
+            scope,
             returning_builders: Vec::new(),
         };
         walker.items(&file.items);
         (walker.facts, walker.returning_builders)
     };
-    let (facts, builder_fns) = walk(&[]);
+    let (facts, builder_fns) = walk(&scope);
     if builder_fns.is_empty() {
         return facts;
     }
     // Functions of this file return write builders: once more, with their calls as builders
     // (`mark_paid_stmt(id).execute(&mut conn)`). Helpers in other files need the index.
-    walk(&builder_fns).0
+    scope.builder_fns = builder_fns;
+    walk(&scope).0
 }
 
 struct Walker<'a> {
@@ -70,10 +67,8 @@ struct Walker<'a> {
     screen: &'a dyn Screen,
     module: Vec<String>,
     facts: FileFacts,
-    aliases: &'a [(String, Vec<String>)],
-    extensions: &'a [String],
-    /// Functions of the file known to return a write builder (name, builder).
-    builder_fns: &'a [(String, String)],
+    /// What the file says to the analysis of each function.
+    scope: &'a FileScope,
     /// The functions this walk found returning a write builder.
     returning_builders: Vec<(String, String)>,
 }
@@ -150,7 +145,10 @@ impl<'a> Walker<'a> {
                 .owner
                 .as_deref()
                 .is_some_and(|o| self.names.ro_types.matches_name(o) || self.names.rw_types.matches_name(o));
-            if handle_owner || self.screen.wants_fn(&sig.ident.to_string(), text) {
+            if handle_owner
+                || self.screen.wants_fn(&sig.ident.to_string(), text)
+                || self.scope.names_handle_fn(text)
+            {
                 let body_facts = self.analysis(facts.owner.as_deref()).function(sig, body);
                 self.note_builder(sig, body_facts.returns_builder.as_deref());
                 facts.analysed = true;
@@ -169,11 +167,7 @@ impl<'a> Walker<'a> {
     }
 
     fn analysis(&self, owner: Option<&str>) -> FnAnalysis<'a> {
-        FnAnalysis::new(self.names, self.src)
-            .with_owner(owner)
-            .with_aliases(self.aliases)
-            .with_extensions(self.extensions)
-            .with_builder_fns(self.builder_fns)
+        FnAnalysis::new(self.names, self.src).with_owner(owner).with_scope(self.scope)
     }
 
     /// Whether a function declares a result and its text names a write builder.
@@ -189,8 +183,7 @@ impl<'a> Walker<'a> {
     }
 
     fn constant(&mut self, owner: Option<String>, ident: &syn::Ident, expr: &syn::Expr) {
-        if let Some(text) = FnAnalysis::new(self.names, self.src).with_aliases(self.aliases).const_text(expr)
-        {
+        if let Some(text) = FnAnalysis::new(self.names, self.src).with_scope(self.scope).const_text(expr) {
             self.facts.consts.push(ConstFacts {
                 name: ident.to_string(),
                 module: self.module.clone(),
@@ -202,39 +195,6 @@ impl<'a> Walker<'a> {
 
     fn range(&self, span: proc_macro2::Span) -> TextRange {
         span_range(self.src, span)
-    }
-}
-
-/// The renaming imports of a file and its inline modules (`use crate::queries::X as Y;`,
-/// `use crate::queries as q;`): alias -> the path it stands for. One list for the whole file,
-/// a simplification: aliases rarely differ between a file's modules.
-fn collect_renames(items: &[Item], out: &mut Vec<(String, Vec<String>)>) {
-    fn tree(prefix: &mut Vec<String>, t: &syn::UseTree, out: &mut Vec<(String, Vec<String>)>) {
-        match t {
-            syn::UseTree::Path(p) => {
-                prefix.push(p.ident.to_string());
-                tree(prefix, &p.tree, out);
-                prefix.pop();
-            }
-            syn::UseTree::Rename(r) if r.rename != "_" => {
-                let mut full = prefix.clone();
-                full.push(r.ident.to_string());
-                out.push((r.rename.to_string(), full));
-            }
-            syn::UseTree::Group(g) => g.items.iter().for_each(|t| tree(prefix, t, out)),
-            _ => {}
-        }
-    }
-    for item in items {
-        match item {
-            Item::Use(u) => tree(&mut Vec::new(), &u.tree, out),
-            Item::Mod(m) => {
-                if let Some((_, items)) = &m.content {
-                    collect_renames(items, out);
-                }
-            }
-            _ => {}
-        }
     }
 }
 

@@ -87,10 +87,20 @@ impl FnAnalysis<'_> {
                 builder: Some(Rc::from(format!("{}(…)", path.join("::")))), ..Value::default()
             };
         }
-        if let Some((name, builder)) = self.builder_fns.iter().find(|(n, _)| path.last() == Some(n)) {
+        if let Some((name, builder)) = self.scope.builder_fns.iter().find(|(n, _)| path.last() == Some(n)) {
             // `mark_paid_stmt(id)`: a function of the file returning a write builder.
             let evidence = format!("{builder} returned by {name}(…)");
             return Value { builder: Some(Rc::from(evidence)), ..Value::default() };
+        }
+        if let Some((_, elements)) = self.scope.tuple_fns.iter().find(|(n, _)| path.last() == Some(n)) {
+            // `connect()` of the file declared `-> Result<(DbRw, DbRo), E>`: each element is what
+            // its type says.
+            let at = self.range(call.span());
+            let parts = elements.iter().enumerate().map(|(i, &(ro, rw))| {
+                let taint = Taint { ro: ro.then_some(at), rw: rw.then_some(at), params: 0 };
+                (Rc::from(i.to_string()), Value::handle(taint))
+            });
+            return Value::composite(parts.collect());
         }
         Value::default()
     }

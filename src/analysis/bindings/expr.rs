@@ -159,7 +159,7 @@ impl FnAnalysis<'_> {
         if p.qself.is_none() {
             // `use crate::queries::ARCHIVE as ARCHIVE_SQL;`, `use crate::queries as q;`
             if let Some((_, full)) =
-                path.first().and_then(|first| self.aliases.iter().find(|(a, _)| a == first))
+                path.first().and_then(|first| self.scope.aliases.iter().find(|(a, _)| a == first))
             {
                 path.splice(0..1, full.iter().cloned());
             }
