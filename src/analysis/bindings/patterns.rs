@@ -69,7 +69,8 @@ impl FnAnalysis<'_> {
                     taint: value.taint.join(self.type_taint(&p.ty, at)),
                     collection: value.collection || is_std_collection_type(&p.ty),
                     ..value.clone()
-                };
+                }
+                .typed(self.type_ref(&p.ty));
                 self.bind_pat(&p.pat, &value);
             }
             _ => {}
