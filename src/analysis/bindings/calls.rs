@@ -156,11 +156,12 @@ impl FnAnalysis<'_> {
         }
 
         // diesel's method form `new_user.insert_into(users::table)`: a write builder on a record
-        // (a parameter, perhaps), which writes once executed on a handle.
-        let from_handle = |v: &Value| v.taint.ro.is_some() || v.taint.rw.is_some();
+        // (a parameter, perhaps), which writes once executed on a handle. Given a handle
+        // (`active.update(db)`), it is a model write instead.
         let started_builder = (names.write_builders.matches_name(&name)
-            && !from_handle(&receiver)
-            && !args.iter().any(from_handle))
+            && receiver.taint.ro.is_none()
+            && receiver.taint.rw.is_none()
+            && !args.iter().any(|a| a.taint.is_handle()))
         .then(|| Value {
             builder: Some(Rc::from(format!("{}.{name}(…)", self.label(&call.receiver)))),
             ..Value::default()
