@@ -189,8 +189,19 @@ impl FnAnalysis<'_> {
             }
         }
         // `ctx.pool` of a `Ctx { pool, ro_pool }` built here, `pair.1` of a tuple.
-        if let Some(part) = base.part(&member_name(&f.member)) {
+        let member = member_name(&f.member);
+        if let Some(part) = base.part(&member) {
             return part.clone();
+        }
+        // `ctx.ro_pool` where `ctx: &Ctx` and the file declares `struct Ctx { ro_pool: DbRo, .. }`.
+        let declared = match base.ty.as_deref() {
+            Some(TypeRef::Named(path)) => path.last().and_then(|s| self.scope.field_kind(s, &member)),
+            _ => None,
+        };
+        if let Some((ro, rw)) = declared {
+            let at = self.range(f.span());
+            let taint = Taint { ro: ro.then_some(at), rw: rw.then_some(at), params: base.taint.params };
+            return Value::handle(taint);
         }
         Value::handle(base.taint)
     }

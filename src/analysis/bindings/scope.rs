@@ -24,11 +24,19 @@ pub(crate) struct FileScope {
     pub tuple_fns: Vec<(String, Vec<(bool, bool)>)>,
     /// Functions returning an ORM write builder: name -> the builder.
     pub builder_fns: Vec<(String, String)>,
+    /// Structs of the file with handle-typed fields (`struct Ctx { pool: DbRw, ro: DbRo }`):
+    /// name -> per field, (name, read-only, read-write).
+    pub structs: Vec<(String, Vec<(String, bool, bool)>)>,
 }
 
 /// The scope of a function analysed without its file (consts, tests).
-pub(crate) static EMPTY: FileScope =
-    FileScope { aliases: Vec::new(), extensions: Vec::new(), tuple_fns: Vec::new(), builder_fns: Vec::new() };
+pub(crate) static EMPTY: FileScope = FileScope {
+    aliases: Vec::new(),
+    extensions: Vec::new(),
+    tuple_fns: Vec::new(),
+    builder_fns: Vec::new(),
+    structs: Vec::new(),
+};
 
 impl FileScope {
     /// What the items of a file say by their signatures and `use` trees.
@@ -43,16 +51,27 @@ impl FileScope {
                 }
             }
         });
+        handle_structs(items, names, &mut scope.structs);
         scope
     }
 
-    /// Whether `text` names a function of the file that returns a read-only handle in a tuple
-    /// or a write builder (such a function's callers can matter though they name no accessor).
+    /// What field `field` of a value of struct `name` holds by its declared type:
+    /// (read-only, read-write), when the file declares that struct with handle-typed fields.
+    pub(crate) fn field_kind(&self, name: &str, field: &str) -> Option<(bool, bool)> {
+        let (_, fields) = self.structs.iter().find(|(n, _)| n == name)?;
+        fields.iter().find(|(f, _, _)| f == field).map(|&(_, ro, rw)| (ro, rw))
+    }
+
+    /// Whether `text` names a function of the file that returns a read-only handle in a tuple,
+    /// a write builder, or a struct with a read-only field (such a function's callers, or the
+    /// functions given such a struct, can matter though they name no accessor).
     pub(crate) fn names_handle_fn(&self, text: &str) -> bool {
         let tuple = self.tuple_fns.iter().filter(|(_, elements)| elements.iter().any(|&(ro, _)| ro));
+        let structs = self.structs.iter().filter(|(_, fields)| fields.iter().any(|&(_, ro, _)| ro));
         tuple
             .map(|(name, _)| name)
             .chain(self.builder_fns.iter().map(|(name, _)| name))
+            .chain(structs.map(|(name, _)| name))
             .any(|n| text.contains(n.as_str()))
     }
 }
@@ -172,4 +191,35 @@ fn tuple_elements(ty: &Type, names: &Names) -> Option<Vec<(bool, bool)>> {
         .map(|e| (type_mentions(e, &names.ro_types), type_mentions(e, &names.rw_types)))
         .collect();
     elements.iter().any(|&(ro, rw)| ro || rw).then_some(elements)
+}
+
+/// The structs of `items` (inline modules too) with at least one handle-typed named field.
+fn handle_structs(items: &[Item], names: &Names, out: &mut Vec<(String, Vec<(String, bool, bool)>)>) {
+    for item in items {
+        match item {
+            Item::Struct(s) => {
+                let fields: Vec<(String, bool, bool)> = s
+                    .fields
+                    .iter()
+                    .filter_map(|f| {
+                        let name = f.ident.as_ref()?.to_string();
+                        Some((
+                            name,
+                            type_mentions(&f.ty, &names.ro_types),
+                            type_mentions(&f.ty, &names.rw_types),
+                        ))
+                    })
+                    .collect();
+                if fields.iter().any(|&(_, ro, rw)| ro || rw) {
+                    out.push((s.ident.to_string(), fields));
+                }
+            }
+            Item::Mod(m) => {
+                if let Some((_, items)) = &m.content {
+                    handle_structs(items, names, out);
+                }
+            }
+            _ => {}
+        }
+    }
 }
