@@ -11,6 +11,9 @@ use syn::{FnArg, ImplItem, Item, Signature, Type};
 use super::types::type_mentions;
 use crate::analysis::names::Names;
 
+/// A struct's fields by declared type: (name, read-only, read-write).
+pub(crate) type FieldKinds = Vec<(String, bool, bool)>;
+
 /// What a function's analysis knows of its file.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct FileScope {
@@ -26,7 +29,7 @@ pub(crate) struct FileScope {
     pub builder_fns: Vec<(String, String)>,
     /// Structs of the file with handle-typed fields (`struct Ctx { pool: DbRw, ro: DbRo }`):
     /// name -> per field, (name, read-only, read-write).
-    pub structs: Vec<(String, Vec<(String, bool, bool)>)>,
+    pub structs: Vec<(String, FieldKinds)>,
 }
 
 /// The scope of a function analysed without its file (consts, tests).
@@ -194,11 +197,11 @@ fn tuple_elements(ty: &Type, names: &Names) -> Option<Vec<(bool, bool)>> {
 }
 
 /// The structs of `items` (inline modules too) with at least one handle-typed named field.
-fn handle_structs(items: &[Item], names: &Names, out: &mut Vec<(String, Vec<(String, bool, bool)>)>) {
+fn handle_structs(items: &[Item], names: &Names, out: &mut Vec<(String, FieldKinds)>) {
     for item in items {
         match item {
             Item::Struct(s) => {
-                let fields: Vec<(String, bool, bool)> = s
+                let fields: FieldKinds = s
                     .fields
                     .iter()
                     .filter_map(|f| {
