@@ -23,8 +23,8 @@ WRITE_SQL = re.compile(r"\b(INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|UPSER
                        r"ON\s+CONFLICT|CREATE\s+|DROP\s+|ALTER\s+|LISTEN|NOTIFY)", re.I)
 WRITE_CALL = re.compile(r"\b(insert_into|insert_or_ignore_into|replace_into|diesel::update|"
                         r"diesel::delete|update_many|delete_many|insert_many|delete_by_id|"
-                        r"::insert\(|::update\(|::delete\(|\.save\(|\.insert\(&|\.update\(&|"
-                        r"\.delete\(&|exec_with_returning|set_lock|\.commit\()")
+                        r"exec_with_returning)\b|::(insert|update|delete)\(|"
+                        r"\.(save|insert|update|delete)\(&|\.commit\(")
 FN = re.compile(r"\bfn\s+([A-Za-z_][A-Za-z0-9_]*)")
 CONST = re.compile(r"\b(?:const|static)\s+([A-Z_][A-Z0-9_]*)\s*:\s*&(?:'static\s+)?str\s*=\s*"
                    r"(?:include_str!\(\s*\"([^\"]+)\"\s*\)|(r#*\"|\"))", re.S)
