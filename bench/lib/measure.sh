@@ -4,7 +4,9 @@
 #   measure DIR NAME CMD...   runs CMD once with stdout in DIR/NAME.out, stderr in DIR/NAME.err,
 #                             and writes "SECONDS PEAK_MIB STATUS" to DIR/NAME.m, where STATUS
 #                             is ok (exit 0, 1 or 2), timeout, over-cap or "exit N".
-# TIMEOUT (seconds, default 900) and CAP_MIB (default 4096) bound every command.
+# TIMEOUT (seconds, default 900) and CAP_MIB (default 4096) bound every command. A command
+# that times out gets SIGTERM (SIGKILL 10 s later): `timeout` then reaps it and exits 124, so
+# the peak RSS it reached is still counted.
 
 measure() {
   local dir=$1 name=$2
@@ -12,12 +14,12 @@ measure() {
   local start end
   start=$(date +%s%N)
   /usr/bin/time -f '%e %M %x' -o "$dir/$name.time" \
-    bash -c 'ulimit -v "$0"; exec timeout -s KILL "$1" "${@:2}"' "$((${CAP_MIB:-4096} * 1024))" \
+    bash -c 'ulimit -v "$0"; exec timeout -k 10 "$1" "${@:2}"' "$((${CAP_MIB:-4096} * 1024))" \
     "${TIMEOUT:-900}" "$@" >"$dir/$name.out" 2>"$dir/$name.err" || true
   end=$(date +%s%N)
   local line secs kib code status
   line=$(grep -E '^[0-9.]+ [0-9]+ [0-9]+$' "$dir/$name.time" | tail -1 || true)
-  if [ -z "$line" ]; then # killed by a signal: time prints "Command terminated by signal N" first
+  if [ -z "$line" ]; then # `timeout` itself killed: time prints "Command terminated by signal N"
     line="$(tail -1 "$dir/$name.time" | awk '{print $1, $2}') 137"
   fi
   read -r secs kib code <<<"$line"
@@ -28,7 +30,8 @@ measure() {
   *) status="exit $code" ;;
   esac
   if grep -q 'memory allocation of' "$dir/$name.err"; then status=over-cap; fi
-  # Wall time from the clock (time's %e has only two decimals), plus a few ms of start-up (bash, time, timeout) that every command pays alike.
+  # Wall time from the clock (time's %e has two decimals); it includes a few ms of start-up
+  # (bash, time, timeout) that every command pays alike.
   secs=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f", (e - s) / 1e9 }')
   printf '%s %s %s\n' "$secs" "$((kib / 1024))" "$status" >"$dir/$name.m"
 }
