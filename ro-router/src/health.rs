@@ -153,6 +153,10 @@ pub struct HealthReport {
     pub lag_check_enabled: bool,
     /// The lag limit, milliseconds.
     pub max_replication_lag_ms: u64,
+    /// What the fallthrough pool's role may write (measured once the primary answered; `None`
+    /// before). A role that [`can write`](crate::RoleReport::is_read_only) is kept from writing
+    /// by the session setting alone.
+    pub fallthrough_role: Option<crate::RoleReport>,
 }
 
 impl HealthReport {
@@ -354,7 +358,7 @@ async fn run_probe(
     timeout: Duration,
 ) -> Result<Vec<Vec<Vec<Option<String>>>>, ProbeError> {
     let probe = async {
-        let (client, _driver, _guard) = link.open().await?;
+        let (client, _driver) = link.open().await?;
         client.simple_query(sql).await
     };
     match tokio::time::timeout(timeout, probe).await {

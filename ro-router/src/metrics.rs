@@ -22,6 +22,7 @@ pub(crate) struct TargetCounters {
     pub(crate) retries: IntCounter,
     pub(crate) reasserts: IntCounter,
     pub(crate) severed: IntCounter,
+    pub(crate) discarded: IntCounter,
 }
 
 /// Every counter the router updates.
@@ -32,6 +33,7 @@ pub(crate) struct RouterMetrics {
     retries: IntCounterVec,
     reasserts: IntCounterVec,
     severed: IntCounterVec,
+    discarded: IntCounterVec,
     fallback_vec: IntCounterVec,
     pub(crate) fallbacks: [IntCounter; 4],
 }
@@ -59,8 +61,9 @@ impl RouterMetrics {
         );
         let reasserts = counter_vec(
             "ro_router_read_only_reasserts_total",
-            "Checkouts that re-sent default_transaction_read_only = on (pgBouncer mode, or the \
-             session had switched it off).",
+            "Read-only checkouts that re-sent the session settings: pgBouncer mode (every \
+             checkout), or a repair of a session a previous user left unclean (a transaction \
+             open, default_transaction_read_only switched off).",
             &["pool", "target"],
         );
         let severed = counter_vec(
@@ -68,12 +71,18 @@ impl RouterMetrics {
             "Connections ended because their target stopped answering health checks.",
             &["pool", "target"],
         );
+        let discarded = counter_vec(
+            "ro_router_connections_discarded_total",
+            "Pooled read-only connections closed at checkout instead of handed out: out of step \
+             (a refused COPY FROM STDIN, a desynchronised protocol) or unclean after a repair.",
+            &["pool", "target"],
+        );
         let fallback_vec = counter_vec(
             "ro_router_fallbacks_total",
             "Read-only checkouts served by the fallthrough pool to the primary, by reason.",
             &["reason"],
         );
-        let all = [&checkouts, &failures, &retries, &reasserts, &severed, &fallback_vec];
+        let all = [&checkouts, &failures, &retries, &reasserts, &severed, &discarded, &fallback_vec];
         for (i, c) in all.iter().enumerate() {
             if let Err(e) = registry.register(Box::new((*c).clone())) {
                 // Leave the registry as it was.
@@ -84,7 +93,7 @@ impl RouterMetrics {
             }
         }
         let fallbacks = FallbackReason::ALL.map(|r| fallback_vec.with_label_values(&[r.as_str()]));
-        Ok(Self { checkouts, failures, retries, reasserts, severed, fallback_vec, fallbacks })
+        Ok(Self { checkouts, failures, retries, reasserts, severed, discarded, fallback_vec, fallbacks })
     }
 
     /// Removes the router's collectors from `registry` (when the router is dropped), so that a
@@ -96,6 +105,7 @@ impl RouterMetrics {
             &self.retries,
             &self.reasserts,
             &self.severed,
+            &self.discarded,
             &self.fallback_vec,
         ] {
             let _ = registry.unregister(Box::new(c.clone()));
@@ -113,6 +123,7 @@ impl RouterMetrics {
             retries: self.retries.with_label_values(&l),
             reasserts: self.reasserts.with_label_values(&l),
             severed: self.severed.with_label_values(&l),
+            discarded: self.discarded.with_label_values(&l),
         }
     }
 
@@ -132,6 +143,7 @@ struct StateGauges {
     replica_lag_bytes: IntGaugeVec,
     replica_lag_seconds: GaugeVec,
     primary_healthy: IntGaugeVec,
+    fallthrough_role_can_write: IntGaugeVec,
 }
 
 fn gauge_vec(name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
@@ -180,10 +192,17 @@ impl StateGauges {
                 "1 when the primary answers and is not in recovery.",
                 &["target", "status"],
             ),
+            fallthrough_role_can_write: gauge_vec(
+                "ro_router_fallthrough_role_can_write",
+                "1 when the fallthrough pool's role is a superuser or holds a write privilege (only \
+                 the session setting keeps its reads from writing), 0 for a read-only role; absent \
+                 until the primary answered.",
+                &["target", "role", "superuser"],
+            ),
         }
     }
 
-    fn collectors(&self) -> [&dyn Collector; 10] {
+    fn collectors(&self) -> [&dyn Collector; 11] {
         [
             &self.size,
             &self.max_size,
@@ -195,6 +214,7 @@ impl StateGauges {
             &self.replica_lag_bytes,
             &self.replica_lag_seconds,
             &self.primary_healthy,
+            &self.fallthrough_role_can_write,
         ]
     }
 }
@@ -234,6 +254,7 @@ impl Collector for StateCollector {
         g.replica_lag_bytes.reset();
         g.replica_lag_seconds.reset();
         g.primary_healthy.reset();
+        g.fallthrough_role_can_write.reset();
         let stats = router.pool_stats();
         for p in &stats.pools {
             let l = [p.pool.as_str(), p.target.as_str()];
@@ -248,6 +269,17 @@ impl Collector for StateCollector {
         g.primary_healthy
             .with_label_values(&[health.primary.target.as_str(), health.primary.status.as_str()])
             .set(i64::from(health.primary.status.is_healthy()));
+        if let Some(role) = &health.fallthrough_role {
+            let ft = stats.pools.iter().find(|p| p.pool == crate::stats::PoolRole::Fallthrough);
+            let target = ft.map(|p| p.target.as_str()).unwrap_or_default();
+            g.fallthrough_role_can_write
+                .with_label_values(&[
+                    target,
+                    role.role.as_str(),
+                    if role.superuser { "true" } else { "false" },
+                ])
+                .set(i64::from(!role.is_read_only()));
+        }
         for r in &health.replicas {
             g.replica_healthy
                 .with_label_values(&[r.target.as_str(), r.status.as_str()])
