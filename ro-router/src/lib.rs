@@ -11,6 +11,7 @@ mod inspect;
 mod lag;
 mod metrics;
 mod pools;
+mod proof;
 mod router;
 mod stats;
 mod strategy;

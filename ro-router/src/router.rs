@@ -234,7 +234,7 @@ impl DbRouter {
             }
             let replica = &inner.replicas[i];
             let target = &replica.target;
-            match target.pool.timeout_get(&inner.replica_try).await {
+            match checkout_replica(target, &inner.replica_try).await {
                 Ok(obj) => return Ok(ReadOnlyConnection::new(obj, &target.link)),
                 Err(PoolError::Timeout(TimeoutType::Wait)) => exhausted.push(i),
                 Err(PoolError::Closed) => return Err(RouterError::Closed),
@@ -460,6 +460,22 @@ fn pool_stats(target: &Target, routes_to: RoutesTo) -> PoolStats {
         severed_connections: c.severed.get(),
         discarded_connections: c.discarded.get(),
         pgbouncer: target.link.pgbouncer(),
+    }
+}
+
+/// A replica checkout that does not wait for connections in use, but does for one whose
+/// release is being proven clean (see [`crate::proof`]): it is back within a round trip, and
+/// a read must not fall through to the primary for that.
+async fn checkout_replica(
+    target: &Target,
+    no_wait: &Timeouts,
+) -> Result<deadpool::managed::Object<crate::pools::TargetManager>, PoolError<ConnectError>> {
+    match target.pool.timeout_get(no_wait).await {
+        Err(PoolError::Timeout(TimeoutType::Wait)) if target.link.proving.load(Ordering::Relaxed) > 0 => {
+            let wait = Timeouts { wait: Some(target.link.verify_timeout), ..*no_wait };
+            target.pool.timeout_get(&wait).await
+        }
+        other => other,
     }
 }
 
