@@ -11,10 +11,10 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    BinaryOperator, CopySource, CopyTarget, Declare, DeclareType, DescribeAlias, Expr, FunctionArg, FunctionArgExpr,
-    FunctionArgOperator, FunctionArguments, Ident, LockTableMode, LockType, ObjectName, Query, Reset, Select,
-    Set, Statement, TableFactor, TransactionAccessMode, TransactionMode, UtilityOption, Value, Visit,
-    Visitor,
+    BinaryOperator, CopySource, CopyTarget, Declare, DeclareType, DescribeAlias, Expr, FunctionArg,
+    FunctionArgExpr, FunctionArgOperator, FunctionArguments, Ident, LockTableMode, LockType, ObjectName,
+    Query, Reset, Select, Set, Statement, TableFactor, TransactionAccessMode, TransactionMode, UtilityOption,
+    Value, Visit, Visitor,
 };
 
 use super::policy::{self, Arg};

@@ -138,10 +138,7 @@ pub(super) fn function_call(name: &str, args: &[Arg]) -> Option<Write> {
         "set_config" => set_config(args),
         "lo_open" => match argument(args, 1, "mode") {
             Some(Some(mode)) if mode == LO_INV_READ => None,
-            _ => Some(Write {
-                what: "lo_open() for writing".to_string(),
-                why: WriteReason::HotStandby,
-            }),
+            _ => Some(Write { what: "lo_open() for writing".to_string(), why: WriteReason::HotStandby }),
         },
         _ => WRITE_FUNCTIONS
             .iter()
