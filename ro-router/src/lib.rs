@@ -15,6 +15,7 @@ mod proof;
 mod router;
 mod stats;
 mod strategy;
+mod supervise;
 mod target;
 
 #[cfg(feature = "axum")]

@@ -27,7 +27,7 @@ use crate::{
     metrics::{RouterMetrics, StateCollector},
     pools::{pool_mode_refusal, ConnectError, Target},
     stats::{FallbackCounts, FallbackReason, PoolRole, PoolStats, RouterStats, RoutesTo},
-    strategy,
+    strategy, supervise,
     target::Redactor,
 };
 
@@ -504,32 +504,41 @@ async fn inspect_at_start(inner: &RouterInner) -> Result<(), RouterError> {
     Ok(())
 }
 
+/// The health and lag checks, every `DB_READ_REPLICA_HEALTH_CHECK_INTERVAL` (supervised: a
+/// panic restarts it).
 fn spawn_health_task(inner: &Arc<RouterInner>) -> JoinHandle<()> {
     let weak = Arc::downgrade(inner);
     let every = inner.config.health_check_interval;
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(every);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        ticker.tick().await; // the first check ran when the router was built
-        loop {
-            ticker.tick().await;
-            let Some(inner) = weak.upgrade() else { break };
-            health::check(&inner).await;
+    supervise::spawn("health", inner.metrics.task_panics.clone(), move || {
+        let weak = weak.clone();
+        async move {
+            let mut ticker = tokio::time::interval(every);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticker.tick().await; // the first check ran when the router was built (or panicked)
+            loop {
+                ticker.tick().await;
+                let Some(inner) = weak.upgrade() else { break };
+                health::check(&inner).await;
+            }
         }
     })
 }
 
+/// The `ro_router::stats` log line, every `DB_POOL_STATS_LOG_INTERVAL` (supervised).
 fn spawn_stats_task(inner: &Arc<RouterInner>, every: Duration) -> JoinHandle<()> {
     let weak = Arc::downgrade(inner);
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(every);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        ticker.tick().await;
-        loop {
+    supervise::spawn("stats", inner.metrics.task_panics.clone(), move || {
+        let weak = weak.clone();
+        async move {
+            let mut ticker = tokio::time::interval(every);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             ticker.tick().await;
-            let Some(inner) = weak.upgrade() else { break };
-            let stats = inner.pool_stats();
-            tracing::info!(target: "ro_router::stats", "{}", stats.log_line());
+            loop {
+                ticker.tick().await;
+                let Some(inner) = weak.upgrade() else { break };
+                let stats = inner.pool_stats();
+                tracing::info!(target: "ro_router::stats", "{}", stats.log_line());
+            }
         }
     })
 }

@@ -17,6 +17,7 @@ mod limits;
 mod observability;
 mod pgbouncer_modes;
 mod routing;
+mod tasks;
 
 use std::{process::ExitCode, sync::Arc};
 
@@ -61,6 +62,7 @@ fn main() -> ExitCode {
         observability::errors_and_config_never_show_the_password,
         observability::injected_registry_receives_the_metrics,
         observability::periodic_stats_log_line,
+        tasks::background_tasks_survive_panics,
     ];
     // The example app and the extractors need the `axum` feature (CI runs --all-features).
     #[cfg(feature = "axum")]
