@@ -19,9 +19,9 @@ mod observability;
 mod pgbouncer_modes;
 mod routing;
 mod secrets;
+mod tasks;
 mod tls;
 mod urls;
-mod tasks;
 
 use std::{process::ExitCode, sync::Arc};
 
