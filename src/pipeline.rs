@@ -119,8 +119,8 @@ pub enum RunError {
 enum Handled {
     /// Parsed and analysed.
     Parsed(FileFacts),
-    /// Not parsed; the names its text declares.
-    Screened(Declared),
+    /// Not parsed (what its text declares is read later, only if some file was parsed).
+    Screened,
     /// Could not be read or parsed.
     Failed(FileError),
 }
@@ -179,6 +179,12 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options) -> Outcom
     }
     let FirstPass { mut slots, directives, errors } = first;
     outcome.errors.extend(errors);
+    // With no file parsed nothing is wanted and there is nothing to index: a tree that never
+    // names an accessor costs a read and a screen per file, no declaration scan, no manifest.
+    let parsed_any = slots.iter().any(|s| s.facts.is_some());
+    if parsed_any {
+        declare_screened(&mut slots, rules);
+    }
 
     // Then what the handles reach, parsed on demand: callees, consts, receiver types.
     let screen = screen_for(&names);
@@ -188,7 +194,7 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options) -> Outcom
         match guarded(path, || analyse_source(path, &src, &names, &wants)) {
             Handled::Parsed(facts) => Ok(facts),
             Handled::Failed(err) => Err(err),
-            Handled::Screened(..) => unreachable_screened(path),
+            Handled::Screened => unreachable_screened(path),
         }
     };
     let (load_errors, _) = loader::load(&mut slots, &mut |slots| demand::wanted(slots, false), &analyse);
@@ -196,7 +202,11 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options) -> Outcom
 
     // The index: consts, crates, types and impls of every parsed file.
     let mut index = ConstIndex::default();
-    let mut workspace = Workspace::discover(slots.iter().map(|s| s.path.as_path()));
+    let mut workspace = if parsed_any {
+        Workspace::discover(slots.iter().map(|s| s.path.as_path()))
+    } else {
+        Workspace::default()
+    };
     workspace.add_path_mods(&slots);
     for slot in &mut slots {
         if let Some(facts) = &mut slot.facts {
@@ -208,7 +218,11 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options) -> Outcom
     }
 
     // Summaries of what writes through which parameter, then the rules.
-    let (tree_fns, ids) = workspace.tree_fns(slots.iter().map(|s| (&s.path, s.facts.as_ref())));
+    // The functions move into the summaries: from here on a file's functions are read there.
+    let (tree_fns, ids) = workspace.tree_fns(slots.iter_mut().map(|s| {
+        let functions = s.facts.as_mut().map_or_else(Vec::new, |f| std::mem::take(&mut f.functions));
+        (&s.path, functions)
+    }));
     let writers = Writers::in_workspace(tree_fns, workspace, &index, writers::External::of(rules));
     outcome.unresolved = located(&writers, writers.unresolved(), &slots, &ids);
     outcome.summary.unresolved_calls = outcome.unresolved.len();
@@ -217,10 +231,10 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options) -> Outcom
         .par_iter()
         .zip(&ids)
         .filter(|(slot, _)| slot.reported)
-        .filter_map(|(slot, ids)| slot.facts.as_ref().map(|facts| (slot, facts, ids)))
-        .map(|(slot, facts, ids)| {
-            let mut found = rules::ro_write_sql(&slot.path, facts, &index);
-            for (function, &id) in facts.functions.iter().zip(ids).filter(|(f, _)| f.analysed) {
+        .map(|(slot, ids)| {
+            let functions = ids.iter().map(|&id| (id, &writers.function(id).facts));
+            let mut found = rules::ro_write_sql(&slot.path, functions.clone().map(|(_, f)| f), &index);
+            for (id, function) in functions.filter(|(_, f)| f.analysed) {
                 found.extend(rules::write_call::findings(&slot.path, function, id, &writers, &external));
             }
             found
@@ -228,12 +242,13 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options) -> Outcom
         .collect();
     let mut findings: Vec<Finding> = findings.into_iter().flatten().collect();
 
-    for slot in &slots {
-        if let Some(facts) = &slot.facts {
+    for (slot, ids) in slots.iter().zip(&ids) {
+        if slot.facts.is_some() {
             outcome.summary.files_parsed += 1;
             if slot.reported {
-                outcome.summary.functions += facts.functions.len();
-                outcome.summary.ro_bindings += facts.functions.iter().map(|f| f.ro_bindings).sum::<usize>();
+                outcome.summary.functions += ids.len();
+                outcome.summary.ro_bindings +=
+                    ids.iter().map(|&id| writers.function(id).facts.ro_bindings).sum::<usize>();
             }
         }
     }
@@ -329,7 +344,7 @@ fn slot_of(file: &WalkedFile, handled: Handled, errors: &mut Vec<FileError>) -> 
     let mut slot = Slot::screened(file.path.clone(), file.reported, Declared::default());
     match handled {
         Handled::Parsed(facts) => slot.facts = Some(facts),
-        Handled::Screened(declared) => slot.declared = declared,
+        Handled::Screened => {}
         Handled::Failed(err) => {
             slot.failed = true;
             if file.reported {
@@ -338,6 +353,16 @@ fn slot_of(file: &WalkedFile, handled: Handled, errors: &mut Vec<FileError>) -> 
         }
     }
     slot
+}
+
+/// Fills in what the text of each screened-out file declares (read again: the first pass
+/// keeps no text), so that the loader can parse the files declaring wanted names.
+fn declare_screened(slots: &mut [Slot], rules: &RuleSet) {
+    slots.par_iter_mut().filter(|s| s.facts.is_none() && !s.failed).for_each(|slot| {
+        if let Ok(src) = source::read(&slot.path, rules.max_file_bytes) {
+            slot.declared = Declared::of(&src.text);
+        }
+    });
 }
 
 /// Handles again the reported files whose text `new_names` matches (a new accessor wrapper
@@ -416,7 +441,7 @@ fn handle(
         Vec::new()
     };
     if !file.reported || !screen.matches(&src.text) {
-        return (Handled::Screened(Declared::of(&src.text)), directives);
+        return (Handled::Screened, directives);
     }
     let wants = |text: &str| screen.matches(text);
     (guarded(&file.path, || analyse_source(&file.path, &src, names, &wants)), directives)

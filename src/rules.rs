@@ -6,7 +6,7 @@ pub mod write_call;
 
 use std::path::Path;
 
-use crate::analysis::facts::{FileFacts, FnFacts, Sink, SinkKind};
+use crate::analysis::facts::{FnFacts, Sink, SinkKind};
 use crate::diagnostics::Finding;
 use crate::index::{self, ConstIndex, Scope};
 use crate::sql::{self, Verdict};
@@ -114,9 +114,13 @@ impl Rule {
 const MAX_EVIDENCE_CHARS: usize = 200;
 
 /// Findings of `ro-write-sql` in one file.
-pub fn ro_write_sql(file: &Path, facts: &FileFacts, index: &ConstIndex) -> Vec<Finding> {
+pub fn ro_write_sql<'a>(
+    file: &Path,
+    functions: impl IntoIterator<Item = &'a FnFacts>,
+    index: &ConstIndex,
+) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for function in facts.functions.iter().filter(|f| f.analysed) {
+    for function in functions.into_iter().filter(|f| f.analysed) {
         for sink in &function.sinks {
             if let Some(finding) = sql_finding(file, function, sink, index) {
                 findings.push(finding);

@@ -274,7 +274,9 @@ fn run_walked(walked: crate::walk::Walk, rules: &RuleSet, options: &Options) -> 
             workspace.screened_types.append(&mut slot.declared.types);
         }
     }
-    let (tree_fns, ids) = workspace.tree_fns(slots.iter().map(|s| (&s.path, s.facts.as_ref())));
+    let (tree_fns, ids) = workspace.tree_fns(
+        slots.iter().map(|s| (&s.path, s.facts.as_ref().map_or_else(Vec::new, |f| f.functions.clone()))),
+    );
     let rw_params: Vec<u64> = tree_fns
         .iter()
         .zip(slots.iter().zip(&extras).flat_map(|(slot, extra)| {

@@ -20,7 +20,7 @@ mod tests;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::analysis::facts::{FileFacts, ImplFacts, TypeFacts};
+use crate::analysis::facts::{FileFacts, FnFacts, ImplFacts, TypeFacts};
 use crate::writers::{FnId, TreeFn};
 
 use self::crates::CrateGraph;
@@ -94,23 +94,22 @@ impl Workspace {
         self.imports.add(self.crates.crate_of(path), &module, std::mem::take(&mut facts.imports));
     }
 
-    /// The functions of `files` (path, facts) as [`TreeFn`]s in crate and module, and per file
-    /// the ids its functions got.
+    /// The functions of `files` (path, its functions, moved in: facts are held once) as
+    /// [`TreeFn`]s in crate and module, and per file the ids its functions got.
     pub fn tree_fns<'a>(
         &self,
-        files: impl IntoIterator<Item = (&'a PathBuf, Option<&'a FileFacts>)>,
+        files: impl IntoIterator<Item = (&'a PathBuf, Vec<FnFacts>)>,
     ) -> (Vec<TreeFn>, Vec<Vec<FnId>>) {
         let mut fns = Vec::new();
         let mut ids = Vec::new();
-        for (path, facts) in files {
+        for (path, functions) in files {
             let place_module = self.module_of(path);
             let krate = self.crates.crate_of(path);
-            let functions = facts.map_or(&[][..], |f| &f.functions[..]);
             ids.push((fns.len()..fns.len() + functions.len()).collect());
             for f in functions {
                 let mut module = place_module.clone();
                 module.extend(f.module.iter().cloned());
-                fns.push(TreeFn { file: path.clone(), krate, module, facts: f.clone() });
+                fns.push(TreeFn { file: path.clone(), krate, module, facts: f });
             }
         }
         (fns, ids)
