@@ -29,7 +29,8 @@ pub struct Slot {
     pub reported: bool,
     /// Its facts, once parsed and analysed.
     pub facts: Option<FileFacts>,
-    /// What its text declares, from the first read (unparsed files only).
+    /// What its text declares (unparsed files only; `check` reads it only once some file is
+    /// parsed, since nothing can be wanted before).
     pub declared: Declared,
     /// Whether reading or parsing it failed (it is not tried again).
     pub failed: bool,
