@@ -3,8 +3,10 @@
 //! [`routes`] discovers the GET handlers; [`scan`] collects, per parsed file, the uses of
 //! handle names and the opt-out comments; [`classify`] judges each handler on owned facts;
 //! [`pipeline`] drives a run; [`imports`] fixes `use` items after a rewrite; [`edit`] splices,
-//! checks and writes; [`diff`] and [`report`] print the dry run.
+//! checks and writes; [`apply`] writes a plan; [`verify`] runs `--verify CMD` and reverts the
+//! handlers whose rewrite breaks it; [`diff`] and [`report`] print the dry run.
 
+pub mod apply;
 pub mod classify;
 pub mod diff;
 pub mod edit;
@@ -13,3 +15,4 @@ pub mod pipeline;
 pub mod report;
 pub mod routes;
 pub mod scan;
+pub mod verify;

@@ -82,6 +82,9 @@ pub struct FileChange {
     pub old: String,
     /// Its text after the edits.
     pub new: String,
+    /// The uses each handler rewrites here (by index in [`Outcome::handlers`]), so that
+    /// `--verify` can plan the file again with fewer handlers ([`replan`]).
+    pub handlers: Vec<(usize, Vec<NameUse>)>,
 }
 
 /// The counts of a run.
@@ -105,6 +108,8 @@ pub struct Counts {
     pub not_get_only: usize,
     /// `unresolved`.
     pub unresolved: usize,
+    /// `rewrite-failed` (reverted by `--verify`).
+    pub rewrite_failed: usize,
     /// Files to change.
     pub files: usize,
 }
@@ -121,6 +126,9 @@ pub struct Outcome {
     /// Counts.
     pub counts: Counts,
 }
+
+/// The uses one handler rewrites, with the index of their file's slot.
+type HandlerUses = (usize, Vec<NameUse>);
 
 /// A first read: parsed, or screened out (its const and fn names), or an error.
 type FirstRead = (Option<Parsed>, Vec<String>, Vec<String>, Option<FileError>);
@@ -208,11 +216,13 @@ fn run_walked(walked: crate::walk::Walk, rules: &RuleSet, options: &Options) -> 
             }
         })
         .collect();
+    let mut failed = FailedFiles::default();
     let mut slots = Vec::with_capacity(first.len());
     let mut extras: Vec<Option<(FileRoutes, FileScan)>> = Vec::with_capacity(first.len());
     for (file, (parsed, consts, fns, err)) in walked.files.iter().zip(first) {
-        let failed = err.is_some();
+        let is_failed = err.is_some();
         if let Some(err) = err {
+            failed.add(&err, rules);
             outcome.errors.push(err);
         }
         let (facts, extra) = match parsed {
@@ -225,7 +235,7 @@ fn run_walked(walked: crate::walk::Walk, rules: &RuleSet, options: &Options) -> 
             facts,
             fn_names: fns,
             const_names: consts,
-            failed,
+            failed: is_failed,
         });
         extras.push(extra);
     }
@@ -272,6 +282,7 @@ fn run_walked(walked: crate::walk::Walk, rules: &RuleSet, options: &Options) -> 
                 }
                 Err(err) => {
                     slots[i].failed = true;
+                    failed.add(&err, rules);
                     outcome.errors.push(err);
                 }
             }
@@ -341,34 +352,60 @@ fn run_walked(walked: crate::walk::Walk, rules: &RuleSet, options: &Options) -> 
 
     // Classify.
     let mut texts: HashMap<usize, String> = HashMap::new();
-    let mut edits_by_file: BTreeMap<usize, Vec<NameUse>> = BTreeMap::new();
+    let mut edits_by_file: BTreeMap<usize, Vec<(usize, Vec<NameUse>)>> = BTreeMap::new();
     for handler in &handlers {
-        let Some(report) =
-            judge(handler, &ctx, &slots, &extras, &ids, &by_path, &mut texts, &mut edits_by_file, options)
+        let Some((mut report, uses)) =
+            judge(handler, &ctx, &slots, &extras, &ids, &by_path, &mut texts, options)
         else {
             continue;
         };
+        if report.class == Class::Unresolved {
+            report.reasons.extend(failed.reason_for(&report.handler, report.line));
+        }
+        if let Some((i, uses)) = uses {
+            edits_by_file.entry(i).or_default().push((outcome.handlers.len(), uses));
+        }
         outcome.handlers.push(report);
     }
 
     // Plan the edits, file by file, on the pool (re-parsing for imports and checking).
     let planned: Vec<(usize, Result<String, FileError>)> = edits_by_file
         .par_iter()
-        .map(|(&i, uses)| {
+        .map(|(&i, by_handler)| {
             let path = &slots[i].path;
             let text = texts.get(&i).cloned().unwrap_or_default();
-            (i, plan_file(path, &text, uses, &mnames))
+            let uses: Vec<NameUse> = by_handler.iter().flat_map(|(_, u)| u.iter().cloned()).collect();
+            (i, plan_file(path, &text, &uses, &mnames))
         })
         .collect();
     for (i, result) in planned {
+        let by_handler = edits_by_file.remove(&i).unwrap_or_default();
         match result {
             Ok(new) => {
                 let old = texts.remove(&i).unwrap_or_default();
                 if new != old {
-                    outcome.changes.push(FileChange { path: slots[i].path.clone(), old, new });
+                    outcome.changes.push(FileChange {
+                        path: slots[i].path.clone(),
+                        old,
+                        new,
+                        handlers: by_handler,
+                    });
                 }
             }
-            Err(err) => outcome.errors.push(err),
+            Err(err) => {
+                // The file stays as it is: its handlers are not rewritten.
+                for (h, _) in &by_handler {
+                    let report = &mut outcome.handlers[*h];
+                    report.class = Class::Unresolved;
+                    report.edits.clear();
+                    report.reasons = vec![Reason {
+                        line: report.line,
+                        message: format!("the rewrite of this file was refused: {}", err.message),
+                        chain: Vec::new(),
+                    }];
+                }
+                outcome.errors.push(err);
+            }
         }
     }
     outcome.changes.sort_by(|a, b| a.path.cmp(&b.path));
@@ -378,7 +415,8 @@ fn run_walked(walked: crate::walk::Walk, rules: &RuleSet, options: &Options) -> 
     outcome
 }
 
-fn counts(outcome: &Outcome) -> Counts {
+/// The counts of `outcome`'s handlers and changes.
+pub fn counts(outcome: &Outcome) -> Counts {
     let mut c =
         Counts { get_handlers: outcome.handlers.len(), files: outcome.changes.len(), ..Counts::default() };
     for h in &outcome.handlers {
@@ -393,6 +431,7 @@ fn counts(outcome: &Outcome) -> Counts {
             Class::OptedOut => c.opted_out += 1,
             Class::NotGetOnly => c.not_get_only += 1,
             Class::Unresolved => c.unresolved += 1,
+            Class::RewriteFailed => c.rewrite_failed += 1,
         }
     }
     c
@@ -407,9 +446,8 @@ fn judge(
     ids: &[Vec<usize>],
     by_path: &HashMap<&Path, usize>,
     texts: &mut HashMap<usize, String>,
-    edits: &mut BTreeMap<usize, Vec<NameUse>>,
     options: &Options,
-) -> Option<HandlerReport> {
+) -> Option<(HandlerReport, Option<HandlerUses>)> {
     let routes: Vec<String> = handler
         .routes
         .iter()
@@ -454,7 +492,7 @@ fn judge(
         edits: Vec::new(),
     };
     match &handler.class {
-        RouteClass::Unresolved(_) => return Some(report),
+        RouteClass::Unresolved(_) => return Some((report, None)),
         RouteClass::NotGetOnly => {
             report.class = Class::NotGetOnly;
             let others: Vec<String> = handler
@@ -468,7 +506,7 @@ fn judge(
                 message: format!("also served by {}", others.join(", ")),
                 chain: Vec::new(),
             });
-            return Some(report);
+            return Some((report, None));
         }
         RouteClass::GetOnly => {}
     }
@@ -477,7 +515,7 @@ fn judge(
     if scan.opt_outs.iter().any(|&l| l + 1 == item.start.line || (l >= item.start.line && l <= item.end.line))
     {
         report.class = Class::OptedOut;
-        return Some(report);
+        return Some((report, None));
     }
     let facts_list = slots[i].facts.as_ref().map_or(&[][..], |f| &f.functions[..]);
     let position = match fn_range {
@@ -520,8 +558,55 @@ fn judge(
             });
         }
     }
-    edits.entry(i).or_default().extend(uses);
-    Some(report)
+    Some((report, Some((i, uses))))
+}
+
+/// The new text of `change`'s file with only the handlers in `keep` rewritten (its old text
+/// when none is kept).
+pub fn replan(change: &FileChange, keep: &BTreeSet<usize>, rules: &RuleSet) -> Result<String, FileError> {
+    let uses: Vec<NameUse> = change
+        .handlers
+        .iter()
+        .filter(|(h, _)| keep.contains(h))
+        .flat_map(|(_, u)| u.iter().cloned())
+        .collect();
+    if uses.is_empty() {
+        return Ok(change.old.clone());
+    }
+    plan_file(&change.path, &change.old, &uses, &MigrateNames::new(rules))
+}
+
+/// Files that could not be read or parsed, with the functions their text declares, so that
+/// handlers they may define are reported as `unresolved` because of them.
+#[derive(Default)]
+struct FailedFiles {
+    files: Vec<(FileError, Vec<String>)>,
+}
+
+impl FailedFiles {
+    fn add(&mut self, err: &FileError, rules: &RuleSet) {
+        let fns = source::read(&err.file, rules.max_file_bytes)
+            .map(|src| prefilter::fn_names(&src.text))
+            .unwrap_or_default();
+        self.files.push((err.clone(), fns));
+    }
+
+    /// Why the reference `handler` may have no function: a failed file declares that name.
+    fn reason_for(&self, handler: &str, line: u32) -> Option<Reason> {
+        let name = handler.rsplit("::").next()?.trim();
+        let (err, _) = self.files.iter().find(|(_, fns)| fns.iter().any(|f| f == name))?;
+        Some(Reason {
+            line,
+            message: format!(
+                "`{name}` may be defined in {}, which could not be read or parsed ({}:{}: {})",
+                err.file.display(),
+                err.file.display(),
+                err.line,
+                err.message
+            ),
+            chain: Vec::new(),
+        })
+    }
 }
 
 /// The new text of one file: the uses rewritten, the imports fixed, checked to parse.
@@ -552,43 +637,4 @@ fn plan_file(path: &Path, text: &str, uses: &[NameUse], names: &MigrateNames) ->
     }));
     crate::parse::release_spans();
     result.unwrap_or_else(|_| Err(error("internal error while editing this file".into())))
-}
-
-/// Why `--apply` wrote nothing.
-#[derive(Debug, thiserror::Error)]
-pub enum ApplyError {
-    /// Files to edit have uncommitted changes.
-    #[error("uncommitted changes in files migrate would edit (commit or stash them, or pass --allow-dirty): {}", .0.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
-    Dirty(Vec<PathBuf>),
-    /// git could not tell.
-    #[error("{0}")]
-    Git(String),
-    /// Writing a file failed.
-    #[error("{}: cannot write: {}", .0.display(), .1)]
-    Write(PathBuf, std::io::Error),
-}
-
-/// Writes the planned changes (after the dirty-tree check unless `allow_dirty`).
-pub fn apply(changes: &[FileChange], allow_dirty: bool) -> Result<usize, ApplyError> {
-    let files: Vec<PathBuf> = changes.iter().map(|c| c.path.clone()).collect();
-    if !allow_dirty {
-        let dirty = edit::dirty_files(&files).map_err(ApplyError::Git)?;
-        if !dirty.is_empty() {
-            return Err(ApplyError::Dirty(dirty));
-        }
-    }
-    // The file must not have changed since it was read.
-    for change in changes {
-        let now =
-            std::fs::read_to_string(&change.path).map_err(|e| ApplyError::Write(change.path.clone(), e))?;
-        if now != change.old {
-            let err = std::io::Error::other("the file changed while migrate ran");
-            return Err(ApplyError::Write(change.path.clone(), err));
-        }
-    }
-    for change in changes {
-        edit::write_atomic(&change.path, &change.new)
-            .map_err(|e| ApplyError::Write(change.path.clone(), e))?;
-    }
-    Ok(changes.len())
 }
