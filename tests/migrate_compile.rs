@@ -101,16 +101,78 @@ fn a_migrated_axum_service_still_compiles() {
 /// Copies `fixtures/NAME` (without `expected/`) to a temporary directory; returns it and the
 /// hand-written expected files.
 fn fixture_project(name: &str) -> (tempfile::TempDir, Vec<(PathBuf, String)>) {
+    fixture_project_expecting(name, "expected")
+}
+
+/// As [`fixture_project`], with the expected files of `expected` (every `expected*` folder is
+/// left out of the copy).
+fn fixture_project_expecting(name: &str, expected_dir: &str) -> (tempfile::TempDir, Vec<(PathBuf, String)>) {
     let tmp = tempfile::tempdir().unwrap();
     copy_dir(&workspace().join("fixtures").join(name), tmp.path());
     let mut expected = Vec::new();
-    for entry in std::fs::read_dir(tmp.path().join("expected")).unwrap() {
+    for entry in std::fs::read_dir(tmp.path().join(expected_dir)).unwrap() {
         let path = entry.unwrap().path();
         let rel = PathBuf::from("src").join(path.file_name().unwrap());
         expected.push((rel, std::fs::read_to_string(&path).unwrap()));
     }
-    std::fs::remove_dir_all(tmp.path().join("expected")).unwrap();
+    for entry in std::fs::read_dir(tmp.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap().to_string_lossy().starts_with("expected") {
+            std::fs::remove_dir_all(path).unwrap();
+        }
+    }
     (tmp, expected)
+}
+
+/// Migrates `app` with `--verify "cargo check"` (building into `target/migrate-verify`),
+/// requires exit 0 — nothing reverted, so every rewrite compiled as planned — and the
+/// expected files.
+fn migrate_compiles_as_expected(app: &Path, expected: &[(PathBuf, String)]) {
+    let out = ro_audit_building(
+        app,
+        "migrate-verify",
+        &[
+            "migrate",
+            ".",
+            "--apply",
+            "--allow-dirty",
+            "--no-color",
+            "--verify",
+            "cargo check --offline --quiet",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{}\n{stderr}", String::from_utf8_lossy(&out.stdout));
+    assert!(stderr.contains("0 handler(s) reverted"), "{stderr}");
+    for (rel, want) in expected {
+        assert_eq!(&std::fs::read_to_string(app.join(rel)).unwrap(), want, "{}", rel.display());
+    }
+}
+
+/// `fixtures/migrate-derefs/`: the read-only pool is a newtype that derefs to the read-write
+/// pool; `&**pool` (through `Data` and `Arc`), `&*pool` (through `ReqData`), `pool.get_ref()`
+/// and `pool.as_ref()` feed a generic `E: Executor` only `&PgPool` implements. Each gets one
+/// more deref, and the service builds (without them: E0277).
+#[test]
+fn swapped_pools_keep_the_type_their_derefs_feed_to_generic_code() {
+    let (tmp, expected) = fixture_project("migrate-derefs");
+    migrate_compiles_as_expected(tmp.path(), &expected);
+}
+
+/// The same service when the newtype has no `Deref` and the tree reaches the pool by its field
+/// (`&pool.0` in the handler already on the twin): the shape is learned, every form becomes
+/// `&pool.0`, and the service builds.
+#[test]
+fn swapped_pools_follow_the_field_shape_the_tree_uses() {
+    let (tmp, expected) = fixture_project_expecting("migrate-derefs", "expected-field");
+    let app = tmp.path();
+    let db = std::fs::read_to_string(app.join("src/db.rs")).unwrap();
+    let (head, rest) = db.split_once("// deref: begin").unwrap();
+    let (_, tail) = rest.split_once("// deref: end\n").unwrap();
+    std::fs::write(app.join("src/db.rs"), format!("{head}{tail}")).unwrap();
+    let lib = std::fs::read_to_string(app.join("src/lib.rs")).unwrap();
+    std::fs::write(app.join("src/lib.rs"), lib.replace("fetch_all(&***pool)", "fetch_all(&pool.0)")).unwrap();
+    migrate_compiles_as_expected(app, &expected);
 }
 
 /// `ro-audit ARGS` in `dir`, with cargo building into `target/NAME` of this workspace.

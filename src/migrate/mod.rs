@@ -2,12 +2,14 @@
 //!
 //! [`routes`] discovers the GET handlers; [`scan`] collects, per parsed file, the uses of
 //! handle names and the opt-out comments; [`classify`] judges each handler on owned facts;
-//! [`pipeline`] drives a run; [`imports`] fixes `use` items after a rewrite; [`edit`] splices,
+//! [`pipeline`] drives a run; [`imports`] fixes `use` items after a rewrite; [`derefs`] keeps the
+//! types of explicit derefs on a swapped parameter; [`edit`] splices,
 //! checks and writes; [`apply`] writes a plan; [`verify`] runs `--verify CMD` and reverts the
 //! handlers whose rewrite breaks it; [`diff`] and [`report`] print the dry run.
 
 pub mod apply;
 pub mod classify;
+pub mod derefs;
 pub mod diff;
 pub mod edit;
 pub mod imports;

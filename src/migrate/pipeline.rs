@@ -13,6 +13,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::classify::{self, Body, Class, Context, Reason};
+use super::derefs;
 use super::edit::{self, Splice};
 use super::imports::{self, Rename};
 use super::routes::{self, FileRoutes, Handler, HandlerTarget, RouteClass};
@@ -615,6 +616,7 @@ fn plan_file(path: &Path, text: &str, uses: &[NameUse], names: &MigrateNames) ->
     let mut seen = BTreeSet::new();
     let mut splices = Vec::new();
     let mut renames = Vec::new();
+    let mut swapped = Vec::new();
     for u in uses {
         if !seen.insert(u.range.start.offset) {
             continue;
@@ -625,10 +627,17 @@ fn plan_file(path: &Path, text: &str, uses: &[NameUse], names: &MigrateNames) ->
             _ => (names.rw_accessors.get(&u.name), false),
         };
         let Some(Some(to)) = twin else { continue };
+        if matches!(u.kind, UseKind::Type { .. }) {
+            swapped.push((u.range.start.offset as usize, to.clone()));
+        }
         splices.push(Splice { range: u.range.bytes(), text: to.clone() });
         renames.push(Rename { from: u.name.clone(), to: to.clone(), bare });
     }
     let result = catch_unwind(AssertUnwindSafe(|| -> Result<String, FileError> {
+        let kept =
+            derefs::keep_types(text, &swapped).map_err(|e| error(format!("cannot plan derefs: {e}")))?;
+        splices.extend(kept);
+        crate::parse::release_spans();
         let rewritten = edit::splice_checked(text, &splices).map_err(|e| error(e.to_string()))?;
         let fixes =
             imports::plan(&rewritten, &renames).map_err(|e| error(format!("cannot fix imports: {e}")))?;
