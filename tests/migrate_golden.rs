@@ -96,7 +96,7 @@ fn classes_and_reasons_of_the_before_trees() {
     // case → (handler, class, a word the first reason must contain), written by hand.
     let expected: &[(&str, &str, &str, &str)] = &[
         ("axum_route_get", "list_posts", "pure-read", ""),
-        ("axum_closure_handler", "closure in app", "pure-read", ""),
+        ("axum_closure_handler", "closure at src/main.rs:11:13", "pure-read", ""),
         ("handler_in_other_module", "index", "pure-read", ""),
         ("mixed_write_sql", "view", "mixed", "UPDATE posts"),
         ("mixed_tree_writer", "page", "mixed", "touch → bump"),
@@ -247,4 +247,35 @@ fn keep_going_applies_the_rest_past_unparsable_files() {
     assert!(out.contains("error: src/legacy.rs:4:"), "errors listed with file:line:\n{out}");
     let problems = compare("migrate-keep-going", tmp.path(), &case.join("after"), "keep going");
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+/// Report cosmetics on `report_route_table_scope_closures`: a route table of
+/// `(method, path, router)` tuples prints its method and path, an empty path inside an actix
+/// scope prints the scope's path, and closures are named by where they are.
+#[test]
+fn routes_and_closures_are_printed_by_what_they_are() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/migrate/report_route_table_scope_closures/before");
+    let out = Command::new(env!("CARGO_BIN_EXE_ro-audit"))
+        .args(["migrate", "--format", "json", "."])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let routes: Vec<(String, String)> = doc["handlers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h["handler"].as_str().unwrap().to_string(), h["routes"][0].as_str().unwrap().to_string()))
+        .collect();
+    let want = [
+        ("users", "GET /users"),
+        ("closure at src/main.rs:14:26", "GET /a"),
+        ("closure at src/main.rs:15:26", "GET /b"),
+        ("api_index", "GET /api"),
+    ];
+    for (handler, route) in want {
+        assert!(routes.iter().any(|(h, r)| h == handler && r == route), "{handler} {route} in {routes:?}");
+    }
+    assert_eq!(routes.len(), 4, "{routes:?}");
 }

@@ -2,7 +2,8 @@
 //!
 //! [`routes`] discovers the GET handlers; [`scan`] collects, per parsed file, the uses of
 //! handle names and the opt-out comments; [`classify`] judges each handler on owned facts;
-//! [`pipeline`] drives a run; [`imports`] fixes `use` items after a rewrite; [`derefs`] keeps the
+//! [`pipeline`] drives a run; [`imports`] fixes `use` items after a rewrite (in the order of the file's
+//! [`style`] edition); [`derefs`] keeps the
 //! types of explicit derefs on a swapped parameter; [`edit`] splices,
 //! checks and writes; [`apply`] writes a plan; [`verify`] runs `--verify CMD` and reverts the
 //! handlers whose rewrite breaks it; [`diff`] and [`report`] print the dry run.
@@ -17,4 +18,5 @@ pub mod pipeline;
 pub mod report;
 pub mod routes;
 pub mod scan;
+pub mod style;
 pub mod verify;

@@ -18,6 +18,7 @@ use super::edit::{self, Splice};
 use super::imports::{self, Rename};
 use super::routes::{self, FileRoutes, Handler, HandlerTarget, RouteClass};
 use super::scan::{self, FileScan, MigrateNames, NameUse, UseKind};
+use super::style::StyleEdition;
 use crate::analysis::facts::FileFacts;
 use crate::analysis::names::Names;
 use crate::analysis::{self, Screen};
@@ -463,11 +464,10 @@ fn judge(
             (name, f.file.clone(), f.name_range.start.line, f.item, Some(f.name_range))
         }
         HandlerTarget::Closure(c) => {
-            let name = match &c.enclosing {
-                Some(e) => format!("closure in {e}"),
-                None => "closure".to_string(),
-            };
-            (name, c.file.clone(), c.range.start.line, c.range, None)
+            // Named by where it is: two closures in one function stay apart.
+            let at = c.range.start;
+            let name = format!("closure at {}:{}:{}", c.file.display(), at.line, at.column);
+            (name, c.file.clone(), at.line, c.range, None)
         }
         HandlerTarget::Unresolved { file, reference, .. } => {
             (reference.clone(), file.clone(), handler.routes[0].line, Default::default(), None)
@@ -639,8 +639,8 @@ fn plan_file(path: &Path, text: &str, uses: &[NameUse], names: &MigrateNames) ->
         splices.extend(kept);
         crate::parse::release_spans();
         let rewritten = edit::splice_checked(text, &splices).map_err(|e| error(e.to_string()))?;
-        let fixes =
-            imports::plan(&rewritten, &renames).map_err(|e| error(format!("cannot fix imports: {e}")))?;
+        let fixes = imports::plan(&rewritten, &renames, StyleEdition::of_file(path))
+            .map_err(|e| error(format!("cannot fix imports: {e}")))?;
         crate::parse::release_spans();
         edit::splice_checked(&rewritten, &fixes).map_err(|e| error(e.to_string()))
     }));
