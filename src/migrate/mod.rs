@@ -2,7 +2,8 @@
 //!
 //! [`routes`] discovers the GET handlers; [`scan`] collects, per parsed file, the uses of
 //! handle names and the opt-out comments; [`classify`] judges each handler on owned facts;
-//! [`pipeline`] drives a run; [`imports`] fixes `use` items after a rewrite (in the order of the file's
+//! [`pipeline`] drives a run (screening for routes only when [`frameworks`] finds a web
+//! framework in the crate graph, or cannot tell); [`imports`] fixes `use` items after a rewrite (in the order of the file's
 //! [`style`] edition); [`derefs`] keeps the
 //! types of explicit derefs on a swapped parameter; [`edit`] splices,
 //! checks and writes; [`apply`] writes a plan; [`verify`] runs `--verify CMD` and reverts the
@@ -13,6 +14,7 @@ pub mod classify;
 pub mod derefs;
 pub mod diff;
 pub mod edit;
+pub mod frameworks;
 pub mod imports;
 pub mod pipeline;
 pub mod report;

@@ -15,6 +15,7 @@ use serde::Serialize;
 use super::classify::{self, Body, Class, Context, Reason};
 use super::derefs;
 use super::edit::{self, Splice};
+use super::frameworks::{self, Frameworks};
 use super::imports::{self, Rename};
 use super::routes::{self, FileRoutes, Handler, HandlerTarget, RouteClass};
 use super::scan::{self, FileScan, MigrateNames, NameUse, UseKind};
@@ -145,8 +146,10 @@ struct Parsed {
 /// Runs `migrate` (planning only; [`apply`] writes).
 pub fn run(paths: &[PathBuf], rules: &RuleSet, options: &Options) -> Result<Outcome, RunError> {
     let walked = crate::walk::walk(paths, rules)?;
+    let files: Vec<&Path> = walked.files.iter().map(|f| f.path.as_path()).collect();
+    let routes = frameworks::present(paths, &files, &routes::framework_crates()) != Frameworks::Absent;
     let pool = worker_pool()?;
-    Ok(pool.install(|| run_walked(walked, rules, options)))
+    Ok(pool.install(|| run_walked(walked, rules, options, routes)))
 }
 
 struct Screens {
@@ -192,12 +195,14 @@ fn parse_one(
     })
 }
 
-fn run_walked(walked: crate::walk::Walk, rules: &RuleSet, options: &Options) -> Outcome {
+/// `routes`: whether to screen for route markers (false when the crate graph has no web
+/// framework: no file can register a route).
+fn run_walked(walked: crate::walk::Walk, rules: &RuleSet, options: &Options, routes: bool) -> Outcome {
     let mut outcome = Outcome { errors: walked.errors, ..Outcome::default() };
     let names = Names::new(rules);
     let mnames = MigrateNames::new(rules);
-    let screens =
-        Screens { handles: Prefilter::new(mnames.words()), routes: Prefilter::new(routes::route_markers()) };
+    let markers = if routes { routes::route_markers() } else { Vec::new() };
+    let screens = Screens { handles: Prefilter::new(mnames.words()), routes: Prefilter::new(markers) };
     let no_names = BTreeSet::new();
 
     // First pass: what names a handle or registers a route.

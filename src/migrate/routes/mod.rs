@@ -50,6 +50,12 @@ pub fn route_markers() -> Vec<&'static str> {
     names::route_markers()
 }
 
+/// The crates whose paths hold route forms (`axum`, `actix_web`, …): a crate graph without
+/// any of them registers no route.
+pub fn framework_crates() -> Vec<&'static str> {
+    names::FRAMEWORK_CRATES.iter().map(|(name, _)| *name).collect()
+}
+
 /// ORM write-builder names `migrate` looks for in a call chain executed on a handle.
 pub fn write_builders() -> &'static [&'static str] {
     names::WRITE_BUILDERS
