@@ -275,3 +275,20 @@ fn verify_blames_nothing_when_the_tree_did_not_build_before() {
     assert!(stderr.contains("fails without the rewrite too") && stderr.contains("E0308"), "{stderr}");
     assert_eq!(source_files(app), before);
 }
+
+/// A command that cannot start decides nothing: every file is restored, exit 2.
+#[test]
+fn verify_with_a_command_that_cannot_run_restores_the_tree() {
+    let (tmp, _) = fixture_project("migrate-verify");
+    let app = tmp.path();
+    let before = source_files(app);
+    let out = ro_audit_building(
+        app,
+        "migrate-verify",
+        &["migrate", ".", "--apply", "--allow-dirty", "--verify", "no-such-command-ro-audit --check"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot run `no-such-command-ro-audit --check`"), "{stderr}");
+    assert_eq!(source_files(app), before);
+}

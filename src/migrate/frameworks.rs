@@ -6,76 +6,73 @@
 //! (`[dependencies]`, `[dev-dependencies]`, `[build-dependencies]`, `[target.*.*]`,
 //! `[workspace.dependencies]`).
 //!
-//! `migrate` screens files for route markers only when some framework is present, or when no
-//! manifest is found at all (a loose tree of sources: nothing is known, everything is screened).
+//! `migrate` screens a file for route markers only when its crate's graph holds a framework, or
+//! when no manifest owns it (a loose tree of sources: nothing is known, it is screened).
 //! It reads `Cargo.toml` files only and never decides what a route is.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-/// What the manifests say.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Frameworks {
-    /// No manifest was found: unknown.
-    Unknown,
-    /// No manifest depends on a framework crate.
-    Absent,
-    /// Some manifest does.
-    Present,
-}
-
-/// Looks at the manifests of the crates holding `files`, for any of `crates` (crate names with
-/// `_`; a `-` in a dependency name counts as `_`).
-pub fn present(roots: &[PathBuf], files: &[&Path], crates: &[&str]) -> Frameworks {
+/// For each of `files`: whether it may register routes — the crate graph of the crate that
+/// owns it depends on one of `crates` (crate names with `_`; a `-` in a dependency name counts
+/// as `_`), or no manifest inside `roots` owns it (nothing is known).
+pub fn route_screens(roots: &[PathBuf], files: &[&Path], crates: &[&str]) -> Vec<bool> {
     let roots: Vec<PathBuf> = roots
         .iter()
         .filter_map(|r| std::fs::canonicalize(r).ok())
         .map(|r| if r.is_dir() { r } else { r.parent().map(Path::to_path_buf).unwrap_or(r) })
         .collect();
     let mut nearest: HashMap<PathBuf, Option<PathBuf>> = HashMap::new();
-    let mut manifests: Vec<PathBuf> = Vec::new();
-    let mut seen_dirs: HashSet<PathBuf> = HashSet::new();
+    let mut by_dir: HashMap<PathBuf, bool> = HashMap::new();
+    let mut graph = Graph { crates, known: HashMap::new() };
+    let mut out = Vec::with_capacity(files.len());
     for file in files {
-        let Some(dir) = file.parent() else { continue };
-        if !seen_dirs.insert(dir.to_path_buf()) {
+        let dir = file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        if let Some(&screen) = by_dir.get(dir) {
+            out.push(screen);
             continue;
         }
-        let Ok(dir) = std::fs::canonicalize(if dir.as_os_str().is_empty() { Path::new(".") } else { dir })
-        else {
-            continue;
-        };
-        let Some(root) = roots.iter().find(|r| dir.starts_with(r)) else { continue };
-        if let Some(manifest) = nearest_manifest(&dir, root, &mut nearest) {
-            manifests.push(manifest);
-        }
+        let manifest = std::fs::canonicalize(dir).ok().and_then(|abs| {
+            let root = roots.iter().find(|r| abs.starts_with(r))?;
+            nearest_manifest(&abs, root, &mut nearest)
+        });
+        let screen = manifest.is_none_or(|m| graph.uses_framework(&m));
+        by_dir.insert(dir.to_path_buf(), screen);
+        out.push(screen);
     }
-    if manifests.is_empty() {
-        return Frameworks::Unknown;
-    }
-    let mut read: HashSet<PathBuf> = HashSet::new();
-    while let Some(manifest) = manifests.pop() {
-        let key = std::fs::canonicalize(&manifest).unwrap_or_else(|_| manifest.clone());
-        if !read.insert(key) {
-            continue;
+    out
+}
+
+/// Manifests read so far, and whether their crate graph holds a framework.
+struct Graph<'a> {
+    crates: &'a [&'a str],
+    known: HashMap<PathBuf, bool>,
+}
+
+impl Graph<'_> {
+    fn uses_framework(&mut self, manifest: &Path) -> bool {
+        let key = std::fs::canonicalize(manifest).unwrap_or_else(|_| manifest.to_path_buf());
+        if let Some(&known) = self.known.get(&key) {
+            return known;
         }
-        let Some(table) = std::fs::read_to_string(&manifest).ok().and_then(|t| t.parse::<toml::Table>().ok())
-        else {
-            continue;
-        };
-        let dir = manifest.parent().unwrap_or(Path::new("."));
+        // A cycle of path dependencies ends here.
+        self.known.insert(key.clone(), false);
+        let table = std::fs::read_to_string(&key).ok().and_then(|t| t.parse::<toml::Table>().ok());
+        let Some(table) = table else { return false };
+        let dir = key.parent().unwrap_or(Path::new("/")).to_path_buf();
         let mut found = false;
+        let mut paths = Vec::new();
         for_each_dependency(&table, &mut |name, spec| {
             let package = spec.and_then(|s| s.get("package")).and_then(toml::Value::as_str).unwrap_or(name);
-            found |= crates.iter().any(|c| package.replace('-', "_") == *c);
+            found |= self.crates.iter().any(|c| package.replace('-', "_") == *c);
             if let Some(path) = spec.and_then(|s| s.get("path")).and_then(toml::Value::as_str) {
-                manifests.push(dir.join(path).join("Cargo.toml"));
+                paths.push(dir.join(path).join("Cargo.toml"));
             }
         });
-        if found {
-            return Frameworks::Present;
-        }
+        let found = found || paths.iter().any(|p| self.uses_framework(p));
+        self.known.insert(key, found);
+        found
     }
-    Frameworks::Absent
 }
 
 /// The `Cargo.toml` at or above `dir` (absolute) but not above `root`, memoised per directory.
@@ -146,7 +143,7 @@ mod tests {
     fn a_framework_is_found_directly_renamed_or_behind_a_path_dependency() {
         let direct = tree(&[("Cargo.toml", "[dependencies]\naxum = \"0.8\"\n"), ("src/main.rs", "")]);
         let file = direct.path().join("src/main.rs");
-        assert_eq!(present(&[direct.path().to_path_buf()], &[&file], CRATES), Frameworks::Present);
+        assert_eq!(route_screens(&[direct.path().to_path_buf()], &[&file], CRATES), vec![true]);
 
         let renamed = tree(&[
             (
@@ -156,7 +153,7 @@ mod tests {
             ("src/lib.rs", ""),
         ]);
         let file = renamed.path().join("src/lib.rs");
-        assert_eq!(present(&[renamed.path().to_path_buf()], &[&file], CRATES), Frameworks::Present);
+        assert_eq!(route_screens(&[renamed.path().to_path_buf()], &[&file], CRATES), vec![true]);
 
         // `api` depends on `core` by path; `core` re-exports axum.
         let graph = tree(&[
@@ -165,20 +162,29 @@ mod tests {
             ("core/Cargo.toml", "[dependencies]\naxum = { workspace = true }\n"),
         ]);
         let file = graph.path().join("api/src/routes.rs");
-        assert_eq!(present(&[graph.path().to_path_buf()], &[&file], CRATES), Frameworks::Present);
+        assert_eq!(route_screens(&[graph.path().to_path_buf()], &[&file], CRATES), vec![true]);
     }
 
     #[test]
     fn no_framework_or_no_manifest() {
+        // Per crate: the one without a framework is not screened for routes.
+        let two = tree(&[
+            ("web/Cargo.toml", "[dependencies]\naxum = \"0.8\"\n"),
+            ("web/src/a.rs", ""),
+            ("util/Cargo.toml", "[dependencies]\nserde = \"1\"\n"),
+            ("util/src/b.rs", ""),
+        ]);
+        let (a, b) = (two.path().join("web/src/a.rs"), two.path().join("util/src/b.rs"));
+        assert_eq!(route_screens(&[two.path().to_path_buf()], &[&a, &b], CRATES), vec![true, false]);
         let plain = tree(&[
             ("Cargo.toml", "[dependencies]\nserde = \"1\"\naxum-extra-ish = \"1\"\n"),
             ("src/a.rs", ""),
         ]);
         let file = plain.path().join("src/a.rs");
-        assert_eq!(present(&[plain.path().to_path_buf()], &[&file], CRATES), Frameworks::Absent);
+        assert_eq!(route_screens(&[plain.path().to_path_buf()], &[&file], CRATES), vec![false]);
         let loose = tempfile::tempdir().unwrap();
         let file = loose.path().join("a.rs");
         std::fs::write(&file, "").unwrap();
-        assert_eq!(present(&[loose.path().to_path_buf()], &[&file], CRATES), Frameworks::Unknown);
+        assert_eq!(route_screens(&[loose.path().to_path_buf()], &[&file], CRATES), vec![true]);
     }
 }

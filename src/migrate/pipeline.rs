@@ -15,7 +15,7 @@ use serde::Serialize;
 use super::classify::{self, Body, Class, Context, Reason};
 use super::derefs;
 use super::edit::{self, Splice};
-use super::frameworks::{self, Frameworks};
+use super::frameworks;
 use super::imports::{self, Rename};
 use super::routes::{self, FileRoutes, Handler, HandlerTarget, RouteClass};
 use super::scan::{self, FileScan, MigrateNames, NameUse, UseKind};
@@ -147,7 +147,7 @@ struct Parsed {
 pub fn run(paths: &[PathBuf], rules: &RuleSet, options: &Options) -> Result<Outcome, RunError> {
     let walked = crate::walk::walk(paths, rules)?;
     let files: Vec<&Path> = walked.files.iter().map(|f| f.path.as_path()).collect();
-    let routes = frameworks::present(paths, &files, &routes::framework_crates()) != Frameworks::Absent;
+    let routes = frameworks::route_screens(paths, &files, &routes::framework_crates());
     let pool = worker_pool()?;
     Ok(pool.install(|| run_walked(walked, rules, options, routes)))
 }
@@ -195,26 +195,32 @@ fn parse_one(
     })
 }
 
-/// `routes`: whether to screen for route markers (false when the crate graph has no web
-/// framework: no file can register a route).
-fn run_walked(walked: crate::walk::Walk, rules: &RuleSet, options: &Options, routes: bool) -> Outcome {
+/// `route_screens`: per walked file, whether to screen it for route markers (false when its
+/// crate graph has no web framework: it cannot register a route).
+fn run_walked(
+    walked: crate::walk::Walk,
+    rules: &RuleSet,
+    options: &Options,
+    route_screens: Vec<bool>,
+) -> Outcome {
     let mut outcome = Outcome { errors: walked.errors, ..Outcome::default() };
     let names = Names::new(rules);
     let mnames = MigrateNames::new(rules);
-    let markers = if routes { routes::route_markers() } else { Vec::new() };
-    let screens = Screens { handles: Prefilter::new(mnames.words()), routes: Prefilter::new(markers) };
+    let screens =
+        Screens { handles: Prefilter::new(mnames.words()), routes: Prefilter::new(routes::route_markers()) };
     let no_names = BTreeSet::new();
 
     // First pass: what names a handle or registers a route.
     let first: Vec<FirstRead> = walked
         .files
         .par_iter()
-        .map(|file| {
+        .zip(route_screens.par_iter())
+        .map(|(file, &route_screen)| {
             let src = match source::read(&file.path, rules.max_file_bytes) {
                 Ok(src) => src,
                 Err(err) => return (None, Vec::new(), Vec::new(), Some(err)),
             };
-            if !screens.handles.matches(&src.text) && !screens.routes.matches(&src.text) {
+            if !screens.handles.matches(&src.text) && !(route_screen && screens.routes.matches(&src.text)) {
                 return (None, prefilter::const_names(&src.text), prefilter::fn_names(&src.text), None);
             }
             match parse_one(&file.path, &src, &names, &mnames, &screens.handles, &no_names) {

@@ -58,7 +58,7 @@ pub enum VerifyError {
     #[error("--verify: cannot split `{0}` into words (empty, or an unclosed quote)")]
     BadCommand(String),
     /// The command could not be started.
-    #[error("--verify: cannot run `{0}`: {1}")]
+    #[error("--verify: cannot run `{0}`: {1}; every file was restored")]
     Spawn(String, std::io::Error),
     /// The command fails on the tree without any rewrite: nothing can be blamed.
     #[error(
@@ -66,7 +66,7 @@ pub enum VerifyError {
     )]
     FailsBefore(String, String),
     /// Writing a file failed.
-    #[error("--verify: {0}")]
+    #[error("--verify: {0} (files restored as far as possible)")]
     Write(#[from] ApplyError),
     /// Planning a file again failed.
     #[error("--verify: {}:{}: {}", .0.file.display(), .0.line, .0.message)]
@@ -179,8 +179,25 @@ fn bisect<T: Clone>(
 }
 
 /// Runs the command on the applied tree and reverts what breaks it; updates `outcome`
-/// (classes, reasons, changes, counts). The changes must have been written already.
+/// (classes, reasons, changes, counts). The changes must have been written already. When it
+/// cannot decide (the command does not start, a file cannot be written), every changed file is
+/// restored to its original text as far as possible and the error returned.
 pub fn verify(
+    outcome: &mut Outcome,
+    command: &VerifyCommand,
+    root: &Path,
+    rules: &crate::config::RuleSet,
+) -> Result<Verified, VerifyError> {
+    let result = bisect_tree(outcome, command, root, rules);
+    if result.is_err() {
+        for change in &outcome.changes {
+            let _ = apply::write(&change.path, &change.old);
+        }
+    }
+    result
+}
+
+fn bisect_tree(
     outcome: &mut Outcome,
     command: &VerifyCommand,
     root: &Path,
