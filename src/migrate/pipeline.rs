@@ -220,7 +220,9 @@ fn run_walked(
                 Ok(src) => src,
                 Err(err) => return (None, Vec::new(), Vec::new(), Some(err)),
             };
-            if !screens.handles.matches(&src.text) && !(route_screen && screens.routes.matches(&src.text)) {
+            let wanted =
+                screens.handles.matches(&src.text) || (route_screen && screens.routes.matches(&src.text));
+            if !wanted {
                 return (None, prefilter::const_names(&src.text), prefilter::fn_names(&src.text), None);
             }
             match parse_one(&file.path, &src, &names, &mnames, &screens.handles, &no_names) {
