@@ -34,6 +34,7 @@ pub(crate) struct RouterMetrics {
     reasserts: IntCounterVec,
     severed: IntCounterVec,
     discarded: IntCounterVec,
+    pub(crate) task_panics: IntCounterVec,
     fallback_vec: IntCounterVec,
     pub(crate) fallbacks: [IntCounter; 4],
 }
@@ -77,12 +78,18 @@ impl RouterMetrics {
              (a refused COPY FROM STDIN, a desynchronised protocol) or unclean after a repair.",
             &["pool", "target"],
         );
+        let task_panics = counter_vec(
+            "ro_router_background_task_panics_total",
+            "Panics caught in a background task (health, stats), which was then restarted.",
+            &["task"],
+        );
         let fallback_vec = counter_vec(
             "ro_router_fallbacks_total",
             "Read-only checkouts served by the fallthrough pool to the primary, by reason.",
             &["reason"],
         );
-        let all = [&checkouts, &failures, &retries, &reasserts, &severed, &discarded, &fallback_vec];
+        let all =
+            [&checkouts, &failures, &retries, &reasserts, &severed, &discarded, &task_panics, &fallback_vec];
         for (i, c) in all.iter().enumerate() {
             if let Err(e) = registry.register(Box::new((*c).clone())) {
                 // Leave the registry as it was.
@@ -93,7 +100,17 @@ impl RouterMetrics {
             }
         }
         let fallbacks = FallbackReason::ALL.map(|r| fallback_vec.with_label_values(&[r.as_str()]));
-        Ok(Self { checkouts, failures, retries, reasserts, severed, discarded, fallback_vec, fallbacks })
+        Ok(Self {
+            checkouts,
+            failures,
+            retries,
+            reasserts,
+            severed,
+            discarded,
+            task_panics,
+            fallback_vec,
+            fallbacks,
+        })
     }
 
     /// Removes the router's collectors from `registry` (when the router is dropped), so that a
@@ -106,6 +123,7 @@ impl RouterMetrics {
             &self.reasserts,
             &self.severed,
             &self.discarded,
+            &self.task_panics,
             &self.fallback_vec,
         ] {
             let _ = registry.unregister(Box::new(c.clone()));
@@ -143,6 +161,7 @@ struct StateGauges {
     replica_lag_bytes: IntGaugeVec,
     replica_lag_seconds: GaugeVec,
     primary_healthy: IntGaugeVec,
+    fallthrough_role_can_write: IntGaugeVec,
 }
 
 fn gauge_vec(name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
@@ -191,10 +210,17 @@ impl StateGauges {
                 "1 when the primary answers and is not in recovery.",
                 &["target", "status"],
             ),
+            fallthrough_role_can_write: gauge_vec(
+                "ro_router_fallthrough_role_can_write",
+                "1 when the fallthrough pool's role is a superuser or holds a write privilege (only \
+                 the session setting keeps its reads from writing), 0 for a read-only role; absent \
+                 until the primary answered.",
+                &["target", "role", "superuser"],
+            ),
         }
     }
 
-    fn collectors(&self) -> [&dyn Collector; 10] {
+    fn collectors(&self) -> [&dyn Collector; 11] {
         [
             &self.size,
             &self.max_size,
@@ -206,6 +232,7 @@ impl StateGauges {
             &self.replica_lag_bytes,
             &self.replica_lag_seconds,
             &self.primary_healthy,
+            &self.fallthrough_role_can_write,
         ]
     }
 }
@@ -245,6 +272,7 @@ impl Collector for StateCollector {
         g.replica_lag_bytes.reset();
         g.replica_lag_seconds.reset();
         g.primary_healthy.reset();
+        g.fallthrough_role_can_write.reset();
         let stats = router.pool_stats();
         for p in &stats.pools {
             let l = [p.pool.as_str(), p.target.as_str()];
@@ -259,6 +287,17 @@ impl Collector for StateCollector {
         g.primary_healthy
             .with_label_values(&[health.primary.target.as_str(), health.primary.status.as_str()])
             .set(i64::from(health.primary.status.is_healthy()));
+        if let Some(role) = &health.fallthrough_role {
+            let ft = stats.pools.iter().find(|p| p.pool == crate::stats::PoolRole::Fallthrough);
+            let target = ft.map(|p| p.target.as_str()).unwrap_or_default();
+            g.fallthrough_role_can_write
+                .with_label_values(&[
+                    target,
+                    role.role.as_str(),
+                    if role.superuser { "true" } else { "false" },
+                ])
+                .set(i64::from(!role.is_read_only()));
+        }
         for r in &health.replicas {
             g.replica_healthy
                 .with_label_values(&[r.target.as_str(), r.status.as_str()])

@@ -20,18 +20,17 @@ use std::{
 use deadpool::managed::{self, Metrics, Pool, RecycleError, RecycleResult, Timeouts};
 use deadpool_postgres::ClientWrapper;
 use tokio::task::{AbortHandle, JoinHandle};
-use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
+use tokio_postgres::{Client, SimpleQueryMessage};
 
 use crate::{
     config::RouterConfig,
-    enforcement::{
-        refuses_startup_parameters, repair_sql, SessionSettings, Verdict, Verification, REASSERT_SQL,
-        VERIFY_SQL,
-    },
-    error::{CheckoutFailure, CheckoutFailureKind},
+    enforcement::{refuses_startup_parameters, SessionSettings, VERIFY_SQL},
+    error::{CheckoutFailure, CheckoutFailureKind, FailureCause},
+    inspect::{PoolMode, RoleReport},
     metrics::TargetCounters,
     stats::PoolRole,
     target::{DbUrl, Redactor},
+    tls::{MakeTls, TlsStream},
 };
 
 /// How connections to one target are opened, set up, re-asserted and severed.
@@ -43,10 +42,35 @@ pub(crate) struct TargetLink {
     plain_config: tokio_postgres::Config,
     settings: SessionSettings,
     connect_sql: String,
+    tls: MakeTls,
     pub(crate) checked_out: AtomicUsize,
     drivers: Mutex<Vec<AbortHandle>>,
     pub(crate) counters: TargetCounters,
     pub(crate) redactor: Arc<Redactor>,
+    /// How long the proof of a released read-only connection may take.
+    pub(crate) verify_timeout: Duration,
+    /// Released connections whose proof is running: back in the pool within a round trip.
+    pub(crate) proving: AtomicUsize,
+    inspection: Mutex<Option<Inspection>>,
+    inspecting: tokio::sync::Mutex<()>,
+}
+
+/// What [`crate::inspect`] found about a read-only target.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Inspection {
+    pub(crate) pool_mode: Option<PoolMode>,
+    pub(crate) role: Option<RoleReport>,
+}
+
+/// Why a read-only target behind pgBouncer is refused.
+pub(crate) fn pool_mode_refusal(mode: PoolMode) -> String {
+    format!(
+        "pgBouncer pools by {mode} (pool_mode = {mode}): the read-only guard is session state and \
+         would stick to server connections that pgBouncer hands to other clients, refusing their \
+         writes; give read-only targets a pgBouncer database with pool_mode = session, or connect \
+         them to PostgreSQL directly",
+        mode = mode.as_str()
+    )
 }
 
 impl std::fmt::Debug for TargetLink {
@@ -64,6 +88,8 @@ impl std::fmt::Debug for TargetLink {
 pub(crate) enum ConnectError {
     Pg(tokio_postgres::Error),
     NotAPrimary,
+    /// A read-only target behind a pgBouncer that does not pool by session.
+    PoolMode(PoolMode),
 }
 
 impl std::fmt::Display for ConnectError {
@@ -71,6 +97,7 @@ impl std::fmt::Display for ConnectError {
         match self {
             Self::Pg(e) => write!(f, "{e}"),
             Self::NotAPrimary => write!(f, "the server is in recovery (a standby)"),
+            Self::PoolMode(mode) => write!(f, "{}", pool_mode_refusal(*mode)),
         }
     }
 }
@@ -98,7 +125,7 @@ impl TargetLink {
             config.statement_timeout.map(|d| d.as_millis()),
             url_options.as_deref(),
         );
-        let mut plain = url.pg_config().clone();
+        let mut plain = if read_only { url.read_only_config() } else { url.pg_config().clone() };
         plain
             .connect_timeout(config.connect_timeout)
             .keepalives(true)
@@ -123,12 +150,104 @@ impl TargetLink {
             pgbouncer: AtomicBool::new(config.pgbouncer),
             connect_sql: settings.connect_sql(),
             settings,
+            tls: url.tls(),
             startup_config: startup,
             plain_config: plain,
             checked_out: AtomicUsize::new(0),
             drivers: Mutex::new(Vec::new()),
             counters,
             redactor,
+            verify_timeout: config.connect_timeout,
+            proving: AtomicUsize::new(0),
+            inspection: Mutex::new(None),
+            inspecting: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// What the inspection found, once it ran.
+    pub(crate) fn inspection(&self) -> Option<Inspection> {
+        self.inspection.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Inspects a read-only target once (see [`crate::inspect`]): pgBouncer's pool mode, and
+    /// the fallthrough pool's role. Fails while the target does not answer (the next call
+    /// tries again) and, for good, on a pgBouncer that does not pool by session.
+    pub(crate) async fn inspect(&self) -> Result<(), ConnectError> {
+        let _one_at_a_time = self.inspecting.lock().await;
+        let found = match self.inspection() {
+            Some(found) => found,
+            None => {
+                let found = self.measure().await?;
+                self.report(&found);
+                *self.inspection.lock().unwrap_or_else(|p| p.into_inner()) = Some(found.clone());
+                found
+            }
+        };
+        match found.pool_mode {
+            Some(mode @ (PoolMode::Transaction | PoolMode::Statement)) => Err(ConnectError::PoolMode(mode)),
+            _ => Ok(()),
+        }
+    }
+
+    async fn measure(&self) -> Result<Inspection, ConnectError> {
+        let (first, _first_driver) = self.open().await?;
+        let mut found = Inspection::default();
+        if self.pgbouncer() {
+            let (second, _second_driver) = self.open().await?;
+            found.pool_mode = Some(crate::inspect::pool_mode(&first, &second).await?);
+        }
+        if found.pool_mode.is_some_and(|m| m != PoolMode::Session) {
+            return Ok(found);
+        }
+        if self.role == PoolRole::Fallthrough {
+            // What the role may do is reported, never a reason to refuse reads: a failure to
+            // measure it is logged and leaves it unknown.
+            match crate::inspect::role_report(&first).await {
+                Ok(role) => found.role = Some(role),
+                Err(e) => tracing::warn!(
+                    target: "ro_router::enforcement",
+                    db = %self.name,
+                    error = %self.redactor.redact(crate::error::describe(&e)),
+                    "could not measure what the fallthrough role may write"
+                ),
+            }
+        }
+        Ok(found)
+    }
+
+    fn report(&self, found: &Inspection) {
+        if let Some(mode) = found.pool_mode.filter(|m| *m != PoolMode::Session) {
+            tracing::error!(
+                target: "ro_router::enforcement",
+                db = %self.name,
+                pool = self.role.as_str(),
+                pool_mode = mode.as_str(),
+                "{} refused: {}",
+                self.name,
+                pool_mode_refusal(mode)
+            );
+        }
+        let Some(role) = &found.role else { return };
+        if role.is_read_only() {
+            tracing::info!(
+                target: "ro_router::enforcement",
+                db = %self.name,
+                role = %role.role,
+                "the fallthrough role {} is read-only: no superuser, no write privilege",
+                role.role
+            );
+        } else {
+            tracing::warn!(
+                target: "ro_router::enforcement",
+                db = %self.name,
+                role = %role.role,
+                superuser = role.superuser,
+                "the fallthrough role {} can write ({}): reads that fall through to the primary are \
+                 kept from writing by the session setting alone, which does not stop every write; \
+                 give DB_READ_FALLTHROUGH_URL a read-only role (see ro-router's README)",
+                role.role,
+                role.can_write.join("; ")
+            );
         }
     }
 
@@ -155,7 +274,7 @@ impl TargetLink {
     /// refusal of startup parameters and reconnects without them.
     pub(crate) async fn open(&self) -> Result<(Client, JoinHandle<()>), tokio_postgres::Error> {
         if !self.pgbouncer() {
-            match self.startup_config.connect(NoTls).await {
+            match self.startup_config.connect(self.tls.clone()).await {
                 Ok((client, connection)) => return Ok(self.drive(client, connection)),
                 Err(e) if refuses_startup_parameters(&e) => {
                     self.switch_to_pgbouncer("the server refused startup parameters");
@@ -163,14 +282,14 @@ impl TargetLink {
                 Err(e) => return Err(e),
             }
         }
-        let (client, connection) = self.plain_config.connect(NoTls).await?;
+        let (client, connection) = self.plain_config.connect(self.tls.clone()).await?;
         Ok(self.drive(client, connection))
     }
 
     fn drive(
         &self,
         client: Client,
-        connection: tokio_postgres::Connection<tokio_postgres::Socket, tokio_postgres::tls::NoTlsStream>,
+        connection: tokio_postgres::Connection<tokio_postgres::Socket, TlsStream>,
     ) -> (Client, JoinHandle<()>) {
         let name = self.name.clone();
         let redactor = self.redactor.clone();
@@ -205,6 +324,9 @@ impl TargetLink {
     }
 
     async fn create(&self) -> Result<PooledClient, ConnectError> {
+        if self.settings.read_only() {
+            self.inspect().await?;
+        }
         let (client, handle) = self.open().await?;
         let client = ClientWrapper::new(client, handle);
         // One round trip: the pgBouncer-mode settings (if any) and the verification.
@@ -222,68 +344,32 @@ impl TargetLink {
             self.switch_to_pgbouncer("the server ignored the read-only startup parameter");
             client.batch_execute(&self.connect_sql).await?;
         }
-        Ok(PooledClient { client })
+        Ok(PooledClient { client, proven_clean: false })
     }
 
-    /// Hands a pooled connection out again. A read-only one is proven clean first (see
-    /// [`crate::enforcement`]): verified in one round trip, repaired in one more when a
-    /// previous user left it unclean, discarded when it is out of step.
+    /// Hands a pooled connection out again. A read-only one must be proven clean: by its
+    /// release (see [`crate::proof`]) or now.
     async fn recycle(&self, c: &mut PooledClient) -> RecycleResult<ConnectError> {
         if c.client.is_closed() {
             return Err(RecycleError::message("connection closed"));
         }
-        if !self.settings.read_only() {
+        if !self.settings.read_only() || std::mem::take(&mut c.proven_clean) {
             return Ok(());
         }
-        // Behind pgBouncer the settings go first at every checkout (a RESET ALL or DISCARD ALL
-        // there loses them, statement timeout included).
-        let prefix = if self.pgbouncer() { self.connect_sql.as_str() } else { "" };
-        if !prefix.is_empty() {
-            self.counters.reasserts.inc();
-        }
-        let unclean = match self.verify(c, prefix).await {
-            Verdict::Clean => return Ok(()),
-            Verdict::Unclean(u) => u,
-            Verdict::OutOfStep(why) => return Err(self.discard(why)),
-        };
-        let settings = if prefix.is_empty() { format!("{REASSERT_SQL}; ") } else { prefix.to_string() };
-        self.counters.reasserts.inc();
-        tracing::debug!(
-            target: "ro_router::enforcement",
-            db = %self.name,
-            "repairing a pooled read-only connection: {}",
-            unclean.as_str()
-        );
-        match self.verify(c, &repair_sql(unclean, &settings)).await {
-            Verdict::Clean => Ok(()),
-            Verdict::Unclean(u) => Err(self.discard(format!("still unclean after a repair: {}", u.as_str()))),
-            Verdict::OutOfStep(why) => Err(self.discard(why)),
-        }
+        crate::proof::prove_clean(self, c).await.map_err(|why| RecycleError::Message(why.into()))
     }
 
-    /// Sends `settings` (if any) and the verification as two queries in one round trip: the
-    /// verification must be a transaction of its own, started after the settings took effect
-    /// (`transaction_read_only` is fixed when a transaction starts).
-    async fn verify(&self, c: &PooledClient, settings: &str) -> Verdict {
-        let v = Verification::new();
-        let sql = v.sql();
-        if settings.is_empty() {
-            return v.judge(c.client.simple_query(&sql).await);
-        }
-        // Both requests are on the wire, in this order, before either answer is awaited.
-        let (_settings, answer) = tokio::join!(c.client.batch_execute(settings), c.client.simple_query(&sql));
-        v.judge(answer)
+    pub(crate) fn read_only(&self) -> bool {
+        self.settings.read_only()
     }
 
-    fn discard(&self, why: String) -> RecycleError<ConnectError> {
-        self.counters.discarded.inc();
-        let why = self.redactor.redact(why);
-        tracing::warn!(
-            target: "ro_router::enforcement",
-            db = %self.name,
-            "discarded a pooled read-only connection: {why}"
-        );
-        RecycleError::Message(why.into())
+    /// The statements that establish the session behind pgBouncer ("" when direct).
+    pub(crate) fn pgbouncer_settings(&self) -> &str {
+        if self.pgbouncer() {
+            &self.connect_sql
+        } else {
+            ""
+        }
     }
 
     /// Turns a pool error into a redacted failure.
@@ -294,7 +380,7 @@ impl TargetLink {
         waited: Duration,
     ) -> CheckoutFailure {
         use managed::{PoolError, TimeoutType};
-        let (kind, message, sqlstate) = match e {
+        let (kind, message, cause) = match e {
             PoolError::Timeout(TimeoutType::Wait) => (
                 CheckoutFailureKind::PoolExhausted,
                 format!(
@@ -309,7 +395,7 @@ impl TargetLink {
             PoolError::Timeout(_) => (
                 CheckoutFailureKind::ConnectTimeout,
                 "opening a connection took longer than DB_CONNECT_TIMEOUT_MS".to_string(),
-                None,
+                Some(FailureCause::Timeout),
             ),
             PoolError::Backend(ConnectError::NotAPrimary)
             | PoolError::PostCreateHook(managed::HookError::Backend(ConnectError::NotAPrimary)) => {
@@ -317,14 +403,11 @@ impl TargetLink {
             }
             PoolError::Backend(ConnectError::Pg(e))
             | PoolError::PostCreateHook(managed::HookError::Backend(ConnectError::Pg(e))) => {
-                match e.as_db_error() {
-                    Some(db) => (
-                        CheckoutFailureKind::Server,
-                        format!("{}: {}", db.severity(), db.message()),
-                        Some(db.code().code().to_string()),
-                    ),
-                    None => (CheckoutFailureKind::Connect, e.to_string(), None),
-                }
+                return CheckoutFailure::from_driver(&e, &self.redactor);
+            }
+            PoolError::Backend(ConnectError::PoolMode(mode))
+            | PoolError::PostCreateHook(managed::HookError::Backend(ConnectError::PoolMode(mode))) => {
+                (CheckoutFailureKind::Connect, pool_mode_refusal(mode), None)
             }
             PoolError::PostCreateHook(managed::HookError::Message(m)) => {
                 (CheckoutFailureKind::Connect, m.to_string(), None)
@@ -333,7 +416,7 @@ impl TargetLink {
                 (CheckoutFailureKind::Connect, "the pool is closed".to_string(), None)
             }
         };
-        CheckoutFailure { kind, message: self.redactor.redact(message), sqlstate }
+        CheckoutFailure::new(kind, self.redactor.redact(message), cause)
     }
 }
 
@@ -367,6 +450,7 @@ fn without_options(mut config: tokio_postgres::Config) -> tokio_postgres::Config
         }
         fresh
             .ssl_mode(config.get_ssl_mode())
+            .ssl_negotiation(config.get_ssl_negotiation())
             .target_session_attrs(config.get_target_session_attrs())
             .channel_binding(config.get_channel_binding())
             .load_balance_hosts(config.get_load_balance_hosts())
@@ -400,10 +484,12 @@ fn verify_row(messages: &[SimpleQueryMessage]) -> (bool, bool) {
     }
 }
 
-/// A pooled connection: `deadpool-postgres`' wrapper.
+/// A pooled connection: `deadpool-postgres`' wrapper, and whether its release proved it
+/// clean (read-only pools; reset when it is handed out).
 #[derive(Debug)]
 pub(crate) struct PooledClient {
     pub(crate) client: ClientWrapper,
+    pub(crate) proven_clean: bool,
 }
 
 /// deadpool manager for one target.

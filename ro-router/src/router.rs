@@ -19,15 +19,15 @@ use prometheus::{Encoder, Registry, TextEncoder};
 use tokio::task::JoinHandle;
 
 use crate::{
-    config::RouterConfig,
+    config::{env, RouterConfig},
     connection::{PrimaryConnection, ReadOnlyConnection},
-    error::{CheckoutFailureKind, RouterError, Unusable},
+    error::{CheckoutFailureKind, ConfigError, RouterError, Unusable},
     health::{self, HealthReport, OverallStatus, PrimaryState, ReplicaState, ReplicaStatus},
     lag::WalSamples,
     metrics::{RouterMetrics, StateCollector},
-    pools::Target,
+    pools::{pool_mode_refusal, ConnectError, Target},
     stats::{FallbackCounts, FallbackReason, PoolRole, PoolStats, RouterStats, RoutesTo},
-    strategy,
+    strategy, supervise,
     target::Redactor,
 };
 
@@ -109,6 +109,7 @@ impl DbRouter {
     /// is built even when servers are down (reads then fall through, or fail, until they
     /// answer). Must be called inside a Tokio runtime.
     pub async fn with_registry(config: RouterConfig, registry: Registry) -> Result<Self, RouterError> {
+        config.validate()?;
         let metrics = RouterMetrics::register(&registry).map_err(|e| RouterError::Metrics(e.to_string()))?;
         let mut redactor = Redactor::default();
         redactor.add(&config.primary);
@@ -173,6 +174,7 @@ impl DbRouter {
         inner.state_registered.store(true, Ordering::Relaxed);
 
         health::check(&inner).await;
+        inspect_at_start(&inner).await?;
         let mut tasks = vec![spawn_health_task(&inner)];
         if let Some(every) = inner.config.stats_log_interval {
             tasks.push(spawn_stats_task(&inner, every));
@@ -193,11 +195,11 @@ impl DbRouter {
             target.link.counters.failures.inc();
             return Err(RouterError::PrimaryUnavailable {
                 target: target.link.name.clone(),
-                failure: crate::error::CheckoutFailure {
-                    kind: CheckoutFailureKind::NotAPrimary,
-                    message: "the last health check found the server in recovery (a standby)".into(),
-                    sqlstate: None,
-                },
+                failure: crate::error::CheckoutFailure::new(
+                    CheckoutFailureKind::NotAPrimary,
+                    "the last health check found the server in recovery (a standby)".into(),
+                    None,
+                ),
             });
         }
         match target.pool.get().await {
@@ -233,7 +235,7 @@ impl DbRouter {
             }
             let replica = &inner.replicas[i];
             let target = &replica.target;
-            match target.pool.timeout_get(&inner.replica_try).await {
+            match checkout_replica(target, &inner.replica_try).await {
                 Ok(obj) => return Ok(ReadOnlyConnection::new(obj, &target.link)),
                 Err(PoolError::Timeout(TimeoutType::Wait)) => exhausted.push(i),
                 Err(PoolError::Closed) => return Err(RouterError::Closed),
@@ -416,6 +418,7 @@ impl RouterInner {
             fallback: self.config.fallback,
             lag_check_enabled: self.config.lag_check_enabled,
             max_replication_lag_ms: self.config.max_replication_lag.as_millis() as u64,
+            fallthrough_role: self.fallthrough.link.inspection().and_then(|i| i.role),
         }
     }
 
@@ -461,32 +464,82 @@ fn pool_stats(target: &Target, routes_to: RoutesTo) -> PoolStats {
     }
 }
 
+/// A replica checkout that does not wait for connections in use, but does for one whose
+/// release is being proven clean (see [`crate::proof`]): it is back within a round trip, and
+/// a read must not fall through to the primary for that.
+async fn checkout_replica(
+    target: &Target,
+    no_wait: &Timeouts,
+) -> Result<deadpool::managed::Object<crate::pools::TargetManager>, PoolError<ConnectError>> {
+    match target.pool.timeout_get(no_wait).await {
+        Err(PoolError::Timeout(TimeoutType::Wait)) if target.link.proving.load(Ordering::Relaxed) > 0 => {
+            let wait = Timeouts { wait: Some(target.link.verify_timeout), ..*no_wait };
+            target.pool.timeout_get(&wait).await
+        }
+        other => other,
+    }
+}
+
+/// Inspects the read-only targets that answer (the others are inspected at their first
+/// connection) and refuses to start on a pgBouncer that does not pool by session.
+async fn inspect_at_start(inner: &RouterInner) -> Result<(), RouterError> {
+    let ft_var = if inner.config.fallthrough.is_some() { env::FALLTHROUGH_URL } else { env::PRIMARY_URL };
+    let mut targets = vec![(&inner.fallthrough, ft_var)];
+    targets.extend(inner.replicas.iter().map(|r| (&r.target, env::REPLICA_URLS)));
+    let timeout = inner.config.health_check_timeout;
+    let checks: Vec<_> = targets
+        .iter()
+        .map(|(t, _)| {
+            let link = t.link.clone();
+            tokio::spawn(async move { tokio::time::timeout(timeout, link.inspect()).await })
+        })
+        .collect();
+    for ((target, var), check) in targets.iter().zip(checks) {
+        if let Ok(Ok(Err(ConnectError::PoolMode(mode)))) = check.await {
+            return Err(RouterError::Config(ConfigError::InvalidVar {
+                var: var.to_string(),
+                reason: format!("{} refused: {}", target.link.name, pool_mode_refusal(mode)),
+            }));
+        }
+    }
+    Ok(())
+}
+
+/// The health and lag checks, every `DB_READ_REPLICA_HEALTH_CHECK_INTERVAL` (supervised: a
+/// panic restarts it).
 fn spawn_health_task(inner: &Arc<RouterInner>) -> JoinHandle<()> {
     let weak = Arc::downgrade(inner);
     let every = inner.config.health_check_interval;
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(every);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        ticker.tick().await; // the first check ran when the router was built
-        loop {
-            ticker.tick().await;
-            let Some(inner) = weak.upgrade() else { break };
-            health::check(&inner).await;
+    supervise::spawn("health", inner.metrics.task_panics.clone(), move || {
+        let weak = weak.clone();
+        async move {
+            let mut ticker = tokio::time::interval(every);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticker.tick().await; // the first check ran when the router was built (or panicked)
+            loop {
+                ticker.tick().await;
+                let Some(inner) = weak.upgrade() else { break };
+                health::check(&inner).await;
+            }
         }
     })
 }
 
+/// The `ro_router::stats` log line, every `DB_POOL_STATS_LOG_INTERVAL` (supervised).
 fn spawn_stats_task(inner: &Arc<RouterInner>, every: Duration) -> JoinHandle<()> {
     let weak = Arc::downgrade(inner);
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(every);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        ticker.tick().await;
-        loop {
+    supervise::spawn("stats", inner.metrics.task_panics.clone(), move || {
+        let weak = weak.clone();
+        async move {
+            let mut ticker = tokio::time::interval(every);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             ticker.tick().await;
-            let Some(inner) = weak.upgrade() else { break };
-            let stats = inner.pool_stats();
-            tracing::info!(target: "ro_router::stats", "{}", stats.log_line());
+            loop {
+                ticker.tick().await;
+                let Some(inner) = weak.upgrade() else { break };
+                let stats = inner.pool_stats();
+                tracing::info!(target: "ro_router::stats", "{}", stats.log_line());
+            }
         }
     })
 }

@@ -12,8 +12,9 @@ use syn::spanned::Spanned;
 use syn::{Expr, ExprCall, ExprMethodCall};
 
 use super::state::Value;
+use super::types::is_std_collection;
 use super::FnAnalysis;
-use crate::analysis::facts::{SinkKind, SqlText, Taint};
+use crate::analysis::facts::{SinkKind, SqlText, Taint, TypeRef};
 
 /// Functions that hand their (first) argument through: `Some(x)`, `Ok(db)`, `Arc::new(pool)`,
 /// `String::from(SQL)`. Language plumbing, not domain names, so not in the rule set.
@@ -25,6 +26,8 @@ const PASS_THROUGH_OWNERS: &[&str] =
 /// Constructors of an empty `String` (`String::new()`, `String::with_capacity(n)`): empty text
 /// that `push_str`, `+=` and `write!` then build on.
 const EMPTY_STRING_FNS: &[&str] = &["new", "with_capacity", "default"];
+/// Constructors of a standard collection.
+const COLLECTION_CTORS: &[&str] = &["new", "with_capacity", "default", "from", "from_iter"];
 
 impl FnAnalysis<'_> {
     pub(super) fn call(&mut self, call: &ExprCall) -> Value {
@@ -37,11 +40,12 @@ impl FnAnalysis<'_> {
         };
         let args: Vec<Value> = call.args.iter().map(|a| self.expr(a)).collect();
         let Some(path) = path else { return Value::default() };
+        let returns = TypeRef::Returns { callee: path.clone(), on: None };
         if self.names.ro_accessors.matches_path(&path) {
-            return Value::handle(Taint::read_only(self.range(call.span())));
+            return Value::handle(Taint::read_only(self.range(call.span()))).typed(Some(returns));
         }
         if self.names.rw_accessors.matches_path(&path) {
-            return Value::handle(Taint::read_write(self.range(call.span())));
+            return Value::handle(Taint::read_write(self.range(call.span()))).typed(Some(returns));
         }
         if self.names.sql_builders.matches_path(&path) {
             if let Some(sql) = args.iter().find_map(|a| a.sql.clone()) {
@@ -50,6 +54,11 @@ impl FnAnalysis<'_> {
         }
         if is_empty_string(&path) {
             return Value::sql(SqlText::Lit(String::new()));
+        }
+        if matches!(&path[..], [.., owner, ctor] if is_std_collection(owner) && COLLECTION_CTORS.contains(&ctor.as_str()))
+        {
+            // `HashSet::new()`, `Vec::with_capacity(n)`: data, whatever goes in.
+            return Value { collection: true, ..Value::default() }.typed(Some(returns));
         }
         if is_pass_through(&path) {
             return args.into_iter().next().unwrap_or_default();
@@ -63,6 +72,7 @@ impl FnAnalysis<'_> {
                     arg: index,
                     args: call.args.len(),
                     builder: None,
+                    receiver: None,
                 };
                 self.push_sink(range, arg, value.taint, kind);
             }
@@ -79,34 +89,64 @@ impl FnAnalysis<'_> {
                 builder: Some(Rc::from(format!("{}(…)", path.join("::")))), ..Value::default()
             };
         }
-        Value::default()
+        if let Some((name, builder)) = self.scope.builder_fns.iter().find(|(n, _)| path.last() == Some(n)) {
+            // `mark_paid_stmt(id)`: a function of the file returning a write builder.
+            let evidence = format!("{builder} returned by {name}(…)");
+            return Value { builder: Some(Rc::from(evidence)), ..Value::default() };
+        }
+        if let Some((_, elements)) = self.scope.tuple_fns.iter().find(|(n, _)| path.last() == Some(n)) {
+            // `connect()` of the file declared `-> Result<(DbRw, DbRo), E>`: each element is what
+            // its type says.
+            let at = self.range(call.span());
+            let parts = elements.iter().enumerate().map(|(i, &(ro, rw))| {
+                let taint = Taint { ro: ro.then_some(at), rw: rw.then_some(at), params: 0 };
+                (Rc::from(i.to_string()), Value::handle(taint))
+            });
+            return Value::composite(parts.collect());
+        }
+        Value::default().typed(Some(returns))
     }
 
     pub(super) fn method_call(&mut self, call: &ExprMethodCall) -> Value {
         let name = call.method.to_string();
         let receiver = self.expr(&call.receiver);
         let mut args = Vec::with_capacity(call.args.len());
+        // What the closures given to a handle's method yield (`conn.transaction(|tx| …)`).
+        let mut closure_result: Option<Value> = None;
         for arg in &call.args {
             let value = match arg {
                 // `conn.transaction(|conn| …)`: the closure's parameters are the receiver's handle.
-                Expr::Closure(c) if receiver.taint.is_handle() => self.closure(c, receiver.taint),
+                Expr::Closure(c) if receiver.taint.is_handle() => {
+                    let result = self.closure(c, receiver.taint);
+                    closure_result = Some(closure_result.unwrap_or_default().join(result));
+                    Value::default()
+                }
                 other => self.expr(other),
             };
             args.push(value);
         }
         let names = self.names;
+        // What the method returns: known once the receiver's type and the method are.
+        let returns = TypeRef::Returns {
+            callee: vec![name.clone()],
+            on: receiver.ty.as_deref().cloned().map(Box::new),
+        };
         // `self.pool()`: an accessor of a parameter also writes through that parameter.
         if names.ro_accessors.matches_name(&name) {
-            return Value::handle(Taint::read_only(self.range(call.span())).with_params_of(receiver.taint));
+            let taint = Taint::read_only(self.range(call.span())).with_params_of(receiver.taint);
+            return Value::handle(taint).typed(Some(returns));
         }
         if names.rw_accessors.matches_name(&name) {
-            return Value::handle(Taint::read_write(self.range(call.span())).with_params_of(receiver.taint));
+            let taint = Taint::read_write(self.range(call.span())).with_params_of(receiver.taint);
+            return Value::handle(taint).typed(Some(returns));
         }
-        if names.transparent_methods.matches_name(&name) {
+        if self.is_transparent(&name) {
             return receiver;
         }
         if names.derive_methods.matches_name(&name) && receiver.taint.is_handle() {
-            return Value::handle(receiver.taint);
+            // `pool.begin()` is a handle; `conn.transaction(|tx| …)` is what the closure yields
+            // (rows, a count), so a helper ending in it is no accessor.
+            return closure_result.unwrap_or_else(|| Value::handle(receiver.taint));
         }
         if name == "push_str" || name == "push" {
             if let Some(part) = args.first() {
@@ -114,6 +154,18 @@ impl FnAnalysis<'_> {
             }
             return Value::default();
         }
+
+        // diesel's method form `new_user.insert_into(users::table)`: a write builder on a record
+        // (a parameter, perhaps), which writes once executed on a handle. Given a handle
+        // (`active.update(db)`), it is a model write instead.
+        let started_builder = (names.write_builders.matches_name(&name)
+            && receiver.taint.ro.is_none()
+            && receiver.taint.rw.is_none()
+            && !args.iter().any(|a| a.taint.is_handle()))
+        .then(|| Value {
+            builder: Some(Rc::from(format!("{}.{name}(…)", self.label(&call.receiver)))),
+            ..Value::default()
+        });
 
         let arg_sql = args.iter().find_map(|a| a.sql.clone());
         // A handle from an accessor or type is a better executor candidate than a parameter
@@ -131,6 +183,7 @@ impl FnAnalysis<'_> {
                     arg: index + 1,
                     args: args.len(),
                     builder: Some(builder.to_string()),
+                    receiver: None,
                 };
                 self.push_sink(self.range(call.span()), &call.args[index], args[index].taint, kind);
                 return Value::default();
@@ -157,13 +210,15 @@ impl FnAnalysis<'_> {
             return Value { sql: receiver.sql, ..Value::default() };
         }
         for (index, (arg, value)) in call.args.iter().zip(&args).enumerate() {
-            if value.taint.is_handle() {
+            // `seen.insert(id)` on a `HashSet` built here: no model write, no tree method.
+            if value.taint.is_handle() && !receiver.collection {
                 let kind = SinkKind::Call {
                     callee: vec![name.clone()],
                     method: true,
                     arg: index + 1,
                     args: args.len(),
                     builder: None,
+                    receiver: receiver.ty.as_deref().cloned(),
                 };
                 self.push_sink(self.range(call.span()), arg, value.taint, kind);
             }
@@ -175,6 +230,7 @@ impl FnAnalysis<'_> {
                 arg: 0,
                 args: args.len(),
                 builder: None,
+                receiver: receiver.ty.as_deref().cloned(),
             };
             self.push_sink(self.range(call.span()), &call.receiver, receiver.taint, kind);
         }
@@ -190,17 +246,18 @@ impl FnAnalysis<'_> {
             // `self.pool()`, `ctx.conn()`: a getter of a parameter may hand out the connection
             // it holds, so what runs on the result runs through that parameter. Only the
             // parameter origin carries over: a getter is no accessor.
-            return Value::handle(Taint { params: receiver.taint.params, ..Taint::NONE });
+            return Value::handle(Taint { params: receiver.taint.params, ..Taint::NONE })
+                .typed(Some(returns));
         }
-        Value::default()
+        started_builder.unwrap_or_default().typed(Some(returns))
     }
 }
 
-pub(super) fn is_empty_string(path: &[String]) -> bool {
+fn is_empty_string(path: &[String]) -> bool {
     matches!(path, [.., owner, name] if owner == "String" && EMPTY_STRING_FNS.contains(&name.as_str()))
 }
 
-pub(super) fn is_pass_through(path: &[String]) -> bool {
+fn is_pass_through(path: &[String]) -> bool {
     match path {
         [single] => PASS_THROUGH_FNS.contains(&single.as_str()) && single != "new" && single != "clone",
         [.., owner, name] => {

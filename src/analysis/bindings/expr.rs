@@ -5,18 +5,24 @@
 //! Calls and method calls are [`super::calls`]'s, macros [`super::macros`]'s, control flow
 //! [`super::control`]'s. It never records a sink itself.
 
+use std::rc::Rc;
+
 use syn::spanned::Spanned;
 use syn::{BinOp, Expr, ExprField, Lit, Member};
 
-use super::state::Value;
+use super::state::{Part, Value};
 use super::FnAnalysis;
-use crate::analysis::facts::{SqlText, Taint};
+use crate::analysis::facts::{SqlText, Taint, TypeRef};
 
 impl FnAnalysis<'_> {
     pub(super) fn expr(&mut self, expr: &Expr) -> Value {
         match expr {
             Expr::Array(a) => self.join_all(a.elems.iter()),
-            Expr::Tuple(t) => self.join_all(t.elems.iter()),
+            Expr::Tuple(t) => {
+                let elements =
+                    t.elems.iter().enumerate().map(|(i, e)| (Rc::from(i.to_string()), self.expr(e)));
+                Value::composite(elements.collect())
+            }
             Expr::Assign(a) => {
                 self.assign(&a.left, &a.right);
                 Value::default()
@@ -49,7 +55,11 @@ impl FnAnalysis<'_> {
             }
             Expr::Call(c) => self.call(c),
             Expr::Cast(c) => self.expr(&c.expr),
-            Expr::Closure(c) => self.closure(c, Taint::NONE),
+            Expr::Closure(c) => {
+                // A closure as a value holds no handle: what its body yields is its calls'.
+                self.closure(c, Taint::NONE);
+                Value::default()
+            }
             Expr::Const(c) => self.block(&c.block),
             Expr::Field(f) => self.field(f),
             Expr::ForLoop(f) => self.for_loop(f),
@@ -90,20 +100,27 @@ impl FnAnalysis<'_> {
             Expr::Return(r) => {
                 let value = r.expr.as_ref().map(|e| self.expr(e)).unwrap_or_default();
                 if self.closure_depth == 0 {
-                    self.returns = self.returns.join(value.taint);
+                    self.returns = self.returns.join(value.returned_taint());
+                    self.note_returned(&value);
                 }
                 self.env.reachable = false;
                 Value::default()
             }
             Expr::Struct(s) => {
-                let mut taint = Taint::NONE;
+                // `Ctx { pool, ro_pool }`: each field holds its own value.
+                let mut parts: Vec<Part> = Vec::with_capacity(s.fields.len());
                 for field in &s.fields {
-                    taint = taint.join(self.expr(&field.expr).taint);
+                    let value = self.expr(&field.expr);
+                    parts.push((Rc::from(member_name(&field.member)), value));
                 }
+                let mut value = Value::composite(parts);
                 if let Some(rest) = &s.rest {
-                    taint = taint.join(self.expr(rest).taint);
+                    // `..base`: the other fields are base's; which, syntax does not say.
+                    let rest = self.expr(rest);
+                    value = Value { taint: value.taint.join(rest.taint), parts: None, ..value };
                 }
-                Value::handle(taint)
+                let path = s.path.segments.iter().map(|s| s.ident.to_string()).collect();
+                value.typed(Some(TypeRef::Named(path)))
             }
             Expr::Try(t) => self.expr(&t.expr),
             Expr::TryBlock(t) => self.block(&t.block),
@@ -143,7 +160,7 @@ impl FnAnalysis<'_> {
         if p.qself.is_none() {
             // `use crate::queries::ARCHIVE as ARCHIVE_SQL;`, `use crate::queries as q;`
             if let Some((_, full)) =
-                path.first().and_then(|first| self.aliases.iter().find(|(a, _)| a == first))
+                path.first().and_then(|first| self.scope.aliases.iter().find(|(a, _)| a == first))
             {
                 path.splice(0..1, full.iter().cloned());
             }
@@ -156,20 +173,49 @@ impl FnAnalysis<'_> {
 
     pub(super) fn field(&mut self, f: &ExprField) -> Value {
         let base = self.expr(&f.base);
+        let member = member_name(&f.member);
+        let ty = base.ty.as_ref().map(|t| TypeRef::Field(Box::new((**t).clone()), member));
+        self.field_value(f, base).typed(ty)
+    }
+
+    fn field_value(&mut self, f: &ExprField, base: Value) -> Value {
         if let Member::Named(name) = &f.member {
             let name = name.to_string();
-            if self.names.ro_accessors.matches_name(&name) {
+            if self.names.ro_fields.matches_name(&name) {
                 return Value::handle(Taint::read_only(self.range(f.span())).with_params_of(base.taint));
             }
             if self.names.rw_accessors.matches_name(&name) {
                 return Value::handle(Taint::read_write(self.range(f.span())).with_params_of(base.taint));
             }
         }
+        // `ctx.pool` of a `Ctx { pool, ro_pool }` built here, `pair.1` of a tuple.
+        let member = member_name(&f.member);
+        if let Some(part) = base.part(&member) {
+            return part.clone();
+        }
+        // `ctx.ro_pool` where `ctx: &Ctx` and the file declares `struct Ctx { ro_pool: DbRo, .. }`.
+        let declared = match base.ty.as_deref() {
+            Some(TypeRef::Named(path)) => path.last().and_then(|s| self.scope.field_kind(s, &member)),
+            _ => None,
+        };
+        if let Some((ro, rw)) = declared {
+            let at = self.range(f.span());
+            let taint = Taint { ro: ro.then_some(at), rw: rw.then_some(at), params: base.taint.params };
+            return Value::handle(taint);
+        }
         Value::handle(base.taint)
     }
 }
 
 /// `SQL`, `UPDATE_USER`: a name that reads like a const or static.
-pub(super) fn is_const_like(name: &str) -> bool {
+fn is_const_like(name: &str) -> bool {
     name.chars().any(|c| c.is_ascii_uppercase()) && !name.chars().any(|c| c.is_lowercase())
+}
+
+/// A field's name as a part name: `pool`, or `1` for `pair.1`.
+fn member_name(member: &Member) -> String {
+    match member {
+        Member::Named(name) => name.to_string(),
+        Member::Unnamed(index) => index.index.to_string(),
+    }
 }

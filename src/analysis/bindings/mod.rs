@@ -24,16 +24,21 @@ mod control;
 mod expr;
 mod macros;
 mod patterns;
+mod scope;
 mod state;
 mod types;
+
+use std::rc::Rc;
 
 use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::{Block, Expr, FnArg, Pat, Signature};
 
+pub(crate) use self::scope::FileScope;
 use self::state::{Env, LoopFrame, Value};
-use super::facts::{HandleUse, Sink, SinkKind, SqlText, Taint};
+use super::facts::{HandleUse, Sink, SinkKind, SqlText, Taint, TypeRef};
 use super::names::Names;
+use super::types::TypeScope;
 use crate::source::{SourceText, TextRange};
 
 /// The analysis of one function body.
@@ -49,14 +54,20 @@ pub(crate) struct FnAnalysis<'a> {
     ro_sites: Vec<TextRange>,
     /// What `Self` is, when the `impl` is of a handle type (`impl DbRo { fn f(&self) }`).
     self_taint: (bool, bool),
-    /// Renaming imports of the file: alias -> the path it stands for.
-    aliases: &'a [(String, Vec<String>)],
+    /// What it knows of the rest of its file.
+    scope: &'a FileScope,
+    /// The write builder this function returns, if any.
+    returned_builder: Option<Rc<str>>,
+    /// Generic parameters in scope with their trait bounds.
+    generics: &'a [(String, Vec<String>)],
 }
 
 /// What one function body yields.
 pub(crate) struct BodyFacts {
     pub params: Vec<String>,
     pub returns: Taint,
+    /// The ORM write builder it returns, if any (`diesel::update(…)`).
+    pub returns_builder: Option<String>,
     pub sinks: Vec<Sink>,
     pub ro_bindings: usize,
 }
@@ -74,13 +85,22 @@ impl<'a> FnAnalysis<'a> {
             local_consts: Vec::new(),
             ro_sites: Vec::new(),
             self_taint: (false, false),
-            aliases: &[],
+            scope: &scope::EMPTY,
+            returned_builder: None,
+            generics: &[],
         }
     }
 
-    /// The renaming imports (`use a::B as C;`) in force: alias -> path.
-    pub(crate) fn with_aliases(mut self, aliases: &'a [(String, Vec<String>)]) -> FnAnalysis<'a> {
-        self.aliases = aliases;
+    /// The generic parameters in scope (`C: Crud`), so that `c: &C` is typed by its bounds.
+    pub(crate) fn with_generics(mut self, generics: &'a [(String, Vec<String>)]) -> FnAnalysis<'a> {
+        self.generics = generics;
+        self
+    }
+
+    /// What the function's file says (renaming imports, extensions, tuple and builder
+    /// functions).
+    pub(crate) fn with_scope(mut self, scope: &'a FileScope) -> FnAnalysis<'a> {
+        self.scope = scope;
         self
     }
 
@@ -103,13 +123,15 @@ impl<'a> FnAnalysis<'a> {
                     params.push("self".to_string());
                     let mut taint = Taint::param(index);
                     taint = taint.join(self.type_taint(&receiver.ty, self.range(receiver.self_token.span)));
-                    self.env.declare("self", Value::handle(taint));
+                    let ty = TypeRef::Named(vec!["Self".to_string()]);
+                    self.env.declare("self", Value::handle(taint).typed(Some(ty)));
                 }
                 FnArg::Typed(typed) => {
                     params.push(pat_name(&typed.pat));
                     let at = self.range(typed.pat.span());
                     let taint = Taint::param(index).join(self.type_taint(&typed.ty, at));
-                    self.bind_pat(&typed.pat, &Value::handle(taint));
+                    let ty = self.type_ref(&typed.ty);
+                    self.bind_pat(&typed.pat, &Value::handle(taint).typed(ty));
                 }
             }
         }
@@ -119,16 +141,30 @@ impl<'a> FnAnalysis<'a> {
             // matching the read-write type's function of that name too.
             let at = self.range(sig.ident.span());
             let self_taint = std::mem::take(&mut self.self_taint);
-            self.returns = self.type_taint(ty, at);
+            self.returns = self.whole_type_taint(ty, at);
             self.self_taint = self_taint;
         }
         let tail = self.block(body);
-        self.returns = self.returns.join(tail.taint);
+        self.returns = self.returns.join(tail.returned_taint());
+        self.note_returned(&tail);
         let mut sinks = self.sinks;
         merge_duplicate_sinks(&mut sinks);
         self.ro_sites.sort();
         self.ro_sites.dedup();
-        BodyFacts { params, returns: self.returns, sinks, ro_bindings: self.ro_sites.len() }
+        BodyFacts {
+            params,
+            returns: self.returns,
+            returns_builder: self.returned_builder.map(|b| b.to_string()),
+            sinks,
+            ro_bindings: self.ro_sites.len(),
+        }
+    }
+
+    /// What the function returns (its tail or a `return`): a write builder is kept.
+    fn note_returned(&mut self, value: &Value) {
+        if self.returned_builder.is_none() {
+            self.returned_builder.clone_from(&value.builder);
+        }
     }
 
     /// The SQL text a const initializer builds, if any.
@@ -138,6 +174,12 @@ impl<'a> FnAnalysis<'a> {
 
     // -----------------------------------------------------------------------------------------
     // Positions and labels
+
+    /// The type a type annotation names, for resolving calls by type.
+    fn type_ref(&self, ty: &syn::Type) -> Option<TypeRef> {
+        let scope = TypeScope { wrappers: &self.names.wrapper_types, generics: self.generics };
+        crate::analysis::types::type_ref(ty, scope)
+    }
 
     fn range(&self, span: Span) -> TextRange {
         super::span_range(self.src, span)
@@ -165,12 +207,17 @@ impl<'a> FnAnalysis<'a> {
                 Expr::Group(g) => &g.expr,
                 Expr::Try(t) => &t.expr,
                 Expr::Await(a) => &a.base,
-                Expr::MethodCall(m) if self.names.transparent_methods.matches_name(&m.method.to_string()) => {
-                    &m.receiver
-                }
+                Expr::MethodCall(m) if self.is_transparent(&m.method.to_string()) => &m.receiver,
                 other => return other,
             };
         }
+    }
+
+    /// Whether a method hands its receiver through: the rule set's transparent methods and the
+    /// file's extensions of `Result`/`Option`.
+    fn is_transparent(&self, method: &str) -> bool {
+        self.names.transparent_methods.matches_name(method)
+            || self.scope.extensions.iter().any(|e| e == method)
     }
 
     fn push_sink(&mut self, range: TextRange, handle_expr: &Expr, taint: Taint, kind: SinkKind) {
