@@ -4,8 +4,9 @@
 //! first compiler error. The tree ends as it was plus every rewrite that keeps `CMD` passing.
 //!
 //! Every file is written whole and atomically ([`super::apply::write`]); the text of a file
-//! with some of its handlers reverted is planned again from the original ([`super::pipeline::
-//! replan`]), never patched. This module never judges a handler: it only runs the command.
+//! with some of its handlers reverted is planned again from the original
+//! ([`super::plan::replan`]), never patched. This module never judges a handler: it only runs
+//! the command.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -14,6 +15,7 @@ use std::process::{Command, Stdio};
 use super::apply::{self, ApplyError};
 use super::classify::{Class, Reason};
 use super::pipeline::{self, FileChange, Outcome};
+use super::plan;
 use crate::diagnostics::FileError;
 
 /// The command `--verify` runs, split like a shell would split it (no shell runs it).
@@ -117,7 +119,7 @@ impl Tree<'_> {
     /// Writes file `f` with the handlers `keep`.
     fn write(&mut self, f: usize, keep: BTreeSet<usize>) -> Result<(), VerifyError> {
         let change = &self.changes[f];
-        let text = pipeline::replan(change, &keep, self.rules).map_err(VerifyError::Replan)?;
+        let text = plan::replan(change, &keep, self.rules).map_err(VerifyError::Replan)?;
         apply::write(&change.path, &text)?;
         self.written.insert(f, keep);
         Ok(())
