@@ -18,6 +18,7 @@ use crate::analysis::{self};
 use crate::config::RuleSet;
 use crate::diagnostics::{FileError, Finding};
 use crate::index::ConstIndex;
+use crate::judge::Judge;
 use crate::prefilter::{self, Prefilter};
 use crate::reach::{self, Slot};
 use crate::suppress::{self, Directive, Suppressed};
@@ -191,17 +192,17 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options) -> Outcom
             tree_fns.push(TreeFn { file: slot.path.clone(), module: full, facts: f.clone() });
         }
     }
-    let writers = Writers::with_rules(tree_fns, &index, rules);
-    let external = writers::External::of(rules);
+    let judge = Judge::new(rules, &index);
+    let writers = Writers::new(tree_fns, &judge);
     let findings: Vec<Vec<Finding>> = slots
         .par_iter()
         .zip(&ids)
         .filter(|(slot, _)| slot.reported)
         .filter_map(|(slot, ids)| slot.facts.as_ref().map(|facts| (slot, facts, ids)))
         .map(|(slot, facts, ids)| {
-            let mut found = rules::ro_write_sql(&slot.path, facts, &index);
+            let mut found = rules::ro_write_sql(&slot.path, facts, &judge);
             for (function, &id) in facts.functions.iter().zip(ids).filter(|(f, _)| f.analysed) {
-                found.extend(rules::write_call::findings(&slot.path, function, id, &writers, &external));
+                found.extend(rules::write_call::findings(&slot.path, function, id, &writers, &judge));
             }
             found
         })

@@ -23,6 +23,7 @@ use crate::analysis::{self, Screen};
 use crate::config::RuleSet;
 use crate::diagnostics::FileError;
 use crate::index::ConstIndex;
+use crate::judge::Judge;
 use crate::pipeline::{worker_pool, RunError};
 use crate::prefilter::{self, Prefilter};
 use crate::reach::{self, Slot};
@@ -326,13 +327,13 @@ fn run_walked(walked: crate::walk::Walk, rules: &RuleSet, options: &Options) -> 
             tree_fns.push(TreeFn { file: slot.path.clone(), module: full, facts: f.clone() });
         }
     }
-    let writers = Writers::new(tree_fns, &index);
+    let the_judge = Judge::new(rules, &index);
+    let writers = Writers::new(tree_fns, &the_judge);
     let rw_of = |id: usize| rw_params.get(id).copied().unwrap_or(0);
     let ctx = Context {
-        rules,
+        judge: &the_judge,
         names: &mnames,
         writers: &writers,
-        index: &index,
         rw_params: &rw_of,
         trust_external: options.trust_external,
     };
