@@ -1119,11 +1119,14 @@ impl<'a> FnAnalysis<'a> {
     /// Best effort for macro bodies that are neither expressions nor statements
     /// (`tokio::select! { r = fut => { … } }`, `db_run! { conn => { … } }`, `db_run! { conn:
     /// postgresql { … } }`): the tokens are split at top-level `,`, `;` and `=>`; a part that
-    /// parses as an expression is analysed as one, else each `{ … }` group in it as a block.
+    /// parses as an expression is analysed as one, else each `{ … }` group in it as a block,
+    /// and a group that is neither (`json!({ "k": f(db) })`) part by part (also split at a
+    /// key's `:`).
     fn macro_segments(&mut self, tokens: proc_macro2::TokenStream) -> Value {
         use proc_macro2::{Delimiter, Spacing, TokenTree};
         let mut segments: Vec<Vec<TokenTree>> = vec![Vec::new()];
         let mut trees = tokens.into_iter().peekable();
+        let mut after_joint_colon = false;
         while let Some(tree) = trees.next() {
             if let TokenTree::Punct(p) = &tree {
                 let arrow = p.as_char() == '='
@@ -1132,10 +1135,16 @@ impl<'a> FnAnalysis<'a> {
                 if arrow {
                     trees.next();
                 }
-                if arrow || matches!(p.as_char(), ',' | ';') {
+                // A lone `:` (not a `::` path separator) between a key and a value:
+                // `json!({ "n": write_audit(db) })`.
+                let key_colon = p.as_char() == ':' && p.spacing() == Spacing::Alone && !after_joint_colon;
+                after_joint_colon = p.as_char() == ':' && p.spacing() == Spacing::Joint;
+                if arrow || key_colon || matches!(p.as_char(), ',' | ';') {
                     segments.push(Vec::new());
                     continue;
                 }
+            } else {
+                after_joint_colon = false;
             }
             if let Some(last) = segments.last_mut() {
                 last.push(tree);
@@ -1155,8 +1164,12 @@ impl<'a> FnAnalysis<'a> {
                             self.env.push_scope();
                             value = value.join(self.stmts(&stmts));
                             self.env.pop_scope();
+                            continue;
                         }
                     }
+                    // Neither an expression nor statements (`{ "key": value, … }`): its
+                    // parts, the same way.
+                    value = value.join(self.macro_segments(g.stream()));
                 }
             }
         }

@@ -66,6 +66,9 @@ pub struct HandlerReport {
     pub file: PathBuf,
     /// The handler's line (or the route's).
     pub line: u32,
+    /// The lines of the handler's whole item (attributes, signature, body; for a closure, the
+    /// closure), first and last; the route's line twice when unresolved.
+    pub span: [u32; 2],
     /// Its class.
     pub class: Class,
     /// Why it is `mixed` (or opted out, or not GET-only).
@@ -450,6 +453,7 @@ fn judge(
         routes,
         file,
         line,
+        span: [line, line],
         class: Class::Unresolved,
         reasons: Vec::new(),
         edits: Vec::new(),
@@ -474,6 +478,7 @@ fn judge(
         RouteClass::GetOnly => {}
     }
     let i = slot_index?;
+    report.span = [item.start.line, item.end.line];
     let (_, scan) = extras[i].as_ref()?;
     if scan.opt_outs.iter().any(|&l| l + 1 == item.start.line || (l >= item.start.line && l <= item.end.line))
     {
