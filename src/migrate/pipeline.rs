@@ -315,6 +315,7 @@ fn run_walked(walked: crate::walk::Walk, rules: &RuleSet, options: &Options) -> 
     let mut tree_fns = Vec::new();
     let mut ids: Vec<Vec<usize>> = Vec::with_capacity(slots.len());
     let mut rw_params: Vec<u64> = Vec::new();
+    let derefs: Vec<(String, String)> = extras.iter().flatten().flat_map(|(_, s)| s.derefs.clone()).collect();
     for (slot, extra) in slots.iter().zip(&extras) {
         let module = writers::file_module(&slot.path);
         let facts = slot.facts.as_ref().map_or(&[][..], |f| &f.functions[..]);
@@ -325,7 +326,7 @@ fn run_walked(walked: crate::walk::Walk, rules: &RuleSet, options: &Options) -> 
             let typed = extra
                 .as_ref()
                 .and_then(|(_, s)| s.fns.iter().find(|p| p.name_range == f.range))
-                .map_or(0, |p| p.rw_typed);
+                .map_or(0, |p| scan::blocking_params(p, &mnames, &derefs));
             rw_params.push(typed);
             tree_fns.push(TreeFn { file: slot.path.clone(), module: full, facts: f.clone() });
         }
