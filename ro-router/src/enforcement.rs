@@ -1,24 +1,25 @@
 //! Read-only enforcement: what makes every `get_db_ro()` connection refuse writes with
-//! PostgreSQL's own error.
+//! PostgreSQL's own error, and the proof, at every checkout, that it still does.
 //!
 //! Direct to PostgreSQL, `default_transaction_read_only = on` goes in the startup packet
-//! (`options=-c …`): the session default then survives `RESET ALL` and `DISCARD ALL` and costs
-//! nothing per checkout. The server reports the setting (ParameterStatus, PostgreSQL 14+), so a
-//! session that switched it off (`SET default_transaction_read_only = off`) is noticed when
-//! the connection comes back and gets it re-asserted at its next checkout — still no round
-//! trip in the normal case.
-//!
+//! (`options=-c …`): the session default then survives `RESET ALL` and `DISCARD ALL`.
 //! pgBouncer refuses startup parameters (`unsupported startup parameter: options`). Behind it
 //! (configured, or detected from that refusal, or from a setting that a proxy silently
-//! dropped) the settings are sent with `SET` right after connecting and re-asserted with one
-//! extra round trip at every read-only checkout, because pgBouncer's `server_reset_query`
-//! (`DISCARD ALL`) or a client's `RESET ALL` puts the server default back.
+//! dropped) the settings are sent with `SET` right after connecting and again at every
+//! read-only checkout, because pgBouncer's `server_reset_query` (`DISCARD ALL`) or a client's
+//! `RESET ALL` puts the server default back.
 //!
-//! This module must never weaken the guard: when in doubt it re-asserts.
+//! Every read-only checkout of a pooled connection is verified ([`Verification`]): one round trip that
+//! proves, from the server's own answer, that no transaction is open, the guard is on and the
+//! protocol is in step (the answer carries a nonce). Nothing that the connection's task
+//! observed earlier is trusted: what a previous user did (`BEGIN READ WRITE`, `SET … = off`,
+//! a refused `COPY FROM STDIN`, a query still running) is only certain once the server has
+//! answered a statement sent after it. A session found unclean is repaired in one more round
+//! trip (`ROLLBACK`, settings again) and verified again; one out of step is discarded.
+//!
+//! This module must never weaken the guard: when in doubt it repairs or discards.
 
-use std::sync::atomic::{AtomicU8, Ordering};
-
-use tokio_postgres::error::SqlState;
+use tokio_postgres::{error::SqlState, SimpleQueryMessage};
 
 /// The per-connection session settings the router owns.
 #[derive(Debug, Clone)]
@@ -95,30 +96,100 @@ pub(crate) fn refuses_startup_parameters(e: &tokio_postgres::Error) -> bool {
     })
 }
 
-const UNKNOWN: u8 = 0;
-const ON: u8 = 1;
-const OFF: u8 = 2;
-
-/// What the server last reported for `default_transaction_read_only` on one connection.
-#[derive(Debug, Default)]
-pub(crate) struct SessionGuard {
-    state: AtomicU8,
+/// Why a checkout's verification failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// No transaction open, the guard on, the answer in step.
+    Clean,
+    /// In step, but the session needs a repair before anyone may use it.
+    Unclean(Unclean),
+    /// The answer was not the verification's own (a desynchronised protocol, an error): the
+    /// connection must be discarded.
+    OutOfStep(String),
 }
 
-impl SessionGuard {
-    pub(crate) fn observe(&self, reported: Option<&str>) {
-        let state = match reported {
-            Some("on") => ON,
-            Some(_) => OFF,
-            None => UNKNOWN,
-        };
-        self.state.store(state, Ordering::Release);
+/// What a previous user left behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unclean {
+    /// A transaction block is open (or aborted): it must be rolled back.
+    OpenTransaction,
+    /// The session default was switched off.
+    GuardOff,
+}
+
+impl Unclean {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::OpenTransaction => "a transaction was left open",
+            Self::GuardOff => "default_transaction_read_only was switched off",
+        }
+    }
+}
+
+/// One checkout's proof: a statement whose answer shows the session's state and carries a
+/// nonce, so that an answer meant for someone else is never taken for it.
+#[derive(Debug)]
+pub(crate) struct Verification {
+    nonce: String,
+}
+
+impl Verification {
+    pub(crate) fn new() -> Self {
+        Self { nonce: format!("ro-router-{:016x}", fastrand::u64(..)) }
     }
 
-    /// True when the server reported the guard off (someone ran `SET … = off`, `RESET ALL`
-    /// behind pgBouncer, …).
-    pub(crate) fn switched_off(&self) -> bool {
-        self.state.load(Ordering::Acquire) == OFF
+    /// The statement (a query of its own: see [`crate::pools`]).
+    ///
+    /// Outside a transaction block a simple query runs in its own transaction, which starts
+    /// with the statement: `transaction_timestamp() = statement_timestamp()`. Inside a block
+    /// left open by someone, the transaction started earlier.
+    pub(crate) fn sql(&self) -> String {
+        format!(
+            "SELECT '{}', current_setting('transaction_read_only'), \
+             current_setting('default_transaction_read_only'), \
+             (transaction_timestamp() = statement_timestamp())::text",
+            self.nonce
+        )
+    }
+
+    /// Judges the answer to [`sql`](Self::sql).
+    pub(crate) fn judge(&self, answer: Result<Vec<SimpleQueryMessage>, tokio_postgres::Error>) -> Verdict {
+        let messages = match answer {
+            Ok(m) => m,
+            Err(e) if e.code() == Some(&SqlState::IN_FAILED_SQL_TRANSACTION) => {
+                return Verdict::Unclean(Unclean::OpenTransaction)
+            }
+            Err(e) => return Verdict::OutOfStep(crate::error::describe(&e)),
+        };
+        let rows: Vec<_> = messages
+            .iter()
+            .filter_map(|m| match m {
+                SimpleQueryMessage::Row(r) => Some(r),
+                _ => None,
+            })
+            .collect();
+        let [row] = rows.as_slice() else {
+            return Verdict::OutOfStep(format!("the verification got {} rows instead of 1", rows.len()));
+        };
+        if row.len() != 4 || row.get(0) != Some(self.nonce.as_str()) {
+            return Verdict::OutOfStep("the verification got an answer meant for another statement".into());
+        }
+        match (row.get(1), row.get(2), row.get(3)) {
+            (Some("on"), Some("on"), Some("true")) => Verdict::Clean,
+            (_, _, Some("false")) | (Some("off"), Some("on"), _) => {
+                Verdict::Unclean(Unclean::OpenTransaction)
+            }
+            _ => Verdict::Unclean(Unclean::GuardOff),
+        }
+    }
+}
+
+/// What repairs an unclean session (to be followed by a new verification): `settings` are the
+/// statements that establish the guard.
+pub(crate) fn repair_sql(unclean: Unclean, settings: &str) -> String {
+    match unclean {
+        Unclean::OpenTransaction => format!("ROLLBACK; {settings}"),
+        Unclean::GuardOff => settings.to_string(),
     }
 }
 
@@ -179,12 +250,14 @@ mod tests {
     }
 
     #[test]
-    fn guard_tracks_reports() {
-        let g = SessionGuard::default();
-        assert!(!g.switched_off());
-        g.observe(Some("off"));
-        assert!(g.switched_off());
-        g.observe(Some("on"));
-        assert!(!g.switched_off());
+    fn verification_reads_the_servers_answer() {
+        let v = Verification::new();
+        assert!(v.sql().starts_with("SELECT 'ro-router-"));
+        assert_eq!(
+            v.judge(Ok(Vec::new())),
+            Verdict::OutOfStep("the verification got 0 rows instead of 1".into())
+        );
+        assert_eq!(repair_sql(Unclean::OpenTransaction, "SET x = on; "), "ROLLBACK; SET x = on; ");
+        assert_eq!(repair_sql(Unclean::GuardOff, "SET x = on; "), "SET x = on; ");
     }
 }

@@ -354,7 +354,7 @@ async fn run_probe(
     timeout: Duration,
 ) -> Result<Vec<Vec<Vec<Option<String>>>>, ProbeError> {
     let probe = async {
-        let (client, _driver, _guard) = link.open().await?;
+        let (client, _driver) = link.open().await?;
         client.simple_query(sql).await
     };
     match tokio::time::timeout(timeout, probe).await {

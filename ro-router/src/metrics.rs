@@ -22,6 +22,7 @@ pub(crate) struct TargetCounters {
     pub(crate) retries: IntCounter,
     pub(crate) reasserts: IntCounter,
     pub(crate) severed: IntCounter,
+    pub(crate) discarded: IntCounter,
 }
 
 /// Every counter the router updates.
@@ -32,6 +33,7 @@ pub(crate) struct RouterMetrics {
     retries: IntCounterVec,
     reasserts: IntCounterVec,
     severed: IntCounterVec,
+    discarded: IntCounterVec,
     fallback_vec: IntCounterVec,
     pub(crate) fallbacks: [IntCounter; 4],
 }
@@ -59,8 +61,9 @@ impl RouterMetrics {
         );
         let reasserts = counter_vec(
             "ro_router_read_only_reasserts_total",
-            "Checkouts that re-sent default_transaction_read_only = on (pgBouncer mode, or the \
-             session had switched it off).",
+            "Read-only checkouts that re-sent the session settings: pgBouncer mode (every \
+             checkout), or a repair of a session a previous user left unclean (a transaction \
+             open, default_transaction_read_only switched off).",
             &["pool", "target"],
         );
         let severed = counter_vec(
@@ -68,12 +71,18 @@ impl RouterMetrics {
             "Connections ended because their target stopped answering health checks.",
             &["pool", "target"],
         );
+        let discarded = counter_vec(
+            "ro_router_connections_discarded_total",
+            "Pooled read-only connections closed at checkout instead of handed out: out of step \
+             (a refused COPY FROM STDIN, a desynchronised protocol) or unclean after a repair.",
+            &["pool", "target"],
+        );
         let fallback_vec = counter_vec(
             "ro_router_fallbacks_total",
             "Read-only checkouts served by the fallthrough pool to the primary, by reason.",
             &["reason"],
         );
-        let all = [&checkouts, &failures, &retries, &reasserts, &severed, &fallback_vec];
+        let all = [&checkouts, &failures, &retries, &reasserts, &severed, &discarded, &fallback_vec];
         for (i, c) in all.iter().enumerate() {
             if let Err(e) = registry.register(Box::new((*c).clone())) {
                 // Leave the registry as it was.
@@ -84,7 +93,7 @@ impl RouterMetrics {
             }
         }
         let fallbacks = FallbackReason::ALL.map(|r| fallback_vec.with_label_values(&[r.as_str()]));
-        Ok(Self { checkouts, failures, retries, reasserts, severed, fallback_vec, fallbacks })
+        Ok(Self { checkouts, failures, retries, reasserts, severed, discarded, fallback_vec, fallbacks })
     }
 
     /// Removes the router's collectors from `registry` (when the router is dropped), so that a
@@ -96,6 +105,7 @@ impl RouterMetrics {
             &self.retries,
             &self.reasserts,
             &self.severed,
+            &self.discarded,
             &self.fallback_vec,
         ] {
             let _ = registry.unregister(Box::new(c.clone()));
@@ -113,6 +123,7 @@ impl RouterMetrics {
             retries: self.retries.with_label_values(&l),
             reasserts: self.reasserts.with_label_values(&l),
             severed: self.severed.with_label_values(&l),
+            discarded: self.discarded.with_label_values(&l),
         }
     }
 

@@ -10,12 +10,10 @@
 //! Nothing here decides routing; nothing here logs a password.
 
 use std::{
-    future::poll_fn,
     sync::{
         atomic::{AtomicBool, AtomicUsize, Ordering},
         Arc, Mutex,
     },
-    task::Poll,
     time::Duration,
 };
 
@@ -26,7 +24,10 @@ use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
 
 use crate::{
     config::RouterConfig,
-    enforcement::{refuses_startup_parameters, SessionGuard, SessionSettings, REASSERT_SQL, VERIFY_SQL},
+    enforcement::{
+        refuses_startup_parameters, repair_sql, SessionSettings, Verdict, Verification, REASSERT_SQL,
+        VERIFY_SQL,
+    },
     error::{CheckoutFailure, CheckoutFailureKind},
     metrics::TargetCounters,
     stats::PoolRole,
@@ -152,9 +153,7 @@ impl TargetLink {
 
     /// Opens a connection and starts the task that drives it. Detects pgBouncer from its
     /// refusal of startup parameters and reconnects without them.
-    pub(crate) async fn open(
-        &self,
-    ) -> Result<(Client, JoinHandle<()>, Arc<SessionGuard>), tokio_postgres::Error> {
+    pub(crate) async fn open(&self) -> Result<(Client, JoinHandle<()>), tokio_postgres::Error> {
         if !self.pgbouncer() {
             match self.startup_config.connect(NoTls).await {
                 Ok((client, connection)) => return Ok(self.drive(client, connection)),
@@ -171,28 +170,12 @@ impl TargetLink {
     fn drive(
         &self,
         client: Client,
-        mut connection: tokio_postgres::Connection<tokio_postgres::Socket, tokio_postgres::tls::NoTlsStream>,
-    ) -> (Client, JoinHandle<()>, Arc<SessionGuard>) {
-        let guard = Arc::new(SessionGuard::default());
-        let observed = guard.clone();
+        connection: tokio_postgres::Connection<tokio_postgres::Socket, tokio_postgres::tls::NoTlsStream>,
+    ) -> (Client, JoinHandle<()>) {
         let name = self.name.clone();
         let redactor = self.redactor.clone();
         let handle = tokio::spawn(async move {
-            // Like awaiting the connection, but reads what the server reports for the guard
-            // each time it has processed everything available.
-            let ended = poll_fn(|cx| loop {
-                match connection.poll_message(cx) {
-                    Poll::Ready(Some(Ok(_notice_or_notification))) => continue,
-                    Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(e)),
-                    Poll::Ready(None) => return Poll::Ready(Ok(())),
-                    Poll::Pending => {
-                        observed.observe(connection.parameter("default_transaction_read_only"));
-                        return Poll::Pending;
-                    }
-                }
-            })
-            .await;
-            if let Err(e) = ended {
+            if let Err(e) = connection.await {
                 tracing::debug!(
                     target: "ro_router::connection",
                     db = %name,
@@ -204,7 +187,7 @@ impl TargetLink {
         let mut drivers = self.drivers.lock().unwrap_or_else(|p| p.into_inner());
         drivers.retain(|h| !h.is_finished());
         drivers.push(handle.abort_handle());
-        (client, handle, guard)
+        (client, handle)
     }
 
     /// Ends every open connection to this target (checked out or idle): their queries fail
@@ -222,7 +205,7 @@ impl TargetLink {
     }
 
     async fn create(&self) -> Result<PooledClient, ConnectError> {
-        let (client, handle, guard) = self.open().await?;
+        let (client, handle) = self.open().await?;
         let client = ClientWrapper::new(client, handle);
         // One round trip: the pgBouncer-mode settings (if any) and the verification.
         let sql = if self.pgbouncer() {
@@ -239,19 +222,68 @@ impl TargetLink {
             self.switch_to_pgbouncer("the server ignored the read-only startup parameter");
             client.batch_execute(&self.connect_sql).await?;
         }
-        Ok(PooledClient { client, guard })
+        Ok(PooledClient { client })
     }
 
+    /// Hands a pooled connection out again. A read-only one is proven clean first (see
+    /// [`crate::enforcement`]): verified in one round trip, repaired in one more when a
+    /// previous user left it unclean, discarded when it is out of step.
     async fn recycle(&self, c: &mut PooledClient) -> RecycleResult<ConnectError> {
         if c.client.is_closed() {
             return Err(RecycleError::message("connection closed"));
         }
-        if self.settings.read_only() && (self.pgbouncer() || c.guard.switched_off()) {
-            let sql = if self.pgbouncer() { self.connect_sql.as_str() } else { REASSERT_SQL };
-            c.client.batch_execute(sql).await.map_err(|e| RecycleError::Backend(ConnectError::Pg(e)))?;
+        if !self.settings.read_only() {
+            return Ok(());
+        }
+        // Behind pgBouncer the settings go first at every checkout (a RESET ALL or DISCARD ALL
+        // there loses them, statement timeout included).
+        let prefix = if self.pgbouncer() { self.connect_sql.as_str() } else { "" };
+        if !prefix.is_empty() {
             self.counters.reasserts.inc();
         }
-        Ok(())
+        let unclean = match self.verify(c, prefix).await {
+            Verdict::Clean => return Ok(()),
+            Verdict::Unclean(u) => u,
+            Verdict::OutOfStep(why) => return Err(self.discard(why)),
+        };
+        let settings = if prefix.is_empty() { format!("{REASSERT_SQL}; ") } else { prefix.to_string() };
+        self.counters.reasserts.inc();
+        tracing::debug!(
+            target: "ro_router::enforcement",
+            db = %self.name,
+            "repairing a pooled read-only connection: {}",
+            unclean.as_str()
+        );
+        match self.verify(c, &repair_sql(unclean, &settings)).await {
+            Verdict::Clean => Ok(()),
+            Verdict::Unclean(u) => Err(self.discard(format!("still unclean after a repair: {}", u.as_str()))),
+            Verdict::OutOfStep(why) => Err(self.discard(why)),
+        }
+    }
+
+    /// Sends `settings` (if any) and the verification as two queries in one round trip: the
+    /// verification must be a transaction of its own, started after the settings took effect
+    /// (`transaction_read_only` is fixed when a transaction starts).
+    async fn verify(&self, c: &PooledClient, settings: &str) -> Verdict {
+        let v = Verification::new();
+        let sql = v.sql();
+        if settings.is_empty() {
+            return v.judge(c.client.simple_query(&sql).await);
+        }
+        // Both requests are on the wire, in this order, before either answer is awaited.
+        let (_settings, answer) = tokio::join!(c.client.batch_execute(settings), c.client.simple_query(&sql));
+        v.judge(answer)
+    }
+
+    fn discard(&self, why: String) -> RecycleError<ConnectError> {
+        self.counters.discarded.inc();
+        let why = self.redactor.redact(why);
+        tracing::warn!(
+            target: "ro_router::enforcement",
+            db = %self.name,
+            "discarded a pooled read-only connection: {why}"
+        );
+        RecycleError::Message(why.into())
     }
 
     /// Turns a pool error into a redacted failure.
@@ -368,12 +400,10 @@ fn verify_row(messages: &[SimpleQueryMessage]) -> (bool, bool) {
     }
 }
 
-/// A pooled connection: `deadpool-postgres`' wrapper plus what the server reported for the
-/// read-only guard.
+/// A pooled connection: `deadpool-postgres`' wrapper.
 #[derive(Debug)]
 pub(crate) struct PooledClient {
     pub(crate) client: ClientWrapper,
-    guard: Arc<SessionGuard>,
 }
 
 /// deadpool manager for one target.

@@ -456,6 +456,7 @@ fn pool_stats(target: &Target, routes_to: RoutesTo) -> PoolStats {
         retries: c.retries.get(),
         read_only_reasserts: c.reasserts.get(),
         severed_connections: c.severed.get(),
+        discarded_connections: c.discarded.get(),
         pgbouncer: target.link.pgbouncer(),
     }
 }

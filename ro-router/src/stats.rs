@@ -151,10 +151,14 @@ pub struct PoolStats {
     pub checkout_failures: u64,
     /// Read-only checkouts retried elsewhere after this pool failed.
     pub retries: u64,
-    /// Checkouts that re-asserted `default_transaction_read_only = on`.
+    /// Read-only checkouts that re-sent the session settings (pgBouncer mode: every checkout;
+    /// direct: a repair after a previous user left a transaction open or the guard off).
     pub read_only_reasserts: u64,
     /// Connections ended because the target stopped answering health checks.
     pub severed_connections: u64,
+    /// Pooled read-only connections closed at checkout instead of handed out (out of step, or
+    /// unclean after a repair).
+    pub discarded_connections: u64,
     /// Whether connections are set up for pgBouncer (configured or detected).
     pub pgbouncer: bool,
 }

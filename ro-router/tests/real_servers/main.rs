@@ -10,6 +10,7 @@ mod support;
 mod common;
 mod enforcement;
 mod faults;
+mod guarantees;
 #[cfg(feature = "axum")]
 mod http;
 mod observability;
@@ -23,6 +24,7 @@ fn main() -> ExitCode {
     let mut tests = tests![
         routing::cluster_uses_scram_and_streams,
         routing::missing_binaries_name_the_debian_package,
+        routing::provisioning_installs_only_as_root_with_apt,
         routing::get_db_is_the_primary_and_writes,
         routing::round_robin_alternates_replicas,
         routing::least_connections_prefers_the_idle_replica,
@@ -37,6 +39,8 @@ fn main() -> ExitCode {
         enforcement::pgbouncer_matches_tsv_after_reset_and_discard,
         enforcement::pgbouncer_is_detected_from_its_refusal,
         enforcement::standby_matches_tsv,
+        guarantees::tricks_never_reach_the_next_checkout,
+        guarantees::tricks_never_reach_the_next_checkout_through_pgbouncer,
         faults::replica_stopped_checkout_is_retried_then_recovers,
         faults::replica_network_cut_checkout_is_retried,
         faults::replica_silent_partition_errors_instead_of_hanging,

@@ -68,6 +68,36 @@ pub async fn missing_binaries_name_the_debian_package(_ctx: Arc<Ctx>) {
     assert_eq!(missing_binaries(bin, Some(bouncer)), None);
 }
 
+/// A missing binary is installed by the repository's own script as root with apt-get, and
+/// named (with its Debian package) otherwise.
+pub async fn provisioning_installs_only_as_root_with_apt(_ctx: Arc<Ctx>) {
+    use crate::support::provision::{decide, missing, script, Decision, Machine};
+    use std::path::Path;
+    let both = missing(Path::new("/nonexistent/pg/bin"), None);
+    let packages: Vec<&str> = both.iter().map(|m| m.package).collect();
+    assert_eq!(packages, ["postgresql-15", "pgbouncer"]);
+    let root_apt = Machine { root: true, apt_get: true, install_allowed: true };
+    assert_eq!(decide(&both, root_apt), Decision::Install(vec!["postgresql-15", "pgbouncer"]));
+    assert_eq!(decide(&both[1..], root_apt), Decision::Install(vec!["pgbouncer"]));
+    assert_eq!(decide(&[], root_apt), Decision::Ready);
+    assert_eq!(decide(&[], Machine { root: false, apt_get: false, install_allowed: false }), Decision::Ready);
+    for (machine, why) in [
+        (Machine { root: false, ..root_apt }, "not running as root"),
+        (Machine { apt_get: false, ..root_apt }, "apt-get not found"),
+        (Machine { install_allowed: false, ..root_apt }, "RO_ROUTER_NO_INSTALL is set"),
+    ] {
+        let Decision::Fail(message) = decide(&both[1..], machine) else {
+            panic!("{machine:?} must not install");
+        };
+        assert!(message.contains("install the Debian package pgbouncer"), "{message}");
+        assert!(message.contains(why), "{message}");
+    }
+    // The cluster of this run started, so its binaries are there now (installed by the
+    // script at start-up if they were missing): the script's own check agrees.
+    let check = std::process::Command::new(script()).arg("--check").output().expect("run the script");
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
+}
+
 pub async fn get_db_is_the_primary_and_writes(ctx: Arc<Ctx>) {
     let primary = ctx.cluster.primary();
     let ports: Vec<u16> = ctx.cluster.replicas().iter().map(|r| r.port).collect();

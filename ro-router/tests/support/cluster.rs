@@ -21,7 +21,7 @@ use std::{
 use tokio::process::Command;
 use tokio_postgres::{Client, NoTls};
 
-use super::{url, wait_until, PASSWORD};
+use super::{provision, url, wait_until, PASSWORD};
 
 const DIR_PREFIX: &str = "ro-router-test-";
 
@@ -77,24 +77,12 @@ fn pgbouncer_bin() -> Option<PathBuf> {
 /// What is missing to run the cluster, as a message naming the Debian package to install:
 /// PostgreSQL 15's server binaries in `bin`, and pgBouncer (`None` = not found).
 pub fn missing_binaries(bin: &Path, pgbouncer: Option<&Path>) -> Option<String> {
-    for tool in ["initdb", "pg_ctl", "pg_basebackup", "postgres"] {
-        if !bin.join(tool).exists() {
-            return Some(format!(
-                "{} not found: the real-server tests need PostgreSQL 15's server binaries — install \
-                 the Debian package postgresql-15 (apt-get install postgresql-15), or point \
-                 RO_ROUTER_PG_BIN at them",
-                bin.join(tool).display()
-            ));
-        }
+    let missing = provision::missing(bin, pgbouncer);
+    let no_install = provision::Machine { root: false, apt_get: false, install_allowed: false };
+    match provision::decide(&missing, no_install) {
+        provision::Decision::Fail(message) => Some(message),
+        _ => None,
     }
-    if pgbouncer.is_none() {
-        return Some(
-            "pgbouncer not found: the real-server tests need it — install the Debian package \
-             pgbouncer (apt-get install pgbouncer)"
-                .to_string(),
-        );
-    }
-    None
 }
 
 /// uid and gid of the `postgres` user, when running as root.
@@ -128,13 +116,14 @@ fn pid_alive(pid: &str) -> bool {
 
 impl Cluster {
     /// Starts a primary, `replicas` streaming replicas and (if asked) pgBouncer in front of
-    /// the primary. Panics with the Debian package to install when a binary is missing.
+    /// the primary. Installs missing binaries when it can (see [`provision`]), and panics
+    /// with the Debian package to install when it cannot.
     pub async fn start(replicas: usize, with_pgbouncer: bool) -> Self {
         let bin = pg_bin();
-        let pgbouncer = if with_pgbouncer { pgbouncer_bin() } else { Some(PathBuf::new()) };
-        if let Some(missing) = missing_binaries(&bin, pgbouncer.as_deref()) {
-            panic!("{missing}");
-        }
+        provision::ensure(|| {
+            let pgbouncer = if with_pgbouncer { pgbouncer_bin() } else { Some(PathBuf::new()) };
+            provision::missing(&bin, pgbouncer.as_deref())
+        });
         remove_stale_clusters(&bin);
         let root =
             std::env::temp_dir().join(format!("{DIR_PREFIX}{}-{}", std::process::id(), fastrand::u32(..)));

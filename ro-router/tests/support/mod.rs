@@ -6,6 +6,7 @@
 
 pub mod cluster;
 pub mod harness;
+pub mod provision;
 pub mod proxy;
 
 use std::time::{Duration, Instant};
