@@ -153,6 +153,10 @@ pub struct HealthReport {
     pub lag_check_enabled: bool,
     /// The lag limit, milliseconds.
     pub max_replication_lag_ms: u64,
+    /// What the fallthrough pool's role may write (measured once the primary answered; `None`
+    /// before). A role that [`can write`](crate::RoleReport::is_read_only) is kept from writing
+    /// by the session setting alone.
+    pub fallthrough_role: Option<crate::RoleReport>,
 }
 
 impl HealthReport {

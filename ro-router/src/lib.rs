@@ -4,9 +4,11 @@
 
 mod config;
 mod connection;
+mod conninfo;
 mod enforcement;
 mod error;
 mod health;
+mod inspect;
 mod lag;
 mod metrics;
 mod pools;
@@ -14,16 +16,21 @@ mod router;
 mod stats;
 mod strategy;
 mod target;
+mod tls;
+mod url;
 
 #[cfg(feature = "axum")]
 pub mod axum;
 
 pub use crate::config::{env, RouterConfig};
 pub use crate::connection::{PrimaryConnection, ReadOnlyConnection};
-pub use crate::error::{CheckoutFailure, CheckoutFailureKind, ConfigError, RouterError, Unusable};
+pub use crate::error::{
+    Cause, CheckoutFailure, CheckoutFailureKind, ConfigError, FailureCause, RouterError, Unusable,
+};
 pub use crate::health::{
     HealthReport, OverallStatus, PrimaryHealth, PrimaryStatus, ReplicaHealth, ReplicaStatus,
 };
+pub use crate::inspect::RoleReport;
 pub use crate::router::DbRouter;
 pub use crate::stats::{FallbackCounts, FallbackReason, PoolRole, PoolStats, RouterStats, RoutesTo};
 pub use crate::strategy::ReplicaStrategy;

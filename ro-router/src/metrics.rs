@@ -143,6 +143,7 @@ struct StateGauges {
     replica_lag_bytes: IntGaugeVec,
     replica_lag_seconds: GaugeVec,
     primary_healthy: IntGaugeVec,
+    fallthrough_role_can_write: IntGaugeVec,
 }
 
 fn gauge_vec(name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
@@ -191,10 +192,17 @@ impl StateGauges {
                 "1 when the primary answers and is not in recovery.",
                 &["target", "status"],
             ),
+            fallthrough_role_can_write: gauge_vec(
+                "ro_router_fallthrough_role_can_write",
+                "1 when the fallthrough pool's role is a superuser or holds a write privilege (only \
+                 the session setting keeps its reads from writing), 0 for a read-only role; absent \
+                 until the primary answered.",
+                &["target", "role", "superuser"],
+            ),
         }
     }
 
-    fn collectors(&self) -> [&dyn Collector; 10] {
+    fn collectors(&self) -> [&dyn Collector; 11] {
         [
             &self.size,
             &self.max_size,
@@ -206,6 +214,7 @@ impl StateGauges {
             &self.replica_lag_bytes,
             &self.replica_lag_seconds,
             &self.primary_healthy,
+            &self.fallthrough_role_can_write,
         ]
     }
 }
@@ -245,6 +254,7 @@ impl Collector for StateCollector {
         g.replica_lag_bytes.reset();
         g.replica_lag_seconds.reset();
         g.primary_healthy.reset();
+        g.fallthrough_role_can_write.reset();
         let stats = router.pool_stats();
         for p in &stats.pools {
             let l = [p.pool.as_str(), p.target.as_str()];
@@ -259,6 +269,17 @@ impl Collector for StateCollector {
         g.primary_healthy
             .with_label_values(&[health.primary.target.as_str(), health.primary.status.as_str()])
             .set(i64::from(health.primary.status.is_healthy()));
+        if let Some(role) = &health.fallthrough_role {
+            let ft = stats.pools.iter().find(|p| p.pool == crate::stats::PoolRole::Fallthrough);
+            let target = ft.map(|p| p.target.as_str()).unwrap_or_default();
+            g.fallthrough_role_can_write
+                .with_label_values(&[
+                    target,
+                    role.role.as_str(),
+                    if role.superuser { "true" } else { "false" },
+                ])
+                .set(i64::from(!role.is_read_only()));
+        }
         for r in &health.replicas {
             g.replica_healthy
                 .with_label_values(&[r.target.as_str(), r.status.as_str()])

@@ -20,7 +20,7 @@ use std::{
 use deadpool::managed::{self, Metrics, Pool, RecycleError, RecycleResult, Timeouts};
 use deadpool_postgres::ClientWrapper;
 use tokio::task::{AbortHandle, JoinHandle};
-use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
+use tokio_postgres::{Client, SimpleQueryMessage};
 
 use crate::{
     config::RouterConfig,
@@ -28,10 +28,12 @@ use crate::{
         refuses_startup_parameters, repair_sql, SessionSettings, Verdict, Verification, REASSERT_SQL,
         VERIFY_SQL,
     },
-    error::{CheckoutFailure, CheckoutFailureKind},
+    error::{CheckoutFailure, CheckoutFailureKind, FailureCause},
+    inspect::{PoolMode, RoleReport},
     metrics::TargetCounters,
     stats::PoolRole,
     target::{DbUrl, Redactor},
+    tls::{MakeTls, TlsStream},
 };
 
 /// How connections to one target are opened, set up, re-asserted and severed.
@@ -43,10 +45,31 @@ pub(crate) struct TargetLink {
     plain_config: tokio_postgres::Config,
     settings: SessionSettings,
     connect_sql: String,
+    tls: MakeTls,
     pub(crate) checked_out: AtomicUsize,
     drivers: Mutex<Vec<AbortHandle>>,
     pub(crate) counters: TargetCounters,
     pub(crate) redactor: Arc<Redactor>,
+    inspection: Mutex<Option<Inspection>>,
+    inspecting: tokio::sync::Mutex<()>,
+}
+
+/// What [`crate::inspect`] found about a read-only target.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Inspection {
+    pub(crate) pool_mode: Option<PoolMode>,
+    pub(crate) role: Option<RoleReport>,
+}
+
+/// Why a read-only target behind pgBouncer is refused.
+pub(crate) fn pool_mode_refusal(mode: PoolMode) -> String {
+    format!(
+        "pgBouncer pools by {mode} (pool_mode = {mode}): the read-only guard is session state and \
+         would stick to server connections that pgBouncer hands to other clients, refusing their \
+         writes; give read-only targets a pgBouncer database with pool_mode = session, or connect \
+         them to PostgreSQL directly",
+        mode = mode.as_str()
+    )
 }
 
 impl std::fmt::Debug for TargetLink {
@@ -64,6 +87,8 @@ impl std::fmt::Debug for TargetLink {
 pub(crate) enum ConnectError {
     Pg(tokio_postgres::Error),
     NotAPrimary,
+    /// A read-only target behind a pgBouncer that does not pool by session.
+    PoolMode(PoolMode),
 }
 
 impl std::fmt::Display for ConnectError {
@@ -71,6 +96,7 @@ impl std::fmt::Display for ConnectError {
         match self {
             Self::Pg(e) => write!(f, "{e}"),
             Self::NotAPrimary => write!(f, "the server is in recovery (a standby)"),
+            Self::PoolMode(mode) => write!(f, "{}", pool_mode_refusal(*mode)),
         }
     }
 }
@@ -98,7 +124,7 @@ impl TargetLink {
             config.statement_timeout.map(|d| d.as_millis()),
             url_options.as_deref(),
         );
-        let mut plain = url.pg_config().clone();
+        let mut plain = if read_only { url.read_only_config() } else { url.pg_config().clone() };
         plain
             .connect_timeout(config.connect_timeout)
             .keepalives(true)
@@ -123,12 +149,102 @@ impl TargetLink {
             pgbouncer: AtomicBool::new(config.pgbouncer),
             connect_sql: settings.connect_sql(),
             settings,
+            tls: url.tls(),
             startup_config: startup,
             plain_config: plain,
             checked_out: AtomicUsize::new(0),
             drivers: Mutex::new(Vec::new()),
             counters,
             redactor,
+            inspection: Mutex::new(None),
+            inspecting: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// What the inspection found, once it ran.
+    pub(crate) fn inspection(&self) -> Option<Inspection> {
+        self.inspection.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Inspects a read-only target once (see [`crate::inspect`]): pgBouncer's pool mode, and
+    /// the fallthrough pool's role. Fails while the target does not answer (the next call
+    /// tries again) and, for good, on a pgBouncer that does not pool by session.
+    pub(crate) async fn inspect(&self) -> Result<(), ConnectError> {
+        let _one_at_a_time = self.inspecting.lock().await;
+        let found = match self.inspection() {
+            Some(found) => found,
+            None => {
+                let found = self.measure().await?;
+                self.report(&found);
+                *self.inspection.lock().unwrap_or_else(|p| p.into_inner()) = Some(found.clone());
+                found
+            }
+        };
+        match found.pool_mode {
+            Some(mode @ (PoolMode::Transaction | PoolMode::Statement)) => Err(ConnectError::PoolMode(mode)),
+            _ => Ok(()),
+        }
+    }
+
+    async fn measure(&self) -> Result<Inspection, ConnectError> {
+        let (first, _first_driver) = self.open().await?;
+        let mut found = Inspection::default();
+        if self.pgbouncer() {
+            let (second, _second_driver) = self.open().await?;
+            found.pool_mode = Some(crate::inspect::pool_mode(&first, &second).await?);
+        }
+        if found.pool_mode.is_some_and(|m| m != PoolMode::Session) {
+            return Ok(found);
+        }
+        if self.role == PoolRole::Fallthrough {
+            // What the role may do is reported, never a reason to refuse reads: a failure to
+            // measure it is logged and leaves it unknown.
+            match crate::inspect::role_report(&first).await {
+                Ok(role) => found.role = Some(role),
+                Err(e) => tracing::warn!(
+                    target: "ro_router::enforcement",
+                    db = %self.name,
+                    error = %self.redactor.redact(crate::error::describe(&e)),
+                    "could not measure what the fallthrough role may write"
+                ),
+            }
+        }
+        Ok(found)
+    }
+
+    fn report(&self, found: &Inspection) {
+        if let Some(mode) = found.pool_mode.filter(|m| *m != PoolMode::Session) {
+            tracing::error!(
+                target: "ro_router::enforcement",
+                db = %self.name,
+                pool = self.role.as_str(),
+                pool_mode = mode.as_str(),
+                "{} refused: {}",
+                self.name,
+                pool_mode_refusal(mode)
+            );
+        }
+        let Some(role) = &found.role else { return };
+        if role.is_read_only() {
+            tracing::info!(
+                target: "ro_router::enforcement",
+                db = %self.name,
+                role = %role.role,
+                "the fallthrough role {} is read-only: no superuser, no write privilege",
+                role.role
+            );
+        } else {
+            tracing::warn!(
+                target: "ro_router::enforcement",
+                db = %self.name,
+                role = %role.role,
+                superuser = role.superuser,
+                "the fallthrough role {} can write ({}): reads that fall through to the primary are \
+                 kept from writing by the session setting alone, which does not stop every write; \
+                 give DB_READ_FALLTHROUGH_URL a read-only role (see ro-router's README)",
+                role.role,
+                role.can_write.join("; ")
+            );
         }
     }
 
@@ -155,7 +271,7 @@ impl TargetLink {
     /// refusal of startup parameters and reconnects without them.
     pub(crate) async fn open(&self) -> Result<(Client, JoinHandle<()>), tokio_postgres::Error> {
         if !self.pgbouncer() {
-            match self.startup_config.connect(NoTls).await {
+            match self.startup_config.connect(self.tls.clone()).await {
                 Ok((client, connection)) => return Ok(self.drive(client, connection)),
                 Err(e) if refuses_startup_parameters(&e) => {
                     self.switch_to_pgbouncer("the server refused startup parameters");
@@ -163,14 +279,14 @@ impl TargetLink {
                 Err(e) => return Err(e),
             }
         }
-        let (client, connection) = self.plain_config.connect(NoTls).await?;
+        let (client, connection) = self.plain_config.connect(self.tls.clone()).await?;
         Ok(self.drive(client, connection))
     }
 
     fn drive(
         &self,
         client: Client,
-        connection: tokio_postgres::Connection<tokio_postgres::Socket, tokio_postgres::tls::NoTlsStream>,
+        connection: tokio_postgres::Connection<tokio_postgres::Socket, TlsStream>,
     ) -> (Client, JoinHandle<()>) {
         let name = self.name.clone();
         let redactor = self.redactor.clone();
@@ -205,6 +321,9 @@ impl TargetLink {
     }
 
     async fn create(&self) -> Result<PooledClient, ConnectError> {
+        if self.settings.read_only() {
+            self.inspect().await?;
+        }
         let (client, handle) = self.open().await?;
         let client = ClientWrapper::new(client, handle);
         // One round trip: the pgBouncer-mode settings (if any) and the verification.
@@ -294,7 +413,7 @@ impl TargetLink {
         waited: Duration,
     ) -> CheckoutFailure {
         use managed::{PoolError, TimeoutType};
-        let (kind, message, sqlstate) = match e {
+        let (kind, message, cause) = match e {
             PoolError::Timeout(TimeoutType::Wait) => (
                 CheckoutFailureKind::PoolExhausted,
                 format!(
@@ -309,7 +428,7 @@ impl TargetLink {
             PoolError::Timeout(_) => (
                 CheckoutFailureKind::ConnectTimeout,
                 "opening a connection took longer than DB_CONNECT_TIMEOUT_MS".to_string(),
-                None,
+                Some(FailureCause::Timeout),
             ),
             PoolError::Backend(ConnectError::NotAPrimary)
             | PoolError::PostCreateHook(managed::HookError::Backend(ConnectError::NotAPrimary)) => {
@@ -317,14 +436,11 @@ impl TargetLink {
             }
             PoolError::Backend(ConnectError::Pg(e))
             | PoolError::PostCreateHook(managed::HookError::Backend(ConnectError::Pg(e))) => {
-                match e.as_db_error() {
-                    Some(db) => (
-                        CheckoutFailureKind::Server,
-                        format!("{}: {}", db.severity(), db.message()),
-                        Some(db.code().code().to_string()),
-                    ),
-                    None => (CheckoutFailureKind::Connect, e.to_string(), None),
-                }
+                return CheckoutFailure::from_driver(&e, &self.redactor);
+            }
+            PoolError::Backend(ConnectError::PoolMode(mode))
+            | PoolError::PostCreateHook(managed::HookError::Backend(ConnectError::PoolMode(mode))) => {
+                (CheckoutFailureKind::Connect, pool_mode_refusal(mode), None)
             }
             PoolError::PostCreateHook(managed::HookError::Message(m)) => {
                 (CheckoutFailureKind::Connect, m.to_string(), None)
@@ -333,7 +449,7 @@ impl TargetLink {
                 (CheckoutFailureKind::Connect, "the pool is closed".to_string(), None)
             }
         };
-        CheckoutFailure { kind, message: self.redactor.redact(message), sqlstate }
+        CheckoutFailure::new(kind, self.redactor.redact(message), cause)
     }
 }
 
@@ -367,6 +483,7 @@ fn without_options(mut config: tokio_postgres::Config) -> tokio_postgres::Config
         }
         fresh
             .ssl_mode(config.get_ssl_mode())
+            .ssl_negotiation(config.get_ssl_negotiation())
             .target_session_attrs(config.get_target_session_attrs())
             .channel_binding(config.get_channel_binding())
             .load_balance_hosts(config.get_load_balance_hosts())

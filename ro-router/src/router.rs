@@ -19,13 +19,13 @@ use prometheus::{Encoder, Registry, TextEncoder};
 use tokio::task::JoinHandle;
 
 use crate::{
-    config::RouterConfig,
+    config::{env, RouterConfig},
     connection::{PrimaryConnection, ReadOnlyConnection},
-    error::{CheckoutFailureKind, RouterError, Unusable},
+    error::{CheckoutFailureKind, ConfigError, RouterError, Unusable},
     health::{self, HealthReport, OverallStatus, PrimaryState, ReplicaState, ReplicaStatus},
     lag::WalSamples,
     metrics::{RouterMetrics, StateCollector},
-    pools::Target,
+    pools::{pool_mode_refusal, ConnectError, Target},
     stats::{FallbackCounts, FallbackReason, PoolRole, PoolStats, RouterStats, RoutesTo},
     strategy,
     target::Redactor,
@@ -109,6 +109,7 @@ impl DbRouter {
     /// is built even when servers are down (reads then fall through, or fail, until they
     /// answer). Must be called inside a Tokio runtime.
     pub async fn with_registry(config: RouterConfig, registry: Registry) -> Result<Self, RouterError> {
+        config.validate()?;
         let metrics = RouterMetrics::register(&registry).map_err(|e| RouterError::Metrics(e.to_string()))?;
         let mut redactor = Redactor::default();
         redactor.add(&config.primary);
@@ -173,6 +174,7 @@ impl DbRouter {
         inner.state_registered.store(true, Ordering::Relaxed);
 
         health::check(&inner).await;
+        inspect_at_start(&inner).await?;
         let mut tasks = vec![spawn_health_task(&inner)];
         if let Some(every) = inner.config.stats_log_interval {
             tasks.push(spawn_stats_task(&inner, every));
@@ -193,11 +195,11 @@ impl DbRouter {
             target.link.counters.failures.inc();
             return Err(RouterError::PrimaryUnavailable {
                 target: target.link.name.clone(),
-                failure: crate::error::CheckoutFailure {
-                    kind: CheckoutFailureKind::NotAPrimary,
-                    message: "the last health check found the server in recovery (a standby)".into(),
-                    sqlstate: None,
-                },
+                failure: crate::error::CheckoutFailure::new(
+                    CheckoutFailureKind::NotAPrimary,
+                    "the last health check found the server in recovery (a standby)".into(),
+                    None,
+                ),
             });
         }
         match target.pool.get().await {
@@ -416,6 +418,7 @@ impl RouterInner {
             fallback: self.config.fallback,
             lag_check_enabled: self.config.lag_check_enabled,
             max_replication_lag_ms: self.config.max_replication_lag.as_millis() as u64,
+            fallthrough_role: self.fallthrough.link.inspection().and_then(|i| i.role),
         }
     }
 
@@ -459,6 +462,31 @@ fn pool_stats(target: &Target, routes_to: RoutesTo) -> PoolStats {
         discarded_connections: c.discarded.get(),
         pgbouncer: target.link.pgbouncer(),
     }
+}
+
+/// Inspects the read-only targets that answer (the others are inspected at their first
+/// connection) and refuses to start on a pgBouncer that does not pool by session.
+async fn inspect_at_start(inner: &RouterInner) -> Result<(), RouterError> {
+    let ft_var = if inner.config.fallthrough.is_some() { env::FALLTHROUGH_URL } else { env::PRIMARY_URL };
+    let mut targets = vec![(&inner.fallthrough, ft_var)];
+    targets.extend(inner.replicas.iter().map(|r| (&r.target, env::REPLICA_URLS)));
+    let timeout = inner.config.health_check_timeout;
+    let checks: Vec<_> = targets
+        .iter()
+        .map(|(t, _)| {
+            let link = t.link.clone();
+            tokio::spawn(async move { tokio::time::timeout(timeout, link.inspect()).await })
+        })
+        .collect();
+    for ((target, var), check) in targets.iter().zip(checks) {
+        if let Ok(Ok(Err(ConnectError::PoolMode(mode)))) = check.await {
+            return Err(RouterError::Config(ConfigError::InvalidVar {
+                var: var.to_string(),
+                reason: format!("{} refused: {}", target.link.name, pool_mode_refusal(mode)),
+            }));
+        }
+    }
+    Ok(())
 }
 
 fn spawn_health_task(inner: &Arc<RouterInner>) -> JoinHandle<()> {

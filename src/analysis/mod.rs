@@ -39,8 +39,16 @@ impl<F: Fn(&str) -> bool> Screen for F {
 pub fn analyse_file(names: &Names, src: &SourceText, file: &syn::File, screen: &dyn Screen) -> FileFacts {
     let mut aliases = Vec::new();
     collect_renames(&file.items, &mut aliases);
-    let mut walker =
-        Walker { names, src, screen, module: Vec::new(), facts: FileFacts::default(), aliases: &aliases };
+    let extensions = bindings::extension_methods(&file.items);
+    let mut walker = Walker {
+        names,
+        src,
+        screen,
+        module: Vec::new(),
+        facts: FileFacts::default(),
+        aliases: &aliases,
+        extensions: &extensions,
+    };
     walker.items(&file.items);
     walker.facts
 }
@@ -52,6 +60,7 @@ struct Walker<'a> {
     module: Vec<String>,
     facts: FileFacts,
     aliases: &'a [(String, Vec<String>)],
+    extensions: &'a [String],
 }
 
 impl Walker<'_> {
@@ -130,6 +139,7 @@ impl Walker<'_> {
                 let body_facts = FnAnalysis::new(self.names, self.src)
                     .with_owner(facts.owner.as_deref())
                     .with_aliases(self.aliases)
+                    .with_extensions(self.extensions)
                     .function(sig, body);
                 facts.analysed = true;
                 facts.params = body_facts.params;

@@ -65,6 +65,10 @@ impl NameSet {
 pub struct Names {
     /// Read-only accessors (calls, methods, fields), wrappers included.
     pub ro_accessors: NameSet,
+    /// Fields that are read-only handles: the rule set's read-only accessors only. A wrapper
+    /// the run discovers is a function (`fn db(state) -> &PgPool`), so a field that shares
+    /// its name (`self.db`) is not one.
+    pub ro_fields: NameSet,
     /// Read-write accessors.
     pub rw_accessors: NameSet,
     /// Read-only handle types.
@@ -96,6 +100,7 @@ impl Names {
     pub fn new(rules: &RuleSet) -> Names {
         Names {
             ro_accessors: NameSet::new(&rules.accessors.read_only),
+            ro_fields: NameSet::new(&rules.accessors.read_only),
             rw_accessors: NameSet::new(&rules.accessors.read_write),
             ro_types: NameSet::new(&rules.types.read_only),
             rw_types: NameSet::new(&rules.types.read_write),

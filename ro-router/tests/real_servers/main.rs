@@ -9,12 +9,17 @@ mod support;
 
 mod common;
 mod enforcement;
+mod errors;
 mod faults;
 mod guarantees;
 #[cfg(feature = "axum")]
 mod http;
 mod observability;
+mod pgbouncer_modes;
 mod routing;
+mod secrets;
+mod tls;
+mod urls;
 
 use std::{process::ExitCode, sync::Arc};
 
@@ -41,6 +46,8 @@ fn main() -> ExitCode {
         enforcement::standby_matches_tsv,
         guarantees::tricks_never_reach_the_next_checkout,
         guarantees::tricks_never_reach_the_next_checkout_through_pgbouncer,
+        pgbouncer_modes::transaction_and_statement_mode_are_refused_by_name,
+        pgbouncer_modes::session_mode_is_accepted_and_writes_go_on,
         faults::replica_stopped_checkout_is_retried_then_recovers,
         faults::replica_network_cut_checkout_is_retried,
         faults::replica_silent_partition_errors_instead_of_hanging,
@@ -55,6 +62,17 @@ fn main() -> ExitCode {
         observability::errors_and_config_never_show_the_password,
         observability::injected_registry_receives_the_metrics,
         observability::periodic_stats_log_line,
+        urls::password_with_unencoded_specials_connects,
+        urls::multi_host_read_write_urls_serve_reads_and_writes,
+        errors::refused_port_says_refused,
+        errors::bad_password_says_authentication,
+        errors::unresolvable_host_says_dns,
+        errors::tls_required_by_a_server_without_tls_says_tls,
+        errors::silent_server_says_timeout,
+        secrets::random_passwords_never_shown_by_parsing_or_config,
+        secrets::random_passwords_never_shown_by_a_running_router,
+        tls::every_sslmode_against_a_tls_server,
+        tls::prefer_falls_back_on_a_server_without_tls,
     ];
     // The example app and the extractors need the `axum` feature (CI runs --all-features).
     #[cfg(feature = "axum")]

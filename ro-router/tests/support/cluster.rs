@@ -59,6 +59,8 @@ pub struct Cluster {
     primary: Mutex<Option<Server>>,
     replicas: Mutex<Vec<Server>>,
     pgbouncer: Mutex<Option<PgBouncer>>,
+    /// pgBouncers in other pool modes, started on demand, by mode.
+    other_pgbouncers: Mutex<Vec<(String, PgBouncer)>>,
     next_replica: AtomicUsize,
     stopped: AtomicBool,
 }
@@ -141,6 +143,7 @@ impl Cluster {
             primary: Mutex::new(None),
             replicas: Mutex::new(Vec::new()),
             pgbouncer: Mutex::new(None),
+            other_pgbouncers: Mutex::new(Vec::new()),
             next_replica: AtomicUsize::new(1),
             stopped: AtomicBool::new(false),
         };
@@ -149,7 +152,8 @@ impl Cluster {
             cluster.add_replica().await;
         }
         if with_pgbouncer {
-            cluster.start_pgbouncer().await;
+            let bouncer = cluster.start_pgbouncer("session").await;
+            *cluster.pgbouncer.lock().unwrap() = Some(bouncer);
         }
         cluster
     }
@@ -351,20 +355,33 @@ impl Cluster {
         self.replicas.lock().unwrap().retain(|s| s != server);
     }
 
-    async fn start_pgbouncer(&self) {
+    /// The port of a pgBouncer in front of the primary in `mode` (`transaction`, `statement`),
+    /// started on first use and stopped with the cluster.
+    pub async fn pgbouncer_in_mode(&self, mode: &str) -> u16 {
+        if let Some((_, b)) = self.other_pgbouncers.lock().unwrap().iter().find(|(m, _)| m == mode) {
+            return b.port;
+        }
+        let bouncer = self.start_pgbouncer(mode).await;
+        let port = bouncer.port;
+        self.other_pgbouncers.lock().unwrap().push((mode.to_string(), bouncer));
+        port
+    }
+
+    async fn start_pgbouncer(&self, mode: &str) -> PgBouncer {
         let primary = self.primary();
         let port = free_port();
-        let auth = self.root.join("pgbouncer.auth");
-        let ini = self.root.join("pgbouncer.ini");
-        let pidfile = self.root.join("pgbouncer.pid");
+        let name = if mode == "session" { "pgbouncer".to_string() } else { format!("pgbouncer-{mode}") };
+        let auth = self.root.join(format!("{name}.auth"));
+        let ini = self.root.join(format!("{name}.ini"));
+        let pidfile = self.root.join(format!("{name}.pid"));
         self.write_owned(&auth, &format!("\"postgres\" \"{}\"\n", PASSWORD.replace('"', "\"\"")));
         self.write_owned(
             &ini,
             &format!(
                 "[databases]\npostgres = host=127.0.0.1 port={} dbname=postgres\n\n[pgbouncer]\n\
                  listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir = {root}\n\
-                 auth_type = scram-sha-256\nauth_file = {auth}\npool_mode = session\n\
-                 pidfile = {pid}\nlogfile = {root}/pgbouncer.log\nmax_client_conn = 200\n\
+                 auth_type = scram-sha-256\nauth_file = {auth}\npool_mode = {mode}\n\
+                 pidfile = {pid}\nlogfile = {root}/{name}.log\nmax_client_conn = 200\n\
                  default_pool_size = 40\n",
                 primary.port,
                 root = self.root.display(),
@@ -374,11 +391,11 @@ impl Cluster {
         );
         let bin = pgbouncer_bin().expect("checked at start");
         self.run(&bin, &["-d", ini.to_str().unwrap()], false).await;
-        *self.pgbouncer.lock().unwrap() = Some(PgBouncer { port, pidfile });
         wait_until("pgbouncer accepts connections", || async move {
             tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok()
         })
         .await;
+        PgBouncer { port, pidfile }
     }
 
     /// A superuser connection to a server.
@@ -460,6 +477,9 @@ impl Cluster {
             return;
         }
         if let Some(b) = self.pgbouncer.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            kill_pidfile(&b.pidfile);
+        }
+        for (_, b) in self.other_pgbouncers.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
             kill_pidfile(&b.pidfile);
         }
         let mut servers: Vec<Server> =
@@ -546,7 +566,9 @@ fn remove_stale_clusters(bin: &Path) {
             Ok(pid) if pid_alive(&pid) => continue,
             _ => {}
         }
-        kill_pidfile(&path.join("pgbouncer.pid"));
+        for mode in ["", "-transaction", "-statement"] {
+            kill_pidfile(&path.join(format!("pgbouncer{mode}.pid")));
+        }
         if let Ok(dirs) = std::fs::read_dir(&path) {
             for d in dirs.flatten() {
                 stop_immediately(bin, &d.path(), owner);

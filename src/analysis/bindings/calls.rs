@@ -86,10 +86,16 @@ impl FnAnalysis<'_> {
         let name = call.method.to_string();
         let receiver = self.expr(&call.receiver);
         let mut args = Vec::with_capacity(call.args.len());
+        // What the closures given to a handle's method yield (`conn.transaction(|tx| …)`).
+        let mut closure_result: Option<Value> = None;
         for arg in &call.args {
             let value = match arg {
                 // `conn.transaction(|conn| …)`: the closure's parameters are the receiver's handle.
-                Expr::Closure(c) if receiver.taint.is_handle() => self.closure(c, receiver.taint),
+                Expr::Closure(c) if receiver.taint.is_handle() => {
+                    let result = self.closure(c, receiver.taint);
+                    closure_result = Some(closure_result.unwrap_or_default().join(result));
+                    Value::default()
+                }
                 other => self.expr(other),
             };
             args.push(value);
@@ -102,11 +108,13 @@ impl FnAnalysis<'_> {
         if names.rw_accessors.matches_name(&name) {
             return Value::handle(Taint::read_write(self.range(call.span())).with_params_of(receiver.taint));
         }
-        if names.transparent_methods.matches_name(&name) {
+        if self.is_transparent(&name) {
             return receiver;
         }
         if names.derive_methods.matches_name(&name) && receiver.taint.is_handle() {
-            return Value::handle(receiver.taint);
+            // `pool.begin()` is a handle; `conn.transaction(|tx| …)` is what the closure yields
+            // (rows, a count), so a helper ending in it is no accessor.
+            return closure_result.unwrap_or_else(|| Value::handle(receiver.taint));
         }
         if name == "push_str" || name == "push" {
             if let Some(part) = args.first() {
@@ -114,6 +122,17 @@ impl FnAnalysis<'_> {
             }
             return Value::default();
         }
+
+        // diesel's method form `new_user.insert_into(users::table)`: a write builder on a record
+        // (a parameter, perhaps), which writes once executed on a handle.
+        let from_handle = |v: &Value| v.taint.ro.is_some() || v.taint.rw.is_some();
+        let started_builder = (names.write_builders.matches_name(&name)
+            && !from_handle(&receiver)
+            && !args.iter().any(from_handle))
+        .then(|| Value {
+            builder: Some(Rc::from(format!("{}.{name}(…)", self.label(&call.receiver)))),
+            ..Value::default()
+        });
 
         let arg_sql = args.iter().find_map(|a| a.sql.clone());
         // A handle from an accessor or type is a better executor candidate than a parameter
@@ -192,15 +211,15 @@ impl FnAnalysis<'_> {
             // parameter origin carries over: a getter is no accessor.
             return Value::handle(Taint { params: receiver.taint.params, ..Taint::NONE });
         }
-        Value::default()
+        started_builder.unwrap_or_default()
     }
 }
 
-pub(super) fn is_empty_string(path: &[String]) -> bool {
+fn is_empty_string(path: &[String]) -> bool {
     matches!(path, [.., owner, name] if owner == "String" && EMPTY_STRING_FNS.contains(&name.as_str()))
 }
 
-pub(super) fn is_pass_through(path: &[String]) -> bool {
+fn is_pass_through(path: &[String]) -> bool {
     match path {
         [single] => PASS_THROUGH_FNS.contains(&single.as_str()) && single != "new" && single != "clone",
         [.., owner, name] => {

@@ -76,15 +76,17 @@ impl FnAnalysis<'_> {
         value
     }
 
+    /// A closure whose parameters hold `params`; what its body evaluates to.
     pub(super) fn closure(&mut self, closure: &ExprClosure, params: Taint) -> Value {
         self.env.push_scope();
         for input in &closure.inputs {
             self.bind_pat(input, &Value::handle(params));
         }
-        self.nested_body(|this| this.expr(&closure.body));
+        let value = self.nested_body(|this| this.expr(&closure.body));
         self.env.pop_scope();
-        Value::default()
+        value
     }
+
     pub(super) fn if_expr(&mut self, e: &ExprIf) -> Value {
         let before = self.env.clone();
         self.env.push_scope();

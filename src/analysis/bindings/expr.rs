@@ -5,10 +5,12 @@
 //! Calls and method calls are [`super::calls`]'s, macros [`super::macros`]'s, control flow
 //! [`super::control`]'s. It never records a sink itself.
 
+use std::rc::Rc;
+
 use syn::spanned::Spanned;
 use syn::{BinOp, Expr, ExprField, Lit, Member};
 
-use super::state::Value;
+use super::state::{Part, Value};
 use super::FnAnalysis;
 use crate::analysis::facts::{SqlText, Taint};
 
@@ -16,7 +18,11 @@ impl FnAnalysis<'_> {
     pub(super) fn expr(&mut self, expr: &Expr) -> Value {
         match expr {
             Expr::Array(a) => self.join_all(a.elems.iter()),
-            Expr::Tuple(t) => self.join_all(t.elems.iter()),
+            Expr::Tuple(t) => {
+                let elements =
+                    t.elems.iter().enumerate().map(|(i, e)| (Rc::from(i.to_string()), self.expr(e)));
+                Value::composite(elements.collect())
+            }
             Expr::Assign(a) => {
                 self.assign(&a.left, &a.right);
                 Value::default()
@@ -49,7 +55,11 @@ impl FnAnalysis<'_> {
             }
             Expr::Call(c) => self.call(c),
             Expr::Cast(c) => self.expr(&c.expr),
-            Expr::Closure(c) => self.closure(c, Taint::NONE),
+            Expr::Closure(c) => {
+                // A closure as a value holds no handle: what its body yields is its calls'.
+                self.closure(c, Taint::NONE);
+                Value::default()
+            }
             Expr::Const(c) => self.block(&c.block),
             Expr::Field(f) => self.field(f),
             Expr::ForLoop(f) => self.for_loop(f),
@@ -90,20 +100,25 @@ impl FnAnalysis<'_> {
             Expr::Return(r) => {
                 let value = r.expr.as_ref().map(|e| self.expr(e)).unwrap_or_default();
                 if self.closure_depth == 0 {
-                    self.returns = self.returns.join(value.taint);
+                    self.returns = self.returns.join(value.returned_taint());
                 }
                 self.env.reachable = false;
                 Value::default()
             }
             Expr::Struct(s) => {
-                let mut taint = Taint::NONE;
+                // `Ctx { pool, ro_pool }`: each field holds its own value.
+                let mut parts: Vec<Part> = Vec::with_capacity(s.fields.len());
                 for field in &s.fields {
-                    taint = taint.join(self.expr(&field.expr).taint);
+                    let value = self.expr(&field.expr);
+                    parts.push((Rc::from(member_name(&field.member)), value));
                 }
+                let mut value = Value::composite(parts);
                 if let Some(rest) = &s.rest {
-                    taint = taint.join(self.expr(rest).taint);
+                    // `..base`: the other fields are base's; which, syntax does not say.
+                    let rest = self.expr(rest);
+                    value = Value { taint: value.taint.join(rest.taint), parts: None, ..value };
                 }
-                Value::handle(taint)
+                value
             }
             Expr::Try(t) => self.expr(&t.expr),
             Expr::TryBlock(t) => self.block(&t.block),
@@ -158,18 +173,30 @@ impl FnAnalysis<'_> {
         let base = self.expr(&f.base);
         if let Member::Named(name) = &f.member {
             let name = name.to_string();
-            if self.names.ro_accessors.matches_name(&name) {
+            if self.names.ro_fields.matches_name(&name) {
                 return Value::handle(Taint::read_only(self.range(f.span())).with_params_of(base.taint));
             }
             if self.names.rw_accessors.matches_name(&name) {
                 return Value::handle(Taint::read_write(self.range(f.span())).with_params_of(base.taint));
             }
         }
+        // `ctx.pool` of a `Ctx { pool, ro_pool }` built here, `pair.1` of a tuple.
+        if let Some(part) = base.part(&member_name(&f.member)) {
+            return part.clone();
+        }
         Value::handle(base.taint)
     }
 }
 
 /// `SQL`, `UPDATE_USER`: a name that reads like a const or static.
-pub(super) fn is_const_like(name: &str) -> bool {
+fn is_const_like(name: &str) -> bool {
     name.chars().any(|c| c.is_ascii_uppercase()) && !name.chars().any(|c| c.is_lowercase())
+}
+
+/// A field's name as a part name: `pool`, or `1` for `pair.1`.
+fn member_name(member: &Member) -> String {
+    match member {
+        Member::Named(name) => name.to_string(),
+        Member::Unnamed(index) => index.index.to_string(),
+    }
 }

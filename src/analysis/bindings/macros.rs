@@ -84,15 +84,15 @@ impl FnAnalysis<'_> {
 
     /// Best effort for macro bodies that are neither expressions nor statements
     /// (`tokio::select! { r = fut => { … } }`, `db_run! { conn => { … } }`, `db_run! { conn:
-    /// postgresql { … } }`): the tokens are split at top-level `,`, `;` and `=>`; a part that
-    /// parses as an expression is analysed as one, else each `{ … }` group in it as a block,
-    /// and a group that is neither (`json!({ "k": f(db) })`) part by part (also split at a
-    /// key's `:`).
+    /// postgresql { … } }`, `json!({ "key": value, … })`): the tokens are split at top-level
+    /// `,`, `;`, `=>` and a lone `:`; a part that parses as an expression is analysed as one,
+    /// else each `{ … }` group in it as a block, or split the same way when it is none.
     pub(super) fn macro_segments(&mut self, tokens: proc_macro2::TokenStream) -> Value {
         use proc_macro2::{Delimiter, Spacing, TokenTree};
         let mut segments: Vec<Vec<TokenTree>> = vec![Vec::new()];
         let mut trees = tokens.into_iter().peekable();
-        let mut after_joint_colon = false;
+        // Whether the previous token was the first `:` of a `::`.
+        let mut in_path_sep = false;
         while let Some(tree) = trees.next() {
             if let TokenTree::Punct(p) = &tree {
                 let arrow = p.as_char() == '='
@@ -101,16 +101,17 @@ impl FnAnalysis<'_> {
                 if arrow {
                     trees.next();
                 }
-                // A lone `:` (not a `::` path separator) between a key and a value:
-                // `json!({ "n": write_audit(db) })`.
-                let key_colon = p.as_char() == ':' && p.spacing() == Spacing::Alone && !after_joint_colon;
-                after_joint_colon = p.as_char() == ':' && p.spacing() == Spacing::Joint;
-                if arrow || key_colon || matches!(p.as_char(), ',' | ';') {
+                let path_sep_start = p.as_char() == ':'
+                    && p.spacing() == Spacing::Joint
+                    && matches!(trees.peek(), Some(TokenTree::Punct(next)) if next.as_char() == ':');
+                let lone_colon = p.as_char() == ':' && !path_sep_start && !in_path_sep;
+                in_path_sep = path_sep_start;
+                if arrow || lone_colon || matches!(p.as_char(), ',' | ';') {
                     segments.push(Vec::new());
                     continue;
                 }
             } else {
-                after_joint_colon = false;
+                in_path_sep = false;
             }
             if let Some(last) = segments.last_mut() {
                 last.push(tree);
@@ -125,17 +126,17 @@ impl FnAnalysis<'_> {
             }
             for tree in &segment {
                 if let TokenTree::Group(g) = tree {
-                    if g.delimiter() == Delimiter::Brace {
-                        if let Ok(stmts) = syn::parse::Parser::parse2(Block::parse_within, g.stream()) {
-                            self.env.push_scope();
-                            value = value.join(self.stmts(&stmts));
-                            self.env.pop_scope();
-                            continue;
-                        }
-                    }
-                    // Neither an expression nor statements (`{ "key": value, … }`): its
-                    // parts, the same way.
-                    value = value.join(self.macro_segments(g.stream()));
+                    let block = match g.delimiter() {
+                        Delimiter::Brace => syn::parse::Parser::parse2(Block::parse_within, g.stream()).ok(),
+                        _ => None,
+                    };
+                    self.env.push_scope();
+                    value = value.join(match block {
+                        Some(stmts) => self.stmts(&stmts),
+                        // `{ "key": value }`, `[a, b]` of a JSON-like body.
+                        None => self.macro_segments(g.stream()),
+                    });
+                    self.env.pop_scope();
                 }
             }
         }
@@ -213,7 +214,7 @@ impl FnAnalysis<'_> {
                             .iter()
                             .find(|(n, _)| *n == spec)
                             .map(|(_, v)| v.clone())
-                            .or_else(|| self.env.lookup(&spec).cloned())
+                            .or_else(|| self.inline_capture(&spec))
                     };
                     parts.push(value.map_or(SqlText::Hole, |v| v.sql_or_hole()));
                 }
@@ -221,15 +222,22 @@ impl FnAnalysis<'_> {
         }
         Value::sql(SqlText::Concat(parts))
     }
+
+    /// What an inline capture (`format!("{CTE} SELECT …")`, `"{column}"`) holds: a binding, a
+    /// local const, or a const of the tree by name (expanded once consts are known).
+    fn inline_capture(&mut self, name: &str) -> Option<Value> {
+        let path = syn::parse_str::<syn::ExprPath>(name).ok()?;
+        Some(self.path(&path))
+    }
 }
 
-pub(super) enum FormatPiece {
+enum FormatPiece {
     Text(String),
     /// The argument part of `{…}` (before any `:`), trimmed.
     Hole(String),
 }
 
-pub(super) fn format_pieces(format: &str) -> Vec<FormatPiece> {
+fn format_pieces(format: &str) -> Vec<FormatPiece> {
     let mut pieces = Vec::new();
     let mut text = String::new();
     let mut chars = format.chars().peekable();
@@ -266,7 +274,7 @@ pub(super) fn format_pieces(format: &str) -> Vec<FormatPiece> {
     pieces
 }
 
-pub(super) fn lit_text(lit: &Lit) -> String {
+fn lit_text(lit: &Lit) -> String {
     match lit {
         Lit::Int(i) => i.base10_digits().to_string(),
         Lit::Float(f) => f.base10_digits().to_string(),
@@ -276,6 +284,6 @@ pub(super) fn lit_text(lit: &Lit) -> String {
     }
 }
 
-pub(super) fn path_text(path: &syn::Path) -> String {
+fn path_text(path: &syn::Path) -> String {
     path.segments.iter().map(|s| s.ident.to_string()).collect::<Vec<_>>().join("::")
 }

@@ -51,6 +51,9 @@ pub(crate) struct FnAnalysis<'a> {
     self_taint: (bool, bool),
     /// Renaming imports of the file: alias -> the path it stands for.
     aliases: &'a [(String, Vec<String>)],
+    /// Methods of the file's traits implemented for `Result`/`Option` (error-mapping
+    /// extensions): they hand their receiver through like the rule set's transparent methods.
+    extensions: &'a [String],
 }
 
 /// What one function body yields.
@@ -75,12 +78,19 @@ impl<'a> FnAnalysis<'a> {
             ro_sites: Vec::new(),
             self_taint: (false, false),
             aliases: &[],
+            extensions: &[],
         }
     }
 
     /// The renaming imports (`use a::B as C;`) in force: alias -> path.
     pub(crate) fn with_aliases(mut self, aliases: &'a [(String, Vec<String>)]) -> FnAnalysis<'a> {
         self.aliases = aliases;
+        self
+    }
+
+    /// The file's extension methods of `Result`/`Option` (see [`extension_methods`]).
+    pub(crate) fn with_extensions(mut self, extensions: &'a [String]) -> FnAnalysis<'a> {
+        self.extensions = extensions;
         self
     }
 
@@ -119,11 +129,11 @@ impl<'a> FnAnalysis<'a> {
             // matching the read-write type's function of that name too.
             let at = self.range(sig.ident.span());
             let self_taint = std::mem::take(&mut self.self_taint);
-            self.returns = self.type_taint(ty, at);
+            self.returns = self.whole_type_taint(ty, at);
             self.self_taint = self_taint;
         }
         let tail = self.block(body);
-        self.returns = self.returns.join(tail.taint);
+        self.returns = self.returns.join(tail.returned_taint());
         let mut sinks = self.sinks;
         merge_duplicate_sinks(&mut sinks);
         self.ro_sites.sort();
@@ -165,12 +175,16 @@ impl<'a> FnAnalysis<'a> {
                 Expr::Group(g) => &g.expr,
                 Expr::Try(t) => &t.expr,
                 Expr::Await(a) => &a.base,
-                Expr::MethodCall(m) if self.names.transparent_methods.matches_name(&m.method.to_string()) => {
-                    &m.receiver
-                }
+                Expr::MethodCall(m) if self.is_transparent(&m.method.to_string()) => &m.receiver,
                 other => return other,
             };
         }
+    }
+
+    /// Whether a method hands its receiver through: the rule set's transparent methods and the
+    /// file's extensions of `Result`/`Option`.
+    fn is_transparent(&self, method: &str) -> bool {
+        self.names.transparent_methods.matches_name(method) || self.extensions.iter().any(|e| e == method)
     }
 
     fn push_sink(&mut self, range: TextRange, handle_expr: &Expr, taint: Taint, kind: SinkKind) {
@@ -208,4 +222,42 @@ fn merge_duplicate_sinks(sinks: &mut Vec<Sink>) {
         merged.push(sink);
     }
     *sinks = merged;
+}
+
+/// The methods taking `self` of traits implemented for `Result<T, E>` or `Option<T>` in
+/// `items` (inline modules included): the service's own error-mapping extensions
+/// (`impl<T, E> OrInternal<T> for Result<T, E> { fn or_internal(self) -> … }`).
+pub(crate) fn extension_methods(items: &[syn::Item]) -> Vec<String> {
+    let mut out = Vec::new();
+    for item in items {
+        match item {
+            syn::Item::Impl(imp) if imp.trait_.is_some() && is_result_or_option(&imp.self_ty) => {
+                for it in &imp.items {
+                    if let syn::ImplItem::Fn(f) = it {
+                        if matches!(f.sig.inputs.first(), Some(FnArg::Receiver(r)) if r.reference.is_none()) {
+                            out.push(f.sig.ident.to_string());
+                        }
+                    }
+                }
+            }
+            syn::Item::Mod(m) => {
+                if let Some((_, items)) = &m.content {
+                    out.extend(extension_methods(items));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `Result<…>`, `Option<…>` (language types, not domain names).
+fn is_result_or_option(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Path(p) => {
+            p.qself.is_none()
+                && p.path.segments.last().is_some_and(|s| s.ident == "Result" || s.ident == "Option")
+        }
+        _ => false,
+    }
 }

@@ -29,16 +29,26 @@ impl FnAnalysis<'_> {
             }
             Pat::Reference(p) => self.bind_pat(&p.pat, value),
             Pat::Paren(p) => self.bind_pat(&p.pat, value),
-            Pat::Tuple(p) => p.elems.iter().for_each(|e| self.bind_pat(e, value)),
+            Pat::Tuple(p) => match value.elements(p.elems.len()) {
+                // A tuple built here: each element binds its own value.
+                Some(elements) => p.elems.iter().zip(&elements).for_each(|(e, v)| self.bind_pat(e, v)),
+                None => p.elems.iter().for_each(|e| self.bind_pat(e, value)),
+            },
             Pat::TupleStruct(p) => p.elems.iter().for_each(|e| self.bind_pat(e, value)),
             Pat::Slice(p) => p.elems.iter().for_each(|e| self.bind_pat(e, value)),
             Pat::Struct(p) => {
                 for field in &p.fields {
-                    // `AppState { database, .. }`: a field named as an accessor is one.
-                    let mut field_value = value.clone();
+                    // `AppState { database, .. }`: a field named as an accessor is one; a field of
+                    // a struct built here is what was put there.
+                    let mut field_value = match &field.member {
+                        Member::Named(name) => value.part(&name.to_string()).unwrap_or(value).clone(),
+                        Member::Unnamed(index) => {
+                            value.part(&index.index.to_string()).unwrap_or(value).clone()
+                        }
+                    };
                     if let Member::Named(name) = &field.member {
                         let at = self.range(name.span());
-                        if self.names.ro_accessors.matches_name(&name.to_string()) {
+                        if self.names.ro_fields.matches_name(&name.to_string()) {
                             field_value.taint = field_value.taint.join(Taint::read_only(at));
                         } else if self.names.rw_accessors.matches_name(&name.to_string()) {
                             field_value.taint = field_value.taint.join(Taint::read_write(at));
@@ -82,6 +92,22 @@ impl FnAnalysis<'_> {
     }
 
     pub(super) fn bind_shaped(&mut self, pat: &Pat, value: Shaped) {
+        let value = match (tuple_pat(pat), value) {
+            (Some((pats, ty)), Shaped::One(value)) => {
+                let len = pats.elems.len();
+                match value.elements(len) {
+                    // `let (rw, ro) = pair` of a tuple built here.
+                    Some(elements) => Shaped::Tuple(elements.into_iter().map(Shaped::One).collect()),
+                    // `let (rw, ro): (DbRw, DbRo) = connect()`: each element is what its type
+                    // says, not the other's.
+                    None if matches!(ty, Some(Type::Tuple(t)) if t.elems.len() == len) => {
+                        Shaped::Tuple((0..len).map(|_| Shaped::One(value.clone())).collect())
+                    }
+                    None => Shaped::One(value),
+                }
+            }
+            (_, value) => value,
+        };
         match (tuple_pat(pat), value) {
             (Some((pats, ty)), Shaped::Tuple(values)) => {
                 // `let (a, b): (A, B) = …`: each element is also what its own type says.
@@ -178,7 +204,7 @@ impl FnAnalysis<'_> {
 }
 
 /// The expression inside any parentheses.
-pub(super) fn unparen(mut expr: &Expr) -> &Expr {
+fn unparen(mut expr: &Expr) -> &Expr {
     while let Expr::Paren(p) = expr {
         expr = &p.expr;
     }
@@ -186,7 +212,7 @@ pub(super) fn unparen(mut expr: &Expr) -> &Expr {
 }
 
 /// The pattern inside any parentheses.
-pub(super) fn unparen_pat(mut pat: &Pat) -> &Pat {
+fn unparen_pat(mut pat: &Pat) -> &Pat {
     while let Pat::Paren(p) = pat {
         pat = &p.pat;
     }
@@ -194,7 +220,7 @@ pub(super) fn unparen_pat(mut pat: &Pat) -> &Pat {
 }
 
 /// A tuple pattern, possibly typed (`(a, b)`, `(a, b): (A, B)`), with its type.
-pub(super) fn tuple_pat(pat: &Pat) -> Option<(&syn::PatTuple, Option<&Type>)> {
+fn tuple_pat(pat: &Pat) -> Option<(&syn::PatTuple, Option<&Type>)> {
     match unparen_pat(pat) {
         Pat::Tuple(t) => Some((t, None)),
         Pat::Type(typed) => match unparen_pat(&typed.pat) {

@@ -17,15 +17,51 @@ pub(super) struct Value {
     pub(super) sql: Option<Rc<SqlText>>,
     /// An ORM write builder not yet executed (`diesel::update(…)`), as evidence.
     pub(super) builder: Option<Rc<str>>,
+    /// What each part holds, when the value was built as a struct or tuple here
+    /// (`Ctx { pool, ro_pool }`: fields by name; `(rw, ro)`: elements as `0`, `1`). `taint`
+    /// is then what all parts hold together.
+    pub(super) parts: Option<Rc<[Part]>>,
 }
+
+/// A named part of a struct or tuple value (`pool`, `0`) and what it holds.
+pub(super) type Part = (Rc<str>, Value);
 
 impl Value {
     pub(super) fn handle(taint: Taint) -> Value {
-        Value { taint, sql: None, builder: None }
+        Value { taint, ..Value::default() }
     }
 
     pub(super) fn sql(text: SqlText) -> Value {
-        Value { taint: Taint::NONE, sql: Some(Rc::new(text)), builder: None }
+        Value { sql: Some(Rc::new(text)), ..Value::default() }
+    }
+
+    /// A struct or tuple of `parts`: it holds what they hold together, and each part stays
+    /// what it is.
+    pub(super) fn composite(parts: Vec<Part>) -> Value {
+        let taint = parts.iter().fold(Taint::NONE, |acc, (_, v)| acc.join(v.taint));
+        Value { taint, parts: Some(parts.into()), ..Value::default() }
+    }
+
+    /// What part `name` holds, when known.
+    pub(super) fn part(&self, name: &str) -> Option<&Value> {
+        self.parts.as_deref()?.iter().find(|(n, _)| &**n == name).map(|(_, v)| v)
+    }
+
+    /// The elements of a tuple of `len` elements built here, if this is one.
+    pub(super) fn elements(&self, len: usize) -> Option<Vec<Value>> {
+        (0..len)
+            .map(|i| self.part(&i.to_string()).cloned())
+            .collect::<Option<Vec<_>>>()
+            .filter(|_| self.parts.as_deref().is_some_and(|p| p.len() == len))
+    }
+
+    /// What a function returning this value returns as a handle: a struct or tuple holding a
+    /// read-only handle is no read-only handle, so only the parameters it holds count.
+    pub(super) fn returned_taint(&self) -> Taint {
+        match self.parts {
+            Some(_) => Taint { params: self.taint.params, ..Taint::NONE },
+            None => self.taint,
+        }
     }
 
     pub(super) fn join(self, other: Value) -> Value {
@@ -34,7 +70,23 @@ impl Value {
             (Some(a), Some(b)) => Some(Rc::new(SqlText::either((*a).clone(), (*b).clone()))),
             (a, b) => a.or(b),
         };
-        Value { taint: self.taint.join(other.taint), sql, builder: self.builder.or(other.builder) }
+        // Parts known on both paths are joined part by part; a part known on one path only is
+        // forgotten (the whole value's taint still holds it).
+        let parts = match (self.parts, other.parts) {
+            (Some(a), Some(b)) if a == b => Some(a),
+            (Some(a), Some(b)) => {
+                let joined: Vec<Part> = a
+                    .iter()
+                    .filter_map(|(name, mine)| {
+                        let theirs = b.iter().find(|(n, _)| n == name)?;
+                        Some((name.clone(), mine.clone().join(theirs.1.clone())))
+                    })
+                    .collect();
+                Some(joined.into())
+            }
+            _ => None,
+        };
+        Value { taint: self.taint.join(other.taint), sql, builder: self.builder.or(other.builder), parts }
     }
 
     pub(super) fn sql_or_hole(&self) -> SqlText {

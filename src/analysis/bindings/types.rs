@@ -12,13 +12,24 @@ use crate::analysis::names::NameSet;
 use crate::source::TextRange;
 
 impl FnAnalysis<'_> {
+    /// The handles a value of type `ty` holds, bound at `at`.
     pub(super) fn type_taint(&self, ty: &Type, at: TextRange) -> Taint {
+        self.taint_of_type(ty, at, true)
+    }
+
+    /// The same, not looking into tuples: a function returning `(DbRw, DbRo)` returns a pair,
+    /// not a read-only handle.
+    pub(super) fn whole_type_taint(&self, ty: &Type, at: TextRange) -> Taint {
+        self.taint_of_type(ty, at, false)
+    }
+
+    fn taint_of_type(&self, ty: &Type, at: TextRange, tuples: bool) -> Taint {
         let mut taint = Taint::NONE;
         let is_self = (self.self_taint.0 || self.self_taint.1) && type_mentions_self(ty);
-        if type_mentions(ty, &self.names.ro_types) || (is_self && self.self_taint.0) {
+        if mentions(ty, &self.names.ro_types, tuples) || (is_self && self.self_taint.0) {
             taint.ro = Some(at);
         }
-        if type_mentions(ty, &self.names.rw_types) || (is_self && self.self_taint.1) {
+        if mentions(ty, &self.names.rw_types, tuples) || (is_self && self.self_taint.1) {
             taint.rw = Some(at);
         }
         taint
@@ -28,6 +39,11 @@ impl FnAnalysis<'_> {
 /// Whether a type names one of `names`, also inside references and generic arguments
 /// (`&mut DbRo`, `web::Data<ReadOnlyPgPool>`, `State<Arc<DbRo>>`).
 pub(crate) fn type_mentions(ty: &Type, names: &NameSet) -> bool {
+    mentions(ty, names, true)
+}
+
+/// [`type_mentions`], looking into tuple types only when `tuples` is set.
+fn mentions(ty: &Type, names: &NameSet, tuples: bool) -> bool {
     if names.is_empty() {
         return false;
     }
@@ -39,27 +55,27 @@ pub(crate) fn type_mentions(ty: &Type, names: &NameSet) -> bool {
             }
             p.path.segments.iter().any(|s| match &s.arguments {
                 syn::PathArguments::AngleBracketed(args) => args.args.iter().any(|a| match a {
-                    syn::GenericArgument::Type(t) => type_mentions(t, names),
+                    syn::GenericArgument::Type(t) => mentions(t, names, tuples),
                     _ => false,
                 }),
                 _ => false,
             })
         }
-        Type::Reference(r) => type_mentions(&r.elem, names),
-        Type::Paren(p) => type_mentions(&p.elem, names),
-        Type::Group(g) => type_mentions(&g.elem, names),
-        Type::Ptr(p) => type_mentions(&p.elem, names),
+        Type::Reference(r) => mentions(&r.elem, names, tuples),
+        Type::Paren(p) => mentions(&p.elem, names, tuples),
+        Type::Group(g) => mentions(&g.elem, names, tuples),
+        Type::Ptr(p) => mentions(&p.elem, names, tuples),
         // `&dyn DynDatabase`, `impl ReadOnlyPool`, `Box<dyn Db + Send>`: the trait's name.
         Type::TraitObject(t) => bounds_mention(&t.bounds, names),
         Type::ImplTrait(t) => bounds_mention(&t.bounds, names),
-        Type::Tuple(t) => t.elems.iter().any(|e| type_mentions(e, names)),
-        Type::Slice(s) => type_mentions(&s.elem, names),
-        Type::Array(a) => type_mentions(&a.elem, names),
+        Type::Tuple(t) => tuples && t.elems.iter().any(|e| mentions(e, names, tuples)),
+        Type::Slice(s) => mentions(&s.elem, names, tuples),
+        Type::Array(a) => mentions(&a.elem, names, tuples),
         _ => false,
     }
 }
 
-pub(super) fn bounds_mention(bounds: &Punctuated<syn::TypeParamBound, Token![+]>, names: &NameSet) -> bool {
+fn bounds_mention(bounds: &Punctuated<syn::TypeParamBound, Token![+]>, names: &NameSet) -> bool {
     bounds.iter().any(|bound| match bound {
         syn::TypeParamBound::Trait(t) => {
             let segments: Vec<String> = t.path.segments.iter().map(|s| s.ident.to_string()).collect();
@@ -70,7 +86,7 @@ pub(super) fn bounds_mention(bounds: &Punctuated<syn::TypeParamBound, Token![+]>
 }
 
 /// Whether a type names `Self` (`&Self`, `Arc<Self>`).
-pub(super) fn type_mentions_self(ty: &Type) -> bool {
+fn type_mentions_self(ty: &Type) -> bool {
     thread_local! {
         static SELF: NameSet = NameSet::new(&["Self".to_string()]);
     }
