@@ -118,7 +118,7 @@ fn path_to(caller_module: Option<usize>, place: &Place) -> String {
 }
 
 /// One statement using the handle (`recv` as a receiver, `h` as an argument: a `&Conn`),
-/// calling only helpers in `callees`. About two thirds read.
+/// calling only helpers in `callees`. About half of them read.
 fn statement(
     rng: &mut Rng,
     recv: &str,
@@ -131,7 +131,7 @@ fn statement(
     // A library crate cannot call into the application.
     let reachable: Vec<&Place> =
         callees.iter().filter(|p| caller_module.is_none_or(|m| !in_store(m) || in_store(p.module))).collect();
-    let line = match rng.below(24) {
+    let line = match rng.below(30) {
         // Reads.
         0..=2 => format!("let _rows = {recv}.query(\"SELECT * FROM {table} WHERE id = 1\").await;"),
         3 => format!("let _m = {table}::Entity::find_by_id(1).one({h}).await;"),
@@ -153,6 +153,12 @@ fn statement(
         ),
         15 => format!("let _n = diesel::insert_into({table}::table).values(&1).execute({h});"),
         16 => format!("let _n = {table}::Entity::delete_many().exec({h}).await;"),
+        17 => format!("let mut tx = {recv}.begin().await;\n    tx.execute(\"DELETE FROM {table} WHERE id = 2\").await;"),
+        18 => format!("let _r = {recv}.transaction(|c| c.query(\"SELECT * FROM {table}\"));"),
+        19 => format!("let _r = {recv}.transaction(|c| c.execute(\"UPDATE {table} SET n = 0\"));"),
+        20 => format!("let _v = vec![write_audit({h}, \"v\")];"),
+        21 => format!("assert!(record_visit({h}, \"{table}\").await);"),
+        22 => format!("let _b = Bucket::default().insert(\"{table}\");\n    let _rows = {recv}.query(\"SELECT 3\").await;"),
         // Calls of helpers of the tree.
         _ => match reachable.get(rng.below(reachable.len().max(1))) {
             Some(place) => {
@@ -191,6 +197,8 @@ pub fn tree(seed: u64) -> Tree {
         let conn = if in_store(i) { "crate::Conn" } else { "crate::db::Conn" };
         let _ = writeln!(text, "use {conn};\n");
     }
+    // A tree method that shares a model write's name and reads.
+    modules[0].push_str("#[derive(Default)]\npub struct Bucket;\n\nimpl Bucket {\n    pub fn insert(&self, _key: &str) -> bool {\n        true\n    }\n}\n\n");
     // Helpers: each calls only helpers made before it (no recursion, any module).
     let mut helpers: Vec<Place> = Vec::new();
     for k in 0..2 + rng.below(5) {
