@@ -156,3 +156,17 @@ fn thousands_of_generated_trees_keep_the_invariant() {
     let mixed: usize = rounds.iter().map(|(_, r)| r.mixed).sum();
     assert!(rewritten >= 500 && mixed >= 1_000, "{rewritten} rewritten, {mixed} mixed");
 }
+
+#[test]
+fn migrate_json_gives_each_handler_its_span() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/migrate/axum_route_get/before");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ro-audit"))
+        .args(["migrate", "--format", "json", "."])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let handler = &doc["handlers"][0];
+    assert_eq!(handler["handler"], "list_posts");
+    assert_eq!(handler["span"], serde_json::json!([8, 11]), "`async fn list_posts` to its closing brace");
+}
