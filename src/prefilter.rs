@@ -52,6 +52,12 @@ pub fn fn_names(text: &str) -> Vec<String> {
     declared_names(text, &["fn"])
 }
 
+/// Names declared by `struct`, `enum`, `union`, `trait` or `type` in `text`, found lexically
+/// like [`const_names`].
+pub fn type_names(text: &str) -> Vec<String> {
+    declared_names(text, &["struct", "enum", "union", "trait", "type"])
+}
+
 fn declared_names(text: &str, keywords: &[&str]) -> Vec<String> {
     let bytes = text.as_bytes();
     let mut names = Vec::new();
@@ -114,6 +120,10 @@ mod tests {
         let text = "pub const SQL: &str = \"x\";\nstatic mut COUNT: u32 = 0;\nconst fn f() {}\npub(crate) static  Q2 : &str = \"\";\nlet constant = 1;";
         assert_eq!(const_names(text), ["COUNT", "Q2", "SQL"]);
         assert_eq!(fn_names(text), ["f"]);
+        assert_eq!(
+            type_names("pub struct Repo;\nenum E {}\ntrait Store {}\nlet structure = 1;"),
+            ["E", "Repo", "Store"]
+        );
         assert_eq!(
             fn_names(
                 "pub async fn save_post(db: &Db) {}\nimpl X { fn r#type(&self) {} }\nlet f = |x| x; // fnord"

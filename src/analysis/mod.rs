@@ -8,12 +8,14 @@
 pub mod bindings;
 pub mod facts;
 pub mod names;
+pub mod types;
 
 use syn::{ImplItem, Item, TraitItem};
 
 use self::bindings::FnAnalysis;
-use self::facts::{ConstFacts, FileFacts, FnFacts, Taint};
+use self::facts::{ConstFacts, FileFacts, FnFacts, ImplFacts, SigFacts, Taint, TypeFacts};
 use self::names::Names;
+use self::types::TypeScope;
 use crate::source::{SourceText, TextRange};
 
 /// Decides which function bodies are worth analysing, by their text.
@@ -53,6 +55,14 @@ pub fn analyse_file(names: &Names, src: &SourceText, file: &syn::File, screen: &
     walker.facts
 }
 
+/// What an `impl` or trait tells its functions.
+#[derive(Default)]
+struct Context {
+    trait_of: Option<String>,
+    in_trait: bool,
+    generics: Vec<(String, Vec<String>)>,
+}
+
 struct Walker<'a> {
     names: &'a Names,
     src: &'a SourceText,
@@ -72,12 +82,24 @@ impl Walker<'_> {
 
     fn item(&mut self, item: &Item) {
         match item {
-            Item::Fn(f) => self.function(None, &f.sig, Some(&f.block)),
+            Item::Fn(f) => self.function(None, &f.sig, Some(&f.block), &Context::default()),
             Item::Impl(imp) => {
                 let owner = type_name(&imp.self_ty);
+                let trait_of = imp
+                    .trait_
+                    .as_ref()
+                    .and_then(|(_, path, _)| path.segments.last())
+                    .map(|s| s.ident.to_string());
+                if let (Some(self_ty), Some(trait_name)) = (&owner, &trait_of) {
+                    self.facts
+                        .impls
+                        .push(ImplFacts { self_ty: self_ty.clone(), trait_name: trait_name.clone() });
+                }
+                let mut context = Context { trait_of, ..Context::default() };
+                types::generics_of(&imp.generics, &mut context.generics);
                 for it in &imp.items {
                     match it {
-                        ImplItem::Fn(f) => self.function(owner.clone(), &f.sig, Some(&f.block)),
+                        ImplItem::Fn(f) => self.function(owner.clone(), &f.sig, Some(&f.block), &context),
                         ImplItem::Const(c) => self.constant(owner.clone(), &c.ident, &c.expr),
                         _ => {}
                     }
@@ -85,9 +107,14 @@ impl Walker<'_> {
             }
             Item::Trait(tr) => {
                 let owner = Some(tr.ident.to_string());
+                self.push_type(&tr.ident, None);
+                let mut context = Context { in_trait: true, ..Context::default() };
+                types::generics_of(&tr.generics, &mut context.generics);
                 for it in &tr.items {
                     match it {
-                        TraitItem::Fn(f) => self.function(owner.clone(), &f.sig, f.default.as_ref()),
+                        TraitItem::Fn(f) => {
+                            self.function(owner.clone(), &f.sig, f.default.as_ref(), &context)
+                        }
                         TraitItem::Const(c) => {
                             if let Some((_, expr)) = &c.default {
                                 self.constant(owner.clone(), &c.ident, expr);
@@ -106,11 +133,31 @@ impl Walker<'_> {
             }
             Item::Const(c) => self.constant(None, &c.ident, &c.expr),
             Item::Static(s) => self.constant(None, &s.ident, &s.expr),
+            Item::Struct(st) => self.push_type(&st.ident, Some((&st.fields, &st.generics))),
+            Item::Enum(e) => self.push_type(&e.ident, None),
+            Item::Union(u) => self.push_type(&u.ident, None),
+            Item::Type(t) => self.push_type(&t.ident, None),
             _ => {}
         }
     }
 
-    fn function(&mut self, owner: Option<String>, sig: &syn::Signature, body: Option<&syn::Block>) {
+    /// Records a type of the tree, with its fields' types.
+    fn push_type(&mut self, ident: &syn::Ident, fields: Option<(&syn::Fields, &syn::Generics)>) {
+        let fields = fields.map_or_else(Vec::new, |(fields, generics)| {
+            let mut params = Vec::new();
+            types::generics_of(generics, &mut params);
+            types::fields_of(fields, TypeScope { wrappers: &self.names.wrapper_types, generics: &params })
+        });
+        self.facts.types.push(TypeFacts { name: ident.to_string(), module: self.module.clone(), fields });
+    }
+
+    fn function(
+        &mut self,
+        owner: Option<String>,
+        sig: &syn::Signature,
+        body: Option<&syn::Block>,
+        context: &Context,
+    ) {
         // From `fn` to the closing brace, from the two tokens' spans: `Spanned::span()` on an
         // item would turn the whole item back into tokens.
         let start = sig.fn_token.span.byte_range().start;
@@ -128,7 +175,20 @@ impl Walker<'_> {
             returns: Taint::NONE,
             sinks: Vec::new(),
             ro_bindings: 0,
+            sig: SigFacts {
+                trait_of: context.trait_of.clone(),
+                in_trait: context.in_trait,
+                arity: sig.inputs.len(),
+                has_self: sig.receiver().is_some(),
+                returns: None,
+                generics: context.generics.clone(),
+            },
         };
+        types::generics_of(&sig.generics, &mut facts.sig.generics);
+        if let syn::ReturnType::Type(_, ty) = &sig.output {
+            let scope = TypeScope { wrappers: &self.names.wrapper_types, generics: &facts.sig.generics };
+            facts.sig.returns = types::return_type_ref(ty, scope);
+        }
         if let Some(body) = body {
             // Methods of a handle type hold a handle in `self`, though their text may not name it.
             let handle_owner = facts
@@ -140,6 +200,7 @@ impl Walker<'_> {
                     .with_owner(facts.owner.as_deref())
                     .with_aliases(self.aliases)
                     .with_extensions(self.extensions)
+                    .with_generics(&facts.sig.generics)
                     .function(sig, body);
                 facts.analysed = true;
                 facts.params = body_facts.params;

@@ -79,6 +79,8 @@ pub struct Names {
     pub derive_methods: NameSet,
     /// Methods handing their receiver through.
     pub transparent_methods: NameSet,
+    /// Generic wrappers looked through to their type argument (`Arc<T>`, `State<T>`).
+    pub wrapper_types: NameSet,
     /// Methods of a handle that take SQL.
     pub sql_methods: NameSet,
     /// Query-builder functions.
@@ -106,6 +108,7 @@ impl Names {
             rw_types: NameSet::new(&rules.types.read_write),
             derive_methods: NameSet::new(&rules.derive_methods),
             transparent_methods: NameSet::new(&rules.transparent_methods),
+            wrapper_types: NameSet::new(&rules.wrapper_types),
             sql_methods: NameSet::new(&rules.sql_methods),
             sql_builders: NameSet::new(&rules.sql_builders),
             sql_macros: NameSet::new(&rules.sql_macros),

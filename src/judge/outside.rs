@@ -58,7 +58,7 @@ pub enum OutsideVerdict {
 
 /// Judges a call sink whose callee has no body in the tree.
 pub fn judge(rules: &RuleSet, sink: &Sink) -> OutsideVerdict {
-    let SinkKind::Call { callee, method, arg, args, builder } = &sink.kind else {
+    let SinkKind::Call { callee, method, arg, args, builder, .. } = &sink.kind else {
         return OutsideVerdict::Read;
     };
     let Some(name) = callee.last() else { return OutsideVerdict::Unknown };
@@ -100,6 +100,7 @@ mod tests {
                 arg,
                 args,
                 builder: builder.map(String::from),
+                receiver: None,
             },
         }
     }

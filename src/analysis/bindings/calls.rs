@@ -13,7 +13,7 @@ use syn::{Expr, ExprCall, ExprMethodCall};
 
 use super::state::Value;
 use super::FnAnalysis;
-use crate::analysis::facts::{SinkKind, SqlText, Taint};
+use crate::analysis::facts::{SinkKind, SqlText, Taint, TypeRef};
 
 /// Functions that hand their (first) argument through: `Some(x)`, `Ok(db)`, `Arc::new(pool)`,
 /// `String::from(SQL)`. Language plumbing, not domain names, so not in the rule set.
@@ -37,11 +37,12 @@ impl FnAnalysis<'_> {
         };
         let args: Vec<Value> = call.args.iter().map(|a| self.expr(a)).collect();
         let Some(path) = path else { return Value::default() };
+        let returns = TypeRef::Returns { callee: path.clone(), on: None };
         if self.names.ro_accessors.matches_path(&path) {
-            return Value::handle(Taint::read_only(self.range(call.span())));
+            return Value::handle(Taint::read_only(self.range(call.span()))).typed(Some(returns));
         }
         if self.names.rw_accessors.matches_path(&path) {
-            return Value::handle(Taint::read_write(self.range(call.span())));
+            return Value::handle(Taint::read_write(self.range(call.span()))).typed(Some(returns));
         }
         if self.names.sql_builders.matches_path(&path) {
             if let Some(sql) = args.iter().find_map(|a| a.sql.clone()) {
@@ -63,6 +64,7 @@ impl FnAnalysis<'_> {
                     arg: index,
                     args: call.args.len(),
                     builder: None,
+                    receiver: None,
                 };
                 self.push_sink(range, arg, value.taint, kind);
             }
@@ -79,7 +81,7 @@ impl FnAnalysis<'_> {
                 builder: Some(Rc::from(format!("{}(…)", path.join("::")))), ..Value::default()
             };
         }
-        Value::default()
+        Value::default().typed(Some(returns))
     }
 
     pub(super) fn method_call(&mut self, call: &ExprMethodCall) -> Value {
@@ -101,12 +103,19 @@ impl FnAnalysis<'_> {
             args.push(value);
         }
         let names = self.names;
+        // What the method returns: known once the receiver's type and the method are.
+        let returns = TypeRef::Returns {
+            callee: vec![name.clone()],
+            on: receiver.ty.as_deref().cloned().map(Box::new),
+        };
         // `self.pool()`: an accessor of a parameter also writes through that parameter.
         if names.ro_accessors.matches_name(&name) {
-            return Value::handle(Taint::read_only(self.range(call.span())).with_params_of(receiver.taint));
+            let taint = Taint::read_only(self.range(call.span())).with_params_of(receiver.taint);
+            return Value::handle(taint).typed(Some(returns));
         }
         if names.rw_accessors.matches_name(&name) {
-            return Value::handle(Taint::read_write(self.range(call.span())).with_params_of(receiver.taint));
+            let taint = Taint::read_write(self.range(call.span())).with_params_of(receiver.taint);
+            return Value::handle(taint).typed(Some(returns));
         }
         if self.is_transparent(&name) {
             return receiver;
@@ -150,6 +159,7 @@ impl FnAnalysis<'_> {
                     arg: index + 1,
                     args: args.len(),
                     builder: Some(builder.to_string()),
+                    receiver: None,
                 };
                 self.push_sink(self.range(call.span()), &call.args[index], args[index].taint, kind);
                 return Value::default();
@@ -183,6 +193,7 @@ impl FnAnalysis<'_> {
                     arg: index + 1,
                     args: args.len(),
                     builder: None,
+                    receiver: receiver.ty.as_deref().cloned(),
                 };
                 self.push_sink(self.range(call.span()), arg, value.taint, kind);
             }
@@ -194,6 +205,7 @@ impl FnAnalysis<'_> {
                 arg: 0,
                 args: args.len(),
                 builder: None,
+                receiver: receiver.ty.as_deref().cloned(),
             };
             self.push_sink(self.range(call.span()), &call.receiver, receiver.taint, kind);
         }
@@ -209,9 +221,10 @@ impl FnAnalysis<'_> {
             // `self.pool()`, `ctx.conn()`: a getter of a parameter may hand out the connection
             // it holds, so what runs on the result runs through that parameter. Only the
             // parameter origin carries over: a getter is no accessor.
-            return Value::handle(Taint { params: receiver.taint.params, ..Taint::NONE });
+            return Value::handle(Taint { params: receiver.taint.params, ..Taint::NONE })
+                .typed(Some(returns));
         }
-        started_builder.unwrap_or_default()
+        started_builder.unwrap_or_default().typed(Some(returns))
     }
 }
 

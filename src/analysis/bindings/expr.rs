@@ -12,7 +12,7 @@ use syn::{BinOp, Expr, ExprField, Lit, Member};
 
 use super::state::{Part, Value};
 use super::FnAnalysis;
-use crate::analysis::facts::{SqlText, Taint};
+use crate::analysis::facts::{SqlText, Taint, TypeRef};
 
 impl FnAnalysis<'_> {
     pub(super) fn expr(&mut self, expr: &Expr) -> Value {
@@ -118,7 +118,8 @@ impl FnAnalysis<'_> {
                     let rest = self.expr(rest);
                     value = Value { taint: value.taint.join(rest.taint), parts: None, ..value };
                 }
-                value
+                let path = s.path.segments.iter().map(|s| s.ident.to_string()).collect();
+                value.typed(Some(TypeRef::Named(path)))
             }
             Expr::Try(t) => self.expr(&t.expr),
             Expr::TryBlock(t) => self.block(&t.block),
@@ -171,6 +172,15 @@ impl FnAnalysis<'_> {
 
     pub(super) fn field(&mut self, f: &ExprField) -> Value {
         let base = self.expr(&f.base);
+        let member = match &f.member {
+            Member::Named(name) => name.to_string(),
+            Member::Unnamed(index) => index.index.to_string(),
+        };
+        let ty = base.ty.as_ref().map(|t| TypeRef::Field(Box::new((**t).clone()), member));
+        self.field_value(f, base).typed(ty)
+    }
+
+    fn field_value(&mut self, f: &ExprField, base: Value) -> Value {
         if let Member::Named(name) = &f.member {
             let name = name.to_string();
             if self.names.ro_fields.matches_name(&name) {

@@ -32,8 +32,9 @@ use syn::spanned::Spanned;
 use syn::{Block, Expr, FnArg, Pat, Signature};
 
 use self::state::{Env, LoopFrame, Value};
-use super::facts::{HandleUse, Sink, SinkKind, SqlText, Taint};
+use super::facts::{HandleUse, Sink, SinkKind, SqlText, Taint, TypeRef};
 use super::names::Names;
+use super::types::TypeScope;
 use crate::source::{SourceText, TextRange};
 
 /// The analysis of one function body.
@@ -54,6 +55,8 @@ pub(crate) struct FnAnalysis<'a> {
     /// Methods of the file's traits implemented for `Result`/`Option` (error-mapping
     /// extensions): they hand their receiver through like the rule set's transparent methods.
     extensions: &'a [String],
+    /// Generic parameters in scope with their trait bounds.
+    generics: &'a [(String, Vec<String>)],
 }
 
 /// What one function body yields.
@@ -79,7 +82,14 @@ impl<'a> FnAnalysis<'a> {
             self_taint: (false, false),
             aliases: &[],
             extensions: &[],
+            generics: &[],
         }
+    }
+
+    /// The generic parameters in scope (`C: Crud`), so that `c: &C` is typed by its bounds.
+    pub(crate) fn with_generics(mut self, generics: &'a [(String, Vec<String>)]) -> FnAnalysis<'a> {
+        self.generics = generics;
+        self
     }
 
     /// The renaming imports (`use a::B as C;`) in force: alias -> path.
@@ -113,13 +123,15 @@ impl<'a> FnAnalysis<'a> {
                     params.push("self".to_string());
                     let mut taint = Taint::param(index);
                     taint = taint.join(self.type_taint(&receiver.ty, self.range(receiver.self_token.span)));
-                    self.env.declare("self", Value::handle(taint));
+                    let ty = TypeRef::Named(vec!["Self".to_string()]);
+                    self.env.declare("self", Value::handle(taint).typed(Some(ty)));
                 }
                 FnArg::Typed(typed) => {
                     params.push(pat_name(&typed.pat));
                     let at = self.range(typed.pat.span());
                     let taint = Taint::param(index).join(self.type_taint(&typed.ty, at));
-                    self.bind_pat(&typed.pat, &Value::handle(taint));
+                    let ty = self.type_ref(&typed.ty);
+                    self.bind_pat(&typed.pat, &Value::handle(taint).typed(ty));
                 }
             }
         }
@@ -148,6 +160,12 @@ impl<'a> FnAnalysis<'a> {
 
     // -----------------------------------------------------------------------------------------
     // Positions and labels
+
+    /// The type a type annotation names, for resolving calls by type.
+    fn type_ref(&self, ty: &syn::Type) -> Option<TypeRef> {
+        let scope = TypeScope { wrappers: &self.names.wrapper_types, generics: self.generics };
+        crate::analysis::types::type_ref(ty, scope)
+    }
 
     fn range(&self, span: Span) -> TextRange {
         super::span_range(self.src, span)

@@ -64,7 +64,8 @@ impl FnAnalysis<'_> {
             }
             Pat::Type(p) => {
                 let at = self.range(p.pat.span());
-                let value = Value { taint: value.taint.join(self.type_taint(&p.ty, at)), ..value.clone() };
+                let value = Value { taint: value.taint.join(self.type_taint(&p.ty, at)), ..value.clone() }
+                    .typed(self.type_ref(&p.ty));
                 self.bind_pat(&p.pat, &value);
             }
             _ => {}

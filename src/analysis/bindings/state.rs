@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use syn::Label;
 
-use crate::analysis::facts::{SqlText, Taint};
+use crate::analysis::facts::{SqlText, Taint, TypeRef};
 
 /// What an expression or binding may hold.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -21,6 +21,8 @@ pub(super) struct Value {
     /// (`Ctx { pool, ro_pool }`: fields by name; `(rw, ro)`: elements as `0`, `1`). `taint`
     /// is then what all parts hold together.
     pub(super) parts: Option<Rc<[Part]>>,
+    /// Its type, as far as the function can tell (for resolving method calls by type).
+    pub(super) ty: Option<Rc<TypeRef>>,
 }
 
 /// A named part of a struct or tuple value (`pool`, `0`) and what it holds.
@@ -86,7 +88,17 @@ impl Value {
             }
             _ => None,
         };
-        Value { taint: self.taint.join(other.taint), sql, builder: self.builder.or(other.builder), parts }
+        // Two types on two paths: neither is known.
+        let ty = match (self.ty, other.ty) {
+            (Some(a), Some(b)) if a != b => None,
+            (a, b) => a.or(b),
+        };
+        Value { taint: self.taint.join(other.taint), sql, builder: self.builder.or(other.builder), parts, ty }
+    }
+
+    /// The same value, of type `ty` (when known).
+    pub(super) fn typed(self, ty: Option<TypeRef>) -> Value {
+        Value { ty: ty.map(Rc::new).or(self.ty), ..self }
     }
 
     pub(super) fn sql_or_hole(&self) -> SqlText {

@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::facts::FileRoutes;
-use super::location::ModuleLocation;
+use crate::workspace::location::ModuleLocation;
 
 /// How deep re-exports and globs are followed.
 const MAX_DEPTH: usize = 16;
