@@ -359,4 +359,29 @@ mod tests {
         assert_eq!(found.fns.len(), 1);
         assert_eq!(found.fns[0].rw_typed, 1);
     }
+
+    #[test]
+    fn a_ref_parameter_takes_a_twin_that_derefs_to_its_type() {
+        let rules = RuleSet::from_project_text(
+            std::path::Path::new("ro-audit.toml"),
+            "[types]\nread_write = [\"PgPool\"]\n[types.migrate]\nPgPool = \"ReadOnlyPgPool\"\n",
+            std::path::Path::new("."),
+        )
+        .unwrap();
+        let names = MigrateNames::new(&rules);
+        let text = "impl std::ops::Deref for ReadOnlyPgPool { type Target = PgPool; fn deref(&self) -> &PgPool { &self.0 } }
+fn by_ref(a: i32, pool: &PgPool) {}
+fn owned(pool: web::Data<PgPool>, other: &PgPool) {}";
+        let src = SourceText::new(text.to_string());
+        let file = syn::parse_file(src.parser_text()).unwrap();
+        let found = scan(&names, &src, &file);
+        crate::parse::release_spans();
+        assert_eq!(found.derefs, [("ReadOnlyPgPool".to_string(), "PgPool".to_string())]);
+        let by_ref = found.fns.iter().find(|f| text[f.name_range.bytes()] == *"by_ref").unwrap();
+        let owned = found.fns.iter().find(|f| text[f.name_range.bytes()] == *"owned").unwrap();
+        assert_eq!((by_ref.rw_typed, owned.rw_typed), (0b10, 0b11));
+        assert_eq!(blocking_params(by_ref, &names, &found.derefs), 0, "deref coercion");
+        assert_eq!(blocking_params(owned, &names, &found.derefs), 0b01, "`web::Data<PgPool>` is not coerced");
+        assert_eq!(blocking_params(by_ref, &names, &[]), 0b10, "no `impl Deref` in the tree");
+    }
 }
