@@ -158,6 +158,8 @@ fn statement(
         19 => format!("let _r = {recv}.transaction(|c| c.execute(\"UPDATE {table} SET n = 0\"));"),
         20 => format!("let _v = vec![write_audit({h}, \"v\")];"),
         21 => format!("assert!(record_visit({h}, \"{table}\").await);"),
+        23 => format!("let work = async {{ {recv}.execute(\"DELETE FROM {table}\").await }};\n    work.await;"),
+        24 => format!("let read = |c: &Conn| c.query(\"SELECT * FROM {table}\");\n    let _ = read({h});"),
         22 => format!("let _b = Bucket::default().insert(\"{table}\");\n    let _rows = {recv}.query(\"SELECT 3\").await;"),
         // Calls of helpers of the tree.
         _ => match reachable.get(rng.below(reachable.len().max(1))) {
@@ -217,10 +219,12 @@ pub fn tree(seed: u64) -> Tree {
     for k in 0..1 + rng.below(4) {
         let in_api = rng.chance(50);
         let name = format!("handler{k}");
-        let mut text = if rng.chance(25) {
-            format!("pub async fn {name}(DbRw(conn): DbRw) -> String {{\n    let db = &conn;\n")
-        } else {
-            format!("pub async fn {name}() -> String {{\n    let db = db::get_db().await;\n")
+        let mut text = match rng.below(4) {
+            0 => format!("pub async fn {name}(DbRw(conn): DbRw) -> String {{\n    let db = &conn;\n"),
+            1 => format!(
+                "pub async fn {name}(State(state): State<AppState>) -> String {{\n    let db = state.get_db().await;\n"
+            ),
+            _ => format!("pub async fn {name}() -> String {{\n    let db = db::get_db().await;\n"),
         };
         body(&mut rng, "db", "&db", &helpers, None, &mut text);
         text.push_str("    String::new()\n}\n\n");
