@@ -198,6 +198,7 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options) -> Outcom
     // The index: consts, crates, types and impls of every parsed file.
     let mut index = ConstIndex::default();
     let mut workspace = Workspace::discover(slots.iter().map(|s| s.path.as_path()));
+    workspace.add_path_mods(&slots);
     for slot in &mut slots {
         if let Some(facts) = &mut slot.facts {
             index.add(&slot.path, std::mem::take(&mut facts.consts));

@@ -268,7 +268,8 @@ fn run_walked(walked: crate::walk::Walk, rules: &RuleSet, options: &Options) -> 
 
     // The index (consts, crates, types) and write summaries.
     let mut index = ConstIndex::default();
-    let mut workspace = Workspace { crates, ..Workspace::default() };
+    let mut workspace = Workspace::with_crates(crates, slots.iter().map(|s| s.path.as_path()));
+    workspace.add_path_mods(&slots);
     for slot in &mut slots {
         if let Some(facts) = &mut slot.facts {
             index.add(&slot.path, facts.consts.clone());
