@@ -200,7 +200,7 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options) -> Outcom
     for slot in &mut slots {
         if let Some(facts) = &mut slot.facts {
             index.add(&slot.path, std::mem::take(&mut facts.consts));
-            workspace.add_file(facts);
+            workspace.add_file(&slot.path, facts);
         } else {
             workspace.screened_types.append(&mut slot.declared.types);
         }

@@ -23,6 +23,7 @@ use crate::index::{ConstIndex, Scope};
 use crate::sql::{self, Verdict};
 use crate::workspace::calls::{CallScope, Resolved};
 use crate::workspace::crates::{CrateGraph, CrateId};
+use crate::workspace::imports::Imports;
 use crate::workspace::symbols::Symbols;
 use crate::workspace::Workspace;
 
@@ -43,13 +44,6 @@ pub struct TreeFn {
     pub module: Vec<String>,
     /// Its facts.
     pub facts: FnFacts,
-}
-
-impl TreeFn {
-    /// Whether its module path is `module`.
-    pub fn module_is(&self, module: &[&str]) -> bool {
-        self.module.len() == module.len() && self.module.iter().zip(module).all(|(a, b)| a == b)
-    }
 }
 
 /// Why a parameter is written through.
@@ -93,6 +87,7 @@ pub struct Writers {
     fns: Vec<TreeFn>,
     symbols: Symbols,
     crates: CrateGraph,
+    imports: Imports,
     /// Per function, per sink: what the call resolves to (calls only).
     resolved: Vec<Vec<Resolved>>,
     /// Per function, per parameter (up to 64): why it is written through (one witness).
@@ -212,6 +207,7 @@ impl Writers {
             fns,
             symbols,
             crates: workspace.crates,
+            imports: workspace.imports,
             resolved: Vec::new(),
             writes,
             unresolved: Vec::new(),
@@ -238,7 +234,7 @@ impl Writers {
     }
 
     fn scope(&self) -> CallScope<'_> {
-        CallScope { fns: &self.fns, symbols: &self.symbols, crates: &self.crates }
+        CallScope { fns: &self.fns, symbols: &self.symbols, crates: &self.crates, imports: &self.imports }
     }
 
     /// Resolves every call sink once.
@@ -357,17 +353,13 @@ impl Writers {
     }
 
     /// What a call sink of function `caller` resolves to, with the reason when it cannot be
-    /// told.
+    /// told (hash lookups: as cheap as a cache).
     pub fn resolution(&self, caller: FnId, call: &SinkKind) -> Resolved {
-        let cached = self.fns.get(caller).and_then(|f| {
-            let s = f.facts.sinks.iter().position(|sink| &sink.kind == call)?;
-            self.resolved.get(caller)?.get(s).cloned()
-        });
-        cached.unwrap_or_else(|| self.scope().resolve(caller, call))
+        self.scope().resolve(caller, call)
     }
 
     /// The steps from a write through parameter `param` of `id` down to the SQL: at most
-    /// [`MAX_CHAIN`], the last always the write itself (a longer chain loses its middle).
+    /// 32 steps, the last always the write itself (a longer chain loses its middle).
     pub fn chain(&self, id: FnId, param: usize) -> Vec<ChainStep> {
         let mut steps = Vec::new();
         let (mut id, mut param) = (id, param);

@@ -28,7 +28,8 @@ impl Drop for CheckedOut {
 }
 
 struct Checkout {
-    obj: Object<TargetManager>,
+    /// Present until the checkout is dropped or discarded.
+    obj: Option<Object<TargetManager>>,
     counted: CheckedOut,
 }
 
@@ -36,17 +37,34 @@ impl Checkout {
     fn new(obj: Object<TargetManager>, link: &Arc<TargetLink>) -> Self {
         link.checked_out.fetch_add(1, Ordering::Relaxed);
         link.counters.checkouts.inc();
-        Self { obj, counted: CheckedOut { link: link.clone() } }
+        Self { obj: Some(obj), counted: CheckedOut { link: link.clone() } }
     }
 
     fn target(&self) -> &str {
         &self.counted.link.name
     }
 
-    fn discard(self) {
-        let Self { obj, counted } = self;
-        drop(Object::take(obj));
-        drop(counted);
+    fn client(&self) -> &ClientWrapper {
+        &self.obj.as_ref().expect("present until dropped").client
+    }
+
+    fn client_mut(&mut self) -> &mut ClientWrapper {
+        &mut self.obj.as_mut().expect("present until dropped").client
+    }
+
+    fn discard(mut self) {
+        if let Some(obj) = self.obj.take() {
+            drop(Object::take(obj));
+        }
+    }
+}
+
+impl Drop for Checkout {
+    fn drop(&mut self) {
+        // Back to the pool; a read-only connection only once proven clean (crate::proof).
+        if let Some(obj) = self.obj.take() {
+            crate::proof::release(&self.counted.link, obj);
+        }
     }
 }
 
@@ -81,13 +99,13 @@ macro_rules! connection_type {
             type Target = ClientWrapper;
 
             fn deref(&self) -> &ClientWrapper {
-                &self.checkout.obj.client
+                self.checkout.client()
             }
         }
 
         impl DerefMut for $name {
             fn deref_mut(&mut self) -> &mut ClientWrapper {
-                &mut self.checkout.obj.client
+                self.checkout.client_mut()
             }
         }
 

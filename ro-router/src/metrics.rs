@@ -34,6 +34,7 @@ pub(crate) struct RouterMetrics {
     reasserts: IntCounterVec,
     severed: IntCounterVec,
     discarded: IntCounterVec,
+    pub(crate) task_panics: IntCounterVec,
     fallback_vec: IntCounterVec,
     pub(crate) fallbacks: [IntCounter; 4],
 }
@@ -77,12 +78,18 @@ impl RouterMetrics {
              (a refused COPY FROM STDIN, a desynchronised protocol) or unclean after a repair.",
             &["pool", "target"],
         );
+        let task_panics = counter_vec(
+            "ro_router_background_task_panics_total",
+            "Panics caught in a background task (health, stats), which was then restarted.",
+            &["task"],
+        );
         let fallback_vec = counter_vec(
             "ro_router_fallbacks_total",
             "Read-only checkouts served by the fallthrough pool to the primary, by reason.",
             &["reason"],
         );
-        let all = [&checkouts, &failures, &retries, &reasserts, &severed, &discarded, &fallback_vec];
+        let all =
+            [&checkouts, &failures, &retries, &reasserts, &severed, &discarded, &task_panics, &fallback_vec];
         for (i, c) in all.iter().enumerate() {
             if let Err(e) = registry.register(Box::new((*c).clone())) {
                 // Leave the registry as it was.
@@ -93,7 +100,17 @@ impl RouterMetrics {
             }
         }
         let fallbacks = FallbackReason::ALL.map(|r| fallback_vec.with_label_values(&[r.as_str()]));
-        Ok(Self { checkouts, failures, retries, reasserts, severed, discarded, fallback_vec, fallbacks })
+        Ok(Self {
+            checkouts,
+            failures,
+            retries,
+            reasserts,
+            severed,
+            discarded,
+            task_panics,
+            fallback_vec,
+            fallbacks,
+        })
     }
 
     /// Removes the router's collectors from `registry` (when the router is dropped), so that a
@@ -106,6 +123,7 @@ impl RouterMetrics {
             &self.reasserts,
             &self.severed,
             &self.discarded,
+            &self.task_panics,
             &self.fallback_vec,
         ] {
             let _ = registry.unregister(Box::new(c.clone()));

@@ -24,10 +24,7 @@ use tokio_postgres::{Client, SimpleQueryMessage};
 
 use crate::{
     config::RouterConfig,
-    enforcement::{
-        refuses_startup_parameters, repair_sql, SessionSettings, Verdict, Verification, REASSERT_SQL,
-        VERIFY_SQL,
-    },
+    enforcement::{refuses_startup_parameters, SessionSettings, VERIFY_SQL},
     error::{CheckoutFailure, CheckoutFailureKind, FailureCause},
     inspect::{PoolMode, RoleReport},
     metrics::TargetCounters,
@@ -50,6 +47,10 @@ pub(crate) struct TargetLink {
     drivers: Mutex<Vec<AbortHandle>>,
     pub(crate) counters: TargetCounters,
     pub(crate) redactor: Arc<Redactor>,
+    /// How long the proof of a released read-only connection may take.
+    pub(crate) verify_timeout: Duration,
+    /// Released connections whose proof is running: back in the pool within a round trip.
+    pub(crate) proving: AtomicUsize,
     inspection: Mutex<Option<Inspection>>,
     inspecting: tokio::sync::Mutex<()>,
 }
@@ -156,6 +157,8 @@ impl TargetLink {
             drivers: Mutex::new(Vec::new()),
             counters,
             redactor,
+            verify_timeout: config.connect_timeout,
+            proving: AtomicUsize::new(0),
             inspection: Mutex::new(None),
             inspecting: tokio::sync::Mutex::new(()),
         }
@@ -341,68 +344,32 @@ impl TargetLink {
             self.switch_to_pgbouncer("the server ignored the read-only startup parameter");
             client.batch_execute(&self.connect_sql).await?;
         }
-        Ok(PooledClient { client })
+        Ok(PooledClient { client, proven_clean: false })
     }
 
-    /// Hands a pooled connection out again. A read-only one is proven clean first (see
-    /// [`crate::enforcement`]): verified in one round trip, repaired in one more when a
-    /// previous user left it unclean, discarded when it is out of step.
+    /// Hands a pooled connection out again. A read-only one must be proven clean: by its
+    /// release (see [`crate::proof`]) or now.
     async fn recycle(&self, c: &mut PooledClient) -> RecycleResult<ConnectError> {
         if c.client.is_closed() {
             return Err(RecycleError::message("connection closed"));
         }
-        if !self.settings.read_only() {
+        if !self.settings.read_only() || std::mem::take(&mut c.proven_clean) {
             return Ok(());
         }
-        // Behind pgBouncer the settings go first at every checkout (a RESET ALL or DISCARD ALL
-        // there loses them, statement timeout included).
-        let prefix = if self.pgbouncer() { self.connect_sql.as_str() } else { "" };
-        if !prefix.is_empty() {
-            self.counters.reasserts.inc();
-        }
-        let unclean = match self.verify(c, prefix).await {
-            Verdict::Clean => return Ok(()),
-            Verdict::Unclean(u) => u,
-            Verdict::OutOfStep(why) => return Err(self.discard(why)),
-        };
-        let settings = if prefix.is_empty() { format!("{REASSERT_SQL}; ") } else { prefix.to_string() };
-        self.counters.reasserts.inc();
-        tracing::debug!(
-            target: "ro_router::enforcement",
-            db = %self.name,
-            "repairing a pooled read-only connection: {}",
-            unclean.as_str()
-        );
-        match self.verify(c, &repair_sql(unclean, &settings)).await {
-            Verdict::Clean => Ok(()),
-            Verdict::Unclean(u) => Err(self.discard(format!("still unclean after a repair: {}", u.as_str()))),
-            Verdict::OutOfStep(why) => Err(self.discard(why)),
-        }
+        crate::proof::prove_clean(self, c).await.map_err(|why| RecycleError::Message(why.into()))
     }
 
-    /// Sends `settings` (if any) and the verification as two queries in one round trip: the
-    /// verification must be a transaction of its own, started after the settings took effect
-    /// (`transaction_read_only` is fixed when a transaction starts).
-    async fn verify(&self, c: &PooledClient, settings: &str) -> Verdict {
-        let v = Verification::new();
-        let sql = v.sql();
-        if settings.is_empty() {
-            return v.judge(c.client.simple_query(&sql).await);
-        }
-        // Both requests are on the wire, in this order, before either answer is awaited.
-        let (_settings, answer) = tokio::join!(c.client.batch_execute(settings), c.client.simple_query(&sql));
-        v.judge(answer)
+    pub(crate) fn read_only(&self) -> bool {
+        self.settings.read_only()
     }
 
-    fn discard(&self, why: String) -> RecycleError<ConnectError> {
-        self.counters.discarded.inc();
-        let why = self.redactor.redact(why);
-        tracing::warn!(
-            target: "ro_router::enforcement",
-            db = %self.name,
-            "discarded a pooled read-only connection: {why}"
-        );
-        RecycleError::Message(why.into())
+    /// The statements that establish the session behind pgBouncer ("" when direct).
+    pub(crate) fn pgbouncer_settings(&self) -> &str {
+        if self.pgbouncer() {
+            &self.connect_sql
+        } else {
+            ""
+        }
     }
 
     /// Turns a pool error into a redacted failure.
@@ -517,10 +484,12 @@ fn verify_row(messages: &[SimpleQueryMessage]) -> (bool, bool) {
     }
 }
 
-/// A pooled connection: `deadpool-postgres`' wrapper.
+/// A pooled connection: `deadpool-postgres`' wrapper, and whether its release proved it
+/// clean (read-only pools; reset when it is handed out).
 #[derive(Debug)]
 pub(crate) struct PooledClient {
     pub(crate) client: ClientWrapper,
+    pub(crate) proven_clean: bool,
 }
 
 /// deadpool manager for one target.

@@ -27,7 +27,7 @@ use crate::{
     metrics::{RouterMetrics, StateCollector},
     pools::{pool_mode_refusal, ConnectError, Target},
     stats::{FallbackCounts, FallbackReason, PoolRole, PoolStats, RouterStats, RoutesTo},
-    strategy,
+    strategy, supervise,
     target::Redactor,
 };
 
@@ -235,7 +235,7 @@ impl DbRouter {
             }
             let replica = &inner.replicas[i];
             let target = &replica.target;
-            match target.pool.timeout_get(&inner.replica_try).await {
+            match checkout_replica(target, &inner.replica_try).await {
                 Ok(obj) => return Ok(ReadOnlyConnection::new(obj, &target.link)),
                 Err(PoolError::Timeout(TimeoutType::Wait)) => exhausted.push(i),
                 Err(PoolError::Closed) => return Err(RouterError::Closed),
@@ -464,6 +464,22 @@ fn pool_stats(target: &Target, routes_to: RoutesTo) -> PoolStats {
     }
 }
 
+/// A replica checkout that does not wait for connections in use, but does for one whose
+/// release is being proven clean (see [`crate::proof`]): it is back within a round trip, and
+/// a read must not fall through to the primary for that.
+async fn checkout_replica(
+    target: &Target,
+    no_wait: &Timeouts,
+) -> Result<deadpool::managed::Object<crate::pools::TargetManager>, PoolError<ConnectError>> {
+    match target.pool.timeout_get(no_wait).await {
+        Err(PoolError::Timeout(TimeoutType::Wait)) if target.link.proving.load(Ordering::Relaxed) > 0 => {
+            let wait = Timeouts { wait: Some(target.link.verify_timeout), ..*no_wait };
+            target.pool.timeout_get(&wait).await
+        }
+        other => other,
+    }
+}
+
 /// Inspects the read-only targets that answer (the others are inspected at their first
 /// connection) and refuses to start on a pgBouncer that does not pool by session.
 async fn inspect_at_start(inner: &RouterInner) -> Result<(), RouterError> {
@@ -489,32 +505,41 @@ async fn inspect_at_start(inner: &RouterInner) -> Result<(), RouterError> {
     Ok(())
 }
 
+/// The health and lag checks, every `DB_READ_REPLICA_HEALTH_CHECK_INTERVAL` (supervised: a
+/// panic restarts it).
 fn spawn_health_task(inner: &Arc<RouterInner>) -> JoinHandle<()> {
     let weak = Arc::downgrade(inner);
     let every = inner.config.health_check_interval;
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(every);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        ticker.tick().await; // the first check ran when the router was built
-        loop {
-            ticker.tick().await;
-            let Some(inner) = weak.upgrade() else { break };
-            health::check(&inner).await;
+    supervise::spawn("health", inner.metrics.task_panics.clone(), move || {
+        let weak = weak.clone();
+        async move {
+            let mut ticker = tokio::time::interval(every);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticker.tick().await; // the first check ran when the router was built (or panicked)
+            loop {
+                ticker.tick().await;
+                let Some(inner) = weak.upgrade() else { break };
+                health::check(&inner).await;
+            }
         }
     })
 }
 
+/// The `ro_router::stats` log line, every `DB_POOL_STATS_LOG_INTERVAL` (supervised).
 fn spawn_stats_task(inner: &Arc<RouterInner>, every: Duration) -> JoinHandle<()> {
     let weak = Arc::downgrade(inner);
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(every);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        ticker.tick().await;
-        loop {
+    supervise::spawn("stats", inner.metrics.task_panics.clone(), move || {
+        let weak = weak.clone();
+        async move {
+            let mut ticker = tokio::time::interval(every);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             ticker.tick().await;
-            let Some(inner) = weak.upgrade() else { break };
-            let stats = inner.pool_stats();
-            tracing::info!(target: "ro_router::stats", "{}", stats.log_line());
+            loop {
+                ticker.tick().await;
+                let Some(inner) = weak.upgrade() else { break };
+                let stats = inner.pool_stats();
+                tracing::info!(target: "ro_router::stats", "{}", stats.log_line());
+            }
         }
     })
 }

@@ -228,7 +228,7 @@ pub struct SigFacts {
     pub has_self: bool,
     /// Its declared return type, if it names one (`Self` kept as written).
     pub returns: Option<TypeRef>,
-    /// Generic parameters with their trait bounds (`C: Crud` -> (`C`, [`Crud`])), from the
+    /// Generic parameters with their trait bounds (`C: Crud` -> (`C`, `[Crud]`)), from the
     /// function and its `impl` or trait.
     pub generics: Vec<(String, Vec<String>)>,
 }
@@ -242,6 +242,21 @@ pub struct TypeFacts {
     pub module: Vec<String>,
     /// Named fields and their types (tuple fields as `0`, `1`, …).
     pub fields: Vec<(String, TypeRef)>,
+}
+
+/// One name a `use` item brings in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportFacts {
+    /// The inline module path it is written in.
+    pub module: Vec<String>,
+    /// The name it binds (empty for a glob).
+    pub alias: String,
+    /// The path as written (`crate::store::save`; a glob's module).
+    pub path: Vec<String>,
+    /// `use path::*`.
+    pub glob: bool,
+    /// `pub use`: a re-export.
+    pub public: bool,
 }
 
 /// An `impl Trait for Type` block.
@@ -287,4 +302,6 @@ pub struct FileFacts {
     pub types: Vec<TypeFacts>,
     /// Its `impl Trait for Type` blocks.
     pub impls: Vec<ImplFacts>,
+    /// Its `use` items (module level and inline modules).
+    pub imports: Vec<ImportFacts>,
 }

@@ -7,12 +7,13 @@
 
 pub mod bindings;
 pub mod facts;
+pub mod imports;
 pub mod names;
 pub mod types;
 
 use syn::{ImplItem, Item, TraitItem};
 
-use self::bindings::FnAnalysis;
+use self::bindings::{FileScope, FnAnalysis};
 use self::facts::{ConstFacts, FileFacts, FnFacts, ImplFacts, SigFacts, Taint, TypeFacts};
 use self::names::Names;
 use self::types::TypeScope;
@@ -39,20 +40,31 @@ impl<F: Fn(&str) -> bool> Screen for F {
 
 /// Analyses every item of `file`.
 pub fn analyse_file(names: &Names, src: &SourceText, file: &syn::File, screen: &dyn Screen) -> FileFacts {
-    let mut aliases = Vec::new();
-    collect_renames(&file.items, &mut aliases);
-    let extensions = bindings::extension_methods(&file.items);
-    let mut walker = Walker {
-        names,
-        src,
-        screen,
-        module: Vec::new(),
-        facts: FileFacts::default(),
-        aliases: &aliases,
-        extensions: &extensions,
+    let imports = imports::imports_of(&file.items);
+    let mut scope = FileScope::of(&file.items, names);
+    let walk = |scope: &FileScope| {
+        let mut walker = Walker {
+            names,
+            src,
+            screen,
+            module: Vec::new(),
+            facts: FileFacts::default(),
+            scope,
+            returning_builders: Vec::new(),
+        };
+        walker.items(&file.items);
+        (walker.facts, walker.returning_builders)
     };
-    walker.items(&file.items);
-    walker.facts
+    let (mut facts, builder_fns) = walk(&scope);
+    if !builder_fns.is_empty() {
+        // Functions of this file return write builders: once more, with their calls as
+        // builders (`mark_paid_stmt(id).execute(&mut conn)`). Helpers in other files need the
+        // index.
+        scope.builder_fns = builder_fns;
+        facts = walk(&scope).0;
+    }
+    facts.imports.splice(0..0, imports);
+    facts
 }
 
 /// What an `impl` or trait tells its functions.
@@ -69,11 +81,13 @@ struct Walker<'a> {
     screen: &'a dyn Screen,
     module: Vec<String>,
     facts: FileFacts,
-    aliases: &'a [(String, Vec<String>)],
-    extensions: &'a [String],
+    /// What the file says to the analysis of each function.
+    scope: &'a FileScope,
+    /// The functions this walk found returning a write builder.
+    returning_builders: Vec<(String, String)>,
 }
 
-impl Walker<'_> {
+impl<'a> Walker<'a> {
     fn items(&mut self, items: &[Item]) {
         for item in items {
             self.item(item);
@@ -190,31 +204,55 @@ impl Walker<'_> {
             facts.sig.returns = types::return_type_ref(ty, scope);
         }
         if let Some(body) = body {
+            // `use` items at the top of a body: kept with the module's imports (they name
+            // the same things for the calls of this body; other bodies rarely reuse the name).
+            self.facts.imports.extend(imports::body_imports(&body.stmts, &self.module));
             // Methods of a handle type hold a handle in `self`, though their text may not name it.
             let handle_owner = facts
                 .owner
                 .as_deref()
                 .is_some_and(|o| self.names.ro_types.matches_name(o) || self.names.rw_types.matches_name(o));
-            if handle_owner || self.screen.wants_fn(&sig.ident.to_string(), text) {
-                let body_facts = FnAnalysis::new(self.names, self.src)
-                    .with_owner(facts.owner.as_deref())
-                    .with_aliases(self.aliases)
-                    .with_extensions(self.extensions)
-                    .with_generics(&facts.sig.generics)
-                    .function(sig, body);
+            if handle_owner
+                || self.screen.wants_fn(&sig.ident.to_string(), text)
+                || self.scope.names_handle_fn(text)
+            {
+                let body_facts =
+                    self.analysis(facts.owner.as_deref(), &facts.sig.generics).function(sig, body);
+                self.note_builder(sig, body_facts.returns_builder.as_deref());
                 facts.analysed = true;
                 facts.params = body_facts.params;
                 facts.returns = body_facts.returns;
                 facts.sinks = body_facts.sinks;
                 facts.ro_bindings = body_facts.ro_bindings;
+            } else if self.may_return_builder(sig, text) {
+                // Not a function that can matter by itself, but its callers may execute the
+                // builder it returns: only that is kept.
+                let body_facts =
+                    self.analysis(facts.owner.as_deref(), &facts.sig.generics).function(sig, body);
+                self.note_builder(sig, body_facts.returns_builder.as_deref());
             }
         }
         self.facts.functions.push(facts);
     }
 
+    fn analysis<'b>(&'b self, owner: Option<&str>, generics: &'b [(String, Vec<String>)]) -> FnAnalysis<'b> {
+        FnAnalysis::new(self.names, self.src).with_owner(owner).with_scope(self.scope).with_generics(generics)
+    }
+
+    /// Whether a function declares a result and its text names a write builder.
+    fn may_return_builder(&self, sig: &syn::Signature, text: &str) -> bool {
+        matches!(sig.output, syn::ReturnType::Type(..))
+            && self.names.write_builders.screening_words().any(|w| text.contains(w))
+    }
+
+    fn note_builder(&mut self, sig: &syn::Signature, builder: Option<&str>) {
+        if let Some(builder) = builder {
+            self.returning_builders.push((sig.ident.to_string(), builder.to_string()));
+        }
+    }
+
     fn constant(&mut self, owner: Option<String>, ident: &syn::Ident, expr: &syn::Expr) {
-        if let Some(text) = FnAnalysis::new(self.names, self.src).with_aliases(self.aliases).const_text(expr)
-        {
+        if let Some(text) = FnAnalysis::new(self.names, self.src).with_scope(self.scope).const_text(expr) {
             self.facts.consts.push(ConstFacts {
                 name: ident.to_string(),
                 module: self.module.clone(),
@@ -226,39 +264,6 @@ impl Walker<'_> {
 
     fn range(&self, span: proc_macro2::Span) -> TextRange {
         span_range(self.src, span)
-    }
-}
-
-/// The renaming imports of a file and its inline modules (`use crate::queries::X as Y;`,
-/// `use crate::queries as q;`): alias -> the path it stands for. One list for the whole file,
-/// a simplification: aliases rarely differ between a file's modules.
-fn collect_renames(items: &[Item], out: &mut Vec<(String, Vec<String>)>) {
-    fn tree(prefix: &mut Vec<String>, t: &syn::UseTree, out: &mut Vec<(String, Vec<String>)>) {
-        match t {
-            syn::UseTree::Path(p) => {
-                prefix.push(p.ident.to_string());
-                tree(prefix, &p.tree, out);
-                prefix.pop();
-            }
-            syn::UseTree::Rename(r) if r.rename != "_" => {
-                let mut full = prefix.clone();
-                full.push(r.ident.to_string());
-                out.push((r.rename.to_string(), full));
-            }
-            syn::UseTree::Group(g) => g.items.iter().for_each(|t| tree(prefix, t, out)),
-            _ => {}
-        }
-    }
-    for item in items {
-        match item {
-            Item::Use(u) => tree(&mut Vec::new(), &u.tree, out),
-            Item::Mod(m) => {
-                if let Some((_, items)) = &m.content {
-                    collect_renames(items, out);
-                }
-            }
-            _ => {}
-        }
     }
 }
 

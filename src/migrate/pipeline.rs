@@ -26,6 +26,7 @@ use crate::index::ConstIndex;
 use crate::pipeline::{worker_pool, RunError};
 use crate::prefilter::Prefilter;
 use crate::source::{self, SourceText};
+use crate::workspace::crates::CrateGraph;
 use crate::workspace::loader::{self, Declared, Slot};
 use crate::workspace::{demand, Workspace};
 use crate::writers::{External, Writers};
@@ -223,6 +224,7 @@ fn run_walked(walked: crate::walk::Walk, rules: &RuleSet, options: &Options) -> 
 
     // One loader for what is missing: files that only define handlers (a route names one of
     // their functions), what read-write handles reach, consts, receiver types.
+    let crates = CrateGraph::discover(slots.iter().map(|s| s.path.as_path()));
     let reparsed: Mutex<HashMap<PathBuf, (FileRoutes, FileScan)>> = Mutex::new(HashMap::new());
     let analyse = |path: &Path, wanted: &BTreeSet<String>| -> Result<FileFacts, FileError> {
         let src = source::read(path, rules.max_file_bytes)?;
@@ -241,7 +243,7 @@ fn run_walked(walked: crate::walk::Walk, rules: &RuleSet, options: &Options) -> 
             .filter_map(|(slot, extra)| map.get(&slot.path).or(extra.as_ref()))
             .map(|(r, _)| r.clone())
             .collect();
-        wanted.fns.extend(routes::discover(&all).iter().filter_map(|h| match &h.target {
+        wanted.fns.extend(routes::discover_in(&all, &crates).iter().filter_map(|h| match &h.target {
             HandlerTarget::Unresolved { reference, .. } => {
                 reference.rsplit("::").next().map(|s| s.trim().to_string())
             }
@@ -258,15 +260,15 @@ fn run_walked(walked: crate::walk::Walk, rules: &RuleSet, options: &Options) -> 
         }
     }
     let all: Vec<FileRoutes> = extras.iter().flatten().map(|(r, _)| r.clone()).collect();
-    let handlers = routes::discover(&all);
+    let handlers = routes::discover_in(&all, &crates);
 
     // The index (consts, crates, types) and write summaries.
     let mut index = ConstIndex::default();
-    let mut workspace = Workspace::discover(slots.iter().map(|s| s.path.as_path()));
+    let mut workspace = Workspace { crates, ..Workspace::default() };
     for slot in &mut slots {
         if let Some(facts) = &mut slot.facts {
             index.add(&slot.path, facts.consts.clone());
-            workspace.add_file(facts);
+            workspace.add_file(&slot.path, facts);
         } else {
             workspace.screened_types.append(&mut slot.declared.types);
         }

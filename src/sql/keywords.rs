@@ -108,6 +108,9 @@ pub(super) fn named_write(tokens: &[Token<'_>]) -> Write {
     let Some(&(_, why)) = WRITE_HEADS.iter().find(|(w, _)| *w == word) else {
         return unrecognised_write(tokens);
     };
+    if word == "alter" && tokens.get(1).is_some_and(|t| t.is_word("system")) {
+        return Write { what: "ALTER SYSTEM".to_string(), why: WriteReason::BypassesGuard };
+    }
     let what = match word.as_str() {
         "do" => "DO block".to_string(),
         "copy" => "COPY … FROM".to_string(),
@@ -363,13 +366,14 @@ fn copy(tokens: &[Token<'_>], session: &mut Session, depth: usize) -> Verdict {
             return unrecognised(tokens);
         };
         return match rest.get(close + 1) {
+            Some(t) if t.is_word("to") && copies_to_server(&rest[close + 2..]) => copy_to_server(),
             Some(t) if t.is_word("to") => classify(&rest[1..close], session, depth + 1),
             Some(t) if t.is_word("from") => copy_from(),
             _ => unrecognised(tokens),
         };
     }
     let mut nesting = 0usize;
-    let direction = rest.iter().find(|t| {
+    let direction = rest.iter().position(|t| {
         if t.is_punct('(') {
             nesting += 1;
         } else if t.is_punct(')') {
@@ -377,11 +381,22 @@ fn copy(tokens: &[Token<'_>], session: &mut Session, depth: usize) -> Verdict {
         }
         nesting == 0 && (t.is_word("from") || t.is_word("to"))
     });
-    match direction {
-        Some(t) if t.is_word("to") => Verdict::Read,
+    match direction.map(|i| (&rest[i], &rest[i + 1..])) {
+        Some((t, after)) if t.is_word("to") && copies_to_server(after) => copy_to_server(),
+        Some((t, _)) if t.is_word("to") => Verdict::Read,
         Some(_) => copy_from(),
         None => unrecognised(tokens),
     }
+}
+
+/// `COPY … TO 'file'` or `TO PROGRAM …` (what follows `TO`): the server writes a file or runs
+/// a program. `TO STDOUT` is the read.
+fn copies_to_server(after_to: &[Token<'_>]) -> bool {
+    after_to.first().is_some_and(|t| !t.is_word("stdout"))
+}
+
+fn copy_to_server() -> Verdict {
+    policy::write("COPY … TO a server file or program", WriteReason::BypassesGuard)
 }
 
 /// SET: a read, unless it switches the guard off.

@@ -57,6 +57,10 @@ pub enum WriteReason {
     GuardOff,
     /// Cannot be seen into (CALL, DO, PREPARE of a write, EXECUTE of something unknown): may write.
     Opaque,
+    /// Allowed in a read-only transaction and on a hot standby, yet changes the server
+    /// (replication slots, server files, settings, statistics, other sessions):
+    /// `pg15-readonly-extra.tsv`.
+    BypassesGuard,
     /// Not recognised as any known read: treated as a write.
     Unrecognised,
 }
@@ -76,6 +80,9 @@ impl WriteReason {
             }
             WriteReason::Opaque => {
                 "What it runs cannot be seen from the SQL text, so it may write."
+            }
+            WriteReason::BypassesGuard => {
+                "PostgreSQL lets it through a read-only transaction and a read replica, yet it changes the server; only the role's privileges stop it."
             }
             WriteReason::Unrecognised => {
                 "It is not a statement known to only read, so it is treated as a write."

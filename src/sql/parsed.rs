@@ -11,10 +11,10 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    BinaryOperator, CopySource, Declare, DeclareType, DescribeAlias, Expr, FunctionArg, FunctionArgExpr,
-    FunctionArgOperator, FunctionArguments, Ident, LockTableMode, LockType, ObjectName, Query, Reset, Select,
-    Set, Statement, TableFactor, TransactionAccessMode, TransactionMode, UtilityOption, Value, Visit,
-    Visitor,
+    BinaryOperator, CopySource, CopyTarget, Declare, DeclareType, DescribeAlias, Expr, FunctionArg,
+    FunctionArgExpr, FunctionArgOperator, FunctionArguments, Ident, LockTableMode, LockType, ObjectName,
+    Query, Reset, Select, Set, Statement, TableFactor, TransactionAccessMode, TransactionMode, UtilityOption,
+    Value, Visit, Visitor,
 };
 
 use super::policy::{self, Arg};
@@ -27,6 +27,9 @@ pub(super) fn classify(statement: &Statement, session: &mut Session) -> Verdict 
         Statement::Explain {
             describe_alias: DescribeAlias::Explain, analyze, options, statement, ..
         } => explain(*analyze || analyze_option(options.as_deref()), statement, session),
+        Statement::Copy { to: true, target, .. } if !matches!(target, CopyTarget::Stdout) => {
+            policy::write("COPY … TO a server file or program", WriteReason::BypassesGuard)
+        }
         Statement::Copy { to: true, source, .. } => match source {
             CopySource::Query(query) => scan(query.as_ref()),
             CopySource::Table { .. } => Verdict::Read,

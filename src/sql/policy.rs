@@ -31,16 +31,42 @@ const WRITE_FUNCTIONS: &[(&str, WriteReason)] = &[
     ("pg_notify", WriteReason::HotStandby),
     ("txid_current", WriteReason::HotStandby),
     ("pg_current_xact_id", WriteReason::HotStandby),
-    // Large objects: PreventCommandIfReadOnly in be-fsstubs.c.
-    ("lo_creat", WriteReason::ReadOnlyTransaction),
-    ("lo_create", WriteReason::ReadOnlyTransaction),
-    ("lo_import", WriteReason::ReadOnlyTransaction),
-    ("lo_unlink", WriteReason::ReadOnlyTransaction),
-    ("lo_truncate", WriteReason::ReadOnlyTransaction),
-    ("lo_truncate64", WriteReason::ReadOnlyTransaction),
-    ("lo_put", WriteReason::ReadOnlyTransaction),
-    ("lo_from_bytea", WriteReason::ReadOnlyTransaction),
-    ("lowrite", WriteReason::ReadOnlyTransaction),
+    // Large objects: PostgreSQL 15 lets them through a read-only transaction and refuses them
+    // on a standby (pg15-readonly-extra.tsv).
+    ("lo_creat", WriteReason::HotStandby),
+    ("lo_create", WriteReason::HotStandby),
+    ("lo_import", WriteReason::HotStandby),
+    ("lo_unlink", WriteReason::HotStandby),
+    ("lo_truncate", WriteReason::HotStandby),
+    ("lo_truncate64", WriteReason::HotStandby),
+    ("lo_put", WriteReason::HotStandby),
+    ("lo_from_bytea", WriteReason::HotStandby),
+    ("lowrite", WriteReason::HotStandby),
+    // WAL, catalogs and replication origins (pg15-readonly-extra.tsv).
+    ("pg_logical_emit_message", WriteReason::HotStandby),
+    ("pg_create_restore_point", WriteReason::HotStandby),
+    ("pg_switch_wal", WriteReason::HotStandby),
+    ("pg_import_system_collations", WriteReason::HotStandby),
+    ("pg_replication_origin_create", WriteReason::HotStandby),
+    ("pg_replication_origin_drop", WriteReason::HotStandby),
+    ("pg_replication_origin_advance", WriteReason::HotStandby),
+    // Let through on a primary and a standby alike (pg15-readonly-extra.tsv).
+    ("pg_create_physical_replication_slot", WriteReason::BypassesGuard),
+    ("pg_create_logical_replication_slot", WriteReason::BypassesGuard),
+    ("pg_drop_replication_slot", WriteReason::BypassesGuard),
+    ("pg_copy_physical_replication_slot", WriteReason::BypassesGuard),
+    ("pg_copy_logical_replication_slot", WriteReason::BypassesGuard),
+    ("pg_replication_slot_advance", WriteReason::BypassesGuard),
+    ("pg_stat_reset", WriteReason::BypassesGuard),
+    ("pg_stat_reset_shared", WriteReason::BypassesGuard),
+    ("pg_stat_reset_slru", WriteReason::BypassesGuard),
+    ("pg_stat_reset_single_table_counters", WriteReason::BypassesGuard),
+    ("pg_stat_reset_single_function_counters", WriteReason::BypassesGuard),
+    ("pg_stat_reset_replication_slot", WriteReason::BypassesGuard),
+    ("pg_terminate_backend", WriteReason::BypassesGuard),
+    ("pg_cancel_backend", WriteReason::BypassesGuard),
+    ("pg_reload_conf", WriteReason::BypassesGuard),
+    ("pg_rotate_logfile", WriteReason::BypassesGuard),
 ];
 
 /// `lo_open` mode `INV_READ` (0x40000): the only mode that does not write.
@@ -112,10 +138,7 @@ pub(super) fn function_call(name: &str, args: &[Arg]) -> Option<Write> {
         "set_config" => set_config(args),
         "lo_open" => match argument(args, 1, "mode") {
             Some(Some(mode)) if mode == LO_INV_READ => None,
-            _ => Some(Write {
-                what: "lo_open() for writing".to_string(),
-                why: WriteReason::ReadOnlyTransaction,
-            }),
+            _ => Some(Write { what: "lo_open() for writing".to_string(), why: WriteReason::HotStandby }),
         },
         _ => WRITE_FUNCTIONS
             .iter()

@@ -11,6 +11,7 @@ use crate::analysis::facts::SinkKind;
 use crate::writers::{FnId, TreeFn};
 
 use super::crates::CrateGraph;
+use super::imports::{Imports, ModuleKey, MAX_DEPTH};
 use super::symbols::{Symbols, Ty};
 
 /// What a call resolves to.
@@ -34,6 +35,8 @@ pub struct CallScope<'a> {
     pub symbols: &'a Symbols,
     /// The crates.
     pub crates: &'a CrateGraph,
+    /// The imports.
+    pub imports: &'a Imports,
 }
 
 impl CallScope<'_> {
@@ -107,6 +110,13 @@ impl CallScope<'_> {
         let syms = self.symbols;
         let free = || syms.named(name).iter().copied().filter(|&id| self.fns[id].facts.owner.is_none());
         let qualifier = qualifiers.iter().rev().find(|q| !matches!(q.as_str(), "crate" | "super" | "self"));
+        let by_type = qualifier.is_some_and(|q| q.starts_with(char::is_uppercase));
+        if !by_type {
+            let found = self.through_modules(caller, name, qualifiers);
+            if !found.is_empty() {
+                return Resolved::Tree(found);
+            }
+        }
         match qualifier.map(String::as_str) {
             Some("Self") => {
                 let ty = syms.type_of(
@@ -129,41 +139,19 @@ impl CallScope<'_> {
                     if syms.is_trait(q) { Ty::Traits(vec![q.to_string()]) } else { Ty::Tree(q.to_string()) };
                 tree_or_external(syms.methods_of(&ty, name))
             }
-            Some(_) => {
-                // `other_crate::f`, `crate::store::save`, `store::save`.
+            Some(last) => {
+                // No module the path names holds it (a re-export or a module not seen): a
+                // function of that name in the crate the path starts with, else in a module
+                // named like the last qualifier.
                 let first = qualifiers.first().map(String::as_str).unwrap_or("");
-                let into = if first == "crate" {
-                    Some(from.krate)
-                } else if matches!(first, "self" | "super") {
-                    None
-                } else {
-                    self.crates.named(from.krate, first).filter(|&c| Some(c) != from.krate).map(Some)
-                };
-                let in_crate: Vec<FnId> = match into {
-                    Some(krate) => free().filter(|&id| self.fns[id].krate == krate).collect(),
-                    None => free().collect(),
-                };
-                // The module the path names, when it is absolute; else the last qualifier.
-                let module: Vec<&str> = match into {
-                    Some(_) => qualifiers[1..].iter().map(String::as_str).collect(),
-                    None => Vec::new(),
-                };
-                let exact: Vec<FnId> =
-                    in_crate.iter().copied().filter(|&id| self.fns[id].module_is(&module)).collect();
-                if into.is_some() && !exact.is_empty() {
-                    return Resolved::Tree(exact);
+                match self.crates.named(from.krate, first).filter(|&c| Some(c) != from.krate) {
+                    Some(other) => {
+                        tree_or_external(free().filter(|&id| self.fns[id].krate == Some(other)).collect())
+                    }
+                    None => tree_or_external(
+                        free().filter(|&id| self.fns[id].module.last().is_some_and(|m| m == last)).collect(),
+                    ),
                 }
-                if into.is_some() && first != "crate" {
-                    // A re-export (`pub use`) of another crate: any of its functions of that name.
-                    return tree_or_external(in_crate);
-                }
-                let last = qualifier.map(String::as_str).unwrap_or("");
-                tree_or_external(
-                    in_crate
-                        .into_iter()
-                        .filter(|&id| self.fns[id].module.last().is_some_and(|m| m == last))
-                        .collect(),
-                )
             }
             None => {
                 let all: Vec<FnId> = free().collect();
@@ -175,6 +163,65 @@ impl CallScope<'_> {
                 tree_or_external(if local.is_empty() { all } else { local })
             }
         }
+    }
+}
+
+impl CallScope<'_> {
+    /// The free functions a path names through modules, imports, re-exports and crates.
+    fn through_modules(&self, caller: FnId, name: &str, qualifiers: &[String]) -> Vec<FnId> {
+        let from = &self.fns[caller];
+        let here: ModuleKey = (from.krate, from.module.clone());
+        if qualifiers.is_empty() {
+            // The module's own, then a `use` of the name, then its globs.
+            let own = self.fns_at(&here, name, 0);
+            if !own.is_empty() {
+                return own;
+            }
+            return self.imported(&here, name, 0);
+        }
+        let written = [qualifiers, &[name.to_string()]].concat();
+        match self.imports.absolute(self.crates, &here, &written) {
+            Some((krate, mut segments)) => {
+                segments.pop();
+                self.fns_at(&(krate, segments), name, 0)
+            }
+            None => Vec::new(),
+        }
+    }
+
+    /// Free functions `name` of `module`, or what its imports (`pub use`, globs) make `name`.
+    fn fns_at(&self, module: &ModuleKey, name: &str, depth: usize) -> Vec<FnId> {
+        let direct: Vec<FnId> = self
+            .symbols
+            .named(name)
+            .iter()
+            .copied()
+            .filter(|&id| {
+                let f = &self.fns[id];
+                f.facts.owner.is_none() && f.krate == module.0 && f.module == module.1
+            })
+            .collect();
+        if !direct.is_empty() || depth >= MAX_DEPTH {
+            return direct;
+        }
+        self.imported(module, name, depth + 1)
+    }
+
+    /// What the imports of `module` make `name`: a `use` of it, else its globs.
+    fn imported(&self, module: &ModuleKey, name: &str, depth: usize) -> Vec<FnId> {
+        if let Some(import) = self.imports.named(module, name) {
+            if let Some((krate, mut segments)) = self.imports.absolute(self.crates, module, &import.path) {
+                let last = segments.pop().unwrap_or_default();
+                return self.fns_at(&(krate, segments), &last, depth + 1);
+            }
+        }
+        let mut found = Vec::new();
+        for glob in self.imports.of(module).iter().filter(|i| i.glob) {
+            if let Some(target) = self.imports.absolute(self.crates, module, &glob.path) {
+                found.extend(self.fns_at(&target, name, depth + 1));
+            }
+        }
+        found
     }
 }
 

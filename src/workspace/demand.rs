@@ -34,6 +34,13 @@ pub fn handle_callees(slots: &[Slot], rw: bool) -> BTreeSet<String> {
             }
         }
     }
+    // A name imported under another (`use a::tally as view_tally`): the function behind it.
+    let imports = slots.iter().filter_map(|s| s.facts.as_ref()).flat_map(|f| &f.imports);
+    let behind: Vec<String> = imports
+        .filter(|i| !i.glob && names.contains(&i.alias))
+        .filter_map(|i| i.path.last().cloned())
+        .collect();
+    names.extend(behind);
     names
 }
 

@@ -45,7 +45,7 @@ impl Slot {
 /// Names a file's text declares.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Declared {
-    /// `fn NAME`.
+    /// `fn NAME`, and names `use` items bind (a re-export is loaded like a declaration).
     pub fns: Vec<String>,
     /// `const NAME`, `static NAME`.
     pub consts: Vec<String>,
@@ -56,11 +56,11 @@ pub struct Declared {
 impl Declared {
     /// What `text` declares, found lexically.
     pub fn of(text: &str) -> Declared {
-        Declared {
-            fns: prefilter::fn_names(text),
-            consts: prefilter::const_names(text),
-            types: prefilter::type_names(text),
-        }
+        let mut fns = prefilter::fn_names(text);
+        fns.extend(prefilter::use_names(text));
+        fns.sort();
+        fns.dedup();
+        Declared { fns, consts: prefilter::const_names(text), types: prefilter::type_names(text) }
     }
 }
 

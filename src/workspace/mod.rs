@@ -10,9 +10,12 @@
 pub mod calls;
 pub mod crates;
 pub mod demand;
+pub mod imports;
 pub mod loader;
 pub mod location;
 pub mod symbols;
+#[cfg(test)]
+mod tests;
 
 use std::path::{Path, PathBuf};
 
@@ -20,6 +23,7 @@ use crate::analysis::facts::{FileFacts, ImplFacts, TypeFacts};
 use crate::writers::{FnId, TreeFn};
 
 use self::crates::CrateGraph;
+use self::imports::Imports;
 use self::symbols::Symbols;
 
 /// What the tree declares besides functions: crates, types, impls.
@@ -33,6 +37,8 @@ pub struct Workspace {
     pub impls: Vec<ImplFacts>,
     /// Type names declared in files that were not parsed.
     pub screened_types: Vec<String>,
+    /// The `use` items of the parsed files, by crate and module.
+    pub imports: Imports,
 }
 
 impl Workspace {
@@ -41,10 +47,12 @@ impl Workspace {
         Workspace { crates: CrateGraph::discover(paths), ..Workspace::default() }
     }
 
-    /// Takes the types and impls of one parsed file.
-    pub fn add_file(&mut self, facts: &mut FileFacts) {
+    /// Takes the types, impls and imports of the parsed file at `path`.
+    pub fn add_file(&mut self, path: &Path, facts: &mut FileFacts) {
         self.types.append(&mut facts.types);
         self.impls.append(&mut facts.impls);
+        let module = location::locate(path).module;
+        self.imports.add(self.crates.crate_of(path), &module, std::mem::take(&mut facts.imports));
     }
 
     /// The functions of `files` (path, facts) as [`TreeFn`]s in crate and module, and per file

@@ -1,5 +1,6 @@
 //! Read-only enforcement against the ground truth `fixtures/pg15/pg15-readonly.tsv` (a copy of
-//! `../shared/pg15-readonly.tsv`): after `pg15-readonly-setup.sql`, every statement gets on a
+//! `../shared/pg15-readonly.tsv`) and its addition `pg15-readonly-extra.tsv` (the guard's
+//! limits): after the setup files, every statement gets on a
 //! `get_db_ro()` connection exactly the outcome of the file's column for that context —
 //! `read_only_txn` on the fallthrough pool (fresh, after `RESET ALL` + `DISCARD ALL` on a
 //! recycled connection, and through pgBouncer), `standby` on a replica: ok, or that SQLSTATE.
@@ -18,18 +19,18 @@ use crate::{
 };
 
 #[derive(Debug, Clone)]
-struct Row {
-    statement: String,
-    read_only_txn: String,
-    standby: String,
-    note: String,
+pub struct Row {
+    pub statement: String,
+    pub read_only_txn: String,
+    pub standby: String,
+    pub verdict: String,
+    pub note: String,
 }
 
-fn rows() -> Vec<Row> {
-    let path = data_file("pg15-readonly.tsv");
+fn rows_of(file: &str) -> Vec<Row> {
+    let path = data_file(file);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    let rows: Vec<Row> = text
-        .lines()
+    text.lines()
         .filter(|l| !l.starts_with('#') && !l.starts_with("statement\t") && !l.trim().is_empty())
         .map(|l| {
             let f: Vec<&str> = l.split('\t').collect();
@@ -38,16 +39,24 @@ fn rows() -> Vec<Row> {
                 statement: f[0].into(),
                 read_only_txn: f[1].into(),
                 standby: f[2].into(),
+                verdict: f[3].into(),
                 note: f[4].into(),
             }
         })
-        .collect();
-    assert!(rows.len() >= 90, "expected the whole TSV, got {} rows", rows.len());
-    rows
+        .collect()
+}
+
+/// Every row of both ground-truth files.
+pub fn rows() -> Vec<Row> {
+    let shared = rows_of("pg15-readonly.tsv");
+    assert!(shared.len() >= 90, "expected the whole TSV, got {} rows", shared.len());
+    let extra = rows_of("pg15-readonly-extra.tsv");
+    assert!(extra.len() >= 20, "expected the whole extra TSV, got {} rows", extra.len());
+    shared.into_iter().chain(extra).collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Context {
+pub enum Context {
     /// `read_only_txn` on the fallthrough pool.
     Fallthrough,
     /// `standby` on a replica.
@@ -63,7 +72,7 @@ impl Row {
     }
 
     /// Whether the note puts the statement inside a transaction block for this context.
-    fn in_block(&self, ctx: Context) -> bool {
+    pub fn in_block(&self, ctx: Context) -> bool {
         match ctx {
             Context::Standby => {
                 self.note.contains("standby run inside BEGIN") || self.note.contains("standby (in BEGIN)")
@@ -78,7 +87,7 @@ impl Row {
 
 /// Sends one statement the way the TSV measured it (simple query; COPY through the copy
 /// protocol).
-async fn execute(conn: &ReadOnlyConnection, sql: &str) -> Result<(), tokio_postgres::Error> {
+pub async fn execute(conn: &ReadOnlyConnection, sql: &str) -> Result<(), tokio_postgres::Error> {
     let upper = sql.to_ascii_uppercase();
     if upper.starts_with("COPY") && upper.contains("FROM STDIN") {
         let sink = conn.copy_in::<_, &'static [u8]>(sql).await?;
@@ -99,7 +108,7 @@ async fn execute(conn: &ReadOnlyConnection, sql: &str) -> Result<(), tokio_postg
 }
 
 /// Runs a row in its context and returns "ok" or the SQLSTATE.
-async fn run_row(conn: &ReadOnlyConnection, row: &Row, ctx: Context, in_block: bool) -> String {
+pub async fn run_row(conn: &ReadOnlyConnection, row: &Row, ctx: Context, in_block: bool) -> String {
     if ctx == Context::Fallthrough && row.note.contains("nextval ran in the session before") {
         // The note's context: the session called nextval() first (in an explicit read-write
         // transaction, the one way a read-only session may write).
@@ -112,6 +121,10 @@ async fn run_row(conn: &ReadOnlyConnection, row: &Row, ctx: Context, in_block: b
     }
     let result = outcome(execute(conn, &row.statement).await);
     let _ = conn.batch_execute("ROLLBACK").await;
+    if row.statement.contains("pg_create_physical_replication_slot") {
+        // Not transactional: the slot stays after the ROLLBACK (and would hold WAL).
+        let _ = conn.batch_execute("SELECT pg_drop_replication_slot('ro_probe_slot')").await;
+    }
     result
 }
 

@@ -19,9 +19,9 @@ use crate::{
 };
 
 /// Tries per trick on a direct connection when `RO_ROUTER_TRICK_TRIES` is not set.
-const DIRECT_TRIES: usize = 500;
+const DIRECT_TRIES: usize = 300;
 /// Through pgBouncer, where a refused COPY costs pgBouncer ~0.25 s to settle.
-const PGBOUNCER_TRIES: usize = 100;
+const PGBOUNCER_TRIES: usize = 50;
 
 fn tries(default: usize) -> usize {
     std::env::var("RO_ROUTER_TRICK_TRIES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)

@@ -14,10 +14,12 @@ mod faults;
 mod guarantees;
 #[cfg(feature = "axum")]
 mod http;
+mod limits;
 mod observability;
 mod pgbouncer_modes;
 mod routing;
 mod secrets;
+mod tasks;
 mod tls;
 mod urls;
 
@@ -47,6 +49,8 @@ fn main() -> ExitCode {
         guarantees::tricks_never_reach_the_next_checkout,
         guarantees::tricks_never_reach_the_next_checkout_through_pgbouncer,
         pgbouncer_modes::transaction_and_statement_mode_are_refused_by_name,
+        limits::read_only_role_refuses_every_write,
+        limits::superuser_fallthrough_role_is_reported,
         pgbouncer_modes::session_mode_is_accepted_and_writes_go_on,
         faults::replica_stopped_checkout_is_retried_then_recovers,
         faults::replica_network_cut_checkout_is_retried,
@@ -73,6 +77,7 @@ fn main() -> ExitCode {
         secrets::random_passwords_never_shown_by_a_running_router,
         tls::every_sslmode_against_a_tls_server,
         tls::prefer_falls_back_on_a_server_without_tls,
+        tasks::background_tasks_survive_panics,
     ];
     // The example app and the extractors need the `axum` feature (CI runs --all-features).
     #[cfg(feature = "axum")]
@@ -82,12 +87,15 @@ fn main() -> ExitCode {
     harness::run(harness::Options { replicas: 2, pgbouncer: true, setup: |c| Box::pin(setup(c)) }, tests)
 }
 
-/// The objects of `pg15-readonly.tsv`, plus tables the tests write to.
+/// The objects of `pg15-readonly.tsv` and `pg15-readonly-extra.tsv`, plus tables the tests
+/// write to.
 async fn setup(cluster: Arc<Cluster>) {
-    let setup_sql = std::fs::read_to_string(common::data_file("pg15-readonly-setup.sql"))
-        .expect("read fixtures/pg15/pg15-readonly-setup.sql");
     let primary = cluster.primary();
-    cluster.sql(&primary, &setup_sql).await;
+    for file in ["pg15-readonly-setup.sql", "pg15-readonly-extra-setup.sql"] {
+        let setup_sql = std::fs::read_to_string(common::data_file(file))
+            .unwrap_or_else(|e| panic!("read fixtures/pg15/{file}: {e}"));
+        cluster.sql(&primary, &setup_sql).await;
+    }
     cluster
         .sql(&primary, "CREATE TABLE ticks (id bigserial PRIMARY KEY, at timestamptz DEFAULT now())")
         .await;

@@ -180,6 +180,9 @@ pub async fn periodic_stats_log_line(ctx: Arc<Ctx>) {
     let r1 = cluster.replica(0);
     let mut c = config(cluster.primary().port, &[r1.port]);
     c.stats_log_interval = Some(Duration::from_millis(100));
+    // One connection per pool: a released read-only connection is back (size 1, available 1)
+    // once its release was proven clean.
+    c.ro_pool_max = 1;
     let router = router(c).await;
     let (_, failures) = reads(&router, 2).await;
     assert!(failures.is_empty());

@@ -28,16 +28,27 @@ pub struct Ctx {
     pub logs: LogCapture,
 }
 
-/// Everything the `ro_router` crate logged during the run (tracing, all levels).
+/// Everything the `ro_router` crate logged during the run (tracing, all levels). Like an
+/// application's own log writer, it can misbehave on demand: [`panic_once_on`] makes it
+/// panic inside whatever task logs a matching line.
+///
+/// [`panic_once_on`]: LogCapture::panic_once_on
 #[derive(Clone, Default)]
 pub struct LogCapture {
     buf: Arc<Mutex<Vec<u8>>>,
     echo: bool,
+    panic_on: Arc<Mutex<Option<String>>>,
 }
 
 impl LogCapture {
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.buf.lock().unwrap()).into_owned()
+    }
+
+    /// The next log line containing `pattern` makes the writer panic (once), in the task that
+    /// logs it.
+    pub fn panic_once_on(&self, pattern: &str) {
+        *self.panic_on.lock().unwrap() = Some(pattern.to_string());
     }
 }
 
@@ -46,6 +57,18 @@ impl Write for LogCapture {
         self.buf.lock().unwrap().extend_from_slice(data);
         if self.echo {
             std::io::stderr().write_all(data)?;
+        }
+        let text = String::from_utf8_lossy(data);
+        let hit = {
+            let mut armed = self.panic_on.lock().unwrap();
+            let hit = armed.as_deref().is_some_and(|p| text.contains(p));
+            if hit {
+                *armed = None;
+            }
+            hit
+        };
+        if hit {
+            panic!("the application's log writer panicked (on purpose)");
         }
         Ok(data.len())
     }

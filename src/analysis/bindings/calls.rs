@@ -12,6 +12,7 @@ use syn::spanned::Spanned;
 use syn::{Expr, ExprCall, ExprMethodCall};
 
 use super::state::Value;
+use super::types::is_std_collection;
 use super::FnAnalysis;
 use crate::analysis::facts::{SinkKind, SqlText, Taint, TypeRef};
 
@@ -25,6 +26,8 @@ const PASS_THROUGH_OWNERS: &[&str] =
 /// Constructors of an empty `String` (`String::new()`, `String::with_capacity(n)`): empty text
 /// that `push_str`, `+=` and `write!` then build on.
 const EMPTY_STRING_FNS: &[&str] = &["new", "with_capacity", "default"];
+/// Constructors of a standard collection.
+const COLLECTION_CTORS: &[&str] = &["new", "with_capacity", "default", "from", "from_iter"];
 
 impl FnAnalysis<'_> {
     pub(super) fn call(&mut self, call: &ExprCall) -> Value {
@@ -51,6 +54,11 @@ impl FnAnalysis<'_> {
         }
         if is_empty_string(&path) {
             return Value::sql(SqlText::Lit(String::new()));
+        }
+        if matches!(&path[..], [.., owner, ctor] if is_std_collection(owner) && COLLECTION_CTORS.contains(&ctor.as_str()))
+        {
+            // `HashSet::new()`, `Vec::with_capacity(n)`: data, whatever goes in.
+            return Value { collection: true, ..Value::default() }.typed(Some(returns));
         }
         if is_pass_through(&path) {
             return args.into_iter().next().unwrap_or_default();
@@ -80,6 +88,21 @@ impl FnAnalysis<'_> {
             return Value {
                 builder: Some(Rc::from(format!("{}(…)", path.join("::")))), ..Value::default()
             };
+        }
+        if let Some((name, builder)) = self.scope.builder_fns.iter().find(|(n, _)| path.last() == Some(n)) {
+            // `mark_paid_stmt(id)`: a function of the file returning a write builder.
+            let evidence = format!("{builder} returned by {name}(…)");
+            return Value { builder: Some(Rc::from(evidence)), ..Value::default() };
+        }
+        if let Some((_, elements)) = self.scope.tuple_fns.iter().find(|(n, _)| path.last() == Some(n)) {
+            // `connect()` of the file declared `-> Result<(DbRw, DbRo), E>`: each element is what
+            // its type says.
+            let at = self.range(call.span());
+            let parts = elements.iter().enumerate().map(|(i, &(ro, rw))| {
+                let taint = Taint { ro: ro.then_some(at), rw: rw.then_some(at), params: 0 };
+                (Rc::from(i.to_string()), Value::handle(taint))
+            });
+            return Value::composite(parts.collect());
         }
         Value::default().typed(Some(returns))
     }
@@ -133,11 +156,12 @@ impl FnAnalysis<'_> {
         }
 
         // diesel's method form `new_user.insert_into(users::table)`: a write builder on a record
-        // (a parameter, perhaps), which writes once executed on a handle.
-        let from_handle = |v: &Value| v.taint.ro.is_some() || v.taint.rw.is_some();
+        // (a parameter, perhaps), which writes once executed on a handle. Given a handle
+        // (`active.update(db)`), it is a model write instead.
         let started_builder = (names.write_builders.matches_name(&name)
-            && !from_handle(&receiver)
-            && !args.iter().any(from_handle))
+            && receiver.taint.ro.is_none()
+            && receiver.taint.rw.is_none()
+            && !args.iter().any(|a| a.taint.is_handle()))
         .then(|| Value {
             builder: Some(Rc::from(format!("{}.{name}(…)", self.label(&call.receiver)))),
             ..Value::default()
@@ -186,7 +210,8 @@ impl FnAnalysis<'_> {
             return Value { sql: receiver.sql, ..Value::default() };
         }
         for (index, (arg, value)) in call.args.iter().zip(&args).enumerate() {
-            if value.taint.is_handle() {
+            // `seen.insert(id)` on a `HashSet` built here: no model write, no tree method.
+            if value.taint.is_handle() && !receiver.collection {
                 let kind = SinkKind::Call {
                     callee: vec![name.clone()],
                     method: true,

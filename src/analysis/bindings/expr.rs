@@ -101,6 +101,7 @@ impl FnAnalysis<'_> {
                 let value = r.expr.as_ref().map(|e| self.expr(e)).unwrap_or_default();
                 if self.closure_depth == 0 {
                     self.returns = self.returns.join(value.returned_taint());
+                    self.note_returned(&value);
                 }
                 self.env.reachable = false;
                 Value::default()
@@ -159,7 +160,7 @@ impl FnAnalysis<'_> {
         if p.qself.is_none() {
             // `use crate::queries::ARCHIVE as ARCHIVE_SQL;`, `use crate::queries as q;`
             if let Some((_, full)) =
-                path.first().and_then(|first| self.aliases.iter().find(|(a, _)| a == first))
+                path.first().and_then(|first| self.scope.aliases.iter().find(|(a, _)| a == first))
             {
                 path.splice(0..1, full.iter().cloned());
             }
@@ -172,10 +173,7 @@ impl FnAnalysis<'_> {
 
     pub(super) fn field(&mut self, f: &ExprField) -> Value {
         let base = self.expr(&f.base);
-        let member = match &f.member {
-            Member::Named(name) => name.to_string(),
-            Member::Unnamed(index) => index.index.to_string(),
-        };
+        let member = member_name(&f.member);
         let ty = base.ty.as_ref().map(|t| TypeRef::Field(Box::new((**t).clone()), member));
         self.field_value(f, base).typed(ty)
     }
@@ -191,8 +189,19 @@ impl FnAnalysis<'_> {
             }
         }
         // `ctx.pool` of a `Ctx { pool, ro_pool }` built here, `pair.1` of a tuple.
-        if let Some(part) = base.part(&member_name(&f.member)) {
+        let member = member_name(&f.member);
+        if let Some(part) = base.part(&member) {
             return part.clone();
+        }
+        // `ctx.ro_pool` where `ctx: &Ctx` and the file declares `struct Ctx { ro_pool: DbRo, .. }`.
+        let declared = match base.ty.as_deref() {
+            Some(TypeRef::Named(path)) => path.last().and_then(|s| self.scope.field_kind(s, &member)),
+            _ => None,
+        };
+        if let Some((ro, rw)) = declared {
+            let at = self.range(f.span());
+            let taint = Taint { ro: ro.then_some(at), rw: rw.then_some(at), params: base.taint.params };
+            return Value::handle(taint);
         }
         Value::handle(base.taint)
     }

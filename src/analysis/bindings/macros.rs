@@ -67,7 +67,8 @@ impl FnAnalysis<'_> {
                     let sql = values.iter().find_map(|v| v.sql.clone());
                     return Value { sql, ..Value::default() };
                 }
-                Value::default()
+                // `vec![…]`: the standard library's vector, data whatever goes in.
+                Value { collection: name == "vec", ..Value::default() }
             }
             // A macro holding statements (`db_run! { … }`), analysed as a block.
             Err(_) => match mac.parse_body_with(Block::parse_within) {

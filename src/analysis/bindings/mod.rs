@@ -24,13 +24,17 @@ mod control;
 mod expr;
 mod macros;
 mod patterns;
+mod scope;
 mod state;
 mod types;
+
+use std::rc::Rc;
 
 use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::{Block, Expr, FnArg, Pat, Signature};
 
+pub(crate) use self::scope::FileScope;
 use self::state::{Env, LoopFrame, Value};
 use super::facts::{HandleUse, Sink, SinkKind, SqlText, Taint, TypeRef};
 use super::names::Names;
@@ -50,11 +54,10 @@ pub(crate) struct FnAnalysis<'a> {
     ro_sites: Vec<TextRange>,
     /// What `Self` is, when the `impl` is of a handle type (`impl DbRo { fn f(&self) }`).
     self_taint: (bool, bool),
-    /// Renaming imports of the file: alias -> the path it stands for.
-    aliases: &'a [(String, Vec<String>)],
-    /// Methods of the file's traits implemented for `Result`/`Option` (error-mapping
-    /// extensions): they hand their receiver through like the rule set's transparent methods.
-    extensions: &'a [String],
+    /// What it knows of the rest of its file.
+    scope: &'a FileScope,
+    /// The write builder this function returns, if any.
+    returned_builder: Option<Rc<str>>,
     /// Generic parameters in scope with their trait bounds.
     generics: &'a [(String, Vec<String>)],
 }
@@ -63,6 +66,8 @@ pub(crate) struct FnAnalysis<'a> {
 pub(crate) struct BodyFacts {
     pub params: Vec<String>,
     pub returns: Taint,
+    /// The ORM write builder it returns, if any (`diesel::update(…)`).
+    pub returns_builder: Option<String>,
     pub sinks: Vec<Sink>,
     pub ro_bindings: usize,
 }
@@ -80,8 +85,8 @@ impl<'a> FnAnalysis<'a> {
             local_consts: Vec::new(),
             ro_sites: Vec::new(),
             self_taint: (false, false),
-            aliases: &[],
-            extensions: &[],
+            scope: &scope::EMPTY,
+            returned_builder: None,
             generics: &[],
         }
     }
@@ -92,15 +97,10 @@ impl<'a> FnAnalysis<'a> {
         self
     }
 
-    /// The renaming imports (`use a::B as C;`) in force: alias -> path.
-    pub(crate) fn with_aliases(mut self, aliases: &'a [(String, Vec<String>)]) -> FnAnalysis<'a> {
-        self.aliases = aliases;
-        self
-    }
-
-    /// The file's extension methods of `Result`/`Option` (see [`extension_methods`]).
-    pub(crate) fn with_extensions(mut self, extensions: &'a [String]) -> FnAnalysis<'a> {
-        self.extensions = extensions;
+    /// What the function's file says (renaming imports, extensions, tuple and builder
+    /// functions).
+    pub(crate) fn with_scope(mut self, scope: &'a FileScope) -> FnAnalysis<'a> {
+        self.scope = scope;
         self
     }
 
@@ -146,11 +146,25 @@ impl<'a> FnAnalysis<'a> {
         }
         let tail = self.block(body);
         self.returns = self.returns.join(tail.returned_taint());
+        self.note_returned(&tail);
         let mut sinks = self.sinks;
         merge_duplicate_sinks(&mut sinks);
         self.ro_sites.sort();
         self.ro_sites.dedup();
-        BodyFacts { params, returns: self.returns, sinks, ro_bindings: self.ro_sites.len() }
+        BodyFacts {
+            params,
+            returns: self.returns,
+            returns_builder: self.returned_builder.map(|b| b.to_string()),
+            sinks,
+            ro_bindings: self.ro_sites.len(),
+        }
+    }
+
+    /// What the function returns (its tail or a `return`): a write builder is kept.
+    fn note_returned(&mut self, value: &Value) {
+        if self.returned_builder.is_none() {
+            self.returned_builder.clone_from(&value.builder);
+        }
     }
 
     /// The SQL text a const initializer builds, if any.
@@ -202,7 +216,8 @@ impl<'a> FnAnalysis<'a> {
     /// Whether a method hands its receiver through: the rule set's transparent methods and the
     /// file's extensions of `Result`/`Option`.
     fn is_transparent(&self, method: &str) -> bool {
-        self.names.transparent_methods.matches_name(method) || self.extensions.iter().any(|e| e == method)
+        self.names.transparent_methods.matches_name(method)
+            || self.scope.extensions.iter().any(|e| e == method)
     }
 
     fn push_sink(&mut self, range: TextRange, handle_expr: &Expr, taint: Taint, kind: SinkKind) {
@@ -240,42 +255,4 @@ fn merge_duplicate_sinks(sinks: &mut Vec<Sink>) {
         merged.push(sink);
     }
     *sinks = merged;
-}
-
-/// The methods taking `self` of traits implemented for `Result<T, E>` or `Option<T>` in
-/// `items` (inline modules included): the service's own error-mapping extensions
-/// (`impl<T, E> OrInternal<T> for Result<T, E> { fn or_internal(self) -> … }`).
-pub(crate) fn extension_methods(items: &[syn::Item]) -> Vec<String> {
-    let mut out = Vec::new();
-    for item in items {
-        match item {
-            syn::Item::Impl(imp) if imp.trait_.is_some() && is_result_or_option(&imp.self_ty) => {
-                for it in &imp.items {
-                    if let syn::ImplItem::Fn(f) = it {
-                        if matches!(f.sig.inputs.first(), Some(FnArg::Receiver(r)) if r.reference.is_none()) {
-                            out.push(f.sig.ident.to_string());
-                        }
-                    }
-                }
-            }
-            syn::Item::Mod(m) => {
-                if let Some((_, items)) = &m.content {
-                    out.extend(extension_methods(items));
-                }
-            }
-            _ => {}
-        }
-    }
-    out
-}
-
-/// `Result<…>`, `Option<…>` (language types, not domain names).
-fn is_result_or_option(ty: &syn::Type) -> bool {
-    match ty {
-        syn::Type::Path(p) => {
-            p.qself.is_none()
-                && p.path.segments.last().is_some_and(|s| s.ident == "Result" || s.ident == "Option")
-        }
-        _ => false,
-    }
 }

@@ -10,6 +10,7 @@ use syn::spanned::Spanned;
 use syn::{Expr, Member, Pat, Type};
 
 use super::state::{Shaped, Value};
+use super::types::is_std_collection_type;
 use super::FnAnalysis;
 use crate::analysis::facts::{SqlText, Taint};
 
@@ -64,8 +65,12 @@ impl FnAnalysis<'_> {
             }
             Pat::Type(p) => {
                 let at = self.range(p.pat.span());
-                let value = Value { taint: value.taint.join(self.type_taint(&p.ty, at)), ..value.clone() }
-                    .typed(self.type_ref(&p.ty));
+                let value = Value {
+                    taint: value.taint.join(self.type_taint(&p.ty, at)),
+                    collection: value.collection || is_std_collection_type(&p.ty),
+                    ..value.clone()
+                }
+                .typed(self.type_ref(&p.ty));
                 self.bind_pat(&p.pat, &value);
             }
             _ => {}

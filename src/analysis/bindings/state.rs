@@ -21,6 +21,9 @@ pub(super) struct Value {
     /// (`Ctx { pool, ro_pool }`: fields by name; `(rw, ro)`: elements as `0`, `1`). `taint`
     /// is then what all parts hold together.
     pub(super) parts: Option<Rc<[Part]>>,
+    /// A standard collection built here (`HashSet::new()`, `vec![]`, `let s: BTreeSet<_>`):
+    /// its methods (`seen.insert(id)`) are neither model writes nor functions of the tree.
+    pub(super) collection: bool,
     /// Its type, as far as the function can tell (for resolving method calls by type).
     pub(super) ty: Option<Rc<TypeRef>>,
 }
@@ -88,12 +91,19 @@ impl Value {
             }
             _ => None,
         };
-                // Two types on two paths: neither is known.
+        // Two types on two paths: neither is known.
         let ty = match (self.ty, other.ty) {
             (Some(a), Some(b)) if a != b => None,
             (a, b) => a.or(b),
         };
-        Value { taint: self.taint.join(other.taint), sql, builder: self.builder.or(other.builder), parts, ty }
+        Value {
+            taint: self.taint.join(other.taint),
+            sql,
+            builder: self.builder.or(other.builder),
+            parts,
+            collection: self.collection && other.collection,
+            ty,
+        }
     }
 
     /// The same value, of type `ty` (when known).

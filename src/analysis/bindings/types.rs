@@ -36,6 +36,24 @@ impl FnAnalysis<'_> {
     }
 }
 
+/// The standard library's collections (language plumbing, not domain names): a value built as
+/// one holds data, not a connection or a model.
+const STD_COLLECTIONS: &[&str] =
+    &["HashSet", "HashMap", "BTreeSet", "BTreeMap", "Vec", "VecDeque", "BinaryHeap", "LinkedList"];
+
+/// Whether `name` is one of the standard library's collections.
+pub(super) fn is_std_collection(name: &str) -> bool {
+    STD_COLLECTIONS.contains(&name)
+}
+
+/// Whether a type is a standard collection (`HashSet<i64>`, `std::collections::BTreeMap<K, V>`).
+pub(super) fn is_std_collection_type(ty: &Type) -> bool {
+    match ty {
+        Type::Path(p) => p.path.segments.last().is_some_and(|s| is_std_collection(&s.ident.to_string())),
+        _ => false,
+    }
+}
+
 /// Whether a type names one of `names`, also inside references and generic arguments
 /// (`&mut DbRo`, `web::Data<ReadOnlyPgPool>`, `State<Arc<DbRo>>`).
 pub(crate) fn type_mentions(ty: &Type, names: &NameSet) -> bool {

@@ -38,7 +38,7 @@ mod resolve;
 mod tests;
 
 pub use crate::workspace::location::{locate, ModuleLocation};
-pub use classify::{discover, ClosureId, FnId, Handler, HandlerTarget, RouteClass, RouteRef};
+pub use classify::{discover, discover_in, ClosureId, FnId, Handler, HandlerTarget, RouteClass, RouteRef};
 pub use extract::extract;
 pub use facts::{AttrRoute, FileRoutes, FnDef, Framework, HandlerRef, Import, MethodSet, Registration};
 pub use resolve::{FnKey, RefScope, TreeIndex};

@@ -1,4 +1,5 @@
-//! The measured ground truth: every statement row of `fixtures/pg15/pg15-readonly.tsv` must
+//! The measured ground truth: every statement row of `fixtures/pg15/pg15-readonly.tsv` and of
+//! ro-audit's own addition `pg15-readonly-extra.tsv` (the guard's limits) must
 //! get its `verdict`, from `classify` and from the keyword fallback alone; the reason given
 //! must fit the refusals PostgreSQL measured; and the committed copy must stay current.
 
@@ -6,6 +7,7 @@ use super::{classify, classify_by_keywords, render, verdict_word};
 use crate::sql::{Verdict, WriteReason};
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/pg15/pg15-readonly.tsv");
+const EXTRA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/pg15/pg15-readonly-extra.tsv");
 const SETUP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/pg15/pg15-readonly-setup.sql");
 const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/pg15-readonly.tsv");
 const SHARED_SETUP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/pg15-readonly-setup.sql");
@@ -56,10 +58,15 @@ fn parse_row(line: &str) -> Result<Row, String> {
     })
 }
 
-/// The rows of the committed fixture.
+/// The rows of the committed fixture and of the extra one.
 pub(super) fn rows() -> Vec<Row> {
-    let text = std::fs::read_to_string(FIXTURE).unwrap_or_else(|e| panic!("{FIXTURE}: {e}"));
-    parse(&text).unwrap_or_else(|e| panic!("{FIXTURE}: {e}"))
+    [FIXTURE, EXTRA]
+        .iter()
+        .flat_map(|file| {
+            let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{file}: {e}"));
+            parse(&text).unwrap_or_else(|e| panic!("{file}: {e}"))
+        })
+        .collect()
 }
 
 /// Runs `classifier` on every row; the failures, one line each.
@@ -93,6 +100,10 @@ fn fitting_reasons(row: &Row) -> &'static [WriteReason] {
         ("25006", _) => &[ReadOnlyTransaction, Opaque],
         ("ok", "25006") => &[HotStandby],
         (_, "0A000") => &[GuardOff],
+        ("ok", "ok") => &[GuardOff, Opaque, BypassesGuard],
+        // Refused on a standby by other means than 25006 (XX000, 55000: no OIDs, WAL or
+        // strong locks during recovery).
+        ("ok", _) => &[HotStandby],
         _ => &[GuardOff, Opaque],
     }
 }
