@@ -7,6 +7,7 @@ mod connection;
 mod enforcement;
 mod error;
 mod health;
+mod inner;
 mod inspect;
 mod lag;
 mod metrics;
