@@ -72,6 +72,10 @@ struct CheckArgs {
     /// with `--baseline FILE`.
     #[arg(long, value_name = "FILE")]
     write_baseline: Option<PathBuf>,
+    /// List, on stderr, the calls with a handle whose callee could not be told (file:line,
+    /// the callee as written, why); the summary counts them as `unresolved_calls`.
+    #[arg(long)]
+    explain_unresolved: bool,
 }
 
 #[derive(Debug, Args)]
@@ -191,6 +195,18 @@ fn check(args: CheckArgs) -> u8 {
     }
     if let Some(baseline) = &baseline {
         baseline.apply(&mut outcome);
+    }
+    if args.explain_unresolved {
+        for call in &outcome.unresolved {
+            eprintln!(
+                "{}:{}: unresolved call `{}` in `{}`: {}",
+                call.file.display(),
+                call.line,
+                call.callee,
+                call.function,
+                call.why
+            );
+        }
     }
     let color = !args.no_color
         && args.format == Format::Human

@@ -77,6 +77,9 @@ pub struct RuleSet {
     pub derive_methods: Vec<String>,
     /// Methods that hand their receiver through.
     pub transparent_methods: Vec<String>,
+    /// Generic types a value is looked through to its type argument when calls are resolved by
+    /// type (`Arc<Repo>`, `State<AppState>`, a guard).
+    pub wrapper_types: Vec<String>,
     /// Methods of a handle that take SQL.
     pub sql_methods: Vec<String>,
     /// Query-builder functions taking SQL.
@@ -220,6 +223,7 @@ struct RawHandleNames {
 struct RawHandles {
     derive: List,
     transparent: List,
+    wrappers: List,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -420,6 +424,7 @@ impl RuleSet {
                 "handles.transparent",
                 Check::Ident,
             )?,
+            wrapper_types: merged.list(|r| &r.handles.wrappers, "handles.wrappers", Check::Ident)?,
             sql_methods: merged.list(|r| &r.sql.methods, "sql.methods", Check::Ident)?,
             sql_builders: merged.list(|r| &r.sql.builders, "sql.builders", Check::Path)?,
             sql_macros: merged.list(|r| &r.sql.macros, "sql.macros", Check::Path)?,

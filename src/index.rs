@@ -29,10 +29,15 @@ struct ConstDef {
     text: SqlText,
 }
 
-/// Consts by name.
+/// Consts by name, and by name and file or qualifier (owner, module), so that a lookup is a
+/// hash probe and a pick among the few definitions that match.
 #[derive(Debug, Default)]
 pub struct ConstIndex {
     by_name: HashMap<String, Vec<ConstDef>>,
+    /// (name, file) -> indices into `by_name[name]`.
+    by_file: HashMap<(String, PathBuf), Vec<usize>>,
+    /// (name, owner or module name) -> indices into `by_name[name]`.
+    by_qualifier: HashMap<(String, String), Vec<usize>>,
 }
 
 /// Where a SQL expression is, for resolving the paths in it.
@@ -50,12 +55,17 @@ impl ConstIndex {
     /// Adds the consts of one file.
     pub fn add(&mut self, file: &Path, consts: Vec<ConstFacts>) {
         for c in consts {
-            self.by_name.entry(c.name).or_default().push(ConstDef {
-                file: file.to_path_buf(),
-                module: c.module,
-                owner: c.owner,
-                text: c.text,
-            });
+            let defs = self.by_name.entry(c.name.clone()).or_default();
+            let at = defs.len();
+            let mut qualifiers: Vec<String> = c.owner.iter().chain(c.module.last()).cloned().collect();
+            qualifiers.extend(file_module(file).map(str::to_string));
+            qualifiers.sort();
+            qualifiers.dedup();
+            for q in qualifiers {
+                self.by_qualifier.entry((c.name.clone(), q)).or_default().push(at);
+            }
+            self.by_file.entry((c.name.clone(), file.to_path_buf())).or_default().push(at);
+            defs.push(ConstDef { file: file.to_path_buf(), module: c.module, owner: c.owner, text: c.text });
         }
     }
 
@@ -93,50 +103,35 @@ impl ConstIndex {
         }
     }
 
-    /// The definitions `path` most likely means, seen from `scope`.
+    /// The definitions `path` most likely means, seen from `scope`: hash probes by name and
+    /// file or qualifier, then a pick among the few that match.
     fn lookup(&self, scope: Scope<'_>, path: &[String]) -> Vec<(&ConstDef, PathBuf)> {
         let Some((name, qualifiers)) = path.split_last() else { return Vec::new() };
         let Some(defs) = self.by_name.get(name) else { return Vec::new() };
-        let score = |def: &ConstDef| -> u32 {
-            let mut score = 0;
-            let same_file = def.file == scope.file;
-            let qualifier =
-                qualifiers.iter().rev().find(|q| !matches!(q.as_str(), "crate" | "super" | "self"));
-            match qualifier.map(String::as_str) {
-                None => {
-                    if same_file {
-                        score += 4;
-                        if def.module == scope.module {
-                            score += 2;
-                        }
-                        if def.owner.is_none() {
-                            score += 1;
-                        }
-                    }
-                }
-                Some("Self") => {
-                    if def.owner.as_deref() == scope.owner && scope.owner.is_some() {
-                        score += 4;
-                        if same_file {
-                            score += 1;
-                        }
-                    }
-                }
-                Some(q) => {
-                    let module_matches =
-                        def.module.last().is_some_and(|m| m == q) || file_module(&def.file) == Some(q);
-                    if def.owner.as_deref() == Some(q) || module_matches {
-                        score += 4;
-                        if same_file {
-                            score += 1;
-                        }
-                    }
-                }
+        let pick = |ids: &[usize]| -> Vec<&ConstDef> { ids.iter().map(|&i| &defs[i]).collect() };
+        let qualifier = qualifiers.iter().rev().find(|q| !matches!(q.as_str(), "crate" | "super" | "self"));
+        let matching: Vec<&ConstDef> = match qualifier.map(String::as_str) {
+            None => {
+                // Same file: the same module first, then one not owned by a type.
+                let here = pick(map_get(&self.by_file, &(name.clone(), scope.file.to_path_buf())));
+                best_by(here, |d| u8::from(d.module == scope.module) * 2 + u8::from(d.owner.is_none()))
             }
-            score
+            Some("Self") => match scope.owner {
+                Some(owner) => {
+                    let owned = pick(map_get(&self.by_qualifier, &(name.clone(), owner.to_string())));
+                    let owned = owned.into_iter().filter(|d| d.owner.as_deref() == Some(owner)).collect();
+                    best_by(owned, |d| u8::from(d.file == scope.file))
+                }
+                None => Vec::new(),
+            },
+            Some(q) => {
+                let qualified = pick(map_get(&self.by_qualifier, &(name.clone(), q.to_string())));
+                best_by(qualified, |d| u8::from(d.file == scope.file))
+            }
         };
-        let best = defs.iter().map(score).max().unwrap_or(0);
-        defs.iter().filter(|d| score(d) == best).map(|d| (d, d.file.clone())).collect()
+        // Nothing matches the qualifiers: any definition of that name in the tree.
+        let chosen = if matching.is_empty() { defs.iter().collect() } else { matching };
+        chosen.into_iter().map(|d| (d, d.file.clone())).collect()
     }
 
     /// Every text `text` may be, with consts and files resolved and holes as [`HOLE`]; at most
@@ -201,6 +196,16 @@ impl ConstIndex {
             }
         }
     }
+}
+
+fn map_get<'m, K: std::hash::Hash + Eq>(map: &'m HashMap<K, Vec<usize>>, key: &K) -> &'m [usize] {
+    map.get(key).map_or(&[], Vec::as_slice)
+}
+
+/// The definitions with the highest `score`.
+fn best_by(defs: Vec<&ConstDef>, score: impl Fn(&ConstDef) -> u8) -> Vec<&ConstDef> {
+    let best = defs.iter().map(|d| score(d)).max().unwrap_or(0);
+    defs.into_iter().filter(|d| score(d) == best).collect()
 }
 
 /// The text of a SQL file, or a hole when it cannot be read.

@@ -12,27 +12,24 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::analysis::facts::{FileFacts, SinkKind};
+use crate::analysis::facts::FileFacts;
 use crate::analysis::names::Names;
 use crate::analysis::{self};
 use crate::config::RuleSet;
 use crate::diagnostics::{FileError, Finding};
 use crate::index::ConstIndex;
-use crate::prefilter::{self, Prefilter};
-use crate::reach::{self, Slot};
+use crate::prefilter::Prefilter;
 use crate::suppress::{self, Directive, Suppressed};
 use crate::walk::{self, MissingPath, WalkedFile};
-use crate::writers::{self, FnId, TreeFn, Writers};
+use crate::workspace::loader::{self, Declared, Slot};
+use crate::workspace::{demand, Workspace};
+use crate::writers::{self, UnresolvedCall, Writers};
 use crate::{fingerprint, parse, rules, source};
 
 /// Stack of each worker thread. syn recurses on nested input; with the nesting guard's limits
 /// the deepest accepted input needs well under this (measured by the nesting tests, which run
 /// on this pool).
 pub const WORKER_STACK_BYTES: usize = 256 << 20;
-
-/// How many rounds of on-demand parsing for consts a run may take (consts built from consts
-/// from other files need one round per level).
-const MAX_DEMAND_ROUNDS: usize = 8;
 
 /// Counts for the summary.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -51,6 +48,9 @@ pub struct Summary {
     pub suppressed: usize,
     /// File errors.
     pub errors: usize,
+    /// Calls with a handle whose callee could not be pinned to functions of the tree (the
+    /// receiver's type unknown and the name not unique); listed by `--explain-unresolved`.
+    pub unresolved_calls: usize,
     /// Findings left out because a baseline (`--baseline`) records them; only in the JSON
     /// when a baseline hid something.
     #[serde(skip_serializing_if = "is_zero")]
@@ -83,8 +83,25 @@ pub struct Outcome {
     pub suppressed: Vec<Suppressed>,
     /// File errors, sorted by file.
     pub errors: Vec<FileError>,
+    /// Unresolved calls in reported files, sorted by file and line.
+    pub unresolved: Vec<Unresolved>,
     /// Counts.
     pub summary: Summary,
+}
+
+/// A call whose callee could not be told, located.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unresolved {
+    /// The caller's file.
+    pub file: PathBuf,
+    /// The call's line.
+    pub line: u32,
+    /// The calling function.
+    pub function: String,
+    /// The callee as written.
+    pub callee: String,
+    /// Why it is unresolved.
+    pub why: String,
 }
 
 /// Why a run could not start.
@@ -102,8 +119,8 @@ pub enum RunError {
 enum Handled {
     /// Parsed and analysed.
     Parsed(FileFacts),
-    /// Not parsed; the names of the consts and the functions its text declares.
-    Screened(Vec<String>, Vec<String>),
+    /// Not parsed; the names its text declares.
+    Screened(Declared),
     /// Could not be read or parsed.
     Failed(FileError),
 }
@@ -140,7 +157,7 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options) -> Outcom
     let mut names = Names::new(rules);
     let mut first = first_pass(&walked.files, rules, &names, options);
     for _ in 0..MAX_WRAPPER_ROUNDS {
-        let wrappers: Vec<String> = reach::read_only_wrappers(&first.slots)
+        let wrappers: Vec<String> = demand::read_only_wrappers(&first.slots)
             .into_iter()
             .filter(|w| is_wrapper_name(w, &names))
             .collect();
@@ -150,12 +167,20 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options) -> Outcom
         for wrapper in &wrappers {
             names.ro_accessors.insert(wrapper);
         }
-        first = first_pass(&walked.files, rules, &names, options);
+        // Only files whose text names a new wrapper can change: they alone are handled again.
+        rescreen(
+            &walked.files,
+            &mut first,
+            rules,
+            &names,
+            options,
+            &Prefilter::new(wrappers.iter().map(String::as_str)),
+        );
     }
     let FirstPass { mut slots, directives, errors } = first;
     outcome.errors.extend(errors);
 
-    // Then what the handles reach: callees, parsed on demand.
+    // Then what the handles reach, parsed on demand: callees, consts, receiver types.
     let screen = screen_for(&names);
     let analyse = |path: &Path, wanted: &BTreeSet<String>| -> Result<FileFacts, FileError> {
         let src = source::read(path, rules.max_file_bytes)?;
@@ -166,32 +191,26 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options) -> Outcom
             Handled::Screened(..) => unreachable_screened(path),
         }
     };
-    let (callee_errors, _) = reach::load_callees(&mut slots, &analyse);
-    outcome.errors.extend(callee_errors);
+    let (load_errors, _) = loader::load(&mut slots, &mut |slots| demand::wanted(slots, false), &analyse);
+    outcome.errors.extend(load_errors);
 
-    // Consts: every parsed file's, then those of unparsed files that the SQL needs.
+    // The index: consts, crates, types and impls of every parsed file.
     let mut index = ConstIndex::default();
+    let mut workspace = Workspace::discover(slots.iter().map(|s| s.path.as_path()));
     for slot in &mut slots {
         if let Some(facts) = &mut slot.facts {
             index.add(&slot.path, std::mem::take(&mut facts.consts));
+            workspace.add_file(&slot.path, facts);
+        } else {
+            workspace.screened_types.append(&mut slot.declared.types);
         }
     }
-    outcome.errors.extend(load_missing_consts(&mut slots, &mut index, rules, &names));
 
     // Summaries of what writes through which parameter, then the rules.
-    let mut tree_fns = Vec::new();
-    let mut ids: Vec<Vec<FnId>> = Vec::with_capacity(slots.len());
-    for slot in &slots {
-        let module = writers::file_module(&slot.path);
-        let facts = slot.facts.as_ref().map_or(&[][..], |f| &f.functions[..]);
-        ids.push((tree_fns.len()..tree_fns.len() + facts.len()).collect());
-        for f in facts {
-            let mut full = module.clone();
-            full.extend(f.module.iter().cloned());
-            tree_fns.push(TreeFn { file: slot.path.clone(), module: full, facts: f.clone() });
-        }
-    }
-    let writers = Writers::with_rules(tree_fns, &index, rules);
+    let (tree_fns, ids) = workspace.tree_fns(slots.iter().map(|s| (&s.path, s.facts.as_ref())));
+    let writers = Writers::in_workspace(tree_fns, workspace, &index, writers::External::of(rules));
+    outcome.unresolved = located(&writers, writers.unresolved(), &slots, &ids);
+    outcome.summary.unresolved_calls = outcome.unresolved.len();
     let external = writers::External::of(rules);
     let findings: Vec<Vec<Finding>> = slots
         .par_iter()
@@ -298,30 +317,81 @@ fn first_pass(files: &[WalkedFile], rules: &RuleSet, names: &Names, options: Opt
         if !file_directives.is_empty() && !matches!(handled, Handled::Failed(_)) {
             pass.directives.insert(file.path.clone(), file_directives);
         }
-        let mut slot = Slot {
-            path: file.path.clone(),
-            reported: file.reported,
-            facts: None,
-            fn_names: Vec::new(),
-            const_names: Vec::new(),
-            failed: false,
-        };
-        match handled {
-            Handled::Parsed(facts) => slot.facts = Some(facts),
-            Handled::Screened(consts, fns) => {
-                slot.const_names = consts;
-                slot.fn_names = fns;
-            }
-            Handled::Failed(err) => {
-                slot.failed = true;
-                if file.reported {
-                    pass.errors.push(err);
-                }
-            }
-        }
+        let slot = slot_of(file, handled, &mut pass.errors);
         pass.slots.push(slot);
     }
     pass
+}
+
+/// The slot of a handled file; its error, if any, goes to `errors` when it is reported on.
+fn slot_of(file: &WalkedFile, handled: Handled, errors: &mut Vec<FileError>) -> Slot {
+    let mut slot = Slot::screened(file.path.clone(), file.reported, Declared::default());
+    match handled {
+        Handled::Parsed(facts) => slot.facts = Some(facts),
+        Handled::Screened(declared) => slot.declared = declared,
+        Handled::Failed(err) => {
+            slot.failed = true;
+            if file.reported {
+                errors.push(err);
+            }
+        }
+    }
+    slot
+}
+
+/// Handles again the reported files whose text `new_names` matches (a new accessor wrapper
+/// makes their functions read-only where they call it); the other files keep their slots.
+fn rescreen(
+    files: &[WalkedFile],
+    pass: &mut FirstPass,
+    rules: &RuleSet,
+    names: &Names,
+    options: Options,
+    new_names: &Prefilter,
+) {
+    let screen = screen_for(names);
+    let again: Vec<(usize, (Handled, Vec<Directive>))> = files
+        .par_iter()
+        .enumerate()
+        .filter(|(_, file)| file.reported)
+        .filter(|(_, file)| {
+            source::read(&file.path, rules.max_file_bytes).is_ok_and(|src| new_names.matches(&src.text))
+        })
+        .map(|(i, file)| (i, handle(file, rules, names, &screen, options)))
+        .collect();
+    for (i, (handled, _)) in again {
+        // The file was handled before: its error (if it fails again) is already listed, and
+        // its suppression comments are unchanged.
+        pass.slots[i] = slot_of(&files[i], handled, &mut Vec::new());
+    }
+}
+
+/// The unresolved calls of reported files, located and sorted.
+fn located(
+    writers: &Writers,
+    calls: &[UnresolvedCall],
+    slots: &[Slot],
+    ids: &[Vec<usize>],
+) -> Vec<Unresolved> {
+    let reported: std::collections::HashSet<usize> =
+        slots.iter().zip(ids).filter(|(s, _)| s.reported).flat_map(|(_, ids)| ids.iter().copied()).collect();
+    let mut out: Vec<Unresolved> = calls
+        .iter()
+        .filter(|c| reported.contains(&c.caller))
+        .map(|c| {
+            let f = writers.function(c.caller);
+            Unresolved {
+                file: f.file.clone(),
+                line: c.line,
+                function: f.facts.display_name(),
+                callee: c.callee.clone(),
+                why: c.why.clone(),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| (&a.file, a.line, &a.callee).cmp(&(&b.file, b.line, &b.callee)));
+    out.dedup();
+    out
 }
 
 /// Reads, screens, parses and analyses one file, and finds its suppression comments if it is
@@ -345,8 +415,7 @@ fn handle(
         Vec::new()
     };
     if !file.reported || !screen.matches(&src.text) {
-        let screened = Handled::Screened(prefilter::const_names(&src.text), prefilter::fn_names(&src.text));
-        return (screened, directives);
+        return (Handled::Screened(Declared::of(&src.text)), directives);
     }
     let wants = |text: &str| screen.matches(text);
     (guarded(&file.path, || analyse_source(&file.path, &src, names, &wants)), directives)
@@ -388,71 +457,4 @@ fn guarded(path: &Path, f: impl FnOnce() -> Handled) -> Handled {
             ))
         }
     }
-}
-
-/// Parses, on demand, the unparsed files that declare consts the SQL of analysed functions
-/// needs, until every needed const is known or no file declares it. Returns the errors of
-/// those files.
-fn load_missing_consts(
-    slots: &mut [Slot],
-    index: &mut ConstIndex,
-    rules: &RuleSet,
-    names: &Names,
-) -> Vec<FileError> {
-    let mut errors = Vec::new();
-    for _ in 0..MAX_DEMAND_ROUNDS {
-        let mut missing = Vec::new();
-        for facts in slots.iter().filter_map(|s| s.facts.as_ref()) {
-            for sink in facts.functions.iter().flat_map(|f| &f.sinks) {
-                let taint = sink.handle.taint;
-                if let SinkKind::Sql { text, .. } = &sink.kind {
-                    if taint.ro.is_some() || taint.params != 0 {
-                        index.missing(text, &mut missing);
-                    }
-                }
-            }
-        }
-        missing.sort();
-        missing.dedup();
-        let wanted: Vec<usize> = (0..slots.len())
-            .filter(|&i| {
-                let slot = &slots[i];
-                !slot.failed && slot.const_names.iter().any(|c| missing.binary_search(c).is_ok())
-            })
-            .collect();
-        if wanted.is_empty() {
-            break;
-        }
-        let nothing = |_: &str| false;
-        let results: Vec<(usize, Handled)> = wanted
-            .par_iter()
-            .map(|&i| {
-                let path = &slots[i].path;
-                let handled = match source::read(path, rules.max_file_bytes) {
-                    Ok(src) => guarded(path, || analyse_source(path, &src, names, &nothing)),
-                    Err(err) => Handled::Failed(err),
-                };
-                (i, handled)
-            })
-            .collect();
-        for (i, handled) in results {
-            // Parsed once: never again.
-            let slot = &mut slots[i];
-            slot.const_names.clear();
-            match handled {
-                Handled::Parsed(mut facts) => {
-                    index.add(&slot.path, std::mem::take(&mut facts.consts));
-                    if slot.facts.is_none() {
-                        slot.facts = Some(facts);
-                    }
-                }
-                Handled::Failed(err) => {
-                    slot.failed = true;
-                    errors.push(err);
-                }
-                Handled::Screened(..) => {}
-            }
-        }
-    }
-    errors
 }

@@ -52,6 +52,58 @@ pub fn fn_names(text: &str) -> Vec<String> {
     declared_names(text, &["fn"])
 }
 
+/// Names declared by `struct`, `enum`, `union`, `trait` or `type` in `text`, found lexically
+/// like [`const_names`].
+pub fn type_names(text: &str) -> Vec<String> {
+    declared_names(text, &["struct", "enum", "union", "trait", "type"])
+}
+
+/// Names `use` items in `text` bind (`use a::b;`, `pub use a::{b, c as d};` -> `b`, `d`),
+/// found lexically: within `use … ;`, the identifiers followed by `,`, `}` or `;`. A file that
+/// re-exports a function under a name is loaded like one that declares it.
+pub fn use_names(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut from = 0;
+    while let Some(found) = text[from..].find("use") {
+        let start = from + found;
+        from = start + 3;
+        let bytes = text.as_bytes();
+        let boundary_before = start == 0 || !is_ident_byte(bytes[start - 1]);
+        if !boundary_before || !text[from..].starts_with(char::is_whitespace) {
+            continue;
+        }
+        let Some(end) = text[from..].find(';') else { break };
+        let item = &text[from..from + end + 1];
+        // Identifier tokens; one is a bound name when the next token is `,`, `}` or `;`.
+        let mut ident = String::new();
+        let mut last: Option<String> = None;
+        for c in item.chars() {
+            if c.is_alphanumeric() || c == '_' {
+                if ident.is_empty() {
+                    last = None;
+                }
+                ident.push(c);
+                continue;
+            }
+            if !ident.is_empty() {
+                last = Some(std::mem::take(&mut ident));
+            }
+            if c.is_whitespace() {
+                continue;
+            }
+            if let Some(name) = last.take() {
+                if matches!(c, ',' | '}' | ';') && !name.starts_with(|c: char| c.is_ascii_digit()) {
+                    names.push(name);
+                }
+            }
+        }
+        from += end + 1;
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
 fn declared_names(text: &str, keywords: &[&str]) -> Vec<String> {
     let bytes = text.as_bytes();
     let mut names = Vec::new();
@@ -114,6 +166,14 @@ mod tests {
         let text = "pub const SQL: &str = \"x\";\nstatic mut COUNT: u32 = 0;\nconst fn f() {}\npub(crate) static  Q2 : &str = \"\";\nlet constant = 1;";
         assert_eq!(const_names(text), ["COUNT", "Q2", "SQL"]);
         assert_eq!(fn_names(text), ["f"]);
+        assert_eq!(
+            use_names("pub use crate::views::tally as view_tally;\nuse a::{b, c::d as e};\nlet user = 1;"),
+            ["b", "e", "view_tally"]
+        );
+        assert_eq!(
+            type_names("pub struct Repo;\nenum E {}\ntrait Store {}\nlet structure = 1;"),
+            ["E", "Repo", "Store"]
+        );
         assert_eq!(
             fn_names(
                 "pub async fn save_post(db: &Db) {}\nimpl X { fn r#type(&self) {} }\nlet f = |x| x; // fnord"

@@ -13,18 +13,24 @@
 //! This module is pure: it never reads files or parses; the pipeline feeds it the functions a
 //! read-only binding can reach.
 
-use std::path::{Path, PathBuf};
+use std::collections::VecDeque;
+use std::path::PathBuf;
 
 use crate::analysis::facts::{FnFacts, Sink, SinkKind};
 use crate::config::{NamePatterns, RuleSet};
 use crate::diagnostics::ChainStep;
 use crate::index::{ConstIndex, Scope};
 use crate::sql::{self, Verdict};
+use crate::workspace::calls::{CallScope, Resolved};
+use crate::workspace::crates::{CrateGraph, CrateId};
+use crate::workspace::imports::Imports;
+use crate::workspace::symbols::Symbols;
+use crate::workspace::Workspace;
 
 /// Index of a function in [`Writers`].
 pub type FnId = usize;
 
-/// How many steps a chain may have (recursion is cut here).
+/// How many steps a chain may have (a witness chain never loops; this bounds its report).
 const MAX_CHAIN: usize = 32;
 
 /// One function of the tree.
@@ -32,6 +38,8 @@ const MAX_CHAIN: usize = 32;
 pub struct TreeFn {
     /// Its file.
     pub file: PathBuf,
+    /// Its crate, when the crate graph knows the file's package.
+    pub krate: Option<CrateId>,
     /// Its module path: the file's module followed by inline modules.
     pub module: Vec<String>,
     /// Its facts.
@@ -60,12 +68,31 @@ pub enum Write {
     },
 }
 
+/// A call with a handle that could not be pinned to functions of the tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnresolvedCall {
+    /// The calling function.
+    pub caller: FnId,
+    /// The line of the call.
+    pub line: u32,
+    /// The callee as written.
+    pub callee: String,
+    /// Why it is unresolved.
+    pub why: String,
+}
+
 /// Write summaries of the functions of the tree.
 #[derive(Debug, Default)]
 pub struct Writers {
     fns: Vec<TreeFn>,
-    /// Per function, per parameter (up to 64): why it is written through.
+    symbols: Symbols,
+    crates: CrateGraph,
+    imports: Imports,
+    /// Per function, per sink: what the call resolves to (calls only).
+    resolved: Vec<Vec<Resolved>>,
+    /// Per function, per parameter (up to 64): why it is written through (one witness).
     writes: Vec<Vec<Option<Write>>>,
+    unresolved: Vec<UnresolvedCall>,
 }
 
 /// How calls to code outside the tree are judged (from the rule set).
@@ -86,7 +113,7 @@ impl<'a> External<'a> {
     /// Why a call sink whose callee has no body in the tree writes with the handle it is
     /// given, if it does: an ORM builder executed on it, a model write, a write helper by name.
     pub fn judge(&self, sink: &Sink) -> Option<ExternalWrite> {
-        let SinkKind::Call { callee, method, arg, args, builder } = &sink.kind else { return None };
+        let SinkKind::Call { callee, method, arg, args, builder, .. } = &sink.kind else { return None };
         let name = callee.last()?;
         if let Some(builder) = builder {
             return Some(ExternalWrite::Builder { builder: builder.clone(), executor: name.clone() });
@@ -141,9 +168,11 @@ impl ExternalWrite {
 /// What a call resolves to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Callee {
-    /// No function of the tree has that name and shape.
+    /// No function of the tree is meant (or which one cannot be told: see
+    /// [`Writers::unresolved`]); judged by the rule set's tables.
     External,
-    /// Exactly these functions may be meant (more than one: ambiguous).
+    /// Exactly these functions may be meant (several: a trait's implementations, or an
+    /// unqualified free function of several modules).
     Tree(Vec<FnId>),
 }
 
@@ -162,8 +191,28 @@ impl Writers {
 
     /// Summarises `fns`, judging calls outside the tree with `external`.
     pub fn with_external(fns: Vec<TreeFn>, index: &ConstIndex, external: External<'_>) -> Writers {
+        Self::in_workspace(fns, Workspace::default(), index, external)
+    }
+
+    /// Summarises `fns` of `workspace` (its crates, types and impls resolve calls by type).
+    pub fn in_workspace(
+        fns: Vec<TreeFn>,
+        workspace: Workspace,
+        index: &ConstIndex,
+        external: External<'_>,
+    ) -> Writers {
+        let symbols = workspace.symbols(&fns);
         let writes = fns.iter().map(|f| vec![None; f.facts.params.len().min(64)]).collect();
-        let mut writers = Writers { fns, writes };
+        let mut writers = Writers {
+            fns,
+            symbols,
+            crates: workspace.crates,
+            imports: workspace.imports,
+            resolved: Vec::new(),
+            writes,
+            unresolved: Vec::new(),
+        };
+        writers.resolve_all();
         writers.direct_writes(index, external);
         writers.propagate();
         writers
@@ -174,168 +223,163 @@ impl Writers {
         &self.fns[id]
     }
 
-    /// Whether `id` writes through parameter `param`.
+    /// Whether `id` writes through parameter `param`: the one witness kept.
     pub fn writes_through(&self, id: FnId, param: usize) -> Option<&Write> {
         self.writes.get(id)?.get(param)?.as_ref()
     }
 
+    /// Calls with a handle that could not be pinned to functions of the tree, in function order.
+    pub fn unresolved(&self) -> &[UnresolvedCall] {
+        &self.unresolved
+    }
+
+    fn scope(&self) -> CallScope<'_> {
+        CallScope { fns: &self.fns, symbols: &self.symbols, crates: &self.crates, imports: &self.imports }
+    }
+
+    /// Resolves every call sink once.
+    fn resolve_all(&mut self) {
+        let scope = self.scope();
+        let mut resolved = Vec::with_capacity(self.fns.len());
+        let mut unresolved = Vec::new();
+        for (id, f) in self.fns.iter().enumerate() {
+            let per_sink: Vec<Resolved> = f
+                .facts
+                .sinks
+                .iter()
+                .map(|sink| {
+                    let r = scope.resolve(id, &sink.kind);
+                    if let (Resolved::Unresolved(why), SinkKind::Call { callee, .. }) = (&r, &sink.kind) {
+                        unresolved.push(UnresolvedCall {
+                            caller: id,
+                            line: sink.range.start.line,
+                            callee: callee.join("::"),
+                            why: why.clone(),
+                        });
+                    }
+                    r
+                })
+                .collect();
+            resolved.push(per_sink);
+        }
+        self.resolved = resolved;
+        self.unresolved = unresolved;
+    }
+
+    fn record(&mut self, id: FnId, sink: usize, write: impl Fn() -> Write) -> bool {
+        let mut changed = false;
+        for param in self.fns[id].facts.sinks[sink].handle.taint.param_indices() {
+            if let Some(slot @ None) = self.writes[id].get_mut(param) {
+                *slot = Some(write());
+                changed = true;
+            }
+        }
+        changed
+    }
+
     fn direct_writes(&mut self, index: &ConstIndex, external: External<'_>) {
         for id in 0..self.fns.len() {
-            let f = &self.fns[id];
-            for sink in &f.facts.sinks {
+            for s in 0..self.fns[id].facts.sinks.len() {
+                let f = &self.fns[id];
+                let sink = &f.facts.sinks[s];
                 if sink.handle.taint.params == 0 {
                     continue;
                 }
-                if let SinkKind::Call { .. } = &sink.kind {
-                    if self.resolve(id, &sink.kind) != Callee::External {
-                        continue;
-                    }
-                    let Some(write) = external.judge(sink) else { continue };
-                    let evidence = write.evidence(&sink.handle.label);
-                    for param in sink.handle.taint.param_indices() {
-                        if let Some(slot) = self.writes[id].get_mut(param) {
-                            slot.get_or_insert(Write::Direct {
-                                line: sink.range.start.line,
-                                evidence: evidence.clone(),
-                            });
+                let line = sink.range.start.line;
+                let evidence = match &sink.kind {
+                    SinkKind::Call { .. } => {
+                        if matches!(self.resolved[id][s], Resolved::Tree(_)) {
+                            continue;
                         }
+                        let Some(write) = external.judge(sink) else { continue };
+                        write.evidence(&sink.handle.label)
                     }
-                    continue;
-                }
-                let SinkKind::Sql { text, known_method, .. } = &sink.kind else { continue };
-                let scope = Scope { file: &f.file, module: &f.facts.module, owner: f.facts.owner.as_deref() };
-                let write = index.expand(scope, text).into_iter().find(|candidate| {
-                    !crate::index::is_unknown(candidate)
-                        && (*known_method || sql::looks_like_sql(candidate))
-                        && matches!(sql::classify(candidate), Verdict::Write(_))
-                });
-                let Some(evidence) = write else { continue };
-                for param in sink.handle.taint.param_indices() {
-                    if let Some(slot) = self.writes[id].get_mut(param) {
-                        slot.get_or_insert(Write::Direct {
-                            line: sink.range.start.line,
-                            evidence: evidence.clone(),
+                    SinkKind::Sql { text, known_method, .. } => {
+                        let scope =
+                            Scope { file: &f.file, module: &f.facts.module, owner: f.facts.owner.as_deref() };
+                        let write = index.expand(scope, text).into_iter().find(|candidate| {
+                            !crate::index::is_unknown(candidate)
+                                && (*known_method || sql::looks_like_sql(candidate))
+                                && matches!(sql::classify(candidate), Verdict::Write(_))
                         });
+                        let Some(evidence) = write else { continue };
+                        evidence
                     }
-                }
+                };
+                self.record(id, s, || Write::Direct { line, evidence: evidence.clone() });
             }
         }
     }
 
+    /// Spreads writes from callees to callers along resolved calls, each call looked at once
+    /// per newly writing callee: linear in the calls.
     fn propagate(&mut self) {
-        // Each round can only add writes; there are at most 64 per function.
-        loop {
-            let mut changed = false;
-            for id in 0..self.fns.len() {
-                for sink in &self.fns[id].facts.sinks {
-                    let SinkKind::Call { arg, .. } = &sink.kind else { continue };
-                    if sink.handle.taint.params == 0 {
-                        continue;
-                    }
-                    let Callee::Tree(callees) = self.resolve(id, &sink.kind) else { continue };
-                    let Some(&callee) = callees.iter().find(|&&c| self.writes_through(c, *arg).is_some())
-                    else {
-                        continue;
-                    };
-                    for param in sink.handle.taint.param_indices() {
-                        let slot = self.writes[id].get(param);
-                        if matches!(slot, Some(None)) {
-                            self.writes[id][param] =
-                                Some(Write::Call { line: sink.range.start.line, callee, param: *arg });
-                            changed = true;
-                        }
+        let mut callers: Vec<Vec<(FnId, usize)>> = vec![Vec::new(); self.fns.len()];
+        for (id, per_sink) in self.resolved.iter().enumerate() {
+            for (s, r) in per_sink.iter().enumerate() {
+                if let Resolved::Tree(callees) = r {
+                    for &c in callees {
+                        callers[c].push((id, s));
                     }
                 }
             }
-            if !changed {
-                break;
+        }
+        for list in &mut callers {
+            list.dedup();
+        }
+        let mut queue: VecDeque<FnId> =
+            (0..self.fns.len()).filter(|&id| self.writes[id].iter().any(Option::is_some)).collect();
+        while let Some(callee) = queue.pop_front() {
+            for &(caller, s) in &callers[callee] {
+                let sink = &self.fns[caller].facts.sinks[s];
+                let SinkKind::Call { arg, .. } = &sink.kind else { continue };
+                if sink.handle.taint.params == 0 || self.writes_through(callee, *arg).is_none() {
+                    continue;
+                }
+                let (arg, line) = (*arg, sink.range.start.line);
+                if self.record(caller, s, || Write::Call { line, callee, param: arg }) {
+                    queue.push_back(caller);
+                }
             }
         }
     }
 
     /// The functions a call sink of function `caller` may mean.
     pub fn resolve(&self, caller: FnId, call: &SinkKind) -> Callee {
-        let SinkKind::Call { callee, method, builder, .. } = call else { return Callee::External };
-        if builder.is_some() {
-            // An ORM executor (`.execute(conn)` on `diesel::update(…)`), not a function of the tree.
-            return Callee::External;
-        }
-        let from = &self.fns[caller];
-        let Some((name, qualifiers)) = callee.split_last() else { return Callee::External };
-        // Only functions with a body can be judged: a trait's declaration without a default body
-        // is not a candidate (its impls are).
-        let named = self.fns.iter().enumerate().filter(|(_, f)| &f.facts.name == name && f.facts.has_body);
-        let found: Vec<FnId> = if *method {
-            named.filter(|(_, f)| f.facts.owner.is_some()).map(|(i, _)| i).collect()
-        } else {
-            let qualifier =
-                qualifiers.iter().rev().find(|q| !matches!(q.as_str(), "crate" | "super" | "self"));
-            match qualifier.map(String::as_str) {
-                Some("Self") => {
-                    named.filter(|(_, f)| f.facts.owner == from.facts.owner).map(|(i, _)| i).collect()
-                }
-                Some(q) if q.starts_with(char::is_uppercase) => {
-                    let owned: Vec<FnId> = named
-                        .clone()
-                        .filter(|(_, f)| f.facts.owner.as_deref() == Some(q))
-                        .map(|(i, _)| i)
-                        .collect();
-                    // `Crud::create(..)` of a trait that only declares it, or `T::create(..)` on a
-                    // type parameter: any implementation of that name may be meant.
-                    let trait_decl = self.fns.iter().any(|f| {
-                        &f.facts.name == name && !f.facts.has_body && f.facts.owner.as_deref() == Some(q)
-                    });
-                    let type_param = q.len() == 1;
-                    // `Post::delete(..)` where `Post` has no `delete` of its own: a trait's
-                    // default body (`impl Crud for Post {}`) is meant; which trait, syntax cannot
-                    // say, so every method of that name is a candidate.
-                    let inherited = owned.is_empty();
-                    if owned.is_empty() && (trait_decl || type_param || inherited) {
-                        named.filter(|(_, f)| f.facts.owner.is_some()).map(|(i, _)| i).collect()
-                    } else {
-                        owned
-                    }
-                }
-                Some(q) => named
-                    .filter(|(_, f)| f.facts.owner.is_none() && f.module.last().is_some_and(|m| m == q))
-                    .map(|(i, _)| i)
-                    .collect(),
-                None => {
-                    let free: Vec<(FnId, &TreeFn)> = named.filter(|(_, f)| f.facts.owner.is_none()).collect();
-                    let local: Vec<FnId> = free
-                        .iter()
-                        .filter(|(_, f)| f.file == from.file && f.module == from.module)
-                        .map(|(i, _)| *i)
-                        .collect();
-                    if local.is_empty() {
-                        free.into_iter().map(|(i, _)| i).collect()
-                    } else {
-                        local
-                    }
-                }
-            }
-        };
-        if found.is_empty() {
-            Callee::External
-        } else {
-            Callee::Tree(found)
+        match self.resolution(caller, call) {
+            Resolved::Tree(found) => Callee::Tree(found),
+            Resolved::External | Resolved::Unresolved(_) => Callee::External,
         }
     }
 
-    /// The steps from a write through parameter `param` of `id` down to the SQL.
+    /// What a call sink of function `caller` resolves to, with the reason when it cannot be
+    /// told (hash lookups: as cheap as a cache).
+    pub fn resolution(&self, caller: FnId, call: &SinkKind) -> Resolved {
+        self.scope().resolve(caller, call)
+    }
+
+    /// The steps from a write through parameter `param` of `id` down to the SQL: at most
+    /// 32 steps, the last always the write itself (a longer chain loses its middle).
     pub fn chain(&self, id: FnId, param: usize) -> Vec<ChainStep> {
         let mut steps = Vec::new();
         let (mut id, mut param) = (id, param);
-        while steps.len() < MAX_CHAIN {
+        // A witness points only to callees that wrote before their caller did, so it never
+        // loops; the walk is still bounded by the number of functions.
+        for _ in 0..=self.fns.len() {
             let f = &self.fns[id];
             match self.writes_through(id, param) {
                 Some(Write::Direct { line, evidence }) => {
+                    if steps.len() >= MAX_CHAIN {
+                        steps.truncate(MAX_CHAIN - 1);
+                    }
                     steps.push(step(f, *line, evidence.clone()));
                     break;
                 }
                 Some(Write::Call { line, callee, param: next }) => {
-                    let target = &self.fns[*callee];
-                    steps.push(step(f, *line, format!("passes it to `{}`", target.facts.display_name())));
+                    if steps.len() < MAX_CHAIN {
+                        let target = &self.fns[*callee];
+                        steps.push(step(f, *line, format!("passes it to `{}`", target.facts.display_name())));
+                    }
                     (id, param) = (*callee, *next);
                 }
                 None => break,
@@ -349,27 +393,11 @@ fn step(f: &TreeFn, line: u32, evidence: String) -> ChainStep {
     ChainStep { function: f.facts.display_name(), file: f.file.clone(), line, evidence }
 }
 
-/// The module path of a file from its path below a source root (`src/api/users.rs` ->
-/// `api::users`; `lib.rs`, `main.rs` -> the crate root; `mod.rs` -> its directory).
-pub fn file_module(path: &Path) -> Vec<String> {
-    let mut parts: Vec<String> =
-        path.iter().map(|c| c.to_string_lossy().into_owned()).skip_while(|c| c != "src").skip(1).collect();
-    if parts.is_empty() {
-        // Not below a `src/`: the file's own name is all we know.
-        parts = path.file_name().map(|n| n.to_string_lossy().into_owned()).into_iter().collect();
-    }
-    if let Some(last) = parts.pop() {
-        let stem = last.strip_suffix(".rs").unwrap_or(&last).to_string();
-        if !matches!(stem.as_str(), "mod" | "lib" | "main") {
-            parts.push(stem);
-        }
-    }
-    parts
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
+
     use crate::analysis::facts::{HandleUse, Sink, SqlText, Taint};
     use crate::source::{Pos, TextRange};
 
@@ -400,6 +428,7 @@ mod tests {
                 arg,
                 args: 1,
                 builder: None,
+                receiver: None,
             },
         }
     }
@@ -407,7 +436,8 @@ mod tests {
     fn function(file: &str, owner: Option<&str>, name: &str, params: &[&str], sinks: Vec<Sink>) -> TreeFn {
         TreeFn {
             file: PathBuf::from(file),
-            module: file_module(Path::new(file)),
+            krate: None,
+            module: crate::workspace::location::locate(Path::new(file)).module,
             facts: FnFacts {
                 name: name.into(),
                 owner: owner.map(String::from),
@@ -419,6 +449,11 @@ mod tests {
                 returns: Taint::NONE,
                 sinks,
                 ro_bindings: 0,
+                sig: crate::analysis::facts::SigFacts {
+                    arity: params.len(),
+                    has_self: params.first() == Some(&"self"),
+                    ..Default::default()
+                },
             },
         }
     }
@@ -517,13 +552,5 @@ mod tests {
         let plain = Writers::new(fns, &ConstIndex::default());
         assert!(plain.writes_through(0, 0).is_some());
         assert!(plain.writes_through(1, 0).is_none() && plain.writes_through(3, 0).is_none());
-    }
-
-    #[test]
-    fn file_modules() {
-        assert_eq!(file_module(Path::new("src/api/users.rs")), ["api", "users"]);
-        assert_eq!(file_module(Path::new("crates/x/src/api/mod.rs")), ["api"]);
-        assert!(file_module(Path::new("src/main.rs")).is_empty());
-        assert_eq!(file_module(Path::new("loose.rs")), ["loose"]);
     }
 }

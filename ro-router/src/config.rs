@@ -6,9 +6,10 @@
 use std::{fmt, time::Duration};
 
 use crate::{
+    conninfo::{MAX_TCP_KEEP_SECS, MAX_TCP_USER_TIMEOUT_MS},
     error::ConfigError,
     strategy::ReplicaStrategy,
-    target::{split_url_list, DbUrl},
+    target::{split_url_list_as, DbUrl},
 };
 
 /// Names of the environment variables [`RouterConfig::from_env`] reads, with their defaults.
@@ -153,7 +154,7 @@ impl RouterConfig {
         };
         let mut config = Self::new(DbUrl::parse_as(&primary_text, primary_var)?);
         if let Some(list) = get(env::REPLICA_URLS) {
-            for (i, text) in split_url_list(&list).iter().enumerate() {
+            for (i, text) in split_url_list_as(&list, env::REPLICA_URLS)?.iter().enumerate() {
                 let what = format!("{} entry {}", env::REPLICA_URLS, i + 1);
                 config.replicas.push(DbUrl::parse_as(text, &what)?);
             }
@@ -168,48 +169,105 @@ impl RouterConfig {
             config.fallback = parse_bool(env::FALLBACK, &v)?;
         }
         if let Some(v) = get(env::HEALTH_CHECK_INTERVAL) {
-            config.health_check_interval = parse_seconds(env::HEALTH_CHECK_INTERVAL, &v, false)?;
+            config.health_check_interval = seconds(env::HEALTH_CHECK_INTERVAL, &v)?;
         }
         if let Some(v) = get(env::HEALTH_CHECK_TIMEOUT_MS) {
-            config.health_check_timeout = parse_millis(env::HEALTH_CHECK_TIMEOUT_MS, &v, false)?;
+            config.health_check_timeout = millis(env::HEALTH_CHECK_TIMEOUT_MS, &v)?;
         }
         if let Some(v) = get(env::MAX_REPLICATION_LAG_MS) {
-            config.max_replication_lag = parse_millis(env::MAX_REPLICATION_LAG_MS, &v, true)?;
+            config.max_replication_lag = millis(env::MAX_REPLICATION_LAG_MS, &v)?;
         }
         if let Some(v) = get(env::LAG_CHECK_ENABLED) {
             config.lag_check_enabled = parse_bool(env::LAG_CHECK_ENABLED, &v)?;
         }
         if let Some(v) = get(env::PRIMARY_POOL_MAX) {
-            config.primary_pool_max = parse_size(env::PRIMARY_POOL_MAX, &v)?;
+            config.primary_pool_max = whole(env::PRIMARY_POOL_MAX, &v)?;
         }
         if let Some(v) = get(env::RO_POOL_MAX) {
-            config.ro_pool_max = parse_size(env::RO_POOL_MAX, &v)?;
+            config.ro_pool_max = whole(env::RO_POOL_MAX, &v)?;
         }
         if let Some(v) = get(env::POOL_TIMEOUT_MS) {
-            config.pool_timeout = parse_millis(env::POOL_TIMEOUT_MS, &v, false)?;
+            config.pool_timeout = millis(env::POOL_TIMEOUT_MS, &v)?;
         }
         if let Some(v) = get(env::PGBOUNCER) {
             config.pgbouncer = parse_bool(env::PGBOUNCER, &v)?;
         }
         if let Some(v) = get(env::CONNECT_TIMEOUT_MS) {
-            config.connect_timeout = parse_millis(env::CONNECT_TIMEOUT_MS, &v, false)?;
+            config.connect_timeout = millis(env::CONNECT_TIMEOUT_MS, &v)?;
         }
         if let Some(v) = get(env::STATEMENT_TIMEOUT_MS) {
-            let d = parse_millis(env::STATEMENT_TIMEOUT_MS, &v, true)?;
-            config.statement_timeout = (!d.is_zero()).then_some(d);
+            config.statement_timeout = off_if_zero(millis(env::STATEMENT_TIMEOUT_MS, &v)?);
         }
         if let Some(v) = get(env::TCP_KEEPALIVE_IDLE) {
-            config.tcp_keepalive_idle = parse_seconds(env::TCP_KEEPALIVE_IDLE, &v, false)?;
+            config.tcp_keepalive_idle = Duration::from_secs(whole(env::TCP_KEEPALIVE_IDLE, &v)?);
         }
         if let Some(v) = get(env::TCP_USER_TIMEOUT_MS) {
-            let d = parse_millis(env::TCP_USER_TIMEOUT_MS, &v, true)?;
-            config.tcp_user_timeout = (!d.is_zero()).then_some(d);
+            config.tcp_user_timeout = off_if_zero(millis(env::TCP_USER_TIMEOUT_MS, &v)?);
         }
         if let Some(v) = get(env::STATS_LOG_INTERVAL) {
-            let d = parse_seconds(env::STATS_LOG_INTERVAL, &v, true)?;
-            config.stats_log_interval = (!d.is_zero()).then_some(d);
+            config.stats_log_interval = off_if_zero(seconds(env::STATS_LOG_INTERVAL, &v)?);
         }
+        config.validate()?;
         Ok(config)
+    }
+
+    /// Checks every value against its range (naming the variable that sets it), that no two
+    /// replicas are the same server, and that the primary's URL can reach a primary.
+    /// [`from_env`](Self::from_env) and [`DbRouter::new`](crate::DbRouter::new) call it.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let ms = Duration::from_millis;
+        let durations = [
+            (env::HEALTH_CHECK_INTERVAL, Some(self.health_check_interval), ms(10), ms(86_400_000)),
+            (env::HEALTH_CHECK_TIMEOUT_MS, Some(self.health_check_timeout), ms(1), ms(600_000)),
+            (
+                env::MAX_REPLICATION_LAG_MS,
+                Some(self.max_replication_lag).filter(|d| !d.is_zero()),
+                ms(1),
+                ms(86_400_000),
+            ),
+            (env::POOL_TIMEOUT_MS, Some(self.pool_timeout), ms(1), ms(600_000)),
+            (env::CONNECT_TIMEOUT_MS, Some(self.connect_timeout), ms(1), ms(600_000)),
+            // PostgreSQL's own maximum for statement_timeout.
+            (env::STATEMENT_TIMEOUT_MS, self.statement_timeout, ms(1), ms(i32::MAX as u64)),
+            (env::TCP_KEEPALIVE_IDLE, Some(self.tcp_keepalive_idle), ms(1000), ms(MAX_TCP_KEEP_SECS * 1000)),
+            (env::TCP_USER_TIMEOUT_MS, self.tcp_user_timeout, ms(1), ms(MAX_TCP_USER_TIMEOUT_MS)),
+            (env::STATS_LOG_INTERVAL, self.stats_log_interval, ms(10), ms(86_400_000)),
+        ];
+        for (var, value, min, max) in durations {
+            if let Some(d) = value.filter(|d| *d < min || *d > max) {
+                return Err(invalid(var, format!("{d:?} is out of range: expected {min:?} to {max:?}")));
+            }
+        }
+        if self.tcp_keepalive_idle.subsec_nanos() != 0 {
+            return Err(invalid(env::TCP_KEEPALIVE_IDLE, "the kernel takes whole seconds"));
+        }
+        for (var, size) in
+            [(env::PRIMARY_POOL_MAX, self.primary_pool_max), (env::RO_POOL_MAX, self.ro_pool_max)]
+        {
+            if !(1..=MAX_POOL_SIZE).contains(&size) {
+                return Err(invalid(var, format!("{size} is out of range: expected 1 to {MAX_POOL_SIZE}")));
+            }
+        }
+        for (i, url) in self.replicas.iter().enumerate() {
+            if let Some(j) = self.replicas[..i].iter().position(|u| u.name() == url.name()) {
+                return Err(invalid(
+                    env::REPLICA_URLS,
+                    format!(
+                        "entries {} and {} are the same replica ({url}); list each server once",
+                        j + 1,
+                        i + 1
+                    ),
+                ));
+            }
+        }
+        if !self.primary.session_attrs().admits_primary() {
+            return Err(invalid(
+                env::PRIMARY_URL,
+                "its target_session_attrs (read-only, standby or prefer-standby) would pick a standby; \
+                 use read-write, primary or any",
+            ));
+        }
+        Ok(())
     }
 
     /// The fallthrough pool's target: [`fallthrough`](Self::fallthrough) or the primary.
@@ -250,41 +308,31 @@ fn parse_bool(var: &str, v: &str) -> Result<bool, ConfigError> {
     }
 }
 
-fn parse_size(var: &str, v: &str) -> Result<usize, ConfigError> {
-    match v.trim().parse::<usize>() {
-        Ok(n) if n > 0 => Ok(n),
-        _ => Err(invalid(var, format!("expected a pool size of at least 1, got {:?}", v.trim()))),
-    }
+/// The largest pool size accepted (far beyond PostgreSQL's usual `max_connections`).
+const MAX_POOL_SIZE: usize = 10_000;
+
+fn whole<T: std::str::FromStr>(var: &str, v: &str) -> Result<T, ConfigError> {
+    v.trim().parse().map_err(|_| invalid(var, format!("expected a whole number, got {:?}", v.trim())))
 }
 
-fn parse_millis(var: &str, v: &str, zero_ok: bool) -> Result<Duration, ConfigError> {
-    match v.trim().parse::<u64>() {
-        Ok(n) if n > 0 || zero_ok => Ok(Duration::from_millis(n)),
-        _ => Err(invalid(
-            var,
-            format!(
-                "expected a whole number of milliseconds{}, got {:?}",
-                if zero_ok { "" } else { " above 0" },
-                v.trim()
-            ),
-        )),
-    }
+fn millis(var: &str, v: &str) -> Result<Duration, ConfigError> {
+    whole(var, v).map(Duration::from_millis)
 }
 
-fn parse_seconds(var: &str, v: &str, zero_ok: bool) -> Result<Duration, ConfigError> {
+/// Seconds, fractions allowed; the range is checked by `validate`, so a tiny value like
+/// `1e-10` is refused there, not rounded to 0.
+fn seconds(var: &str, v: &str) -> Result<Duration, ConfigError> {
     match v.trim().parse::<f64>() {
-        Ok(s) if s.is_finite() && (s > 0.0 || (zero_ok && s == 0.0)) && s < 1e9 => {
-            Ok(Duration::from_secs_f64(s))
+        // A positive value too small for a Duration stays positive, for `validate` to refuse.
+        Ok(s) if (0.0..1e12).contains(&s) => {
+            Ok(Duration::from_secs_f64(s).max(Duration::from_nanos(u64::from(s > 0.0))))
         }
-        _ => Err(invalid(
-            var,
-            format!(
-                "expected a number of seconds{} (e.g. 30 or 0.5), got {:?}",
-                if zero_ok { "" } else { " above 0" },
-                v.trim()
-            ),
-        )),
+        _ => Err(invalid(var, format!("expected a number of seconds (e.g. 30 or 0.5), got {:?}", v.trim()))),
     }
+}
+
+fn off_if_zero(d: Duration) -> Option<Duration> {
+    (!d.is_zero()).then_some(d)
 }
 
 #[cfg(test)]
@@ -379,6 +427,23 @@ mod tests {
             ("DB_STATEMENT_TIMEOUT_MS", "-5"),
             ("DB_TCP_KEEPALIVE_IDLE", "x"),
             ("DB_POOL_STATS_LOG_INTERVAL", "NaN"),
+            ("DB_READ_REPLICA_HEALTH_CHECK_INTERVAL", "1e-10"),
+            ("DB_READ_REPLICA_HEALTH_CHECK_INTERVAL", "0.001"),
+            ("DB_READ_REPLICA_HEALTH_CHECK_INTERVAL", "1e300"),
+            ("DB_POOL_STATS_LOG_INTERVAL", "1e-10"),
+            ("DB_HEALTH_CHECK_TIMEOUT_MS", "0"),
+            ("DB_HEALTH_CHECK_TIMEOUT_MS", "600001"),
+            ("DB_MAX_REPLICATION_LAG_MS", "86400001"),
+            ("DB_POOL_TIMEOUT_MS", "18446744073709551615"),
+            ("DB_POOL_TIMEOUT_MS", "18446744073709551616"),
+            ("DB_CONNECT_TIMEOUT_MS", "0"),
+            ("DB_STATEMENT_TIMEOUT_MS", "2147483648"),
+            ("DB_TCP_KEEPALIVE_IDLE", "0"),
+            ("DB_TCP_KEEPALIVE_IDLE", "0.5"),
+            ("DB_TCP_KEEPALIVE_IDLE", "32768"),
+            ("DB_TCP_USER_TIMEOUT_MS", "2147483648"),
+            ("DB_PRIMARY_POOL_MAX", "10001"),
+            ("DB_RO_POOL_MAX", "-1"),
         ];
         for (var, value) in cases {
             let err = from(&[PRIMARY, (var, value)]).unwrap_err();
@@ -388,6 +453,51 @@ mod tests {
             );
             assert!(err.to_string().starts_with(var), "{err}");
         }
+    }
+
+    #[test]
+    fn range_limits_are_accepted() {
+        let c = from(&[
+            PRIMARY,
+            ("DB_READ_REPLICA_HEALTH_CHECK_INTERVAL", "0.01"),
+            ("DB_STATEMENT_TIMEOUT_MS", "2147483647"),
+            ("DB_TCP_KEEPALIVE_IDLE", "32767"),
+            ("DB_TCP_USER_TIMEOUT_MS", "2147483647"),
+            ("DB_PRIMARY_POOL_MAX", "10000"),
+            ("DB_MAX_REPLICATION_LAG_MS", "0"),
+        ])
+        .unwrap();
+        assert_eq!(c.health_check_interval, Duration::from_millis(10));
+        assert_eq!(c.statement_timeout, Some(Duration::from_millis(2_147_483_647)));
+        assert_eq!(c.tcp_keepalive_idle, Duration::from_secs(32_767));
+        assert_eq!(c.max_replication_lag, Duration::ZERO);
+    }
+
+    #[test]
+    fn duplicate_replicas_and_wrong_separators_are_errors() {
+        let cases = [
+            (
+                "postgres://a:Zq9x@r1/db,postgres://b:Zq9x@r1:5432/db",
+                "entries 1 and 2 are the same replica (r1:5432/db)",
+            ),
+            ("postgres://a:Zq9x@r1/db;postgres://a:Zq9x@r2/db", "URL 2 follows ';'"),
+            ("postgres://a:Zq9x@r1/db,mysql://a:Zq9x@r2/db", "entry 2 is not a valid PostgreSQL URL"),
+        ];
+        for (list, expect) in cases {
+            let err = from(&[PRIMARY, ("DB_READ_REPLICA_URLS", list)]).unwrap_err().to_string();
+            assert!(err.starts_with("DB_READ_REPLICA_URLS"), "{err}");
+            assert!(err.contains(expect), "{list}: {err}");
+            assert!(!err.contains("Zq9"), "{err}");
+        }
+    }
+
+    #[test]
+    fn primary_url_that_picks_a_standby_is_refused() {
+        let err =
+            from(&[("DB_PRIMARY_URL", "postgres://u:p@h1,h2/d?target_session_attrs=standby")]).unwrap_err();
+        assert!(err.to_string().starts_with("DB_PRIMARY_URL: its target_session_attrs"), "{err}");
+        let ok = from(&[("DB_PRIMARY_URL", "postgres://u:p@h1,h2/d?target_session_attrs=read-write")]);
+        assert!(ok.is_ok());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::stats::FallbackReason;
+use crate::{stats::FallbackReason, target::Redactor};
 
 /// A configuration value that cannot be used. Names the variable (or field) at fault and never
 /// echoes a URL, which could hold a password.
@@ -37,11 +37,133 @@ pub enum ConfigError {
 }
 
 /// A driver error as one line: the server's own message and SQLSTATE when the server answered
-/// (tokio-postgres' `Display` says only "db error" then).
+/// (tokio-postgres' `Display` says only "db error" then), otherwise every layer of its cause
+/// chain ("error connecting to server: Connection refused (os error 111)"). Not redacted: the
+/// caller passes it through the router's redactor.
 pub(crate) fn describe(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => format!("{}: {} (SQLSTATE {})", db.severity(), db.message(), db.code().code()),
-        None => e.to_string(),
+        None => {
+            let mut layers: Vec<String> = vec![e.to_string()];
+            let mut next = std::error::Error::source(e);
+            while let Some(cause) = next {
+                let text = cause.to_string();
+                if !layers.iter().any(|l| l.contains(&text)) {
+                    layers.push(text);
+                }
+                next = cause.source();
+            }
+            layers.join(": ")
+        }
+    }
+}
+
+/// Why a connection could not be opened or used, read from the driver error's cause chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FailureCause {
+    /// The host name did not resolve.
+    Dns,
+    /// Nothing listens on the port (TCP connection refused).
+    Refused,
+    /// The server refused the credentials (SQLSTATE 28P01 or 28000), or the authentication
+    /// exchange failed.
+    Authentication,
+    /// TLS could not be set up: the server offers none where it is required, or its
+    /// certificate was not accepted.
+    Tls,
+    /// The server or the network did not answer in time.
+    Timeout,
+    /// The operating system refused a socket option (keepalive, `TCP_USER_TIMEOUT`).
+    SocketOption,
+    /// The connection was closed or reset.
+    Closed,
+    /// The server answered with another error (see the SQLSTATE).
+    Server,
+    /// Anything else (see the message).
+    Other,
+}
+
+impl FailureCause {
+    /// Classifies a driver error by its cause chain.
+    pub(crate) fn of(e: &tokio_postgres::Error) -> Self {
+        use std::io::ErrorKind;
+        if let Some(db) = e.as_db_error() {
+            return match db.code().code() {
+                "28P01" | "28000" => Self::Authentication,
+                _ => Self::Server,
+            };
+        }
+        match e.to_string().as_str() {
+            "error performing TLS handshake" => return Self::Tls,
+            "authentication error" => return Self::Authentication,
+            "timeout waiting for server" => return Self::Timeout,
+            "connection closed" => return Self::Closed,
+            _ => {}
+        }
+        let mut next = std::error::Error::source(e);
+        while let Some(cause) = next {
+            if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+                match io.kind() {
+                    ErrorKind::ConnectionRefused => return Self::Refused,
+                    ErrorKind::TimedOut => return Self::Timeout,
+                    ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted | ErrorKind::UnexpectedEof => {
+                        return Self::Closed
+                    }
+                    ErrorKind::InvalidInput if io.raw_os_error().is_some() => return Self::SocketOption,
+                    _ if io.to_string().contains("failed to lookup address") => return Self::Dns,
+                    _ => {}
+                }
+            }
+            next = cause.source();
+        }
+        Self::Other
+    }
+}
+
+impl fmt::Display for FailureCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Dns => "the host name does not resolve",
+            Self::Refused => "connection refused",
+            Self::Authentication => "authentication failed",
+            Self::Tls => "TLS failed",
+            Self::Timeout => "timed out",
+            Self::SocketOption => "a socket option was refused",
+            Self::Closed => "connection closed",
+            Self::Server => "the server returned an error",
+            Self::Other => "other error",
+        })
+    }
+}
+
+/// One layer of a failure's cause chain, already redacted (so that the chain can be kept,
+/// cloned and shown without ever holding a password).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cause {
+    message: String,
+    source: Option<Box<Cause>>,
+}
+
+impl Cause {
+    /// The redacted chain of `e` (its own message first).
+    pub(crate) fn chain(e: &(dyn std::error::Error + 'static), redactor: &Redactor) -> Self {
+        Self {
+            message: redactor.redact(e.to_string()),
+            source: e.source().map(|s| Box::new(Self::chain(s, redactor))),
+        }
+    }
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Cause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|c| c as _)
     }
 }
 
@@ -61,15 +183,49 @@ pub enum CheckoutFailureKind {
     NotAPrimary,
 }
 
-/// One failed checkout attempt on one pool.
+/// One failed checkout attempt on one pool. Its [`source`](std::error::Error::source) is the
+/// driver's cause chain (redacted); [`cause`](Self::cause) says which kind of cause it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckoutFailure {
     pub(crate) kind: CheckoutFailureKind,
     pub(crate) message: String,
     pub(crate) sqlstate: Option<String>,
+    pub(crate) cause: Option<FailureCause>,
+    pub(crate) source: Option<Cause>,
 }
 
 impl CheckoutFailure {
+    /// A failure without a driver error behind it (its message already redacted).
+    pub(crate) fn new(kind: CheckoutFailureKind, message: String, cause: Option<FailureCause>) -> Self {
+        Self { kind, message, sqlstate: None, cause, source: None }
+    }
+
+    /// A failure from a driver error: the server's SQLSTATE, the cause and the chain, all
+    /// redacted.
+    pub(crate) fn from_driver(e: &tokio_postgres::Error, redactor: &Redactor) -> Self {
+        let (kind, sqlstate) = match e.as_db_error() {
+            Some(db) => (CheckoutFailureKind::Server, Some(db.code().code().to_string())),
+            None => (CheckoutFailureKind::Connect, None),
+        };
+        let message = match e.as_db_error() {
+            Some(db) => format!("{}: {}", db.severity(), db.message()),
+            None => describe(e),
+        };
+        Self {
+            kind,
+            message: redactor.redact(message),
+            sqlstate,
+            cause: Some(FailureCause::of(e)),
+            source: Some(Cause::chain(e, redactor)),
+        }
+    }
+
+    /// Which kind of cause is behind it (DNS, refused, authentication, TLS, timeout, …),
+    /// when a connection attempt failed.
+    pub fn cause(&self) -> Option<FailureCause> {
+        self.cause
+    }
+
     /// The kind of failure.
     pub fn kind(&self) -> CheckoutFailureKind {
         self.kind
@@ -86,6 +242,12 @@ impl CheckoutFailure {
     }
 }
 
+impl std::error::Error for CheckoutFailure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_ref().map(|c| c as _)
+    }
+}
+
 impl fmt::Display for CheckoutFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.kind {
@@ -95,7 +257,10 @@ impl fmt::Display for CheckoutFailure {
                 "{}: the server or the network is not answering (raise DB_CONNECT_TIMEOUT_MS only if it is merely slow)",
                 self.message
             ),
-            CheckoutFailureKind::Connect => write!(f, "could not connect: {}", self.message),
+            CheckoutFailureKind::Connect => match self.cause {
+                Some(cause) => write!(f, "could not connect ({cause}): {}", self.message),
+                None => write!(f, "could not connect: {}", self.message),
+            },
             CheckoutFailureKind::Server => match &self.sqlstate {
                 Some(code) => write!(f, "the server refused: {} (SQLSTATE {code})", self.message),
                 None => write!(f, "the server refused: {}", self.message),
@@ -153,6 +318,7 @@ pub enum RouterError {
         /// The primary, as `host:port/db`.
         target: String,
         /// What went wrong.
+        #[source]
         failure: CheckoutFailure,
     },
     /// `get_db_ro()` found no usable replica and fallback to the primary is off.
@@ -167,6 +333,7 @@ pub enum RouterError {
         /// The replica, as `host:port/db`.
         target: String,
         /// What went wrong.
+        #[source]
         failure: CheckoutFailure,
     },
     /// `get_db_ro()` fell through to the primary (`reason`) and that failed too.
@@ -179,6 +346,7 @@ pub enum RouterError {
         /// The fallthrough target, as `host:port/db`.
         target: String,
         /// What went wrong on the fallthrough pool.
+        #[source]
         failure: CheckoutFailure,
     },
     /// The router was closed with [`DbRouter::close`](crate::DbRouter::close).

@@ -4,6 +4,7 @@
 
 mod config;
 mod connection;
+mod conninfo;
 mod enforcement;
 mod error;
 mod health;
@@ -18,13 +19,17 @@ mod stats;
 mod strategy;
 mod supervise;
 mod target;
+mod tls;
+mod url;
 
 #[cfg(feature = "axum")]
 pub mod axum;
 
 pub use crate::config::{env, RouterConfig};
 pub use crate::connection::{PrimaryConnection, ReadOnlyConnection};
-pub use crate::error::{CheckoutFailure, CheckoutFailureKind, ConfigError, RouterError, Unusable};
+pub use crate::error::{
+    Cause, CheckoutFailure, CheckoutFailureKind, ConfigError, FailureCause, RouterError, Unusable,
+};
 pub use crate::health::{
     HealthReport, OverallStatus, PrimaryHealth, PrimaryStatus, ReplicaHealth, ReplicaStatus,
 };

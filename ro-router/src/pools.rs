@@ -20,16 +20,17 @@ use std::{
 use deadpool::managed::{self, Metrics, Pool, RecycleError, RecycleResult, Timeouts};
 use deadpool_postgres::ClientWrapper;
 use tokio::task::{AbortHandle, JoinHandle};
-use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
+use tokio_postgres::{Client, SimpleQueryMessage};
 
 use crate::{
     config::RouterConfig,
     enforcement::{refuses_startup_parameters, SessionSettings, VERIFY_SQL},
-    error::{CheckoutFailure, CheckoutFailureKind},
+    error::{CheckoutFailure, CheckoutFailureKind, FailureCause},
     inspect::{PoolMode, RoleReport},
     metrics::TargetCounters,
     stats::PoolRole,
     target::{DbUrl, Redactor},
+    tls::{MakeTls, TlsStream},
 };
 
 /// How connections to one target are opened, set up, re-asserted and severed.
@@ -41,6 +42,7 @@ pub(crate) struct TargetLink {
     plain_config: tokio_postgres::Config,
     settings: SessionSettings,
     connect_sql: String,
+    tls: MakeTls,
     pub(crate) checked_out: AtomicUsize,
     drivers: Mutex<Vec<AbortHandle>>,
     pub(crate) counters: TargetCounters,
@@ -123,7 +125,7 @@ impl TargetLink {
             config.statement_timeout.map(|d| d.as_millis()),
             url_options.as_deref(),
         );
-        let mut plain = url.pg_config().clone();
+        let mut plain = if read_only { url.read_only_config() } else { url.pg_config().clone() };
         plain
             .connect_timeout(config.connect_timeout)
             .keepalives(true)
@@ -148,6 +150,7 @@ impl TargetLink {
             pgbouncer: AtomicBool::new(config.pgbouncer),
             connect_sql: settings.connect_sql(),
             settings,
+            tls: url.tls(),
             startup_config: startup,
             plain_config: plain,
             checked_out: AtomicUsize::new(0),
@@ -271,7 +274,7 @@ impl TargetLink {
     /// refusal of startup parameters and reconnects without them.
     pub(crate) async fn open(&self) -> Result<(Client, JoinHandle<()>), tokio_postgres::Error> {
         if !self.pgbouncer() {
-            match self.startup_config.connect(NoTls).await {
+            match self.startup_config.connect(self.tls.clone()).await {
                 Ok((client, connection)) => return Ok(self.drive(client, connection)),
                 Err(e) if refuses_startup_parameters(&e) => {
                     self.switch_to_pgbouncer("the server refused startup parameters");
@@ -279,14 +282,14 @@ impl TargetLink {
                 Err(e) => return Err(e),
             }
         }
-        let (client, connection) = self.plain_config.connect(NoTls).await?;
+        let (client, connection) = self.plain_config.connect(self.tls.clone()).await?;
         Ok(self.drive(client, connection))
     }
 
     fn drive(
         &self,
         client: Client,
-        connection: tokio_postgres::Connection<tokio_postgres::Socket, tokio_postgres::tls::NoTlsStream>,
+        connection: tokio_postgres::Connection<tokio_postgres::Socket, TlsStream>,
     ) -> (Client, JoinHandle<()>) {
         let name = self.name.clone();
         let redactor = self.redactor.clone();
@@ -377,7 +380,7 @@ impl TargetLink {
         waited: Duration,
     ) -> CheckoutFailure {
         use managed::{PoolError, TimeoutType};
-        let (kind, message, sqlstate) = match e {
+        let (kind, message, cause) = match e {
             PoolError::Timeout(TimeoutType::Wait) => (
                 CheckoutFailureKind::PoolExhausted,
                 format!(
@@ -392,7 +395,7 @@ impl TargetLink {
             PoolError::Timeout(_) => (
                 CheckoutFailureKind::ConnectTimeout,
                 "opening a connection took longer than DB_CONNECT_TIMEOUT_MS".to_string(),
-                None,
+                Some(FailureCause::Timeout),
             ),
             PoolError::Backend(ConnectError::NotAPrimary)
             | PoolError::PostCreateHook(managed::HookError::Backend(ConnectError::NotAPrimary)) => {
@@ -400,14 +403,7 @@ impl TargetLink {
             }
             PoolError::Backend(ConnectError::Pg(e))
             | PoolError::PostCreateHook(managed::HookError::Backend(ConnectError::Pg(e))) => {
-                match e.as_db_error() {
-                    Some(db) => (
-                        CheckoutFailureKind::Server,
-                        format!("{}: {}", db.severity(), db.message()),
-                        Some(db.code().code().to_string()),
-                    ),
-                    None => (CheckoutFailureKind::Connect, e.to_string(), None),
-                }
+                return CheckoutFailure::from_driver(&e, &self.redactor);
             }
             PoolError::Backend(ConnectError::PoolMode(mode))
             | PoolError::PostCreateHook(managed::HookError::Backend(ConnectError::PoolMode(mode))) => {
@@ -420,7 +416,7 @@ impl TargetLink {
                 (CheckoutFailureKind::Connect, "the pool is closed".to_string(), None)
             }
         };
-        CheckoutFailure { kind, message: self.redactor.redact(message), sqlstate }
+        CheckoutFailure::new(kind, self.redactor.redact(message), cause)
     }
 }
 
@@ -454,6 +450,7 @@ fn without_options(mut config: tokio_postgres::Config) -> tokio_postgres::Config
         }
         fresh
             .ssl_mode(config.get_ssl_mode())
+            .ssl_negotiation(config.get_ssl_negotiation())
             .target_session_attrs(config.get_target_session_attrs())
             .channel_binding(config.get_channel_binding())
             .load_balance_hosts(config.get_load_balance_hosts())

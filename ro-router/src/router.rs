@@ -75,6 +75,7 @@ impl DbRouter {
     /// is built even when servers are down (reads then fall through, or fail, until they
     /// answer). Must be called inside a Tokio runtime.
     pub async fn with_registry(config: RouterConfig, registry: Registry) -> Result<Self, RouterError> {
+        config.validate()?;
         let metrics = RouterMetrics::register(&registry).map_err(|e| RouterError::Metrics(e.to_string()))?;
         let mut redactor = Redactor::default();
         redactor.add(&config.primary);
@@ -160,11 +161,11 @@ impl DbRouter {
             target.link.counters.failures.inc();
             return Err(RouterError::PrimaryUnavailable {
                 target: target.link.name.clone(),
-                failure: crate::error::CheckoutFailure {
-                    kind: CheckoutFailureKind::NotAPrimary,
-                    message: "the last health check found the server in recovery (a standby)".into(),
-                    sqlstate: None,
-                },
+                failure: crate::error::CheckoutFailure::new(
+                    CheckoutFailureKind::NotAPrimary,
+                    "the last health check found the server in recovery (a standby)".into(),
+                    None,
+                ),
             });
         }
         match target.pool.get().await {

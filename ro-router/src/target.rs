@@ -6,53 +6,59 @@
 
 use std::{fmt, str::FromStr};
 
-use tokio_postgres::config::Host;
+use tokio_postgres::config::{Host, TargetSessionAttrs};
 
-use crate::error::ConfigError;
+use crate::{
+    conninfo::{self, SessionAttrs},
+    error::ConfigError,
+    tls::MakeTls,
+    url::{self, percent_encode},
+};
 
 /// A parsed PostgreSQL URL (or libpq key/value string) with a password-free display name.
+///
+/// Parsed as libpq parses it (see [`DbUrl::parse`]), TLS included: `sslmode` (`disable`,
+/// `prefer` — the default —, `require`, `verify-ca`, `verify-full`), `sslrootcert`, `sslcert`,
+/// `sslkey`, `sslnegotiation`.
 #[derive(Clone)]
 pub struct DbUrl {
     config: tokio_postgres::Config,
+    session_attrs: SessionAttrs,
+    tls: MakeTls,
     name: String,
     secrets: Vec<String>,
 }
 
 impl DbUrl {
-    /// Parses a URL such as `postgres://user:password@host:5432/db` (multi-host URLs and
-    /// key/value strings work too, as in libpq).
+    /// Parses a URL such as `postgres://user:password@host:5432/db`, or a libpq key/value
+    /// string (`host=h user=u password='p w' dbname=d`), as libpq does: percent-decoding,
+    /// multi-host lists (`postgres://u:p@h1:5432,h2:5433/db`), query parameters.
+    ///
+    /// One difference: the user information of a URL ends at its last `@` before the `?`,
+    /// so an unencoded `@` in a password works (`postgres://app:P@ss@host/db`); an `@` in the
+    /// database name and a `?` in the password must then be percent-encoded. Certificate files
+    /// (`sslrootcert`, `sslcert`, `sslkey`) are read here. An error never repeats the text.
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
         Self::parse_as(text, "database URL")
     }
 
     pub(crate) fn parse_as(text: &str, what: &str) -> Result<Self, ConfigError> {
-        let raw_secrets = raw_password_candidates(text);
-        let config = tokio_postgres::Config::from_str(text.trim()).map_err(|e| {
-            let mut reason = e.to_string();
-            for s in &raw_secrets {
-                if s.len() >= 3 {
-                    reason = reason.replace(s.as_str(), "***");
-                }
-            }
-            ConfigError::InvalidUrl { what: what.to_string(), reason }
-        })?;
-        if config.get_hosts().is_empty() && config.get_hostaddrs().is_empty() {
-            return Err(ConfigError::InvalidUrl {
-                what: what.to_string(),
-                reason: "it names no host".to_string(),
-            });
-        }
-        let name = display_name(&config);
-        let mut secrets = raw_secrets;
-        if let Some(pw) = config.get_password() {
-            let pw = String::from_utf8_lossy(pw).into_owned();
-            secrets.push(percent_encode(&pw));
-            secrets.push(pw);
+        let invalid = |reason: String| ConfigError::InvalidUrl { what: what.to_string(), reason };
+        let settings = url::settings(text).map_err(invalid)?;
+        let built = conninfo::build(settings).map_err(invalid)?;
+        let tls = built.tls.connector().map_err(invalid)?;
+        let name = display_name(&built.config);
+        let mut secrets = Vec::new();
+        if let Some(pw) = built.config.get_password() {
+            let encoded = percent_encode(pw);
+            secrets.push(String::from_utf8_lossy(pw).into_owned());
+            secrets.push(encoded.to_ascii_lowercase());
+            secrets.push(encoded);
         }
         secrets.retain(|s| !s.is_empty());
         secrets.sort();
         secrets.dedup();
-        Ok(Self { config, name, secrets })
+        Ok(Self { config: built.config, session_attrs: built.session_attrs, tls, name, secrets })
     }
 
     /// `host:port/db` (hosts joined by `,` for a multi-host URL). Never holds a password.
@@ -61,8 +67,32 @@ impl DbUrl {
     }
 
     /// The parsed `tokio-postgres` configuration (its own `Debug` redacts the password).
+    /// Its `ssl_mode` is what tokio-postgres knows (`verify-ca` and `verify-full` read as
+    /// `require`; the certificate checks are in the router's TLS connector).
     pub fn pg_config(&self) -> &tokio_postgres::Config {
         &self.config
+    }
+
+    /// The configuration for a pool whose sessions are read-only (replicas, fallthrough).
+    ///
+    /// `target_session_attrs` cannot pick a host there: the router makes every such session
+    /// read-only at startup, so `read-write` or `primary` would refuse every host
+    /// (tokio-postgres asks `SHOW transaction_read_only`). Such a URL — typically the
+    /// primary's failover URL, which the fallthrough pool uses by default — connects to the
+    /// first host that answers.
+    pub(crate) fn read_only_config(&self) -> tokio_postgres::Config {
+        let mut config = self.config.clone();
+        config.target_session_attrs(TargetSessionAttrs::Any);
+        config
+    }
+
+    pub(crate) fn session_attrs(&self) -> SessionAttrs {
+        self.session_attrs
+    }
+
+    /// The TLS connector for this URL's connections.
+    pub(crate) fn tls(&self) -> MakeTls {
+        self.tls.clone()
     }
 
     pub(crate) fn secrets(&self) -> &[String] {
@@ -125,72 +155,65 @@ fn bracket(host: String, port: u16) -> String {
     }
 }
 
-/// The password as written in the text (URL userinfo or `password=` key), before decoding, so
-/// that a parse error can be cleaned of it.
-fn raw_password_candidates(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Some(rest) =
-        text.trim().strip_prefix("postgres://").or_else(|| text.trim().strip_prefix("postgresql://"))
-    {
-        if let Some(at) = rest.rfind('@') {
-            let userinfo = &rest[..at];
-            if let Some((_, pw)) = userinfo.split_once(':') {
-                out.push(pw.to_string());
-            }
-        }
-        if let Some(q) = rest.find('?') {
-            for pair in rest[q + 1..].split('&') {
-                if let Some(v) = pair.strip_prefix("password=") {
-                    out.push(v.to_string());
-                }
-            }
-        }
-    } else {
-        for word in text.split_whitespace() {
-            if let Some(v) = word.strip_prefix("password=") {
-                out.push(v.trim_matches('\'').to_string());
-            }
-        }
-    }
-    out
-}
-
-fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// Splits a comma-separated list of URLs. A comma starts a new entry only where a URL scheme
-/// (`postgres://` or `postgresql://`) follows it, so a libpq multi-host URL
-/// (`postgres://u:p@h1:5432,h2:5433/db`) stays whole.
+/// follows it, so a libpq multi-host URL (`postgres://u:p@h1:5432,h2:5433/db`) stays whole.
+/// Entries separated by anything but a comma (`;`, a space) are an error, and so is text
+/// before the first URL; an entry of another scheme stays its own entry (and fails to parse
+/// as a PostgreSQL URL). Errors never repeat the list.
 ///
 /// ```
 /// let urls = ro_router::split_url_list(
 ///     "postgres://u:p@h1:5432,h2:5433/db, postgresql://u:p@h3/db",
-/// );
+/// )
+/// .unwrap();
 /// assert_eq!(urls, ["postgres://u:p@h1:5432,h2:5433/db", "postgresql://u:p@h3/db"]);
+/// assert!(ro_router::split_url_list("postgres://u:p@h1/db;postgres://u:p@h2/db").is_err());
 /// ```
-pub fn split_url_list(list: &str) -> Vec<String> {
-    let list = list.trim().trim_end_matches(',');
+pub fn split_url_list(list: &str) -> Result<Vec<String>, ConfigError> {
+    split_url_list_as(list, "the URL list")
+}
+
+pub(crate) fn split_url_list_as(list: &str, what: &str) -> Result<Vec<String>, ConfigError> {
+    let invalid = |reason: String| ConfigError::InvalidVar { var: what.to_string(), reason };
+    let list = list.trim();
+    let starts = scheme_starts(list);
+    if starts.first().is_some_and(|&s| s > 0) {
+        return Err(invalid("the list must start with a postgres:// URL".into()));
+    }
     let mut out = Vec::new();
     let mut start = 0;
-    for (i, _) in list.match_indices(',') {
-        let rest = list[i + 1..].trim_start();
-        if rest.starts_with("postgres://") || rest.starts_with("postgresql://") {
-            out.push(list[start..i].trim().to_string());
-            start = i + 1;
+    for (n, &next) in starts.iter().enumerate().skip(1) {
+        let before = list[start..next].trim_end();
+        let Some(entry) = before.strip_suffix(',') else {
+            let sep = match before.chars().last() {
+                Some(c) if c.is_ascii_punctuation() => format!("'{c}'"),
+                _ => "a space".to_string(),
+            };
+            return Err(invalid(format!(
+                "URLs must be separated by commas, but URL {} follows {sep} (a password with \
+                 \"://\" in it must be percent-encoded)",
+                n + 1
+            )));
+        };
+        out.push(entry.trim().to_string());
+        start = next;
+    }
+    out.push(list[start..].trim().trim_end_matches(',').trim().to_string());
+    out.retain(|s| !s.is_empty());
+    Ok(out)
+}
+
+/// Byte offsets where a `scheme://` starts.
+fn scheme_starts(list: &str) -> Vec<usize> {
+    let is_scheme_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.');
+    let mut starts = Vec::new();
+    for (pos, _) in list.match_indices("://") {
+        let start = list[..pos].rfind(|c: char| !is_scheme_char(c)).map_or(0, |i| i + 1);
+        if start < pos && url::has_scheme(&list[start..]) {
+            starts.push(start);
         }
     }
-    out.push(list[start..].trim().to_string());
-    out.retain(|s| !s.is_empty());
-    out
+    starts
 }
 
 /// Removes every configured password (as given and percent-encoded) from text before it is
@@ -236,7 +259,7 @@ mod tests {
     const PW: &str = "s3cr#t/pw:x";
 
     fn url() -> String {
-        format!("postgres://app:{}@db1.internal:6432/shop", percent_encode(PW))
+        format!("postgres://app:{}@db1.internal:6432/shop", percent_encode(PW.as_bytes()))
     }
 
     #[test]
@@ -264,11 +287,30 @@ mod tests {
     #[test]
     fn split_keeps_multi_host_urls_whole() {
         assert_eq!(
-            split_url_list("postgres://a:b@h1:1,h2:2/d,postgres://c@h3/d,"),
+            split_url_list("postgres://a:b@h1:1,h2:2/d,postgres://c@h3/d,").unwrap(),
             ["postgres://a:b@h1:1,h2:2/d", "postgres://c@h3/d"]
         );
-        assert_eq!(split_url_list(""), Vec::<String>::new());
-        assert_eq!(split_url_list("postgresql://x@y/z"), ["postgresql://x@y/z"]);
+        assert_eq!(split_url_list("").unwrap(), Vec::<String>::new());
+        assert_eq!(split_url_list("postgresql://x@y/z").unwrap(), ["postgresql://x@y/z"]);
+        assert_eq!(
+            split_url_list("postgres://a:Zq9@h1/d, mysql://a:Zq9@h2/d").unwrap(),
+            ["postgres://a:Zq9@h1/d", "mysql://a:Zq9@h2/d"]
+        );
+    }
+
+    #[test]
+    fn split_refuses_other_separators_without_showing_the_list() {
+        for (list, sep) in [
+            ("postgres://a:Zq9@h1/d;postgres://a:Zq9@h2/d", "';'"),
+            ("postgres://a:Zq9@h1/d postgres://a:Zq9@h2/d", "a space"),
+            ("postgres://a:Zq9@h1/d ; postgresql://a:Zq9@h2/d", "';'"),
+        ] {
+            let e = split_url_list(list).unwrap_err().to_string();
+            assert!(e.contains(&format!("URL 2 follows {sep}")), "{list}: {e}");
+            assert!(!e.contains("Zq9"), "{e}");
+        }
+        let e = split_url_list("Zq9, postgres://a@h/d").unwrap_err().to_string();
+        assert!(e.contains("must start with a postgres:// URL") && !e.contains("Zq9"), "{e}");
     }
 
     #[test]
@@ -284,7 +326,7 @@ mod tests {
     fn redactor_removes_raw_and_encoded_passwords() {
         let mut r = Redactor::default();
         r.add(&DbUrl::parse(&url()).unwrap());
-        let text = format!("a {PW} b {} c", percent_encode(PW));
+        let text = format!("a {PW} b {} c", percent_encode(PW.as_bytes()));
         assert_eq!(r.redact(text), "a *** b *** c");
     }
 }

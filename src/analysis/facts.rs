@@ -161,7 +161,31 @@ pub enum SinkKind {
         /// builder (`diesel::update(…)`, `Post::delete_many()`): the builder as written,
         /// shortened (`diesel::update(…)`). The handle is then the executor's argument.
         builder: Option<String>,
+        /// For a method call: what the receiver's type is, as far as the function can tell.
+        receiver: Option<TypeRef>,
     },
+}
+
+/// A type as one function can name it, resolved against the tree's types later (by
+/// [`crate::workspace`]). References and the common wrappers (`Box`, `Arc`, `State`, `Data`,
+/// `Extension`, guards) are already looked through.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum TypeRef {
+    /// A named type (`Repo`, `crate::store::Repo`, `Self`, `sqlx::PgPool`).
+    Named(Vec<String>),
+    /// A type parameter or `impl`/`dyn` type known only by its trait bounds.
+    Bounds(Vec<String>),
+    /// The type of field `1` of a value of type `0` (`self.repo`, `state.store`).
+    Field(Box<TypeRef>, String),
+    /// What a call returns: a function by path, or a method called on a receiver.
+    Returns {
+        /// The callee as written (the method name for a method call).
+        callee: Vec<String>,
+        /// The receiver's type, for a method call.
+        on: Option<Box<TypeRef>>,
+    },
+    /// A type that is certainly not the tree's (a literal, a collection built in place).
+    Outside,
 }
 
 /// One function (free, associated, method, trait default) of a parsed file.
@@ -187,6 +211,61 @@ pub struct FnFacts {
     pub sinks: Vec<Sink>,
     /// Read-only bindings it makes (distinct binding sites).
     pub ro_bindings: usize,
+    /// What its signature says about types: for resolving calls by type.
+    pub sig: SigFacts,
+}
+
+/// The types a function's signature names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SigFacts {
+    /// The trait an `impl Trait for Type` method implements.
+    pub trait_of: Option<String>,
+    /// Whether it is declared in a trait (a default body, or none).
+    pub in_trait: bool,
+    /// How many parameters it takes, `self` included.
+    pub arity: usize,
+    /// Whether its first parameter is `self`.
+    pub has_self: bool,
+    /// Its declared return type, if it names one (`Self` kept as written).
+    pub returns: Option<TypeRef>,
+    /// Generic parameters with their trait bounds (`C: Crud` -> (`C`, `[Crud]`)), from the
+    /// function and its `impl` or trait.
+    pub generics: Vec<(String, Vec<String>)>,
+}
+
+/// A struct, enum, union or trait of a parsed file, with its named fields' types.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypeFacts {
+    /// Its name.
+    pub name: String,
+    /// Module path inside the file.
+    pub module: Vec<String>,
+    /// Named fields and their types (tuple fields as `0`, `1`, …).
+    pub fields: Vec<(String, TypeRef)>,
+}
+
+/// One name a `use` item brings in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportFacts {
+    /// The inline module path it is written in.
+    pub module: Vec<String>,
+    /// The name it binds (empty for a glob).
+    pub alias: String,
+    /// The path as written (`crate::store::save`; a glob's module).
+    pub path: Vec<String>,
+    /// `use path::*`.
+    pub glob: bool,
+    /// `pub use`: a re-export.
+    pub public: bool,
+}
+
+/// An `impl Trait for Type` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImplFacts {
+    /// The self type's last segment.
+    pub self_ty: String,
+    /// The trait's last segment.
+    pub trait_name: String,
 }
 
 impl FnFacts {
@@ -219,4 +298,10 @@ pub struct FileFacts {
     pub functions: Vec<FnFacts>,
     /// Its string consts and statics.
     pub consts: Vec<ConstFacts>,
+    /// Its structs, enums, unions and traits.
+    pub types: Vec<TypeFacts>,
+    /// Its `impl Trait for Type` blocks.
+    pub impls: Vec<ImplFacts>,
+    /// Its `use` items (module level and inline modules).
+    pub imports: Vec<ImportFacts>,
 }

@@ -7,13 +7,16 @@
 
 pub mod bindings;
 pub mod facts;
+pub mod imports;
 pub mod names;
+pub mod types;
 
 use syn::{ImplItem, Item, TraitItem};
 
-use self::bindings::FnAnalysis;
-use self::facts::{ConstFacts, FileFacts, FnFacts, Taint};
+use self::bindings::{FileScope, FnAnalysis};
+use self::facts::{ConstFacts, FileFacts, FnFacts, ImplFacts, SigFacts, Taint, TypeFacts};
 use self::names::Names;
+use self::types::TypeScope;
 use crate::source::{SourceText, TextRange};
 
 /// Decides which function bodies are worth analysing, by their text.
@@ -37,12 +40,39 @@ impl<F: Fn(&str) -> bool> Screen for F {
 
 /// Analyses every item of `file`.
 pub fn analyse_file(names: &Names, src: &SourceText, file: &syn::File, screen: &dyn Screen) -> FileFacts {
-    let mut aliases = Vec::new();
-    collect_renames(&file.items, &mut aliases);
-    let mut walker =
-        Walker { names, src, screen, module: Vec::new(), facts: FileFacts::default(), aliases: &aliases };
-    walker.items(&file.items);
-    walker.facts
+    let imports = imports::imports_of(&file.items);
+    let mut scope = FileScope::of(&file.items, names);
+    let walk = |scope: &FileScope| {
+        let mut walker = Walker {
+            names,
+            src,
+            screen,
+            module: Vec::new(),
+            facts: FileFacts::default(),
+            scope,
+            returning_builders: Vec::new(),
+        };
+        walker.items(&file.items);
+        (walker.facts, walker.returning_builders)
+    };
+    let (mut facts, builder_fns) = walk(&scope);
+    if !builder_fns.is_empty() {
+        // Functions of this file return write builders: once more, with their calls as
+        // builders (`mark_paid_stmt(id).execute(&mut conn)`). Helpers in other files need the
+        // index.
+        scope.builder_fns = builder_fns;
+        facts = walk(&scope).0;
+    }
+    facts.imports.splice(0..0, imports);
+    facts
+}
+
+/// What an `impl` or trait tells its functions.
+#[derive(Default)]
+struct Context {
+    trait_of: Option<String>,
+    in_trait: bool,
+    generics: Vec<(String, Vec<String>)>,
 }
 
 struct Walker<'a> {
@@ -51,10 +81,13 @@ struct Walker<'a> {
     screen: &'a dyn Screen,
     module: Vec<String>,
     facts: FileFacts,
-    aliases: &'a [(String, Vec<String>)],
+    /// What the file says to the analysis of each function.
+    scope: &'a FileScope,
+    /// The functions this walk found returning a write builder.
+    returning_builders: Vec<(String, String)>,
 }
 
-impl Walker<'_> {
+impl<'a> Walker<'a> {
     fn items(&mut self, items: &[Item]) {
         for item in items {
             self.item(item);
@@ -63,12 +96,24 @@ impl Walker<'_> {
 
     fn item(&mut self, item: &Item) {
         match item {
-            Item::Fn(f) => self.function(None, &f.sig, Some(&f.block)),
+            Item::Fn(f) => self.function(None, &f.sig, Some(&f.block), &Context::default()),
             Item::Impl(imp) => {
                 let owner = type_name(&imp.self_ty);
+                let trait_of = imp
+                    .trait_
+                    .as_ref()
+                    .and_then(|(_, path, _)| path.segments.last())
+                    .map(|s| s.ident.to_string());
+                if let (Some(self_ty), Some(trait_name)) = (&owner, &trait_of) {
+                    self.facts
+                        .impls
+                        .push(ImplFacts { self_ty: self_ty.clone(), trait_name: trait_name.clone() });
+                }
+                let mut context = Context { trait_of, ..Context::default() };
+                types::generics_of(&imp.generics, &mut context.generics);
                 for it in &imp.items {
                     match it {
-                        ImplItem::Fn(f) => self.function(owner.clone(), &f.sig, Some(&f.block)),
+                        ImplItem::Fn(f) => self.function(owner.clone(), &f.sig, Some(&f.block), &context),
                         ImplItem::Const(c) => self.constant(owner.clone(), &c.ident, &c.expr),
                         _ => {}
                     }
@@ -76,9 +121,14 @@ impl Walker<'_> {
             }
             Item::Trait(tr) => {
                 let owner = Some(tr.ident.to_string());
+                self.push_type(&tr.ident, None);
+                let mut context = Context { in_trait: true, ..Context::default() };
+                types::generics_of(&tr.generics, &mut context.generics);
                 for it in &tr.items {
                     match it {
-                        TraitItem::Fn(f) => self.function(owner.clone(), &f.sig, f.default.as_ref()),
+                        TraitItem::Fn(f) => {
+                            self.function(owner.clone(), &f.sig, f.default.as_ref(), &context)
+                        }
                         TraitItem::Const(c) => {
                             if let Some((_, expr)) = &c.default {
                                 self.constant(owner.clone(), &c.ident, expr);
@@ -97,11 +147,31 @@ impl Walker<'_> {
             }
             Item::Const(c) => self.constant(None, &c.ident, &c.expr),
             Item::Static(s) => self.constant(None, &s.ident, &s.expr),
+            Item::Struct(st) => self.push_type(&st.ident, Some((&st.fields, &st.generics))),
+            Item::Enum(e) => self.push_type(&e.ident, None),
+            Item::Union(u) => self.push_type(&u.ident, None),
+            Item::Type(t) => self.push_type(&t.ident, None),
             _ => {}
         }
     }
 
-    fn function(&mut self, owner: Option<String>, sig: &syn::Signature, body: Option<&syn::Block>) {
+    /// Records a type of the tree, with its fields' types.
+    fn push_type(&mut self, ident: &syn::Ident, fields: Option<(&syn::Fields, &syn::Generics)>) {
+        let fields = fields.map_or_else(Vec::new, |(fields, generics)| {
+            let mut params = Vec::new();
+            types::generics_of(generics, &mut params);
+            types::fields_of(fields, TypeScope { wrappers: &self.names.wrapper_types, generics: &params })
+        });
+        self.facts.types.push(TypeFacts { name: ident.to_string(), module: self.module.clone(), fields });
+    }
+
+    fn function(
+        &mut self,
+        owner: Option<String>,
+        sig: &syn::Signature,
+        body: Option<&syn::Block>,
+        context: &Context,
+    ) {
         // From `fn` to the closing brace, from the two tokens' spans: `Spanned::span()` on an
         // item would turn the whole item back into tokens.
         let start = sig.fn_token.span.byte_range().start;
@@ -119,31 +189,70 @@ impl Walker<'_> {
             returns: Taint::NONE,
             sinks: Vec::new(),
             ro_bindings: 0,
+            sig: SigFacts {
+                trait_of: context.trait_of.clone(),
+                in_trait: context.in_trait,
+                arity: sig.inputs.len(),
+                has_self: sig.receiver().is_some(),
+                returns: None,
+                generics: context.generics.clone(),
+            },
         };
+        types::generics_of(&sig.generics, &mut facts.sig.generics);
+        if let syn::ReturnType::Type(_, ty) = &sig.output {
+            let scope = TypeScope { wrappers: &self.names.wrapper_types, generics: &facts.sig.generics };
+            facts.sig.returns = types::return_type_ref(ty, scope);
+        }
         if let Some(body) = body {
+            // `use` items at the top of a body: kept with the module's imports (they name
+            // the same things for the calls of this body; other bodies rarely reuse the name).
+            self.facts.imports.extend(imports::body_imports(&body.stmts, &self.module));
             // Methods of a handle type hold a handle in `self`, though their text may not name it.
             let handle_owner = facts
                 .owner
                 .as_deref()
                 .is_some_and(|o| self.names.ro_types.matches_name(o) || self.names.rw_types.matches_name(o));
-            if handle_owner || self.screen.wants_fn(&sig.ident.to_string(), text) {
-                let body_facts = FnAnalysis::new(self.names, self.src)
-                    .with_owner(facts.owner.as_deref())
-                    .with_aliases(self.aliases)
-                    .function(sig, body);
+            if handle_owner
+                || self.screen.wants_fn(&sig.ident.to_string(), text)
+                || self.scope.names_handle_fn(text)
+            {
+                let body_facts =
+                    self.analysis(facts.owner.as_deref(), &facts.sig.generics).function(sig, body);
+                self.note_builder(sig, body_facts.returns_builder.as_deref());
                 facts.analysed = true;
                 facts.params = body_facts.params;
                 facts.returns = body_facts.returns;
                 facts.sinks = body_facts.sinks;
                 facts.ro_bindings = body_facts.ro_bindings;
+            } else if self.may_return_builder(sig, text) {
+                // Not a function that can matter by itself, but its callers may execute the
+                // builder it returns: only that is kept.
+                let body_facts =
+                    self.analysis(facts.owner.as_deref(), &facts.sig.generics).function(sig, body);
+                self.note_builder(sig, body_facts.returns_builder.as_deref());
             }
         }
         self.facts.functions.push(facts);
     }
 
+    fn analysis<'b>(&'b self, owner: Option<&str>, generics: &'b [(String, Vec<String>)]) -> FnAnalysis<'b> {
+        FnAnalysis::new(self.names, self.src).with_owner(owner).with_scope(self.scope).with_generics(generics)
+    }
+
+    /// Whether a function declares a result and its text names a write builder.
+    fn may_return_builder(&self, sig: &syn::Signature, text: &str) -> bool {
+        matches!(sig.output, syn::ReturnType::Type(..))
+            && self.names.write_builders.screening_words().any(|w| text.contains(w))
+    }
+
+    fn note_builder(&mut self, sig: &syn::Signature, builder: Option<&str>) {
+        if let Some(builder) = builder {
+            self.returning_builders.push((sig.ident.to_string(), builder.to_string()));
+        }
+    }
+
     fn constant(&mut self, owner: Option<String>, ident: &syn::Ident, expr: &syn::Expr) {
-        if let Some(text) = FnAnalysis::new(self.names, self.src).with_aliases(self.aliases).const_text(expr)
-        {
+        if let Some(text) = FnAnalysis::new(self.names, self.src).with_scope(self.scope).const_text(expr) {
             self.facts.consts.push(ConstFacts {
                 name: ident.to_string(),
                 module: self.module.clone(),
@@ -155,39 +264,6 @@ impl Walker<'_> {
 
     fn range(&self, span: proc_macro2::Span) -> TextRange {
         span_range(self.src, span)
-    }
-}
-
-/// The renaming imports of a file and its inline modules (`use crate::queries::X as Y;`,
-/// `use crate::queries as q;`): alias -> the path it stands for. One list for the whole file,
-/// a simplification: aliases rarely differ between a file's modules.
-fn collect_renames(items: &[Item], out: &mut Vec<(String, Vec<String>)>) {
-    fn tree(prefix: &mut Vec<String>, t: &syn::UseTree, out: &mut Vec<(String, Vec<String>)>) {
-        match t {
-            syn::UseTree::Path(p) => {
-                prefix.push(p.ident.to_string());
-                tree(prefix, &p.tree, out);
-                prefix.pop();
-            }
-            syn::UseTree::Rename(r) if r.rename != "_" => {
-                let mut full = prefix.clone();
-                full.push(r.ident.to_string());
-                out.push((r.rename.to_string(), full));
-            }
-            syn::UseTree::Group(g) => g.items.iter().for_each(|t| tree(prefix, t, out)),
-            _ => {}
-        }
-    }
-    for item in items {
-        match item {
-            Item::Use(u) => tree(&mut Vec::new(), &u.tree, out),
-            Item::Mod(m) => {
-                if let Some((_, items)) = &m.content {
-                    collect_renames(items, out);
-                }
-            }
-            _ => {}
-        }
     }
 }
 

@@ -65,6 +65,10 @@ impl NameSet {
 pub struct Names {
     /// Read-only accessors (calls, methods, fields), wrappers included.
     pub ro_accessors: NameSet,
+    /// Fields that are read-only handles: the rule set's read-only accessors only. A wrapper
+    /// the run discovers is a function (`fn db(state) -> &PgPool`), so a field that shares
+    /// its name (`self.db`) is not one.
+    pub ro_fields: NameSet,
     /// Read-write accessors.
     pub rw_accessors: NameSet,
     /// Read-only handle types.
@@ -75,6 +79,8 @@ pub struct Names {
     pub derive_methods: NameSet,
     /// Methods handing their receiver through.
     pub transparent_methods: NameSet,
+    /// Generic wrappers looked through to their type argument (`Arc<T>`, `State<T>`).
+    pub wrapper_types: NameSet,
     /// Methods of a handle that take SQL.
     pub sql_methods: NameSet,
     /// Query-builder functions.
@@ -96,11 +102,13 @@ impl Names {
     pub fn new(rules: &RuleSet) -> Names {
         Names {
             ro_accessors: NameSet::new(&rules.accessors.read_only),
+            ro_fields: NameSet::new(&rules.accessors.read_only),
             rw_accessors: NameSet::new(&rules.accessors.read_write),
             ro_types: NameSet::new(&rules.types.read_only),
             rw_types: NameSet::new(&rules.types.read_write),
             derive_methods: NameSet::new(&rules.derive_methods),
             transparent_methods: NameSet::new(&rules.transparent_methods),
+            wrapper_types: NameSet::new(&rules.wrapper_types),
             sql_methods: NameSet::new(&rules.sql_methods),
             sql_builders: NameSet::new(&rules.sql_builders),
             sql_macros: NameSet::new(&rules.sql_macros),

@@ -24,13 +24,12 @@ use crate::config::RuleSet;
 use crate::diagnostics::FileError;
 use crate::index::ConstIndex;
 use crate::pipeline::{worker_pool, RunError};
-use crate::prefilter::{self, Prefilter};
-use crate::reach::{self, Slot};
+use crate::prefilter::Prefilter;
 use crate::source::{self, SourceText};
-use crate::writers::{self, TreeFn, Writers};
-
-/// How many rounds of parsing files that define unresolved handlers a run may take.
-const HANDLER_ROUNDS: usize = 4;
+use crate::workspace::crates::CrateGraph;
+use crate::workspace::loader::{self, Declared, Slot};
+use crate::workspace::{demand, Workspace};
+use crate::writers::{External, Writers};
 
 /// What a run is asked to do.
 #[derive(Debug, Clone, Default)]
@@ -122,8 +121,8 @@ pub struct Outcome {
     pub counts: Counts,
 }
 
-/// A first read: parsed, or screened out (its const and fn names), or an error.
-type FirstRead = (Option<Parsed>, Vec<String>, Vec<String>, Option<FileError>);
+/// A first read: parsed, or screened out (what its text declares), or an error.
+type FirstRead = (Option<Parsed>, Declared, Option<FileError>);
 
 /// What a parsed file yields.
 struct Parsed {
@@ -197,20 +196,20 @@ fn run_walked(walked: crate::walk::Walk, rules: &RuleSet, options: &Options) -> 
         .map(|file| {
             let src = match source::read(&file.path, rules.max_file_bytes) {
                 Ok(src) => src,
-                Err(err) => return (None, Vec::new(), Vec::new(), Some(err)),
+                Err(err) => return (None, Declared::default(), Some(err)),
             };
             if !screens.handles.matches(&src.text) && !screens.routes.matches(&src.text) {
-                return (None, prefilter::const_names(&src.text), prefilter::fn_names(&src.text), None);
+                return (None, Declared::of(&src.text), None);
             }
             match parse_one(&file.path, &src, &names, &mnames, &screens.handles, &no_names) {
-                Ok(parsed) => (Some(parsed), Vec::new(), Vec::new(), None),
-                Err(err) => (None, Vec::new(), Vec::new(), Some(err)),
+                Ok(parsed) => (Some(parsed), Declared::default(), None),
+                Err(err) => (None, Declared::default(), Some(err)),
             }
         })
         .collect();
     let mut slots = Vec::with_capacity(first.len());
     let mut extras: Vec<Option<(FileRoutes, FileScan)>> = Vec::with_capacity(first.len());
-    for (file, (parsed, consts, fns, err)) in walked.files.iter().zip(first) {
+    for (file, (parsed, declared, err)) in walked.files.iter().zip(first) {
         let failed = err.is_some();
         if let Some(err) = err {
             outcome.errors.push(err);
@@ -219,66 +218,13 @@ fn run_walked(walked: crate::walk::Walk, rules: &RuleSet, options: &Options) -> 
             Some(p) => (Some(p.facts), Some((p.routes, p.scan))),
             None => (None, None),
         };
-        slots.push(Slot {
-            path: file.path.clone(),
-            reported: file.reported,
-            facts,
-            fn_names: fns,
-            const_names: consts,
-            failed,
-        });
+        slots.push(Slot { facts, failed, ..Slot::screened(file.path.clone(), file.reported, declared) });
         extras.push(extra);
     }
 
-    // Files that only define handlers: parsed when a route names one of their functions.
-    let mut handlers = Vec::new();
-    for _ in 0..HANDLER_ROUNDS {
-        let all: Vec<FileRoutes> = extras.iter().flatten().map(|(r, _)| r.clone()).collect();
-        handlers = routes::discover(&all);
-        let wanted: BTreeSet<String> = handlers
-            .iter()
-            .filter_map(|h| match &h.target {
-                HandlerTarget::Unresolved { reference, .. } => {
-                    reference.rsplit("::").next().map(|s| s.trim().to_string())
-                }
-                _ => None,
-            })
-            .collect();
-        let todo: Vec<usize> = (0..slots.len())
-            .filter(|&i| {
-                extras[i].is_none()
-                    && !slots[i].failed
-                    && slots[i].fn_names.iter().any(|n| wanted.contains(n))
-            })
-            .collect();
-        if todo.is_empty() {
-            break;
-        }
-        let parsed: Vec<(usize, Result<Parsed, FileError>)> = todo
-            .par_iter()
-            .map(|&i| {
-                let path = &slots[i].path;
-                let result = source::read(path, rules.max_file_bytes)
-                    .and_then(|src| parse_one(path, &src, &names, &mnames, &screens.handles, &no_names));
-                (i, result)
-            })
-            .collect();
-        for (i, result) in parsed {
-            match result {
-                Ok(p) => {
-                    slots[i].facts = Some(p.facts);
-                    extras[i] = Some((p.routes, p.scan));
-                    slots[i].fn_names.clear();
-                }
-                Err(err) => {
-                    slots[i].failed = true;
-                    outcome.errors.push(err);
-                }
-            }
-        }
-    }
-
-    // What read-write handles reach, parsed on demand.
+    // One loader for what is missing: files that only define handlers (a route names one of
+    // their functions), what read-write handles reach, consts, receiver types.
+    let crates = CrateGraph::discover(slots.iter().map(|s| s.path.as_path()));
     let reparsed: Mutex<HashMap<PathBuf, (FileRoutes, FileScan)>> = Mutex::new(HashMap::new());
     let analyse = |path: &Path, wanted: &BTreeSet<String>| -> Result<FileFacts, FileError> {
         let src = source::read(path, rules.max_file_bytes)?;
@@ -288,7 +234,24 @@ fn run_walked(walked: crate::walk::Walk, rules: &RuleSet, options: &Options) -> 
         }
         Ok(parsed.facts)
     };
-    let (errors, _) = reach::load_callees_of(&mut slots, &analyse, true);
+    let mut wants = |slots: &[Slot]| {
+        let mut wanted = demand::wanted(slots, true);
+        let Ok(map) = reparsed.lock() else { return wanted };
+        let all: Vec<FileRoutes> = slots
+            .iter()
+            .zip(&extras)
+            .filter_map(|(slot, extra)| map.get(&slot.path).or(extra.as_ref()))
+            .map(|(r, _)| r.clone())
+            .collect();
+        wanted.fns.extend(routes::discover_in(&all, &crates).iter().filter_map(|h| match &h.target {
+            HandlerTarget::Unresolved { reference, .. } => {
+                reference.rsplit("::").next().map(|s| s.trim().to_string())
+            }
+            _ => None,
+        }));
+        wanted
+    };
+    let (errors, _) = loader::load(&mut slots, &mut wants, &analyse);
     outcome.errors.extend(errors);
     let reparsed = reparsed.into_inner().unwrap_or_default();
     for (i, slot) in slots.iter().enumerate() {
@@ -296,37 +259,35 @@ fn run_walked(walked: crate::walk::Walk, rules: &RuleSet, options: &Options) -> 
             extras[i] = Some(extra.clone());
         }
     }
-    if !reparsed.is_empty() {
-        let all: Vec<FileRoutes> = extras.iter().flatten().map(|(r, _)| r.clone()).collect();
-        handlers = routes::discover(&all);
-    }
+    let all: Vec<FileRoutes> = extras.iter().flatten().map(|(r, _)| r.clone()).collect();
+    let handlers = routes::discover_in(&all, &crates);
 
-    // Consts and write summaries.
+    // The index (consts, crates, types) and write summaries.
     let mut index = ConstIndex::default();
-    for slot in &slots {
-        if let Some(facts) = &slot.facts {
+    let mut workspace = Workspace { crates, ..Workspace::default() };
+    for slot in &mut slots {
+        if let Some(facts) = &mut slot.facts {
             index.add(&slot.path, facts.consts.clone());
+            workspace.add_file(&slot.path, facts);
+        } else {
+            workspace.screened_types.append(&mut slot.declared.types);
         }
     }
-    let mut tree_fns = Vec::new();
-    let mut ids: Vec<Vec<usize>> = Vec::with_capacity(slots.len());
-    let mut rw_params: Vec<u64> = Vec::new();
-    for (slot, extra) in slots.iter().zip(&extras) {
-        let module = writers::file_module(&slot.path);
-        let facts = slot.facts.as_ref().map_or(&[][..], |f| &f.functions[..]);
-        ids.push((tree_fns.len()..tree_fns.len() + facts.len()).collect());
-        for f in facts {
-            let mut full = module.clone();
-            full.extend(f.module.iter().cloned());
-            let typed = extra
+    let (tree_fns, ids) = workspace.tree_fns(slots.iter().map(|s| (&s.path, s.facts.as_ref())));
+    let rw_params: Vec<u64> = tree_fns
+        .iter()
+        .zip(slots.iter().zip(&extras).flat_map(|(slot, extra)| {
+            let n = slot.facts.as_ref().map_or(0, |f| f.functions.len());
+            std::iter::repeat_n(extra, n)
+        }))
+        .map(|(f, extra)| {
+            extra
                 .as_ref()
-                .and_then(|(_, s)| s.fns.iter().find(|p| p.name_range == f.range))
-                .map_or(0, |p| p.rw_typed);
-            rw_params.push(typed);
-            tree_fns.push(TreeFn { file: slot.path.clone(), module: full, facts: f.clone() });
-        }
-    }
-    let writers = Writers::new(tree_fns, &index);
+                .and_then(|(_, s)| s.fns.iter().find(|p| p.name_range == f.facts.range))
+                .map_or(0, |p| p.rw_typed)
+        })
+        .collect();
+    let writers = Writers::in_workspace(tree_fns, workspace, &index, External::default());
     let rw_of = |id: usize| rw_params.get(id).copied().unwrap_or(0);
     let ctx = Context {
         rules,

@@ -92,7 +92,7 @@ fn finding(
                 ),
                 ExternalWrite::Model { method } => (
                     format!(
-                        "`.{method}(..)` writes a model with the read-only `{binding}` (a model write of the rule set; no method `{method}` has a body in the analysed tree)"
+                        "`.{method}(..)` writes a model with the read-only `{binding}` (a model write of the rule set; the call runs no method of the analysed tree)"
                     ),
                     format!(".{method}({binding})"),
                     step,

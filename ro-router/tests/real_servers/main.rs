@@ -9,6 +9,7 @@ mod support;
 
 mod common;
 mod enforcement;
+mod errors;
 mod faults;
 mod guarantees;
 #[cfg(feature = "axum")]
@@ -17,7 +18,10 @@ mod limits;
 mod observability;
 mod pgbouncer_modes;
 mod routing;
+mod secrets;
 mod tasks;
+mod tls;
+mod urls;
 
 use std::{process::ExitCode, sync::Arc};
 
@@ -62,6 +66,17 @@ fn main() -> ExitCode {
         observability::errors_and_config_never_show_the_password,
         observability::injected_registry_receives_the_metrics,
         observability::periodic_stats_log_line,
+        urls::password_with_unencoded_specials_connects,
+        urls::multi_host_read_write_urls_serve_reads_and_writes,
+        errors::refused_port_says_refused,
+        errors::bad_password_says_authentication,
+        errors::unresolvable_host_says_dns,
+        errors::tls_required_by_a_server_without_tls_says_tls,
+        errors::silent_server_says_timeout,
+        secrets::random_passwords_never_shown_by_parsing_or_config,
+        secrets::random_passwords_never_shown_by_a_running_router,
+        tls::every_sslmode_against_a_tls_server,
+        tls::prefer_falls_back_on_a_server_without_tls,
         tasks::background_tasks_survive_panics,
     ];
     // The example app and the extractors need the `axum` feature (CI runs --all-features).

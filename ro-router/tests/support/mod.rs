@@ -8,6 +8,7 @@ pub mod cluster;
 pub mod harness;
 pub mod provision;
 pub mod proxy;
+pub mod tls;
 
 use std::time::{Duration, Instant};
 

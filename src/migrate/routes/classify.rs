@@ -18,6 +18,7 @@ use std::path::PathBuf;
 use super::facts::{FileRoutes, FnDef, Framework, HandlerRef, MethodSet};
 use super::resolve::{RefScope, TreeIndex};
 use crate::source::TextRange;
+use crate::workspace::crates::CrateGraph;
 
 /// A function of the tree, as later stages need it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,7 +137,13 @@ enum Key {
 /// The GET handlers of a tree: every file's routes resolved and classified, sorted by file
 /// and line. The order of `files` does not matter.
 pub fn discover(files: &[FileRoutes]) -> Vec<Handler> {
-    let index = TreeIndex::new(files);
+    discover_in(files, &CrateGraph::default())
+}
+
+/// [`discover`], with `crates` naming the sibling crates a path may go into
+/// (`acme_store::list` into the package `acme-store`, whatever its directory).
+pub fn discover_in(files: &[FileRoutes], crates: &CrateGraph) -> Vec<Handler> {
+    let index = TreeIndex::new(files, crates);
     let mut groups: BTreeMap<Key, Vec<RouteRef>> = BTreeMap::new();
     for (fi, file) in files.iter().enumerate() {
         for (i, f) in file.functions.iter().enumerate() {

@@ -23,11 +23,11 @@ use syn::spanned::Spanned;
 use syn::{Block, Expr, ExprCall, ExprClosure, ExprMethodCall, ImplItem, Item, Pat, Stmt, Token, TraitItem};
 
 use super::facts::{FileRoutes, FnDef, Framework, HandlerRef, Import, MethodSet, Registration};
-use super::location::locate;
 use super::names::{FRAMEWORK_CRATES, FRAMEWORK_MODULES, MOUNT_METHODS, ROUTE_METHOD};
 use super::{actix, attributes, axum, imports, poem};
 use crate::analysis::span_range;
 use crate::source::{Pos, SourceText, TextRange};
+use crate::workspace::location::locate;
 
 /// The route facts of one parsed file. `path` is the file as walked; its crate and module
 /// come from it ([`locate`]).

@@ -8,8 +8,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use super::location::ModuleLocation;
 use crate::source::TextRange;
+use crate::workspace::location::ModuleLocation;
 
 /// A set of HTTP methods a route serves.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]

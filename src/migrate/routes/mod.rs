@@ -30,7 +30,6 @@ mod classify;
 mod extract;
 mod facts;
 mod imports;
-mod location;
 mod names;
 mod poem;
 mod resolve;
@@ -38,10 +37,10 @@ mod resolve;
 #[cfg(test)]
 mod tests;
 
-pub use classify::{discover, ClosureId, FnId, Handler, HandlerTarget, RouteClass, RouteRef};
+pub use crate::workspace::location::{locate, ModuleLocation};
+pub use classify::{discover, discover_in, ClosureId, FnId, Handler, HandlerTarget, RouteClass, RouteRef};
 pub use extract::extract;
 pub use facts::{AttrRoute, FileRoutes, FnDef, Framework, HandlerRef, Import, MethodSet, Registration};
-pub use location::{locate, ModuleLocation};
 pub use resolve::{FnKey, RefScope, TreeIndex};
 
 /// Words a file must contain, as whole identifiers, to register or declare a route in a form

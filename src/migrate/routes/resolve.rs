@@ -7,14 +7,16 @@
 //! module's globs, then the crate root (2015 paths) and — from `main.rs`, binaries, tests and
 //! examples — the package's own name (`my_app::api::list` into the library). Through a module, `pub use` re-exports and globs are
 //! followed (to a bounded depth); `Type::method` and `Self::method` find `impl` methods.
-//! Crates are told apart by [`ModuleLocation::crate_root`]; nothing resolves into another
-//! crate but the package's library. When two functions match (`#[cfg]` alternatives), the first in file order wins.
+//! Crates are told apart by [`ModuleLocation::crate_root`]; a path resolves into another crate
+//! only through the package's library or a sibling crate the shared [`CrateGraph`] names
+//! (by its `[lib]`/package name, whatever its directory). When two functions match (`#[cfg]` alternatives), the first in file order wins.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::facts::FileRoutes;
-use super::location::ModuleLocation;
+use crate::workspace::crates::CrateGraph;
+use crate::workspace::location::ModuleLocation;
 
 /// How deep re-exports and globs are followed.
 const MAX_DEPTH: usize = 16;
@@ -39,6 +41,8 @@ pub struct RefScope<'a> {
 pub struct TreeIndex<'a> {
     files: &'a [FileRoutes],
     crates: HashMap<&'a Path, CrateIndex>,
+    /// The packages, for paths into a sibling crate by its crate name.
+    graph: &'a CrateGraph,
 }
 
 #[derive(Default)]
@@ -62,8 +66,8 @@ impl CrateIndex {
 }
 
 impl<'a> TreeIndex<'a> {
-    /// Indexes `files`.
-    pub fn new(files: &'a [FileRoutes]) -> TreeIndex<'a> {
+    /// Indexes `files`; `graph` names the sibling crates.
+    pub fn new(files: &'a [FileRoutes], graph: &'a CrateGraph) -> TreeIndex<'a> {
         let mut crates: HashMap<&Path, CrateIndex> = HashMap::new();
         for (fi, file) in files.iter().enumerate() {
             let krate = crates.entry(file.location.crate_root.as_path()).or_default();
@@ -86,7 +90,7 @@ impl<'a> TreeIndex<'a> {
                 }
             }
         }
-        TreeIndex { files, crates }
+        TreeIndex { files, crates, graph }
     }
 
     /// The function `segments` names, seen from `scope`.
@@ -210,8 +214,23 @@ impl Lookup<'_, '_> {
                 return Some(found);
             }
         }
-        // A 2015-style path from the crate root, or one through the package's own name.
-        self.absolute(all, 0).or_else(|| self.through_package_name(rest))
+        // A sibling crate by its crate name, a 2015-style path from the crate root, or one
+        // through the package's own name.
+        self.through_sibling_crate(first, rest)
+            .or_else(|| self.absolute(all, 0))
+            .or_else(|| self.through_package_name(rest))
+    }
+
+    /// `rest` in the sibling crate the crate graph names `first` (a path dependency or a
+    /// workspace member, by its `[lib]`/package name, whatever its directory).
+    fn through_sibling_crate(&self, first: &str, rest: &[String]) -> Option<FnKey> {
+        let graph = self.index.graph;
+        let file = &self.files()[self.file];
+        let from = graph.crate_of(&file.file);
+        let target = graph.named(from, first).filter(|&t| Some(t) != from)?;
+        let src = graph.get(target).dir.join("src");
+        let krate = self.index.crates.get(src.as_path())?;
+        Lookup { index: self.index, krate, file: self.file }.absolute(rest, 0)
     }
 
     /// `rest` in the package's library, for a path `my_app::rest` written where the library is

@@ -1,6 +1,7 @@
 //! Resolving handler references through module paths and every shape of `use`.
 
 use super::{check, extract_tree};
+use crate::workspace::crates::CrateGraph;
 
 const MAIN: &str = "mod api;\nmod web;\n\nfn main() {}\n";
 const API_MOD: &str = "pub mod handlers;\npub mod v2;\n\npub use self::handlers::reexported;\n";
@@ -188,4 +189,34 @@ fn imports_are_flattened_with_full_paths() {
     assert_eq!(globs, ["crate::x::w"]);
     assert!(files[0].imports.iter().any(|i| i.alias == "d" && i.public));
     assert_eq!(files[0].modules, [vec!["a".to_string()], module]);
+}
+
+#[test]
+fn a_sibling_crate_is_found_by_its_package_name_not_its_directory() {
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let root = tmp.path();
+    let manifests = [
+        ("Cargo.toml", "[workspace]\nmembers = [\"crates/*\"]\n"),
+        ("crates/web/Cargo.toml", "[package]\nname = \"web\"\n"),
+        ("crates/db-layer/Cargo.toml", "[package]\nname = \"acme-store\"\n"),
+    ];
+    for (rel, text) in manifests {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+    let web = root.join("crates/web/src/lib.rs");
+    let store = root.join("crates/db-layer/src/lib.rs");
+    let (web, store) = (web.to_string_lossy().into_owned(), store.to_string_lossy().into_owned());
+    let files = extract_tree(&[
+        (&web, "use axum::routing::get;\npub fn app() -> axum::Router { axum::Router::new().route(\"/\", get(acme_store::home)) }\n"),
+        (&store, "pub async fn home() {}\n"),
+    ]);
+    let graph = CrateGraph::discover(files.iter().map(|f| f.file.as_path()));
+    let handlers = crate::migrate::routes::discover_in(&files, &graph);
+    let f = handlers[0].function().expect("resolved into the sibling crate");
+    assert_eq!(f.name, "home");
+    // Without the crate graph, `acme_store` names nothing the tree knows.
+    let alone = crate::migrate::routes::discover(&files);
+    assert!(alone[0].function().is_none());
 }

@@ -1,0 +1,268 @@
+//! Calls and method calls: accessors (read-only, read-write), handles derived from handles,
+//! SQL executed on a handle, query and ORM builders executed on a handle, and handles handed
+//! to other functions — each recorded as a [`Sink`](crate::analysis::facts::Sink).
+//!
+//! It records what happens; it never decides whether that is a finding, and never matches a
+//! domain name that does not come from the rule set (only language plumbing like `Some` or
+//! `Arc::new`).
+
+use std::rc::Rc;
+
+use syn::spanned::Spanned;
+use syn::{Expr, ExprCall, ExprMethodCall};
+
+use super::state::Value;
+use super::types::is_std_collection;
+use super::FnAnalysis;
+use crate::analysis::facts::{SinkKind, SqlText, Taint, TypeRef};
+
+/// Functions that hand their (first) argument through: `Some(x)`, `Ok(db)`, `Arc::new(pool)`,
+/// `String::from(SQL)`. Language plumbing, not domain names, so not in the rule set.
+const PASS_THROUGH_FNS: &[&str] =
+    &["Some", "Ok", "Err", "new", "clone", "from", "Borrowed", "Owned", "Box", "identity"];
+/// Owners for which `new`/`clone`/`from` pass their argument through.
+const PASS_THROUGH_OWNERS: &[&str] =
+    &["Arc", "Rc", "Box", "String", "Cow", "Mutex", "RwLock", "RefCell", "Cell", "convert"];
+/// Constructors of an empty `String` (`String::new()`, `String::with_capacity(n)`): empty text
+/// that `push_str`, `+=` and `write!` then build on.
+const EMPTY_STRING_FNS: &[&str] = &["new", "with_capacity", "default"];
+/// Constructors of a standard collection.
+const COLLECTION_CTORS: &[&str] = &["new", "with_capacity", "default", "from", "from_iter"];
+
+impl FnAnalysis<'_> {
+    pub(super) fn call(&mut self, call: &ExprCall) -> Value {
+        let path: Option<Vec<String>> = match &*call.func {
+            Expr::Path(p) => Some(p.path.segments.iter().map(|s| s.ident.to_string()).collect()),
+            other => {
+                self.expr(other);
+                None
+            }
+        };
+        let args: Vec<Value> = call.args.iter().map(|a| self.expr(a)).collect();
+        let Some(path) = path else { return Value::default() };
+        let returns = TypeRef::Returns { callee: path.clone(), on: None };
+        if self.names.ro_accessors.matches_path(&path) {
+            return Value::handle(Taint::read_only(self.range(call.span()))).typed(Some(returns));
+        }
+        if self.names.rw_accessors.matches_path(&path) {
+            return Value::handle(Taint::read_write(self.range(call.span()))).typed(Some(returns));
+        }
+        if self.names.sql_builders.matches_path(&path) {
+            if let Some(sql) = args.iter().find_map(|a| a.sql.clone()) {
+                return Value { sql: Some(sql), ..Value::default() };
+            }
+        }
+        if is_empty_string(&path) {
+            return Value::sql(SqlText::Lit(String::new()));
+        }
+        if matches!(&path[..], [.., owner, ctor] if is_std_collection(owner) && COLLECTION_CTORS.contains(&ctor.as_str()))
+        {
+            // `HashSet::new()`, `Vec::with_capacity(n)`: data, whatever goes in.
+            return Value { collection: true, ..Value::default() }.typed(Some(returns));
+        }
+        if is_pass_through(&path) {
+            return args.into_iter().next().unwrap_or_default();
+        }
+        for (index, (arg, value)) in call.args.iter().zip(&args).enumerate() {
+            if value.taint.is_handle() {
+                let range = self.range(call.span());
+                let kind = SinkKind::Call {
+                    callee: path.clone(),
+                    method: false,
+                    arg: index,
+                    args: call.args.len(),
+                    builder: None,
+                    receiver: None,
+                };
+                self.push_sink(range, arg, value.taint, kind);
+            }
+        }
+        if self.names.derive_methods.matches_path(&path) {
+            // `get_conn(pool)`, `Pool::get(&pool)`: a connection from the handle it is given.
+            if let Some(first) = args.first().filter(|a| a.taint.is_handle()) {
+                return Value::handle(first.taint);
+            }
+        }
+        if self.names.write_builders.matches_path(&path) {
+            // `diesel::update(posts.find(id))`, `Post::delete_many()`: writes once executed.
+            return Value {
+                builder: Some(Rc::from(format!("{}(…)", path.join("::")))), ..Value::default()
+            };
+        }
+        if let Some((name, builder)) = self.scope.builder_fns.iter().find(|(n, _)| path.last() == Some(n)) {
+            // `mark_paid_stmt(id)`: a function of the file returning a write builder.
+            let evidence = format!("{builder} returned by {name}(…)");
+            return Value { builder: Some(Rc::from(evidence)), ..Value::default() };
+        }
+        if let Some((_, elements)) = self.scope.tuple_fns.iter().find(|(n, _)| path.last() == Some(n)) {
+            // `connect()` of the file declared `-> Result<(DbRw, DbRo), E>`: each element is what
+            // its type says.
+            let at = self.range(call.span());
+            let parts = elements.iter().enumerate().map(|(i, &(ro, rw))| {
+                let taint = Taint { ro: ro.then_some(at), rw: rw.then_some(at), params: 0 };
+                (Rc::from(i.to_string()), Value::handle(taint))
+            });
+            return Value::composite(parts.collect());
+        }
+        Value::default().typed(Some(returns))
+    }
+
+    pub(super) fn method_call(&mut self, call: &ExprMethodCall) -> Value {
+        let name = call.method.to_string();
+        let receiver = self.expr(&call.receiver);
+        let mut args = Vec::with_capacity(call.args.len());
+        // What the closures given to a handle's method yield (`conn.transaction(|tx| …)`).
+        let mut closure_result: Option<Value> = None;
+        for arg in &call.args {
+            let value = match arg {
+                // `conn.transaction(|conn| …)`: the closure's parameters are the receiver's handle.
+                Expr::Closure(c) if receiver.taint.is_handle() => {
+                    let result = self.closure(c, receiver.taint);
+                    closure_result = Some(closure_result.unwrap_or_default().join(result));
+                    Value::default()
+                }
+                other => self.expr(other),
+            };
+            args.push(value);
+        }
+        let names = self.names;
+        // What the method returns: known once the receiver's type and the method are.
+        let returns = TypeRef::Returns {
+            callee: vec![name.clone()],
+            on: receiver.ty.as_deref().cloned().map(Box::new),
+        };
+        // `self.pool()`: an accessor of a parameter also writes through that parameter.
+        if names.ro_accessors.matches_name(&name) {
+            let taint = Taint::read_only(self.range(call.span())).with_params_of(receiver.taint);
+            return Value::handle(taint).typed(Some(returns));
+        }
+        if names.rw_accessors.matches_name(&name) {
+            let taint = Taint::read_write(self.range(call.span())).with_params_of(receiver.taint);
+            return Value::handle(taint).typed(Some(returns));
+        }
+        if self.is_transparent(&name) {
+            return receiver;
+        }
+        if names.derive_methods.matches_name(&name) && receiver.taint.is_handle() {
+            // `pool.begin()` is a handle; `conn.transaction(|tx| …)` is what the closure yields
+            // (rows, a count), so a helper ending in it is no accessor.
+            return closure_result.unwrap_or_else(|| Value::handle(receiver.taint));
+        }
+        if name == "push_str" || name == "push" {
+            if let Some(part) = args.first() {
+                self.append_sql(&call.receiver, part);
+            }
+            return Value::default();
+        }
+
+        // diesel's method form `new_user.insert_into(users::table)`: a write builder on a record
+        // (a parameter, perhaps), which writes once executed on a handle. Given a handle
+        // (`active.update(db)`), it is a model write instead.
+        let started_builder = (names.write_builders.matches_name(&name)
+            && receiver.taint.ro.is_none()
+            && receiver.taint.rw.is_none()
+            && !args.iter().any(|a| a.taint.is_handle()))
+        .then(|| Value {
+            builder: Some(Rc::from(format!("{}.{name}(…)", self.label(&call.receiver)))),
+            ..Value::default()
+        });
+
+        let arg_sql = args.iter().find_map(|a| a.sql.clone());
+        // A handle from an accessor or type is a better executor candidate than a parameter
+        // (`.bind(id)` passes a parameter too).
+        let handle_arg = args
+            .iter()
+            .position(|a| a.taint.ro.is_some() || a.taint.rw.is_some())
+            .or_else(|| args.iter().position(|a| a.taint.is_handle()));
+        if let (Some(builder), Some(index)) = (&receiver.builder, handle_arg) {
+            if names.orm_executors.matches_name(&name) {
+                // `diesel::insert_into(t).values(..).execute(conn)`: the builder runs on `conn`.
+                let kind = SinkKind::Call {
+                    callee: vec![name.clone()],
+                    method: true,
+                    arg: index + 1,
+                    args: args.len(),
+                    builder: Some(builder.to_string()),
+                    receiver: None,
+                };
+                self.push_sink(self.range(call.span()), &call.args[index], args[index].taint, kind);
+                return Value::default();
+            }
+        }
+        let mut executed = false;
+        if receiver.taint.is_handle() {
+            if let Some(sql) = &arg_sql {
+                // `db.execute(SQL, …)`
+                let known_method = names.sql_methods.matches_name(&name);
+                let kind = SinkKind::Sql { text: (**sql).clone(), method: name.clone(), known_method };
+                self.push_sink(self.range(call.span()), &call.receiver, receiver.taint, kind);
+                executed = true;
+            }
+        }
+        if let (Some(sql), Some(index)) = (&receiver.sql, handle_arg) {
+            // `sqlx::query(SQL).bind(x).execute(&mut *db)`: a builder executed on a handle.
+            let kind = SinkKind::Sql { text: (**sql).clone(), method: name.clone(), known_method: true };
+            self.push_sink(self.range(call.span()), &call.args[index], args[index].taint, kind);
+            if names.sql_methods.matches_name(&name) {
+                return Value::default();
+            }
+            // Not an executor we know (`.bind(id)` with a parameter): the builder goes on.
+            return Value { sql: receiver.sql, ..Value::default() };
+        }
+        for (index, (arg, value)) in call.args.iter().zip(&args).enumerate() {
+            // `seen.insert(id)` on a `HashSet` built here: no model write, no tree method.
+            if value.taint.is_handle() && !receiver.collection {
+                let kind = SinkKind::Call {
+                    callee: vec![name.clone()],
+                    method: true,
+                    arg: index + 1,
+                    args: args.len(),
+                    builder: None,
+                    receiver: receiver.ty.as_deref().cloned(),
+                };
+                self.push_sink(self.range(call.span()), arg, value.taint, kind);
+            }
+        }
+        if receiver.taint.is_handle() && !executed {
+            let kind = SinkKind::Call {
+                callee: vec![name.clone()],
+                method: true,
+                arg: 0,
+                args: args.len(),
+                builder: None,
+                receiver: receiver.ty.as_deref().cloned(),
+            };
+            self.push_sink(self.range(call.span()), &call.receiver, receiver.taint, kind);
+        }
+        if receiver.taint.is_handle() && name.starts_with("prepare") {
+            // A prepared statement carries its SQL to where it is executed.
+            return Value { sql: arg_sql, ..Value::default() };
+        }
+        if (receiver.sql.is_some() || receiver.builder.is_some()) && !receiver.taint.is_handle() {
+            // Builder methods (`.bind(x)`, `.set(..)`, `.filter(..)`) keep the builder.
+            return Value { sql: receiver.sql, builder: receiver.builder, ..Value::default() };
+        }
+        if call.args.is_empty() && receiver.taint.params != 0 {
+            // `self.pool()`, `ctx.conn()`: a getter of a parameter may hand out the connection
+            // it holds, so what runs on the result runs through that parameter. Only the
+            // parameter origin carries over: a getter is no accessor.
+            return Value::handle(Taint { params: receiver.taint.params, ..Taint::NONE })
+                .typed(Some(returns));
+        }
+        started_builder.unwrap_or_default().typed(Some(returns))
+    }
+}
+
+fn is_empty_string(path: &[String]) -> bool {
+    matches!(path, [.., owner, name] if owner == "String" && EMPTY_STRING_FNS.contains(&name.as_str()))
+}
+
+fn is_pass_through(path: &[String]) -> bool {
+    match path {
+        [single] => PASS_THROUGH_FNS.contains(&single.as_str()) && single != "new" && single != "clone",
+        [.., owner, name] => {
+            PASS_THROUGH_OWNERS.contains(&owner.as_str()) && PASS_THROUGH_FNS.contains(&name.as_str())
+        }
+        [] => false,
+    }
+}

@@ -1,0 +1,290 @@
+//! Macros: SQL text built by string macros (`format!` with positional, named and inline
+//! arguments, `concat!`), `write!` appending to SQL text, query macros and SQL-file macros,
+//! diverging macros, and macro bodies analysed as expressions or statements where they parse.
+//!
+//! Macro names come from the rule set (plus the standard library's own `write!`, `panic!`
+//! and `include_str!`); it never expands a macro it cannot parse into anything but a hole.
+
+use std::rc::Rc;
+
+use syn::punctuated::Punctuated;
+use syn::{Block, Expr, Lit, Macro, Token};
+
+use super::state::Value;
+use super::FnAnalysis;
+use crate::analysis::facts::SqlText;
+
+/// Macros that append formatted text to their first argument (`write!(sql, " AND id = {}", id)`).
+const WRITE_MACROS: &[&str] = &["write", "writeln"];
+/// Macros after which control does not continue.
+const DIVERGING_MACROS: &[&str] = &["panic", "unreachable", "todo", "unimplemented"];
+
+impl FnAnalysis<'_> {
+    pub(super) fn mac(&mut self, mac: &Macro) -> Value {
+        let path: Vec<String> = mac.path.segments.iter().map(|s| s.ident.to_string()).collect();
+        let name = path.last().cloned().unwrap_or_default();
+        if self.names.string_macros.matches_path(&path) {
+            return self.string_macro(&name, mac);
+        }
+        if WRITE_MACROS.contains(&name.as_str()) {
+            return self.write_macro(mac);
+        }
+        if name == "include_str" {
+            if let Ok(lit) = mac.parse_body::<syn::LitStr>() {
+                return Value::sql(SqlText::File(lit.value()));
+            }
+        }
+        let args = mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated);
+        if self.names.sql_file_macros.matches_path(&path) {
+            // `sqlx::query_file!("queries/x.sql", args…)`, `query_file_as!(Row, "q.sql")`.
+            let mut file = None;
+            for arg in args.iter().flatten() {
+                match arg {
+                    Expr::Lit(syn::ExprLit { lit: Lit::Str(s), .. }) if file.is_none() => {
+                        file = Some(s.value())
+                    }
+                    other => {
+                        self.expr(other);
+                    }
+                }
+            }
+            return Value { sql: file.map(|f| Rc::new(SqlText::CrateFile(f))), ..Value::default() };
+        }
+        if DIVERGING_MACROS.contains(&name.as_str()) {
+            if let Ok(args) = &args {
+                args.iter().for_each(|a| {
+                    self.expr(a);
+                });
+            }
+            self.env.reachable = false;
+            return Value::default();
+        }
+        match args {
+            Ok(args) => {
+                let values: Vec<Value> = args.iter().map(|a| self.expr(a)).collect();
+                if self.names.sql_macros.matches_path(&path) {
+                    // `sqlx::query!(SQL, args…)`: a builder carrying SQL.
+                    let sql = values.iter().find_map(|v| v.sql.clone());
+                    return Value { sql, ..Value::default() };
+                }
+                // `vec![…]`: the standard library's vector, data whatever goes in.
+                Value { collection: name == "vec", ..Value::default() }
+            }
+            // A macro holding statements (`db_run! { … }`), analysed as a block.
+            Err(_) => match mac.parse_body_with(Block::parse_within) {
+                Ok(stmts) => {
+                    self.env.push_scope();
+                    let value = self.stmts(&stmts);
+                    self.env.pop_scope();
+                    value
+                }
+                Err(_) => self.macro_segments(mac.tokens.clone()),
+            },
+        }
+    }
+
+    /// Best effort for macro bodies that are neither expressions nor statements
+    /// (`tokio::select! { r = fut => { … } }`, `db_run! { conn => { … } }`, `db_run! { conn:
+    /// postgresql { … } }`, `json!({ "key": value, … })`): the tokens are split at top-level
+    /// `,`, `;`, `=>` and a lone `:`; a part that parses as an expression is analysed as one,
+    /// else each `{ … }` group in it as a block, or split the same way when it is none.
+    pub(super) fn macro_segments(&mut self, tokens: proc_macro2::TokenStream) -> Value {
+        use proc_macro2::{Delimiter, Spacing, TokenTree};
+        let mut segments: Vec<Vec<TokenTree>> = vec![Vec::new()];
+        let mut trees = tokens.into_iter().peekable();
+        // Whether the previous token was the first `:` of a `::`.
+        let mut in_path_sep = false;
+        while let Some(tree) = trees.next() {
+            if let TokenTree::Punct(p) = &tree {
+                let arrow = p.as_char() == '='
+                    && p.spacing() == Spacing::Joint
+                    && matches!(trees.peek(), Some(TokenTree::Punct(next)) if next.as_char() == '>');
+                if arrow {
+                    trees.next();
+                }
+                let path_sep_start = p.as_char() == ':'
+                    && p.spacing() == Spacing::Joint
+                    && matches!(trees.peek(), Some(TokenTree::Punct(next)) if next.as_char() == ':');
+                let lone_colon = p.as_char() == ':' && !path_sep_start && !in_path_sep;
+                in_path_sep = path_sep_start;
+                if arrow || lone_colon || matches!(p.as_char(), ',' | ';') {
+                    segments.push(Vec::new());
+                    continue;
+                }
+            } else {
+                in_path_sep = false;
+            }
+            if let Some(last) = segments.last_mut() {
+                last.push(tree);
+            }
+        }
+        let mut value = Value::default();
+        for segment in segments.into_iter().filter(|s| !s.is_empty()) {
+            let stream: proc_macro2::TokenStream = segment.iter().cloned().collect();
+            if let Ok(expr) = syn::parse2::<Expr>(stream) {
+                value = value.join(self.expr(&expr));
+                continue;
+            }
+            for tree in &segment {
+                if let TokenTree::Group(g) = tree {
+                    let block = match g.delimiter() {
+                        Delimiter::Brace => syn::parse::Parser::parse2(Block::parse_within, g.stream()).ok(),
+                        _ => None,
+                    };
+                    self.env.push_scope();
+                    value = value.join(match block {
+                        Some(stmts) => self.stmts(&stmts),
+                        // `{ "key": value }`, `[a, b]` of a JSON-like body.
+                        None => self.macro_segments(g.stream()),
+                    });
+                    self.env.pop_scope();
+                }
+            }
+        }
+        value
+    }
+
+    /// `format!`, `concat!`, `concatcp!`, `formatcp!`: literal parts are SQL text; holes are
+    /// filled with what their argument holds, if it is SQL text, else unknown.
+    pub(super) fn string_macro(&mut self, name: &str, mac: &Macro) -> Value {
+        let Ok(args) = mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated) else {
+            return Value::sql(SqlText::Hole);
+        };
+        let args: Vec<&Expr> = args.iter().collect();
+        self.string_macro_args(name, &args)
+    }
+
+    /// `write!(sql, "…", args…)`, `writeln!(…)`: the formatted text is appended to `sql` when it
+    /// holds SQL text.
+    pub(super) fn write_macro(&mut self, mac: &Macro) -> Value {
+        let Ok(args) = mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated) else {
+            return Value::default();
+        };
+        let args: Vec<&Expr> = args.iter().collect();
+        if let Some((target, format)) = args.split_first() {
+            self.expr(target);
+            let text = self.string_macro_args("format", format);
+            self.append_sql(target, &text);
+        }
+        Value::default()
+    }
+
+    /// The text built by a string macro from its arguments (`format!`'s: the format string
+    /// first).
+    pub(super) fn string_macro_args(&mut self, name: &str, args: &[&Expr]) -> Value {
+        let mut positional = Vec::new();
+        let mut named: Vec<(String, Value)> = Vec::new();
+        for (i, arg) in args.iter().enumerate() {
+            if let (true, Expr::Assign(a)) = (i > 0, arg) {
+                if let Expr::Path(p) = &*a.left {
+                    let value = self.expr(&a.right);
+                    named.push((path_text(&p.path), value));
+                    continue;
+                }
+            }
+            positional.push(self.expr(arg));
+        }
+        let is_concat = name.starts_with("concat");
+        if is_concat {
+            let parts = args
+                .iter()
+                .zip(&positional)
+                .map(|(arg, v)| match arg {
+                    Expr::Lit(l) if !matches!(l.lit, Lit::Str(_)) => SqlText::Lit(lit_text(&l.lit)),
+                    _ => v.sql_or_hole(),
+                })
+                .collect();
+            return Value::sql(SqlText::Concat(parts));
+        }
+        let Some(Expr::Lit(syn::ExprLit { lit: Lit::Str(format), .. })) = args.first() else {
+            return Value::sql(SqlText::Hole);
+        };
+        let mut parts = Vec::new();
+        let mut next_positional = 1;
+        for piece in format_pieces(&format.value()) {
+            match piece {
+                FormatPiece::Text(text) => parts.push(SqlText::Lit(text)),
+                FormatPiece::Hole(spec) => {
+                    let value = if spec.is_empty() {
+                        next_positional += 1;
+                        positional.get(next_positional - 1).cloned()
+                    } else if let Ok(index) = spec.parse::<usize>() {
+                        positional.get(index + 1).cloned()
+                    } else {
+                        named
+                            .iter()
+                            .find(|(n, _)| *n == spec)
+                            .map(|(_, v)| v.clone())
+                            .or_else(|| self.inline_capture(&spec))
+                    };
+                    parts.push(value.map_or(SqlText::Hole, |v| v.sql_or_hole()));
+                }
+            }
+        }
+        Value::sql(SqlText::Concat(parts))
+    }
+
+    /// What an inline capture (`format!("{CTE} SELECT …")`, `"{column}"`) holds: a binding, a
+    /// local const, or a const of the tree by name (expanded once consts are known).
+    fn inline_capture(&mut self, name: &str) -> Option<Value> {
+        let path = syn::parse_str::<syn::ExprPath>(name).ok()?;
+        Some(self.path(&path))
+    }
+}
+
+enum FormatPiece {
+    Text(String),
+    /// The argument part of `{…}` (before any `:`), trimmed.
+    Hole(String),
+}
+
+fn format_pieces(format: &str) -> Vec<FormatPiece> {
+    let mut pieces = Vec::new();
+    let mut text = String::new();
+    let mut chars = format.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' if chars.peek() == Some(&'{') => {
+                chars.next();
+                text.push('{');
+            }
+            '}' if chars.peek() == Some(&'}') => {
+                chars.next();
+                text.push('}');
+            }
+            '{' => {
+                let mut spec = String::new();
+                for c in chars.by_ref() {
+                    if c == '}' {
+                        break;
+                    }
+                    spec.push(c);
+                }
+                if !text.is_empty() {
+                    pieces.push(FormatPiece::Text(std::mem::take(&mut text)));
+                }
+                let arg = spec.split(':').next().unwrap_or("").trim().to_string();
+                pieces.push(FormatPiece::Hole(arg));
+            }
+            other => text.push(other),
+        }
+    }
+    if !text.is_empty() {
+        pieces.push(FormatPiece::Text(text));
+    }
+    pieces
+}
+
+fn lit_text(lit: &Lit) -> String {
+    match lit {
+        Lit::Int(i) => i.base10_digits().to_string(),
+        Lit::Float(f) => f.base10_digits().to_string(),
+        Lit::Bool(b) => b.value.to_string(),
+        Lit::Char(c) => c.value().to_string(),
+        _ => String::new(),
+    }
+}
+
+fn path_text(path: &syn::Path) -> String {
+    path.segments.iter().map(|s| s.ident.to_string()).collect::<Vec<_>>().join("::")
+}

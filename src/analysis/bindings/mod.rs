@@ -1,0 +1,258 @@
+//! Flow-sensitive tracking of handles and SQL text through one function body.
+//!
+//! An abstract interpreter over syn's statements and expressions. Its state maps every
+//! binding in scope to a [`Value`](state::Value): the handles it may hold ([`Taint`]:
+//! read-only, read-write, from which parameter) and the SQL text it may hold. Statement order
+//! matters: reassignment and shadowing end read-only-ness, block scopes restore outer bindings,
+//! and at every join (after `if`, `match`, loops, `break`s) a binding holds what it held on
+//! *any* path into that point. Closures and async blocks are part of the enclosing body.
+//!
+//! The interpreter records [`Sink`]s — SQL executed on a handle, a handle handed to a call —
+//! and never decides whether something is a finding: that is the rules' job, once consts and
+//! callees are known. It never holds a span past the function: everything it yields is owned.
+//!
+//! This module holds the entry points (a function's parameters and body, a const's text) and
+//! the positions and labels of what it records. The interpreter's parts:
+//! [`state`] (values and scopes), [`patterns`] (bindings and assignments), [`control`]
+//! (statements, blocks, branches, loops, closures), [`expr`] (expressions, paths, fields),
+//! [`calls`] (calls and method calls: accessors, SQL executed, handles handed on),
+//! [`macros`] (macro bodies and SQL built by string macros), [`types`] (handle types named
+//! in type syntax).
+
+mod calls;
+mod control;
+mod expr;
+mod macros;
+mod patterns;
+mod scope;
+mod state;
+mod types;
+
+use std::rc::Rc;
+
+use proc_macro2::Span;
+use syn::spanned::Spanned;
+use syn::{Block, Expr, FnArg, Pat, Signature};
+
+pub(crate) use self::scope::FileScope;
+use self::state::{Env, LoopFrame, Value};
+use super::facts::{HandleUse, Sink, SinkKind, SqlText, Taint, TypeRef};
+use super::names::Names;
+use super::types::TypeScope;
+use crate::source::{SourceText, TextRange};
+
+/// The analysis of one function body.
+pub(crate) struct FnAnalysis<'a> {
+    names: &'a Names,
+    src: &'a SourceText,
+    env: Env,
+    sinks: Vec<Sink>,
+    returns: Taint,
+    closure_depth: usize,
+    loops: Vec<LoopFrame>,
+    local_consts: Vec<(String, SqlText)>,
+    ro_sites: Vec<TextRange>,
+    /// What `Self` is, when the `impl` is of a handle type (`impl DbRo { fn f(&self) }`).
+    self_taint: (bool, bool),
+    /// What it knows of the rest of its file.
+    scope: &'a FileScope,
+    /// The write builder this function returns, if any.
+    returned_builder: Option<Rc<str>>,
+    /// Generic parameters in scope with their trait bounds.
+    generics: &'a [(String, Vec<String>)],
+}
+
+/// What one function body yields.
+pub(crate) struct BodyFacts {
+    pub params: Vec<String>,
+    pub returns: Taint,
+    /// The ORM write builder it returns, if any (`diesel::update(…)`).
+    pub returns_builder: Option<String>,
+    pub sinks: Vec<Sink>,
+    pub ro_bindings: usize,
+}
+
+impl<'a> FnAnalysis<'a> {
+    pub(crate) fn new(names: &'a Names, src: &'a SourceText) -> FnAnalysis<'a> {
+        FnAnalysis {
+            names,
+            src,
+            env: Env::new(),
+            sinks: Vec::new(),
+            returns: Taint::NONE,
+            closure_depth: 0,
+            loops: Vec::new(),
+            local_consts: Vec::new(),
+            ro_sites: Vec::new(),
+            self_taint: (false, false),
+            scope: &scope::EMPTY,
+            returned_builder: None,
+            generics: &[],
+        }
+    }
+
+    /// The generic parameters in scope (`C: Crud`), so that `c: &C` is typed by its bounds.
+    pub(crate) fn with_generics(mut self, generics: &'a [(String, Vec<String>)]) -> FnAnalysis<'a> {
+        self.generics = generics;
+        self
+    }
+
+    /// What the function's file says (renaming imports, extensions, tuple and builder
+    /// functions).
+    pub(crate) fn with_scope(mut self, scope: &'a FileScope) -> FnAnalysis<'a> {
+        self.scope = scope;
+        self
+    }
+
+    /// The function belongs to `impl OWNER` (or trait `OWNER`): where `OWNER` is a read-only
+    /// (read-write) handle type, `self` and `Self` are too.
+    pub(crate) fn with_owner(mut self, owner: Option<&str>) -> FnAnalysis<'a> {
+        if let Some(owner) = owner {
+            self.self_taint =
+                (self.names.ro_types.matches_name(owner), self.names.rw_types.matches_name(owner));
+        }
+        self
+    }
+
+    /// Analyses a function: parameters, then the body.
+    pub(crate) fn function(mut self, sig: &Signature, body: &Block) -> BodyFacts {
+        let mut params = Vec::new();
+        for (index, input) in sig.inputs.iter().enumerate() {
+            match input {
+                FnArg::Receiver(receiver) => {
+                    params.push("self".to_string());
+                    let mut taint = Taint::param(index);
+                    taint = taint.join(self.type_taint(&receiver.ty, self.range(receiver.self_token.span)));
+                    let ty = TypeRef::Named(vec!["Self".to_string()]);
+                    self.env.declare("self", Value::handle(taint).typed(Some(ty)));
+                }
+                FnArg::Typed(typed) => {
+                    params.push(pat_name(&typed.pat));
+                    let at = self.range(typed.pat.span());
+                    let taint = Taint::param(index).join(self.type_taint(&typed.ty, at));
+                    let ty = self.type_ref(&typed.ty);
+                    self.bind_pat(&typed.pat, &Value::handle(taint).typed(ty));
+                }
+            }
+        }
+        if let syn::ReturnType::Type(_, ty) = &sig.output {
+            // A declared `-> Self` of `impl DbRo` is not a read-only handle by itself: a
+            // constructor or `from_request` would otherwise become an accessor by its name,
+            // matching the read-write type's function of that name too.
+            let at = self.range(sig.ident.span());
+            let self_taint = std::mem::take(&mut self.self_taint);
+            self.returns = self.whole_type_taint(ty, at);
+            self.self_taint = self_taint;
+        }
+        let tail = self.block(body);
+        self.returns = self.returns.join(tail.returned_taint());
+        self.note_returned(&tail);
+        let mut sinks = self.sinks;
+        merge_duplicate_sinks(&mut sinks);
+        self.ro_sites.sort();
+        self.ro_sites.dedup();
+        BodyFacts {
+            params,
+            returns: self.returns,
+            returns_builder: self.returned_builder.map(|b| b.to_string()),
+            sinks,
+            ro_bindings: self.ro_sites.len(),
+        }
+    }
+
+    /// What the function returns (its tail or a `return`): a write builder is kept.
+    fn note_returned(&mut self, value: &Value) {
+        if self.returned_builder.is_none() {
+            self.returned_builder.clone_from(&value.builder);
+        }
+    }
+
+    /// The SQL text a const initializer builds, if any.
+    pub(crate) fn const_text(mut self, expr: &Expr) -> Option<SqlText> {
+        self.expr(expr).sql.map(|t| (*t).clone())
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Positions and labels
+
+    /// The type a type annotation names, for resolving calls by type.
+    fn type_ref(&self, ty: &syn::Type) -> Option<TypeRef> {
+        let scope = TypeScope { wrappers: &self.names.wrapper_types, generics: self.generics };
+        crate::analysis::types::type_ref(ty, scope)
+    }
+
+    fn range(&self, span: Span) -> TextRange {
+        super::span_range(self.src, span)
+    }
+
+    /// How the source names a handle: the expression without `&`, `*`, `?`, `.await`,
+    /// parentheses and pass-through methods, as written (whitespace folded).
+    fn label(&self, expr: &Expr) -> String {
+        let core = self.strip(expr);
+        let range = self.range(core.span());
+        let text = self.src.text.get(range.bytes()).unwrap_or("");
+        let mut label: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        if label.chars().count() > 60 {
+            label = label.chars().take(57).collect::<String>() + "...";
+        }
+        label
+    }
+
+    fn strip<'e>(&self, mut expr: &'e Expr) -> &'e Expr {
+        loop {
+            expr = match expr {
+                Expr::Reference(r) => &r.expr,
+                Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => &u.expr,
+                Expr::Paren(p) => &p.expr,
+                Expr::Group(g) => &g.expr,
+                Expr::Try(t) => &t.expr,
+                Expr::Await(a) => &a.base,
+                Expr::MethodCall(m) if self.is_transparent(&m.method.to_string()) => &m.receiver,
+                other => return other,
+            };
+        }
+    }
+
+    /// Whether a method hands its receiver through: the rule set's transparent methods and the
+    /// file's extensions of `Result`/`Option`.
+    fn is_transparent(&self, method: &str) -> bool {
+        self.names.transparent_methods.matches_name(method)
+            || self.scope.extensions.iter().any(|e| e == method)
+    }
+
+    fn push_sink(&mut self, range: TextRange, handle_expr: &Expr, taint: Taint, kind: SinkKind) {
+        let label = self.label(handle_expr);
+        self.sinks.push(Sink { range, handle: HandleUse { label, taint }, kind });
+    }
+}
+
+/// A parameter's name for reports (`db`, or the pattern as written).
+fn pat_name(pat: &Pat) -> String {
+    match pat {
+        Pat::Ident(p) => p.ident.to_string(),
+        Pat::Type(p) => pat_name(&p.pat),
+        Pat::Reference(p) => pat_name(&p.pat),
+        Pat::TupleStruct(p) => p.elems.first().map(pat_name).unwrap_or_else(|| "_".to_string()),
+        Pat::Tuple(p) => p.elems.first().map(pat_name).unwrap_or_else(|| "_".to_string()),
+        _ => "_".to_string(),
+    }
+}
+
+/// After loops ran twice, the same sink may be recorded twice: keep one, with every origin.
+fn merge_duplicate_sinks(sinks: &mut Vec<Sink>) {
+    sinks.sort_by_key(|s| s.range);
+    let mut merged: Vec<Sink> = Vec::with_capacity(sinks.len());
+    for sink in sinks.drain(..) {
+        if let Some(prev) = merged
+            .iter_mut()
+            .rev()
+            .take_while(|p| p.range == sink.range)
+            .find(|p| p.kind == sink.kind && p.handle.label == sink.handle.label)
+        {
+            prev.handle.taint = prev.handle.taint.join(sink.handle.taint);
+            continue;
+        }
+        merged.push(sink);
+    }
+    *sinks = merged;
+}

@@ -1,0 +1,228 @@
+//! What the analysis of one function knows about the rest of its file: renaming imports,
+//! the file's error-mapping extensions of `Result`/`Option`, functions whose declared result is
+//! a tuple of handles, and functions that return a write builder.
+//!
+//! Gathered from item signatures and `use` trees (and, for builders, from a first walk of the
+//! file's bodies by [`crate::analysis`]). It never looks beyond the file: the same facts for
+//! other files need the workspace index.
+
+use syn::{FnArg, ImplItem, Item, Signature, Type};
+
+use super::types::type_mentions;
+use crate::analysis::names::Names;
+
+/// A struct's fields by declared type: (name, read-only, read-write).
+pub(crate) type FieldKinds = Vec<(String, bool, bool)>;
+
+/// What a function's analysis knows of its file.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FileScope {
+    /// Renaming imports (`use a::B as C;`): alias -> the path it stands for.
+    pub aliases: Vec<(String, Vec<String>)>,
+    /// Methods of the file's traits implemented for `Result`/`Option` (error-mapping
+    /// extensions): they hand their receiver through like the rule set's transparent methods.
+    pub extensions: Vec<String>,
+    /// Functions whose declared result is a tuple with handle-typed elements
+    /// (`-> Result<(DbRw, DbRo), E>`): name -> per element, (read-only, read-write).
+    pub tuple_fns: Vec<(String, Vec<(bool, bool)>)>,
+    /// Functions returning an ORM write builder: name -> the builder.
+    pub builder_fns: Vec<(String, String)>,
+    /// Structs of the file with handle-typed fields (`struct Ctx { pool: DbRw, ro: DbRo }`):
+    /// name -> per field, (name, read-only, read-write).
+    pub structs: Vec<(String, FieldKinds)>,
+}
+
+/// The scope of a function analysed without its file (consts, tests).
+pub(crate) static EMPTY: FileScope = FileScope {
+    aliases: Vec::new(),
+    extensions: Vec::new(),
+    tuple_fns: Vec::new(),
+    builder_fns: Vec::new(),
+    structs: Vec::new(),
+};
+
+impl FileScope {
+    /// What the items of a file say by their signatures and `use` trees.
+    pub(crate) fn of(items: &[Item], names: &Names) -> FileScope {
+        let mut scope = FileScope::default();
+        collect_renames(items, &mut scope.aliases);
+        scope.extensions = extension_methods(items);
+        each_signature(items, &mut |sig| {
+            if let syn::ReturnType::Type(_, ty) = &sig.output {
+                if let Some(elements) = tuple_elements(ty, names) {
+                    scope.tuple_fns.push((sig.ident.to_string(), elements));
+                }
+            }
+        });
+        handle_structs(items, names, &mut scope.structs);
+        scope
+    }
+
+    /// What field `field` of a value of struct `name` holds by its declared type:
+    /// (read-only, read-write), when the file declares that struct with handle-typed fields.
+    pub(crate) fn field_kind(&self, name: &str, field: &str) -> Option<(bool, bool)> {
+        let (_, fields) = self.structs.iter().find(|(n, _)| n == name)?;
+        fields.iter().find(|(f, _, _)| f == field).map(|&(_, ro, rw)| (ro, rw))
+    }
+
+    /// Whether `text` names a function of the file that returns a read-only handle in a tuple,
+    /// a write builder, or a struct with a read-only field (such a function's callers, or the
+    /// functions given such a struct, can matter though they name no accessor).
+    pub(crate) fn names_handle_fn(&self, text: &str) -> bool {
+        let tuple = self.tuple_fns.iter().filter(|(_, elements)| elements.iter().any(|&(ro, _)| ro));
+        let structs = self.structs.iter().filter(|(_, fields)| fields.iter().any(|&(_, ro, _)| ro));
+        tuple
+            .map(|(name, _)| name)
+            .chain(self.builder_fns.iter().map(|(name, _)| name))
+            .chain(structs.map(|(name, _)| name))
+            .any(|n| text.contains(n.as_str()))
+    }
+}
+
+/// The renaming imports of a file and its inline modules (`use crate::queries::X as Y;`,
+/// `use crate::queries as q;`): alias -> the path it stands for. One list for the whole file,
+/// a simplification: aliases rarely differ between a file's modules.
+fn collect_renames(items: &[Item], out: &mut Vec<(String, Vec<String>)>) {
+    fn tree(prefix: &mut Vec<String>, t: &syn::UseTree, out: &mut Vec<(String, Vec<String>)>) {
+        match t {
+            syn::UseTree::Path(p) => {
+                prefix.push(p.ident.to_string());
+                tree(prefix, &p.tree, out);
+                prefix.pop();
+            }
+            syn::UseTree::Rename(r) if r.rename != "_" => {
+                let mut full = prefix.clone();
+                full.push(r.ident.to_string());
+                out.push((r.rename.to_string(), full));
+            }
+            syn::UseTree::Group(g) => g.items.iter().for_each(|t| tree(prefix, t, out)),
+            _ => {}
+        }
+    }
+    for item in items {
+        match item {
+            Item::Use(u) => tree(&mut Vec::new(), &u.tree, out),
+            Item::Mod(m) => {
+                if let Some((_, items)) = &m.content {
+                    collect_renames(items, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The methods taking `self` of traits implemented for `Result<T, E>` or `Option<T>` in
+/// `items` (inline modules included): the service's own error-mapping extensions
+/// (`impl<T, E> OrInternal<T> for Result<T, E> { fn or_internal(self) -> … }`).
+fn extension_methods(items: &[Item]) -> Vec<String> {
+    let mut out = Vec::new();
+    for item in items {
+        match item {
+            Item::Impl(imp) if imp.trait_.is_some() && is_result_or_option(&imp.self_ty) => {
+                for it in &imp.items {
+                    if let ImplItem::Fn(f) = it {
+                        if matches!(f.sig.inputs.first(), Some(FnArg::Receiver(r)) if r.reference.is_none()) {
+                            out.push(f.sig.ident.to_string());
+                        }
+                    }
+                }
+            }
+            Item::Mod(m) => {
+                if let Some((_, items)) = &m.content {
+                    out.extend(extension_methods(items));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `Result<…>`, `Option<…>` (language types, not domain names).
+fn is_result_or_option(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Path(p) => {
+            p.qself.is_none()
+                && p.path.segments.last().is_some_and(|s| s.ident == "Result" || s.ident == "Option")
+        }
+        _ => false,
+    }
+}
+
+/// Every function signature of `items`: free functions and methods, in inline modules too.
+fn each_signature(items: &[Item], f: &mut impl FnMut(&Signature)) {
+    for item in items {
+        match item {
+            Item::Fn(func) => f(&func.sig),
+            Item::Impl(imp) => imp.items.iter().for_each(|it| {
+                if let ImplItem::Fn(func) = it {
+                    f(&func.sig);
+                }
+            }),
+            Item::Mod(m) => {
+                if let Some((_, items)) = &m.content {
+                    each_signature(items, f);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A result type that is a tuple (`(DbRw, DbRo)`, also as `Result<(…), E>`, `Option<(…)>`,
+/// `&(…)`) with at least one handle-typed element: per element, (read-only, read-write).
+fn tuple_elements(ty: &Type, names: &Names) -> Option<Vec<(bool, bool)>> {
+    let tuple = match ty {
+        Type::Tuple(t) => t,
+        Type::Reference(r) => return tuple_elements(&r.elem, names),
+        Type::Paren(p) => return tuple_elements(&p.elem, names),
+        Type::Path(p) if is_result_or_option(ty) => {
+            let syn::PathArguments::AngleBracketed(args) = &p.path.segments.last()?.arguments else {
+                return None;
+            };
+            return match args.args.first()? {
+                syn::GenericArgument::Type(inner) => tuple_elements(inner, names),
+                _ => None,
+            };
+        }
+        _ => return None,
+    };
+    let elements: Vec<(bool, bool)> = tuple
+        .elems
+        .iter()
+        .map(|e| (type_mentions(e, &names.ro_types), type_mentions(e, &names.rw_types)))
+        .collect();
+    elements.iter().any(|&(ro, rw)| ro || rw).then_some(elements)
+}
+
+/// The structs of `items` (inline modules too) with at least one handle-typed named field.
+fn handle_structs(items: &[Item], names: &Names, out: &mut Vec<(String, FieldKinds)>) {
+    for item in items {
+        match item {
+            Item::Struct(s) => {
+                let fields: FieldKinds = s
+                    .fields
+                    .iter()
+                    .filter_map(|f| {
+                        let name = f.ident.as_ref()?.to_string();
+                        Some((
+                            name,
+                            type_mentions(&f.ty, &names.ro_types),
+                            type_mentions(&f.ty, &names.rw_types),
+                        ))
+                    })
+                    .collect();
+                if fields.iter().any(|&(_, ro, rw)| ro || rw) {
+                    out.push((s.ident.to_string(), fields));
+                }
+            }
+            Item::Mod(m) => {
+                if let Some((_, items)) = &m.content {
+                    handle_structs(items, names, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! The `use` items of a file and its inline modules, flattened to one owned [`ImportFacts`]
+//! per name they bring in (groups expanded, renames and globs kept as such).
+//!
+//! Only records what the syntax says; which function or module a path means is for
+//! [`crate::workspace::imports`] to resolve once the tree is known.
+
+use syn::{Item, UseTree};
+
+use super::facts::ImportFacts;
+
+/// Every `use` of `items`, with the inline module path it is written in.
+pub fn imports_of(items: &[Item]) -> Vec<ImportFacts> {
+    let mut out = Vec::new();
+    collect(items, &mut Vec::new(), &mut out);
+    out
+}
+
+/// The `use` items among a function body's statements, as imports of `module`.
+pub fn body_imports(stmts: &[syn::Stmt], module: &[String]) -> Vec<ImportFacts> {
+    let mut out = Vec::new();
+    for stmt in stmts {
+        if let syn::Stmt::Item(Item::Use(u)) = stmt {
+            flatten(&u.tree, &mut Vec::new(), module, false, &mut out);
+        }
+    }
+    out
+}
+
+fn collect(items: &[Item], module: &mut Vec<String>, out: &mut Vec<ImportFacts>) {
+    for item in items {
+        match item {
+            Item::Use(u) => {
+                flatten(&u.tree, &mut Vec::new(), module, matches!(u.vis, syn::Visibility::Public(_)), out)
+            }
+            Item::Mod(m) => {
+                if let Some((_, items)) = &m.content {
+                    module.push(m.ident.to_string());
+                    collect(items, module, out);
+                    module.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn flatten(
+    tree: &UseTree,
+    prefix: &mut Vec<String>,
+    module: &[String],
+    public: bool,
+    out: &mut Vec<ImportFacts>,
+) {
+    let mut push = |alias: String, path: Vec<String>, glob: bool| {
+        out.push(ImportFacts { module: module.to_vec(), alias, path, glob, public });
+    };
+    match tree {
+        UseTree::Path(p) => {
+            prefix.push(p.ident.to_string());
+            flatten(&p.tree, prefix, module, public, out);
+            prefix.pop();
+        }
+        UseTree::Name(n) if n.ident == "self" => {
+            if let Some(last) = prefix.last().cloned() {
+                push(last, prefix.clone(), false);
+            }
+        }
+        UseTree::Name(n) => {
+            let mut path = prefix.clone();
+            path.push(n.ident.to_string());
+            push(n.ident.to_string(), path, false);
+        }
+        UseTree::Rename(r) if r.rename != "_" => {
+            let mut path = prefix.clone();
+            if r.ident != "self" {
+                path.push(r.ident.to_string());
+            }
+            push(r.rename.to_string(), path, false);
+        }
+        UseTree::Rename(_) => {}
+        UseTree::Glob(_) => push(String::new(), prefix.clone(), true),
+        UseTree::Group(g) => g.items.iter().for_each(|t| flatten(t, prefix, module, public, out)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn imports(src: &str) -> Vec<(String, String, bool, bool)> {
+        let file: syn::File = syn::parse_str(src).expect("a file");
+        imports_of(&file.items)
+            .into_iter()
+            .map(|i| {
+                (
+                    format!("{}{}", i.module.join("::"), if i.module.is_empty() { "" } else { ":" })
+                        + &i.alias,
+                    i.path.join("::"),
+                    i.glob,
+                    i.public,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn groups_renames_globs_and_inline_modules_are_flattened() {
+        let got = imports(
+            "use crate::store::{self, save as persist, queries::*};\npub use super::db::get;\nmod inner { use other_crate::f; }",
+        );
+        let expected: Vec<(String, String, bool, bool)> = vec![
+            ("store".into(), "crate::store".into(), false, false),
+            ("persist".into(), "crate::store::save".into(), false, false),
+            ("".into(), "crate::store::queries".into(), true, false),
+            ("get".into(), "super::db::get".into(), false, true),
+            ("inner:f".into(), "other_crate::f".into(), false, false),
+        ];
+        assert_eq!(got, expected);
+        let body: syn::Block = syn::parse_str("{ use crate::jobs::tally as t; t(db); }").expect("a block");
+        let found = body_imports(&body.stmts, &["api".to_string()]);
+        assert_eq!(
+            (found[0].alias.as_str(), found[0].path.join("::")),
+            ("t", "crate::jobs::tally".to_string())
+        );
+        assert_eq!(found[0].module, ["api"]);
+    }
+}

@@ -1,0 +1,234 @@
+//! Which functions of the tree a call may run: by the receiver's type, by path through crates
+//! and modules, never by a bare name shared by unrelated types.
+//!
+//! A method on a receiver of a tree type runs that type's methods or its traits' default
+//! bodies; on a trait-typed receiver (a generic bound, `dyn`, `Self` in a trait default), every
+//! implementation. A receiver outside the tree runs no tree body. An unknown receiver runs a
+//! tree method only when it is the only method of that name with a fitting arity; otherwise the
+//! call is *unresolved* and says why. Pure lookups; never judges what writes.
+
+use crate::analysis::facts::SinkKind;
+use crate::writers::{FnId, TreeFn};
+
+use super::crates::CrateGraph;
+use super::imports::{Imports, ModuleKey, MAX_DEPTH};
+use super::symbols::{Symbols, Ty};
+
+/// What a call resolves to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolved {
+    /// No function of the tree: judged by the rule set's tables.
+    External,
+    /// These functions of the tree (several: a trait's implementations, or an unqualified
+    /// free function defined in several modules).
+    Tree(Vec<FnId>),
+    /// Functions of the tree have that name, but which one cannot be told.
+    Unresolved(String),
+}
+
+/// The tree a call is resolved in.
+#[derive(Debug, Clone, Copy)]
+pub struct CallScope<'a> {
+    /// Every function.
+    pub fns: &'a [TreeFn],
+    /// Their index.
+    pub symbols: &'a Symbols,
+    /// The crates.
+    pub crates: &'a CrateGraph,
+    /// The imports.
+    pub imports: &'a Imports,
+}
+
+impl CallScope<'_> {
+    /// The functions a call sink of `caller` may run.
+    pub fn resolve(&self, caller: FnId, call: &SinkKind) -> Resolved {
+        let SinkKind::Call { callee, method, builder, args, receiver, .. } = call else {
+            return Resolved::External;
+        };
+        if builder.is_some() {
+            // An ORM executor (`.execute(conn)` on `diesel::update(…)`), not a function of the tree.
+            return Resolved::External;
+        }
+        let Some((name, qualifiers)) = callee.split_last() else { return Resolved::External };
+        if *method {
+            let ty = receiver.as_ref().map_or(Ty::Unknown, |t| self.symbols.type_of(self.fns, caller, t));
+            return self.method(name, &ty, *args);
+        }
+        self.path(caller, name, qualifiers)
+    }
+
+    fn method(&self, name: &str, ty: &Ty, args: usize) -> Resolved {
+        match ty {
+            // A type outside the tree runs no tree body, but for a blanket implementation
+            // (`impl<T: Executor> DbExt for T`) of the tree.
+            Ty::Outside => tree_or_external(
+                self.symbols
+                    .named(name)
+                    .iter()
+                    .copied()
+                    .filter(|&id| {
+                        let f = &self.fns[id].facts;
+                        f.owner.as_ref().is_some_and(|o| f.sig.generics.iter().any(|(g, _)| g == o))
+                    })
+                    .collect(),
+            ),
+            Ty::Tree(t) => {
+                let found = self.symbols.methods_of(ty, name);
+                if found.is_empty() && !self.symbols.named(name).is_empty() {
+                    return Resolved::Unresolved(format!(
+                        "no method `{name}` of the tree's type `{t}` is known"
+                    ));
+                }
+                tree_or_external(found)
+            }
+            Ty::Traits(_) => tree_or_external(self.symbols.methods_of(ty, name)),
+            Ty::Unknown => {
+                let fits: Vec<FnId> = self
+                    .symbols
+                    .named(name)
+                    .iter()
+                    .copied()
+                    .filter(|&id| {
+                        let sig = &self.fns[id].facts.sig;
+                        self.fns[id].facts.owner.is_some() && sig.has_self && sig.arity == args + 1
+                    })
+                    .collect();
+                match fits.as_slice() {
+                    [] => Resolved::External,
+                    [one] => Resolved::Tree(vec![*one]),
+                    many => Resolved::Unresolved(format!(
+                        "the receiver's type is not known and {} methods of the tree are named `{name}`",
+                        many.len()
+                    )),
+                }
+            }
+        }
+    }
+
+    fn path(&self, caller: FnId, name: &str, qualifiers: &[String]) -> Resolved {
+        let from = &self.fns[caller];
+        let syms = self.symbols;
+        let free = || syms.named(name).iter().copied().filter(|&id| self.fns[id].facts.owner.is_none());
+        let qualifier = qualifiers.iter().rev().find(|q| !matches!(q.as_str(), "crate" | "super" | "self"));
+        let by_type = qualifier.is_some_and(|q| q.starts_with(char::is_uppercase));
+        if !by_type {
+            let found = self.through_modules(caller, name, qualifiers);
+            if !found.is_empty() {
+                return Resolved::Tree(found);
+            }
+        }
+        match qualifier.map(String::as_str) {
+            Some("Self") => {
+                let ty = syms.type_of(
+                    self.fns,
+                    caller,
+                    &crate::analysis::facts::TypeRef::Named(vec!["Self".into()]),
+                );
+                tree_or_external(syms.methods_of(&ty, name))
+            }
+            Some(q) if q.starts_with(char::is_uppercase) => {
+                // `C::op(..)` on a type parameter: every implementation of its bounds.
+                if let Some((_, bounds)) = from.facts.sig.generics.iter().find(|(g, _)| g == q) {
+                    let traits: Vec<String> = bounds.iter().filter(|b| syms.is_trait(b)).cloned().collect();
+                    return tree_or_external(syms.methods_of(&Ty::Traits(traits), name));
+                }
+                if !syms.declares(q) {
+                    return Resolved::External;
+                }
+                let ty =
+                    if syms.is_trait(q) { Ty::Traits(vec![q.to_string()]) } else { Ty::Tree(q.to_string()) };
+                tree_or_external(syms.methods_of(&ty, name))
+            }
+            Some(last) => {
+                // No module the path names holds it (a re-export or a module not seen): a
+                // function of that name in the crate the path starts with, else in a module
+                // named like the last qualifier.
+                let first = qualifiers.first().map(String::as_str).unwrap_or("");
+                match self.crates.named(from.krate, first).filter(|&c| Some(c) != from.krate) {
+                    Some(other) => {
+                        tree_or_external(free().filter(|&id| self.fns[id].krate == Some(other)).collect())
+                    }
+                    None => tree_or_external(
+                        free().filter(|&id| self.fns[id].module.last().is_some_and(|m| m == last)).collect(),
+                    ),
+                }
+            }
+            None => {
+                let all: Vec<FnId> = free().collect();
+                let local: Vec<FnId> = all
+                    .iter()
+                    .copied()
+                    .filter(|&id| self.fns[id].file == from.file && self.fns[id].module == from.module)
+                    .collect();
+                tree_or_external(if local.is_empty() { all } else { local })
+            }
+        }
+    }
+}
+
+impl CallScope<'_> {
+    /// The free functions a path names through modules, imports, re-exports and crates.
+    fn through_modules(&self, caller: FnId, name: &str, qualifiers: &[String]) -> Vec<FnId> {
+        let from = &self.fns[caller];
+        let here: ModuleKey = (from.krate, from.module.clone());
+        if qualifiers.is_empty() {
+            // The module's own, then a `use` of the name, then its globs.
+            let own = self.fns_at(&here, name, 0);
+            if !own.is_empty() {
+                return own;
+            }
+            return self.imported(&here, name, 0);
+        }
+        let written = [qualifiers, &[name.to_string()]].concat();
+        match self.imports.absolute(self.crates, &here, &written) {
+            Some((krate, mut segments)) => {
+                segments.pop();
+                self.fns_at(&(krate, segments), name, 0)
+            }
+            None => Vec::new(),
+        }
+    }
+
+    /// Free functions `name` of `module`, or what its imports (`pub use`, globs) make `name`.
+    fn fns_at(&self, module: &ModuleKey, name: &str, depth: usize) -> Vec<FnId> {
+        let direct: Vec<FnId> = self
+            .symbols
+            .named(name)
+            .iter()
+            .copied()
+            .filter(|&id| {
+                let f = &self.fns[id];
+                f.facts.owner.is_none() && f.krate == module.0 && f.module == module.1
+            })
+            .collect();
+        if !direct.is_empty() || depth >= MAX_DEPTH {
+            return direct;
+        }
+        self.imported(module, name, depth + 1)
+    }
+
+    /// What the imports of `module` make `name`: a `use` of it, else its globs.
+    fn imported(&self, module: &ModuleKey, name: &str, depth: usize) -> Vec<FnId> {
+        if let Some(import) = self.imports.named(module, name) {
+            if let Some((krate, mut segments)) = self.imports.absolute(self.crates, module, &import.path) {
+                let last = segments.pop().unwrap_or_default();
+                return self.fns_at(&(krate, segments), &last, depth + 1);
+            }
+        }
+        let mut found = Vec::new();
+        for glob in self.imports.of(module).iter().filter(|i| i.glob) {
+            if let Some(target) = self.imports.absolute(self.crates, module, &glob.path) {
+                found.extend(self.fns_at(&target, name, depth + 1));
+            }
+        }
+        found
+    }
+}
+
+fn tree_or_external(found: Vec<FnId>) -> Resolved {
+    if found.is_empty() {
+        Resolved::External
+    } else {
+        Resolved::Tree(found)
+    }
+}

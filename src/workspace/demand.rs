@@ -1,0 +1,136 @@
+//! What the analysed functions miss from files not parsed yet: the names [`super::loader`]
+//! is asked to load.
+//!
+//! Callees that receive a handle (their bodies decide whether that is a write), consts that
+//! SQL text refers to, and the types receivers are typed with (their fields' types, so that
+//! `state.store.save(..)` resolves on `Store`). Also finds accessor wrappers: analysed
+//! functions returning a read-only handle. Reads facts only; never parses.
+
+use std::collections::{BTreeSet, HashSet};
+
+use crate::analysis::facts::{SinkKind, TypeRef};
+use crate::index::ConstIndex;
+
+use super::loader::{Slot, Wanted};
+
+/// Everything the analysed functions of `slots` miss. With `rw`, read-write handles count too
+/// (`migrate` judges what they reach).
+pub fn wanted(slots: &[Slot], rw: bool) -> Wanted {
+    Wanted { fns: handle_callees(slots, rw), consts: missing_consts(slots, rw), types: receiver_types(slots) }
+}
+
+/// Names of callees that receive a handle (read-only, or a parameter of a function that may
+/// receive one; with `rw`, read-write too).
+pub fn handle_callees(slots: &[Slot], rw: bool) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for facts in slots.iter().filter_map(|s| s.facts.as_ref()) {
+        for sink in facts.functions.iter().filter(|f| f.analysed).flat_map(|f| &f.sinks) {
+            // An ORM executor run on a builder is not a function of the tree.
+            if let SinkKind::Call { callee, builder: None, .. } = &sink.kind {
+                let taint = sink.handle.taint;
+                if taint.ro.is_some() || taint.params != 0 || (rw && taint.rw.is_some()) {
+                    names.extend(callee.last().cloned());
+                }
+            }
+        }
+    }
+    // A name imported under another (`use a::tally as view_tally`): the function behind it.
+    let imports = slots.iter().filter_map(|s| s.facts.as_ref()).flat_map(|f| &f.imports);
+    let behind: Vec<String> = imports
+        .filter(|i| !i.glob && names.contains(&i.alias))
+        .filter_map(|i| i.path.last().cloned())
+        .collect();
+    names.extend(behind);
+    names
+}
+
+/// Consts that SQL run on a handle refers to, directly or through known consts, and that no
+/// parsed file declares (with `rw`, SQL on read-write handles too).
+pub fn missing_consts(slots: &[Slot], rw: bool) -> BTreeSet<String> {
+    let mut index = ConstIndex::default();
+    for slot in slots {
+        if let Some(facts) = &slot.facts {
+            index.add(&slot.path, facts.consts.clone());
+        }
+    }
+    let mut missing = Vec::new();
+    for facts in slots.iter().filter_map(|s| s.facts.as_ref()) {
+        for sink in facts.functions.iter().flat_map(|f| &f.sinks) {
+            let taint = sink.handle.taint;
+            if let SinkKind::Sql { text, .. } = &sink.kind {
+                if taint.ro.is_some() || taint.params != 0 || (rw && taint.rw.is_some()) {
+                    index.missing(text, &mut missing);
+                }
+            }
+        }
+    }
+    missing.into_iter().collect()
+}
+
+/// Types named by the receivers of handle calls, and the field types of those already parsed,
+/// that no parsed file declares.
+pub fn receiver_types(slots: &[Slot]) -> BTreeSet<String> {
+    let parsed: HashSet<&str> = slots
+        .iter()
+        .filter_map(|s| s.facts.as_ref())
+        .flat_map(|f| &f.types)
+        .map(|t| t.name.as_str())
+        .collect();
+    // A receiver's type matters only when the tree has a method of that name.
+    let tree_fns: HashSet<&str> = slots
+        .iter()
+        .flat_map(|s| match &s.facts {
+            Some(facts) => facts.functions.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+            None => s.declared.fns.iter().map(String::as_str).collect(),
+        })
+        .collect();
+    let mut named = BTreeSet::new();
+    for facts in slots.iter().filter_map(|s| s.facts.as_ref()) {
+        for sink in facts.functions.iter().flat_map(|f| &f.sinks) {
+            if let SinkKind::Call { receiver: Some(t), builder: None, callee, .. } = &sink.kind {
+                if callee.last().is_some_and(|m| tree_fns.contains(m.as_str())) {
+                    type_names(t, &mut named);
+                }
+            }
+        }
+    }
+    // Fields of wanted structs that are parsed: one more level per round.
+    let mut fields = BTreeSet::new();
+    for t in slots.iter().filter_map(|s| s.facts.as_ref()).flat_map(|f| &f.types) {
+        if named.contains(&t.name) {
+            t.fields.iter().for_each(|(_, ty)| type_names(ty, &mut fields));
+        }
+    }
+    named.extend(fields);
+    named.retain(|n| !parsed.contains(n.as_str()) && n != "Self");
+    named
+}
+
+/// The type names `t` mentions.
+fn type_names(t: &TypeRef, out: &mut BTreeSet<String>) {
+    match t {
+        TypeRef::Named(path) => out.extend(path.last().cloned()),
+        TypeRef::Field(base, _) => type_names(base, out),
+        TypeRef::Returns { callee, on } => {
+            if let Some(on) = on {
+                type_names(on, out);
+            } else if let [.., ty, _] = callee.as_slice() {
+                if ty.starts_with(char::is_uppercase) {
+                    out.insert(ty.clone());
+                }
+            }
+        }
+        TypeRef::Bounds(_) | TypeRef::Outside => {}
+    }
+}
+
+/// Names of analysed functions whose return value is a read-only handle (accessor wrappers).
+pub fn read_only_wrappers(slots: &[Slot]) -> BTreeSet<String> {
+    slots
+        .iter()
+        .filter_map(|s| s.facts.as_ref())
+        .flat_map(|facts| &facts.functions)
+        .filter(|f| f.analysed && f.returns.ro.is_some())
+        .map(|f| f.name.clone())
+        .collect()
+}

@@ -1,0 +1,244 @@
+//! The one lazy loader: "parse the files that declare these names".
+//!
+//! The first pass parses only files whose text can matter and keeps, for every other file, the
+//! names its text declares (`fn`, `const`/`static`, `struct`/`enum`/`trait`/`type`, found
+//! lexically). Later stages say what they miss — callees a handle reaches, consts SQL refers
+//! to, types a receiver is typed with, functions a route names — and this module parses the
+//! files that declare those names, round by round, until nothing new is asked for. A file is
+//! re-analysed (not re-read for nothing) only when it declares a wanted function its first
+//! analysis skipped. Never decides what is wanted, and never judges.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::analysis::facts::FileFacts;
+use crate::diagnostics::FileError;
+use crate::prefilter;
+
+/// How many rounds a run may take (one per level of helpers, consts of consts, field types).
+const MAX_ROUNDS: usize = 16;
+
+/// What the pipeline knows about one file of the tree.
+#[derive(Debug)]
+pub struct Slot {
+    /// The path as walked.
+    pub path: PathBuf,
+    /// Whether findings in it are reported.
+    pub reported: bool,
+    /// Its facts, once parsed and analysed.
+    pub facts: Option<FileFacts>,
+    /// What its text declares, from the first read (unparsed files only).
+    pub declared: Declared,
+    /// Whether reading or parsing it failed (it is not tried again).
+    pub failed: bool,
+}
+
+impl Slot {
+    /// A file not parsed yet, with what its text declares.
+    pub fn screened(path: PathBuf, reported: bool, declared: Declared) -> Slot {
+        Slot { path, reported, facts: None, declared, failed: false }
+    }
+}
+
+/// Names a file's text declares.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Declared {
+    /// `fn NAME`, and names `use` items bind (a re-export is loaded like a declaration).
+    pub fns: Vec<String>,
+    /// `const NAME`, `static NAME`.
+    pub consts: Vec<String>,
+    /// `struct`, `enum`, `union`, `trait`, `type` names.
+    pub types: Vec<String>,
+}
+
+impl Declared {
+    /// What `text` declares, found lexically.
+    pub fn of(text: &str) -> Declared {
+        let mut fns = prefilter::fn_names(text);
+        fns.extend(prefilter::use_names(text));
+        fns.sort();
+        fns.dedup();
+        Declared { fns, consts: prefilter::const_names(text), types: prefilter::type_names(text) }
+    }
+}
+
+/// Names a stage misses.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Wanted {
+    /// Functions to analyse.
+    pub fns: BTreeSet<String>,
+    /// Consts and statics.
+    pub consts: BTreeSet<String>,
+    /// Types (their fields).
+    pub types: BTreeSet<String>,
+}
+
+impl Wanted {
+    fn minus(&self, asked: &Wanted) -> Wanted {
+        let diff = |a: &BTreeSet<String>, b: &BTreeSet<String>| a.difference(b).cloned().collect();
+        Wanted {
+            fns: diff(&self.fns, &asked.fns),
+            consts: diff(&self.consts, &asked.consts),
+            types: diff(&self.types, &asked.types),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.fns.is_empty() && self.consts.is_empty() && self.types.is_empty()
+    }
+
+    fn extend(&mut self, other: Wanted) {
+        self.fns.extend(other.fns);
+        self.consts.extend(other.consts);
+        self.types.extend(other.types);
+    }
+}
+
+/// Parses and analyses one file so that the functions named in `wanted` (and those the
+/// pipeline's text screen selects) are analysed.
+pub type Analyse<'a> = dyn Fn(&Path, &BTreeSet<String>) -> Result<FileFacts, FileError> + Sync + 'a;
+
+/// Whether `slot` must be (re)parsed for `fresh`.
+fn declares(slot: &Slot, fresh: &Wanted) -> bool {
+    if slot.failed {
+        return false;
+    }
+    match &slot.facts {
+        // A parsed file knows its consts and types; only functions skipped by its analysis.
+        Some(facts) => facts.functions.iter().any(|f| !f.analysed && fresh.fns.contains(&f.name)),
+        None => {
+            let d = &slot.declared;
+            d.fns.iter().any(|n| fresh.fns.contains(n))
+                || d.consts.iter().any(|n| fresh.consts.contains(n))
+                || d.types.iter().any(|n| fresh.types.contains(n))
+        }
+    }
+}
+
+/// Loads, round by round, the files that declare what `wants` asks for given the slots so
+/// far, until it asks for nothing new. Returns the errors of the files parsed for it and how
+/// many files were parsed that had not been.
+pub fn load(
+    slots: &mut [Slot],
+    wants: &mut dyn FnMut(&[Slot]) -> Wanted,
+    analyse: &Analyse<'_>,
+) -> (Vec<FileError>, usize) {
+    let mut asked = Wanted::default();
+    let mut errors = Vec::new();
+    let mut newly_parsed = 0;
+    for _ in 0..MAX_ROUNDS {
+        let fresh = wants(slots).minus(&asked);
+        if fresh.is_empty() {
+            break;
+        }
+        asked.extend(fresh.clone());
+        let todo: Vec<usize> = (0..slots.len()).filter(|&i| declares(&slots[i], &fresh)).collect();
+        let results: Vec<(usize, Result<FileFacts, FileError>)> =
+            todo.par_iter().map(|&i| (i, analyse(&slots[i].path, &asked.fns))).collect();
+        for (i, result) in results {
+            let slot = &mut slots[i];
+            // Parsed once: its declarations are known from its facts from now on.
+            slot.declared = Declared::default();
+            match result {
+                Ok(facts) => {
+                    if slot.facts.is_none() {
+                        newly_parsed += 1;
+                    }
+                    slot.facts = Some(facts);
+                }
+                Err(err) => {
+                    slot.failed = true;
+                    errors.push(err);
+                }
+            }
+        }
+    }
+    (errors, newly_parsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::facts::{FnFacts, HandleUse, Sink, SinkKind, Taint};
+    use crate::source::TextRange;
+
+    fn function(name: &str, analysed: bool, calls: &[&str]) -> FnFacts {
+        FnFacts {
+            name: name.into(),
+            owner: None,
+            module: Vec::new(),
+            range: TextRange::default(),
+            analysed,
+            has_body: true,
+            params: vec!["db".into()],
+            returns: Taint::NONE,
+            sinks: calls
+                .iter()
+                .map(|callee| Sink {
+                    range: TextRange::default(),
+                    handle: HandleUse { label: "db".into(), taint: Taint::param(0) },
+                    kind: SinkKind::Call {
+                        callee: vec![callee.to_string()],
+                        method: false,
+                        arg: 0,
+                        args: 1,
+                        builder: None,
+                        receiver: None,
+                    },
+                })
+                .collect(),
+            ro_bindings: 0,
+            sig: Default::default(),
+        }
+    }
+
+    fn facts(functions: Vec<FnFacts>) -> FileFacts {
+        FileFacts { functions, ..FileFacts::default() }
+    }
+
+    fn screened(path: &str, text: &str) -> Slot {
+        Slot::screened(path.into(), true, Declared::of(text))
+    }
+
+    /// Wants every callee of the analysed functions, and the const `SQL`.
+    fn callees(slots: &[Slot]) -> Wanted {
+        let mut wanted = Wanted::default();
+        for f in slots.iter().filter_map(|s| s.facts.as_ref()).flat_map(|f| &f.functions) {
+            for sink in &f.sinks {
+                if let SinkKind::Call { callee, .. } = &sink.kind {
+                    wanted.fns.extend(callee.last().cloned());
+                }
+            }
+        }
+        wanted.consts.insert("SQL".into());
+        wanted
+    }
+
+    #[test]
+    fn files_are_parsed_level_by_level_and_only_those_declaring_wanted_names() {
+        let mut slots = vec![
+            Slot { facts: Some(facts(vec![function("handler", true, &["save"])])), ..screened("h.rs", "") },
+            screened("store.rs", "pub fn save(db: &Db) {}"),
+            screened("deep.rs", "fn bump() {}"),
+            screened("other.rs", "fn format_date() {} struct Save;"),
+            screened("sql.rs", "pub const SQL: &str = \"\";"),
+        ];
+        let analyse = |path: &Path, wanted: &BTreeSet<String>| -> Result<FileFacts, FileError> {
+            match path.to_str() {
+                Some("store.rs") => {
+                    assert!(wanted.contains("save"));
+                    Ok(facts(vec![function("save", true, &["bump"])]))
+                }
+                Some("deep.rs") => Ok(facts(vec![function("bump", true, &[])])),
+                Some("sql.rs") => Ok(facts(Vec::new())),
+                other => panic!("{other:?} was parsed though nothing it declares is wanted"),
+            }
+        };
+        let (errors, parsed) = load(&mut slots, &mut callees, &analyse);
+        assert!(errors.is_empty());
+        assert_eq!(parsed, 3);
+        assert!(slots[2].facts.is_some() && slots[3].facts.is_none() && slots[4].facts.is_some());
+    }
+}

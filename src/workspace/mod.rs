@@ -1,0 +1,89 @@
+//! One semantic index of the analysed workspace, shared by `check` and `migrate`.
+//!
+//! [`crates`] reads the crate graph from `Cargo.toml`; [`location`] places a file in its crate's
+//! module tree; [`loader`] parses, on demand, the files that declare the names [`demand`] says
+//! are missing; [`symbols`] hashes the tree's functions, types and impls; [`calls`] resolves a
+//! call by its receiver's type and its path. [`Workspace`] gathers what the parsed files
+//! declared and turns their functions into [`TreeFn`]s. Nothing here parses a file or judges a
+//! write: the pipelines feed it facts, the writer summaries and rules ask it questions.
+
+pub mod calls;
+pub mod crates;
+pub mod demand;
+pub mod imports;
+pub mod loader;
+pub mod location;
+pub mod symbols;
+#[cfg(test)]
+mod tests;
+
+use std::path::{Path, PathBuf};
+
+use crate::analysis::facts::{FileFacts, ImplFacts, TypeFacts};
+use crate::writers::{FnId, TreeFn};
+
+use self::crates::CrateGraph;
+use self::imports::Imports;
+use self::symbols::Symbols;
+
+/// What the tree declares besides functions: crates, types, impls.
+#[derive(Debug, Default)]
+pub struct Workspace {
+    /// The crate graph.
+    pub crates: CrateGraph,
+    /// Structs, enums, unions and traits of the parsed files.
+    pub types: Vec<TypeFacts>,
+    /// `impl Trait for Type` blocks of the parsed files.
+    pub impls: Vec<ImplFacts>,
+    /// Type names declared in files that were not parsed.
+    pub screened_types: Vec<String>,
+    /// The `use` items of the parsed files, by crate and module.
+    pub imports: Imports,
+}
+
+impl Workspace {
+    /// The workspace of the files at `paths` (reads their manifests).
+    pub fn discover<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Workspace {
+        Workspace { crates: CrateGraph::discover(paths), ..Workspace::default() }
+    }
+
+    /// Takes the types, impls and imports of the parsed file at `path`.
+    pub fn add_file(&mut self, path: &Path, facts: &mut FileFacts) {
+        self.types.append(&mut facts.types);
+        self.impls.append(&mut facts.impls);
+        let module = location::locate(path).module;
+        self.imports.add(self.crates.crate_of(path), &module, std::mem::take(&mut facts.imports));
+    }
+
+    /// The functions of `files` (path, facts) as [`TreeFn`]s in crate and module, and per file
+    /// the ids its functions got.
+    pub fn tree_fns<'a>(
+        &self,
+        files: impl IntoIterator<Item = (&'a PathBuf, Option<&'a FileFacts>)>,
+    ) -> (Vec<TreeFn>, Vec<Vec<FnId>>) {
+        let mut fns = Vec::new();
+        let mut ids = Vec::new();
+        for (path, facts) in files {
+            let place = location::locate(path);
+            let krate = self.crates.crate_of(path);
+            let functions = facts.map_or(&[][..], |f| &f.functions[..]);
+            ids.push((fns.len()..fns.len() + functions.len()).collect());
+            for f in functions {
+                let mut module = place.module.clone();
+                module.extend(f.module.iter().cloned());
+                fns.push(TreeFn { file: path.clone(), krate, module, facts: f.clone() });
+            }
+        }
+        (fns, ids)
+    }
+
+    /// The hashed index of `fns` and of what this workspace declares.
+    pub fn symbols(&self, fns: &[TreeFn]) -> Symbols {
+        Symbols::new(
+            fns,
+            &self.types,
+            self.impls.iter().map(|i| (i.self_ty.as_str(), i.trait_name.as_str())),
+            self.screened_types.iter().map(String::as_str),
+        )
+    }
+}

@@ -1,0 +1,271 @@
+//! The tree's functions, types and impls, hashed by name, owner, trait and crate.
+//!
+//! Built once from the owned facts of the parsed files (and the type names the prefilter saw in
+//! files it did not parse); every question is a hash lookup followed by a filter over the few
+//! definitions that share a name. Answers what a [`TypeRef`] is (a type of the tree, traits of
+//! the tree, or something outside it) and which bodies a method of a type may run. Never
+//! parses and never decides what writes.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::analysis::facts::{TypeFacts, TypeRef};
+use crate::writers::{FnId, TreeFn};
+
+/// How deep a type may be derived from other types (fields of fields, returns of returns).
+const MAX_TYPE_DEPTH: usize = 8;
+
+/// What a [`TypeRef`] turned out to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ty {
+    /// A struct, enum or alias of the tree, by name.
+    Tree(String),
+    /// A value known only by traits of the tree it implements (a generic, `dyn`, `impl`).
+    Traits(Vec<String>),
+    /// A type the tree does not declare: std, a driver, an ORM.
+    Outside,
+    /// Not known.
+    Unknown,
+}
+
+/// The hashed index.
+#[derive(Debug, Default)]
+pub struct Symbols {
+    /// Functions with a body, by name.
+    by_name: HashMap<String, Vec<FnId>>,
+    /// Functions with a body, by (owner type or trait, name).
+    by_owner: HashMap<(String, String), Vec<FnId>>,
+    /// Type -> the traits it implements.
+    traits_of: HashMap<String, Vec<String>>,
+    /// Trait -> the types implementing it.
+    impls_of: HashMap<String, Vec<String>>,
+    /// Traits of the tree.
+    traits: HashSet<String>,
+    /// Structs by name, with their fields.
+    structs: HashMap<String, Vec<TypeFacts>>,
+    /// Every type name the tree declares (parsed or only screened).
+    declared: HashSet<String>,
+}
+
+impl Symbols {
+    /// Indexes `fns`, the parsed files' `types` and `impls`, and the type names of files that
+    /// were not parsed.
+    pub fn new<'a>(
+        fns: &[TreeFn],
+        types: impl IntoIterator<Item = &'a TypeFacts>,
+        impls: impl IntoIterator<Item = (&'a str, &'a str)>,
+        screened_types: impl IntoIterator<Item = &'a str>,
+    ) -> Symbols {
+        let mut s = Symbols::default();
+        for (id, f) in fns.iter().enumerate() {
+            let facts = &f.facts;
+            if let Some(owner) = &facts.owner {
+                s.declared.insert(owner.clone());
+                if let Some(tr) = &facts.sig.trait_of {
+                    s.add_impl(owner, tr);
+                } else if facts.sig.in_trait {
+                    s.traits.insert(owner.clone());
+                }
+            }
+            if facts.has_body {
+                s.by_name.entry(facts.name.clone()).or_default().push(id);
+                if let Some(owner) = &facts.owner {
+                    s.by_owner.entry((owner.clone(), facts.name.clone())).or_default().push(id);
+                }
+            }
+        }
+        for t in types {
+            s.declared.insert(t.name.clone());
+            s.structs.entry(t.name.clone()).or_default().push(t.clone());
+        }
+        for (self_ty, tr) in impls {
+            s.add_impl(self_ty, tr);
+        }
+        s.declared.extend(screened_types.into_iter().map(str::to_string));
+        for list in s.traits_of.values_mut().chain(s.impls_of.values_mut()) {
+            list.sort();
+            list.dedup();
+        }
+        s
+    }
+
+    fn add_impl(&mut self, self_ty: &str, tr: &str) {
+        self.declared.insert(self_ty.to_string());
+        self.traits.insert(tr.to_string());
+        self.traits_of.entry(self_ty.to_string()).or_default().push(tr.to_string());
+        self.impls_of.entry(tr.to_string()).or_default().push(self_ty.to_string());
+    }
+
+    /// Whether the tree declares a type or trait of that name.
+    pub fn declares(&self, name: &str) -> bool {
+        self.declared.contains(name) || self.traits.contains(name)
+    }
+
+    /// Whether `name` is a trait of the tree.
+    pub fn is_trait(&self, name: &str) -> bool {
+        self.traits.contains(name)
+    }
+
+    /// Functions with a body named `name`.
+    pub fn named(&self, name: &str) -> &[FnId] {
+        self.by_name.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    /// Functions with a body named `name` owned by `owner` (a type's impls or a trait's
+    /// default bodies).
+    pub fn owned(&self, owner: &str, name: &str) -> &[FnId] {
+        self.by_owner.get(&(owner.to_string(), name.to_string())).map_or(&[], Vec::as_slice)
+    }
+
+    /// The bodies `name` may run on a value of tree type `ty`: its own methods, else the
+    /// default bodies of its traits; for a trait, every implementation and its default.
+    pub fn methods_of(&self, ty: &Ty, name: &str) -> Vec<FnId> {
+        let mut out = Vec::new();
+        match ty {
+            Ty::Tree(t) if self.is_trait(t) => self.trait_methods(t, name, &mut out),
+            Ty::Tree(t) => {
+                out.extend_from_slice(self.owned(t, name));
+                if out.is_empty() {
+                    for tr in self.traits_of.get(t).into_iter().flatten() {
+                        out.extend_from_slice(self.owned(tr, name));
+                    }
+                }
+            }
+            Ty::Traits(traits) => {
+                for tr in traits {
+                    self.trait_methods(tr, name, &mut out);
+                }
+            }
+            Ty::Outside | Ty::Unknown => {}
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Every implementation of `name` for trait `tr`, and the trait's default body.
+    fn trait_methods(&self, tr: &str, name: &str, out: &mut Vec<FnId>) {
+        out.extend_from_slice(self.owned(tr, name));
+        for ty in self.impls_of.get(tr).into_iter().flatten() {
+            out.extend_from_slice(self.owned(ty, name));
+        }
+    }
+
+    /// What `t` is, seen from function `from`; `returns` resolves a call's return type.
+    pub fn type_of(&self, fns: &[TreeFn], from: FnId, t: &TypeRef) -> Ty {
+        self.type_at(fns, from, t, 0)
+    }
+
+    fn type_at(&self, fns: &[TreeFn], from: FnId, t: &TypeRef, depth: usize) -> Ty {
+        if depth > MAX_TYPE_DEPTH {
+            return Ty::Unknown;
+        }
+        match t {
+            TypeRef::Outside => Ty::Outside,
+            TypeRef::Named(path) => self.named_type(fns.get(from), path),
+            TypeRef::Bounds(bounds) => {
+                let tree: Vec<String> = bounds.iter().filter(|b| self.is_trait(b)).cloned().collect();
+                if tree.is_empty() {
+                    Ty::Outside
+                } else {
+                    Ty::Traits(tree)
+                }
+            }
+            TypeRef::Field(base, field) => {
+                match self.type_at(fns, from, base, depth + 1) {
+                    Ty::Tree(name) => {
+                        let Some(def) = self.structs.get(&name).and_then(|defs| {
+                            defs.iter().find_map(|d| d.fields.iter().find(|(f, _)| f == field))
+                        }) else {
+                            return Ty::Unknown;
+                        };
+                        // A field's type is written in the struct's scope; `Self` there is the struct.
+                        match &def.1 {
+                            TypeRef::Named(p) if p.len() == 1 && p[0] == "Self" => Ty::Tree(name),
+                            other => self.type_at(fns, usize::MAX, other, depth + 1),
+                        }
+                    }
+                    Ty::Outside => Ty::Outside,
+                    _ => Ty::Unknown,
+                }
+            }
+            TypeRef::Returns { callee, on } => self.returned(fns, from, callee, on.as_deref(), depth),
+        }
+    }
+
+    /// A named type: `Self` is the function's owner; a name the tree declares is the tree's.
+    fn named_type(&self, from: Option<&TreeFn>, path: &[String]) -> Ty {
+        let Some(last) = path.last() else { return Ty::Unknown };
+        if last == "Self" {
+            return match from.and_then(|f| f.facts.owner.as_deref()) {
+                Some(owner) if self.is_trait(owner) => Ty::Traits(vec![owner.to_string()]),
+                Some(owner) => Ty::Tree(owner.to_string()),
+                None => Ty::Unknown,
+            };
+        }
+        if self.is_trait(last) {
+            Ty::Traits(vec![last.clone()])
+        } else if self.declares(last) {
+            Ty::Tree(last.clone())
+        } else {
+            Ty::Outside
+        }
+    }
+
+    /// The type a call returns, when the callee is one function (or all candidates agree).
+    fn returned(
+        &self,
+        fns: &[TreeFn],
+        from: FnId,
+        callee: &[String],
+        on: Option<&TypeRef>,
+        depth: usize,
+    ) -> Ty {
+        let Some((name, qualifiers)) = callee.split_last() else { return Ty::Unknown };
+        let candidates: Vec<FnId> = match on {
+            Some(receiver) => {
+                let ty = self.type_at(fns, from, receiver, depth + 1);
+                if ty == Ty::Outside {
+                    return Ty::Outside;
+                }
+                self.methods_of(&ty, name)
+            }
+            None => match qualifiers.last() {
+                Some(q) if q.starts_with(char::is_uppercase) => {
+                    let ty = self.named_type(fns.get(from), qualifiers);
+                    match &ty {
+                        Ty::Outside => return Ty::Outside,
+                        Ty::Tree(t) => {
+                            let found = self.methods_of(&ty, name);
+                            if found.is_empty() {
+                                // `Repo::new(..)` with no body known: a constructor by convention.
+                                return if is_constructor(name) { Ty::Tree(t.clone()) } else { Ty::Unknown };
+                            }
+                            found
+                        }
+                        _ => self.methods_of(&ty, name),
+                    }
+                }
+                // `Repo(pool)`: a tuple struct.
+                _ if name.starts_with(char::is_uppercase) => return self.named_type(fns.get(from), callee),
+                _ => self.named(name).iter().copied().filter(|&id| fns[id].facts.owner.is_none()).collect(),
+            },
+        };
+        let mut answer: Option<Ty> = None;
+        for id in candidates {
+            let Some(ret) = &fns[id].facts.sig.returns else { return Ty::Unknown };
+            let ty = self.type_at(fns, id, ret, depth + 1);
+            match &answer {
+                Some(prev) if *prev != ty => return Ty::Unknown,
+                _ => answer = Some(ty),
+            }
+        }
+        answer.unwrap_or(Ty::Unknown)
+    }
+}
+
+/// Names that by convention return `Self`.
+fn is_constructor(name: &str) -> bool {
+    matches!(name, "new" | "default" | "from" | "builder" | "build")
+        || name.starts_with("with_")
+        || name.starts_with("from_")
+}

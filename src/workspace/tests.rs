@@ -1,0 +1,107 @@
+//! Resolution by type on small hand-built trees: what a `TypeRef` is, and which bodies a call
+//! runs.
+
+use std::path::PathBuf;
+
+use super::calls::{CallScope, Resolved};
+use super::crates::CrateGraph;
+use super::imports::Imports;
+use super::symbols::{Symbols, Ty};
+use crate::analysis::facts::{FnFacts, SigFacts, SinkKind, TypeFacts, TypeRef};
+use crate::source::TextRange;
+use crate::writers::TreeFn;
+
+fn named(p: &str) -> TypeRef {
+    TypeRef::Named(p.split("::").map(String::from).collect())
+}
+
+/// `owner::name(params)` returning `returns`; `trait_of` for an `impl Trait for owner` method.
+fn func(
+    owner: Option<&str>,
+    name: &str,
+    arity: usize,
+    returns: Option<TypeRef>,
+    trait_of: Option<&str>,
+) -> TreeFn {
+    TreeFn {
+        file: PathBuf::from("src/lib.rs"),
+        krate: None,
+        module: Vec::new(),
+        facts: FnFacts {
+            name: name.into(),
+            owner: owner.map(String::from),
+            module: Vec::new(),
+            range: TextRange::default(),
+            analysed: true,
+            has_body: true,
+            params: Vec::new(),
+            returns: Default::default(),
+            sinks: Vec::new(),
+            ro_bindings: 0,
+            sig: SigFacts {
+                trait_of: trait_of.map(String::from),
+                arity,
+                has_self: owner.is_some() && arity > 0,
+                returns,
+                ..SigFacts::default()
+            },
+        },
+    }
+}
+
+fn tree() -> (Vec<TreeFn>, Symbols) {
+    let fns = vec![
+        func(Some("Repo"), "new", 0, Some(named("Self")), None),
+        func(Some("Repo"), "save", 2, None, None),
+        func(Some("Bucket"), "save", 2, None, None),
+        func(Some("Repo"), "store", 1, Some(named("crate::store::Store")), None),
+        func(Some("Store"), "flush", 2, None, Some("Flush")),
+        func(None, "handler", 1, None, None),
+    ];
+    let types = [TypeFacts {
+        name: "AppState".into(),
+        module: Vec::new(),
+        fields: vec![("repo".into(), named("Repo")), ("seen".into(), named("HashSet"))],
+    }];
+    let symbols = Symbols::new(&fns, &types, [("Store", "Flush")], ["Bucket", "Repo", "Store"]);
+    (fns, symbols)
+}
+
+fn call(name: &str, args: usize, receiver: Option<TypeRef>) -> SinkKind {
+    SinkKind::Call { callee: vec![name.into()], method: true, arg: 1, args, builder: None, receiver }
+}
+
+#[test]
+fn types_come_from_constructors_fields_and_returns() {
+    let (fns, symbols) = tree();
+    let ty = |t: TypeRef| symbols.type_of(&fns, 5, &t);
+    let returns = |callee: &str, on: Option<TypeRef>| TypeRef::Returns {
+        callee: callee.split("::").map(String::from).collect(),
+        on: on.map(Box::new),
+    };
+    assert_eq!(ty(returns("Repo::new", None)), Ty::Tree("Repo".into()), "`-> Self` of Repo");
+    assert_eq!(ty(returns("Vec::new", None)), Ty::Outside);
+    assert_eq!(ty(returns("Bucket", None)), Ty::Tree("Bucket".into()), "a tuple struct");
+    assert_eq!(ty(returns("Bucket::with_capacity", None)), Ty::Tree("Bucket".into()), "a constructor");
+    let state = named("AppState");
+    assert_eq!(ty(TypeRef::Field(Box::new(state.clone()), "repo".into())), Ty::Tree("Repo".into()));
+    assert_eq!(ty(TypeRef::Field(Box::new(state), "seen".into())), Ty::Outside);
+    assert_eq!(ty(returns("store", Some(named("Repo")))), Ty::Tree("Store".into()), "a method's return");
+    assert_eq!(ty(returns("make_thing", None)), Ty::Unknown);
+    assert_eq!(ty(TypeRef::Bounds(vec!["Flush".into(), "Send".into()])), Ty::Traits(vec!["Flush".into()]));
+}
+
+#[test]
+fn method_calls_resolve_by_receiver_type_and_never_to_unrelated_bodies() {
+    let (fns, symbols) = tree();
+    let crates = CrateGraph::default();
+    let imports = Imports::default();
+    let scope = CallScope { fns: &fns, symbols: &symbols, crates: &crates, imports: &imports };
+    assert_eq!(scope.resolve(5, &call("save", 1, Some(named("Repo")))), Resolved::Tree(vec![1]));
+    assert_eq!(scope.resolve(5, &call("save", 1, Some(named("sea_orm::ActiveModel")))), Resolved::External);
+    assert!(matches!(scope.resolve(5, &call("save", 1, None)), Resolved::Unresolved(_)), "two `save`s");
+    assert_eq!(scope.resolve(5, &call("store", 0, None)), Resolved::Tree(vec![3]), "unique with its arity");
+    assert_eq!(scope.resolve(5, &call("store", 2, None)), Resolved::External, "the arity does not fit");
+    let flush = call("flush", 1, Some(TypeRef::Bounds(vec!["Flush".into()])));
+    assert_eq!(scope.resolve(5, &flush), Resolved::Tree(vec![4]), "every impl of the bound");
+}

@@ -1,0 +1,145 @@
+//! The shared engine on generated and small trees, through the real binary: calls resolved by
+//! type (field types from files the first pass skipped), unresolved calls counted and
+//! explained, and a tree built to explode path combinations giving one bounded chain.
+
+mod common;
+
+use std::fmt::Write as _;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// Far more than any of these trees needs; only there so that a regression cannot hang CI.
+const ANTI_HANG: Duration = Duration::from_secs(300);
+
+/// `ro-audit check src --format json --explain-unresolved` in `dir`, killed after
+/// [`ANTI_HANG`]: the document and stderr.
+fn check(dir: &std::path::Path) -> (Value, String) {
+    let child = Command::new(env!("CARGO_BIN_EXE_ro-audit"))
+        .current_dir(dir)
+        .args(["check", "src", "--format", "json", "--explain-unresolved"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let pid = child.id();
+    // Both pipes are drained while waiting (a full pipe would block the child).
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = send.send(child.wait_with_output());
+    });
+    let Ok(output) = receive.recv_timeout(ANTI_HANG) else {
+        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        panic!("ro-audit check did not finish within {ANTI_HANG:?}");
+    };
+    let output = output.expect("the output");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "the tool panicked:\n{stderr}");
+    let json = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", String::from_utf8_lossy(&output.stdout)));
+    (json, stderr)
+}
+
+/// (line, function) of every finding.
+fn findings(json: &Value) -> Vec<(u64, String)> {
+    json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| (f["line"].as_u64().expect("line"), f["function"].as_str().expect("function").to_string()))
+        .collect()
+}
+
+#[test]
+fn a_field_typed_in_a_file_the_first_pass_skipped_picks_the_method() {
+    let dir = common::tree(&[
+        ("src/ctx.rs", "pub struct Ctx {\n    pub store: crate::store::Store,\n    pub cache: Cache,\n}\n"),
+        (
+            "src/store.rs",
+            "pub struct Store;\nimpl Store {\n    pub async fn save(&self, db: &Client) {\n        db.execute(\"INSERT INTO t VALUES (1)\", &[]).await;\n    }\n}\n",
+        ),
+        (
+            "src/cache.rs",
+            "pub struct Cache;\nimpl Cache {\n    pub async fn save(&self, db: &Client) {\n        db.query(\"SELECT 1\", &[]).await;\n    }\n}\n",
+        ),
+        (
+            "src/api.rs",
+            "pub async fn handler(ctx: &Ctx, state: &AppState) {\n    let db = state.get_db_ro().await;\n    ctx.cache.save(&db).await;\n    ctx.store.save(&db).await;\n}\n",
+        ),
+    ]);
+    let (json, stderr) = check(dir.path());
+    assert_eq!(findings(&json), [(4, "handler".to_string())], "only the store's save writes; {stderr}");
+    assert_eq!(json["summary"]["unresolved_calls"], 0);
+}
+
+#[test]
+fn an_unknown_receiver_resolves_to_a_unique_method_only_and_is_otherwise_explained() {
+    let dir = common::tree(&[(
+        "src/lib.rs",
+        "pub struct Orders;\npub struct Notes;\n\
+impl Orders {\n    pub async fn archive(&self, db: &Client) { db.execute(\"DELETE FROM orders\", &[]).await; }\n    pub async fn refresh(&self, db: &Client) { db.execute(\"REFRESH MATERIALIZED VIEW totals\", &[]).await; }\n}\n\
+impl Notes {\n    pub async fn archive(&self, db: &Client) { db.query(\"SELECT 1\", &[]).await; }\n}\n\
+pub async fn handler(state: &AppState) {\n    let db = state.get_db_ro().await;\n    let item = lookup();\n    item.archive(&db).await;\n    item.refresh(&db).await;\n}\n",
+    )]);
+    let (json, stderr) = check(dir.path());
+    // `refresh` is the only method of that name: resolved. `archive` is two types' method and
+    // the receiver's type is unknown: neither body is taken, the call is explained.
+    assert_eq!(findings(&json), [(14, "handler".to_string())]);
+    assert_eq!(json["summary"]["unresolved_calls"], 1);
+    let expected = format!(
+        "{}:13: unresolved call `archive` in `handler`: the receiver's type is not known and 2 methods of the tree are named `archive`",
+        std::path::Path::new("src").join("lib.rs").display()
+    );
+    assert!(stderr.lines().any(|l| l == expected), "missing `{expected}` in:\n{stderr}");
+}
+
+/// `TYPES` types, each with the methods `write`, `feed` and `process`; every method calls all
+/// three on the next type's field and all three on a receiver of unknown type, and only the
+/// last type's `write` runs SQL that writes. Resolving by name would join every body into every
+/// other; resolving by type gives one chain through the types.
+fn exploding_tree(types: usize) -> String {
+    let mut src = String::new();
+    for i in 0..types {
+        let next = (i + 1).min(types - 1);
+        let _ = writeln!(src, "pub struct T{i} {{ pub next: Box<T{next}> }}\nimpl T{i} {{");
+        for m in ["write", "feed", "process"] {
+            let _ = writeln!(src, "    pub async fn {m}(&self, db: &Client) {{");
+            if i == types - 1 && m == "write" {
+                let _ = writeln!(src, "        db.execute(\"INSERT INTO log VALUES (1)\", &[]).await;");
+            } else if i < types - 1 {
+                for callee in ["write", "feed", "process"] {
+                    let _ = writeln!(src, "        self.next.{callee}(db).await;");
+                }
+            }
+            let _ = writeln!(src, "        let other = pick();");
+            for callee in ["write", "feed", "process"] {
+                let _ = writeln!(src, "        other.{callee}(db).await;");
+            }
+            let _ = writeln!(src, "    }}");
+        }
+        let _ = writeln!(src, "}}");
+    }
+    let _ = writeln!(
+        src,
+        "pub async fn handler(state: &AppState, root: &T0) {{\n    let db = state.get_db_ro().await;\n    root.process(&db).await;\n}}"
+    );
+    src
+}
+
+#[test]
+fn a_tree_built_to_explode_path_combinations_gives_one_bounded_chain() {
+    const TYPES: usize = 120;
+    let dir = common::tree(&[("src/lib.rs", &exploding_tree(TYPES))]);
+    let (json, stderr) = check(dir.path());
+    let all = json["findings"].as_array().expect("findings");
+    assert_eq!(all.len(), 1, "one call in the handler reaches the write: {all:?}");
+    let chain = all[0]["chain"].as_array().expect("a chain");
+    // One step per type down to the write, its middle cut at the chain limit (32 steps below
+    // the handler's): never one per path, and always ending at the write.
+    assert_eq!(chain.len(), 33, "{chain:?}");
+    assert_eq!(chain.last().expect("a last step")["evidence"], "INSERT INTO log VALUES (1)");
+    // Every `other.…(db)` call: 3 per method, 3 methods per type; each name has TYPES bodies.
+    assert_eq!(json["summary"]["unresolved_calls"], (TYPES * 9) as u64);
+    assert_eq!(stderr.lines().filter(|l| l.contains("unresolved call")).count(), TYPES * 9);
+}
