@@ -104,6 +104,32 @@ pub fn use_names(text: &str) -> Vec<String> {
     names
 }
 
+/// Modules declared with a `#[path = "…"]` attribute in `text` (`#[path = "v2/api.rs"] mod api;`
+/// -> (`api`, `v2/api.rs`)), found lexically.
+pub fn path_mods(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(found) = text[from..].find("#[path") {
+        from += found + 6;
+        let rest = &text[from..];
+        let Some(open) = rest.find('"') else { break };
+        let Some(close) = rest[open + 1..].find('"') else { break };
+        let path = &rest[open + 1..open + 1 + close];
+        let after = &rest[open + close + 2..];
+        // The next `mod NAME` (other attributes and a visibility may come first).
+        let Some(at) = after.find("mod ") else { continue };
+        if after[..at].contains(';') || after[..at].contains('{') {
+            continue;
+        }
+        let name: String =
+            after[at + 4..].trim_start().chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+        if !name.is_empty() {
+            out.push((name, path.to_string()));
+        }
+    }
+    out
+}
+
 fn declared_names(text: &str, keywords: &[&str]) -> Vec<String> {
     let bytes = text.as_bytes();
     let mut names = Vec::new();
@@ -166,6 +192,10 @@ mod tests {
         let text = "pub const SQL: &str = \"x\";\nstatic mut COUNT: u32 = 0;\nconst fn f() {}\npub(crate) static  Q2 : &str = \"\";\nlet constant = 1;";
         assert_eq!(const_names(text), ["COUNT", "Q2", "SQL"]);
         assert_eq!(fn_names(text), ["f"]);
+        assert_eq!(
+            path_mods("#[path = \"v2/api.rs\"]\n#[cfg(test)]\npub mod api;\n#[path=\"x\"] fn f() {}"),
+            [("api".to_string(), "v2/api.rs".to_string())]
+        );
         assert_eq!(
             use_names("pub use crate::views::tally as view_tally;\nuse a::{b, c::d as e};\nlet user = 1;"),
             ["b", "e", "view_tally"]

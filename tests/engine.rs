@@ -94,6 +94,38 @@ pub async fn handler(state: &AppState) {\n    let db = state.get_db_ro().await;\
     assert!(stderr.lines().any(|l| l == expected), "missing `{expected}` in:\n{stderr}");
 }
 
+#[test]
+fn a_type_imported_from_another_crate_is_not_the_tree_type_of_that_name() {
+    let dir = common::tree(&[
+        (
+            "src/jobs.rs",
+            "pub struct Command {}
+impl Command {
+    pub async fn output(&self, db: &Client) {
+        db.execute(\"DELETE FROM jobs\", &[]).await;
+    }
+}
+",
+        ),
+        (
+            "src/api.rs",
+            "use std::process::Command;
+
+pub async fn handler(state: &AppState) {
+    let db = state.get_db_ro().await;
+    let shell = Command::new(\"ls\");
+    shell.output(&db).await;
+    let job = crate::jobs::Command {};
+    job.output(&db).await;
+}
+",
+        ),
+    ]);
+    let (json, stderr) = check(dir.path());
+    assert_eq!(findings(&json), [(8, "handler".to_string())], "only the tree's Command writes; {stderr}");
+    assert_eq!(json["summary"]["unresolved_calls"], 0);
+}
+
 /// `TYPES` types, each with the methods `write`, `feed` and `process`; every method calls all
 /// three on the next type's field and all three on a receiver of unknown type, and only the
 /// last type's `write` runs SQL that writes. Resolving by name would join every body into every

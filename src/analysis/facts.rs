@@ -304,4 +304,7 @@ pub struct FileFacts {
     pub impls: Vec<ImplFacts>,
     /// Its `use` items (module level and inline modules).
     pub imports: Vec<ImportFacts>,
+    /// Modules it declares with `#[path = "…"]`: (module path inside the file, ending with
+    /// the module's name; the path as written).
+    pub path_mods: Vec<(Vec<String>, String)>,
 }

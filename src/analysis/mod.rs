@@ -143,6 +143,10 @@ impl<'a> Walker<'a> {
                     self.module.push(m.ident.to_string());
                     self.items(items);
                     self.module.pop();
+                } else if let Some(path) = m.attrs.iter().find_map(path_attribute) {
+                    let mut module = self.module.clone();
+                    module.push(m.ident.to_string());
+                    self.facts.path_mods.push((module, path));
                 }
             }
             Item::Const(c) => self.constant(None, &c.ident, &c.expr),
@@ -264,6 +268,18 @@ impl<'a> Walker<'a> {
 
     fn range(&self, span: proc_macro2::Span) -> TextRange {
         span_range(self.src, span)
+    }
+}
+
+/// The file a `#[path = "…"]` attribute names.
+fn path_attribute(attr: &syn::Attribute) -> Option<String> {
+    let syn::Meta::NameValue(nv) = &attr.meta else { return None };
+    if !nv.path.is_ident("path") {
+        return None;
+    }
+    match &nv.value {
+        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Some(s.value()),
+        _ => None,
     }
 }
 

@@ -7,7 +7,7 @@
 //! tree method only when it is the only method of that name with a fitting arity; otherwise the
 //! call is *unresolved* and says why. Pure lookups; never judges what writes.
 
-use crate::analysis::facts::SinkKind;
+use crate::analysis::facts::{SinkKind, TypeRef};
 use crate::writers::{FnId, TreeFn};
 
 use super::crates::CrateGraph;
@@ -51,7 +51,7 @@ impl CallScope<'_> {
         }
         let Some((name, qualifiers)) = callee.split_last() else { return Resolved::External };
         if *method {
-            let ty = receiver.as_ref().map_or(Ty::Unknown, |t| self.symbols.type_of(self.fns, caller, t));
+            let ty = receiver.as_ref().map_or(Ty::Unknown, |t| self.type_of(caller, t));
             return self.method(name, &ty, *args);
         }
         self.path(caller, name, qualifiers)
@@ -119,11 +119,7 @@ impl CallScope<'_> {
         }
         match qualifier.map(String::as_str) {
             Some("Self") => {
-                let ty = syms.type_of(
-                    self.fns,
-                    caller,
-                    &crate::analysis::facts::TypeRef::Named(vec!["Self".into()]),
-                );
+                let ty = self.type_of(caller, &TypeRef::Named(vec!["Self".into()]));
                 tree_or_external(syms.methods_of(&ty, name))
             }
             Some(q) if q.starts_with(char::is_uppercase) => {
@@ -167,30 +163,53 @@ impl CallScope<'_> {
 }
 
 impl CallScope<'_> {
+    /// What `t` is, seen from `caller`, its imports telling std and other crates' types apart
+    /// from the tree's.
+    pub fn type_of(&self, caller: FnId, t: &TypeRef) -> Ty {
+        self.symbols.type_of(self.fns, caller, t, &|f, path| self.names_outside(f, path))
+    }
+
+    /// Whether `path`, written in `f`, names something of another crate that is not the tree's
+    /// (`std::process::Command`, or `Command` imported from `tokio::process`).
+    fn names_outside(&self, f: &TreeFn, path: &[String]) -> bool {
+        let written = match path {
+            [one] => match self.imports.named(&(f.krate, f.module.clone()), one) {
+                Some(import) => import.path.clone(),
+                None => return false,
+            },
+            more => more.to_vec(),
+        };
+        let Some(first) = written.first().map(String::as_str) else { return false };
+        if written.len() < 2 || matches!(first, "crate" | "self" | "super" | "Self") {
+            return false;
+        }
+        self.crates.named(f.krate, first).is_none() && !self.symbols.has_module(first)
+    }
+
     /// The free functions a path names through modules, imports, re-exports and crates.
     fn through_modules(&self, caller: FnId, name: &str, qualifiers: &[String]) -> Vec<FnId> {
         let from = &self.fns[caller];
         let here: ModuleKey = (from.krate, from.module.clone());
         if qualifiers.is_empty() {
             // The module's own, then a `use` of the name, then its globs.
-            let own = self.fns_at(&here, name, 0);
+            let own = self.fns_at(&here, name, &mut Visited::default());
             if !own.is_empty() {
                 return own;
             }
-            return self.imported(&here, name, 0);
+            return self.imported(&here, name, &mut Visited::default());
         }
         let written = [qualifiers, &[name.to_string()]].concat();
         match self.imports.absolute(self.crates, &here, &written) {
             Some((krate, mut segments)) => {
                 segments.pop();
-                self.fns_at(&(krate, segments), name, 0)
+                self.fns_at(&(krate, segments), name, &mut Visited::default())
             }
             None => Vec::new(),
         }
     }
 
     /// Free functions `name` of `module`, or what its imports (`pub use`, globs) make `name`.
-    fn fns_at(&self, module: &ModuleKey, name: &str, depth: usize) -> Vec<FnId> {
+    fn fns_at(&self, module: &ModuleKey, name: &str, visited: &mut Visited) -> Vec<FnId> {
         let direct: Vec<FnId> = self
             .symbols
             .named(name)
@@ -201,29 +220,36 @@ impl CallScope<'_> {
                 f.facts.owner.is_none() && f.krate == module.0 && f.module == module.1
             })
             .collect();
-        if !direct.is_empty() || depth >= MAX_DEPTH {
+        // Each (module, name) is looked into once: globs that import each other end here.
+        if !direct.is_empty()
+            || visited.len() >= MAX_DEPTH * 8
+            || !visited.insert((module.clone(), name.to_string()))
+        {
             return direct;
         }
-        self.imported(module, name, depth + 1)
+        self.imported(module, name, visited)
     }
 
     /// What the imports of `module` make `name`: a `use` of it, else its globs.
-    fn imported(&self, module: &ModuleKey, name: &str, depth: usize) -> Vec<FnId> {
+    fn imported(&self, module: &ModuleKey, name: &str, visited: &mut Visited) -> Vec<FnId> {
         if let Some(import) = self.imports.named(module, name) {
             if let Some((krate, mut segments)) = self.imports.absolute(self.crates, module, &import.path) {
                 let last = segments.pop().unwrap_or_default();
-                return self.fns_at(&(krate, segments), &last, depth + 1);
+                return self.fns_at(&(krate, segments), &last, visited);
             }
         }
         let mut found = Vec::new();
         for glob in self.imports.of(module).iter().filter(|i| i.glob) {
             if let Some(target) = self.imports.absolute(self.crates, module, &glob.path) {
-                found.extend(self.fns_at(&target, name, depth + 1));
+                found.extend(self.fns_at(&target, name, visited));
             }
         }
         found
     }
 }
+
+/// Modules (and names) already looked into while following imports.
+type Visited = std::collections::HashSet<(ModuleKey, String)>;
 
 fn tree_or_external(found: Vec<FnId>) -> Resolved {
     if found.is_empty() {

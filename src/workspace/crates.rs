@@ -181,22 +181,7 @@ fn path_dependencies(dir: &Path, manifest: &toml::Table) -> Vec<(String, PathBuf
         let Some(deps) = manifest.get(table).and_then(|d| d.as_table()) else { continue };
         for (key, spec) in deps {
             let Some(path) = spec.get("path").and_then(|p| p.as_str()) else { continue };
-            out.push((key.replace('-', "_"), normalise(&dir.join(path))));
-        }
-    }
-    out
-}
-
-/// `a/b/../c` as `a/c`, without touching the disk (so paths compare as walked).
-fn normalise(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            std::path::Component::ParentDir if out.file_name().is_some_and(|n| n != "..") => {
-                out.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => out.push(other.as_os_str()),
+            out.push((key.replace('-', "_"), super::location::normalise(&dir.join(path))));
         }
     }
     out

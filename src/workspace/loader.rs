@@ -51,6 +51,8 @@ pub struct Declared {
     pub consts: Vec<String>,
     /// `struct`, `enum`, `union`, `trait`, `type` names.
     pub types: Vec<String>,
+    /// Modules declared with `#[path = "…"]`: (name, path as written).
+    pub path_mods: Vec<(String, String)>,
 }
 
 impl Declared {
@@ -60,7 +62,12 @@ impl Declared {
         fns.extend(prefilter::use_names(text));
         fns.sort();
         fns.dedup();
-        Declared { fns, consts: prefilter::const_names(text), types: prefilter::type_names(text) }
+        Declared {
+            fns,
+            consts: prefilter::const_names(text),
+            types: prefilter::type_names(text),
+            path_mods: prefilter::path_mods(text),
+        }
     }
 }
 

@@ -4,7 +4,8 @@
 //! root, `a/b.rs` is `a::b`, `a/mod.rs` is `a`; `src/bin/x.rs` and `src/bin/x/main.rs` are
 //! crate roots of their own. A file outside any `src/` (a test, an example, a file named on
 //! the command line) is a module of its directory: `lib.rs`/`main.rs`/`mod.rs` the root,
-//! `x.rs` the module `x`. `#[path = ".."]` attributes are not followed. Never reads the disk.
+//! `x.rs` the module `x`. `#[path = ".."]` attributes are [`super::Workspace`]'s to apply.
+//! Never reads the disk.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -81,6 +82,21 @@ fn is_ident(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
         && chars.all(|c| c.is_alphanumeric() || c == '_')
+}
+
+/// `a/b/../c` as `a/c`, without touching the disk (so paths compare as walked).
+pub fn normalise(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::ParentDir if out.file_name().is_some_and(|n| n != "..") => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ pub mod symbols;
 #[cfg(test)]
 mod tests;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::analysis::facts::{FileFacts, ImplFacts, TypeFacts};
@@ -24,6 +25,7 @@ use crate::writers::{FnId, TreeFn};
 
 use self::crates::CrateGraph;
 use self::imports::Imports;
+use self::loader::Slot;
 use self::symbols::Symbols;
 
 /// What the tree declares besides functions: crates, types, impls.
@@ -39,19 +41,56 @@ pub struct Workspace {
     pub screened_types: Vec<String>,
     /// The `use` items of the parsed files, by crate and module.
     pub imports: Imports,
+    /// First segments of the module paths of every file of the tree (parsed or not).
+    pub modules: Vec<String>,
+    /// Files placed by a `#[path = "…"]` attribute: their module path.
+    path_modules: HashMap<PathBuf, Vec<String>>,
 }
 
 impl Workspace {
     /// The workspace of the files at `paths` (reads their manifests).
-    pub fn discover<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Workspace {
-        Workspace { crates: CrateGraph::discover(paths), ..Workspace::default() }
+    pub fn discover<'a>(paths: impl IntoIterator<Item = &'a Path> + Clone) -> Workspace {
+        Workspace::with_crates(CrateGraph::discover(paths.clone()), paths)
+    }
+
+    /// The workspace of the files at `paths`, whose crate graph is `crates`.
+    pub fn with_crates<'a>(crates: CrateGraph, paths: impl IntoIterator<Item = &'a Path>) -> Workspace {
+        let mut modules: Vec<String> =
+            paths.into_iter().filter_map(|p| location::locate(p).module.first().cloned()).collect();
+        modules.sort();
+        modules.dedup();
+        Workspace { crates, modules, ..Workspace::default() }
+    }
+
+    /// Notes the modules the files of `slots` declare with `#[path = "…"]`; call before
+    /// [`Workspace::add_file`] and [`Workspace::tree_fns`].
+    pub fn add_path_mods(&mut self, slots: &[Slot]) {
+        for slot in slots {
+            let declared: Vec<(Vec<String>, String)> = match &slot.facts {
+                Some(facts) => facts.path_mods.clone(),
+                None => {
+                    slot.declared.path_mods.iter().map(|(name, p)| (vec![name.clone()], p.clone())).collect()
+                }
+            };
+            let dir = slot.path.parent().unwrap_or(Path::new(""));
+            for (inside, path) in declared {
+                let mut module = location::locate(&slot.path).module;
+                module.extend(inside);
+                self.path_modules.insert(location::normalise(&dir.join(path)), module);
+            }
+        }
+    }
+
+    /// The module path of the file at `path`: from a `#[path]` attribute, else from its path.
+    pub fn module_of(&self, path: &Path) -> Vec<String> {
+        self.path_modules.get(path).cloned().unwrap_or_else(|| location::locate(path).module)
     }
 
     /// Takes the types, impls and imports of the parsed file at `path`.
     pub fn add_file(&mut self, path: &Path, facts: &mut FileFacts) {
         self.types.append(&mut facts.types);
         self.impls.append(&mut facts.impls);
-        let module = location::locate(path).module;
+        let module = self.module_of(path);
         self.imports.add(self.crates.crate_of(path), &module, std::mem::take(&mut facts.imports));
     }
 
@@ -64,12 +103,12 @@ impl Workspace {
         let mut fns = Vec::new();
         let mut ids = Vec::new();
         for (path, facts) in files {
-            let place = location::locate(path);
+            let place_module = self.module_of(path);
             let krate = self.crates.crate_of(path);
             let functions = facts.map_or(&[][..], |f| &f.functions[..]);
             ids.push((fns.len()..fns.len() + functions.len()).collect());
             for f in functions {
-                let mut module = place.module.clone();
+                let mut module = place_module.clone();
                 module.extend(f.module.iter().cloned());
                 fns.push(TreeFn { file: path.clone(), krate, module, facts: f.clone() });
             }
@@ -79,11 +118,13 @@ impl Workspace {
 
     /// The hashed index of `fns` and of what this workspace declares.
     pub fn symbols(&self, fns: &[TreeFn]) -> Symbols {
-        Symbols::new(
+        let mut symbols = Symbols::new(
             fns,
             &self.types,
             self.impls.iter().map(|i| (i.self_ty.as_str(), i.trait_name.as_str())),
             self.screened_types.iter().map(String::as_str),
-        )
+        );
+        symbols.add_modules(self.modules.iter().cloned());
+        symbols
     }
 }

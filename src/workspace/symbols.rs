@@ -14,6 +14,15 @@ use crate::writers::{FnId, TreeFn};
 /// How deep a type may be derived from other types (fields of fields, returns of returns).
 const MAX_TYPE_DEPTH: usize = 8;
 
+/// Whether a path written in a function names something outside the tree (by its imports).
+pub type Outside<'a> = &'a dyn Fn(&TreeFn, &[String]) -> bool;
+
+/// What a type is resolved with.
+struct Seen<'a> {
+    fns: &'a [TreeFn],
+    outside: Outside<'a>,
+}
+
 /// What a [`TypeRef`] turned out to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ty {
@@ -44,6 +53,8 @@ pub struct Symbols {
     structs: HashMap<String, Vec<TypeFacts>>,
     /// Every type name the tree declares (parsed or only screened).
     declared: HashSet<String>,
+    /// First segments of the module paths of the tree's functions.
+    modules: HashSet<String>,
 }
 
 impl Symbols {
@@ -57,6 +68,7 @@ impl Symbols {
     ) -> Symbols {
         let mut s = Symbols::default();
         for (id, f) in fns.iter().enumerate() {
+            s.modules.extend(f.module.first().cloned());
             let facts = &f.facts;
             if let Some(owner) = &facts.owner {
                 s.declared.insert(owner.clone());
@@ -98,6 +110,16 @@ impl Symbols {
     /// Whether the tree declares a type or trait of that name.
     pub fn declares(&self, name: &str) -> bool {
         self.declared.contains(name) || self.traits.contains(name)
+    }
+
+    /// Notes modules of the tree (first segments of module paths).
+    pub fn add_modules(&mut self, modules: impl IntoIterator<Item = String>) {
+        self.modules.extend(modules);
+    }
+
+    /// Whether some function or file of the tree is in a module whose path starts with `name`.
+    pub fn has_module(&self, name: &str) -> bool {
+        self.modules.contains(name)
     }
 
     /// Whether `name` is a trait of the tree.
@@ -150,18 +172,21 @@ impl Symbols {
         }
     }
 
-    /// What `t` is, seen from function `from`; `returns` resolves a call's return type.
-    pub fn type_of(&self, fns: &[TreeFn], from: FnId, t: &TypeRef) -> Ty {
-        self.type_at(fns, from, t, 0)
+    /// What `t` is, seen from function `from`. `outside` says whether a path written in a
+    /// function names something outside the tree through its imports (`use std::process::Command`
+    /// makes `Command` std's even when the tree declares a `Command` of its own).
+    pub fn type_of(&self, fns: &[TreeFn], from: FnId, t: &TypeRef, outside: Outside<'_>) -> Ty {
+        self.type_at(&Seen { fns, outside }, from, t, 0)
     }
 
-    fn type_at(&self, fns: &[TreeFn], from: FnId, t: &TypeRef, depth: usize) -> Ty {
+    fn type_at(&self, seen: &Seen<'_>, from: FnId, t: &TypeRef, depth: usize) -> Ty {
+        let fns = seen.fns;
         if depth > MAX_TYPE_DEPTH {
             return Ty::Unknown;
         }
         match t {
             TypeRef::Outside => Ty::Outside,
-            TypeRef::Named(path) => self.named_type(fns.get(from), path),
+            TypeRef::Named(path) => self.named_type(seen, fns.get(from), path),
             TypeRef::Bounds(bounds) => {
                 let tree: Vec<String> = bounds.iter().filter(|b| self.is_trait(b)).cloned().collect();
                 if tree.is_empty() {
@@ -171,7 +196,7 @@ impl Symbols {
                 }
             }
             TypeRef::Field(base, field) => {
-                match self.type_at(fns, from, base, depth + 1) {
+                match self.type_at(seen, from, base, depth + 1) {
                     Ty::Tree(name) => {
                         let Some(def) = self.structs.get(&name).and_then(|defs| {
                             defs.iter().find_map(|d| d.fields.iter().find(|(f, _)| f == field))
@@ -181,20 +206,23 @@ impl Symbols {
                         // A field's type is written in the struct's scope; `Self` there is the struct.
                         match &def.1 {
                             TypeRef::Named(p) if p.len() == 1 && p[0] == "Self" => Ty::Tree(name),
-                            other => self.type_at(fns, usize::MAX, other, depth + 1),
+                            other => self.type_at(seen, usize::MAX, other, depth + 1),
                         }
                     }
                     Ty::Outside => Ty::Outside,
                     _ => Ty::Unknown,
                 }
             }
-            TypeRef::Returns { callee, on } => self.returned(fns, from, callee, on.as_deref(), depth),
+            TypeRef::Returns { callee, on } => self.returned(seen, from, callee, on.as_deref(), depth),
         }
     }
 
     /// A named type: `Self` is the function's owner; a name the tree declares is the tree's.
-    fn named_type(&self, from: Option<&TreeFn>, path: &[String]) -> Ty {
+    fn named_type(&self, seen: &Seen<'_>, from: Option<&TreeFn>, path: &[String]) -> Ty {
         let Some(last) = path.last() else { return Ty::Unknown };
+        if from.is_some_and(|f| (seen.outside)(f, path)) {
+            return Ty::Outside;
+        }
         if last == "Self" {
             return match from.and_then(|f| f.facts.owner.as_deref()) {
                 Some(owner) if self.is_trait(owner) => Ty::Traits(vec![owner.to_string()]),
@@ -214,24 +242,30 @@ impl Symbols {
     /// The type a call returns, when the callee is one function (or all candidates agree).
     fn returned(
         &self,
-        fns: &[TreeFn],
+        seen: &Seen<'_>,
         from: FnId,
         callee: &[String],
         on: Option<&TypeRef>,
         depth: usize,
     ) -> Ty {
+        let fns = seen.fns;
         let Some((name, qualifiers)) = callee.split_last() else { return Ty::Unknown };
         let candidates: Vec<FnId> = match on {
             Some(receiver) => {
-                let ty = self.type_at(fns, from, receiver, depth + 1);
+                let ty = self.type_at(seen, from, receiver, depth + 1);
                 if ty == Ty::Outside {
                     return Ty::Outside;
                 }
-                self.methods_of(&ty, name)
+                let found = self.methods_of(&ty, name);
+                if found.is_empty() && is_self_deref(name) {
+                    // `self.repo.lock()`, `state.clone()`: a guard or copy of the same value.
+                    return ty;
+                }
+                found
             }
             None => match qualifiers.last() {
                 Some(q) if q.starts_with(char::is_uppercase) => {
-                    let ty = self.named_type(fns.get(from), qualifiers);
+                    let ty = self.named_type(seen, fns.get(from), qualifiers);
                     match &ty {
                         Ty::Outside => return Ty::Outside,
                         Ty::Tree(t) => {
@@ -246,14 +280,16 @@ impl Symbols {
                     }
                 }
                 // `Repo(pool)`: a tuple struct.
-                _ if name.starts_with(char::is_uppercase) => return self.named_type(fns.get(from), callee),
+                _ if name.starts_with(char::is_uppercase) => {
+                    return self.named_type(seen, fns.get(from), callee)
+                }
                 _ => self.named(name).iter().copied().filter(|&id| fns[id].facts.owner.is_none()).collect(),
             },
         };
         let mut answer: Option<Ty> = None;
         for id in candidates {
             let Some(ret) = &fns[id].facts.sig.returns else { return Ty::Unknown };
-            let ty = self.type_at(fns, id, ret, depth + 1);
+            let ty = self.type_at(seen, id, ret, depth + 1);
             match &answer {
                 Some(prev) if *prev != ty => return Ty::Unknown,
                 _ => answer = Some(ty),
@@ -261,6 +297,27 @@ impl Symbols {
         }
         answer.unwrap_or(Ty::Unknown)
     }
+}
+
+/// std methods whose result derefs to (or is) the receiver's value: guards of `Mutex`,
+/// `RwLock` and `RefCell`, `Deref`, `Clone`, `AsRef`. Language plumbing, not domain names.
+fn is_self_deref(name: &str) -> bool {
+    matches!(
+        name,
+        "lock"
+            | "read"
+            | "write"
+            | "try_lock"
+            | "borrow"
+            | "borrow_mut"
+            | "get_mut"
+            | "deref"
+            | "deref_mut"
+            | "as_ref"
+            | "as_mut"
+            | "clone"
+            | "to_owned"
+    )
 }
 
 /// Names that by convention return `Self`.

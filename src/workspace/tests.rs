@@ -74,7 +74,7 @@ fn call(name: &str, args: usize, receiver: Option<TypeRef>) -> SinkKind {
 #[test]
 fn types_come_from_constructors_fields_and_returns() {
     let (fns, symbols) = tree();
-    let ty = |t: TypeRef| symbols.type_of(&fns, 5, &t);
+    let ty = |t: TypeRef| symbols.type_of(&fns, 5, &t, &|_, path| path.first().is_some_and(|p| p == "std"));
     let returns = |callee: &str, on: Option<TypeRef>| TypeRef::Returns {
         callee: callee.split("::").map(String::from).collect(),
         on: on.map(Box::new),
@@ -88,6 +88,9 @@ fn types_come_from_constructors_fields_and_returns() {
     assert_eq!(ty(TypeRef::Field(Box::new(state), "seen".into())), Ty::Outside);
     assert_eq!(ty(returns("store", Some(named("Repo")))), Ty::Tree("Store".into()), "a method's return");
     assert_eq!(ty(returns("make_thing", None)), Ty::Unknown);
+    assert_eq!(ty(named("std::Repo")), Ty::Outside, "a path the imports place outside the tree");
+    let guard = returns("lock", Some(TypeRef::Field(Box::new(named("AppState")), "repo".into())));
+    assert_eq!(ty(guard), Ty::Tree("Repo".into()), "a guard derefs to the value");
     assert_eq!(ty(TypeRef::Bounds(vec!["Flush".into(), "Send".into()])), Ty::Traits(vec!["Flush".into()]));
 }
 
@@ -104,4 +107,35 @@ fn method_calls_resolve_by_receiver_type_and_never_to_unrelated_bodies() {
     assert_eq!(scope.resolve(5, &call("store", 2, None)), Resolved::External, "the arity does not fit");
     let flush = call("flush", 1, Some(TypeRef::Bounds(vec!["Flush".into()])));
     assert_eq!(scope.resolve(5, &flush), Resolved::Tree(vec![4]), "every impl of the bound");
+}
+
+#[test]
+fn globs_that_import_each_other_end_and_re_exports_are_followed() {
+    use crate::analysis::facts::ImportFacts;
+    let glob = |path: &str| ImportFacts {
+        module: Vec::new(),
+        alias: String::new(),
+        path: path.split("::").map(String::from).collect(),
+        glob: true,
+        public: true,
+    };
+    let mut fns = vec![func(None, "caller", 0, None, None), func(None, "purge", 1, None, None)];
+    fns[0].module = vec!["a".into()];
+    fns[1].module = vec!["c".into()];
+    let symbols = Symbols::new(&fns, &[], [], []);
+    let mut imports = Imports::default();
+    imports.add(None, &["a".to_string()], vec![glob("crate::b")]);
+    imports.add(None, &["b".to_string()], vec![glob("crate::a"), glob("crate::c")]);
+    let crates = CrateGraph::default();
+    let scope = CallScope { fns: &fns, symbols: &symbols, crates: &crates, imports: &imports };
+    let free = |name: &str| SinkKind::Call {
+        callee: vec![name.into()],
+        method: false,
+        arg: 0,
+        args: 1,
+        builder: None,
+        receiver: None,
+    };
+    assert_eq!(scope.resolve(0, &free("purge")), Resolved::Tree(vec![1]), "a -> b (glob) -> c (glob)");
+    assert_eq!(scope.resolve(0, &free("nowhere")), Resolved::External, "a <-> b ends");
 }

@@ -54,8 +54,3 @@ pub fn route_markers() -> Vec<&'static str> {
 pub fn framework_crates() -> Vec<&'static str> {
     names::FRAMEWORK_CRATES.iter().map(|(name, _)| *name).collect()
 }
-
-/// ORM write-builder names `migrate` looks for in a call chain executed on a handle.
-pub fn write_builders() -> &'static [&'static str] {
-    names::WRITE_BUILDERS
-}
