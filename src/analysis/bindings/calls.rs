@@ -47,6 +47,11 @@ impl FnAnalysis<'_> {
         if self.names.rw_accessors.matches_path(&path) {
             return Value::handle(Taint::read_write(self.range(call.span()))).typed(Some(returns));
         }
+        if self.names.derive_wrappers.matches_path(&path) && args.iter().all(|a| !a.taint.is_known_handle()) {
+            // `get_conn(&state)`, `Self::get_connection(self)`: the tree's own accessor wrapper,
+            // not the derive method of a handle.
+            return Value::handle(Taint::read_only(self.range(call.span()))).typed(Some(returns));
+        }
         if self.names.sql_builders.matches_path(&path) {
             if let Some(sql) = args.iter().find_map(|a| a.sql.clone()) {
                 return Value { sql: Some(sql), ..Value::default() };
@@ -142,6 +147,12 @@ impl FnAnalysis<'_> {
         }
         if self.is_transparent(&name) {
             return receiver;
+        }
+        if self.is_tree_wrapper(&name, &receiver) {
+            // `self.get_connection()` of a tree type whose `get_connection` returns a read-only
+            // handle: the wrapper wins over the derive method of that name.
+            let taint = Taint::read_only(self.range(call.span())).with_params_of(receiver.taint);
+            return Value::handle(taint).typed(Some(returns));
         }
         if names.derive_methods.matches_name(&name) && receiver.taint.is_handle() {
             // `pool.begin()` is a handle; `conn.transaction(|tx| …)` is what the closure yields
@@ -264,5 +275,29 @@ fn is_pass_through(path: &[String]) -> bool {
             PASS_THROUGH_OWNERS.contains(&owner.as_str()) && PASS_THROUGH_FNS.contains(&name.as_str())
         }
         [] => false,
+    }
+}
+
+impl FnAnalysis<'_> {
+    /// Whether `receiver.name()` calls an accessor wrapper of the tree named like a derive
+    /// method: the receiver is no handle of the rule set, and its type (`Self`, a named type, a
+    /// field of one) has such a wrapper.
+    fn is_tree_wrapper(&self, name: &str, receiver: &Value) -> bool {
+        let wrappers = &self.names.derive_wrappers;
+        if wrappers.is_empty() || receiver.taint.is_known_handle() {
+            return false;
+        }
+        match receiver.ty.as_deref() {
+            Some(TypeRef::Named(path)) => {
+                let owner = match path.as_slice() {
+                    [only] if only == "Self" => self.owner.as_deref(),
+                    [.., last] => Some(last.as_str()),
+                    [] => None,
+                };
+                owner.is_some_and(|o| wrappers.matches_path(&[o.to_string(), name.to_string()]))
+            }
+            Some(TypeRef::Field(..)) => wrappers.matches_name(name),
+            _ => false,
+        }
     }
 }
