@@ -8,6 +8,7 @@
 
 use std::rc::Rc;
 
+use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::{Expr, ExprCall, ExprMethodCall};
 
@@ -68,6 +69,8 @@ impl FnAnalysis<'_> {
         if is_pass_through(&path) {
             return args.into_iter().next().unwrap_or_default();
         }
+        let inputs: Vec<(&Expr, &Value)> = call.args.iter().zip(&args).collect();
+        self.sql_param_call(path.last(), false, &inputs, call.span());
         for (index, (arg, value)) in call.args.iter().zip(&args).enumerate() {
             if value.taint.is_handle() {
                 let range = self.range(call.span());
@@ -178,6 +181,9 @@ impl FnAnalysis<'_> {
             ..Value::default()
         });
 
+        let inputs: Vec<(&Expr, &Value)> =
+            std::iter::once((&*call.receiver, &receiver)).chain(call.args.iter().zip(&args)).collect();
+        self.sql_param_call(Some(&name), true, &inputs, call.span());
         let arg_sql = args.iter().find_map(|a| a.sql.clone());
         // A handle from an accessor or type is a better executor candidate than a parameter
         // (`.bind(id)` passes a parameter too).
@@ -298,6 +304,31 @@ impl FnAnalysis<'_> {
             }
             Some(TypeRef::Field(..)) => wrappers.matches_name(name),
             _ => false,
+        }
+    }
+
+    /// A call of a file's function that executes its text parameter on its handle parameter
+    /// (`Self::execute_query(&mut tx, REMOVE_ALL)`): the text given runs on the handle given.
+    /// `inputs` are the call's inputs in the callee's order (a method call's receiver first).
+    fn sql_param_call(
+        &mut self,
+        callee: Option<&String>,
+        method: bool,
+        inputs: &[(&Expr, &Value)],
+        span: Span,
+    ) {
+        let Some(callee) = callee else { return };
+        let scope = self.scope;
+        for f in scope.sql_param_fns.iter().filter(|f| f.name == *callee && (f.has_self || !method)) {
+            let (Some(&(_, text)), Some(&(handle_expr, handle))) = (inputs.get(f.text), inputs.get(f.handle))
+            else {
+                continue;
+            };
+            if let (Some(sql), true) = (&text.sql, handle.taint.is_handle()) {
+                let kind =
+                    SinkKind::Sql { text: (**sql).clone(), method: callee.clone(), known_method: true };
+                self.push_sink(self.range(span), handle_expr, handle.taint, kind);
+            }
         }
     }
 }

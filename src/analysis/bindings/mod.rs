@@ -25,6 +25,7 @@ mod expr;
 mod macros;
 mod patterns;
 mod scope;
+mod sql_params;
 mod state;
 mod types;
 
