@@ -121,3 +121,36 @@ impl<'ast> Visit<'ast> for Finder<'_> {
         syn::visit::visit_expr_method_call(self, call);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::RuleSet;
+
+    fn found(text: &str) -> Vec<SqlParamFn> {
+        let names = Names::new(&RuleSet::builtin(std::path::Path::new(".")));
+        let file = syn::parse_file(text).unwrap();
+        let mut out = Vec::new();
+        sql_param_fns(&file.items, &names, &mut out);
+        crate::parse::release_spans();
+        out
+    }
+
+    #[test]
+    fn a_text_parameter_run_on_another_parameter_is_found_with_its_positions() {
+        let text = "impl Q { fn a(tx: &mut Tx, q: &str) { tx.execute(q, &[]); } \
+                    fn b(&self, db: &Db, sql: String) { db.query(&sql, &[]); } }";
+        let want = [
+            SqlParamFn { name: "a".into(), has_self: false, text: 1, handle: 0 },
+            SqlParamFn { name: "b".into(), has_self: true, text: 2, handle: 1 },
+        ];
+        assert_eq!(found(text), want);
+    }
+
+    #[test]
+    fn a_parameter_that_is_no_text_or_not_executed_is_not_sql() {
+        let text = "fn a(tx: &Tx, id: i64) { tx.execute(id, &[]); } \
+                    fn b(tx: &Tx, q: &str) { log(q); tx.execute(\"SELECT 1\", &[]); }";
+        assert_eq!(found(text), []);
+    }
+}
