@@ -1,6 +1,7 @@
 //! The rules: from the facts of analysed functions (and the index) to findings.
 //!
-//! The analysis records what happens to handles; only here is it decided what is a problem.
+//! The analysis records what happens to handles; the judge ([`crate::judge`]) says whether a
+//! use writes; only here is it decided what is a problem (a write on a read-only binding).
 
 pub mod write_call;
 
@@ -8,8 +9,7 @@ use std::path::Path;
 
 use crate::analysis::facts::{FnFacts, Sink, SinkKind};
 use crate::diagnostics::Finding;
-use crate::index::{self, ConstIndex, Scope};
-use crate::sql::{self, Verdict};
+use crate::judge::{Judge, Site, SqlVerdict};
 
 /// Write SQL executed on a read-only binding.
 pub const RO_WRITE_SQL: &str = "ro-write-sql";
@@ -113,16 +113,17 @@ impl Rule {
 /// How long evidence text may be before it is shortened.
 const MAX_EVIDENCE_CHARS: usize = 200;
 
-/// Findings of `ro-write-sql` in one file.
+/// Findings of `ro-write-sql` in one file (its functions): what the judge calls write SQL on a
+/// read-only binding.
 pub fn ro_write_sql<'a>(
     file: &Path,
     functions: impl IntoIterator<Item = &'a FnFacts>,
-    index: &ConstIndex,
+    judge: &Judge<'_>,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     for function in functions.into_iter().filter(|f| f.analysed) {
         for sink in &function.sinks {
-            if let Some(finding) = sql_finding(file, function, sink, index) {
+            if let Some(finding) = sql_finding(Site { file, function, id: None }, sink, judge) {
                 findings.push(finding);
             }
         }
@@ -130,28 +131,21 @@ pub fn ro_write_sql<'a>(
     findings
 }
 
-fn sql_finding(file: &Path, function: &FnFacts, sink: &Sink, index: &ConstIndex) -> Option<Finding> {
+fn sql_finding(site: Site<'_>, sink: &Sink, judge: &Judge<'_>) -> Option<Finding> {
     let SinkKind::Sql { text, method, known_method } = &sink.kind else { return None };
     let origin = sink.handle.taint.ro?;
-    let scope = Scope { file, module: &function.module, owner: function.owner.as_deref() };
-    let (sql_text, write) = index.expand(scope, text).into_iter().find_map(|candidate| {
-        if index::is_unknown(&candidate) || (!known_method && !sql::looks_like_sql(&candidate)) {
-            return None;
-        }
-        match sql::classify(&candidate) {
-            Verdict::Write(write) => Some((candidate, write)),
-            Verdict::Read => None,
-        }
-    })?;
+    let SqlVerdict::Write { text: sql_text, write } = judge.sql(site.scope(), text, *known_method) else {
+        return None;
+    };
     let binding = &sink.handle.label;
     Some(Finding {
         rule: RO_WRITE_SQL,
-        file: file.to_path_buf(),
+        file: site.file.to_path_buf(),
         line: sink.range.start.line,
         column: sink.range.start.column,
         end_line: sink.range.end.line,
         end_column: sink.range.end.column,
-        function: function.display_name(),
+        function: site.function.display_name(),
         binding: binding.clone(),
         binding_line: origin.start.line,
         message: format!("{} runs on read-only `{binding}` (through `{method}`)", write.what),

@@ -49,7 +49,8 @@ pub fn route_markers() -> Vec<&'static str> {
     names::route_markers()
 }
 
-/// ORM write-builder names `migrate` looks for in a call chain executed on a handle.
-pub fn write_builders() -> &'static [&'static str] {
-    names::WRITE_BUILDERS
+/// The crates whose paths hold route forms (`axum`, `actix_web`, …): a crate graph without
+/// any of them registers no route.
+pub fn framework_crates() -> Vec<&'static str> {
+    names::FRAMEWORK_CRATES.iter().map(|(name, _)| *name).collect()
 }

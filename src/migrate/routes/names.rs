@@ -41,6 +41,8 @@ pub(super) const ACTIX_METHOD_FN: &str = "method";
 pub(super) const ACTIX_RESOURCE_FN: &str = "resource";
 pub(super) const ACTIX_ROUTE_TYPE: &str = "Route";
 pub(super) const ACTIX_RESOURCE_TYPE: &str = "Resource";
+/// actix's `web::scope("/x")`: an empty route path inside it is the scope's path.
+pub(super) const ACTIX_SCOPE_FN: &str = "scope";
 /// actix methods binding a handler to a route: `.to(h)`.
 pub(super) const ACTIX_TO_METHODS: &[&str] = &["to", "to_async"];
 /// actix's free `web::to(h)`: a handler for every method.
@@ -109,18 +111,3 @@ pub(super) fn route_markers() -> Vec<&'static str> {
     words.dedup();
     words
 }
-
-/// ORM write builders (diesel `insert_into`/`update`/`delete`/`replace_into`, sea-orm
-/// `insert`/`update`/`save`/`delete`/`*_many`): a call chain holding one of these, executed on
-/// a handle, writes. TODO(rule set): belongs in `rules/default.toml` with the executors.
-pub const WRITE_BUILDERS: &[&str] = &[
-    "insert_into",
-    "replace_into",
-    "update",
-    "delete",
-    "insert",
-    "save",
-    "insert_many",
-    "update_many",
-    "delete_many",
-];
