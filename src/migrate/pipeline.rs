@@ -416,7 +416,10 @@ fn judge(
         edits: Vec::new(),
     };
     match &handler.class {
-        RouteClass::Unresolved(_) => return Some(report),
+        RouteClass::Unresolved(why) => {
+            report.reasons.push(Reason { line: report.line, message: why.clone(), chain: Vec::new() });
+            return Some(report);
+        }
         RouteClass::NotGetOnly => {
             report.class = Class::NotGetOnly;
             let others: Vec<String> = handler

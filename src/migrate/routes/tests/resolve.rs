@@ -339,3 +339,38 @@ pub fn app() -> axum::Router {
         ]
     );
 }
+
+#[test]
+fn unresolved_entries_say_which_path_and_why() {
+    let lib = r#"use axum::routing::get;
+
+mod api {
+    pub async fn list() -> String {
+        String::new()
+    }
+}
+
+pub fn app(h: axum::routing::MethodRouter) -> axum::Router {
+    axum::Router::new()
+        .route("/a", get(api::show))
+        .route("/b", get(metrics::handler))
+        .route("/c", get(h))
+}
+"#;
+    let handlers = crate::migrate::routes::discover(&extract_tree(&[("src/lib.rs", lib)]));
+    let why: Vec<&str> = handlers
+        .iter()
+        .filter_map(|h| match &h.class {
+            crate::migrate::routes::RouteClass::Unresolved(why) => Some(why.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        why,
+        [
+            "`api::show`: no function `api::show` in this crate",
+            "`metrics::handler`: `metrics` is no module of this crate and no crate of the tree",
+            "`h`: a local value or parameter, not a function",
+        ]
+    );
+}
