@@ -91,7 +91,7 @@ pub struct RuleSet {
     /// Query macros that read their SQL from a file relative to the crate root
     /// (`sqlx::query_file!("queries/x.sql")`).
     pub sql_file_macros: Vec<String>,
-    /// ORM write builders, executors and model writes.
+    /// ORM write builders, executors, model writes and read executors.
     pub orm: OrmNames,
     /// Write-helper name patterns (for callees without a body in the tree).
     pub write_helpers: NamePatterns,
@@ -108,6 +108,10 @@ pub struct OrmNames {
     /// Methods of a model that write with the handle given as their only argument
     /// (`active.save(&db)`), judged only when no method of that name has a body in the tree.
     pub model_writes: Vec<String>,
+    /// Methods of code outside the tree that only read with the handle given as their
+    /// argument (diesel `first`/`load` on a select, sea-orm `one`/`all`, sqlx `fetch*`): a
+    /// handle handed to them is not "passed to outside code".
+    pub read_executors: Vec<String>,
 }
 
 /// Read-only and read-write names of one kind (accessors or types), with the migrate map.
@@ -208,6 +212,7 @@ struct RawOrm {
     write_builders: List,
     executors: List,
     model_writes: List,
+    read_executors: List,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -434,6 +439,7 @@ impl RuleSet {
                 write_builders: merged.list(|r| &r.orm.write_builders, "orm.write_builders", Check::Path)?,
                 executors: merged.list(|r| &r.orm.executors, "orm.executors", Check::Ident)?,
                 model_writes: merged.list(|r| &r.orm.model_writes, "orm.model_writes", Check::Ident)?,
+                read_executors: merged.list(|r| &r.orm.read_executors, "orm.read_executors", Check::Ident)?,
             },
             write_helpers,
         })

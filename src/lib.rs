@@ -11,6 +11,7 @@ pub mod config;
 pub mod diagnostics;
 pub mod fingerprint;
 pub mod index;
+pub mod judge;
 pub mod migrate;
 pub mod nesting;
 pub mod parse;

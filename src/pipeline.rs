@@ -18,12 +18,13 @@ use crate::analysis::{self};
 use crate::config::RuleSet;
 use crate::diagnostics::{FileError, Finding};
 use crate::index::ConstIndex;
+use crate::judge::Judge;
 use crate::prefilter::Prefilter;
 use crate::suppress::{self, Directive, Suppressed};
 use crate::walk::{self, MissingPath, WalkedFile};
 use crate::workspace::loader::{self, Declared, Slot};
 use crate::workspace::{demand, Workspace};
-use crate::writers::{self, UnresolvedCall, Writers};
+use crate::writers::{UnresolvedCall, Writers};
 use crate::{fingerprint, parse, rules, source};
 
 /// Stack of each worker thread. syn recurses on nested input; with the nesting guard's limits
@@ -209,19 +210,19 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options) -> Outcom
 
     // Summaries of what writes through which parameter, then the rules.
     let (tree_fns, ids) = workspace.tree_fns(slots.iter().map(|s| (&s.path, s.facts.as_ref())));
-    let writers = Writers::in_workspace(tree_fns, workspace, &index, writers::External::of(rules));
+    let judge = Judge::new(rules, &index);
+    let writers = Writers::in_workspace(tree_fns, workspace, &judge);
     outcome.unresolved = located(&writers, writers.unresolved(), &slots, &ids);
     outcome.summary.unresolved_calls = outcome.unresolved.len();
-    let external = writers::External::of(rules);
     let findings: Vec<Vec<Finding>> = slots
         .par_iter()
         .zip(&ids)
         .filter(|(slot, _)| slot.reported)
         .filter_map(|(slot, ids)| slot.facts.as_ref().map(|facts| (slot, facts, ids)))
         .map(|(slot, facts, ids)| {
-            let mut found = rules::ro_write_sql(&slot.path, facts, &index);
+            let mut found = rules::ro_write_sql(&slot.path, facts, &judge);
             for (function, &id) in facts.functions.iter().zip(ids).filter(|(f, _)| f.analysed) {
-                found.extend(rules::write_call::findings(&slot.path, function, id, &writers, &external));
+                found.extend(rules::write_call::findings(&slot.path, function, id, &writers, &judge));
             }
             found
         })

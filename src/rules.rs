@@ -1,15 +1,15 @@
 //! The rules: from the facts of analysed functions (and the index) to findings.
 //!
-//! The analysis records what happens to handles; only here is it decided what is a problem.
+//! The analysis records what happens to handles; the judge ([`crate::judge`]) says whether a
+//! use writes; only here is it decided what is a problem (a write on a read-only binding).
 
 pub mod write_call;
 
 use std::path::Path;
 
-use crate::analysis::facts::{FileFacts, FnFacts, Sink, SinkKind};
+use crate::analysis::facts::{FileFacts, Sink, SinkKind};
 use crate::diagnostics::Finding;
-use crate::index::{self, ConstIndex, Scope};
-use crate::sql::{self, Verdict};
+use crate::judge::{Judge, Site, SqlVerdict};
 
 /// Write SQL executed on a read-only binding.
 pub const RO_WRITE_SQL: &str = "ro-write-sql";
@@ -113,12 +113,13 @@ impl Rule {
 /// How long evidence text may be before it is shortened.
 const MAX_EVIDENCE_CHARS: usize = 200;
 
-/// Findings of `ro-write-sql` in one file.
-pub fn ro_write_sql(file: &Path, facts: &FileFacts, index: &ConstIndex) -> Vec<Finding> {
+/// Findings of `ro-write-sql` in one file: what the judge calls write SQL on a read-only
+/// binding.
+pub fn ro_write_sql(file: &Path, facts: &FileFacts, judge: &Judge<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for function in facts.functions.iter().filter(|f| f.analysed) {
         for sink in &function.sinks {
-            if let Some(finding) = sql_finding(file, function, sink, index) {
+            if let Some(finding) = sql_finding(Site { file, function, id: None }, sink, judge) {
                 findings.push(finding);
             }
         }
@@ -126,28 +127,21 @@ pub fn ro_write_sql(file: &Path, facts: &FileFacts, index: &ConstIndex) -> Vec<F
     findings
 }
 
-fn sql_finding(file: &Path, function: &FnFacts, sink: &Sink, index: &ConstIndex) -> Option<Finding> {
+fn sql_finding(site: Site<'_>, sink: &Sink, judge: &Judge<'_>) -> Option<Finding> {
     let SinkKind::Sql { text, method, known_method } = &sink.kind else { return None };
     let origin = sink.handle.taint.ro?;
-    let scope = Scope { file, module: &function.module, owner: function.owner.as_deref() };
-    let (sql_text, write) = index.expand(scope, text).into_iter().find_map(|candidate| {
-        if index::is_unknown(&candidate) || (!known_method && !sql::looks_like_sql(&candidate)) {
-            return None;
-        }
-        match sql::classify(&candidate) {
-            Verdict::Write(write) => Some((candidate, write)),
-            Verdict::Read => None,
-        }
-    })?;
+    let SqlVerdict::Write { text: sql_text, write } = judge.sql(site.scope(), text, *known_method) else {
+        return None;
+    };
     let binding = &sink.handle.label;
     Some(Finding {
         rule: RO_WRITE_SQL,
-        file: file.to_path_buf(),
+        file: site.file.to_path_buf(),
         line: sink.range.start.line,
         column: sink.range.start.column,
         end_line: sink.range.end.line,
         end_column: sink.range.end.column,
-        function: function.display_name(),
+        function: site.function.display_name(),
         binding: binding.clone(),
         binding_line: origin.start.line,
         message: format!("{} runs on read-only `{binding}` (through `{method}`)", write.what),

@@ -5,7 +5,8 @@
 //! parameter is *written through* when write SQL runs on it, when an ORM write builder is
 //! executed on it, when it is given to a model write (`active.save(db)`) or to a write helper
 //! by name whose body is not in the tree, or when it is passed to a callee of the tree that
-//! writes through the matching parameter. Callees are resolved by name and
+//! writes through the matching parameter. What a sink does by itself is the answer of
+//! [`crate::judge`] (fed by the rule set). Callees are resolved by name and
 //! path as far as syntax allows; a call that resolves to several functions is ambiguous and
 //! said to be so. The result keeps, per written parameter, the first step down to the write,
 //! so a finding can show the whole chain.
@@ -16,11 +17,10 @@
 use std::collections::VecDeque;
 use std::path::PathBuf;
 
-use crate::analysis::facts::{FnFacts, Sink, SinkKind};
-use crate::config::{NamePatterns, RuleSet};
+use crate::analysis::facts::{FnFacts, SinkKind};
 use crate::diagnostics::ChainStep;
-use crate::index::{ConstIndex, Scope};
-use crate::sql::{self, Verdict};
+use crate::index::Scope;
+use crate::judge::Judge;
 use crate::workspace::calls::{CallScope, Resolved};
 use crate::workspace::crates::{CrateGraph, CrateId};
 use crate::workspace::imports::Imports;
@@ -95,76 +95,6 @@ pub struct Writers {
     unresolved: Vec<UnresolvedCall>,
 }
 
-/// How calls to code outside the tree are judged (from the rule set).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct External<'a> {
-    /// Write-helper name patterns.
-    pub helpers: Option<&'a NamePatterns>,
-    /// Model write methods (`save`, `insert`, …).
-    pub model_writes: Option<&'a [String]>,
-}
-
-impl<'a> External<'a> {
-    /// The rule set's judgement: model writes and write-helper patterns.
-    pub fn of(rules: &'a RuleSet) -> External<'a> {
-        External { helpers: Some(&rules.write_helpers), model_writes: Some(&rules.orm.model_writes) }
-    }
-
-    /// Why a call sink whose callee has no body in the tree writes with the handle it is
-    /// given, if it does: an ORM builder executed on it, a model write, a write helper by name.
-    pub fn judge(&self, sink: &Sink) -> Option<ExternalWrite> {
-        let SinkKind::Call { callee, method, arg, args, builder, .. } = &sink.kind else { return None };
-        let name = callee.last()?;
-        if let Some(builder) = builder {
-            return Some(ExternalWrite::Builder { builder: builder.clone(), executor: name.clone() });
-        }
-        if *method
-            && *arg == 1
-            && *args == 1
-            && self.model_writes.is_some_and(|m| m.iter().any(|w| w == name))
-        {
-            return Some(ExternalWrite::Model { method: name.clone() });
-        }
-        let pattern = self.helpers?.matching(name)?;
-        Some(ExternalWrite::Helper { name: callee.join("::"), pattern: pattern.to_string() })
-    }
-}
-
-/// A write by code outside the tree.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ExternalWrite {
-    /// An ORM write builder run by an executor method.
-    Builder {
-        /// `diesel::update(…)`.
-        builder: String,
-        /// `execute`.
-        executor: String,
-    },
-    /// A model write method given the handle (`active.save(&db)`).
-    Model {
-        /// `save`.
-        method: String,
-    },
-    /// A function whose name matches a write-helper pattern.
-    Helper {
-        /// The callee as written.
-        name: String,
-        /// The pattern.
-        pattern: String,
-    },
-}
-
-impl ExternalWrite {
-    /// The evidence of a chain step or finding.
-    pub fn evidence(&self, handle: &str) -> String {
-        match self {
-            ExternalWrite::Builder { builder, executor } => format!("{builder} … .{executor}({handle})"),
-            ExternalWrite::Model { method } => format!(".{method}({handle}) (model write)"),
-            ExternalWrite::Helper { name, pattern } => format!("call of `{name}` (write helper `{pattern}`)"),
-        }
-    }
-}
-
 /// What a call resolves to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Callee {
@@ -177,30 +107,14 @@ pub enum Callee {
 }
 
 impl Writers {
-    /// Summarises `fns`, judging SQL with the consts of `index`; calls of code outside the
-    /// tree write only when they run an ORM write builder.
-    pub fn new(fns: Vec<TreeFn>, index: &ConstIndex) -> Writers {
-        Self::with_external(fns, index, External::default())
-    }
-
-    /// Summarises `fns` with the rule set's judgement of calls outside the tree (model writes,
-    /// write-helper patterns).
-    pub fn with_rules(fns: Vec<TreeFn>, index: &ConstIndex, rules: &RuleSet) -> Writers {
-        Self::with_external(fns, index, External::of(rules))
-    }
-
-    /// Summarises `fns`, judging calls outside the tree with `external`.
-    pub fn with_external(fns: Vec<TreeFn>, index: &ConstIndex, external: External<'_>) -> Writers {
-        Self::in_workspace(fns, Workspace::default(), index, external)
+    /// Summarises `fns` (no workspace: calls resolve by name and path); what each sink does
+    /// by itself is the judge's answer.
+    pub fn new(fns: Vec<TreeFn>, judge: &Judge<'_>) -> Writers {
+        Self::in_workspace(fns, Workspace::default(), judge)
     }
 
     /// Summarises `fns` of `workspace` (its crates, types and impls resolve calls by type).
-    pub fn in_workspace(
-        fns: Vec<TreeFn>,
-        workspace: Workspace,
-        index: &ConstIndex,
-        external: External<'_>,
-    ) -> Writers {
+    pub fn in_workspace(fns: Vec<TreeFn>, workspace: Workspace, judge: &Judge<'_>) -> Writers {
         let symbols = workspace.symbols(&fns);
         let writes = fns.iter().map(|f| vec![None; f.facts.params.len().min(64)]).collect();
         let mut writers = Writers {
@@ -213,7 +127,7 @@ impl Writers {
             unresolved: Vec::new(),
         };
         writers.resolve_all();
-        writers.direct_writes(index, external);
+        writers.direct_writes(judge);
         writers.propagate();
         writers
     }
@@ -277,7 +191,7 @@ impl Writers {
         changed
     }
 
-    fn direct_writes(&mut self, index: &ConstIndex, external: External<'_>) {
+    fn direct_writes(&mut self, judge: &Judge<'_>) {
         for id in 0..self.fns.len() {
             for s in 0..self.fns[id].facts.sinks.len() {
                 let f = &self.fns[id];
@@ -286,26 +200,9 @@ impl Writers {
                     continue;
                 }
                 let line = sink.range.start.line;
-                let evidence = match &sink.kind {
-                    SinkKind::Call { .. } => {
-                        if matches!(self.resolved[id][s], Resolved::Tree(_)) {
-                            continue;
-                        }
-                        let Some(write) = external.judge(sink) else { continue };
-                        write.evidence(&sink.handle.label)
-                    }
-                    SinkKind::Sql { text, known_method, .. } => {
-                        let scope =
-                            Scope { file: &f.file, module: &f.facts.module, owner: f.facts.owner.as_deref() };
-                        let write = index.expand(scope, text).into_iter().find(|candidate| {
-                            !crate::index::is_unknown(candidate)
-                                && (*known_method || sql::looks_like_sql(candidate))
-                                && matches!(sql::classify(candidate), Verdict::Write(_))
-                        });
-                        let Some(evidence) = write else { continue };
-                        evidence
-                    }
-                };
+                let scope = Scope { file: &f.file, module: &f.facts.module, owner: f.facts.owner.as_deref() };
+                let outside = !matches!(self.resolved[id][s], Resolved::Tree(_));
+                let Some(evidence) = judge.direct_write(scope, sink, outside) else { continue };
                 self.record(id, s, || Write::Direct { line, evidence: evidence.clone() });
             }
         }
@@ -399,7 +296,15 @@ mod tests {
     use std::path::Path;
 
     use crate::analysis::facts::{HandleUse, Sink, SqlText, Taint};
+    use crate::config::RuleSet;
+    use crate::index::ConstIndex;
     use crate::source::{Pos, TextRange};
+
+    fn summaries(fns: Vec<TreeFn>) -> Writers {
+        let rules = RuleSet::builtin(Path::new("."));
+        let index = ConstIndex::default();
+        Writers::new(fns, &Judge::new(&rules, &index))
+    }
 
     fn at(line: u32) -> TextRange {
         let pos = Pos { line, column: 1, offset: 0 };
@@ -466,7 +371,7 @@ mod tests {
             function("src/store.rs", None, "bump", &["db"], vec![sql_sink(12, 0, "UPDATE t SET n = n + 1")]),
             function("src/store.rs", None, "read", &["db"], vec![sql_sink(20, 0, "SELECT 1")]),
         ];
-        let writers = Writers::new(fns, &ConstIndex::default());
+        let writers = summaries(fns);
         assert!(writers.writes_through(3, 0).is_none(), "a reader is not a writer");
         assert_eq!(
             writers.writes_through(2, 0),
@@ -498,7 +403,7 @@ mod tests {
                 vec![call_sink(4, 0, "save", true, 1), call_sink(5, 0, "save", false, 0)],
             ),
         ];
-        let writers = Writers::new(fns, &ConstIndex::default());
+        let writers = summaries(fns);
         assert!(writers.writes_through(0, 0).is_none() && writers.writes_through(1, 0).is_none());
         match writers.writes_through(4, 0) {
             Some(Write::Call { line: 4, callee: 2, param: 1 }) => {}
@@ -529,8 +434,7 @@ mod tests {
             function("src/a.rs", None, "audit", &["db"], vec![call_sink(12, 0, "record_visit", false, 0)]),
             function("src/a.rs", None, "outer", &["db"], vec![call_sink(15, 0, "log", false, 0)]),
         ];
-        let rules = RuleSet::builtin(Path::new("."));
-        let writers = Writers::with_rules(fns.clone(), &ConstIndex::default(), &rules);
+        let writers = summaries(fns.clone());
         assert_eq!(
             writers.writes_through(0, 0),
             Some(&Write::Direct { line: 3, evidence: "diesel::insert_into(…) … .execute(db)".into() })
@@ -547,10 +451,5 @@ mod tests {
             Callee::External,
             "an executor is no tree fn"
         );
-
-        // Without the rule set, only the builder counts.
-        let plain = Writers::new(fns, &ConstIndex::default());
-        assert!(plain.writes_through(0, 0).is_some());
-        assert!(plain.writes_through(1, 0).is_none() && plain.writes_through(3, 0).is_none());
     }
 }

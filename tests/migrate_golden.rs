@@ -128,6 +128,14 @@ fn classes_and_reasons_of_the_before_trees() {
         ("poem_route_at_methodless", "index", "pure-read", ""),
         ("unresolved_external_handler", "prometheus_exporter::handler", "unresolved", "no crate of the tree"),
         ("unresolved_external_handler", "status", "pure-read", ""),
+        ("read_executors_outside_the_tree", "post", "pure-read", ""),
+        ("read_executors_outside_the_tree", "author", "pure-read", ""),
+        ("read_executors_outside_the_tree", "archive", "mixed", "diesel::update"),
+        ("deref_coercion_to_a_ref_param", "posts", "pure-read", ""),
+        ("deref_coercion_to_a_ref_param", "pool_info", "mixed", "would not compile"),
+        ("calls_inside_macro_arguments", "report", "mixed", "write_audit"),
+        ("calls_inside_macro_arguments", "summary", "pure-read", ""),
+        ("calls_inside_macro_arguments", "tags", "mixed", "bump_views"),
     ];
     // Functions no GET route reaches: not listed at all.
     let absent: &[(&str, &str)] = &[

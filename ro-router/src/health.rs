@@ -1,5 +1,6 @@
-//! Health and lag: the probes the background task runs every interval, the rotation state of
-//! each replica, and the [`HealthReport`].
+//! Health and lag: the probes the background task runs every interval (the check that runs
+//! them is [`crate::inner::check_health`]), the rotation state of each replica, and the
+//! [`HealthReport`].
 //!
 //! A replica is in rotation when it answered, `pg_is_in_recovery()` is true, and (with the lag
 //! check on and the primary reachable) its lag is within the limit. While the primary is
@@ -10,7 +11,6 @@
 //! Error texts pass through the redactor; a report never holds a password.
 
 use std::{
-    collections::HashMap,
     sync::{
         atomic::{AtomicBool, Ordering},
         Arc, Mutex,
@@ -24,7 +24,6 @@ use tokio_postgres::SimpleQueryMessage;
 use crate::{
     lag::{self, Lag},
     pools::TargetLink,
-    router::RouterInner,
     stats::RoutesTo,
 };
 
@@ -209,7 +208,7 @@ impl ReplicaState {
         self.detail.lock().unwrap_or_else(|p| p.into_inner()).status
     }
 
-    fn set(&self, status: ReplicaStatus, lag: Option<Lag>, error: Option<String>) -> bool {
+    pub(crate) fn set(&self, status: ReplicaStatus, lag: Option<Lag>, error: Option<String>) -> bool {
         let mut d = self.detail.lock().unwrap_or_else(|p| p.into_inner());
         let was = self.in_rotation.swap(status == ReplicaStatus::Healthy, Ordering::Relaxed);
         d.status = status;
@@ -269,7 +268,7 @@ impl PrimaryState {
         self.in_recovery.load(Ordering::Relaxed)
     }
 
-    fn set(&self, status: PrimaryStatus, error: Option<String>) -> PrimaryStatus {
+    pub(crate) fn set(&self, status: PrimaryStatus, error: Option<String>) -> PrimaryStatus {
         let mut d = self.detail.lock().unwrap_or_else(|p| p.into_inner());
         self.in_recovery.store(status == PrimaryStatus::InRecovery, Ordering::Relaxed);
         let before = d.status;
@@ -291,7 +290,7 @@ impl PrimaryState {
 }
 
 #[derive(Debug)]
-enum ProbeError {
+pub(crate) enum ProbeError {
     TimedOut(Duration),
     Failed(String),
 }
@@ -310,19 +309,19 @@ impl std::fmt::Display for ProbeError {
 }
 
 #[derive(Debug)]
-struct PrimaryProbe {
-    in_recovery: bool,
-    lsn: Option<u64>,
+pub(crate) struct PrimaryProbe {
+    pub(crate) in_recovery: bool,
+    pub(crate) lsn: Option<u64>,
     /// application_name → replay_lag in ms, from pg_stat_replication.
-    replay_lag: Vec<(String, Option<u64>)>,
-    at: Instant,
+    pub(crate) replay_lag: Vec<(String, Option<u64>)>,
+    pub(crate) at: Instant,
 }
 
 #[derive(Debug)]
-struct ReplicaProbe {
-    in_recovery: bool,
-    replay_lsn: Option<u64>,
-    application_name: String,
+pub(crate) struct ReplicaProbe {
+    pub(crate) in_recovery: bool,
+    pub(crate) replay_lsn: Option<u64>,
+    pub(crate) application_name: String,
 }
 
 const PRIMARY_PROBE_SQL: &str = "SELECT pg_is_in_recovery()::text, \
@@ -368,7 +367,10 @@ async fn run_probe(
     }
 }
 
-async fn probe_primary(link: Arc<TargetLink>, timeout: Duration) -> Result<PrimaryProbe, ProbeError> {
+pub(crate) async fn probe_primary(
+    link: Arc<TargetLink>,
+    timeout: Duration,
+) -> Result<PrimaryProbe, ProbeError> {
     let stmts = run_probe(&link, PRIMARY_PROBE_SQL, timeout).await?;
     let at = Instant::now();
     let first = stmts
@@ -392,7 +394,10 @@ async fn probe_primary(link: Arc<TargetLink>, timeout: Duration) -> Result<Prima
     Ok(PrimaryProbe { in_recovery, lsn, replay_lag, at })
 }
 
-async fn probe_replica(link: Arc<TargetLink>, timeout: Duration) -> Result<ReplicaProbe, ProbeError> {
+pub(crate) async fn probe_replica(
+    link: Arc<TargetLink>,
+    timeout: Duration,
+) -> Result<ReplicaProbe, ProbeError> {
     let stmts = run_probe(&link, REPLICA_PROBE_SQL, timeout).await?;
     let row = stmts
         .first()
@@ -403,122 +408,4 @@ async fn probe_replica(link: Arc<TargetLink>, timeout: Duration) -> Result<Repli
         replay_lsn: row.get(1).cloned().flatten().as_deref().and_then(lag::parse_lsn),
         application_name: row.get(2).cloned().flatten().unwrap_or_default(),
     })
-}
-
-/// One health check of every target. Checks never run concurrently.
-pub(crate) async fn check(router: &RouterInner) {
-    let _one_at_a_time = router.health_lock.lock().await;
-    let timeout = router.config.health_check_timeout;
-    let primary_task = tokio::spawn(probe_primary(router.primary.link.clone(), timeout));
-    let replica_tasks: Vec<_> =
-        router.replicas.iter().map(|r| tokio::spawn(probe_replica(r.target.link.clone(), timeout))).collect();
-    let primary =
-        primary_task.await.unwrap_or_else(|e| Err(ProbeError::Failed(format!("probe task ended: {e}"))));
-
-    let primary_name = &router.primary.link.name;
-    let (primary_status, primary_lsn, replay_lag) = match &primary {
-        Ok(p) if !p.in_recovery => (PrimaryStatus::Healthy, p.lsn, Some(&p.replay_lag)),
-        Ok(_) => (PrimaryStatus::InRecovery, None, None),
-        Err(_) => (PrimaryStatus::Unreachable, None, None),
-    };
-    let error = primary.as_ref().err().map(ToString::to_string);
-    let before = router.primary_state.set(primary_status, error.clone());
-    if before != primary_status {
-        match primary_status {
-            PrimaryStatus::Healthy => tracing::info!(
-                target: "ro_router::health",
-                db = %primary_name,
-                "primary {primary_name} is healthy"
-            ),
-            _ => tracing::warn!(
-                target: "ro_router::health",
-                db = %primary_name,
-                status = primary_status.as_str(),
-                error = error.as_deref().unwrap_or(""),
-                "primary {primary_name} is {}",
-                primary_status.as_str()
-            ),
-        }
-    }
-    match &primary {
-        Err(ProbeError::TimedOut(_)) => {
-            router.primary.link.sever();
-            router.fallthrough.link.sever();
-        }
-        Ok(p) if p.in_recovery => {
-            // Writes must not reach a demoted server: drop what the pool holds.
-            router.primary.drain_idle();
-            router.primary.link.sever();
-        }
-        _ => {}
-    }
-
-    let now = Instant::now();
-    if let (Ok(p), Some(lsn)) = (&primary, primary_lsn) {
-        router.wal_samples.lock().unwrap_or_else(|e| e.into_inner()).push(p.at, lsn);
-    }
-    let mut lag_by_name: HashMap<&str, Option<u64>> = HashMap::new();
-    for (name, ms) in replay_lag.into_iter().flatten() {
-        let entry = lag_by_name.entry(name.as_str()).or_insert(None);
-        *entry = (*entry).max(*ms);
-    }
-    let max_lag_ms = router.config.max_replication_lag.as_millis() as u64;
-
-    for (replica, task) in router.replicas.iter().zip(replica_tasks) {
-        let name = &replica.target.link.name;
-        let probe = task.await.unwrap_or_else(|e| Err(ProbeError::Failed(format!("probe task ended: {e}"))));
-        let (status, lag, error) = match &probe {
-            Err(e) => (ReplicaStatus::Unreachable, None, Some(e.to_string())),
-            Ok(r) if !r.in_recovery => (ReplicaStatus::NotInRecovery, None, None),
-            Ok(r) => {
-                let lag = match (primary_lsn, r.replay_lsn) {
-                    (Some(p), Some(replayed)) => {
-                        let samples = router.wal_samples.lock().unwrap_or_else(|e| e.into_inner());
-                        let walsender = lag_by_name.get(r.application_name.as_str()).copied().flatten();
-                        Some(lag::measure(p, replayed, walsender, &samples, now))
-                    }
-                    _ => None,
-                };
-                let lagging = router.config.lag_check_enabled && lag.is_some_and(|l| l.millis > max_lag_ms);
-                let status = if lagging { ReplicaStatus::Lagging } else { ReplicaStatus::Healthy };
-                (status, lag, None)
-            }
-        };
-        let was_in = replica.state.set(status, lag, error.clone());
-        let is_in = status == ReplicaStatus::Healthy;
-        if was_in && !is_in {
-            tracing::warn!(
-                target: "ro_router::health",
-                db = %name,
-                status = status.as_str(),
-                lag_bytes = lag.map(|l| l.bytes),
-                lag_ms = lag.map(|l| l.millis),
-                error = error.as_deref().unwrap_or(""),
-                "replica {name} left rotation: {}",
-                status.as_str()
-            );
-        } else if !was_in && is_in {
-            tracing::info!(target: "ro_router::health", db = %name, "replica {name} is back in rotation");
-        }
-        match &probe {
-            Err(ProbeError::TimedOut(_)) => {
-                let n = replica.target.link.sever();
-                if n > 0 {
-                    tracing::warn!(
-                        target: "ro_router::health",
-                        db = %name,
-                        severed = n,
-                        "severed {n} connections to {name}: it stopped answering"
-                    );
-                }
-            }
-            Err(ProbeError::Failed(_)) => {
-                replica.target.drain_idle();
-            }
-            Ok(r) if !r.in_recovery => {
-                replica.target.drain_idle();
-            }
-            _ => {}
-        }
-    }
 }

@@ -8,6 +8,7 @@ mod conninfo;
 mod enforcement;
 mod error;
 mod health;
+mod inner;
 mod inspect;
 mod lag;
 mod metrics;

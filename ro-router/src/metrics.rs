@@ -12,7 +12,16 @@ use prometheus::{
     GaugeVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
 };
 
-use crate::{router::RouterInner, stats::FallbackReason};
+use crate::{
+    health::HealthReport,
+    stats::{FallbackReason, RouterStats},
+};
+
+/// What the gauges are read from when the registry is gathered (the router's shared state).
+pub(crate) trait RouterState: Send + Sync {
+    fn pool_stats(&self) -> RouterStats;
+    fn health(&self) -> HealthReport;
+}
 
 /// The counters of one pool.
 #[derive(Debug, Clone)]
@@ -129,7 +138,7 @@ impl RouterMetrics {
             let _ = registry.unregister(Box::new(c.clone()));
         }
         if with_state {
-            let _ = registry.unregister(Box::new(StateCollector::new(Weak::new())));
+            let _ = registry.unregister(Box::new(StateCollector::detached()));
         }
     }
 
@@ -239,13 +248,23 @@ impl StateGauges {
 
 /// Reads pools, routes and health from the router when the registry is gathered.
 pub(crate) struct StateCollector {
-    router: Weak<RouterInner>,
+    router: Option<Weak<dyn RouterState>>,
     gauges: Mutex<StateGauges>,
     descs: Vec<Desc>,
 }
 
 impl StateCollector {
-    pub(crate) fn new(router: Weak<RouterInner>) -> Self {
+    pub(crate) fn new<R: RouterState + 'static>(router: Weak<R>) -> Self {
+        let router: Weak<dyn RouterState> = router;
+        Self::with(Some(router))
+    }
+
+    /// A collector with the same metric descriptions and no router (to unregister one).
+    fn detached() -> Self {
+        Self::with(None)
+    }
+
+    fn with(router: Option<Weak<dyn RouterState>>) -> Self {
         let gauges = StateGauges::new();
         let descs = gauges.collectors().iter().flat_map(|c| c.desc().into_iter().cloned()).collect();
         Self { router, gauges: Mutex::new(gauges), descs }
@@ -258,7 +277,7 @@ impl Collector for StateCollector {
     }
 
     fn collect(&self) -> Vec<MetricFamily> {
-        let Some(router) = self.router.upgrade() else {
+        let Some(router) = self.router.as_ref().and_then(Weak::upgrade) else {
             return Vec::new();
         };
         let g = self.gauges.lock().unwrap_or_else(|p| p.into_inner());

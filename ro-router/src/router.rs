@@ -22,49 +22,15 @@ use crate::{
     config::{env, RouterConfig},
     connection::{PrimaryConnection, ReadOnlyConnection},
     error::{CheckoutFailureKind, ConfigError, RouterError, Unusable},
-    health::{self, HealthReport, OverallStatus, PrimaryState, ReplicaState, ReplicaStatus},
+    health::{HealthReport, PrimaryState, ReplicaState, ReplicaStatus},
+    inner::{check_health, Replica, RouterInner},
     lag::WalSamples,
     metrics::{RouterMetrics, StateCollector},
     pools::{pool_mode_refusal, ConnectError, Target},
-    stats::{FallbackCounts, FallbackReason, PoolRole, PoolStats, RouterStats, RoutesTo},
+    stats::{FallbackReason, PoolRole, RouterStats},
     strategy, supervise,
     target::Redactor,
 };
-
-/// A replica pool and its rotation state.
-#[derive(Debug)]
-pub(crate) struct Replica {
-    pub(crate) target: Target,
-    pub(crate) state: ReplicaState,
-}
-
-/// Shared state of a router and its clones.
-#[derive(Debug)]
-pub(crate) struct RouterInner {
-    pub(crate) config: RouterConfig,
-    pub(crate) primary: Target,
-    pub(crate) fallthrough: Target,
-    pub(crate) replicas: Vec<Replica>,
-    pub(crate) primary_state: PrimaryState,
-    pub(crate) wal_samples: Mutex<WalSamples>,
-    pub(crate) health_lock: tokio::sync::Mutex<()>,
-    cursor: AtomicUsize,
-    metrics: RouterMetrics,
-    registry: Registry,
-    replica_try: Timeouts,
-    tasks: Mutex<Vec<JoinHandle<()>>>,
-    state_registered: AtomicBool,
-}
-
-impl Drop for RouterInner {
-    fn drop(&mut self) {
-        for t in self.tasks.get_mut().unwrap_or_else(|p| p.into_inner()).drain(..) {
-            t.abort();
-        }
-        let with_state = self.state_registered.load(Ordering::Relaxed);
-        self.metrics.unregister(&self.registry, with_state);
-    }
-}
 
 /// The router: a primary pool, one pool per replica, and a read-only fallthrough pool to the
 /// primary, with health checks, lag checks, statistics and metrics. Cheap to clone (all
@@ -173,7 +139,7 @@ impl DbRouter {
             .map_err(|e| RouterError::Metrics(e.to_string()))?;
         inner.state_registered.store(true, Ordering::Relaxed);
 
-        health::check(&inner).await;
+        check_health(&inner).await;
         inspect_at_start(&inner).await?;
         let mut tasks = vec![spawn_health_task(&inner)];
         if let Some(every) = inner.config.stats_log_interval {
@@ -336,7 +302,7 @@ impl DbRouter {
     /// Runs a health check of every target now (the background task runs one every
     /// `DB_READ_REPLICA_HEALTH_CHECK_INTERVAL`).
     pub async fn refresh_health(&self) {
-        health::check(&self.inner).await;
+        check_health(&self.inner).await;
     }
 
     /// The current health of the primary and every replica.
@@ -387,80 +353,6 @@ impl DbRouter {
     /// True once [`close`](Self::close) was called.
     pub fn is_closed(&self) -> bool {
         self.inner.primary.pool.is_closed()
-    }
-}
-
-impl RouterInner {
-    pub(crate) fn health(&self) -> HealthReport {
-        let primary = self.primary_state.report(&self.primary.link.name);
-        let replicas: Vec<_> = self.replicas.iter().map(|r| r.state.report(&r.target.link.name)).collect();
-        let any_replica = replicas.iter().any(|r| r.in_rotation);
-        let reads_route_to = if any_replica {
-            RoutesTo::Replica
-        } else if self.config.fallback {
-            RoutesTo::PrimaryFallthrough
-        } else {
-            RoutesTo::Disabled
-        };
-        let primary_ok = primary.status.is_healthy();
-        let status = if primary_ok && replicas.iter().all(|r| r.in_rotation) {
-            OverallStatus::Ok
-        } else if primary_ok || any_replica {
-            OverallStatus::Degraded
-        } else {
-            OverallStatus::Down
-        };
-        HealthReport {
-            status,
-            reads_route_to,
-            primary,
-            replicas,
-            fallback: self.config.fallback,
-            lag_check_enabled: self.config.lag_check_enabled,
-            max_replication_lag_ms: self.config.max_replication_lag.as_millis() as u64,
-            fallthrough_role: self.fallthrough.link.inspection().and_then(|i| i.role),
-        }
-    }
-
-    pub(crate) fn pool_stats(&self) -> RouterStats {
-        let mut pools = vec![pool_stats(&self.primary, RoutesTo::Primary)];
-        for r in &self.replicas {
-            let routes = if r.state.in_rotation() { RoutesTo::Replica } else { RoutesTo::Disabled };
-            pools.push(pool_stats(&r.target, routes));
-        }
-        let ft_routes = if self.config.fallback { RoutesTo::PrimaryFallthrough } else { RoutesTo::Disabled };
-        pools.push(pool_stats(&self.fallthrough, ft_routes));
-        let f = |r| self.metrics.fallback(r).get();
-        let fallbacks = FallbackCounts {
-            unhealthy: f(FallbackReason::Unhealthy),
-            lagging: f(FallbackReason::Lagging),
-            exhausted: f(FallbackReason::Exhausted),
-            none_configured: f(FallbackReason::NoneConfigured),
-        };
-        let retries = pools.iter().map(|p| p.retries).sum();
-        RouterStats { pools, fallbacks, retries }
-    }
-}
-
-fn pool_stats(target: &Target, routes_to: RoutesTo) -> PoolStats {
-    let status = target.pool.status();
-    let c = &target.link.counters;
-    PoolStats {
-        pool: target.link.role,
-        target: target.link.name.clone(),
-        routes_to,
-        max_size: status.max_size,
-        size: status.size,
-        available: status.available,
-        waiting: status.waiting,
-        checked_out: target.link.checked_out.load(Ordering::Relaxed),
-        checkouts: c.checkouts.get(),
-        checkout_failures: c.failures.get(),
-        retries: c.retries.get(),
-        read_only_reasserts: c.reasserts.get(),
-        severed_connections: c.severed.get(),
-        discarded_connections: c.discarded.get(),
-        pgbouncer: target.link.pgbouncer(),
     }
 }
 
@@ -519,7 +411,7 @@ fn spawn_health_task(inner: &Arc<RouterInner>) -> JoinHandle<()> {
             loop {
                 ticker.tick().await;
                 let Some(inner) = weak.upgrade() else { break };
-                health::check(&inner).await;
+                check_health(&inner).await;
             }
         }
     })

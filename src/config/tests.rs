@@ -118,8 +118,14 @@ fn the_orm_table_has_builders_executors_and_model_writes() {
         assert!(rules.orm.executors.iter().any(|e| e == executor), "{executor}");
     }
     assert!(rules.orm.model_writes.iter().any(|m| m == "save"));
+    for read in ["first", "load", "one", "all", "count", "fetch_all"] {
+        assert!(rules.orm.read_executors.iter().any(|r| r == read), "{read}");
+    }
+    assert!(!rules.orm.read_executors.iter().any(|r| r == "execute"), "no executor of writes reads");
     assert!(rules.sql_file_macros.iter().any(|m| m == "query_file_as"));
 
+    let rules = project("[orm]\nread_executors = [\"peek\"]\n").unwrap();
+    assert_eq!(rules.orm.read_executors, ["peek"]);
     let rules = project("[orm]\nexecutors = [\"run_on\"]\n").unwrap();
     assert_eq!(rules.orm.executors, ["run_on"], "a project list replaces the default");
     assert!(rules.orm.write_builders.iter().any(|b| b == "insert_into"), "lists not set keep their default");

@@ -3,18 +3,17 @@
 //! `already-ro`, `opted-out`, and the route verdicts `not-get-only` and `unresolved`.
 //!
 //! Works on owned facts only: the handler's [`FnFacts`] (its read-write-tainted sinks), the
-//! [`Writers`] summaries of the tree, and the name uses of [`super::scan`].
+//! [`Writers`] summaries of the tree, and the name uses of [`super::scan`]. Whether a use
+//! writes is never decided here: the one judge ([`crate::judge`]) answers, as for `check`.
 
 use serde::Serialize;
 
 use super::scan::{FileScan, MigrateNames, NameUse};
 use crate::analysis::facts::{FnFacts, Sink, SinkKind};
-use crate::config::RuleSet;
 use crate::diagnostics::ChainStep;
-use crate::index::{ConstIndex, Scope};
+use crate::judge::{Judge, OutsideWrite, Site, Verdict};
 use crate::source::TextRange;
-use crate::sql::{self, Verdict};
-use crate::writers::{Callee, FnId, Writers};
+use crate::writers::{FnId, Writers};
 
 /// A handler's class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -65,14 +64,12 @@ pub struct Reason {
 
 /// What the classification needs from the whole run.
 pub struct Context<'a> {
-    /// The rule set.
-    pub rules: &'a RuleSet,
-    /// Its names for `migrate`.
+    /// The judge of every use of a handle.
+    pub judge: &'a Judge<'a>,
+    /// The rule set's names for `migrate`.
     pub names: &'a MigrateNames,
     /// Write summaries.
     pub writers: &'a Writers,
-    /// Consts of the parsed files.
-    pub index: &'a ConstIndex,
     /// Read-write-typed parameters, per function of [`Writers`] (bit per parameter).
     pub rw_params: &'a dyn Fn(FnId) -> u64,
     /// `--trust-external`.
@@ -147,118 +144,52 @@ fn sink_reason(ctx: &Context<'_>, body: &Body<'_>, facts: &FnFacts, sink: &Sink)
     let line = sink.range.start.line;
     let reason = |message: String| Some(Reason { line, message, chain: Vec::new() });
     let handle = &sink.handle.label;
-    match &sink.kind {
-        SinkKind::Sql { text, known_method, .. } => {
-            let scope = Scope { file: body.file, module: &facts.module, owner: facts.owner.as_deref() };
-            let candidates = ctx.index.expand(scope, text);
-            let write = candidates.iter().find(|c| {
-                !crate::index::is_unknown(c)
-                    && (*known_method || sql::looks_like_sql(c))
-                    && matches!(sql::classify(c), Verdict::Write(_))
-            });
-            if let Some(sql) = write {
-                return reason(format!("write SQL on `{handle}`: {}", one_line(sql)));
-            }
-            if *known_method
-                && !candidates.is_empty()
-                && candidates.iter().all(|c| crate::index::is_unknown(c))
-            {
-                return reason(format!("SQL on `{handle}` whose text is not known statically"));
-            }
-            None
+    let site = Site { file: body.file, function: facts, id: body.id };
+    let SinkKind::Call { callee, arg, .. } = &sink.kind else {
+        return match ctx.judge.sink(ctx.writers, site, sink) {
+            Verdict::WriteSql { text, .. } => reason(format!("write SQL on `{handle}`: {}", one_line(&text))),
+            Verdict::UnknownSql => reason(format!("SQL on `{handle}` whose text is not known statically")),
+            _ => None,
+        };
+    };
+    match ctx.judge.sink(ctx.writers, site, sink) {
+        Verdict::TreeWrite(write) => {
+            let target = ctx.writers.function(write.writing[0]);
+            let path: Vec<String> = write.chain.iter().map(|s| s.function.clone()).collect();
+            let last = write.chain.last().map(|s| s.evidence.clone()).unwrap_or_default();
+            Some(Reason {
+                line,
+                message: format!(
+                    "passes `{handle}` to `{}`, which writes ({} → {})",
+                    target.facts.display_name(),
+                    path.join(" → "),
+                    one_line(&last)
+                ),
+                chain: write.chain,
+            })
         }
-        SinkKind::Call { callee, method, arg, .. } => {
-            let name = callee.last()?;
-            let chain_text = body.text.get(sink.range.bytes()).unwrap_or("");
-            if *method && *arg >= 1 {
-                if let Some(builder) = write_builder(name, chain_text) {
-                    return reason(format!("write builder `{builder}` executed on `{handle}`"));
-                }
-            }
-            let resolved = body.id.map(|id| ctx.writers.resolve(id, &sink.kind)).unwrap_or(Callee::External);
-            match resolved {
-                Callee::Tree(candidates) => {
-                    if let Some(&w) =
-                        candidates.iter().find(|&&c| ctx.writers.writes_through(c, *arg).is_some())
-                    {
-                        let target = ctx.writers.function(w);
-                        let mut chain = vec![ChainStep {
-                            function: facts.display_name(),
-                            file: body.file.to_path_buf(),
-                            line,
-                            evidence: format!("passes `{handle}` to `{}`", target.facts.display_name()),
-                        }];
-                        chain.extend(ctx.writers.chain(w, *arg));
-                        let path: Vec<String> = chain.iter().map(|s| s.function.clone()).collect();
-                        let last = chain.last().map(|s| s.evidence.clone()).unwrap_or_default();
-                        return Some(Reason {
-                            line,
-                            message: format!(
-                                "passes `{handle}` to `{}`, which writes ({} → {})",
-                                target.facts.display_name(),
-                                path.join(" → "),
-                                one_line(&last)
-                            ),
-                            chain,
-                        });
-                    }
-                    if let Some(&t) =
-                        candidates.iter().find(|&&c| (ctx.rw_params)(c) & (1u64 << (*arg).min(63)) != 0)
-                    {
-                        return reason(format!(
-                            "passes `{handle}` to `{}`, whose parameter has a read-write type: the rewrite would not compile",
-                            ctx.writers.function(t).facts.display_name()
-                        ));
-                    }
-                    None
-                }
-                Callee::External => {
-                    if *method && *arg == 0 {
-                        // The handle's own method (`commit`, `query` with a prepared statement):
-                        // what it runs is judged at the SQL sinks.
-                        return None;
-                    }
-                    if let Some(pattern) = ctx.rules.write_helpers.matching(name) {
-                        return reason(format!(
-                            "passes `{handle}` to `{}`, a write helper by its name (pattern `{pattern}`)",
-                            callee.join("::")
-                        ));
-                    }
-                    if ctx.trust_external {
-                        return None;
-                    }
-                    reason(format!(
-                        "passes `{handle}` to `{}`, outside the analysed tree (--trust-external to treat it as reading)",
-                        callee.join("::")
-                    ))
-                }
-            }
+        Verdict::TreeRead(candidates) => {
+            let &t = candidates.iter().find(|&&c| (ctx.rw_params)(c) & (1u64 << (*arg).min(63)) != 0)?;
+            reason(format!(
+                "passes `{handle}` to `{}`, whose parameter has a read-write type: the rewrite would not compile",
+                ctx.writers.function(t).facts.display_name()
+            ))
         }
-    }
-}
-
-/// The write builder named in a call chain (`diesel::insert_into(t)…execute(&mut db)`), or the
-/// method itself when it is one (sea-orm `model.insert(&db)`).
-fn write_builder(method: &str, chain: &str) -> Option<String> {
-    let builders = super::routes::write_builders();
-    if builders.contains(&method) {
-        return Some(method.to_string());
-    }
-    let bytes = chain.as_bytes();
-    for b in builders {
-        let mut from = 0;
-        while let Some(i) = chain[from..].find(b) {
-            let at = from + i;
-            let end = at + b.len();
-            let before_ok = at == 0 || !(bytes[at - 1].is_ascii_alphanumeric() || bytes[at - 1] == b'_');
-            let after = chain[end..].trim_start();
-            if before_ok && (after.starts_with('(') || after.starts_with("::<")) {
-                return Some(b.to_string());
-            }
-            from = end;
+        Verdict::OutsideWrite(OutsideWrite::Builder { builder, .. }) => {
+            reason(format!("write builder `{builder}` executed on `{handle}`"))
         }
+        Verdict::OutsideWrite(OutsideWrite::Model { method }) => {
+            reason(format!("model write `.{method}({handle})` (a model write of the rule set)"))
+        }
+        Verdict::OutsideWrite(OutsideWrite::Helper { name, pattern }) => {
+            reason(format!("passes `{handle}` to `{name}`, a write helper by its name (pattern `{pattern}`)"))
+        }
+        Verdict::UnknownOutside if !ctx.trust_external => reason(format!(
+            "passes `{handle}` to `{}`, outside the analysed tree (--trust-external to treat it as reading)",
+            callee.join("::")
+        )),
+        _ => None,
     }
-    None
 }
 
 fn one_line(text: &str) -> String {
@@ -268,24 +199,5 @@ fn one_line(text: &str) -> String {
         format!("{cut}...")
     } else {
         folded
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn write_builders_are_found_in_chains_as_calls_only() {
-        assert_eq!(
-            write_builder("execute", "diesel::insert_into(users::table).values(&u).execute(&mut db)"),
-            Some("insert_into".into())
-        );
-        assert_eq!(write_builder("insert", "model.insert(&db)"), Some("insert".into()));
-        assert_eq!(write_builder("load", "users.filter(updated.eq(true)).load(&mut db)"), None);
-        assert_eq!(
-            write_builder("execute", "diesel::update (t).set(x).execute(&mut db)"),
-            Some("update".into())
-        );
     }
 }

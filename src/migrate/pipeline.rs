@@ -23,13 +23,14 @@ use crate::analysis::{self, Screen};
 use crate::config::RuleSet;
 use crate::diagnostics::FileError;
 use crate::index::ConstIndex;
+use crate::judge::Judge;
 use crate::pipeline::{worker_pool, RunError};
 use crate::prefilter::Prefilter;
 use crate::source::{self, SourceText};
 use crate::workspace::crates::CrateGraph;
 use crate::workspace::loader::{self, Declared, Slot};
 use crate::workspace::{demand, Workspace};
-use crate::writers::{External, Writers};
+use crate::writers::Writers;
 
 /// What a run is asked to do.
 #[derive(Debug, Clone, Default)]
@@ -64,6 +65,9 @@ pub struct HandlerReport {
     pub file: PathBuf,
     /// The handler's line (or the route's).
     pub line: u32,
+    /// The lines of the handler's whole item (attributes, signature, body; for a closure, the
+    /// closure), first and last; the route's line twice when unresolved.
+    pub span: [u32; 2],
     /// Its class.
     pub class: Class,
     /// Why it is `mixed` (or opted out, or not GET-only).
@@ -275,6 +279,7 @@ fn run_walked(walked: crate::walk::Walk, rules: &RuleSet, options: &Options) -> 
         }
     }
     let (tree_fns, ids) = workspace.tree_fns(slots.iter().map(|s| (&s.path, s.facts.as_ref())));
+    let derefs: Vec<(String, String)> = extras.iter().flatten().flat_map(|(_, s)| s.derefs.clone()).collect();
     let rw_params: Vec<u64> = tree_fns
         .iter()
         .zip(slots.iter().zip(&extras).flat_map(|(slot, extra)| {
@@ -285,16 +290,16 @@ fn run_walked(walked: crate::walk::Walk, rules: &RuleSet, options: &Options) -> 
             extra
                 .as_ref()
                 .and_then(|(_, s)| s.fns.iter().find(|p| p.name_range == f.facts.range))
-                .map_or(0, |p| p.rw_typed)
+                .map_or(0, |p| scan::blocking_params(p, &mnames, &derefs))
         })
         .collect();
-    let writers = Writers::in_workspace(tree_fns, workspace, &index, External::default());
+    let the_judge = Judge::new(rules, &index);
+    let writers = Writers::in_workspace(tree_fns, workspace, &the_judge);
     let rw_of = |id: usize| rw_params.get(id).copied().unwrap_or(0);
     let ctx = Context {
-        rules,
+        judge: &the_judge,
         names: &mnames,
         writers: &writers,
-        index: &index,
         rw_params: &rw_of,
         trust_external: options.trust_external,
     };
@@ -411,6 +416,7 @@ fn judge(
         routes,
         file,
         line,
+        span: [line, line],
         class: Class::Unresolved,
         reasons: Vec::new(),
         edits: Vec::new(),
@@ -438,6 +444,7 @@ fn judge(
         RouteClass::GetOnly => {}
     }
     let i = slot_index?;
+    report.span = [item.start.line, item.end.line];
     let (_, scan) = extras[i].as_ref()?;
     if scan.opt_outs.iter().any(|&l| l + 1 == item.start.line || (l >= item.start.line && l <= item.end.line))
     {

@@ -1,7 +1,8 @@
 //! What a parsed file yields for `migrate`, besides its routes: every use of a handle name
 //! (read-write accessor calls, methods and fields; read-write types in signatures, patterns and
 //! annotations; read-only ones too, to tell `already-ro`), each function's read-write-typed
-//! parameters, and the `allow(migrate)` opt-out comments.
+//! parameters, the `impl Deref` of types (for deref coercion of a twin), and the
+//! `allow(migrate)` opt-out comments.
 //!
 //! Runs on the worker that parsed the file; keeps no span (byte offsets in the file as on
 //! disk, through [`span_range`]), so the span table can be released right after.
@@ -114,6 +115,9 @@ pub struct FnParams {
     pub name_range: TextRange,
     /// Bit i: parameter i (`self` is 0) mentions a read-write type.
     pub rw_typed: u64,
+    /// Parameters typed as a plain reference to a read-write type (`pool: &PgPool`), with that
+    /// type: deref coercion lets a twin that derefs to it stand in.
+    pub by_ref: Vec<(usize, String)>,
 }
 
 /// What a file yields for `migrate`.
@@ -125,6 +129,22 @@ pub struct FileScan {
     pub fns: Vec<FnParams>,
     /// Lines of `// ro-audit: allow(migrate) reason` comments.
     pub opt_outs: Vec<u32>,
+    /// `impl Deref for Twin { type Target = Type; }`: (`Twin`, `Type`), by last segment.
+    pub derefs: Vec<(String, String)>,
+}
+
+/// The read-write-typed parameters of `params` that the read-only twin cannot stand in for:
+/// all of them, except a `&Type` parameter whose twin derefs to `Type` in the tree (one of
+/// `derefs`, as in [`FileScan::derefs`]) — there deref coercion makes the rewrite compile.
+pub fn blocking_params(params: &FnParams, names: &MigrateNames, derefs: &[(String, String)]) -> u64 {
+    let mut bits = params.rw_typed;
+    for (i, rw) in &params.by_ref {
+        let Some(Some(twin)) = names.rw_types.get(rw) else { continue };
+        if derefs.iter().any(|(from, to)| from == twin && to == rw) {
+            bits &= !(1u64 << i);
+        }
+    }
+    bits
 }
 
 /// Scans a parsed file.
@@ -192,24 +212,62 @@ impl Visitor<'_> {
 
     fn signature(&mut self, sig: &syn::Signature) {
         let mut rw_typed = 0u64;
+        let mut by_ref = Vec::new();
         for (i, input) in sig.inputs.iter().enumerate().take(64) {
             if let syn::FnArg::Typed(t) = input {
                 let mut finder = TypeFinder { names: self.names, found: false };
                 finder.visit_type(&t.ty);
                 if finder.found {
                     rw_typed |= 1 << i;
+                    if let Some(name) = referenced_type(&t.ty).filter(|n| self.names.rw_types.contains_key(n))
+                    {
+                        by_ref.push((i, name));
+                    }
                 }
             }
         }
         if rw_typed != 0 {
             let name_range = span_range(self.src, sig.ident.span());
-            self.out.fns.push(FnParams { name_range, rw_typed });
+            self.out.fns.push(FnParams { name_range, rw_typed, by_ref });
         }
     }
 }
 
+/// `T` of `&T` / `&mut T` when `T` is a plain path, by its last segment.
+fn referenced_type(ty: &syn::Type) -> Option<String> {
+    let syn::Type::Reference(r) = ty else { return None };
+    let syn::Type::Path(p) = &*r.elem else { return None };
+    let last = p.path.segments.last()?;
+    last.arguments.is_none().then(|| last.ident.to_string())
+}
+
+/// (`Twin`, `Type`) of `impl Deref for Twin { type Target = Type; }` (std's trait: language
+/// plumbing, not a name of the rule set).
+fn deref_impl(item: &syn::ItemImpl) -> Option<(String, String)> {
+    let (_, trait_path, _) = item.trait_.as_ref()?;
+    if trait_path.segments.last()?.ident != "Deref" {
+        return None;
+    }
+    let syn::Type::Path(self_ty) = &*item.self_ty else { return None };
+    let from = self_ty.path.segments.last()?.ident.to_string();
+    item.items.iter().find_map(|i| match i {
+        syn::ImplItem::Type(t) if t.ident == "Target" => match &t.ty {
+            syn::Type::Path(p) => Some((from.clone(), p.path.segments.last()?.ident.to_string())),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
 impl<'ast> Visit<'ast> for Visitor<'_> {
     fn visit_item_use(&mut self, _: &'ast syn::ItemUse) {}
+
+    fn visit_item_impl(&mut self, item: &'ast syn::ItemImpl) {
+        if let Some(deref) = deref_impl(item) {
+            self.out.derefs.push(deref);
+        }
+        visit::visit_item_impl(self, item);
+    }
 
     fn visit_signature(&mut self, sig: &'ast syn::Signature) {
         self.signature(sig);
@@ -300,5 +358,30 @@ mod tests {
         assert_eq!(found.uses[3].kind, UseKind::Method);
         assert_eq!(found.fns.len(), 1);
         assert_eq!(found.fns[0].rw_typed, 1);
+    }
+
+    #[test]
+    fn a_ref_parameter_takes_a_twin_that_derefs_to_its_type() {
+        let rules = RuleSet::from_project_text(
+            std::path::Path::new("ro-audit.toml"),
+            "[types]\nread_write = [\"PgPool\"]\n[types.migrate]\nPgPool = \"ReadOnlyPgPool\"\n",
+            std::path::Path::new("."),
+        )
+        .unwrap();
+        let names = MigrateNames::new(&rules);
+        let text = "impl std::ops::Deref for ReadOnlyPgPool { type Target = PgPool; fn deref(&self) -> &PgPool { &self.0 } }
+fn by_ref(a: i32, pool: &PgPool) {}
+fn owned(pool: web::Data<PgPool>, other: &PgPool) {}";
+        let src = SourceText::new(text.to_string());
+        let file = syn::parse_file(src.parser_text()).unwrap();
+        let found = scan(&names, &src, &file);
+        crate::parse::release_spans();
+        assert_eq!(found.derefs, [("ReadOnlyPgPool".to_string(), "PgPool".to_string())]);
+        let by_ref = found.fns.iter().find(|f| text[f.name_range.bytes()] == *"by_ref").unwrap();
+        let owned = found.fns.iter().find(|f| text[f.name_range.bytes()] == *"owned").unwrap();
+        assert_eq!((by_ref.rw_typed, owned.rw_typed), (0b10, 0b11));
+        assert_eq!(blocking_params(by_ref, &names, &found.derefs), 0, "deref coercion");
+        assert_eq!(blocking_params(owned, &names, &found.derefs), 0b01, "`web::Data<PgPool>` is not coerced");
+        assert_eq!(blocking_params(by_ref, &names, &[]), 0b10, "no `impl Deref` in the tree");
     }
 }

@@ -49,8 +49,3 @@ pub use resolve::{FnKey, RefScope, TreeIndex};
 pub fn route_markers() -> Vec<&'static str> {
     names::route_markers()
 }
-
-/// ORM write-builder names `migrate` looks for in a call chain executed on a handle.
-pub fn write_builders() -> &'static [&'static str] {
-    names::WRITE_BUILDERS
-}

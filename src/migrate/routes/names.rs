@@ -109,18 +109,3 @@ pub(super) fn route_markers() -> Vec<&'static str> {
     words.dedup();
     words
 }
-
-/// ORM write builders (diesel `insert_into`/`update`/`delete`/`replace_into`, sea-orm
-/// `insert`/`update`/`save`/`delete`/`*_many`): a call chain holding one of these, executed on
-/// a handle, writes. TODO(rule set): belongs in `rules/default.toml` with the executors.
-pub const WRITE_BUILDERS: &[&str] = &[
-    "insert_into",
-    "replace_into",
-    "update",
-    "delete",
-    "insert",
-    "save",
-    "insert_many",
-    "update_many",
-    "delete_many",
-];

@@ -1,0 +1,133 @@
+//! The one judge: does this use of a handle write, and why. `ro-write-sql`, `ro-write-call`,
+//! the writer summaries and `migrate`'s classifier all ask it, so `check` and `migrate` can
+//! never disagree about a handler.
+//!
+//! A use is a sink of the analysis (SQL run on a handle, a handle given to a call). The judge
+//! answers from the rule set and the tree only: [`sql`] for SQL text, [`tree`] for calls into
+//! the tree (their write summaries), [`outside`] for calls whose body is not in the tree (ORM
+//! write builders executed, model writes, write helpers by name, read executors).
+//!
+//! Never reports, never rewrites, never reads files: it only answers.
+
+pub mod outside;
+pub mod sql;
+pub mod tree;
+
+use std::path::Path;
+
+use crate::analysis::facts::{FnFacts, Sink, SinkKind, SqlText};
+use crate::config::RuleSet;
+use crate::index::{ConstIndex, Scope};
+use crate::writers::{FnId, Writers};
+
+pub use outside::{OutsideVerdict, OutsideWrite};
+pub use sql::SqlVerdict;
+pub use tree::{TreeVerdict, TreeWrite};
+
+/// The judge: the rule set and the consts of the tree.
+#[derive(Debug, Clone, Copy)]
+pub struct Judge<'a> {
+    /// Every name it matches.
+    pub rules: &'a RuleSet,
+    /// Consts, for SQL text built from them.
+    pub index: &'a ConstIndex,
+}
+
+/// Where a sink is: its file and function (and the function's id in the summaries).
+#[derive(Debug, Clone, Copy)]
+pub struct Site<'s> {
+    /// The file, as walked.
+    pub file: &'s Path,
+    /// The function holding the sink.
+    pub function: &'s FnFacts,
+    /// Its id in [`Writers`], when it has one.
+    pub id: Option<FnId>,
+}
+
+impl Site<'_> {
+    /// The scope consts are looked up from.
+    pub fn scope(&self) -> Scope<'_> {
+        Scope { file: self.file, module: &self.function.module, owner: self.function.owner.as_deref() }
+    }
+}
+
+/// What one use of a handle does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Write SQL runs on the handle.
+    WriteSql {
+        /// The expansion of the text that writes.
+        text: String,
+        /// Why it writes.
+        write: crate::sql::Write,
+    },
+    /// A function of the tree writes through the handle it is given.
+    TreeWrite(TreeWrite),
+    /// Code outside the tree writes with it (by the rule set).
+    OutsideWrite(OutsideWrite),
+    /// A known SQL method runs text that is not known statically.
+    UnknownSql,
+    /// The handle is given to code outside the tree that the rule set says nothing about.
+    UnknownOutside,
+    /// It is given to these functions of the tree, none of which writes through it.
+    TreeRead(Vec<FnId>),
+    /// It only reads.
+    Read,
+}
+
+impl Verdict {
+    /// Whether the judge knows it writes.
+    pub fn writes(&self) -> bool {
+        matches!(self, Verdict::WriteSql { .. } | Verdict::TreeWrite(_) | Verdict::OutsideWrite(_))
+    }
+}
+
+impl<'a> Judge<'a> {
+    /// A judge of the rule set, with the consts of `index`.
+    pub fn new(rules: &'a RuleSet, index: &'a ConstIndex) -> Judge<'a> {
+        Judge { rules, index }
+    }
+
+    /// What `sink` of `site` does with its handle, the tree's summaries known.
+    pub fn sink(&self, writers: &Writers, site: Site<'_>, sink: &Sink) -> Verdict {
+        match &sink.kind {
+            SinkKind::Sql { text, known_method, .. } => match self.sql(site.scope(), text, *known_method) {
+                SqlVerdict::Write { text, write } => Verdict::WriteSql { text, write },
+                SqlVerdict::Unknown => Verdict::UnknownSql,
+                SqlVerdict::Read => Verdict::Read,
+            },
+            SinkKind::Call { .. } => match tree::judge(writers, site.id, site.file, site.function, sink) {
+                TreeVerdict::Write(write) => Verdict::TreeWrite(write),
+                TreeVerdict::Read(candidates) => Verdict::TreeRead(candidates),
+                TreeVerdict::Outside => match outside::judge(self.rules, sink) {
+                    OutsideVerdict::Write(write) => Verdict::OutsideWrite(write),
+                    OutsideVerdict::Read => Verdict::Read,
+                    OutsideVerdict::Unknown => Verdict::UnknownOutside,
+                },
+            },
+        }
+    }
+
+    /// What SQL `text` does, run through a method (`known_method`: an SQL method of the rule
+    /// set) in `scope`.
+    pub fn sql(&self, scope: Scope<'_>, text: &SqlText, known_method: bool) -> SqlVerdict {
+        sql::judge(self.index, scope, text, known_method)
+    }
+
+    /// For the writer summaries: the evidence of a write at `sink` itself (write SQL, or a
+    /// call of code outside the tree that writes), without following calls into the tree.
+    /// `outside`: the call resolves to no function of the tree.
+    pub fn direct_write(&self, site_scope: Scope<'_>, sink: &Sink, outside: bool) -> Option<String> {
+        match &sink.kind {
+            SinkKind::Sql { text, known_method, .. } => match self.sql(site_scope, text, *known_method) {
+                SqlVerdict::Write { text, .. } => Some(text),
+                _ => None,
+            },
+            SinkKind::Call { .. } if outside => match outside::judge(self.rules, sink) {
+                OutsideVerdict::Write(write) => Some(write.evidence(&sink.handle.label)),
+                _ => None,
+            },
+            SinkKind::Call { .. } => None,
+        }
+    }
+}

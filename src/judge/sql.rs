@@ -1,0 +1,70 @@
+//! The judge's SQL part: SQL text executed on a handle, expanded with the consts of the tree
+//! and classified by [`crate::sql::classify`]. Text given to a method that is not a known SQL
+//! method counts only when it looks like SQL.
+//!
+//! Never decides on its own that unknown text reads: text whose every expansion is unknown,
+//! run by a known SQL method, is [`SqlVerdict::Unknown`].
+
+use crate::analysis::facts::SqlText;
+use crate::index::{self, ConstIndex, Scope};
+use crate::sql::{self, Verdict, Write};
+
+/// What SQL executed on a handle does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SqlVerdict {
+    /// Some expansion of the text writes.
+    Write {
+        /// The expansion that writes.
+        text: String,
+        /// Why.
+        write: Write,
+    },
+    /// Only reads (or is no SQL at all).
+    Read,
+    /// A known SQL method runs text of which nothing is known statically.
+    Unknown,
+}
+
+/// Judges `text` run through a method (`known_method`: one of the rule set's SQL methods).
+pub fn judge(index: &ConstIndex, scope: Scope<'_>, text: &SqlText, known_method: bool) -> SqlVerdict {
+    let candidates = index.expand(scope, text);
+    for candidate in &candidates {
+        if index::is_unknown(candidate) || (!known_method && !sql::looks_like_sql(candidate)) {
+            continue;
+        }
+        if let Verdict::Write(write) = sql::classify(candidate) {
+            return SqlVerdict::Write { text: candidate.clone(), write };
+        }
+    }
+    if known_method && !candidates.is_empty() && candidates.iter().all(|c| index::is_unknown(c)) {
+        return SqlVerdict::Unknown;
+    }
+    SqlVerdict::Read
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn run(text: SqlText, known: bool) -> SqlVerdict {
+        let scope = Scope { file: Path::new("src/a.rs"), module: &[], owner: None };
+        judge(&ConstIndex::default(), scope, &text, known)
+    }
+
+    #[test]
+    fn writes_reads_and_unknown_text() {
+        let update = SqlText::Lit("UPDATE t SET a = 1".into());
+        assert!(
+            matches!(run(update.clone(), true), SqlVerdict::Write { ref text, .. } if text == "UPDATE t SET a = 1")
+        );
+        assert!(matches!(run(update, false), SqlVerdict::Write { .. }), "looks like SQL");
+        assert_eq!(run(SqlText::Lit("SELECT 1".into()), true), SqlVerdict::Read);
+        assert_eq!(run(SqlText::Hole, true), SqlVerdict::Unknown);
+        assert_eq!(run(SqlText::Hole, false), SqlVerdict::Read, "unknown text to an unknown method");
+        assert_eq!(run(SqlText::Lit("cache refreshed".into()), false), SqlVerdict::Read);
+        let either = SqlText::either(SqlText::Lit("SELECT 1".into()), SqlText::Lit("DELETE FROM t".into()));
+        assert!(matches!(run(either, true), SqlVerdict::Write { .. }), "any alternative that writes");
+    }
+}
