@@ -122,7 +122,21 @@ impl<'a> TreeIndex<'a> {
                 || k.modules.contains(&[scope.module, std::slice::from_ref(head)].concat())
         });
         let why = if tail.is_empty() {
-            format!("no function `{head}` in scope")
+            let elsewhere: Vec<String> = self
+                .files
+                .iter()
+                .flat_map(|f| &f.functions)
+                .filter(|f| f.parent.is_none() && f.owner.is_none() && &f.name == head)
+                .map(|f| [f.module.as_slice(), std::slice::from_ref(head)].concat().join("::"))
+                .collect();
+            match elsewhere.as_slice() {
+                [] => format!("no function `{head}` in scope"),
+                found => format!(
+                    "no function `{head}` in scope; {} of that name elsewhere ({}): name its module",
+                    found.len(),
+                    found.join(", ")
+                ),
+            }
         } else if sibling.is_some() {
             format!("crate `{head}` has no function `{}`", tail.join("::"))
         } else if in_crate || matches!(head.as_str(), "crate" | "self" | "super" | "Self") {

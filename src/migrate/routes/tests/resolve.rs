@@ -355,6 +355,19 @@ pub fn app(h: axum::routing::MethodRouter) -> axum::Router {
         .route("/a", get(api::show))
         .route("/b", get(metrics::handler))
         .route("/c", get(h))
+        .route("/d", get(download))
+}
+
+mod cratesio_api {
+    pub async fn download() -> Vec<u8> {
+        Vec::new()
+    }
+}
+
+mod kellnr_api {
+    pub async fn download() -> Vec<u8> {
+        vec![1]
+    }
 }
 "#;
     let handlers = crate::migrate::routes::discover(&extract_tree(&[("src/lib.rs", lib)]));
@@ -371,6 +384,8 @@ pub fn app(h: axum::routing::MethodRouter) -> axum::Router {
             "`api::show`: no function `api::show` in this crate",
             "`metrics::handler`: `metrics` is no module of this crate and no crate of the tree",
             "`h`: a local value or parameter, not a function",
+            "`download`: no function `download` in scope; 2 of that name elsewhere \
+             (cratesio_api::download, kellnr_api::download): name its module",
         ]
     );
 }
