@@ -98,6 +98,15 @@ struct MigrateArgs {
     /// Only the handler of this name (`name` or `Type::name`).
     #[arg(long, value_name = "NAME")]
     handler: Option<String>,
+    /// Plan and apply the rest when some files cannot be read or parsed (they are listed;
+    /// handlers they may define are `unresolved`); exit by the result, not 2.
+    #[arg(long)]
+    keep_going: bool,
+    /// After `--apply`, run CMD in the tree's root (split like a shell would, e.g.
+    /// `--verify "cargo check --all-targets --offline"`); revert the handlers whose rewrite
+    /// makes it fail (`rewrite-failed`, with the first error) and exit 2 if any was reverted.
+    #[arg(long, value_name = "CMD", requires = "apply")]
+    verify: Option<String>,
     /// Use this configuration file instead of looking for `ro-audit.toml`.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -229,23 +238,40 @@ fn check(args: CheckArgs) -> u8 {
 }
 
 fn migrate(args: MigrateArgs) -> u8 {
-    use crate::migrate::{pipeline as mp, report as mr};
+    use crate::migrate::{apply, pipeline as mp, report as mr, verify};
     let start = args.paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
     let rules = match RuleSet::load(args.config.as_deref(), &start) {
         Ok(rules) => rules,
         Err(err) => return fail(&err),
     };
+    let command = match args.verify.as_deref().map(verify::VerifyCommand::parse).transpose() {
+        Ok(command) => command,
+        Err(err) => return fail(&err),
+    };
     let options = mp::Options { trust_external: args.trust_external, handler: args.handler.clone() };
-    let outcome = match mp::run(&args.paths, &rules, &options) {
+    let mut outcome = match mp::run(&args.paths, &rules, &options) {
         Ok(outcome) => outcome,
         Err(err) => return fail(&err),
     };
     let mut applied = false;
-    if args.apply && outcome.errors.is_empty() {
-        if let Err(err) = mp::apply(&outcome.changes, args.allow_dirty) {
+    let mut reverted = 0;
+    if args.apply && (outcome.errors.is_empty() || args.keep_going) {
+        if let Err(err) = apply::apply(&outcome.changes, args.allow_dirty) {
             return fail(&err);
         }
         applied = true;
+        if let Some(command) = &command {
+            match verify::verify(&mut outcome, command, &verify::root_of(&start), &rules) {
+                Ok(verified) => {
+                    reverted = verified.reverted.len();
+                    eprintln!(
+                        "ro-audit: `{}` ran {} time(s); {} handler(s) reverted",
+                        command.text, verified.runs, reverted
+                    );
+                }
+                Err(err) => return fail(&err),
+            }
+        }
     }
     let color = !args.no_color
         && args.format == MigrateFormat::Human
@@ -261,10 +287,12 @@ fn migrate(args: MigrateArgs) -> u8 {
             return fail(&err);
         }
     }
-    if !outcome.errors.is_empty() {
+    if !outcome.errors.is_empty() && !args.keep_going {
         if args.apply {
-            eprintln!("ro-audit: error: nothing written: some files could not be read, parsed or edited");
+            eprintln!("ro-audit: error: nothing written: some files could not be read, parsed or edited (--keep-going writes the rest)");
         }
+        EXIT_ERROR
+    } else if reverted > 0 {
         EXIT_ERROR
     } else if args.apply || outcome.changes.is_empty() {
         EXIT_CLEAN

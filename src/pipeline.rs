@@ -158,15 +158,9 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options) -> Outcom
     let mut names = Names::new(rules);
     let mut first = first_pass(&walked.files, rules, &names, options);
     for _ in 0..MAX_WRAPPER_ROUNDS {
-        let wrappers: Vec<String> = demand::read_only_wrappers(&first.slots)
-            .into_iter()
-            .filter(|w| is_wrapper_name(w, &names))
-            .collect();
+        let wrappers = new_wrappers(&demand::read_only_wrappers(&first.slots), &mut names);
         if wrappers.is_empty() {
             break;
-        }
-        for wrapper in &wrappers {
-            names.ro_accessors.insert(wrapper);
         }
         // Only files whose text names a new wrapper can change: they alone are handled again.
         rescreen(
@@ -268,13 +262,41 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options) -> Outcom
 /// How many times the first pass may run again for newly found accessor wrappers.
 const MAX_WRAPPER_ROUNDS: usize = 3;
 
+/// Adds the newly found accessor wrappers to `names`; returns their names. One named like a
+/// derive method (`get_connection`) is kept apart: it is an accessor only where the call is
+/// the tree's own (see [`Names::derive_wrappers`]).
+fn new_wrappers(found: &BTreeSet<(String, Option<String>)>, names: &mut Names) -> Vec<String> {
+    let mut added = Vec::new();
+    for (name, owner) in found {
+        if is_wrapper_name(name, names) {
+            names.ro_accessors.insert(name);
+        } else if names.derive_methods.matches_name(name) && !is_generic_name(name) {
+            let entry = owner.as_ref().map_or_else(|| name.clone(), |o| format!("{o}::{name}"));
+            let path: Vec<String> = entry.split("::").map(str::to_string).collect();
+            if names.derive_wrappers.matches_path(&path) {
+                continue;
+            }
+            names.derive_wrappers.insert(&entry);
+        } else {
+            continue;
+        }
+        added.push(name.clone());
+    }
+    added
+}
+
 /// Names too generic to become accessors even when a function of that name returns a
 /// read-only handle (`map.get(k)` must not become a handle).
 fn is_wrapper_name(name: &str, names: &Names) -> bool {
     !names.ro_accessors.matches_name(name)
         && !names.derive_methods.matches_name(name)
         && !names.transparent_methods.matches_name(name)
-        && !matches!(name, "new" | "default" | "from" | "get" | "call" | "run" | "with" | "main")
+        && !is_generic_name(name)
+}
+
+/// Names of every other type's functions (`map.get(k)`, `T::new()`).
+fn is_generic_name(name: &str) -> bool {
+    matches!(name, "new" | "default" | "from" | "get" | "call" | "run" | "with" | "main")
 }
 
 fn unreachable_screened(path: &Path) -> Result<FileFacts, FileError> {
@@ -283,7 +305,8 @@ fn unreachable_screened(path: &Path) -> Result<FileFacts, FileError> {
 
 /// The text screen of a run: accessor and handle-type names.
 fn screen_for(names: &Names) -> Prefilter {
-    Prefilter::new(names.ro_accessors.screening_words().chain(names.ro_types.screening_words()))
+    let words = names.ro_accessors.screening_words().chain(names.derive_wrappers.screening_words());
+    Prefilter::new(words.chain(names.ro_types.screening_words()))
 }
 
 /// Analyses functions named in `wanted`, and those whose text passes `screen`.

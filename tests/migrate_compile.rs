@@ -1,4 +1,5 @@
-//! `migrate --apply` on a real axum service using ro-router compiles afterwards.
+//! `migrate --apply` on a real axum service using ro-router compiles afterwards; `--verify`
+//! reverts exactly the rewrites that break a real build.
 //!
 //! `fixtures/migrate-compile/` is copied to a temporary directory (its ro-router dependency
 //! pointed at this workspace's), classified, migrated, compared with the hand-written
@@ -95,4 +96,199 @@ fn a_migrated_axum_service_still_compiles() {
         "the migrated service does not compile:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Copies `fixtures/NAME` (without `expected/`) to a temporary directory; returns it and the
+/// hand-written expected files.
+fn fixture_project(name: &str) -> (tempfile::TempDir, Vec<(PathBuf, String)>) {
+    fixture_project_expecting(name, "expected")
+}
+
+/// As [`fixture_project`], with the expected files of `expected` (every `expected*` folder is
+/// left out of the copy).
+fn fixture_project_expecting(name: &str, expected_dir: &str) -> (tempfile::TempDir, Vec<(PathBuf, String)>) {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&workspace().join("fixtures").join(name), tmp.path());
+    let mut expected = Vec::new();
+    for entry in std::fs::read_dir(tmp.path().join(expected_dir)).unwrap() {
+        let path = entry.unwrap().path();
+        let rel = PathBuf::from("src").join(path.file_name().unwrap());
+        expected.push((rel, std::fs::read_to_string(&path).unwrap()));
+    }
+    for entry in std::fs::read_dir(tmp.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap().to_string_lossy().starts_with("expected") {
+            std::fs::remove_dir_all(path).unwrap();
+        }
+    }
+    (tmp, expected)
+}
+
+/// Migrates `app` with `--verify "cargo check"` (building into `target/migrate-verify`),
+/// requires exit 0 — nothing reverted, so every rewrite compiled as planned — and the
+/// expected files.
+fn migrate_compiles_as_expected(app: &Path, expected: &[(PathBuf, String)]) {
+    let out = ro_audit_building(
+        app,
+        "migrate-verify",
+        &[
+            "migrate",
+            ".",
+            "--apply",
+            "--allow-dirty",
+            "--no-color",
+            "--verify",
+            "cargo check --offline --quiet",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{}\n{stderr}", String::from_utf8_lossy(&out.stdout));
+    assert!(stderr.contains("0 handler(s) reverted"), "{stderr}");
+    for (rel, want) in expected {
+        assert_eq!(&std::fs::read_to_string(app.join(rel)).unwrap(), want, "{}", rel.display());
+    }
+}
+
+/// `fixtures/migrate-derefs/`: the read-only pool is a newtype that derefs to the read-write
+/// pool; `&**pool` (through `Data` and `Arc`), `&*pool` (through `ReqData`), `pool.get_ref()`
+/// and `pool.as_ref()` feed a generic `E: Executor` only `&PgPool` implements. Each gets one
+/// more deref, and the service builds (without them: E0277).
+#[test]
+fn swapped_pools_keep_the_type_their_derefs_feed_to_generic_code() {
+    let (tmp, expected) = fixture_project("migrate-derefs");
+    migrate_compiles_as_expected(tmp.path(), &expected);
+}
+
+/// The same service when the newtype has no `Deref` and the tree reaches the pool by its field
+/// (`&pool.0` in the handler already on the twin): the shape is learned, every form becomes
+/// `&pool.0`, and the service builds.
+#[test]
+fn swapped_pools_follow_the_field_shape_the_tree_uses() {
+    let (tmp, expected) = fixture_project_expecting("migrate-derefs", "expected-field");
+    let app = tmp.path();
+    let db = std::fs::read_to_string(app.join("src/db.rs")).unwrap();
+    let (head, rest) = db.split_once("// deref: begin").unwrap();
+    let (_, tail) = rest.split_once("// deref: end\n").unwrap();
+    std::fs::write(app.join("src/db.rs"), format!("{head}{tail}")).unwrap();
+    let lib = std::fs::read_to_string(app.join("src/lib.rs")).unwrap();
+    std::fs::write(app.join("src/lib.rs"), lib.replace("fetch_all(&***pool)", "fetch_all(&pool.0)")).unwrap();
+    migrate_compiles_as_expected(app, &expected);
+}
+
+/// `ro-audit ARGS` in `dir`, with cargo building into `target/NAME` of this workspace.
+fn ro_audit_building(dir: &Path, target: &str, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_ro-audit"))
+        .current_dir(dir)
+        .args(args)
+        .env("CARGO_TARGET_DIR", workspace().join("target").join(target))
+        .env_remove("RUSTFLAGS")
+        .output()
+        .expect("ro-audit runs")
+}
+
+fn source_files(dir: &Path) -> Vec<(PathBuf, String)> {
+    let mut files: Vec<(PathBuf, String)> = std::fs::read_dir(dir.join("src"))
+        .unwrap()
+        .map(|e| {
+            let path = e.unwrap().path();
+            (PathBuf::from("src").join(path.file_name().unwrap()), std::fs::read_to_string(&path).unwrap())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// `fixtures/migrate-verify/`: four pure-read handlers in two files; `pages::audit` hands its
+/// handle to generic code bounded by a trait only the primary's type implements, which the
+/// classifier cannot see. `--verify` bisects (file, then handler), reverts `audit` alone with
+/// the compiler's E0277, keeps the three others (and the imports they need), exits 2; the
+/// tree compiles.
+#[test]
+fn verify_reverts_exactly_the_rewrite_that_breaks_the_build() {
+    let (tmp, expected) = fixture_project("migrate-verify");
+    let app = tmp.path();
+    let before = source_files(app);
+    let verify = [
+        "migrate",
+        ".",
+        "--apply",
+        "--allow-dirty",
+        "--format",
+        "json",
+        "--verify",
+        "cargo check --offline --quiet",
+    ];
+    let out = ro_audit_building(app, "migrate-verify", &verify);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "a handler was reverted: {stderr}");
+    assert!(stderr.contains("1 handler(s) reverted"), "{stderr}");
+    let json: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let handler = |name: &str| -> Value {
+        json["handlers"].as_array().unwrap().iter().find(|h| h["handler"] == name).cloned().unwrap()
+    };
+    for name in ["list_posts", "count_posts", "about"] {
+        assert_eq!(handler(name)["class"], "pure-read", "{name}");
+    }
+    let audit = handler("audit");
+    assert_eq!(audit["class"], "rewrite-failed");
+    assert_eq!(audit["edits"], Value::Array(Vec::new()));
+    let reason = audit["reasons"][0]["message"].as_str().unwrap();
+    assert!(reason.contains("error[E0277]") && reason.contains("src/pages.rs:11"), "{reason}");
+    assert_eq!(json["summary"]["rewrite_failed"], 1);
+    assert_eq!(json["summary"]["pure_read"], 3);
+
+    let mut after = source_files(app);
+    after.retain(|(p, _)| expected.iter().any(|(q, _)| q == p));
+    let mut want = expected.clone();
+    want.sort();
+    assert_eq!(after, want, "the tree is the original plus the rewrites that compile");
+    let untouched: Vec<_> =
+        source_files(app).into_iter().filter(|(p, _)| !want.iter().any(|(q, _)| q == p)).collect();
+    let original: Vec<_> = before.into_iter().filter(|(p, _)| !want.iter().any(|(q, _)| q == p)).collect();
+    assert_eq!(untouched, original);
+
+    // Again: `audit` is planned and reverted again; nothing else changes.
+    let settled = source_files(app);
+    let out = ro_audit_building(app, "migrate-verify", &verify);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(source_files(app), settled);
+}
+
+/// When the command fails on the tree before any rewrite, nothing can be blamed: every file is
+/// restored and the run fails with a message saying so.
+#[test]
+fn verify_blames_nothing_when_the_tree_did_not_build_before() {
+    let (tmp, _) = fixture_project("migrate-verify");
+    let app = tmp.path();
+    let db = app.join("src/db.rs");
+    let broken =
+        std::fs::read_to_string(&db).unwrap() + "\npub fn broken() -> u32 {\n    \"not a number\"\n}\n";
+    std::fs::write(&db, broken).unwrap();
+    let before = source_files(app);
+    let out = ro_audit_building(
+        app,
+        "migrate-verify",
+        &["migrate", ".", "--apply", "--allow-dirty", "--verify", "cargo check --offline --quiet"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("fails without the rewrite too") && stderr.contains("E0308"), "{stderr}");
+    assert_eq!(source_files(app), before);
+}
+
+/// A command that cannot start decides nothing: every file is restored, exit 2.
+#[test]
+fn verify_with_a_command_that_cannot_run_restores_the_tree() {
+    let (tmp, _) = fixture_project("migrate-verify");
+    let app = tmp.path();
+    let before = source_files(app);
+    let out = ro_audit_building(
+        app,
+        "migrate-verify",
+        &["migrate", ".", "--apply", "--allow-dirty", "--verify", "no-such-command-ro-audit --check"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot run `no-such-command-ro-audit --check`"), "{stderr}");
+    assert_eq!(source_files(app), before);
 }

@@ -96,7 +96,7 @@ fn classes_and_reasons_of_the_before_trees() {
     // case → (handler, class, a word the first reason must contain), written by hand.
     let expected: &[(&str, &str, &str, &str)] = &[
         ("axum_route_get", "list_posts", "pure-read", ""),
-        ("axum_closure_handler", "closure in app", "pure-read", ""),
+        ("axum_closure_handler", "closure at src/main.rs:11:13", "pure-read", ""),
         ("handler_in_other_module", "index", "pure-read", ""),
         ("mixed_write_sql", "view", "mixed", "UPDATE posts"),
         ("mixed_tree_writer", "page", "mixed", "touch → bump"),
@@ -210,4 +210,80 @@ fn apply_refuses_a_dirty_git_tree_and_writes_nothing() {
         files(tmp.path()).into_iter().filter(|(p, _)| !p.starts_with(".git")).collect();
     let before: BTreeMap<_, _> = before.into_iter().filter(|(p, _)| !p.starts_with(".git")).collect();
     assert_eq!(after, before);
+}
+
+/// `fixtures/migrate-keep-going/`: one file written for edition 2015 (a trait object without
+/// `dyn`) and one cargo-generate template do not parse. Without `--keep-going` nothing is
+/// written (exit 2); with it the errors are listed with file:line, the handlers those files
+/// define are `unresolved` because of them, and the rest is applied as in `after/`.
+#[test]
+fn keep_going_applies_the_rest_past_unparsable_files() {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/migrate-keep-going");
+    let tmp = tempfile::tempdir().unwrap();
+    copy(&case.join("before"), tmp.path());
+    let before = files(tmp.path());
+
+    let (code, out) = migrate(tmp.path(), &["--apply", "--allow-dirty", "--no-color"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("nothing written"), "{out}");
+    assert_eq!(files(tmp.path()), before, "nothing written without --keep-going");
+
+    let (code, out) = migrate(tmp.path(), &["--format", "json", "--keep-going"]);
+    assert_eq!(code, 1, "a dry run with changes to make exits 1 under --keep-going:\n{out}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let errors: Vec<String> = doc["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| format!("{}:{}", e["file"].as_str().unwrap(), e["line"]))
+        .collect();
+    assert_eq!(errors, ["src/generated.rs:2", "src/legacy.rs:4"], "{out}");
+    let handler = |name: &str| {
+        doc["handlers"].as_array().unwrap().iter().find(|h| h["handler"] == name).cloned().unwrap()
+    };
+    assert_eq!(handler("list")["class"], "pure-read");
+    for (name, file) in [("legacy::report", "src/legacy.rs"), ("generated::about", "src/generated.rs")] {
+        let h = handler(name);
+        assert_eq!(h["class"], "unresolved", "{name}");
+        let reason = h["reasons"][0]["message"].as_str().unwrap();
+        assert!(reason.contains(file) && reason.contains("could not be read or parsed"), "{name}: {reason}");
+    }
+    assert_eq!(doc["summary"]["unresolved"], 2);
+
+    let (code, out) = migrate(tmp.path(), &["--apply", "--allow-dirty", "--no-color", "--keep-going"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("error: src/legacy.rs:4:"), "errors listed with file:line:\n{out}");
+    let problems = compare("migrate-keep-going", tmp.path(), &case.join("after"), "keep going");
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+/// Report cosmetics on `report_route_table_scope_closures`: a route table of
+/// `(method, path, router)` tuples prints its method and path, an empty path inside an actix
+/// scope prints the scope's path, and closures are named by where they are.
+#[test]
+fn routes_and_closures_are_printed_by_what_they_are() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/migrate/report_route_table_scope_closures/before");
+    let out = Command::new(env!("CARGO_BIN_EXE_ro-audit"))
+        .args(["migrate", "--format", "json", "."])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let routes: Vec<(String, String)> = doc["handlers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h["handler"].as_str().unwrap().to_string(), h["routes"][0].as_str().unwrap().to_string()))
+        .collect();
+    let want = [
+        ("users", "GET /users"),
+        ("closure at src/main.rs:14:26", "GET /a"),
+        ("closure at src/main.rs:15:26", "GET /b"),
+        ("api_index", "GET /api"),
+    ];
+    for (handler, route) in want {
+        assert!(routes.iter().any(|(h, r)| h == handler && r == route), "{handler} {route} in {routes:?}");
+    }
+    assert_eq!(routes.len(), 4, "{routes:?}");
 }

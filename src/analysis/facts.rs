@@ -44,6 +44,11 @@ impl Taint {
         Taint { params: self.params | other.params, ..self }
     }
 
+    /// Whether a read-only or read-write handle (not only a parameter) flows here.
+    pub fn is_known_handle(&self) -> bool {
+        self.ro.is_some() || self.rw.is_some()
+    }
+
     /// Whether any handle flows here.
     pub fn is_handle(&self) -> bool {
         self.ro.is_some() || self.rw.is_some() || self.params != 0

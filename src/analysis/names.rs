@@ -77,6 +77,11 @@ pub struct Names {
     pub rw_types: NameSet,
     /// Methods deriving a handle from a handle.
     pub derive_methods: NameSet,
+    /// Accessor wrappers of the tree named like a derive method (`fn get_connection(&self)`):
+    /// `Owner::name` for a method, `name` for a free function. They win over the derive rule
+    /// only on a receiver (argument) that is no handle of the rule set, where the call is the
+    /// tree's own.
+    pub derive_wrappers: NameSet,
     /// Methods handing their receiver through.
     pub transparent_methods: NameSet,
     /// Generic wrappers looked through to their type argument (`Arc<T>`, `State<T>`).
@@ -107,6 +112,7 @@ impl Names {
             ro_types: NameSet::new(&rules.types.read_only),
             rw_types: NameSet::new(&rules.types.read_write),
             derive_methods: NameSet::new(&rules.derive_methods),
+            derive_wrappers: NameSet::default(),
             transparent_methods: NameSet::new(&rules.transparent_methods),
             wrapper_types: NameSet::new(&rules.wrapper_types),
             sql_methods: NameSet::new(&rules.sql_methods),

@@ -33,6 +33,8 @@ pub enum Class {
     NotGetOnly,
     /// The route names no function of the tree.
     Unresolved,
+    /// Rewritten, then reverted by `--verify` because the tree stopped compiling.
+    RewriteFailed,
 }
 
 impl Class {
@@ -46,6 +48,7 @@ impl Class {
             Class::OptedOut => "opted-out",
             Class::NotGetOnly => "not-get-only",
             Class::Unresolved => "unresolved",
+            Class::RewriteFailed => "rewrite-failed",
         }
     }
 }

@@ -1,9 +1,9 @@
 //! Fixing `use` items after accessors and types are rewritten to their twins: the twin is
 //! imported where the original was imported by name and the twin is named bare; an import made
 //! unused is removed (or renamed to the twin when the twin needs one). Edits are minimal and
-//! keep rustfmt's layout: a group stays sorted by rustfmt's order (`self`, then lower-case
-//! names, then upper-case ones), a group left with one item loses its braces, a whole `use`
-//! left with nothing is removed with its line. Globs bring the twin in as they brought the
+//! keep rustfmt's layout: a group stays sorted in the order of the file's style edition
+//! ([`StyleEdition`]), a vertical list stays one name per line, a group left with one item
+//! loses its braces, a whole `use` left with nothing is removed with its line. Globs bring the twin in as they brought the
 //! original: nothing to do. Aliased imports are left alone.
 //!
 //! [`plan`] parses the already-rewritten text on a worker and keeps no span.
@@ -14,6 +14,7 @@ use proc_macro2::{TokenStream, TokenTree};
 use syn::{Item, UseTree};
 
 use super::edit::Splice;
+use super::style::StyleEdition;
 use crate::analysis::span_range;
 use crate::source::SourceText;
 
@@ -58,7 +59,7 @@ struct Leaf {
 
 /// The splices that fix the imports of `text` (already rewritten) for `renames`. Parses `text`:
 /// run on a worker and release the span table after.
-pub fn plan(text: &str, renames: &[Rename]) -> Result<Vec<Splice>, String> {
+pub fn plan(text: &str, renames: &[Rename], style: StyleEdition) -> Result<Vec<Splice>, String> {
     let src = SourceText::new(text.to_string());
     let file = syn::parse_file(src.parser_text()).map_err(|e| e.to_string())?;
     let mut items = Vec::new();
@@ -104,7 +105,7 @@ pub fn plan(text: &str, renames: &[Rename]) -> Result<Vec<Splice>, String> {
         if !groups_done.insert(key) {
             continue;
         }
-        splices.push(change(text, item, leaf, action, &r.from, &r.to));
+        splices.push(change(text, item, leaf, action, (&r.from, &r.to), style));
     }
     Ok(splices)
 }
@@ -278,13 +279,6 @@ fn find_leaves(items: &[UseItem], name: &str) -> Vec<Leaf> {
     out
 }
 
-/// rustfmt's order of the items of a use list: `self` first, then names starting with a
-/// lower-case letter, then the others, each by bytes.
-fn order_key(item: &str) -> (u8, bool, String) {
-    let first = item.split("::").next().unwrap_or(item).trim();
-    (u8::from(first != "self"), first.starts_with(|c: char| c.is_uppercase()), item.to_string())
-}
-
 fn line_start(text: &str, at: usize) -> usize {
     text[..at].rfind('\n').map_or(0, |i| i + 1)
 }
@@ -293,14 +287,22 @@ fn line_end(text: &str, at: usize) -> usize {
     text[at..].find('\n').map_or(text.len(), |i| at + i + 1)
 }
 
-fn change(text: &str, item: &UseItem, leaf: &Leaf, action: Action, from: &str, to: &str) -> Splice {
+fn change(
+    text: &str,
+    item: &UseItem,
+    leaf: &Leaf,
+    action: Action,
+    names: (&str, &str),
+    style: StyleEdition,
+) -> Splice {
+    let (from, to) = names;
     let Some((group, _)) = &leaf.group else {
         // `use a::b::from;`
         return match action {
             Action::Replace => Splice { range: leaf.name.clone(), text: to.to_string() },
             Action::Add => {
                 let mut names = [from.to_string(), to.to_string()];
-                names.sort_by_key(|n| order_key(n));
+                style.sort(&mut names);
                 Splice { range: leaf.name.clone(), text: format!("{{{}}}", names.join(", ")) }
             }
             Action::Remove => remove_item(text, item),
@@ -310,6 +312,8 @@ fn change(text: &str, item: &UseItem, leaf: &Leaf, action: Action, from: &str, t
     let inner = &text[group.start + 1..group.end - 1];
     let multiline = inner.contains('\n');
     let mut elems: Vec<String> = split_top(inner);
+    // rustfmt's vertical layout (`imports_layout = "Vertical"`): one element per line.
+    let vertical = multiline && inner.lines().all(|l| split_top(l).len() <= 1);
     let pos = elems.iter().position(|e| e == from);
     match action {
         Action::Add => elems.push(to.to_string()),
@@ -324,7 +328,7 @@ fn change(text: &str, item: &UseItem, leaf: &Leaf, action: Action, from: &str, t
             }
         }
     }
-    elems.sort_by_key(|e| order_key(e));
+    style.sort(&mut elems);
     if elems.is_empty() {
         return remove_item(text, item);
     }
@@ -337,7 +341,7 @@ fn change(text: &str, item: &UseItem, leaf: &Leaf, action: Action, from: &str, t
         let mut lines: Vec<String> = Vec::new();
         let mut current = String::new();
         for e in &elems {
-            if e.contains('{') {
+            if e.contains('{') || vertical {
                 if !current.is_empty() {
                     lines.push(std::mem::take(&mut current));
                 }
@@ -434,7 +438,7 @@ mod tests {
             .iter()
             .map(|(f, t, b)| Rename { from: f.to_string(), to: t.to_string(), bare: *b })
             .collect();
-        let splices = plan(text, &renames).unwrap();
+        let splices = plan(text, &renames, StyleEdition::Before2024).unwrap();
         crate::parse::release_spans();
         super::super::edit::splice(text, &splices).unwrap()
     }

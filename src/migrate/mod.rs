@@ -2,14 +2,24 @@
 //!
 //! [`routes`] discovers the GET handlers; [`scan`] collects, per parsed file, the uses of
 //! handle names and the opt-out comments; [`classify`] judges each handler on owned facts;
-//! [`pipeline`] drives a run; [`imports`] fixes `use` items after a rewrite; [`edit`] splices,
-//! checks and writes; [`diff`] and [`report`] print the dry run.
+//! [`pipeline`] drives a run, [`plan`] plans one file's new text (screening for routes only when [`frameworks`] finds a web
+//! framework in the crate graph, or cannot tell); [`imports`] fixes `use` items after a rewrite (in the order of the file's
+//! [`style`] edition); [`derefs`] keeps the
+//! types of explicit derefs on a swapped parameter; [`edit`] splices,
+//! checks and writes; [`apply`] writes a plan; [`verify`] runs `--verify CMD` and reverts the
+//! handlers whose rewrite breaks it; [`diff`] and [`report`] print the dry run.
 
+pub mod apply;
 pub mod classify;
+pub mod derefs;
 pub mod diff;
 pub mod edit;
+pub mod frameworks;
 pub mod imports;
 pub mod pipeline;
+pub mod plan;
 pub mod report;
 pub mod routes;
 pub mod scan;
+pub mod style;
+pub mod verify;

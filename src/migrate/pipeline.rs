@@ -13,8 +13,10 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::classify::{self, Body, Class, Context, Reason};
-use super::edit::{self, Splice};
-use super::imports::{self, Rename};
+use super::frameworks;
+use super::plan::plan_file;
+// `apply` lived here first; callers may still name it through the pipeline.
+pub use super::apply::{apply, ApplyError};
 use super::routes::{self, FileRoutes, Handler, HandlerTarget, RouteClass};
 use super::scan::{self, FileScan, MigrateNames, NameUse, UseKind};
 use crate::analysis::facts::FileFacts;
@@ -25,7 +27,7 @@ use crate::diagnostics::FileError;
 use crate::index::ConstIndex;
 use crate::judge::Judge;
 use crate::pipeline::{worker_pool, RunError};
-use crate::prefilter::Prefilter;
+use crate::prefilter::{self, Prefilter};
 use crate::source::{self, SourceText};
 use crate::workspace::crates::CrateGraph;
 use crate::workspace::loader::{self, Declared, Slot};
@@ -85,6 +87,9 @@ pub struct FileChange {
     pub old: String,
     /// Its text after the edits.
     pub new: String,
+    /// The uses each handler rewrites here (by index in [`Outcome::handlers`]), so that
+    /// `--verify` can plan the file again with fewer handlers ([`replan`]).
+    pub handlers: Vec<(usize, Vec<NameUse>)>,
 }
 
 /// The counts of a run.
@@ -108,6 +113,8 @@ pub struct Counts {
     pub not_get_only: usize,
     /// `unresolved`.
     pub unresolved: usize,
+    /// `rewrite-failed` (reverted by `--verify`).
+    pub rewrite_failed: usize,
     /// Files to change.
     pub files: usize,
 }
@@ -125,6 +132,9 @@ pub struct Outcome {
     pub counts: Counts,
 }
 
+/// The uses one handler rewrites, with the index of their file's slot.
+type HandlerUses = (usize, Vec<NameUse>);
+
 /// A first read: parsed, or screened out (what its text declares), or an error.
 type FirstRead = (Option<Parsed>, Declared, Option<FileError>);
 
@@ -138,8 +148,10 @@ struct Parsed {
 /// Runs `migrate` (planning only; [`apply`] writes).
 pub fn run(paths: &[PathBuf], rules: &RuleSet, options: &Options) -> Result<Outcome, RunError> {
     let walked = crate::walk::walk(paths, rules)?;
+    let files: Vec<&Path> = walked.files.iter().map(|f| f.path.as_path()).collect();
+    let routes = frameworks::route_screens(paths, &files, &routes::framework_crates());
     let pool = worker_pool()?;
-    Ok(pool.install(|| run_walked(walked, rules, options)))
+    Ok(pool.install(|| run_walked(walked, rules, options, routes)))
 }
 
 struct Screens {
@@ -185,7 +197,14 @@ fn parse_one(
     })
 }
 
-fn run_walked(walked: crate::walk::Walk, rules: &RuleSet, options: &Options) -> Outcome {
+/// `route_screens`: per walked file, whether to screen it for route markers (false when its
+/// crate graph has no web framework: it cannot register a route).
+fn run_walked(
+    walked: crate::walk::Walk,
+    rules: &RuleSet,
+    options: &Options,
+    route_screens: Vec<bool>,
+) -> Outcome {
     let mut outcome = Outcome { errors: walked.errors, ..Outcome::default() };
     let names = Names::new(rules);
     let mnames = MigrateNames::new(rules);
@@ -197,12 +216,15 @@ fn run_walked(walked: crate::walk::Walk, rules: &RuleSet, options: &Options) -> 
     let first: Vec<FirstRead> = walked
         .files
         .par_iter()
-        .map(|file| {
+        .zip(route_screens.par_iter())
+        .map(|(file, &route_screen)| {
             let src = match source::read(&file.path, rules.max_file_bytes) {
                 Ok(src) => src,
                 Err(err) => return (None, Declared::default(), Some(err)),
             };
-            if !screens.handles.matches(&src.text) && !screens.routes.matches(&src.text) {
+            let wanted =
+                screens.handles.matches(&src.text) || (route_screen && screens.routes.matches(&src.text));
+            if !wanted {
                 return (None, Declared::of(&src.text), None);
             }
             match parse_one(&file.path, &src, &names, &mnames, &screens.handles, &no_names) {
@@ -211,18 +233,24 @@ fn run_walked(walked: crate::walk::Walk, rules: &RuleSet, options: &Options) -> 
             }
         })
         .collect();
+    let mut failed = FailedFiles::default();
     let mut slots = Vec::with_capacity(first.len());
     let mut extras: Vec<Option<(FileRoutes, FileScan)>> = Vec::with_capacity(first.len());
     for (file, (parsed, declared, err)) in walked.files.iter().zip(first) {
-        let failed = err.is_some();
+        let is_failed = err.is_some();
         if let Some(err) = err {
+            failed.add(&err, rules);
             outcome.errors.push(err);
         }
         let (facts, extra) = match parsed {
             Some(p) => (Some(p.facts), Some((p.routes, p.scan))),
             None => (None, None),
         };
-        slots.push(Slot { facts, failed, ..Slot::screened(file.path.clone(), file.reported, declared) });
+        slots.push(Slot {
+            facts,
+            failed: is_failed,
+            ..Slot::screened(file.path.clone(), file.reported, declared)
+        });
         extras.push(extra);
     }
 
@@ -256,6 +284,9 @@ fn run_walked(walked: crate::walk::Walk, rules: &RuleSet, options: &Options) -> 
         wanted
     };
     let (errors, _) = loader::load(&mut slots, &mut wants, &analyse);
+    for err in &errors {
+        failed.add(err, rules);
+    }
     outcome.errors.extend(errors);
     let reparsed = reparsed.into_inner().unwrap_or_default();
     for (i, slot) in slots.iter().enumerate() {
@@ -308,34 +339,60 @@ fn run_walked(walked: crate::walk::Walk, rules: &RuleSet, options: &Options) -> 
 
     // Classify.
     let mut texts: HashMap<usize, String> = HashMap::new();
-    let mut edits_by_file: BTreeMap<usize, Vec<NameUse>> = BTreeMap::new();
+    let mut edits_by_file: BTreeMap<usize, Vec<(usize, Vec<NameUse>)>> = BTreeMap::new();
     for handler in &handlers {
-        let Some(report) =
-            judge(handler, &ctx, &slots, &extras, &ids, &by_path, &mut texts, &mut edits_by_file, options)
+        let Some((mut report, uses)) =
+            judge(handler, &ctx, &slots, &extras, &ids, &by_path, &mut texts, options)
         else {
             continue;
         };
+        if report.class == Class::Unresolved {
+            report.reasons.extend(failed.reason_for(&report.handler, report.line));
+        }
+        if let Some((i, uses)) = uses {
+            edits_by_file.entry(i).or_default().push((outcome.handlers.len(), uses));
+        }
         outcome.handlers.push(report);
     }
 
     // Plan the edits, file by file, on the pool (re-parsing for imports and checking).
     let planned: Vec<(usize, Result<String, FileError>)> = edits_by_file
         .par_iter()
-        .map(|(&i, uses)| {
+        .map(|(&i, by_handler)| {
             let path = &slots[i].path;
             let text = texts.get(&i).cloned().unwrap_or_default();
-            (i, plan_file(path, &text, uses, &mnames))
+            let uses: Vec<NameUse> = by_handler.iter().flat_map(|(_, u)| u.iter().cloned()).collect();
+            (i, plan_file(path, &text, &uses, &mnames))
         })
         .collect();
     for (i, result) in planned {
+        let by_handler = edits_by_file.remove(&i).unwrap_or_default();
         match result {
             Ok(new) => {
                 let old = texts.remove(&i).unwrap_or_default();
                 if new != old {
-                    outcome.changes.push(FileChange { path: slots[i].path.clone(), old, new });
+                    outcome.changes.push(FileChange {
+                        path: slots[i].path.clone(),
+                        old,
+                        new,
+                        handlers: by_handler,
+                    });
                 }
             }
-            Err(err) => outcome.errors.push(err),
+            Err(err) => {
+                // The file stays as it is: its handlers are not rewritten.
+                for (h, _) in &by_handler {
+                    let report = &mut outcome.handlers[*h];
+                    report.class = Class::Unresolved;
+                    report.edits.clear();
+                    report.reasons = vec![Reason {
+                        line: report.line,
+                        message: format!("the rewrite of this file was refused: {}", err.message),
+                        chain: Vec::new(),
+                    }];
+                }
+                outcome.errors.push(err);
+            }
         }
     }
     outcome.changes.sort_by(|a, b| a.path.cmp(&b.path));
@@ -345,7 +402,8 @@ fn run_walked(walked: crate::walk::Walk, rules: &RuleSet, options: &Options) -> 
     outcome
 }
 
-fn counts(outcome: &Outcome) -> Counts {
+/// The counts of `outcome`'s handlers and changes.
+pub fn counts(outcome: &Outcome) -> Counts {
     let mut c =
         Counts { get_handlers: outcome.handlers.len(), files: outcome.changes.len(), ..Counts::default() };
     for h in &outcome.handlers {
@@ -360,6 +418,7 @@ fn counts(outcome: &Outcome) -> Counts {
             Class::OptedOut => c.opted_out += 1,
             Class::NotGetOnly => c.not_get_only += 1,
             Class::Unresolved => c.unresolved += 1,
+            Class::RewriteFailed => c.rewrite_failed += 1,
         }
     }
     c
@@ -374,9 +433,8 @@ fn judge(
     ids: &[Vec<usize>],
     by_path: &HashMap<&Path, usize>,
     texts: &mut HashMap<usize, String>,
-    edits: &mut BTreeMap<usize, Vec<NameUse>>,
     options: &Options,
-) -> Option<HandlerReport> {
+) -> Option<(HandlerReport, Option<HandlerUses>)> {
     let routes: Vec<String> = handler
         .routes
         .iter()
@@ -391,11 +449,10 @@ fn judge(
             (name, f.file.clone(), f.name_range.start.line, f.item, Some(f.name_range))
         }
         HandlerTarget::Closure(c) => {
-            let name = match &c.enclosing {
-                Some(e) => format!("closure in {e}"),
-                None => "closure".to_string(),
-            };
-            (name, c.file.clone(), c.range.start.line, c.range, None)
+            // Named by where it is: two closures in one function stay apart.
+            let at = c.range.start;
+            let name = format!("closure at {}:{}:{}", c.file.display(), at.line, at.column);
+            (name, c.file.clone(), at.line, c.range, None)
         }
         HandlerTarget::Unresolved { file, reference, .. } => {
             (reference.clone(), file.clone(), handler.routes[0].line, Default::default(), None)
@@ -424,7 +481,7 @@ fn judge(
     match &handler.class {
         RouteClass::Unresolved(why) => {
             report.reasons.push(Reason { line: report.line, message: why.clone(), chain: Vec::new() });
-            return Some(report);
+            return Some((report, None));
         }
         RouteClass::NotGetOnly => {
             report.class = Class::NotGetOnly;
@@ -439,7 +496,7 @@ fn judge(
                 message: format!("also served by {}", others.join(", ")),
                 chain: Vec::new(),
             });
-            return Some(report);
+            return Some((report, None));
         }
         RouteClass::GetOnly => {}
     }
@@ -449,7 +506,7 @@ fn judge(
     if scan.opt_outs.iter().any(|&l| l + 1 == item.start.line || (l >= item.start.line && l <= item.end.line))
     {
         report.class = Class::OptedOut;
-        return Some(report);
+        return Some((report, None));
     }
     let facts_list = slots[i].facts.as_ref().map_or(&[][..], |f| &f.functions[..]);
     let position = match fn_range {
@@ -492,75 +549,38 @@ fn judge(
             });
         }
     }
-    edits.entry(i).or_default().extend(uses);
-    Some(report)
+    Some((report, Some((i, uses))))
 }
 
-/// The new text of one file: the uses rewritten, the imports fixed, checked to parse.
-fn plan_file(path: &Path, text: &str, uses: &[NameUse], names: &MigrateNames) -> Result<String, FileError> {
-    let error = |message: String| FileError::whole_file(path.to_path_buf(), message);
-    let mut seen = BTreeSet::new();
-    let mut splices = Vec::new();
-    let mut renames = Vec::new();
-    for u in uses {
-        if !seen.insert(u.range.start.offset) {
-            continue;
-        }
-        let (twin, bare) = match u.kind {
-            UseKind::Type { bare } => (names.rw_types.get(&u.name), bare),
-            UseKind::Call { bare } => (names.rw_accessors.get(&u.name), bare),
-            _ => (names.rw_accessors.get(&u.name), false),
-        };
-        let Some(Some(to)) = twin else { continue };
-        splices.push(Splice { range: u.range.bytes(), text: to.clone() });
-        renames.push(Rename { from: u.name.clone(), to: to.clone(), bare });
-    }
-    let result = catch_unwind(AssertUnwindSafe(|| -> Result<String, FileError> {
-        let rewritten = edit::splice_checked(text, &splices).map_err(|e| error(e.to_string()))?;
-        let fixes =
-            imports::plan(&rewritten, &renames).map_err(|e| error(format!("cannot fix imports: {e}")))?;
-        crate::parse::release_spans();
-        edit::splice_checked(&rewritten, &fixes).map_err(|e| error(e.to_string()))
-    }));
-    crate::parse::release_spans();
-    result.unwrap_or_else(|_| Err(error("internal error while editing this file".into())))
+/// Files that could not be read or parsed, with the functions their text declares, so that
+/// handlers they may define are reported as `unresolved` because of them.
+#[derive(Default)]
+struct FailedFiles {
+    files: Vec<(FileError, Vec<String>)>,
 }
 
-/// Why `--apply` wrote nothing.
-#[derive(Debug, thiserror::Error)]
-pub enum ApplyError {
-    /// Files to edit have uncommitted changes.
-    #[error("uncommitted changes in files migrate would edit (commit or stash them, or pass --allow-dirty): {}", .0.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
-    Dirty(Vec<PathBuf>),
-    /// git could not tell.
-    #[error("{0}")]
-    Git(String),
-    /// Writing a file failed.
-    #[error("{}: cannot write: {}", .0.display(), .1)]
-    Write(PathBuf, std::io::Error),
-}
+impl FailedFiles {
+    fn add(&mut self, err: &FileError, rules: &RuleSet) {
+        let fns = source::read(&err.file, rules.max_file_bytes)
+            .map(|src| prefilter::fn_names(&src.text))
+            .unwrap_or_default();
+        self.files.push((err.clone(), fns));
+    }
 
-/// Writes the planned changes (after the dirty-tree check unless `allow_dirty`).
-pub fn apply(changes: &[FileChange], allow_dirty: bool) -> Result<usize, ApplyError> {
-    let files: Vec<PathBuf> = changes.iter().map(|c| c.path.clone()).collect();
-    if !allow_dirty {
-        let dirty = edit::dirty_files(&files).map_err(ApplyError::Git)?;
-        if !dirty.is_empty() {
-            return Err(ApplyError::Dirty(dirty));
-        }
+    /// Why the reference `handler` may have no function: a failed file declares that name.
+    fn reason_for(&self, handler: &str, line: u32) -> Option<Reason> {
+        let name = handler.rsplit("::").next()?.trim();
+        let (err, _) = self.files.iter().find(|(_, fns)| fns.iter().any(|f| f == name))?;
+        Some(Reason {
+            line,
+            message: format!(
+                "`{name}` may be defined in {}, which could not be read or parsed ({}:{}: {})",
+                err.file.display(),
+                err.file.display(),
+                err.line,
+                err.message
+            ),
+            chain: Vec::new(),
+        })
     }
-    // The file must not have changed since it was read.
-    for change in changes {
-        let now =
-            std::fs::read_to_string(&change.path).map_err(|e| ApplyError::Write(change.path.clone(), e))?;
-        if now != change.old {
-            let err = std::io::Error::other("the file changed while migrate ran");
-            return Err(ApplyError::Write(change.path.clone(), err));
-        }
-    }
-    for change in changes {
-        edit::write_atomic(&change.path, &change.new)
-            .map_err(|e| ApplyError::Write(change.path.clone(), e))?;
-    }
-    Ok(changes.len())
 }

@@ -55,8 +55,9 @@ pub fn human(outcome: &Outcome, applied: bool, color: bool, out: &mut dyn Write)
     let c = &outcome.counts;
     writeln!(
         out,
-        "{} GET handler(s): {} pure-read ({} use(s) to rewrite in {} file(s)), {} mixed, {} no-db, {} already-ro, {} opted-out, {} not GET-only, {} unresolved",
-        c.get_handlers, c.pure_read, c.to_rewrite, c.files, c.mixed, c.no_db, c.already_ro, c.opted_out, c.not_get_only, c.unresolved
+        "{} GET handler(s): {} pure-read ({} use(s) to rewrite in {} file(s)), {} mixed, {} no-db, {} already-ro, {} opted-out, {} not GET-only, {} unresolved{}",
+        c.get_handlers, c.pure_read, c.to_rewrite, c.files, c.mixed, c.no_db, c.already_ro, c.opted_out, c.not_get_only, c.unresolved,
+        if c.rewrite_failed > 0 { format!(", {} rewrite-failed", c.rewrite_failed) } else { String::new() }
     )?;
     if applied {
         writeln!(out, "rewrote {} file(s)", outcome.changes.len())?;

@@ -124,13 +124,14 @@ fn type_names(t: &TypeRef, out: &mut BTreeSet<String>) {
     }
 }
 
-/// Names of analysed functions whose return value is a read-only handle (accessor wrappers).
-pub fn read_only_wrappers(slots: &[Slot]) -> BTreeSet<String> {
+/// Analysed functions whose return value is a read-only handle (accessor wrappers): each
+/// name with the type of its `impl`, if any.
+pub fn read_only_wrappers(slots: &[Slot]) -> BTreeSet<(String, Option<String>)> {
     slots
         .iter()
         .filter_map(|s| s.facts.as_ref())
         .flat_map(|facts| &facts.functions)
         .filter(|f| f.analysed && f.returns.ro.is_some())
-        .map(|f| f.name.clone())
+        .map(|f| (f.name.clone(), f.owner.clone()))
         .collect()
 }

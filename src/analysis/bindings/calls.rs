@@ -8,6 +8,7 @@
 
 use std::rc::Rc;
 
+use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::{Expr, ExprCall, ExprMethodCall};
 
@@ -47,6 +48,11 @@ impl FnAnalysis<'_> {
         if self.names.rw_accessors.matches_path(&path) {
             return Value::handle(Taint::read_write(self.range(call.span()))).typed(Some(returns));
         }
+        if self.names.derive_wrappers.matches_path(&path) && args.iter().all(|a| !a.taint.is_known_handle()) {
+            // `get_conn(&state)`, `Self::get_connection(self)`: the tree's own accessor wrapper,
+            // not the derive method of a handle.
+            return Value::handle(Taint::read_only(self.range(call.span()))).typed(Some(returns));
+        }
         if self.names.sql_builders.matches_path(&path) {
             if let Some(sql) = args.iter().find_map(|a| a.sql.clone()) {
                 return Value { sql: Some(sql), ..Value::default() };
@@ -63,6 +69,8 @@ impl FnAnalysis<'_> {
         if is_pass_through(&path) {
             return args.into_iter().next().unwrap_or_default();
         }
+        let inputs: Vec<(&Expr, &Value)> = call.args.iter().zip(&args).collect();
+        self.sql_param_call(path.last(), false, &inputs, call.span());
         for (index, (arg, value)) in call.args.iter().zip(&args).enumerate() {
             if value.taint.is_handle() {
                 let range = self.range(call.span());
@@ -143,6 +151,12 @@ impl FnAnalysis<'_> {
         if self.is_transparent(&name) {
             return receiver;
         }
+        if self.is_tree_wrapper(&name, &receiver) {
+            // `self.get_connection()` of a tree type whose `get_connection` returns a read-only
+            // handle: the wrapper wins over the derive method of that name.
+            let taint = Taint::read_only(self.range(call.span())).with_params_of(receiver.taint);
+            return Value::handle(taint).typed(Some(returns));
+        }
         if names.derive_methods.matches_name(&name) && receiver.taint.is_handle() {
             // `pool.begin()` is a handle; `conn.transaction(|tx| …)` is what the closure yields
             // (rows, a count), so a helper ending in it is no accessor.
@@ -167,6 +181,9 @@ impl FnAnalysis<'_> {
             ..Value::default()
         });
 
+        let inputs: Vec<(&Expr, &Value)> =
+            std::iter::once((&*call.receiver, &receiver)).chain(call.args.iter().zip(&args)).collect();
+        self.sql_param_call(Some(&name), true, &inputs, call.span());
         let arg_sql = args.iter().find_map(|a| a.sql.clone());
         // A handle from an accessor or type is a better executor candidate than a parameter
         // (`.bind(id)` passes a parameter too).
@@ -264,5 +281,54 @@ fn is_pass_through(path: &[String]) -> bool {
             PASS_THROUGH_OWNERS.contains(&owner.as_str()) && PASS_THROUGH_FNS.contains(&name.as_str())
         }
         [] => false,
+    }
+}
+
+impl FnAnalysis<'_> {
+    /// Whether `receiver.name()` calls an accessor wrapper of the tree named like a derive
+    /// method: the receiver is no handle of the rule set, and its type (`Self`, a named type, a
+    /// field of one) has such a wrapper.
+    fn is_tree_wrapper(&self, name: &str, receiver: &Value) -> bool {
+        let wrappers = &self.names.derive_wrappers;
+        if wrappers.is_empty() || receiver.taint.is_known_handle() {
+            return false;
+        }
+        match receiver.ty.as_deref() {
+            Some(TypeRef::Named(path)) => {
+                let owner = match path.as_slice() {
+                    [only] if only == "Self" => self.owner.as_deref(),
+                    [.., last] => Some(last.as_str()),
+                    [] => None,
+                };
+                owner.is_some_and(|o| wrappers.matches_path(&[o.to_string(), name.to_string()]))
+            }
+            Some(TypeRef::Field(..)) => wrappers.matches_name(name),
+            _ => false,
+        }
+    }
+
+    /// A call of a file's function that executes its text parameter on its handle parameter
+    /// (`Self::execute_query(&mut tx, REMOVE_ALL)`): the text given runs on the handle given.
+    /// `inputs` are the call's inputs in the callee's order (a method call's receiver first).
+    fn sql_param_call(
+        &mut self,
+        callee: Option<&String>,
+        method: bool,
+        inputs: &[(&Expr, &Value)],
+        span: Span,
+    ) {
+        let Some(callee) = callee else { return };
+        let scope = self.scope;
+        for f in scope.sql_param_fns.iter().filter(|f| f.name == *callee && (f.has_self || !method)) {
+            let (Some(&(_, text)), Some(&(handle_expr, handle))) = (inputs.get(f.text), inputs.get(f.handle))
+            else {
+                continue;
+            };
+            if let (Some(sql), true) = (&text.sql, handle.taint.is_handle()) {
+                let kind =
+                    SinkKind::Sql { text: (**sql).clone(), method: callee.clone(), known_method: true };
+                self.push_sink(self.range(span), handle_expr, handle.taint, kind);
+            }
+        }
     }
 }

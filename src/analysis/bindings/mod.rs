@@ -25,6 +25,7 @@ mod expr;
 mod macros;
 mod patterns;
 mod scope;
+mod sql_params;
 mod state;
 mod types;
 
@@ -54,6 +55,8 @@ pub(crate) struct FnAnalysis<'a> {
     ro_sites: Vec<TextRange>,
     /// What `Self` is, when the `impl` is of a handle type (`impl DbRo { fn f(&self) }`).
     self_taint: (bool, bool),
+    /// The type of the `impl` (or trait) the function belongs to, if any.
+    owner: Option<String>,
     /// What it knows of the rest of its file.
     scope: &'a FileScope,
     /// The write builder this function returns, if any.
@@ -85,6 +88,7 @@ impl<'a> FnAnalysis<'a> {
             local_consts: Vec::new(),
             ro_sites: Vec::new(),
             self_taint: (false, false),
+            owner: None,
             scope: &scope::EMPTY,
             returned_builder: None,
             generics: &[],
@@ -107,6 +111,7 @@ impl<'a> FnAnalysis<'a> {
     /// The function belongs to `impl OWNER` (or trait `OWNER`): where `OWNER` is a read-only
     /// (read-write) handle type, `self` and `Self` are too.
     pub(crate) fn with_owner(mut self, owner: Option<&str>) -> FnAnalysis<'a> {
+        self.owner = owner.map(str::to_string);
         if let Some(owner) = owner {
             self.self_taint =
                 (self.names.ro_types.matches_name(owner), self.names.rw_types.matches_name(owner));

@@ -1,6 +1,7 @@
 //! What the analysis of one function knows about the rest of its file: renaming imports,
 //! the file's error-mapping extensions of `Result`/`Option`, functions whose declared result is
-//! a tuple of handles, and functions that return a write builder.
+//! a tuple of handles, functions that return a write builder, and functions that execute a
+//! text parameter as SQL.
 //!
 //! Gathered from item signatures and `use` trees (and, for builders, from a first walk of the
 //! file's bodies by [`crate::analysis`]). It never looks beyond the file: the same facts for
@@ -8,6 +9,7 @@
 
 use syn::{FnArg, ImplItem, Item, Signature, Type};
 
+use super::sql_params::{sql_param_fns, SqlParamFn};
 use super::types::type_mentions;
 use crate::analysis::names::Names;
 
@@ -30,6 +32,8 @@ pub(crate) struct FileScope {
     /// Structs of the file with handle-typed fields (`struct Ctx { pool: DbRw, ro: DbRo }`):
     /// name -> per field, (name, read-only, read-write).
     pub structs: Vec<(String, FieldKinds)>,
+    /// Functions executing a text parameter as SQL on another parameter.
+    pub sql_param_fns: Vec<SqlParamFn>,
 }
 
 /// The scope of a function analysed without its file (consts, tests).
@@ -39,6 +43,7 @@ pub(crate) static EMPTY: FileScope = FileScope {
     tuple_fns: Vec::new(),
     builder_fns: Vec::new(),
     structs: Vec::new(),
+    sql_param_fns: Vec::new(),
 };
 
 impl FileScope {
@@ -55,6 +60,7 @@ impl FileScope {
             }
         });
         handle_structs(items, names, &mut scope.structs);
+        sql_param_fns(items, names, &mut scope.sql_param_fns);
         scope
     }
 

@@ -23,7 +23,7 @@ use syn::spanned::Spanned;
 use syn::{Block, Expr, ExprCall, ExprClosure, ExprMethodCall, ImplItem, Item, Pat, Stmt, Token, TraitItem};
 
 use super::facts::{FileRoutes, FnDef, Framework, HandlerRef, Import, MethodSet, Registration};
-use super::names::{FRAMEWORK_CRATES, FRAMEWORK_MODULES, MOUNT_METHODS, ROUTE_METHOD};
+use super::names::{ACTIX_SCOPE_FN, FRAMEWORK_CRATES, FRAMEWORK_MODULES, MOUNT_METHODS, ROUTE_METHOD};
 use super::shapes::{is_stub, names_a_handler};
 use super::{actix, attributes, axum, imports, poem};
 use crate::analysis::span_range;
@@ -385,8 +385,11 @@ impl Walker<'_> {
             Expr::Group(g) => self.expr(&g.expr, hint),
             Expr::Reference(r) => self.expr(&r.expr, hint),
             Expr::Tuple(t) => {
-                // A route table entry: `("/a", get(a))`.
-                let path = t.elems.first().and_then(str_lit);
+                // A route table entry: `("/a", get(a))`, `("GET", "/a", get(a))`: the path is
+                // its first string that is not a method name.
+                let is_method =
+                    |s: &String| super::names::HTTP_METHODS.iter().any(|m| s.eq_ignore_ascii_case(m));
+                let path = t.elems.iter().filter_map(str_lit).find(|s| !is_method(s));
                 for (i, e) in t.elems.iter().enumerate() {
                     self.expr(e, if i > 0 { path.as_deref() } else { None });
                 }
@@ -516,7 +519,10 @@ impl Walker<'_> {
         let method = call.method.to_string();
         let arg_path: Option<(usize, String)> =
             if call.args.len() >= 2 && (method == ROUTE_METHOD || MOUNT_METHODS.contains(&method.as_str())) {
-                call.args.first().and_then(str_lit).map(|p| (1, p))
+                // An empty path inside a scope is the scope's own path.
+                let path = call.args.first().and_then(str_lit);
+                path.map(|p| if p.is_empty() { scope_path(&call.receiver).unwrap_or(p) } else { p })
+                    .map(|p| (1, p))
             } else if call.args.len() == 1 && method == ROUTE_METHOD {
                 // actix `web::resource("/x").route(web::get().to(h))`.
                 match &receiver {
@@ -739,6 +745,21 @@ pub(super) fn path_segments(path: &syn::Path) -> Vec<String> {
 }
 
 /// The value of a string literal expression.
+/// The path of actix's `web::scope("/x")` at the root of the builder chain `expr`.
+fn scope_path(mut expr: &Expr) -> Option<String> {
+    loop {
+        match strip(expr) {
+            Expr::MethodCall(m) => expr = &m.receiver,
+            Expr::Call(c) => {
+                let Expr::Path(p) = strip(&c.func) else { return None };
+                let is_scope = p.path.segments.last()?.ident == ACTIX_SCOPE_FN;
+                return if is_scope { c.args.first().and_then(str_lit) } else { None };
+            }
+            _ => return None,
+        }
+    }
+}
+
 pub(super) fn str_lit(expr: &Expr) -> Option<String> {
     match strip(expr) {
         Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Some(s.value()),

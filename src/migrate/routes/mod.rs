@@ -49,3 +49,9 @@ pub use resolve::{FnKey, RefScope, TreeIndex};
 pub fn route_markers() -> Vec<&'static str> {
     names::route_markers()
 }
+
+/// The crates whose paths hold route forms (`axum`, `actix_web`, …): a crate graph without
+/// any of them registers no route.
+pub fn framework_crates() -> Vec<&'static str> {
+    names::FRAMEWORK_CRATES.iter().map(|(name, _)| *name).collect()
+}

@@ -41,6 +41,8 @@ pub(super) const ACTIX_METHOD_FN: &str = "method";
 pub(super) const ACTIX_RESOURCE_FN: &str = "resource";
 pub(super) const ACTIX_ROUTE_TYPE: &str = "Route";
 pub(super) const ACTIX_RESOURCE_TYPE: &str = "Resource";
+/// actix's `web::scope("/x")`: an empty route path inside it is the scope's path.
+pub(super) const ACTIX_SCOPE_FN: &str = "scope";
 /// actix methods binding a handler to a route: `.to(h)`.
 pub(super) const ACTIX_TO_METHODS: &[&str] = &["to", "to_async"];
 /// actix's free `web::to(h)`: a handler for every method.
