@@ -347,7 +347,10 @@ fn run_walked(
             continue;
         };
         if report.class == Class::Unresolved {
-            report.reasons.extend(failed.reason_for(&report.handler, report.line));
+            // A file that failed to parse is the likelier cause: it goes before discovery's own.
+            if let Some(reason) = failed.reason_for(&report.handler, report.line) {
+                report.reasons.insert(0, reason);
+            }
         }
         if let Some((i, uses)) = uses {
             edits_by_file.entry(i).or_default().push((outcome.handlers.len(), uses));
