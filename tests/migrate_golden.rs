@@ -126,7 +126,7 @@ fn classes_and_reasons_of_the_before_trees() {
         ("poem_route_at_methodless", "search", "not-get-only", "ANY"),
         ("poem_route_at_methodless", "feed", "not-get-only", "ANY"),
         ("poem_route_at_methodless", "index", "pure-read", ""),
-        ("unresolved_external_handler", "prometheus_exporter::handler", "unresolved", ""),
+        ("unresolved_external_handler", "prometheus_exporter::handler", "unresolved", "no crate of the tree"),
         ("unresolved_external_handler", "status", "pure-read", ""),
         ("read_executors_outside_the_tree", "post", "pure-read", ""),
         ("read_executors_outside_the_tree", "author", "pure-read", ""),

@@ -349,7 +349,10 @@ fn run_walked(
             continue;
         };
         if report.class == Class::Unresolved {
-            report.reasons.extend(failed.reason_for(&report.handler, report.line));
+            // A file that failed to parse is the likelier cause: it goes before discovery's own.
+            if let Some(reason) = failed.reason_for(&report.handler, report.line) {
+                report.reasons.insert(0, reason);
+            }
         }
         if let Some((i, uses)) = uses {
             edits_by_file.entry(i).or_default().push((outcome.handlers.len(), uses));
@@ -481,7 +484,10 @@ fn judge(
         edits: Vec::new(),
     };
     match &handler.class {
-        RouteClass::Unresolved(_) => return Some((report, None)),
+        RouteClass::Unresolved(why) => {
+            report.reasons.push(Reason { line: report.line, message: why.clone(), chain: Vec::new() });
+            return Some((report, None));
+        }
         RouteClass::NotGetOnly => {
             report.class = Class::NotGetOnly;
             let others: Vec<String> = handler

@@ -17,6 +17,7 @@ use super::names::{
     ACTIX_RESOURCE_TYPE, ACTIX_ROUTE_FN, ACTIX_ROUTE_TYPE, ACTIX_TO_FN, ACTIX_TO_METHODS, HTTP_METHODS,
     OR_METHOD,
 };
+use super::shapes::is_associated_fn;
 
 /// What a call starts, when it is a handler-less actix route or resource.
 pub(super) fn root(w: &Walker<'_>, call: &ExprCall) -> Option<Chain> {
@@ -82,7 +83,7 @@ pub(super) fn call<'e>(w: &Walker<'_>, call: &'e ExprCall) -> Option<Found<'e>> 
     let Expr::Path(callee) = &*call.func else { return None };
     let last = callee.path.segments.last()?;
     let [handler] = call.args.iter().collect::<Vec<_>>()[..] else { return None };
-    if callee.qself.is_some() || last.ident != ACTIX_TO_FN {
+    if callee.qself.is_some() || last.ident != ACTIX_TO_FN || is_associated_fn(&callee.path) {
         return None;
     }
     let framework = w.framework_of(&callee.path)?;

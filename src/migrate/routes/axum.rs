@@ -15,6 +15,7 @@ use super::names::{
     ANY_METHOD_FN, FALLBACK_METHODS, FILTER_FN, HTTP_METHODS, METHOD_ROUTER_TYPES, OR_METHOD, TYPED_METHODS,
     TYPED_PREFIX,
 };
+use super::shapes::is_associated_fn;
 
 /// `get(h)`, `any(h)`, `on(filter, h)` called as functions of a framework.
 pub(super) fn call<'e>(w: &Walker<'_>, call: &'e ExprCall, hint: Option<&str>) -> Option<Found<'e>> {
@@ -143,6 +144,10 @@ fn fallback<'e>(w: &Walker<'_>, call: &'e ExprMethodCall, receiver: Option<&Chai
 /// The framework of a method-router function, or `None` when the callee is not one (the
 /// crate's own `get`, `reqwest::get`, actix's handler-less `web::get()`).
 fn method_router_framework(w: &Walker<'_>, callee: &syn::Path) -> Option<Framework> {
+    if is_associated_fn(callee) {
+        // `Request::get(uri)`: a type's builder, not a method router.
+        return None;
+    }
     match w.framework_of(callee)? {
         Framework::ActixWeb | Framework::Rocket | Framework::PoemOpenApi | Framework::Utoipa => None,
         f => Some(f),

@@ -101,7 +101,8 @@ pub enum RouteClass {
     GetOnly,
     /// Some route serves another method, or every method: listed, never rewritten.
     NotGetOnly,
-    /// The reference (as written) names no function of the tree: listed, never rewritten.
+    /// The reference names no function of the tree: listed, never rewritten. Says which path
+    /// could not be resolved and why (`` `x::f`: crate `x` has no function `f` ``).
     Unresolved(String),
 }
 
@@ -131,7 +132,8 @@ impl Handler {
 enum Key {
     Fn(usize, usize),
     Closure(usize, usize),
-    Unresolved(usize, Vec<String>, String),
+    /// (file, module, reference as written, why it resolves to nothing).
+    Unresolved(usize, Vec<String>, String, String),
 }
 
 /// The GET handlers of a tree: every file's routes resolved and classified, sorted by file
@@ -173,11 +175,17 @@ pub fn discover_in(files: &[FileRoutes], crates: &CrateGraph) -> Vec<Handler> {
                 HandlerRef::Path { segments, text } => match index.resolve(segments, scope) {
                     Some((f, i)) => Key::Fn(f, i),
                     None if reg.requires_fn => continue,
-                    None => Key::Unresolved(fi, reg.module.clone(), text.clone()),
+                    None => {
+                        let why = index.why_unresolved(segments, text, scope);
+                        Key::Unresolved(fi, reg.module.clone(), text.clone(), why)
+                    }
                 },
                 HandlerRef::Closure { .. } => Key::Closure(fi, ri),
                 HandlerRef::Opaque { .. } if reg.requires_fn => continue,
-                HandlerRef::Opaque { text } => Key::Unresolved(fi, reg.module.clone(), text.clone()),
+                HandlerRef::Opaque { text } => {
+                    let why = format!("`{text}`: a local value or parameter, not a function");
+                    Key::Unresolved(fi, reg.module.clone(), text.clone(), why)
+                }
             };
             groups.entry(key).or_default().push(RouteRef {
                 methods: reg.methods,
@@ -214,13 +222,9 @@ pub fn discover_in(files: &[FileRoutes], crates: &CrateGraph) -> Vec<Handler> {
                     };
                     (HandlerTarget::Closure(id), class)
                 }
-                Key::Unresolved(fi, module, reference) => (
-                    HandlerTarget::Unresolved {
-                        file: files[fi].file.clone(),
-                        module,
-                        reference: reference.clone(),
-                    },
-                    RouteClass::Unresolved(reference),
+                Key::Unresolved(fi, module, reference, why) => (
+                    HandlerTarget::Unresolved { file: files[fi].file.clone(), module, reference },
+                    RouteClass::Unresolved(why),
                 ),
             };
             Some(Handler { target, routes, class })

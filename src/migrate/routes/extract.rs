@@ -24,6 +24,7 @@ use syn::{Block, Expr, ExprCall, ExprClosure, ExprMethodCall, ImplItem, Item, Pa
 
 use super::facts::{FileRoutes, FnDef, Framework, HandlerRef, Import, MethodSet, Registration};
 use super::names::{ACTIX_SCOPE_FN, FRAMEWORK_CRATES, FRAMEWORK_MODULES, MOUNT_METHODS, ROUTE_METHOD};
+use super::shapes::{is_stub, names_a_handler};
 use super::{actix, attributes, axum, imports, poem};
 use crate::analysis::span_range;
 use crate::source::{Pos, SourceText, TextRange};
@@ -261,7 +262,12 @@ impl Walker<'_> {
             },
             body: body_range,
             parent: self.within,
-            attr_routes: attributes::attr_routes(attrs, self.src, self.file_framework),
+            // A route attribute on a stub documents an API; it declares no handler.
+            attr_routes: if is_stub(body) {
+                Vec::new()
+            } else {
+                attributes::attr_routes(attrs, self.src, self.file_framework)
+            },
         };
         self.out.functions.push(def);
         let index = self.out.functions.len() - 1;
@@ -543,6 +549,9 @@ impl Walker<'_> {
     }
 
     fn register(&mut self, found: Found<'_>, unplaced_callee: Option<String>) {
+        if !names_a_handler(found.handler) {
+            return;
+        }
         let handler = self.handler_ref(found.handler);
         if found.requires_fn && matches!(handler, HandlerRef::Opaque { .. }) {
             return;

@@ -33,6 +33,7 @@ mod imports;
 mod names;
 mod poem;
 mod resolve;
+mod shapes;
 
 #[cfg(test)]
 mod tests;

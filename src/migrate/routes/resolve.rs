@@ -107,6 +107,45 @@ impl<'a> TreeIndex<'a> {
             [first, rest @ ..] => lookup.qualified(first, rest, segments, scope),
         }
     }
+
+    /// Why `segments` (written `text`) resolves to no function, seen from `scope`: the path
+    /// it names after a `use` of its first segment, and where it was looked for.
+    pub fn why_unresolved(&self, segments: &[String], text: &str, scope: RefScope<'_>) -> String {
+        let file = &self.files[scope.file];
+        let Some((first, rest)) = segments.split_first() else { return format!("`{text}`: an empty path") };
+        let import = file.imports.iter().find(|i| !i.glob && &i.alias == first && i.module == scope.module);
+        let full = import.map_or_else(|| segments.to_vec(), |i| [i.target.as_slice(), rest].concat());
+        let (head, tail) = full.split_first().unwrap_or((first, rest));
+        let sibling = self.graph.named(self.graph.crate_of(&file.file), head);
+        let in_crate = self.crates.get(file.location.crate_root.as_path()).is_some_and(|k| {
+            k.modules.contains(std::slice::from_ref(head))
+                || k.modules.contains(&[scope.module, std::slice::from_ref(head)].concat())
+        });
+        let why = if tail.is_empty() {
+            let elsewhere: Vec<String> = self
+                .files
+                .iter()
+                .flat_map(|f| &f.functions)
+                .filter(|f| f.parent.is_none() && f.owner.is_none() && &f.name == head)
+                .map(|f| [f.module.as_slice(), std::slice::from_ref(head)].concat().join("::"))
+                .collect();
+            match elsewhere.as_slice() {
+                [] => format!("no function `{head}` in scope"),
+                found => format!(
+                    "no function `{head}` in scope; {} of that name elsewhere ({}): name its module",
+                    found.len(),
+                    found.join(", ")
+                ),
+            }
+        } else if sibling.is_some() {
+            format!("crate `{head}` has no function `{}`", tail.join("::"))
+        } else if in_crate || matches!(head.as_str(), "crate" | "self" | "super" | "Self") {
+            format!("no function `{}` in this crate", full.join("::"))
+        } else {
+            format!("`{head}` is no module of this crate and no crate of the tree")
+        };
+        format!("`{text}`: {why}")
+    }
 }
 
 /// The `src` directory of the library a file outside it may name by the package's name.
@@ -326,7 +365,8 @@ impl Lookup<'_, '_> {
         if let [name] = full.as_slice() {
             return self.in_module(module, name, depth + 1);
         }
-        None
+        // `use sibling::{a, b};` then `a::f`: the path goes on in the sibling crate.
+        self.through_sibling_crate(first, &full[1..])
     }
 
     /// `Type::name`: a method of `ty`'s `impl` in `module`, else the only method of that name

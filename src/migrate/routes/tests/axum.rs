@@ -312,6 +312,8 @@ pub fn app() -> axum::Router {
     check(&[("src/lib.rs", lib)], &["handlers::get get-only GET /item@src/lib.rs:8"]);
 }
 
+/// A call (`make_handler(prefix)`) names no handler: only paths and closures do, so it is
+/// not listed (issue 11: builders and strings are never handler names).
 #[test]
 fn unresolved_references_are_listed() {
     let lib = r#"use axum::routing::get;
@@ -328,7 +330,6 @@ pub fn app(prefix: &str) -> Router {
         &[("src/lib.rs", lib)],
         &[
             "?missing::handler unresolved GET /missing@src/lib.rs:6",
-            "?make_handler(prefix) unresolved GET /built@src/lib.rs:7",
             "?other_crate::handlers::index unresolved GET /ext@src/lib.rs:8",
         ],
     );

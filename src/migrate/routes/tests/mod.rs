@@ -11,6 +11,7 @@
 
 mod actix;
 mod axum;
+mod mistakes;
 mod poem;
 mod positions;
 mod resolve;

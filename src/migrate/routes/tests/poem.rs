@@ -34,7 +34,7 @@ fn status() -> String {
 }
 
 #[handler]
-fn unmounted() {}
+fn unmounted() -> String { String::new() }
 
 fn app() -> Route {
     Route::new()
@@ -84,7 +84,7 @@ impl Api {
     }
 
     #[oai(path = "/pets/:id", method = "get", method = "delete")]
-    async fn pet(&self) {}
+    async fn pet(&self) -> Json<()> { Json(()) }
 }
 "#;
     check(
@@ -101,17 +101,17 @@ fn utoipa_paths_name_the_method() {
     let lib = r#"use axum::routing::{get, post};
 
 #[utoipa::path(get, path = "/todos", responses((status = 200, description = "List", body = [Todo])))]
-pub async fn list_todos() {}
+pub async fn list_todos() -> Json<Vec<Todo>> { Json(vec![]) }
 
 #[utoipa::path(method(get, head), path = "/todos/{id}", params(("id" = u64, Path, description = "Todo id")))]
-pub async fn get_todo() {}
+pub async fn get_todo() -> Json<Todo> { Json(Todo::default()) }
 
 #[utoipa::path(post, path = "/todos", request_body = Todo)]
 pub async fn create_todo() {}
 
 /// Documented as a POST, routed as a GET: served by both, so not GET-only.
 #[utoipa::path(post, path = "/todos/search")]
-pub async fn search() {}
+pub async fn search() -> Json<Vec<Todo>> { Json(vec![]) }
 
 pub fn router() -> axum::Router {
     axum::Router::new().route("/todos/search", get(search))
@@ -123,6 +123,49 @@ pub fn router() -> axum::Router {
             "crate::list_todos get-only GET /todos@src/lib.rs:3",
             "crate::get_todo get-only GET|HEAD /todos/{id}@src/lib.rs:6",
             "crate::search not-get-only POST /todos/search@src/lib.rs:13, GET /todos/search@src/lib.rs:17",
+        ],
+    );
+}
+
+/// A `#[handler]` names no method: mounted without a method router it serves every method,
+/// so it is listed (GET reaches it) but never GET-only.
+#[test]
+fn method_less_handlers_are_not_get_only() {
+    let main = r#"use poem::{get, handler, EndpointExt, Route};
+
+mod pages {
+    use poem::handler;
+
+    #[handler]
+    pub fn about() -> String {
+        "about".into()
+    }
+}
+
+#[handler]
+fn index() -> String {
+    "index".into()
+}
+
+#[handler]
+fn feed() -> String {
+    "feed".into()
+}
+
+fn app() -> Route {
+    Route::new()
+        .at("/", index)
+        .at("/about", pages::about.data(1))
+        .at("/feed", get(feed))
+        .at("/feed2", feed)
+}
+"#;
+    check(
+        &[("src/main.rs", main)],
+        &[
+            "crate::index not-get-only ANY /@src/main.rs:24",
+            "pages::about not-get-only ANY /about@src/main.rs:25",
+            "crate::feed not-get-only GET /feed@src/main.rs:26, ANY /feed2@src/main.rs:27",
         ],
     );
 }

@@ -220,3 +220,172 @@ fn a_sibling_crate_is_found_by_its_package_name_not_its_directory() {
     let alone = crate::migrate::routes::discover(&files);
     assert!(alone[0].function().is_none());
 }
+
+#[test]
+fn turbofish_handlers_resolve_to_their_generic_fn() {
+    let api = r#"use actix_web::{web, HttpResponse};
+
+async fn route_get<Data: Perform>(data: web::Query<Data>) -> HttpResponse {
+    data.perform().await
+}
+
+async fn route_post<Data: Perform>(data: web::Json<Data>) -> HttpResponse {
+    data.perform().await
+}
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v3")
+            .route("/site", web::get().to(route_get::<GetSite>))
+            .route("/post", web::get().to(route_get::<GetPost>))
+            .route("/post", web::post().to(route_post::<CreatePost>)),
+    );
+}
+"#;
+    let web = r#"use axum::routing::get;
+use crate::store;
+
+pub async fn list<S: Store>(s: S) -> String {
+    s.name()
+}
+
+pub fn app() -> axum::Router {
+    axum::Router::new()
+        .route("/l", get(list::<Pg>))
+        .route("/s", get(store::show::<Pg, 2>).head(self::list::<Sqlite>))
+}
+"#;
+    let store = "pub async fn show<S, const N: usize>() -> String {\n    String::new()\n}\n";
+    check(
+        &[
+            ("src/lib.rs", "pub mod api;\npub mod store;\npub mod web;\n"),
+            ("src/api.rs", api),
+            ("src/store.rs", store),
+            ("src/web.rs", web),
+        ],
+        &[
+            "api::route_get get-only GET /site@src/api.rs:14, GET /post@src/api.rs:15",
+            "web::list get-only GET /l@src/web.rs:10, HEAD /s@src/web.rs:11",
+            "store::show get-only GET /s@src/web.rs:11",
+        ],
+    );
+}
+
+/// kellnr's shape: two functions of one name in two modules of a sibling crate, named by
+/// their module through a `use` of the modules, or by the full path.
+#[test]
+fn same_name_in_two_modules_of_a_sibling_crate_resolves_by_module_path() {
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let root = tmp.path();
+    let manifests = [
+        ("Cargo.toml", "[workspace]\nmembers = [\"crates/*\"]\n"),
+        ("crates/web/Cargo.toml", "[package]\nname = \"web\"\n"),
+        ("crates/registry/Cargo.toml", "[package]\nname = \"kellnr_registry\"\n"),
+    ];
+    for (rel, text) in manifests {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+    let path = |rel: &str| root.join(rel).to_string_lossy().into_owned();
+    let (web, lib, cratesio, kellnr) = (
+        path("crates/web/src/lib.rs"),
+        path("crates/registry/src/lib.rs"),
+        path("crates/registry/src/cratesio_api.rs"),
+        path("crates/registry/src/kellnr_api.rs"),
+    );
+    let routes = r#"use axum::routing::get;
+use kellnr_registry::{cratesio_api, kellnr_api};
+
+pub fn app() -> axum::Router {
+    axum::Router::new()
+        .route("/cratesio/dl", get(cratesio_api::download))
+        .route("/kellnr/dl", get(kellnr_api::download))
+        .route("/full", get(kellnr_registry::kellnr_api::download))
+        .route("/missing", get(kellnr_api::upload))
+}
+"#;
+    let files = extract_tree(&[
+        (&web, routes),
+        (&lib, "pub mod cratesio_api;\npub mod kellnr_api;\n"),
+        (&cratesio, "pub async fn download() -> Vec<u8> {\n    Vec::new()\n}\n"),
+        (&kellnr, "pub async fn download() -> Vec<u8> {\n    vec![1]\n}\n"),
+    ]);
+    let graph = CrateGraph::discover(files.iter().map(|f| f.file.as_path()));
+    let handlers = crate::migrate::routes::discover_in(&files, &graph);
+    let found: Vec<(String, String, usize)> = handlers
+        .iter()
+        .map(|h| match (&h.target, &h.class) {
+            (crate::migrate::routes::HandlerTarget::Fn(f), _) => {
+                (f.module.join("::"), f.name.clone(), h.routes.len())
+            }
+            (_, crate::migrate::routes::RouteClass::Unresolved(why)) => {
+                ("?".into(), why.clone(), h.routes.len())
+            }
+            _ => ("closure".into(), String::new(), h.routes.len()),
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("cratesio_api".to_string(), "download".to_string(), 1),
+            ("kellnr_api".to_string(), "download".to_string(), 2),
+            (
+                "?".to_string(),
+                "`kellnr_api::upload`: crate `kellnr_registry` has no function `kellnr_api::upload`"
+                    .to_string(),
+                1
+            ),
+        ]
+    );
+}
+
+#[test]
+fn unresolved_entries_say_which_path_and_why() {
+    let lib = r#"use axum::routing::get;
+
+mod api {
+    pub async fn list() -> String {
+        String::new()
+    }
+}
+
+pub fn app(h: axum::routing::MethodRouter) -> axum::Router {
+    axum::Router::new()
+        .route("/a", get(api::show))
+        .route("/b", get(metrics::handler))
+        .route("/c", get(h))
+        .route("/d", get(download))
+}
+
+mod cratesio_api {
+    pub async fn download() -> Vec<u8> {
+        Vec::new()
+    }
+}
+
+mod kellnr_api {
+    pub async fn download() -> Vec<u8> {
+        vec![1]
+    }
+}
+"#;
+    let handlers = crate::migrate::routes::discover(&extract_tree(&[("src/lib.rs", lib)]));
+    let why: Vec<&str> = handlers
+        .iter()
+        .filter_map(|h| match &h.class {
+            crate::migrate::routes::RouteClass::Unresolved(why) => Some(why.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        why,
+        [
+            "`api::show`: no function `api::show` in this crate",
+            "`metrics::handler`: `metrics` is no module of this crate and no crate of the tree",
+            "`h`: a local value or parameter, not a function",
+            "`download`: no function `download` in scope; 2 of that name elsewhere \
+             (cratesio_api::download, kellnr_api::download): name its module",
+        ]
+    );
+}
