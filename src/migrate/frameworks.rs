@@ -13,6 +13,8 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use crate::workspace::crates::for_each_dependency;
+
 /// For each of `files`: whether it may register routes — the crate graph of the crate that
 /// owns it depends on one of `crates` (crate names with `_`; a `-` in a dependency name counts
 /// as `_`), or no manifest inside `roots` owns it (nothing is known).
@@ -99,28 +101,6 @@ fn nearest_manifest(
         memo.insert(d, found.clone());
     }
     found
-}
-
-/// Calls `f(name, spec)` for every dependency of every dependency table of a manifest (`spec`
-/// is the table of a `name = { .. }` entry).
-fn for_each_dependency(table: &toml::Table, f: &mut dyn FnMut(&str, Option<&toml::Table>)) {
-    const TABLES: [&str; 3] = ["dependencies", "dev-dependencies", "build-dependencies"];
-    let mut visit = |deps: Option<&toml::Value>| {
-        for (name, spec) in deps.and_then(toml::Value::as_table).into_iter().flatten() {
-            f(name, spec.as_table());
-        }
-    };
-    for key in TABLES {
-        visit(table.get(key));
-    }
-    if let Some(targets) = table.get("target").and_then(toml::Value::as_table) {
-        for target in targets.values() {
-            for key in TABLES {
-                visit(target.get(key));
-            }
-        }
-    }
-    visit(table.get("workspace").and_then(|w| w.get("dependencies")));
 }
 
 #[cfg(test)]

@@ -177,14 +177,34 @@ fn workspace_members(dir: &Path, manifest: &toml::Table) -> Vec<PathBuf> {
 /// Path dependencies of every dependency table: (the name code uses, the directory).
 fn path_dependencies(dir: &Path, manifest: &toml::Table) -> Vec<(String, PathBuf)> {
     let mut out = Vec::new();
-    for table in ["dependencies", "dev-dependencies", "build-dependencies"] {
-        let Some(deps) = manifest.get(table).and_then(|d| d.as_table()) else { continue };
-        for (key, spec) in deps {
-            let Some(path) = spec.get("path").and_then(|p| p.as_str()) else { continue };
+    for_each_dependency(manifest, &mut |key, spec| {
+        if let Some(path) = spec.and_then(|s| s.get("path")).and_then(|p| p.as_str()) {
             out.push((key.replace('-', "_"), super::location::normalise(&dir.join(path))));
         }
-    }
+    });
     out
+}
+
+/// Calls `f(name, spec)` for every dependency of every dependency table of a manifest (`spec`
+/// is the table of a `name = { .. }` entry).
+pub(crate) fn for_each_dependency(table: &toml::Table, f: &mut dyn FnMut(&str, Option<&toml::Table>)) {
+    const TABLES: [&str; 3] = ["dependencies", "dev-dependencies", "build-dependencies"];
+    let mut visit = |deps: Option<&toml::Value>| {
+        for (name, spec) in deps.and_then(toml::Value::as_table).into_iter().flatten() {
+            f(name, spec.as_table());
+        }
+    };
+    for key in TABLES {
+        visit(table.get(key));
+    }
+    if let Some(targets) = table.get("target").and_then(toml::Value::as_table) {
+        for target in targets.values() {
+            for key in TABLES {
+                visit(target.get(key));
+            }
+        }
+    }
+    visit(table.get("workspace").and_then(|w| w.get("dependencies")));
 }
 
 #[cfg(test)]
