@@ -41,7 +41,7 @@ impl<F: Fn(&str) -> bool> Screen for F {
 /// Analyses every item of `file`.
 pub fn analyse_file(names: &Names, src: &SourceText, file: &syn::File, screen: &dyn Screen) -> FileFacts {
     let imports = imports::imports_of(&file.items);
-    let mut scope = FileScope::of(&file.items, names);
+    let mut scope = FileScope::of(&file.items, &imports, names);
     let walk = |scope: &FileScope| {
         let mut walker = Walker {
             names,

@@ -11,6 +11,7 @@ use syn::{FnArg, ImplItem, Item, Signature, Type};
 
 use super::sql_params::{sql_param_fns, SqlParamFn};
 use super::types::type_mentions;
+use crate::analysis::facts::ImportFacts;
 use crate::analysis::names::Names;
 
 /// A struct's fields by declared type: (name, read-only, read-write).
@@ -48,9 +49,14 @@ pub(crate) static EMPTY: FileScope = FileScope {
 
 impl FileScope {
     /// What the items of a file say by their signatures and `use` trees.
-    pub(crate) fn of(items: &[Item], names: &Names) -> FileScope {
-        let mut scope = FileScope::default();
-        collect_renames(items, &mut scope.aliases);
+    pub(crate) fn of(items: &[Item], imports: &[ImportFacts], names: &Names) -> FileScope {
+        // Renaming imports (`use crate::queries::X as Y;`, `use crate::queries as q;`).
+        let aliases = imports
+            .iter()
+            .filter(|i| !i.glob && i.path.last() != Some(&i.alias))
+            .map(|i| (i.alias.clone(), i.path.clone()))
+            .collect();
+        let mut scope = FileScope { aliases, ..FileScope::default() };
         scope.extensions = extension_methods(items);
         each_signature(items, &mut |sig| {
             if let syn::ReturnType::Type(_, ty) = &sig.output {
@@ -82,39 +88,6 @@ impl FileScope {
             .chain(self.builder_fns.iter().map(|(name, _)| name))
             .chain(structs.map(|(name, _)| name))
             .any(|n| text.contains(n.as_str()))
-    }
-}
-
-/// The renaming imports of a file and its inline modules (`use crate::queries::X as Y;`,
-/// `use crate::queries as q;`): alias -> the path it stands for. One list for the whole file,
-/// a simplification: aliases rarely differ between a file's modules.
-fn collect_renames(items: &[Item], out: &mut Vec<(String, Vec<String>)>) {
-    fn tree(prefix: &mut Vec<String>, t: &syn::UseTree, out: &mut Vec<(String, Vec<String>)>) {
-        match t {
-            syn::UseTree::Path(p) => {
-                prefix.push(p.ident.to_string());
-                tree(prefix, &p.tree, out);
-                prefix.pop();
-            }
-            syn::UseTree::Rename(r) if r.rename != "_" => {
-                let mut full = prefix.clone();
-                full.push(r.ident.to_string());
-                out.push((r.rename.to_string(), full));
-            }
-            syn::UseTree::Group(g) => g.items.iter().for_each(|t| tree(prefix, t, out)),
-            _ => {}
-        }
-    }
-    for item in items {
-        match item {
-            Item::Use(u) => tree(&mut Vec::new(), &u.tree, out),
-            Item::Mod(m) => {
-                if let Some((_, items)) = &m.content {
-                    collect_renames(items, out);
-                }
-            }
-            _ => {}
-        }
     }
 }
 
