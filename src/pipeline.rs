@@ -31,6 +31,9 @@ use crate::{fingerprint, parse, rules, source};
 /// the deepest accepted input needs well under this (measured by the nesting tests, which run
 /// on this pool).
 pub const WORKER_STACK_BYTES: usize = 256 << 20;
+/// The stack of each worker under a tight address-space limit: 3x what the nesting guard's
+/// worst accepted input needs (~20 MiB in a debug build).
+pub const SMALL_WORKER_STACK_BYTES: usize = 64 << 20;
 
 /// Counts for the summary.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -128,10 +131,31 @@ enum Handled {
 
 /// The worker pool of a run.
 pub fn worker_pool() -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let stack = worker_stack_bytes(address_space_limit(), threads);
     rayon::ThreadPoolBuilder::new()
-        .stack_size(WORKER_STACK_BYTES)
+        .stack_size(stack)
+        .num_threads(threads)
         .thread_name(|i| format!("ro-audit-worker-{i}"))
         .build()
+}
+
+/// The stack each of `threads` workers gets: [`WORKER_STACK_BYTES`], unless an address-space
+/// limit (`ulimit -v`) would not hold the stacks in a quarter of it; then
+/// [`SMALL_WORKER_STACK_BYTES`] (reserving stacks that do not fit makes thread creation fail).
+fn worker_stack_bytes(limit: Option<u64>, threads: usize) -> usize {
+    match limit {
+        Some(limit) if (WORKER_STACK_BYTES as u64) * threads as u64 > limit / 4 => SMALL_WORKER_STACK_BYTES,
+        _ => WORKER_STACK_BYTES,
+    }
+}
+
+/// The process's address-space limit in bytes, from `/proc/self/limits` (Linux); `None` when
+/// unlimited or unknown.
+fn address_space_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max address space"))?;
+    line["Max address space".len()..].split_whitespace().next()?.parse().ok()
 }
 
 /// Runs `check` on `paths` with `rules`, suppression comments applied.
@@ -506,5 +530,18 @@ fn guarded(path: &Path, f: impl FnOnce() -> Handled) -> Handled {
                 format!("internal error while analysing this file (please report it): {what}"),
             ))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stacks_shrink_only_when_an_address_space_limit_would_not_hold_them() {
+        assert_eq!(worker_stack_bytes(None, 64), WORKER_STACK_BYTES);
+        assert_eq!(worker_stack_bytes(Some(16 << 30), 2), WORKER_STACK_BYTES);
+        assert_eq!(worker_stack_bytes(Some(512 << 20), 2), SMALL_WORKER_STACK_BYTES);
+        assert_eq!(worker_stack_bytes(Some(4 << 30), 32), SMALL_WORKER_STACK_BYTES);
     }
 }

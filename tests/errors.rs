@@ -267,3 +267,22 @@ fn hidden_files_target_and_gitignored_files_are_not_walked() {
     assert_eq!(finding_files(&json), ["src/good.rs"]);
     assert_eq!(json["summary"]["files_seen"], 1);
 }
+
+/// Under an address-space limit of 512 MiB (`ulimit -v`, as CI jobs and pre-commit sandboxes
+/// set) the workers' stacks must still fit: the run starts and reports as without the limit.
+#[test]
+fn runs_under_a_512_mib_address_space_limit() {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo");
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 524288 && exec \"$0\" check --format json \"$1\"")
+        .arg(env!("CARGO_BIN_EXE_ro-audit"))
+        .arg(&demo)
+        .output()
+        .expect("sh runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
+    let json: Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    assert_eq!(json["summary"]["findings"], 7, "the demo's seven planted writes");
+    assert_eq!(json["errors"].as_array().map(Vec::len), Some(0));
+}
