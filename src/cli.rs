@@ -11,6 +11,7 @@ use crate::config::RuleSet;
 use crate::pipeline::{self, Options};
 use crate::report::{self, Format, Style};
 use crate::rules::{self, Rule};
+use crate::timings::Timings;
 
 /// Exit status: no findings, no errors.
 pub const EXIT_CLEAN: u8 = 0;
@@ -76,6 +77,10 @@ struct CheckArgs {
     /// the callee as written, why); the summary counts them as `unresolved_calls`.
     #[arg(long)]
     explain_unresolved: bool,
+    /// Print, on stderr, the wall-clock time of each phase of the run (also with
+    /// `RO_AUDIT_TIMINGS=1`).
+    #[arg(long)]
+    timings: bool,
 }
 
 #[derive(Debug, Args)]
@@ -204,6 +209,9 @@ fn check(args: CheckArgs) -> u8 {
     }
     if let Some(baseline) = &baseline {
         baseline.apply(&mut outcome);
+    }
+    if args.timings || Timings::wanted_by_env() {
+        eprint!("{}", outcome.timings);
     }
     if args.explain_unresolved {
         for call in &outcome.unresolved {

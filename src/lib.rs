@@ -22,6 +22,7 @@ pub mod rules;
 pub mod source;
 pub mod sql;
 pub mod suppress;
+pub mod timings;
 pub mod walk;
 pub mod workspace;
 pub mod writers;

@@ -21,6 +21,7 @@ use crate::index::ConstIndex;
 use crate::judge::Judge;
 use crate::prefilter::Prefilter;
 use crate::suppress::{self, Directive, Suppressed};
+use crate::timings::Timings;
 use crate::walk::{self, MissingPath, WalkedFile};
 use crate::workspace::loader::{self, Declared, Slot};
 use crate::workspace::{demand, Workspace};
@@ -91,6 +92,8 @@ pub struct Outcome {
     pub unresolved: Vec<Unresolved>,
     /// Counts.
     pub summary: Summary,
+    /// Time per phase (`--timings`).
+    pub timings: Timings,
 }
 
 /// A call whose callee could not be told, located.
@@ -165,14 +168,16 @@ pub fn check(paths: &[PathBuf], rules: &RuleSet) -> Result<Outcome, RunError> {
 
 /// Runs `check` on `paths` with `rules` and `options`.
 pub fn check_with(paths: &[PathBuf], rules: &RuleSet, options: Options) -> Result<Outcome, RunError> {
+    let mut timings = Timings::start();
     let walked = walk::walk(paths, rules)?;
     let pool = worker_pool()?;
+    timings.lap("walk");
     // Everything that touches facts runs on the pool: SQL text built by long chains nests
     // deeply, and following it needs the workers' large stacks.
-    Ok(pool.install(|| check_walked(walked, rules, options)))
+    Ok(pool.install(|| check_walked(walked, rules, options, timings)))
 }
 
-fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options) -> Outcome {
+fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options, mut timings: Timings) -> Outcome {
     let mut outcome = Outcome { errors: walked.errors, ..Outcome::default() };
     outcome.summary.files_seen = walked.files.iter().filter(|f| f.reported).count();
 
@@ -181,6 +186,7 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options) -> Outcom
     // again with them (a wrapper of a wrapper takes one more round).
     let mut names = Names::new(rules);
     let mut first = first_pass(&walked.files, rules, &names, options);
+    timings.lap("first pass");
     for _ in 0..MAX_WRAPPER_ROUNDS {
         let wrappers = new_wrappers(&demand::read_only_wrappers(&first.slots), &mut names);
         if wrappers.is_empty() {
@@ -196,6 +202,7 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options) -> Outcom
             &Prefilter::new(wrappers.iter().map(String::as_str)),
         );
     }
+    timings.lap("wrappers");
     let FirstPass { mut slots, directives, errors } = first;
     outcome.errors.extend(errors);
     // With no file parsed nothing is wanted and there is nothing to index: a tree that never
@@ -204,6 +211,7 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options) -> Outcom
     if parsed_any {
         declare_screened(&mut slots, rules);
     }
+    timings.lap("declare");
 
     // Then what the handles reach, parsed on demand: callees, consts, receiver types.
     let screen = screen_for(&names);
@@ -218,6 +226,7 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options) -> Outcom
     };
     let (load_errors, _) = loader::load(&mut slots, &mut |slots| demand::wanted(slots, false), &analyse);
     outcome.errors.extend(load_errors);
+    timings.lap("load");
 
     // The index: consts, crates, types and impls of every parsed file.
     let mut index = ConstIndex::default();
@@ -243,9 +252,11 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options) -> Outcom
         (&s.path, functions)
     }));
     let judge = Judge::new(rules, &index);
+    timings.lap("index");
     let writers = Writers::in_workspace(tree_fns, workspace, &judge);
     outcome.unresolved = located(&writers, writers.unresolved(), &slots, &ids);
     outcome.summary.unresolved_calls = outcome.unresolved.len();
+    timings.lap("summaries");
     let findings: Vec<Vec<Finding>> = slots
         .par_iter()
         .zip(&ids)
@@ -260,6 +271,7 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options) -> Outcom
         })
         .collect();
     let mut findings: Vec<Finding> = findings.into_iter().flatten().collect();
+    timings.lap("rules");
 
     for (slot, ids) in slots.iter().zip(&ids) {
         if slot.facts.is_some() {
@@ -295,6 +307,8 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options) -> Outcom
     outcome.summary.findings = outcome.findings.len();
     outcome.summary.suppressed = outcome.suppressed.len();
     outcome.summary.errors = outcome.errors.len();
+    timings.lap("finish");
+    outcome.timings = timings;
     outcome
 }
 

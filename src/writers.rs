@@ -17,6 +17,8 @@
 use std::collections::VecDeque;
 use std::path::PathBuf;
 
+use rayon::prelude::*;
+
 use crate::analysis::facts::{FnFacts, SinkKind};
 use crate::diagnostics::ChainStep;
 use crate::index::Scope;
@@ -151,33 +153,38 @@ impl Writers {
         CallScope { fns: &self.fns, symbols: &self.symbols, crates: &self.crates, imports: &self.imports }
     }
 
-    /// Resolves every call sink once.
+    /// Resolves every call sink once (functions in parallel: each resolution only reads).
     fn resolve_all(&mut self) {
         let scope = self.scope();
-        let mut resolved = Vec::with_capacity(self.fns.len());
-        let mut unresolved = Vec::new();
-        for (id, f) in self.fns.iter().enumerate() {
-            let per_sink: Vec<Resolved> = f
-                .facts
-                .sinks
-                .iter()
-                .map(|sink| {
-                    let r = scope.resolve(id, &sink.kind);
-                    if let (Resolved::Unresolved(why), SinkKind::Call { callee, .. }) = (&r, &sink.kind) {
-                        unresolved.push(UnresolvedCall {
-                            caller: id,
-                            line: sink.range.start.line,
-                            callee: callee.join("::"),
-                            why: why.clone(),
-                        });
-                    }
-                    r
-                })
-                .collect();
-            resolved.push(per_sink);
-        }
+        let per_fn: Vec<(Vec<Resolved>, Vec<UnresolvedCall>)> = self
+            .fns
+            .par_iter()
+            .enumerate()
+            .map(|(id, f)| {
+                let mut unresolved = Vec::new();
+                let per_sink = f
+                    .facts
+                    .sinks
+                    .iter()
+                    .map(|sink| {
+                        let r = scope.resolve(id, &sink.kind);
+                        if let (Resolved::Unresolved(why), SinkKind::Call { callee, .. }) = (&r, &sink.kind) {
+                            unresolved.push(UnresolvedCall {
+                                caller: id,
+                                line: sink.range.start.line,
+                                callee: callee.join("::"),
+                                why: why.clone(),
+                            });
+                        }
+                        r
+                    })
+                    .collect();
+                (per_sink, unresolved)
+            })
+            .collect();
+        let (resolved, unresolved): (Vec<_>, Vec<_>) = per_fn.into_iter().unzip();
         self.resolved = resolved;
-        self.unresolved = unresolved;
+        self.unresolved = unresolved.into_iter().flatten().collect();
     }
 
     fn record(&mut self, id: FnId, sink: usize, write: impl Fn() -> Write) -> bool {
@@ -191,19 +198,32 @@ impl Writers {
         changed
     }
 
+    /// What each sink writes by itself, the judge asked for every function in parallel.
     fn direct_writes(&mut self, judge: &Judge<'_>) {
-        for id in 0..self.fns.len() {
-            for s in 0..self.fns[id].facts.sinks.len() {
-                let f = &self.fns[id];
-                let sink = &f.facts.sinks[s];
-                if sink.handle.taint.params == 0 {
-                    continue;
+        let found: Vec<Vec<(usize, Write)>> = self
+            .fns
+            .par_iter()
+            .zip(&self.resolved)
+            .map(|(f, resolved)| {
+                let mut found = Vec::new();
+                for (s, sink) in f.facts.sinks.iter().enumerate() {
+                    if sink.handle.taint.params == 0 {
+                        continue;
+                    }
+                    let line = sink.range.start.line;
+                    let scope =
+                        Scope { file: &f.file, module: &f.facts.module, owner: f.facts.owner.as_deref() };
+                    let outside = !matches!(resolved[s], Resolved::Tree(_));
+                    if let Some(evidence) = judge.direct_write(scope, sink, outside) {
+                        found.push((s, Write::Direct { line, evidence }));
+                    }
                 }
-                let line = sink.range.start.line;
-                let scope = Scope { file: &f.file, module: &f.facts.module, owner: f.facts.owner.as_deref() };
-                let outside = !matches!(self.resolved[id][s], Resolved::Tree(_));
-                let Some(evidence) = judge.direct_write(scope, sink, outside) else { continue };
-                self.record(id, s, || Write::Direct { line, evidence: evidence.clone() });
+                found
+            })
+            .collect();
+        for (id, writes) in found.into_iter().enumerate() {
+            for (s, write) in writes {
+                self.record(id, s, || write.clone());
             }
         }
     }

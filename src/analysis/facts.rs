@@ -312,4 +312,48 @@ pub struct FileFacts {
     /// Modules it declares with `#[path = "…"]`: (module path inside the file, ending with
     /// the module's name; the path as written).
     pub path_mods: Vec<(Vec<String>, String)>,
+    /// The analyses of function bodies no screen selected, kept until loading is done: a
+    /// function wanted later is promoted from here instead of parsing the file again.
+    pub deferred: Vec<DeferredFn>,
+}
+
+/// The analysis of one body that was not selected (its [`FnFacts`] stays unanalysed until
+/// [`FileFacts::promote`] moves this in).
+#[derive(Debug, Clone)]
+pub struct DeferredFn {
+    /// Index of the function in [`FileFacts::functions`].
+    pub index: usize,
+    /// Parameter names.
+    pub params: Vec<String>,
+    /// What its return value may hold.
+    pub returns: Taint,
+    /// What it does with handles and SQL.
+    pub sinks: Vec<Sink>,
+    /// Read-only bindings it makes.
+    pub ro_bindings: usize,
+}
+
+impl FileFacts {
+    /// Makes the deferred functions that `wanted` names analysed (as if their file had been
+    /// analysed again with them selected); returns how many.
+    pub fn promote(&mut self, wanted: impl Fn(&str) -> bool) -> usize {
+        let mut promoted = 0;
+        let mut kept = Vec::new();
+        for d in std::mem::take(&mut self.deferred) {
+            match self.functions.get_mut(d.index) {
+                Some(f) if wanted(&f.name) => {
+                    f.analysed = true;
+                    f.params = d.params;
+                    f.returns = d.returns;
+                    f.sinks = d.sinks;
+                    f.ro_bindings = d.ro_bindings;
+                    promoted += 1;
+                }
+                Some(_) => kept.push(d),
+                None => {}
+            }
+        }
+        self.deferred = kept;
+        promoted
+    }
 }

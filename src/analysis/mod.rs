@@ -14,7 +14,7 @@ pub mod types;
 use syn::{ImplItem, Item, TraitItem};
 
 use self::bindings::{FileScope, FnAnalysis};
-use self::facts::{ConstFacts, FileFacts, FnFacts, ImplFacts, SigFacts, Taint, TypeFacts};
+use self::facts::{ConstFacts, DeferredFn, FileFacts, FnFacts, ImplFacts, SigFacts, Taint, TypeFacts};
 use self::names::Names;
 use self::types::TypeScope;
 use crate::source::{SourceText, TextRange};
@@ -216,24 +216,30 @@ impl<'a> Walker<'a> {
                 .owner
                 .as_deref()
                 .is_some_and(|o| self.names.ro_types.matches_name(o) || self.names.rw_types.matches_name(o));
-            if handle_owner
+            let selected = handle_owner
                 || self.screen.wants_fn(&sig.ident.to_string(), text)
-                || self.scope.names_handle_fn(text)
-            {
-                let body_facts =
-                    self.analysis(facts.owner.as_deref(), &facts.sig.generics).function(sig, body);
+                || self.scope.names_handle_fn(text);
+            // Every body is analysed while its tree is at hand; one no screen selected is
+            // deferred, so that wanting it later costs no second parse.
+            let body_facts = self.analysis(facts.owner.as_deref(), &facts.sig.generics).function(sig, body);
+            if selected || self.may_return_builder(sig, text) {
+                // Its callers may execute the write builder it returns.
                 self.note_builder(sig, body_facts.returns_builder.as_deref());
+            }
+            if selected {
                 facts.analysed = true;
                 facts.params = body_facts.params;
                 facts.returns = body_facts.returns;
                 facts.sinks = body_facts.sinks;
                 facts.ro_bindings = body_facts.ro_bindings;
-            } else if self.may_return_builder(sig, text) {
-                // Not a function that can matter by itself, but its callers may execute the
-                // builder it returns: only that is kept.
-                let body_facts =
-                    self.analysis(facts.owner.as_deref(), &facts.sig.generics).function(sig, body);
-                self.note_builder(sig, body_facts.returns_builder.as_deref());
+            } else {
+                self.facts.deferred.push(DeferredFn {
+                    index: self.facts.functions.len(),
+                    params: body_facts.params,
+                    returns: body_facts.returns,
+                    sinks: body_facts.sinks,
+                    ro_bindings: body_facts.ro_bindings,
+                });
             }
         }
         self.facts.functions.push(facts);

@@ -4,9 +4,10 @@
 //! names its text declares (`fn`, `const`/`static`, `struct`/`enum`/`trait`/`type`, found
 //! lexically). Later stages say what they miss — callees a handle reaches, consts SQL refers
 //! to, types a receiver is typed with, functions a route names — and this module parses the
-//! files that declare those names, round by round, until nothing new is asked for. A file is
-//! re-analysed (not re-read for nothing) only when it declares a wanted function its first
-//! analysis skipped. Never decides what is wanted, and never judges.
+//! files that declare those names, round by round, until nothing new is asked for. A parsed
+//! file's wanted functions are promoted from its deferred analyses (no second parse); the
+//! deferred analyses left when loading ends are dropped. Never decides what is wanted, and
+//! never judges.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -114,8 +115,11 @@ fn declares(slot: &Slot, fresh: &Wanted) -> bool {
         return false;
     }
     match &slot.facts {
-        // A parsed file knows its consts and types; only functions skipped by its analysis.
-        Some(facts) => facts.functions.iter().any(|f| !f.analysed && fresh.fns.contains(&f.name)),
+        // A parsed file knows its consts and types; only functions skipped by its analysis
+        // and not deferred (wanted deferred ones are promoted before this is asked).
+        Some(facts) => {
+            facts.functions.iter().any(|f| f.has_body && !f.analysed && fresh.fns.contains(&f.name))
+        }
         None => {
             let d = &slot.declared;
             d.fns.iter().any(|n| fresh.fns.contains(n))
@@ -142,6 +146,10 @@ pub fn load(
             break;
         }
         asked.extend(fresh.clone());
+        // Functions of parsed files whose bodies were analysed but not selected: promoted.
+        slots.par_iter_mut().filter_map(|s| s.facts.as_mut()).for_each(|facts| {
+            facts.promote(|name| fresh.fns.contains(name));
+        });
         let todo: Vec<usize> = (0..slots.len()).filter(|&i| declares(&slots[i], &fresh)).collect();
         let results: Vec<(usize, Result<FileFacts, FileError>)> =
             todo.par_iter().map(|&i| (i, analyse(&slots[i].path, &asked.fns))).collect();
@@ -163,13 +171,17 @@ pub fn load(
             }
         }
     }
+    // Nothing is promoted after loading: the analyses no one wanted are dropped.
+    for facts in slots.iter_mut().filter_map(|s| s.facts.as_mut()) {
+        facts.deferred = Vec::new();
+    }
     (errors, newly_parsed)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::facts::{FnFacts, HandleUse, Sink, SinkKind, Taint};
+    use crate::analysis::facts::{DeferredFn, FnFacts, HandleUse, Sink, SinkKind, Taint};
     use crate::source::TextRange;
 
     fn function(name: &str, analysed: bool, calls: &[&str]) -> FnFacts {
@@ -248,5 +260,43 @@ mod tests {
         assert!(errors.is_empty());
         assert_eq!(parsed, 3);
         assert!(slots[2].facts.is_some() && slots[3].facts.is_none() && slots[4].facts.is_some());
+    }
+
+    /// A deferred analysis of `function(name, …)` at `index`, with its sinks.
+    fn deferred(index: usize, f: FnFacts) -> DeferredFn {
+        DeferredFn { index, params: f.params, returns: f.returns, sinks: f.sinks, ro_bindings: 7 }
+    }
+
+    #[test]
+    fn a_parsed_file_is_never_parsed_again_and_unwanted_analyses_are_dropped() {
+        // `h.rs` was parsed once: `handler` selected, `save` and `unused` analysed but deferred.
+        let mut parsed = facts(vec![
+            function("handler", true, &["save"]),
+            function("save", false, &[]),
+            function("unused", false, &[]),
+        ]);
+        parsed.deferred = vec![
+            deferred(1, function("save", true, &["bump"])),
+            deferred(2, function("unused", true, &["bump"])),
+        ];
+        let mut slots =
+            vec![Slot { facts: Some(parsed), ..screened("h.rs", "") }, screened("deep.rs", "fn bump() {}")];
+        let analyse = |path: &Path, _: &BTreeSet<String>| -> Result<FileFacts, FileError> {
+            match path.to_str() {
+                Some("deep.rs") => Ok(facts(vec![function("bump", true, &[])])),
+                other => panic!("{other:?} was parsed again"),
+            }
+        };
+        let (errors, parsed) = load(&mut slots, &mut callees, &analyse);
+        assert!(errors.is_empty());
+        assert_eq!(parsed, 1, "only deep.rs is parsed");
+        let h = slots[0].facts.as_ref().unwrap();
+        // `save` promoted with its deferred facts; its call of `bump` was followed.
+        assert!(h.functions[1].analysed && h.functions[1].ro_bindings == 7);
+        assert_eq!(h.functions[1].sinks.len(), 1);
+        // `unused` never wanted: still unanalysed, and its deferred analysis is gone.
+        assert!(!h.functions[2].analysed && h.functions[2].sinks.is_empty());
+        assert!(h.deferred.is_empty(), "no deferred analysis outlives loading");
+        assert!(slots[1].facts.is_some());
     }
 }

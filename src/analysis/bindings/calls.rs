@@ -8,7 +8,6 @@
 
 use std::rc::Rc;
 
-use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::{Expr, ExprCall, ExprMethodCall};
 
@@ -70,7 +69,7 @@ impl FnAnalysis<'_> {
             return args.into_iter().next().unwrap_or_default();
         }
         let inputs: Vec<(&Expr, &Value)> = call.args.iter().zip(&args).collect();
-        self.sql_param_call(path.last(), false, &inputs, call.span());
+        self.sql_param_call(path.last(), false, &inputs, call);
         for (index, (arg, value)) in call.args.iter().zip(&args).enumerate() {
             if value.taint.is_handle() {
                 let range = self.range(call.span());
@@ -183,7 +182,7 @@ impl FnAnalysis<'_> {
 
         let inputs: Vec<(&Expr, &Value)> =
             std::iter::once((&*call.receiver, &receiver)).chain(call.args.iter().zip(&args)).collect();
-        self.sql_param_call(Some(&name), true, &inputs, call.span());
+        self.sql_param_call(Some(&name), true, &inputs, call);
         let arg_sql = args.iter().find_map(|a| a.sql.clone());
         // A handle from an accessor or type is a better executor candidate than a parameter
         // (`.bind(id)` passes a parameter too).
@@ -315,7 +314,7 @@ impl FnAnalysis<'_> {
         callee: Option<&String>,
         method: bool,
         inputs: &[(&Expr, &Value)],
-        span: Span,
+        call: &impl Spanned,
     ) {
         let Some(callee) = callee else { return };
         let scope = self.scope;
@@ -327,7 +326,9 @@ impl FnAnalysis<'_> {
             if let (Some(sql), true) = (&text.sql, handle.taint.is_handle()) {
                 let kind =
                     SinkKind::Sql { text: (**sql).clone(), method: callee.clone(), known_method: true };
-                self.push_sink(self.range(span), handle_expr, handle.taint, kind);
+                // The call's span only now: `Spanned::span` prints the whole call (its receiver
+                // chain too), so taking it for every call of a long chain would be quadratic.
+                self.push_sink(self.range(call.span()), handle_expr, handle.taint, kind);
             }
         }
     }
