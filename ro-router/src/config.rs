@@ -30,8 +30,20 @@ pub mod env {
     pub const HEALTH_CHECK_TIMEOUT_MS: &str = "DB_HEALTH_CHECK_TIMEOUT_MS";
     /// Replication lag, in milliseconds, past which a replica leaves rotation (default 1000).
     pub const MAX_REPLICATION_LAG_MS: &str = "DB_MAX_REPLICATION_LAG_MS";
+    /// Replication lag, in WAL bytes, past which a replica leaves rotation (default 0: no
+    /// byte limit).
+    pub const MAX_REPLICATION_LAG_BYTES: &str = "DB_MAX_REPLICATION_LAG_BYTES";
     /// Whether lag takes replicas out of rotation (default `true`).
     pub const LAG_CHECK_ENABLED: &str = "DB_LAG_CHECK_ENABLED";
+    /// Milliseconds between lag samples (default 250; 0 = no sampler: lag only from the
+    /// health check).
+    pub const LAG_SAMPLE_INTERVAL_MS: &str = "DB_LAG_SAMPLE_INTERVAL_MS";
+    /// Milliseconds one lag sample may take before the server counts as hung (default 1000).
+    pub const LAG_SAMPLE_TIMEOUT_MS: &str = "DB_LAG_SAMPLE_TIMEOUT_MS";
+    /// Milliseconds a replica stays banned after its first failure (default 1000).
+    pub const REPLICA_BAN_MS: &str = "DB_REPLICA_BAN_MS";
+    /// The longest ban, milliseconds, however often a replica fails (default 30000).
+    pub const REPLICA_BAN_MAX_MS: &str = "DB_REPLICA_BAN_MAX_MS";
     /// Size of the primary pool (default 16).
     pub const PRIMARY_POOL_MAX: &str = "DB_PRIMARY_POOL_MAX";
     /// Size of each replica pool and of the fallthrough pool (default 16).
@@ -81,8 +93,20 @@ pub struct RouterConfig {
     pub health_check_timeout: Duration,
     /// Replication lag past which a replica leaves rotation.
     pub max_replication_lag: Duration,
+    /// Replication lag in WAL bytes past which a replica leaves rotation (`None` = none).
+    pub max_replication_lag_bytes: Option<u64>,
     /// Whether lag takes replicas out of rotation.
     pub lag_check_enabled: bool,
+    /// Time between lag samples (`None` = no sampler; lag is then only as fresh as the last
+    /// health check).
+    pub lag_sample_interval: Option<Duration>,
+    /// Time one lag sample may take before the server counts as hung: its connections are
+    /// severed and it is banned.
+    pub lag_sample_timeout: Duration,
+    /// Ban period of a replica's first failure; it doubles with each ban in a row.
+    pub replica_ban: Duration,
+    /// The longest ban period.
+    pub replica_ban_max: Duration,
     /// Maximum size of the primary pool.
     pub primary_pool_max: usize,
     /// Maximum size of each replica pool and of the fallthrough pool.
@@ -116,7 +140,12 @@ impl RouterConfig {
             health_check_interval: Duration::from_secs(30),
             health_check_timeout: Duration::from_secs(5),
             max_replication_lag: Duration::from_millis(1000),
+            max_replication_lag_bytes: None,
             lag_check_enabled: true,
+            lag_sample_interval: Some(Duration::from_millis(250)),
+            lag_sample_timeout: Duration::from_millis(1000),
+            replica_ban: Duration::from_millis(1000),
+            replica_ban_max: Duration::from_millis(30_000),
             primary_pool_max: 16,
             ro_pool_max: 16,
             pool_timeout: Duration::from_millis(5000),
@@ -177,8 +206,24 @@ impl RouterConfig {
         if let Some(v) = get(env::MAX_REPLICATION_LAG_MS) {
             config.max_replication_lag = millis(env::MAX_REPLICATION_LAG_MS, &v)?;
         }
+        if let Some(v) = get(env::MAX_REPLICATION_LAG_BYTES) {
+            config.max_replication_lag_bytes =
+                Some(whole(env::MAX_REPLICATION_LAG_BYTES, &v)?).filter(|&b| b > 0);
+        }
         if let Some(v) = get(env::LAG_CHECK_ENABLED) {
             config.lag_check_enabled = parse_bool(env::LAG_CHECK_ENABLED, &v)?;
+        }
+        if let Some(v) = get(env::LAG_SAMPLE_INTERVAL_MS) {
+            config.lag_sample_interval = off_if_zero(millis(env::LAG_SAMPLE_INTERVAL_MS, &v)?);
+        }
+        if let Some(v) = get(env::LAG_SAMPLE_TIMEOUT_MS) {
+            config.lag_sample_timeout = millis(env::LAG_SAMPLE_TIMEOUT_MS, &v)?;
+        }
+        if let Some(v) = get(env::REPLICA_BAN_MS) {
+            config.replica_ban = millis(env::REPLICA_BAN_MS, &v)?;
+        }
+        if let Some(v) = get(env::REPLICA_BAN_MAX_MS) {
+            config.replica_ban_max = millis(env::REPLICA_BAN_MAX_MS, &v)?;
         }
         if let Some(v) = get(env::PRIMARY_POOL_MAX) {
             config.primary_pool_max = whole(env::PRIMARY_POOL_MAX, &v)?;
@@ -226,6 +271,10 @@ impl RouterConfig {
                 ms(86_400_000),
             ),
             (env::POOL_TIMEOUT_MS, Some(self.pool_timeout), ms(1), ms(600_000)),
+            (env::LAG_SAMPLE_INTERVAL_MS, self.lag_sample_interval, ms(10), ms(60_000)),
+            (env::LAG_SAMPLE_TIMEOUT_MS, Some(self.lag_sample_timeout), ms(1), ms(600_000)),
+            (env::REPLICA_BAN_MS, Some(self.replica_ban), ms(1), ms(3_600_000)),
+            (env::REPLICA_BAN_MAX_MS, Some(self.replica_ban_max), ms(1), ms(3_600_000)),
             (env::CONNECT_TIMEOUT_MS, Some(self.connect_timeout), ms(1), ms(600_000)),
             // PostgreSQL's own maximum for statement_timeout.
             (env::STATEMENT_TIMEOUT_MS, self.statement_timeout, ms(1), ms(i32::MAX as u64)),
@@ -237,6 +286,21 @@ impl RouterConfig {
             if let Some(d) = value.filter(|d| *d < min || *d > max) {
                 return Err(invalid(var, format!("{d:?} is out of range: expected {min:?} to {max:?}")));
             }
+        }
+        if self.replica_ban_max < self.replica_ban {
+            return Err(invalid(
+                env::REPLICA_BAN_MAX_MS,
+                format!(
+                    "{:?} is shorter than DB_REPLICA_BAN_MS ({:?})",
+                    self.replica_ban_max, self.replica_ban
+                ),
+            ));
+        }
+        if let Some(b) = self.max_replication_lag_bytes.filter(|&b| b == 0 || b > MAX_LAG_BYTES) {
+            return Err(invalid(
+                env::MAX_REPLICATION_LAG_BYTES,
+                format!("{b} is out of range: expected 1 to {MAX_LAG_BYTES} (or 0 for no byte limit)"),
+            ));
         }
         if self.tcp_keepalive_idle.subsec_nanos() != 0 {
             return Err(invalid(env::TCP_KEEPALIVE_IDLE, "the kernel takes whole seconds"));
@@ -282,7 +346,8 @@ impl fmt::Display for RouterConfig {
         write!(
             f,
             "primary={} replicas=[{}] fallthrough={} strategy={} fallback={} pgbouncer={} \
-             health_check_interval={:?} max_replication_lag={:?} lag_check_enabled={}",
+             health_check_interval={:?} max_replication_lag={:?} max_replication_lag_bytes={:?} \
+             lag_check_enabled={} lag_sample_interval={:?}",
             self.primary,
             replicas.join(", "),
             self.fallthrough_url(),
@@ -291,7 +356,9 @@ impl fmt::Display for RouterConfig {
             self.pgbouncer,
             self.health_check_interval,
             self.max_replication_lag,
+            self.max_replication_lag_bytes,
             self.lag_check_enabled,
+            self.lag_sample_interval,
         )
     }
 }
@@ -307,6 +374,9 @@ fn parse_bool(var: &str, v: &str) -> Result<bool, ConfigError> {
         _ => Err(invalid(var, format!("expected true or false, got {:?}", v.trim()))),
     }
 }
+
+/// The largest byte lag limit accepted (1 PiB: far beyond any WAL backlog).
+const MAX_LAG_BYTES: u64 = 1 << 50;
 
 /// The largest pool size accepted (far beyond PostgreSQL's usual `max_connections`).
 const MAX_POOL_SIZE: usize = 10_000;
@@ -357,6 +427,10 @@ mod tests {
         assert_eq!(c.health_check_interval, Duration::from_secs(30));
         assert_eq!(c.max_replication_lag, Duration::from_millis(1000));
         assert!(c.lag_check_enabled);
+        assert_eq!(c.max_replication_lag_bytes, None);
+        assert_eq!(c.lag_sample_interval, Some(Duration::from_millis(250)));
+        assert_eq!(c.lag_sample_timeout, Duration::from_millis(1000));
+        assert_eq!((c.replica_ban, c.replica_ban_max), (Duration::from_secs(1), Duration::from_secs(30)));
         assert!(!c.pgbouncer);
         assert_eq!(c.fallthrough_url().name(), "p:5432/db");
     }
@@ -382,8 +456,20 @@ mod tests {
             ("DB_TCP_KEEPALIVE_IDLE", "5"),
             ("DB_TCP_USER_TIMEOUT_MS", "0"),
             ("DB_POOL_STATS_LOG_INTERVAL", "0"),
+            ("DB_MAX_REPLICATION_LAG_BYTES", "1048576"),
+            ("DB_LAG_SAMPLE_INTERVAL_MS", "0"),
+            ("DB_LAG_SAMPLE_TIMEOUT_MS", "300"),
+            ("DB_REPLICA_BAN_MS", "50"),
+            ("DB_REPLICA_BAN_MAX_MS", "800"),
         ])
         .unwrap();
+        assert_eq!(c.max_replication_lag_bytes, Some(1_048_576));
+        assert_eq!(c.lag_sample_interval, None);
+        assert_eq!(c.lag_sample_timeout, Duration::from_millis(300));
+        assert_eq!(
+            (c.replica_ban, c.replica_ban_max),
+            (Duration::from_millis(50), Duration::from_millis(800))
+        );
         let names: Vec<&str> = c.replicas.iter().map(|u| u.name()).collect();
         assert_eq!(names, ["r1:1,r2:2/db", "r3:5432/db"]);
         assert_eq!(c.strategy, ReplicaStrategy::LeastConnections);
@@ -444,6 +530,14 @@ mod tests {
             ("DB_TCP_USER_TIMEOUT_MS", "2147483648"),
             ("DB_PRIMARY_POOL_MAX", "10001"),
             ("DB_RO_POOL_MAX", "-1"),
+            ("DB_MAX_REPLICATION_LAG_BYTES", "-1"),
+            ("DB_MAX_REPLICATION_LAG_BYTES", "1125899906842625"),
+            ("DB_LAG_SAMPLE_INTERVAL_MS", "9"),
+            ("DB_LAG_SAMPLE_INTERVAL_MS", "60001"),
+            ("DB_LAG_SAMPLE_TIMEOUT_MS", "0"),
+            ("DB_REPLICA_BAN_MS", "0"),
+            ("DB_REPLICA_BAN_MS", "3600001"),
+            ("DB_REPLICA_BAN_MAX_MS", "999"),
         ];
         for (var, value) in cases {
             let err = from(&[PRIMARY, (var, value)]).unwrap_err();
@@ -465,8 +559,14 @@ mod tests {
             ("DB_TCP_USER_TIMEOUT_MS", "2147483647"),
             ("DB_PRIMARY_POOL_MAX", "10000"),
             ("DB_MAX_REPLICATION_LAG_MS", "0"),
+            ("DB_MAX_REPLICATION_LAG_BYTES", "1125899906842624"),
+            ("DB_LAG_SAMPLE_INTERVAL_MS", "10"),
+            ("DB_REPLICA_BAN_MS", "3600000"),
+            ("DB_REPLICA_BAN_MAX_MS", "3600000"),
         ])
         .unwrap();
+        assert_eq!(c.max_replication_lag_bytes, Some(1 << 50));
+        assert_eq!(c.lag_sample_interval, Some(Duration::from_millis(10)));
         assert_eq!(c.health_check_interval, Duration::from_millis(10));
         assert_eq!(c.statement_timeout, Some(Duration::from_millis(2_147_483_647)));
         assert_eq!(c.tcp_keepalive_idle, Duration::from_secs(32_767));

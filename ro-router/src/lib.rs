@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
+mod bans;
 mod config;
 mod connection;
 mod conninfo;
@@ -15,6 +16,7 @@ mod metrics;
 mod pools;
 mod proof;
 mod router;
+mod sampler;
 mod stats;
 mod strategy;
 mod supervise;
@@ -25,6 +27,7 @@ mod url;
 #[cfg(feature = "axum")]
 pub mod axum;
 
+pub use crate::bans::{BanReason, BanReport};
 pub use crate::config::{env, RouterConfig};
 pub use crate::connection::{PrimaryConnection, ReadOnlyConnection};
 pub use crate::error::{

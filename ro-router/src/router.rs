@@ -4,7 +4,9 @@
 //!
 //! A replica checkout that fails is retried on the next replica (and then the fallthrough):
 //! a replica that died since the last health check costs a retry, not a failed read. The
-//! failing replica leaves rotation at once; the health task brings it back when it answers.
+//! failing replica is banned at once ([`crate::bans`]; a timeout also severs its connections)
+//! and comes back when its ban ended and the sampler or the health check finds it answering.
+//! Which replicas may serve is read from atomics ([`crate::sampler`]): no round trip.
 
 use std::{
     sync::{
@@ -19,14 +21,15 @@ use prometheus::{Encoder, Registry, TextEncoder};
 use tokio::task::JoinHandle;
 
 use crate::{
+    bans::{Ban, BanReason},
     config::{env, RouterConfig},
     connection::{PrimaryConnection, ReadOnlyConnection},
     error::{CheckoutFailureKind, ConfigError, RouterError, Unusable},
     health::{HealthReport, PrimaryState, ReplicaState, ReplicaStatus},
     inner::{check_health, Replica, RouterInner},
-    lag::WalSamples,
     metrics::{RouterMetrics, StateCollector},
     pools::{pool_mode_refusal, ConnectError, Target},
+    sampler::{Freshness, Gate, SamplerState},
     stats::{FallbackReason, PoolRole, RouterStats},
     strategy, supervise,
     target::Redactor,
@@ -111,6 +114,8 @@ impl DbRouter {
                     redactor.clone(),
                 ),
                 state: ReplicaState::default(),
+                freshness: Freshness::default(),
+                ban: Ban::default(),
             })
             .collect();
         let replica_try = Timeouts {
@@ -124,7 +129,7 @@ impl DbRouter {
             fallthrough,
             replicas,
             primary_state: PrimaryState::default(),
-            wal_samples: Mutex::new(WalSamples::default()),
+            sampler: SamplerState::new(),
             health_lock: tokio::sync::Mutex::new(()),
             cursor: AtomicUsize::new(0),
             metrics,
@@ -142,6 +147,7 @@ impl DbRouter {
         check_health(&inner).await;
         inspect_at_start(&inner).await?;
         let mut tasks = vec![spawn_health_task(&inner)];
+        tasks.extend(crate::sampler::spawn(&inner));
         if let Some(every) = inner.config.stats_log_interval {
             tasks.push(spawn_stats_task(&inner, every));
         }
@@ -186,8 +192,9 @@ impl DbRouter {
     /// pool to the primary. Every such connection refuses writes (SQLSTATE 25006).
     pub async fn get_db_ro(&self) -> Result<ReadOnlyConnection, RouterError> {
         let inner = &*self.inner;
+        let (gate, now) = (Gate::new(&inner.config), inner.sampler.now());
         let mut order: Vec<usize> =
-            (0..inner.replicas.len()).filter(|&i| inner.replicas[i].state.in_rotation()).collect();
+            (0..inner.replicas.len()).filter(|&i| inner.replicas[i].eligible(&gate, now)).collect();
         strategy::order(inner.config.strategy, &inner.cursor, &mut order, |i| {
             inner.replicas[i].target.link.checked_out.load(Ordering::Relaxed)
         });
@@ -207,7 +214,14 @@ impl DbRouter {
                 Err(PoolError::Closed) => return Err(RouterError::Closed),
                 Err(e) => {
                     target.link.counters.failures.inc();
+                    let timed_out = matches!(e, PoolError::Timeout(_));
                     let failure = target.link.failure(e, target.max_size, Duration::ZERO);
+                    let reason = if timed_out { BanReason::Timeout } else { BanReason::ConnectFailed };
+                    replica.ban(inner, reason, inner.sampler.now());
+                    if timed_out {
+                        // It stopped answering: queries in flight there must fail, not hang.
+                        target.link.sever();
+                    }
                     if replica.state.mark_checkout_failed(failure.to_string()) {
                         tracing::warn!(
                             target: "ro_router::health",
@@ -223,13 +237,13 @@ impl DbRouter {
             }
         }
 
-        let reason = self.fallback_reason(&order, &failed, &exhausted);
+        let reason = self.fallback_reason(&order, &failed, &exhausted, &gate, now);
         let mut unusable = failed;
         for (i, r) in inner.replicas.iter().enumerate() {
             if !order.contains(&i) {
                 unusable.push(Unusable {
                     target: r.target.link.name.clone(),
-                    reason: format!("out of rotation ({})", r.state.status().as_str()),
+                    reason: format!("out of rotation ({})", r.status_at(&gate, now).as_str()),
                 });
             } else if exhausted.contains(&i) {
                 unusable.push(Unusable {
@@ -283,15 +297,23 @@ impl DbRouter {
         Err(RouterError::ReadOnlyUnavailable { unusable })
     }
 
-    fn fallback_reason(&self, tried: &[usize], failed: &[Unusable], exhausted: &[usize]) -> FallbackReason {
+    fn fallback_reason(
+        &self,
+        tried: &[usize],
+        failed: &[Unusable],
+        exhausted: &[usize],
+        gate: &Gate,
+        now: u64,
+    ) -> FallbackReason {
         let replicas = &self.inner.replicas;
+        let lagging = |r: &Replica| r.status_at(gate, now) == ReplicaStatus::Lagging;
         if replicas.is_empty() {
             FallbackReason::NoneConfigured
         } else if !tried.is_empty() && failed.is_empty() && exhausted.len() == tried.len() {
             FallbackReason::Exhausted
         } else if failed.is_empty()
-            && replicas.iter().all(|r| r.state.in_rotation() || r.state.status() == ReplicaStatus::Lagging)
-            && replicas.iter().any(|r| r.state.status() == ReplicaStatus::Lagging)
+            && replicas.iter().all(|r| r.eligible(gate, now) || lagging(r))
+            && replicas.iter().any(lagging)
         {
             FallbackReason::Lagging
         } else {
