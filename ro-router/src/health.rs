@@ -2,8 +2,9 @@
 //! them is [`crate::inner::check_health`]), the rotation state of each replica, and the
 //! [`HealthReport`].
 //!
-//! A replica is in rotation when it answered, `pg_is_in_recovery()` is true, and (with the lag
-//! check on and the primary reachable) its lag is within the limit. While the primary is
+//! A replica is in rotation when it answered, `pg_is_in_recovery()` is true, it is not banned
+//! ([`crate::bans`]), and (with the lag check on and the primary reachable) its lag is within
+//! the limit — decided for probes and lag samples alike by [`crate::sampler::observe_replica`]. While the primary is
 //! unreachable lag cannot be measured and reachable standbys stay in rotation, so reads go on
 //! during a primary outage. A replica whose probe timed out has its connections severed: a
 //! silently dropped network must turn into errors, not hung queries.

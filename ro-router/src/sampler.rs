@@ -295,9 +295,7 @@ pub(crate) fn observe_replica(inner: &RouterInner, replica: &Replica, seen: Obse
         Observation::Answered { in_recovery: false, .. } => {
             // A diverging server: no read may go on there, in flight or pooled.
             replica.target.drain_idle();
-            if by == Observer::Sampler {
-                replica.target.link.sever();
-            }
+            replica.target.link.sever();
         }
         Observation::Answered { .. } => {}
     }

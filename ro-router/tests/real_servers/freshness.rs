@@ -51,34 +51,54 @@ fn first_value(messages: &[SimpleQueryMessage]) -> Option<String> {
     })
 }
 
-/// Runs `READERS` tasks calling `one` until `stop`; returns what they gathered.
-fn readers<T, F, Fut>(router: &DbRouter, stop: &Arc<AtomicBool>, one: F) -> Vec<JoinHandle<Vec<T>>>
+/// Reader tasks; aborted when dropped, so a failed test leaves none running.
+struct Readers<T>(Vec<JoinHandle<Vec<T>>>);
+
+impl<T> Drop for Readers<T> {
+    fn drop(&mut self) {
+        self.0.iter().for_each(JoinHandle::abort);
+    }
+}
+
+/// Runs `READERS` tasks calling `one` until `stop`.
+fn readers<T, F, Fut>(router: &DbRouter, stop: &Arc<AtomicBool>, one: F) -> Readers<T>
 where
     T: Send + 'static,
     F: Fn(DbRouter) -> Fut + Clone + Send + 'static,
     Fut: std::future::Future<Output = T> + Send,
 {
-    (0..READERS)
-        .map(|_| {
-            let (router, stop, one) = (router.clone(), stop.clone(), one.clone());
-            tokio::spawn(async move {
-                let mut out = Vec::new();
-                while !stop.load(Ordering::Relaxed) {
-                    let got = tokio::time::timeout(HANG_GUARD, one(router.clone())).await;
-                    out.push(got.expect("a read hung"));
-                }
-                out
+    Readers(
+        (0..READERS)
+            .map(|_| {
+                let (router, stop, one) = (router.clone(), stop.clone(), one.clone());
+                tokio::spawn(async move {
+                    let mut out = Vec::new();
+                    while !stop.load(Ordering::Relaxed) {
+                        let got = tokio::time::timeout(HANG_GUARD, one(router.clone())).await;
+                        out.push(got.expect("a read hung"));
+                    }
+                    out
+                })
             })
-        })
-        .collect()
+            .collect(),
+    )
 }
 
-async fn gather<T>(tasks: Vec<JoinHandle<Vec<T>>>) -> Vec<T> {
+async fn gather<T>(mut readers: Readers<T>) -> Vec<T> {
     let mut all = Vec::new();
-    for t in tasks {
+    for t in std::mem::take(&mut readers.0) {
         all.extend(t.await.expect("reader task"));
     }
     all
+}
+
+/// Sets the flag when dropped: background loops of a failed test stop too.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 pub async fn paused_replay_serves_no_read_past_the_limit(ctx: Arc<Ctx>) {
@@ -96,6 +116,7 @@ pub async fn paused_replay_serves_no_read_past_the_limit(ctx: Arc<Ctx>) {
     let router = router(config).await;
 
     let stop = Arc::new(AtomicBool::new(false));
+    let _stop_writer = StopOnDrop(stop.clone());
     let writer = {
         let (stop, client) = (stop.clone(), cluster.connect(&primary).await);
         tokio::spawn(async move {
@@ -107,6 +128,10 @@ pub async fn paused_replay_serves_no_read_past_the_limit(ctx: Arc<Ctx>) {
             }
         })
     };
+    // Every server holds a heartbeat before the first read.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    cluster.wait_replayed(&r1).await;
+    cluster.wait_replayed(&r2).await;
     let tasks = readers(&router, &stop, |router: DbRouter| async move {
         let conn = router.get_db_ro().await.map_err(|e| e.to_string())?;
         let rows = conn.simple_query("SELECT at_us FROM heartbeat WHERE id = 1").await;
@@ -188,6 +213,17 @@ pub async fn hung_replica_stalls_no_read_past_one_timeout(ctx: Arc<Ctx>) {
     tokio::time::sleep(Duration::from_secs(1)).await;
     {
         let _frozen = cluster.freeze(&r1);
+        // Not vacuous: the server is hung.
+        let attempt = tokio::time::timeout(
+            Duration::from_millis(500),
+            tokio_postgres::connect(&r1.url(), tokio_postgres::NoTls),
+        )
+        .await;
+        assert!(
+            attempt.is_err(),
+            "a frozen server cannot finish a handshake: {:?}",
+            attempt.map(|r| r.map(|_| ()))
+        );
         wait_until("r1 banned for a timeout", || async {
             router.health().replica(&name(r1.port)).unwrap().ban.as_ref().map(|b| b.reason)
                 == Some(BanReason::Timeout)

@@ -431,9 +431,9 @@ impl Cluster {
             .unwrap_or_else(|e| panic!("{} has no postmaster.pid: {e}", server.name));
         let postmaster: u32 = pid_file.lines().next().and_then(|l| l.trim().parse().ok()).expect("a pid");
         // The postmaster first: once stopped it forks no new backend.
-        let frozen = Frozen { postmaster, backends: Vec::new() };
+        let mut frozen = Frozen { postmaster, backends: Vec::new() };
         assert!(signal("STOP", &[postmaster]), "kill -STOP {postmaster} failed");
-        let frozen = Frozen { backends: children(postmaster), ..frozen };
+        frozen.backends = children(postmaster);
         assert!(signal("STOP", &frozen.backends), "kill -STOP {:?} failed", frozen.backends);
         frozen
     }
