@@ -424,3 +424,61 @@ fn outcome<T>(found: &Result<T, Observation>) -> &'static str {
         Err(_) => "failed",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: u64 = 1_000_000;
+
+    fn gate(extrapolate: bool, max_bytes: Option<u64>) -> Gate {
+        Gate { enabled: true, max_lag_ns: 1000 * MS, max_bytes, extrapolate }
+    }
+
+    /// A replica sampled at clock time `at` (ns), fresh as of `fresh` (ns), with this lag.
+    fn sampled(clock: &Clock, at: u64, fresh: Option<u64>, bytes: u64, millis: u64) -> Freshness {
+        let f = Freshness::default();
+        let now = Instant::now();
+        let base = now - Duration::from_nanos(clock.nanos(now));
+        let fresh_as_of = fresh.map(|ns| base + Duration::from_nanos(ns));
+        f.record(clock, Some(42), Some(Lag { bytes, millis, fresh_as_of }), at);
+        f
+    }
+
+    #[test]
+    fn the_bound_grows_between_samples_until_the_limit() {
+        let clock = Clock::new();
+        let f = sampled(&clock, 5000 * MS, Some(4900 * MS), 0, 0);
+        assert!(f.admits(&gate(true, None), 5000 * MS));
+        assert!(f.admits(&gate(true, None), 5900 * MS), "exactly the limit behind");
+        assert!(!f.admits(&gate(true, None), 5901 * MS), "no sample since: past the limit");
+        assert_eq!(f.bound_ms(5400 * MS), Some(500));
+    }
+
+    #[test]
+    fn behind_every_sample_is_out_and_an_unknown_primary_is_no_reason() {
+        let clock = Clock::new();
+        let f = sampled(&clock, 5000 * MS, None, 900, 5000);
+        assert!(!f.admits(&gate(true, None), 5000 * MS));
+        assert_eq!(f.bound_ms(5000 * MS), None);
+        // The primary's position could not be read: lag is unknown, the replica serves.
+        f.record(&clock, Some(42), None, 6000 * MS);
+        assert!(f.admits(&gate(true, None), 9000 * MS));
+        assert_eq!(f.replay_lsn.load(Ordering::Relaxed), 42);
+    }
+
+    #[test]
+    fn the_byte_limit_and_the_switches() {
+        let clock = Clock::new();
+        let f = sampled(&clock, 5000 * MS, Some(5000 * MS), 4096, 0);
+        assert!(f.admits(&gate(true, Some(4096)), 5000 * MS));
+        assert!(!f.admits(&gate(true, Some(4095)), 5000 * MS));
+        let off = Gate { enabled: false, ..gate(true, Some(1)) };
+        assert!(f.admits(&off, u64::MAX), "DB_LAG_CHECK_ENABLED=false");
+        // Without the sampler the lag at the last health check decides, not the clock.
+        let g = sampled(&clock, 5000 * MS, Some(3000 * MS), 10, 800);
+        assert!(g.admits(&gate(false, None), 60_000 * MS));
+        let g = sampled(&clock, 5000 * MS, Some(3000 * MS), 10, 1001);
+        assert!(!g.admits(&gate(false, None), 5000 * MS));
+    }
+}
