@@ -325,3 +325,58 @@ pub async fn promoted_replica_serves_no_read_after_a_sample(ctx: Arc<Ctx>) {
     router.close();
     cluster.remove_replica(&r3).await;
 }
+
+pub async fn byte_limit_takes_a_replica_out_and_is_reported(ctx: Arc<Ctx>) {
+    let cluster = &ctx.cluster;
+    let (primary, r1, r2) = (cluster.primary(), cluster.replica(0), cluster.replica(1));
+    let mut config = defaults(primary.port, &[r1.port, r2.port]);
+    // Only the byte limit can take r1 out here.
+    config.max_replication_lag = Duration::from_millis(86_400_000);
+    config.max_replication_lag_bytes = Some(4096);
+    let router = router(config).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let _stop_writer = StopOnDrop(stop.clone());
+    let writer = {
+        let (stop, client) = (stop.clone(), cluster.connect(&primary).await);
+        tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                client.execute("INSERT INTO ticks DEFAULT VALUES", &[]).await.unwrap();
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+    };
+
+    cluster.pause_replay(&r1).await;
+    let r1_name = name(r1.port);
+    wait_until("r1 past the byte limit", || async {
+        router.health().replica(&r1_name).unwrap().lag_bytes.is_some_and(|b| b > 4096)
+    })
+    .await;
+    let report = router.health();
+    let h = report.replica(&r1_name).unwrap();
+    assert_eq!((h.status, h.in_rotation), (ReplicaStatus::Lagging, false), "{h:?}");
+    assert_eq!(h.ban.as_ref().map(|b| b.reason), Some(BanReason::Lag), "{h:?}");
+    assert!(h.replay_lsn.as_deref().is_some_and(|l| l.contains('/')), "{h:?}");
+    assert_eq!((report.max_replication_lag_bytes, report.lag_sample_interval_ms), (Some(4096), Some(250)));
+    let json = report.to_json();
+    assert!(json.contains("\"reason\":\"lag\"") && json.contains("\"staleness_bound_ms\""), "{json}");
+    let metrics = router.render_metrics();
+    for expected in [
+        format!("ro_router_replica_banned{{reason=\"lag\",target=\"{r1_name}\"}} 1"),
+        format!("ro_router_replica_bans_total{{reason=\"lag\",target=\"{r1_name}\"}}"),
+        format!("ro_router_lag_samples_total{{outcome=\"ok\",target=\"{r1_name}\"}}"),
+        format!("ro_router_replica_staleness_bound_seconds{{target=\"{r1_name}\"}}"),
+        format!("ro_router_replica_lag_bytes{{target=\"{r1_name}\"}}"),
+    ] {
+        assert!(metrics.contains(&expected), "{expected} missing from:\n{metrics}");
+    }
+    let (by_target, failures) = crate::common::reads(&router, 6).await;
+    assert!(failures.is_empty(), "{failures:?}");
+    assert_eq!(by_target.get(&name(r2.port)), Some(&6), "{by_target:?}");
+
+    cluster.resume_replay(&r1).await;
+    wait_until("r1 back in rotation", || async { router.health().replica(&r1_name).unwrap().in_rotation })
+        .await;
+    stop.store(true, Ordering::Relaxed);
+    writer.await.unwrap();
+}
