@@ -346,8 +346,14 @@ pub async fn byte_limit_takes_a_replica_out_and_is_reported(ctx: Arc<Ctx>) {
         })
     };
 
-    cluster.pause_replay(&r1).await;
     let r1_name = name(r1.port);
+    // A replica behind every primary sample has no known bound (and is out): start from one
+    // that has replayed a sampled position.
+    wait_until("r1 sampled fresh", || async {
+        router.health().replica(&r1_name).unwrap().staleness_bound_ms.is_some()
+    })
+    .await;
+    cluster.pause_replay(&r1).await;
     wait_until("r1 past the byte limit", || async {
         router.health().replica(&r1_name).unwrap().lag_bytes.is_some_and(|b| b > 4096)
     })
