@@ -239,6 +239,8 @@ pub async fn hung_replica_stalls_no_read_past_one_timeout(ctx: Arc<Ctx>) {
     })
     .await;
     let back = Instant::now();
+    cluster.sql(&cluster.primary(), "INSERT INTO ticks DEFAULT VALUES").await;
+    cluster.wait_replayed(&r1).await; // thawed, it streams and replays again
     tokio::time::sleep(Duration::from_millis(500)).await;
     stop.store(true, Ordering::Relaxed);
     let reads = gather(tasks).await;
