@@ -39,8 +39,8 @@ pub use crate::health::{
 pub use crate::inspect::RoleReport;
 pub use crate::read_your_writes::{ReadYourWritesCounts, ReadYourWritesOutcome, ReadYourWritesReport};
 pub use crate::router::DbRouter;
-pub use crate::stats::{FallbackCounts, FallbackReason, PoolRole, PoolStats, RouterStats, RoutesTo};
 pub use crate::spill::{SpillCounts, SpillPolicy, SpillReason, SpillReport};
+pub use crate::stats::{FallbackCounts, FallbackReason, PoolRole, PoolStats, RouterStats, RoutesTo};
 pub use crate::strategy::ReplicaStrategy;
 pub use crate::target::{split_url_list, DbUrl};
 pub use crate::token::{TokenError, WriteToken};

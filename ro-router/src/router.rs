@@ -267,7 +267,9 @@ impl DbRouter {
         });
         if let Some(token) = token {
             // Stable: the strategy's order stays among replicas equally fresh.
-            order.sort_by_key(|&i| inner.replicas[i].replayed_at_least().load(Ordering::Relaxed) < token.lsn());
+            order.sort_by_key(|&i| {
+                inner.replicas[i].replayed_at_least().load(Ordering::Relaxed) < token.lsn()
+            });
         }
 
         let mut failed: Vec<Unusable> = Vec::new();
@@ -331,7 +333,10 @@ impl DbRouter {
                                      (DB_RO_SPILL=after would send them there)",
                                 );
                             }
-                            return Err(RouterError::ReplicaExhausted { target: target.link.name.clone(), failure });
+                            return Err(RouterError::ReplicaExhausted {
+                                target: target.link.name.clone(),
+                                failure,
+                            });
                         }
                     }
                 }

@@ -66,7 +66,12 @@ pub(crate) enum BusyReplicas {
 
 /// The plan for a read whose replicas are all busy. With fallback off there is nowhere to
 /// spill to: the read waits like any pool checkout, whatever the policy.
-pub(crate) fn plan(policy: SpillPolicy, fallback: bool, spill_wait: Duration, pool_timeout: Duration) -> BusyReplicas {
+pub(crate) fn plan(
+    policy: SpillPolicy,
+    fallback: bool,
+    spill_wait: Duration,
+    pool_timeout: Duration,
+) -> BusyReplicas {
     match (fallback, policy) {
         (false, _) | (true, SpillPolicy::Never) => BusyReplicas::WaitThenFail(pool_timeout),
         (true, SpillPolicy::Immediate) => BusyReplicas::Spill,

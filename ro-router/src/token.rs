@@ -100,7 +100,8 @@ mod tests {
 
     #[test]
     fn prints_like_postgresql_and_parses_back() {
-        let cases = [("0/0", 0), ("16/B374D848", (0x16 << 32) | 0xB374_D848), ("FFFFFFFF/FFFFFFFF", u64::MAX)];
+        let cases =
+            [("0/0", 0), ("16/B374D848", (0x16 << 32) | 0xB374_D848), ("FFFFFFFF/FFFFFFFF", u64::MAX)];
         for (text, lsn) in cases {
             assert_eq!(WriteToken(lsn).to_string(), text);
             assert_eq!(text.parse(), Ok(WriteToken(lsn)));
@@ -112,8 +113,24 @@ mod tests {
     #[test]
     fn rejects_garbage_with_the_expected_form() {
         for text in [
-            "", "/", "16", "16/", "/B3", "16/B374D848/1", "+1/2", "1/-2", " 1/2", "1/2 ", "1/2\n",
-            "123456789/0", "0/123456789", "g/0", "0x1/0", "１/2", "1;2", "1/2; Path=/",
+            "",
+            "/",
+            "16",
+            "16/",
+            "/B3",
+            "16/B374D848/1",
+            "+1/2",
+            "1/-2",
+            " 1/2",
+            "1/2 ",
+            "1/2\n",
+            "123456789/0",
+            "0/123456789",
+            "g/0",
+            "0x1/0",
+            "１/2",
+            "1;2",
+            "1/2; Path=/",
         ] {
             let err = text.parse::<WriteToken>().unwrap_err();
             assert!(err.to_string().starts_with("not a write token ("), "{text:?}: {err}");

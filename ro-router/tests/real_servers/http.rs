@@ -30,10 +30,15 @@ impl Reply {
 
 /// A plain HTTP/1.0 exchange over a real socket.
 async fn http(port: u16, method: &str, path: &str, json: Option<&str>) -> Reply {
+    http_with(port, method, path, json, "").await
+}
+
+/// The same, with extra header lines (`"Cookie: a=b\r\n"`).
+async fn http_with(port: u16, method: &str, path: &str, json: Option<&str>, headers: &str) -> Reply {
     let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect to the app");
     let body = json.unwrap_or("");
     let request = format!(
-        "{method} {path} HTTP/1.0\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.0\r\nHost: localhost\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
     s.write_all(request.as_bytes()).await.unwrap();
@@ -82,8 +87,12 @@ pub async fn example_app_over_http(ctx: Arc<Ctx>) {
     let missing = http(port, "GET", "/items/987654321", None).await;
     assert_eq!(missing.status, 404);
 
-    // One checkout per request that touched the database, each returned when it ended.
-    assert_eq!(checkouts(&router, PoolRole::Primary, primary.port), p0 + 2);
+    // One checkout per request that touched the database, each returned when it ended; plus
+    // one for the write token the read-your-writes middleware takes after the DbRw request
+    // (the rename takes its connection from the router, not through DbRw).
+    assert_eq!(checkouts(&router, PoolRole::Primary, primary.port), p0 + 3);
+    assert!(created.header("set-cookie").is_some_and(|c| c.starts_with("ro_router_lsn=")));
+    assert_eq!(renamed.header("set-cookie"), None);
     assert_eq!(checkouts(&router, PoolRole::Replica, r1.port), r0 + 3);
     let stats = router.pool_stats();
     assert!(stats.pools.iter().all(|p| p.checked_out == 0), "{stats:?}");
@@ -123,4 +132,52 @@ async fn router_on_dead_primary() -> ro_router::DbRouter {
     let mut c = config(free_port(), &[]);
     c.connect_timeout = std::time::Duration::from_millis(500);
     router(c).await
+}
+
+/// Read-your-writes through the example app's middleware: a POST (a `DbRw` request) sets the
+/// token cookie; a GET sending it back while replay is paused is served by the primary and
+/// sees the new item, one without it by the replica, which does not; once the replica caught
+/// up, the GET with the cookie is served by the replica.
+pub async fn read_your_writes_over_http(ctx: Arc<Ctx>) {
+    let cluster = &ctx.cluster;
+    let (primary, r1) = (cluster.primary(), cluster.replica(0));
+    let router = router(config(primary.port, &[r1.port])).await;
+    axum_app::migrate(&router).await.unwrap();
+    cluster.wait_replayed(&r1).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let router_for_app = router.clone();
+    let server = tokio::spawn(async move { axum::serve(listener, axum_app::app(router_for_app)).await });
+
+    cluster.pause_replay(&r1).await;
+    let created = http(port, "POST", "/items", Some(r#"{"name":"mine"}"#)).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let set_cookie = created.header("set-cookie").expect("a write sets the token cookie").to_string();
+    let (pair, attributes) = set_cookie.split_once(';').unwrap();
+    assert_eq!(attributes, " Path=/; HttpOnly; SameSite=Lax");
+    let (cookie_name, token) = pair.split_once('=').unwrap();
+    assert_eq!(cookie_name, "ro_router_lsn");
+    assert!(token.parse::<ro_router::WriteToken>().is_ok(), "{token}");
+    let id = serde_json::from_str::<serde_json::Value>(&created.body).unwrap()["id"].as_i64().unwrap();
+    let has_item = |r: &Reply| r.body.contains(&format!("\"id\":{id},"));
+    let cookie = format!("Cookie: theme=dark; ro_router_lsn={token}\r\n");
+
+    let stale = http(port, "GET", "/items", None).await;
+    assert_eq!((stale.status, stale.header("x-db-route")), (200, Some("replica")));
+    assert!(!has_item(&stale), "replay is paused: the replica must not list item {id} yet");
+    let mine = http_with(port, "GET", "/items", None, &cookie).await;
+    assert_eq!((mine.status, mine.header("x-db-route")), (200, Some("primary_fallthrough")));
+    assert!(has_item(&mine), "{}", mine.body);
+    assert_eq!(mine.header("set-cookie"), None, "a read sets no token");
+    let garbage = http_with(port, "GET", "/items", None, "Cookie: ro_router_lsn=not-a-token\r\n").await;
+    assert_eq!((garbage.status, garbage.header("x-db-route")), (200, Some("replica")));
+
+    cluster.resume_replay(&r1).await;
+    cluster.wait_replayed(&r1).await;
+    let caught_up = http_with(port, "GET", "/items", None, &cookie).await;
+    assert_eq!((caught_up.status, caught_up.header("x-db-route")), (200, Some("replica")));
+    assert!(has_item(&caught_up), "{}", caught_up.body);
+    let ryw = router.pool_stats().read_your_writes;
+    assert_eq!((ryw.replica_fresh, ryw.waited, ryw.fell_through), (1, 0, 1));
+    server.abort();
 }
