@@ -62,13 +62,8 @@ impl FromStr for WriteToken {
             return err("no '/' between the two halves");
         };
         let half = |part: &str| {
-            if part.is_empty() || part.len() > 8 {
-                None
-            } else if !part.bytes().all(|b| b.is_ascii_hexdigit()) {
-                None
-            } else {
-                u64::from_str_radix(part, 16).ok()
-            }
+            let digits = (1..=8).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_hexdigit());
+            digits.then(|| u64::from_str_radix(part, 16).ok()).flatten()
         };
         match (half(hi), half(lo)) {
             (Some(hi), Some(lo)) => Ok(Self((hi << 32) | lo)),
