@@ -20,6 +20,18 @@ async fn write(router: &DbRouter) -> (i64, WriteToken) {
     (id, token)
 }
 
+/// The same with asynchronous commit: COMMIT returns before its WAL is written out.
+async fn write_async_commit(router: &DbRouter) -> (i64, WriteToken) {
+    let mut conn = router.get_db().await.expect("primary checkout");
+    let tx = conn.transaction().await.expect("begin");
+    tx.batch_execute("SET LOCAL synchronous_commit = off").await.expect("async commit");
+    let id: i64 =
+        tx.query_one("INSERT INTO ticks DEFAULT VALUES RETURNING id", &[]).await.expect("insert").get(0);
+    tx.commit().await.expect("commit");
+    let token = conn.write_token().await.expect("write token");
+    (id, token)
+}
+
 /// Whether the tick is visible on this read-only connection.
 async fn sees(conn: &ro_router::ReadOnlyConnection, id: i64) -> bool {
     let n: i64 = conn
@@ -100,7 +112,8 @@ pub async fn read_after_write_waits_for_replay(ctx: Arc<Ctx>) {
     c.read_your_writes_wait = Duration::from_secs(120); // anti-hang bound, never reached
     let router = router(c).await;
     cluster.pause_replay(&r1).await;
-    let (id, token) = write(&router).await;
+    // The token covers a write committed asynchronously too.
+    let (id, token) = write_async_commit(&router).await;
     let read = {
         let router = router.clone();
         tokio::spawn(async move {
