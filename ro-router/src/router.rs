@@ -218,8 +218,8 @@ impl DbRouter {
         };
         let wait = inner.config.read_your_writes_wait;
         let known = inner.replicas[i].replayed_at_least();
-        let target = conn.target().to_string();
-        let reason = match catch_up(&conn, known, *token, wait, inner.config.connect_timeout).await {
+        let (target, reason) = match catch_up(&conn, known, *token, wait, inner.config.connect_timeout).await
+        {
             CatchUp::Replayed { waited: false } => {
                 count(ReadYourWritesOutcome::ReplicaFresh);
                 return Ok(conn);
@@ -229,19 +229,23 @@ impl DbRouter {
                 return Ok(conn);
             }
             CatchUp::Behind { replayed } => {
-                drop(conn);
                 let at = replayed.map_or_else(|| "an unknown position".to_string(), |r| r.to_string());
-                format!(
+                let why = format!(
                     "replayed up to {at}, behind write token {token} after {} ms (DB_READ_YOUR_WRITES_WAIT_MS)",
                     wait.as_millis()
-                )
+                );
+                let target = conn.target().to_string();
+                drop(conn);
+                (target, why)
             }
             CatchUp::Unanswered => {
+                let target = conn.target().to_string();
                 conn.discard();
-                format!(
+                let why = format!(
                     "did not say how far it replayed within {} ms (DB_CONNECT_TIMEOUT_MS)",
                     inner.config.connect_timeout.as_millis()
-                )
+                );
+                (target, why)
             }
         };
         let unusable = vec![Unusable { target, reason }];

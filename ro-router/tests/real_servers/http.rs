@@ -1,6 +1,8 @@
 //! The example app (`examples/axum_app.rs`) over real HTTP: GET handlers served by a replica
 //! through `DbRo` / `get_db_ro()`, POST handlers by the primary through `DbRw` / `get_db()`,
-//! one checkout per request, returned when the request ends; `/health` and `/metrics`.
+//! one checkout per request, returned when the request ends; `/health` and `/metrics`. And
+//! read-your-writes through the `read_your_writes` middleware: the example app's cookie, and a
+//! header carrier on a small app of its own.
 
 use std::sync::Arc;
 
@@ -179,5 +181,56 @@ pub async fn read_your_writes_over_http(ctx: Arc<Ctx>) {
     assert!(has_item(&caught_up), "{}", caught_up.body);
     let ryw = router.pool_stats().read_your_writes;
     assert_eq!((ryw.replica_fresh, ryw.waited, ryw.fell_through), (1, 0, 1));
+    server.abort();
+}
+
+/// The middleware with the token in a header of the app's choosing: the write's response
+/// carries it, the client sends it back, and the read sees the write while replay is paused.
+/// Names that cannot be a cookie or header name are refused, naming what is wrong.
+pub async fn read_your_writes_header_carrier(ctx: Arc<Ctx>) {
+    use axum::{middleware, routing::get, Router};
+    use ro_router::axum::{read_your_writes, DbRo, DbRw, ReadYourWrites};
+
+    let cluster = &ctx.cluster;
+    let (primary, r1) = (cluster.primary(), cluster.replica(0));
+    let router = router(config(primary.port, &[r1.port])).await;
+    for bad in ["", "a b", "x;y", "é"] {
+        let err = ReadYourWrites::cookie(router.clone(), bad).unwrap_err().to_string();
+        assert!(err.starts_with("read-your-writes cookie name: "), "{err}");
+        let err = ReadYourWrites::header(router.clone(), bad).unwrap_err().to_string();
+        assert!(err.starts_with("read-your-writes header name: "), "{err}");
+    }
+    let ryw = ReadYourWrites::header(router.clone(), "X-Db-Write-Token").unwrap();
+
+    async fn write(db: DbRw) -> String {
+        let row = db.query_one("INSERT INTO ticks DEFAULT VALUES RETURNING id", &[]).await.unwrap();
+        row.get::<_, i64>(0).to_string()
+    }
+    async fn read(db: DbRo, axum::extract::Path(id): axum::extract::Path<i64>) -> String {
+        let n: i64 = db.query_one("SELECT count(*) FROM ticks WHERE id = $1", &[&id]).await.unwrap().get(0);
+        format!("{} {n}", db.routes_to())
+    }
+    let app = Router::new()
+        .route("/write", get(write))
+        .route("/read/{id}", get(read))
+        .layer(middleware::from_fn_with_state(ryw, read_your_writes))
+        .with_state(router.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+
+    cluster.pause_replay(&r1).await;
+    let wrote = http(port, "GET", "/write", None).await;
+    assert_eq!(wrote.status, 200, "{}", wrote.body);
+    assert_eq!(wrote.header("set-cookie"), None, "the token travels in the header only");
+    let token = wrote.header("x-db-write-token").expect("the token header").to_string();
+    assert!(token.parse::<ro_router::WriteToken>().is_ok(), "{token}");
+    let id = &wrote.body;
+    let plain = http(port, "GET", &format!("/read/{id}"), None).await;
+    assert_eq!(plain.body, "replica 0", "replay is paused");
+    let sent_back =
+        http_with(port, "GET", &format!("/read/{id}"), None, &format!("x-db-write-token: {token}\r\n")).await;
+    assert_eq!(sent_back.body, "primary_fallthrough 1");
+    assert_eq!(sent_back.header("x-db-write-token"), None, "a read sets no token");
     server.abort();
 }

@@ -89,7 +89,11 @@ fn main() -> ExitCode {
     ];
     // The example app and the extractors need the `axum` feature (CI runs --all-features).
     #[cfg(feature = "axum")]
-    tests.extend(tests![http::example_app_over_http, http::read_your_writes_over_http]);
+    tests.extend(tests![
+        http::example_app_over_http,
+        http::read_your_writes_over_http,
+        http::read_your_writes_header_carrier
+    ]);
     // Last: everything logged during the whole run.
     tests.extend(tests![observability::logs_of_the_whole_run_hold_no_password]);
     harness::run(harness::Options { replicas: 2, pgbouncer: true, setup: |c| Box::pin(setup(c)) }, tests)
