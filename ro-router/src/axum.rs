@@ -50,11 +50,14 @@ use ::axum::{
 
 use crate::{ConfigError, DbRouter, PrimaryConnection, ReadOnlyConnection, RouterError, WriteToken};
 
-/// A read-only connection for one request ([`DbRouter::get_db_ro`]).
+/// A read-only connection for one request ([`DbRouter::get_db_ro`]; behind the
+/// [`read_your_writes`] middleware, [`DbRouter::get_db_ro_after`] when the request carries a
+/// write token).
 #[derive(Debug)]
 pub struct DbRo(pub ReadOnlyConnection);
 
-/// A read-write connection to the primary for one request ([`DbRouter::get_db`]).
+/// A read-write connection to the primary for one request ([`DbRouter::get_db`]; behind the
+/// [`read_your_writes`] middleware, its response gets a write token).
 #[derive(Debug)]
 pub struct DbRw(pub PrimaryConnection);
 
