@@ -6,7 +6,7 @@
 
 use std::{
     sync::{
-        atomic::{AtomicBool, AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
         Mutex,
     },
     time::Instant,
@@ -25,7 +25,9 @@ use crate::{
     },
     metrics::{RouterMetrics, RouterState},
     pools::Target,
+    read_your_writes::{ReadYourWritesCounts, ReadYourWritesOutcome, ReadYourWritesReport},
     sampler::{observe_replica, Freshness, Gate, Observation, Observer, SamplerState},
+    spill::{SpillCounts, SpillReason, SpillReport},
     stats::{FallbackCounts, FallbackReason, PoolStats, RouterStats, RoutesTo},
 };
 
@@ -36,6 +38,17 @@ pub(crate) struct Replica {
     pub(crate) state: ReplicaState,
     pub(crate) freshness: Freshness,
     pub(crate) ban: Ban,
+    /// The replay position last sampled or probed (raised by reads after a write that asked
+    /// the replica since); 0 while unknown or out of recovery.
+    pub(crate) replayed: AtomicU64,
+}
+
+impl Replica {
+    /// A replay position the replica has certainly reached (replay only moves forward), seen
+    /// without a round trip.
+    pub(crate) fn replayed_at_least(&self) -> &AtomicU64 {
+        &self.replayed
+    }
 }
 
 /// Shared state of a router and its clones.
@@ -108,6 +121,15 @@ impl RouterInner {
             max_replication_lag_bytes: self.config.max_replication_lag_bytes,
             lag_sample_interval_ms: self.config.lag_sample_interval.map(|d| d.as_millis() as u64),
             fallthrough_role: self.fallthrough.link.inspection().and_then(|i| i.role),
+            spill: SpillReport {
+                policy: self.config.spill,
+                wait_ms: self.config.spill_wait.as_millis() as u64,
+                counts: self.spill_counts(),
+            },
+            read_your_writes: ReadYourWritesReport {
+                wait_ms: self.config.read_your_writes_wait.as_millis() as u64,
+                counts: self.read_your_writes_counts(),
+            },
         }
     }
 
@@ -126,9 +148,30 @@ impl RouterInner {
             lagging: f(FallbackReason::Lagging),
             exhausted: f(FallbackReason::Exhausted),
             none_configured: f(FallbackReason::NoneConfigured),
+            behind_write_token: f(FallbackReason::BehindWriteToken),
         };
         let retries = pools.iter().map(|p| p.retries).sum();
-        RouterStats { pools, fallbacks, retries }
+        let spills = self.spill_counts();
+        let read_your_writes = self.read_your_writes_counts();
+        RouterStats { pools, fallbacks, retries, spills, read_your_writes }
+    }
+
+    fn spill_counts(&self) -> SpillCounts {
+        let m = &self.metrics;
+        SpillCounts {
+            busy: m.spill(SpillReason::Busy).get(),
+            wait_timed_out: m.spill(SpillReason::WaitTimedOut).get(),
+            waited_for_replica: m.replica_waits.get(),
+        }
+    }
+
+    fn read_your_writes_counts(&self) -> ReadYourWritesCounts {
+        let o = |outcome| self.metrics.read_your_writes(outcome).get();
+        ReadYourWritesCounts {
+            replica_fresh: o(ReadYourWritesOutcome::ReplicaFresh),
+            waited: o(ReadYourWritesOutcome::Waited),
+            fell_through: o(ReadYourWritesOutcome::FellThrough),
+        }
     }
 }
 

@@ -82,7 +82,6 @@ pub(crate) struct Freshness {
     measured: AtomicBool,
     lag_bytes: AtomicU64,
     lag_ms: AtomicU64,
-    replay_lsn: AtomicU64,
     sampled_at: AtomicU64,
 }
 
@@ -115,10 +114,7 @@ impl Gate {
 }
 
 impl Freshness {
-    fn record(&self, clock: &Clock, replayed: Option<u64>, lag: Option<Lag>, now: u64) {
-        if let Some(r) = replayed {
-            self.replay_lsn.fetch_max(r, Ordering::Relaxed);
-        }
+    fn record(&self, clock: &Clock, lag: Option<Lag>, now: u64) {
         if let Some(l) = lag {
             self.fresh_as_of.store(l.fresh_as_of.map_or(0, |at| clock.nanos(at)), Ordering::Relaxed);
             self.lag_bytes.store(l.bytes, Ordering::Relaxed);
@@ -158,9 +154,9 @@ impl Freshness {
 }
 
 impl Replica {
-    /// The replay position last sampled (`None` before the first sample); never goes back.
+    /// The replay position last sampled (`None` while unknown or out of recovery).
     pub(crate) fn replay_lsn(&self) -> Option<u64> {
-        Some(self.freshness.replay_lsn.load(Ordering::Relaxed)).filter(|&l| l > 0)
+        Some(self.replayed_at_least().load(Ordering::Relaxed)).filter(|&l| l > 0)
     }
 
     /// Whether `get_db_ro()` may pick it at `now` (clock nanoseconds): atomics only.
@@ -238,6 +234,8 @@ pub(crate) fn observe_replica(inner: &RouterInner, replica: &Replica, seen: Obse
             (ReplicaStatus::Unreachable, None, Some(e.clone()))
         }
         Observation::Answered { in_recovery: false, .. } => {
+            // No read-your-writes token may be sent to a diverging server.
+            replica.replayed_at_least().store(0, Ordering::Relaxed);
             replica.ban(inner, BanReason::Promoted, now);
             (ReplicaStatus::NotInRecovery, None, None)
         }
@@ -248,7 +246,11 @@ pub(crate) fn observe_replica(inner: &RouterInner, replica: &Replica, seen: Obse
                 }
                 _ => None,
             };
-            replica.freshness.record(&sampler.clock, *replay_lsn, lag, now);
+            if let Some(r) = replay_lsn {
+                // Replay only moves forward: a later position a read saw is kept.
+                replica.replayed_at_least().fetch_max(*r, Ordering::Relaxed);
+            }
+            replica.freshness.record(&sampler.clock, lag, now);
             let lagging = lag.is_some_and(|l| gate.exceeded_by(&l));
             let policy = BanPolicy { base: inner.config.replica_ban, max: inner.config.replica_ban_max };
             if lagging {
@@ -441,7 +443,7 @@ mod tests {
         let now = Instant::now();
         let base = now - Duration::from_nanos(clock.nanos(now));
         let fresh_as_of = fresh.map(|ns| base + Duration::from_nanos(ns));
-        f.record(clock, Some(42), Some(Lag { bytes, millis, fresh_as_of }), at);
+        f.record(clock, Some(Lag { bytes, millis, fresh_as_of }), at);
         f
     }
 
@@ -462,9 +464,8 @@ mod tests {
         assert!(!f.admits(&gate(true, None), 5000 * MS));
         assert_eq!(f.bound_ms(5000 * MS), None);
         // The primary's position could not be read: lag is unknown, the replica serves.
-        f.record(&clock, Some(42), None, 6000 * MS);
+        f.record(&clock, None, 6000 * MS);
         assert!(f.admits(&gate(true, None), 9000 * MS));
-        assert_eq!(f.replay_lsn.load(Ordering::Relaxed), 42);
     }
 
     #[test]
