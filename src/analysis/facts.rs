@@ -238,7 +238,8 @@ pub struct SigFacts {
     pub generics: Vec<(String, Vec<String>)>,
 }
 
-/// A struct, enum, union or trait of a parsed file, with its named fields' types.
+/// A struct, enum, union, trait or type alias of a parsed file, with its named fields' types
+/// (or the aliased type).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TypeFacts {
     /// Its name.
@@ -247,6 +248,8 @@ pub struct TypeFacts {
     pub module: Vec<String>,
     /// Named fields and their types (tuple fields as `0`, `1`, …).
     pub fields: Vec<(String, TypeRef)>,
+    /// For a type alias (`type ArcRepo = Arc<dyn UploadRepo>`): the type it stands for.
+    pub alias: Option<TypeRef>,
 }
 
 /// One name a `use` item brings in.

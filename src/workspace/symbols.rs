@@ -164,6 +164,13 @@ impl Symbols {
         out
     }
 
+    /// The type alias `name` stands for, when every type of the tree so named is that alias.
+    fn alias_of(&self, name: &str) -> Option<&TypeRef> {
+        let defs = self.structs.get(name)?;
+        let first = defs.first()?.alias.as_ref()?;
+        defs.iter().all(|d| d.alias.as_ref() == Some(first)).then_some(first)
+    }
+
     /// Every implementation of `name` for trait `tr`, and the trait's default body.
     fn trait_methods(&self, tr: &str, name: &str, out: &mut Vec<FnId>) {
         out.extend_from_slice(self.owned(tr, name));
@@ -186,7 +193,15 @@ impl Symbols {
         }
         match t {
             TypeRef::Outside => Ty::Outside,
-            TypeRef::Named(path) => self.named_type(seen, fns.get(from), path),
+            TypeRef::Named(path) => match self.named_type(seen, fns.get(from), path) {
+                // `type ArcRepo = Arc<dyn UploadRepo>`: what the alias stands for, written in its
+                // own scope.
+                Ty::Tree(name) => match self.alias_of(&name) {
+                    Some(target) => self.type_at(seen, usize::MAX, target, depth + 1),
+                    None => Ty::Tree(name),
+                },
+                other => other,
+            },
             TypeRef::Bounds(bounds) => {
                 let tree: Vec<String> = bounds.iter().filter(|b| self.is_trait(b)).cloned().collect();
                 if tree.is_empty() {
