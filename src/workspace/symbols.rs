@@ -164,6 +164,11 @@ impl Symbols {
         out
     }
 
+    /// Whether the tree defines a type (struct, enum, union or trait; not an alias) named `name`.
+    fn defines_type(&self, name: &str) -> bool {
+        self.structs.get(name).is_some_and(|defs| defs.iter().any(|d| d.alias.is_none()))
+    }
+
     /// The type alias `name` stands for, when every type of the tree so named is that alias.
     fn alias_of(&self, name: &str) -> Option<&TypeRef> {
         let defs = self.structs.get(name)?;
@@ -229,6 +234,16 @@ impl Symbols {
                 }
             }
             TypeRef::Returns { callee, on } => self.returned(seen, from, callee, on.as_deref(), depth),
+            TypeRef::Wrapped { wrapper, inner } => {
+                // The tree's own generic struct named like a wrapper (`State<S>`), unless the
+                // function imports the wrapper from elsewhere; else what it wraps.
+                let own = wrapper.last().is_some_and(|w| self.defines_type(w))
+                    && !fns.get(from).is_some_and(|f| (seen.outside)(f, wrapper));
+                match wrapper.last() {
+                    Some(w) if own => Ty::Tree(w.clone()),
+                    _ => self.type_at(seen, from, inner, depth + 1),
+                }
+            }
         }
     }
 
