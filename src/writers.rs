@@ -512,6 +512,52 @@ mod tests {
         assert_eq!(writers.resolve(4, &call_sink(0, 0, "elsewhere", false, 0).kind), Callee::External);
     }
 
+    fn rw_sql_sink(line: u32, params: u64, sql: &str) -> Sink {
+        let mut sink = sql_sink(line, 0, sql);
+        sink.handle = HandleUse {
+            label: "ctx.pool()".into(),
+            taint: Taint { rw: Some(at(line)), params, ..Taint::NONE },
+        };
+        sink
+    }
+
+    #[test]
+    fn own_writes_through_a_read_write_handle_spread_to_every_caller_whatever_they_pass() {
+        let fns = vec![
+            // `fetch(ctx)`: `ctx.pool().execute(INSERT)`, a write through its parameter and its own.
+            function(
+                "src/a.rs",
+                None,
+                "fetch",
+                &["ctx"],
+                vec![rw_sql_sink(2, 1, "INSERT INTO person VALUES (1)")],
+            ),
+            // `audit()`: a read-write handle of no parameter (`get_pool()`), writing.
+            function("src/a.rs", None, "audit", &["id"], vec![rw_sql_sink(5, 0, "DELETE FROM seen")]),
+            function("src/a.rs", None, "outer", &["ctx"], vec![call_sink(8, 0, "fetch", false, 0)]),
+            // `log(ctx)` calls `audit(ctx)`: `audit` writes nothing through its parameter.
+            function("src/a.rs", None, "log", &["ctx"], vec![call_sink(11, 0, "audit", false, 0)]),
+            function("src/a.rs", None, "peek", &["ctx"], vec![rw_sql_sink(14, 1, "SELECT 1")]),
+            function("src/a.rs", None, "top", &["ctx"], vec![call_sink(17, 0, "log", false, 0)]),
+            function("src/a.rs", None, "reader", &["ctx"], vec![call_sink(20, 0, "peek", false, 0)]),
+        ];
+        let writers = summaries(fns);
+        let own = |id| writers.writes_on_its_own(id).map(|o| (o.write.clone(), o.handle.as_str()));
+        assert_eq!(
+            own(0),
+            Some((Write::Direct { line: 2, evidence: "INSERT INTO person VALUES (1)".into() }, "ctx.pool()"))
+        );
+        assert!(matches!(own(1), Some((Write::Direct { line: 5, .. }, "ctx.pool()"))));
+        assert!(writers.writes_through(1, 0).is_none(), "no parameter of `audit` is written through");
+        assert_eq!(own(2), Some((Write::Calls { line: 8, callee: 0 }, "ctx.pool()")));
+        assert_eq!(own(3), Some((Write::Calls { line: 11, callee: 1 }, "ctx.pool()")));
+        assert!(writers.writes_through(3, 0).is_none(), "`log` writes nothing through its parameter");
+        assert!(own(4).is_none() && own(6).is_none(), "readers stay readers");
+        let chain: Vec<(String, u32)> =
+            writers.own_chain(5).iter().map(|s| (s.function.clone(), s.line)).collect();
+        assert_eq!(chain, [("top".to_string(), 17), ("log".to_string(), 11), ("audit".to_string(), 5)]);
+    }
+
     #[test]
     fn orm_builders_model_writes_and_helpers_outside_the_tree_write_through_parameters() {
         let mut executor = call_sink(3, 0, "execute", true, 1);

@@ -154,6 +154,15 @@ fn classes_and_reasons_of_the_before_trees() {
             "which writes through `context.pool()` (read_person → dereference → from_json → upsert → INSERT INTO person",
         ),
         ("accessor_owner_passed_to_writer", "community", "pure-read", ""),
+        // pict-rs: its own `State<S>`, a repository setter given a key, a three-argument `push`.
+        ("tree_state_named_like_a_wrapper", "healthz", "mixed", "PgRepo::health_check → PgRepo::set → INSERT INTO settings"),
+        (
+            "tree_state_named_like_a_wrapper",
+            "process_backgrounded",
+            "mixed",
+            "queue_generate → PgRepo::push → INSERT INTO job_queue",
+        ),
+        ("tree_state_named_like_a_wrapper", "aliases", "pure-read", ""),
     ];
     // Functions no GET route reaches: not listed at all.
     let absent: &[(&str, &str)] = &[
