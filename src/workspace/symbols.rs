@@ -176,11 +176,19 @@ impl Symbols {
         defs.iter().all(|d| d.alias.as_ref() == Some(first)).then_some(first)
     }
 
-    /// Every implementation of `name` for trait `tr`, and the trait's default body.
+    /// Every implementation of `name` for trait `tr`, and the trait's default body. A type
+    /// implementing `tr` without a method `name` of its own runs its traits' default bodies
+    /// (a supertrait's: `dyn FullRepo` calling `AliasAccessRepo::accessed_alias`).
     fn trait_methods(&self, tr: &str, name: &str, out: &mut Vec<FnId>) {
         out.extend_from_slice(self.owned(tr, name));
         for ty in self.impls_of.get(tr).into_iter().flatten() {
-            out.extend_from_slice(self.owned(ty, name));
+            let own = self.owned(ty, name);
+            out.extend_from_slice(own);
+            if own.is_empty() {
+                for other in self.traits_of.get(ty).into_iter().flatten() {
+                    out.extend_from_slice(self.owned(other, name));
+                }
+            }
         }
     }
 
