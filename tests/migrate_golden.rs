@@ -145,7 +145,7 @@ fn classes_and_reasons_of_the_before_trees() {
             "accessor_owner_passed_to_writer",
             "resolve",
             "mixed",
-            "passes `context` to `fetch_remote`, which writes through `context.pool()` (resolve → fetch_remote → INSERT INTO person",
+            "calls `fetch_remote`, which writes through `context.pool()` (resolve → fetch_remote → INSERT INTO person",
         ),
         (
             "accessor_owner_passed_to_writer",
@@ -163,6 +163,12 @@ fn classes_and_reasons_of_the_before_trees() {
             "queue_generate → PgRepo::push → INSERT INTO job_queue",
         ),
         ("tree_state_named_like_a_wrapper", "aliases", "pure-read", ""),
+        (
+            "tree_state_named_like_a_wrapper",
+            "identifier",
+            "mixed",
+            "AliasAccessRepo::accessed_alias → PgRepo::set_accessed_alias → UPDATE aliases",
+        ),
     ];
     // Functions no GET route reaches: not listed at all.
     let absent: &[(&str, &str)] = &[

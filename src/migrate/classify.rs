@@ -156,7 +156,9 @@ fn sink_reason(ctx: &Context<'_>, body: &Body<'_>, facts: &FnFacts, sink: &Sink)
         };
     };
     match ctx.judge.sink(ctx.writers, site, sink) {
-        Verdict::TreeWrite(write) => Some(tree_reason(ctx, line, handle, "writes", write)),
+        Verdict::TreeWrite(write) => {
+            Some(tree_reason(ctx, line, &format!("passes `{handle}` to"), "writes", write))
+        }
         Verdict::TreeRead(candidates) => {
             let &t = candidates.iter().find(|&&c| (ctx.rw_params)(c) & (1u64 << (*arg).min(63)) != 0)?;
             reason(format!(
@@ -188,18 +190,19 @@ fn reached_write(ctx: &Context<'_>, body: &Body<'_>, facts: &FnFacts, sink: &Sin
     let site = Site { file: body.file, function: facts, id: body.id };
     let own = ctx.judge.own_write(ctx.writers, site, sink)?;
     let writes = format!("writes through `{}`", own.handle);
-    Some(tree_reason(ctx, sink.range.start.line, &sink.handle.label, &writes, own.write))
+    Some(tree_reason(ctx, sink.range.start.line, "calls", &writes, own.write))
 }
 
-/// `passes `h` to `f`, which writes (h → f → … → SQL)`, with the chain.
-fn tree_reason(ctx: &Context<'_>, line: u32, handle: &str, writes: &str, write: TreeWrite) -> Reason {
+/// `passes `h` to `f`, which writes (h → f → … → SQL)` (`how`: `passes `h` to`, or `calls`
+/// when what is passed does not matter), with the chain.
+fn tree_reason(ctx: &Context<'_>, line: u32, how: &str, writes: &str, write: TreeWrite) -> Reason {
     let target = ctx.writers.function(write.writing[0]);
     let path: Vec<String> = write.chain.iter().map(|s| s.function.clone()).collect();
     let last = write.chain.last().map(|s| s.evidence.clone()).unwrap_or_default();
     Reason {
         line,
         message: format!(
-            "passes `{handle}` to `{}`, which {writes} ({} → {})",
+            "{how} `{}`, which {writes} ({} → {})",
             target.facts.display_name(),
             path.join(" → "),
             one_line(&last)
