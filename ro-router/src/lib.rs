@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
+mod bans;
 mod config;
 mod connection;
 mod conninfo;
@@ -14,17 +15,22 @@ mod lag;
 mod metrics;
 mod pools;
 mod proof;
+mod read_your_writes;
 mod router;
+mod sampler;
+mod spill;
 mod stats;
 mod strategy;
 mod supervise;
 mod target;
 mod tls;
+mod token;
 mod url;
 
 #[cfg(feature = "axum")]
 pub mod axum;
 
+pub use crate::bans::{BanReason, BanReport};
 pub use crate::config::{env, RouterConfig};
 pub use crate::connection::{PrimaryConnection, ReadOnlyConnection};
 pub use crate::error::{
@@ -34,10 +40,13 @@ pub use crate::health::{
     HealthReport, OverallStatus, PrimaryHealth, PrimaryStatus, ReplicaHealth, ReplicaStatus,
 };
 pub use crate::inspect::RoleReport;
+pub use crate::read_your_writes::{ReadYourWritesCounts, ReadYourWritesOutcome, ReadYourWritesReport};
 pub use crate::router::DbRouter;
+pub use crate::spill::{SpillCounts, SpillPolicy, SpillReason, SpillReport};
 pub use crate::stats::{FallbackCounts, FallbackReason, PoolRole, PoolStats, RouterStats, RoutesTo};
 pub use crate::strategy::ReplicaStrategy;
 pub use crate::target::{split_url_list, DbUrl};
+pub use crate::token::{TokenError, WriteToken};
 
 /// The `deadpool-postgres` client wrapper that every checkout derefs to (it derefs in turn to
 /// [`tokio_postgres::Client`]).

@@ -14,6 +14,8 @@ use prometheus::{
 
 use crate::{
     health::HealthReport,
+    read_your_writes::ReadYourWritesOutcome,
+    spill::SpillReason,
     stats::{FallbackReason, RouterStats},
 };
 
@@ -45,7 +47,14 @@ pub(crate) struct RouterMetrics {
     discarded: IntCounterVec,
     pub(crate) task_panics: IntCounterVec,
     fallback_vec: IntCounterVec,
-    pub(crate) fallbacks: [IntCounter; 4],
+    pub(crate) fallbacks: [IntCounter; 5],
+    spill_vec: IntCounterVec,
+    spills: [IntCounter; 2],
+    pub(crate) replica_waits: IntCounter,
+    ryw_vec: IntCounterVec,
+    read_your_writes: [IntCounter; 3],
+    bans: IntCounterVec,
+    lag_samples: IntCounterVec,
 }
 
 fn counter_vec(name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -97,8 +106,48 @@ impl RouterMetrics {
             "Read-only checkouts served by the fallthrough pool to the primary, by reason.",
             &["reason"],
         );
-        let all =
-            [&checkouts, &failures, &retries, &reasserts, &severed, &discarded, &task_panics, &fallback_vec];
+        let spill_vec = counter_vec(
+            "ro_router_spills_total",
+            "Reads sent to the primary because every replica connection was checked out, by reason \
+             (busy: at once, DB_RO_SPILL=immediate; wait_timed_out: after DB_RO_SPILL_WAIT_MS).",
+            &["reason"],
+        );
+        let replica_waits = IntCounter::new(
+            "ro_router_replica_waits_total",
+            "Reads that found every replica connection checked out, waited, and were served by a replica.",
+        )
+        .expect("valid metric definition");
+        let ryw_vec = counter_vec(
+            "ro_router_read_your_writes_total",
+            "Reads after a write (get_db_ro_after), by outcome: replica_fresh, waited (for replay), \
+             fell_through (to the primary).",
+            &["outcome"],
+        );
+        let bans = counter_vec(
+            "ro_router_replica_bans_total",
+            "Replica bans (timeout, connect_failed, promoted, lag); a ban extended while the \
+             failure goes on counts once.",
+            &["target", "reason"],
+        );
+        let lag_samples = counter_vec(
+            "ro_router_lag_samples_total",
+            "Lag samples taken by the sampler, by target and outcome (ok, timeout, failed).",
+            &["target", "outcome"],
+        );
+        let all = [
+            &checkouts,
+            &failures,
+            &retries,
+            &reasserts,
+            &severed,
+            &discarded,
+            &task_panics,
+            &fallback_vec,
+            &spill_vec,
+            &ryw_vec,
+            &bans,
+            &lag_samples,
+        ];
         for (i, c) in all.iter().enumerate() {
             if let Err(e) = registry.register(Box::new((*c).clone())) {
                 // Leave the registry as it was.
@@ -108,7 +157,15 @@ impl RouterMetrics {
                 return Err(e);
             }
         }
+        if let Err(e) = registry.register(Box::new(replica_waits.clone())) {
+            for done in &all {
+                let _ = registry.unregister(Box::new((*done).clone()));
+            }
+            return Err(e);
+        }
         let fallbacks = FallbackReason::ALL.map(|r| fallback_vec.with_label_values(&[r.as_str()]));
+        let spills = SpillReason::ALL.map(|r| spill_vec.with_label_values(&[r.as_str()]));
+        let read_your_writes = ReadYourWritesOutcome::ALL.map(|o| ryw_vec.with_label_values(&[o.as_str()]));
         Ok(Self {
             checkouts,
             failures,
@@ -119,6 +176,13 @@ impl RouterMetrics {
             task_panics,
             fallback_vec,
             fallbacks,
+            spill_vec,
+            spills,
+            replica_waits,
+            ryw_vec,
+            read_your_writes,
+            bans,
+            lag_samples,
         })
     }
 
@@ -134,9 +198,14 @@ impl RouterMetrics {
             &self.discarded,
             &self.task_panics,
             &self.fallback_vec,
+            &self.spill_vec,
+            &self.ryw_vec,
+            &self.bans,
+            &self.lag_samples,
         ] {
             let _ = registry.unregister(Box::new(c.clone()));
         }
+        let _ = registry.unregister(Box::new(self.replica_waits.clone()));
         if with_state {
             let _ = registry.unregister(Box::new(StateCollector::detached()));
         }
@@ -157,6 +226,22 @@ impl RouterMetrics {
     pub(crate) fn fallback(&self, reason: FallbackReason) -> &IntCounter {
         &self.fallbacks[reason as usize]
     }
+
+    pub(crate) fn spill(&self, reason: SpillReason) -> &IntCounter {
+        &self.spills[reason as usize]
+    }
+
+    pub(crate) fn read_your_writes(&self, outcome: ReadYourWritesOutcome) -> &IntCounter {
+        &self.read_your_writes[outcome as usize]
+    }
+
+    pub(crate) fn ban(&self, target: &str, reason: crate::BanReason) -> IntCounter {
+        self.bans.with_label_values(&[target, reason.as_str()])
+    }
+
+    pub(crate) fn lag_sample(&self, target: &str, outcome: &str) -> IntCounter {
+        self.lag_samples.with_label_values(&[target, outcome])
+    }
 }
 
 struct StateGauges {
@@ -169,6 +254,8 @@ struct StateGauges {
     replica_healthy: IntGaugeVec,
     replica_lag_bytes: IntGaugeVec,
     replica_lag_seconds: GaugeVec,
+    replica_staleness_bound_seconds: GaugeVec,
+    replica_banned: IntGaugeVec,
     primary_healthy: IntGaugeVec,
     fallthrough_role_can_write: IntGaugeVec,
 }
@@ -214,6 +301,20 @@ impl StateGauges {
                 &["target"],
             )
             .expect("valid metric definition"),
+            replica_staleness_bound_seconds: GaugeVec::new(
+                Opts::new(
+                    "ro_router_replica_staleness_bound_seconds",
+                    "At most this far behind the primary now, from the lag samples (reads go \
+                     elsewhere past DB_MAX_REPLICATION_LAG_MS); absent while unknown.",
+                ),
+                &["target"],
+            )
+            .expect("valid metric definition"),
+            replica_banned: gauge_vec(
+                "ro_router_replica_banned",
+                "1 while the replica is banned, with the ban's reason.",
+                &["target", "reason"],
+            ),
             primary_healthy: gauge_vec(
                 "ro_router_primary_healthy",
                 "1 when the primary answers and is not in recovery.",
@@ -229,7 +330,7 @@ impl StateGauges {
         }
     }
 
-    fn collectors(&self) -> [&dyn Collector; 11] {
+    fn collectors(&self) -> [&dyn Collector; 13] {
         [
             &self.size,
             &self.max_size,
@@ -240,6 +341,8 @@ impl StateGauges {
             &self.replica_healthy,
             &self.replica_lag_bytes,
             &self.replica_lag_seconds,
+            &self.replica_staleness_bound_seconds,
+            &self.replica_banned,
             &self.primary_healthy,
             &self.fallthrough_role_can_write,
         ]
@@ -290,6 +393,8 @@ impl Collector for StateCollector {
         g.replica_healthy.reset();
         g.replica_lag_bytes.reset();
         g.replica_lag_seconds.reset();
+        g.replica_staleness_bound_seconds.reset();
+        g.replica_banned.reset();
         g.primary_healthy.reset();
         g.fallthrough_role_can_write.reset();
         let stats = router.pool_stats();
@@ -328,6 +433,14 @@ impl Collector for StateCollector {
             }
             if let Some(ms) = r.lag_ms {
                 g.replica_lag_seconds.with_label_values(&[r.target.as_str()]).set(ms as f64 / 1000.0);
+            }
+            if let Some(ms) = r.staleness_bound_ms {
+                g.replica_staleness_bound_seconds
+                    .with_label_values(&[r.target.as_str()])
+                    .set(ms as f64 / 1000.0);
+            }
+            if let Some(ban) = &r.ban {
+                g.replica_banned.with_label_values(&[r.target.as_str(), ban.reason.as_str()]).set(1);
             }
         }
         g.collectors().iter().flat_map(|c| c.collect()).collect()

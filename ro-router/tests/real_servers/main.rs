@@ -11,6 +11,7 @@ mod common;
 mod enforcement;
 mod errors;
 mod faults;
+mod freshness;
 mod guarantees;
 #[cfg(feature = "axum")]
 mod http;
@@ -18,7 +19,9 @@ mod limits;
 mod observability;
 mod pgbouncer_modes;
 mod routing;
+mod ryw;
 mod secrets;
+mod spill;
 mod tasks;
 mod tls;
 mod urls;
@@ -62,6 +65,10 @@ fn main() -> ExitCode {
         faults::all_replicas_down_without_fallback,
         faults::primary_down_reads_continue_writes_fail_clearly,
         faults::standby_as_primary_is_refused,
+        freshness::paused_replay_serves_no_read_past_the_limit,
+        freshness::hung_replica_stalls_no_read_past_one_timeout,
+        freshness::promoted_replica_serves_no_read_after_a_sample,
+        freshness::byte_limit_takes_a_replica_out_and_is_reported,
         observability::stats_health_metrics_name_targets_without_password,
         observability::errors_and_config_never_show_the_password,
         observability::injected_registry_receives_the_metrics,
@@ -78,10 +85,20 @@ fn main() -> ExitCode {
         tls::every_sslmode_against_a_tls_server,
         tls::prefer_falls_back_on_a_server_without_tls,
         tasks::background_tasks_survive_panics,
+        ryw::read_after_write_falls_through_while_replay_is_paused,
+        ryw::read_after_write_waits_for_replay,
+        ryw::write_tokens_are_checked,
+        spill::after_waits_for_a_replica_then_spills,
+        spill::immediate_spills_at_once,
+        spill::never_waits_then_fails_clearly,
     ];
     // The example app and the extractors need the `axum` feature (CI runs --all-features).
     #[cfg(feature = "axum")]
-    tests.extend(tests![http::example_app_over_http]);
+    tests.extend(tests![
+        http::example_app_over_http,
+        http::read_your_writes_over_http,
+        http::read_your_writes_header_carrier
+    ]);
     // Last: everything logged during the whole run.
     tests.extend(tests![observability::logs_of_the_whole_run_hold_no_password]);
     harness::run(harness::Options { replicas: 2, pgbouncer: true, setup: |c| Box::pin(setup(c)) }, tests)
