@@ -376,6 +376,13 @@ impl analysis::Screen for ByNameOrText<'_> {
     fn wants_fn(&self, name: &str, text: &str) -> bool {
         self.wanted.contains(name) || self.screen.matches(text)
     }
+
+    /// A file parsed on demand is rarely the tree's service code: only what is wanted is
+    /// analysed (kellnr's `toolchain_routes.rs` has a body whose SQL-text analysis grows to
+    /// gigabytes; see bench/README.md).
+    fn defers(&self) -> bool {
+        false
+    }
 }
 
 /// What the first pass over the files yields.

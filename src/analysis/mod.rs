@@ -30,6 +30,12 @@ pub trait Screen {
         let _ = name;
         self.wants(text)
     }
+
+    /// Whether the bodies it does not select are analysed too and kept deferred (so that
+    /// wanting one later needs no second parse); by default they are.
+    fn defers(&self) -> bool {
+        true
+    }
 }
 
 impl<F: Fn(&str) -> bool> Screen for F {
@@ -232,10 +238,15 @@ impl<'a> Walker<'a> {
             let selected = handle_owner
                 || self.screen.wants_fn(&sig.ident.to_string(), text)
                 || self.scope.names_handle_fn(text);
+            let builder = self.may_return_builder(sig, text);
+            if !selected && !builder && !self.screen.defers() {
+                self.facts.functions.push(facts);
+                return;
+            }
             // Every body is analysed while its tree is at hand; one no screen selected is
             // deferred, so that wanting it later costs no second parse.
             let body_facts = self.analysis(facts.owner.as_deref(), &facts.sig.generics).function(sig, body);
-            if selected || self.may_return_builder(sig, text) {
+            if selected || builder {
                 // Its callers may execute the write builder it returns.
                 self.note_builder(sig, body_facts.returns_builder.as_deref());
             }
@@ -245,7 +256,7 @@ impl<'a> Walker<'a> {
                 facts.returns = body_facts.returns;
                 facts.sinks = body_facts.sinks;
                 facts.ro_bindings = body_facts.ro_bindings;
-            } else {
+            } else if self.screen.defers() {
                 self.facts.deferred.push(DeferredFn {
                     index: self.facts.functions.len(),
                     params: body_facts.params,
@@ -320,5 +331,69 @@ fn type_name(ty: &syn::Type) -> Option<String> {
         syn::Type::Paren(p) => type_name(&p.elem),
         syn::Type::Group(g) => type_name(&g.elem),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::RuleSet;
+
+    /// Selects the bodies whose text names `get_db_ro`; defers the others or not.
+    struct ByText(bool);
+
+    impl Screen for ByText {
+        fn wants(&self, text: &str) -> bool {
+            text.contains("get_db_ro")
+        }
+
+        fn defers(&self) -> bool {
+            self.0
+        }
+    }
+
+    fn analyse(text: &str, screen: &ByText) -> FileFacts {
+        let names = Names::new(&RuleSet::builtin(std::path::Path::new(".")));
+        let src = SourceText::new(text.to_string());
+        let tree = syn::parse_file(text).expect("parses");
+        let facts = analyse_file(&names, &src, &tree, screen);
+        crate::parse::release_spans();
+        facts
+    }
+
+    const FILE: &str = "fn handler(state: &State) { let db = state.get_db_ro(); save(&db); }\n\
+                        fn save(db: &Db) { db.execute(\"DELETE FROM t\", &[]); }\n";
+
+    #[test]
+    fn unselected_bodies_are_deferred_with_the_facts_a_selected_analysis_gives() {
+        let deferring = analyse(FILE, &ByText(true));
+        assert!(deferring.functions[0].analysed && !deferring.functions[1].analysed);
+        assert_eq!(deferring.deferred.len(), 1);
+        assert_eq!(deferring.deferred[0].index, 1);
+        // Promoted, `save` has exactly the facts of an analysis that selected it.
+        let mut promoted = deferring.clone();
+        assert_eq!(promoted.promote(|name| name == "save"), 1);
+        let selected = analyse_file(
+            &Names::new(&RuleSet::builtin(std::path::Path::new("."))),
+            &SourceText::new(FILE.to_string()),
+            &syn::parse_file(FILE).expect("parses"),
+            &|_: &str| true,
+        );
+        crate::parse::release_spans();
+        let (p, s) = (&promoted.functions[1], &selected.functions[1]);
+        assert!(p.analysed && s.analysed);
+        assert_eq!(
+            (&p.params, p.returns, &p.sinks, p.ro_bindings),
+            (&s.params, s.returns, &s.sinks, s.ro_bindings)
+        );
+        assert_eq!(p.sinks.len(), 1, "the DELETE on the parameter");
+        assert!(promoted.deferred.is_empty());
+    }
+
+    #[test]
+    fn a_screen_that_does_not_defer_leaves_unselected_bodies_unanalysed() {
+        let facts = analyse(FILE, &ByText(false));
+        assert!(facts.functions[0].analysed && !facts.functions[1].analysed);
+        assert!(facts.deferred.is_empty() && facts.functions[1].sinks.is_empty());
     }
 }
