@@ -5,6 +5,8 @@
 mod config;
 mod connection;
 mod conninfo;
+mod dial;
+mod driver;
 mod enforcement;
 mod error;
 mod health;
@@ -21,6 +23,7 @@ mod supervise;
 mod target;
 mod tls;
 mod url;
+mod wire;
 
 #[cfg(feature = "axum")]
 pub mod axum;
