@@ -31,58 +31,56 @@ use crate::{
 
 /// Takes a connection back from its user: back to its pool once proven clean, or discarded.
 pub(crate) fn release(link: &Arc<TargetLink>, obj: Object<TargetManager>) {
-    if !link.read_only() {
-        if matches!(obj.observer.seen().session(), Session::Idle { .. }) {
-            return; // Dropped: back to the pool.
-        }
-        return round_trip(link.clone(), obj, false);
-    }
     link.proving.fetch_add(1, Ordering::Relaxed);
     let barrier = obj.barrier.clone();
     let link = link.clone();
     barrier.after_drain(Box::new(move |seen| match seen {
         None => {
             // The connection ended.
-            link.proving.fetch_sub(1, Ordering::Relaxed);
             drop(Object::take(obj));
+            link.proving.fetch_sub(1, Ordering::Relaxed);
         }
         Some(seen) if observed_clean(&link, &obj, &seen) => {
             link.counters.proofs_observed.inc();
             let mut obj = obj;
-            obj.proven_clean = true;
+            obj.proven_clean = link.read_only();
             drop(obj); // Back to the pool before the count drops (see TargetLink::proving).
             link.proving.fetch_sub(1, Ordering::Relaxed);
         }
-        Some(_) => round_trip(link, obj, true),
+        Some(_) => round_trip(link, obj),
     }));
 }
 
-/// Whether the wire alone proves a drained read-only connection clean.
+/// Whether the wire alone proves a drained connection clean: idle, and for a read-only one
+/// the guard last reported on, directly to PostgreSQL.
 fn observed_clean(link: &TargetLink, c: &PooledClient, seen: &Seen) -> bool {
-    // Behind pgBouncer the settings are re-sent at every checkout: always a round trip.
-    !link.pgbouncer()
-        && !c.client.is_closed()
-        && seen.session() == Session::Idle { guard_on: Some(true) }
+    if c.client.is_closed() {
+        return false;
+    }
+    match seen.session() {
+        // Behind pgBouncer the settings are re-sent at every checkout: always a round trip.
+        Session::Idle { guard_on } if link.read_only() => guard_on == Some(true) && !link.pgbouncer(),
+        Session::Idle { .. } => true,
+        Session::InTransaction | Session::Unknown(_) => false,
+    }
 }
 
-/// Proves `obj` with a round trip in a task, then returns it to the pool or discards it.
-/// `counted`: the release already counts it in [`TargetLink::proving`].
-fn round_trip(link: Arc<TargetLink>, mut obj: Object<TargetManager>, counted: bool) {
+/// Proves `obj` with a round trip in a task, then returns it to the pool or discards it
+/// (the release counts it in [`TargetLink::proving`] until then).
+fn round_trip(link: Arc<TargetLink>, obj: Object<TargetManager>) {
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-        if counted {
-            link.proving.fetch_sub(1, Ordering::Relaxed);
-        }
         if !link.read_only() {
             // Nothing can roll it back here: it must not reach another user.
             drop(Object::take(obj));
         }
-        return; // A read-only one is proven at its next checkout.
+        // A read-only one is proven at its next checkout.
+        link.proving.fetch_sub(1, Ordering::Relaxed);
+        return;
     };
-    if !counted {
-        link.proving.fetch_add(1, Ordering::Relaxed);
-    }
     runtime.spawn(async move {
+        // Declared first, dropped last: the connection is back before the count drops.
         let _done = Proving(&link);
+        let mut obj = obj;
         match tokio::time::timeout(link.verify_timeout, prove_clean(&link, &obj)).await {
             Ok(Ok(())) => obj.proven_clean = link.read_only(),
             Ok(Err(_)) => drop(Object::take(obj)),

@@ -87,6 +87,7 @@ impl Observer {
     }
 
     /// What was seen so far.
+    #[cfg(test)]
     pub(crate) fn seen(&self) -> Seen {
         self.with(|s| s.clone())
     }

@@ -17,6 +17,7 @@ mod http;
 mod limits;
 mod observability;
 mod pgbouncer_modes;
+mod primary_release;
 mod routing;
 mod secrets;
 mod tasks;
@@ -48,6 +49,8 @@ fn main() -> ExitCode {
         enforcement::standby_matches_tsv,
         guarantees::tricks_never_reach_the_next_checkout,
         guarantees::tricks_never_reach_the_next_checkout_through_pgbouncer,
+        guarantees::ordinary_releases_are_proven_from_the_wire,
+        primary_release::primary_transactions_left_open_are_rolled_back,
         pgbouncer_modes::transaction_and_statement_mode_are_refused_by_name,
         limits::read_only_role_refuses_every_write,
         limits::superuser_fallthrough_role_is_reported,
