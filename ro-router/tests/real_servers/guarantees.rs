@@ -72,9 +72,12 @@ async fn in_flight(conn: &ReadOnlyConnection, sql: &str) {
     poll_once(conn.batch_execute(sql)).await;
 }
 
-/// The same through the extended protocol (Parse/Describe/Sync queued, then dropped).
+/// The same through the extended protocol: a prepared statement's Bind/Execute/Sync queued,
+/// then dropped.
 async fn in_flight_extended(conn: &ReadOnlyConnection, sql: &str) {
-    poll_once(conn.execute(sql, &[])).await;
+    if let Ok(statement) = conn.prepare(sql).await {
+        poll_once(conn.execute(&statement, &[])).await;
+    }
 }
 
 async fn poll_once<F: Future>(f: F) {
@@ -110,7 +113,7 @@ async fn statement_dropped_after_release(conn: &ReadOnlyConnection) {
 
 /// A `COPY … TO STDOUT` whose stream is dropped after its first row.
 async fn abandoned_copy_out(conn: &ReadOnlyConnection) {
-    if let Ok(stream) = conn.copy_out("COPY (SELECT generate_series(1, 100000)) TO STDOUT").await {
+    if let Ok(stream) = conn.copy_out("COPY (SELECT generate_series(1, 10000)) TO STDOUT").await {
         let mut stream = std::pin::pin!(stream);
         let _ = stream.next().await;
     }
@@ -142,9 +145,13 @@ const TRICKS: &[Trick] = &[
         })
     }),
     trick("refused COPY FROM STDIN, then reuse", |c| Box::pin(refused_copy_in(c))),
-    trick("guard off, then COPY FROM STDIN in a simple query, abandoned", |c| {
-        Box::pin(sql(c, "SET default_transaction_read_only = off; COPY guard_probe FROM STDIN"))
-    }),
+    // One implicit transaction, read-only from its start: the COPY is refused and the SET
+    // rolled back with it, so the session is left clean.
+    Trick {
+        name: "guard off, then COPY FROM STDIN in a simple query, abandoned",
+        play: |c| Box::pin(sql(c, "SET default_transaction_read_only = off; COPY guard_probe FROM STDIN")),
+        leaves_clean: true,
+    },
     trick("COPY TO STDOUT abandoned after its first row", |c| Box::pin(abandoned_copy_out(c))),
     trick("SET off still in flight when dropped", |c| {
         Box::pin(in_flight(c, "SET default_transaction_read_only = off"))
