@@ -25,7 +25,7 @@ use tokio_postgres::{Client, SimpleQueryMessage};
 use crate::{
     config::RouterConfig,
     enforcement::{refuses_startup_parameters, SessionSettings, VERIFY_SQL},
-    driver::{Barrier, Driven},
+    driver::Barrier,
     error::{CheckoutFailure, CheckoutFailureKind, FailureCause, OpenError},
     inspect::{PoolMode, RoleReport},
     metrics::TargetCounters,
@@ -301,10 +301,9 @@ impl TargetLink {
     fn drive(&self, (client, connection, observer): crate::dial::Dialed) -> Opened {
         let name = self.name.clone();
         let redactor = self.redactor.clone();
-        let barrier = Arc::new(Barrier::default());
-        let driven = Driven::new(connection, barrier.clone(), observer.clone());
+        let (barrier, driver) = Barrier::new(connection, observer.clone());
         let handle = tokio::spawn(async move {
-            if let Err(e) = driven.await {
+            if let Err(e) = driver.await {
                 tracing::debug!(
                     target: "ro_router::connection",
                     db = %name,
