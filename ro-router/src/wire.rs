@@ -10,6 +10,7 @@
 //! observation proves is judged in [`crate::proof`].
 
 use std::{
+    collections::VecDeque,
     io,
     pin::Pin,
     sync::{Arc, Mutex},
@@ -21,16 +22,16 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 /// What the observer saw of one connection (both directions, over its whole life).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Seen {
-    /// ReadyForQuery owed: the startup's, one per Query and one per Sync written.
-    pub(crate) owed: u64,
-    /// ReadyForQuery received.
-    pub(crate) ready: u64,
+    /// The requests whose ReadyForQuery is owed, in order (the startup, every Query, every
+    /// Sync): `true` for a batch of Close messages only (a dropped statement), which cannot
+    /// change the session.
+    in_flight: VecDeque<bool>,
+    /// What was written since the last Sync.
+    batch: Batch,
     /// The status byte of the last ReadyForQuery (`I`, `T` or `E`; 0 before the first).
     pub(crate) status: u8,
     /// The last reported `default_transaction_read_only` (PostgreSQL ≥ 14 reports it).
     pub(crate) guard_on: Option<bool>,
-    /// Extended-protocol messages written since the last Sync.
-    pub(crate) mid_extended: bool,
     /// The first unusual thing seen since the last [`Observer::forget_anomaly`]; the
     /// observation proves nothing while it is set.
     pub(crate) anomaly: Option<&'static str>,
@@ -38,6 +39,16 @@ pub(crate) struct Seen {
     blind: bool,
     /// A write or flush to the stream returned Pending since [`Observer::start_poll`].
     write_waited: bool,
+}
+
+/// Extended-protocol messages written since the last Sync.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Batch {
+    #[default]
+    Empty,
+    /// Close messages only.
+    Closes,
+    Other,
 }
 
 /// The session's state as the observation shows it.
@@ -59,12 +70,10 @@ impl Seen {
         if let Some(why) = self.anomaly {
             return Session::Unknown(why);
         }
-        if self.mid_extended || self.ready < self.owed {
+        if self.batch != Batch::Empty || self.in_flight.iter().any(|closes_only| !closes_only) {
             return Session::Unknown("a request is still in flight");
         }
-        if self.ready > self.owed {
-            return Session::Unknown("more ReadyForQuery than requests");
-        }
+        // What is still in flight closes statements: the session is as the last answer left it.
         match self.status {
             b'I' => Session::Idle { guard_on: self.guard_on },
             b'T' | b'E' => Session::InTransaction,
@@ -74,6 +83,10 @@ impl Seen {
 
     fn flag(&mut self, why: &'static str) {
         self.anomaly.get_or_insert(why);
+    }
+
+    fn sent(&mut self, closes_only: bool) {
+        self.in_flight.push_back(closes_only);
     }
 }
 
@@ -225,7 +238,7 @@ impl<S> Observed<S> {
                     Some(SSL_REQUEST) => ssl_request = true,
                     Some(PROTOCOL_3) => {
                         framing.untagged = false;
-                        observer.with(|s| s.owed += 1);
+                        observer.with(|s| s.sent(false));
                     }
                     Some(CANCEL_REQUEST) => {}
                     Some(GSSENC_REQUEST) => observer.with(|s| s.flag("a GSSAPI encryption request")),
@@ -234,12 +247,18 @@ impl<S> Observed<S> {
                 return;
             }
             match tag {
-                b'Q' => observer.with(|s| s.owed += 1),
+                b'Q' => observer.with(|s| s.sent(false)),
                 b'S' => observer.with(|s| {
-                    s.owed += 1;
-                    s.mid_extended = false;
+                    let closes_only = s.batch == Batch::Closes;
+                    s.sent(closes_only);
+                    s.batch = Batch::Empty;
                 }),
-                b'P' | b'B' | b'D' | b'E' | b'C' | b'H' => observer.with(|s| s.mid_extended = true),
+                b'C' => observer.with(|s| {
+                    if s.batch == Batch::Empty {
+                        s.batch = Batch::Closes;
+                    }
+                }),
+                b'P' | b'B' | b'D' | b'E' | b'H' => observer.with(|s| s.batch = Batch::Other),
                 b'd' | b'c' | b'f' => observer.with(|s| s.flag("COPY data sent")),
                 b'X' | b'p' => {}
                 _ => observer.with(|s| s.flag("an unknown frontend message")),
@@ -265,7 +284,9 @@ impl<S> Observed<S> {
         let observer = &self.observer;
         let parsed = self.back.feed(bytes, |_, tag, body| match tag {
             b'Z' => observer.with(|s| {
-                s.ready += 1;
+                if s.in_flight.pop_front().is_none() {
+                    s.flag("a ReadyForQuery no request asked for");
+                }
                 s.status = body.first().copied().unwrap_or(0);
             }),
             b'S' => {
@@ -409,6 +430,16 @@ mod tests {
         o.wrote(&msg(b'S', b""));
         o.read(&[msg(b'2', b""), msg(b'C', b"SELECT 1\0"), msg(b'Z', b"I")].concat());
         assert_eq!(o.observer.seen().session(), Session::Idle { guard_on: None });
+        // A dropped statement's Close + Sync in flight changes nothing; a Close batched with
+        // anything else does.
+        o.wrote(&[msg(b'C', b"Ss0\0"), msg(b'S', b"")].concat());
+        assert_eq!(o.observer.seen().session(), Session::Idle { guard_on: None });
+        o.wrote(&[msg(b'C', b"Ss1\0"), msg(b'B', b"x"), msg(b'S', b"")].concat());
+        assert_eq!(o.observer.seen().session(), Session::Unknown("a request is still in flight"));
+        o.read(&[msg(b'3', b""), msg(b'Z', b"I"), msg(b'3', b""), msg(b'2', b""), msg(b'Z', b"I")].concat());
+        assert_eq!(o.observer.seen().session(), Session::Idle { guard_on: None });
+        o.read(&msg(b'Z', b"I"));
+        assert_eq!(o.observer.seen().session(), Session::Unknown("a ReadyForQuery no request asked for"));
     }
 
     #[test]
@@ -460,8 +491,8 @@ mod tests {
         w.write_all(&startup()).await.unwrap();
         w.flush().await.unwrap();
         assert_eq!(w.get_ref(), &startup());
-        assert_eq!(w.observer().seen().owed, 1);
-        assert_eq!(w.observer().seen_if_flushed().map(|s| s.owed), Some(1));
+        assert_eq!(w.observer().seen().in_flight, [false]);
+        assert_eq!(w.observer().seen_if_flushed().map(|s| s.in_flight.len()), Some(1));
     }
 
     #[test]

@@ -81,3 +81,14 @@ pub async fn backend_pid(conn: &ReadOnlyConnection) -> i32 {
 pub async fn show(conn: &ReadOnlyConnection, setting: &str) -> String {
     conn.query_one(&format!("SHOW {setting}"), &[]).await.expect("SHOW").get(0)
 }
+
+/// Polls `f` once and drops it: its request is queued in the driver (or already on the wire)
+/// when the caller goes on.
+pub async fn poll_once<F: std::future::Future>(f: F) {
+    let mut f = std::pin::pin!(f);
+    std::future::poll_fn(|cx| {
+        let _ = f.as_mut().poll(cx);
+        std::task::Poll::Ready(())
+    })
+    .await;
+}

@@ -24,7 +24,7 @@ use futures_util::{SinkExt, StreamExt};
 use ro_router::{DbRouter, PoolRole, ReadOnlyConnection};
 
 use crate::{
-    common::{config, router},
+    common::{config, poll_once, router},
     support::{harness::Ctx, name},
 };
 
@@ -80,14 +80,6 @@ async fn in_flight_extended(conn: &ReadOnlyConnection, sql: &str) {
     }
 }
 
-async fn poll_once<F: Future>(f: F) {
-    let mut f = std::pin::pin!(f);
-    std::future::poll_fn(|cx| {
-        let _ = f.as_mut().poll(cx);
-        std::task::Poll::Ready(())
-    })
-    .await;
-}
 
 /// Starts a statement and gives up after 2 ms: it is still running on the server when the
 /// connection goes back to the pool.
@@ -294,7 +286,8 @@ pub async fn tricks_never_reach_the_next_checkout(ctx: Arc<Ctx>) {
     assert!(ft.proofs_observed * 10 >= untricked * 9, "{} of {untricked}", ft.proofs_observed);
 }
 
-/// Ordinary checkouts (a `SELECT 1`, a refused INSERT, a committed read-only transaction)
+/// Ordinary checkouts (a `SELECT 1`, a refused INSERT, a one-off prepared statement, a
+/// committed read-only transaction)
 /// are proven clean from their wire, without a round trip.
 pub async fn ordinary_releases_are_proven_from_the_wire(ctx: Arc<Ctx>) {
     probe_table(&ctx).await;
@@ -305,9 +298,11 @@ pub async fn ordinary_releases_are_proven_from_the_wire(ctx: Arc<Ctx>) {
     let n = 300;
     for i in 0..n {
         let mut conn = router.get_db_ro().await.expect("checkout");
-        match i % 3 {
+        match i % 4 {
             0 => drop(conn.simple_query("SELECT 1").await.expect("SELECT 1")),
             1 => assert!(conn.batch_execute("INSERT INTO guard_probe VALUES (1)").await.is_err()),
+            // The statement is prepared, run and dropped: its Close is still in flight.
+            2 => drop(conn.query_one("SELECT $1::int", &[&(i as i32)]).await.expect("a read")),
             _ => {
                 let tx = conn.transaction().await.expect("BEGIN");
                 tx.query_one("SELECT $1::int", &[&(i as i32)]).await.expect("a read");

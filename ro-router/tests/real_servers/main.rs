@@ -71,6 +71,7 @@ fn main() -> ExitCode {
         observability::periodic_stats_log_line,
         urls::password_with_unencoded_specials_connects,
         urls::multi_host_read_write_urls_serve_reads_and_writes,
+        urls::unix_sockets_and_random_hosts_on_the_routers_own_sockets,
         errors::refused_port_says_refused,
         errors::bad_password_says_authentication,
         errors::unresolvable_host_says_dns,

@@ -3,23 +3,15 @@
 //! user gets it: the next user's statements run in their own transactions (committed at
 //! once), and what the first user wrote inside the open transaction never commits.
 
-use std::{future::Future, sync::Arc};
+use std::sync::Arc;
 
 use ro_router::PrimaryConnection;
 
 use crate::{
-    common::{config, router},
+    common::{config, poll_once, router},
     support::harness::Ctx,
 };
 
-async fn poll_once<F: Future>(f: F) {
-    let mut f = std::pin::pin!(f);
-    std::future::poll_fn(|cx| {
-        let _ = f.as_mut().poll(cx);
-        std::task::Poll::Ready(())
-    })
-    .await;
-}
 
 async fn leave(conn: &PrimaryConnection, how: usize) {
     match how {
