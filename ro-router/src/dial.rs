@@ -118,11 +118,15 @@ async fn connect_tcp(
 
 async fn connect_unix(dir: &Path, port: u16, config: &Config, tls: &MakeTls) -> Result<Dialed, OpenError> {
     let path = dir.join(format!(".s.PGSQL.{port}"));
-    let stream = within(config.get_connect_timeout(), UnixStream::connect(path)).await.map_err(OpenError::Connect)?;
+    let stream =
+        within(config.get_connect_timeout(), UnixStream::connect(path)).await.map_err(OpenError::Connect)?;
     start(Socket::Unix(stream), None, config, tls).await
 }
 
-async fn within<T>(timeout: Option<&Duration>, connect: impl Future<Output = io::Result<T>>) -> io::Result<T> {
+async fn within<T>(
+    timeout: Option<&Duration>,
+    connect: impl Future<Output = io::Result<T>>,
+) -> io::Result<T> {
     match timeout {
         Some(t) => tokio::time::timeout(*t, connect)
             .await
@@ -140,7 +144,12 @@ fn set_options(stream: &TcpStream, config: &Config) -> io::Result<()> {
     }
     if config.get_keepalives() {
         let mut keepalive = TcpKeepalive::new().with_time(config.get_keepalives_idle());
-        #[cfg(not(any(target_os = "openbsd", target_os = "solaris", target_os = "aix", target_os = "redox")))]
+        #[cfg(not(any(
+            target_os = "openbsd",
+            target_os = "solaris",
+            target_os = "aix",
+            target_os = "redox"
+        )))]
         {
             if let Some(i) = config.get_keepalives_interval() {
                 keepalive = keepalive.with_interval(i);
@@ -155,7 +164,12 @@ fn set_options(stream: &TcpStream, config: &Config) -> io::Result<()> {
 }
 
 /// The startup over the observed socket, then the `target_session_attrs` check.
-async fn start(socket: Socket, name: Option<&str>, config: &Config, tls: &MakeTls) -> Result<Dialed, OpenError> {
+async fn start(
+    socket: Socket,
+    name: Option<&str>,
+    config: &Config,
+    tls: &MakeTls,
+) -> Result<Dialed, OpenError> {
     let observer = Observer::default();
     let stream = Observed::new(socket, observer.clone());
     let (client, mut connection) = config.connect_raw(stream, tls.connector(name)).await?;

@@ -24,8 +24,8 @@ use tokio_postgres::{Client, SimpleQueryMessage};
 
 use crate::{
     config::RouterConfig,
-    enforcement::{refuses_startup_parameters, SessionSettings, VERIFY_SQL},
     driver::Barrier,
+    enforcement::{refuses_startup_parameters, SessionSettings, VERIFY_SQL},
     error::{CheckoutFailure, CheckoutFailureKind, FailureCause, OpenError},
     inspect::{PoolMode, RoleReport},
     metrics::TargetCounters,

@@ -301,8 +301,8 @@ impl<S> Observed<S> {
                     observer.with(|s| s.flag(why));
                 }
             }
-            b'1' | b'2' | b'3' | b'C' | b'D' | b'I' | b'K' | b'N' | b'A' | b'n' | b'R' | b's' | b'T' | b't'
-            | b'v' => {}
+            b'1' | b'2' | b'3' | b'C' | b'D' | b'I' | b'K' | b'N' | b'A' | b'n' | b'R' | b's' | b'T'
+            | b't' | b'v' => {}
             b'G' | b'H' | b'W' | b'd' | b'c' => observer.with(|s| s.flag("COPY mode")),
             _ => observer.with(|s| s.flag("an unknown backend message")),
         });
@@ -337,7 +337,11 @@ fn unusual_error(body: &[u8]) -> Option<&'static str> {
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Observed<S> {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         let before = buf.filled().len();
         let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
         if self.parsing && matches!(polled, Poll::Ready(Ok(()))) {
@@ -408,7 +412,8 @@ mod tests {
         let mut o = observed();
         trickle(&mut o, &startup(), true);
         let answer =
-            [msg(b'R', &[0, 0, 0, 0]), msg(b'S', b"default_transaction_read_only\0on\0"), msg(b'Z', b"I")].concat();
+            [msg(b'R', &[0, 0, 0, 0]), msg(b'S', b"default_transaction_read_only\0on\0"), msg(b'Z', b"I")]
+                .concat();
         trickle(&mut o, &answer, false);
         assert_eq!(o.observer.seen().session(), Session::Idle { guard_on: Some(true) });
         o.wrote(&msg(b'Q', b"BEGIN\0"));

@@ -80,7 +80,6 @@ async fn in_flight_extended(conn: &ReadOnlyConnection, sql: &str) {
     }
 }
 
-
 /// Starts a statement and gives up after 2 ms: it is still running on the server when the
 /// connection goes back to the pool.
 async fn running(conn: &ReadOnlyConnection, sql: &str) {

@@ -12,7 +12,6 @@ use crate::{
     support::harness::Ctx,
 };
 
-
 async fn leave(conn: &PrimaryConnection, how: usize) {
     match how {
         0 => {
@@ -27,7 +26,9 @@ async fn leave(conn: &PrimaryConnection, how: usize) {
 
 pub async fn primary_transactions_left_open_are_rolled_back(ctx: Arc<Ctx>) {
     let primary = ctx.cluster.primary();
-    ctx.cluster.sql(&primary, "CREATE TABLE IF NOT EXISTS release_probe (n int); TRUNCATE release_probe").await;
+    ctx.cluster
+        .sql(&primary, "CREATE TABLE IF NOT EXISTS release_probe (n int); TRUNCATE release_probe")
+        .await;
     let mut c = config(primary.port, &[]);
     c.primary_pool_max = 1;
     let router = router(c).await;
@@ -60,6 +61,10 @@ pub async fn primary_transactions_left_open_are_rolled_back(ctx: Arc<Ctx>) {
         async move { check.query_one(sql, &[]).await.expect("count").get::<_, i64>(0) }
     };
     assert_eq!(in_transaction, 0, "checkouts that started inside a previous user's transaction");
-    assert_eq!(count("SELECT count(*) FROM release_probe WHERE n = -1").await, 0, "left-open writes committed");
+    assert_eq!(
+        count("SELECT count(*) FROM release_probe WHERE n = -1").await,
+        0,
+        "left-open writes committed"
+    );
     assert_eq!(count("SELECT count(*) FROM release_probe WHERE n >= 0").await, n as i64, "writes lost");
 }
