@@ -92,3 +92,14 @@ pub async fn poll_once<F: std::future::Future>(f: F) {
     })
     .await;
 }
+
+/// The releases proven from the wire so far, once there are `n` (or after 5 s: releases
+/// proven by a round trip are done in tasks).
+pub async fn proven_from_the_wire(router: &DbRouter, n: u64) -> u64 {
+    let observed = || router.pool_stats().pools.iter().map(|p| p.proofs_observed).sum::<u64>();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while observed() < n && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    observed()
+}

@@ -29,7 +29,7 @@ use crate::{
 };
 
 /// Tries per trick on a direct connection when `RO_ROUTER_TRICK_TRIES` is not set.
-const DIRECT_TRIES: usize = 300;
+const DIRECT_TRIES: usize = 1000;
 /// Through pgBouncer, where a refused COPY costs pgBouncer ~0.25 s to settle.
 const PGBOUNCER_TRIES: usize = 50;
 

@@ -7,7 +7,7 @@ use std::{collections::HashMap, sync::Arc};
 use ro_router::{DbRouter, DbUrl, RouterConfig, RoutesTo};
 
 use crate::{
-    common::config,
+    common::{config, proven_from_the_wire},
     support::{assert_no_password, encoded_password, harness::Ctx, PASSWORD},
 };
 
@@ -162,15 +162,4 @@ pub async fn unix_sockets_and_random_hosts_on_the_routers_own_sockets(ctx: Arc<C
     let observed = proven_from_the_wire(&router, 16).await;
     assert!(observed >= 16, "releases proven from the wire: {observed}");
     router.close();
-}
-
-/// The releases proven from the wire so far, once there are `n` (or after 5 s: releases
-/// proven by a round trip are done in tasks).
-async fn proven_from_the_wire(router: &DbRouter, n: u64) -> u64 {
-    let observed = || router.pool_stats().pools.iter().map(|p| p.proofs_observed).sum::<u64>();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while observed() < n && std::time::Instant::now() < deadline {
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    observed()
 }
