@@ -61,16 +61,52 @@ pub fn plan_file(
         renames.push(Rename { from: u.name.clone(), to: to.clone(), bare });
     }
     let result = catch_unwind(AssertUnwindSafe(|| -> Result<String, FileError> {
+        if swapped.is_empty() && only_swaps_names(text, &splices, &renames) {
+            return edit::splice(text, &splices).map_err(|e| error(e.to_string()));
+        }
         let kept =
             derefs::keep_types(text, &swapped).map_err(|e| error(format!("cannot plan derefs: {e}")))?;
         splices.extend(kept);
         crate::parse::release_spans();
-        let rewritten = edit::splice_checked(text, &splices).map_err(|e| error(e.to_string()))?;
+        let rewritten = edit::splice(text, &splices).map_err(|e| error(e.to_string()))?;
+        // Parsing the rewritten text for its imports is the check that it parses.
         let fixes = imports::plan(&rewritten, &renames, StyleEdition::of_file(path))
-            .map_err(|e| error(format!("cannot fix imports: {e}")))?;
+            .map_err(|e| error(e.to_string()))?;
         crate::parse::release_spans();
+        if fixes.is_empty() {
+            return Ok(rewritten);
+        }
         edit::splice_checked(&rewritten, &fixes).map_err(|e| error(e.to_string()))
     }));
     crate::parse::release_spans();
     result.unwrap_or_else(|_| Err(error("internal error while editing this file".into())))
+}
+
+/// Whether `splices` only put identifiers in place of the identifiers `renames` name, and no
+/// other occurrence of those names is in `text` (so no `use` item names them and the imports
+/// need no fix). Such a rewrite keeps the token structure of `text`, which parsed when the
+/// file was read: it needs no parse. Any doubt (a name also in a comment or a string, a twin
+/// that is a keyword) answers `false`, and the file is planned by parsing.
+fn only_swaps_names(text: &str, splices: &[Splice], renames: &[Rename]) -> bool {
+    if !splices.iter().all(|s| syn::parse_str::<syn::Ident>(&s.text).is_ok()) {
+        return false;
+    }
+    let mut froms: Vec<&str> = renames.iter().map(|r| r.from.as_str()).collect();
+    froms.sort_unstable();
+    froms.dedup();
+    froms.into_iter().all(|from| {
+        let rewritten = splices.iter().filter(|s| text.get(s.range.clone()) == Some(from)).count();
+        rewritten == renames.iter().filter(|r| r.from == from).count() && word_count(text, from) == rewritten
+    })
+}
+
+/// Occurrences of `word` in `text` as a whole identifier.
+fn word_count(text: &str, word: &str) -> usize {
+    let is_ident = |c: char| c == '_' || c.is_alphanumeric();
+    text.match_indices(word)
+        .filter(|&(at, _)| {
+            !text[..at].chars().next_back().is_some_and(is_ident)
+                && !text[at + word.len()..].chars().next().is_some_and(is_ident)
+        })
+        .count()
 }
