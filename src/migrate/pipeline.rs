@@ -17,7 +17,7 @@ use super::frameworks;
 use super::plan::plan_file;
 // `apply` lived here first; callers may still name it through the pipeline.
 pub use super::apply::{apply, ApplyError};
-use super::routes::{self, FileRoutes, Handler, HandlerTarget, RouteClass};
+use super::routes::{self, FileRoutes, Handler, HandlerTarget, RouteClass, RouteNames};
 use super::scan::{self, FileScan, MigrateNames, NameUse, UseKind};
 use crate::analysis::facts::FileFacts;
 use crate::analysis::names::Names;
@@ -149,9 +149,14 @@ struct Parsed {
 pub fn run(paths: &[PathBuf], rules: &RuleSet, options: &Options) -> Result<Outcome, RunError> {
     let walked = crate::walk::walk(paths, rules)?;
     let files: Vec<&Path> = walked.files.iter().map(|f| f.path.as_path()).collect();
-    let routes = frameworks::route_screens(paths, &files, &routes::framework_crates());
+    let names = RunNames {
+        names: Names::new(rules),
+        mnames: MigrateNames::new(rules),
+        routes: RouteNames::new(&rules.routes),
+    };
+    let routes = frameworks::route_screens(paths, &files, &names.routes.framework_crates());
     let pool = worker_pool()?;
-    Ok(pool.install(|| run_walked(walked, rules, options, routes)))
+    Ok(pool.install(|| run_walked(walked, rules, &names, options, routes)))
 }
 
 struct Screens {
@@ -175,19 +180,25 @@ impl Screen for Wants<'_> {
     }
 }
 
+/// The names a migrate run matches.
+struct RunNames {
+    names: Names,
+    mnames: MigrateNames,
+    routes: RouteNames,
+}
+
 fn parse_one(
     path: &Path,
     src: &SourceText,
-    names: &Names,
-    mnames: &MigrateNames,
+    names: &RunNames,
     screen: &Prefilter,
     wanted: &BTreeSet<String>,
 ) -> Result<Parsed, FileError> {
     let result = catch_unwind(AssertUnwindSafe(|| {
         let tree = crate::parse::parse(path, src)?;
-        let facts = analysis::analyse_file(names, src, &tree, &Wants { screen, wanted });
-        let routes = routes::extract(path, src, &tree);
-        let scan = scan::scan(mnames, src, &tree);
+        let facts = analysis::analyse_file(&names.names, src, &tree, &Wants { screen, wanted });
+        let routes = routes::extract(path, src, &tree, &names.routes);
+        let scan = scan::scan(&names.mnames, src, &tree);
         drop(tree);
         Ok(Parsed { facts, routes, scan })
     }));
@@ -202,14 +213,14 @@ fn parse_one(
 fn run_walked(
     walked: crate::walk::Walk,
     rules: &RuleSet,
+    names: &RunNames,
     options: &Options,
     route_screens: Vec<bool>,
 ) -> Outcome {
     let mut outcome = Outcome { errors: walked.errors, ..Outcome::default() };
-    let names = Names::new(rules);
-    let mnames = MigrateNames::new(rules);
+    let mnames = &names.mnames;
     let screens =
-        Screens { handles: Prefilter::new(mnames.words()), routes: Prefilter::new(routes::route_markers()) };
+        Screens { handles: Prefilter::new(mnames.words()), routes: Prefilter::new(names.routes.markers()) };
     let no_names = BTreeSet::new();
 
     // First pass: what names a handle or registers a route.
@@ -227,7 +238,7 @@ fn run_walked(
             if !wanted {
                 return (None, Declared::of(&src.text), None);
             }
-            match parse_one(&file.path, &src, &names, &mnames, &screens.handles, &no_names) {
+            match parse_one(&file.path, &src, names, &screens.handles, &no_names) {
                 Ok(parsed) => (Some(parsed), Declared::default(), None),
                 Err(err) => (None, Declared::default(), Some(err)),
             }
@@ -260,7 +271,7 @@ fn run_walked(
     let reparsed: Mutex<HashMap<PathBuf, (FileRoutes, FileScan)>> = Mutex::new(HashMap::new());
     let analyse = |path: &Path, wanted: &BTreeSet<String>| -> Result<FileFacts, FileError> {
         let src = source::read(path, rules.max_file_bytes)?;
-        let parsed = parse_one(path, &src, &names, &mnames, &screens.handles, wanted)?;
+        let parsed = parse_one(path, &src, names, &screens.handles, wanted)?;
         if let Ok(mut map) = reparsed.lock() {
             map.insert(path.to_path_buf(), (parsed.routes, parsed.scan));
         }
@@ -324,7 +335,7 @@ fn run_walked(
             extra
                 .as_ref()
                 .and_then(|(_, s)| s.fns.iter().find(|p| p.name_range == f.facts.range))
-                .map_or(0, |p| scan::blocking_params(p, &mnames, &derefs))
+                .map_or(0, |p| scan::blocking_params(p, mnames, &derefs))
         })
         .collect();
     let the_judge = Judge::new(rules, &index);
@@ -332,7 +343,7 @@ fn run_walked(
     let rw_of = |id: usize| rw_params.get(id).copied().unwrap_or(0);
     let ctx = Context {
         judge: &the_judge,
-        names: &mnames,
+        names: mnames,
         writers: &writers,
         rw_params: &rw_of,
         trust_external: options.trust_external,
@@ -367,7 +378,7 @@ fn run_walked(
             let uses: Vec<NameUse> = by_handler.iter().flat_map(|(_, u)| u.iter().cloned()).collect();
             let planned = std::fs::read_to_string(path)
                 .map_err(|e| FileError::whole_file(path.clone(), format!("cannot read the file again: {e}")))
-                .and_then(|old| plan_file(path, &old, &uses, &mnames).map(|new| (old, new)));
+                .and_then(|old| plan_file(path, &old, &uses, mnames).map(|new| (old, new)));
             (i, planned)
         })
         .collect();

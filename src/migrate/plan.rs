@@ -110,3 +110,51 @@ fn word_count(text: &str, word: &str) -> usize {
         })
         .count()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::RuleSet;
+    use crate::source::{Pos, TextRange};
+
+    /// The uses of `name` in `text` that a handler rewrites: every whole-word occurrence after
+    /// the first `fn` (the `use` items above stay the imports).
+    fn uses(text: &str, name: &str, kind: UseKind) -> Vec<NameUse> {
+        let body = text.find("fn ").unwrap();
+        let pos = |offset: usize| Pos { line: 1, column: 1, offset: offset as u32 };
+        text.match_indices(name)
+            .filter(|&(at, _)| at > body && !text[at + name.len()..].starts_with('_'))
+            .map(|(at, _)| NameUse {
+                range: TextRange { start: pos(at), end: pos(at + name.len()) },
+                name: name.to_string(),
+                kind,
+                rw: true,
+            })
+            .collect()
+    }
+
+    /// Planning costs no parse when only names are swapped and no `use` item names them; it
+    /// parses when an import must be fixed. Counted through a file that does not parse past
+    /// the handler: planned without a parse, it is spliced; with one, it is refused.
+    #[test]
+    fn a_names_only_rewrite_is_planned_without_parsing_the_file() {
+        let names = MigrateNames::new(&RuleSet::builtin(Path::new(".")));
+        let path = Path::new("src/h.rs");
+        let method = "fn h(s: S) { let db = s.get_db(); db.query(\"SELECT 1\"); }\nfn broken( {\n";
+        let planned = plan_file(path, method, &uses(method, "get_db", UseKind::Method), &names).unwrap();
+        assert_eq!(planned, method.replace("s.get_db()", "s.get_db_ro()"));
+
+        let imported = "use crate::db::get_db;\nfn h() { let db = get_db(); }\nfn broken( {\n";
+        let err = plan_file(path, imported, &uses(imported, "get_db", UseKind::Call { bare: true }), &names);
+        assert!(err.is_err_and(|e| e.message.contains("would not parse")), "a use item names it: parsed");
+
+        let commented = "// get_db is the pool\nfn h(s: S) { let db = s.get_db(); }\nfn broken( {\n";
+        let err = plan_file(path, commented, &uses(commented, "get_db", UseKind::Method), &names);
+        assert!(err.is_err(), "any other occurrence of the name: parsed, to be sure");
+
+        let fine = "use crate::db::get_db;\nfn h() { let db = get_db(); }\n";
+        let planned =
+            plan_file(path, fine, &uses(fine, "get_db", UseKind::Call { bare: true }), &names).unwrap();
+        assert_eq!(planned, "use crate::db::get_db_ro;\nfn h() { let db = get_db_ro(); }\n");
+    }
+}

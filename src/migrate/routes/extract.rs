@@ -23,22 +23,23 @@ use syn::spanned::Spanned;
 use syn::{Block, Expr, ExprCall, ExprClosure, ExprMethodCall, ImplItem, Item, Pat, Stmt, Token, TraitItem};
 
 use super::facts::{FileRoutes, FnDef, Framework, HandlerRef, Import, MethodSet, Registration};
-use super::names::{ACTIX_SCOPE_FN, FRAMEWORK_CRATES, FRAMEWORK_MODULES, MOUNT_METHODS, ROUTE_METHOD};
+use super::names::{has, RouteNames, ACTIX_SCOPE_FN};
 use super::shapes::{is_stub, names_a_handler};
 use super::{actix, attributes, axum, imports, poem};
 use crate::analysis::span_range;
 use crate::source::{Pos, SourceText, TextRange};
 use crate::workspace::location::locate;
 
-/// The route facts of one parsed file. `path` is the file as walked; its crate and module
-/// come from it ([`locate`]).
-pub fn extract(path: &Path, src: &SourceText, file: &syn::File) -> FileRoutes {
+/// The route facts of one parsed file, the frameworks' forms spelled as `names` says. `path`
+/// is the file as walked; its crate and module come from it ([`locate`]).
+pub fn extract(path: &Path, src: &SourceText, file: &syn::File, names: &RouteNames) -> FileRoutes {
     let location = locate(path);
     let mut scan = Scan::default();
     scan.items(&file.items, &location.module);
     let mut walker = Walker {
         src,
-        file_framework: scan.file_framework(),
+        names,
+        file_framework: scan.file_framework(names),
         out: FileRoutes {
             file: path.to_path_buf(),
             location: location.clone(),
@@ -93,10 +94,13 @@ impl Scan {
     }
 
     /// The framework of a bare `#[get("/x")]`: rocket or actix-web, as the imports say.
-    fn file_framework(&self) -> Framework {
-        let mentions =
-            |krate: &str| self.imports.iter().any(|i| i.target.first().is_some_and(|t| t == krate));
-        match (mentions("rocket"), mentions("actix_web")) {
+    fn file_framework(&self, names: &RouteNames) -> Framework {
+        let mentions = |framework: Framework| {
+            self.imports
+                .iter()
+                .any(|i| i.target.first().and_then(|t| names.crate_framework(t)) == Some(framework))
+        };
+        match (mentions(Framework::Rocket), mentions(Framework::ActixWeb)) {
             (true, false) => Framework::Rocket,
             (false, true) => Framework::ActixWeb,
             _ => Framework::Unknown,
@@ -146,6 +150,7 @@ pub(super) struct Found<'e> {
 /// The second pass.
 pub(super) struct Walker<'a> {
     src: &'a SourceText,
+    pub(super) names: &'a RouteNames,
     scan: Scan,
     file_framework: Framework,
     out: FileRoutes,
@@ -266,7 +271,7 @@ impl Walker<'_> {
             attr_routes: if is_stub(body) {
                 Vec::new()
             } else {
-                attributes::attr_routes(attrs, self.src, self.file_framework)
+                attributes::attr_routes(attrs, self.src, self.file_framework, self.names)
             },
         };
         self.out.functions.push(def);
@@ -387,8 +392,7 @@ impl Walker<'_> {
             Expr::Tuple(t) => {
                 // A route table entry: `("/a", get(a))`, `("GET", "/a", get(a))`: the path is
                 // its first string that is not a method name.
-                let is_method =
-                    |s: &String| super::names::HTTP_METHODS.iter().any(|m| s.eq_ignore_ascii_case(m));
+                let is_method = |s: &String| MethodSet::named(s).is_some();
                 let path = t.elems.iter().filter_map(str_lit).find(|s| !is_method(s));
                 for (i, e) in t.elems.iter().enumerate() {
                     self.expr(e, if i > 0 { path.as_deref() } else { None });
@@ -510,28 +514,29 @@ impl Walker<'_> {
         let receiver = self.chain(&call.receiver);
         let found = axum::method_call(self, call, receiver.as_ref(), hint)
             .or_else(|| poem::method_call(self, call, receiver.as_ref(), hint))
-            .or_else(|| actix::method_call(call, receiver.as_ref(), hint));
+            .or_else(|| actix::method_call(self, call, receiver.as_ref(), hint));
         if let Some(found) = found {
             self.register(found, None);
         }
         // A method router's chain is registered under the same path as the whole chain.
         self.expr(&call.receiver, if receiver.is_some() { hint } else { None });
         let method = call.method.to_string();
-        let arg_path: Option<(usize, String)> =
-            if call.args.len() >= 2 && (method == ROUTE_METHOD || MOUNT_METHODS.contains(&method.as_str())) {
-                // An empty path inside a scope is the scope's own path.
-                let path = call.args.first().and_then(str_lit);
-                path.map(|p| if p.is_empty() { scope_path(&call.receiver).unwrap_or(p) } else { p })
-                    .map(|p| (1, p))
-            } else if call.args.len() == 1 && method == ROUTE_METHOD {
-                // actix `web::resource("/x").route(web::get().to(h))`.
-                match &receiver {
-                    Some(Chain::Actix { path: Some(p), .. }) => Some((0, p.clone())),
-                    _ => None,
-                }
-            } else {
-                None
-            };
+        let arg_path: Option<(usize, String)> = if call.args.len() >= 2
+            && (has(&self.names.route_methods, &method) || has(&self.names.mounts, &method))
+        {
+            // An empty path inside a scope is the scope's own path.
+            let path = call.args.first().and_then(str_lit);
+            path.map(|p| if p.is_empty() { scope_path(&call.receiver).unwrap_or(p) } else { p })
+                .map(|p| (1, p))
+        } else if call.args.len() == 1 && has(&self.names.route_methods, &method) {
+            // actix `web::resource("/x").route(web::get().to(h))`.
+            match &receiver {
+                Some(Chain::Actix { path: Some(p), .. }) => Some((0, p.clone())),
+                _ => None,
+            }
+        } else {
+            None
+        };
         for (i, arg) in call.args.iter().enumerate() {
             let path = arg_path.as_ref().filter(|(at, _)| *at == i).map(|(_, p)| p.as_str());
             self.expr(arg, path);
@@ -636,20 +641,20 @@ impl Walker<'_> {
         if path.leading_colon.is_none() {
             if let Some(import) = self.import(first) {
                 let root = import.target.first()?;
-                return FRAMEWORK_CRATES.iter().find(|(c, _)| c == root).map(|(_, f)| *f);
+                return self.names.crate_framework(root);
             }
             if matches!(first.as_str(), "crate" | "self" | "super" | "Self") || self.is_local_name(first) {
                 return None;
             }
         }
-        if let Some((_, f)) = FRAMEWORK_CRATES.iter().find(|(c, _)| c == first) {
-            return Some(*f);
+        if let Some(f) = self.names.crate_framework(first) {
+            return Some(f);
         }
         if path.leading_colon.is_some() {
             return None;
         }
-        if let Some((_, f)) = FRAMEWORK_MODULES.iter().find(|(m, _)| m == first) {
-            return Some(self.glob_framework().unwrap_or(*f));
+        if let Some(f) = self.names.module_framework(first) {
+            return Some(self.glob_framework().unwrap_or(f));
         }
         match (segments.len(), self.glob_framework()) {
             (_, Some(f)) => Some(f),
@@ -663,7 +668,7 @@ impl Walker<'_> {
         let imports = self.scan.imports.iter().chain(&self.block_imports);
         imports
             .filter_map(|i| i.target.first())
-            .find_map(|root| FRAMEWORK_CRATES.iter().find(|(c, _)| c == root).map(|(_, f)| *f))
+            .find_map(|root| self.names.crate_framework(root))
             .filter(|f| matches!(f, Framework::Axum | Framework::Poem | Framework::ActixWeb))
             .unwrap_or(default)
     }
@@ -681,7 +686,7 @@ impl Walker<'_> {
             .chain(module_globs)
             .filter(|i| i.glob)
             .filter_map(|i| i.target.first())
-            .find_map(|root| FRAMEWORK_CRATES.iter().find(|(c, _)| c == root).map(|(_, f)| *f))
+            .find_map(|root| self.names.crate_framework(root))
     }
 
     fn is_local_name(&self, name: &str) -> bool {
