@@ -378,7 +378,14 @@ fn run_walked(
             let uses: Vec<NameUse> = by_handler.iter().flat_map(|(_, u)| u.iter().cloned()).collect();
             let planned = std::fs::read_to_string(path)
                 .map_err(|e| FileError::whole_file(path.clone(), format!("cannot read the file again: {e}")))
-                .and_then(|old| plan_file(path, &old, &uses, mnames).map(|new| (old, new)));
+                .and_then(|old| {
+                    // What the file's `use` items name, from its first parse.
+                    let imports = extras[i].as_ref().map_or(&[][..], |(routes, _)| &routes.imports[..]);
+                    let imported = |name: &str| {
+                        imports.iter().any(|i| i.alias == name || i.target.last().is_some_and(|t| t == name))
+                    };
+                    plan_file(path, &old, &uses, mnames, Some(&imported)).map(|new| (old, new))
+                });
             (i, planned)
         })
         .collect();

@@ -29,15 +29,22 @@ pub fn replan(change: &FileChange, keep: &BTreeSet<usize>, rules: &RuleSet) -> R
     if uses.is_empty() {
         return Ok(change.old.clone());
     }
-    plan_file(&change.path, &change.old, &uses, &MigrateNames::new(rules))
+    plan_file(&change.path, &change.old, &uses, &MigrateNames::new(rules), None)
 }
 
+/// Tells whether a `use` item of a file may name a name (by its own name or as its alias),
+/// from what the file's first parse recorded.
+pub type ImportedBy<'a> = &'a dyn Fn(&str) -> bool;
+
 /// The new text of one file: the uses rewritten, the imports fixed, checked to parse.
+/// `imported` (when known) lets a rewrite that only swaps names no `use` item names skip the
+/// parse.
 pub fn plan_file(
     path: &Path,
     text: &str,
     uses: &[NameUse],
     names: &MigrateNames,
+    imported: Option<ImportedBy<'_>>,
 ) -> Result<String, FileError> {
     let error = |message: String| FileError::whole_file(path.to_path_buf(), message);
     let mut seen = BTreeSet::new();
@@ -61,7 +68,7 @@ pub fn plan_file(
         renames.push(Rename { from: u.name.clone(), to: to.clone(), bare });
     }
     let result = catch_unwind(AssertUnwindSafe(|| -> Result<String, FileError> {
-        if swapped.is_empty() && only_swaps_names(text, &splices, &renames) {
+        if swapped.is_empty() && imported.is_some_and(|by_use| only_swaps_names(&splices, &renames, by_use)) {
             return edit::splice(text, &splices).map_err(|e| error(e.to_string()));
         }
         let kept =
@@ -82,33 +89,13 @@ pub fn plan_file(
     result.unwrap_or_else(|_| Err(error("internal error while editing this file".into())))
 }
 
-/// Whether `splices` only put identifiers in place of the identifiers `renames` name, and no
-/// other occurrence of those names is in `text` (so no `use` item names them and the imports
-/// need no fix). Such a rewrite keeps the token structure of `text`, which parsed when the
-/// file was read: it needs no parse. Any doubt (a name also in a comment or a string, a twin
-/// that is a keyword) answers `false`, and the file is planned by parsing.
-fn only_swaps_names(text: &str, splices: &[Splice], renames: &[Rename]) -> bool {
-    if !splices.iter().all(|s| syn::parse_str::<syn::Ident>(&s.text).is_ok()) {
-        return false;
-    }
-    let mut froms: Vec<&str> = renames.iter().map(|r| r.from.as_str()).collect();
-    froms.sort_unstable();
-    froms.dedup();
-    froms.into_iter().all(|from| {
-        let rewritten = splices.iter().filter(|s| text.get(s.range.clone()) == Some(from)).count();
-        rewritten == renames.iter().filter(|r| r.from == from).count() && word_count(text, from) == rewritten
-    })
-}
-
-/// Occurrences of `word` in `text` as a whole identifier.
-fn word_count(text: &str, word: &str) -> usize {
-    let is_ident = |c: char| c == '_' || c.is_alphanumeric();
-    text.match_indices(word)
-        .filter(|&(at, _)| {
-            !text[..at].chars().next_back().is_some_and(is_ident)
-                && !text[at + word.len()..].chars().next().is_some_and(is_ident)
-        })
-        .count()
+/// Whether `splices` only put identifiers in place of the names `renames` rewrite, and no
+/// `use` item names one of those (so the imports need no fix). Such a rewrite keeps the token
+/// structure of the text, which parsed when the file was read: it needs no parse. A twin that
+/// is not a plain identifier (a keyword) answers `false`, and the file is planned by parsing.
+fn only_swaps_names(splices: &[Splice], renames: &[Rename], imported: ImportedBy<'_>) -> bool {
+    splices.iter().all(|s| syn::parse_str::<syn::Ident>(&s.text).is_ok())
+        && renames.iter().all(|r| !imported(&r.from))
 }
 
 #[cfg(test)]
@@ -134,27 +121,30 @@ mod tests {
     }
 
     /// Planning costs no parse when only names are swapped and no `use` item names them; it
-    /// parses when an import must be fixed. Counted through a file that does not parse past
-    /// the handler: planned without a parse, it is spliced; with one, it is refused.
+    /// parses when an import must be fixed, or when the file's imports are not known. Counted
+    /// through a file that does not parse past the handler: planned without a parse, it is
+    /// spliced; with one, it is refused.
     #[test]
     fn a_names_only_rewrite_is_planned_without_parsing_the_file() {
         let names = MigrateNames::new(&RuleSet::builtin(Path::new(".")));
         let path = Path::new("src/h.rs");
+        let none: ImportedBy<'_> = &|_| false;
+        let get_db: ImportedBy<'_> = &|name| name == "get_db";
+        let refused = |r: Result<String, FileError>| r.is_err_and(|e| e.message.contains("would not parse"));
+
         let method = "fn h(s: S) { let db = s.get_db(); db.query(\"SELECT 1\"); }\nfn broken( {\n";
-        let planned = plan_file(path, method, &uses(method, "get_db", UseKind::Method), &names).unwrap();
+        let method_uses = uses(method, "get_db", UseKind::Method);
+        let planned = plan_file(path, method, &method_uses, &names, Some(none)).unwrap();
         assert_eq!(planned, method.replace("s.get_db()", "s.get_db_ro()"));
+        assert!(refused(plan_file(path, method, &method_uses, &names, None)), "imports unknown: parsed");
 
         let imported = "use crate::db::get_db;\nfn h() { let db = get_db(); }\nfn broken( {\n";
-        let err = plan_file(path, imported, &uses(imported, "get_db", UseKind::Call { bare: true }), &names);
-        assert!(err.is_err_and(|e| e.message.contains("would not parse")), "a use item names it: parsed");
-
-        let commented = "// get_db is the pool\nfn h(s: S) { let db = s.get_db(); }\nfn broken( {\n";
-        let err = plan_file(path, commented, &uses(commented, "get_db", UseKind::Method), &names);
-        assert!(err.is_err(), "any other occurrence of the name: parsed, to be sure");
+        let imported_uses = uses(imported, "get_db", UseKind::Call { bare: true });
+        assert!(refused(plan_file(path, imported, &imported_uses, &names, Some(get_db))), "a use names it");
 
         let fine = "use crate::db::get_db;\nfn h() { let db = get_db(); }\n";
-        let planned =
-            plan_file(path, fine, &uses(fine, "get_db", UseKind::Call { bare: true }), &names).unwrap();
+        let fine_uses = uses(fine, "get_db", UseKind::Call { bare: true });
+        let planned = plan_file(path, fine, &fine_uses, &names, Some(get_db)).unwrap();
         assert_eq!(planned, "use crate::db::get_db_ro;\nfn h() { let db = get_db_ro(); }\n");
     }
 }
