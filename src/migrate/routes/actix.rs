@@ -10,13 +10,14 @@
 use syn::{Expr, ExprCall, ExprMethodCall};
 
 use super::axum::method_constant;
-use super::extract::{path_segments, str_lit, strip, Chain, Found, Walker};
+use super::extract::{Chain, Found, Walker};
 use super::facts::{Framework, MethodSet};
 use super::names::{
     has, ACTIX_ANY_GUARD, ACTIX_GUARD_METHOD, ACTIX_METHOD_FN, ACTIX_METHOD_GUARD, ACTIX_RESOURCE_FN,
     ACTIX_RESOURCE_TYPE, ACTIX_ROUTE_FN, ACTIX_ROUTE_TYPE, ACTIX_TO_FN, OR_METHOD,
 };
 use super::shapes::is_associated_fn;
+use super::syntax::{path_segments, str_lit, strip};
 
 /// What a call starts, when it is a handler-less actix route or resource.
 pub(super) fn root(w: &Walker<'_>, call: &ExprCall) -> Option<Chain> {

@@ -9,10 +9,11 @@
 
 use syn::{BinOp, Expr, ExprCall, ExprMethodCall};
 
-use super::extract::{path_segments, str_lit, strip, Chain, Found, Walker};
+use super::extract::{Chain, Found, Walker};
 use super::facts::{Framework, MethodSet};
 use super::names::{has, OR_METHOD};
 use super::shapes::is_associated_fn;
+use super::syntax::{path_segments, str_lit, strip};
 
 /// `get(h)`, `any(h)`, `on(filter, h)` called as functions of a framework.
 pub(super) fn call<'e>(w: &Walker<'_>, call: &'e ExprCall, hint: Option<&str>) -> Option<Found<'e>> {

@@ -14,7 +14,6 @@
 //!
 //! Nothing returned holds a span or a syntax tree: the caller releases the span table next.
 
-use std::collections::HashSet;
 use std::path::Path;
 
 use proc_macro2::Span;
@@ -23,11 +22,16 @@ use syn::spanned::Spanned;
 use syn::{Block, Expr, ExprCall, ExprClosure, ExprMethodCall, ImplItem, Item, Pat, Stmt, Token, TraitItem};
 
 use super::facts::{FileRoutes, FnDef, Framework, HandlerRef, Import, MethodSet, Registration};
-use super::names::{has, RouteNames, ACTIX_SCOPE_FN};
+use super::names::{has, RouteNames};
+use super::scope::Scan;
 use super::shapes::{is_stub, names_a_handler};
+use super::syntax::{
+    before_whitespace, chain_root, local_name, path_segments, pattern_idents, scope_path, str_lit, strip,
+    type_name,
+};
 use super::{actix, attributes, axum, imports, poem};
 use crate::analysis::span_range;
-use crate::source::{Pos, SourceText, TextRange};
+use crate::source::{SourceText, TextRange};
 use crate::workspace::location::locate;
 
 /// The route facts of one parsed file, the frameworks' forms spelled as `names` says. `path`
@@ -59,53 +63,6 @@ pub fn extract(path: &Path, src: &SourceText, file: &syn::File, names: &RouteNam
     walker.items(&file.items);
     walker.out.modules.sort();
     walker.out
-}
-
-/// What the first pass finds: module-level names.
-#[derive(Default)]
-struct Scan {
-    imports: Vec<Import>,
-    /// (module, name) of free functions.
-    fns: HashSet<(Vec<String>, String)>,
-    /// Declared modules, as full paths.
-    modules: HashSet<Vec<String>>,
-}
-
-impl Scan {
-    fn items(&mut self, items: &[Item], module: &[String]) {
-        for item in items {
-            match item {
-                Item::Use(u) => self.imports.extend(imports::flatten_use(u, module, None)),
-                Item::ExternCrate(e) => self.imports.extend(imports::extern_crate(e, module, None)),
-                Item::Fn(f) => {
-                    self.fns.insert((module.to_vec(), f.sig.ident.to_string()));
-                }
-                Item::Mod(m) => {
-                    let mut inner = module.to_vec();
-                    inner.push(m.ident.to_string());
-                    if let Some((_, items)) = &m.content {
-                        self.items(items, &inner);
-                    }
-                    self.modules.insert(inner);
-                }
-                _ => {}
-            }
-        }
-    }
-
-    /// The framework of a bare `#[get("/x")]`: rocket or actix-web, as the imports say.
-    fn file_framework(&self, names: &RouteNames) -> Framework {
-        let mentions = |framework: Framework| {
-            self.imports
-                .iter()
-                .any(|i| i.target.first().and_then(|t| names.crate_framework(t)) == Some(framework))
-        };
-        match (mentions(Framework::Rocket), mentions(Framework::ActixWeb)) {
-            (true, false) => Framework::Rocket,
-            (false, true) => Framework::ActixWeb,
-            _ => Framework::Unknown,
-        }
-    }
 }
 
 /// What a method-call chain is building, as far as route discovery cares.
@@ -151,15 +108,15 @@ pub(super) struct Found<'e> {
 pub(super) struct Walker<'a> {
     src: &'a SourceText,
     pub(super) names: &'a RouteNames,
-    scan: Scan,
+    pub(super) scan: Scan,
     file_framework: Framework,
     out: FileRoutes,
-    module: Vec<String>,
+    pub(super) module: Vec<String>,
     within: Option<usize>,
     owner: Option<String>,
     locals: Vec<(String, Local)>,
-    block_imports: Vec<Import>,
-    block_fns: Vec<String>,
+    pub(super) block_imports: Vec<Import>,
+    pub(super) block_fns: Vec<String>,
 }
 
 impl Walker<'_> {
@@ -376,6 +333,11 @@ impl Walker<'_> {
 
     fn local(&self, name: &str) -> Option<&Local> {
         self.locals.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    /// Whether a local binding of this scope takes `name`.
+    pub(super) fn has_local(&self, name: &str) -> bool {
+        self.local(name).is_some()
     }
 
     // -----------------------------------------------------------------------------------------
@@ -631,71 +593,6 @@ impl Walker<'_> {
         }
     }
 
-    /// Whose function `path` (a callee) names: `Some` when it is a framework's — through the
-    /// imports, a framework crate or module path, or a bare name that no local function,
-    /// module or binding of this scope takes (a glob or a prelude brings it); `None` for the
-    /// crate's own functions and other crates'.
-    pub(super) fn framework_of(&self, path: &syn::Path) -> Option<Framework> {
-        let segments = path_segments(path);
-        let first = segments.first()?;
-        if path.leading_colon.is_none() {
-            if let Some(import) = self.import(first) {
-                let root = import.target.first()?;
-                return self.names.crate_framework(root);
-            }
-            if matches!(first.as_str(), "crate" | "self" | "super" | "Self") || self.is_local_name(first) {
-                return None;
-            }
-        }
-        if let Some(f) = self.names.crate_framework(first) {
-            return Some(f);
-        }
-        if path.leading_colon.is_some() {
-            return None;
-        }
-        if let Some(f) = self.names.module_framework(first) {
-            return Some(self.glob_framework().unwrap_or(f));
-        }
-        match (segments.len(), self.glob_framework()) {
-            (_, Some(f)) => Some(f),
-            (1, None) => Some(Framework::Unknown),
-            _ => None,
-        }
-    }
-
-    /// The framework of a file's method-less forms: what its imports name.
-    pub(super) fn router_framework(&self, default: Framework) -> Framework {
-        let imports = self.scan.imports.iter().chain(&self.block_imports);
-        imports
-            .filter_map(|i| i.target.first())
-            .find_map(|root| self.names.crate_framework(root))
-            .filter(|f| matches!(f, Framework::Axum | Framework::Poem | Framework::ActixWeb))
-            .unwrap_or(default)
-    }
-
-    fn import(&self, alias: &str) -> Option<&Import> {
-        self.block_imports.iter().rev().find(|i| !i.glob && i.alias == alias).or_else(|| {
-            self.scan.imports.iter().find(|i| !i.glob && i.alias == alias && i.module == self.module)
-        })
-    }
-
-    fn glob_framework(&self) -> Option<Framework> {
-        let module_globs = self.scan.imports.iter().filter(|i| i.module == self.module);
-        self.block_imports
-            .iter()
-            .chain(module_globs)
-            .filter(|i| i.glob)
-            .filter_map(|i| i.target.first())
-            .find_map(|root| self.names.crate_framework(root))
-    }
-
-    fn is_local_name(&self, name: &str) -> bool {
-        self.local(name).is_some()
-            || self.block_fns.iter().any(|f| f == name)
-            || self.scan.fns.contains(&(self.module.clone(), name.to_string()))
-            || self.scan.modules.contains(&[self.module.as_slice(), &[name.to_string()]].concat())
-    }
-
     // -----------------------------------------------------------------------------------------
     // Positions
 
@@ -710,106 +607,5 @@ impl Walker<'_> {
 
     fn closure_ranges(&self, c: &ExprClosure) -> (TextRange, TextRange) {
         (self.range(c.span()), self.range(c.body.span()))
-    }
-}
-
-/// The position just past the last non-whitespace character before `pos` (columns count
-/// from the start of the line in the file, as [`SourceText::pos`] does).
-fn before_whitespace(src: &SourceText, pos: Pos) -> Pos {
-    let trimmed = src.text[..pos.offset as usize].trim_end();
-    let skipped = &src.text[trimmed.len()..pos.offset as usize];
-    let line = pos.line - skipped.matches('\n').count() as u32;
-    let line_start = trimmed.rfind('\n').map_or(0, |i| i + 1);
-    let column = trimmed[line_start..].chars().count() as u32 + 1;
-    Pos { line, column, offset: trimmed.len() as u32 }
-}
-
-/// Parentheses, groups and references around an expression.
-pub(super) fn strip(mut expr: &Expr) -> &Expr {
-    loop {
-        expr = match expr {
-            Expr::Paren(p) => &p.expr,
-            Expr::Group(g) => &g.expr,
-            Expr::Reference(r) => &r.expr,
-            _ => return expr,
-        };
-    }
-}
-
-/// The receiver at the bottom of a method-call chain.
-pub(super) fn chain_root(mut expr: &Expr) -> &Expr {
-    while let Expr::MethodCall(m) = strip(expr) {
-        expr = &m.receiver;
-    }
-    expr
-}
-
-/// The identifiers of a path, without generic arguments.
-pub(super) fn path_segments(path: &syn::Path) -> Vec<String> {
-    path.segments.iter().map(|s| s.ident.to_string()).collect()
-}
-
-/// The value of a string literal expression.
-/// The path of actix's `web::scope("/x")` at the root of the builder chain `expr`.
-fn scope_path(mut expr: &Expr) -> Option<String> {
-    loop {
-        match strip(expr) {
-            Expr::MethodCall(m) => expr = &m.receiver,
-            Expr::Call(c) => {
-                let Expr::Path(p) = strip(&c.func) else { return None };
-                let is_scope = p.path.segments.last()?.ident == ACTIX_SCOPE_FN;
-                return if is_scope { c.args.first().and_then(str_lit) } else { None };
-            }
-            _ => return None,
-        }
-    }
-}
-
-pub(super) fn str_lit(expr: &Expr) -> Option<String> {
-    match strip(expr) {
-        Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Some(s.value()),
-        _ => None,
-    }
-}
-
-/// The binding of `let NAME = …` / `let NAME: T = …` / `let mut NAME = …`.
-fn local_name(pat: &Pat) -> Option<String> {
-    match pat {
-        Pat::Ident(p) if p.subpat.is_none() => Some(p.ident.to_string()),
-        Pat::Type(t) => local_name(&t.pat),
-        _ => None,
-    }
-}
-
-/// Every name a pattern binds.
-fn pattern_idents(pat: &Pat, out: &mut Vec<String>) {
-    match pat {
-        Pat::Ident(p) => {
-            out.push(p.ident.to_string());
-            if let Some((_, sub)) = &p.subpat {
-                pattern_idents(sub, out);
-            }
-        }
-        Pat::Or(o) => o.cases.iter().for_each(|c| pattern_idents(c, out)),
-        Pat::Paren(p) => pattern_idents(&p.pat, out),
-        Pat::Reference(r) => pattern_idents(&r.pat, out),
-        Pat::Slice(s) => s.elems.iter().for_each(|e| pattern_idents(e, out)),
-        Pat::Struct(s) => s.fields.iter().for_each(|f| pattern_idents(&f.pat, out)),
-        Pat::Tuple(t) => t.elems.iter().for_each(|e| pattern_idents(e, out)),
-        Pat::TupleStruct(t) => t.elems.iter().for_each(|e| pattern_idents(e, out)),
-        Pat::Type(t) => pattern_idents(&t.pat, out),
-        _ => {}
-    }
-}
-
-/// The last segment of an `impl`'s self type (`impl Api`, `impl<'a> Store<'a>`, `impl Handler
-/// for Api` → `Api`).
-fn type_name(ty: &syn::Type) -> Option<String> {
-    match ty {
-        syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
-        syn::Type::Reference(r) => type_name(&r.elem),
-        syn::Type::Paren(p) => type_name(&p.elem),
-        syn::Type::Group(g) => type_name(&g.elem),
-        _ => None,
     }
 }

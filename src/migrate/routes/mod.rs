@@ -34,7 +34,9 @@ mod imports;
 mod names;
 mod poem;
 mod resolve;
+mod scope;
 mod shapes;
+mod syntax;
 
 #[cfg(test)]
 mod tests;

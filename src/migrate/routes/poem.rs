@@ -5,9 +5,10 @@
 use syn::{Expr, ExprMethodCall};
 
 use super::axum::method_constant;
-use super::extract::{str_lit, Chain, Found, Walker};
+use super::extract::{Chain, Found, Walker};
 use super::facts::{Framework, MethodSet};
 use super::names::{has, METHOD_WITH_METHOD};
+use super::syntax::str_lit;
 
 /// `.at(path, ep)` / `.nest(path, ep)` (every method) and `.method(Method::X, ep)` on a
 /// method router.
