@@ -135,6 +135,9 @@ pub struct Outcome {
 /// The uses one handler rewrites, with the index of their file's slot.
 type HandlerUses = (usize, Vec<NameUse>);
 
+/// A file's text before and after its rewrite.
+type OldNew = (String, String);
+
 /// A first read: parsed, or screened out (what its text declares), or an error.
 type FirstRead = (Option<Parsed>, Declared, Option<FileError>);
 
@@ -371,7 +374,7 @@ fn run_walked(
 
     // Plan the edits, file by file, on the pool: only files with something to rewrite are
     // read again.
-    let planned: Vec<(usize, Result<(String, String), FileError>)> = edits_by_file
+    let planned: Vec<(usize, Result<OldNew, FileError>)> = edits_by_file
         .par_iter()
         .map(|(&i, by_handler)| {
             let path = &slots[i].path;

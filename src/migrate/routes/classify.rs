@@ -208,7 +208,7 @@ pub fn discover_in(files: &[&FileRoutes], crates: &CrateGraph) -> Vec<Handler> {
             let get_only = routes.iter().filter(|r| !r.methods.is_empty()).all(|r| r.methods.is_get_only());
             let class = if get_only { RouteClass::GetOnly } else { RouteClass::NotGetOnly };
             let (target, class) = match key {
-                Key::Fn(fi, i) => (HandlerTarget::Fn(fn_id(&files[fi], &files[fi].functions[i])), class),
+                Key::Fn(fi, i) => (HandlerTarget::Fn(fn_id(files[fi], &files[fi].functions[i])), class),
                 Key::Closure(fi, ri) => {
                     let file = &files[fi];
                     let reg = &file.registrations[ri];
