@@ -136,6 +136,39 @@ fn classes_and_reasons_of_the_before_trees() {
         ("calls_inside_macro_arguments", "report", "mixed", "write_audit"),
         ("calls_inside_macro_arguments", "summary", "pure-read", ""),
         ("calls_inside_macro_arguments", "tags", "mixed", "bump_views"),
+        // pict-rs: a trait object behind an alias, forwarded by `impl<T: Trait> Trait for Arc<T>`.
+        ("generic_forwarding_impl", "claim_upload", "mixed", "Arc::claim → PgRepo::claim → DELETE FROM uploads"),
+        ("generic_forwarding_impl", "claim_direct", "mixed", "Arc::claim → PgRepo::claim → DELETE FROM uploads"),
+        ("generic_forwarding_impl", "upload_hash", "pure-read", ""),
+        // lemmy: the accessor's owner given to a helper that writes through the accessor itself.
+        (
+            "accessor_owner_passed_to_writer",
+            "resolve",
+            "mixed",
+            "calls `fetch_remote`, which writes through `context.pool()` (resolve → fetch_remote → INSERT INTO person",
+        ),
+        (
+            "accessor_owner_passed_to_writer",
+            "read_person",
+            "mixed",
+            "which writes through `context.pool()` (read_person → dereference → from_json → upsert → INSERT INTO person",
+        ),
+        ("accessor_owner_passed_to_writer", "community", "pure-read", ""),
+        // pict-rs: its own `State<S>`, a repository setter given a key, a three-argument `push`.
+        ("tree_state_named_like_a_wrapper", "healthz", "mixed", "PgRepo::health_check → PgRepo::set → INSERT INTO settings"),
+        (
+            "tree_state_named_like_a_wrapper",
+            "process_backgrounded",
+            "mixed",
+            "queue_generate → PgRepo::push → INSERT INTO job_queue",
+        ),
+        ("tree_state_named_like_a_wrapper", "aliases", "pure-read", ""),
+        (
+            "tree_state_named_like_a_wrapper",
+            "identifier",
+            "mixed",
+            "AliasAccessRepo::accessed_alias → PgRepo::set_accessed_alias → UPDATE aliases",
+        ),
     ];
     // Functions no GET route reaches: not listed at all.
     let absent: &[(&str, &str)] = &[

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
+mod bans;
 mod config;
 mod connection;
 mod conninfo;
@@ -16,6 +17,7 @@ mod pools;
 mod proof;
 mod read_your_writes;
 mod router;
+mod sampler;
 mod spill;
 mod stats;
 mod strategy;
@@ -28,6 +30,7 @@ mod url;
 #[cfg(feature = "axum")]
 pub mod axum;
 
+pub use crate::bans::{BanReason, BanReport};
 pub use crate::config::{env, RouterConfig};
 pub use crate::connection::{PrimaryConnection, ReadOnlyConnection};
 pub use crate::error::{

@@ -53,6 +53,8 @@ pub(crate) struct RouterMetrics {
     pub(crate) replica_waits: IntCounter,
     ryw_vec: IntCounterVec,
     read_your_writes: [IntCounter; 3],
+    bans: IntCounterVec,
+    lag_samples: IntCounterVec,
 }
 
 fn counter_vec(name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -121,6 +123,17 @@ impl RouterMetrics {
              fell_through (to the primary).",
             &["outcome"],
         );
+        let bans = counter_vec(
+            "ro_router_replica_bans_total",
+            "Replica bans (timeout, connect_failed, promoted, lag); a ban extended while the \
+             failure goes on counts once.",
+            &["target", "reason"],
+        );
+        let lag_samples = counter_vec(
+            "ro_router_lag_samples_total",
+            "Lag samples taken by the sampler, by target and outcome (ok, timeout, failed).",
+            &["target", "outcome"],
+        );
         let all = [
             &checkouts,
             &failures,
@@ -132,6 +145,8 @@ impl RouterMetrics {
             &fallback_vec,
             &spill_vec,
             &ryw_vec,
+            &bans,
+            &lag_samples,
         ];
         for (i, c) in all.iter().enumerate() {
             if let Err(e) = registry.register(Box::new((*c).clone())) {
@@ -166,6 +181,8 @@ impl RouterMetrics {
             replica_waits,
             ryw_vec,
             read_your_writes,
+            bans,
+            lag_samples,
         })
     }
 
@@ -183,6 +200,8 @@ impl RouterMetrics {
             &self.fallback_vec,
             &self.spill_vec,
             &self.ryw_vec,
+            &self.bans,
+            &self.lag_samples,
         ] {
             let _ = registry.unregister(Box::new(c.clone()));
         }
@@ -215,6 +234,14 @@ impl RouterMetrics {
     pub(crate) fn read_your_writes(&self, outcome: ReadYourWritesOutcome) -> &IntCounter {
         &self.read_your_writes[outcome as usize]
     }
+
+    pub(crate) fn ban(&self, target: &str, reason: crate::BanReason) -> IntCounter {
+        self.bans.with_label_values(&[target, reason.as_str()])
+    }
+
+    pub(crate) fn lag_sample(&self, target: &str, outcome: &str) -> IntCounter {
+        self.lag_samples.with_label_values(&[target, outcome])
+    }
 }
 
 struct StateGauges {
@@ -227,6 +254,8 @@ struct StateGauges {
     replica_healthy: IntGaugeVec,
     replica_lag_bytes: IntGaugeVec,
     replica_lag_seconds: GaugeVec,
+    replica_staleness_bound_seconds: GaugeVec,
+    replica_banned: IntGaugeVec,
     primary_healthy: IntGaugeVec,
     fallthrough_role_can_write: IntGaugeVec,
 }
@@ -272,6 +301,20 @@ impl StateGauges {
                 &["target"],
             )
             .expect("valid metric definition"),
+            replica_staleness_bound_seconds: GaugeVec::new(
+                Opts::new(
+                    "ro_router_replica_staleness_bound_seconds",
+                    "At most this far behind the primary now, from the lag samples (reads go \
+                     elsewhere past DB_MAX_REPLICATION_LAG_MS); absent while unknown.",
+                ),
+                &["target"],
+            )
+            .expect("valid metric definition"),
+            replica_banned: gauge_vec(
+                "ro_router_replica_banned",
+                "1 while the replica is banned, with the ban's reason.",
+                &["target", "reason"],
+            ),
             primary_healthy: gauge_vec(
                 "ro_router_primary_healthy",
                 "1 when the primary answers and is not in recovery.",
@@ -287,7 +330,7 @@ impl StateGauges {
         }
     }
 
-    fn collectors(&self) -> [&dyn Collector; 11] {
+    fn collectors(&self) -> [&dyn Collector; 13] {
         [
             &self.size,
             &self.max_size,
@@ -298,6 +341,8 @@ impl StateGauges {
             &self.replica_healthy,
             &self.replica_lag_bytes,
             &self.replica_lag_seconds,
+            &self.replica_staleness_bound_seconds,
+            &self.replica_banned,
             &self.primary_healthy,
             &self.fallthrough_role_can_write,
         ]
@@ -348,6 +393,8 @@ impl Collector for StateCollector {
         g.replica_healthy.reset();
         g.replica_lag_bytes.reset();
         g.replica_lag_seconds.reset();
+        g.replica_staleness_bound_seconds.reset();
+        g.replica_banned.reset();
         g.primary_healthy.reset();
         g.fallthrough_role_can_write.reset();
         let stats = router.pool_stats();
@@ -386,6 +433,14 @@ impl Collector for StateCollector {
             }
             if let Some(ms) = r.lag_ms {
                 g.replica_lag_seconds.with_label_values(&[r.target.as_str()]).set(ms as f64 / 1000.0);
+            }
+            if let Some(ms) = r.staleness_bound_ms {
+                g.replica_staleness_bound_seconds
+                    .with_label_values(&[r.target.as_str()])
+                    .set(ms as f64 / 1000.0);
+            }
+            if let Some(ban) = &r.ban {
+                g.replica_banned.with_label_values(&[r.target.as_str(), ban.reason.as_str()]).set(1);
             }
         }
         g.collectors().iter().flat_map(|c| c.collect()).collect()

@@ -13,7 +13,8 @@ pub fn data_file(file: &str) -> PathBuf {
 }
 
 /// A config on `primary_port` with replicas on `replica_ports`, tuned for tests: no periodic
-/// health check unless a test sets one (tests call `refresh_health()`), short timeouts.
+/// health check and no lag sampler unless a test sets them (tests call `refresh_health()`),
+/// short timeouts. `freshness.rs` runs the sampler with its defaults.
 pub fn config(primary_port: u16, replica_ports: &[u16]) -> RouterConfig {
     let mut c = RouterConfig::new(DbUrl::parse(&url(primary_port)).unwrap());
     c.replicas = replica_ports.iter().map(|&p| DbUrl::parse(&url(p)).unwrap()).collect();
@@ -22,6 +23,7 @@ pub fn config(primary_port: u16, replica_ports: &[u16]) -> RouterConfig {
     c.connect_timeout = Duration::from_secs(2);
     c.pool_timeout = Duration::from_millis(500);
     c.stats_log_interval = None;
+    c.lag_sample_interval = None;
     c
 }
 

@@ -11,6 +11,7 @@ mod common;
 mod enforcement;
 mod errors;
 mod faults;
+mod freshness;
 mod guarantees;
 #[cfg(feature = "axum")]
 mod http;
@@ -64,6 +65,10 @@ fn main() -> ExitCode {
         faults::all_replicas_down_without_fallback,
         faults::primary_down_reads_continue_writes_fail_clearly,
         faults::standby_as_primary_is_refused,
+        freshness::paused_replay_serves_no_read_past_the_limit,
+        freshness::hung_replica_stalls_no_read_past_one_timeout,
+        freshness::promoted_replica_serves_no_read_after_a_sample,
+        freshness::byte_limit_takes_a_replica_out_and_is_reported,
         observability::stats_health_metrics_name_targets_without_password,
         observability::errors_and_config_never_show_the_password,
         observability::injected_registry_receives_the_metrics,
