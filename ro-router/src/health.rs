@@ -376,7 +376,7 @@ async fn run_probe(
 ) -> Result<Vec<Vec<Vec<Option<String>>>>, ProbeError> {
     let probe = async {
         let (client, _driver) = link.open().await?;
-        client.simple_query(sql).await
+        Ok::<_, crate::error::OpenError>(client.simple_query(sql).await?)
     };
     match tokio::time::timeout(timeout, probe).await {
         Err(_) => Err(ProbeError::TimedOut(timeout)),

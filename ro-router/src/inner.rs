@@ -193,6 +193,8 @@ fn pool_stats(target: &Target, routes_to: RoutesTo) -> PoolStats {
         read_only_reasserts: c.reasserts.get(),
         severed_connections: c.severed.get(),
         discarded_connections: c.discarded.get(),
+        proofs_observed: c.proofs_observed.get(),
+        proofs_round_trip: c.proofs_round_trip.get(),
         pgbouncer: target.link.pgbouncer(),
     }
 }

@@ -6,6 +6,8 @@ mod bans;
 mod config;
 mod connection;
 mod conninfo;
+mod dial;
+mod driver;
 mod enforcement;
 mod error;
 mod health;
@@ -26,6 +28,7 @@ mod target;
 mod tls;
 mod token;
 mod url;
+mod wire;
 
 #[cfg(feature = "axum")]
 pub mod axum;

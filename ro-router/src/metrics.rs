@@ -34,6 +34,10 @@ pub(crate) struct TargetCounters {
     pub(crate) reasserts: IntCounter,
     pub(crate) severed: IntCounter,
     pub(crate) discarded: IntCounter,
+    /// Released connections proven clean from what their wire showed (no SQL).
+    pub(crate) proofs_observed: IntCounter,
+    /// Connections verified with a round trip (see `crate::proof`).
+    pub(crate) proofs_round_trip: IntCounter,
 }
 
 /// Every counter the router updates.
@@ -45,6 +49,7 @@ pub(crate) struct RouterMetrics {
     reasserts: IntCounterVec,
     severed: IntCounterVec,
     discarded: IntCounterVec,
+    proofs: IntCounterVec,
     pub(crate) task_panics: IntCounterVec,
     fallback_vec: IntCounterVec,
     pub(crate) fallbacks: [IntCounter; 5],
@@ -96,6 +101,12 @@ impl RouterMetrics {
              (a refused COPY FROM STDIN, a desynchronised protocol) or unclean after a repair.",
             &["pool", "target"],
         );
+        let proofs = counter_vec(
+            "ro_router_checkout_proofs_total",
+            "How released connections were proven clean: path=observed from the protocol \
+             messages seen on their wire (no SQL), path=round_trip with a verification statement.",
+            &["pool", "target", "path"],
+        );
         let task_panics = counter_vec(
             "ro_router_background_task_panics_total",
             "Panics caught in a background task (health, stats), which was then restarted.",
@@ -141,6 +152,7 @@ impl RouterMetrics {
             &reasserts,
             &severed,
             &discarded,
+            &proofs,
             &task_panics,
             &fallback_vec,
             &spill_vec,
@@ -173,6 +185,7 @@ impl RouterMetrics {
             reasserts,
             severed,
             discarded,
+            proofs,
             task_panics,
             fallback_vec,
             fallbacks,
@@ -196,6 +209,7 @@ impl RouterMetrics {
             &self.reasserts,
             &self.severed,
             &self.discarded,
+            &self.proofs,
             &self.task_panics,
             &self.fallback_vec,
             &self.spill_vec,
@@ -220,6 +234,8 @@ impl RouterMetrics {
             reasserts: self.reasserts.with_label_values(&l),
             severed: self.severed.with_label_values(&l),
             discarded: self.discarded.with_label_values(&l),
+            proofs_observed: self.proofs.with_label_values(&[pool, target, "observed"]),
+            proofs_round_trip: self.proofs.with_label_values(&[pool, target, "round_trip"]),
         }
     }
 

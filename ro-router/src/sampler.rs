@@ -320,7 +320,7 @@ async fn sample(
             client.simple_query(&format!("SET statement_timeout = {}", timeout.as_millis().max(1))).await?;
             *conn = Some(client);
         }
-        conn.as_ref().expect("opened above").simple_query(sql).await
+        Ok::<_, crate::error::OpenError>(conn.as_ref().expect("opened above").simple_query(sql).await?)
     };
     let outcome = tokio::time::timeout(timeout, run).await;
     let row = match outcome {

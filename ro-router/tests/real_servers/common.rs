@@ -83,3 +83,25 @@ pub async fn backend_pid(conn: &ReadOnlyConnection) -> i32 {
 pub async fn show(conn: &ReadOnlyConnection, setting: &str) -> String {
     conn.query_one(&format!("SHOW {setting}"), &[]).await.expect("SHOW").get(0)
 }
+
+/// Polls `f` once and drops it: its request is queued in the driver (or already on the wire)
+/// when the caller goes on.
+pub async fn poll_once<F: std::future::Future>(f: F) {
+    let mut f = std::pin::pin!(f);
+    std::future::poll_fn(|cx| {
+        let _ = f.as_mut().poll(cx);
+        std::task::Poll::Ready(())
+    })
+    .await;
+}
+
+/// The releases proven from the wire so far, once there are `n` (or after 5 s: releases
+/// proven by a round trip are done in tasks).
+pub async fn proven_from_the_wire(router: &DbRouter, n: u64) -> u64 {
+    let observed = || router.pool_stats().pools.iter().map(|p| p.proofs_observed).sum::<u64>();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while observed() < n && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    observed()
+}

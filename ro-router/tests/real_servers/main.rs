@@ -18,6 +18,7 @@ mod http;
 mod limits;
 mod observability;
 mod pgbouncer_modes;
+mod primary_release;
 mod routing;
 mod ryw;
 mod secrets;
@@ -51,6 +52,8 @@ fn main() -> ExitCode {
         enforcement::standby_matches_tsv,
         guarantees::tricks_never_reach_the_next_checkout,
         guarantees::tricks_never_reach_the_next_checkout_through_pgbouncer,
+        guarantees::ordinary_releases_are_proven_from_the_wire,
+        primary_release::primary_transactions_left_open_are_rolled_back,
         pgbouncer_modes::transaction_and_statement_mode_are_refused_by_name,
         limits::read_only_role_refuses_every_write,
         limits::superuser_fallthrough_role_is_reported,
@@ -75,6 +78,7 @@ fn main() -> ExitCode {
         observability::periodic_stats_log_line,
         urls::password_with_unencoded_specials_connects,
         urls::multi_host_read_write_urls_serve_reads_and_writes,
+        urls::unix_sockets_and_random_hosts_on_the_routers_own_sockets,
         errors::refused_port_says_refused,
         errors::bad_password_says_authentication,
         errors::unresolvable_host_says_dns,
