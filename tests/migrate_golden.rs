@@ -104,6 +104,8 @@ fn classes_and_reasons_of_the_before_trees() {
         ("mixed_external_call", "report", "mixed", "outside the analysed tree"),
         ("mixed_rw_typed_param", "page", "mixed", "would not compile"),
         ("mixed_write_builder", "visit", "mixed", "insert_into"),
+        ("mixed_unpinned_method_on_alias", "claim_upload", "mixed", "PgRepo::claim"),
+        ("mixed_unpinned_method_on_alias", "pending", "pure-read", ""),
         ("opted_out", "dashboard", "opted-out", ""),
         ("not_get_only", "posts", "not-get-only", "POST"),
         ("no_db", "version", "no-db", ""),
