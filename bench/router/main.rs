@@ -7,7 +7,9 @@
 //!    `SELECT 1` on the same server — fallthrough to the primary, a replica, and pgBouncer
 //!    (where the router re-asserts the read-only guard at every checkout: one round trip);
 //!    interleaved rounds, median of the round means, printed as ratios;
-//! 2. reads per second through `get_db_ro()` with 0, 1 and 2 replicas at a fixed concurrency.
+//! 2. reads per second through `get_db_ro()` with 0, 1 and 2 replicas at a fixed concurrency;
+//! 3. the spill curve: 8 to 128 clients on one replica with `DB_RO_POOL_MAX=16`, reads per
+//!    second and the share of reads served by the primary, for each spill policy.
 //!
 //! Every figure comes from this one run. `--quick` shortens it.
 
@@ -23,7 +25,7 @@ use std::{
 };
 
 use deadpool_postgres::{Manager, Pool};
-use ro_router::{DbRouter, DbUrl, RouterConfig};
+use ro_router::{DbRouter, DbUrl, RouterConfig, RoutesTo, SpillPolicy};
 use support::{cluster::Cluster, url};
 
 const CONCURRENCY: usize = 32;
@@ -40,7 +42,18 @@ fn bare_pool(port: u16) -> Pool {
 }
 
 async fn router(primary: u16, replicas: &[u16], pgbouncer: bool, pool_max: usize) -> DbRouter {
+    router_with(primary, replicas, pgbouncer, pool_max, SpillPolicy::default()).await
+}
+
+async fn router_with(
+    primary: u16,
+    replicas: &[u16],
+    pgbouncer: bool,
+    pool_max: usize,
+    spill: SpillPolicy,
+) -> DbRouter {
     let mut c = RouterConfig::new(DbUrl::parse(&url(primary)).unwrap());
+    c.spill = spill;
     c.replicas = replicas.iter().map(|&p| DbUrl::parse(&url(p)).unwrap()).collect();
     c.pgbouncer = pgbouncer;
     c.ro_pool_max = pool_max;
@@ -90,32 +103,50 @@ async fn compare(pool: &Pool, router: &DbRouter, plan: &Plan) -> (f64, f64) {
     (median(bare), median(routed))
 }
 
-async fn throughput(router: &DbRouter, sql: &'static str, for_: Duration) -> f64 {
+/// `clients` readers for `for_` (after a warm-up), each pausing `think` between reads: reads
+/// per second, and the share of the reads served by the primary.
+async fn throughput(
+    router: &DbRouter,
+    sql: &'static str,
+    clients: usize,
+    think: Option<Duration>,
+    for_: Duration,
+) -> (f64, f64) {
     let done = Arc::new(AtomicU64::new(0));
+    let on_primary = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
-    let tasks: Vec<_> = (0..CONCURRENCY)
+    let tasks: Vec<_> = (0..clients)
         .map(|_| {
-            let (router, done, stop) = (router.clone(), done.clone(), stop.clone());
+            let (router, done, on_primary, stop) =
+                (router.clone(), done.clone(), on_primary.clone(), stop.clone());
             tokio::spawn(async move {
                 while !stop.load(Ordering::Relaxed) {
                     let c = router.get_db_ro().await.expect("get_db_ro");
                     c.simple_query(sql).await.expect("read");
                     done.fetch_add(1, Ordering::Relaxed);
+                    if c.routes_to() == RoutesTo::PrimaryFallthrough {
+                        on_primary.fetch_add(1, Ordering::Relaxed);
+                    }
+                    drop(c);
+                    if let Some(think) = think {
+                        tokio::time::sleep(think).await;
+                    }
                 }
             })
         })
         .collect();
     tokio::time::sleep(Duration::from_millis(300)).await; // warm-up
-    let start = done.load(Ordering::Relaxed);
+    let (start, start_primary) = (done.load(Ordering::Relaxed), on_primary.load(Ordering::Relaxed));
     let t = Instant::now();
     tokio::time::sleep(for_).await;
     let n = done.load(Ordering::Relaxed) - start;
+    let n_primary = on_primary.load(Ordering::Relaxed) - start_primary;
     let secs = t.elapsed().as_secs_f64();
     stop.store(true, Ordering::Relaxed);
     for t in tasks {
         t.await.expect("reader");
     }
-    n as f64 / secs
+    (n as f64 / secs, n_primary as f64 / n.max(1) as f64)
 }
 
 fn main() {
@@ -173,13 +204,42 @@ fn main() {
             let mut row = Vec::new();
             for replicas in [vec![], vec![r1], vec![r1, r2]] {
                 let router = router(primary, &replicas, false, CONCURRENCY).await;
-                row.push(throughput(&router, sql, plan.throughput_for).await);
+                row.push(throughput(&router, sql, CONCURRENCY, None, plan.throughput_for).await.0);
                 router.close();
             }
             println!(
                 "   {label:<36} {:>12.0} {:>12.0} {:>12.0}   (x{:.2}, x{:.2} of 0 replicas)",
                 row[0], row[1], row[2], row[1] / row[0], row[2] / row[0]
             );
+        }
+
+        println!(
+            "\n3. spill curve: get_db_ro() on 1 replica, DB_RO_POOL_MAX=16, {:?} each: reads/s and the \
+             share of reads on the primary",
+            plan.throughput_for
+        );
+        let policies = [SpillPolicy::After, SpillPolicy::Immediate, SpillPolicy::Never];
+        let workloads: [(&str, &'static str, Option<Duration>); 2] = [
+            ("SELECT 1, back to back", "SELECT 1", None),
+            ("SELECT pg_sleep(0.001), then 1 ms without a connection", "SELECT pg_sleep(0.001)", Some(Duration::from_millis(1))),
+        ];
+        for (label, sql, think) in workloads {
+            println!("   {label}");
+            print!("   {:>8}", "clients");
+            for p in policies {
+                print!("   {:>22}", format!("{p}{}", if p == SpillPolicy::default() { " (default)" } else { "" }));
+            }
+            println!();
+            for clients in [8, 16, 32, 64, 128] {
+                print!("   {clients:>8}");
+                for policy in policies {
+                    let router = router_with(primary, &[r1], false, 16, policy).await;
+                    let (rate, share) = throughput(&router, sql, clients, think, plan.throughput_for).await;
+                    print!("   {rate:>12.0} {:>8.1} %", share * 100.0);
+                    router.close();
+                }
+                println!();
+            }
         }
         drop(cluster);
     });

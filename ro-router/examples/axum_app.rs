@@ -1,6 +1,8 @@
 //! An axum service on ro-router: GET handlers read through `DbRo` / `get_db_ro()`, POST
 //! handlers write through `DbRw` / `get_db()`, plus `/health` (JSON) and `/metrics`
 //! (Prometheus). Every response says which pool served it (`x-db-route`, `x-db-target`).
+//! Read-your-writes: a `DbRw` request's response sets the `ro_router_lsn` cookie, and a `DbRo`
+//! request sending it back is served by a replica only once that replica has the write.
 //!
 //! ```text
 //! ro-router/scripts/pg-cluster start            # primary + 2 replicas + pgBouncer
@@ -8,17 +10,19 @@
 //! cargo run -p ro-router --features axum --example axum_app
 //! curl -si -XPOST localhost:3000/items -H 'content-type: application/json' -d '{"name":"widget"}'
 //! curl -si localhost:3000/items/1               # x-db-route: replica
+//! curl -si localhost:3000/items -H 'cookie: ro_router_lsn=0/3000148'   # a replica with the write
 //! ```
 
 use axum::{
     extract::{FromRef, Path, State},
     http::{header::HeaderName, HeaderValue, StatusCode},
+    middleware,
     response::{IntoResponse, Response},
     routing::{get, post},
     Json, Router,
 };
 use ro_router::{
-    axum::{DbRo, DbRw},
+    axum::{read_your_writes, DbRo, DbRw, ReadYourWrites},
     DbRouter, RouterError,
 };
 use serde::Deserialize;
@@ -43,6 +47,7 @@ pub fn app(db: DbRouter) -> Router {
         .route("/items/{id}/rename", post(rename_item))
         .route("/health", get(health))
         .route("/metrics", get(metrics))
+        .layer(middleware::from_fn_with_state(ReadYourWrites::new(db.clone()), read_your_writes))
         .with_state(AppState { db })
 }
 

@@ -8,6 +8,7 @@ use std::{fmt, time::Duration};
 use crate::{
     conninfo::{MAX_TCP_KEEP_SECS, MAX_TCP_USER_TIMEOUT_MS},
     error::ConfigError,
+    spill::SpillPolicy,
     strategy::ReplicaStrategy,
     target::{split_url_list_as, DbUrl},
 };
@@ -55,6 +56,15 @@ pub mod env {
     pub const TCP_USER_TIMEOUT_MS: &str = "DB_TCP_USER_TIMEOUT_MS";
     /// Seconds between `ro_router::stats` log lines (default 60; 0 = never).
     pub const STATS_LOG_INTERVAL: &str = "DB_POOL_STATS_LOG_INTERVAL";
+    /// What a read does when every replica connection is checked out: `after` (default: wait
+    /// up to `DB_RO_SPILL_WAIT_MS`, then go to the primary), `immediate` or `never`.
+    pub const RO_SPILL: &str = "DB_RO_SPILL";
+    /// Milliseconds a read waits for a busy replica before spilling to the primary, with
+    /// `DB_RO_SPILL=after` (default 100).
+    pub const RO_SPILL_WAIT_MS: &str = "DB_RO_SPILL_WAIT_MS";
+    /// Milliseconds a read after a write waits for a replica to replay it before going to the
+    /// primary (default 50; 0 = no wait).
+    pub const READ_YOUR_WRITES_WAIT_MS: &str = "DB_READ_YOUR_WRITES_WAIT_MS";
 }
 
 /// Everything a [`DbRouter`](crate::DbRouter) needs. Build it with [`RouterConfig::new`] and
@@ -102,6 +112,13 @@ pub struct RouterConfig {
     pub pgbouncer: bool,
     /// Interval of the `ro_router::stats` log line (`None` = never).
     pub stats_log_interval: Option<Duration>,
+    /// What a read does when every replica connection is checked out.
+    pub spill: SpillPolicy,
+    /// How long a read waits for a busy replica before spilling, with [`SpillPolicy::After`].
+    pub spill_wait: Duration,
+    /// How long a read after a write waits for a replica to replay it before going to the
+    /// primary (zero: at once).
+    pub read_your_writes_wait: Duration,
 }
 
 impl RouterConfig {
@@ -126,6 +143,9 @@ impl RouterConfig {
             tcp_user_timeout: Some(Duration::from_millis(30_000)),
             pgbouncer: false,
             stats_log_interval: Some(Duration::from_secs(60)),
+            spill: SpillPolicy::After,
+            spill_wait: Duration::from_millis(100),
+            read_your_writes_wait: Duration::from_millis(50),
         }
     }
 
@@ -207,6 +227,15 @@ impl RouterConfig {
         if let Some(v) = get(env::STATS_LOG_INTERVAL) {
             config.stats_log_interval = off_if_zero(seconds(env::STATS_LOG_INTERVAL, &v)?);
         }
+        if let Some(v) = get(env::RO_SPILL) {
+            config.spill = v.parse().map_err(|reason| invalid(env::RO_SPILL, reason))?;
+        }
+        if let Some(v) = get(env::RO_SPILL_WAIT_MS) {
+            config.spill_wait = millis(env::RO_SPILL_WAIT_MS, &v)?;
+        }
+        if let Some(v) = get(env::READ_YOUR_WRITES_WAIT_MS) {
+            config.read_your_writes_wait = millis(env::READ_YOUR_WRITES_WAIT_MS, &v)?;
+        }
         config.validate()?;
         Ok(config)
     }
@@ -232,6 +261,13 @@ impl RouterConfig {
             (env::TCP_KEEPALIVE_IDLE, Some(self.tcp_keepalive_idle), ms(1000), ms(MAX_TCP_KEEP_SECS * 1000)),
             (env::TCP_USER_TIMEOUT_MS, self.tcp_user_timeout, ms(1), ms(MAX_TCP_USER_TIMEOUT_MS)),
             (env::STATS_LOG_INTERVAL, self.stats_log_interval, ms(10), ms(86_400_000)),
+            (env::RO_SPILL_WAIT_MS, Some(self.spill_wait), ms(1), ms(600_000)),
+            (
+                env::READ_YOUR_WRITES_WAIT_MS,
+                Some(self.read_your_writes_wait).filter(|d| !d.is_zero()),
+                ms(1),
+                ms(600_000),
+            ),
         ];
         for (var, value, min, max) in durations {
             if let Some(d) = value.filter(|d| *d < min || *d > max) {
@@ -282,7 +318,8 @@ impl fmt::Display for RouterConfig {
         write!(
             f,
             "primary={} replicas=[{}] fallthrough={} strategy={} fallback={} pgbouncer={} \
-             health_check_interval={:?} max_replication_lag={:?} lag_check_enabled={}",
+             health_check_interval={:?} max_replication_lag={:?} lag_check_enabled={} spill={} \
+             spill_wait={:?} read_your_writes_wait={:?}",
             self.primary,
             replicas.join(", "),
             self.fallthrough_url(),
@@ -292,6 +329,9 @@ impl fmt::Display for RouterConfig {
             self.health_check_interval,
             self.max_replication_lag,
             self.lag_check_enabled,
+            self.spill,
+            self.spill_wait,
+            self.read_your_writes_wait,
         )
     }
 }
@@ -359,6 +399,9 @@ mod tests {
         assert!(c.lag_check_enabled);
         assert!(!c.pgbouncer);
         assert_eq!(c.fallthrough_url().name(), "p:5432/db");
+        assert_eq!(c.spill, SpillPolicy::After);
+        assert_eq!(c.spill_wait, Duration::from_millis(100));
+        assert_eq!(c.read_your_writes_wait, Duration::from_millis(50));
     }
 
     #[test]
@@ -382,6 +425,9 @@ mod tests {
             ("DB_TCP_KEEPALIVE_IDLE", "5"),
             ("DB_TCP_USER_TIMEOUT_MS", "0"),
             ("DB_POOL_STATS_LOG_INTERVAL", "0"),
+            ("DB_RO_SPILL", "never"),
+            ("DB_RO_SPILL_WAIT_MS", "40"),
+            ("DB_READ_YOUR_WRITES_WAIT_MS", "0"),
         ])
         .unwrap();
         let names: Vec<&str> = c.replicas.iter().map(|u| u.name()).collect();
@@ -399,6 +445,8 @@ mod tests {
         assert_eq!(c.tcp_user_timeout, None);
         assert_eq!(c.stats_log_interval, None);
         assert_eq!(c.fallthrough_url().pg_config().get_user(), Some("reader"));
+        assert_eq!((c.spill, c.spill_wait), (SpillPolicy::Never, Duration::from_millis(40)));
+        assert_eq!(c.read_your_writes_wait, Duration::ZERO);
     }
 
     #[test]
@@ -444,6 +492,11 @@ mod tests {
             ("DB_TCP_USER_TIMEOUT_MS", "2147483648"),
             ("DB_PRIMARY_POOL_MAX", "10001"),
             ("DB_RO_POOL_MAX", "-1"),
+            ("DB_RO_SPILL", "sometimes"),
+            ("DB_RO_SPILL_WAIT_MS", "0"),
+            ("DB_RO_SPILL_WAIT_MS", "600001"),
+            ("DB_READ_YOUR_WRITES_WAIT_MS", "600001"),
+            ("DB_READ_YOUR_WRITES_WAIT_MS", "-1"),
         ];
         for (var, value) in cases {
             let err = from(&[PRIMARY, (var, value)]).unwrap_err();

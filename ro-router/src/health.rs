@@ -156,6 +156,10 @@ pub struct HealthReport {
     /// before). A role that [`can write`](crate::RoleReport::is_read_only) is kept from writing
     /// by the session setting alone.
     pub fallthrough_role: Option<crate::RoleReport>,
+    /// What reads do when every replica connection is checked out, and what they did.
+    pub spill: crate::spill::SpillReport,
+    /// Reads after a write: how long they wait for replay, and how they were served.
+    pub read_your_writes: crate::read_your_writes::ReadYourWritesReport,
 }
 
 impl HealthReport {

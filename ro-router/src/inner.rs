@@ -7,7 +7,7 @@
 use std::{
     collections::HashMap,
     sync::{
-        atomic::{AtomicBool, AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
         Mutex,
     },
     time::Instant,
@@ -26,6 +26,8 @@ use crate::{
     lag::{self, WalSamples},
     metrics::{RouterMetrics, RouterState},
     pools::Target,
+    read_your_writes::{ReadYourWritesCounts, ReadYourWritesOutcome, ReadYourWritesReport},
+    spill::{SpillCounts, SpillReason, SpillReport},
     stats::{FallbackCounts, FallbackReason, PoolStats, RouterStats, RoutesTo},
 };
 
@@ -34,6 +36,17 @@ use crate::{
 pub(crate) struct Replica {
     pub(crate) target: Target,
     pub(crate) state: ReplicaState,
+    /// The replay position the last health check saw (raised by reads after a write that
+    /// asked the replica since).
+    pub(crate) replayed: AtomicU64,
+}
+
+impl Replica {
+    /// A replay position the replica has certainly reached (replay only moves forward), seen
+    /// without a round trip.
+    pub(crate) fn replayed_at_least(&self) -> &AtomicU64 {
+        &self.replayed
+    }
 }
 
 /// Shared state of a router and its clones.
@@ -103,6 +116,15 @@ impl RouterInner {
             lag_check_enabled: self.config.lag_check_enabled,
             max_replication_lag_ms: self.config.max_replication_lag.as_millis() as u64,
             fallthrough_role: self.fallthrough.link.inspection().and_then(|i| i.role),
+            spill: SpillReport {
+                policy: self.config.spill,
+                wait_ms: self.config.spill_wait.as_millis() as u64,
+                counts: self.spill_counts(),
+            },
+            read_your_writes: ReadYourWritesReport {
+                wait_ms: self.config.read_your_writes_wait.as_millis() as u64,
+                counts: self.read_your_writes_counts(),
+            },
         }
     }
 
@@ -120,9 +142,30 @@ impl RouterInner {
             lagging: f(FallbackReason::Lagging),
             exhausted: f(FallbackReason::Exhausted),
             none_configured: f(FallbackReason::NoneConfigured),
+            behind_write_token: f(FallbackReason::BehindWriteToken),
         };
         let retries = pools.iter().map(|p| p.retries).sum();
-        RouterStats { pools, fallbacks, retries }
+        let spills = self.spill_counts();
+        let read_your_writes = self.read_your_writes_counts();
+        RouterStats { pools, fallbacks, retries, spills, read_your_writes }
+    }
+
+    fn spill_counts(&self) -> SpillCounts {
+        let m = &self.metrics;
+        SpillCounts {
+            busy: m.spill(SpillReason::Busy).get(),
+            wait_timed_out: m.spill(SpillReason::WaitTimedOut).get(),
+            waited_for_replica: m.replica_waits.get(),
+        }
+    }
+
+    fn read_your_writes_counts(&self) -> ReadYourWritesCounts {
+        let o = |outcome| self.metrics.read_your_writes(outcome).get();
+        ReadYourWritesCounts {
+            replica_fresh: o(ReadYourWritesOutcome::ReplicaFresh),
+            waited: o(ReadYourWritesOutcome::Waited),
+            fell_through: o(ReadYourWritesOutcome::FellThrough),
+        }
     }
 }
 
@@ -228,6 +271,9 @@ pub(crate) async fn check_health(router: &RouterInner) {
                 (status, lag, None)
             }
         };
+        if let Ok(r) = &probe {
+            replica.replayed.store(r.replay_lsn.filter(|_| r.in_recovery).unwrap_or(0), Ordering::Relaxed);
+        }
         let was_in = replica.state.set(status, lag, error.clone());
         let is_in = status == ReplicaStatus::Healthy;
         if was_in && !is_in {

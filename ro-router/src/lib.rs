@@ -14,12 +14,15 @@ mod lag;
 mod metrics;
 mod pools;
 mod proof;
+mod read_your_writes;
 mod router;
+mod spill;
 mod stats;
 mod strategy;
 mod supervise;
 mod target;
 mod tls;
+mod token;
 mod url;
 
 #[cfg(feature = "axum")]
@@ -34,10 +37,13 @@ pub use crate::health::{
     HealthReport, OverallStatus, PrimaryHealth, PrimaryStatus, ReplicaHealth, ReplicaStatus,
 };
 pub use crate::inspect::RoleReport;
+pub use crate::read_your_writes::{ReadYourWritesCounts, ReadYourWritesOutcome, ReadYourWritesReport};
 pub use crate::router::DbRouter;
+pub use crate::spill::{SpillCounts, SpillPolicy, SpillReason, SpillReport};
 pub use crate::stats::{FallbackCounts, FallbackReason, PoolRole, PoolStats, RouterStats, RoutesTo};
 pub use crate::strategy::ReplicaStrategy;
 pub use crate::target::{split_url_list, DbUrl};
+pub use crate::token::{TokenError, WriteToken};
 
 /// The `deadpool-postgres` client wrapper that every checkout derefs to (it derefs in turn to
 /// [`tokio_postgres::Client`]).

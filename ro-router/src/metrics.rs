@@ -14,6 +14,8 @@ use prometheus::{
 
 use crate::{
     health::HealthReport,
+    read_your_writes::ReadYourWritesOutcome,
+    spill::SpillReason,
     stats::{FallbackReason, RouterStats},
 };
 
@@ -45,7 +47,12 @@ pub(crate) struct RouterMetrics {
     discarded: IntCounterVec,
     pub(crate) task_panics: IntCounterVec,
     fallback_vec: IntCounterVec,
-    pub(crate) fallbacks: [IntCounter; 4],
+    pub(crate) fallbacks: [IntCounter; 5],
+    spill_vec: IntCounterVec,
+    spills: [IntCounter; 2],
+    pub(crate) replica_waits: IntCounter,
+    ryw_vec: IntCounterVec,
+    read_your_writes: [IntCounter; 3],
 }
 
 fn counter_vec(name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -97,8 +104,35 @@ impl RouterMetrics {
             "Read-only checkouts served by the fallthrough pool to the primary, by reason.",
             &["reason"],
         );
-        let all =
-            [&checkouts, &failures, &retries, &reasserts, &severed, &discarded, &task_panics, &fallback_vec];
+        let spill_vec = counter_vec(
+            "ro_router_spills_total",
+            "Reads sent to the primary because every replica connection was checked out, by reason \
+             (busy: at once, DB_RO_SPILL=immediate; wait_timed_out: after DB_RO_SPILL_WAIT_MS).",
+            &["reason"],
+        );
+        let replica_waits = IntCounter::new(
+            "ro_router_replica_waits_total",
+            "Reads that found every replica connection checked out, waited, and were served by a replica.",
+        )
+        .expect("valid metric definition");
+        let ryw_vec = counter_vec(
+            "ro_router_read_your_writes_total",
+            "Reads after a write (get_db_ro_after), by outcome: replica_fresh, waited (for replay), \
+             fell_through (to the primary).",
+            &["outcome"],
+        );
+        let all = [
+            &checkouts,
+            &failures,
+            &retries,
+            &reasserts,
+            &severed,
+            &discarded,
+            &task_panics,
+            &fallback_vec,
+            &spill_vec,
+            &ryw_vec,
+        ];
         for (i, c) in all.iter().enumerate() {
             if let Err(e) = registry.register(Box::new((*c).clone())) {
                 // Leave the registry as it was.
@@ -108,7 +142,15 @@ impl RouterMetrics {
                 return Err(e);
             }
         }
+        if let Err(e) = registry.register(Box::new(replica_waits.clone())) {
+            for done in &all {
+                let _ = registry.unregister(Box::new((*done).clone()));
+            }
+            return Err(e);
+        }
         let fallbacks = FallbackReason::ALL.map(|r| fallback_vec.with_label_values(&[r.as_str()]));
+        let spills = SpillReason::ALL.map(|r| spill_vec.with_label_values(&[r.as_str()]));
+        let read_your_writes = ReadYourWritesOutcome::ALL.map(|o| ryw_vec.with_label_values(&[o.as_str()]));
         Ok(Self {
             checkouts,
             failures,
@@ -119,6 +161,11 @@ impl RouterMetrics {
             task_panics,
             fallback_vec,
             fallbacks,
+            spill_vec,
+            spills,
+            replica_waits,
+            ryw_vec,
+            read_your_writes,
         })
     }
 
@@ -134,9 +181,12 @@ impl RouterMetrics {
             &self.discarded,
             &self.task_panics,
             &self.fallback_vec,
+            &self.spill_vec,
+            &self.ryw_vec,
         ] {
             let _ = registry.unregister(Box::new(c.clone()));
         }
+        let _ = registry.unregister(Box::new(self.replica_waits.clone()));
         if with_state {
             let _ = registry.unregister(Box::new(StateCollector::detached()));
         }
@@ -156,6 +206,14 @@ impl RouterMetrics {
 
     pub(crate) fn fallback(&self, reason: FallbackReason) -> &IntCounter {
         &self.fallbacks[reason as usize]
+    }
+
+    pub(crate) fn spill(&self, reason: SpillReason) -> &IntCounter {
+        &self.spills[reason as usize]
+    }
+
+    pub(crate) fn read_your_writes(&self, outcome: ReadYourWritesOutcome) -> &IntCounter {
+        &self.read_your_writes[outcome as usize]
     }
 }
 

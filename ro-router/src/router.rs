@@ -1,6 +1,8 @@
 //! `DbRouter`: `get_db()` on the primary, `get_db_ro()` on a replica chosen by the strategy —
 //! or, when none can serve, on the read-only fallthrough pool to the primary (fallback on) or
-//! an error that says why (fallback off).
+//! an error that says why (fallback off). Busy replicas are waited on or spilled from as
+//! [`crate::spill`] plans; `get_db_ro_after()` adds read-your-writes
+//! ([`crate::read_your_writes`]).
 //!
 //! A replica checkout that fails is retried on the next replica (and then the fallthrough):
 //! a replica that died since the last health check costs a retry, not a failed read. The
@@ -8,7 +10,7 @@
 
 use std::{
     sync::{
-        atomic::{AtomicBool, AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
         Arc, Mutex,
     },
     time::Duration,
@@ -27,9 +29,12 @@ use crate::{
     lag::WalSamples,
     metrics::{RouterMetrics, StateCollector},
     pools::{pool_mode_refusal, ConnectError, Target},
+    read_your_writes::{catch_up, CatchUp, ReadYourWritesOutcome},
+    spill::{self, BusyReplicas, SpillReason},
     stats::{FallbackReason, PoolRole, RouterStats},
     strategy, supervise,
     target::Redactor,
+    token::WriteToken,
 };
 
 /// The router: a primary pool, one pool per replica, and a read-only fallthrough pool to the
@@ -111,6 +116,7 @@ impl DbRouter {
                     redactor.clone(),
                 ),
                 state: ReplicaState::default(),
+                replayed: AtomicU64::new(0),
             })
             .collect();
         let replica_try = Timeouts {
@@ -184,13 +190,91 @@ impl DbRouter {
     /// Checks out a read-only connection: from a replica in rotation chosen by the strategy,
     /// retrying the others if a checkout fails; else, with fallback on, from the fallthrough
     /// pool to the primary. Every such connection refuses writes (SQLSTATE 25006).
+    ///
+    /// When every replica connection is checked out, the spill policy (`DB_RO_SPILL`) decides:
+    /// wait for one up to `DB_RO_SPILL_WAIT_MS` and then go to the primary (`after`, the
+    /// default), go at once (`immediate`), or wait up to `DB_POOL_TIMEOUT_MS` and fail
+    /// (`never`, and always with fallback off).
     pub async fn get_db_ro(&self) -> Result<ReadOnlyConnection, RouterError> {
+        self.read_only(None).await.map(|(conn, _)| conn)
+    }
+
+    /// A read-only connection that sees every write up to `token` (read-your-writes; take the
+    /// token with [`PrimaryConnection::write_token`] after the write).
+    ///
+    /// A replica known to have replayed the token is preferred (no round trip); otherwise the
+    /// replica picked is asked (`pg_last_wal_replay_lsn()`) and, while it is behind, asked
+    /// again up to `DB_READ_YOUR_WRITES_WAIT_MS`. Still behind, the read goes to the
+    /// fallthrough pool on the primary, which is always up to date (fallback reason
+    /// `behind_write_token`); with fallback off it fails instead. Every call is counted by
+    /// outcome: `replica_fresh`, `waited` or `fell_through`.
+    pub async fn get_db_ro_after(&self, token: &WriteToken) -> Result<ReadOnlyConnection, RouterError> {
+        let inner = &*self.inner;
+        let count = |outcome| inner.metrics.read_your_writes(outcome).inc();
+        let (conn, replica) = self.read_only(Some(*token)).await?;
+        let Some(i) = replica else {
+            count(ReadYourWritesOutcome::FellThrough);
+            return Ok(conn);
+        };
+        let wait = inner.config.read_your_writes_wait;
+        let known = inner.replicas[i].replayed_at_least();
+        let (target, reason) = match catch_up(&conn, known, *token, wait, inner.config.connect_timeout).await
+        {
+            CatchUp::Replayed { waited: false } => {
+                count(ReadYourWritesOutcome::ReplicaFresh);
+                return Ok(conn);
+            }
+            CatchUp::Replayed { waited: true } => {
+                count(ReadYourWritesOutcome::Waited);
+                return Ok(conn);
+            }
+            CatchUp::Behind { replayed } => {
+                let at = replayed.map_or_else(|| "an unknown position".to_string(), |r| r.to_string());
+                let why = format!(
+                    "replayed up to {at}, behind write token {token} after {} ms (DB_READ_YOUR_WRITES_WAIT_MS)",
+                    wait.as_millis()
+                );
+                let target = conn.target().to_string();
+                drop(conn);
+                (target, why)
+            }
+            CatchUp::Unanswered => {
+                let target = conn.target().to_string();
+                conn.discard();
+                let why = format!(
+                    "did not say how far it replayed within {} ms (DB_CONNECT_TIMEOUT_MS)",
+                    inner.config.connect_timeout.as_millis()
+                );
+                (target, why)
+            }
+        };
+        let unusable = vec![Unusable { target, reason }];
+        if !inner.config.fallback {
+            return Err(RouterError::ReadOnlyUnavailable { unusable });
+        }
+        let conn = self.fall_through(FallbackReason::BehindWriteToken, unusable).await?;
+        count(ReadYourWritesOutcome::FellThrough);
+        Ok(conn)
+    }
+
+    /// A read-only checkout, and the index of the replica that served it (`None`: the
+    /// fallthrough pool). With a token, replicas known to have replayed it are tried first.
+    async fn read_only(
+        &self,
+        token: Option<WriteToken>,
+    ) -> Result<(ReadOnlyConnection, Option<usize>), RouterError> {
         let inner = &*self.inner;
         let mut order: Vec<usize> =
             (0..inner.replicas.len()).filter(|&i| inner.replicas[i].state.in_rotation()).collect();
         strategy::order(inner.config.strategy, &inner.cursor, &mut order, |i| {
             inner.replicas[i].target.link.checked_out.load(Ordering::Relaxed)
         });
+        if let Some(token) = token {
+            // Stable: the strategy's order stays among replicas equally fresh.
+            order.sort_by_key(|&i| {
+                inner.replicas[i].replayed_at_least().load(Ordering::Relaxed) < token.lsn()
+            });
+        }
 
         let mut failed: Vec<Unusable> = Vec::new();
         let mut exhausted: Vec<usize> = Vec::new();
@@ -202,7 +286,7 @@ impl DbRouter {
             let replica = &inner.replicas[i];
             let target = &replica.target;
             match checkout_replica(target, &inner.replica_try).await {
-                Ok(obj) => return Ok(ReadOnlyConnection::new(obj, &target.link)),
+                Ok(obj) => return Ok((ReadOnlyConnection::new(obj, &target.link), Some(i))),
                 Err(PoolError::Timeout(TimeoutType::Wait)) => exhausted.push(i),
                 Err(PoolError::Closed) => return Err(RouterError::Closed),
                 Err(e) => {
@@ -222,6 +306,47 @@ impl DbRouter {
                 }
             }
         }
+        let mut going_elsewhere = || {
+            if let Some(prev) = pending_retry.take() {
+                inner.replicas[prev].target.link.counters.retries.inc();
+            }
+        };
+
+        if let Some(&i) = exhausted.first() {
+            let c = &inner.config;
+            let plan = spill::plan(c.spill, c.fallback, c.spill_wait, c.pool_timeout);
+            let target = &inner.replicas[i].target;
+            let spill_reason = match plan {
+                BusyReplicas::Spill => SpillReason::Busy,
+                BusyReplicas::WaitThenSpill(wait) | BusyReplicas::WaitThenFail(wait) => {
+                    going_elsewhere();
+                    let timeouts = Timeouts { wait: Some(wait), ..inner.replica_try };
+                    match target.pool.timeout_get(&timeouts).await {
+                        Ok(obj) => {
+                            inner.metrics.replica_waits.inc();
+                            return Ok((ReadOnlyConnection::new(obj, &target.link), Some(i)));
+                        }
+                        Err(PoolError::Closed) => return Err(RouterError::Closed),
+                        Err(_) if matches!(plan, BusyReplicas::WaitThenSpill(_)) => SpillReason::WaitTimedOut,
+                        Err(e) => {
+                            target.link.counters.failures.inc();
+                            let mut failure = target.link.failure(e, target.max_size, wait);
+                            if c.fallback {
+                                failure.message.push_str(
+                                    "; DB_RO_SPILL=never keeps reads off the primary while replicas are busy \
+                                     (DB_RO_SPILL=after would send them there)",
+                                );
+                            }
+                            return Err(RouterError::ReplicaExhausted {
+                                target: target.link.name.clone(),
+                                failure,
+                            });
+                        }
+                    }
+                }
+            };
+            inner.metrics.spill(spill_reason).inc();
+        }
 
         let reason = self.fallback_reason(&order, &failed, &exhausted);
         let mut unusable = failed;
@@ -238,49 +363,38 @@ impl DbRouter {
                 });
             }
         }
-
         if inner.config.fallback {
-            if let Some(prev) = pending_retry.take() {
-                inner.replicas[prev].target.link.counters.retries.inc();
-            }
-            let target = &inner.fallthrough;
-            return match target.pool.get().await {
-                Ok(obj) => {
-                    inner.metrics.fallback(reason).inc();
-                    tracing::debug!(target: "ro_router", reason = reason.as_str(), "read fell through to the primary");
-                    Ok(ReadOnlyConnection::new(obj, &target.link))
-                }
-                Err(PoolError::Closed) => Err(RouterError::Closed),
-                Err(e) => {
-                    target.link.counters.failures.inc();
-                    Err(RouterError::FallthroughUnavailable {
-                        reason,
-                        unusable,
-                        target: target.link.name.clone(),
-                        failure: target.link.failure(e, target.max_size, inner.config.pool_timeout),
-                    })
-                }
-            };
-        }
-        if let Some(&i) = exhausted.first() {
-            // Fallback off and the replicas are merely busy: wait like any pool would.
-            if let Some(prev) = pending_retry.take() {
-                inner.replicas[prev].target.link.counters.retries.inc();
-            }
-            let target = &inner.replicas[i].target;
-            return match target.pool.get().await {
-                Ok(obj) => Ok(ReadOnlyConnection::new(obj, &target.link)),
-                Err(PoolError::Closed) => Err(RouterError::Closed),
-                Err(e) => {
-                    target.link.counters.failures.inc();
-                    Err(RouterError::ReplicaExhausted {
-                        target: target.link.name.clone(),
-                        failure: target.link.failure(e, target.max_size, inner.config.pool_timeout),
-                    })
-                }
-            };
+            going_elsewhere();
+            return self.fall_through(reason, unusable).await.map(|conn| (conn, None));
         }
         Err(RouterError::ReadOnlyUnavailable { unusable })
+    }
+
+    /// A checkout from the fallthrough pool, counted under `reason`.
+    async fn fall_through(
+        &self,
+        reason: FallbackReason,
+        unusable: Vec<Unusable>,
+    ) -> Result<ReadOnlyConnection, RouterError> {
+        let inner = &*self.inner;
+        let target = &inner.fallthrough;
+        match target.pool.get().await {
+            Ok(obj) => {
+                inner.metrics.fallback(reason).inc();
+                tracing::debug!(target: "ro_router", reason = reason.as_str(), "read fell through to the primary");
+                Ok(ReadOnlyConnection::new(obj, &target.link))
+            }
+            Err(PoolError::Closed) => Err(RouterError::Closed),
+            Err(e) => {
+                target.link.counters.failures.inc();
+                Err(RouterError::FallthroughUnavailable {
+                    reason,
+                    unusable,
+                    target: target.link.name.clone(),
+                    failure: target.link.failure(e, target.max_size, inner.config.pool_timeout),
+                })
+            }
+        }
     }
 
     fn fallback_reason(&self, tried: &[usize], failed: &[Unusable], exhausted: &[usize]) -> FallbackReason {

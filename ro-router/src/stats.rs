@@ -5,6 +5,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::{read_your_writes::ReadYourWritesCounts, spill::SpillCounts};
+
 /// Which pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -72,12 +74,15 @@ pub enum FallbackReason {
     Exhausted = 2,
     /// No replica is configured.
     NoneConfigured = 3,
+    /// A read after a write found no replica that had replayed it within
+    /// `DB_READ_YOUR_WRITES_WAIT_MS`.
+    BehindWriteToken = 4,
 }
 
 impl FallbackReason {
     /// Every reason, in label order.
-    pub const ALL: [FallbackReason; 4] =
-        [Self::Unhealthy, Self::Lagging, Self::Exhausted, Self::NoneConfigured];
+    pub const ALL: [FallbackReason; 5] =
+        [Self::Unhealthy, Self::Lagging, Self::Exhausted, Self::NoneConfigured, Self::BehindWriteToken];
 
     /// The snake_case name (the `reason` label).
     pub fn as_str(self) -> &'static str {
@@ -86,6 +91,7 @@ impl FallbackReason {
             Self::Lagging => "lagging",
             Self::Exhausted => "exhausted",
             Self::NoneConfigured => "none_configured",
+            Self::BehindWriteToken => "behind_write_token",
         }
     }
 }
@@ -107,6 +113,8 @@ pub struct FallbackCounts {
     pub exhausted: u64,
     /// [`FallbackReason::NoneConfigured`].
     pub none_configured: u64,
+    /// [`FallbackReason::BehindWriteToken`].
+    pub behind_write_token: u64,
 }
 
 impl FallbackCounts {
@@ -117,12 +125,13 @@ impl FallbackCounts {
             FallbackReason::Lagging => self.lagging,
             FallbackReason::Exhausted => self.exhausted,
             FallbackReason::NoneConfigured => self.none_configured,
+            FallbackReason::BehindWriteToken => self.behind_write_token,
         }
     }
 
     /// All reasons together.
     pub fn total(&self) -> u64 {
-        self.unhealthy + self.lagging + self.exhausted + self.none_configured
+        self.unhealthy + self.lagging + self.exhausted + self.none_configured + self.behind_write_token
     }
 }
 
@@ -172,6 +181,10 @@ pub struct RouterStats {
     pub fallbacks: FallbackCounts,
     /// Read-only checkouts retried on another target, all pools together.
     pub retries: u64,
+    /// Reads that found every replica connection checked out: spills and waits.
+    pub spills: SpillCounts,
+    /// Reads after a write, by outcome.
+    pub read_your_writes: ReadYourWritesCounts,
 }
 
 impl RouterStats {
@@ -203,10 +216,23 @@ impl RouterStats {
                 p.checked_out
             ));
         }
-        let f = &self.fallbacks;
+        let (f, s, r) = (&self.fallbacks, &self.spills, &self.read_your_writes);
         line.push_str(&format!(
-            "; fallbacks unhealthy={} lagging={} exhausted={} none_configured={}; retries={}",
-            f.unhealthy, f.lagging, f.exhausted, f.none_configured, self.retries
+            "; fallbacks unhealthy={} lagging={} exhausted={} none_configured={} behind_write_token={}; \
+             retries={}; spills busy={} wait_timed_out={} waited_for_replica={}; \
+             read_your_writes replica_fresh={} waited={} fell_through={}",
+            f.unhealthy,
+            f.lagging,
+            f.exhausted,
+            f.none_configured,
+            f.behind_write_token,
+            self.retries,
+            s.busy,
+            s.wait_timed_out,
+            s.waited_for_replica,
+            r.replica_fresh,
+            r.waited,
+            r.fell_through
         ));
         line
     }

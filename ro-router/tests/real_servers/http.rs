@@ -1,6 +1,8 @@
 //! The example app (`examples/axum_app.rs`) over real HTTP: GET handlers served by a replica
 //! through `DbRo` / `get_db_ro()`, POST handlers by the primary through `DbRw` / `get_db()`,
-//! one checkout per request, returned when the request ends; `/health` and `/metrics`.
+//! one checkout per request, returned when the request ends; `/health` and `/metrics`. And
+//! read-your-writes through the `read_your_writes` middleware: the example app's cookie, and a
+//! header carrier on a small app of its own.
 
 use std::sync::Arc;
 
@@ -30,10 +32,15 @@ impl Reply {
 
 /// A plain HTTP/1.0 exchange over a real socket.
 async fn http(port: u16, method: &str, path: &str, json: Option<&str>) -> Reply {
+    http_with(port, method, path, json, "").await
+}
+
+/// The same, with extra header lines (`"Cookie: a=b\r\n"`).
+async fn http_with(port: u16, method: &str, path: &str, json: Option<&str>, headers: &str) -> Reply {
     let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect to the app");
     let body = json.unwrap_or("");
     let request = format!(
-        "{method} {path} HTTP/1.0\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.0\r\nHost: localhost\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
     s.write_all(request.as_bytes()).await.unwrap();
@@ -82,8 +89,12 @@ pub async fn example_app_over_http(ctx: Arc<Ctx>) {
     let missing = http(port, "GET", "/items/987654321", None).await;
     assert_eq!(missing.status, 404);
 
-    // One checkout per request that touched the database, each returned when it ended.
-    assert_eq!(checkouts(&router, PoolRole::Primary, primary.port), p0 + 2);
+    // One checkout per request that touched the database, each returned when it ended; plus
+    // one for the write token the read-your-writes middleware takes after the DbRw request
+    // (the rename takes its connection from the router, not through DbRw).
+    assert_eq!(checkouts(&router, PoolRole::Primary, primary.port), p0 + 3);
+    assert!(created.header("set-cookie").is_some_and(|c| c.starts_with("ro_router_lsn=")));
+    assert_eq!(renamed.header("set-cookie"), None);
     assert_eq!(checkouts(&router, PoolRole::Replica, r1.port), r0 + 3);
     let stats = router.pool_stats();
     assert!(stats.pools.iter().all(|p| p.checked_out == 0), "{stats:?}");
@@ -123,4 +134,103 @@ async fn router_on_dead_primary() -> ro_router::DbRouter {
     let mut c = config(free_port(), &[]);
     c.connect_timeout = std::time::Duration::from_millis(500);
     router(c).await
+}
+
+/// Read-your-writes through the example app's middleware: a POST (a `DbRw` request) sets the
+/// token cookie; a GET sending it back while replay is paused is served by the primary and
+/// sees the new item, one without it by the replica, which does not; once the replica caught
+/// up, the GET with the cookie is served by the replica.
+pub async fn read_your_writes_over_http(ctx: Arc<Ctx>) {
+    let cluster = &ctx.cluster;
+    let (primary, r1) = (cluster.primary(), cluster.replica(0));
+    let router = router(config(primary.port, &[r1.port])).await;
+    axum_app::migrate(&router).await.unwrap();
+    cluster.wait_replayed(&r1).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let router_for_app = router.clone();
+    let server = tokio::spawn(async move { axum::serve(listener, axum_app::app(router_for_app)).await });
+
+    cluster.pause_replay(&r1).await;
+    let created = http(port, "POST", "/items", Some(r#"{"name":"mine"}"#)).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let set_cookie = created.header("set-cookie").expect("a write sets the token cookie").to_string();
+    let (pair, attributes) = set_cookie.split_once(';').unwrap();
+    assert_eq!(attributes, " Path=/; HttpOnly; SameSite=Lax");
+    let (cookie_name, token) = pair.split_once('=').unwrap();
+    assert_eq!(cookie_name, "ro_router_lsn");
+    assert!(token.parse::<ro_router::WriteToken>().is_ok(), "{token}");
+    let id = serde_json::from_str::<serde_json::Value>(&created.body).unwrap()["id"].as_i64().unwrap();
+    let has_item = |r: &Reply| r.body.contains(&format!("\"id\":{id},"));
+    let cookie = format!("Cookie: theme=dark; ro_router_lsn={token}\r\n");
+
+    let stale = http(port, "GET", "/items", None).await;
+    assert_eq!((stale.status, stale.header("x-db-route")), (200, Some("replica")));
+    assert!(!has_item(&stale), "replay is paused: the replica must not list item {id} yet");
+    let mine = http_with(port, "GET", "/items", None, &cookie).await;
+    assert_eq!((mine.status, mine.header("x-db-route")), (200, Some("primary_fallthrough")));
+    assert!(has_item(&mine), "{}", mine.body);
+    assert_eq!(mine.header("set-cookie"), None, "a read sets no token");
+    let garbage = http_with(port, "GET", "/items", None, "Cookie: ro_router_lsn=not-a-token\r\n").await;
+    assert_eq!((garbage.status, garbage.header("x-db-route")), (200, Some("replica")));
+
+    cluster.resume_replay(&r1).await;
+    cluster.wait_replayed(&r1).await;
+    let caught_up = http_with(port, "GET", "/items", None, &cookie).await;
+    assert_eq!((caught_up.status, caught_up.header("x-db-route")), (200, Some("replica")));
+    assert!(has_item(&caught_up), "{}", caught_up.body);
+    let ryw = router.pool_stats().read_your_writes;
+    assert_eq!((ryw.replica_fresh, ryw.waited, ryw.fell_through), (1, 0, 1));
+    server.abort();
+}
+
+/// The middleware with the token in a header of the app's choosing: the write's response
+/// carries it, the client sends it back, and the read sees the write while replay is paused.
+/// Names that cannot be a cookie or header name are refused, naming what is wrong.
+pub async fn read_your_writes_header_carrier(ctx: Arc<Ctx>) {
+    use axum::{middleware, routing::get, Router};
+    use ro_router::axum::{read_your_writes, DbRo, DbRw, ReadYourWrites};
+
+    let cluster = &ctx.cluster;
+    let (primary, r1) = (cluster.primary(), cluster.replica(0));
+    let router = router(config(primary.port, &[r1.port])).await;
+    for bad in ["", "a b", "x;y", "é"] {
+        let err = ReadYourWrites::cookie(router.clone(), bad).unwrap_err().to_string();
+        assert!(err.starts_with("read-your-writes cookie name: "), "{err}");
+        let err = ReadYourWrites::header(router.clone(), bad).unwrap_err().to_string();
+        assert!(err.starts_with("read-your-writes header name: "), "{err}");
+    }
+    let ryw = ReadYourWrites::header(router.clone(), "X-Db-Write-Token").unwrap();
+
+    async fn write(db: DbRw) -> String {
+        let row = db.query_one("INSERT INTO ticks DEFAULT VALUES RETURNING id", &[]).await.unwrap();
+        row.get::<_, i64>(0).to_string()
+    }
+    async fn read(db: DbRo, axum::extract::Path(id): axum::extract::Path<i64>) -> String {
+        let n: i64 = db.query_one("SELECT count(*) FROM ticks WHERE id = $1", &[&id]).await.unwrap().get(0);
+        format!("{} {n}", db.routes_to())
+    }
+    let app = Router::new()
+        .route("/write", get(write))
+        .route("/read/{id}", get(read))
+        .layer(middleware::from_fn_with_state(ryw, read_your_writes))
+        .with_state(router.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+
+    cluster.pause_replay(&r1).await;
+    let wrote = http(port, "GET", "/write", None).await;
+    assert_eq!(wrote.status, 200, "{}", wrote.body);
+    assert_eq!(wrote.header("set-cookie"), None, "the token travels in the header only");
+    let token = wrote.header("x-db-write-token").expect("the token header").to_string();
+    assert!(token.parse::<ro_router::WriteToken>().is_ok(), "{token}");
+    let id = &wrote.body;
+    let plain = http(port, "GET", &format!("/read/{id}"), None).await;
+    assert_eq!(plain.body, "replica 0", "replay is paused");
+    let sent_back =
+        http_with(port, "GET", &format!("/read/{id}"), None, &format!("x-db-write-token: {token}\r\n")).await;
+    assert_eq!(sent_back.body, "primary_fallthrough 1");
+    assert_eq!(sent_back.header("x-db-write-token"), None, "a read sets no token");
+    server.abort();
 }

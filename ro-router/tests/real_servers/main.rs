@@ -18,7 +18,9 @@ mod limits;
 mod observability;
 mod pgbouncer_modes;
 mod routing;
+mod ryw;
 mod secrets;
+mod spill;
 mod tasks;
 mod tls;
 mod urls;
@@ -78,10 +80,20 @@ fn main() -> ExitCode {
         tls::every_sslmode_against_a_tls_server,
         tls::prefer_falls_back_on_a_server_without_tls,
         tasks::background_tasks_survive_panics,
+        ryw::read_after_write_falls_through_while_replay_is_paused,
+        ryw::read_after_write_waits_for_replay,
+        ryw::write_tokens_are_checked,
+        spill::after_waits_for_a_replica_then_spills,
+        spill::immediate_spills_at_once,
+        spill::never_waits_then_fails_clearly,
     ];
     // The example app and the extractors need the `axum` feature (CI runs --all-features).
     #[cfg(feature = "axum")]
-    tests.extend(tests![http::example_app_over_http]);
+    tests.extend(tests![
+        http::example_app_over_http,
+        http::read_your_writes_over_http,
+        http::read_your_writes_header_carrier
+    ]);
     // Last: everything logged during the whole run.
     tests.extend(tests![observability::logs_of_the_whole_run_hold_no_password]);
     harness::run(harness::Options { replicas: 2, pgbouncer: true, setup: |c| Box::pin(setup(c)) }, tests)

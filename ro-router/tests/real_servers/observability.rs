@@ -199,7 +199,11 @@ pub async fn periodic_stats_log_line(ctx: Arc<Ctx>) {
         "{line}"
     );
     assert!(
-        line.contains("fallbacks unhealthy=0 lagging=0 exhausted=0 none_configured=0; retries=0"),
+        line.contains(
+            "fallbacks unhealthy=0 lagging=0 exhausted=0 none_configured=0 behind_write_token=0; retries=0; \
+             spills busy=0 wait_timed_out=0 waited_for_replica=0; \
+             read_your_writes replica_fresh=0 waited=0 fell_through=0"
+        ),
         "{line}"
     );
     assert_no_password("the stats line", line);
