@@ -280,7 +280,9 @@ impl Writers {
     pub fn resolve(&self, caller: FnId, call: &SinkKind) -> Callee {
         match self.resolution(caller, call) {
             Resolved::Tree(found) => Callee::Tree(found),
-            Resolved::Unresolved(_) if self.unpinned_any => self.unpinned(call).map_or(Callee::External, Callee::Tree),
+            Resolved::Unresolved(_) if self.unpinned_any => {
+                self.unpinned(call).map_or(Callee::External, Callee::Tree)
+            }
             Resolved::External | Resolved::Unresolved(_) => Callee::External,
         }
     }
@@ -410,7 +412,13 @@ mod tests {
         }
         let fns = vec![
             function("src/api.rs", None, "handler", &["repo"], vec![claim]),
-            function("src/pg.rs", Some("PgRepo"), "claim", &["self"], vec![sql_sink(9, 0, "DELETE FROM uploads")]),
+            function(
+                "src/pg.rs",
+                Some("PgRepo"),
+                "claim",
+                &["self"],
+                vec![sql_sink(9, 0, "DELETE FROM uploads")],
+            ),
             function("src/mem.rs", Some("MemRepo"), "claim", &["self"], vec![sql_sink(4, 0, "SELECT 1")]),
         ];
         let mut writers = summaries(fns);
@@ -418,7 +426,8 @@ mod tests {
         assert!(writers.writes_through(0, 0).is_none(), "check: judged by the tables");
         assert_eq!(writers.resolve(0, &writers.function(0).facts.sinks[0].kind), Callee::External);
         writers.spread_through_unpinned();
-        let chain: Vec<(String, u32)> = writers.chain(0, 0).iter().map(|s| (s.function.clone(), s.line)).collect();
+        let chain: Vec<(String, u32)> =
+            writers.chain(0, 0).iter().map(|s| (s.function.clone(), s.line)).collect();
         assert_eq!(chain, [("handler".to_string(), 3), ("PgRepo::claim".to_string(), 9)]);
         assert_eq!(writers.resolve(0, &writers.function(0).facts.sinks[0].kind), Callee::Tree(vec![1, 2]));
     }
