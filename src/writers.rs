@@ -159,11 +159,7 @@ impl Writers {
     /// many arguments besides `self`; `None` for any other call, or when there are none.
     fn unpinned(&self, call: &SinkKind) -> Option<Vec<FnId>> {
         let SinkKind::Call { callee, method: true, args, .. } = call else { return None };
-        let fits = |&id: &FnId| {
-            let f = &self.fns[id].facts;
-            f.owner.is_some() && f.sig.has_self && f.sig.arity == args + 1
-        };
-        let found: Vec<FnId> = self.symbols.named(callee.last()?).iter().copied().filter(fits).collect();
+        let found = self.scope().methods_fitting(callee.last()?, *args);
         (!found.is_empty()).then_some(found)
     }
 
