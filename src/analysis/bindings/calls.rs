@@ -162,7 +162,9 @@ impl FnAnalysis<'_> {
             // (rows, a count), so a helper ending in it is no accessor.
             return closure_result.unwrap_or_else(|| Value::handle(receiver.taint));
         }
-        if name == "push_str" || name == "push" {
+        // Text built piece by piece (`sql.push_str(..)`, a query builder's `.push(..)`); on a
+        // handle, `push` is a method of its own (`repo.push(queue, job)`).
+        if name == "push_str" || (name == "push" && !receiver.taint.is_handle()) {
             if let Some(part) = args.first() {
                 self.append_sql(&call.receiver, part);
             }
@@ -213,7 +215,8 @@ impl FnAnalysis<'_> {
                 let known_method = names.sql_methods.matches_name(&name);
                 let kind = SinkKind::Sql { text: (**sql).clone(), method: name.clone(), known_method };
                 self.push_sink(self.range(call.span()), &call.receiver, receiver.taint, kind);
-                executed = true;
+                // A method of the tree given text (`self.set("key", v)`) is a call too.
+                executed = known_method;
             }
         }
         if let (Some(sql), Some(index)) = (&receiver.sql, handle_arg) {
