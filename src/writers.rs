@@ -11,6 +11,12 @@
 //! said to be so. The result keeps, per written parameter, the first step down to the write,
 //! so a finding can show the whole chain.
 //!
+//! Per function it also keeps whether the function writes through a read-write handle of its
+//! own (from a read-write accessor or type, whatever its parameters), by itself or through any
+//! function its resolved calls reach: one witness, spread the same way. `migrate` asks it (a
+//! handler reaching such a write is no pure read); `check` never does (that write is on no
+//! read-only handle).
+//!
 //! This module is pure: it never reads files or parses; the pipeline feeds it the functions a
 //! read-only binding can reach.
 
@@ -66,6 +72,31 @@ pub enum Write {
         /// The callee's parameter.
         param: usize,
     },
+    /// It calls `callee`, which writes through a read-write handle of its own.
+    Calls {
+        /// Line of the call.
+        line: u32,
+        /// The callee.
+        callee: FnId,
+    },
+}
+
+/// Why a function writes through a read-write handle of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnWrite {
+    /// The witness: written directly, handed to a callee writing through that parameter, or a
+    /// call of a function writing through a handle of its own.
+    pub write: Write,
+    /// The read-write handle written through at the end of the chain, as written there
+    /// (`context.pool()`).
+    pub handle: String,
+}
+
+/// Which witness a chain follows: a parameter's, or the function's own writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Param(usize),
+    Own,
 }
 
 /// A call with a handle that could not be pinned to functions of the tree.
@@ -92,6 +123,8 @@ pub struct Writers {
     resolved: Vec<Vec<Resolved>>,
     /// Per function, per parameter (up to 64): why it is written through (one witness).
     writes: Vec<Vec<Option<Write>>>,
+    /// Per function: why it writes through a read-write handle of its own (one witness).
+    own: Vec<Option<OwnWrite>>,
     unresolved: Vec<UnresolvedCall>,
     /// Set by [`Writers::spread_through_unpinned`]: a method call that could not be pinned
     /// may run any method of the tree of that name and arity.
@@ -120,6 +153,7 @@ impl Writers {
     pub fn in_workspace(fns: Vec<TreeFn>, workspace: Workspace, judge: &Judge<'_>) -> Writers {
         let symbols = workspace.symbols(&fns);
         let writes = fns.iter().map(|f| vec![None; f.facts.params.len().min(64)]).collect();
+        let own = vec![None; fns.len()];
         let mut writers = Writers {
             fns,
             symbols,
@@ -127,6 +161,7 @@ impl Writers {
             imports: workspace.imports,
             resolved: Vec::new(),
             writes,
+            own,
             unresolved: Vec::new(),
             unpinned_any: false,
         };
@@ -171,6 +206,12 @@ impl Writers {
     /// Whether `id` writes through parameter `param`: the one witness kept.
     pub fn writes_through(&self, id: FnId, param: usize) -> Option<&Write> {
         self.writes.get(id)?.get(param)?.as_ref()
+    }
+
+    /// Whether `id`, or a function its resolved calls reach, writes through a read-write handle
+    /// of its own: the one witness kept.
+    pub fn writes_on_its_own(&self, id: FnId) -> Option<&OwnWrite> {
+        self.own.get(id)?.as_ref()
     }
 
     /// Calls with a handle that could not be pinned to functions of the tree, in function order.
@@ -222,18 +263,33 @@ impl Writers {
         changed
     }
 
+    fn record_own(&mut self, id: FnId, own: impl FnOnce() -> OwnWrite) -> bool {
+        let slot = &mut self.own[id];
+        let new = slot.is_none();
+        if new {
+            *slot = Some(own());
+        }
+        new
+    }
+
     fn direct_writes(&mut self, judge: &Judge<'_>) {
         for id in 0..self.fns.len() {
             for s in 0..self.fns[id].facts.sinks.len() {
                 let f = &self.fns[id];
                 let sink = &f.facts.sinks[s];
-                if sink.handle.taint.params == 0 {
+                let rw = sink.handle.taint.rw.is_some();
+                if sink.handle.taint.params == 0 && !rw {
                     continue;
                 }
                 let line = sink.range.start.line;
                 let scope = Scope { file: &f.file, module: &f.facts.module, owner: f.facts.owner.as_deref() };
                 let outside = !matches!(self.resolved[id][s], Resolved::Tree(_));
                 let Some(evidence) = judge.direct_write(scope, sink, outside) else { continue };
+                if rw {
+                    let handle = sink.handle.label.clone();
+                    let write = Write::Direct { line, evidence: evidence.clone() };
+                    self.record_own(id, || OwnWrite { write, handle });
+                }
                 self.record(id, s, || Write::Direct { line, evidence: evidence.clone() });
             }
         }
@@ -255,17 +311,32 @@ impl Writers {
         for list in &mut callers {
             list.dedup();
         }
-        let mut queue: VecDeque<FnId> =
-            (0..self.fns.len()).filter(|&id| self.writes[id].iter().any(Option::is_some)).collect();
+        let mut queue: VecDeque<FnId> = (0..self.fns.len())
+            .filter(|&id| self.own[id].is_some() || self.writes[id].iter().any(Option::is_some))
+            .collect();
+        // A function is queued again only when it gains a witness: at most once per parameter
+        // and once for its own writes.
         while let Some(callee) = queue.pop_front() {
             for &(caller, s) in &callers[callee] {
                 let sink = &self.fns[caller].facts.sinks[s];
                 let SinkKind::Call { arg, .. } = &sink.kind else { continue };
-                if sink.handle.taint.params == 0 || self.writes_through(callee, *arg).is_none() {
-                    continue;
+                let (arg, line, taint) = (*arg, sink.range.start.line, sink.handle.taint);
+                let mut changed = false;
+                let passes_to_writer = self.writes_through(callee, arg).is_some();
+                if passes_to_writer && taint.params != 0 {
+                    changed |= self.record(caller, s, || Write::Call { line, callee, param: arg });
                 }
-                let (arg, line) = (*arg, sink.range.start.line);
-                if self.record(caller, s, || Write::Call { line, callee, param: arg }) {
+                if passes_to_writer && taint.rw.is_some() && self.own[caller].is_none() {
+                    let handle = self.fns[caller].facts.sinks[s].handle.label.clone();
+                    let write = Write::Call { line, callee, param: arg };
+                    changed |= self.record_own(caller, || OwnWrite { write, handle });
+                }
+                if let Some(below) = &self.own[callee] {
+                    let handle = below.handle.clone();
+                    changed |=
+                        self.record_own(caller, || OwnWrite { write: Write::Calls { line, callee }, handle });
+                }
+                if changed {
                     queue.push_back(caller);
                 }
             }
@@ -292,13 +363,30 @@ impl Writers {
     /// The steps from a write through parameter `param` of `id` down to the SQL: at most
     /// 32 steps, the last always the write itself (a longer chain loses its middle).
     pub fn chain(&self, id: FnId, param: usize) -> Vec<ChainStep> {
+        self.walk(id, Slot::Param(param))
+    }
+
+    /// The steps from `id`'s own write through a read-write handle down to the SQL (bounded
+    /// as [`Writers::chain`]).
+    pub fn own_chain(&self, id: FnId) -> Vec<ChainStep> {
+        self.walk(id, Slot::Own)
+    }
+
+    fn witness(&self, id: FnId, slot: Slot) -> Option<&Write> {
+        match slot {
+            Slot::Param(param) => self.writes_through(id, param),
+            Slot::Own => self.writes_on_its_own(id).map(|o| &o.write),
+        }
+    }
+
+    fn walk(&self, id: FnId, slot: Slot) -> Vec<ChainStep> {
         let mut steps = Vec::new();
-        let (mut id, mut param) = (id, param);
+        let (mut id, mut slot) = (id, slot);
         // A witness points only to callees that wrote before their caller did, so it never
-        // loops; the walk is still bounded by the number of functions.
-        for _ in 0..=self.fns.len() {
+        // loops; the walk is still bounded: each function at most once per kind of witness.
+        for _ in 0..=2 * self.fns.len() {
             let f = &self.fns[id];
-            match self.writes_through(id, param) {
+            match self.witness(id, slot) {
                 Some(Write::Direct { line, evidence }) => {
                     if steps.len() >= MAX_CHAIN {
                         steps.truncate(MAX_CHAIN - 1);
@@ -311,7 +399,14 @@ impl Writers {
                         let target = &self.fns[*callee];
                         steps.push(step(f, *line, format!("passes it to `{}`", target.facts.display_name())));
                     }
-                    (id, param) = (*callee, *next);
+                    (id, slot) = (*callee, Slot::Param(*next));
+                }
+                Some(Write::Calls { line, callee }) => {
+                    if steps.len() < MAX_CHAIN {
+                        let target = &self.fns[*callee];
+                        steps.push(step(f, *line, format!("calls `{}`", target.facts.display_name())));
+                    }
+                    (id, slot) = (*callee, Slot::Own);
                 }
                 None => break,
             }
@@ -480,6 +575,52 @@ mod tests {
             Callee::Tree(vec![3])
         );
         assert_eq!(writers.resolve(4, &call_sink(0, 0, "elsewhere", false, 0).kind), Callee::External);
+    }
+
+    fn rw_sql_sink(line: u32, params: u64, sql: &str) -> Sink {
+        let mut sink = sql_sink(line, 0, sql);
+        sink.handle = HandleUse {
+            label: "ctx.pool()".into(),
+            taint: Taint { rw: Some(at(line)), params, ..Taint::NONE },
+        };
+        sink
+    }
+
+    #[test]
+    fn own_writes_through_a_read_write_handle_spread_to_every_caller_whatever_they_pass() {
+        let fns = vec![
+            // `fetch(ctx)`: `ctx.pool().execute(INSERT)`, a write through its parameter and its own.
+            function(
+                "src/a.rs",
+                None,
+                "fetch",
+                &["ctx"],
+                vec![rw_sql_sink(2, 1, "INSERT INTO person VALUES (1)")],
+            ),
+            // `audit()`: a read-write handle of no parameter (`get_pool()`), writing.
+            function("src/a.rs", None, "audit", &["id"], vec![rw_sql_sink(5, 0, "DELETE FROM seen")]),
+            function("src/a.rs", None, "outer", &["ctx"], vec![call_sink(8, 0, "fetch", false, 0)]),
+            // `log(ctx)` calls `audit(ctx)`: `audit` writes nothing through its parameter.
+            function("src/a.rs", None, "log", &["ctx"], vec![call_sink(11, 0, "audit", false, 0)]),
+            function("src/a.rs", None, "peek", &["ctx"], vec![rw_sql_sink(14, 1, "SELECT 1")]),
+            function("src/a.rs", None, "top", &["ctx"], vec![call_sink(17, 0, "log", false, 0)]),
+            function("src/a.rs", None, "reader", &["ctx"], vec![call_sink(20, 0, "peek", false, 0)]),
+        ];
+        let writers = summaries(fns);
+        let own = |id| writers.writes_on_its_own(id).map(|o| (o.write.clone(), o.handle.as_str()));
+        assert_eq!(
+            own(0),
+            Some((Write::Direct { line: 2, evidence: "INSERT INTO person VALUES (1)".into() }, "ctx.pool()"))
+        );
+        assert!(matches!(own(1), Some((Write::Direct { line: 5, .. }, "ctx.pool()"))));
+        assert!(writers.writes_through(1, 0).is_none(), "no parameter of `audit` is written through");
+        assert_eq!(own(2), Some((Write::Calls { line: 8, callee: 0 }, "ctx.pool()")));
+        assert_eq!(own(3), Some((Write::Calls { line: 11, callee: 1 }, "ctx.pool()")));
+        assert!(writers.writes_through(3, 0).is_none(), "`log` writes nothing through its parameter");
+        assert!(own(4).is_none() && own(6).is_none(), "readers stay readers");
+        let chain: Vec<(String, u32)> =
+            writers.own_chain(5).iter().map(|s| (s.function.clone(), s.line)).collect();
+        assert_eq!(chain, [("top".to_string(), 17), ("log".to_string(), 11), ("audit".to_string(), 5)]);
     }
 
     #[test]

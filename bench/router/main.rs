@@ -181,6 +181,15 @@ fn main() {
             let (bare, routed) = compare(&pool, &router, &plan).await;
             let ratio = routed / bare;
             println!("   {label:<44} {bare:>10.1} {routed:>10.1} {ratio:>7.3}");
+            let stats = router.pool_stats();
+            let sum = |f: fn(&ro_router::PoolStats) -> u64| stats.pools.iter().map(f).sum::<u64>();
+            println!(
+                "   {:<44} releases proven from the wire {}, by a round trip {}; connections {}",
+                "",
+                sum(|p| p.proofs_observed),
+                sum(|p| p.proofs_round_trip),
+                stats.pools.iter().map(|p| p.size).sum::<usize>()
+            );
             ratios.push(ratio);
             router.close();
         }

@@ -31,8 +31,20 @@ pub mod env {
     pub const HEALTH_CHECK_TIMEOUT_MS: &str = "DB_HEALTH_CHECK_TIMEOUT_MS";
     /// Replication lag, in milliseconds, past which a replica leaves rotation (default 1000).
     pub const MAX_REPLICATION_LAG_MS: &str = "DB_MAX_REPLICATION_LAG_MS";
+    /// Replication lag, in WAL bytes, past which a replica leaves rotation (default 0: no
+    /// byte limit).
+    pub const MAX_REPLICATION_LAG_BYTES: &str = "DB_MAX_REPLICATION_LAG_BYTES";
     /// Whether lag takes replicas out of rotation (default `true`).
     pub const LAG_CHECK_ENABLED: &str = "DB_LAG_CHECK_ENABLED";
+    /// Milliseconds between lag samples (default 250; 0 = no sampler: lag only from the
+    /// health check).
+    pub const LAG_SAMPLE_INTERVAL_MS: &str = "DB_LAG_SAMPLE_INTERVAL_MS";
+    /// Milliseconds one lag sample may take before the server counts as hung (default 1000).
+    pub const LAG_SAMPLE_TIMEOUT_MS: &str = "DB_LAG_SAMPLE_TIMEOUT_MS";
+    /// Milliseconds a replica stays banned after its first failure (default 1000).
+    pub const REPLICA_BAN_MS: &str = "DB_REPLICA_BAN_MS";
+    /// The longest ban, milliseconds, however often a replica fails (default 30000).
+    pub const REPLICA_BAN_MAX_MS: &str = "DB_REPLICA_BAN_MAX_MS";
     /// Size of the primary pool (default 16).
     pub const PRIMARY_POOL_MAX: &str = "DB_PRIMARY_POOL_MAX";
     /// Size of each replica pool and of the fallthrough pool (default 16).
@@ -91,8 +103,20 @@ pub struct RouterConfig {
     pub health_check_timeout: Duration,
     /// Replication lag past which a replica leaves rotation.
     pub max_replication_lag: Duration,
+    /// Replication lag in WAL bytes past which a replica leaves rotation (`None` = none).
+    pub max_replication_lag_bytes: Option<u64>,
     /// Whether lag takes replicas out of rotation.
     pub lag_check_enabled: bool,
+    /// Time between lag samples (`None` = no sampler; lag is then only as fresh as the last
+    /// health check).
+    pub lag_sample_interval: Option<Duration>,
+    /// Time one lag sample may take before the server counts as hung: its connections are
+    /// severed and it is banned.
+    pub lag_sample_timeout: Duration,
+    /// Ban period of a replica's first failure; it doubles with each ban in a row.
+    pub replica_ban: Duration,
+    /// The longest ban period.
+    pub replica_ban_max: Duration,
     /// Maximum size of the primary pool.
     pub primary_pool_max: usize,
     /// Maximum size of each replica pool and of the fallthrough pool.
@@ -133,7 +157,12 @@ impl RouterConfig {
             health_check_interval: Duration::from_secs(30),
             health_check_timeout: Duration::from_secs(5),
             max_replication_lag: Duration::from_millis(1000),
+            max_replication_lag_bytes: None,
             lag_check_enabled: true,
+            lag_sample_interval: Some(Duration::from_millis(250)),
+            lag_sample_timeout: Duration::from_millis(1000),
+            replica_ban: Duration::from_millis(1000),
+            replica_ban_max: Duration::from_millis(30_000),
             primary_pool_max: 16,
             ro_pool_max: 16,
             pool_timeout: Duration::from_millis(5000),
@@ -197,8 +226,24 @@ impl RouterConfig {
         if let Some(v) = get(env::MAX_REPLICATION_LAG_MS) {
             config.max_replication_lag = millis(env::MAX_REPLICATION_LAG_MS, &v)?;
         }
+        if let Some(v) = get(env::MAX_REPLICATION_LAG_BYTES) {
+            config.max_replication_lag_bytes =
+                Some(whole(env::MAX_REPLICATION_LAG_BYTES, &v)?).filter(|&b| b > 0);
+        }
         if let Some(v) = get(env::LAG_CHECK_ENABLED) {
             config.lag_check_enabled = parse_bool(env::LAG_CHECK_ENABLED, &v)?;
+        }
+        if let Some(v) = get(env::LAG_SAMPLE_INTERVAL_MS) {
+            config.lag_sample_interval = off_if_zero(millis(env::LAG_SAMPLE_INTERVAL_MS, &v)?);
+        }
+        if let Some(v) = get(env::LAG_SAMPLE_TIMEOUT_MS) {
+            config.lag_sample_timeout = millis(env::LAG_SAMPLE_TIMEOUT_MS, &v)?;
+        }
+        if let Some(v) = get(env::REPLICA_BAN_MS) {
+            config.replica_ban = millis(env::REPLICA_BAN_MS, &v)?;
+        }
+        if let Some(v) = get(env::REPLICA_BAN_MAX_MS) {
+            config.replica_ban_max = millis(env::REPLICA_BAN_MAX_MS, &v)?;
         }
         if let Some(v) = get(env::PRIMARY_POOL_MAX) {
             config.primary_pool_max = whole(env::PRIMARY_POOL_MAX, &v)?;
@@ -255,6 +300,10 @@ impl RouterConfig {
                 ms(86_400_000),
             ),
             (env::POOL_TIMEOUT_MS, Some(self.pool_timeout), ms(1), ms(600_000)),
+            (env::LAG_SAMPLE_INTERVAL_MS, self.lag_sample_interval, ms(10), ms(60_000)),
+            (env::LAG_SAMPLE_TIMEOUT_MS, Some(self.lag_sample_timeout), ms(1), ms(600_000)),
+            (env::REPLICA_BAN_MS, Some(self.replica_ban), ms(1), ms(3_600_000)),
+            (env::REPLICA_BAN_MAX_MS, Some(self.replica_ban_max), ms(1), ms(3_600_000)),
             (env::CONNECT_TIMEOUT_MS, Some(self.connect_timeout), ms(1), ms(600_000)),
             // PostgreSQL's own maximum for statement_timeout.
             (env::STATEMENT_TIMEOUT_MS, self.statement_timeout, ms(1), ms(i32::MAX as u64)),
@@ -273,6 +322,21 @@ impl RouterConfig {
             if let Some(d) = value.filter(|d| *d < min || *d > max) {
                 return Err(invalid(var, format!("{d:?} is out of range: expected {min:?} to {max:?}")));
             }
+        }
+        if self.replica_ban_max < self.replica_ban {
+            return Err(invalid(
+                env::REPLICA_BAN_MAX_MS,
+                format!(
+                    "{:?} is shorter than DB_REPLICA_BAN_MS ({:?})",
+                    self.replica_ban_max, self.replica_ban
+                ),
+            ));
+        }
+        if let Some(b) = self.max_replication_lag_bytes.filter(|&b| b == 0 || b > MAX_LAG_BYTES) {
+            return Err(invalid(
+                env::MAX_REPLICATION_LAG_BYTES,
+                format!("{b} is out of range: expected 1 to {MAX_LAG_BYTES} (or 0 for no byte limit)"),
+            ));
         }
         if self.tcp_keepalive_idle.subsec_nanos() != 0 {
             return Err(invalid(env::TCP_KEEPALIVE_IDLE, "the kernel takes whole seconds"));
@@ -318,8 +382,9 @@ impl fmt::Display for RouterConfig {
         write!(
             f,
             "primary={} replicas=[{}] fallthrough={} strategy={} fallback={} pgbouncer={} \
-             health_check_interval={:?} max_replication_lag={:?} lag_check_enabled={} spill={} \
-             spill_wait={:?} read_your_writes_wait={:?}",
+             health_check_interval={:?} max_replication_lag={:?} max_replication_lag_bytes={:?} \
+             lag_check_enabled={} lag_sample_interval={:?} spill={} spill_wait={:?} \
+             read_your_writes_wait={:?}",
             self.primary,
             replicas.join(", "),
             self.fallthrough_url(),
@@ -328,7 +393,9 @@ impl fmt::Display for RouterConfig {
             self.pgbouncer,
             self.health_check_interval,
             self.max_replication_lag,
+            self.max_replication_lag_bytes,
             self.lag_check_enabled,
+            self.lag_sample_interval,
             self.spill,
             self.spill_wait,
             self.read_your_writes_wait,
@@ -347,6 +414,9 @@ fn parse_bool(var: &str, v: &str) -> Result<bool, ConfigError> {
         _ => Err(invalid(var, format!("expected true or false, got {:?}", v.trim()))),
     }
 }
+
+/// The largest byte lag limit accepted (1 PiB: far beyond any WAL backlog).
+const MAX_LAG_BYTES: u64 = 1 << 50;
 
 /// The largest pool size accepted (far beyond PostgreSQL's usual `max_connections`).
 const MAX_POOL_SIZE: usize = 10_000;
@@ -376,204 +446,4 @@ fn off_if_zero(d: Duration) -> Option<Duration> {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::collections::HashMap;
-
-    use super::*;
-
-    fn from(vars: &[(&str, &str)]) -> Result<RouterConfig, ConfigError> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        RouterConfig::from_lookup(|k| map.get(k).cloned())
-    }
-
-    const PRIMARY: (&str, &str) = ("DB_PRIMARY_URL", "postgres://app:Pa55-word@p:5432/db");
-
-    #[test]
-    fn defaults_follow_the_design() {
-        let c = from(&[PRIMARY]).unwrap();
-        assert!(c.replicas.is_empty());
-        assert_eq!(c.strategy, ReplicaStrategy::RoundRobin);
-        assert!(c.fallback);
-        assert_eq!(c.health_check_interval, Duration::from_secs(30));
-        assert_eq!(c.max_replication_lag, Duration::from_millis(1000));
-        assert!(c.lag_check_enabled);
-        assert!(!c.pgbouncer);
-        assert_eq!(c.fallthrough_url().name(), "p:5432/db");
-        assert_eq!(c.spill, SpillPolicy::After);
-        assert_eq!(c.spill_wait, Duration::from_millis(100));
-        assert_eq!(c.read_your_writes_wait, Duration::from_millis(50));
-    }
-
-    #[test]
-    fn every_variable_is_read() {
-        let c = from(&[
-            PRIMARY,
-            ("DB_READ_REPLICA_URLS", "postgres://a:b@r1:1,r2:2/db,postgres://a:b@r3/db"),
-            ("DB_READ_REPLICA_STRATEGY", "least_connections"),
-            ("DB_READ_REPLICA_FALLBACK", "false"),
-            ("DB_READ_REPLICA_HEALTH_CHECK_INTERVAL", "0.25"),
-            ("DB_HEALTH_CHECK_TIMEOUT_MS", "700"),
-            ("DB_MAX_REPLICATION_LAG_MS", "250"),
-            ("DB_LAG_CHECK_ENABLED", "no"),
-            ("DB_PRIMARY_POOL_MAX", "3"),
-            ("DB_RO_POOL_MAX", "4"),
-            ("DB_POOL_TIMEOUT_MS", "150"),
-            ("DB_PGBOUNCER", "1"),
-            ("DB_READ_FALLTHROUGH_URL", "postgres://reader:x@p:5432/db"),
-            ("DB_CONNECT_TIMEOUT_MS", "900"),
-            ("DB_STATEMENT_TIMEOUT_MS", "0"),
-            ("DB_TCP_KEEPALIVE_IDLE", "5"),
-            ("DB_TCP_USER_TIMEOUT_MS", "0"),
-            ("DB_POOL_STATS_LOG_INTERVAL", "0"),
-            ("DB_RO_SPILL", "never"),
-            ("DB_RO_SPILL_WAIT_MS", "40"),
-            ("DB_READ_YOUR_WRITES_WAIT_MS", "0"),
-        ])
-        .unwrap();
-        let names: Vec<&str> = c.replicas.iter().map(|u| u.name()).collect();
-        assert_eq!(names, ["r1:1,r2:2/db", "r3:5432/db"]);
-        assert_eq!(c.strategy, ReplicaStrategy::LeastConnections);
-        assert!(!c.fallback && !c.lag_check_enabled && c.pgbouncer);
-        assert_eq!(c.health_check_interval, Duration::from_millis(250));
-        assert_eq!(c.health_check_timeout, Duration::from_millis(700));
-        assert_eq!(c.max_replication_lag, Duration::from_millis(250));
-        assert_eq!((c.primary_pool_max, c.ro_pool_max), (3, 4));
-        assert_eq!(c.pool_timeout, Duration::from_millis(150));
-        assert_eq!(c.connect_timeout, Duration::from_millis(900));
-        assert_eq!(c.statement_timeout, None);
-        assert_eq!(c.tcp_keepalive_idle, Duration::from_secs(5));
-        assert_eq!(c.tcp_user_timeout, None);
-        assert_eq!(c.stats_log_interval, None);
-        assert_eq!(c.fallthrough_url().pg_config().get_user(), Some("reader"));
-        assert_eq!((c.spill, c.spill_wait), (SpillPolicy::Never, Duration::from_millis(40)));
-        assert_eq!(c.read_your_writes_wait, Duration::ZERO);
-    }
-
-    #[test]
-    fn database_url_is_the_fallback_for_the_primary() {
-        let c = from(&[("DATABASE_URL", "postgres://u:p@h/d")]).unwrap();
-        assert_eq!(c.primary.name(), "h:5432/d");
-        let err = from(&[]).unwrap_err();
-        assert_eq!(err, ConfigError::Missing { var: "DB_PRIMARY_URL" });
-        assert!(err.to_string().contains("DB_PRIMARY_URL"));
-    }
-
-    #[test]
-    fn invalid_values_name_their_variable() {
-        let cases = [
-            ("DB_READ_REPLICA_STRATEGY", "fastest"),
-            ("DB_READ_REPLICA_FALLBACK", "maybe"),
-            ("DB_READ_REPLICA_HEALTH_CHECK_INTERVAL", "-1"),
-            ("DB_READ_REPLICA_HEALTH_CHECK_INTERVAL", "0"),
-            ("DB_MAX_REPLICATION_LAG_MS", "1.5"),
-            ("DB_LAG_CHECK_ENABLED", "2"),
-            ("DB_PRIMARY_POOL_MAX", "0"),
-            ("DB_RO_POOL_MAX", "many"),
-            ("DB_POOL_TIMEOUT_MS", "0"),
-            ("DB_PGBOUNCER", "pgbouncer"),
-            ("DB_CONNECT_TIMEOUT_MS", "soon"),
-            ("DB_STATEMENT_TIMEOUT_MS", "-5"),
-            ("DB_TCP_KEEPALIVE_IDLE", "x"),
-            ("DB_POOL_STATS_LOG_INTERVAL", "NaN"),
-            ("DB_READ_REPLICA_HEALTH_CHECK_INTERVAL", "1e-10"),
-            ("DB_READ_REPLICA_HEALTH_CHECK_INTERVAL", "0.001"),
-            ("DB_READ_REPLICA_HEALTH_CHECK_INTERVAL", "1e300"),
-            ("DB_POOL_STATS_LOG_INTERVAL", "1e-10"),
-            ("DB_HEALTH_CHECK_TIMEOUT_MS", "0"),
-            ("DB_HEALTH_CHECK_TIMEOUT_MS", "600001"),
-            ("DB_MAX_REPLICATION_LAG_MS", "86400001"),
-            ("DB_POOL_TIMEOUT_MS", "18446744073709551615"),
-            ("DB_POOL_TIMEOUT_MS", "18446744073709551616"),
-            ("DB_CONNECT_TIMEOUT_MS", "0"),
-            ("DB_STATEMENT_TIMEOUT_MS", "2147483648"),
-            ("DB_TCP_KEEPALIVE_IDLE", "0"),
-            ("DB_TCP_KEEPALIVE_IDLE", "0.5"),
-            ("DB_TCP_KEEPALIVE_IDLE", "32768"),
-            ("DB_TCP_USER_TIMEOUT_MS", "2147483648"),
-            ("DB_PRIMARY_POOL_MAX", "10001"),
-            ("DB_RO_POOL_MAX", "-1"),
-            ("DB_RO_SPILL", "sometimes"),
-            ("DB_RO_SPILL_WAIT_MS", "0"),
-            ("DB_RO_SPILL_WAIT_MS", "600001"),
-            ("DB_READ_YOUR_WRITES_WAIT_MS", "600001"),
-            ("DB_READ_YOUR_WRITES_WAIT_MS", "-1"),
-        ];
-        for (var, value) in cases {
-            let err = from(&[PRIMARY, (var, value)]).unwrap_err();
-            assert!(
-                matches!(&err, ConfigError::InvalidVar { var: v, .. } if v == var),
-                "{var}={value}: {err:?}"
-            );
-            assert!(err.to_string().starts_with(var), "{err}");
-        }
-    }
-
-    #[test]
-    fn range_limits_are_accepted() {
-        let c = from(&[
-            PRIMARY,
-            ("DB_READ_REPLICA_HEALTH_CHECK_INTERVAL", "0.01"),
-            ("DB_STATEMENT_TIMEOUT_MS", "2147483647"),
-            ("DB_TCP_KEEPALIVE_IDLE", "32767"),
-            ("DB_TCP_USER_TIMEOUT_MS", "2147483647"),
-            ("DB_PRIMARY_POOL_MAX", "10000"),
-            ("DB_MAX_REPLICATION_LAG_MS", "0"),
-        ])
-        .unwrap();
-        assert_eq!(c.health_check_interval, Duration::from_millis(10));
-        assert_eq!(c.statement_timeout, Some(Duration::from_millis(2_147_483_647)));
-        assert_eq!(c.tcp_keepalive_idle, Duration::from_secs(32_767));
-        assert_eq!(c.max_replication_lag, Duration::ZERO);
-    }
-
-    #[test]
-    fn duplicate_replicas_and_wrong_separators_are_errors() {
-        let cases = [
-            (
-                "postgres://a:Zq9x@r1/db,postgres://b:Zq9x@r1:5432/db",
-                "entries 1 and 2 are the same replica (r1:5432/db)",
-            ),
-            ("postgres://a:Zq9x@r1/db;postgres://a:Zq9x@r2/db", "URL 2 follows ';'"),
-            ("postgres://a:Zq9x@r1/db,mysql://a:Zq9x@r2/db", "entry 2 is not a valid PostgreSQL URL"),
-        ];
-        for (list, expect) in cases {
-            let err = from(&[PRIMARY, ("DB_READ_REPLICA_URLS", list)]).unwrap_err().to_string();
-            assert!(err.starts_with("DB_READ_REPLICA_URLS"), "{err}");
-            assert!(err.contains(expect), "{list}: {err}");
-            assert!(!err.contains("Zq9"), "{err}");
-        }
-    }
-
-    #[test]
-    fn primary_url_that_picks_a_standby_is_refused() {
-        let err =
-            from(&[("DB_PRIMARY_URL", "postgres://u:p@h1,h2/d?target_session_attrs=standby")]).unwrap_err();
-        assert!(err.to_string().starts_with("DB_PRIMARY_URL: its target_session_attrs"), "{err}");
-        let ok = from(&[("DB_PRIMARY_URL", "postgres://u:p@h1,h2/d?target_session_attrs=read-write")]);
-        assert!(ok.is_ok());
-    }
-
-    #[test]
-    fn invalid_urls_name_the_variable_and_entry_but_not_the_password() {
-        let err = from(&[
-            PRIMARY,
-            ("DB_READ_REPLICA_URLS", "postgres://a:Secret-42@r1/db,postgres://a:Secret-42@r2:xx/db"),
-        ])
-        .unwrap_err();
-        let shown = format!("{err} / {err:?}");
-        assert!(shown.contains("DB_READ_REPLICA_URLS entry 2"), "{shown}");
-        assert!(!shown.contains("Secret-42"), "{shown}");
-        let err = from(&[("DB_PRIMARY_URL", "mysql://root:Secret-42@h/db")]).unwrap_err();
-        assert!(err.to_string().contains("DB_PRIMARY_URL"), "{err}");
-        assert!(!format!("{err}{err:?}").contains("Secret-42"));
-    }
-
-    #[test]
-    fn config_debug_and_display_hide_passwords() {
-        let c = from(&[PRIMARY, ("DB_READ_REPLICA_URLS", "postgres://a:Pa55-word@r1/db")]).unwrap();
-        for shown in [format!("{c}"), format!("{c:?}"), format!("{c:#?}")] {
-            assert!(!shown.contains("Pa55"), "{shown}");
-            assert!(shown.contains("r1:5432/db"), "{shown}");
-        }
-    }
-}
+mod tests;

@@ -36,16 +36,61 @@ pub enum ConfigError {
     },
 }
 
-/// A driver error as one line: the server's own message and SQLSTATE when the server answered
-/// (tokio-postgres' `Display` says only "db error" then), otherwise every layer of its cause
-/// chain ("error connecting to server: Connection refused (os error 111)"). Not redacted: the
-/// caller passes it through the router's redactor.
-pub(crate) fn describe(e: &tokio_postgres::Error) -> String {
-    match e.as_db_error() {
+/// Why a connection could not be opened: the driver's error, or the router's own socket
+/// (see [`crate::dial`]) failing before the driver got it.
+#[derive(Debug)]
+pub(crate) enum OpenError {
+    /// tokio-postgres' error (shown as it is: its cause chain is its own).
+    Driver(tokio_postgres::Error),
+    /// Resolving, connecting or setting up the socket failed (the I/O error is the cause).
+    Connect(std::io::Error),
+}
+
+impl fmt::Display for OpenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Driver(e) => write!(f, "{e}"),
+            Self::Connect(_) => f.write_str("error connecting to server"),
+        }
+    }
+}
+
+impl std::error::Error for OpenError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Driver(e) => std::error::Error::source(e),
+            Self::Connect(e) => Some(e),
+        }
+    }
+}
+
+impl From<tokio_postgres::Error> for OpenError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        Self::Driver(e)
+    }
+}
+
+/// The server's own error behind `e`, if the server answered.
+fn db_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a tokio_postgres::error::DbError> {
+    if let Some(pg) = e.downcast_ref::<tokio_postgres::Error>() {
+        return pg.as_db_error();
+    }
+    match e.downcast_ref::<OpenError>() {
+        Some(OpenError::Driver(pg)) => pg.as_db_error(),
+        _ => None,
+    }
+}
+
+/// A driver (or [`OpenError`]) error as one line: the server's own message and SQLSTATE when
+/// the server answered (tokio-postgres' `Display` says only "db error" then), otherwise every
+/// layer of its cause chain ("error connecting to server: Connection refused (os error
+/// 111)"). Not redacted: the caller passes it through the router's redactor.
+pub(crate) fn describe(e: &(dyn std::error::Error + 'static)) -> String {
+    match db_error(e) {
         Some(db) => format!("{}: {} (SQLSTATE {})", db.severity(), db.message(), db.code().code()),
         None => {
             let mut layers: Vec<String> = vec![e.to_string()];
-            let mut next = std::error::Error::source(e);
+            let mut next = e.source();
             while let Some(cause) = next {
                 let text = cause.to_string();
                 if !layers.iter().any(|l| l.contains(&text)) {
@@ -86,9 +131,9 @@ pub enum FailureCause {
 
 impl FailureCause {
     /// Classifies a driver error by its cause chain.
-    pub(crate) fn of(e: &tokio_postgres::Error) -> Self {
+    pub(crate) fn of(e: &(dyn std::error::Error + 'static)) -> Self {
         use std::io::ErrorKind;
-        if let Some(db) = e.as_db_error() {
+        if let Some(db) = db_error(e) {
             return match db.code().code() {
                 "28P01" | "28000" => Self::Authentication,
                 _ => Self::Server,
@@ -101,7 +146,7 @@ impl FailureCause {
             "connection closed" => return Self::Closed,
             _ => {}
         }
-        let mut next = std::error::Error::source(e);
+        let mut next = Some(e);
         while let Some(cause) = next {
             if let Some(io) = cause.downcast_ref::<std::io::Error>() {
                 match io.kind() {
@@ -202,12 +247,12 @@ impl CheckoutFailure {
 
     /// A failure from a driver error: the server's SQLSTATE, the cause and the chain, all
     /// redacted.
-    pub(crate) fn from_driver(e: &tokio_postgres::Error, redactor: &Redactor) -> Self {
-        let (kind, sqlstate) = match e.as_db_error() {
+    pub(crate) fn from_driver(e: &(dyn std::error::Error + 'static), redactor: &Redactor) -> Self {
+        let (kind, sqlstate) = match db_error(e) {
             Some(db) => (CheckoutFailureKind::Server, Some(db.code().code().to_string())),
             None => (CheckoutFailureKind::Connect, None),
         };
-        let message = match e.as_db_error() {
+        let message = match db_error(e) {
             Some(db) => format!("{}: {}", db.severity(), db.message()),
             None => describe(e),
         };

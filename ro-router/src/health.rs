@@ -2,8 +2,9 @@
 //! them is [`crate::inner::check_health`]), the rotation state of each replica, and the
 //! [`HealthReport`].
 //!
-//! A replica is in rotation when it answered, `pg_is_in_recovery()` is true, and (with the lag
-//! check on and the primary reachable) its lag is within the limit. While the primary is
+//! A replica is in rotation when it answered, `pg_is_in_recovery()` is true, it is not banned
+//! ([`crate::bans`]), and (with the lag check on and the primary reachable) its lag is within
+//! the limit — decided for probes and lag samples alike by [`crate::sampler::observe_replica`]. While the primary is
 //! unreachable lag cannot be measured and reachable standbys stay in rotation, so reads go on
 //! during a primary outage. A replica whose probe timed out has its connections severed: a
 //! silently dropped network must turn into errors, not hung queries.
@@ -41,8 +42,12 @@ pub enum ReplicaStatus {
     NotInRecovery,
     /// The health probe failed or timed out.
     Unreachable,
-    /// A checkout failed on it; the next health check decides whether it comes back.
+    /// A checkout failed on it; the next health check (or lag sample) decides whether it
+    /// comes back — after its ban ends.
     CheckoutFailed,
+    /// It answers again, but a ban after a failure has not ended yet (see
+    /// [`ReplicaHealth::ban`]).
+    Banned,
 }
 
 impl ReplicaStatus {
@@ -55,6 +60,7 @@ impl ReplicaStatus {
             Self::NotInRecovery => "not_in_recovery",
             Self::Unreachable => "unreachable",
             Self::CheckoutFailed => "checkout_failed",
+            Self::Banned => "banned",
         }
     }
 }
@@ -121,6 +127,15 @@ pub struct ReplicaHealth {
     pub last_error: Option<String>,
     /// Milliseconds since the last probe.
     pub checked_ms_ago: Option<u64>,
+    /// The running ban, if any: why, and for how much longer.
+    pub ban: Option<crate::BanReport>,
+    /// The replay position last sampled (`16/B374D848`); it never goes back.
+    pub replay_lsn: Option<String>,
+    /// At most this many milliseconds behind the primary now (from the lag samples; `None`
+    /// while unknown). Reads go elsewhere once it passes `max_replication_lag_ms`.
+    pub staleness_bound_ms: Option<u64>,
+    /// Milliseconds since the last lag sample or health probe that answered.
+    pub sampled_ms_ago: Option<u64>,
 }
 
 /// The overall verdict of a [`HealthReport`].
@@ -152,6 +167,10 @@ pub struct HealthReport {
     pub lag_check_enabled: bool,
     /// The lag limit, milliseconds.
     pub max_replication_lag_ms: u64,
+    /// The lag limit in WAL bytes (`None`: no byte limit).
+    pub max_replication_lag_bytes: Option<u64>,
+    /// Milliseconds between lag samples (`None`: no sampler).
+    pub lag_sample_interval_ms: Option<u64>,
     /// What the fallthrough pool's role may write (measured once the primary answered; `None`
     /// before). A role that [`can write`](crate::RoleReport::is_read_only) is kept from writing
     /// by the session setting alone.
@@ -222,7 +241,8 @@ impl ReplicaState {
         was
     }
 
-    /// Takes the replica out of rotation after a failed checkout; returns whether it was in.
+    /// Takes the replica out of rotation after a failed checkout (the caller bans it);
+    /// returns whether it was in.
     pub(crate) fn mark_checkout_failed(&self, error: String) -> bool {
         let mut d = self.detail.lock().unwrap_or_else(|p| p.into_inner());
         let was = self.in_rotation.swap(false, Ordering::Relaxed);
@@ -241,6 +261,10 @@ impl ReplicaState {
             lag_ms: d.lag.map(|l| l.millis),
             last_error: d.last_error,
             checked_ms_ago: d.checked_at.map(|t| t.elapsed().as_millis() as u64),
+            ban: None,
+            replay_lsn: None,
+            staleness_bound_ms: None,
+            sampled_ms_ago: None,
         }
     }
 }
@@ -316,28 +340,18 @@ impl std::fmt::Display for ProbeError {
 pub(crate) struct PrimaryProbe {
     pub(crate) in_recovery: bool,
     pub(crate) lsn: Option<u64>,
-    /// application_name → replay_lag in ms, from pg_stat_replication.
-    pub(crate) replay_lag: Vec<(String, Option<u64>)>,
-    pub(crate) at: Instant,
 }
 
 #[derive(Debug)]
 pub(crate) struct ReplicaProbe {
     pub(crate) in_recovery: bool,
     pub(crate) replay_lsn: Option<u64>,
-    pub(crate) application_name: String,
 }
 
 const PRIMARY_PROBE_SQL: &str = "SELECT pg_is_in_recovery()::text, \
-    CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn()::text END; \
-    SELECT application_name, (EXTRACT(EPOCH FROM replay_lag) * 1000)::bigint::text \
-    FROM pg_stat_replication";
+    CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn()::text END";
 
-const REPLICA_PROBE_SQL: &str = "SELECT pg_is_in_recovery()::text, \
-    pg_last_wal_replay_lsn()::text, \
-    COALESCE(substring((SELECT conninfo FROM pg_stat_wal_receiver LIMIT 1) \
-                       FROM 'application_name=([^ ]+)'), \
-             NULLIF(current_setting('cluster_name'), ''), 'walreceiver')";
+const REPLICA_PROBE_SQL: &str = "SELECT pg_is_in_recovery()::text, pg_last_wal_replay_lsn()::text";
 
 /// The rows of each statement of a simple query.
 fn statements(messages: Vec<SimpleQueryMessage>) -> Vec<Vec<Vec<Option<String>>>> {
@@ -362,7 +376,7 @@ async fn run_probe(
 ) -> Result<Vec<Vec<Vec<Option<String>>>>, ProbeError> {
     let probe = async {
         let (client, _driver) = link.open().await?;
-        client.simple_query(sql).await
+        Ok::<_, crate::error::OpenError>(client.simple_query(sql).await?)
     };
     match tokio::time::timeout(timeout, probe).await {
         Err(_) => Err(ProbeError::TimedOut(timeout)),
@@ -376,26 +390,13 @@ pub(crate) async fn probe_primary(
     timeout: Duration,
 ) -> Result<PrimaryProbe, ProbeError> {
     let stmts = run_probe(&link, PRIMARY_PROBE_SQL, timeout).await?;
-    let at = Instant::now();
     let first = stmts
         .first()
         .and_then(|rows| rows.first())
         .ok_or_else(|| ProbeError::Failed("the probe query returned no row".into()))?;
     let in_recovery = first.first().cloned().flatten().as_deref() == Some("true");
     let lsn = first.get(1).cloned().flatten().as_deref().and_then(lag::parse_lsn);
-    let replay_lag = stmts
-        .get(1)
-        .map(|rows| {
-            rows.iter()
-                .map(|r| {
-                    let name = r.first().cloned().flatten().unwrap_or_default();
-                    let ms = r.get(1).cloned().flatten().and_then(|v| v.parse::<u64>().ok());
-                    (name, ms)
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok(PrimaryProbe { in_recovery, lsn, replay_lag, at })
+    Ok(PrimaryProbe { in_recovery, lsn })
 }
 
 pub(crate) async fn probe_replica(
@@ -410,6 +411,5 @@ pub(crate) async fn probe_replica(
     Ok(ReplicaProbe {
         in_recovery: row.first().cloned().flatten().as_deref() == Some("true"),
         replay_lsn: row.get(1).cloned().flatten().as_deref().and_then(lag::parse_lsn),
-        application_name: row.get(2).cloned().flatten().unwrap_or_default(),
     })
 }

@@ -1,11 +1,10 @@
 //! The state every clone of a [`DbRouter`](crate::DbRouter) shares — pools, rotation and
-//! primary state, WAL samples, metrics, background tasks — and what is read from it: the
-//! health report, the pool statistics, and the health check that updates it.
+//! primary state, the lag sampler's state, bans, metrics, background tasks — and what is read
+//! from it: the health report, the pool statistics, and the health check that updates it.
 //!
 //! Nothing here hands out connections (that is [`crate::router`]).
 
 use std::{
-    collections::HashMap,
     sync::{
         atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
         Mutex,
@@ -18,15 +17,16 @@ use prometheus::Registry;
 use tokio::task::JoinHandle;
 
 use crate::{
+    bans::Ban,
     config::RouterConfig,
     health::{
         probe_primary, probe_replica, HealthReport, OverallStatus, PrimaryState, PrimaryStatus, ProbeError,
-        ReplicaState, ReplicaStatus,
+        ReplicaState,
     },
-    lag::{self, WalSamples},
     metrics::{RouterMetrics, RouterState},
     pools::Target,
     read_your_writes::{ReadYourWritesCounts, ReadYourWritesOutcome, ReadYourWritesReport},
+    sampler::{observe_replica, Freshness, Gate, Observation, Observer, SamplerState},
     spill::{SpillCounts, SpillReason, SpillReport},
     stats::{FallbackCounts, FallbackReason, PoolStats, RouterStats, RoutesTo},
 };
@@ -36,8 +36,10 @@ use crate::{
 pub(crate) struct Replica {
     pub(crate) target: Target,
     pub(crate) state: ReplicaState,
-    /// The replay position the last health check saw (raised by reads after a write that
-    /// asked the replica since).
+    pub(crate) freshness: Freshness,
+    pub(crate) ban: Ban,
+    /// The replay position last sampled or probed (raised by reads after a write that asked
+    /// the replica since); 0 while unknown or out of recovery.
     pub(crate) replayed: AtomicU64,
 }
 
@@ -57,7 +59,7 @@ pub(crate) struct RouterInner {
     pub(crate) fallthrough: Target,
     pub(crate) replicas: Vec<Replica>,
     pub(crate) primary_state: PrimaryState,
-    pub(crate) wal_samples: Mutex<WalSamples>,
+    pub(crate) sampler: SamplerState,
     pub(crate) health_lock: tokio::sync::Mutex<()>,
     pub(crate) cursor: AtomicUsize,
     pub(crate) metrics: RouterMetrics,
@@ -90,7 +92,8 @@ impl RouterState for RouterInner {
 impl RouterInner {
     pub(crate) fn health(&self) -> HealthReport {
         let primary = self.primary_state.report(&self.primary.link.name);
-        let replicas: Vec<_> = self.replicas.iter().map(|r| r.state.report(&r.target.link.name)).collect();
+        let (gate, now) = (Gate::new(&self.config), self.sampler.now());
+        let replicas: Vec<_> = self.replicas.iter().map(|r| r.report(&gate, now)).collect();
         let any_replica = replicas.iter().any(|r| r.in_rotation);
         let reads_route_to = if any_replica {
             RoutesTo::Replica
@@ -115,6 +118,8 @@ impl RouterInner {
             fallback: self.config.fallback,
             lag_check_enabled: self.config.lag_check_enabled,
             max_replication_lag_ms: self.config.max_replication_lag.as_millis() as u64,
+            max_replication_lag_bytes: self.config.max_replication_lag_bytes,
+            lag_sample_interval_ms: self.config.lag_sample_interval.map(|d| d.as_millis() as u64),
             fallthrough_role: self.fallthrough.link.inspection().and_then(|i| i.role),
             spill: SpillReport {
                 policy: self.config.spill,
@@ -130,8 +135,9 @@ impl RouterInner {
 
     pub(crate) fn pool_stats(&self) -> RouterStats {
         let mut pools = vec![pool_stats(&self.primary, RoutesTo::Primary)];
+        let (gate, now) = (Gate::new(&self.config), self.sampler.now());
         for r in &self.replicas {
-            let routes = if r.state.in_rotation() { RoutesTo::Replica } else { RoutesTo::Disabled };
+            let routes = if r.eligible(&gate, now) { RoutesTo::Replica } else { RoutesTo::Disabled };
             pools.push(pool_stats(&r.target, routes));
         }
         let ft_routes = if self.config.fallback { RoutesTo::PrimaryFallthrough } else { RoutesTo::Disabled };
@@ -187,15 +193,19 @@ fn pool_stats(target: &Target, routes_to: RoutesTo) -> PoolStats {
         read_only_reasserts: c.reasserts.get(),
         severed_connections: c.severed.get(),
         discarded_connections: c.discarded.get(),
+        proofs_observed: c.proofs_observed.get(),
+        proofs_round_trip: c.proofs_round_trip.get(),
         pgbouncer: target.link.pgbouncer(),
     }
 }
 
-/// One health check of every target: the probes of [`crate::health`], then rotation, lag and
-/// severing. Checks never run concurrently.
+/// One health check of every target: the probes of [`crate::health`], then the primary's
+/// state and, per replica, [`observe_replica`] (rotation, lag, bans, severing). Checks never
+/// run concurrently.
 pub(crate) async fn check_health(router: &RouterInner) {
     let _one_at_a_time = router.health_lock.lock().await;
     let timeout = router.config.health_check_timeout;
+    let sent = Instant::now();
     let primary_task = tokio::spawn(probe_primary(router.primary.link.clone(), timeout));
     let replica_tasks: Vec<_> =
         router.replicas.iter().map(|r| tokio::spawn(probe_replica(r.target.link.clone(), timeout))).collect();
@@ -203,10 +213,10 @@ pub(crate) async fn check_health(router: &RouterInner) {
         primary_task.await.unwrap_or_else(|e| Err(ProbeError::Failed(format!("probe task ended: {e}"))));
 
     let primary_name = &router.primary.link.name;
-    let (primary_status, primary_lsn, replay_lag) = match &primary {
-        Ok(p) if !p.in_recovery => (PrimaryStatus::Healthy, p.lsn, Some(&p.replay_lag)),
-        Ok(_) => (PrimaryStatus::InRecovery, None, None),
-        Err(_) => (PrimaryStatus::Unreachable, None, None),
+    let (primary_status, primary_lsn) = match &primary {
+        Ok(p) if !p.in_recovery => (PrimaryStatus::Healthy, p.lsn),
+        Ok(_) => (PrimaryStatus::InRecovery, None),
+        Err(_) => (PrimaryStatus::Unreachable, None),
     };
     let error = primary.as_ref().err().map(ToString::to_string);
     let before = router.primary_state.set(primary_status, error.clone());
@@ -239,76 +249,18 @@ pub(crate) async fn check_health(router: &RouterInner) {
         }
         _ => {}
     }
-
-    let now = Instant::now();
-    if let (Ok(p), Some(lsn)) = (&primary, primary_lsn) {
-        router.wal_samples.lock().unwrap_or_else(|e| e.into_inner()).push(p.at, lsn);
+    if router.config.lag_sample_interval.is_none() {
+        // Without the sampler the health check's positions are the only ones.
+        router.sampler.primary_at(sent, primary_lsn);
     }
-    let mut lag_by_name: HashMap<&str, Option<u64>> = HashMap::new();
-    for (name, ms) in replay_lag.into_iter().flatten() {
-        let entry = lag_by_name.entry(name.as_str()).or_insert(None);
-        *entry = (*entry).max(*ms);
-    }
-    let max_lag_ms = router.config.max_replication_lag.as_millis() as u64;
 
     for (replica, task) in router.replicas.iter().zip(replica_tasks) {
-        let name = &replica.target.link.name;
         let probe = task.await.unwrap_or_else(|e| Err(ProbeError::Failed(format!("probe task ended: {e}"))));
-        let (status, lag, error) = match &probe {
-            Err(e) => (ReplicaStatus::Unreachable, None, Some(e.to_string())),
-            Ok(r) if !r.in_recovery => (ReplicaStatus::NotInRecovery, None, None),
-            Ok(r) => {
-                let lag = match (primary_lsn, r.replay_lsn) {
-                    (Some(p), Some(replayed)) => {
-                        let samples = router.wal_samples.lock().unwrap_or_else(|e| e.into_inner());
-                        let walsender = lag_by_name.get(r.application_name.as_str()).copied().flatten();
-                        Some(lag::measure(p, replayed, walsender, &samples, now))
-                    }
-                    _ => None,
-                };
-                let lagging = router.config.lag_check_enabled && lag.is_some_and(|l| l.millis > max_lag_ms);
-                let status = if lagging { ReplicaStatus::Lagging } else { ReplicaStatus::Healthy };
-                (status, lag, None)
-            }
+        let seen = match probe {
+            Err(e @ ProbeError::TimedOut(_)) => Observation::TimedOut(e.to_string()),
+            Err(e) => Observation::Failed(e.to_string()),
+            Ok(r) => Observation::Answered { in_recovery: r.in_recovery, replay_lsn: r.replay_lsn },
         };
-        if let Ok(r) = &probe {
-            replica.replayed.store(r.replay_lsn.filter(|_| r.in_recovery).unwrap_or(0), Ordering::Relaxed);
-        }
-        let was_in = replica.state.set(status, lag, error.clone());
-        let is_in = status == ReplicaStatus::Healthy;
-        if was_in && !is_in {
-            tracing::warn!(
-                target: "ro_router::health",
-                db = %name,
-                status = status.as_str(),
-                lag_bytes = lag.map(|l| l.bytes),
-                lag_ms = lag.map(|l| l.millis),
-                error = error.as_deref().unwrap_or(""),
-                "replica {name} left rotation: {}",
-                status.as_str()
-            );
-        } else if !was_in && is_in {
-            tracing::info!(target: "ro_router::health", db = %name, "replica {name} is back in rotation");
-        }
-        match &probe {
-            Err(ProbeError::TimedOut(_)) => {
-                let n = replica.target.link.sever();
-                if n > 0 {
-                    tracing::warn!(
-                        target: "ro_router::health",
-                        db = %name,
-                        severed = n,
-                        "severed {n} connections to {name}: it stopped answering"
-                    );
-                }
-            }
-            Err(ProbeError::Failed(_)) => {
-                replica.target.drain_idle();
-            }
-            Ok(r) if !r.in_recovery => {
-                replica.target.drain_idle();
-            }
-            _ => {}
-        }
+        observe_replica(router, replica, seen, Observer::HealthCheck);
     }
 }

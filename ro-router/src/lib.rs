@@ -2,9 +2,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
+mod bans;
 mod config;
 mod connection;
 mod conninfo;
+mod dial;
+mod driver;
 mod enforcement;
 mod error;
 mod health;
@@ -16,6 +19,7 @@ mod pools;
 mod proof;
 mod read_your_writes;
 mod router;
+mod sampler;
 mod spill;
 mod stats;
 mod strategy;
@@ -24,10 +28,12 @@ mod target;
 mod tls;
 mod token;
 mod url;
+mod wire;
 
 #[cfg(feature = "axum")]
 pub mod axum;
 
+pub use crate::bans::{BanReason, BanReport};
 pub use crate::config::{env, RouterConfig};
 pub use crate::connection::{PrimaryConnection, ReadOnlyConnection};
 pub use crate::error::{

@@ -34,6 +34,10 @@ pub(crate) struct TargetCounters {
     pub(crate) reasserts: IntCounter,
     pub(crate) severed: IntCounter,
     pub(crate) discarded: IntCounter,
+    /// Released connections proven clean from what their wire showed (no SQL).
+    pub(crate) proofs_observed: IntCounter,
+    /// Connections verified with a round trip (see `crate::proof`).
+    pub(crate) proofs_round_trip: IntCounter,
 }
 
 /// Every counter the router updates.
@@ -45,6 +49,7 @@ pub(crate) struct RouterMetrics {
     reasserts: IntCounterVec,
     severed: IntCounterVec,
     discarded: IntCounterVec,
+    proofs: IntCounterVec,
     pub(crate) task_panics: IntCounterVec,
     fallback_vec: IntCounterVec,
     pub(crate) fallbacks: [IntCounter; 5],
@@ -53,6 +58,8 @@ pub(crate) struct RouterMetrics {
     pub(crate) replica_waits: IntCounter,
     ryw_vec: IntCounterVec,
     read_your_writes: [IntCounter; 3],
+    bans: IntCounterVec,
+    lag_samples: IntCounterVec,
 }
 
 fn counter_vec(name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -94,6 +101,12 @@ impl RouterMetrics {
              (a refused COPY FROM STDIN, a desynchronised protocol) or unclean after a repair.",
             &["pool", "target"],
         );
+        let proofs = counter_vec(
+            "ro_router_checkout_proofs_total",
+            "How released connections were proven clean: path=observed from the protocol \
+             messages seen on their wire (no SQL), path=round_trip with a verification statement.",
+            &["pool", "target", "path"],
+        );
         let task_panics = counter_vec(
             "ro_router_background_task_panics_total",
             "Panics caught in a background task (health, stats), which was then restarted.",
@@ -121,6 +134,17 @@ impl RouterMetrics {
              fell_through (to the primary).",
             &["outcome"],
         );
+        let bans = counter_vec(
+            "ro_router_replica_bans_total",
+            "Replica bans (timeout, connect_failed, promoted, lag); a ban extended while the \
+             failure goes on counts once.",
+            &["target", "reason"],
+        );
+        let lag_samples = counter_vec(
+            "ro_router_lag_samples_total",
+            "Lag samples taken by the sampler, by target and outcome (ok, timeout, failed).",
+            &["target", "outcome"],
+        );
         let all = [
             &checkouts,
             &failures,
@@ -128,10 +152,13 @@ impl RouterMetrics {
             &reasserts,
             &severed,
             &discarded,
+            &proofs,
             &task_panics,
             &fallback_vec,
             &spill_vec,
             &ryw_vec,
+            &bans,
+            &lag_samples,
         ];
         for (i, c) in all.iter().enumerate() {
             if let Err(e) = registry.register(Box::new((*c).clone())) {
@@ -158,6 +185,7 @@ impl RouterMetrics {
             reasserts,
             severed,
             discarded,
+            proofs,
             task_panics,
             fallback_vec,
             fallbacks,
@@ -166,6 +194,8 @@ impl RouterMetrics {
             replica_waits,
             ryw_vec,
             read_your_writes,
+            bans,
+            lag_samples,
         })
     }
 
@@ -179,10 +209,13 @@ impl RouterMetrics {
             &self.reasserts,
             &self.severed,
             &self.discarded,
+            &self.proofs,
             &self.task_panics,
             &self.fallback_vec,
             &self.spill_vec,
             &self.ryw_vec,
+            &self.bans,
+            &self.lag_samples,
         ] {
             let _ = registry.unregister(Box::new(c.clone()));
         }
@@ -201,6 +234,8 @@ impl RouterMetrics {
             reasserts: self.reasserts.with_label_values(&l),
             severed: self.severed.with_label_values(&l),
             discarded: self.discarded.with_label_values(&l),
+            proofs_observed: self.proofs.with_label_values(&[pool, target, "observed"]),
+            proofs_round_trip: self.proofs.with_label_values(&[pool, target, "round_trip"]),
         }
     }
 
@@ -215,6 +250,14 @@ impl RouterMetrics {
     pub(crate) fn read_your_writes(&self, outcome: ReadYourWritesOutcome) -> &IntCounter {
         &self.read_your_writes[outcome as usize]
     }
+
+    pub(crate) fn ban(&self, target: &str, reason: crate::BanReason) -> IntCounter {
+        self.bans.with_label_values(&[target, reason.as_str()])
+    }
+
+    pub(crate) fn lag_sample(&self, target: &str, outcome: &str) -> IntCounter {
+        self.lag_samples.with_label_values(&[target, outcome])
+    }
 }
 
 struct StateGauges {
@@ -227,6 +270,8 @@ struct StateGauges {
     replica_healthy: IntGaugeVec,
     replica_lag_bytes: IntGaugeVec,
     replica_lag_seconds: GaugeVec,
+    replica_staleness_bound_seconds: GaugeVec,
+    replica_banned: IntGaugeVec,
     primary_healthy: IntGaugeVec,
     fallthrough_role_can_write: IntGaugeVec,
 }
@@ -272,6 +317,20 @@ impl StateGauges {
                 &["target"],
             )
             .expect("valid metric definition"),
+            replica_staleness_bound_seconds: GaugeVec::new(
+                Opts::new(
+                    "ro_router_replica_staleness_bound_seconds",
+                    "At most this far behind the primary now, from the lag samples (reads go \
+                     elsewhere past DB_MAX_REPLICATION_LAG_MS); absent while unknown.",
+                ),
+                &["target"],
+            )
+            .expect("valid metric definition"),
+            replica_banned: gauge_vec(
+                "ro_router_replica_banned",
+                "1 while the replica is banned, with the ban's reason.",
+                &["target", "reason"],
+            ),
             primary_healthy: gauge_vec(
                 "ro_router_primary_healthy",
                 "1 when the primary answers and is not in recovery.",
@@ -287,7 +346,7 @@ impl StateGauges {
         }
     }
 
-    fn collectors(&self) -> [&dyn Collector; 11] {
+    fn collectors(&self) -> [&dyn Collector; 13] {
         [
             &self.size,
             &self.max_size,
@@ -298,6 +357,8 @@ impl StateGauges {
             &self.replica_healthy,
             &self.replica_lag_bytes,
             &self.replica_lag_seconds,
+            &self.replica_staleness_bound_seconds,
+            &self.replica_banned,
             &self.primary_healthy,
             &self.fallthrough_role_can_write,
         ]
@@ -348,6 +409,8 @@ impl Collector for StateCollector {
         g.replica_healthy.reset();
         g.replica_lag_bytes.reset();
         g.replica_lag_seconds.reset();
+        g.replica_staleness_bound_seconds.reset();
+        g.replica_banned.reset();
         g.primary_healthy.reset();
         g.fallthrough_role_can_write.reset();
         let stats = router.pool_stats();
@@ -386,6 +449,14 @@ impl Collector for StateCollector {
             }
             if let Some(ms) = r.lag_ms {
                 g.replica_lag_seconds.with_label_values(&[r.target.as_str()]).set(ms as f64 / 1000.0);
+            }
+            if let Some(ms) = r.staleness_bound_ms {
+                g.replica_staleness_bound_seconds
+                    .with_label_values(&[r.target.as_str()])
+                    .set(ms as f64 / 1000.0);
+            }
+            if let Some(ban) = &r.ban {
+                g.replica_banned.with_label_values(&[r.target.as_str(), ban.reason.as_str()]).set(1);
             }
         }
         g.collectors().iter().flat_map(|c| c.collect()).collect()

@@ -24,13 +24,15 @@ use tokio_postgres::{Client, SimpleQueryMessage};
 
 use crate::{
     config::RouterConfig,
+    driver::Barrier,
     enforcement::{refuses_startup_parameters, SessionSettings, VERIFY_SQL},
-    error::{CheckoutFailure, CheckoutFailureKind, FailureCause},
+    error::{CheckoutFailure, CheckoutFailureKind, FailureCause, OpenError},
     inspect::{PoolMode, RoleReport},
     metrics::TargetCounters,
     stats::PoolRole,
     target::{DbUrl, Redactor},
-    tls::{MakeTls, TlsStream},
+    tls::MakeTls,
+    wire::Observer,
 };
 
 /// How connections to one target are opened, set up, re-asserted and severed.
@@ -86,7 +88,7 @@ impl std::fmt::Debug for TargetLink {
 /// Why opening a pooled connection failed.
 #[derive(Debug)]
 pub(crate) enum ConnectError {
-    Pg(tokio_postgres::Error),
+    Pg(OpenError),
     NotAPrimary,
     /// A read-only target behind a pgBouncer that does not pool by session.
     PoolMode(PoolMode),
@@ -106,6 +108,12 @@ impl std::error::Error for ConnectError {}
 
 impl From<tokio_postgres::Error> for ConnectError {
     fn from(e: tokio_postgres::Error) -> Self {
+        Self::Pg(OpenError::Driver(e))
+    }
+}
+
+impl From<OpenError> for ConnectError {
+    fn from(e: OpenError) -> Self {
         Self::Pg(e)
     }
 }
@@ -272,29 +280,30 @@ impl TargetLink {
 
     /// Opens a connection and starts the task that drives it. Detects pgBouncer from its
     /// refusal of startup parameters and reconnects without them.
-    pub(crate) async fn open(&self) -> Result<(Client, JoinHandle<()>), tokio_postgres::Error> {
+    pub(crate) async fn open(&self) -> Result<(Client, JoinHandle<()>), OpenError> {
+        let opened = self.open_observed().await?;
+        Ok((opened.client, opened.handle))
+    }
+
+    async fn open_observed(&self) -> Result<Opened, OpenError> {
         if !self.pgbouncer() {
-            match self.startup_config.connect(self.tls.clone()).await {
-                Ok((client, connection)) => return Ok(self.drive(client, connection)),
-                Err(e) if refuses_startup_parameters(&e) => {
+            match crate::dial::connect(&self.startup_config, &self.tls).await {
+                Ok(opened) => return Ok(self.drive(opened)),
+                Err(OpenError::Driver(e)) if refuses_startup_parameters(&e) => {
                     self.switch_to_pgbouncer("the server refused startup parameters");
                 }
                 Err(e) => return Err(e),
             }
         }
-        let (client, connection) = self.plain_config.connect(self.tls.clone()).await?;
-        Ok(self.drive(client, connection))
+        Ok(self.drive(crate::dial::connect(&self.plain_config, &self.tls).await?))
     }
 
-    fn drive(
-        &self,
-        client: Client,
-        connection: tokio_postgres::Connection<tokio_postgres::Socket, TlsStream>,
-    ) -> (Client, JoinHandle<()>) {
+    fn drive(&self, (client, connection, observer): crate::dial::Dialed) -> Opened {
         let name = self.name.clone();
         let redactor = self.redactor.clone();
+        let (barrier, driver) = Barrier::new(connection, observer.clone());
         let handle = tokio::spawn(async move {
-            if let Err(e) = connection.await {
+            if let Err(e) = driver.await {
                 tracing::debug!(
                     target: "ro_router::connection",
                     db = %name,
@@ -306,7 +315,7 @@ impl TargetLink {
         let mut drivers = self.drivers.lock().unwrap_or_else(|p| p.into_inner());
         drivers.retain(|h| !h.is_finished());
         drivers.push(handle.abort_handle());
-        (client, handle)
+        Opened { client, handle, observer, barrier }
     }
 
     /// Ends every open connection to this target (checked out or idle): their queries fail
@@ -327,7 +336,7 @@ impl TargetLink {
         if self.settings.read_only() {
             self.inspect().await?;
         }
-        let (client, handle) = self.open().await?;
+        let Opened { client, handle, observer, barrier } = self.open_observed().await?;
         let client = ClientWrapper::new(client, handle);
         // One round trip: the pgBouncer-mode settings (if any) and the verification.
         let sql = if self.pgbouncer() {
@@ -344,7 +353,7 @@ impl TargetLink {
             self.switch_to_pgbouncer("the server ignored the read-only startup parameter");
             client.batch_execute(&self.connect_sql).await?;
         }
-        Ok(PooledClient { client, proven_clean: false })
+        Ok(PooledClient { client, proven_clean: false, observer, barrier })
     }
 
     /// Hands a pooled connection out again. A read-only one must be proven clean: by its
@@ -484,12 +493,23 @@ fn verify_row(messages: &[SimpleQueryMessage]) -> (bool, bool) {
     }
 }
 
-/// A pooled connection: `deadpool-postgres`' wrapper, and whether its release proved it
-/// clean (read-only pools; reset when it is handed out).
+/// An open connection with its task, the observation of its wire and its drain barrier.
+struct Opened {
+    client: Client,
+    handle: JoinHandle<()>,
+    observer: Observer,
+    barrier: Arc<Barrier>,
+}
+
+/// A pooled connection: `deadpool-postgres`' wrapper, whether its release proved it clean
+/// (read-only pools; reset when it is handed out), what its wire showed and its task's drain
+/// barrier (see [`crate::proof`]).
 #[derive(Debug)]
 pub(crate) struct PooledClient {
     pub(crate) client: ClientWrapper,
     pub(crate) proven_clean: bool,
+    pub(crate) observer: Observer,
+    pub(crate) barrier: Arc<Barrier>,
 }
 
 /// deadpool manager for one target.

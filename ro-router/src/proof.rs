@@ -1,13 +1,21 @@
-//! The proof that a pooled read-only connection is clean before anyone gets it again: no
-//! transaction open, the guard on, the protocol in step (see [`crate::enforcement`] for what
-//! is checked and how).
+//! The proof that a pooled connection is clean before anyone gets it again: for a read-only
+//! one, no transaction open, the guard on, the protocol in step; for a primary one, no
+//! transaction left open (see [`crate::enforcement`] for what the round trip checks).
 //!
-//! The proof is made when the connection comes back ([`release`]): a task verifies it (one
-//! round trip, off the next user's path), repairs it if a previous user left it unclean, and
-//! only then returns it to the pool marked as proven, so the next checkout costs nothing. A
-//! connection the proof could not be made for (no runtime at drop, a task cut short) goes
-//! back unproven and is proven at its next checkout, synchronously. One that fails the proof
-//! is discarded.
+//! The proof is made when the connection comes back ([`release`]), off the next user's path:
+//!
+//! * **Observed** (read-only, direct to PostgreSQL ≥ 14). The connection's task first drains
+//!   what the user sent ([`crate::driver::Barrier`]); then, if its wire shows every request
+//!   answered, the last ReadyForQuery idle, the guard last reported `on` and nothing unusual
+//!   ([`crate::wire`]), the connection is proven without a statement.
+//! * **Round trip** otherwise (and always behind pgBouncer): a task verifies it, repairs it
+//!   if a previous user left it unclean, and only then returns it to the pool.
+//!
+//! A proven connection is marked so the next checkout costs nothing. One the proof could not
+//! be made for (no runtime, a task cut short) goes back unproven and is proven at its next
+//! checkout, synchronously. One that fails the proof is discarded. A primary connection
+//! whose wire shows the session idle goes straight back; one left in a transaction (or
+//! unknown) is rolled back and verified first.
 //!
 //! Nothing here hands out a connection; nothing here weakens the guard.
 
@@ -16,25 +24,65 @@ use std::sync::{atomic::Ordering, Arc};
 use deadpool::managed::Object;
 
 use crate::{
-    enforcement::{repair_sql, Verdict, Verification, REASSERT_SQL},
+    enforcement::{repair_sql, Unclean, Verdict, Verification, REASSERT_SQL},
     pools::{PooledClient, TargetLink, TargetManager},
+    wire::{Seen, Session},
 };
 
-/// Takes a connection back from its user: a read-only one goes back to its pool once proven
-/// clean, or is discarded.
-pub(crate) fn release(link: &Arc<TargetLink>, mut obj: Object<TargetManager>) {
-    if !link.read_only() {
-        return;
-    }
-    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-        return; // Proven at its next checkout.
-    };
-    let link = link.clone();
+/// Takes a connection back from its user: back to its pool once proven clean, or discarded.
+pub(crate) fn release(link: &Arc<TargetLink>, obj: Object<TargetManager>) {
     link.proving.fetch_add(1, Ordering::Relaxed);
+    let barrier = obj.barrier.clone();
+    let link = link.clone();
+    barrier.after_drain(Box::new(move |seen| match seen {
+        None => {
+            // The connection ended.
+            drop(Object::take(obj));
+            link.proving.fetch_sub(1, Ordering::Relaxed);
+        }
+        Some(seen) if observed_clean(&link, &obj, &seen) => {
+            link.counters.proofs_observed.inc();
+            let mut obj = obj;
+            obj.proven_clean = link.read_only();
+            drop(obj); // Back to the pool before the count drops (see TargetLink::proving).
+            link.proving.fetch_sub(1, Ordering::Relaxed);
+        }
+        Some(_) => round_trip(link, obj),
+    }));
+}
+
+/// Whether the wire alone proves a drained connection clean: idle, and for a read-only one
+/// the guard last reported on, directly to PostgreSQL.
+fn observed_clean(link: &TargetLink, c: &PooledClient, seen: &Seen) -> bool {
+    if c.client.is_closed() {
+        return false;
+    }
+    match seen.session() {
+        // Behind pgBouncer the settings are re-sent at every checkout: always a round trip.
+        Session::Idle { guard_on } if link.read_only() => guard_on == Some(true) && !link.pgbouncer(),
+        Session::Idle { .. } => true,
+        Session::InTransaction | Session::Unknown(_) => false,
+    }
+}
+
+/// Proves `obj` with a round trip in a task, then returns it to the pool or discards it
+/// (the release counts it in [`TargetLink::proving`] until then).
+fn round_trip(link: Arc<TargetLink>, obj: Object<TargetManager>) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        if !link.read_only() {
+            // Nothing can roll it back here: it must not reach another user.
+            drop(Object::take(obj));
+        }
+        // A read-only one is proven at its next checkout.
+        link.proving.fetch_sub(1, Ordering::Relaxed);
+        return;
+    };
     runtime.spawn(async move {
+        // Declared first, dropped last: the connection is back before the count drops.
         let _done = Proving(&link);
+        let mut obj = obj;
         match tokio::time::timeout(link.verify_timeout, prove_clean(&link, &obj)).await {
-            Ok(Ok(())) => obj.proven_clean = true,
+            Ok(Ok(())) => obj.proven_clean = link.read_only(),
             Ok(Err(_)) => drop(Object::take(obj)),
             Err(_) => {
                 discarded(&link, "the verification got no answer in time (DB_CONNECT_TIMEOUT_MS)".into());
@@ -54,34 +102,54 @@ impl Drop for Proving<'_> {
 }
 
 /// Verifies `c`, repairs it when a previous user left it unclean; Err(why) when it must be
-/// discarded (counted and logged here).
+/// discarded (counted and logged here). A primary connection needs no guard: only a
+/// transaction left open is repaired (rolled back).
 pub(crate) async fn prove_clean(link: &TargetLink, c: &PooledClient) -> Result<(), String> {
     if c.client.is_closed() {
         return Err("connection closed".into());
     }
+    link.counters.proofs_round_trip.inc();
     // Behind pgBouncer the settings go first every time (a RESET ALL or DISCARD ALL there
     // loses them, statement timeout included).
-    let settings = link.pgbouncer_settings();
+    let settings = if link.read_only() { link.pgbouncer_settings() } else { "" };
     if !settings.is_empty() {
         link.counters.reasserts.inc();
     }
-    let unclean = match verify(c, settings).await {
-        Verdict::Clean => return Ok(()),
+    let unclean = match judged(link, verify(c, settings).await) {
+        Verdict::Clean => {
+            c.observer.forget_anomaly();
+            return Ok(());
+        }
         Verdict::Unclean(u) => u,
         Verdict::OutOfStep(why) => return Err(discarded(link, why)),
     };
-    let settings = if settings.is_empty() { format!("{REASSERT_SQL}; ") } else { settings.to_string() };
+    let settings = match (link.read_only(), settings.is_empty()) {
+        (false, _) => String::new(),
+        (true, true) => format!("{REASSERT_SQL}; "),
+        (true, false) => settings.to_string(),
+    };
     link.counters.reasserts.inc();
     tracing::debug!(
         target: "ro_router::enforcement",
         db = %link.name,
-        "repairing a pooled read-only connection: {}",
+        "repairing a pooled connection: {}",
         unclean.as_str()
     );
-    match verify(c, &repair_sql(unclean, &settings)).await {
-        Verdict::Clean => Ok(()),
+    match judged(link, verify(c, &repair_sql(unclean, &settings)).await) {
+        Verdict::Clean => {
+            c.observer.forget_anomaly();
+            Ok(())
+        }
         Verdict::Unclean(u) => Err(discarded(link, format!("still unclean after a repair: {}", u.as_str()))),
         Verdict::OutOfStep(why) => Err(discarded(link, why)),
+    }
+}
+
+/// A primary session is clean with the guard off.
+fn judged(link: &TargetLink, verdict: Verdict) -> Verdict {
+    match verdict {
+        Verdict::Unclean(Unclean::GuardOff) if !link.read_only() => Verdict::Clean,
+        v => v,
     }
 }
 
@@ -102,6 +170,6 @@ async fn verify(c: &PooledClient, settings: &str) -> Verdict {
 fn discarded(link: &TargetLink, why: String) -> String {
     link.counters.discarded.inc();
     let why = link.redactor.redact(why);
-    tracing::warn!(target: "ro_router::enforcement", db = %link.name, "discarded a pooled read-only connection: {why}");
+    tracing::warn!(target: "ro_router::enforcement", db = %link.name, "discarded a pooled connection: {why}");
     why
 }

@@ -6,7 +6,9 @@
 //!
 //! A replica checkout that fails is retried on the next replica (and then the fallthrough):
 //! a replica that died since the last health check costs a retry, not a failed read. The
-//! failing replica leaves rotation at once; the health task brings it back when it answers.
+//! failing replica is banned at once ([`crate::bans`]; a timeout also severs its connections)
+//! and comes back when its ban ended and the sampler or the health check finds it answering.
+//! Which replicas may serve is read from atomics ([`crate::sampler`]): no round trip.
 
 use std::{
     sync::{
@@ -21,15 +23,16 @@ use prometheus::{Encoder, Registry, TextEncoder};
 use tokio::task::JoinHandle;
 
 use crate::{
+    bans::{Ban, BanReason},
     config::{env, RouterConfig},
     connection::{PrimaryConnection, ReadOnlyConnection},
     error::{CheckoutFailureKind, ConfigError, RouterError, Unusable},
     health::{HealthReport, PrimaryState, ReplicaState, ReplicaStatus},
     inner::{check_health, Replica, RouterInner},
-    lag::WalSamples,
     metrics::{RouterMetrics, StateCollector},
     pools::{pool_mode_refusal, ConnectError, Target},
     read_your_writes::{catch_up, CatchUp, ReadYourWritesOutcome},
+    sampler::{Freshness, Gate, SamplerState},
     spill::{self, BusyReplicas, SpillReason},
     stats::{FallbackReason, PoolRole, RouterStats},
     strategy, supervise,
@@ -116,6 +119,8 @@ impl DbRouter {
                     redactor.clone(),
                 ),
                 state: ReplicaState::default(),
+                freshness: Freshness::default(),
+                ban: Ban::default(),
                 replayed: AtomicU64::new(0),
             })
             .collect();
@@ -130,7 +135,7 @@ impl DbRouter {
             fallthrough,
             replicas,
             primary_state: PrimaryState::default(),
-            wal_samples: Mutex::new(WalSamples::default()),
+            sampler: SamplerState::new(),
             health_lock: tokio::sync::Mutex::new(()),
             cursor: AtomicUsize::new(0),
             metrics,
@@ -148,6 +153,7 @@ impl DbRouter {
         check_health(&inner).await;
         inspect_at_start(&inner).await?;
         let mut tasks = vec![spawn_health_task(&inner)];
+        tasks.extend(crate::sampler::spawn(&inner));
         if let Some(every) = inner.config.stats_log_interval {
             tasks.push(spawn_stats_task(&inner, every));
         }
@@ -264,8 +270,9 @@ impl DbRouter {
         token: Option<WriteToken>,
     ) -> Result<(ReadOnlyConnection, Option<usize>), RouterError> {
         let inner = &*self.inner;
+        let (gate, now) = (Gate::new(&inner.config), inner.sampler.now());
         let mut order: Vec<usize> =
-            (0..inner.replicas.len()).filter(|&i| inner.replicas[i].state.in_rotation()).collect();
+            (0..inner.replicas.len()).filter(|&i| inner.replicas[i].eligible(&gate, now)).collect();
         strategy::order(inner.config.strategy, &inner.cursor, &mut order, |i| {
             inner.replicas[i].target.link.checked_out.load(Ordering::Relaxed)
         });
@@ -291,7 +298,14 @@ impl DbRouter {
                 Err(PoolError::Closed) => return Err(RouterError::Closed),
                 Err(e) => {
                     target.link.counters.failures.inc();
+                    let timed_out = matches!(e, PoolError::Timeout(_));
                     let failure = target.link.failure(e, target.max_size, Duration::ZERO);
+                    let reason = if timed_out { BanReason::Timeout } else { BanReason::ConnectFailed };
+                    replica.ban(inner, reason, inner.sampler.now());
+                    if timed_out {
+                        // It stopped answering: queries in flight there must fail, not hang.
+                        target.link.sever();
+                    }
                     if replica.state.mark_checkout_failed(failure.to_string()) {
                         tracing::warn!(
                             target: "ro_router::health",
@@ -348,13 +362,13 @@ impl DbRouter {
             inner.metrics.spill(spill_reason).inc();
         }
 
-        let reason = self.fallback_reason(&order, &failed, &exhausted);
+        let reason = self.fallback_reason(&order, &failed, &exhausted, &gate, now);
         let mut unusable = failed;
         for (i, r) in inner.replicas.iter().enumerate() {
             if !order.contains(&i) {
                 unusable.push(Unusable {
                     target: r.target.link.name.clone(),
-                    reason: format!("out of rotation ({})", r.state.status().as_str()),
+                    reason: format!("out of rotation ({})", r.status_at(&gate, now).as_str()),
                 });
             } else if exhausted.contains(&i) {
                 unusable.push(Unusable {
@@ -397,15 +411,23 @@ impl DbRouter {
         }
     }
 
-    fn fallback_reason(&self, tried: &[usize], failed: &[Unusable], exhausted: &[usize]) -> FallbackReason {
+    fn fallback_reason(
+        &self,
+        tried: &[usize],
+        failed: &[Unusable],
+        exhausted: &[usize],
+        gate: &Gate,
+        now: u64,
+    ) -> FallbackReason {
         let replicas = &self.inner.replicas;
+        let lagging = |r: &Replica| r.status_at(gate, now) == ReplicaStatus::Lagging;
         if replicas.is_empty() {
             FallbackReason::NoneConfigured
         } else if !tried.is_empty() && failed.is_empty() && exhausted.len() == tried.len() {
             FallbackReason::Exhausted
         } else if failed.is_empty()
-            && replicas.iter().all(|r| r.state.in_rotation() || r.state.status() == ReplicaStatus::Lagging)
-            && replicas.iter().any(|r| r.state.status() == ReplicaStatus::Lagging)
+            && replicas.iter().all(|r| r.eligible(gate, now) || lagging(r))
+            && replicas.iter().any(lagging)
         {
             FallbackReason::Lagging
         } else {

@@ -168,6 +168,11 @@ pub struct PoolStats {
     /// Pooled read-only connections closed at checkout instead of handed out (out of step, or
     /// unclean after a repair).
     pub discarded_connections: u64,
+    /// Released connections proven clean from their wire alone: every request answered, no
+    /// transaction open, the guard reported on (no SQL sent).
+    pub proofs_observed: u64,
+    /// Connections proven clean (or repaired) with a verification round trip instead.
+    pub proofs_round_trip: u64,
     /// Whether connections are set up for pgBouncer (configured or detected).
     pub pgbouncer: bool,
 }

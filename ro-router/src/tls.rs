@@ -1,6 +1,7 @@
 //! TLS for every connection, on rustls (ring): libpq's `sslmode` (`disable`, `prefer`,
 //! `require`, `verify-ca`, `verify-full`), `sslrootcert`, and a client certificate
-//! (`sslcert` + `sslkey`), plugged into tokio-postgres as its `MakeTlsConnect`.
+//! (`sslcert` + `sslkey`), plugged into tokio-postgres as the `TlsConnect` of the router's own
+//! observed socket (see [`crate::dial`]).
 //!
 //! What each mode checks, as in libpq: `prefer` and `require` encrypt without checking the
 //! server's certificate (`require` with an `sslrootcert` checks it as `verify-ca` does);
@@ -27,10 +28,9 @@ use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio_postgres::{
-    tls::{ChannelBinding, MakeTlsConnect, TlsConnect},
-    Socket,
-};
+use tokio_postgres::tls::{ChannelBinding, TlsConnect};
+
+use crate::{dial::Socket, wire::Observed};
 
 /// libpq's `sslmode` (`allow` is not offered: it prefers plain text).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -247,7 +247,7 @@ impl ServerCertVerifier for AnyCertificate {
     }
 }
 
-/// tokio-postgres' TLS maker: one [`TlsConnector`] per host name.
+/// The TLS settings of one URL's connections: one [`TlsConnector`] per host name.
 #[derive(Clone)]
 pub(crate) struct MakeTls {
     config: Option<Arc<ClientConfig>>,
@@ -259,49 +259,55 @@ impl std::fmt::Debug for MakeTls {
     }
 }
 
-impl MakeTlsConnect<Socket> for MakeTls {
-    type Stream = TlsStream;
-    type TlsConnect = TlsConnector;
-    type Error = io::Error;
-
-    fn make_tls_connect(&mut self, domain: &str) -> io::Result<TlsConnector> {
+impl MakeTls {
+    /// The connector for a host (`None`: a Unix socket, which never has TLS).
+    pub(crate) fn connector(&self, host: Option<&str>) -> TlsConnector {
         // A bad name (a hostaddr-only URL) fails at connect, and only if TLS is used.
-        let name = ServerName::try_from(domain.to_string()).ok();
-        Ok(TlsConnector { config: self.config.clone(), name })
+        let name = host.and_then(|h| ServerName::try_from(h.to_string()).ok());
+        TlsConnector { config: self.config.clone(), name }
     }
 }
 
-/// Wraps one connection's socket in TLS.
+/// Wraps one connection's socket in TLS; the session is observed above TLS (the socket's own
+/// observer stops parsing when the TLS records begin).
 pub(crate) struct TlsConnector {
     config: Option<Arc<ClientConfig>>,
     name: Option<ServerName<'static>>,
 }
 
-impl TlsConnect<Socket> for TlsConnector {
-    type Stream = TlsStream;
+impl TlsConnect<Observed<Socket>> for TlsConnector {
+    type Stream = Observed<TlsStream>;
     type Error = io::Error;
-    type Future = Pin<Box<dyn Future<Output = io::Result<TlsStream>> + Send>>;
+    type Future = Pin<Box<dyn Future<Output = io::Result<Observed<TlsStream>>> + Send>>;
 
-    fn connect(self, socket: Socket) -> Self::Future {
+    fn connect(self, mut socket: Observed<Socket>) -> Self::Future {
+        socket.pass_through();
+        let observer = socket.observer().clone();
         Box::pin(async move {
             let config = self.config.ok_or_else(|| io::Error::other("TLS is disabled (sslmode=disable)"))?;
             let name = self.name.ok_or_else(|| {
                 io::Error::other("the host is not a valid TLS server name (a host name is needed for TLS)")
             })?;
             let stream = tokio_rustls::TlsConnector::from(config).connect(name, socket).await?;
-            Ok(TlsStream(Box::new(stream)))
+            Ok(Observed::new(TlsStream(Box::new(stream)), observer))
         })
     }
 }
 
 /// A TLS session over a connection's socket.
-pub(crate) struct TlsStream(Box<tokio_rustls::client::TlsStream<Socket>>);
+pub(crate) struct TlsStream(Box<tokio_rustls::client::TlsStream<Observed<Socket>>>);
 
-impl tokio_postgres::tls::TlsStream for TlsStream {
+impl std::fmt::Debug for TlsStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TlsStream")
+    }
+}
+
+impl tokio_postgres::tls::TlsStream for Observed<TlsStream> {
     /// `tls-server-end-point` (RFC 5929): a hash of the server's certificate, so that
     /// SCRAM-SHA-256-PLUS binds the password exchange to this TLS session.
     fn channel_binding(&self) -> ChannelBinding {
-        let (_, session) = self.0.get_ref();
+        let (_, session) = self.get_ref().0.get_ref();
         match session.peer_certificates().and_then(|c| c.first()) {
             Some(cert) => ChannelBinding::tls_server_end_point(end_point_hash(cert)),
             None => ChannelBinding::none(),

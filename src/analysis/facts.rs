@@ -172,8 +172,8 @@ pub enum SinkKind {
 }
 
 /// A type as one function can name it, resolved against the tree's types later (by
-/// [`crate::workspace`]). References and the common wrappers (`Box`, `Arc`, `State`, `Data`,
-/// `Extension`, guards) are already looked through.
+/// [`crate::workspace`]). References are looked through; the common wrappers (`Box`, `Arc`,
+/// `State`, `Data`, `Extension`, guards) are kept with what they wrap ([`TypeRef::Wrapped`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum TypeRef {
     /// A named type (`Repo`, `crate::store::Repo`, `Self`, `sqlx::PgPool`).
@@ -191,6 +191,26 @@ pub enum TypeRef {
     },
     /// A type that is certainly not the tree's (a literal, a collection built in place).
     Outside,
+    /// A rule-set wrapper around a type (`Arc<Repo>`, `State<AppState>`): what it wraps,
+    /// unless the tree declares a struct of the wrapper's name (pict-rs' own `State<S>`).
+    Wrapped {
+        /// The wrapper as written (`web::Data`, `State`).
+        wrapper: Vec<String>,
+        /// What it wraps.
+        inner: Box<TypeRef>,
+    },
+}
+
+impl TypeRef {
+    /// The type with the wrappers looked through (`State<Arc<AppState>>` is `AppState`): what a
+    /// file alone can tell.
+    pub fn unwrapped(&self) -> &TypeRef {
+        let mut t = self;
+        while let TypeRef::Wrapped { inner, .. } = t {
+            t = inner;
+        }
+        t
+    }
 }
 
 /// One function (free, associated, method, trait default) of a parsed file.
@@ -238,7 +258,8 @@ pub struct SigFacts {
     pub generics: Vec<(String, Vec<String>)>,
 }
 
-/// A struct, enum, union or trait of a parsed file, with its named fields' types.
+/// A struct, enum, union, trait or type alias of a parsed file, with its named fields' types
+/// (or the aliased type).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TypeFacts {
     /// Its name.
@@ -247,6 +268,8 @@ pub struct TypeFacts {
     pub module: Vec<String>,
     /// Named fields and their types (tuple fields as `0`, `1`, …).
     pub fields: Vec<(String, TypeRef)>,
+    /// For a type alias (`type ArcRepo = Arc<dyn UploadRepo>`): the type it stands for.
+    pub alias: Option<TypeRef>,
 }
 
 /// One name a `use` item brings in.

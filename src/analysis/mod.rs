@@ -154,7 +154,15 @@ impl<'a> Walker<'a> {
             Item::Struct(st) => self.push_type(&st.ident, Some((&st.fields, &st.generics))),
             Item::Enum(e) => self.push_type(&e.ident, None),
             Item::Union(u) => self.push_type(&u.ident, None),
-            Item::Type(t) => self.push_type(&t.ident, None),
+            Item::Type(t) => {
+                self.push_type(&t.ident, None);
+                let mut params = Vec::new();
+                types::generics_of(&t.generics, &mut params);
+                let scope = TypeScope { wrappers: &self.names.wrapper_types, generics: &params };
+                if let Some(last) = self.facts.types.last_mut() {
+                    last.alias = types::type_ref(&t.ty, scope);
+                }
+            }
             _ => {}
         }
     }
@@ -166,7 +174,12 @@ impl<'a> Walker<'a> {
             types::generics_of(generics, &mut params);
             types::fields_of(fields, TypeScope { wrappers: &self.names.wrapper_types, generics: &params })
         });
-        self.facts.types.push(TypeFacts { name: ident.to_string(), module: self.module.clone(), fields });
+        self.facts.types.push(TypeFacts {
+            name: ident.to_string(),
+            module: self.module.clone(),
+            fields,
+            alias: None,
+        });
     }
 
     fn function(

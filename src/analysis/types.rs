@@ -1,7 +1,7 @@
 //! Types as source text names them, turned into owned [`TypeRef`]s for resolving calls by type.
 //!
-//! Looks through references, parentheses and the rule set's wrappers (`Arc<Repo>` is `Repo`,
-//! `State<AppState>` is `AppState`); a generic parameter, `impl Trait` and `dyn Trait` become
+//! Looks through references and parentheses, and keeps the rule set's wrappers with what they
+//! wrap (`Arc<Repo>` is `Repo` unless the tree declares a struct `Arc`: [`TypeRef::Wrapped`]); a generic parameter, `impl Trait` and `dyn Trait` become
 //! their trait bounds; slices, tuples and arrays are types outside the tree. Never resolves a
 //! name: which type a path means is for [`crate::workspace`] to say, once the tree is known.
 
@@ -41,7 +41,8 @@ fn type_ref_at(ty: &Type, scope: TypeScope<'_>, depth: usize) -> Option<TypeRef>
             let last = p.path.segments.last()?;
             if scope.wrappers.matches_name(&last.ident.to_string()) {
                 if let Some(inner) = first_type_argument(&last.arguments) {
-                    return type_ref_at(inner, scope, depth + 1);
+                    let inner = type_ref_at(inner, scope, depth + 1)?;
+                    return Some(TypeRef::Wrapped { wrapper: segments, inner: Box::new(inner) });
                 }
             }
             if let [name] = segments.as_slice() {
@@ -125,10 +126,14 @@ pub fn fields_of(fields: &syn::Fields, scope: TypeScope<'_>) -> Vec<(String, Typ
 mod tests {
     use super::*;
 
-    fn of(ty: &str, generics: &[(String, Vec<String>)]) -> Option<TypeRef> {
+    fn wrapped(ty: &str, generics: &[(String, Vec<String>)]) -> Option<TypeRef> {
         let wrappers = NameSet::new(&["Arc".to_string(), "State".to_string(), "Box".to_string()]);
         let ty: Type = syn::parse_str(ty).expect("a type");
         type_ref(&ty, TypeScope { wrappers: &wrappers, generics })
+    }
+
+    fn of(ty: &str, generics: &[(String, Vec<String>)]) -> Option<TypeRef> {
+        wrapped(ty, generics).map(|t| t.unwrapped().clone())
     }
 
     fn named(p: &str) -> Option<TypeRef> {
@@ -138,6 +143,15 @@ mod tests {
     #[test]
     fn wrappers_and_references_are_looked_through() {
         assert_eq!(of("&State<Arc<AppState>>", &[]), named("AppState"));
+        let inner = TypeRef::Wrapped {
+            wrapper: vec!["Arc".into()],
+            inner: Box::new(TypeRef::Named(vec!["S".into()])),
+        };
+        assert_eq!(
+            wrapped("web::State<Arc<S>>", &[]),
+            Some(TypeRef::Wrapped { wrapper: vec!["web".into(), "State".into()], inner: Box::new(inner) }),
+            "the wrappers are kept for the tree to tell its own `State<S>` from an extractor"
+        );
         assert_eq!(of("&mut crate::store::Repo", &[]), named("crate::store::Repo"));
         assert_eq!(of("std::collections::HashSet<String>", &[]), named("std::collections::HashSet"));
         assert_eq!(of("&[u8]", &[]), Some(TypeRef::Outside));

@@ -5,7 +5,9 @@
 //! A use is a sink of the analysis (SQL run on a handle, a handle given to a call). The judge
 //! answers from the rule set and the tree only: [`sql`] for SQL text, [`tree`] for calls into
 //! the tree (their write summaries), [`outside`] for calls whose body is not in the tree (ORM
-//! write builders executed, model writes, write helpers by name, read executors).
+//! write builders executed, model writes, write helpers by name, read executors). For
+//! `migrate` only, it also answers whether a call reaches a write through a read-write handle
+//! of the callee's own ([`Judge::own_write`]).
 //!
 //! Never reports, never rewrites, never reads files: it only answers.
 
@@ -22,7 +24,7 @@ use crate::writers::{FnId, Writers};
 
 pub use outside::{OutsideVerdict, OutsideWrite};
 pub use sql::SqlVerdict;
-pub use tree::{TreeVerdict, TreeWrite};
+pub use tree::{OwnTreeWrite, TreeVerdict, TreeWrite};
 
 /// The judge: the rule set and the consts of the tree.
 #[derive(Debug, Clone, Copy)]
@@ -106,6 +108,13 @@ impl<'a> Judge<'a> {
                 },
             },
         }
+    }
+
+    /// For `migrate`: whether call `sink` of `site` runs a function of the tree that writes
+    /// through a read-write handle of its own, whatever the call passes (see
+    /// [`tree::own_write`]; `check` never asks).
+    pub fn own_write(&self, writers: &Writers, site: Site<'_>, sink: &Sink) -> Option<OwnTreeWrite> {
+        tree::own_write(writers, site.id, site.file, site.function, sink)
     }
 
     /// What SQL `text` does, run through a method (`known_method`: an SQL method of the rule

@@ -33,6 +33,49 @@ pub enum TreeVerdict {
     Write(TreeWrite),
 }
 
+/// A call into the tree whose callee writes through a read-write handle of its own (or
+/// reaches a function that does), whatever the call passes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnTreeWrite {
+    /// The callees and the chain from the call down to the write.
+    pub write: TreeWrite,
+    /// The read-write handle written through at the end (`context.pool()`).
+    pub handle: String,
+}
+
+/// For `migrate`: whether a call sink of function `caller` runs a function of the tree that
+/// writes through a read-write handle of its own. Never asked by `check`: that write is on no
+/// read-only handle.
+pub fn own_write(
+    writers: &Writers,
+    caller: Option<FnId>,
+    file: &Path,
+    function: &FnFacts,
+    sink: &Sink,
+) -> Option<OwnTreeWrite> {
+    let Callee::Tree(candidates) = writers.resolve(caller?, &sink.kind) else { return None };
+    let writing: Vec<FnId> =
+        candidates.iter().copied().filter(|&c| writers.writes_on_its_own(c).is_some()).collect();
+    let &first = writing.first()?;
+    let handle = writers.writes_on_its_own(first)?.handle.clone();
+    let mut chain = vec![call_step(writers, file, function, sink, first)];
+    chain.extend(writers.own_chain(first));
+    Some(OwnTreeWrite { write: TreeWrite { candidates, writing, chain }, handle })
+}
+
+fn call_step(writers: &Writers, file: &Path, function: &FnFacts, sink: &Sink, target: FnId) -> ChainStep {
+    ChainStep {
+        function: function.display_name(),
+        file: file.to_path_buf(),
+        line: sink.range.start.line,
+        evidence: format!(
+            "passes `{}` to `{}`",
+            sink.handle.label,
+            writers.function(target).facts.display_name()
+        ),
+    }
+}
+
 /// Judges a call sink of function `caller` (`function`, in `file`).
 pub fn judge(
     writers: &Writers,
@@ -47,13 +90,7 @@ pub fn judge(
     let writing: Vec<FnId> =
         candidates.iter().copied().filter(|&c| writers.writes_through(c, *arg).is_some()).collect();
     let Some(&first) = writing.first() else { return TreeVerdict::Read(candidates) };
-    let target = writers.function(first);
-    let mut chain = vec![ChainStep {
-        function: function.display_name(),
-        file: file.to_path_buf(),
-        line: sink.range.start.line,
-        evidence: format!("passes `{}` to `{}`", sink.handle.label, target.facts.display_name()),
-    }];
+    let mut chain = vec![call_step(writers, file, function, sink, first)];
     chain.extend(writers.chain(first, *arg));
     TreeVerdict::Write(TreeWrite { candidates, writing, chain })
 }

@@ -5,13 +5,15 @@
 //! Works on owned facts only: the handler's [`FnFacts`] (its read-write-tainted sinks), the
 //! [`Writers`] summaries of the tree, and the name uses of [`super::scan`]. Whether a use
 //! writes is never decided here: the one judge ([`crate::judge`]) answers, as for `check`.
+//! A handler is `pure-read` only if nothing its calls reach writes through a read-write handle,
+//! whatever the call passes (the accessor's owner, `&context`, included).
 
 use serde::Serialize;
 
 use super::scan::{FileScan, MigrateNames, NameUse};
 use crate::analysis::facts::{FnFacts, Sink, SinkKind};
 use crate::diagnostics::ChainStep;
-use crate::judge::{Judge, OutsideWrite, Site, Verdict};
+use crate::judge::{Judge, OutsideWrite, Site, TreeWrite, Verdict};
 use crate::source::TextRange;
 use crate::writers::{FnId, Writers};
 
@@ -89,8 +91,6 @@ pub struct Body<'a> {
     pub range: TextRange,
     /// The file's scan.
     pub scan: &'a FileScan,
-    /// The file's text.
-    pub text: &'a str,
     /// The file, as walked.
     pub file: &'a std::path::Path,
 }
@@ -126,10 +126,8 @@ pub fn classify(ctx: &Context<'_>, body: &Body<'_>) -> (Class, Vec<Reason>, Vec<
     }
     if let Some(facts) = body.facts {
         for sink in facts.sinks.iter().filter(|s| inside(s.range, body.range)) {
-            if sink.handle.taint.rw.is_none() {
-                continue;
-            }
-            if let Some(reason) = sink_reason(ctx, body, facts, sink) {
+            let own = sink.handle.taint.rw.is_some().then(|| sink_reason(ctx, body, facts, sink)).flatten();
+            if let Some(reason) = own.or_else(|| reached_write(ctx, body, facts, sink)) {
                 reasons.push(reason);
             }
         }
@@ -157,19 +155,7 @@ fn sink_reason(ctx: &Context<'_>, body: &Body<'_>, facts: &FnFacts, sink: &Sink)
     };
     match ctx.judge.sink(ctx.writers, site, sink) {
         Verdict::TreeWrite(write) => {
-            let target = ctx.writers.function(write.writing[0]);
-            let path: Vec<String> = write.chain.iter().map(|s| s.function.clone()).collect();
-            let last = write.chain.last().map(|s| s.evidence.clone()).unwrap_or_default();
-            Some(Reason {
-                line,
-                message: format!(
-                    "passes `{handle}` to `{}`, which writes ({} → {})",
-                    target.facts.display_name(),
-                    path.join(" → "),
-                    one_line(&last)
-                ),
-                chain: write.chain,
-            })
+            Some(tree_reason(ctx, line, &format!("passes `{handle}` to"), "writes", write))
         }
         Verdict::TreeRead(candidates) => {
             let &t = candidates.iter().find(|&&c| (ctx.rw_params)(c) & (1u64 << (*arg).min(63)) != 0)?;
@@ -192,6 +178,34 @@ fn sink_reason(ctx: &Context<'_>, body: &Body<'_>, facts: &FnFacts, sink: &Sink)
             callee.join("::")
         )),
         _ => None,
+    }
+}
+
+/// A call of the handler, whatever it passes (the accessor's owner, `&context`), that runs a
+/// function of the tree writing through a read-write handle of its own: after the rewrite that
+/// write stays on the primary while the handler's reads move to the replica.
+fn reached_write(ctx: &Context<'_>, body: &Body<'_>, facts: &FnFacts, sink: &Sink) -> Option<Reason> {
+    let site = Site { file: body.file, function: facts, id: body.id };
+    let own = ctx.judge.own_write(ctx.writers, site, sink)?;
+    let writes = format!("writes through `{}`", own.handle);
+    Some(tree_reason(ctx, sink.range.start.line, "calls", &writes, own.write))
+}
+
+/// `passes `h` to `f`, which writes (h → f → … → SQL)` (`how`: `passes `h` to`, or `calls`
+/// when what is passed does not matter), with the chain.
+fn tree_reason(ctx: &Context<'_>, line: u32, how: &str, writes: &str, write: TreeWrite) -> Reason {
+    let target = ctx.writers.function(write.writing[0]);
+    let path: Vec<String> = write.chain.iter().map(|s| s.function.clone()).collect();
+    let last = write.chain.last().map(|s| s.evidence.clone()).unwrap_or_default();
+    Reason {
+        line,
+        message: format!(
+            "{how} `{}`, which {writes} ({} → {})",
+            target.facts.display_name(),
+            path.join(" → "),
+            one_line(&last)
+        ),
+        chain: write.chain,
     }
 }
 

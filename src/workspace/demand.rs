@@ -120,6 +120,10 @@ fn type_names(t: &TypeRef, out: &mut BTreeSet<String>) {
                 }
             }
         }
+        TypeRef::Wrapped { wrapper, inner } => {
+            out.extend(wrapper.last().cloned());
+            type_names(inner, out);
+        }
         TypeRef::Bounds(_) | TypeRef::Outside => {}
     }
 }

@@ -164,11 +164,31 @@ impl Symbols {
         out
     }
 
-    /// Every implementation of `name` for trait `tr`, and the trait's default body.
+    /// Whether the tree defines a type (struct, enum, union or trait; not an alias) named `name`.
+    fn defines_type(&self, name: &str) -> bool {
+        self.structs.get(name).is_some_and(|defs| defs.iter().any(|d| d.alias.is_none()))
+    }
+
+    /// The type alias `name` stands for, when every type of the tree so named is that alias.
+    fn alias_of(&self, name: &str) -> Option<&TypeRef> {
+        let defs = self.structs.get(name)?;
+        let first = defs.first()?.alias.as_ref()?;
+        defs.iter().all(|d| d.alias.as_ref() == Some(first)).then_some(first)
+    }
+
+    /// Every implementation of `name` for trait `tr`, and the trait's default body. A type
+    /// implementing `tr` without a method `name` of its own runs its traits' default bodies
+    /// (a supertrait's: `dyn FullRepo` calling `AliasAccessRepo::accessed_alias`).
     fn trait_methods(&self, tr: &str, name: &str, out: &mut Vec<FnId>) {
         out.extend_from_slice(self.owned(tr, name));
         for ty in self.impls_of.get(tr).into_iter().flatten() {
-            out.extend_from_slice(self.owned(ty, name));
+            let own = self.owned(ty, name);
+            out.extend_from_slice(own);
+            if own.is_empty() {
+                for other in self.traits_of.get(ty).into_iter().flatten() {
+                    out.extend_from_slice(self.owned(other, name));
+                }
+            }
         }
     }
 
@@ -186,7 +206,15 @@ impl Symbols {
         }
         match t {
             TypeRef::Outside => Ty::Outside,
-            TypeRef::Named(path) => self.named_type(seen, fns.get(from), path),
+            TypeRef::Named(path) => match self.named_type(seen, fns.get(from), path) {
+                // `type ArcRepo = Arc<dyn UploadRepo>`: what the alias stands for, written in its
+                // own scope.
+                Ty::Tree(name) => match self.alias_of(&name) {
+                    Some(target) => self.type_at(seen, usize::MAX, target, depth + 1),
+                    None => Ty::Tree(name),
+                },
+                other => other,
+            },
             TypeRef::Bounds(bounds) => {
                 let tree: Vec<String> = bounds.iter().filter(|b| self.is_trait(b)).cloned().collect();
                 if tree.is_empty() {
@@ -214,6 +242,16 @@ impl Symbols {
                 }
             }
             TypeRef::Returns { callee, on } => self.returned(seen, from, callee, on.as_deref(), depth),
+            TypeRef::Wrapped { wrapper, inner } => {
+                // The tree's own generic struct named like a wrapper (`State<S>`), unless the
+                // function imports the wrapper from elsewhere; else what it wraps.
+                let own = wrapper.last().is_some_and(|w| self.defines_type(w))
+                    && !fns.get(from).is_some_and(|f| (seen.outside)(f, wrapper));
+                match wrapper.last() {
+                    Some(w) if own => Ty::Tree(w.clone()),
+                    _ => self.type_at(seen, from, inner, depth + 1),
+                }
+            }
         }
     }
 

@@ -62,6 +62,7 @@ fn tree() -> (Vec<TreeFn>, Symbols) {
         name: "AppState".into(),
         module: Vec::new(),
         fields: vec![("repo".into(), named("Repo")), ("seen".into(), named("HashSet"))],
+        alias: None,
     }];
     let symbols = Symbols::new(&fns, &types, [("Store", "Flush")], ["Bucket", "Repo", "Store"]);
     (fns, symbols)

@@ -13,7 +13,8 @@ pub fn data_file(file: &str) -> PathBuf {
 }
 
 /// A config on `primary_port` with replicas on `replica_ports`, tuned for tests: no periodic
-/// health check unless a test sets one (tests call `refresh_health()`), short timeouts.
+/// health check and no lag sampler unless a test sets them (tests call `refresh_health()`),
+/// short timeouts. `freshness.rs` runs the sampler with its defaults.
 pub fn config(primary_port: u16, replica_ports: &[u16]) -> RouterConfig {
     let mut c = RouterConfig::new(DbUrl::parse(&url(primary_port)).unwrap());
     c.replicas = replica_ports.iter().map(|&p| DbUrl::parse(&url(p)).unwrap()).collect();
@@ -22,6 +23,7 @@ pub fn config(primary_port: u16, replica_ports: &[u16]) -> RouterConfig {
     c.connect_timeout = Duration::from_secs(2);
     c.pool_timeout = Duration::from_millis(500);
     c.stats_log_interval = None;
+    c.lag_sample_interval = None;
     c
 }
 
@@ -80,4 +82,26 @@ pub async fn backend_pid(conn: &ReadOnlyConnection) -> i32 {
 
 pub async fn show(conn: &ReadOnlyConnection, setting: &str) -> String {
     conn.query_one(&format!("SHOW {setting}"), &[]).await.expect("SHOW").get(0)
+}
+
+/// Polls `f` once and drops it: its request is queued in the driver (or already on the wire)
+/// when the caller goes on.
+pub async fn poll_once<F: std::future::Future>(f: F) {
+    let mut f = std::pin::pin!(f);
+    std::future::poll_fn(|cx| {
+        let _ = f.as_mut().poll(cx);
+        std::task::Poll::Ready(())
+    })
+    .await;
+}
+
+/// The releases proven from the wire so far, once there are `n` (or after 5 s: releases
+/// proven by a round trip are done in tasks).
+pub async fn proven_from_the_wire(router: &DbRouter, n: u64) -> u64 {
+    let observed = || router.pool_stats().pools.iter().map(|p| p.proofs_observed).sum::<u64>();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while observed() < n && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    observed()
 }

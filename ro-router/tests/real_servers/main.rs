@@ -11,12 +11,14 @@ mod common;
 mod enforcement;
 mod errors;
 mod faults;
+mod freshness;
 mod guarantees;
 #[cfg(feature = "axum")]
 mod http;
 mod limits;
 mod observability;
 mod pgbouncer_modes;
+mod primary_release;
 mod routing;
 mod ryw;
 mod secrets;
@@ -50,6 +52,8 @@ fn main() -> ExitCode {
         enforcement::standby_matches_tsv,
         guarantees::tricks_never_reach_the_next_checkout,
         guarantees::tricks_never_reach_the_next_checkout_through_pgbouncer,
+        guarantees::ordinary_releases_are_proven_from_the_wire,
+        primary_release::primary_transactions_left_open_are_rolled_back,
         pgbouncer_modes::transaction_and_statement_mode_are_refused_by_name,
         limits::read_only_role_refuses_every_write,
         limits::superuser_fallthrough_role_is_reported,
@@ -64,12 +68,17 @@ fn main() -> ExitCode {
         faults::all_replicas_down_without_fallback,
         faults::primary_down_reads_continue_writes_fail_clearly,
         faults::standby_as_primary_is_refused,
+        freshness::paused_replay_serves_no_read_past_the_limit,
+        freshness::hung_replica_stalls_no_read_past_one_timeout,
+        freshness::promoted_replica_serves_no_read_after_a_sample,
+        freshness::byte_limit_takes_a_replica_out_and_is_reported,
         observability::stats_health_metrics_name_targets_without_password,
         observability::errors_and_config_never_show_the_password,
         observability::injected_registry_receives_the_metrics,
         observability::periodic_stats_log_line,
         urls::password_with_unencoded_specials_connects,
         urls::multi_host_read_write_urls_serve_reads_and_writes,
+        urls::unix_sockets_and_random_hosts_on_the_routers_own_sockets,
         errors::refused_port_says_refused,
         errors::bad_password_says_authentication,
         errors::unresolvable_host_says_dns,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use ro_router::{DbRouter, DbUrl, FailureCause, RouterError};
 
 use crate::{
-    common::config,
+    common::{config, proven_from_the_wire},
     support::{
         encoded_password,
         harness::Ctx,
@@ -33,6 +33,10 @@ async fn read_only_ssl(primary_port: u16, url: &str) -> Result<(bool, String), S
                 )
                 .await
                 .map_err(|e| e.to_string())?;
+            drop(conn);
+            // Plain or TLS, the release is proven from what the wire showed.
+            let observed = proven_from_the_wire(&router, 1).await;
+            assert_eq!(observed, 1, "the release was not proven from its wire");
             Ok((row.get(0), row.get(1)))
         }
         Err(e) => Err(e.to_string()),

@@ -7,7 +7,7 @@ use std::{collections::HashMap, sync::Arc};
 use ro_router::{DbRouter, DbUrl, RouterConfig, RoutesTo};
 
 use crate::{
-    common::config,
+    common::{config, proven_from_the_wire},
     support::{assert_no_password, encoded_password, harness::Ctx, PASSWORD},
 };
 
@@ -108,5 +108,58 @@ pub async fn multi_host_read_write_urls_serve_reads_and_writes(ctx: Arc<Ctx>) {
     let shown = format!("{router:?} {} {}", router.pool_stats().to_json(), router.health().to_json());
     assert_no_password("router with multi-host URLs", &shown);
     assert!(!shown.contains(PASSWORD));
+    router.close();
+}
+
+/// The router opens its sockets itself (to observe the protocol on them): a Unix socket
+/// (a host that is a directory), and `load_balance_hosts=random` over two replicas with
+/// every TCP option set. Releases on both are proven from the wire.
+pub async fn unix_sockets_and_random_hosts_on_the_routers_own_sockets(ctx: Arc<Ctx>) {
+    let cluster = &ctx.cluster;
+    let (primary, r1, r2) = (cluster.primary(), cluster.replica(0), cluster.replica(1));
+    let unix = format!(
+        "host={} port={} user=postgres dbname=postgres password='{}'",
+        cluster.root().display(),
+        primary.port,
+        crate::support::PASSWORD
+    );
+    let mut c = config(primary.port, &[]);
+    c.fallthrough = Some(DbUrl::parse(&unix).unwrap_or_else(|e| panic!("{e}")));
+    let router = DbRouter::new(c).await.unwrap();
+    for _ in 0..3 {
+        let ro = router.get_db_ro().await.unwrap_or_else(|e| panic!("get_db_ro over a Unix socket: {e}"));
+        let over_unix: bool = ro.query_one("SELECT inet_server_addr() IS NULL", &[]).await.unwrap().get(0);
+        assert!(over_unix, "not a Unix socket");
+    }
+    let observed = proven_from_the_wire(&router, 3).await;
+    assert!(observed >= 3, "releases over a Unix socket proven from the wire: {observed}");
+    router.close();
+
+    let random = format!(
+        "postgres://postgres:{}@127.0.0.1:{},127.0.0.1:{}/postgres?load_balance_hosts=random&keepalives_idle=30\
+         &keepalives_interval=5&keepalives_count=2&tcp_user_timeout=5000&connect_timeout=2",
+        encoded_password(),
+        r1.port,
+        r2.port
+    );
+    let mut c = config(primary.port, &[]);
+    c.replicas = vec![DbUrl::parse(&random).unwrap_or_else(|e| panic!("{e}"))];
+    c.ro_pool_max = 16;
+    let router = DbRouter::new(c).await.unwrap();
+    router.refresh_health().await;
+    let mut held = Vec::new();
+    let mut ports = std::collections::BTreeSet::new();
+    for _ in 0..16 {
+        let ro = router.get_db_ro().await.unwrap_or_else(|e| panic!("get_db_ro on random hosts: {e}"));
+        assert_eq!(ro.routes_to(), RoutesTo::Replica);
+        let port: i32 = ro.query_one("SELECT current_setting('port')::int", &[]).await.unwrap().get(0);
+        ports.insert(port);
+        held.push(ro);
+    }
+    // 16 connections on two hosts chosen at random: both used, but for a 1-in-32768 chance.
+    assert_eq!(ports, [i32::from(r1.port), i32::from(r2.port)].into_iter().collect());
+    drop(held);
+    let observed = proven_from_the_wire(&router, 16).await;
+    assert!(observed >= 16, "releases proven from the wire: {observed}");
     router.close();
 }

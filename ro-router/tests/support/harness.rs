@@ -89,8 +89,12 @@ macro_rules! tests {
     };
 }
 
-/// Per-test guard against a hang; generous, never asserted as a timing.
-const TEST_DEADLINE: Duration = Duration::from_secs(300);
+/// Per-test guard against a hang; generous, never asserted as a timing. Raised with
+/// `RO_ROUTER_TEST_DEADLINE_SECS` for long runs (`RO_ROUTER_TRICK_TRIES=10000`).
+fn test_deadline() -> Duration {
+    let secs = std::env::var("RO_ROUTER_TEST_DEADLINE_SECS").ok().and_then(|v| v.parse().ok());
+    Duration::from_secs(secs.unwrap_or(300))
+}
 
 pub struct Options {
     pub replicas: usize,
@@ -162,13 +166,14 @@ pub fn run(options: Options, tests: Vec<Test>) -> ExitCode {
             let t0 = Instant::now();
             let handle = tokio::spawn((t.run)(ctx.clone()));
             let abort = handle.abort_handle();
-            let outcome = match tokio::time::timeout(TEST_DEADLINE, handle).await {
+            let deadline = test_deadline();
+            let outcome = match tokio::time::timeout(deadline, handle).await {
                 Ok(Ok(())) => Ok(()),
                 Ok(Err(e)) if e.is_panic() => Err("panicked".to_string()),
                 Ok(Err(e)) => Err(e.to_string()),
                 Err(_) => {
                     abort.abort();
-                    Err(format!("hung for {TEST_DEADLINE:?}"))
+                    Err(format!("hung for {deadline:?}"))
                 }
             };
             match &outcome {

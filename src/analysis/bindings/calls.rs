@@ -162,9 +162,8 @@ impl FnAnalysis<'_> {
             // (rows, a count), so a helper ending in it is no accessor.
             return closure_result.unwrap_or_else(|| Value::handle(receiver.taint));
         }
-        // Text built piece by piece (`sql.push_str(..)`, a query builder's `.push(..)`); on a
-        // handle, `push` is a method of its own (`repo.push(queue, job)`).
-        if name == "push_str" || (name == "push" && !receiver.taint.is_handle()) {
+        // `String::push_str`/`push` take one argument: `repo.push(QUEUE, job, None)` is a call.
+        if (name == "push_str" || name == "push") && call.args.len() == 1 {
             if let Some(part) = args.first() {
                 self.append_sql(&call.receiver, part);
             }
@@ -215,7 +214,8 @@ impl FnAnalysis<'_> {
                 let known_method = names.sql_methods.matches_name(&name);
                 let kind = SinkKind::Sql { text: (**sql).clone(), method: name.clone(), known_method };
                 self.push_sink(self.range(call.span()), &call.receiver, receiver.taint, kind);
-                // A method of the tree given text (`self.set("key", v)`) is a call too.
+                // A method of the rule set runs the text; another (`self.set("key", v)`) is also
+                // a call whose body may write.
                 executed = known_method;
             }
         }
@@ -296,7 +296,7 @@ impl FnAnalysis<'_> {
         if wrappers.is_empty() || receiver.taint.is_known_handle() {
             return false;
         }
-        match receiver.ty.as_deref() {
+        match receiver.ty.as_deref().map(TypeRef::unwrapped) {
             Some(TypeRef::Named(path)) => {
                 let owner = match path.as_slice() {
                     [only] if only == "Self" => self.owner.as_deref(),

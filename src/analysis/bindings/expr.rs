@@ -194,7 +194,7 @@ impl FnAnalysis<'_> {
             return part.clone();
         }
         // `ctx.ro_pool` where `ctx: &Ctx` and the file declares `struct Ctx { ro_pool: DbRo, .. }`.
-        let declared = match base.ty.as_deref() {
+        let declared = match base.ty.as_deref().map(TypeRef::unwrapped) {
             Some(TypeRef::Named(path)) => path.last().and_then(|s| self.scope.field_kind(s, &member)),
             _ => None,
         };

@@ -1,0 +1,511 @@
+//! The wire observer: a stream wrapper ([`Observed`]) under tokio-postgres that reads the
+//! PostgreSQL protocol's message framing in both directions as the bytes pass, and keeps in an
+//! [`Observer`] what a release needs to know about the session without asking the server:
+//! how many answers are owed (a startup, every Query and Sync written) and how many
+//! ReadyForQuery came back, the last transaction status, the last reported
+//! `default_transaction_read_only`, whether a write to the socket had to wait, and anything
+//! unusual (COPY, a fatal or protocol error, a message it does not know).
+//!
+//! It never changes, holds back or reorders a byte, and never decides anything: what the
+//! observation proves is judged in [`crate::proof`].
+
+use std::{
+    collections::VecDeque,
+    io,
+    pin::Pin,
+    sync::{Arc, Mutex},
+    task::{Context, Poll},
+};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+/// What the observer saw of one connection (both directions, over its whole life).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Seen {
+    /// The requests whose ReadyForQuery is owed, in order (the startup, every Query, every
+    /// Sync): `true` for a batch of Close messages only (a dropped statement), which cannot
+    /// change the session.
+    in_flight: VecDeque<bool>,
+    /// What was written since the last Sync.
+    batch: Batch,
+    /// The status byte of the last ReadyForQuery (`I`, `T` or `E`; 0 before the first).
+    pub(crate) status: u8,
+    /// The last reported `default_transaction_read_only` (PostgreSQL ≥ 14 reports it).
+    pub(crate) guard_on: Option<bool>,
+    /// The first unusual thing seen since the last [`Observer::forget_anomaly`]; the
+    /// observation proves nothing while it is set.
+    pub(crate) anomaly: Option<&'static str>,
+    /// The framing was lost: nothing more can be read from the wire, ever.
+    blind: bool,
+    /// A write or flush to the stream returned Pending since [`Observer::start_poll`].
+    write_waited: bool,
+}
+
+/// Extended-protocol messages written since the last Sync.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Batch {
+    #[default]
+    Empty,
+    /// Close messages only.
+    Closes,
+    Other,
+}
+
+/// The session's state as the observation shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Session {
+    /// Every answer is in, no transaction is open; `guard_on` as last reported (`None`: never).
+    Idle { guard_on: Option<bool> },
+    /// Every answer is in, and a transaction block is open (`T`) or failed (`E`).
+    InTransaction,
+    /// Not known from the observation (why).
+    Unknown(&'static str),
+}
+
+impl Seen {
+    pub(crate) fn session(&self) -> Session {
+        if self.blind {
+            return Session::Unknown("the framing of the wire was lost");
+        }
+        if let Some(why) = self.anomaly {
+            return Session::Unknown(why);
+        }
+        if self.batch != Batch::Empty || self.in_flight.iter().any(|closes_only| !closes_only) {
+            return Session::Unknown("a request is still in flight");
+        }
+        // What is still in flight closes statements: the session is as the last answer left it.
+        match self.status {
+            b'I' => Session::Idle { guard_on: self.guard_on },
+            b'T' | b'E' => Session::InTransaction,
+            _ => Session::Unknown("no ReadyForQuery yet"),
+        }
+    }
+
+    fn flag(&mut self, why: &'static str) {
+        self.anomaly.get_or_insert(why);
+    }
+
+    fn sent(&mut self, closes_only: bool) {
+        self.in_flight.push_back(closes_only);
+    }
+}
+
+/// The shared record of one connection's observation.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Observer(Arc<Mutex<Seen>>);
+
+impl Observer {
+    fn with<R>(&self, f: impl FnOnce(&mut Seen) -> R) -> R {
+        f(&mut self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// What was seen so far.
+    #[cfg(test)]
+    pub(crate) fn seen(&self) -> Seen {
+        self.with(|s| s.clone())
+    }
+
+    /// Clears the anomaly once a round trip proved the session in step after it (a finished
+    /// COPY, an answered error). Lost framing stays.
+    pub(crate) fn forget_anomaly(&self) {
+        self.with(|s| s.anomaly = None);
+    }
+
+    /// Called by the connection's task before it polls the connection.
+    pub(crate) fn start_poll(&self) {
+        self.with(|s| s.write_waited = false);
+    }
+
+    /// After a poll: what was seen, unless a write or flush had to wait during it (then some
+    /// bytes the driver meant to send may still be in its buffer).
+    pub(crate) fn seen_if_flushed(&self) -> Option<Seen> {
+        self.with(|s| (!s.write_waited).then(|| s.clone()))
+    }
+}
+
+const SSL_REQUEST: u32 = 80_877_103;
+const GSSENC_REQUEST: u32 = 80_877_104;
+const CANCEL_REQUEST: u32 = 80_877_102;
+const PROTOCOL_3: u32 = 196_608;
+/// How much of a message body is kept for reading (ReadyForQuery, ParameterStatus and the
+/// first fields of an ErrorResponse fit).
+const KEPT: usize = 256;
+const GUARD: &[u8] = b"default_transaction_read_only";
+
+/// The framing of one direction: a header (a tag byte unless untagged, then an i32 length
+/// that counts itself), then the body.
+#[derive(Debug)]
+struct Framing {
+    untagged: bool,
+    header: [u8; 5],
+    have: usize,
+    left: usize,
+    body: Vec<u8>,
+}
+
+impl Framing {
+    fn new(untagged: bool) -> Self {
+        Self { untagged, header: [0; 5], have: 0, left: 0, body: Vec::new() }
+    }
+
+    fn header_len(&self) -> usize {
+        if self.untagged {
+            4
+        } else {
+            5
+        }
+    }
+
+    /// Feeds bytes; calls `done(tag, kept body)` for every complete message (`tag` 0 for an
+    /// untagged one). Err on a length no message has.
+    fn feed(&mut self, mut bytes: &[u8], mut done: impl FnMut(&mut Self, u8, &[u8])) -> Result<(), ()> {
+        while !bytes.is_empty() {
+            let hl = self.header_len();
+            if self.have < hl {
+                let n = (hl - self.have).min(bytes.len());
+                self.header[self.have..self.have + n].copy_from_slice(&bytes[..n]);
+                self.have += n;
+                bytes = &bytes[n..];
+                if self.have < hl {
+                    return Ok(());
+                }
+                let len_at = hl - 4;
+                let len = i32::from_be_bytes(self.header[len_at..hl].try_into().map_err(|_| ())?);
+                self.left = usize::try_from(len).ok().and_then(|l| l.checked_sub(4)).ok_or(())?;
+                self.body.clear();
+            }
+            let n = self.left.min(bytes.len());
+            let keep = n.min(KEPT.saturating_sub(self.body.len()));
+            self.body.extend_from_slice(&bytes[..keep]);
+            self.left -= n;
+            bytes = &bytes[n..];
+            if self.left == 0 {
+                let tag = if self.untagged { 0 } else { self.header[0] };
+                let body = std::mem::take(&mut self.body);
+                self.have = 0;
+                done(self, tag, &body);
+                self.body = body;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A stream whose PostgreSQL traffic is observed as it passes.
+#[derive(Debug)]
+pub(crate) struct Observed<S> {
+    inner: S,
+    observer: Observer,
+    /// Off once the stream carries TLS records (the TLS session's own wrapper observes).
+    parsing: bool,
+    front: Framing,
+    back: Framing,
+    /// An SSLRequest was written: the server answers with one byte.
+    ssl_answer_owed: bool,
+}
+
+impl<S> Observed<S> {
+    pub(crate) fn new(inner: S, observer: Observer) -> Self {
+        Self {
+            inner,
+            observer,
+            parsing: true,
+            front: Framing::new(true),
+            back: Framing::new(false),
+            ssl_answer_owed: false,
+        }
+    }
+
+    /// The bytes from now on are TLS records: stop parsing them.
+    pub(crate) fn pass_through(&mut self) {
+        self.parsing = false;
+    }
+
+    pub(crate) fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    pub(crate) fn observer(&self) -> &Observer {
+        &self.observer
+    }
+
+    fn wrote(&mut self, bytes: &[u8]) {
+        let observer = &self.observer;
+        let mut ssl_request = false;
+        let parsed = self.front.feed(bytes, |framing, tag, body| {
+            if framing.untagged {
+                match body.get(..4).map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]])) {
+                    Some(SSL_REQUEST) => ssl_request = true,
+                    Some(PROTOCOL_3) => {
+                        framing.untagged = false;
+                        observer.with(|s| s.sent(false));
+                    }
+                    Some(CANCEL_REQUEST) => {}
+                    Some(GSSENC_REQUEST) => observer.with(|s| s.flag("a GSSAPI encryption request")),
+                    _ => observer.with(|s| s.flag("an unknown startup message")),
+                }
+                return;
+            }
+            match tag {
+                b'Q' => observer.with(|s| s.sent(false)),
+                b'S' => observer.with(|s| {
+                    let closes_only = s.batch == Batch::Closes;
+                    s.sent(closes_only);
+                    s.batch = Batch::Empty;
+                }),
+                b'C' => observer.with(|s| {
+                    if s.batch == Batch::Empty {
+                        s.batch = Batch::Closes;
+                    }
+                }),
+                b'P' | b'B' | b'D' | b'E' | b'H' => observer.with(|s| s.batch = Batch::Other),
+                b'd' | b'c' | b'f' => observer.with(|s| s.flag("COPY data sent")),
+                b'X' | b'p' => {}
+                _ => observer.with(|s| s.flag("an unknown frontend message")),
+            }
+        });
+        if parsed.is_err() {
+            self.observer.with(|s| s.blind = true);
+            self.parsing = false;
+        }
+        if ssl_request {
+            self.ssl_answer_owed = true;
+        }
+    }
+
+    fn read(&mut self, mut bytes: &[u8]) {
+        if self.ssl_answer_owed && !bytes.is_empty() {
+            self.ssl_answer_owed = false;
+            if !matches!(bytes[0], b'S' | b'N') {
+                self.observer.with(|s| s.flag("an unknown answer to the SSL request"));
+            }
+            bytes = &bytes[1..];
+        }
+        let observer = &self.observer;
+        let parsed = self.back.feed(bytes, |_, tag, body| match tag {
+            b'Z' => observer.with(|s| {
+                if s.in_flight.pop_front().is_none() {
+                    s.flag("a ReadyForQuery no request asked for");
+                }
+                s.status = body.first().copied().unwrap_or(0);
+            }),
+            b'S' => {
+                let mut parts = body.split(|b| *b == 0);
+                if parts.next() == Some(GUARD) {
+                    let on = parts.next() == Some(b"on".as_slice());
+                    observer.with(|s| s.guard_on = Some(on));
+                }
+            }
+            b'E' => {
+                if let Some(why) = unusual_error(body) {
+                    observer.with(|s| s.flag(why));
+                }
+            }
+            b'1' | b'2' | b'3' | b'C' | b'D' | b'I' | b'K' | b'N' | b'A' | b'n' | b'R' | b's' | b'T'
+            | b't' | b'v' => {}
+            b'G' | b'H' | b'W' | b'd' | b'c' => observer.with(|s| s.flag("COPY mode")),
+            _ => observer.with(|s| s.flag("an unknown backend message")),
+        });
+        if parsed.is_err() {
+            self.observer.with(|s| s.blind = true);
+            self.parsing = false;
+        }
+    }
+}
+
+/// Why an ErrorResponse is more than an ordinary statement error: a severity other than
+/// ERROR (FATAL, PANIC: the session ends) or a protocol violation (class 08).
+fn unusual_error(body: &[u8]) -> Option<&'static str> {
+    let mut severity = None;
+    let mut code = None;
+    for field in body.split(|b| *b == 0) {
+        match field.split_first() {
+            Some((b'V', v)) => severity = Some(v),
+            Some((b'S', v)) if severity.is_none() => severity = Some(v),
+            Some((b'C', v)) => code = Some(v),
+            _ => {}
+        }
+    }
+    if severity != Some(b"ERROR".as_slice()) {
+        return Some("an error that ends the session");
+    }
+    match code {
+        Some(c) if c.starts_with(b"08") => Some("a protocol or connection error"),
+        Some(_) => None,
+        None => Some("an error without a SQLSTATE"),
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Observed<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if self.parsing && matches!(polled, Poll::Ready(Ok(()))) {
+            let this = &mut *self;
+            this.read(&buf.filled()[before..]);
+        }
+        polled
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Observed<S> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
+        match &polled {
+            Poll::Ready(Ok(n)) if self.parsing => self.wrote(&buf[..*n]),
+            Poll::Pending => self.observer.with(|s| s.write_waited = true),
+            _ => {}
+        }
+        polled
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let polled = Pin::new(&mut self.inner).poll_flush(cx);
+        if polled.is_pending() {
+            self.observer.with(|s| s.write_waited = true);
+        }
+        polled
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(tag: u8, body: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag];
+        out.extend_from_slice(&(body.len() as i32 + 4).to_be_bytes());
+        out.extend_from_slice(body);
+        out
+    }
+
+    fn startup() -> Vec<u8> {
+        let body = [PROTOCOL_3.to_be_bytes().as_slice(), b"user\0app\0\0"].concat();
+        [(body.len() as i32 + 4).to_be_bytes().as_slice(), &body].concat()
+    }
+
+    fn observed() -> Observed<()> {
+        Observed::new((), Observer::default())
+    }
+
+    /// Feeds `bytes` one byte at a time (framing must survive any split).
+    fn trickle(o: &mut Observed<()>, bytes: &[u8], write: bool) {
+        for b in bytes {
+            if write {
+                o.wrote(std::slice::from_ref(b));
+            } else {
+                o.read(std::slice::from_ref(b));
+            }
+        }
+    }
+
+    #[test]
+    fn a_query_and_its_answer_leave_the_session_idle_with_the_guard() {
+        let mut o = observed();
+        trickle(&mut o, &startup(), true);
+        let answer =
+            [msg(b'R', &[0, 0, 0, 0]), msg(b'S', b"default_transaction_read_only\0on\0"), msg(b'Z', b"I")]
+                .concat();
+        trickle(&mut o, &answer, false);
+        assert_eq!(o.observer.seen().session(), Session::Idle { guard_on: Some(true) });
+        o.wrote(&msg(b'Q', b"BEGIN\0"));
+        assert_eq!(o.observer.seen().session(), Session::Unknown("a request is still in flight"));
+        o.read(&[msg(b'C', b"BEGIN\0"), msg(b'Z', b"T")].concat());
+        assert_eq!(o.observer.seen().session(), Session::InTransaction);
+        o.wrote(&msg(b'Q', b"SET default_transaction_read_only = off; ROLLBACK\0"));
+        o.read(&[msg(b'S', b"default_transaction_read_only\0off\0"), msg(b'Z', b"I")].concat());
+        assert_eq!(o.observer.seen().session(), Session::Idle { guard_on: Some(false) });
+    }
+
+    #[test]
+    fn extended_messages_wait_for_their_sync() {
+        let mut o = observed();
+        o.wrote(&startup());
+        o.read(&msg(b'Z', b"I"));
+        o.wrote(&[msg(b'B', b"x"), msg(b'E', b"x")].concat());
+        assert_eq!(o.observer.seen().session(), Session::Unknown("a request is still in flight"));
+        o.wrote(&msg(b'S', b""));
+        o.read(&[msg(b'2', b""), msg(b'C', b"SELECT 1\0"), msg(b'Z', b"I")].concat());
+        assert_eq!(o.observer.seen().session(), Session::Idle { guard_on: None });
+        // A dropped statement's Close + Sync in flight changes nothing; a Close batched with
+        // anything else does.
+        o.wrote(&[msg(b'C', b"Ss0\0"), msg(b'S', b"")].concat());
+        assert_eq!(o.observer.seen().session(), Session::Idle { guard_on: None });
+        o.wrote(&[msg(b'C', b"Ss1\0"), msg(b'B', b"x"), msg(b'S', b"")].concat());
+        assert_eq!(o.observer.seen().session(), Session::Unknown("a request is still in flight"));
+        o.read(&[msg(b'3', b""), msg(b'Z', b"I"), msg(b'3', b""), msg(b'2', b""), msg(b'Z', b"I")].concat());
+        assert_eq!(o.observer.seen().session(), Session::Idle { guard_on: None });
+        o.read(&msg(b'Z', b"I"));
+        assert_eq!(o.observer.seen().session(), Session::Unknown("a ReadyForQuery no request asked for"));
+    }
+
+    #[test]
+    fn copy_fatal_errors_and_unknown_messages_are_anomalies() {
+        let mut o = observed();
+        o.wrote(&startup());
+        o.read(&[msg(b'G', b"\0\0\0"), msg(b'Z', b"I")].concat());
+        assert_eq!(o.observer.seen().session(), Session::Unknown("COPY mode"));
+        let mut o = observed();
+        o.wrote(&startup());
+        o.read(&msg(b'E', b"SFATAL\0VFATAL\0C57P01\0Mterminating\0\0"));
+        assert_eq!(o.observer.seen().anomaly, Some("an error that ends the session"));
+        let mut o = observed();
+        o.wrote(&startup());
+        o.read(&msg(b'E', b"SERROR\0VERROR\0C25006\0Mread-only\0\0"));
+        assert_eq!(o.observer.seen().anomaly, None);
+        o.read(&msg(b'?', b""));
+        assert_eq!(o.observer.seen().anomaly, Some("an unknown backend message"));
+    }
+
+    #[test]
+    fn the_ssl_answer_is_one_byte_and_tls_bytes_are_not_parsed() {
+        let mut o = observed();
+        let ssl = [8i32.to_be_bytes(), (SSL_REQUEST as i32).to_be_bytes()].concat();
+        o.wrote(&ssl);
+        o.read(b"N");
+        o.wrote(&startup());
+        o.read(&msg(b'Z', b"I"));
+        assert_eq!(o.observer.seen().session(), Session::Idle { guard_on: None });
+        let mut o = observed();
+        o.wrote(&ssl);
+        o.read(b"S");
+        o.pass_through();
+        assert!(!o.parsing, "TLS records go through unread");
+        assert_eq!(o.observer.seen().anomaly, None);
+    }
+
+    #[tokio::test]
+    async fn bytes_pass_unchanged_and_are_observed() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let answer = [msg(b'S', b"default_transaction_read_only\0on\0"), msg(b'Z', b"I")].concat();
+        let mut o = Observed::new(answer.as_slice(), Observer::default());
+        o.wrote(&startup());
+        let mut got = Vec::new();
+        o.read_to_end(&mut got).await.unwrap();
+        assert_eq!(got, answer);
+        assert_eq!(o.observer().seen().session(), Session::Idle { guard_on: Some(true) });
+        let mut w = Observed::new(Vec::new(), Observer::default());
+        w.write_all(&startup()).await.unwrap();
+        w.flush().await.unwrap();
+        assert_eq!(w.get_ref(), &startup());
+        assert_eq!(w.observer().seen().in_flight, [false]);
+        assert_eq!(w.observer().seen_if_flushed().map(|s| s.in_flight.len()), Some(1));
+    }
+
+    #[test]
+    fn impossible_lengths_stop_the_parsing() {
+        let mut o = observed();
+        o.wrote(&startup());
+        o.read(&[b'Z', 0, 0, 0, 1]);
+        o.observer.forget_anomaly();
+        assert_eq!(o.observer.seen().session(), Session::Unknown("the framing of the wire was lost"));
+    }
+}
