@@ -128,6 +128,9 @@ pub struct Writers {
     /// Per function: why it writes through a read-write handle of its own (one witness).
     own: Vec<Option<OwnWrite>>,
     unresolved: Vec<UnresolvedCall>,
+    /// Set by [`Writers::spread_through_unpinned`]: a method call that could not be pinned
+    /// may run any method of the tree of that name and arity.
+    unpinned_any: bool,
 }
 
 /// What a call resolves to.
@@ -162,11 +165,39 @@ impl Writers {
             writes,
             own,
             unresolved: Vec::new(),
+            unpinned_any: false,
         };
         writers.resolve_all();
         writers.direct_writes(judge);
         writers.propagate();
         writers
+    }
+
+    /// For `migrate`, whose `pure-read` must never be a guess: from now on a method call that
+    /// could not be pinned to one type (the receiver's type unknown or an alias, several
+    /// methods of that name) may run any method of the tree of that name and arity, and writes
+    /// spread through such calls too. `check` never asks for this: it judges those calls by the
+    /// rule set's tables (and lists them with `--explain-unresolved`).
+    pub fn spread_through_unpinned(&mut self) {
+        self.unpinned_any = true;
+        for id in 0..self.fns.len() {
+            for s in 0..self.resolved[id].len() {
+                if let Resolved::Unresolved(_) = self.resolved[id][s] {
+                    if let Some(found) = self.unpinned(&self.fns[id].facts.sinks[s].kind) {
+                        self.resolved[id][s] = Resolved::Tree(found);
+                    }
+                }
+            }
+        }
+        self.propagate();
+    }
+
+    /// The methods of the tree an unpinned method call may run: those of its name taking as
+    /// many arguments besides `self`; `None` for any other call, or when there are none.
+    fn unpinned(&self, call: &SinkKind) -> Option<Vec<FnId>> {
+        let SinkKind::Call { callee, method: true, args, .. } = call else { return None };
+        let found = self.scope().methods_fitting(callee.last()?, *args);
+        (!found.is_empty()).then_some(found)
     }
 
     /// The function `id`.
@@ -338,6 +369,9 @@ impl Writers {
     pub fn resolve(&self, caller: FnId, call: &SinkKind) -> Callee {
         match self.resolution(caller, call) {
             Resolved::Tree(found) => Callee::Tree(found),
+            Resolved::Unresolved(_) if self.unpinned_any => {
+                self.unpinned(call).map_or(Callee::External, Callee::Tree)
+            }
             Resolved::External | Resolved::Unresolved(_) => Callee::External,
         }
     }
@@ -478,6 +512,37 @@ mod tests {
                 },
             },
         }
+    }
+
+    #[test]
+    fn unpinned_method_calls_spread_writes_only_when_asked() {
+        // `repo.claim()` on a receiver of unknown type, two methods named `claim`: the call
+        // cannot be pinned. `check` judges it by the tables (a read); `migrate` asks for any
+        // method of that name, and one of them deletes.
+        let mut claim = call_sink(3, 0, "claim", true, 0);
+        if let SinkKind::Call { args, .. } = &mut claim.kind {
+            *args = 0;
+        }
+        let fns = vec![
+            function("src/api.rs", None, "handler", &["repo"], vec![claim]),
+            function(
+                "src/pg.rs",
+                Some("PgRepo"),
+                "claim",
+                &["self"],
+                vec![sql_sink(9, 0, "DELETE FROM uploads")],
+            ),
+            function("src/mem.rs", Some("MemRepo"), "claim", &["self"], vec![sql_sink(4, 0, "SELECT 1")]),
+        ];
+        let mut writers = summaries(fns);
+        assert_eq!(writers.unresolved().len(), 1, "the call is unpinned");
+        assert!(writers.writes_through(0, 0).is_none(), "check: judged by the tables");
+        assert_eq!(writers.resolve(0, &writers.function(0).facts.sinks[0].kind), Callee::External);
+        writers.spread_through_unpinned();
+        let chain: Vec<(String, u32)> =
+            writers.chain(0, 0).iter().map(|s| (s.function.clone(), s.line)).collect();
+        assert_eq!(chain, [("handler".to_string(), 3), ("PgRepo::claim".to_string(), 9)]);
+        assert_eq!(writers.resolve(0, &writers.function(0).facts.sinks[0].kind), Callee::Tree(vec![1, 2]));
     }
 
     #[test]

@@ -342,7 +342,8 @@ fn run_walked(
         })
         .collect();
     let the_judge = Judge::new(rules, &index);
-    let writers = Writers::in_workspace(tree_fns, workspace, &the_judge);
+    let mut writers = Writers::in_workspace(tree_fns, workspace, &the_judge);
+    writers.spread_through_unpinned();
     let rw_of = |id: usize| rw_params.get(id).copied().unwrap_or(0);
     let ctx = Context {
         judge: &the_judge,

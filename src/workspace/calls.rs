@@ -83,16 +83,7 @@ impl CallScope<'_> {
             }
             Ty::Traits(_) => tree_or_external(self.symbols.methods_of(ty, name)),
             Ty::Unknown => {
-                let fits: Vec<FnId> = self
-                    .symbols
-                    .named(name)
-                    .iter()
-                    .copied()
-                    .filter(|&id| {
-                        let sig = &self.fns[id].facts.sig;
-                        self.fns[id].facts.owner.is_some() && sig.has_self && sig.arity == args + 1
-                    })
-                    .collect();
+                let fits = self.methods_fitting(name, args);
                 match fits.as_slice() {
                     [] => Resolved::External,
                     [one] => Resolved::Tree(vec![*one]),
@@ -103,6 +94,16 @@ impl CallScope<'_> {
                 }
             }
         }
+    }
+
+    /// The methods of the tree named `name` that take `args` arguments besides `self`: what
+    /// a method call on a receiver of unknown type may run.
+    pub fn methods_fitting(&self, name: &str, args: usize) -> Vec<FnId> {
+        let fits = |&id: &FnId| {
+            let f = &self.fns[id].facts;
+            f.owner.is_some() && f.sig.has_self && f.sig.arity == args + 1
+        };
+        self.symbols.named(name).iter().copied().filter(fits).collect()
     }
 
     fn path(&self, caller: FnId, name: &str, qualifiers: &[String]) -> Resolved {
