@@ -101,12 +101,20 @@ pub enum SqlText {
     CrateFile(String),
 }
 
+/// The most nodes a tracked text may have before it is [widened](SqlText::bounded).
+pub const MAX_TEXT_NODES: usize = 256;
+/// The most bytes of literal text a tracked text may hold before it is widened.
+pub const MAX_TEXT_BYTES: usize = 16 * 1024;
+/// The most distinct pieces a widened text keeps (the judge expands no more alternatives).
+pub const MAX_TEXT_PIECES: usize = 32;
+
 impl SqlText {
-    /// Joins two alternatives.
+    /// Joins two alternatives, within the bound.
     pub fn either(a: SqlText, b: SqlText) -> SqlText {
         if a == b {
             return a;
         }
+        let widened = a.is_widened() || b.is_widened();
         let mut alts = Vec::new();
         for t in [a, b] {
             match t {
@@ -115,7 +123,95 @@ impl SqlText {
             }
         }
         alts.dedup();
+        match widened {
+            true => SqlText::Alt(alts).widened(),
+            false => SqlText::Alt(alts).bounded(),
+        }
+    }
+
+    /// `self` followed by `tail` (`sql += …`, `write!(sql, …)`), within the bound.
+    pub fn append(self, tail: SqlText) -> SqlText {
+        SqlText::Concat(vec![self, tail]).bounded()
+    }
+
+    /// The text itself while it has at most [`MAX_TEXT_NODES`] nodes and
+    /// [`MAX_TEXT_BYTES`] bytes of literals and holds no widened text; beyond, its widening:
+    /// any of its distinct pieces (literals, consts, files; the first [`MAX_TEXT_PIECES`] in
+    /// source order), each followed by unknown text, or unknown text alone (the last
+    /// alternative, which marks the text as widened). Every piece is still judged on its own,
+    /// so a text that once held `INSERT …` still writes, while the product of its
+    /// alternatives is forgotten. A widened text stays widened through joins and appends, and
+    /// widening one that gained no new piece gives it back: loops reach their fixed point.
+    pub fn bounded(self) -> SqlText {
+        let mut budget = (MAX_TEXT_NODES, MAX_TEXT_BYTES);
+        if self.fits(&mut budget) {
+            return self;
+        }
+        self.widened()
+    }
+
+    /// Its widening (see [`SqlText::bounded`]).
+    fn widened(self) -> SqlText {
+        let mut pieces = Vec::new();
+        self.pieces(&mut pieces);
+        if pieces.is_empty() {
+            return SqlText::Hole;
+        }
+        let mut alts: Vec<SqlText> =
+            pieces.into_iter().map(|p| SqlText::Concat(vec![p, SqlText::Hole])).collect();
+        alts.push(SqlText::Hole);
         SqlText::Alt(alts)
+    }
+
+    /// Whether this is a widened text (see [`SqlText::bounded`]).
+    fn is_widened(&self) -> bool {
+        let SqlText::Alt(alts) = self else { return false };
+        let Some((SqlText::Hole, pieces)) = alts.split_last() else { return false };
+        !pieces.is_empty()
+            && pieces.iter().all(|p| matches!(p, SqlText::Concat(parts) if matches!(&parts[..], [piece, SqlText::Hole] if !matches!(piece, SqlText::Hole | SqlText::Concat(_) | SqlText::Alt(_)))))
+    }
+
+    /// Whether the text fits in what is left of `(nodes, bytes)`, spending it.
+    fn fits(&self, budget: &mut (usize, usize)) -> bool {
+        let Some(nodes) = budget.0.checked_sub(1) else { return false };
+        budget.0 = nodes;
+        match self {
+            SqlText::Lit(s) => match budget.1.checked_sub(s.len()) {
+                Some(bytes) => {
+                    budget.1 = bytes;
+                    true
+                }
+                None => false,
+            },
+            SqlText::Alt(_) if self.is_widened() => false,
+            SqlText::Concat(parts) | SqlText::Alt(parts) => parts.iter().all(|p| p.fits(budget)),
+            SqlText::Hole | SqlText::Const(_) | SqlText::File(_) | SqlText::CrateFile(_) => true,
+        }
+    }
+
+    /// Its distinct non-empty pieces in source order (a widened text's pieces are the pieces
+    /// it was widened from), at most [`MAX_TEXT_PIECES`].
+    fn pieces(&self, out: &mut Vec<SqlText>) {
+        match self {
+            SqlText::Concat(parts) | SqlText::Alt(parts) => parts.iter().for_each(|p| p.pieces(out)),
+            SqlText::Hole => {}
+            SqlText::Lit(s) if s.trim().is_empty() => {}
+            piece => {
+                if out.len() < MAX_TEXT_PIECES && !out.contains(piece) {
+                    out.push(piece.clone());
+                }
+            }
+        }
+    }
+
+    /// How many nodes it has (a measure of what the interpreter tracks).
+    pub fn nodes(&self) -> usize {
+        match self {
+            SqlText::Concat(parts) | SqlText::Alt(parts) => {
+                1 + parts.iter().map(SqlText::nodes).sum::<usize>()
+            }
+            _ => 1,
+        }
     }
 }
 
@@ -378,5 +474,49 @@ impl FileFacts {
         }
         self.deferred = kept;
         promoted
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lit(s: &str) -> SqlText {
+        SqlText::Lit(s.to_string())
+    }
+
+    /// The text of `sql += piece` run `rounds` times in a loop: joined with itself each round.
+    fn grown(start: SqlText, piece: &SqlText, rounds: usize) -> SqlText {
+        (0..rounds).fold(start, |acc, _| SqlText::either(acc.clone(), acc.append(piece.clone())))
+    }
+
+    #[test]
+    fn text_grown_in_a_loop_is_widened_to_its_pieces() {
+        let text = grown(lit("INSERT INTO t VALUES "), &lit("(1),"), 20);
+        assert!(text.nodes() <= MAX_TEXT_NODES, "{} nodes", text.nodes());
+        let insert = SqlText::Concat(vec![lit("INSERT INTO t VALUES "), SqlText::Hole]);
+        let values = SqlText::Concat(vec![lit("(1),"), SqlText::Hole]);
+        assert_eq!(text, SqlText::Alt(vec![insert, values, SqlText::Hole]));
+        // A widened text that gains no new piece stays as it is: the loop's fixed point.
+        assert_eq!(grown(text.clone(), &lit("(1),"), 3), text);
+        // A new piece joins it, and the widened text stays widened.
+        let more = SqlText::either(text.clone(), text.append(lit("DELETE FROM t")));
+        assert_eq!(more.nodes(), 3 * 3 + 2, "{more:?}");
+    }
+
+    #[test]
+    fn small_texts_and_long_literals_are_bounded_separately() {
+        let small = lit("SELECT 1").append(SqlText::Hole);
+        assert_eq!(small.clone().bounded(), small);
+        let long = lit(&"x".repeat(MAX_TEXT_BYTES)).append(lit("y"));
+        assert_eq!(
+            long.bounded(),
+            SqlText::Alt(vec![
+                SqlText::Concat(vec![lit(&"x".repeat(MAX_TEXT_BYTES)), SqlText::Hole]),
+                SqlText::Concat(vec![lit("y"), SqlText::Hole]),
+                SqlText::Hole,
+            ])
+        );
+        assert_eq!(lit("  ").append(SqlText::Alt(vec![SqlText::Hole; MAX_TEXT_NODES])), SqlText::Hole);
     }
 }

@@ -261,3 +261,52 @@ fn merge_duplicate_sinks(sinks: &mut Vec<Sink>) {
     }
     *sinks = merged;
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::analysis::facts::{MAX_TEXT_NODES, MAX_TEXT_PIECES};
+    use crate::config::RuleSet;
+
+    /// The text a block builds, as the interpreter tracks it.
+    fn built_text(block: &str) -> SqlText {
+        let names = Names::new(&RuleSet::builtin(Path::new(".")));
+        let src = SourceText::new(block.to_string());
+        let expr: Expr = syn::parse_str(block).expect("parses");
+        let text = FnAnalysis::new(&names, &src).const_text(&expr);
+        crate::parse::release_spans();
+        text.expect("the block builds text")
+    }
+
+    /// The body of `fixtures/check/string_built_in_two_loops.rs` (kellnr's manifest).
+    const TWO_LOOPS: &str = r##"{
+        let mut m = String::new();
+        let _ = write!(m, r#"version = "{}""#, 2);
+        for t in targets {
+            let _ = write!(m, r#"[pkg.{}]"#, t.name);
+            for p in &t.parts {
+                let _ = write!(m, r#"[[pkg.{}.parts]] name = "{}""#, t.name, p);
+            }
+        }
+        for t in targets {
+            let _ = write!(m, r#"[pkg2.{}]"#, t.name);
+            for p in &t.parts {
+                let _ = write!(m, r#"[pkg2.{}.x] url = "{}""#, t.name, p);
+            }
+        }
+        m
+    }"##;
+
+    #[test]
+    fn text_built_in_two_nested_loops_stays_within_the_bound() {
+        let text = built_text(TWO_LOOPS);
+        assert!(text.nodes() <= 3 * MAX_TEXT_PIECES + 2, "{} nodes", text.nodes());
+        assert!(text.nodes() <= MAX_TEXT_NODES);
+        // Widened, it still has every piece the loops append.
+        let SqlText::Alt(alts) = &text else { panic!("widened to alternatives: {text:?}") };
+        assert!(alts.contains(&SqlText::Concat(vec![SqlText::Lit("[pkg2.".into()), SqlText::Hole])));
+        assert!(alts.contains(&SqlText::Concat(vec![SqlText::Lit("version = \"".into()), SqlText::Hole])));
+    }
+}

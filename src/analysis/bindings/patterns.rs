@@ -12,7 +12,7 @@ use syn::{Expr, Member, Pat, Type};
 use super::state::{Shaped, Value};
 use super::types::is_std_collection_type;
 use super::FnAnalysis;
-use crate::analysis::facts::{SqlText, Taint};
+use crate::analysis::facts::Taint;
 
 impl FnAnalysis<'_> {
     pub(super) fn bind_pat(&mut self, pat: &Pat, value: &Value) {
@@ -202,7 +202,7 @@ impl FnAnalysis<'_> {
         let Some(name) = self.binding_name(target) else { return };
         if let Some(current) = self.env.lookup(&name).cloned() {
             if current.sql.is_some() {
-                let text = SqlText::Concat(vec![current.sql_or_hole(), part.sql_or_hole()]);
+                let text = current.sql_or_hole().append(part.sql_or_hole());
                 self.env.assign(&name, Value { sql: Some(Rc::new(text)), ..current });
             }
         }
