@@ -135,13 +135,16 @@ impl SqlText {
     }
 
     /// The text itself while it has at most [`MAX_TEXT_NODES`] nodes and
-    /// [`MAX_TEXT_BYTES`] bytes of literals and holds no widened text; beyond, its widening:
-    /// any of its distinct pieces (literals, consts, files; the first [`MAX_TEXT_PIECES`] in
-    /// source order), each followed by unknown text, or unknown text alone (the last
-    /// alternative, which marks the text as widened). Every piece is still judged on its own,
-    /// so a text that once held `INSERT …` still writes, while the product of its
-    /// alternatives is forgotten. A widened text stays widened through joins and appends, and
-    /// widening one that gained no new piece gives it back: loops reach their fixed point.
+    /// [`MAX_TEXT_BYTES`] bytes of literals and holds no widened text; beyond, its widening.
+    /// A widened text is one of: a piece it may start with (a literal, const or file) followed
+    /// by unknown text, optionally then any other of its pieces and unknown text
+    /// (`INSERT … VALUES {}('{}`), at most [`MAX_TEXT_PIECES`] such alternatives; or unknown
+    /// text alone (the last alternative, which marks the text as widened; a text no known
+    /// piece starts is unknown text). Every piece is still judged after what starts the text,
+    /// so a text that once held `INSERT …` still writes and a `SELECT` grown in a loop still
+    /// starts with `SELECT`, while the product of its alternatives is forgotten. A widened
+    /// text stays widened through joins and appends, and widening one that gained no new
+    /// piece gives it back: loops reach their fixed point.
     pub fn bounded(self) -> SqlText {
         let mut budget = (MAX_TEXT_NODES, MAX_TEXT_BYTES);
         if self.fits(&mut budget) {
@@ -152,13 +155,20 @@ impl SqlText {
 
     /// Its widening (see [`SqlText::bounded`]).
     fn widened(self) -> SqlText {
-        let mut pieces = Vec::new();
-        self.pieces(&mut pieces);
-        if pieces.is_empty() {
+        let mut leads = Vec::new();
+        self.leads(&mut leads);
+        if leads.is_empty() {
+            // Nothing known starts it: unknown text.
             return SqlText::Hole;
         }
-        let mut alts: Vec<SqlText> =
-            pieces.into_iter().map(|p| SqlText::Concat(vec![p, SqlText::Hole])).collect();
+        let mut pieces = leads.clone();
+        self.pieces(&mut pieces);
+        let after = |lead: &SqlText, piece: &SqlText| match lead == piece {
+            true => SqlText::Concat(vec![lead.clone(), SqlText::Hole]),
+            false => SqlText::Concat(vec![lead.clone(), SqlText::Hole, piece.clone(), SqlText::Hole]),
+        };
+        let mut alts: Vec<SqlText> = leads.iter().flat_map(|l| pieces.iter().map(|p| after(l, p))).collect();
+        alts.truncate(MAX_TEXT_PIECES);
         alts.push(SqlText::Hole);
         SqlText::Alt(alts)
     }
@@ -166,9 +176,32 @@ impl SqlText {
     /// Whether this is a widened text (see [`SqlText::bounded`]).
     fn is_widened(&self) -> bool {
         let SqlText::Alt(alts) = self else { return false };
-        let Some((SqlText::Hole, pieces)) = alts.split_last() else { return false };
-        !pieces.is_empty()
-            && pieces.iter().all(|p| matches!(p, SqlText::Concat(parts) if matches!(&parts[..], [piece, SqlText::Hole] if !matches!(piece, SqlText::Hole | SqlText::Concat(_) | SqlText::Alt(_)))))
+        let Some((SqlText::Hole, alts)) = alts.split_last() else { return false };
+        let piece = |t: &SqlText| !matches!(t, SqlText::Hole | SqlText::Concat(_) | SqlText::Alt(_));
+        !alts.is_empty()
+            && alts.iter().all(|alt| match alt {
+                SqlText::Concat(parts) => match &parts[..] {
+                    [lead, SqlText::Hole] => piece(lead),
+                    [lead, SqlText::Hole, other, SqlText::Hole] => piece(lead) && piece(other),
+                    _ => false,
+                },
+                _ => false,
+            })
+    }
+
+    /// Adds the pieces an expansion of the text may start with (whitespace skipped) to `out`;
+    /// true when the text may be empty (or blank), so what follows it may start it too.
+    fn leads(&self, out: &mut Vec<SqlText>) -> bool {
+        match self {
+            SqlText::Lit(s) if s.trim().is_empty() => true,
+            SqlText::Hole => false,
+            SqlText::Concat(parts) => parts.iter().all(|p| p.leads(out)),
+            SqlText::Alt(alts) => alts.iter().fold(false, |blank, a| a.leads(out) || blank),
+            piece => {
+                note_piece(out, piece);
+                false
+            }
+        }
     }
 
     /// Whether the text fits in what is left of `(nodes, bytes)`, spending it.
@@ -196,11 +229,7 @@ impl SqlText {
             SqlText::Concat(parts) | SqlText::Alt(parts) => parts.iter().for_each(|p| p.pieces(out)),
             SqlText::Hole => {}
             SqlText::Lit(s) if s.trim().is_empty() => {}
-            piece => {
-                if out.len() < MAX_TEXT_PIECES && !out.contains(piece) {
-                    out.push(piece.clone());
-                }
-            }
+            piece => note_piece(out, piece),
         }
     }
 
@@ -212,6 +241,13 @@ impl SqlText {
             }
             _ => 1,
         }
+    }
+}
+
+/// Adds `piece` to `out` unless it is there or `out` is full ([`MAX_TEXT_PIECES`]).
+fn note_piece(out: &mut Vec<SqlText>, piece: &SqlText) {
+    if out.len() < MAX_TEXT_PIECES && !out.contains(piece) {
+        out.push(piece.clone());
     }
 }
 
@@ -495,13 +531,14 @@ mod tests {
         let text = grown(lit("INSERT INTO t VALUES "), &lit("(1),"), 20);
         assert!(text.nodes() <= MAX_TEXT_NODES, "{} nodes", text.nodes());
         let insert = SqlText::Concat(vec![lit("INSERT INTO t VALUES "), SqlText::Hole]);
-        let values = SqlText::Concat(vec![lit("(1),"), SqlText::Hole]);
+        let values =
+            SqlText::Concat(vec![lit("INSERT INTO t VALUES "), SqlText::Hole, lit("(1),"), SqlText::Hole]);
         assert_eq!(text, SqlText::Alt(vec![insert, values, SqlText::Hole]));
         // A widened text that gains no new piece stays as it is: the loop's fixed point.
         assert_eq!(grown(text.clone(), &lit("(1),"), 3), text);
         // A new piece joins it, and the widened text stays widened.
         let more = SqlText::either(text.clone(), text.append(lit("DELETE FROM t")));
-        assert_eq!(more.nodes(), 3 * 3 + 2, "{more:?}");
+        assert_eq!(more.nodes(), 1 + 3 + 5 + 5 + 1, "{more:?}");
     }
 
     #[test]
@@ -509,13 +546,19 @@ mod tests {
         let small = lit("SELECT 1").append(SqlText::Hole);
         assert_eq!(small.clone().bounded(), small);
         let long = lit(&"x".repeat(MAX_TEXT_BYTES)).append(lit("y"));
-        assert_eq!(
-            long.bounded(),
-            SqlText::Alt(vec![
-                SqlText::Concat(vec![lit(&"x".repeat(MAX_TEXT_BYTES)), SqlText::Hole]),
-                SqlText::Concat(vec![lit("y"), SqlText::Hole]),
-                SqlText::Hole,
-            ])
+        assert!(
+            long.bounded()
+                == SqlText::Alt(vec![
+                    SqlText::Concat(vec![lit(&"x".repeat(MAX_TEXT_BYTES)), SqlText::Hole]),
+                    SqlText::Concat(vec![
+                        lit(&"x".repeat(MAX_TEXT_BYTES)),
+                        SqlText::Hole,
+                        lit("y"),
+                        SqlText::Hole
+                    ]),
+                    SqlText::Hole,
+                ]),
+            "the long literal, then what follows it"
         );
         assert_eq!(lit("  ").append(SqlText::Alt(vec![SqlText::Hole; MAX_TEXT_NODES])), SqlText::Hole);
     }
