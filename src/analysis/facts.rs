@@ -4,6 +4,10 @@
 //! released after every file). Everything later stages need — functions, what flows into
 //! which call, SQL text, consts — is turned into these plain values first. Nothing here
 //! refers to syn.
+//!
+//! SQL text is bounded here, in one place ([`SqlText::bounded`]): joins and appends past
+//! [`MAX_TEXT_NODES`] nodes or [`MAX_TEXT_BYTES`] bytes widen it to its pieces after what
+//! starts it, never to a product of alternatives that doubles with every loop path.
 
 use crate::source::TextRange;
 

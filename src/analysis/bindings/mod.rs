@@ -6,6 +6,8 @@
 //! matters: reassignment and shadowing end read-only-ness, block scopes restore outer bindings,
 //! and at every join (after `if`, `match`, loops, `break`s) a binding holds what it held on
 //! *any* path into that point. Closures and async blocks are part of the enclosing body.
+//! The SQL text a binding holds is bounded ([`SqlText::bounded`]): texts joined or grown in
+//! loops are widened past the bound, so a loop reaches its fixed point instead of unrolling.
 //!
 //! The interpreter records [`Sink`]s — SQL executed on a handle, a handle handed to a call —
 //! and never decides whether something is a finding: that is the rules' job, once consts and
