@@ -200,7 +200,14 @@ impl SqlText {
             SqlText::Lit(s) if s.trim().is_empty() => true,
             SqlText::Hole => false,
             SqlText::Concat(parts) => parts.iter().all(|p| p.leads(out)),
-            SqlText::Alt(alts) => alts.iter().fold(false, |blank, a| a.leads(out) || blank),
+            SqlText::Alt(alts) => {
+                // Every alternative adds its leads (no short cut).
+                let mut blank = false;
+                for alt in alts {
+                    blank |= alt.leads(out);
+                }
+                blank
+            }
             piece => {
                 note_piece(out, piece);
                 false
