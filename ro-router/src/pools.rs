@@ -20,10 +20,11 @@ use std::{
 use deadpool::managed::{self, Metrics, Pool, RecycleError, RecycleResult, Timeouts};
 use deadpool_postgres::ClientWrapper;
 use tokio::task::{AbortHandle, JoinHandle};
-use tokio_postgres::{Client, SimpleQueryMessage};
+use tokio_postgres::{CancelToken, Client, SimpleQueryMessage};
 
 use crate::{
     config::RouterConfig,
+    dial::Peer,
     driver::Barrier,
     enforcement::{refuses_startup_parameters, SessionSettings, VERIFY_SQL},
     error::{CheckoutFailure, CheckoutFailureKind, FailureCause, OpenError},
@@ -298,7 +299,7 @@ impl TargetLink {
         Ok(self.drive(crate::dial::connect(&self.plain_config, &self.tls).await?))
     }
 
-    fn drive(&self, (client, connection, observer): crate::dial::Dialed) -> Opened {
+    fn drive(&self, (client, connection, observer, peer): crate::dial::Dialed) -> Opened {
         let name = self.name.clone();
         let redactor = self.redactor.clone();
         let (barrier, driver) = Barrier::new(connection, observer.clone());
@@ -315,7 +316,7 @@ impl TargetLink {
         let mut drivers = self.drivers.lock().unwrap_or_else(|p| p.into_inner());
         drivers.retain(|h| !h.is_finished());
         drivers.push(handle.abort_handle());
-        Opened { client, handle, observer, barrier }
+        Opened { client, handle, observer, barrier, peer }
     }
 
     /// Ends every open connection to this target (checked out or idle): their queries fail
@@ -336,7 +337,7 @@ impl TargetLink {
         if self.settings.read_only() {
             self.inspect().await?;
         }
-        let Opened { client, handle, observer, barrier } = self.open_observed().await?;
+        let Opened { client, handle, observer, barrier, peer } = self.open_observed().await?;
         let client = ClientWrapper::new(client, handle);
         // One round trip: the pgBouncer-mode settings (if any) and the verification.
         let sql = if self.pgbouncer() {
@@ -353,7 +354,7 @@ impl TargetLink {
             self.switch_to_pgbouncer("the server ignored the read-only startup parameter");
             client.batch_execute(&self.connect_sql).await?;
         }
-        Ok(PooledClient { client, proven_clean: false, observer, barrier })
+        Ok(PooledClient { client, proven_clean: false, observer, barrier, peer })
     }
 
     /// Hands a pooled connection out again. A read-only one must be proven clean: by its
@@ -366,6 +367,12 @@ impl TargetLink {
             return Ok(());
         }
         crate::proof::prove_clean(self, c).await.map_err(|why| RecycleError::Message(why.into()))
+    }
+
+    /// Sends a cancel request for `token`'s session to `peer`, opened as this target's
+    /// connections are (timeouts, socket options, TLS).
+    pub(crate) async fn send_cancel(&self, token: &CancelToken, peer: &Peer) -> Result<(), OpenError> {
+        crate::dial::send_cancel(token, peer, &self.plain_config, &self.tls).await
     }
 
     pub(crate) fn read_only(&self) -> bool {
@@ -499,6 +506,7 @@ struct Opened {
     handle: JoinHandle<()>,
     observer: Observer,
     barrier: Arc<Barrier>,
+    peer: Peer,
 }
 
 /// A pooled connection: `deadpool-postgres`' wrapper, whether its release proved it clean
@@ -510,6 +518,8 @@ pub(crate) struct PooledClient {
     pub(crate) proven_clean: bool,
     pub(crate) observer: Observer,
     pub(crate) barrier: Arc<Barrier>,
+    /// Where it was opened (a cancel request goes there).
+    pub(crate) peer: Peer,
 }
 
 /// deadpool manager for one target.

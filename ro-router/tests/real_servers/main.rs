@@ -7,6 +7,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod cancel;
 mod common;
 mod enforcement;
 mod errors;
@@ -44,6 +45,7 @@ fn main() -> ExitCode {
         routing::exhausted_replicas_fall_through_or_wait,
         routing::from_env_builds_a_working_router,
         routing::close_shuts_everything_down,
+        cancel::cancel_tokens_reach_the_server_of_each_connection,
         enforcement::fallthrough_matches_tsv,
         enforcement::fallthrough_after_reset_and_discard_matches_tsv,
         enforcement::guard_switched_off_is_reasserted_at_next_checkout,
