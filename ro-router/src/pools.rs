@@ -33,7 +33,7 @@ use crate::{
     stats::PoolRole,
     target::{DbUrl, Redactor},
     tls::MakeTls,
-    wire::Observer,
+    wire::{EventHook, Observer},
 };
 
 /// How connections to one target are opened, set up, re-asserted and severed.
@@ -56,6 +56,8 @@ pub(crate) struct TargetLink {
     pub(crate) proving: AtomicUsize,
     inspection: Mutex<Option<Inspection>>,
     inspecting: tokio::sync::Mutex<()>,
+    /// Called with what every connection's wire reports (see [`crate::wire::WireEvent`]).
+    wire_events: std::sync::OnceLock<EventHook>,
 }
 
 /// What [`crate::inspect`] found about a read-only target.
@@ -170,7 +172,15 @@ impl TargetLink {
             proving: AtomicUsize::new(0),
             inspection: Mutex::new(None),
             inspecting: tokio::sync::Mutex::new(()),
+            wire_events: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Sets what every connection opened from now on calls with its [`WireEvent`]s (once).
+    ///
+    /// [`WireEvent`]: crate::wire::WireEvent
+    pub(crate) fn on_wire_event(&self, hook: EventHook) {
+        let _ = self.wire_events.set(hook);
     }
 
     /// What the inspection found, once it ran.
@@ -302,6 +312,9 @@ impl TargetLink {
     fn drive(&self, (client, connection, observer, peer): crate::dial::Dialed) -> Opened {
         let name = self.name.clone();
         let redactor = self.redactor.clone();
+        if let Some(hook) = self.wire_events.get() {
+            observer.on_event(hook.clone());
+        }
         let (barrier, driver) = Barrier::new(connection, observer.clone());
         let handle = tokio::spawn(async move {
             if let Err(e) = driver.await {

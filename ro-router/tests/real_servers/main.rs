@@ -73,6 +73,7 @@ fn main() -> ExitCode {
         freshness::paused_replay_serves_no_read_past_the_limit,
         freshness::hung_replica_stalls_no_read_past_one_timeout,
         freshness::promoted_replica_serves_no_read_after_a_sample,
+        freshness::promoted_replica_leaves_at_once_from_its_wire,
         freshness::byte_limit_takes_a_replica_out_and_is_reported,
         observability::stats_health_metrics_name_targets_without_password,
         observability::errors_and_config_never_show_the_password,
