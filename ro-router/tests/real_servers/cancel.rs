@@ -16,10 +16,10 @@ use crate::{
 /// Guards the sleeping query against a hang (it would run 30 s uncancelled); never a timing
 /// assertion.
 const HANG_GUARD: Duration = Duration::from_secs(25);
-const SLEEP: &str = "SELECT pg_sleep(30) /* cancel-me */";
+pub const SLEEP: &str = "SELECT pg_sleep(30) /* cancel-me */";
 
-/// Waits until `server` runs the sleeping query, then cancels it with `token`.
-async fn cancel_when_running(ctx: &Ctx, server: &Server, token: CancelToken) {
+/// Waits until `server` runs [`SLEEP`], then cancels it with `token`.
+pub async fn cancel_when_running(ctx: &Ctx, server: &Server, token: CancelToken) {
     let watcher = ctx.cluster.connect(server).await;
     let watcher = &watcher;
     wait_until("the sleeping query runs", || async move {

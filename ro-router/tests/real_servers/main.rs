@@ -25,6 +25,7 @@ mod ryw;
 mod secrets;
 mod spill;
 mod tasks;
+mod timeouts;
 mod tls;
 mod urls;
 
@@ -70,6 +71,7 @@ fn main() -> ExitCode {
         faults::all_replicas_down_without_fallback,
         faults::primary_down_reads_continue_writes_fail_clearly,
         faults::standby_as_primary_is_refused,
+        timeouts::statement_timeout_on_a_replica_bans_it,
         freshness::paused_replay_serves_no_read_past_the_limit,
         freshness::hung_replica_stalls_no_read_past_one_timeout,
         freshness::promoted_replica_serves_no_read_after_a_sample,
