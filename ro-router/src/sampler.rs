@@ -236,7 +236,7 @@ pub(crate) enum Observation {
 pub(crate) fn wire_hook(inner: Weak<RouterInner>, replica: usize) -> EventHook {
     Arc::new(move |event| {
         let seen = match event {
-            WireEvent::NotInHotStandby => Observation::Answered { in_recovery: false, replay_lsn: None },
+            WireEvent::Promoted => Observation::Answered { in_recovery: false, replay_lsn: None },
             WireEvent::StatementTimeout => Observation::StatementTimedOut,
         };
         let inner = inner.clone();

@@ -6,9 +6,9 @@
 //! `default_transaction_read_only`, whether a write to the socket had to wait, and anything
 //! unusual (COPY, a fatal or protocol error, a message it does not know). Two things the
 //! server says are also passed on at once, as a [`WireEvent`], to the hook set with
-//! [`Observer::on_event`]: `in_hot_standby` reported `off` (PostgreSQL ≥ 14 reports it to
-//! every session of a promoted server, before its next ReadyForQuery) and a statement ended
-//! by `statement_timeout`.
+//! [`Observer::on_event`]: `in_hot_standby` turning from `on` to `off` (PostgreSQL ≥ 14
+//! reports it to every session of a promoted server, before its next ReadyForQuery) and a
+//! statement ended by `statement_timeout`.
 //!
 //! It never changes, holds back or reorders a byte, and never decides anything: what the
 //! observation proves is judged in [`crate::proof`].
@@ -99,8 +99,10 @@ impl Seen {
 /// What the server said that someone may have to act on at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum WireEvent {
-    /// `in_hot_standby` was reported `off`: the server is not (or no longer) a standby.
-    NotInHotStandby,
+    /// `in_hot_standby` was reported `off` on a session that had it `on`: the server was
+    /// promoted. (A session that starts `off` is not on a standby at all: what the sampler and
+    /// the health check find out, without this connection's help.)
+    Promoted,
     /// A statement failed with SQLSTATE 57014 "canceling statement due to statement timeout"
     /// (not a cancel request, whose message says "user request").
     StatementTimeout,
@@ -131,11 +133,8 @@ impl Observer {
     }
 
     /// Sets what is called with each [`WireEvent`] from now on (once; later calls are no-ops).
-    /// An `in_hot_standby = off` reported before (at the startup) is passed on at once.
     pub(crate) fn on_event(&self, hook: EventHook) {
-        if self.0.hook.set(hook).is_ok() && self.with(|s| s.in_hot_standby == Some(false)) {
-            self.event(WireEvent::NotInHotStandby);
-        }
+        let _ = self.0.hook.set(hook);
     }
 
     fn event(&self, event: WireEvent) {
@@ -344,9 +343,8 @@ impl<S> Observed<S> {
                     }
                     Some(HOT_STANDBY) => {
                         let on = parts.next() != Some(b"off".as_slice());
-                        observer.with(|s| s.in_hot_standby = Some(on));
-                        if !on {
-                            observer.event(WireEvent::NotInHotStandby);
+                        if observer.with(|s| s.in_hot_standby.replace(on)) == Some(true) && !on {
+                            observer.event(WireEvent::Promoted);
                         }
                     }
                     _ => {}
@@ -586,15 +584,15 @@ mod tests {
         o.read(&msg(b'E', b"SERROR\0VERROR\0C57014\0Mcanceling statement due to user request\0\0"));
         o.read(&msg(b'E', b"SERROR\0VERROR\0C57014\0Mcanceling statement due to statement timeout\0\0"));
         trickle(&mut o, &[msg(b'S', b"in_hot_standby\0off\0"), msg(b'Z', b"I")].concat(), false);
-        assert_eq!(*events.lock().unwrap(), [WireEvent::StatementTimeout, WireEvent::NotInHotStandby]);
+        assert_eq!(*events.lock().unwrap(), [WireEvent::StatementTimeout, WireEvent::Promoted]);
         assert_eq!(o.observer.seen().session(), Session::Idle { guard_on: None });
-        // Reported at the startup, before a hook was set: passed on when it is.
+        // A session that starts `off` is on a server that was never a standby for it.
         let mut o = observed();
-        o.wrote(&startup());
-        o.read(&[msg(b'S', b"in_hot_standby\0off\0"), msg(b'Z', b"I")].concat());
         let got = events.clone();
         o.observer.on_event(Arc::new(move |e| got.lock().unwrap().push(e)));
-        assert_eq!(events.lock().unwrap().len(), 3);
+        o.wrote(&startup());
+        o.read(&[msg(b'S', b"in_hot_standby\0off\0"), msg(b'Z', b"I")].concat());
+        assert_eq!(events.lock().unwrap().len(), 2);
     }
 
     #[test]
