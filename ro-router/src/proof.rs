@@ -102,7 +102,9 @@ impl Drop for Proving<'_> {
 pub(crate) async fn prove_clean(link: &TargetLink, c: &PooledClient) -> Result<(), String> {
     match tokio::time::timeout(link.verify_timeout, verify_and_repair(link, c)).await {
         Ok(proven) => proven,
-        Err(_) => Err(discarded(link, "the verification got no answer in time (DB_CONNECT_TIMEOUT_MS)".into())),
+        Err(_) => {
+            Err(discarded(link, "the verification got no answer in time (DB_CONNECT_TIMEOUT_MS)".into()))
+        }
     }
 }
 
