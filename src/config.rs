@@ -15,6 +15,11 @@ use toml::Spanned;
 
 use crate::source::line_column;
 
+mod routes;
+
+use routes::RawRoutes;
+pub use routes::{RouteRules, FRAMEWORKS, HTTP_METHODS};
+
 /// The rule set compiled into the binary.
 pub const DEFAULT_RULES: &str = include_str!("../rules/default.toml");
 
@@ -95,6 +100,8 @@ pub struct RuleSet {
     pub orm: OrmNames,
     /// Write-helper name patterns (for callees without a body in the tree).
     pub write_helpers: NamePatterns,
+    /// The web frameworks' vocabulary for `migrate`'s route discovery.
+    pub routes: RouteRules,
 }
 
 /// The `[orm]` table: what an ORM write looks like.
@@ -204,6 +211,8 @@ struct RawRules {
     orm: RawOrm,
     #[serde(default)]
     write_helpers: RawWriteHelpers,
+    #[serde(default)]
+    routes: RawRoutes,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -442,6 +451,7 @@ impl RuleSet {
                 read_executors: merged.list(|r| &r.orm.read_executors, "orm.read_executors", Check::Ident)?,
             },
             write_helpers,
+            routes: merged.routes()?,
         })
     }
 }

@@ -320,3 +320,34 @@ fn routes_and_closures_are_printed_by_what_they_are() {
     }
     assert_eq!(routes.len(), 4, "{routes:?}");
 }
+
+/// The framework vocabulary comes from the rule set: `fixtures/migrate-user-routes/` registers
+/// its handler through a wrapper crate of axum (`web_kit::cached_get(h)`). With the built-in
+/// rules nothing there is a route; a rules file whose `[routes]` table names the wrapper crate
+/// and its registration function makes `list_items` a GET handler, rewritten like any other.
+#[test]
+fn a_user_rule_adds_a_registration_name_and_the_handler_is_found() {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/migrate-user-routes");
+    let tmp = tempfile::tempdir().unwrap();
+    copy(&case, tmp.path());
+    let handlers = |args: &[&str]| -> Vec<(String, String)> {
+        let (_, out) = migrate(tmp.path(), args);
+        let doc: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+        doc["handlers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| (h["handler"].as_str().unwrap().to_string(), h["class"].as_str().unwrap().to_string()))
+            .collect()
+    };
+    assert_eq!(handlers(&["--format", "json"]), [] as [(String, String); 0], "built-in rules find no route");
+    let with_rule = ["--format", "json", "--config", "ro-audit-routes.toml"];
+    assert_eq!(handlers(&with_rule), [("list_items".to_string(), "pure-read".to_string())]);
+
+    let (code, out) =
+        migrate(tmp.path(), &["--apply", "--allow-dirty", "--no-color", "--config", "ro-audit-routes.toml"]);
+    assert_eq!(code, 0, "{out}");
+    let main = std::fs::read_to_string(tmp.path().join("src/main.rs")).unwrap();
+    assert!(main.contains("let db = get_db_ro().await;"), "{main}");
+    assert!(main.contains("use crate::db::get_db_ro;"), "{main}");
+}

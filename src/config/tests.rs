@@ -152,3 +152,29 @@ fn orm_errors_name_line_and_key() {
     let (line, _, key, _) = invalid("[sql]\nfile_macros = [\"query file\"]\n");
     assert_eq!((line, key.as_str()), (2, "sql.file_macros"));
 }
+
+#[test]
+fn the_routes_table_merges_maps_extends_lists_and_locates_bad_values() {
+    let rules = RuleSet::builtin(Path::new("."));
+    assert_eq!(rules.routes.methods.get("get").map(String::as_str), Some("GET"));
+    assert_eq!(rules.routes.crates.get("actix_web").map(String::as_str), Some("actix-web"));
+    assert!(rules.routes.mounts.iter().any(|m| m == "nest_service"));
+
+    let rules =
+        project("extend = true\n[routes]\nmounts = [\"mount\"]\n[routes.methods]\ncached_get = \"GET\"\n")
+            .unwrap();
+    assert_eq!(rules.routes.methods.get("cached_get").map(String::as_str), Some("GET"));
+    assert_eq!(rules.routes.methods.get("post").map(String::as_str), Some("POST"), "maps merge");
+    assert!(
+        rules.routes.mounts.iter().any(|m| m == "mount") && rules.routes.mounts.iter().any(|m| m == "at")
+    );
+
+    let (line, column, key, message) = invalid("[routes.methods]\ncached_get = \"FETCH\"\n");
+    assert_eq!((line, column, key.as_str()), (2, 14, "routes.methods"));
+    assert!(message.contains("FETCH") && message.contains("GET"), "{message}");
+    let (line, _, key, message) = invalid("[routes.crates]\nweb_kit = \"flask\"\n");
+    assert_eq!((line, key.as_str()), (2, "routes.crates"));
+    assert!(message.contains("axum"), "{message}");
+    let (line, _, key, _) = invalid("[routes]\nfallbacks = [\"fall back\"]\n");
+    assert_eq!((line, key.as_str()), (2, "routes.fallbacks"));
+}

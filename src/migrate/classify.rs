@@ -91,8 +91,6 @@ pub struct Body<'a> {
     pub range: TextRange,
     /// The file's scan.
     pub scan: &'a FileScan,
-    /// The file's text.
-    pub text: &'a str,
     /// The file, as walked.
     pub file: &'a std::path::Path,
 }

@@ -56,14 +56,20 @@ pub fn splice(text: &str, splices: &[Splice]) -> Result<String, EditError> {
 pub fn splice_checked(text: &str, splices: &[Splice]) -> Result<String, EditError> {
     let out = splice(text, splices)?;
     let src = crate::source::SourceText::new(out);
-    if crate::nesting::check(src.parser_text()).is_err() {
+    parse_checked(src.parser_text())?;
+    Ok(src.text)
+}
+
+/// `text` (a source's parser text) parsed, guarded against deep nesting; an error when it does
+/// not parse. Run it on a worker and release the span table after.
+pub fn parse_checked(text: &str) -> Result<syn::File, EditError> {
+    if crate::nesting::check(text).is_err() {
         return Err(EditError::DoesNotParse("nested too deeply".into()));
     }
-    if let Err(err) = syn::parse_file(src.parser_text()) {
+    syn::parse_file(text).map_err(|err| {
         let at = err.span().start();
-        return Err(EditError::DoesNotParse(format!("line {}: {err}", at.line)));
-    }
-    Ok(src.text)
+        EditError::DoesNotParse(format!("line {}: {err}", at.line))
+    })
 }
 
 /// Writes `text` to `path` atomically: a temporary file in the same directory, the original's

@@ -13,7 +13,7 @@ use std::collections::HashSet;
 use proc_macro2::{TokenStream, TokenTree};
 use syn::{Item, UseTree};
 
-use super::edit::Splice;
+use super::edit::{parse_checked, EditError, Splice};
 use super::style::StyleEdition;
 use crate::analysis::span_range;
 use crate::source::SourceText;
@@ -57,17 +57,21 @@ struct Leaf {
     name: std::ops::Range<usize>,
 }
 
-/// The splices that fix the imports of `text` (already rewritten) for `renames`. Parses `text`:
-/// run on a worker and release the span table after.
-pub fn plan(text: &str, renames: &[Rename], style: StyleEdition) -> Result<Vec<Splice>, String> {
+/// The splices that fix the imports of `text` (already rewritten) for `renames`. Parses `text`
+/// (an error when it does not parse: the check of a rewrite): run on a worker and release the
+/// span table after.
+pub fn plan(text: &str, renames: &[Rename], style: StyleEdition) -> Result<Vec<Splice>, EditError> {
     let src = SourceText::new(text.to_string());
-    let file = syn::parse_file(src.parser_text()).map_err(|e| e.to_string())?;
+    let file = parse_checked(src.parser_text())?;
     let mut items = Vec::new();
     let mut used = HashSet::new();
     let mut defined = HashSet::new();
     collect(&src, &file.items, &mut items, &mut defined);
     drop(file);
-    let tokens: TokenStream = src.parser_text().parse().map_err(|e: proc_macro2::LexError| e.to_string())?;
+    let tokens: TokenStream = src
+        .parser_text()
+        .parse()
+        .map_err(|e: proc_macro2::LexError| EditError::DoesNotParse(e.to_string()))?;
     idents(tokens, &mut used);
 
     let mut splices = Vec::new();

@@ -17,7 +17,7 @@ use super::frameworks;
 use super::plan::plan_file;
 // `apply` lived here first; callers may still name it through the pipeline.
 pub use super::apply::{apply, ApplyError};
-use super::routes::{self, FileRoutes, Handler, HandlerTarget, RouteClass};
+use super::routes::{self, FileRoutes, Handler, HandlerTarget, RouteClass, RouteNames};
 use super::scan::{self, FileScan, MigrateNames, NameUse, UseKind};
 use crate::analysis::facts::FileFacts;
 use crate::analysis::names::Names;
@@ -135,6 +135,9 @@ pub struct Outcome {
 /// The uses one handler rewrites, with the index of their file's slot.
 type HandlerUses = (usize, Vec<NameUse>);
 
+/// A file's text before and after its rewrite.
+type OldNew = (String, String);
+
 /// A first read: parsed, or screened out (what its text declares), or an error.
 type FirstRead = (Option<Parsed>, Declared, Option<FileError>);
 
@@ -149,9 +152,14 @@ struct Parsed {
 pub fn run(paths: &[PathBuf], rules: &RuleSet, options: &Options) -> Result<Outcome, RunError> {
     let walked = crate::walk::walk(paths, rules)?;
     let files: Vec<&Path> = walked.files.iter().map(|f| f.path.as_path()).collect();
-    let routes = frameworks::route_screens(paths, &files, &routes::framework_crates());
+    let names = RunNames {
+        names: Names::new(rules),
+        mnames: MigrateNames::new(rules),
+        routes: RouteNames::new(&rules.routes),
+    };
+    let routes = frameworks::route_screens(paths, &files, &names.routes.framework_crates());
     let pool = worker_pool()?;
-    Ok(pool.install(|| run_walked(walked, rules, options, routes)))
+    Ok(pool.install(|| run_walked(walked, rules, &names, options, routes)))
 }
 
 struct Screens {
@@ -175,19 +183,25 @@ impl Screen for Wants<'_> {
     }
 }
 
+/// The names a migrate run matches.
+struct RunNames {
+    names: Names,
+    mnames: MigrateNames,
+    routes: RouteNames,
+}
+
 fn parse_one(
     path: &Path,
     src: &SourceText,
-    names: &Names,
-    mnames: &MigrateNames,
+    names: &RunNames,
     screen: &Prefilter,
     wanted: &BTreeSet<String>,
 ) -> Result<Parsed, FileError> {
     let result = catch_unwind(AssertUnwindSafe(|| {
         let tree = crate::parse::parse(path, src)?;
-        let facts = analysis::analyse_file(names, src, &tree, &Wants { screen, wanted });
-        let routes = routes::extract(path, src, &tree);
-        let scan = scan::scan(mnames, src, &tree);
+        let facts = analysis::analyse_file(&names.names, src, &tree, &Wants { screen, wanted });
+        let routes = routes::extract(path, src, &tree, &names.routes);
+        let scan = scan::scan(&names.mnames, src, &tree);
         drop(tree);
         Ok(Parsed { facts, routes, scan })
     }));
@@ -202,14 +216,14 @@ fn parse_one(
 fn run_walked(
     walked: crate::walk::Walk,
     rules: &RuleSet,
+    names: &RunNames,
     options: &Options,
     route_screens: Vec<bool>,
 ) -> Outcome {
     let mut outcome = Outcome { errors: walked.errors, ..Outcome::default() };
-    let names = Names::new(rules);
-    let mnames = MigrateNames::new(rules);
+    let mnames = &names.mnames;
     let screens =
-        Screens { handles: Prefilter::new(mnames.words()), routes: Prefilter::new(routes::route_markers()) };
+        Screens { handles: Prefilter::new(mnames.words()), routes: Prefilter::new(names.routes.markers()) };
     let no_names = BTreeSet::new();
 
     // First pass: what names a handle or registers a route.
@@ -227,7 +241,7 @@ fn run_walked(
             if !wanted {
                 return (None, Declared::of(&src.text), None);
             }
-            match parse_one(&file.path, &src, &names, &mnames, &screens.handles, &no_names) {
+            match parse_one(&file.path, &src, names, &screens.handles, &no_names) {
                 Ok(parsed) => (Some(parsed), Declared::default(), None),
                 Err(err) => (None, Declared::default(), Some(err)),
             }
@@ -260,7 +274,7 @@ fn run_walked(
     let reparsed: Mutex<HashMap<PathBuf, (FileRoutes, FileScan)>> = Mutex::new(HashMap::new());
     let analyse = |path: &Path, wanted: &BTreeSet<String>| -> Result<FileFacts, FileError> {
         let src = source::read(path, rules.max_file_bytes)?;
-        let parsed = parse_one(path, &src, &names, &mnames, &screens.handles, wanted)?;
+        let parsed = parse_one(path, &src, names, &screens.handles, wanted)?;
         if let Ok(mut map) = reparsed.lock() {
             map.insert(path.to_path_buf(), (parsed.routes, parsed.scan));
         }
@@ -269,11 +283,11 @@ fn run_walked(
     let mut wants = |slots: &[Slot]| {
         let mut wanted = demand::wanted(slots, true);
         let Ok(map) = reparsed.lock() else { return wanted };
-        let all: Vec<FileRoutes> = slots
+        let all: Vec<&FileRoutes> = slots
             .iter()
             .zip(&extras)
             .filter_map(|(slot, extra)| map.get(&slot.path).or(extra.as_ref()))
-            .map(|(r, _)| r.clone())
+            .map(|(r, _)| r)
             .collect();
         wanted.fns.extend(routes::discover_in(&all, &crates).iter().filter_map(|h| match &h.target {
             HandlerTarget::Unresolved { reference, .. } => {
@@ -288,14 +302,15 @@ fn run_walked(
         failed.add(err, rules);
     }
     outcome.errors.extend(errors);
-    let reparsed = reparsed.into_inner().unwrap_or_default();
-    for (i, slot) in slots.iter().enumerate() {
-        if let Some(extra) = reparsed.get(&slot.path) {
-            extras[i] = Some(extra.clone());
+    let mut reparsed = reparsed.into_inner().unwrap_or_default();
+    for (slot, extra) in slots.iter().zip(&mut extras) {
+        if let Some(found) = reparsed.remove(&slot.path) {
+            *extra = Some(found);
         }
     }
-    let all: Vec<FileRoutes> = extras.iter().flatten().map(|(r, _)| r.clone()).collect();
+    let all: Vec<&FileRoutes> = extras.iter().flatten().map(|(r, _)| r).collect();
     let handlers = routes::discover_in(&all, &crates);
+    drop(all);
 
     // The index (consts, crates, types) and write summaries.
     let mut index = ConstIndex::default();
@@ -303,27 +318,27 @@ fn run_walked(
     workspace.add_path_mods(&slots);
     for slot in &mut slots {
         if let Some(facts) = &mut slot.facts {
-            index.add(&slot.path, facts.consts.clone());
+            index.add(&slot.path, std::mem::take(&mut facts.consts));
             workspace.add_file(&slot.path, facts);
         } else {
             workspace.screened_types.append(&mut slot.declared.types);
         }
     }
-    let (tree_fns, ids) = workspace.tree_fns(
-        slots.iter().map(|s| (&s.path, s.facts.as_ref().map_or_else(Vec::new, |f| f.functions.clone()))),
-    );
+    // The functions move into the summaries, as for `check`: from here on a file's functions
+    // are read there, through `ids`.
+    let (tree_fns, ids) = workspace.tree_fns(slots.iter_mut().map(|s| {
+        let functions = s.facts.as_mut().map_or_else(Vec::new, |f| std::mem::take(&mut f.functions));
+        (&s.path, functions)
+    }));
     let derefs: Vec<(String, String)> = extras.iter().flatten().flat_map(|(_, s)| s.derefs.clone()).collect();
     let rw_params: Vec<u64> = tree_fns
         .iter()
-        .zip(slots.iter().zip(&extras).flat_map(|(slot, extra)| {
-            let n = slot.facts.as_ref().map_or(0, |f| f.functions.len());
-            std::iter::repeat_n(extra, n)
-        }))
+        .zip(ids.iter().zip(&extras).flat_map(|(ids, extra)| std::iter::repeat_n(extra, ids.len())))
         .map(|(f, extra)| {
             extra
                 .as_ref()
                 .and_then(|(_, s)| s.fns.iter().find(|p| p.name_range == f.facts.range))
-                .map_or(0, |p| scan::blocking_params(p, &mnames, &derefs))
+                .map_or(0, |p| scan::blocking_params(p, mnames, &derefs))
         })
         .collect();
     let the_judge = Judge::new(rules, &index);
@@ -331,7 +346,7 @@ fn run_walked(
     let rw_of = |id: usize| rw_params.get(id).copied().unwrap_or(0);
     let ctx = Context {
         judge: &the_judge,
-        names: &mnames,
+        names: mnames,
         writers: &writers,
         rw_params: &rw_of,
         trust_external: options.trust_external,
@@ -340,12 +355,9 @@ fn run_walked(
         slots.iter().enumerate().map(|(i, s)| (s.path.as_path(), i)).collect();
 
     // Classify.
-    let mut texts: HashMap<usize, String> = HashMap::new();
     let mut edits_by_file: BTreeMap<usize, Vec<(usize, Vec<NameUse>)>> = BTreeMap::new();
     for handler in &handlers {
-        let Some((mut report, uses)) =
-            judge(handler, &ctx, &slots, &extras, &ids, &by_path, &mut texts, options)
-        else {
+        let Some((mut report, uses)) = judge(handler, &ctx, &slots, &extras, &ids, &by_path, options) else {
             continue;
         };
         if report.class == Class::Unresolved {
@@ -354,27 +366,36 @@ fn run_walked(
                 report.reasons.insert(0, reason);
             }
         }
-        if let Some((i, uses)) = uses {
+        if let Some((i, uses)) = uses.filter(|(_, uses)| !uses.is_empty()) {
             edits_by_file.entry(i).or_default().push((outcome.handlers.len(), uses));
         }
         outcome.handlers.push(report);
     }
 
-    // Plan the edits, file by file, on the pool (re-parsing for imports and checking).
-    let planned: Vec<(usize, Result<String, FileError>)> = edits_by_file
+    // Plan the edits, file by file, on the pool: only files with something to rewrite are
+    // read again.
+    let planned: Vec<(usize, Result<OldNew, FileError>)> = edits_by_file
         .par_iter()
         .map(|(&i, by_handler)| {
             let path = &slots[i].path;
-            let text = texts.get(&i).cloned().unwrap_or_default();
             let uses: Vec<NameUse> = by_handler.iter().flat_map(|(_, u)| u.iter().cloned()).collect();
-            (i, plan_file(path, &text, &uses, &mnames))
+            let planned = std::fs::read_to_string(path)
+                .map_err(|e| FileError::whole_file(path.clone(), format!("cannot read the file again: {e}")))
+                .and_then(|old| {
+                    // What the file's `use` items name, from its first parse.
+                    let imports = extras[i].as_ref().map_or(&[][..], |(routes, _)| &routes.imports[..]);
+                    let imported = |name: &str| {
+                        imports.iter().any(|i| i.alias == name || i.target.last().is_some_and(|t| t == name))
+                    };
+                    plan_file(path, &old, &uses, mnames, Some(&imported)).map(|new| (old, new))
+                });
+            (i, planned)
         })
         .collect();
     for (i, result) in planned {
         let by_handler = edits_by_file.remove(&i).unwrap_or_default();
         match result {
-            Ok(new) => {
-                let old = texts.remove(&i).unwrap_or_default();
+            Ok((old, new)) => {
                 if new != old {
                     outcome.changes.push(FileChange {
                         path: slots[i].path.clone(),
@@ -437,7 +458,6 @@ fn judge(
     extras: &[Option<(FileRoutes, FileScan)>],
     ids: &[Vec<usize>],
     by_path: &HashMap<&Path, usize>,
-    texts: &mut HashMap<usize, String>,
     options: &Options,
 ) -> Option<(HandlerReport, Option<HandlerUses>)> {
     let routes: Vec<String> = handler
@@ -513,9 +533,11 @@ fn judge(
         report.class = Class::OptedOut;
         return Some((report, None));
     }
-    let facts_list = slots[i].facts.as_ref().map_or(&[][..], |f| &f.functions[..]);
+    // The file's functions, in the summaries since they moved there.
+    let fn_ids = ids.get(i).map_or(&[][..], Vec::as_slice);
+    let facts_of = |id: usize| &ctx.writers.function(id).facts;
     let position = match fn_range {
-        Some(r) => facts_list.iter().position(|f| f.range == r),
+        Some(r) => fn_ids.iter().position(|&id| facts_of(id).range == r),
         None => {
             // A closure: the innermost function holding it.
             let (routes, _) = extras[i].as_ref()?;
@@ -524,17 +546,14 @@ fn judge(
                 .iter()
                 .filter(|f| f.body.start.offset <= item.start.offset && f.body.end.offset >= item.end.offset)
                 .max_by_key(|f| f.body.start.offset)
-                .and_then(|f| facts_list.iter().position(|ff| ff.range == f.name_range))
+                .and_then(|f| fn_ids.iter().position(|&id| facts_of(id).range == f.name_range))
         }
     };
-    texts.entry(i).or_insert_with(|| std::fs::read_to_string(&slots[i].path).unwrap_or_default());
-    let text = texts.get(&i).map(String::as_str).unwrap_or("");
     let body = Body {
-        facts: position.map(|p| &facts_list[p]),
-        id: position.map(|p| ids[i][p]),
+        facts: position.map(|p| facts_of(fn_ids[p])),
+        id: position.map(|p| fn_ids[p]),
         range: item,
         scan,
-        text,
         file: &slots[i].path,
     };
     let (class, reasons, uses) = classify::classify(ctx, &body);

@@ -29,15 +29,22 @@ pub fn replan(change: &FileChange, keep: &BTreeSet<usize>, rules: &RuleSet) -> R
     if uses.is_empty() {
         return Ok(change.old.clone());
     }
-    plan_file(&change.path, &change.old, &uses, &MigrateNames::new(rules))
+    plan_file(&change.path, &change.old, &uses, &MigrateNames::new(rules), None)
 }
 
+/// Tells whether a `use` item of a file may name a name (by its own name or as its alias),
+/// from what the file's first parse recorded.
+pub type ImportedBy<'a> = &'a dyn Fn(&str) -> bool;
+
 /// The new text of one file: the uses rewritten, the imports fixed, checked to parse.
+/// `imported` (when known) lets a rewrite that only swaps names no `use` item names skip the
+/// parse.
 pub fn plan_file(
     path: &Path,
     text: &str,
     uses: &[NameUse],
     names: &MigrateNames,
+    imported: Option<ImportedBy<'_>>,
 ) -> Result<String, FileError> {
     let error = |message: String| FileError::whole_file(path.to_path_buf(), message);
     let mut seen = BTreeSet::new();
@@ -61,16 +68,83 @@ pub fn plan_file(
         renames.push(Rename { from: u.name.clone(), to: to.clone(), bare });
     }
     let result = catch_unwind(AssertUnwindSafe(|| -> Result<String, FileError> {
+        if swapped.is_empty() && imported.is_some_and(|by_use| only_swaps_names(&splices, &renames, by_use)) {
+            return edit::splice(text, &splices).map_err(|e| error(e.to_string()));
+        }
         let kept =
             derefs::keep_types(text, &swapped).map_err(|e| error(format!("cannot plan derefs: {e}")))?;
         splices.extend(kept);
         crate::parse::release_spans();
-        let rewritten = edit::splice_checked(text, &splices).map_err(|e| error(e.to_string()))?;
+        let rewritten = edit::splice(text, &splices).map_err(|e| error(e.to_string()))?;
+        // Parsing the rewritten text for its imports is the check that it parses.
         let fixes = imports::plan(&rewritten, &renames, StyleEdition::of_file(path))
-            .map_err(|e| error(format!("cannot fix imports: {e}")))?;
+            .map_err(|e| error(e.to_string()))?;
         crate::parse::release_spans();
+        if fixes.is_empty() {
+            return Ok(rewritten);
+        }
         edit::splice_checked(&rewritten, &fixes).map_err(|e| error(e.to_string()))
     }));
     crate::parse::release_spans();
     result.unwrap_or_else(|_| Err(error("internal error while editing this file".into())))
+}
+
+/// Whether `splices` only put identifiers in place of the names `renames` rewrite, and no
+/// `use` item names one of those (so the imports need no fix). Such a rewrite keeps the token
+/// structure of the text, which parsed when the file was read: it needs no parse. A twin that
+/// is not a plain identifier (a keyword) answers `false`, and the file is planned by parsing.
+fn only_swaps_names(splices: &[Splice], renames: &[Rename], imported: ImportedBy<'_>) -> bool {
+    splices.iter().all(|s| syn::parse_str::<syn::Ident>(&s.text).is_ok())
+        && renames.iter().all(|r| !imported(&r.from))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::RuleSet;
+    use crate::source::{Pos, TextRange};
+
+    /// The uses of `name` in `text` that a handler rewrites: every whole-word occurrence after
+    /// the first `fn` (the `use` items above stay the imports).
+    fn uses(text: &str, name: &str, kind: UseKind) -> Vec<NameUse> {
+        let body = text.find("fn ").unwrap();
+        let pos = |offset: usize| Pos { line: 1, column: 1, offset: offset as u32 };
+        text.match_indices(name)
+            .filter(|&(at, _)| at > body && !text[at + name.len()..].starts_with('_'))
+            .map(|(at, _)| NameUse {
+                range: TextRange { start: pos(at), end: pos(at + name.len()) },
+                name: name.to_string(),
+                kind,
+                rw: true,
+            })
+            .collect()
+    }
+
+    /// Planning costs no parse when only names are swapped and no `use` item names them; it
+    /// parses when an import must be fixed, or when the file's imports are not known. Counted
+    /// through a file that does not parse past the handler: planned without a parse, it is
+    /// spliced; with one, it is refused.
+    #[test]
+    fn a_names_only_rewrite_is_planned_without_parsing_the_file() {
+        let names = MigrateNames::new(&RuleSet::builtin(Path::new(".")));
+        let path = Path::new("src/h.rs");
+        let none: ImportedBy<'_> = &|_| false;
+        let get_db: ImportedBy<'_> = &|name| name == "get_db";
+        let refused = |r: Result<String, FileError>| r.is_err_and(|e| e.message.contains("would not parse"));
+
+        let method = "fn h(s: S) { let db = s.get_db(); db.query(\"SELECT 1\"); }\nfn broken( {\n";
+        let method_uses = uses(method, "get_db", UseKind::Method);
+        let planned = plan_file(path, method, &method_uses, &names, Some(none)).unwrap();
+        assert_eq!(planned, method.replace("s.get_db()", "s.get_db_ro()"));
+        assert!(refused(plan_file(path, method, &method_uses, &names, None)), "imports unknown: parsed");
+
+        let imported = "use crate::db::get_db;\nfn h() { let db = get_db(); }\nfn broken( {\n";
+        let imported_uses = uses(imported, "get_db", UseKind::Call { bare: true });
+        assert!(refused(plan_file(path, imported, &imported_uses, &names, Some(get_db))), "a use names it");
+
+        let fine = "use crate::db::get_db;\nfn h() { let db = get_db(); }\n";
+        let fine_uses = uses(fine, "get_db", UseKind::Call { bare: true });
+        let planned = plan_file(path, fine, &fine_uses, &names, Some(get_db)).unwrap();
+        assert_eq!(planned, "use crate::db::get_db_ro;\nfn h() { let db = get_db_ro(); }\n");
+    }
 }

@@ -10,14 +10,14 @@
 use syn::{Expr, ExprCall, ExprMethodCall};
 
 use super::axum::method_constant;
-use super::extract::{path_segments, str_lit, strip, Chain, Found, Walker};
+use super::extract::{Chain, Found, Walker};
 use super::facts::{Framework, MethodSet};
 use super::names::{
-    ACTIX_ANY_GUARD, ACTIX_GUARD_METHOD, ACTIX_METHOD_FN, ACTIX_METHOD_GUARD, ACTIX_RESOURCE_FN,
-    ACTIX_RESOURCE_TYPE, ACTIX_ROUTE_FN, ACTIX_ROUTE_TYPE, ACTIX_TO_FN, ACTIX_TO_METHODS, HTTP_METHODS,
-    OR_METHOD,
+    has, ACTIX_ANY_GUARD, ACTIX_GUARD_METHOD, ACTIX_METHOD_FN, ACTIX_METHOD_GUARD, ACTIX_RESOURCE_FN,
+    ACTIX_RESOURCE_TYPE, ACTIX_ROUTE_FN, ACTIX_ROUTE_TYPE, ACTIX_TO_FN, OR_METHOD,
 };
 use super::shapes::is_associated_fn;
+use super::syntax::{path_segments, str_lit, strip};
 
 /// What a call starts, when it is a handler-less actix route or resource.
 pub(super) fn root(w: &Walker<'_>, call: &ExprCall) -> Option<Chain> {
@@ -30,7 +30,7 @@ pub(super) fn root(w: &Walker<'_>, call: &ExprCall) -> Option<Chain> {
     let owner = segments.len().checked_sub(2).map(|i| segments[i].as_str());
     let args: Vec<&Expr> = call.args.iter().collect();
     let chain = match (owner, name, args.as_slice()) {
-        (_, m, []) if HTTP_METHODS.contains(&m) => Chain::Actix { methods: MethodSet::named(m)?, path: None },
+        (_, m, []) if w.names.method(m).is_some() => Chain::Actix { methods: w.names.method(m)?, path: None },
         (_, ACTIX_ROUTE_FN, []) | (Some(ACTIX_ROUTE_TYPE), "new", []) => {
             Chain::Actix { methods: MethodSet::ANY, path: None }
         }
@@ -58,6 +58,7 @@ pub(super) fn narrow(chain: Chain, call: &ExprMethodCall) -> Chain {
 
 /// `.to(h)` on a route; `hint` is the path of an enclosing `.route("/x", …)`.
 pub(super) fn method_call<'e>(
+    w: &Walker<'_>,
     call: &'e ExprMethodCall,
     receiver: Option<&Chain>,
     hint: Option<&str>,
@@ -65,7 +66,7 @@ pub(super) fn method_call<'e>(
     let name = call.method.to_string();
     let Some(Chain::Actix { methods, path }) = receiver else { return None };
     let [handler] = call.args.iter().collect::<Vec<_>>()[..] else { return None };
-    if !ACTIX_TO_METHODS.contains(&name.as_str()) {
+    if !has(&w.names.to_methods, &name) {
         return None;
     }
     Some(Found {

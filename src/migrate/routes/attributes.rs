@@ -12,19 +12,17 @@ use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use syn::{Attribute, Meta};
 
 use super::facts::{AttrRoute, Framework, MethodSet};
-use super::names::{
-    FRAMEWORK_CRATES, HANDLER_ATTR, HTTP_METHODS, METHOD_KEY, OAI_ATTR, PATH_KEYS, ROUTE_ATTR, UTOIPA_CRATE,
-    UTOIPA_PATH_ATTR,
-};
+use super::names::{has, RouteNames, METHOD_KEY, OAI_ATTR, PATH_KEYS, UTOIPA_CRATE, UTOIPA_PATH_ATTR};
 use crate::analysis::span_range;
 use crate::source::SourceText;
 
 /// The routes `attrs` declare. `file_framework` names the framework of a bare `#[get("/x")]`
-/// (actix-web and rocket spell it alike) as the file's imports tell.
+/// (actix-web and rocket spell it alike) as the file's imports tell; `names`, the attributes.
 pub(super) fn attr_routes(
     attrs: &[Attribute],
     src: &SourceText,
     file_framework: Framework,
+    names: &RouteNames,
 ) -> Vec<AttrRoute> {
     let mut routes = Vec::new();
     for attr in attrs {
@@ -32,19 +30,23 @@ pub(super) fn attr_routes(
         let Some((name, qualifier)) = segments.split_last() else { continue };
         let at = span_range(src, attr.pound_token.spans[0]).start;
         let qualified_by = qualifier.first().map(String::as_str);
-        let crate_framework =
-            qualified_by.and_then(|q| FRAMEWORK_CRATES.iter().find(|(c, _)| *c == q).map(|(_, f)| *f));
+        let crate_framework = qualified_by.and_then(|q| names.crate_framework(q));
         if qualified_by.is_some() && crate_framework.is_none() {
             continue;
         }
         let route = match (name.as_str(), &attr.meta) {
-            (method, Meta::List(list)) if HTTP_METHODS.contains(&method) => {
-                method_attr(method, &args(list.tokens.clone()), crate_framework.unwrap_or(file_framework))
-            }
-            (ROUTE_ATTR, Meta::List(list)) => {
+            (method, Meta::List(list)) if names.method(method).is_some() => method_attr(
+                names.method(method),
+                &args(list.tokens.clone()),
+                crate_framework.unwrap_or(file_framework),
+            ),
+            (route, Meta::List(list)) if has(&names.route_attributes, route) => {
                 route_attr(&args(list.tokens.clone()), crate_framework.unwrap_or(file_framework))
             }
-            (HANDLER_ATTR, _) if matches!(crate_framework, None | Some(Framework::Poem)) => {
+            (handler, _)
+                if has(&names.handler_attributes, handler)
+                    && matches!(crate_framework, None | Some(Framework::Poem)) =>
+            {
                 Some(AttrRoute { methods: None, path: None, line: 0, column: 0, framework: Framework::Poem })
             }
             (OAI_ATTR, Meta::List(list)) => oai_attr(&args(list.tokens.clone())),
@@ -63,9 +65,9 @@ pub(super) fn attr_routes(
 }
 
 /// `#[get("/x")]`, `#[post("/x", rank = 2)]`: a route only with a path string first.
-fn method_attr(method: &str, args: &[AttrArg], framework: Framework) -> Option<AttrRoute> {
+fn method_attr(methods: Option<MethodSet>, args: &[AttrArg], framework: Framework) -> Option<AttrRoute> {
     let Some(AttrArg::Str(path)) = args.first() else { return None };
-    let methods = MethodSet::named(method)?;
+    let methods = methods?;
     Some(AttrRoute { methods: Some(methods), path: Some(path.clone()), line: 0, column: 0, framework })
 }
 
@@ -123,7 +125,9 @@ fn utoipa_attr(args: &[AttrArg]) -> Option<AttrRoute> {
     let mut path = None;
     for arg in args {
         match arg {
-            AttrArg::Flag(m) if HTTP_METHODS.contains(&m.as_str()) => {
+            AttrArg::Flag(m)
+                if m.bytes().all(|b| b.is_ascii_lowercase()) && MethodSet::named(m).is_some() =>
+            {
                 methods = methods.union(method_value(m));
             }
             AttrArg::Call(k, inner) if k == METHOD_KEY => {

@@ -9,13 +9,11 @@
 
 use syn::{BinOp, Expr, ExprCall, ExprMethodCall};
 
-use super::extract::{path_segments, str_lit, strip, Chain, Found, Walker};
+use super::extract::{Chain, Found, Walker};
 use super::facts::{Framework, MethodSet};
-use super::names::{
-    ANY_METHOD_FN, FALLBACK_METHODS, FILTER_FN, HTTP_METHODS, METHOD_ROUTER_TYPES, OR_METHOD, TYPED_METHODS,
-    TYPED_PREFIX,
-};
+use super::names::{has, OR_METHOD};
 use super::shapes::is_associated_fn;
+use super::syntax::{path_segments, str_lit, strip};
 
 /// `get(h)`, `any(h)`, `on(filter, h)` called as functions of a framework.
 pub(super) fn call<'e>(w: &Walker<'_>, call: &'e ExprCall, hint: Option<&str>) -> Option<Found<'e>> {
@@ -26,10 +24,11 @@ pub(super) fn call<'e>(w: &Walker<'_>, call: &'e ExprCall, hint: Option<&str>) -
     let last = callee.path.segments.last()?;
     let name = last.ident.to_string();
     let args: Vec<&Expr> = call.args.iter().collect();
+    let names = w.names;
     let (methods, handler) = match (name.as_str(), args.as_slice()) {
-        (m, [h]) if HTTP_METHODS.contains(&m) => (MethodSet::named(m)?, *h),
-        (ANY_METHOD_FN, [h]) => (MethodSet::ANY, *h),
-        (FILTER_FN, [filter, h]) => (filter_methods(filter), *h),
+        (m, [h]) if names.method(m).is_some() => (names.method(m)?, *h),
+        (m, [h]) if has(&names.any_method, m) => (MethodSet::ANY, *h),
+        (m, [filter, h]) if has(&names.method_filters, m) => (filter_methods(filter), *h),
         _ => return None,
     };
     let framework = method_router_framework(w, &callee.path)?;
@@ -54,12 +53,12 @@ pub(super) fn root(w: &Walker<'_>, call: &ExprCall) -> Option<Chain> {
     let name = segments.last()?.as_str();
     let arity = call.args.len();
     let is_router = match arity {
-        1 => HTTP_METHODS.contains(&name) || name == ANY_METHOD_FN,
-        2 => name == FILTER_FN,
+        1 => w.names.method(name).is_some() || has(&w.names.any_method, name),
+        2 => has(&w.names.method_filters, name),
         0 => {
             segments.len() >= 2
                 && name == "new"
-                && METHOD_ROUTER_TYPES.contains(&segments[segments.len() - 2].as_str())
+                && has(&w.names.method_routers, &segments[segments.len() - 2])
         }
         _ => false,
     };
@@ -90,8 +89,7 @@ pub(super) fn method_call<'e>(
     let name = call.method.to_string();
     let args: Vec<&Expr> = call.args.iter().collect();
     let at = call.method.span();
-    if let (true, [handler]) = (TYPED_METHODS.contains(&name.as_str()), args.as_slice()) {
-        let methods = MethodSet::named(name.trim_start_matches(TYPED_PREFIX))?;
+    if let (Some(methods), [handler]) = (w.names.typed_method(&name), args.as_slice()) {
         return Some(Found {
             methods,
             handler,
@@ -103,8 +101,8 @@ pub(super) fn method_call<'e>(
     }
     if let Some(Chain::MethodRouter(framework)) = receiver {
         let (methods, handler) = match (name.as_str(), args.as_slice()) {
-            (m, [h]) if HTTP_METHODS.contains(&m) => (MethodSet::named(m)?, *h),
-            (FILTER_FN, [filter, h]) => (filter_methods(filter), *h),
+            (m, [h]) if w.names.method(m).is_some() => (w.names.method(m)?, *h),
+            (m, [filter, h]) if has(&w.names.method_filters, m) => (filter_methods(filter), *h),
             _ => return fallback(w, call, receiver),
         };
         return Some(Found {
@@ -123,7 +121,7 @@ pub(super) fn method_call<'e>(
 fn fallback<'e>(w: &Walker<'_>, call: &'e ExprMethodCall, receiver: Option<&Chain>) -> Option<Found<'e>> {
     let name = call.method.to_string();
     let [handler] = call.args.iter().collect::<Vec<_>>()[..] else { return None };
-    if !FALLBACK_METHODS.contains(&name.as_str()) {
+    if !has(&w.names.fallbacks, &name) {
         return None;
     }
     let framework = match receiver {

@@ -139,12 +139,13 @@ enum Key {
 /// The GET handlers of a tree: every file's routes resolved and classified, sorted by file
 /// and line. The order of `files` does not matter.
 pub fn discover(files: &[FileRoutes]) -> Vec<Handler> {
-    discover_in(files, &CrateGraph::default())
+    let files: Vec<&FileRoutes> = files.iter().collect();
+    discover_in(&files, &CrateGraph::default())
 }
 
 /// [`discover`], with `crates` naming the sibling crates a path may go into
 /// (`acme_store::list` into the package `acme-store`, whatever its directory).
-pub fn discover_in(files: &[FileRoutes], crates: &CrateGraph) -> Vec<Handler> {
+pub fn discover_in(files: &[&FileRoutes], crates: &CrateGraph) -> Vec<Handler> {
     let index = TreeIndex::new(files, crates);
     let mut groups: BTreeMap<Key, Vec<RouteRef>> = BTreeMap::new();
     for (fi, file) in files.iter().enumerate() {
@@ -207,7 +208,7 @@ pub fn discover_in(files: &[FileRoutes], crates: &CrateGraph) -> Vec<Handler> {
             let get_only = routes.iter().filter(|r| !r.methods.is_empty()).all(|r| r.methods.is_get_only());
             let class = if get_only { RouteClass::GetOnly } else { RouteClass::NotGetOnly };
             let (target, class) = match key {
-                Key::Fn(fi, i) => (HandlerTarget::Fn(fn_id(&files[fi], &files[fi].functions[i])), class),
+                Key::Fn(fi, i) => (HandlerTarget::Fn(fn_id(files[fi], &files[fi].functions[i])), class),
                 Key::Closure(fi, ri) => {
                     let file = &files[fi];
                     let reg = &file.registrations[ri];

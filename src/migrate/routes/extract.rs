@@ -14,7 +14,6 @@
 //!
 //! Nothing returned holds a span or a syntax tree: the caller releases the span table next.
 
-use std::collections::HashSet;
 use std::path::Path;
 
 use proc_macro2::Span;
@@ -23,22 +22,28 @@ use syn::spanned::Spanned;
 use syn::{Block, Expr, ExprCall, ExprClosure, ExprMethodCall, ImplItem, Item, Pat, Stmt, Token, TraitItem};
 
 use super::facts::{FileRoutes, FnDef, Framework, HandlerRef, Import, MethodSet, Registration};
-use super::names::{ACTIX_SCOPE_FN, FRAMEWORK_CRATES, FRAMEWORK_MODULES, MOUNT_METHODS, ROUTE_METHOD};
+use super::names::{has, RouteNames};
+use super::scope::Scan;
 use super::shapes::{is_stub, names_a_handler};
+use super::syntax::{
+    before_whitespace, chain_root, local_name, path_segments, pattern_idents, scope_path, str_lit, strip,
+    type_name,
+};
 use super::{actix, attributes, axum, imports, poem};
 use crate::analysis::span_range;
-use crate::source::{Pos, SourceText, TextRange};
+use crate::source::{SourceText, TextRange};
 use crate::workspace::location::locate;
 
-/// The route facts of one parsed file. `path` is the file as walked; its crate and module
-/// come from it ([`locate`]).
-pub fn extract(path: &Path, src: &SourceText, file: &syn::File) -> FileRoutes {
+/// The route facts of one parsed file, the frameworks' forms spelled as `names` says. `path`
+/// is the file as walked; its crate and module come from it ([`locate`]).
+pub fn extract(path: &Path, src: &SourceText, file: &syn::File, names: &RouteNames) -> FileRoutes {
     let location = locate(path);
     let mut scan = Scan::default();
     scan.items(&file.items, &location.module);
     let mut walker = Walker {
         src,
-        file_framework: scan.file_framework(),
+        names,
+        file_framework: scan.file_framework(names),
         out: FileRoutes {
             file: path.to_path_buf(),
             location: location.clone(),
@@ -58,50 +63,6 @@ pub fn extract(path: &Path, src: &SourceText, file: &syn::File) -> FileRoutes {
     walker.items(&file.items);
     walker.out.modules.sort();
     walker.out
-}
-
-/// What the first pass finds: module-level names.
-#[derive(Default)]
-struct Scan {
-    imports: Vec<Import>,
-    /// (module, name) of free functions.
-    fns: HashSet<(Vec<String>, String)>,
-    /// Declared modules, as full paths.
-    modules: HashSet<Vec<String>>,
-}
-
-impl Scan {
-    fn items(&mut self, items: &[Item], module: &[String]) {
-        for item in items {
-            match item {
-                Item::Use(u) => self.imports.extend(imports::flatten_use(u, module, None)),
-                Item::ExternCrate(e) => self.imports.extend(imports::extern_crate(e, module, None)),
-                Item::Fn(f) => {
-                    self.fns.insert((module.to_vec(), f.sig.ident.to_string()));
-                }
-                Item::Mod(m) => {
-                    let mut inner = module.to_vec();
-                    inner.push(m.ident.to_string());
-                    if let Some((_, items)) = &m.content {
-                        self.items(items, &inner);
-                    }
-                    self.modules.insert(inner);
-                }
-                _ => {}
-            }
-        }
-    }
-
-    /// The framework of a bare `#[get("/x")]`: rocket or actix-web, as the imports say.
-    fn file_framework(&self) -> Framework {
-        let mentions =
-            |krate: &str| self.imports.iter().any(|i| i.target.first().is_some_and(|t| t == krate));
-        match (mentions("rocket"), mentions("actix_web")) {
-            (true, false) => Framework::Rocket,
-            (false, true) => Framework::ActixWeb,
-            _ => Framework::Unknown,
-        }
-    }
 }
 
 /// What a method-call chain is building, as far as route discovery cares.
@@ -146,15 +107,16 @@ pub(super) struct Found<'e> {
 /// The second pass.
 pub(super) struct Walker<'a> {
     src: &'a SourceText,
-    scan: Scan,
+    pub(super) names: &'a RouteNames,
+    pub(super) scan: Scan,
     file_framework: Framework,
     out: FileRoutes,
-    module: Vec<String>,
+    pub(super) module: Vec<String>,
     within: Option<usize>,
     owner: Option<String>,
     locals: Vec<(String, Local)>,
-    block_imports: Vec<Import>,
-    block_fns: Vec<String>,
+    pub(super) block_imports: Vec<Import>,
+    pub(super) block_fns: Vec<String>,
 }
 
 impl Walker<'_> {
@@ -266,7 +228,7 @@ impl Walker<'_> {
             attr_routes: if is_stub(body) {
                 Vec::new()
             } else {
-                attributes::attr_routes(attrs, self.src, self.file_framework)
+                attributes::attr_routes(attrs, self.src, self.file_framework, self.names)
             },
         };
         self.out.functions.push(def);
@@ -373,6 +335,11 @@ impl Walker<'_> {
         self.locals.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v)
     }
 
+    /// Whether a local binding of this scope takes `name`.
+    pub(super) fn has_local(&self, name: &str) -> bool {
+        self.local(name).is_some()
+    }
+
     // -----------------------------------------------------------------------------------------
     // Expressions
 
@@ -387,8 +354,7 @@ impl Walker<'_> {
             Expr::Tuple(t) => {
                 // A route table entry: `("/a", get(a))`, `("GET", "/a", get(a))`: the path is
                 // its first string that is not a method name.
-                let is_method =
-                    |s: &String| super::names::HTTP_METHODS.iter().any(|m| s.eq_ignore_ascii_case(m));
+                let is_method = |s: &String| MethodSet::named(s).is_some();
                 let path = t.elems.iter().filter_map(str_lit).find(|s| !is_method(s));
                 for (i, e) in t.elems.iter().enumerate() {
                     self.expr(e, if i > 0 { path.as_deref() } else { None });
@@ -510,28 +476,29 @@ impl Walker<'_> {
         let receiver = self.chain(&call.receiver);
         let found = axum::method_call(self, call, receiver.as_ref(), hint)
             .or_else(|| poem::method_call(self, call, receiver.as_ref(), hint))
-            .or_else(|| actix::method_call(call, receiver.as_ref(), hint));
+            .or_else(|| actix::method_call(self, call, receiver.as_ref(), hint));
         if let Some(found) = found {
             self.register(found, None);
         }
         // A method router's chain is registered under the same path as the whole chain.
         self.expr(&call.receiver, if receiver.is_some() { hint } else { None });
         let method = call.method.to_string();
-        let arg_path: Option<(usize, String)> =
-            if call.args.len() >= 2 && (method == ROUTE_METHOD || MOUNT_METHODS.contains(&method.as_str())) {
-                // An empty path inside a scope is the scope's own path.
-                let path = call.args.first().and_then(str_lit);
-                path.map(|p| if p.is_empty() { scope_path(&call.receiver).unwrap_or(p) } else { p })
-                    .map(|p| (1, p))
-            } else if call.args.len() == 1 && method == ROUTE_METHOD {
-                // actix `web::resource("/x").route(web::get().to(h))`.
-                match &receiver {
-                    Some(Chain::Actix { path: Some(p), .. }) => Some((0, p.clone())),
-                    _ => None,
-                }
-            } else {
-                None
-            };
+        let arg_path: Option<(usize, String)> = if call.args.len() >= 2
+            && (has(&self.names.route_methods, &method) || has(&self.names.mounts, &method))
+        {
+            // An empty path inside a scope is the scope's own path.
+            let path = call.args.first().and_then(str_lit);
+            path.map(|p| if p.is_empty() { scope_path(&call.receiver).unwrap_or(p) } else { p })
+                .map(|p| (1, p))
+        } else if call.args.len() == 1 && has(&self.names.route_methods, &method) {
+            // actix `web::resource("/x").route(web::get().to(h))`.
+            match &receiver {
+                Some(Chain::Actix { path: Some(p), .. }) => Some((0, p.clone())),
+                _ => None,
+            }
+        } else {
+            None
+        };
         for (i, arg) in call.args.iter().enumerate() {
             let path = arg_path.as_ref().filter(|(at, _)| *at == i).map(|(_, p)| p.as_str());
             self.expr(arg, path);
@@ -626,71 +593,6 @@ impl Walker<'_> {
         }
     }
 
-    /// Whose function `path` (a callee) names: `Some` when it is a framework's — through the
-    /// imports, a framework crate or module path, or a bare name that no local function,
-    /// module or binding of this scope takes (a glob or a prelude brings it); `None` for the
-    /// crate's own functions and other crates'.
-    pub(super) fn framework_of(&self, path: &syn::Path) -> Option<Framework> {
-        let segments = path_segments(path);
-        let first = segments.first()?;
-        if path.leading_colon.is_none() {
-            if let Some(import) = self.import(first) {
-                let root = import.target.first()?;
-                return FRAMEWORK_CRATES.iter().find(|(c, _)| c == root).map(|(_, f)| *f);
-            }
-            if matches!(first.as_str(), "crate" | "self" | "super" | "Self") || self.is_local_name(first) {
-                return None;
-            }
-        }
-        if let Some((_, f)) = FRAMEWORK_CRATES.iter().find(|(c, _)| c == first) {
-            return Some(*f);
-        }
-        if path.leading_colon.is_some() {
-            return None;
-        }
-        if let Some((_, f)) = FRAMEWORK_MODULES.iter().find(|(m, _)| m == first) {
-            return Some(self.glob_framework().unwrap_or(*f));
-        }
-        match (segments.len(), self.glob_framework()) {
-            (_, Some(f)) => Some(f),
-            (1, None) => Some(Framework::Unknown),
-            _ => None,
-        }
-    }
-
-    /// The framework of a file's method-less forms: what its imports name.
-    pub(super) fn router_framework(&self, default: Framework) -> Framework {
-        let imports = self.scan.imports.iter().chain(&self.block_imports);
-        imports
-            .filter_map(|i| i.target.first())
-            .find_map(|root| FRAMEWORK_CRATES.iter().find(|(c, _)| c == root).map(|(_, f)| *f))
-            .filter(|f| matches!(f, Framework::Axum | Framework::Poem | Framework::ActixWeb))
-            .unwrap_or(default)
-    }
-
-    fn import(&self, alias: &str) -> Option<&Import> {
-        self.block_imports.iter().rev().find(|i| !i.glob && i.alias == alias).or_else(|| {
-            self.scan.imports.iter().find(|i| !i.glob && i.alias == alias && i.module == self.module)
-        })
-    }
-
-    fn glob_framework(&self) -> Option<Framework> {
-        let module_globs = self.scan.imports.iter().filter(|i| i.module == self.module);
-        self.block_imports
-            .iter()
-            .chain(module_globs)
-            .filter(|i| i.glob)
-            .filter_map(|i| i.target.first())
-            .find_map(|root| FRAMEWORK_CRATES.iter().find(|(c, _)| c == root).map(|(_, f)| *f))
-    }
-
-    fn is_local_name(&self, name: &str) -> bool {
-        self.local(name).is_some()
-            || self.block_fns.iter().any(|f| f == name)
-            || self.scan.fns.contains(&(self.module.clone(), name.to_string()))
-            || self.scan.modules.contains(&[self.module.as_slice(), &[name.to_string()]].concat())
-    }
-
     // -----------------------------------------------------------------------------------------
     // Positions
 
@@ -705,106 +607,5 @@ impl Walker<'_> {
 
     fn closure_ranges(&self, c: &ExprClosure) -> (TextRange, TextRange) {
         (self.range(c.span()), self.range(c.body.span()))
-    }
-}
-
-/// The position just past the last non-whitespace character before `pos` (columns count
-/// from the start of the line in the file, as [`SourceText::pos`] does).
-fn before_whitespace(src: &SourceText, pos: Pos) -> Pos {
-    let trimmed = src.text[..pos.offset as usize].trim_end();
-    let skipped = &src.text[trimmed.len()..pos.offset as usize];
-    let line = pos.line - skipped.matches('\n').count() as u32;
-    let line_start = trimmed.rfind('\n').map_or(0, |i| i + 1);
-    let column = trimmed[line_start..].chars().count() as u32 + 1;
-    Pos { line, column, offset: trimmed.len() as u32 }
-}
-
-/// Parentheses, groups and references around an expression.
-pub(super) fn strip(mut expr: &Expr) -> &Expr {
-    loop {
-        expr = match expr {
-            Expr::Paren(p) => &p.expr,
-            Expr::Group(g) => &g.expr,
-            Expr::Reference(r) => &r.expr,
-            _ => return expr,
-        };
-    }
-}
-
-/// The receiver at the bottom of a method-call chain.
-pub(super) fn chain_root(mut expr: &Expr) -> &Expr {
-    while let Expr::MethodCall(m) = strip(expr) {
-        expr = &m.receiver;
-    }
-    expr
-}
-
-/// The identifiers of a path, without generic arguments.
-pub(super) fn path_segments(path: &syn::Path) -> Vec<String> {
-    path.segments.iter().map(|s| s.ident.to_string()).collect()
-}
-
-/// The value of a string literal expression.
-/// The path of actix's `web::scope("/x")` at the root of the builder chain `expr`.
-fn scope_path(mut expr: &Expr) -> Option<String> {
-    loop {
-        match strip(expr) {
-            Expr::MethodCall(m) => expr = &m.receiver,
-            Expr::Call(c) => {
-                let Expr::Path(p) = strip(&c.func) else { return None };
-                let is_scope = p.path.segments.last()?.ident == ACTIX_SCOPE_FN;
-                return if is_scope { c.args.first().and_then(str_lit) } else { None };
-            }
-            _ => return None,
-        }
-    }
-}
-
-pub(super) fn str_lit(expr: &Expr) -> Option<String> {
-    match strip(expr) {
-        Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Some(s.value()),
-        _ => None,
-    }
-}
-
-/// The binding of `let NAME = …` / `let NAME: T = …` / `let mut NAME = …`.
-fn local_name(pat: &Pat) -> Option<String> {
-    match pat {
-        Pat::Ident(p) if p.subpat.is_none() => Some(p.ident.to_string()),
-        Pat::Type(t) => local_name(&t.pat),
-        _ => None,
-    }
-}
-
-/// Every name a pattern binds.
-fn pattern_idents(pat: &Pat, out: &mut Vec<String>) {
-    match pat {
-        Pat::Ident(p) => {
-            out.push(p.ident.to_string());
-            if let Some((_, sub)) = &p.subpat {
-                pattern_idents(sub, out);
-            }
-        }
-        Pat::Or(o) => o.cases.iter().for_each(|c| pattern_idents(c, out)),
-        Pat::Paren(p) => pattern_idents(&p.pat, out),
-        Pat::Reference(r) => pattern_idents(&r.pat, out),
-        Pat::Slice(s) => s.elems.iter().for_each(|e| pattern_idents(e, out)),
-        Pat::Struct(s) => s.fields.iter().for_each(|f| pattern_idents(&f.pat, out)),
-        Pat::Tuple(t) => t.elems.iter().for_each(|e| pattern_idents(e, out)),
-        Pat::TupleStruct(t) => t.elems.iter().for_each(|e| pattern_idents(e, out)),
-        Pat::Type(t) => pattern_idents(&t.pat, out),
-        _ => {}
-    }
-}
-
-/// The last segment of an `impl`'s self type (`impl Api`, `impl<'a> Store<'a>`, `impl Handler
-/// for Api` → `Api`).
-fn type_name(ty: &syn::Type) -> Option<String> {
-    match ty {
-        syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
-        syn::Type::Reference(r) => type_name(&r.elem),
-        syn::Type::Paren(p) => type_name(&p.elem),
-        syn::Type::Group(g) => type_name(&g.elem),
-        _ => None,
     }
 }

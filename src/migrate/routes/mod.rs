@@ -12,8 +12,9 @@
 //!    module paths and `use` names, groups the routes by function and applies the GET-only
 //!    rule ([`RouteClass`]).
 //!
-//! [`route_markers`] lists the words a file must contain to register a route, for the text
-//! prefilter. A file that defines handlers but registers none (`src/api/users.rs`) is not
+//! [`RouteNames::markers`] lists the words a file must contain to register a route, for the
+//! text prefilter; every framework name comes from the rule set's `[routes]` table
+//! ([`RouteNames`]). A file that defines handlers but registers none (`src/api/users.rs`) is not
 //! screened in by them: resolution needs its [`FileRoutes`] too, so the pipeline parses the
 //! files that define the names [`Handler`]s left unresolved and runs [`discover`] again.
 //!
@@ -33,7 +34,9 @@ mod imports;
 mod names;
 mod poem;
 mod resolve;
+mod scope;
 mod shapes;
+mod syntax;
 
 #[cfg(test)]
 mod tests;
@@ -44,14 +47,4 @@ pub use extract::extract;
 pub use facts::{AttrRoute, FileRoutes, FnDef, Framework, HandlerRef, Import, MethodSet, Registration};
 pub use resolve::{FnKey, RefScope, TreeIndex};
 
-/// Words a file must contain, as whole identifiers, to register or declare a route in a form
-/// that [`extract`] recognises: the prefilter's screen for route discovery.
-pub fn route_markers() -> Vec<&'static str> {
-    names::route_markers()
-}
-
-/// The crates whose paths hold route forms (`axum`, `actix_web`, …): a crate graph without
-/// any of them registers no route.
-pub fn framework_crates() -> Vec<&'static str> {
-    names::FRAMEWORK_CRATES.iter().map(|(name, _)| *name).collect()
-}
+pub use names::RouteNames;

@@ -5,9 +5,10 @@
 use syn::{Expr, ExprMethodCall};
 
 use super::axum::method_constant;
-use super::extract::{str_lit, Chain, Found, Walker};
+use super::extract::{Chain, Found, Walker};
 use super::facts::{Framework, MethodSet};
-use super::names::{METHOD_WITH_METHOD, MOUNT_METHODS};
+use super::names::{has, METHOD_WITH_METHOD};
+use super::syntax::str_lit;
 
 /// `.at(path, ep)` / `.nest(path, ep)` (every method) and `.method(Method::X, ep)` on a
 /// method router.
@@ -29,7 +30,7 @@ pub(super) fn method_call<'e>(
             framework: *framework,
             requires_fn: false,
         }),
-        (mount, [path, handler], _) if MOUNT_METHODS.contains(&mount) => Some(Found {
+        (mount, [path, handler], _) if has(&w.names.mounts, mount) => Some(Found {
             methods: MethodSet::ANY,
             handler,
             at,

@@ -39,7 +39,7 @@ pub struct RefScope<'a> {
 
 /// The functions, imports and modules of a tree, by crate and module.
 pub struct TreeIndex<'a> {
-    files: &'a [FileRoutes],
+    files: &'a [&'a FileRoutes],
     crates: HashMap<&'a Path, CrateIndex>,
     /// The packages, for paths into a sibling crate by its crate name.
     graph: &'a CrateGraph,
@@ -67,7 +67,7 @@ impl CrateIndex {
 
 impl<'a> TreeIndex<'a> {
     /// Indexes `files`; `graph` names the sibling crates.
-    pub fn new(files: &'a [FileRoutes], graph: &'a CrateGraph) -> TreeIndex<'a> {
+    pub fn new(files: &'a [&'a FileRoutes], graph: &'a CrateGraph) -> TreeIndex<'a> {
         let mut crates: HashMap<&Path, CrateIndex> = HashMap::new();
         for (fi, file) in files.iter().enumerate() {
             let krate = crates.entry(file.location.crate_root.as_path()).or_default();
@@ -175,8 +175,8 @@ struct Lookup<'i, 'a> {
     file: usize,
 }
 
-impl Lookup<'_, '_> {
-    fn files(&self) -> &[FileRoutes] {
+impl<'a> Lookup<'_, 'a> {
+    fn files(&self) -> &[&'a FileRoutes] {
         self.index.files
     }
 

@@ -5,7 +5,7 @@
 
 use syn::{Block, Expr, Stmt};
 
-use super::extract::{chain_root, strip};
+use super::syntax::{chain_root, strip};
 
 /// Macros whose call as a whole body marks a function that does nothing yet.
 const STUB_MACROS: [&str; 2] = ["unimplemented", "todo"];

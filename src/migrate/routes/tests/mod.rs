@@ -24,10 +24,16 @@ use crate::parse;
 use crate::prefilter::Prefilter;
 use crate::source::SourceText;
 
+/// The built-in rule set's `[routes]` table.
+pub(super) fn builtin_names() -> RouteNames {
+    RouteNames::new(&crate::config::RuleSet::builtin(Path::new(".")).routes)
+}
+
 /// Extracts every file of `tree` (path, text), releasing spans after each, and checks on the
 /// way that the route-marker screen lets through every file that has routes.
 pub(super) fn extract_tree(tree: &[(&str, &str)]) -> Vec<FileRoutes> {
-    let screen = Prefilter::new(route_markers());
+    let names = builtin_names();
+    let screen = Prefilter::new(names.markers());
     tree.iter()
         .map(|(path, text)| {
             let src = SourceText::new(text.to_string());
@@ -35,7 +41,7 @@ pub(super) fn extract_tree(tree: &[(&str, &str)]) -> Vec<FileRoutes> {
                 Ok(syntax) => syntax,
                 Err(err) => panic!("{path} does not parse: {err:?}"),
             };
-            let facts = extract(Path::new(path), &src, &syntax);
+            let facts = extract(Path::new(path), &src, &syntax, &names);
             drop(syntax);
             parse::release_spans();
             let declares = facts.functions.iter().any(|f| !f.attr_routes.is_empty());
@@ -99,7 +105,8 @@ pub(super) fn check(tree: &[(&str, &str)], expected: &[&str]) {
 
 #[test]
 fn markers_name_every_form() {
-    let markers = route_markers();
+    let names = builtin_names();
+    let markers = names.markers();
     for word in [
         "get",
         "head",

@@ -213,7 +213,7 @@ fn a_sibling_crate_is_found_by_its_package_name_not_its_directory() {
         (&store, "pub async fn home() {}\n"),
     ]);
     let graph = CrateGraph::discover(files.iter().map(|f| f.file.as_path()));
-    let handlers = crate::migrate::routes::discover_in(&files, &graph);
+    let handlers = crate::migrate::routes::discover_in(&files.iter().collect::<Vec<_>>(), &graph);
     let f = handlers[0].function().expect("resolved into the sibling crate");
     assert_eq!(f.name, "home");
     // Without the crate graph, `acme_store` names nothing the tree knows.
@@ -312,7 +312,7 @@ pub fn app() -> axum::Router {
         (&kellnr, "pub async fn download() -> Vec<u8> {\n    vec![1]\n}\n"),
     ]);
     let graph = CrateGraph::discover(files.iter().map(|f| f.file.as_path()));
-    let handlers = crate::migrate::routes::discover_in(&files, &graph);
+    let handlers = crate::migrate::routes::discover_in(&files.iter().collect::<Vec<_>>(), &graph);
     let found: Vec<(String, String, usize)> = handlers
         .iter()
         .map(|h| match (&h.target, &h.class) {
