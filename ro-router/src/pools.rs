@@ -379,6 +379,7 @@ impl TargetLink {
         if !self.settings.read_only() || std::mem::take(&mut c.proven_clean) {
             return Ok(());
         }
+        // Timed by the proof, not by the pool: a checkout that needs none starts no timer.
         crate::proof::prove_clean(self, c).await.map_err(|why| RecycleError::Message(why.into()))
     }
 
@@ -578,7 +579,8 @@ impl Target {
         let timeouts = Timeouts {
             wait: Some(config.pool_timeout),
             create: Some(config.connect_timeout),
-            recycle: Some(config.connect_timeout),
+            // The proof in `recycle` times itself (TargetLink::verify_timeout).
+            recycle: None,
         };
         let pool = Pool::builder(TargetManager { link: link.clone() })
             .max_size(max_size)

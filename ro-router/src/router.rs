@@ -127,7 +127,7 @@ impl DbRouter {
         let replica_try = Timeouts {
             wait: Some(Duration::ZERO),
             create: Some(config.connect_timeout),
-            recycle: Some(config.connect_timeout),
+            recycle: None, // the proof in TargetLink::recycle times itself
         };
         let inner = Arc::new(RouterInner {
             config,
