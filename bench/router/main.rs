@@ -12,6 +12,11 @@
 //!    second and the share of reads served by the primary, for each spill policy.
 //!
 //! Every figure comes from this one run. `--quick` shortens it.
+//!
+//! `--loop router|bare N` runs only N checkouts + `SELECT 1` on a replica (after a warm-up),
+//! between the lines `READY <pid>` and `DONE` with a second's pause around the loop: attach
+//! `perf stat -e instructions:u -p <pid>` (or `perf record`) to count the client's own work
+//! per checkout, stable on a loaded machine where µs are not.
 
 #[path = "../../ro-router/tests/support/mod.rs"]
 mod support;
@@ -149,7 +154,35 @@ async fn throughput(
     (n as f64 / secs, n_primary as f64 / n.max(1) as f64)
 }
 
+/// `--loop router|bare N` (see the module docs).
+fn loop_only(runtime: &tokio::runtime::Runtime, which: &str, n: usize) {
+    runtime.block_on(async {
+        let cluster = Cluster::start(1, false).await;
+        let (primary, replica) = (cluster.primary().port, cluster.replica(0).port);
+        let pool = bare_pool(replica);
+        let router = router(primary, &[replica], false, 16).await;
+        bare_loop(&pool, 500).await;
+        router_loop(&router, 500).await;
+        println!("READY {}", std::process::id());
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let took = match which {
+            "bare" => bare_loop(&pool, n).await,
+            _ => router_loop(&router, n).await,
+        };
+        println!("DONE {which} {n} {:.1} µs/op", took.as_secs_f64() * 1e6 / n as f64);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        router.close();
+    });
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--loop") {
+        let which = args.get(i + 1).map_or("router", String::as_str);
+        let n = args.get(i + 2).and_then(|n| n.parse().ok()).unwrap_or(20_000);
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+        return loop_only(&runtime, which, n);
+    }
     let quick = std::env::args().any(|a| a == "--quick");
     let plan = if quick {
         Plan { rounds: 5, per_round: 1000, throughput_for: Duration::from_secs(1) }

@@ -12,6 +12,7 @@ use deadpool::managed::Object;
 use deadpool_postgres::ClientWrapper;
 
 use crate::{
+    cancel::CancelToken,
     pools::{TargetLink, TargetManager},
     stats::{PoolRole, RoutesTo},
 };
@@ -42,6 +43,11 @@ impl Checkout {
 
     fn target(&self) -> &str {
         &self.counted.link.name
+    }
+
+    fn cancel_token(&self) -> CancelToken {
+        let obj = self.obj.as_ref().expect("present until dropped");
+        CancelToken::new(obj.client.cancel_token(), obj.peer.clone(), self.counted.link.clone())
     }
 
     fn client(&self) -> &ClientWrapper {
@@ -85,6 +91,13 @@ macro_rules! connection_type {
             /// Which pool served it: `primary`, `replica` or `primary_fallthrough`.
             pub fn routes_to(&self) -> RoutesTo {
                 self.routes_to
+            }
+
+            /// A token that cancels the query running on this connection from anywhere (it
+            /// shadows tokio-postgres' own, which cannot reach the router's sockets; see
+            /// [`CancelToken::cancel_query`] for the differences).
+            pub fn cancel_token(&self) -> CancelToken {
+                self.checkout.cancel_token()
             }
 
             /// Closes this connection instead of returning it to its pool — for a session

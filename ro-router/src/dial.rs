@@ -9,13 +9,16 @@
 //! observed socket (`Config::connect_raw`), and the `target_session_attrs` check
 //! (`SHOW transaction_read_only`). The last host's error is returned, cause chain intact.
 //!
+//! A connection's [`Peer`] (the address reached, the host name TLS checked) is kept, so that
+//! a cancel request ([`send_cancel`]) reaches the same server over the same kind of socket.
+//!
 //! Nothing here decides what a session may do; nothing here logs.
 
 use std::{
     future::{poll_fn, Future},
     io,
-    net::IpAddr,
-    path::Path,
+    net::{IpAddr, SocketAddr},
+    path::{Path, PathBuf},
     pin::{pin, Pin},
     task::{Context, Poll},
     time::Duration,
@@ -28,7 +31,7 @@ use tokio::{
 };
 use tokio_postgres::{
     config::{Host, LoadBalanceHosts, TargetSessionAttrs},
-    Client, Config, SimpleQueryMessage,
+    CancelToken, Client, Config, SimpleQueryMessage,
 };
 
 use crate::{
@@ -47,8 +50,21 @@ pub(crate) enum Socket {
 /// A connection as the router drives it: observed below TLS (until TLS starts) and above it.
 pub(crate) type PgConnection = tokio_postgres::Connection<Observed<Socket>, Observed<TlsStream>>;
 
-/// A new connection, its task's future and its observer.
-pub(crate) type Dialed = (Client, PgConnection, Observer);
+/// A new connection, its task's future, its observer and where it was opened.
+pub(crate) type Dialed = (Client, PgConnection, Observer, Peer);
+
+/// Where a connection was opened: the address it reached and the host name TLS checked.
+#[derive(Debug, Clone)]
+pub(crate) struct Peer {
+    place: Place,
+    name: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+enum Place {
+    Tcp(SocketAddr),
+    Unix(PathBuf),
+}
 
 /// Connects as `Config::connect` would, over an observed socket.
 pub(crate) async fn connect(config: &Config, tls: &MakeTls) -> Result<Dialed, OpenError> {
@@ -101,13 +117,11 @@ async fn connect_tcp(
 ) -> Result<Dialed, OpenError> {
     let mut last = None;
     for addr in addrs {
-        let attempt = async {
-            let stream = within(config.get_connect_timeout(), TcpStream::connect((*addr, port))).await?;
-            set_options(&stream, config)?;
-            Ok(stream)
-        };
-        match attempt.await {
-            Ok(stream) => return start(Socket::Tcp(stream), name, config, tls).await,
+        let place = Place::Tcp(SocketAddr::new(*addr, port));
+        match reach(&place, config).await {
+            Ok(socket) => {
+                return start(socket, Peer { place, name: name.map(str::to_string) }, config, tls).await
+            }
             Err(e) => last = Some(OpenError::Connect(e)),
         }
     }
@@ -117,10 +131,36 @@ async fn connect_tcp(
 }
 
 async fn connect_unix(dir: &Path, port: u16, config: &Config, tls: &MakeTls) -> Result<Dialed, OpenError> {
-    let path = dir.join(format!(".s.PGSQL.{port}"));
-    let stream =
-        within(config.get_connect_timeout(), UnixStream::connect(path)).await.map_err(OpenError::Connect)?;
-    start(Socket::Unix(stream), None, config, tls).await
+    let place = Place::Unix(dir.join(format!(".s.PGSQL.{port}")));
+    let socket = reach(&place, config).await.map_err(OpenError::Connect)?;
+    start(socket, Peer { place, name: None }, config, tls).await
+}
+
+/// Opens a socket to `place` with the config's connect timeout and socket options.
+async fn reach(place: &Place, config: &Config) -> io::Result<Socket> {
+    let timeout = config.get_connect_timeout();
+    match place {
+        Place::Tcp(addr) => {
+            let stream = within(timeout, TcpStream::connect(addr)).await?;
+            set_options(&stream, config)?;
+            Ok(Socket::Tcp(stream))
+        }
+        Place::Unix(path) => within(timeout, UnixStream::connect(path)).await.map(Socket::Unix),
+    }
+}
+
+/// Sends `token`'s cancel request to `peer` over a new socket opened as the connection's was
+/// (timeouts, socket options, TLS as `token`'s sslmode asks).
+pub(crate) async fn send_cancel(
+    token: &CancelToken,
+    peer: &Peer,
+    config: &Config,
+    tls: &MakeTls,
+) -> Result<(), OpenError> {
+    let socket = reach(&peer.place, config).await.map_err(OpenError::Connect)?;
+    let stream = Observed::new(socket, Observer::default());
+    token.cancel_query_raw(stream, tls.connector(peer.name.as_deref())).await?;
+    Ok(())
 }
 
 async fn within<T>(
@@ -164,15 +204,10 @@ fn set_options(stream: &TcpStream, config: &Config) -> io::Result<()> {
 }
 
 /// The startup over the observed socket, then the `target_session_attrs` check.
-async fn start(
-    socket: Socket,
-    name: Option<&str>,
-    config: &Config,
-    tls: &MakeTls,
-) -> Result<Dialed, OpenError> {
+async fn start(socket: Socket, peer: Peer, config: &Config, tls: &MakeTls) -> Result<Dialed, OpenError> {
     let observer = Observer::default();
     let stream = Observed::new(socket, observer.clone());
-    let (client, mut connection) = config.connect_raw(stream, tls.connector(name)).await?;
+    let (client, mut connection) = config.connect_raw(stream, tls.connector(peer.name.as_deref())).await?;
     let wanted = config.get_target_session_attrs();
     if wanted != TargetSessionAttrs::Any {
         let mut show = pin!(client.simple_query("SHOW transaction_read_only"));
@@ -196,7 +231,7 @@ async fn start(
             return Err(OpenError::Connect(io::Error::new(io::ErrorKind::PermissionDenied, why)));
         }
     }
-    Ok((client, connection, observer))
+    Ok((client, connection, observer, peer))
 }
 
 impl AsyncRead for Socket {

@@ -57,7 +57,7 @@ enum Polled {
     Ended,
     /// Waiting, every write flushed: what the wire showed.
     Drained(Seen),
-    /// Waiting with a write or flush pending (or not polled).
+    /// Waiting with a write or flush pending (or not polled, or not judged).
     Busy,
 }
 
@@ -84,16 +84,21 @@ impl Barrier {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Polls the connection once with `waker` (the driving task's).
-    fn poll_once(&self, s: &mut State, waker: &Waker) -> Polled {
+    /// Polls the connection once with `waker` (the driving task's). What the wire showed is
+    /// taken only when `judged` (a callback waits for it): the task's other polls, most of
+    /// them, skip the observer's lock and the copy of its record.
+    fn poll_once(&self, s: &mut State, waker: &Waker, judged: bool) -> Polled {
         let Some(connection) = s.connection.as_mut() else { return Polled::Ended };
-        self.observer.start_poll();
+        if judged {
+            self.observer.start_poll();
+        }
         match connection.as_mut().poll(&mut Context::from_waker(waker)) {
             Poll::Ready(outcome) => {
                 s.connection = None;
                 s.outcome = Some(outcome);
                 Polled::Ended
             }
+            Poll::Pending if !judged => Polled::Busy,
             Poll::Pending => match self.observer.seen_if_flushed() {
                 Some(seen) => Polled::Drained(seen),
                 None => Polled::Busy,
@@ -107,7 +112,7 @@ impl Barrier {
         let mut s = self.state();
         let polled = match s.waker.clone() {
             Some(waker) => {
-                let polled = self.poll_once(&mut s, &waker);
+                let polled = self.poll_once(&mut s, &waker, true);
                 if matches!(polled, Polled::Ended) {
                     waker.wake(); // The task reports the outcome.
                 }
@@ -150,7 +155,7 @@ impl Future for Driver {
             s.waker = Some(cx.waker().clone());
         }
         let armed = s.waiting.is_some().then_some(s.armed);
-        let polled = barrier.poll_once(&mut s, cx.waker());
+        let polled = barrier.poll_once(&mut s, cx.waker(), armed.is_some());
         let settled = match (&polled, armed) {
             (Polled::Ended, _) => s.waiting.take().map(|then| (then, None)),
             (Polled::Drained(seen), Some(armed)) if s.armed == armed => {

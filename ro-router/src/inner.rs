@@ -7,9 +7,9 @@
 use std::{
     sync::{
         atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
-        Mutex,
+        Arc, Mutex,
     },
-    time::Instant,
+    time::{Duration, Instant},
 };
 
 use deadpool::managed::Timeouts;
@@ -21,10 +21,10 @@ use crate::{
     config::RouterConfig,
     health::{
         probe_primary, probe_replica, HealthReport, OverallStatus, PrimaryState, PrimaryStatus, ProbeError,
-        ReplicaState,
+        ReplicaProbe, ReplicaState,
     },
     metrics::{RouterMetrics, RouterState},
-    pools::Target,
+    pools::{Target, TargetLink},
     read_your_writes::{ReadYourWritesCounts, ReadYourWritesOutcome, ReadYourWritesReport},
     sampler::{observe_replica, Freshness, Gate, Observation, Observer, SamplerState},
     spill::{SpillCounts, SpillReason, SpillReport},
@@ -255,7 +255,11 @@ pub(crate) async fn check_health(router: &RouterInner) {
     }
 
     for (replica, task) in router.replicas.iter().zip(replica_tasks) {
-        let probe = task.await.unwrap_or_else(|e| Err(ProbeError::Failed(format!("probe task ended: {e}"))));
+        let mut probe =
+            task.await.unwrap_or_else(|e| Err(ProbeError::Failed(format!("probe task ended: {e}"))));
+        if router.config.lag_sample_interval.is_none() {
+            probe = catch_up(router, &replica.target.link, probe, primary_lsn, sent).await;
+        }
         let seen = match probe {
             Err(e @ ProbeError::TimedOut(_)) => Observation::TimedOut(e.to_string()),
             Err(e) => Observation::Failed(e.to_string()),
@@ -263,4 +267,31 @@ pub(crate) async fn check_health(router: &RouterInner) {
         };
         observe_replica(router, replica, seen, Observer::HealthCheck);
     }
+}
+
+/// Without the sampler the health check's primary position is the only one the replica can be
+/// measured against: a replica probed concurrently may not yet have replayed WAL the primary
+/// wrote a moment before (a running-xacts record, say), and would then count as lagging until
+/// the next check. It is probed again, backing off, until it has replayed that position or
+/// `min(DB_HEALTH_CHECK_TIMEOUT_MS, DB_MAX_REPLICATION_LAG_MS)` has passed since the primary
+/// was asked — a replica that catches up within the lag limit of that instant is within it.
+async fn catch_up(
+    router: &RouterInner,
+    link: &Arc<TargetLink>,
+    mut probe: Result<ReplicaProbe, ProbeError>,
+    primary_lsn: Option<u64>,
+    sent: Instant,
+) -> Result<ReplicaProbe, ProbeError> {
+    let Some(target) = primary_lsn else { return probe };
+    let bound = router.config.health_check_timeout.min(router.config.max_replication_lag);
+    let mut pause = Duration::from_millis(10);
+    while let Ok(ReplicaProbe { in_recovery: true, replay_lsn: Some(replayed) }) = &probe {
+        if *replayed >= target || sent.elapsed() + pause > bound {
+            break;
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(200));
+        probe = probe_replica(link.clone(), router.config.health_check_timeout).await;
+    }
+    probe
 }

@@ -3,6 +3,7 @@
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
 mod bans;
+mod cancel;
 mod config;
 mod connection;
 mod conninfo;
@@ -34,6 +35,7 @@ mod wire;
 pub mod axum;
 
 pub use crate::bans::{BanReason, BanReport};
+pub use crate::cancel::{CancelError, CancelToken};
 pub use crate::config::{env, RouterConfig};
 pub use crate::connection::{PrimaryConnection, ReadOnlyConnection};
 pub use crate::error::{

@@ -20,10 +20,11 @@ use std::{
 use deadpool::managed::{self, Metrics, Pool, RecycleError, RecycleResult, Timeouts};
 use deadpool_postgres::ClientWrapper;
 use tokio::task::{AbortHandle, JoinHandle};
-use tokio_postgres::{Client, SimpleQueryMessage};
+use tokio_postgres::{CancelToken, Client, SimpleQueryMessage};
 
 use crate::{
     config::RouterConfig,
+    dial::Peer,
     driver::Barrier,
     enforcement::{refuses_startup_parameters, SessionSettings, VERIFY_SQL},
     error::{CheckoutFailure, CheckoutFailureKind, FailureCause, OpenError},
@@ -32,7 +33,7 @@ use crate::{
     stats::PoolRole,
     target::{DbUrl, Redactor},
     tls::MakeTls,
-    wire::Observer,
+    wire::{EventHook, Observer},
 };
 
 /// How connections to one target are opened, set up, re-asserted and severed.
@@ -55,6 +56,8 @@ pub(crate) struct TargetLink {
     pub(crate) proving: AtomicUsize,
     inspection: Mutex<Option<Inspection>>,
     inspecting: tokio::sync::Mutex<()>,
+    /// Called with what every connection's wire reports (see [`crate::wire::WireEvent`]).
+    wire_events: std::sync::OnceLock<EventHook>,
 }
 
 /// What [`crate::inspect`] found about a read-only target.
@@ -169,7 +172,15 @@ impl TargetLink {
             proving: AtomicUsize::new(0),
             inspection: Mutex::new(None),
             inspecting: tokio::sync::Mutex::new(()),
+            wire_events: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Sets what every connection opened from now on calls with its [`WireEvent`]s (once).
+    ///
+    /// [`WireEvent`]: crate::wire::WireEvent
+    pub(crate) fn on_wire_event(&self, hook: EventHook) {
+        let _ = self.wire_events.set(hook);
     }
 
     /// What the inspection found, once it ran.
@@ -298,9 +309,12 @@ impl TargetLink {
         Ok(self.drive(crate::dial::connect(&self.plain_config, &self.tls).await?))
     }
 
-    fn drive(&self, (client, connection, observer): crate::dial::Dialed) -> Opened {
+    fn drive(&self, (client, connection, observer, peer): crate::dial::Dialed) -> Opened {
         let name = self.name.clone();
         let redactor = self.redactor.clone();
+        if let Some(hook) = self.wire_events.get() {
+            observer.on_event(hook.clone());
+        }
         let (barrier, driver) = Barrier::new(connection, observer.clone());
         let handle = tokio::spawn(async move {
             if let Err(e) = driver.await {
@@ -315,7 +329,7 @@ impl TargetLink {
         let mut drivers = self.drivers.lock().unwrap_or_else(|p| p.into_inner());
         drivers.retain(|h| !h.is_finished());
         drivers.push(handle.abort_handle());
-        Opened { client, handle, observer, barrier }
+        Opened { client, handle, observer, barrier, peer }
     }
 
     /// Ends every open connection to this target (checked out or idle): their queries fail
@@ -336,7 +350,7 @@ impl TargetLink {
         if self.settings.read_only() {
             self.inspect().await?;
         }
-        let Opened { client, handle, observer, barrier } = self.open_observed().await?;
+        let Opened { client, handle, observer, barrier, peer } = self.open_observed().await?;
         let client = ClientWrapper::new(client, handle);
         // One round trip: the pgBouncer-mode settings (if any) and the verification.
         let sql = if self.pgbouncer() {
@@ -353,7 +367,7 @@ impl TargetLink {
             self.switch_to_pgbouncer("the server ignored the read-only startup parameter");
             client.batch_execute(&self.connect_sql).await?;
         }
-        Ok(PooledClient { client, proven_clean: false, observer, barrier })
+        Ok(PooledClient { client, proven_clean: false, observer, barrier, peer })
     }
 
     /// Hands a pooled connection out again. A read-only one must be proven clean: by its
@@ -365,7 +379,14 @@ impl TargetLink {
         if !self.settings.read_only() || std::mem::take(&mut c.proven_clean) {
             return Ok(());
         }
+        // Timed by the proof, not by the pool: a checkout that needs none starts no timer.
         crate::proof::prove_clean(self, c).await.map_err(|why| RecycleError::Message(why.into()))
+    }
+
+    /// Sends a cancel request for `token`'s session to `peer`, opened as this target's
+    /// connections are (timeouts, socket options, TLS).
+    pub(crate) async fn send_cancel(&self, token: &CancelToken, peer: &Peer) -> Result<(), OpenError> {
+        crate::dial::send_cancel(token, peer, &self.plain_config, &self.tls).await
     }
 
     pub(crate) fn read_only(&self) -> bool {
@@ -499,6 +520,7 @@ struct Opened {
     handle: JoinHandle<()>,
     observer: Observer,
     barrier: Arc<Barrier>,
+    peer: Peer,
 }
 
 /// A pooled connection: `deadpool-postgres`' wrapper, whether its release proved it clean
@@ -510,6 +532,8 @@ pub(crate) struct PooledClient {
     pub(crate) proven_clean: bool,
     pub(crate) observer: Observer,
     pub(crate) barrier: Arc<Barrier>,
+    /// Where it was opened (a cancel request goes there).
+    pub(crate) peer: Peer,
 }
 
 /// deadpool manager for one target.
@@ -555,7 +579,8 @@ impl Target {
         let timeouts = Timeouts {
             wait: Some(config.pool_timeout),
             create: Some(config.connect_timeout),
-            recycle: Some(config.connect_timeout),
+            // The proof in `recycle` times itself (TargetLink::verify_timeout).
+            recycle: None,
         };
         let pool = Pool::builder(TargetManager { link: link.clone() })
             .max_size(max_size)

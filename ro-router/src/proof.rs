@@ -81,13 +81,9 @@ fn round_trip(link: Arc<TargetLink>, obj: Object<TargetManager>) {
         // Declared first, dropped last: the connection is back before the count drops.
         let _done = Proving(&link);
         let mut obj = obj;
-        match tokio::time::timeout(link.verify_timeout, prove_clean(&link, &obj)).await {
-            Ok(Ok(())) => obj.proven_clean = link.read_only(),
-            Ok(Err(_)) => drop(Object::take(obj)),
-            Err(_) => {
-                discarded(&link, "the verification got no answer in time (DB_CONNECT_TIMEOUT_MS)".into());
-                drop(Object::take(obj));
-            }
+        match prove_clean(&link, &obj).await {
+            Ok(()) => obj.proven_clean = link.read_only(),
+            Err(_) => drop(Object::take(obj)),
         }
     });
 }
@@ -101,10 +97,21 @@ impl Drop for Proving<'_> {
     }
 }
 
+/// [`verify_and_repair`] within [`TargetLink::verify_timeout`]; Err(why) when `c` must be
+/// discarded (counted and logged).
+pub(crate) async fn prove_clean(link: &TargetLink, c: &PooledClient) -> Result<(), String> {
+    match tokio::time::timeout(link.verify_timeout, verify_and_repair(link, c)).await {
+        Ok(proven) => proven,
+        Err(_) => {
+            Err(discarded(link, "the verification got no answer in time (DB_CONNECT_TIMEOUT_MS)".into()))
+        }
+    }
+}
+
 /// Verifies `c`, repairs it when a previous user left it unclean; Err(why) when it must be
 /// discarded (counted and logged here). A primary connection needs no guard: only a
 /// transaction left open is repaired (rolled back).
-pub(crate) async fn prove_clean(link: &TargetLink, c: &PooledClient) -> Result<(), String> {
+async fn verify_and_repair(link: &TargetLink, c: &PooledClient) -> Result<(), String> {
     if c.client.is_closed() {
         return Err("connection closed".into());
     }

@@ -127,7 +127,7 @@ impl DbRouter {
         let replica_try = Timeouts {
             wait: Some(Duration::ZERO),
             create: Some(config.connect_timeout),
-            recycle: Some(config.connect_timeout),
+            recycle: None, // the proof in TargetLink::recycle times itself
         };
         let inner = Arc::new(RouterInner {
             config,
@@ -149,6 +149,9 @@ impl DbRouter {
             .register(Box::new(StateCollector::new(Arc::downgrade(&inner))))
             .map_err(|e| RouterError::Metrics(e.to_string()))?;
         inner.state_registered.store(true, Ordering::Relaxed);
+        for (i, replica) in inner.replicas.iter().enumerate() {
+            replica.target.link.on_wire_event(crate::sampler::wire_hook(Arc::downgrade(&inner), i));
+        }
 
         check_health(&inner).await;
         inspect_at_start(&inner).await?;

@@ -18,7 +18,9 @@
 //! spell to the primary.
 //!
 //! The health check ([`crate::inner::check_health`]) reports its observations through
-//! [`observe_replica`] too: one place decides rotation. Nothing here hands out connections.
+//! [`observe_replica`] too, and so does every pooled connection's wire ([`wire_hook`]: a
+//! promoted server's `in_hot_standby = off`, a read ended by the statement timeout): one place
+//! decides rotation. Nothing here hands out connections.
 
 use std::{
     sync::{
@@ -39,6 +41,7 @@ use crate::{
     lag::{self, Lag, WalSamples},
     pools::TargetLink,
     supervise,
+    wire::{EventHook, WireEvent},
 };
 
 /// The sampler's shared state: the primary's positions, and whether it answers.
@@ -193,11 +196,14 @@ impl Replica {
         r
     }
 
-    pub(crate) fn ban(&self, inner: &RouterInner, reason: BanReason, now: u64) {
+    /// Bans (or extends the ban); true for a new ban.
+    pub(crate) fn ban(&self, inner: &RouterInner, reason: BanReason, now: u64) -> bool {
         let policy = BanPolicy { base: inner.config.replica_ban, max: inner.config.replica_ban_max };
-        if self.ban.impose(reason, &policy, now) {
+        let new = self.ban.impose(reason, &policy, now);
+        if new {
             inner.metrics.ban(&self.target.link.name, reason).inc();
         }
+        new
     }
 }
 
@@ -207,14 +213,43 @@ pub(crate) enum Observer {
     Sampler,
     /// The health check: a fresh connection that answers lifts a ban.
     HealthCheck,
+    /// A pooled connection's wire ([`wire_hook`]).
+    Wire,
 }
 
 /// What one observation of a replica found.
 #[derive(Debug)]
 pub(crate) enum Observation {
-    Answered { in_recovery: bool, replay_lsn: Option<u64> },
+    Answered {
+        in_recovery: bool,
+        replay_lsn: Option<u64>,
+    },
     TimedOut(String),
     Failed(String),
+    /// A read on it was ended by `statement_timeout`: the server answers, but too slowly (a
+    /// replay conflict, a lock, an overloaded server).
+    StatementTimedOut,
+}
+
+/// What a replica's connections call with their [`WireEvent`]s: the observation goes to
+/// [`observe_replica`] on a task of its own (the hook runs inside a connection's poll).
+pub(crate) fn wire_hook(inner: Weak<RouterInner>, replica: usize) -> EventHook {
+    Arc::new(move |event| {
+        let seen = match event {
+            WireEvent::Promoted => Observation::Answered { in_recovery: false, replay_lsn: None },
+            WireEvent::StatementTimeout => Observation::StatementTimedOut,
+        };
+        let inner = inner.clone();
+        let observe = move || {
+            if let Some(inner) = inner.upgrade() {
+                observe_replica(&inner, &inner.replicas[replica], seen, Observer::Wire);
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn(async move { observe() })),
+            Err(_) => observe(),
+        }
+    })
 }
 
 /// Applies an observation: status, lag, bans, severing, draining, logs.
@@ -225,9 +260,25 @@ pub(crate) fn observe_replica(inner: &RouterInner, replica: &Replica, seen: Obse
     let name = &replica.target.link.name;
     let gate = Gate::new(&inner.config);
     let (status, lag, error) = match &seen {
+        Observation::StatementTimedOut => {
+            // One is enough: the next reads go elsewhere for the ban period (see the README).
+            // The server answers: its status and connections stay as they are.
+            if replica.ban(inner, BanReason::Timeout, now) {
+                tracing::warn!(
+                    target: "ro_router::health",
+                    db = %name,
+                    "replica {name} banned: a read on it was ended by the statement timeout"
+                );
+            }
+            return;
+        }
         Observation::TimedOut(e) => {
             replica.ban(inner, BanReason::Timeout, now);
             (ReplicaStatus::Unreachable, None, Some(e.clone()))
+        }
+        Observation::Failed(_) if replica.ban.active(now) && replica.ban.reason() == BanReason::Promoted => {
+            // Its connections were severed for the promotion (a sample's too): nothing new.
+            return;
         }
         Observation::Failed(e) => {
             replica.ban(inner, BanReason::ConnectFailed, now);
@@ -299,7 +350,7 @@ pub(crate) fn observe_replica(inner: &RouterInner, replica: &Replica, seen: Obse
             replica.target.drain_idle();
             replica.target.link.sever();
         }
-        Observation::Answered { .. } => {}
+        Observation::Answered { .. } | Observation::StatementTimedOut => {}
     }
 }
 

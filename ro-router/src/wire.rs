@@ -4,7 +4,11 @@
 //! how many answers are owed (a startup, every Query and Sync written) and how many
 //! ReadyForQuery came back, the last transaction status, the last reported
 //! `default_transaction_read_only`, whether a write to the socket had to wait, and anything
-//! unusual (COPY, a fatal or protocol error, a message it does not know).
+//! unusual (COPY, a fatal or protocol error, a message it does not know). Two things the
+//! server says are also passed on at once, as a [`WireEvent`], to the hook set with
+//! [`Observer::on_event`]: `in_hot_standby` turning from `on` to `off` (PostgreSQL ≥ 14
+//! reports it to every session of a promoted server, before its next ReadyForQuery) and a
+//! statement ended by `statement_timeout`.
 //!
 //! It never changes, holds back or reorders a byte, and never decides anything: what the
 //! observation proves is judged in [`crate::proof`].
@@ -32,6 +36,8 @@ pub(crate) struct Seen {
     pub(crate) status: u8,
     /// The last reported `default_transaction_read_only` (PostgreSQL ≥ 14 reports it).
     pub(crate) guard_on: Option<bool>,
+    /// The last reported `in_hot_standby` (PostgreSQL ≥ 14 reports it).
+    in_hot_standby: Option<bool>,
     /// The first unusual thing seen since the last [`Observer::forget_anomaly`]; the
     /// observation proves nothing while it is set.
     pub(crate) anomaly: Option<&'static str>,
@@ -90,13 +96,51 @@ impl Seen {
     }
 }
 
+/// What the server said that someone may have to act on at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WireEvent {
+    /// `in_hot_standby` was reported `off` on a session that had it `on`: the server was
+    /// promoted. (A session that starts `off` is not on a standby at all: what the sampler and
+    /// the health check find out, without this connection's help.)
+    Promoted,
+    /// A statement failed with SQLSTATE 57014 "canceling statement due to statement timeout"
+    /// (not a cancel request, whose message says "user request").
+    StatementTimeout,
+}
+
+/// What is called with each [`WireEvent`] (on the connection's task: it must not block).
+pub(crate) type EventHook = Arc<dyn Fn(WireEvent) + Send + Sync>;
+
+#[derive(Default)]
+struct Shared {
+    seen: Mutex<Seen>,
+    hook: std::sync::OnceLock<EventHook>,
+}
+
 /// The shared record of one connection's observation.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Observer(Arc<Mutex<Seen>>);
+#[derive(Clone, Default)]
+pub(crate) struct Observer(Arc<Shared>);
+
+impl std::fmt::Debug for Observer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Observer").field(&*self.0.seen.lock().unwrap_or_else(|p| p.into_inner())).finish()
+    }
+}
 
 impl Observer {
     fn with<R>(&self, f: impl FnOnce(&mut Seen) -> R) -> R {
-        f(&mut self.0.lock().unwrap_or_else(|p| p.into_inner()))
+        f(&mut self.0.seen.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Sets what is called with each [`WireEvent`] from now on (once; later calls are no-ops).
+    pub(crate) fn on_event(&self, hook: EventHook) {
+        let _ = self.0.hook.set(hook);
+    }
+
+    fn event(&self, event: WireEvent) {
+        if let Some(hook) = self.0.hook.get() {
+            hook(event);
+        }
     }
 
     /// What was seen so far.
@@ -131,6 +175,7 @@ const PROTOCOL_3: u32 = 196_608;
 /// first fields of an ErrorResponse fit).
 const KEPT: usize = 256;
 const GUARD: &[u8] = b"default_transaction_read_only";
+const HOT_STANDBY: &[u8] = b"in_hot_standby";
 
 /// The framing of one direction: a header (a tag byte unless untagged, then an i32 length
 /// that counts itself), then the body.
@@ -291,14 +336,25 @@ impl<S> Observed<S> {
             }),
             b'S' => {
                 let mut parts = body.split(|b| *b == 0);
-                if parts.next() == Some(GUARD) {
-                    let on = parts.next() == Some(b"on".as_slice());
-                    observer.with(|s| s.guard_on = Some(on));
+                match parts.next() {
+                    Some(GUARD) => {
+                        let on = parts.next() == Some(b"on".as_slice());
+                        observer.with(|s| s.guard_on = Some(on));
+                    }
+                    Some(HOT_STANDBY) => {
+                        let on = parts.next() != Some(b"off".as_slice());
+                        if observer.with(|s| s.in_hot_standby.replace(on)) == Some(true) && !on {
+                            observer.event(WireEvent::Promoted);
+                        }
+                    }
+                    _ => {}
                 }
             }
             b'E' => {
                 if let Some(why) = unusual_error(body) {
                     observer.with(|s| s.flag(why));
+                } else if is_statement_timeout(body) {
+                    observer.event(WireEvent::StatementTimeout);
                 }
             }
             b'1' | b'2' | b'3' | b'C' | b'D' | b'I' | b'K' | b'N' | b'A' | b'n' | b'R' | b's' | b'T'
@@ -334,6 +390,22 @@ fn unusual_error(body: &[u8]) -> Option<&'static str> {
         Some(_) => None,
         None => Some("an error without a SQLSTATE"),
     }
+}
+
+/// Whether an ErrorResponse is a statement ended by `statement_timeout`: SQLSTATE 57014 with
+/// the server's message for it (a cancel request gives the same SQLSTATE, "user request").
+/// The message is PostgreSQL's English one: with another `lc_messages` it is not recognised.
+fn is_statement_timeout(body: &[u8]) -> bool {
+    let mut code = false;
+    let mut message = false;
+    for field in body.split(|b| *b == 0) {
+        match field.split_first() {
+            Some((b'C', v)) => code = v == b"57014",
+            Some((b'M', v)) => message = v == b"canceling statement due to statement timeout",
+            _ => {}
+        }
+    }
+    code && message
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Observed<S> {
@@ -498,6 +570,29 @@ mod tests {
         assert_eq!(w.get_ref(), &startup());
         assert_eq!(w.observer().seen().in_flight, [false]);
         assert_eq!(w.observer().seen_if_flushed().map(|s| s.in_flight.len()), Some(1));
+    }
+
+    #[test]
+    fn promotion_and_statement_timeouts_are_passed_on() {
+        let mut o = observed();
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let got = events.clone();
+        o.observer.on_event(Arc::new(move |e| got.lock().unwrap().push(e)));
+        o.wrote(&startup());
+        o.read(&[msg(b'S', b"in_hot_standby\0on\0"), msg(b'Z', b"I")].concat());
+        o.wrote(&msg(b'Q', b"SELECT 1\0"));
+        o.read(&msg(b'E', b"SERROR\0VERROR\0C57014\0Mcanceling statement due to user request\0\0"));
+        o.read(&msg(b'E', b"SERROR\0VERROR\0C57014\0Mcanceling statement due to statement timeout\0\0"));
+        trickle(&mut o, &[msg(b'S', b"in_hot_standby\0off\0"), msg(b'Z', b"I")].concat(), false);
+        assert_eq!(*events.lock().unwrap(), [WireEvent::StatementTimeout, WireEvent::Promoted]);
+        assert_eq!(o.observer.seen().session(), Session::Idle { guard_on: None });
+        // A session that starts `off` is on a server that was never a standby for it.
+        let mut o = observed();
+        let got = events.clone();
+        o.observer.on_event(Arc::new(move |e| got.lock().unwrap().push(e)));
+        o.wrote(&startup());
+        o.read(&[msg(b'S', b"in_hot_standby\0off\0"), msg(b'Z', b"I")].concat());
+        assert_eq!(events.lock().unwrap().len(), 2);
     }
 
     #[test]

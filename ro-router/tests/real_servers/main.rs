@@ -7,6 +7,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod cancel;
 mod common;
 mod enforcement;
 mod errors;
@@ -24,6 +25,7 @@ mod ryw;
 mod secrets;
 mod spill;
 mod tasks;
+mod timeouts;
 mod tls;
 mod urls;
 
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
         routing::exhausted_replicas_fall_through_or_wait,
         routing::from_env_builds_a_working_router,
         routing::close_shuts_everything_down,
+        cancel::cancel_tokens_reach_the_server_of_each_connection,
         enforcement::fallthrough_matches_tsv,
         enforcement::fallthrough_after_reset_and_discard_matches_tsv,
         enforcement::guard_switched_off_is_reasserted_at_next_checkout,
@@ -68,9 +71,11 @@ fn main() -> ExitCode {
         faults::all_replicas_down_without_fallback,
         faults::primary_down_reads_continue_writes_fail_clearly,
         faults::standby_as_primary_is_refused,
+        timeouts::statement_timeout_on_a_replica_bans_it,
         freshness::paused_replay_serves_no_read_past_the_limit,
         freshness::hung_replica_stalls_no_read_past_one_timeout,
         freshness::promoted_replica_serves_no_read_after_a_sample,
+        freshness::promoted_replica_leaves_at_once_from_its_wire,
         freshness::byte_limit_takes_a_replica_out_and_is_reported,
         observability::stats_health_metrics_name_targets_without_password,
         observability::errors_and_config_never_show_the_password,
