@@ -1,0 +1,228 @@
+use super::*;
+use std::path::Path;
+
+use crate::analysis::facts::{HandleUse, Sink, SqlText, Taint};
+use crate::config::RuleSet;
+use crate::index::ConstIndex;
+use crate::source::{Pos, TextRange};
+
+fn summaries(fns: Vec<TreeFn>) -> Writers {
+    let rules = RuleSet::builtin(Path::new("."));
+    let index = ConstIndex::default();
+    Writers::new(fns, &Judge::new(&rules, &index))
+}
+
+fn at(line: u32) -> TextRange {
+    let pos = Pos { line, column: 1, offset: 0 };
+    TextRange { start: pos, end: pos }
+}
+
+fn sql_sink(line: u32, param: usize, sql: &str) -> Sink {
+    Sink {
+        range: at(line),
+        handle: HandleUse { label: "db".into(), taint: Taint::param(param) },
+        kind: SinkKind::Sql { text: SqlText::Lit(sql.into()), method: "execute".into(), known_method: true },
+    }
+}
+
+fn call_sink(line: u32, param: usize, callee: &str, method: bool, arg: usize) -> Sink {
+    Sink {
+        range: at(line),
+        handle: HandleUse { label: "db".into(), taint: Taint::param(param) },
+        kind: SinkKind::Call {
+            callee: callee.split("::").map(String::from).collect(),
+            method,
+            arg,
+            args: 1,
+            builder: None,
+            receiver: None,
+        },
+    }
+}
+
+fn function(file: &str, owner: Option<&str>, name: &str, params: &[&str], sinks: Vec<Sink>) -> TreeFn {
+    TreeFn {
+        file: PathBuf::from(file),
+        krate: None,
+        module: crate::workspace::location::locate(Path::new(file)).module,
+        facts: FnFacts {
+            name: name.into(),
+            owner: owner.map(String::from),
+            module: Vec::new(),
+            range: at(1),
+            analysed: true,
+            has_body: true,
+            params: params.iter().map(|p| p.to_string()).collect(),
+            returns: Taint::NONE,
+            sinks,
+            ro_bindings: 0,
+            sig: crate::analysis::facts::SigFacts {
+                arity: params.len(),
+                has_self: params.first() == Some(&"self"),
+                ..Default::default()
+            },
+        },
+    }
+}
+
+#[test]
+fn unpinned_method_calls_spread_writes_only_when_asked() {
+    // `repo.claim()` on a receiver of unknown type, two methods named `claim`: the call
+    // cannot be pinned. `check` judges it by the tables (a read); `migrate` asks for any
+    // method of that name, and one of them deletes.
+    let mut claim = call_sink(3, 0, "claim", true, 0);
+    if let SinkKind::Call { args, .. } = &mut claim.kind {
+        *args = 0;
+    }
+    let fns = vec![
+        function("src/api.rs", None, "handler", &["repo"], vec![claim]),
+        function(
+            "src/pg.rs",
+            Some("PgRepo"),
+            "claim",
+            &["self"],
+            vec![sql_sink(9, 0, "DELETE FROM uploads")],
+        ),
+        function("src/mem.rs", Some("MemRepo"), "claim", &["self"], vec![sql_sink(4, 0, "SELECT 1")]),
+    ];
+    let mut writers = summaries(fns);
+    assert_eq!(writers.unresolved().len(), 1, "the call is unpinned");
+    assert!(writers.writes_through(0, 0).is_none(), "check: judged by the tables");
+    assert_eq!(writers.resolve(0, &writers.function(0).facts.sinks[0].kind), Callee::External);
+    writers.spread_through_unpinned();
+    let chain: Vec<(String, u32)> =
+        writers.chain(0, 0).iter().map(|s| (s.function.clone(), s.line)).collect();
+    assert_eq!(chain, [("handler".to_string(), 3), ("PgRepo::claim".to_string(), 9)]);
+    assert_eq!(writers.resolve(0, &writers.function(0).facts.sinks[0].kind), Callee::Tree(vec![1, 2]));
+}
+
+#[test]
+fn writes_follow_two_levels_of_helpers_and_skip_readers() {
+    let fns = vec![
+        function("src/api.rs", None, "handler", &["db"], vec![call_sink(3, 0, "store::save", false, 0)]),
+        function("src/store.rs", None, "save", &["db"], vec![call_sink(7, 0, "bump", false, 0)]),
+        function("src/store.rs", None, "bump", &["db"], vec![sql_sink(12, 0, "UPDATE t SET n = n + 1")]),
+        function("src/store.rs", None, "read", &["db"], vec![sql_sink(20, 0, "SELECT 1")]),
+    ];
+    let writers = summaries(fns);
+    assert!(writers.writes_through(3, 0).is_none(), "a reader is not a writer");
+    assert_eq!(
+        writers.writes_through(2, 0),
+        Some(&Write::Direct { line: 12, evidence: "UPDATE t SET n = n + 1".into() })
+    );
+    let chain = writers.chain(0, 0);
+    let summary: Vec<(String, u32)> = chain.iter().map(|s| (s.function.clone(), s.line)).collect();
+    assert_eq!(summary, [("handler".to_string(), 3), ("save".to_string(), 7), ("bump".to_string(), 12)]);
+}
+
+#[test]
+fn recursion_terminates_and_methods_resolve_to_owners() {
+    let fns = vec![
+        function("src/a.rs", None, "ping", &["db", "n"], vec![call_sink(2, 0, "pong", false, 0)]),
+        function("src/a.rs", None, "pong", &["db"], vec![call_sink(5, 0, "ping", false, 0)]),
+        function(
+            "src/repo.rs",
+            Some("Repo"),
+            "save",
+            &["self", "db"],
+            vec![sql_sink(9, 1, "INSERT INTO t VALUES (1)")],
+        ),
+        function("src/repo.rs", None, "save", &["db"], vec![sql_sink(15, 0, "SELECT 1")]),
+        function(
+            "src/h.rs",
+            None,
+            "h",
+            &["db", "repo"],
+            vec![call_sink(4, 0, "save", true, 1), call_sink(5, 0, "save", false, 0)],
+        ),
+    ];
+    let writers = summaries(fns);
+    assert!(writers.writes_through(0, 0).is_none() && writers.writes_through(1, 0).is_none());
+    match writers.writes_through(4, 0) {
+        Some(Write::Call { line: 4, callee: 2, param: 1 }) => {}
+        other => panic!("the method call writes, the free function does not: {other:?}"),
+    }
+    assert_eq!(writers.resolve(4, &call_sink(0, 0, "Repo::save", false, 1).kind), Callee::Tree(vec![2]));
+    assert_eq!(
+        writers.resolve(4, &call_sink(0, 0, "crate::repo::save", false, 0).kind),
+        Callee::Tree(vec![3])
+    );
+    assert_eq!(writers.resolve(4, &call_sink(0, 0, "elsewhere", false, 0).kind), Callee::External);
+}
+
+fn rw_sql_sink(line: u32, params: u64, sql: &str) -> Sink {
+    let mut sink = sql_sink(line, 0, sql);
+    sink.handle =
+        HandleUse { label: "ctx.pool()".into(), taint: Taint { rw: Some(at(line)), params, ..Taint::NONE } };
+    sink
+}
+
+#[test]
+fn own_writes_through_a_read_write_handle_spread_to_every_caller_whatever_they_pass() {
+    let fns = vec![
+        // `fetch(ctx)`: `ctx.pool().execute(INSERT)`, a write through its parameter and its own.
+        function(
+            "src/a.rs",
+            None,
+            "fetch",
+            &["ctx"],
+            vec![rw_sql_sink(2, 1, "INSERT INTO person VALUES (1)")],
+        ),
+        // `audit()`: a read-write handle of no parameter (`get_pool()`), writing.
+        function("src/a.rs", None, "audit", &["id"], vec![rw_sql_sink(5, 0, "DELETE FROM seen")]),
+        function("src/a.rs", None, "outer", &["ctx"], vec![call_sink(8, 0, "fetch", false, 0)]),
+        // `log(ctx)` calls `audit(ctx)`: `audit` writes nothing through its parameter.
+        function("src/a.rs", None, "log", &["ctx"], vec![call_sink(11, 0, "audit", false, 0)]),
+        function("src/a.rs", None, "peek", &["ctx"], vec![rw_sql_sink(14, 1, "SELECT 1")]),
+        function("src/a.rs", None, "top", &["ctx"], vec![call_sink(17, 0, "log", false, 0)]),
+        function("src/a.rs", None, "reader", &["ctx"], vec![call_sink(20, 0, "peek", false, 0)]),
+    ];
+    let writers = summaries(fns);
+    let own = |id| writers.writes_on_its_own(id).map(|o| (o.write.clone(), o.handle.as_str()));
+    assert_eq!(
+        own(0),
+        Some((Write::Direct { line: 2, evidence: "INSERT INTO person VALUES (1)".into() }, "ctx.pool()"))
+    );
+    assert!(matches!(own(1), Some((Write::Direct { line: 5, .. }, "ctx.pool()"))));
+    assert!(writers.writes_through(1, 0).is_none(), "no parameter of `audit` is written through");
+    assert_eq!(own(2), Some((Write::Calls { line: 8, callee: 0 }, "ctx.pool()")));
+    assert_eq!(own(3), Some((Write::Calls { line: 11, callee: 1 }, "ctx.pool()")));
+    assert!(writers.writes_through(3, 0).is_none(), "`log` writes nothing through its parameter");
+    assert!(own(4).is_none() && own(6).is_none(), "readers stay readers");
+    let chain: Vec<(String, u32)> =
+        writers.own_chain(5).iter().map(|s| (s.function.clone(), s.line)).collect();
+    assert_eq!(chain, [("top".to_string(), 17), ("log".to_string(), 11), ("audit".to_string(), 5)]);
+}
+
+#[test]
+fn orm_builders_model_writes_and_helpers_outside_the_tree_write_through_parameters() {
+    let mut executor = call_sink(3, 0, "execute", true, 1);
+    if let SinkKind::Call { builder, .. } = &mut executor.kind {
+        *builder = Some("diesel::insert_into(…)".into());
+    }
+    let mut two_args = call_sink(9, 0, "save", true, 1);
+    if let SinkKind::Call { args, .. } = &mut two_args.kind {
+        *args = 2;
+    }
+    let fns = vec![
+        function("src/a.rs", None, "log", &["conn"], vec![executor]),
+        function("src/a.rs", None, "persist", &["db"], vec![call_sink(6, 0, "save", true, 1)]),
+        function("src/a.rs", None, "cache", &["db"], vec![two_args]),
+        function("src/a.rs", None, "audit", &["db"], vec![call_sink(12, 0, "record_visit", false, 0)]),
+        function("src/a.rs", None, "outer", &["db"], vec![call_sink(15, 0, "log", false, 0)]),
+    ];
+    let writers = summaries(fns.clone());
+    assert_eq!(
+        writers.writes_through(0, 0),
+        Some(&Write::Direct { line: 3, evidence: "diesel::insert_into(…) … .execute(db)".into() })
+    );
+    assert!(matches!(writers.writes_through(1, 0), Some(Write::Direct { line: 6, .. })), "model write");
+    assert!(writers.writes_through(2, 0).is_none(), "`save` with two arguments is not a model write");
+    assert!(matches!(writers.writes_through(3, 0), Some(Write::Direct { line: 12, .. })), "helper by name");
+    assert!(matches!(writers.writes_through(4, 0), Some(Write::Call { line: 15, callee: 0, param: 0 })));
+    assert_eq!(
+        writers.resolve(0, &fns[0].facts.sinks[0].kind),
+        Callee::External,
+        "an executor is no tree fn"
+    );
+}
