@@ -323,8 +323,8 @@ pub(crate) fn span_range(src: &SourceText, span: proc_macro2::Span) -> TextRange
 }
 
 /// The last segment of an `impl`'s self type (`impl Repo`, `impl<'a> Store<'a>`, `impl Crud for
-/// Post` -> `Post`).
-fn type_name(ty: &syn::Type) -> Option<String> {
+/// Post` -> `Post`). Also used by migrate's route extraction for handler owners.
+pub(crate) fn type_name(ty: &syn::Type) -> Option<String> {
     match ty {
         syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
         syn::Type::Reference(r) => type_name(&r.elem),

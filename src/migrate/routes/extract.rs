@@ -27,10 +27,10 @@ use super::scope::Scan;
 use super::shapes::{is_stub, names_a_handler};
 use super::syntax::{
     before_whitespace, chain_root, local_name, path_segments, pattern_idents, scope_path, str_lit, strip,
-    type_name,
 };
 use super::{actix, attributes, axum, imports, poem};
 use crate::analysis::span_range;
+use crate::analysis::type_name;
 use crate::source::{SourceText, TextRange};
 use crate::workspace::location::locate;
 

@@ -95,15 +95,3 @@ pub(super) fn pattern_idents(pat: &Pat, out: &mut Vec<String>) {
         _ => {}
     }
 }
-
-/// The last segment of an `impl`'s self type (`impl Api`, `impl<'a> Store<'a>`, `impl Handler
-/// for Api` → `Api`).
-pub(super) fn type_name(ty: &syn::Type) -> Option<String> {
-    match ty {
-        syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
-        syn::Type::Reference(r) => type_name(&r.elem),
-        syn::Type::Paren(p) => type_name(&p.elem),
-        syn::Type::Group(g) => type_name(&g.elem),
-        _ => None,
-    }
-}
