@@ -7,6 +7,7 @@
 
 use std::io::Read;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use crate::diagnostics::FileError;
 
@@ -17,6 +18,8 @@ pub struct SourceText {
     pub text: String,
     /// Bytes at the start that the parser does not see (a BOM and/or a shebang line).
     pub prefix_len: usize,
+    /// Where each line of [`Self::parser_text`] starts (byte offsets), built on first use.
+    line_starts: OnceLock<Vec<usize>>,
 }
 
 /// A position in a file: 1-based line, 1-based column counted in characters, byte offset.
@@ -50,7 +53,7 @@ impl SourceText {
     /// Wraps text already in memory.
     pub fn new(text: String) -> SourceText {
         let prefix_len = parser_prefix_len(&text);
-        SourceText { text, prefix_len }
+        SourceText { text, prefix_len, line_starts: OnceLock::new() }
     }
 
     /// The text the parser sees.
@@ -67,6 +70,24 @@ impl SourceText {
             column += self.text[..self.prefix_len].chars().count();
         }
         Pos { line: line as u32, column: column as u32, offset: (parser_offset + self.prefix_len) as u32 }
+    }
+
+    /// The byte offset into [`Self::parser_text`] of a parser position (line 1-based, column
+    /// 0-based in characters): what proc-macro2's `Span::byte_range` answers, from this text's
+    /// own table of line starts instead of its per-call character counting. Line 0 (no
+    /// location) is offset 0; a position past the text is its end.
+    pub fn parser_offset(&self, line: usize, column0: usize) -> usize {
+        let text = self.parser_text();
+        let starts = self
+            .line_starts
+            .get_or_init(|| std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect());
+        let Some(index) = line.checked_sub(1) else { return 0 };
+        let Some(&start) = starts.get(index) else { return text.len() };
+        let rest = &text[start..];
+        match rest.as_bytes().get(..column0) {
+            Some(prefix) if prefix.is_ascii() => start + column0,
+            _ => rest.char_indices().nth(column0).map_or(text.len(), |(i, _)| start + i),
+        }
     }
 
     /// The position of a byte offset into the whole file.
@@ -195,6 +216,21 @@ mod tests {
         let pos = source.pos(1, 3, 3);
         assert_eq!((pos.line, pos.column, pos.offset), (1, 5, 6));
         assert_eq!(&source.text[pos.offset as usize..pos.offset as usize + 1], "f");
+    }
+
+    #[test]
+    fn parser_offsets_count_characters_from_the_line_start() {
+        let source = SourceText::new("\u{feff}ab\néé x\n\nz".to_string());
+        // The parser's text is `ab\néé x\n\nz`: line 2 starts at byte 3, `x` is column 3.
+        assert_eq!(source.parser_offset(1, 0), 0);
+        assert_eq!(source.parser_offset(1, 2), 2, "the end of line 1 is its newline");
+        assert_eq!(source.parser_offset(2, 0), 3);
+        assert_eq!(source.parser_offset(2, 3), 3 + 5, "two 2-byte characters and a space");
+        assert_eq!(source.parser_offset(3, 0), 10);
+        assert_eq!(source.parser_offset(4, 1), 12, "the end of the text");
+        assert_eq!(source.parser_offset(4, 9), 12, "past the end of the text");
+        assert_eq!(source.parser_offset(9, 0), 12, "past the last line");
+        assert_eq!(source.parser_offset(0, 0), 0, "no location");
     }
 
     #[test]

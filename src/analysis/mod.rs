@@ -9,6 +9,7 @@ pub mod bindings;
 pub mod facts;
 pub mod imports;
 pub mod names;
+pub(crate) mod spans;
 pub mod types;
 
 use syn::{ImplItem, Item, TraitItem};
@@ -16,6 +17,7 @@ use syn::{ImplItem, Item, TraitItem};
 use self::bindings::{FileScope, FnAnalysis};
 use self::facts::{ConstFacts, DeferredFn, FileFacts, FnFacts, ImplFacts, SigFacts, Taint, TypeFacts};
 use self::names::Names;
+pub(crate) use self::spans::span_range;
 use self::types::TypeScope;
 use crate::source::{SourceText, TextRange};
 
@@ -197,8 +199,8 @@ impl<'a> Walker<'a> {
     ) {
         // From `fn` to the closing brace, from the two tokens' spans: `Spanned::span()` on an
         // item would turn the whole item back into tokens.
-        let start = sig.fn_token.span.byte_range().start;
-        let end = body.map_or(start, |b| b.brace_token.span.close().byte_range().end);
+        let start = spans::parser_bytes(self.src, sig.fn_token.span).0;
+        let end = body.map_or(start, |b| spans::parser_bytes(self.src, b.brace_token.span.close()).1);
         let text = self.src.parser_text().get(start..end).unwrap_or("");
         let range = self.range(sig.ident.span());
         let mut facts = FnFacts {
@@ -310,15 +312,6 @@ fn path_attribute(attr: &syn::Attribute) -> Option<String> {
     match &nv.value {
         syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Some(s.value()),
         _ => None,
-    }
-}
-
-/// Where a span of this file is, in the file as on disk.
-pub(crate) fn span_range(src: &SourceText, span: proc_macro2::Span) -> TextRange {
-    let (start, end, bytes) = (span.start(), span.end(), span.byte_range());
-    TextRange {
-        start: src.pos(start.line, start.column, bytes.start),
-        end: src.pos(end.line, end.column, bytes.end),
     }
 }
 

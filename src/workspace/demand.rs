@@ -22,26 +22,27 @@ pub fn wanted(slots: &[Slot], rw: bool) -> Wanted {
 /// Names of callees that receive a handle (read-only, or a parameter of a function that may
 /// receive one; with `rw`, read-write too).
 pub fn handle_callees(slots: &[Slot], rw: bool) -> BTreeSet<String> {
-    let mut names = BTreeSet::new();
+    // Borrowed while collecting: one string made per distinct name, not one per call.
+    let mut names: HashSet<&str> = HashSet::new();
     for facts in slots.iter().filter_map(|s| s.facts.as_ref()) {
         for sink in facts.functions.iter().filter(|f| f.analysed).flat_map(|f| &f.sinks) {
             // An ORM executor run on a builder is not a function of the tree.
             if let SinkKind::Call { callee, builder: None, .. } = &sink.kind {
                 let taint = sink.handle.taint;
                 if taint.ro.is_some() || taint.params != 0 || (rw && taint.rw.is_some()) {
-                    names.extend(callee.last().cloned());
+                    names.extend(callee.last().map(String::as_str));
                 }
             }
         }
     }
     // A name imported under another (`use a::tally as view_tally`): the function behind it.
     let imports = slots.iter().filter_map(|s| s.facts.as_ref()).flat_map(|f| &f.imports);
-    let behind: Vec<String> = imports
-        .filter(|i| !i.glob && names.contains(&i.alias))
-        .filter_map(|i| i.path.last().cloned())
+    let behind: Vec<&str> = imports
+        .filter(|i| !i.glob && names.contains(i.alias.as_str()))
+        .filter_map(|i| i.path.last().map(String::as_str))
         .collect();
     names.extend(behind);
-    names
+    names.into_iter().map(str::to_string).collect()
 }
 
 /// Consts that SQL run on a handle refers to, directly or through known consts, and that no
@@ -77,14 +78,14 @@ pub fn receiver_types(slots: &[Slot]) -> BTreeSet<String> {
         .map(|t| t.name.as_str())
         .collect();
     // A receiver's type matters only when the tree has a method of that name.
-    let tree_fns: HashSet<&str> = slots
-        .iter()
-        .flat_map(|s| match &s.facts {
-            Some(facts) => facts.functions.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
-            None => s.declared.fns.iter().map(String::as_str).collect(),
-        })
-        .collect();
-    let mut named = BTreeSet::new();
+    let mut tree_fns: HashSet<&str> = HashSet::new();
+    for slot in slots {
+        match &slot.facts {
+            Some(facts) => tree_fns.extend(facts.functions.iter().map(|f| f.name.as_str())),
+            None => tree_fns.extend(slot.declared.fns.iter().map(String::as_str)),
+        }
+    }
+    let mut named: HashSet<&str> = HashSet::new();
     for facts in slots.iter().filter_map(|s| s.facts.as_ref()) {
         for sink in facts.functions.iter().flat_map(|f| &f.sinks) {
             if let SinkKind::Call { receiver: Some(t), builder: None, callee, .. } = &sink.kind {
@@ -95,33 +96,32 @@ pub fn receiver_types(slots: &[Slot]) -> BTreeSet<String> {
         }
     }
     // Fields of wanted structs that are parsed: one more level per round.
-    let mut fields = BTreeSet::new();
+    let mut fields = HashSet::new();
     for t in slots.iter().filter_map(|s| s.facts.as_ref()).flat_map(|f| &f.types) {
-        if named.contains(&t.name) {
+        if named.contains(t.name.as_str()) {
             t.fields.iter().for_each(|(_, ty)| type_names(ty, &mut fields));
         }
     }
     named.extend(fields);
-    named.retain(|n| !parsed.contains(n.as_str()) && n != "Self");
-    named
+    named.into_iter().filter(|n| !parsed.contains(n) && *n != "Self").map(str::to_string).collect()
 }
 
 /// The type names `t` mentions.
-fn type_names(t: &TypeRef, out: &mut BTreeSet<String>) {
+fn type_names<'a>(t: &'a TypeRef, out: &mut HashSet<&'a str>) {
     match t {
-        TypeRef::Named(path) => out.extend(path.last().cloned()),
+        TypeRef::Named(path) => out.extend(path.last().map(String::as_str)),
         TypeRef::Field(base, _) => type_names(base, out),
         TypeRef::Returns { callee, on } => {
             if let Some(on) = on {
                 type_names(on, out);
             } else if let [.., ty, _] = callee.as_slice() {
                 if ty.starts_with(char::is_uppercase) {
-                    out.insert(ty.clone());
+                    out.insert(ty);
                 }
             }
         }
         TypeRef::Wrapped { wrapper, inner } => {
-            out.extend(wrapper.last().cloned());
+            out.extend(wrapper.last().map(String::as_str));
             type_names(inner, out);
         }
         TypeRef::Bounds(_) | TypeRef::Outside => {}

@@ -8,13 +8,13 @@
 
 use std::rc::Rc;
 
-use syn::spanned::Spanned;
 use syn::{Expr, ExprCall, ExprMethodCall};
 
 use super::state::Value;
 use super::types::is_std_collection;
 use super::FnAnalysis;
 use crate::analysis::facts::{SinkKind, SqlText, Taint, TypeRef};
+use crate::analysis::spans::Located;
 
 /// Functions that hand their (first) argument through: `Some(x)`, `Ok(db)`, `Arc::new(pool)`,
 /// `String::from(SQL)`. Language plumbing, not domain names, so not in the rule set.
@@ -42,15 +42,15 @@ impl FnAnalysis<'_> {
         let Some(path) = path else { return Value::default() };
         let returns = TypeRef::Returns { callee: path.clone(), on: None };
         if self.names.ro_accessors.matches_path(&path) {
-            return Value::handle(Taint::read_only(self.range(call.span()))).typed(Some(returns));
+            return Value::handle(Taint::read_only(self.at(call))).typed(Some(returns));
         }
         if self.names.rw_accessors.matches_path(&path) {
-            return Value::handle(Taint::read_write(self.range(call.span()))).typed(Some(returns));
+            return Value::handle(Taint::read_write(self.at(call))).typed(Some(returns));
         }
         if self.names.derive_wrappers.matches_path(&path) && args.iter().all(|a| !a.taint.is_known_handle()) {
             // `get_conn(&state)`, `Self::get_connection(self)`: the tree's own accessor wrapper,
             // not the derive method of a handle.
-            return Value::handle(Taint::read_only(self.range(call.span()))).typed(Some(returns));
+            return Value::handle(Taint::read_only(self.at(call))).typed(Some(returns));
         }
         if self.names.sql_builders.matches_path(&path) {
             if let Some(sql) = args.iter().find_map(|a| a.sql.clone()) {
@@ -72,7 +72,7 @@ impl FnAnalysis<'_> {
         self.sql_param_call(path.last(), false, &inputs, call);
         for (index, (arg, value)) in call.args.iter().zip(&args).enumerate() {
             if value.taint.is_handle() {
-                let range = self.range(call.span());
+                let range = self.at(call);
                 let kind = SinkKind::Call {
                     callee: path.clone(),
                     method: false,
@@ -104,7 +104,7 @@ impl FnAnalysis<'_> {
         if let Some((_, elements)) = self.scope.tuple_fns.iter().find(|(n, _)| path.last() == Some(n)) {
             // `connect()` of the file declared `-> Result<(DbRw, DbRo), E>`: each element is what
             // its type says.
-            let at = self.range(call.span());
+            let at = self.at(call);
             let parts = elements.iter().enumerate().map(|(i, &(ro, rw))| {
                 let taint = Taint { ro: ro.then_some(at), rw: rw.then_some(at), params: 0 };
                 (Rc::from(i.to_string()), Value::handle(taint))
@@ -140,11 +140,11 @@ impl FnAnalysis<'_> {
         };
         // `self.pool()`: an accessor of a parameter also writes through that parameter.
         if names.ro_accessors.matches_name(&name) {
-            let taint = Taint::read_only(self.range(call.span())).with_params_of(receiver.taint);
+            let taint = Taint::read_only(self.at(call)).with_params_of(receiver.taint);
             return Value::handle(taint).typed(Some(returns));
         }
         if names.rw_accessors.matches_name(&name) {
-            let taint = Taint::read_write(self.range(call.span())).with_params_of(receiver.taint);
+            let taint = Taint::read_write(self.at(call)).with_params_of(receiver.taint);
             return Value::handle(taint).typed(Some(returns));
         }
         if self.is_transparent(&name) {
@@ -153,7 +153,7 @@ impl FnAnalysis<'_> {
         if self.is_tree_wrapper(&name, &receiver) {
             // `self.get_connection()` of a tree type whose `get_connection` returns a read-only
             // handle: the wrapper wins over the derive method of that name.
-            let taint = Taint::read_only(self.range(call.span())).with_params_of(receiver.taint);
+            let taint = Taint::read_only(self.at(call)).with_params_of(receiver.taint);
             return Value::handle(taint).typed(Some(returns));
         }
         if names.derive_methods.matches_name(&name) && receiver.taint.is_handle() {
@@ -202,7 +202,7 @@ impl FnAnalysis<'_> {
                     builder: Some(builder.to_string()),
                     receiver: None,
                 };
-                self.push_sink(self.range(call.span()), &call.args[index], args[index].taint, kind);
+                self.push_sink(self.at(call), &call.args[index], args[index].taint, kind);
                 return Value::default();
             }
         }
@@ -212,7 +212,7 @@ impl FnAnalysis<'_> {
                 // `db.execute(SQL, …)`
                 let known_method = names.sql_methods.matches_name(&name);
                 let kind = SinkKind::Sql { text: (**sql).clone(), method: name.clone(), known_method };
-                self.push_sink(self.range(call.span()), &call.receiver, receiver.taint, kind);
+                self.push_sink(self.at(call), &call.receiver, receiver.taint, kind);
                 // A method of the rule set runs the text; another (`self.set("key", v)`) is also
                 // a call whose body may write.
                 executed = known_method;
@@ -221,7 +221,7 @@ impl FnAnalysis<'_> {
         if let (Some(sql), Some(index)) = (&receiver.sql, handle_arg) {
             // `sqlx::query(SQL).bind(x).execute(&mut *db)`: a builder executed on a handle.
             let kind = SinkKind::Sql { text: (**sql).clone(), method: name.clone(), known_method: true };
-            self.push_sink(self.range(call.span()), &call.args[index], args[index].taint, kind);
+            self.push_sink(self.at(call), &call.args[index], args[index].taint, kind);
             if names.sql_methods.matches_name(&name) {
                 return Value::default();
             }
@@ -239,7 +239,7 @@ impl FnAnalysis<'_> {
                     builder: None,
                     receiver: receiver.ty.as_deref().cloned(),
                 };
-                self.push_sink(self.range(call.span()), arg, value.taint, kind);
+                self.push_sink(self.at(call), arg, value.taint, kind);
             }
         }
         if receiver.taint.is_handle() && !executed {
@@ -251,7 +251,7 @@ impl FnAnalysis<'_> {
                 builder: None,
                 receiver: receiver.ty.as_deref().cloned(),
             };
-            self.push_sink(self.range(call.span()), &call.receiver, receiver.taint, kind);
+            self.push_sink(self.at(call), &call.receiver, receiver.taint, kind);
         }
         if receiver.taint.is_handle() && name.starts_with("prepare") {
             // A prepared statement carries its SQL to where it is executed.
@@ -317,7 +317,7 @@ impl FnAnalysis<'_> {
         callee: Option<&String>,
         method: bool,
         inputs: &[(&Expr, &Value)],
-        call: &impl Spanned,
+        call: &impl Located,
     ) {
         let Some(callee) = callee else { return };
         let scope = self.scope;
@@ -329,9 +329,8 @@ impl FnAnalysis<'_> {
             if let (Some(sql), true) = (&text.sql, handle.taint.is_handle()) {
                 let kind =
                     SinkKind::Sql { text: (**sql).clone(), method: callee.clone(), known_method: true };
-                // The call's span only now: `Spanned::span` prints the whole call (its receiver
-                // chain too), so taking it for every call of a long chain would be quadratic.
-                self.push_sink(self.range(call.span()), handle_expr, handle.taint, kind);
+                // The call's range only now, when a sink needs it.
+                self.push_sink(self.at(call), handle_expr, handle.taint, kind);
             }
         }
     }

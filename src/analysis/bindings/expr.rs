@@ -7,7 +7,6 @@
 
 use std::rc::Rc;
 
-use syn::spanned::Spanned;
 use syn::{BinOp, Expr, ExprField, Lit, Member};
 
 use super::state::{Part, Value};
@@ -182,10 +181,10 @@ impl FnAnalysis<'_> {
         if let Member::Named(name) = &f.member {
             let name = name.to_string();
             if self.names.ro_fields.matches_name(&name) {
-                return Value::handle(Taint::read_only(self.range(f.span())).with_params_of(base.taint));
+                return Value::handle(Taint::read_only(self.at(f)).with_params_of(base.taint));
             }
             if self.names.rw_accessors.matches_name(&name) {
-                return Value::handle(Taint::read_write(self.range(f.span())).with_params_of(base.taint));
+                return Value::handle(Taint::read_write(self.at(f)).with_params_of(base.taint));
             }
         }
         // `ctx.pool` of a `Ctx { pool, ro_pool }` built here, `pair.1` of a tuple.
@@ -199,7 +198,7 @@ impl FnAnalysis<'_> {
             _ => None,
         };
         if let Some((ro, rw)) = declared {
-            let at = self.range(f.span());
+            let at = self.at(f);
             let taint = Taint { ro: ro.then_some(at), rw: rw.then_some(at), params: base.taint.params };
             return Value::handle(taint);
         }

@@ -41,6 +41,7 @@ pub(crate) use self::scope::FileScope;
 use self::state::{Env, LoopFrame, Value};
 use super::facts::{HandleUse, Sink, SinkKind, SqlText, Taint, TypeRef};
 use super::names::Names;
+use super::spans::Located;
 use super::types::TypeScope;
 use crate::source::{SourceText, TextRange};
 
@@ -192,14 +193,25 @@ impl<'a> FnAnalysis<'a> {
         super::span_range(self.src, span)
     }
 
+    /// Where a call, field or expression is, from its tokens (never printed again).
+    fn at(&self, node: &impl Located) -> TextRange {
+        node.range_in(self.src)
+    }
+
     /// How the source names a handle: the expression without `&`, `*`, `?`, `.await`,
     /// parentheses and pass-through methods, as written (whitespace folded).
     fn label(&self, expr: &Expr) -> String {
         let core = self.strip(expr);
-        let range = self.range(core.span());
+        let range = self.at(core);
         let text = self.src.text.get(range.bytes()).unwrap_or("");
-        let mut label: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        if label.chars().count() > 60 {
+        let mut label = String::with_capacity(text.len());
+        for word in text.split_whitespace() {
+            if !label.is_empty() {
+                label.push(' ');
+            }
+            label.push_str(word);
+        }
+        if label.len() > 60 && label.chars().count() > 60 {
             label = label.chars().take(57).collect::<String>() + "...";
         }
         label

@@ -1,0 +1,223 @@
+//! Where syntax is in the file, cheaply.
+//!
+//! A span becomes a [`TextRange`] through the file's own table of line starts
+//! ([`SourceText::parser_offset`]), not proc-macro2's `byte_range`, which counts characters
+//! (and fills a cache) on every call. The range of an expression is taken from its first and
+//! last tokens where the expression's shape gives them (calls, method calls, paths, fields,
+//! `&`, `?`, `.await`, literals, macros, …), instead of `Spanned::span`, which turns the whole
+//! expression back into tokens: for each call of a long method chain, the whole chain again.
+//! Any other shape falls back to `Spanned::span`. Never decides anything about the code.
+
+use proc_macro2::Span;
+use syn::spanned::Spanned;
+use syn::{Expr, ExprCall, ExprField, ExprMethodCall, MacroDelimiter, Member, UnOp};
+
+use crate::source::{SourceText, TextRange};
+
+/// Where `span` of this file is, in the file as on disk.
+pub(crate) fn span_range(src: &SourceText, span: Span) -> TextRange {
+    let (start, end) = (span.start(), span.end());
+    TextRange {
+        start: src.pos(start.line, start.column, src.parser_offset(start.line, start.column)),
+        end: src.pos(end.line, end.column, src.parser_offset(end.line, end.column)),
+    }
+}
+
+/// Byte offsets into the parser's text of where `span` starts and ends.
+pub(crate) fn parser_bytes(src: &SourceText, span: Span) -> (usize, usize) {
+    let (start, end) = (span.start(), span.end());
+    (src.parser_offset(start.line, start.column), src.parser_offset(end.line, end.column))
+}
+
+/// A node whose range its tokens tell without printing it.
+pub(crate) trait Located: Spanned {
+    /// Its first token and its last, when its shape tells them.
+    fn ends(&self) -> Option<(Span, Span)>;
+
+    /// Where it is in the file as on disk.
+    fn range_in(&self, src: &SourceText) -> TextRange {
+        match self.ends() {
+            Some((first, last)) => between(src, first, last),
+            None => span_range(src, self.span()),
+        }
+    }
+}
+
+/// A call (`f(..)`, `a::b(..)`): from the callee to the closing parenthesis.
+impl Located for ExprCall {
+    fn ends(&self) -> Option<(Span, Span)> {
+        let first = first_token(&self.func).filter(|_| self.attrs.is_empty())?;
+        Some((first, self.paren_token.span.close()))
+    }
+}
+
+/// A method call, its receiver included (`db.pool().execute(..)`).
+impl Located for ExprMethodCall {
+    fn ends(&self) -> Option<(Span, Span)> {
+        let first = first_token(&self.receiver).filter(|_| self.attrs.is_empty())?;
+        Some((first, self.paren_token.span.close()))
+    }
+}
+
+/// A field access, its base included (`state.db`).
+impl Located for ExprField {
+    fn ends(&self) -> Option<(Span, Span)> {
+        let first = first_token(&self.base).filter(|_| self.attrs.is_empty())?;
+        Some((first, member_span(&self.member)))
+    }
+}
+
+/// Any expression: its shape's first and last tokens.
+impl Located for Expr {
+    fn ends(&self) -> Option<(Span, Span)> {
+        Some((first_token(self)?, last_token(self)?))
+    }
+}
+
+fn member_span(member: &Member) -> Span {
+    match member {
+        Member::Named(ident) => ident.span(),
+        Member::Unnamed(index) => index.span,
+    }
+}
+
+fn between(src: &SourceText, first: Span, last: Span) -> TextRange {
+    TextRange { start: span_range(src, first).start, end: span_range(src, last).end }
+}
+
+/// The span of the first token of `expr`, for the shapes that tell it without printing.
+fn first_token(expr: &Expr) -> Option<Span> {
+    match expr {
+        Expr::MethodCall(e) if e.attrs.is_empty() => first_token(&e.receiver),
+        Expr::Call(e) if e.attrs.is_empty() => first_token(&e.func),
+        Expr::Field(e) if e.attrs.is_empty() => first_token(&e.base),
+        Expr::Await(e) if e.attrs.is_empty() => first_token(&e.base),
+        Expr::Try(e) if e.attrs.is_empty() => first_token(&e.expr),
+        Expr::Index(e) if e.attrs.is_empty() => first_token(&e.expr),
+        Expr::Binary(e) if e.attrs.is_empty() => first_token(&e.left),
+        Expr::Cast(e) if e.attrs.is_empty() => first_token(&e.expr),
+        Expr::Reference(e) if e.attrs.is_empty() => Some(e.and_token.span),
+        Expr::Paren(e) if e.attrs.is_empty() => Some(e.paren_token.span.open()),
+        Expr::Lit(e) if e.attrs.is_empty() => Some(e.lit.span()),
+        Expr::Unary(e) if e.attrs.is_empty() => Some(match &e.op {
+            UnOp::Deref(t) => t.span,
+            UnOp::Not(t) => t.span,
+            UnOp::Neg(t) => t.span,
+            _ => return None,
+        }),
+        Expr::Path(e) if e.attrs.is_empty() && e.qself.is_none() => match e.path.leading_colon {
+            Some(colon) => Some(colon.spans[0]),
+            None => e.path.segments.first().map(|s| s.ident.span()),
+        },
+        Expr::Macro(e) if e.attrs.is_empty() => match e.mac.path.leading_colon {
+            Some(colon) => Some(colon.spans[0]),
+            None => e.mac.path.segments.first().map(|s| s.ident.span()),
+        },
+        _ => None,
+    }
+}
+
+/// The span of the last token of `expr`, for the shapes that tell it without printing.
+fn last_token(expr: &Expr) -> Option<Span> {
+    match expr {
+        Expr::MethodCall(e) => Some(e.paren_token.span.close()),
+        Expr::Call(e) => Some(e.paren_token.span.close()),
+        Expr::Field(e) => Some(member_span(&e.member)),
+        Expr::Await(e) => Some(e.await_token.span),
+        Expr::Try(e) => Some(e.question_token.span),
+        Expr::Index(e) => Some(e.bracket_token.span.close()),
+        Expr::Binary(e) => last_token(&e.right),
+        Expr::Reference(e) => last_token(&e.expr),
+        Expr::Unary(e) => last_token(&e.expr),
+        Expr::Paren(e) => Some(e.paren_token.span.close()),
+        Expr::Lit(e) => Some(e.lit.span()),
+        // A last segment with generic arguments (`f::<T>`) ends later: printed instead.
+        Expr::Path(e) => e.path.segments.last().filter(|s| s.arguments.is_none()).map(|s| s.ident.span()),
+        Expr::Macro(e) => Some(match &e.mac.delimiter {
+            MacroDelimiter::Paren(d) => d.span.close(),
+            MacroDelimiter::Brace(d) => d.span.close(),
+            MacroDelimiter::Bracket(d) => d.span.close(),
+        }),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The range of the first statement's expression, by shape and by printing.
+    fn both(body: &str) -> (TextRange, TextRange) {
+        let src = SourceText::new(format!("fn f() {{\n    let _x = {body};\n}}\n"));
+        let file = syn::parse_file(src.parser_text()).unwrap();
+        let syn::Item::Fn(f) = &file.items[0] else { panic!("not a function") };
+        let syn::Stmt::Local(syn::Local { init: Some(init), .. }) = &f.block.stmts[0] else {
+            panic!("not a let statement")
+        };
+        let expr = &*init.expr;
+        let out = (expr.range_in(&src), span_range(&src, expr.span()));
+        crate::parse::release_spans();
+        out
+    }
+
+    #[test]
+    fn expressions_span_from_their_first_token_to_their_last() {
+        for body in [
+            "db.pool().execute(\"UPDATE t SET a = 1\", &[]).await?",
+            "&mut *self.state.db",
+            "crate::store::save(&db, 1)",
+            "::std::mem::take(&mut x)",
+            "sqlx::query!(\"SELECT 1\").fetch_one(&pool)",
+            "(a + b) as i64 + rows[0].1",
+            "!done && -n < 3",
+            "\"é\".len()",
+            "vec![1, 2]",
+            "f::<u8>(x)",
+            "x.0",
+        ] {
+            let (shape, printed) = both(body);
+            assert_eq!(shape, printed, "{body}");
+            assert_eq!((shape.start.line, shape.start.column), (2, 14), "{body}");
+        }
+    }
+
+    #[test]
+    fn calls_span_from_their_callee_or_receiver_to_the_closing_parenthesis() {
+        let src = SourceText::new("fn f() { a.b(1).c(2); g(h(3)); }".to_string());
+        let file = syn::parse_file(src.parser_text()).unwrap();
+        let syn::Item::Fn(f) = &file.items[0] else { panic!("not a function") };
+        let text = |r: TextRange| src.text[r.bytes()].to_string();
+        let (syn::Stmt::Expr(Expr::MethodCall(m), _), syn::Stmt::Expr(Expr::Call(c), _)) =
+            (&f.block.stmts[0], &f.block.stmts[1])
+        else {
+            panic!("unexpected statements")
+        };
+        assert_eq!(text(m.range_in(&src)), "a.b(1).c(2)");
+        assert_eq!(text(c.range_in(&src)), "g(h(3))");
+        assert_eq!(m.range_in(&src), span_range(&src, m.span()));
+        crate::parse::release_spans();
+    }
+
+    #[test]
+    fn byte_offsets_are_those_proc_macro2_counts() {
+        let src =
+            SourceText::new("\u{feff}// é\nfn été() -> &'static str {\n\t\"ü\\n\" /* ß */ }\n".to_string());
+        let tokens: proc_macro2::TokenStream = src.parser_text().parse().unwrap();
+        let mut seen = 0;
+        let mut stack: Vec<proc_macro2::TokenTree> = tokens.into_iter().collect();
+        while let Some(token) = stack.pop() {
+            let span = token.span();
+            let bytes = span.byte_range();
+            assert_eq!(parser_bytes(&src, span), (bytes.start, bytes.end), "{token}");
+            if let proc_macro2::TokenTree::Group(g) = token {
+                let (open, close) = (g.span_open().byte_range(), g.span_close().byte_range());
+                assert_eq!(parser_bytes(&src, g.span_open()), (open.start, open.end));
+                assert_eq!(parser_bytes(&src, g.span_close()), (close.start, close.end));
+                stack.extend(g.stream());
+            }
+            seen += 1;
+        }
+        assert!(seen >= 10, "only {seen} tokens");
+        crate::parse::release_spans();
+    }
+}
