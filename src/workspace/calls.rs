@@ -61,17 +61,7 @@ impl CallScope<'_> {
         match ty {
             // A type outside the tree runs no tree body, but for a blanket implementation
             // (`impl<T: Executor> DbExt for T`) of the tree.
-            Ty::Outside => tree_or_external(
-                self.symbols
-                    .named(name)
-                    .iter()
-                    .copied()
-                    .filter(|&id| {
-                        let f = &self.fns[id].facts;
-                        f.owner.as_ref().is_some_and(|o| f.sig.generics.iter().any(|(g, _)| g == o))
-                    })
-                    .collect(),
-            ),
+            Ty::Outside => tree_or_external(self.symbols.blanket(name).to_vec()),
             Ty::Tree(t) => {
                 let found = self.symbols.methods_of(ty, name);
                 if found.is_empty() && !self.symbols.named(name).is_empty() {

@@ -16,7 +16,12 @@ use super::loader::{Slot, Wanted};
 /// Everything the analysed functions of `slots` miss. With `rw`, read-write handles count too
 /// (`migrate` judges what they reach).
 pub fn wanted(slots: &[Slot], rw: bool) -> Wanted {
-    Wanted { fns: handle_callees(slots, rw), consts: missing_consts(slots, rw), types: receiver_types(slots) }
+    // Three independent scans of every sink: side by side on the pool.
+    let (fns, (consts, types)) = rayon::join(
+        || handle_callees(slots, rw),
+        || rayon::join(|| missing_consts(slots, rw), || receiver_types(slots)),
+    );
+    Wanted { fns, consts, types }
 }
 
 /// Names of callees that receive a handle (read-only, or a parameter of a function that may

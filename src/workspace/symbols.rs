@@ -41,8 +41,13 @@ pub enum Ty {
 pub struct Symbols {
     /// Functions with a body, by name.
     by_name: HashMap<String, Vec<FnId>>,
-    /// Functions with a body, by (owner type or trait, name).
-    by_owner: HashMap<(String, String), Vec<FnId>>,
+    /// Functions with a body, by owner type or trait, then name (looked up without building
+    /// a key).
+    by_owner: HashMap<String, HashMap<String, Vec<FnId>>>,
+    /// Methods with a body of a blanket implementation (`impl<T: Executor> DbExt for T`: the
+    /// owner is one of the function's generics), by name: what a receiver outside the tree
+    /// may run.
+    blanket: HashMap<String, Vec<FnId>>,
     /// Type -> the traits it implements.
     traits_of: HashMap<String, Vec<String>>,
     /// Trait -> the types implementing it.
@@ -81,7 +86,11 @@ impl Symbols {
             if facts.has_body {
                 s.by_name.entry(facts.name.clone()).or_default().push(id);
                 if let Some(owner) = &facts.owner {
-                    s.by_owner.entry((owner.clone(), facts.name.clone())).or_default().push(id);
+                    let by_name = s.by_owner.entry(owner.clone()).or_default();
+                    by_name.entry(facts.name.clone()).or_default().push(id);
+                    if facts.sig.generics.iter().any(|(g, _)| g == owner) {
+                        s.blanket.entry(facts.name.clone()).or_default().push(id);
+                    }
                 }
             }
         }
@@ -135,7 +144,13 @@ impl Symbols {
     /// Functions with a body named `name` owned by `owner` (a type's impls or a trait's
     /// default bodies).
     pub fn owned(&self, owner: &str, name: &str) -> &[FnId] {
-        self.by_owner.get(&(owner.to_string(), name.to_string())).map_or(&[], Vec::as_slice)
+        self.by_owner.get(owner).and_then(|m| m.get(name)).map_or(&[], Vec::as_slice)
+    }
+
+    /// Methods with a body named `name` of blanket implementations (their owner is one of
+    /// their generics), in id order.
+    pub fn blanket(&self, name: &str) -> &[FnId] {
+        self.blanket.get(name).map_or(&[], Vec::as_slice)
     }
 
     /// The bodies `name` may run on a value of tree type `ty`: its own methods, else the
