@@ -1,13 +1,42 @@
 //! The judge's SQL part: SQL text executed on a handle, expanded with the consts of the tree
-//! and classified by [`crate::sql::classify`]. Text given to a method that is not a known SQL
+//! and classified by [`crate::sql::classify`] (remembered per thread: a tree runs the same
+//! statements in many places). Text given to a method that is not a known SQL
 //! method counts only when it looks like SQL.
 //!
 //! Never decides on its own that unknown text reads: text whose every expansion is unknown,
 //! run by a known SQL method, is [`SqlVerdict::Unknown`].
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use crate::analysis::facts::SqlText;
 use crate::index::{self, ConstIndex, Scope};
 use crate::sql::{self, Verdict, Write};
+
+/// How many verdicts a thread remembers before it forgets them all.
+const MEMO_ENTRIES: usize = 8192;
+
+thread_local! {
+    /// Verdicts of the texts this thread classified: [`sql::classify`] depends on the text
+    /// alone, and a tree runs the same statements in many places.
+    static VERDICTS: RefCell<HashMap<String, Verdict>> = RefCell::new(HashMap::new());
+}
+
+/// [`sql::classify`], remembered per thread (at most [`MEMO_ENTRIES`] texts).
+fn classify(text: &str) -> Verdict {
+    if let Some(verdict) = VERDICTS.with(|memo| memo.borrow().get(text).cloned()) {
+        return verdict;
+    }
+    let verdict = sql::classify(text);
+    VERDICTS.with(|memo| {
+        let mut memo = memo.borrow_mut();
+        if memo.len() >= MEMO_ENTRIES {
+            memo.clear();
+        }
+        memo.insert(text.to_string(), verdict.clone());
+    });
+    verdict
+}
 
 /// What SQL executed on a handle does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,7 +61,7 @@ pub fn judge(index: &ConstIndex, scope: Scope<'_>, text: &SqlText, known_method:
         if index::is_unknown(candidate) || (!known_method && !sql::looks_like_sql(candidate)) {
             continue;
         }
-        if let Verdict::Write(write) = sql::classify(candidate) {
+        if let Verdict::Write(write) = classify(candidate) {
             return SqlVerdict::Write { text: candidate.clone(), write };
         }
     }
@@ -66,5 +95,15 @@ mod tests {
         assert_eq!(run(SqlText::Lit("cache refreshed".into()), false), SqlVerdict::Read);
         let either = SqlText::either(SqlText::Lit("SELECT 1".into()), SqlText::Lit("DELETE FROM t".into()));
         assert!(matches!(run(either, true), SqlVerdict::Write { .. }), "any alternative that writes");
+    }
+
+    #[test]
+    fn remembered_verdicts_are_those_of_their_own_text() {
+        for _ in 0..2 {
+            assert_eq!(classify("SELECT 1"), Verdict::Read);
+            assert!(matches!(classify("DELETE FROM t"), Verdict::Write(ref w) if w.what == "DELETE"));
+            assert_eq!(classify("SELECT 1 "), Verdict::Read);
+            assert!(matches!(classify("SELECT 1 FOR UPDATE"), Verdict::Write(_)));
+        }
     }
 }
