@@ -22,7 +22,9 @@
 //! request sent so far is in the wire's record — even while the task is polling again (an
 //! answer being read, say): a release takes the record as it is, without a poll, without
 //! waiting and without the barrier's lock. Anything else (stirred since, no such poll yet,
-//! the connection ended) goes the polled way.
+//! the connection ended) goes the polled way. A record whose last request was answered with
+//! an error whose ReadyForQuery has not been read yet ([`Session::Answering`]: tokio-postgres
+//! hands the error over first) is settled by the task's poll that reads it.
 //!
 //! Nothing here judges a session (see [`crate::proof`]).
 
@@ -194,7 +196,7 @@ impl Barrier {
             return None;
         }
         let session = self.observer.session();
-        let known = !matches!(session, Session::Unknown(_));
+        let known = !matches!(session, Session::Unknown(_) | Session::Answering);
         (known && !self.marks.ended.load(SeqCst)).then_some(session)
     }
 
@@ -225,12 +227,13 @@ impl Barrier {
                 drop(s);
                 then(None);
             }
-            Polled::Drained => {
+            Polled::Drained if self.observer.session() != Session::Answering => {
                 let session = self.observer.session();
                 drop(s);
                 then(Some(session));
             }
-            Polled::Busy => {
+            // An error's ReadyForQuery still coming: the task's poll that reads it settles.
+            Polled::Drained | Polled::Busy => {
                 s.armed += 1;
                 let earlier = s.waiting.replace(then);
                 drop(s);
@@ -264,9 +267,10 @@ impl Future for Driver {
         let polled = barrier.poll_once(&mut s);
         let settled = match (&polled, armed) {
             (Polled::Ended, _) => s.waiting.take().map(|then| (then, None)),
-            (Polled::Drained, Some(armed)) if s.armed == armed => {
-                s.waiting.take().map(|then| (then, Some(barrier.observer.session())))
-            }
+            (Polled::Drained, Some(armed)) if s.armed == armed => match barrier.observer.session() {
+                Session::Answering => None,
+                session => s.waiting.take().map(|then| (then, Some(session))),
+            },
             _ => None,
         };
         let outcome = match polled {

@@ -542,8 +542,7 @@ pub(crate) struct TargetManager {
     link: Arc<TargetLink>,
 }
 
-/// Boxed: a checkout moves the pooled object a dozen times (through the pool, the checkout,
-/// its release), a pointer costs less to move than the connection's few hundred bytes.
+/// Boxed: a checkout moves its pooled object a dozen times; a pointer is cheaper to move.
 impl managed::Manager for TargetManager {
     type Type = Box<PooledClient>;
     type Error = ConnectError;

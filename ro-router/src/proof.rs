@@ -72,7 +72,7 @@ fn observed_clean(link: &TargetLink, c: &PooledClient, session: Session) -> bool
         // Behind pgBouncer the settings are re-sent at every checkout: always a round trip.
         Session::Idle { guard_on } if link.read_only() => guard_on == Some(true) && !link.pgbouncer(),
         Session::Idle { .. } => true,
-        Session::InTransaction | Session::Unknown(_) => false,
+        Session::InTransaction | Session::Answering | Session::Unknown(_) => false,
     }
 }
 

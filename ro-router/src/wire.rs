@@ -46,6 +46,8 @@ pub(crate) struct Seen {
     pub(crate) anomaly: Option<&'static str>,
     /// The framing was lost: nothing more can be read from the wire, ever.
     blind: bool,
+    /// An ErrorResponse was read since the last ReadyForQuery.
+    errored: bool,
 }
 
 /// Extended-protocol messages written since the last Sync.
@@ -65,6 +67,11 @@ pub(crate) enum Session {
     Idle { guard_on: Option<bool> },
     /// Every answer is in, and a transaction block is open (`T`) or failed (`E`).
     InTransaction,
+    /// The one request in flight (dropped statements' Closes aside) was answered with an
+    /// error, and its ReadyForQuery is on its way: the server sends it right after the error
+    /// (which it flushes on its own), with nothing to run in between. tokio-postgres hands
+    /// the error to the user before it.
+    Answering,
     /// Not known from the observation (why).
     Unknown(&'static str),
 }
@@ -78,7 +85,14 @@ impl Seen {
             return Session::Unknown(why);
         }
         if self.batch != Batch::Empty || self.in_flight.iter().any(|closes_only| !closes_only) {
-            return Session::Unknown("a request is still in flight");
+            let answering = self.batch == Batch::Empty
+                && self.errored
+                && self.in_flight.iter().skip(1).all(|closes_only| *closes_only);
+            return if answering {
+                Session::Answering
+            } else {
+                Session::Unknown("a request is still in flight")
+            };
         }
         // What is still in flight closes statements: the session is as the last answer left it.
         match self.status {
@@ -369,6 +383,7 @@ impl<S> Observed<S> {
                 if s.in_flight.pop_front().is_none() {
                     s.flag("a ReadyForQuery no request asked for");
                 }
+                s.errored = false;
                 s.status = body.first().copied().unwrap_or(0);
             }),
             b'S' => {
@@ -388,6 +403,7 @@ impl<S> Observed<S> {
                 }
             }
             b'E' => {
+                observer.with(|s| s.errored = true);
                 if let Some(why) = unusual_error(body) {
                     observer.with(|s| s.flag(why));
                 } else if is_statement_timeout(body) {

@@ -154,3 +154,23 @@ fn impossible_lengths_stop_the_parsing() {
     o.observer.forget_anomaly();
     assert_eq!(o.observer.seen().session(), Session::Unknown("the framing of the wire was lost"));
 }
+
+#[test]
+fn an_error_whose_ready_for_query_is_still_coming_is_answering() {
+    let mut o = observed();
+    o.wrote(&startup());
+    o.read(&[msg(b'S', b"default_transaction_read_only\0on\0"), msg(b'Z', b"I")].concat());
+    o.wrote(&msg(b'Q', b"INSERT INTO t VALUES (1)\0"));
+    assert_eq!(o.observer.session(), Session::Unknown("a request is still in flight"));
+    o.read(&msg(b'E', b"SERROR\0VERROR\0C25006\0Mread-only\0\0"));
+    assert_eq!(o.observer.session(), Session::Answering);
+    // A dropped statement's Close behind it changes nothing; another request does.
+    o.wrote(&[msg(b'C', b"Ss0\0"), msg(b'S', b"")].concat());
+    assert_eq!(o.observer.session(), Session::Answering);
+    o.wrote(&msg(b'Q', b"SELECT 1\0"));
+    assert_eq!(o.observer.session(), Session::Unknown("a request is still in flight"));
+    o.read(&[msg(b'Z', b"I"), msg(b'3', b""), msg(b'Z', b"I")].concat());
+    assert_eq!(o.observer.session(), Session::Unknown("a request is still in flight"));
+    o.read(&msg(b'Z', b"I"));
+    assert_eq!(o.observer.session(), Session::Idle { guard_on: Some(true) });
+}
