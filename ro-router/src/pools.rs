@@ -542,15 +542,16 @@ pub(crate) struct TargetManager {
     link: Arc<TargetLink>,
 }
 
+/// Boxed: a checkout moves its pooled object a dozen times; a pointer is cheaper to move.
 impl managed::Manager for TargetManager {
-    type Type = PooledClient;
+    type Type = Box<PooledClient>;
     type Error = ConnectError;
 
-    async fn create(&self) -> Result<PooledClient, ConnectError> {
-        self.link.create().await
+    async fn create(&self) -> Result<Box<PooledClient>, ConnectError> {
+        self.link.create().await.map(Box::new)
     }
 
-    async fn recycle(&self, client: &mut PooledClient, _: &Metrics) -> RecycleResult<ConnectError> {
+    async fn recycle(&self, client: &mut Box<PooledClient>, _: &Metrics) -> RecycleResult<ConnectError> {
         self.link.recycle(client).await
     }
 }

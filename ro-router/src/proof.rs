@@ -4,8 +4,10 @@
 //!
 //! The proof is made when the connection comes back ([`release`]), off the next user's path:
 //!
-//! * **Observed** (read-only, direct to PostgreSQL ≥ 14). The connection's task first drains
-//!   what the user sent ([`crate::driver::Barrier`]); then, if its wire shows every request
+//! * **Observed** (read-only, direct to PostgreSQL ≥ 14). Every request the user sent must
+//!   be on the wire first: it is when the connection is quiet (a poll that drained covered
+//!   every wake-up of its request channel: no poll, no wait), otherwise the release polls the
+//!   connection ([`crate::driver::Barrier`]); then, if its wire shows every request
 //!   answered, the last ReadyForQuery idle, the guard last reported `on` and nothing unusual
 //!   ([`crate::wire`]), the connection is proven without a statement.
 //! * **Round trip** otherwise (and always behind pgBouncer): a task verifies it, repairs it
@@ -26,42 +28,51 @@ use deadpool::managed::Object;
 use crate::{
     enforcement::{repair_sql, Unclean, Verdict, Verification, REASSERT_SQL},
     pools::{PooledClient, TargetLink, TargetManager},
-    wire::{Seen, Session},
+    wire::Session,
 };
 
 /// Takes a connection back from its user: back to its pool once proven clean, or discarded.
+/// A quiet connection (see [`crate::driver`]) is judged here and now, without a poll.
 pub(crate) fn release(link: &Arc<TargetLink>, obj: Object<TargetManager>) {
     link.proving.fetch_add(1, Ordering::Relaxed);
+    if let Some(session) = obj.barrier.quiet_session() {
+        return settle(link, obj, Some(session));
+    }
     let barrier = obj.barrier.clone();
     let link = link.clone();
-    barrier.after_drain(Box::new(move |seen| match seen {
+    barrier.after_drain(Box::new(move |session| settle(&link, obj, session)));
+}
+
+/// Ends a release once the connection drained (`Some`: the session its wire shows) or ended.
+fn settle(link: &Arc<TargetLink>, obj: Object<TargetManager>, session: Option<Session>) {
+    match session {
         None => {
             // The connection ended.
             drop(Object::take(obj));
             link.proving.fetch_sub(1, Ordering::Relaxed);
         }
-        Some(seen) if observed_clean(&link, &obj, &seen) => {
+        Some(session) if observed_clean(link, &obj, session) => {
             link.counters.proofs_observed.inc();
             let mut obj = obj;
             obj.proven_clean = link.read_only();
             drop(obj); // Back to the pool before the count drops (see TargetLink::proving).
             link.proving.fetch_sub(1, Ordering::Relaxed);
         }
-        Some(_) => round_trip(link, obj),
-    }));
+        Some(_) => round_trip(link.clone(), obj),
+    }
 }
 
 /// Whether the wire alone proves a drained connection clean: idle, and for a read-only one
 /// the guard last reported on, directly to PostgreSQL.
-fn observed_clean(link: &TargetLink, c: &PooledClient, seen: &Seen) -> bool {
+fn observed_clean(link: &TargetLink, c: &PooledClient, session: Session) -> bool {
     if c.client.is_closed() {
         return false;
     }
-    match seen.session() {
+    match session {
         // Behind pgBouncer the settings are re-sent at every checkout: always a round trip.
         Session::Idle { guard_on } if link.read_only() => guard_on == Some(true) && !link.pgbouncer(),
         Session::Idle { .. } => true,
-        Session::InTransaction | Session::Unknown(_) => false,
+        Session::InTransaction | Session::Answering | Session::Unknown(_) => false,
     }
 }
 

@@ -17,8 +17,11 @@ use std::{
     collections::VecDeque,
     io,
     pin::Pin,
-    sync::{Arc, Mutex},
-    task::{Context, Poll},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, Mutex,
+    },
+    task::{Context, Poll, Waker},
 };
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -43,8 +46,8 @@ pub(crate) struct Seen {
     pub(crate) anomaly: Option<&'static str>,
     /// The framing was lost: nothing more can be read from the wire, ever.
     blind: bool,
-    /// A write or flush to the stream returned Pending since [`Observer::start_poll`].
-    write_waited: bool,
+    /// An ErrorResponse was read since the last ReadyForQuery.
+    errored: bool,
 }
 
 /// Extended-protocol messages written since the last Sync.
@@ -64,6 +67,11 @@ pub(crate) enum Session {
     Idle { guard_on: Option<bool> },
     /// Every answer is in, and a transaction block is open (`T`) or failed (`E`).
     InTransaction,
+    /// The one request in flight (dropped statements' Closes aside) was answered with an
+    /// error, and its ReadyForQuery is on its way: the server sends it right after the error
+    /// (which it flushes on its own), with nothing to run in between. tokio-postgres hands
+    /// the error to the user before it.
+    Answering,
     /// Not known from the observation (why).
     Unknown(&'static str),
 }
@@ -77,7 +85,14 @@ impl Seen {
             return Session::Unknown(why);
         }
         if self.batch != Batch::Empty || self.in_flight.iter().any(|closes_only| !closes_only) {
-            return Session::Unknown("a request is still in flight");
+            let answering = self.batch == Batch::Empty
+                && self.errored
+                && self.in_flight.iter().skip(1).all(|closes_only| *closes_only);
+            return if answering {
+                Session::Answering
+            } else {
+                Session::Unknown("a request is still in flight")
+            };
         }
         // What is still in flight closes statements: the session is as the last answer left it.
         match self.status {
@@ -114,7 +129,11 @@ pub(crate) type EventHook = Arc<dyn Fn(WireEvent) + Send + Sync>;
 #[derive(Default)]
 struct Shared {
     seen: Mutex<Seen>,
+    /// A write or flush to the stream returned Pending since [`Observer::start_poll`].
+    write_waited: AtomicBool,
     hook: std::sync::OnceLock<EventHook>,
+    /// What the socket itself is polled with, once set (see [`Observer::wake_socket_with`]).
+    socket_waker: std::sync::OnceLock<Waker>,
 }
 
 /// The shared record of one connection's observation.
@@ -155,15 +174,39 @@ impl Observer {
         self.with(|s| s.anomaly = None);
     }
 
-    /// Called by the connection's task before it polls the connection.
+    /// Called before every poll of the connection.
     pub(crate) fn start_poll(&self) {
-        self.with(|s| s.write_waited = false);
+        self.0.write_waited.store(false, Ordering::SeqCst);
     }
 
-    /// After a poll: what was seen, unless a write or flush had to wait during it (then some
-    /// bytes the driver meant to send may still be in its buffer).
-    pub(crate) fn seen_if_flushed(&self) -> Option<Seen> {
-        self.with(|s| (!s.write_waited).then(|| s.clone()))
+    /// After a poll: whether every write and flush during it completed (otherwise some bytes
+    /// the driver meant to send may still be in its buffer).
+    pub(crate) fn flushed(&self) -> bool {
+        !self.0.write_waited.load(Ordering::SeqCst)
+    }
+
+    /// The session as the wire shows it so far.
+    pub(crate) fn session(&self) -> Session {
+        self.with(|s| s.session())
+    }
+
+    /// From now on the socket under the connection is polled with `waker`, not with the
+    /// connection's own (once; later calls are no-ops): the socket's wake-ups can be told
+    /// apart from those of the driver's request channel (see [`crate::driver`]).
+    pub(crate) fn wake_socket_with(&self, waker: Waker) {
+        let _ = self.0.socket_waker.set(waker);
+    }
+
+    /// Runs `f` with the context the socket is polled with.
+    fn on_socket<R>(&self, cx: &mut Context<'_>, f: impl FnOnce(&mut Context<'_>) -> R) -> R {
+        match self.0.socket_waker.get() {
+            Some(waker) => f(&mut Context::from_waker(waker)),
+            None => f(cx),
+        }
+    }
+
+    fn write_waited(&self) {
+        self.0.write_waited.store(true, Ordering::SeqCst);
     }
 }
 
@@ -182,15 +225,19 @@ const HOT_STANDBY: &[u8] = b"in_hot_standby";
 #[derive(Debug)]
 struct Framing {
     untagged: bool,
+    /// The tags whose body is read (an untagged message's always is); others pass uncopied.
+    read: &'static [u8],
     header: [u8; 5],
     have: usize,
     left: usize,
+    /// Whether the current message's body is kept.
+    keep: bool,
     body: Vec<u8>,
 }
 
 impl Framing {
-    fn new(untagged: bool) -> Self {
-        Self { untagged, header: [0; 5], have: 0, left: 0, body: Vec::new() }
+    fn new(untagged: bool, read: &'static [u8]) -> Self {
+        Self { untagged, read, header: [0; 5], have: 0, left: 0, keep: false, body: Vec::new() }
     }
 
     fn header_len(&self) -> usize {
@@ -217,11 +264,14 @@ impl Framing {
                 let len_at = hl - 4;
                 let len = i32::from_be_bytes(self.header[len_at..hl].try_into().map_err(|_| ())?);
                 self.left = usize::try_from(len).ok().and_then(|l| l.checked_sub(4)).ok_or(())?;
+                self.keep = self.untagged || self.read.contains(&self.header[0]);
                 self.body.clear();
             }
             let n = self.left.min(bytes.len());
-            let keep = n.min(KEPT.saturating_sub(self.body.len()));
-            self.body.extend_from_slice(&bytes[..keep]);
+            if self.keep {
+                let keep = n.min(KEPT.saturating_sub(self.body.len()));
+                self.body.extend_from_slice(&bytes[..keep]);
+            }
             self.left -= n;
             bytes = &bytes[n..];
             if self.left == 0 {
@@ -255,8 +305,9 @@ impl<S> Observed<S> {
             inner,
             observer,
             parsing: true,
-            front: Framing::new(true),
-            back: Framing::new(false),
+            // Frontend messages are told apart by their tag alone.
+            front: Framing::new(true, b""),
+            back: Framing::new(false, b"ZSE"),
             ssl_answer_owed: false,
         }
     }
@@ -332,6 +383,7 @@ impl<S> Observed<S> {
                 if s.in_flight.pop_front().is_none() {
                     s.flag("a ReadyForQuery no request asked for");
                 }
+                s.errored = false;
                 s.status = body.first().copied().unwrap_or(0);
             }),
             b'S' => {
@@ -351,6 +403,7 @@ impl<S> Observed<S> {
                 }
             }
             b'E' => {
+                observer.with(|s| s.errored = true);
                 if let Some(why) = unusual_error(body) {
                     observer.with(|s| s.flag(why));
                 } else if is_statement_timeout(body) {
@@ -415,9 +468,9 @@ impl<S: AsyncRead + Unpin> AsyncRead for Observed<S> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let before = buf.filled().len();
-        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if self.parsing && matches!(polled, Poll::Ready(Ok(()))) {
-            let this = &mut *self;
+        let this = &mut *self;
+        let polled = this.observer.on_socket(cx, |cx| Pin::new(&mut this.inner).poll_read(cx, buf));
+        if this.parsing && matches!(polled, Poll::Ready(Ok(()))) {
             this.read(&buf.filled()[before..]);
         }
         polled
@@ -426,181 +479,30 @@ impl<S: AsyncRead + Unpin> AsyncRead for Observed<S> {
 
 impl<S: AsyncWrite + Unpin> AsyncWrite for Observed<S> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
+        let this = &mut *self;
+        let polled = this.observer.on_socket(cx, |cx| Pin::new(&mut this.inner).poll_write(cx, buf));
         match &polled {
-            Poll::Ready(Ok(n)) if self.parsing => self.wrote(&buf[..*n]),
-            Poll::Pending => self.observer.with(|s| s.write_waited = true),
+            Poll::Ready(Ok(n)) if this.parsing => this.wrote(&buf[..*n]),
+            Poll::Pending => this.observer.write_waited(),
             _ => {}
         }
         polled
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let polled = Pin::new(&mut self.inner).poll_flush(cx);
+        let this = &mut *self;
+        let polled = this.observer.on_socket(cx, |cx| Pin::new(&mut this.inner).poll_flush(cx));
         if polled.is_pending() {
-            self.observer.with(|s| s.write_waited = true);
+            this.observer.write_waited();
         }
         polled
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
+        let this = &mut *self;
+        this.observer.on_socket(cx, |cx| Pin::new(&mut this.inner).poll_shutdown(cx))
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn msg(tag: u8, body: &[u8]) -> Vec<u8> {
-        let mut out = vec![tag];
-        out.extend_from_slice(&(body.len() as i32 + 4).to_be_bytes());
-        out.extend_from_slice(body);
-        out
-    }
-
-    fn startup() -> Vec<u8> {
-        let body = [PROTOCOL_3.to_be_bytes().as_slice(), b"user\0app\0\0"].concat();
-        [(body.len() as i32 + 4).to_be_bytes().as_slice(), &body].concat()
-    }
-
-    fn observed() -> Observed<()> {
-        Observed::new((), Observer::default())
-    }
-
-    /// Feeds `bytes` one byte at a time (framing must survive any split).
-    fn trickle(o: &mut Observed<()>, bytes: &[u8], write: bool) {
-        for b in bytes {
-            if write {
-                o.wrote(std::slice::from_ref(b));
-            } else {
-                o.read(std::slice::from_ref(b));
-            }
-        }
-    }
-
-    #[test]
-    fn a_query_and_its_answer_leave_the_session_idle_with_the_guard() {
-        let mut o = observed();
-        trickle(&mut o, &startup(), true);
-        let answer =
-            [msg(b'R', &[0, 0, 0, 0]), msg(b'S', b"default_transaction_read_only\0on\0"), msg(b'Z', b"I")]
-                .concat();
-        trickle(&mut o, &answer, false);
-        assert_eq!(o.observer.seen().session(), Session::Idle { guard_on: Some(true) });
-        o.wrote(&msg(b'Q', b"BEGIN\0"));
-        assert_eq!(o.observer.seen().session(), Session::Unknown("a request is still in flight"));
-        o.read(&[msg(b'C', b"BEGIN\0"), msg(b'Z', b"T")].concat());
-        assert_eq!(o.observer.seen().session(), Session::InTransaction);
-        o.wrote(&msg(b'Q', b"SET default_transaction_read_only = off; ROLLBACK\0"));
-        o.read(&[msg(b'S', b"default_transaction_read_only\0off\0"), msg(b'Z', b"I")].concat());
-        assert_eq!(o.observer.seen().session(), Session::Idle { guard_on: Some(false) });
-    }
-
-    #[test]
-    fn extended_messages_wait_for_their_sync() {
-        let mut o = observed();
-        o.wrote(&startup());
-        o.read(&msg(b'Z', b"I"));
-        o.wrote(&[msg(b'B', b"x"), msg(b'E', b"x")].concat());
-        assert_eq!(o.observer.seen().session(), Session::Unknown("a request is still in flight"));
-        o.wrote(&msg(b'S', b""));
-        o.read(&[msg(b'2', b""), msg(b'C', b"SELECT 1\0"), msg(b'Z', b"I")].concat());
-        assert_eq!(o.observer.seen().session(), Session::Idle { guard_on: None });
-        // A dropped statement's Close + Sync in flight changes nothing; a Close batched with
-        // anything else does.
-        o.wrote(&[msg(b'C', b"Ss0\0"), msg(b'S', b"")].concat());
-        assert_eq!(o.observer.seen().session(), Session::Idle { guard_on: None });
-        o.wrote(&[msg(b'C', b"Ss1\0"), msg(b'B', b"x"), msg(b'S', b"")].concat());
-        assert_eq!(o.observer.seen().session(), Session::Unknown("a request is still in flight"));
-        o.read(&[msg(b'3', b""), msg(b'Z', b"I"), msg(b'3', b""), msg(b'2', b""), msg(b'Z', b"I")].concat());
-        assert_eq!(o.observer.seen().session(), Session::Idle { guard_on: None });
-        o.read(&msg(b'Z', b"I"));
-        assert_eq!(o.observer.seen().session(), Session::Unknown("a ReadyForQuery no request asked for"));
-    }
-
-    #[test]
-    fn copy_fatal_errors_and_unknown_messages_are_anomalies() {
-        let mut o = observed();
-        o.wrote(&startup());
-        o.read(&[msg(b'G', b"\0\0\0"), msg(b'Z', b"I")].concat());
-        assert_eq!(o.observer.seen().session(), Session::Unknown("COPY mode"));
-        let mut o = observed();
-        o.wrote(&startup());
-        o.read(&msg(b'E', b"SFATAL\0VFATAL\0C57P01\0Mterminating\0\0"));
-        assert_eq!(o.observer.seen().anomaly, Some("an error that ends the session"));
-        let mut o = observed();
-        o.wrote(&startup());
-        o.read(&msg(b'E', b"SERROR\0VERROR\0C25006\0Mread-only\0\0"));
-        assert_eq!(o.observer.seen().anomaly, None);
-        o.read(&msg(b'?', b""));
-        assert_eq!(o.observer.seen().anomaly, Some("an unknown backend message"));
-    }
-
-    #[test]
-    fn the_ssl_answer_is_one_byte_and_tls_bytes_are_not_parsed() {
-        let mut o = observed();
-        let ssl = [8i32.to_be_bytes(), (SSL_REQUEST as i32).to_be_bytes()].concat();
-        o.wrote(&ssl);
-        o.read(b"N");
-        o.wrote(&startup());
-        o.read(&msg(b'Z', b"I"));
-        assert_eq!(o.observer.seen().session(), Session::Idle { guard_on: None });
-        let mut o = observed();
-        o.wrote(&ssl);
-        o.read(b"S");
-        o.pass_through();
-        assert!(!o.parsing, "TLS records go through unread");
-        assert_eq!(o.observer.seen().anomaly, None);
-    }
-
-    #[tokio::test]
-    async fn bytes_pass_unchanged_and_are_observed() {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let answer = [msg(b'S', b"default_transaction_read_only\0on\0"), msg(b'Z', b"I")].concat();
-        let mut o = Observed::new(answer.as_slice(), Observer::default());
-        o.wrote(&startup());
-        let mut got = Vec::new();
-        o.read_to_end(&mut got).await.unwrap();
-        assert_eq!(got, answer);
-        assert_eq!(o.observer().seen().session(), Session::Idle { guard_on: Some(true) });
-        let mut w = Observed::new(Vec::new(), Observer::default());
-        w.write_all(&startup()).await.unwrap();
-        w.flush().await.unwrap();
-        assert_eq!(w.get_ref(), &startup());
-        assert_eq!(w.observer().seen().in_flight, [false]);
-        assert_eq!(w.observer().seen_if_flushed().map(|s| s.in_flight.len()), Some(1));
-    }
-
-    #[test]
-    fn promotion_and_statement_timeouts_are_passed_on() {
-        let mut o = observed();
-        let events = Arc::new(Mutex::new(Vec::new()));
-        let got = events.clone();
-        o.observer.on_event(Arc::new(move |e| got.lock().unwrap().push(e)));
-        o.wrote(&startup());
-        o.read(&[msg(b'S', b"in_hot_standby\0on\0"), msg(b'Z', b"I")].concat());
-        o.wrote(&msg(b'Q', b"SELECT 1\0"));
-        o.read(&msg(b'E', b"SERROR\0VERROR\0C57014\0Mcanceling statement due to user request\0\0"));
-        o.read(&msg(b'E', b"SERROR\0VERROR\0C57014\0Mcanceling statement due to statement timeout\0\0"));
-        trickle(&mut o, &[msg(b'S', b"in_hot_standby\0off\0"), msg(b'Z', b"I")].concat(), false);
-        assert_eq!(*events.lock().unwrap(), [WireEvent::StatementTimeout, WireEvent::Promoted]);
-        assert_eq!(o.observer.seen().session(), Session::Idle { guard_on: None });
-        // A session that starts `off` is on a server that was never a standby for it.
-        let mut o = observed();
-        let got = events.clone();
-        o.observer.on_event(Arc::new(move |e| got.lock().unwrap().push(e)));
-        o.wrote(&startup());
-        o.read(&[msg(b'S', b"in_hot_standby\0off\0"), msg(b'Z', b"I")].concat());
-        assert_eq!(events.lock().unwrap().len(), 2);
-    }
-
-    #[test]
-    fn impossible_lengths_stop_the_parsing() {
-        let mut o = observed();
-        o.wrote(&startup());
-        o.read(&[b'Z', 0, 0, 0, 1]);
-        o.observer.forget_anomaly();
-        assert_eq!(o.observer.seen().session(), Session::Unknown("the framing of the wire was lost"));
-    }
-}
+mod tests;
