@@ -100,6 +100,10 @@ pub struct RuleSet {
     pub orm: OrmNames,
     /// Write-helper name patterns (for callees without a body in the tree).
     pub write_helpers: NamePatterns,
+    /// Paths of code outside the tree that never runs a query with what it is given (std,
+    /// serde, tracing): `migrate` does not count the accessor's owner handed to them as
+    /// escaping to unknown code.
+    pub inert_calls: Vec<String>,
     /// The web frameworks' vocabulary for `migrate`'s route discovery.
     pub routes: RouteRules,
 }
@@ -212,7 +216,15 @@ struct RawRules {
     #[serde(default)]
     write_helpers: RawWriteHelpers,
     #[serde(default)]
+    outside: RawOutside,
+    #[serde(default)]
     routes: RawRoutes,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOutside {
+    inert: List,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -451,6 +463,7 @@ impl RuleSet {
                 read_executors: merged.list(|r| &r.orm.read_executors, "orm.read_executors", Check::Ident)?,
             },
             write_helpers,
+            inert_calls: merged.list(|r| &r.outside.inert, "outside.inert", Check::Path)?,
             routes: merged.routes()?,
         })
     }

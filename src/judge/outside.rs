@@ -1,7 +1,9 @@
 //! The judge's part for calls whose callee has no body in the tree: an ORM write builder
 //! executed on the handle, a model write (`active.save(&db)`), a write helper by name, a read
 //! executor of the rule set (`Entity::find_by_id(id).one(db)`), the handle's own method, or
-//! else code outside the tree that nothing can be said about.
+//! else code outside the tree that nothing can be said about. For `migrate`, also whether such
+//! code may query with a value it is given that is no handle (the accessor's owner,
+//! [`may_query_with`]).
 //!
 //! Fed only by the rule set; never looks for the callee in the tree (that is
 //! [`super::tree`]'s part, and a callee of the tree always wins over a name here).
@@ -83,6 +85,33 @@ pub fn judge(rules: &RuleSet, sink: &Sink) -> OutsideVerdict {
     OutsideVerdict::Unknown
 }
 
+/// For `migrate`: whether the call of code outside the tree at `sink` may run queries with
+/// the value it is given there (the accessor's owner `&context`, or a read-write handle), for
+/// it might call back into the tree (activitypub-federation's `id.dereference(&context)`).
+/// Not when the value is the receiver (its own method: a getter, `Deref`, `clone`), the callee
+/// is a read executor, a constructor (`Json(x)`, `Some(x)`: a CamelCase last segment), or a
+/// path of the rule set's `[outside] inert` list (std, serde, tracing).
+pub fn may_query_with(rules: &RuleSet, sink: &Sink) -> bool {
+    let SinkKind::Call { callee, method, arg, .. } = &sink.kind else { return false };
+    if (*method && *arg == 0) || is_constructor(callee) || is_inert(rules, callee) {
+        return false;
+    }
+    judge(rules, sink) != OutsideVerdict::Read
+}
+
+/// A tuple struct or enum variant built (`Json(x)`, `DbConn::Pool(p)`): data, no code.
+fn is_constructor(callee: &[String]) -> bool {
+    callee.last().and_then(|s| s.chars().next()).is_some_and(char::is_uppercase)
+}
+
+/// Whether an entry of `[outside] inert` is a prefix of the callee as written.
+fn is_inert(rules: &RuleSet, callee: &[String]) -> bool {
+    rules.inert_calls.iter().any(|entry| {
+        let entry: Vec<&str> = entry.split("::").collect();
+        entry.len() <= callee.len() && entry.iter().zip(callee).all(|(e, c)| e == c)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;
@@ -135,5 +164,22 @@ mod tests {
             OutsideVerdict::Unknown,
             "a function, not a method"
         );
+    }
+
+    #[test]
+    fn what_outside_code_may_query_with_a_value_it_is_given() {
+        let rules = RuleSet::builtin(Path::new("."));
+        let may = |s: Sink| may_query_with(&rules, &s);
+        assert!(may(call("dereference", true, 1, 1, None)), "a method given the owner");
+        assert!(may(call("webfinger_resolve_actor", false, 1, 2, None)), "a function given it");
+        assert!(may(call("audit::write_audit", false, 0, 1, None)), "a write helper");
+        assert!(!may(call("settings", true, 0, 0, None)), "the value's own method");
+        assert!(!may(call("first", true, 1, 1, None)), "a read executor");
+        assert!(!may(call("Json", false, 0, 1, None)), "a constructor");
+        assert!(!may(call("DbConn::Pool", false, 0, 1, None)), "an enum variant");
+        assert!(!may(call("serde_json::to_string", false, 0, 1, None)), "inert by the rule set");
+        assert!(!may(call("std::mem::take", false, 0, 1, None)), "std");
+        assert!(!may(call("drop", false, 0, 1, None)), "a one-segment inert name");
+        assert!(may(call("tracing_ext::record", false, 0, 1, None)), "a prefix is whole segments");
     }
 }

@@ -10,6 +10,7 @@
 
 use serde::Serialize;
 
+use super::escapes;
 use super::scan::{FileScan, MigrateNames, NameUse};
 use crate::analysis::facts::{FnFacts, Sink, SinkKind};
 use crate::diagnostics::ChainStep;
@@ -125,9 +126,14 @@ pub fn classify(ctx: &Context<'_>, body: &Body<'_>) -> (Class, Vec<Reason>, Vec<
         }
     }
     if let Some(facts) = body.facts {
-        for sink in facts.sinks.iter().filter(|s| inside(s.range, body.range)) {
+        let sinks = || facts.sinks.iter().filter(|s| inside(s.range, body.range));
+        let owners = escapes::owners(sinks());
+        for sink in sinks() {
             let own = sink.handle.taint.rw.is_some().then(|| sink_reason(ctx, body, facts, sink)).flatten();
-            if let Some(reason) = own.or_else(|| reached_write(ctx, body, facts, sink)) {
+            let reason = own
+                .or_else(|| reached_write(ctx, body, facts, sink))
+                .or_else(|| escape_reason(ctx, body, facts, sink, owners));
+            if let Some(reason) = reason {
                 reasons.push(reason);
             }
         }
@@ -189,6 +195,35 @@ fn reached_write(ctx: &Context<'_>, body: &Body<'_>, facts: &FnFacts, sink: &Sin
     let own = ctx.judge.own_write(ctx.writers, site, sink)?;
     let writes = format!("writes through `{}`", own.handle);
     Some(tree_reason(ctx, sink.range.start.line, "calls", &writes, own.write))
+}
+
+/// A call handing the accessor's owner (or a read-write handle), directly or through functions
+/// of the tree, to code outside the tree that may query with it (see [`escapes`]).
+fn escape_reason(
+    ctx: &Context<'_>,
+    body: &Body<'_>,
+    facts: &FnFacts,
+    sink: &Sink,
+    owners: u64,
+) -> Option<Reason> {
+    if ctx.trust_external {
+        return None;
+    }
+    let escape =
+        escapes::from_handler(ctx.judge.rules, ctx.writers, body.id?, body.file, facts, sink, owners)?;
+    let path: Vec<&str> = escape.chain.iter().map(|s| s.function.as_str()).collect();
+    Some(Reason {
+        line: sink.range.start.line,
+        message: format!(
+            "passes `{}` to code outside the analysed tree that may query with it: `{}` ({} → {}) \
+             (--trust-external to treat it as reading)",
+            sink.handle.label,
+            escape.callee,
+            path.join(" → "),
+            escape.callee
+        ),
+        chain: escape.chain,
+    })
 }
 
 /// `passes `h` to `f`, which writes (h → f → … → SQL)` (`how`: `passes `h` to`, or `calls`

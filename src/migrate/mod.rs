@@ -1,7 +1,8 @@
 //! `ro-audit migrate`: moving pure-read GET handlers to the read-only accessor.
 //!
 //! [`routes`] discovers the GET handlers; [`scan`] collects, per parsed file, the uses of
-//! handle names and the opt-out comments; [`classify`] judges each handler on owned facts;
+//! handle names and the opt-out comments; [`classify`] judges each handler on owned facts
+//! ([`escapes`]: the accessor's owner handed to outside code);
 //! [`pipeline`] drives a run, [`plan`] plans one file's new text (screening for routes only when [`frameworks`] finds a web
 //! framework in the crate graph, or cannot tell); [`imports`] fixes `use` items after a rewrite (in the order of the file's
 //! [`style`] edition); [`derefs`] keeps the
@@ -14,6 +15,7 @@ pub mod classify;
 pub mod derefs;
 pub mod diff;
 pub mod edit;
+pub mod escapes;
 pub mod frameworks;
 pub mod imports;
 pub mod pipeline;

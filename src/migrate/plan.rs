@@ -64,7 +64,11 @@ pub fn plan_file(
         if matches!(u.kind, UseKind::Type { .. }) {
             swapped.push((u.range.start.offset as usize, to.clone()));
         }
-        splices.push(Splice { range: u.range.bytes(), text: to.clone() });
+        let text = match u.kind {
+            UseKind::PatField { shorthand: true } => format!("{to}: {}", u.name),
+            _ => to.clone(),
+        };
+        splices.push(Splice { range: u.range.bytes(), text });
         renames.push(Rename { from: u.name.clone(), to: to.clone(), bare });
     }
     let result = catch_unwind(AssertUnwindSafe(|| -> Result<String, FileError> {

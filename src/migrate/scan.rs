@@ -88,6 +88,12 @@ pub enum UseKind {
     Method,
     /// A field (`state.db`).
     Field,
+    /// A field of a struct pattern (`let State(AppState { db, .. }) = state;`); `shorthand`
+    /// when the field names its binding too (the twin then binds it: `db_ro: db`).
+    PatField {
+        /// Written `db`, not `db: binding`.
+        shorthand: bool,
+    },
     /// A type (or a tuple-struct pattern of it); `bare` as for calls.
     Type {
         /// Named by a single-segment path.
@@ -296,6 +302,15 @@ impl<'ast> Visit<'ast> for Visitor<'_> {
         visit::visit_expr_field(self, field);
     }
 
+    fn visit_pat_struct(&mut self, pat: &'ast syn::PatStruct) {
+        for field in &pat.fields {
+            if let syn::Member::Named(ident) = &field.member {
+                self.accessor(ident, UseKind::PatField { shorthand: field.colon_token.is_none() });
+            }
+        }
+        visit::visit_pat_struct(self, pat);
+    }
+
     fn visit_type_path(&mut self, ty: &'ast syn::TypePath) {
         self.type_path(&ty.path, ty.qself.is_some());
         visit::visit_type_path(self, ty);
@@ -383,5 +398,33 @@ fn owned(pool: web::Data<PgPool>, other: &PgPool) {}";
         assert_eq!(blocking_params(by_ref, &names, &found.derefs), 0, "deref coercion");
         assert_eq!(blocking_params(owned, &names, &found.derefs), 0b01, "`web::Data<PgPool>` is not coerced");
         assert_eq!(blocking_params(by_ref, &names, &[]), 0b10, "no `impl Deref` in the tree");
+    }
+
+    #[test]
+    fn struct_pattern_fields_named_as_accessors_are_uses() {
+        let rules = RuleSet::from_project_text(
+            std::path::Path::new("ro-audit.toml"),
+            "[accessors]\nread_write = [\"database\"]\nread_only = [\"database_ro\"]\n",
+            std::path::Path::new("."),
+        )
+        .unwrap();
+        let names = MigrateNames::new(&rules);
+        let text = "fn h(State(S { database: db, .. }): State<S>) { let S { database, .. } = s; let S { database_ro, .. } = s; let x = S { database }; }";
+        let src = SourceText::new(text.to_string());
+        let file = syn::parse_file(src.parser_text()).unwrap();
+        let found = scan(&names, &src, &file);
+        crate::parse::release_spans();
+        let got: Vec<(usize, UseKind, bool)> =
+            found.uses.iter().map(|u| (u.range.start.offset as usize, u.kind, u.rw)).collect();
+        let at = |needle: &str| text.find(needle).unwrap();
+        assert_eq!(
+            got,
+            [
+                (at("database: db"), UseKind::PatField { shorthand: false }, true),
+                (at("database, .. } = s"), UseKind::PatField { shorthand: true }, true),
+                (at("database_ro"), UseKind::PatField { shorthand: true }, false),
+            ],
+            "a struct expression builds, it does not bind: no use"
+        );
     }
 }
