@@ -112,6 +112,10 @@ struct MigrateArgs {
     /// makes it fail (`rewrite-failed`, with the first error) and exit 2 if any was reverted.
     #[arg(long, value_name = "CMD", requires = "apply")]
     verify: Option<String>,
+    /// Print, on stderr, the wall-clock time and resident memory of each phase of the run
+    /// (also with `RO_AUDIT_TIMINGS=1`).
+    #[arg(long)]
+    timings: bool,
     /// Use this configuration file instead of looking for `ro-audit.toml`.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -294,6 +298,10 @@ fn migrate(args: MigrateArgs) -> u8 {
         if err.kind() != std::io::ErrorKind::BrokenPipe {
             return fail(&err);
         }
+    }
+    if args.timings || Timings::wanted_by_env() {
+        outcome.timings.lap(if applied { "apply, report" } else { "report" });
+        eprint!("{}", outcome.timings);
     }
     if !outcome.errors.is_empty() && !args.keep_going {
         if args.apply {

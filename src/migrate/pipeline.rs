@@ -29,6 +29,7 @@ use crate::judge::Judge;
 use crate::pipeline::{worker_pool, RunError};
 use crate::prefilter::{self, Prefilter};
 use crate::source::{self, SourceText};
+use crate::timings::Timings;
 use crate::workspace::crates::CrateGraph;
 use crate::workspace::loader::{self, Declared, Slot};
 use crate::workspace::{demand, Workspace};
@@ -130,6 +131,8 @@ pub struct Outcome {
     pub errors: Vec<FileError>,
     /// Counts.
     pub counts: Counts,
+    /// Time and resident memory per phase (`--timings`).
+    pub timings: Timings,
 }
 
 /// The uses one handler rewrites, with the index of their file's slot.
@@ -150,7 +153,9 @@ struct Parsed {
 
 /// Runs `migrate` (planning only; [`apply`] writes).
 pub fn run(paths: &[PathBuf], rules: &RuleSet, options: &Options) -> Result<Outcome, RunError> {
+    let mut timings = Timings::start();
     let walked = crate::walk::walk(paths, rules)?;
+    timings.lap("walk");
     let files: Vec<&Path> = walked.files.iter().map(|f| f.path.as_path()).collect();
     let names = RunNames {
         names: Names::new(rules),
@@ -158,8 +163,15 @@ pub fn run(paths: &[PathBuf], rules: &RuleSet, options: &Options) -> Result<Outc
         routes: RouteNames::new(&rules.routes),
     };
     let routes = frameworks::route_screens(paths, &files, &names.routes.framework_crates());
+    timings.lap("frameworks");
+    if !routes.contains(&true) {
+        // No crate graph holds a web framework: no file can register a route, so there is no
+        // handler to find and nothing is read or parsed (a library workspace costs its walk and
+        // its manifests).
+        return Ok(Outcome { errors: walked.errors, timings, ..Outcome::default() });
+    }
     let pool = worker_pool()?;
-    Ok(pool.install(|| run_walked(walked, rules, &names, options, routes)))
+    Ok(pool.install(|| run_walked(walked, rules, &names, options, routes, timings)))
 }
 
 struct Screens {
@@ -219,6 +231,7 @@ fn run_walked(
     names: &RunNames,
     options: &Options,
     route_screens: Vec<bool>,
+    mut timings: Timings,
 ) -> Outcome {
     let mut outcome = Outcome { errors: walked.errors, ..Outcome::default() };
     let mnames = &names.mnames;
@@ -247,6 +260,7 @@ fn run_walked(
             }
         })
         .collect();
+    timings.lap("first pass");
     let mut failed = FailedFiles::default();
     let mut slots = Vec::with_capacity(first.len());
     let mut extras: Vec<Option<(FileRoutes, FileScan)>> = Vec::with_capacity(first.len());
@@ -302,6 +316,7 @@ fn run_walked(
         failed.add(err, rules);
     }
     outcome.errors.extend(errors);
+    timings.lap("load");
     let mut reparsed = reparsed.into_inner().unwrap_or_default();
     for (slot, extra) in slots.iter().zip(&mut extras) {
         if let Some(found) = reparsed.remove(&slot.path) {
@@ -311,6 +326,7 @@ fn run_walked(
     let all: Vec<&FileRoutes> = extras.iter().flatten().map(|(r, _)| r).collect();
     let handlers = routes::discover_in(&all, &crates);
     drop(all);
+    timings.lap("discover");
 
     // The index (consts, crates, types) and write summaries.
     let mut index = ConstIndex::default();
@@ -342,8 +358,10 @@ fn run_walked(
         })
         .collect();
     let the_judge = Judge::new(rules, &index);
+    timings.lap("index");
     let mut writers = Writers::in_workspace(tree_fns, workspace, &the_judge);
     writers.spread_through_unpinned();
+    timings.lap("summaries");
     let rw_of = |id: usize| rw_params.get(id).copied().unwrap_or(0);
     let ctx = Context {
         judge: &the_judge,
@@ -372,6 +390,7 @@ fn run_walked(
         }
         outcome.handlers.push(report);
     }
+    timings.lap("classify");
 
     // Plan the edits, file by file, on the pool: only files with something to rewrite are
     // read again.
@@ -426,6 +445,8 @@ fn run_walked(
     outcome.errors.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
     outcome.errors.dedup();
     outcome.counts = counts(&outcome);
+    timings.lap("plan");
+    outcome.timings = timings;
     outcome
 }
 
