@@ -268,12 +268,18 @@ fn migrate(args: MigrateArgs) -> u8 {
     let mut applied = false;
     let mut reverted = 0;
     if args.apply && (outcome.errors.is_empty() || args.keep_going) {
-        if let Err(err) = apply::apply(&outcome.changes, args.allow_dirty) {
+        // `--verify` plans files again from their texts before the rewrite: read them first.
+        let olds = match command.as_ref().map(|_| outcome.changes.iter().map(|c| c.old()).collect()) {
+            Some(Err(err)) => return fail(&format!("{}: {}", err.file.display(), err.message)),
+            Some(Ok(olds)) => olds,
+            None => Vec::new(),
+        };
+        if let Err(err) = apply::apply(&outcome.changes, &rules, args.allow_dirty) {
             return fail(&err);
         }
         applied = true;
         if let Some(command) = &command {
-            match verify::verify(&mut outcome, command, &verify::root_of(&start), &rules) {
+            match verify::verify(&mut outcome, &olds, command, &verify::root_of(&start), &rules) {
                 Ok(verified) => {
                     reverted = verified.reverted.len();
                     eprintln!(
@@ -291,7 +297,9 @@ fn migrate(args: MigrateArgs) -> u8 {
         && std::io::stdout().is_terminal();
     let mut stdout = std::io::stdout().lock();
     let printed = match args.format {
-        MigrateFormat::Human => mr::human(&outcome, applied, color, &mut stdout),
+        MigrateFormat::Human => {
+            mr::human(&outcome, applied, color, &crate::migrate::scan::MigrateNames::new(&rules), &mut stdout)
+        }
         MigrateFormat::Json => mr::json(&outcome, applied, &mut stdout),
     };
     if let Err(err) = printed.and_then(|()| stdout.flush()) {

@@ -10,13 +10,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use rayon::prelude::*;
-use serde::Serialize;
 
 use super::classify::{self, Body, Class, Context, Reason};
 use super::frameworks;
-use super::plan::plan_file;
-// `apply` lived here first; callers may still name it through the pipeline.
+// `apply` and the outcome's types lived here first; callers may still name them here.
 pub use super::apply::{apply, ApplyError};
+pub use super::outcome::{counts, Counts, FileChange, Fingerprint, HandlerReport, Outcome, PlannedEdit};
 use super::routes::{self, FileRoutes, Handler, HandlerTarget, RouteClass, RouteNames};
 use super::scan::{self, FileScan, MigrateNames, NameUse, UseKind};
 use crate::analysis::facts::FileFacts;
@@ -44,102 +43,8 @@ pub struct Options {
     pub handler: Option<String>,
 }
 
-/// One planned rewrite of a name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PlannedEdit {
-    /// 1-based line.
-    pub line: u32,
-    /// 1-based column (characters).
-    pub column: u32,
-    /// The read-write name.
-    pub from: String,
-    /// Its twin.
-    pub to: String,
-}
-
-/// One GET handler and its verdict.
-#[derive(Debug, Clone, Serialize)]
-pub struct HandlerReport {
-    /// `name`, `Owner::name`, `closure in f`, or the unresolved reference.
-    pub handler: String,
-    /// Its routes, `METHODS path` each.
-    pub routes: Vec<String>,
-    /// The handler's file (or the route's, when unresolved).
-    pub file: PathBuf,
-    /// The handler's line (or the route's).
-    pub line: u32,
-    /// The lines of the handler's whole item (attributes, signature, body; for a closure, the
-    /// closure), first and last; the route's line twice when unresolved.
-    pub span: [u32; 2],
-    /// Its class.
-    pub class: Class,
-    /// Why it is `mixed` (or opted out, or not GET-only).
-    pub reasons: Vec<Reason>,
-    /// The uses that `--apply` rewrites.
-    pub edits: Vec<PlannedEdit>,
-}
-
-/// A file `--apply` would change.
-#[derive(Debug, Clone)]
-pub struct FileChange {
-    /// The file as walked.
-    pub path: PathBuf,
-    /// Its text now.
-    pub old: String,
-    /// Its text after the edits.
-    pub new: String,
-    /// The uses each handler rewrites here (by index in [`Outcome::handlers`]), so that
-    /// `--verify` can plan the file again with fewer handlers ([`replan`]).
-    pub handlers: Vec<(usize, Vec<NameUse>)>,
-}
-
-/// The counts of a run.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Counts {
-    /// GET handlers found (every class).
-    pub get_handlers: usize,
-    /// `pure-read`.
-    pub pure_read: usize,
-    /// Uses to rewrite (in the pure-read handlers).
-    pub to_rewrite: usize,
-    /// `mixed`.
-    pub mixed: usize,
-    /// `no-db`.
-    pub no_db: usize,
-    /// `already-ro`.
-    pub already_ro: usize,
-    /// `opted-out`.
-    pub opted_out: usize,
-    /// `not-get-only`.
-    pub not_get_only: usize,
-    /// `unresolved`.
-    pub unresolved: usize,
-    /// `rewrite-failed` (reverted by `--verify`).
-    pub rewrite_failed: usize,
-    /// Files to change.
-    pub files: usize,
-}
-
-/// What a run found and plans.
-#[derive(Debug, Default)]
-pub struct Outcome {
-    /// Every GET handler, by file and line.
-    pub handlers: Vec<HandlerReport>,
-    /// The files to change, by path.
-    pub changes: Vec<FileChange>,
-    /// File errors (including refused edits).
-    pub errors: Vec<FileError>,
-    /// Counts.
-    pub counts: Counts,
-    /// Time and resident memory per phase (`--timings`).
-    pub timings: Timings,
-}
-
 /// The uses one handler rewrites, with the index of their file's slot.
 type HandlerUses = (usize, Vec<NameUse>);
-
-/// A file's text before and after its rewrite.
-type OldNew = (String, String);
 
 /// A first read: parsed, or screened out (what its text declares), or an error.
 type FirstRead = (Option<Parsed>, Declared, Option<FileError>);
@@ -162,12 +67,13 @@ pub fn run(paths: &[PathBuf], rules: &RuleSet, options: &Options) -> Result<Outc
         mnames: MigrateNames::new(rules),
         routes: RouteNames::new(&rules.routes),
     };
-    let routes = frameworks::route_screens(paths, &files, &names.routes.framework_crates());
+    let crates = names.routes.framework_crates();
+    let routes = frameworks::route_screens(paths, &files, &crates);
     timings.lap("frameworks");
-    if !routes.contains(&true) {
-        // No crate graph holds a web framework: no file can register a route, so there is no
-        // handler to find and nothing is read or parsed (a library workspace costs its walk and
-        // its manifests).
+    if !routes.contains(&true) && !frameworks::stand_in(&files, &crates) {
+        // No crate graph holds a web framework, and the tree writes no stand-in of one: no file
+        // can register a route, so there is no handler to find and nothing is read or parsed
+        // (a library workspace costs its walk and its manifests).
         return Ok(Outcome { errors: walked.errors, timings, ..Outcome::default() });
     }
     let pool = worker_pool()?;
@@ -357,6 +263,10 @@ fn run_walked(
                 .map_or(0, |p| scan::blocking_params(p, mnames, &derefs))
         })
         .collect();
+    drop(derefs);
+    let by_path: HashMap<&Path, usize> =
+        slots.iter().enumerate().map(|(i, s)| (s.path.as_path(), i)).collect();
+    keep_handler_files(&mut extras, &handlers, &by_path);
     let the_judge = Judge::new(rules, &index);
     timings.lap("index");
     let mut writers = Writers::in_workspace(tree_fns, workspace, &the_judge);
@@ -370,8 +280,6 @@ fn run_walked(
         rw_params: &rw_of,
         trust_external: options.trust_external,
     };
-    let by_path: HashMap<&Path, usize> =
-        slots.iter().enumerate().map(|(i, s)| (s.path.as_path(), i)).collect();
 
     // Classify.
     let mut edits_by_file: BTreeMap<usize, Vec<(usize, Vec<NameUse>)>> = BTreeMap::new();
@@ -393,41 +301,21 @@ fn run_walked(
     timings.lap("classify");
 
     // Plan the edits, file by file, on the pool: only files with something to rewrite are
-    // read again.
-    let planned: Vec<(usize, Result<OldNew, FileError>)> = edits_by_file
-        .par_iter()
-        .map(|(&i, by_handler)| {
-            let path = &slots[i].path;
-            let uses: Vec<NameUse> = by_handler.iter().flat_map(|(_, u)| u.iter().cloned()).collect();
-            let planned = std::fs::read_to_string(path)
-                .map_err(|e| FileError::whole_file(path.clone(), format!("cannot read the file again: {e}")))
-                .and_then(|old| {
-                    // What the file's `use` items name, from its first parse.
-                    let imports = extras[i].as_ref().map_or(&[][..], |(routes, _)| &routes.imports[..]);
-                    let imported = |name: &str| {
-                        imports.iter().any(|i| i.alias == name || i.target.last().is_some_and(|t| t == name))
-                    };
-                    plan_file(path, &old, &uses, mnames, Some(&imported)).map(|new| (old, new))
-                });
-            (i, planned)
-        })
+    // read again, and no text is kept (a change is planned again when printed or written).
+    let planned: Vec<(FileChange, Result<bool, FileError>)> = edits_by_file
+        .into_par_iter()
+        .map(|(i, handlers)| plan_change(&slots[i].path, handlers, extras[i].as_ref(), mnames))
         .collect();
-    for (i, result) in planned {
-        let by_handler = edits_by_file.remove(&i).unwrap_or_default();
+    for (change, result) in planned {
         match result {
-            Ok((old, new)) => {
-                if new != old {
-                    outcome.changes.push(FileChange {
-                        path: slots[i].path.clone(),
-                        old,
-                        new,
-                        handlers: by_handler,
-                    });
+            Ok(changed) => {
+                if changed {
+                    outcome.changes.push(change);
                 }
             }
             Err(err) => {
                 // The file stays as it is: its handlers are not rewritten.
-                for (h, _) in &by_handler {
+                for (h, _) in &change.handlers {
                     let report = &mut outcome.handlers[*h];
                     report.class = Class::Unresolved;
                     report.edits.clear();
@@ -450,26 +338,65 @@ fn run_walked(
     outcome
 }
 
-/// The counts of `outcome`'s handlers and changes.
-pub fn counts(outcome: &Outcome) -> Counts {
-    let mut c =
-        Counts { get_handlers: outcome.handlers.len(), files: outcome.changes.len(), ..Counts::default() };
-    for h in &outcome.handlers {
-        match h.class {
-            Class::PureRead => {
-                c.pure_read += 1;
-                c.to_rewrite += h.edits.len();
-            }
-            Class::Mixed => c.mixed += 1,
-            Class::NoDb => c.no_db += 1,
-            Class::AlreadyRo => c.already_ro += 1,
-            Class::OptedOut => c.opted_out += 1,
-            Class::NotGetOnly => c.not_get_only += 1,
-            Class::Unresolved => c.unresolved += 1,
-            Class::RewriteFailed => c.rewrite_failed += 1,
+/// Keeps, of what the first parses yielded, only what the classifier and the planner read
+/// (the name uses, opt-outs, functions and `use` items of the files holding a handler): the
+/// route facts and scans of every other file go before the summaries are built.
+fn keep_handler_files(
+    extras: &mut [Option<(FileRoutes, FileScan)>],
+    handlers: &[Handler],
+    by_path: &HashMap<&Path, usize>,
+) {
+    let mut holds = vec![false; extras.len()];
+    for h in handlers {
+        let file = match &h.target {
+            HandlerTarget::Fn(f) => &f.file,
+            HandlerTarget::Closure(c) => &c.file,
+            HandlerTarget::Unresolved { .. } => continue,
+        };
+        if let Some(&i) = by_path.get(file.as_path()) {
+            holds[i] = true;
         }
     }
-    c
+    for (extra, holds) in extras.iter_mut().zip(holds) {
+        match extra {
+            Some((routes, scan)) if holds => {
+                routes.registrations = Vec::new();
+                routes.modules = Vec::new();
+                scan.fns = Vec::new();
+                scan.derefs = Vec::new();
+            }
+            _ => *extra = None,
+        }
+    }
+}
+
+/// Plans the change of the file at `path` (read again) from its handlers' uses, and tells
+/// whether it changes the text. `first` is what its first parse yielded: its `use` items.
+fn plan_change(
+    path: &Path,
+    handlers: Vec<(usize, Vec<NameUse>)>,
+    first: Option<&(FileRoutes, FileScan)>,
+    names: &MigrateNames,
+) -> (FileChange, Result<bool, FileError>) {
+    let imports = first.map_or(&[][..], |(routes, _)| &routes.imports[..]);
+    let mut imported: Vec<String> = handlers
+        .iter()
+        .flat_map(|(_, uses)| uses.iter().map(|u| &u.name))
+        .filter(|name| imports.iter().any(|i| &i.alias == *name || i.target.last() == Some(*name)))
+        .cloned()
+        .collect();
+    imported.sort_unstable();
+    imported.dedup();
+    let read = std::fs::read_to_string(path)
+        .map_err(|e| FileError::whole_file(path.to_path_buf(), format!("cannot read the file again: {e}")));
+    let change = FileChange {
+        path: path.to_path_buf(),
+        read: Fingerprint::of(read.as_deref().unwrap_or_default()),
+        handlers,
+        imported,
+    };
+    let changed = read.and_then(|old| change.new_text(&old, None, names).map(|new| new != old));
+    (change, changed)
 }
 
 #[allow(clippy::too_many_arguments)]
