@@ -295,7 +295,9 @@ fn migrate(args: MigrateArgs) -> u8 {
         && args.format == MigrateFormat::Human
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         && std::io::stdout().is_terminal();
-    let mut stdout = std::io::stdout().lock();
+    // Buffered: the JSON document is written in small pieces, a line-buffered stdout would
+    // make a system call per line.
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     let printed = match args.format {
         MigrateFormat::Human => {
             mr::human(&outcome, applied, color, &crate::migrate::scan::MigrateNames::new(&rules), &mut stdout)

@@ -16,6 +16,7 @@ pub mod diff;
 pub mod edit;
 pub mod frameworks;
 pub mod imports;
+pub mod kept;
 pub mod outcome;
 pub mod pipeline;
 pub mod plan;

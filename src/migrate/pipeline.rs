@@ -13,6 +13,7 @@ use rayon::prelude::*;
 
 use super::classify::{self, Body, Class, Context, Reason};
 use super::frameworks;
+use super::kept::{self, HandlerFile};
 // `apply` and the outcome's types lived here first; callers may still name them here.
 pub use super::apply::{apply, ApplyError};
 pub use super::outcome::{counts, Counts, FileChange, Fingerprint, HandlerReport, Outcome, PlannedEdit};
@@ -118,9 +119,15 @@ fn parse_one(
     let result = catch_unwind(AssertUnwindSafe(|| {
         let tree = crate::parse::parse(path, src)?;
         let facts = analysis::analyse_file(&names.names, src, &tree, &Wants { screen, wanted });
-        let routes = routes::extract(path, src, &tree, &names.routes);
-        let scan = scan::scan(&names.mnames, src, &tree);
+        let mut routes = routes::extract(path, src, &tree, &names.routes);
+        let mut scan = scan::scan(&names.mnames, src, &tree);
         drop(tree);
+        // Held for every parsed file until discovery ends: no spare capacity.
+        routes.functions.shrink_to_fit();
+        routes.imports.shrink_to_fit();
+        routes.registrations.shrink_to_fit();
+        scan.uses.shrink_to_fit();
+        scan.fns.shrink_to_fit();
         Ok(Parsed { facts, routes, scan })
     }));
     crate::parse::release_spans();
@@ -266,7 +273,7 @@ fn run_walked(
     drop(derefs);
     let by_path: HashMap<&Path, usize> =
         slots.iter().enumerate().map(|(i, s)| (s.path.as_path(), i)).collect();
-    keep_handler_files(&mut extras, &handlers, &by_path);
+    let extras = kept::handler_files(extras, &handlers, &by_path, mnames);
     let the_judge = Judge::new(rules, &index);
     timings.lap("index");
     let mut writers = Writers::in_workspace(tree_fns, workspace, &the_judge);
@@ -338,51 +345,20 @@ fn run_walked(
     outcome
 }
 
-/// Keeps, of what the first parses yielded, only what the classifier and the planner read
-/// (the name uses, opt-outs, functions and `use` items of the files holding a handler): the
-/// route facts and scans of every other file go before the summaries are built.
-fn keep_handler_files(
-    extras: &mut [Option<(FileRoutes, FileScan)>],
-    handlers: &[Handler],
-    by_path: &HashMap<&Path, usize>,
-) {
-    let mut holds = vec![false; extras.len()];
-    for h in handlers {
-        let file = match &h.target {
-            HandlerTarget::Fn(f) => &f.file,
-            HandlerTarget::Closure(c) => &c.file,
-            HandlerTarget::Unresolved { .. } => continue,
-        };
-        if let Some(&i) = by_path.get(file.as_path()) {
-            holds[i] = true;
-        }
-    }
-    for (extra, holds) in extras.iter_mut().zip(holds) {
-        match extra {
-            Some((routes, scan)) if holds => {
-                routes.registrations = Vec::new();
-                routes.modules = Vec::new();
-                scan.fns = Vec::new();
-                scan.derefs = Vec::new();
-            }
-            _ => *extra = None,
-        }
-    }
-}
-
 /// Plans the change of the file at `path` (read again) from its handlers' uses, and tells
-/// whether it changes the text. `first` is what its first parse yielded: its `use` items.
+/// whether it changes the text. `first` is what is kept of its first parse: the names its `use`
+/// items name.
 fn plan_change(
     path: &Path,
     handlers: Vec<(usize, Vec<NameUse>)>,
-    first: Option<&(FileRoutes, FileScan)>,
+    first: Option<&HandlerFile>,
     names: &MigrateNames,
 ) -> (FileChange, Result<bool, FileError>) {
-    let imports = first.map_or(&[][..], |(routes, _)| &routes.imports[..]);
+    let imports = first.map_or(&[][..], |f| &f.imported[..]);
     let mut imported: Vec<String> = handlers
         .iter()
         .flat_map(|(_, uses)| uses.iter().map(|u| &u.name))
-        .filter(|name| imports.iter().any(|i| &i.alias == *name || i.target.last() == Some(*name)))
+        .filter(|name| imports.contains(name))
         .cloned()
         .collect();
     imported.sort_unstable();
@@ -404,7 +380,7 @@ fn judge(
     handler: &Handler,
     ctx: &Context<'_>,
     slots: &[Slot],
-    extras: &[Option<(FileRoutes, FileScan)>],
+    extras: &[Option<HandlerFile>],
     ids: &[Vec<usize>],
     by_path: &HashMap<&Path, usize>,
     options: &Options,
@@ -476,7 +452,8 @@ fn judge(
     }
     let i = slot_index?;
     report.span = [item.start.line, item.end.line];
-    let (_, scan) = extras[i].as_ref()?;
+    let kept = extras[i].as_ref()?;
+    let scan = &kept.scan;
     if scan.opt_outs.iter().any(|&l| l + 1 == item.start.line || (l >= item.start.line && l <= item.end.line))
     {
         report.class = Class::OptedOut;
@@ -489,13 +466,8 @@ fn judge(
         Some(r) => fn_ids.iter().position(|&id| facts_of(id).range == r),
         None => {
             // A closure: the innermost function holding it.
-            let (routes, _) = extras[i].as_ref()?;
-            routes
-                .functions
-                .iter()
-                .filter(|f| f.body.start.offset <= item.start.offset && f.body.end.offset >= item.end.offset)
-                .max_by_key(|f| f.body.start.offset)
-                .and_then(|f| fn_ids.iter().position(|&id| facts_of(id).range == f.name_range))
+            let name = kept.enclosing_fn(item);
+            name.and_then(|name| fn_ids.iter().position(|&id| facts_of(id).range == name))
         }
     };
     let body = Body {
