@@ -239,6 +239,15 @@ fn run_walked(
     let all: Vec<&FileRoutes> = extras.iter().flatten().map(|(r, _)| r).collect();
     let handlers = routes::discover_in(&all, &crates);
     drop(all);
+    // What read-write-typed parameters a twin can stand in for, over the whole tree; then only
+    // the files holding a handler keep anything of their first parse, before the index and
+    // the summaries are built.
+    let derefs: Vec<(String, String)> = extras.iter().flatten().flat_map(|(_, s)| s.derefs.clone()).collect();
+    let extras = {
+        let by_path: HashMap<&Path, usize> =
+            slots.iter().enumerate().map(|(i, s)| (s.path.as_path(), i)).collect();
+        kept::handler_files(extras, &handlers, &by_path, mnames)
+    };
     timings.lap("discover");
 
     // The index (consts, crates, types) and write summaries.
@@ -259,21 +268,19 @@ fn run_walked(
         let functions = s.facts.as_mut().map_or_else(Vec::new, |f| std::mem::take(&mut f.functions));
         (&s.path, functions)
     }));
-    let derefs: Vec<(String, String)> = extras.iter().flatten().flat_map(|(_, s)| s.derefs.clone()).collect();
     let rw_params: Vec<u64> = tree_fns
         .iter()
         .zip(ids.iter().zip(&extras).flat_map(|(ids, extra)| std::iter::repeat_n(extra, ids.len())))
         .map(|(f, extra)| {
             extra
                 .as_ref()
-                .and_then(|(_, s)| s.fns.iter().find(|p| p.name_range == f.facts.range))
+                .and_then(|kept| kept.scan.fns.iter().find(|p| p.name_range == f.facts.range))
                 .map_or(0, |p| scan::blocking_params(p, mnames, &derefs))
         })
         .collect();
     drop(derefs);
     let by_path: HashMap<&Path, usize> =
         slots.iter().enumerate().map(|(i, s)| (s.path.as_path(), i)).collect();
-    let extras = kept::handler_files(extras, &handlers, &by_path, mnames);
     let the_judge = Judge::new(rules, &index);
     timings.lap("index");
     let mut writers = Writers::in_workspace(tree_fns, workspace, &the_judge);
