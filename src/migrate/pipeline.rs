@@ -1,8 +1,9 @@
-//! One `migrate` run: walk → screen (route markers, handle names) → parse on the pool (route
-//! facts, function facts, name uses; spans released per file) → discover GET handlers (files
-//! that only define handlers parsed on demand) → load what read-write handles reach → write
-//! summaries → classify → plan edits (accessor and type uses, then `use` items) → check that
-//! each edited file parses.
+//! One `migrate` run: walk → frameworks (none in any crate graph: the run ends, nothing is read)
+//! → screen (route markers, handle names) → parse on the pool (route facts, function facts,
+//! name uses; spans released per file) → discover GET handlers (files that only define handlers
+//! parsed on demand; then only handler files keep anything of their parse) → load what
+//! read-write handles reach → write summaries → classify → plan edits (accessor and type uses,
+//! then `use` items) and check that each edited file parses, keeping no text.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::panic::{catch_unwind, AssertUnwindSafe};
