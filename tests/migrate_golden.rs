@@ -389,4 +389,9 @@ fn a_tree_without_a_web_framework_is_not_parsed() {
     assert_eq!(doc["handlers"][0]["handler"], "list", "{out}");
     assert_eq!(doc["handlers"][0]["class"], "pure-read", "{out}");
     assert_eq!(doc["errors"][0]["file"], "src/broken.rs", "{out}");
+
+    // The human dry run prints the diff, planned again from the file on disk.
+    let (_, out) = migrate(tmp.path(), &["--no-color", "--keep-going"]);
+    assert!(out.contains("--- a/src/lib.rs\n+++ b/src/lib.rs\n"), "{out}");
+    assert!(out.contains("\n-    let db = get_db().await;\n+    let db = get_db_ro().await;\n"), "{out}");
 }

@@ -186,3 +186,43 @@ pub fn counts(outcome: &Outcome) -> Counts {
     }
     c
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::RuleSet;
+    use crate::migrate::scan::UseKind;
+    use crate::source::{Pos, TextRange};
+
+    /// A change is planned again from the file on disk, and refused once the file changed.
+    #[test]
+    fn a_change_reads_and_plans_its_file_again_and_refuses_a_changed_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.rs");
+        let text = "fn h(s: S) { let db = s.get_db(); }\n";
+        std::fs::write(&path, text).unwrap();
+        let at = text.find("get_db").unwrap() as u32;
+        let pos = |offset| Pos { line: 1, column: offset + 1, offset };
+        let uses = vec![NameUse {
+            range: TextRange { start: pos(at), end: pos(at + 6) },
+            name: "get_db".to_string(),
+            kind: UseKind::Method,
+            rw: true,
+        }];
+        let change = FileChange {
+            path: path.clone(),
+            read: Fingerprint::of(text),
+            handlers: vec![(0, uses)],
+            imported: vec![],
+        };
+        let names = MigrateNames::new(&RuleSet::builtin(dir.path()));
+        let (old, new) = change.texts(&names).unwrap();
+        assert_eq!(old, text);
+        assert_eq!(new, "fn h(s: S) { let db = s.get_db_ro(); }\n");
+        assert_eq!(change.new_text(&old, Some(&BTreeSet::new()), &names).unwrap(), text, "no handler kept");
+
+        std::fs::write(&path, text.replace("h(", "g(")).unwrap();
+        let err = change.old().unwrap_err();
+        assert!(err.message.contains("changed while migrate ran"), "{}", err.message);
+    }
+}
