@@ -112,6 +112,10 @@ struct MigrateArgs {
     /// makes it fail (`rewrite-failed`, with the first error) and exit 2 if any was reverted.
     #[arg(long, value_name = "CMD", requires = "apply")]
     verify: Option<String>,
+    /// Print, on stderr, the wall-clock time and resident memory of each phase of the run
+    /// (also with `RO_AUDIT_TIMINGS=1`).
+    #[arg(long)]
+    timings: bool,
     /// Use this configuration file instead of looking for `ro-audit.toml`.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -264,12 +268,18 @@ fn migrate(args: MigrateArgs) -> u8 {
     let mut applied = false;
     let mut reverted = 0;
     if args.apply && (outcome.errors.is_empty() || args.keep_going) {
-        if let Err(err) = apply::apply(&outcome.changes, args.allow_dirty) {
+        // `--verify` plans files again from their texts before the rewrite: read them first.
+        let olds = match command.as_ref().map(|_| outcome.changes.iter().map(|c| c.old()).collect()) {
+            Some(Err(err)) => return fail(&format!("{}: {}", err.file.display(), err.message)),
+            Some(Ok(olds)) => olds,
+            None => Vec::new(),
+        };
+        if let Err(err) = apply::apply(&outcome.changes, &rules, args.allow_dirty) {
             return fail(&err);
         }
         applied = true;
         if let Some(command) = &command {
-            match verify::verify(&mut outcome, command, &verify::root_of(&start), &rules) {
+            match verify::verify(&mut outcome, &olds, command, &verify::root_of(&start), &rules) {
                 Ok(verified) => {
                     reverted = verified.reverted.len();
                     eprintln!(
@@ -285,15 +295,23 @@ fn migrate(args: MigrateArgs) -> u8 {
         && args.format == MigrateFormat::Human
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         && std::io::stdout().is_terminal();
-    let mut stdout = std::io::stdout().lock();
+    // Buffered: the JSON document is written in small pieces, a line-buffered stdout would
+    // make a system call per line.
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     let printed = match args.format {
-        MigrateFormat::Human => mr::human(&outcome, applied, color, &mut stdout),
+        MigrateFormat::Human => {
+            mr::human(&outcome, applied, color, &crate::migrate::scan::MigrateNames::new(&rules), &mut stdout)
+        }
         MigrateFormat::Json => mr::json(&outcome, applied, &mut stdout),
     };
     if let Err(err) = printed.and_then(|()| stdout.flush()) {
         if err.kind() != std::io::ErrorKind::BrokenPipe {
             return fail(&err);
         }
+    }
+    if args.timings || Timings::wanted_by_env() {
+        outcome.timings.lap(if applied { "apply, report" } else { "report" });
+        eprint!("{}", outcome.timings);
     }
     if !outcome.errors.is_empty() && !args.keep_going {
         if args.apply {

@@ -354,3 +354,44 @@ fn a_user_rule_adds_a_registration_name_and_the_handler_is_found() {
     assert!(main.contains("let db = get_db_ro().await;"), "{main}");
     assert!(main.contains("use crate::db::get_db_ro;"), "{main}");
 }
+
+/// A workspace whose crate graph holds no web framework has no handler to find, and `migrate`
+/// reads no source there: a file that does not parse is not even noticed (exit 0, no error).
+/// The same tree with axum in its manifest is parsed: the route is found, and the broken file
+/// is an error again.
+#[test]
+fn a_tree_without_a_web_framework_is_not_parsed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let write = |rel: &str, text: &str| {
+        let path = tmp.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    let manifest =
+        |deps: &str| format!("[package]\nname = \"lib\"\nversion = \"0.1.0\"\n\n[dependencies]\n{deps}");
+    write("Cargo.toml", &manifest("serde = \"1\"\n"));
+    write(
+        "src/lib.rs",
+        "mod broken;\nuse axum::routing::get;\n\npub fn app() -> axum::Router {\n    axum::Router::new().route(\"/\", get(list))\n}\n\nasync fn list() {\n    let db = get_db().await;\n    db.query(\"SELECT 1\").await;\n}\n",
+    );
+    write("src/broken.rs", "fn broken( {\n    get_db()\n");
+
+    let (code, out) = migrate(tmp.path(), &["--format", "json"]);
+    assert_eq!(code, 0, "{out}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(doc["handlers"].as_array().unwrap().len(), 0, "{out}");
+    assert_eq!(doc["errors"].as_array().unwrap().len(), 0, "{out}");
+
+    write("Cargo.toml", &manifest("axum = \"0.8\"\n"));
+    let (code, out) = migrate(tmp.path(), &["--format", "json", "--keep-going"]);
+    assert_eq!(code, 1, "{out}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(doc["handlers"][0]["handler"], "list", "{out}");
+    assert_eq!(doc["handlers"][0]["class"], "pure-read", "{out}");
+    assert_eq!(doc["errors"][0]["file"], "src/broken.rs", "{out}");
+
+    // The human dry run prints the diff, planned again from the file on disk.
+    let (_, out) = migrate(tmp.path(), &["--no-color", "--keep-going"]);
+    assert!(out.contains("--- a/src/lib.rs\n+++ b/src/lib.rs\n"), "{out}");
+    assert!(out.contains("\n-    let db = get_db().await;\n+    let db = get_db_ro().await;\n"), "{out}");
+}

@@ -1,10 +1,14 @@
 //! Writing a planned rewrite: the dirty-tree check, the check that no file changed since it
-//! was read, and one atomic write per file. It never plans or judges an edit.
+//! was read, and one atomic write per file, one file's text at a time (each is planned again
+//! by its [`FileChange`]). It never judges an edit.
 
 use std::path::PathBuf;
 
 use super::edit;
-use super::pipeline::FileChange;
+use super::outcome::FileChange;
+use super::scan::MigrateNames;
+use crate::config::RuleSet;
+use crate::diagnostics::FileError;
 
 /// Why `--apply` wrote nothing.
 #[derive(Debug, thiserror::Error)]
@@ -20,8 +24,9 @@ pub enum ApplyError {
     Write(PathBuf, std::io::Error),
 }
 
-/// Writes the planned changes (after the dirty-tree check unless `allow_dirty`).
-pub fn apply(changes: &[FileChange], allow_dirty: bool) -> Result<usize, ApplyError> {
+/// Writes the planned changes (after the dirty-tree check unless `allow_dirty`), planned with
+/// `rules`' names as in the run.
+pub fn apply(changes: &[FileChange], rules: &RuleSet, allow_dirty: bool) -> Result<usize, ApplyError> {
     let files: Vec<PathBuf> = changes.iter().map(|c| c.path.clone()).collect();
     if !allow_dirty {
         let dirty = edit::dirty_files(&files).map_err(ApplyError::Git)?;
@@ -29,17 +34,15 @@ pub fn apply(changes: &[FileChange], allow_dirty: bool) -> Result<usize, ApplyEr
             return Err(ApplyError::Dirty(dirty));
         }
     }
-    // The file must not have changed since it was read.
+    // No file may have changed since it was read: checked for all before any is written.
+    let refused = |err: FileError| ApplyError::Write(err.file, std::io::Error::other(err.message));
     for change in changes {
-        let now =
-            std::fs::read_to_string(&change.path).map_err(|e| ApplyError::Write(change.path.clone(), e))?;
-        if now != change.old {
-            let err = std::io::Error::other("the file changed while migrate ran");
-            return Err(ApplyError::Write(change.path.clone(), err));
-        }
+        change.old().map_err(refused)?;
     }
+    let names = MigrateNames::new(rules);
     for change in changes {
-        write(&change.path, &change.new)?;
+        let (_, new) = change.texts(&names).map_err(refused)?;
+        write(&change.path, &new)?;
     }
     Ok(changes.len())
 }

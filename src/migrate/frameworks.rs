@@ -8,7 +8,10 @@
 //!
 //! `migrate` screens a file for route markers only when its crate's graph holds a framework, or
 //! when no manifest owns it (a loose tree of sources: nothing is known, it is screened).
-//! It reads `Cargo.toml` files only and never decides what a route is.
+//! When no crate graph holds one, [`stand_in`] still tells whether the tree writes a module
+//! named like a framework (`src/axum.rs`: a stand-in, as offline test projects do); with
+//! neither, no file can register a route and `migrate` parses nothing.
+//! It reads `Cargo.toml` files and file names only and never decides what a route is.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -43,6 +46,19 @@ pub fn route_screens(roots: &[PathBuf], files: &[&Path], crates: &[&str]) -> Vec
         out.push(screen);
     }
     out
+}
+
+/// Whether one of `files` is a module file named like one of `crates` (`axum.rs`,
+/// `actix_web/mod.rs`): the tree writes a stand-in of that framework, which its manifests
+/// cannot show.
+pub fn stand_in(files: &[&Path], crates: &[&str]) -> bool {
+    files.iter().any(|file| {
+        let module = match file.file_stem().and_then(|s| s.to_str()) {
+            Some("mod") => file.parent().and_then(Path::file_name).and_then(|s| s.to_str()),
+            stem => stem,
+        };
+        file.extension().is_some_and(|e| e == "rs") && module.is_some_and(|m| crates.contains(&m))
+    })
 }
 
 /// Manifests read so far, and whether their crate graph holds a framework.
@@ -162,6 +178,10 @@ mod tests {
         ]);
         let file = plain.path().join("src/a.rs");
         assert_eq!(route_screens(&[plain.path().to_path_buf()], &[&file], CRATES), vec![false]);
+        assert!(!stand_in(&[&a, &b], CRATES));
+        assert!(stand_in(&[&a, Path::new("util/src/axum.rs")], CRATES));
+        assert!(stand_in(&[Path::new("src/actix_web/mod.rs")], CRATES));
+        assert!(!stand_in(&[Path::new("src/axum/routing.rs"), Path::new("src/axum.txt")], CRATES));
         let loose = tempfile::tempdir().unwrap();
         let file = loose.path().join("a.rs");
         std::fs::write(&file, "").unwrap();

@@ -1,8 +1,9 @@
-//! One `migrate` run: walk → screen (route markers, handle names) → parse on the pool (route
-//! facts, function facts, name uses; spans released per file) → discover GET handlers (files
-//! that only define handlers parsed on demand) → load what read-write handles reach → write
-//! summaries → classify → plan edits (accessor and type uses, then `use` items) → check that
-//! each edited file parses.
+//! One `migrate` run: walk → frameworks (none in any crate graph: the run ends, nothing is read)
+//! → screen (route markers, handle names) → parse on the pool (route facts, function facts,
+//! name uses; spans released per file) → discover GET handlers (files that only define handlers
+//! parsed on demand; then only handler files keep anything of their parse) → load what
+//! read-write handles reach → write summaries → classify → plan edits (accessor and type uses,
+//! then `use` items) and check that each edited file parses, keeping no text.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -10,13 +11,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use rayon::prelude::*;
-use serde::Serialize;
 
 use super::classify::{self, Body, Class, Context, Reason};
 use super::frameworks;
-use super::plan::plan_file;
-// `apply` lived here first; callers may still name it through the pipeline.
+use super::kept::{self, HandlerFile};
+// `apply` and the outcome's types lived here first; callers may still name them here.
 pub use super::apply::{apply, ApplyError};
+pub use super::outcome::{counts, Counts, FileChange, Fingerprint, HandlerReport, Outcome, PlannedEdit};
 use super::routes::{self, FileRoutes, Handler, HandlerTarget, RouteClass, RouteNames};
 use super::scan::{self, FileScan, MigrateNames, NameUse, UseKind};
 use crate::analysis::facts::FileFacts;
@@ -29,6 +30,7 @@ use crate::judge::Judge;
 use crate::pipeline::{worker_pool, RunError};
 use crate::prefilter::{self, Prefilter};
 use crate::source::{self, SourceText};
+use crate::timings::Timings;
 use crate::workspace::crates::CrateGraph;
 use crate::workspace::loader::{self, Declared, Slot};
 use crate::workspace::{demand, Workspace};
@@ -43,100 +45,8 @@ pub struct Options {
     pub handler: Option<String>,
 }
 
-/// One planned rewrite of a name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PlannedEdit {
-    /// 1-based line.
-    pub line: u32,
-    /// 1-based column (characters).
-    pub column: u32,
-    /// The read-write name.
-    pub from: String,
-    /// Its twin.
-    pub to: String,
-}
-
-/// One GET handler and its verdict.
-#[derive(Debug, Clone, Serialize)]
-pub struct HandlerReport {
-    /// `name`, `Owner::name`, `closure in f`, or the unresolved reference.
-    pub handler: String,
-    /// Its routes, `METHODS path` each.
-    pub routes: Vec<String>,
-    /// The handler's file (or the route's, when unresolved).
-    pub file: PathBuf,
-    /// The handler's line (or the route's).
-    pub line: u32,
-    /// The lines of the handler's whole item (attributes, signature, body; for a closure, the
-    /// closure), first and last; the route's line twice when unresolved.
-    pub span: [u32; 2],
-    /// Its class.
-    pub class: Class,
-    /// Why it is `mixed` (or opted out, or not GET-only).
-    pub reasons: Vec<Reason>,
-    /// The uses that `--apply` rewrites.
-    pub edits: Vec<PlannedEdit>,
-}
-
-/// A file `--apply` would change.
-#[derive(Debug, Clone)]
-pub struct FileChange {
-    /// The file as walked.
-    pub path: PathBuf,
-    /// Its text now.
-    pub old: String,
-    /// Its text after the edits.
-    pub new: String,
-    /// The uses each handler rewrites here (by index in [`Outcome::handlers`]), so that
-    /// `--verify` can plan the file again with fewer handlers ([`replan`]).
-    pub handlers: Vec<(usize, Vec<NameUse>)>,
-}
-
-/// The counts of a run.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Counts {
-    /// GET handlers found (every class).
-    pub get_handlers: usize,
-    /// `pure-read`.
-    pub pure_read: usize,
-    /// Uses to rewrite (in the pure-read handlers).
-    pub to_rewrite: usize,
-    /// `mixed`.
-    pub mixed: usize,
-    /// `no-db`.
-    pub no_db: usize,
-    /// `already-ro`.
-    pub already_ro: usize,
-    /// `opted-out`.
-    pub opted_out: usize,
-    /// `not-get-only`.
-    pub not_get_only: usize,
-    /// `unresolved`.
-    pub unresolved: usize,
-    /// `rewrite-failed` (reverted by `--verify`).
-    pub rewrite_failed: usize,
-    /// Files to change.
-    pub files: usize,
-}
-
-/// What a run found and plans.
-#[derive(Debug, Default)]
-pub struct Outcome {
-    /// Every GET handler, by file and line.
-    pub handlers: Vec<HandlerReport>,
-    /// The files to change, by path.
-    pub changes: Vec<FileChange>,
-    /// File errors (including refused edits).
-    pub errors: Vec<FileError>,
-    /// Counts.
-    pub counts: Counts,
-}
-
 /// The uses one handler rewrites, with the index of their file's slot.
 type HandlerUses = (usize, Vec<NameUse>);
-
-/// A file's text before and after its rewrite.
-type OldNew = (String, String);
 
 /// A first read: parsed, or screened out (what its text declares), or an error.
 type FirstRead = (Option<Parsed>, Declared, Option<FileError>);
@@ -150,16 +60,26 @@ struct Parsed {
 
 /// Runs `migrate` (planning only; [`apply`] writes).
 pub fn run(paths: &[PathBuf], rules: &RuleSet, options: &Options) -> Result<Outcome, RunError> {
+    let mut timings = Timings::start();
     let walked = crate::walk::walk(paths, rules)?;
+    timings.lap("walk");
     let files: Vec<&Path> = walked.files.iter().map(|f| f.path.as_path()).collect();
     let names = RunNames {
         names: Names::new(rules),
         mnames: MigrateNames::new(rules),
         routes: RouteNames::new(&rules.routes),
     };
-    let routes = frameworks::route_screens(paths, &files, &names.routes.framework_crates());
+    let crates = names.routes.framework_crates();
+    let routes = frameworks::route_screens(paths, &files, &crates);
+    timings.lap("frameworks");
+    if !routes.contains(&true) && !frameworks::stand_in(&files, &crates) {
+        // No crate graph holds a web framework, and the tree writes no stand-in of one: no file
+        // can register a route, so there is no handler to find and nothing is read or parsed
+        // (a library workspace costs its walk and its manifests).
+        return Ok(Outcome { errors: walked.errors, timings, ..Outcome::default() });
+    }
     let pool = worker_pool()?;
-    Ok(pool.install(|| run_walked(walked, rules, &names, options, routes)))
+    Ok(pool.install(|| run_walked(walked, rules, &names, options, routes, timings)))
 }
 
 struct Screens {
@@ -200,9 +120,15 @@ fn parse_one(
     let result = catch_unwind(AssertUnwindSafe(|| {
         let tree = crate::parse::parse(path, src)?;
         let facts = analysis::analyse_file(&names.names, src, &tree, &Wants { screen, wanted });
-        let routes = routes::extract(path, src, &tree, &names.routes);
-        let scan = scan::scan(&names.mnames, src, &tree);
+        let mut routes = routes::extract(path, src, &tree, &names.routes);
+        let mut scan = scan::scan(&names.mnames, src, &tree);
         drop(tree);
+        // Held for every parsed file until discovery ends: no spare capacity.
+        routes.functions.shrink_to_fit();
+        routes.imports.shrink_to_fit();
+        routes.registrations.shrink_to_fit();
+        scan.uses.shrink_to_fit();
+        scan.fns.shrink_to_fit();
         Ok(Parsed { facts, routes, scan })
     }));
     crate::parse::release_spans();
@@ -219,6 +145,7 @@ fn run_walked(
     names: &RunNames,
     options: &Options,
     route_screens: Vec<bool>,
+    mut timings: Timings,
 ) -> Outcome {
     let mut outcome = Outcome { errors: walked.errors, ..Outcome::default() };
     let mnames = &names.mnames;
@@ -247,6 +174,7 @@ fn run_walked(
             }
         })
         .collect();
+    timings.lap("first pass");
     let mut failed = FailedFiles::default();
     let mut slots = Vec::with_capacity(first.len());
     let mut extras: Vec<Option<(FileRoutes, FileScan)>> = Vec::with_capacity(first.len());
@@ -302,6 +230,7 @@ fn run_walked(
         failed.add(err, rules);
     }
     outcome.errors.extend(errors);
+    timings.lap("load");
     let mut reparsed = reparsed.into_inner().unwrap_or_default();
     for (slot, extra) in slots.iter().zip(&mut extras) {
         if let Some(found) = reparsed.remove(&slot.path) {
@@ -311,6 +240,16 @@ fn run_walked(
     let all: Vec<&FileRoutes> = extras.iter().flatten().map(|(r, _)| r).collect();
     let handlers = routes::discover_in(&all, &crates);
     drop(all);
+    // What read-write-typed parameters a twin can stand in for, over the whole tree; then only
+    // the files holding a handler keep anything of their first parse, before the index and
+    // the summaries are built.
+    let derefs: Vec<(String, String)> = extras.iter().flatten().flat_map(|(_, s)| s.derefs.clone()).collect();
+    let extras = {
+        let by_path: HashMap<&Path, usize> =
+            slots.iter().enumerate().map(|(i, s)| (s.path.as_path(), i)).collect();
+        kept::handler_files(extras, &handlers, &by_path, mnames)
+    };
+    timings.lap("discover");
 
     // The index (consts, crates, types) and write summaries.
     let mut index = ConstIndex::default();
@@ -330,20 +269,24 @@ fn run_walked(
         let functions = s.facts.as_mut().map_or_else(Vec::new, |f| std::mem::take(&mut f.functions));
         (&s.path, functions)
     }));
-    let derefs: Vec<(String, String)> = extras.iter().flatten().flat_map(|(_, s)| s.derefs.clone()).collect();
     let rw_params: Vec<u64> = tree_fns
         .iter()
         .zip(ids.iter().zip(&extras).flat_map(|(ids, extra)| std::iter::repeat_n(extra, ids.len())))
         .map(|(f, extra)| {
             extra
                 .as_ref()
-                .and_then(|(_, s)| s.fns.iter().find(|p| p.name_range == f.facts.range))
+                .and_then(|kept| kept.scan.fns.iter().find(|p| p.name_range == f.facts.range))
                 .map_or(0, |p| scan::blocking_params(p, mnames, &derefs))
         })
         .collect();
+    drop(derefs);
+    let by_path: HashMap<&Path, usize> =
+        slots.iter().enumerate().map(|(i, s)| (s.path.as_path(), i)).collect();
     let the_judge = Judge::new(rules, &index);
+    timings.lap("index");
     let mut writers = Writers::in_workspace(tree_fns, workspace, &the_judge);
     writers.spread_through_unpinned();
+    timings.lap("summaries");
     let rw_of = |id: usize| rw_params.get(id).copied().unwrap_or(0);
     let ctx = Context {
         judge: &the_judge,
@@ -352,8 +295,6 @@ fn run_walked(
         rw_params: &rw_of,
         trust_external: options.trust_external,
     };
-    let by_path: HashMap<&Path, usize> =
-        slots.iter().enumerate().map(|(i, s)| (s.path.as_path(), i)).collect();
 
     // Classify.
     let mut edits_by_file: BTreeMap<usize, Vec<(usize, Vec<NameUse>)>> = BTreeMap::new();
@@ -372,43 +313,24 @@ fn run_walked(
         }
         outcome.handlers.push(report);
     }
+    timings.lap("classify");
 
     // Plan the edits, file by file, on the pool: only files with something to rewrite are
-    // read again.
-    let planned: Vec<(usize, Result<OldNew, FileError>)> = edits_by_file
-        .par_iter()
-        .map(|(&i, by_handler)| {
-            let path = &slots[i].path;
-            let uses: Vec<NameUse> = by_handler.iter().flat_map(|(_, u)| u.iter().cloned()).collect();
-            let planned = std::fs::read_to_string(path)
-                .map_err(|e| FileError::whole_file(path.clone(), format!("cannot read the file again: {e}")))
-                .and_then(|old| {
-                    // What the file's `use` items name, from its first parse.
-                    let imports = extras[i].as_ref().map_or(&[][..], |(routes, _)| &routes.imports[..]);
-                    let imported = |name: &str| {
-                        imports.iter().any(|i| i.alias == name || i.target.last().is_some_and(|t| t == name))
-                    };
-                    plan_file(path, &old, &uses, mnames, Some(&imported)).map(|new| (old, new))
-                });
-            (i, planned)
-        })
+    // read again, and no text is kept (a change is planned again when printed or written).
+    let planned: Vec<(FileChange, Result<bool, FileError>)> = edits_by_file
+        .into_par_iter()
+        .map(|(i, handlers)| plan_change(&slots[i].path, handlers, extras[i].as_ref(), mnames))
         .collect();
-    for (i, result) in planned {
-        let by_handler = edits_by_file.remove(&i).unwrap_or_default();
+    for (change, result) in planned {
         match result {
-            Ok((old, new)) => {
-                if new != old {
-                    outcome.changes.push(FileChange {
-                        path: slots[i].path.clone(),
-                        old,
-                        new,
-                        handlers: by_handler,
-                    });
+            Ok(changed) => {
+                if changed {
+                    outcome.changes.push(change);
                 }
             }
             Err(err) => {
                 // The file stays as it is: its handlers are not rewritten.
-                for (h, _) in &by_handler {
+                for (h, _) in &change.handlers {
                     let report = &mut outcome.handlers[*h];
                     report.class = Class::Unresolved;
                     report.edits.clear();
@@ -426,29 +348,39 @@ fn run_walked(
     outcome.errors.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
     outcome.errors.dedup();
     outcome.counts = counts(&outcome);
+    timings.lap("plan");
+    outcome.timings = timings;
     outcome
 }
 
-/// The counts of `outcome`'s handlers and changes.
-pub fn counts(outcome: &Outcome) -> Counts {
-    let mut c =
-        Counts { get_handlers: outcome.handlers.len(), files: outcome.changes.len(), ..Counts::default() };
-    for h in &outcome.handlers {
-        match h.class {
-            Class::PureRead => {
-                c.pure_read += 1;
-                c.to_rewrite += h.edits.len();
-            }
-            Class::Mixed => c.mixed += 1,
-            Class::NoDb => c.no_db += 1,
-            Class::AlreadyRo => c.already_ro += 1,
-            Class::OptedOut => c.opted_out += 1,
-            Class::NotGetOnly => c.not_get_only += 1,
-            Class::Unresolved => c.unresolved += 1,
-            Class::RewriteFailed => c.rewrite_failed += 1,
-        }
-    }
-    c
+/// Plans the change of the file at `path` (read again) from its handlers' uses, and tells
+/// whether it changes the text. `first` is what is kept of its first parse: the names its `use`
+/// items name.
+fn plan_change(
+    path: &Path,
+    handlers: Vec<(usize, Vec<NameUse>)>,
+    first: Option<&HandlerFile>,
+    names: &MigrateNames,
+) -> (FileChange, Result<bool, FileError>) {
+    let imports = first.map_or(&[][..], |f| &f.imported[..]);
+    let mut imported: Vec<String> = handlers
+        .iter()
+        .flat_map(|(_, uses)| uses.iter().map(|u| &u.name))
+        .filter(|name| imports.contains(name))
+        .cloned()
+        .collect();
+    imported.sort_unstable();
+    imported.dedup();
+    let read = std::fs::read_to_string(path)
+        .map_err(|e| FileError::whole_file(path.to_path_buf(), format!("cannot read the file again: {e}")));
+    let change = FileChange {
+        path: path.to_path_buf(),
+        read: Fingerprint::of(read.as_deref().unwrap_or_default()),
+        handlers,
+        imported,
+    };
+    let changed = read.and_then(|old| change.new_text(&old, None, names).map(|new| new != old));
+    (change, changed)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -456,7 +388,7 @@ fn judge(
     handler: &Handler,
     ctx: &Context<'_>,
     slots: &[Slot],
-    extras: &[Option<(FileRoutes, FileScan)>],
+    extras: &[Option<HandlerFile>],
     ids: &[Vec<usize>],
     by_path: &HashMap<&Path, usize>,
     options: &Options,
@@ -528,7 +460,8 @@ fn judge(
     }
     let i = slot_index?;
     report.span = [item.start.line, item.end.line];
-    let (_, scan) = extras[i].as_ref()?;
+    let kept = extras[i].as_ref()?;
+    let scan = &kept.scan;
     if scan.opt_outs.iter().any(|&l| l + 1 == item.start.line || (l >= item.start.line && l <= item.end.line))
     {
         report.class = Class::OptedOut;
@@ -541,13 +474,8 @@ fn judge(
         Some(r) => fn_ids.iter().position(|&id| facts_of(id).range == r),
         None => {
             // A closure: the innermost function holding it.
-            let (routes, _) = extras[i].as_ref()?;
-            routes
-                .functions
-                .iter()
-                .filter(|f| f.body.start.offset <= item.start.offset && f.body.end.offset >= item.end.offset)
-                .max_by_key(|f| f.body.start.offset)
-                .and_then(|f| fn_ids.iter().position(|&id| facts_of(id).range == f.name_range))
+            let name = kept.enclosing_fn(item);
+            name.and_then(|name| fn_ids.iter().position(|&id| facts_of(id).range == name))
         }
     };
     let body = Body {

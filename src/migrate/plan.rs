@@ -1,8 +1,8 @@
 //! Planning one file's new text: the uses of read-write names rewritten to their twins, the
 //! explicit derefs on swapped parameters kept ([`super::derefs`]), the `use` items fixed in the
-//! file's style ([`super::imports`]), the result checked to parse. Used by the pipeline for the
-//! whole plan and by `--verify` for a file with only some handlers ([`replan`]). It never
-//! writes a file.
+//! file's style ([`super::imports`]), the result checked to parse. Used by a planned change
+//! ([`super::outcome::FileChange`]) for the whole file or, for `--verify`, with only some
+//! handlers. It never writes a file.
 
 use std::collections::BTreeSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -11,26 +11,9 @@ use std::path::Path;
 use super::derefs;
 use super::edit::{self, Splice};
 use super::imports::{self, Rename};
-use super::pipeline::FileChange;
 use super::scan::{MigrateNames, NameUse, UseKind};
 use super::style::StyleEdition;
-use crate::config::RuleSet;
 use crate::diagnostics::FileError;
-
-/// The new text of `change`'s file with only the handlers in `keep` rewritten (its old text
-/// when none is kept).
-pub fn replan(change: &FileChange, keep: &BTreeSet<usize>, rules: &RuleSet) -> Result<String, FileError> {
-    let uses: Vec<NameUse> = change
-        .handlers
-        .iter()
-        .filter(|(h, _)| keep.contains(h))
-        .flat_map(|(_, u)| u.iter().cloned())
-        .collect();
-    if uses.is_empty() {
-        return Ok(change.old.clone());
-    }
-    plan_file(&change.path, &change.old, &uses, &MigrateNames::new(rules), None)
-}
 
 /// Tells whether a `use` item of a file may name a name (by its own name or as its alias),
 /// from what the file's first parse recorded.

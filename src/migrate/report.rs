@@ -4,11 +4,19 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use super::pipeline::{Counts, HandlerReport, Outcome};
+use super::outcome::{Counts, HandlerReport, Outcome};
+use super::scan::MigrateNames;
 use crate::diagnostics::FileError;
 
-/// The human report: errors, the table, the counts, the diff.
-pub fn human(outcome: &Outcome, applied: bool, color: bool, out: &mut dyn Write) -> std::io::Result<()> {
+/// The human report: errors, the table, the counts, the diff (each changed file read and
+/// planned again with `names`, one at a time).
+pub fn human(
+    outcome: &Outcome,
+    applied: bool,
+    color: bool,
+    names: &MigrateNames,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     for e in &outcome.errors {
         writeln!(out, "error: {}:{}:{}: {}", e.file.display(), e.line, e.column, e.message)?;
     }
@@ -66,7 +74,10 @@ pub fn human(outcome: &Outcome, applied: bool, color: bool, out: &mut dyn Write)
     for change in &outcome.changes {
         writeln!(out)?;
         let label = change.path.display().to_string();
-        out.write_all(super::diff::unified(&label, &change.old, &change.new, color).as_bytes())?;
+        match change.texts(names) {
+            Ok((old, new)) => out.write_all(super::diff::unified(&label, &old, &new, color).as_bytes())?,
+            Err(e) => writeln!(out, "error: {label}: {}", e.message)?,
+        }
     }
     Ok(())
 }

@@ -4,8 +4,8 @@
 //! first compiler error. The tree ends as it was plus every rewrite that keeps `CMD` passing.
 //!
 //! Every file is written whole and atomically ([`super::apply::write`]); the text of a file
-//! with some of its handlers reverted is planned again from the original
-//! ([`super::plan::replan`]), never patched. This module never judges a handler: it only runs
+//! with some of its handlers reverted is planned again from the original text, read before the
+//! rewrite was written ([`super::outcome::FileChange::new_text`]), never patched. This module never judges a handler: it only runs
 //! the command.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -14,8 +14,8 @@ use std::process::{Command, Stdio};
 
 use super::apply::{self, ApplyError};
 use super::classify::{Class, Reason};
-use super::pipeline::{self, FileChange, Outcome};
-use super::plan;
+use super::outcome::{self, FileChange, Outcome};
+use super::scan::MigrateNames;
 use crate::diagnostics::FileError;
 
 /// The command `--verify` runs, split like a shell would split it (no shell runs it).
@@ -108,7 +108,9 @@ fn first_error(stderr: &str, stdout: &str) -> Option<String> {
 /// The tree on disk during a verification: which handlers of which changed file are written.
 struct Tree<'a> {
     changes: &'a [FileChange],
-    rules: &'a crate::config::RuleSet,
+    /// Each changed file's text before the rewrite.
+    olds: &'a [String],
+    names: MigrateNames,
     written: BTreeMap<usize, BTreeSet<usize>>,
     command: &'a VerifyCommand,
     root: &'a Path,
@@ -119,7 +121,7 @@ impl Tree<'_> {
     /// Writes file `f` with the handlers `keep`.
     fn write(&mut self, f: usize, keep: BTreeSet<usize>) -> Result<(), VerifyError> {
         let change = &self.changes[f];
-        let text = plan::replan(change, &keep, self.rules).map_err(VerifyError::Replan)?;
+        let text = change.new_text(&self.olds[f], Some(&keep), &self.names).map_err(VerifyError::Replan)?;
         apply::write(&change.path, &text)?;
         self.written.insert(f, keep);
         Ok(())
@@ -181,19 +183,21 @@ fn bisect<T: Clone>(
 }
 
 /// Runs the command on the applied tree and reverts what breaks it; updates `outcome`
-/// (classes, reasons, changes, counts). The changes must have been written already. When it
+/// (classes, reasons, changes, counts). The changes must have been written already; `olds`
+/// are their files' texts before (read with [`FileChange::old`] before writing). When it
 /// cannot decide (the command does not start, a file cannot be written), every changed file is
 /// restored to its original text as far as possible and the error returned.
 pub fn verify(
     outcome: &mut Outcome,
+    olds: &[String],
     command: &VerifyCommand,
     root: &Path,
     rules: &crate::config::RuleSet,
 ) -> Result<Verified, VerifyError> {
-    let result = bisect_tree(outcome, command, root, rules);
+    let result = bisect_tree(outcome, olds, command, root, rules);
     if result.is_err() {
-        for change in &outcome.changes {
-            let _ = apply::write(&change.path, &change.old);
+        for (change, old) in outcome.changes.iter().zip(olds) {
+            let _ = apply::write(&change.path, old);
         }
     }
     result
@@ -201,6 +205,7 @@ pub fn verify(
 
 fn bisect_tree(
     outcome: &mut Outcome,
+    olds: &[String],
     command: &VerifyCommand,
     root: &Path,
     rules: &crate::config::RuleSet,
@@ -211,7 +216,9 @@ fn bisect_tree(
         .enumerate()
         .map(|(f, c)| (f, c.handlers.iter().map(|(h, _)| *h).collect()))
         .collect();
-    let mut tree = Tree { changes: &outcome.changes, rules, written: all.clone(), command, root, runs: 0 };
+    let names = MigrateNames::new(rules);
+    let mut tree =
+        Tree { changes: &outcome.changes, olds, names, written: all.clone(), command, root, runs: 0 };
     let Some(whole) = tree.run()? else {
         return Ok(Verified { reverted: Vec::new(), runs: tree.runs });
     };
@@ -237,7 +244,7 @@ fn bisect_tree(
     }
     let runs = tree.runs;
     let written = tree.written;
-    record(outcome, &written, &reverted, command)?;
+    record(outcome, olds, &written, &reverted, command)?;
     Ok(Verified { reverted, runs })
 }
 
@@ -245,6 +252,7 @@ fn bisect_tree(
 /// changes' texts, the counts.
 fn record(
     outcome: &mut Outcome,
+    olds: &[String],
     written: &BTreeMap<usize, BTreeSet<usize>>,
     reverted: &[(usize, String)],
     command: &VerifyCommand,
@@ -260,18 +268,17 @@ fn record(
         }];
     }
     let mut kept = Vec::new();
-    for (f, mut change) in std::mem::take(&mut outcome.changes).into_iter().enumerate() {
+    for (f, (mut change, old)) in std::mem::take(&mut outcome.changes).into_iter().zip(olds).enumerate() {
         let keep = written.get(&f).cloned().unwrap_or_default();
         change.handlers.retain(|(h, _)| keep.contains(h));
         let text = std::fs::read_to_string(&change.path)
             .map_err(|e| VerifyError::Write(ApplyError::Write(change.path.clone(), e)))?;
-        change.new = text;
-        if change.new != change.old {
+        if &text != old {
             kept.push(change);
         }
     }
     outcome.changes = kept;
-    outcome.counts = pipeline::counts(outcome);
+    outcome.counts = outcome::counts(outcome);
     Ok(())
 }
 

@@ -80,7 +80,9 @@ pub async fn get_db_ro() -> Conn {
 ";
 
 const ROOT_CARGO: &str = "[workspace]\nmembers = [\"app\", \"store-lib\"]\nresolver = \"2\"\n";
-const APP_CARGO: &str = "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nstore = { path = \"../store-lib\" }\n";
+// `app` registers its routes with axum: its crate graph holds a web framework (migrate
+// screens for routes only there).
+const APP_CARGO: &str = "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\naxum = \"0.8\"\nstore = { path = \"../store-lib\" }\n";
 const STORE_CARGO: &str = "[package]\nname = \"store\"\nversion = \"0.1.0\"\nedition = \"2021\"\n";
 
 /// Where a function lives, and how a caller in `app` names it.

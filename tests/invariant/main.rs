@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use ro_audit::config::RuleSet;
 use ro_audit::migrate::classify::Class;
 use ro_audit::migrate::pipeline::{self as migrate, Options};
+use ro_audit::migrate::scan::MigrateNames;
 
 /// What one migrate-then-check round saw.
 #[derive(Debug, Default)]
@@ -28,15 +29,19 @@ pub fn migrate_then_check(dir: &Path) -> Round {
     let rules = RuleSet::load(None, dir).unwrap_or_else(|e| panic!("{}: config: {e}", dir.display()));
     let paths = [dir.to_path_buf()];
     let planned = migrate::run(&paths, &rules, &Options::default()).expect("migrate runs");
-    migrate::apply(&planned.changes, true).expect("migrate applies");
+    // Imports may move lines: then the spans are taken from the migrated text.
+    let names = MigrateNames::new(&rules);
+    let moved = planned.changes.iter().any(|c| {
+        let (old, new) = c.texts(&names).expect("a planned change plans again");
+        old.lines().count() != new.lines().count()
+    });
+    migrate::apply(&planned.changes, &rules, true).expect("migrate applies");
     let rewritten: Vec<(String, PathBuf)> = planned
         .handlers
         .iter()
         .filter(|h| h.class == Class::PureRead)
         .map(|h| (h.handler.clone(), h.file.clone()))
         .collect();
-    // Imports may have moved lines: then the spans are taken from the migrated text.
-    let moved = planned.changes.iter().any(|c| c.old.lines().count() != c.new.lines().count());
     let after = if moved {
         migrate::run(&paths, &rules, &Options::default()).expect("migrate runs again").handlers
     } else {
