@@ -16,12 +16,13 @@ use std::{
         atomic::{AtomicBool, AtomicUsize, Ordering},
         Mutex,
     },
+    time::Duration,
 };
 
 use tokio::process::Command;
 use tokio_postgres::{Client, NoTls};
 
-use super::{provision, url, wait_until, PASSWORD};
+use super::{holds_within, provision, url, wait_until, PASSWORD};
 
 const DIR_PREFIX: &str = "ro-router-test-";
 
@@ -256,7 +257,7 @@ impl Cluster {
             &dir.join("postgresql.conf"),
             &format!(
                 "\nlisten_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{}'\n\
-                 wal_level = replica\nmax_wal_senders = 10\nhot_standby = on\nfsync = off\n\
+                 wal_level = replica\nmax_wal_senders = 10\nwal_keep_size = 1GB\nhot_standby = on\nfsync = off\n\
                  full_page_writes = off\nshared_buffers = 32MB\ncluster_name = 'primary'\n\
                  wal_receiver_status_interval = 1s\nlog_min_messages = warning\n",
                 self.root.display()
@@ -440,19 +441,26 @@ impl Cluster {
 
     /// Waits until `replica` has replayed everything the primary has written so far.
     pub async fn wait_replayed(&self, replica: &Server) {
+        let (lsn, replayed) = self.replays_within(replica, Duration::from_secs(60)).await;
+        assert!(replayed, "gave up waiting for: {} replays up to {lsn}", replica.name);
+    }
+
+    /// The primary's current position, and whether `replica` replayed up to it within `limit`.
+    async fn replays_within(&self, replica: &Server, limit: Duration) -> (String, bool) {
         let primary = self.connect(&self.primary()).await;
         let lsn: String =
             primary.query_one("SELECT pg_current_wal_lsn()::text", &[]).await.expect("primary LSN").get(0);
         let r = self.connect(replica).await;
         let r = &r;
-        let lsn = &lsn;
-        wait_until(&format!("{} replays up to {lsn}", replica.name), || async move {
-            r.query_one("SELECT pg_last_wal_replay_lsn() >= $1::text::pg_lsn", &[lsn])
+        let at = &lsn;
+        let replayed = holds_within(limit, || async move {
+            r.query_one("SELECT pg_last_wal_replay_lsn() >= $1::text::pg_lsn", &[at])
                 .await
                 .map(|row| row.get::<_, bool>(0))
                 .unwrap_or(false)
         })
         .await;
+        (lsn, replayed)
     }
 
     /// Puts everything back the way [`start`](Self::start) left it: every server running,
@@ -480,8 +488,14 @@ impl Cluster {
                 self.resume_replay(&replica).await;
             }
         }
+        // A replica whose stream broke while it was cut off or frozen may need WAL the primary
+        // no longer keeps (wal_keep_size bounds it): it is rebuilt rather than waited for.
         for replica in self.replicas() {
-            self.wait_replayed(&replica).await;
+            if !self.replays_within(&replica, Duration::from_secs(20)).await.1 {
+                eprintln!("heal: {} did not catch up within 20 s; rebuilding it", replica.name);
+                self.rebuild_replica(&replica).await;
+                self.wait_replayed(&replica).await;
+            }
         }
     }
 

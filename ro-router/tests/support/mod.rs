@@ -51,17 +51,28 @@ pub fn assert_no_password(what: &str, text: &str) {
 
 /// Polls `cond` until it holds. The deadline only guards against a hang: it is generous and
 /// nothing asserts how long the wait took.
-pub async fn wait_until<F, Fut>(what: &str, mut cond: F)
+pub async fn wait_until<F, Fut>(what: &str, cond: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let deadline = Instant::now() + Duration::from_secs(60);
+    assert!(holds_within(Duration::from_secs(60), cond).await, "gave up waiting for: {what}");
+}
+
+/// Polls `cond` until it holds (true) or `limit` has passed (false).
+pub async fn holds_within<F, Fut>(limit: Duration, mut cond: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + limit;
     loop {
         if cond().await {
-            return;
+            return true;
         }
-        assert!(Instant::now() < deadline, "gave up waiting for: {what}");
+        if Instant::now() >= deadline {
+            return false;
+        }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
