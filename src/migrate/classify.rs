@@ -80,6 +80,8 @@ pub struct Context<'a> {
     pub rw_params: &'a dyn Fn(FnId) -> u64,
     /// `--trust-external`.
     pub trust_external: bool,
+    /// What the escape searches of this run have cleared.
+    pub cleared: escapes::Cleared,
 }
 
 /// The body a handler's uses and sinks are taken from.
@@ -209,8 +211,14 @@ fn escape_reason(
     if ctx.trust_external {
         return None;
     }
-    let escape =
-        escapes::from_handler(ctx.judge.rules, ctx.writers, body.id?, body.file, facts, sink, owners)?;
+    let escape = escapes::from_handler(
+        ctx.judge.rules,
+        ctx.writers,
+        escapes::Handler { id: body.id?, file: body.file, facts },
+        sink,
+        owners,
+        &ctx.cleared,
+    )?;
     let path: Vec<&str> = escape.chain.iter().map(|s| s.function.as_str()).collect();
     Some(Reason {
         line: sink.range.start.line,

@@ -10,7 +10,7 @@
 //! ([`crate::judge::outside::may_query_with`]). Never reports, never judges writes of the tree
 //! (the writer summaries do).
 
-use std::collections::HashSet;
+use std::{cell::RefCell, collections::HashSet};
 
 use crate::analysis::facts::{FnFacts, Sink, SinkKind};
 use crate::config::RuleSet;
@@ -26,6 +26,13 @@ pub struct Escape {
     /// From the handler's call down to the outside call (the handler's call first).
     pub chain: Vec<ChainStep>,
 }
+
+/// The (function, parameter) pairs known to hand their value to no outside code that may query
+/// with it, shared by the searches of one run: a search that finds no escape clears every pair
+/// it visited (none of them can reach one, or the search would have), so the handlers of a tree
+/// together walk each function's sinks once, not once per handler.
+#[derive(Debug, Default)]
+pub struct Cleared(RefCell<HashSet<(FnId, usize)>>);
 
 /// The parameters (bits) whose accessor a handler's sinks in range use: the accessor's owners
 /// (`context` of `context.pool()`).
@@ -43,23 +50,43 @@ fn passes_itself(facts: &FnFacts, sink: &Sink, owners: u64, rw_counts: bool) -> 
     taint.param_indices().any(|i| owners & (1 << i) != 0 && facts.params.get(i) == Some(&sink.handle.label))
 }
 
-/// The escape of call `sink` of the handler `id` (`facts`), whose accessor's owners are
-/// `owners`: the owner or a read-write handle handed to outside code that may query with it,
-/// or to a function of the tree that hands it on so.
+/// A handler searched for escapes: its id, file and facts.
+pub struct Handler<'h> {
+    pub id: FnId,
+    pub file: &'h std::path::Path,
+    pub facts: &'h FnFacts,
+}
+
+/// The escape of call `sink` of `handler`, whose accessor's owners are `owners`: the owner or
+/// a read-write handle handed to outside code that may query with it, or to a function of the
+/// tree that hands it on so.
 pub fn from_handler(
     rules: &RuleSet,
     writers: &Writers,
-    id: FnId,
-    file: &std::path::Path,
-    facts: &FnFacts,
+    handler: Handler<'_>,
     sink: &Sink,
     owners: u64,
+    cleared: &Cleared,
 ) -> Option<Escape> {
+    let Handler { id, file, facts } = handler;
     if !passes_itself(facts, sink, owners, true) {
         return None;
     }
-    let mut seen = HashSet::new();
-    from_call(rules, writers, id, file, facts, sink, &mut seen)
+    let (escape, seen) = {
+        let known = cleared.0.borrow();
+        let mut search = Search { seen: HashSet::new(), cleared: &known };
+        (from_call(rules, writers, id, file, facts, sink, &mut search), search.seen)
+    };
+    if escape.is_none() {
+        cleared.0.borrow_mut().extend(seen);
+    }
+    escape
+}
+
+/// One search: the pairs it visited, and those cleared by earlier searches.
+struct Search<'c> {
+    seen: HashSet<(FnId, usize)>,
+    cleared: &'c HashSet<(FnId, usize)>,
 }
 
 /// The escape through call `sink` of function `id`, given that it passes the value itself.
@@ -70,7 +97,7 @@ fn from_call(
     file: &std::path::Path,
     facts: &FnFacts,
     sink: &Sink,
-    seen: &mut HashSet<(FnId, usize)>,
+    search: &mut Search<'_>,
 ) -> Option<Escape> {
     let SinkKind::Call { callee, arg, .. } = &sink.kind else { return None };
     let step = |to: &str| ChainStep {
@@ -85,10 +112,10 @@ fn from_call(
             Escape { chain: vec![step(&callee)], callee }
         }),
         Callee::Tree(candidates) => candidates.into_iter().find_map(|c| {
-            if !seen.insert((c, *arg)) {
+            if search.cleared.contains(&(c, *arg)) || !search.seen.insert((c, *arg)) {
                 return None;
             }
-            let mut escape = through_param(rules, writers, c, *arg, seen)?;
+            let mut escape = through_param(rules, writers, c, *arg, search)?;
             escape.chain.insert(0, step(&writers.function(c).facts.display_name()));
             Some(escape)
         }),
@@ -101,12 +128,12 @@ fn through_param(
     writers: &Writers,
     id: FnId,
     param: usize,
-    seen: &mut HashSet<(FnId, usize)>,
+    search: &mut Search<'_>,
 ) -> Option<Escape> {
     let f = writers.function(id);
     f.facts
         .sinks
         .iter()
         .filter(|s| passes_itself(&f.facts, s, 1u64.checked_shl(param as u32).unwrap_or(0), false))
-        .find_map(|s| from_call(rules, writers, id, &f.file, &f.facts, s, seen))
+        .find_map(|s| from_call(rules, writers, id, &f.file, &f.facts, s, search))
 }

@@ -294,6 +294,7 @@ fn run_walked(
         writers: &writers,
         rw_params: &rw_of,
         trust_external: options.trust_external,
+        cleared: Default::default(),
     };
 
     // Classify.
