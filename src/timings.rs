@@ -1,5 +1,5 @@
-//! Wall-clock time per phase of a run, and the resident memory at its end (`--timings`, or
-//! `RO_AUDIT_TIMINGS=1`), for finding where a run spends its time and memory. Only measures:
+//! Wall-clock and CPU time per phase of a run, and the resident memory at its end (`--timings`,
+//! or `RO_AUDIT_TIMINGS=1`), for finding where a run spends its time and memory. Only measures:
 //! never changes what a run reports, and is printed on stderr, never in a report.
 
 use std::fmt;
@@ -8,16 +8,23 @@ use std::time::{Duration, Instant};
 /// One phase: its name, how long it took, the resident memory when it ended (MiB; Linux only).
 pub type Phase = (&'static str, Duration, Option<u64>);
 
+/// Clock ticks per second of `/proc/self/stat`'s CPU times (`USER_HZ`, 100 on every Linux
+/// architecture that ro-audit runs on).
+const TICKS_PER_SECOND: f64 = 100.0;
+
 /// The phases of one run, in the order they ended.
 #[derive(Debug, Clone)]
 pub struct Timings {
     phases: Vec<Phase>,
+    /// The CPU time (user + system, all threads) each phase took, in seconds (Linux only).
+    cpu: Vec<Option<f64>>,
     lap: Instant,
+    lap_cpu: Option<f64>,
 }
 
 impl Default for Timings {
     fn default() -> Timings {
-        Timings { phases: Vec::new(), lap: Instant::now() }
+        Timings { phases: Vec::new(), cpu: Vec::new(), lap: Instant::now(), lap_cpu: cpu_seconds() }
     }
 }
 
@@ -30,8 +37,11 @@ impl Timings {
     /// Ends phase `name`: the time since the previous phase ended (or since the start).
     pub fn lap(&mut self, name: &'static str) {
         let now = Instant::now();
+        let cpu = cpu_seconds();
         self.phases.push((name, now - self.lap, resident_mib()));
+        self.cpu.push(cpu.zip(self.lap_cpu).map(|(now, then)| now - then));
         self.lap = now;
+        self.lap_cpu = cpu;
     }
 
     /// The phases, in order.
@@ -46,6 +56,18 @@ impl Timings {
     }
 }
 
+/// The CPU time this process has used so far (user + system, every thread), in seconds (from
+/// `/proc/self/stat`). A phase whose CPU time is close to its wall-clock time ran on one core.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) may hold spaces; the fields after its `)` are plain.
+    let after = &stat[stat.rfind(')')? + 1..];
+    let mut fields = after.split_whitespace().skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    Some((user + system) as f64 / TICKS_PER_SECOND)
+}
+
 /// The resident set size of this process now, in MiB (from `/proc/self/status`).
 fn resident_mib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -55,12 +77,15 @@ fn resident_mib() -> Option<u64> {
 }
 
 impl fmt::Display for Timings {
-    /// One line per phase (`ro-audit: timing <phase> <seconds> s [<MiB> MiB resident]`), then
-    /// the total.
+    /// One line per phase (`ro-audit: timing <phase> <seconds> s [cpu <seconds> s] [<MiB> MiB
+    /// resident]`), then the total.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut total = Duration::ZERO;
-        for (name, took, rss) in &self.phases {
+        for ((name, took, rss), cpu) in self.phases.iter().zip(&self.cpu) {
             write!(f, "ro-audit: timing {name:<12} {:>8.3} s", took.as_secs_f64())?;
+            if let Some(cpu) = cpu {
+                write!(f, "  cpu {cpu:>7.2} s")?;
+            }
             match rss {
                 Some(mib) => writeln!(f, "  {mib:>6} MiB resident")?,
                 None => writeln!(f)?,
@@ -90,5 +115,9 @@ mod tests {
         assert!(lines[2].ends_with(" s"), "{text}");
         let resident = |l: &str| l.ends_with(" MiB resident") || l.ends_with(" s");
         assert!(lines.iter().all(|l| resident(l)), "{text}");
+        if cfg!(target_os = "linux") {
+            assert!(lines[0].contains(" s  cpu ") && lines[1].contains(" s  cpu "), "{text}");
+            assert!(!lines[2].contains("cpu"), "{text}");
+        }
     }
 }
