@@ -164,7 +164,7 @@ impl CallScope<'_> {
     /// (`std::process::Command`, or `Command` imported from `tokio::process`).
     fn names_outside(&self, f: &TreeFn, path: &[String]) -> bool {
         let written = match path {
-            [one] => match self.imports.named(&(f.krate, f.module.clone()), one) {
+            [one] => match self.imports.named_in(f.krate, &f.module, one) {
                 Some(import) => import.path.clone(),
                 None => return false,
             },
@@ -240,7 +240,7 @@ impl CallScope<'_> {
 }
 
 /// Modules (and names) already looked into while following imports.
-type Visited = std::collections::HashSet<(ModuleKey, String)>;
+type Visited = super::hash::NameSet<(ModuleKey, String)>;
 
 fn tree_or_external(found: Vec<FnId>) -> Resolved {
     if found.is_empty() {

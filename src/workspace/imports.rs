@@ -6,11 +6,10 @@
 //! re-exports are followed by [`super::calls`] when a module has no function of the name.
 //! Pure lookups over owned facts; never reads files.
 
-use std::collections::HashMap;
-
 use crate::analysis::facts::ImportFacts;
 
 use super::crates::{CrateGraph, CrateId};
+use super::hash::NameMap;
 
 /// How many imports a path may go through (aliases of aliases, re-exports).
 pub const MAX_DEPTH: usize = 8;
@@ -18,30 +17,75 @@ pub const MAX_DEPTH: usize = 8;
 /// A module of a crate (the crate unknown when no manifest owns the file).
 pub type ModuleKey = (Option<CrateId>, Vec<String>);
 
-/// The imports of the tree, by the module they are written in.
+/// The imports of the tree, by crate and the module they are written in (looked up by a
+/// borrowed module path: no key is built per question).
 #[derive(Debug, Default)]
 pub struct Imports {
-    by_module: HashMap<ModuleKey, Vec<ImportFacts>>,
+    by_module: NameMap<Option<CrateId>, NameMap<Vec<String>, ModuleImports>>,
+}
+
+/// The imports written in one module.
+#[derive(Debug, Default)]
+struct ModuleImports {
+    /// In the order written.
+    all: Vec<ImportFacts>,
+    /// The non-glob imports, as indexes into `all`, sorted by the name they bind (then by
+    /// index): found by binary search, and smaller than a map of cloned names.
+    by_alias: Vec<u32>,
+}
+
+impl ModuleImports {
+    fn sort(&mut self) {
+        let all = &self.all;
+        self.by_alias = (0..all.len()).filter(|&i| !all[i].glob).map(|i| i as u32).collect();
+        self.by_alias.sort_by(|&a, &b| all[a as usize].alias.cmp(&all[b as usize].alias).then(a.cmp(&b)));
+    }
+
+    /// The first non-glob import binding `name`.
+    fn named(&self, name: &str) -> Option<&ImportFacts> {
+        let at = self.by_alias.partition_point(|&i| self.all[i as usize].alias.as_str() < name);
+        let found = &self.all[*self.by_alias.get(at)? as usize];
+        (found.alias == name).then_some(found)
+    }
 }
 
 impl Imports {
     /// Adds the imports of a file in `krate` whose module path is `file_module`.
     pub fn add(&mut self, krate: Option<CrateId>, file_module: &[String], imports: Vec<ImportFacts>) {
+        let by_module = self.by_module.entry(krate).or_default();
+        let mut touched: Vec<Vec<String>> = Vec::new();
         for import in imports {
             let mut module = file_module.to_vec();
             module.extend(import.module.iter().cloned());
-            self.by_module.entry((krate, module)).or_default().push(import);
+            if touched.last() != Some(&module) {
+                touched.push(module.clone());
+            }
+            by_module.entry(module).or_default().all.push(import);
         }
+        for module in touched {
+            if let Some(here) = by_module.get_mut(&module) {
+                here.sort();
+            }
+        }
+    }
+
+    fn module(&self, krate: Option<CrateId>, module: &[String]) -> Option<&ModuleImports> {
+        self.by_module.get(&krate)?.get(module)
     }
 
     /// The imports written in `module`.
     pub fn of(&self, module: &ModuleKey) -> &[ImportFacts] {
-        self.by_module.get(module).map_or(&[], Vec::as_slice)
+        self.module(module.0, &module.1).map_or(&[], |m| m.all.as_slice())
     }
 
     /// The non-glob import that binds `name` in `module`.
     pub fn named(&self, module: &ModuleKey, name: &str) -> Option<&ImportFacts> {
-        self.of(module).iter().find(|i| !i.glob && i.alias == name)
+        self.named_in(module.0, &module.1, name)
+    }
+
+    /// The non-glob import that binds `name` in `module` of `krate`.
+    pub fn named_in(&self, krate: Option<CrateId>, module: &[String], name: &str) -> Option<&ImportFacts> {
+        self.module(krate, module)?.named(name)
     }
 
     /// `path` written in `module`, made absolute: the crate and every segment after it (the

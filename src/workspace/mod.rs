@@ -10,6 +10,7 @@
 pub mod calls;
 pub mod crates;
 pub mod demand;
+pub mod hash;
 pub mod imports;
 pub mod loader;
 pub mod location;

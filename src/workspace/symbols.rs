@@ -6,10 +6,10 @@
 //! the tree, or something outside it) and which bodies a method of a type may run. Never
 //! parses and never decides what writes.
 
-use std::collections::{HashMap, HashSet};
-
 use crate::analysis::facts::{TypeFacts, TypeRef};
 use crate::writers::{FnId, TreeFn};
+
+use super::hash::{NameMap as HashMap, NameSet as HashSet};
 
 /// How deep a type may be derived from other types (fields of fields, returns of returns).
 const MAX_TYPE_DEPTH: usize = 8;
@@ -73,23 +73,30 @@ impl Symbols {
     ) -> Symbols {
         let mut s = Symbols::default();
         for (id, f) in fns.iter().enumerate() {
-            s.modules.extend(f.module.first().cloned());
+            // Names are cloned only the first time they are seen: most repeat.
+            if let Some(first) = f.module.first() {
+                insert_new(&mut s.modules, first);
+            }
             let facts = &f.facts;
             if let Some(owner) = &facts.owner {
-                s.declared.insert(owner.clone());
+                insert_new(&mut s.declared, owner);
                 if let Some(tr) = &facts.sig.trait_of {
                     s.add_impl(owner, tr);
                 } else if facts.sig.in_trait {
-                    s.traits.insert(owner.clone());
+                    insert_new(&mut s.traits, owner);
                 }
             }
             if facts.has_body {
-                s.by_name.entry(facts.name.clone()).or_default().push(id);
+                push_at(&mut s.by_name, &facts.name, id);
                 if let Some(owner) = &facts.owner {
-                    let by_name = s.by_owner.entry(owner.clone()).or_default();
-                    by_name.entry(facts.name.clone()).or_default().push(id);
+                    if !s.by_owner.contains_key(owner.as_str()) {
+                        s.by_owner.insert(owner.clone(), HashMap::default());
+                    }
+                    if let Some(by_name) = s.by_owner.get_mut(owner.as_str()) {
+                        push_at(by_name, &facts.name, id);
+                    }
                     if facts.sig.generics.iter().any(|(g, _)| g == owner) {
-                        s.blanket.entry(facts.name.clone()).or_default().push(id);
+                        push_at(&mut s.blanket, &facts.name, id);
                     }
                 }
             }
@@ -110,8 +117,8 @@ impl Symbols {
     }
 
     fn add_impl(&mut self, self_ty: &str, tr: &str) {
-        self.declared.insert(self_ty.to_string());
-        self.traits.insert(tr.to_string());
+        insert_new(&mut self.declared, self_ty);
+        insert_new(&mut self.traits, tr);
         self.traits_of.entry(self_ty.to_string()).or_default().push(tr.to_string());
         self.impls_of.entry(tr.to_string()).or_default().push(self_ty.to_string());
     }
@@ -349,6 +356,23 @@ impl Symbols {
             }
         }
         answer.unwrap_or(Ty::Unknown)
+    }
+}
+
+/// Adds `name` to `set`, cloning it only when it is new.
+fn insert_new(set: &mut HashSet<String>, name: &str) {
+    if !set.contains(name) {
+        set.insert(name.to_string());
+    }
+}
+
+/// Appends `id` to the list of `name`, cloning the name only when it is new.
+fn push_at(map: &mut HashMap<String, Vec<FnId>>, name: &str, id: FnId) {
+    match map.get_mut(name) {
+        Some(ids) => ids.push(id),
+        None => {
+            map.insert(name.to_string(), vec![id]);
+        }
     }
 }
 
