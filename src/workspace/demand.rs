@@ -6,17 +6,22 @@
 //! `state.store.save(..)` resolves on `Store`). Also finds accessor wrappers: analysed
 //! functions returning a read-only handle. Reads facts only; never parses.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 
-use crate::analysis::facts::{SinkKind, TypeRef};
+use rayon::prelude::*;
+
+use crate::analysis::facts::{FileFacts, SinkKind, TypeRef};
 use crate::index::ConstIndex;
+
+use super::hash::NameSet as HashSet;
 
 use super::loader::{Slot, Wanted};
 
 /// Everything the analysed functions of `slots` miss. With `rw`, read-write handles count too
 /// (`migrate` judges what they reach).
 pub fn wanted(slots: &[Slot], rw: bool) -> Wanted {
-    // Three independent scans of every sink: side by side on the pool.
+    // Three independent scans of every sink: side by side on the pool, each over the slots in
+    // parallel.
     let (fns, (consts, types)) = rayon::join(
         || handle_callees(slots, rw),
         || rayon::join(|| missing_consts(slots, rw), || receiver_types(slots)),
@@ -28,8 +33,7 @@ pub fn wanted(slots: &[Slot], rw: bool) -> Wanted {
 /// receive one; with `rw`, read-write too).
 pub fn handle_callees(slots: &[Slot], rw: bool) -> BTreeSet<String> {
     // Borrowed while collecting: one string made per distinct name, not one per call.
-    let mut names: HashSet<&str> = HashSet::new();
-    for facts in slots.iter().filter_map(|s| s.facts.as_ref()) {
+    let mut names = gather(slots, |facts, names| {
         for sink in facts.functions.iter().filter(|f| f.analysed).flat_map(|f| &f.sinks) {
             // An ORM executor run on a builder is not a function of the tree.
             if let SinkKind::Call { callee, builder: None, .. } = &sink.kind {
@@ -39,7 +43,7 @@ pub fn handle_callees(slots: &[Slot], rw: bool) -> BTreeSet<String> {
                 }
             }
         }
-    }
+    });
     // A name imported under another (`use a::tally as view_tally`): the function behind it.
     let imports = slots.iter().filter_map(|s| s.facts.as_ref()).flat_map(|f| &f.imports);
     let behind: Vec<&str> = imports
@@ -59,49 +63,55 @@ pub fn missing_consts(slots: &[Slot], rw: bool) -> BTreeSet<String> {
             index.add(&slot.path, facts.consts.clone());
         }
     }
-    let mut missing = Vec::new();
-    for facts in slots.iter().filter_map(|s| s.facts.as_ref()) {
-        for sink in facts.functions.iter().flat_map(|f| &f.sinks) {
-            let taint = sink.handle.taint;
-            if let SinkKind::Sql { text, .. } = &sink.kind {
-                if taint.ro.is_some() || taint.params != 0 || (rw && taint.rw.is_some()) {
-                    index.missing(text, &mut missing);
+    let index = &index;
+    slots
+        .par_iter()
+        .filter_map(|s| s.facts.as_ref())
+        .fold(Vec::new, |mut missing, facts| {
+            for sink in facts.functions.iter().flat_map(|f| &f.sinks) {
+                let taint = sink.handle.taint;
+                if let SinkKind::Sql { text, .. } = &sink.kind {
+                    if taint.ro.is_some() || taint.params != 0 || (rw && taint.rw.is_some()) {
+                        index.missing(text, &mut missing);
+                    }
                 }
             }
-        }
-    }
-    missing.into_iter().collect()
+            missing
+        })
+        .flat_map_iter(Vec::into_iter)
+        .collect()
 }
 
 /// Types named by the receivers of handle calls, and the field types of those already parsed,
 /// that no parsed file declares.
 pub fn receiver_types(slots: &[Slot]) -> BTreeSet<String> {
-    let parsed: HashSet<&str> = slots
-        .iter()
-        .filter_map(|s| s.facts.as_ref())
-        .flat_map(|f| &f.types)
-        .map(|t| t.name.as_str())
-        .collect();
-    // A receiver's type matters only when the tree has a method of that name.
-    let mut tree_fns: HashSet<&str> = HashSet::new();
-    for slot in slots {
-        match &slot.facts {
-            Some(facts) => tree_fns.extend(facts.functions.iter().map(|f| f.name.as_str())),
-            None => tree_fns.extend(slot.declared.fns.iter().map(String::as_str)),
-        }
-    }
-    let mut named: HashSet<&str> = HashSet::new();
-    for facts in slots.iter().filter_map(|s| s.facts.as_ref()) {
+    let (parsed, tree_fns) = rayon::join(
+        || gather(slots, |facts, parsed| parsed.extend(facts.types.iter().map(|t| t.name.as_str()))),
+        // A receiver's type matters only when the tree has a method of that name.
+        || {
+            slots
+                .par_iter()
+                .fold(HashSet::default, |mut names, slot| {
+                    match &slot.facts {
+                        Some(facts) => names.extend(facts.functions.iter().map(|f| f.name.as_str())),
+                        None => names.extend(slot.declared.fns.iter().map(String::as_str)),
+                    }
+                    names
+                })
+                .reduce(HashSet::default, union)
+        },
+    );
+    let mut named = gather(slots, |facts, named| {
         for sink in facts.functions.iter().flat_map(|f| &f.sinks) {
             if let SinkKind::Call { receiver: Some(t), builder: None, callee, .. } = &sink.kind {
                 if callee.last().is_some_and(|m| tree_fns.contains(m.as_str())) {
-                    type_names(t, &mut named);
+                    type_names(t, named);
                 }
             }
         }
-    }
+    });
     // Fields of wanted structs that are parsed: one more level per round.
-    let mut fields = HashSet::new();
+    let mut fields = HashSet::default();
     for t in slots.iter().filter_map(|s| s.facts.as_ref()).flat_map(|f| &f.types) {
         if named.contains(t.name.as_str()) {
             t.fields.iter().for_each(|(_, ty)| type_names(ty, &mut fields));
@@ -109,6 +119,30 @@ pub fn receiver_types(slots: &[Slot]) -> BTreeSet<String> {
     }
     named.extend(fields);
     named.into_iter().filter(|n| !parsed.contains(n) && *n != "Self").map(str::to_string).collect()
+}
+
+/// The names `each` finds in the facts of every parsed slot, the slots scanned in parallel.
+fn gather<'a>(
+    slots: &'a [Slot],
+    each: impl Fn(&'a FileFacts, &mut HashSet<&'a str>) + Sync,
+) -> HashSet<&'a str> {
+    slots
+        .par_iter()
+        .filter_map(|s| s.facts.as_ref())
+        .fold(HashSet::default, |mut names, facts| {
+            each(facts, &mut names);
+            names
+        })
+        .reduce(HashSet::default, union)
+}
+
+/// Two sets of names as one (the smaller poured into the larger).
+fn union<'a>(mut a: HashSet<&'a str>, mut b: HashSet<&'a str>) -> HashSet<&'a str> {
+    if a.len() < b.len() {
+        std::mem::swap(&mut a, &mut b);
+    }
+    a.extend(b);
+    a
 }
 
 /// The type names `t` mentions.
