@@ -150,7 +150,8 @@ pub fn load(
         slots.par_iter_mut().filter_map(|s| s.facts.as_mut()).for_each(|facts| {
             facts.promote(|name| fresh.fns.contains(name));
         });
-        let todo: Vec<usize> = (0..slots.len()).into_par_iter().filter(|&i| declares(&slots[i], &fresh)).collect();
+        let todo: Vec<usize> =
+            (0..slots.len()).into_par_iter().filter(|&i| declares(&slots[i], &fresh)).collect();
         let results: Vec<(usize, Result<FileFacts, FileError>)> =
             todo.par_iter().map(|&i| (i, analyse(&slots[i].path, &asked.fns))).collect();
         for (i, result) in results {
