@@ -21,6 +21,8 @@ mod tests;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use crate::analysis::facts::{FileFacts, FnFacts, ImplFacts, TypeFacts};
 use crate::writers::{FnId, TreeFn};
 
@@ -101,17 +103,26 @@ impl Workspace {
         &self,
         files: impl IntoIterator<Item = (&'a PathBuf, Vec<FnFacts>)>,
     ) -> (Vec<TreeFn>, Vec<Vec<FnId>>) {
-        let mut fns = Vec::new();
-        let mut ids = Vec::new();
-        for (path, functions) in files {
-            let place_module = self.module_of(path);
-            let krate = self.crates.crate_of(path);
-            ids.push((fns.len()..fns.len() + functions.len()).collect());
-            for f in functions {
-                let mut module = place_module.clone();
-                module.extend(f.module.iter().cloned());
-                fns.push(TreeFn { file: path.clone(), krate, module, facts: f });
-            }
+        // Placed file by file on the pool, then numbered in file order.
+        let files: Vec<(&PathBuf, Vec<FnFacts>)> = files.into_iter().collect();
+        let placed: Vec<Vec<TreeFn>> = files
+            .into_par_iter()
+            .map(|(path, functions)| {
+                let place_module = self.module_of(path);
+                let krate = self.crates.crate_of(path);
+                let place = |f: FnFacts| {
+                    let mut module = place_module.clone();
+                    module.extend(f.module.iter().cloned());
+                    TreeFn { file: path.clone(), krate, module, facts: f }
+                };
+                functions.into_iter().map(place).collect()
+            })
+            .collect();
+        let mut fns = Vec::with_capacity(placed.iter().map(Vec::len).sum());
+        let mut ids = Vec::with_capacity(placed.len());
+        for file in placed {
+            ids.push((fns.len()..fns.len() + file.len()).collect());
+            fns.extend(file);
         }
         (fns, ids)
     }
