@@ -163,12 +163,13 @@ impl CallScope<'_> {
     /// Whether `path`, written in `f`, names something of another crate that is not the tree's
     /// (`std::process::Command`, or `Command` imported from `tokio::process`).
     fn names_outside(&self, f: &TreeFn, path: &[String]) -> bool {
-        let written = match path {
+        // Borrowed: asked for every type a receiver is resolved with.
+        let written: &[String] = match path {
             [one] => match self.imports.named_in(f.krate, &f.module, one) {
-                Some(import) => import.path.clone(),
+                Some(import) => &import.path,
                 None => return false,
             },
-            more => more.to_vec(),
+            more => more,
         };
         let Some(first) = written.first().map(String::as_str) else { return false };
         if written.len() < 2 || matches!(first, "crate" | "self" | "super" | "Self") {
