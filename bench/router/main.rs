@@ -13,10 +13,12 @@
 //!
 //! Every figure comes from this one run. `--quick` shortens it.
 //!
-//! `--loop router|bare N` runs only N checkouts + `SELECT 1` on a replica (after a warm-up),
+//! `--loop router|bare N [fallthrough]` runs only N checkouts + `SELECT 1` on a replica (after a
+//! warm-up; with `fallthrough`, the router with no replica and the bare pool on the primary),
 //! between the lines `READY <pid>` and `DONE` with a second's pause around the loop: attach
-//! `perf stat -e instructions:u -p <pid>` (or `perf record`) to count the client's own work
-//! per checkout, stable on a loaded machine where µs are not.
+//! `perf stat -e instructions:u -p <pid>` (or `perf record`), or run it under
+//! `valgrind --tool=callgrind` at two values of N, to count the client's own work per
+//! checkout, stable on a loaded machine where µs are not.
 
 #[path = "../../ro-router/tests/support/mod.rs"]
 mod support;
@@ -155,12 +157,13 @@ async fn throughput(
 }
 
 /// `--loop router|bare N` (see the module docs).
-fn loop_only(runtime: &tokio::runtime::Runtime, which: &str, n: usize) {
+fn loop_only(runtime: &tokio::runtime::Runtime, which: &str, n: usize, fallthrough: bool) {
     runtime.block_on(async {
         let cluster = Cluster::start(1, false).await;
         let (primary, replica) = (cluster.primary().port, cluster.replica(0).port);
-        let pool = bare_pool(replica);
-        let router = router(primary, &[replica], false, 16).await;
+        let (server, replicas) = if fallthrough { (primary, vec![]) } else { (replica, vec![replica]) };
+        let pool = bare_pool(server);
+        let router = router(primary, &replicas, false, 16).await;
         bare_loop(&pool, 500).await;
         router_loop(&router, 500).await;
         println!("READY {}", std::process::id());
@@ -180,8 +183,9 @@ fn main() {
     if let Some(i) = args.iter().position(|a| a == "--loop") {
         let which = args.get(i + 1).map_or("router", String::as_str);
         let n = args.get(i + 2).and_then(|n| n.parse().ok()).unwrap_or(20_000);
+        let fallthrough = args.get(i + 3).is_some_and(|a| a == "fallthrough");
         let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
-        return loop_only(&runtime, which, n);
+        return loop_only(&runtime, which, n, fallthrough);
     }
     let quick = std::env::args().any(|a| a == "--quick");
     let plan = if quick {

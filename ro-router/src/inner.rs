@@ -12,7 +12,6 @@ use std::{
     time::{Duration, Instant},
 };
 
-use deadpool::managed::Timeouts;
 use prometheus::Registry;
 use tokio::task::JoinHandle;
 
@@ -64,7 +63,6 @@ pub(crate) struct RouterInner {
     pub(crate) cursor: AtomicUsize,
     pub(crate) metrics: RouterMetrics,
     pub(crate) registry: Registry,
-    pub(crate) replica_try: Timeouts,
     pub(crate) tasks: Mutex<Vec<JoinHandle<()>>>,
     pub(crate) state_registered: AtomicBool,
 }

@@ -565,6 +565,9 @@ pub(crate) struct Target {
     pub(crate) link: Arc<TargetLink>,
     pub(crate) pool: TargetPool,
     pub(crate) max_size: usize,
+    /// The pool's timeouts without the wait: a checkout that takes a free connection or
+    /// fails at once (deadpool's non-blocking path, which starts no timer).
+    pub(crate) no_wait: Timeouts,
 }
 
 impl Target {
@@ -577,19 +580,32 @@ impl Target {
     ) -> Self {
         let link = Arc::new(TargetLink::new(role, url, config, counters, redactor));
         let max_size = if role == PoolRole::Primary { config.primary_pool_max } else { config.ro_pool_max };
-        let timeouts = Timeouts {
-            wait: Some(config.pool_timeout),
+        let no_wait = Timeouts {
+            wait: Some(Duration::ZERO),
             create: Some(config.connect_timeout),
             // The proof in `recycle` times itself (TargetLink::verify_timeout).
             recycle: None,
         };
         let pool = Pool::builder(TargetManager { link: link.clone() })
             .max_size(max_size)
-            .timeouts(timeouts)
+            .timeouts(Timeouts { wait: Some(config.pool_timeout), ..no_wait })
             .runtime(deadpool::Runtime::Tokio1)
             .build()
             .expect("a pool with a runtime and a size always builds");
-        Self { link, pool, max_size }
+        Self { link, pool, max_size, no_wait }
+    }
+
+    /// A checkout that waits up to the pool's wait timeout (`DB_POOL_TIMEOUT_MS`) for a
+    /// connection. The timer starts only when none is free: a checkout that finds one takes
+    /// the non-blocking path first (same connections, same recycling; no clock read, no timer
+    /// entry, no semaphore waiter).
+    pub(crate) async fn get(
+        &self,
+    ) -> Result<managed::Object<TargetManager>, managed::PoolError<ConnectError>> {
+        match self.pool.timeout_get(&self.no_wait).await {
+            Err(managed::PoolError::Timeout(managed::TimeoutType::Wait)) => self.pool.get().await,
+            other => other,
+        }
     }
 
     /// Drops the idle connections (a replica that left rotation for good reasons, a closed

@@ -124,11 +124,6 @@ impl DbRouter {
                 replayed: AtomicU64::new(0),
             })
             .collect();
-        let replica_try = Timeouts {
-            wait: Some(Duration::ZERO),
-            create: Some(config.connect_timeout),
-            recycle: None, // the proof in TargetLink::recycle times itself
-        };
         let inner = Arc::new(RouterInner {
             config,
             primary,
@@ -140,7 +135,6 @@ impl DbRouter {
             cursor: AtomicUsize::new(0),
             metrics,
             registry,
-            replica_try,
             tasks: Mutex::new(Vec::new()),
             state_registered: AtomicBool::new(false),
         });
@@ -183,7 +177,7 @@ impl DbRouter {
                 ),
             });
         }
-        match target.pool.get().await {
+        match target.get().await {
             Ok(obj) => Ok(PrimaryConnection::new(obj, &target.link)),
             Err(PoolError::Closed) => Err(RouterError::Closed),
             Err(e) => {
@@ -273,7 +267,9 @@ impl DbRouter {
         token: Option<WriteToken>,
     ) -> Result<(ReadOnlyConnection, Option<usize>), RouterError> {
         let inner = &*self.inner;
-        let (gate, now) = (Gate::new(&inner.config), inner.sampler.now());
+        // The clock is read only when there are replicas to judge by it.
+        let now = if inner.replicas.is_empty() { 0 } else { inner.sampler.now() };
+        let gate = Gate::new(&inner.config);
         let mut order: Vec<usize> =
             (0..inner.replicas.len()).filter(|&i| inner.replicas[i].eligible(&gate, now)).collect();
         strategy::order(inner.config.strategy, &inner.cursor, &mut order, |i| {
@@ -295,7 +291,7 @@ impl DbRouter {
             }
             let replica = &inner.replicas[i];
             let target = &replica.target;
-            match checkout_replica(target, &inner.replica_try).await {
+            match checkout_replica(target).await {
                 Ok(obj) => return Ok((ReadOnlyConnection::new(obj, &target.link), Some(i))),
                 Err(PoolError::Timeout(TimeoutType::Wait)) => exhausted.push(i),
                 Err(PoolError::Closed) => return Err(RouterError::Closed),
@@ -337,7 +333,7 @@ impl DbRouter {
                 BusyReplicas::Spill => SpillReason::Busy,
                 BusyReplicas::WaitThenSpill(wait) | BusyReplicas::WaitThenFail(wait) => {
                     going_elsewhere();
-                    let timeouts = Timeouts { wait: Some(wait), ..inner.replica_try };
+                    let timeouts = Timeouts { wait: Some(wait), ..target.no_wait };
                     match target.pool.timeout_get(&timeouts).await {
                         Ok(obj) => {
                             inner.metrics.replica_waits.inc();
@@ -395,7 +391,7 @@ impl DbRouter {
     ) -> Result<ReadOnlyConnection, RouterError> {
         let inner = &*self.inner;
         let target = &inner.fallthrough;
-        match target.pool.get().await {
+        match target.get().await {
             Ok(obj) => {
                 inner.metrics.fallback(reason).inc();
                 tracing::debug!(target: "ro_router", reason = reason.as_str(), "read fell through to the primary");
@@ -500,11 +496,10 @@ impl DbRouter {
 /// a read must not fall through to the primary for that.
 async fn checkout_replica(
     target: &Target,
-    no_wait: &Timeouts,
 ) -> Result<deadpool::managed::Object<crate::pools::TargetManager>, PoolError<ConnectError>> {
-    match target.pool.timeout_get(no_wait).await {
+    match target.pool.timeout_get(&target.no_wait).await {
         Err(PoolError::Timeout(TimeoutType::Wait)) if target.link.proving.load(Ordering::Relaxed) > 0 => {
-            let wait = Timeouts { wait: Some(target.link.verify_timeout), ..*no_wait };
+            let wait = Timeouts { wait: Some(target.link.verify_timeout), ..target.no_wait };
             target.pool.timeout_get(&wait).await
         }
         other => other,
