@@ -26,7 +26,7 @@ use crate::{
     config::RouterConfig,
     dial::Peer,
     driver::Barrier,
-    enforcement::{refuses_startup_parameters, SessionSettings, VERIFY_SQL},
+    enforcement::{refuses_startup_parameters, SessionSettings, GUARD_OFF_SQL, VERIFY_SQL},
     error::{CheckoutFailure, CheckoutFailureKind, FailureCause, OpenError},
     inspect::{PoolMode, RoleReport},
     metrics::TargetCounters,
@@ -358,7 +358,23 @@ impl TargetLink {
         } else {
             VERIFY_SQL.to_string()
         };
-        let (in_recovery, read_only) = verify_row(&client.simple_query(&sql).await?);
+        let witness = self.guard_may_be_witnessed().then(|| observer.guard_reports().0);
+        let answer = match witness {
+            // Guard on, off, on again, then the verification: pipelined, one round trip.
+            Some(_) => {
+                let (on, off, answer) = tokio::join!(
+                    client.batch_execute(&self.connect_sql),
+                    client.batch_execute(GUARD_OFF_SQL),
+                    client.simple_query(&sql)
+                );
+                on?;
+                off?;
+                answer?
+            }
+            None => client.simple_query(&sql).await?,
+        };
+        let (in_recovery, read_only) = verify_row(&answer);
+        let guard_reported = witness.is_some_and(|before| crate::proof::guard_forwarded(before, &observer));
         if self.role == PoolRole::Primary && in_recovery {
             return Err(ConnectError::NotAPrimary);
         }
@@ -367,7 +383,8 @@ impl TargetLink {
             self.switch_to_pgbouncer("the server ignored the read-only startup parameter");
             client.batch_execute(&self.connect_sql).await?;
         }
-        Ok(PooledClient { client, proven_clean: false, observer, barrier, peer })
+        let guard_reported = guard_reported && read_only;
+        Ok(PooledClient { client, proven_clean: false, guard_reported, observer, barrier, peer })
     }
 
     /// Hands a pooled connection out again. A read-only one must be proven clean: by its
@@ -391,6 +408,15 @@ impl TargetLink {
 
     pub(crate) fn read_only(&self) -> bool {
         self.settings.read_only()
+    }
+
+    /// Whether a new connection's wire may show that the server's reports of the guard reach
+    /// it (see [`crate::proof`]): behind a pgBouncer found pooling by session, with the guard
+    /// as the only setting.
+    fn guard_may_be_witnessed(&self) -> bool {
+        self.pgbouncer()
+            && self.settings.guard_only()
+            && self.inspection().is_some_and(|i| i.pool_mode == Some(PoolMode::Session))
     }
 
     /// The statements that establish the session behind pgBouncer ("" when direct).
@@ -530,6 +556,9 @@ struct Opened {
 pub(crate) struct PooledClient {
     pub(crate) client: ClientWrapper,
     pub(crate) proven_clean: bool,
+    /// Behind pgBouncer: the server's reports of the guard were seen to reach this
+    /// connection's wire when it was opened (see [`crate::proof`]).
+    pub(crate) guard_reported: bool,
     pub(crate) observer: Observer,
     pub(crate) barrier: Arc<Barrier>,
     /// Where it was opened (a cancel request goes there).

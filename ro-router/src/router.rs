@@ -270,9 +270,21 @@ impl DbRouter {
         // The clock is read only when there are replicas to judge by it.
         let now = if inner.replicas.is_empty() { 0 } else { inner.sampler.now() };
         let gate = Gate::new(&inner.config);
-        let mut order: Vec<usize> =
-            (0..inner.replicas.len()).filter(|&i| inner.replicas[i].eligible(&gate, now)).collect();
-        strategy::order(inner.config.strategy, &inner.cursor, &mut order, |i| {
+        let eligible = (0..inner.replicas.len()).filter(|&i| inner.replicas[i].eligible(&gate, now));
+        // Without an allocation up to 16 replicas.
+        let (mut on_stack, mut on_heap) = ([0usize; 16], Vec::new());
+        let order: &mut [usize] = if inner.replicas.len() <= on_stack.len() {
+            let mut n = 0;
+            for i in eligible {
+                on_stack[n] = i;
+                n += 1;
+            }
+            &mut on_stack[..n]
+        } else {
+            on_heap.extend(eligible);
+            &mut on_heap
+        };
+        strategy::order(inner.config.strategy, &inner.cursor, order, |i| {
             inner.replicas[i].target.link.checked_out.load(Ordering::Relaxed)
         });
         if let Some(token) = token {
@@ -285,7 +297,7 @@ impl DbRouter {
         let mut failed: Vec<Unusable> = Vec::new();
         let mut exhausted: Vec<usize> = Vec::new();
         let mut pending_retry: Option<usize> = None;
-        for &i in &order {
+        for &i in order.iter() {
             if let Some(prev) = pending_retry.take() {
                 inner.replicas[prev].target.link.counters.retries.inc();
             }
@@ -361,7 +373,7 @@ impl DbRouter {
             inner.metrics.spill(spill_reason).inc();
         }
 
-        let reason = self.fallback_reason(&order, &failed, &exhausted, &gate, now);
+        let reason = self.fallback_reason(order, &failed, &exhausted, &gate, now);
         let mut unusable = failed;
         for (i, r) in inner.replicas.iter().enumerate() {
             if !order.contains(&i) {

@@ -39,6 +39,8 @@ pub(crate) struct Seen {
     pub(crate) status: u8,
     /// The last reported `default_transaction_read_only` (PostgreSQL ≥ 14 reports it).
     pub(crate) guard_on: Option<bool>,
+    /// How many times `default_transaction_read_only` was reported.
+    guard_reports: u64,
     /// The last reported `in_hot_standby` (PostgreSQL ≥ 14 reports it).
     in_hot_standby: Option<bool>,
     /// The first unusual thing seen since the last [`Observer::forget_anomaly`]; the
@@ -188,6 +190,11 @@ impl Observer {
     /// The session as the wire shows it so far.
     pub(crate) fn session(&self) -> Session {
         self.with(|s| s.session())
+    }
+
+    /// How many times the guard was reported so far, and its last reported value.
+    pub(crate) fn guard_reports(&self) -> (u64, Option<bool>) {
+        self.with(|s| (s.guard_reports, s.guard_on))
     }
 
     /// From now on the socket under the connection is polled with `waker`, not with the
@@ -420,7 +427,10 @@ impl<S> Observed<S> {
                     match parts.next() {
                         Some(GUARD) => {
                             let on = parts.next() == Some(b"on".as_slice());
-                            observer.with(|s| s.guard_on = Some(on));
+                            observer.with(|s| {
+                                s.guard_on = Some(on);
+                                s.guard_reports += 1;
+                            });
                         }
                         Some(HOT_STANDBY) => {
                             let on = parts.next() != Some(b"off".as_slice());
