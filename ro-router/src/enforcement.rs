@@ -6,7 +6,8 @@
 //! pgBouncer refuses startup parameters (`unsupported startup parameter: options`). Behind it
 //! (configured, or detected from that refusal, or from a setting that a proxy silently
 //! dropped) the settings are sent with `SET` right after connecting and again at every
-//! read-only checkout, because pgBouncer's `server_reset_query` (`DISCARD ALL`) or a client's
+//! read-only checkout whose release the wire does not prove clean (see [`crate::proof`]),
+//! because pgBouncer's `server_reset_query` (`DISCARD ALL`) or a client's
 //! `RESET ALL` puts the server default back.
 //!
 //! Every read-only checkout of a pooled connection is verified ([`Verification`]): one round trip that
