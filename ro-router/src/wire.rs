@@ -232,8 +232,9 @@ const HOT_STANDBY: &[u8] = b"in_hot_standby";
 #[derive(Debug)]
 struct Framing {
     untagged: bool,
-    /// The tags whose body is read (an untagged message's always is); others pass uncopied.
-    read: &'static [u8],
+    /// The tags whose body is read, one bit per ASCII tag (an untagged message's always is);
+    /// others pass uncopied.
+    read: u128,
     /// A header split across reads, and how much of it came.
     header: [u8; 5],
     have: usize,
@@ -248,7 +249,8 @@ struct Framing {
 }
 
 impl Framing {
-    fn new(untagged: bool, read: &'static [u8]) -> Self {
+    fn new(untagged: bool, read: &[u8]) -> Self {
+        let read = read.iter().fold(0u128, |bits, &t| bits | 1u128.checked_shl(u32::from(t)).unwrap_or(0));
         Self {
             untagged,
             read,
@@ -296,7 +298,7 @@ impl Framing {
                 let len = i32::from_be_bytes(header[hl - 4..].try_into().map_err(|_| ())?);
                 let tag = if self.untagged { 0 } else { header[0] };
                 self.left = usize::try_from(len).ok().and_then(|l| l.checked_sub(4)).ok_or(())?;
-                self.keep = self.untagged || self.read.iter().any(|&t| t == tag);
+                self.keep = self.untagged || (tag < 128 && (self.read >> tag) & 1 == 1);
                 self.tag = tag;
                 self.in_body = true;
                 self.body.clear();
