@@ -14,8 +14,9 @@
 //!
 //! Every figure comes from this one run. `--quick` shortens it.
 //!
-//! `--loop router|bare N [fallthrough]` runs only N checkouts + `SELECT 1` on a replica (after a
-//! warm-up; with `fallthrough`, the router with no replica and the bare pool on the primary),
+//! `--loop router|bare N [fallthrough] [--current-thread]` runs only N checkouts + `SELECT 1` on
+//! a replica (after a warm-up; with `fallthrough`, the router with no replica and the bare pool
+//! on the primary; with `--current-thread`, on a one-thread runtime, whose counts repeat),
 //! between the lines `READY <pid>` and `DONE` with a second's pause around the loop: attach
 //! `perf stat -e instructions:u -p <pid>` (or `perf record`), or run it under
 //! `valgrind --tool=callgrind` at two values of N, to count the client's own work per
@@ -185,8 +186,14 @@ fn main() {
     if let Some(i) = args.iter().position(|a| a == "--loop") {
         let which = args.get(i + 1).map_or("router", String::as_str);
         let n = args.get(i + 2).and_then(|n| n.parse().ok()).unwrap_or(20_000);
-        let fallthrough = args.get(i + 3).is_some_and(|a| a == "fallthrough");
-        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+        let fallthrough = args.iter().any(|a| a == "fallthrough");
+        // One thread: no wake-ups across worker threads, so instruction counts repeat.
+        let mut builder = if args.iter().any(|a| a == "--current-thread") {
+            tokio::runtime::Builder::new_current_thread()
+        } else {
+            tokio::runtime::Builder::new_multi_thread()
+        };
+        let runtime = builder.enable_all().build().expect("runtime");
         return loop_only(&runtime, which, n, fallthrough);
     }
     let quick = std::env::args().any(|a| a == "--quick");
