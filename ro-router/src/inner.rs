@@ -23,11 +23,12 @@ use crate::{
         ReplicaProbe, ReplicaState,
     },
     metrics::{RouterMetrics, RouterState},
-    pools::{Target, TargetLink},
+    pools::TargetLink,
     read_your_writes::{ReadYourWritesCounts, ReadYourWritesOutcome, ReadYourWritesReport},
     sampler::{observe_replica, Freshness, Gate, Observation, Observer, SamplerState},
     spill::{SpillCounts, SpillReason, SpillReport},
     stats::{FallbackCounts, FallbackReason, PoolStats, RouterStats, RoutesTo},
+    target_pool::Target,
 };
 
 /// A replica pool and its rotation state.

@@ -1,5 +1,6 @@
-//! One pool per target (primary, each replica, the fallthrough) on deadpool's managed pool,
-//! with `deadpool-postgres`' client wrapper (statement cache) inside.
+//! The connections of one pool per target (primary, each replica, the fallthrough): deadpool's
+//! managed pool ([`crate::target_pool`]) of `deadpool-postgres`' client wrapper (statement
+//! cache).
 //!
 //! A [`TargetLink`] owns how connections to one target are opened: timeouts and keepalives,
 //! the session settings of [`crate::enforcement`], pgBouncer detection, the check that a
@@ -17,7 +18,7 @@ use std::{
     time::Duration,
 };
 
-use deadpool::managed::{self, Metrics, Pool, RecycleError, RecycleResult, Timeouts};
+use deadpool::managed::{self, RecycleError, RecycleResult};
 use deadpool_postgres::ClientWrapper;
 use tokio::task::{AbortHandle, JoinHandle};
 use tokio_postgres::{CancelToken, Client, SimpleQueryMessage};
@@ -346,7 +347,7 @@ impl TargetLink {
         drivers.len()
     }
 
-    async fn create(&self) -> Result<PooledClient, ConnectError> {
+    pub(crate) async fn create(&self) -> Result<PooledClient, ConnectError> {
         if self.settings.read_only() {
             self.inspect().await?;
         }
@@ -389,7 +390,7 @@ impl TargetLink {
 
     /// Hands a pooled connection out again. A read-only one must be proven clean: by its
     /// release (see [`crate::proof`]) or now.
-    async fn recycle(&self, c: &mut PooledClient) -> RecycleResult<ConnectError> {
+    pub(crate) async fn recycle(&self, c: &mut PooledClient) -> RecycleResult<ConnectError> {
         if c.client.is_closed() {
             return Err(RecycleError::message("connection closed"));
         }
@@ -563,83 +564,4 @@ pub(crate) struct PooledClient {
     pub(crate) barrier: Arc<Barrier>,
     /// Where it was opened (a cancel request goes there).
     pub(crate) peer: Peer,
-}
-
-/// deadpool manager for one target.
-#[derive(Debug)]
-pub(crate) struct TargetManager {
-    link: Arc<TargetLink>,
-}
-
-/// Boxed: a checkout moves its pooled object a dozen times; a pointer is cheaper to move.
-impl managed::Manager for TargetManager {
-    type Type = Box<PooledClient>;
-    type Error = ConnectError;
-
-    async fn create(&self) -> Result<Box<PooledClient>, ConnectError> {
-        self.link.create().await.map(Box::new)
-    }
-
-    async fn recycle(&self, client: &mut Box<PooledClient>, _: &Metrics) -> RecycleResult<ConnectError> {
-        self.link.recycle(client).await
-    }
-}
-
-/// The pool type of every target.
-pub(crate) type TargetPool = Pool<TargetManager>;
-
-/// A target's pool and its link.
-#[derive(Debug)]
-pub(crate) struct Target {
-    pub(crate) link: Arc<TargetLink>,
-    pub(crate) pool: TargetPool,
-    pub(crate) max_size: usize,
-    /// The pool's timeouts without the wait: a checkout that takes a free connection or
-    /// fails at once (deadpool's non-blocking path, which starts no timer).
-    pub(crate) no_wait: Timeouts,
-}
-
-impl Target {
-    pub(crate) fn build(
-        role: PoolRole,
-        url: &DbUrl,
-        config: &RouterConfig,
-        counters: TargetCounters,
-        redactor: Arc<Redactor>,
-    ) -> Self {
-        let link = Arc::new(TargetLink::new(role, url, config, counters, redactor));
-        let max_size = if role == PoolRole::Primary { config.primary_pool_max } else { config.ro_pool_max };
-        let no_wait = Timeouts {
-            wait: Some(Duration::ZERO),
-            create: Some(config.connect_timeout),
-            // The proof in `recycle` times itself (TargetLink::verify_timeout).
-            recycle: None,
-        };
-        let pool = Pool::builder(TargetManager { link: link.clone() })
-            .max_size(max_size)
-            .timeouts(Timeouts { wait: Some(config.pool_timeout), ..no_wait })
-            .runtime(deadpool::Runtime::Tokio1)
-            .build()
-            .expect("a pool with a runtime and a size always builds");
-        Self { link, pool, max_size, no_wait }
-    }
-
-    /// A checkout that waits up to the pool's wait timeout (`DB_POOL_TIMEOUT_MS`) for a
-    /// connection. The timer starts only when none is free: a checkout that finds one takes
-    /// the non-blocking path first (same connections, same recycling; no clock read, no timer
-    /// entry, no semaphore waiter).
-    pub(crate) async fn get(
-        &self,
-    ) -> Result<managed::Object<TargetManager>, managed::PoolError<ConnectError>> {
-        match self.pool.timeout_get(&self.no_wait).await {
-            Err(managed::PoolError::Timeout(managed::TimeoutType::Wait)) => self.pool.get().await,
-            other => other,
-        }
-    }
-
-    /// Drops the idle connections (a replica that left rotation for good reasons, a closed
-    /// router).
-    pub(crate) fn drain_idle(&self) -> usize {
-        self.pool.retain(|_, _| false).removed.len()
-    }
 }

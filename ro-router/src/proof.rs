@@ -37,7 +37,8 @@ use deadpool::managed::Object;
 
 use crate::{
     enforcement::{repair_sql, Unclean, Verdict, Verification, REASSERT_SQL},
-    pools::{PooledClient, TargetLink, TargetManager},
+    pools::{PooledClient, TargetLink},
+    target_pool::TargetManager,
     wire::{Observer, Session},
 };
 

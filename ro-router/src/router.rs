@@ -30,13 +30,14 @@ use crate::{
     health::{HealthReport, PrimaryState, ReplicaState, ReplicaStatus},
     inner::{check_health, Replica, RouterInner},
     metrics::{RouterMetrics, StateCollector},
-    pools::{pool_mode_refusal, ConnectError, Target},
+    pools::{pool_mode_refusal, ConnectError},
     read_your_writes::{catch_up, CatchUp, ReadYourWritesOutcome},
     sampler::{Freshness, Gate, SamplerState},
     spill::{self, BusyReplicas, SpillReason},
     stats::{FallbackReason, PoolRole, RouterStats},
     strategy, supervise,
     target::Redactor,
+    target_pool::Target,
     token::WriteToken,
 };
 
@@ -508,7 +509,7 @@ impl DbRouter {
 /// a read must not fall through to the primary for that.
 async fn checkout_replica(
     target: &Target,
-) -> Result<deadpool::managed::Object<crate::pools::TargetManager>, PoolError<ConnectError>> {
+) -> Result<deadpool::managed::Object<crate::target_pool::TargetManager>, PoolError<ConnectError>> {
     match target.pool.timeout_get(&target.no_wait).await {
         Err(PoolError::Timeout(TimeoutType::Wait)) if target.link.proving.load(Ordering::Relaxed) > 0 => {
             let wait = Timeouts { wait: Some(target.link.verify_timeout), ..target.no_wait };
