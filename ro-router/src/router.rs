@@ -30,7 +30,7 @@ use crate::{
     health::{HealthReport, PrimaryState, ReplicaState, ReplicaStatus},
     inner::{check_health, Replica, RouterInner},
     metrics::{RouterMetrics, StateCollector},
-    pools::{pool_mode_refusal, ConnectError},
+    pools::{pool_mode_refusal, ConnectError, TargetLink},
     read_your_writes::{catch_up, CatchUp, ReadYourWritesOutcome},
     sampler::{Freshness, Gate, SamplerState},
     spill::{self, BusyReplicas, SpillReason},
@@ -94,30 +94,39 @@ impl DbRouter {
         }
         let redactor = Arc::new(redactor);
         let primary = Target::build(
-            PoolRole::Primary,
-            &config.primary,
+            TargetLink::new(
+                PoolRole::Primary,
+                &config.primary,
+                &config,
+                metrics.target("primary", config.primary.name()),
+                redactor.clone(),
+            ),
             &config,
-            metrics.target("primary", config.primary.name()),
-            redactor.clone(),
         );
         let ft_url = config.fallthrough_url().clone();
         let fallthrough = Target::build(
-            PoolRole::Fallthrough,
-            &ft_url,
+            TargetLink::new(
+                PoolRole::Fallthrough,
+                &ft_url,
+                &config,
+                metrics.target("fallthrough", ft_url.name()),
+                redactor.clone(),
+            ),
             &config,
-            metrics.target("fallthrough", ft_url.name()),
-            redactor.clone(),
         );
         let replicas = config
             .replicas
             .iter()
             .map(|u| Replica {
                 target: Target::build(
-                    PoolRole::Replica,
-                    u,
+                    TargetLink::new(
+                        PoolRole::Replica,
+                        u,
+                        &config,
+                        metrics.target("replica", u.name()),
+                        redactor.clone(),
+                    ),
                     &config,
-                    metrics.target("replica", u.name()),
-                    redactor.clone(),
                 ),
                 state: ReplicaState::default(),
                 freshness: Freshness::default(),

@@ -10,10 +10,8 @@ use deadpool::managed::{self, Metrics, Pool, RecycleResult, Timeouts};
 
 use crate::{
     config::RouterConfig,
-    metrics::TargetCounters,
     pools::{ConnectError, PooledClient, TargetLink},
     stats::PoolRole,
-    target::{DbUrl, Redactor},
 };
 
 /// deadpool manager for one target.
@@ -51,15 +49,11 @@ pub(crate) struct Target {
 }
 
 impl Target {
-    pub(crate) fn build(
-        role: PoolRole,
-        url: &DbUrl,
-        config: &RouterConfig,
-        counters: TargetCounters,
-        redactor: Arc<Redactor>,
-    ) -> Self {
-        let link = Arc::new(TargetLink::new(role, url, config, counters, redactor));
-        let max_size = if role == PoolRole::Primary { config.primary_pool_max } else { config.ro_pool_max };
+    /// The pool of `link`'s target, sized and timed by `config`.
+    pub(crate) fn build(link: TargetLink, config: &RouterConfig) -> Self {
+        let link = Arc::new(link);
+        let max_size =
+            if link.role == PoolRole::Primary { config.primary_pool_max } else { config.ro_pool_max };
         let no_wait = Timeouts {
             wait: Some(Duration::ZERO),
             create: Some(config.connect_timeout),
