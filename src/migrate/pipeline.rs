@@ -27,7 +27,7 @@ use crate::config::RuleSet;
 use crate::diagnostics::FileError;
 use crate::index::ConstIndex;
 use crate::judge::Judge;
-use crate::pipeline::{worker_pool, RunError};
+use crate::pipeline::{release_in_background, worker_pool, RunError};
 use crate::prefilter::{self, Prefilter};
 use crate::source::{self, SourceText};
 use crate::timings::Timings;
@@ -351,6 +351,7 @@ fn run_walked(
     outcome.counts = counts(&outcome);
     timings.lap("plan");
     outcome.timings = timings;
+    release_in_background((writers, slots, extras, index, handlers, ids));
     outcome
 }
 
