@@ -316,7 +316,7 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options, mut timin
 /// Frees a run's working data (every function's facts and summaries: hundreds of MiB on a
 /// large tree, millions of allocations) on a thread of its own, so the caller reports while
 /// it is freed; if no thread can be started, it is freed here.
-fn release_in_background<T: Send + 'static>(data: T) {
+pub(crate) fn release_in_background<T: Send + 'static>(data: T) {
     let _ = std::thread::Builder::new().name("ro-audit-release".into()).spawn(move || drop(data));
 }
 

@@ -172,6 +172,22 @@ fn classes_and_reasons_of_the_before_trees() {
             "mixed",
             "AliasAccessRepo::accessed_alias → PgRepo::set_accessed_alias → UPDATE aliases",
         ),
+        // fuel-indexer: SQL text carried by sqlx's `QueryBuilder::new(..).build()`.
+        (
+            "mixed_sqlx_query_builder",
+            "get_nonce",
+            "mixed",
+            "get_nonce → create_nonce → INSERT INTO nonce (uid) VALUES ('{}') RETURNING uid",
+        ),
+        ("mixed_sqlx_query_builder", "status", "pure-read", ""),
+        // ZKsync: a DAL struct over a tagged connection, its methods named as derive methods.
+        (
+            "dal_struct_over_a_tagged_connection",
+            "enqueue",
+            "mixed",
+            "enqueue → RequestsDal::add_request → INSERT INTO requests",
+        ),
+        ("dal_struct_over_a_tagged_connection", "status", "pure-read", ""),
     ];
     // Functions no GET route reaches: not listed at all.
     let absent: &[(&str, &str)] = &[

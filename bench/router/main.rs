@@ -5,7 +5,8 @@
 //!
 //! 1. latency of `get_db_ro()` + `SELECT 1` against a bare deadpool-postgres checkout +
 //!    `SELECT 1` on the same server — fallthrough to the primary, a replica, and pgBouncer
-//!    (where the router re-asserts the read-only guard at every checkout: one round trip);
+//!    (where the router re-sends its settings at every checkout: one round trip; and with
+//!    the guard as the only setting, where the wire proves the release);
 //!    interleaved rounds, median of the round means, printed as ratios;
 //! 2. reads per second through `get_db_ro()` with 0, 1 and 2 replicas at a fixed concurrency;
 //! 3. the spill curve: 8 to 128 clients on one replica with `DB_RO_POOL_MAX=16`, reads per
@@ -13,10 +14,13 @@
 //!
 //! Every figure comes from this one run. `--quick` shortens it.
 //!
-//! `--loop router|bare N` runs only N checkouts + `SELECT 1` on a replica (after a warm-up),
+//! `--loop router|bare N [fallthrough] [--current-thread]` runs only N checkouts + `SELECT 1` on
+//! a replica (after a warm-up; with `fallthrough`, the router with no replica and the bare pool
+//! on the primary; with `--current-thread`, on a one-thread runtime, whose counts repeat),
 //! between the lines `READY <pid>` and `DONE` with a second's pause around the loop: attach
-//! `perf stat -e instructions:u -p <pid>` (or `perf record`) to count the client's own work
-//! per checkout, stable on a loaded machine where µs are not.
+//! `perf stat -e instructions:u -p <pid>` (or `perf record`), or run it under
+//! `valgrind --tool=callgrind` at two values of N, to count the client's own work per
+//! checkout, stable on a loaded machine where µs are not.
 
 #[path = "../../ro-router/tests/support/mod.rs"]
 mod support;
@@ -47,23 +51,24 @@ fn bare_pool(port: u16) -> Pool {
 }
 
 async fn router(primary: u16, replicas: &[u16], pgbouncer: bool, pool_max: usize) -> DbRouter {
-    router_with(primary, replicas, pgbouncer, pool_max, SpillPolicy::default()).await
+    router_with(primary, replicas, pgbouncer, pool_max, |_| {}).await
 }
 
+/// A router with the bench's settings, then `tweak`.
 async fn router_with(
     primary: u16,
     replicas: &[u16],
     pgbouncer: bool,
     pool_max: usize,
-    spill: SpillPolicy,
+    tweak: impl FnOnce(&mut RouterConfig),
 ) -> DbRouter {
     let mut c = RouterConfig::new(DbUrl::parse(&url(primary)).unwrap());
-    c.spill = spill;
     c.replicas = replicas.iter().map(|&p| DbUrl::parse(&url(p)).unwrap()).collect();
     c.pgbouncer = pgbouncer;
     c.ro_pool_max = pool_max;
     c.stats_log_interval = None;
     c.health_check_interval = Duration::from_secs(3600);
+    tweak(&mut c);
     DbRouter::new(c).await.expect("router")
 }
 
@@ -155,12 +160,13 @@ async fn throughput(
 }
 
 /// `--loop router|bare N` (see the module docs).
-fn loop_only(runtime: &tokio::runtime::Runtime, which: &str, n: usize) {
+fn loop_only(runtime: &tokio::runtime::Runtime, which: &str, n: usize, fallthrough: bool) {
     runtime.block_on(async {
         let cluster = Cluster::start(1, false).await;
         let (primary, replica) = (cluster.primary().port, cluster.replica(0).port);
-        let pool = bare_pool(replica);
-        let router = router(primary, &[replica], false, 16).await;
+        let (server, replicas) = if fallthrough { (primary, vec![]) } else { (replica, vec![replica]) };
+        let pool = bare_pool(server);
+        let router = router(primary, &replicas, false, 16).await;
         bare_loop(&pool, 500).await;
         router_loop(&router, 500).await;
         println!("READY {}", std::process::id());
@@ -180,8 +186,15 @@ fn main() {
     if let Some(i) = args.iter().position(|a| a == "--loop") {
         let which = args.get(i + 1).map_or("router", String::as_str);
         let n = args.get(i + 2).and_then(|n| n.parse().ok()).unwrap_or(20_000);
-        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
-        return loop_only(&runtime, which, n);
+        let fallthrough = args.iter().any(|a| a == "fallthrough");
+        // One thread: no wake-ups across worker threads, so instruction counts repeat.
+        let mut builder = if args.iter().any(|a| a == "--current-thread") {
+            tokio::runtime::Builder::new_current_thread()
+        } else {
+            tokio::runtime::Builder::new_multi_thread()
+        };
+        let runtime = builder.enable_all().build().expect("runtime");
+        return loop_only(&runtime, which, n, fallthrough);
     }
     let quick = std::env::args().any(|a| a == "--quick");
     let plan = if quick {
@@ -199,18 +212,30 @@ fn main() {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
         println!("ro-router benchmark ({cores} cores; client, servers and pgBouncer share them)\n");
 
-        println!("1. one client, checkout + SELECT 1, median of {} interleaved rounds x {} ops", plan.rounds, plan.per_round);
+        println!(
+            "1. one client, checkout + SELECT 1, median of {} interleaved rounds x {} ops",
+            plan.rounds, plan.per_round
+        );
         println!("   {:<44} {:>10} {:>10} {:>7}", "", "bare µs", "router µs", "ratio");
-        let cases: [(&str, u16, Vec<u16>, bool); 3] = [
-            ("get_db_ro() fallthrough to the primary", primary, vec![], false),
-            ("get_db_ro() on a replica", primary, vec![r1], false),
-            ("get_db_ro() through pgBouncer (pgbouncer mode)", bouncer, vec![], true),
+        // (label, primary, replicas, pgBouncer mode, guard only)
+        let cases: [(&str, u16, Vec<u16>, bool, bool); 4] = [
+            ("get_db_ro() fallthrough to the primary", primary, vec![], false, false),
+            ("get_db_ro() on a replica", primary, vec![r1], false, false),
+            ("get_db_ro() through pgBouncer (pgbouncer mode)", bouncer, vec![], true, false),
+            ("  the same, DB_STATEMENT_TIMEOUT_MS=0", bouncer, vec![], true, true),
         ];
         let mut ratios = Vec::new();
-        for (label, primary_port, replicas, pgbouncer) in cases {
+        for (label, primary_port, replicas, pgbouncer, guard_only) in cases {
             let server = replicas.first().copied().unwrap_or(primary_port);
             let pool = bare_pool(server);
-            let router = router(primary_port, &replicas, pgbouncer, 16).await;
+            // Guard only: `DB_STATEMENT_TIMEOUT_MS=0` and no URL options (proven from the wire
+            // behind pgBouncer too).
+            let router = router_with(primary_port, &replicas, pgbouncer, 16, |c| {
+                if guard_only {
+                    c.statement_timeout = None;
+                }
+            })
+            .await;
             let (bare, routed) = compare(&pool, &router, &plan).await;
             let ratio = routed / bare;
             println!("   {label:<44} {bare:>10.1} {routed:>10.1} {ratio:>7.3}");
@@ -233,15 +258,22 @@ fn main() {
             if direct <= 1.05 { "met" } else { "NOT met" }
         );
         println!(
-            "   pgBouncer mode: {:.3} (the read-only guard re-asserted at every checkout: one extra round trip)",
-            ratios[2]
+            "   pgBouncer mode: {:.3} (the settings re-sent at every checkout: one extra round trip); \
+             with the guard as the only setting: {:.3} (proven from the wire)",
+            ratios[2], ratios[3]
         );
 
-        println!("\n2. reads per second through get_db_ro(), {CONCURRENCY} concurrent clients, {:?} each", plan.throughput_for);
+        println!(
+            "\n2. reads per second through get_db_ro(), {CONCURRENCY} concurrent clients, {:?} each",
+            plan.throughput_for
+        );
         println!("   {:<36} {:>12} {:>12} {:>12}", "query", "0 replicas", "1 replica", "2 replicas");
         for (label, sql) in [
             ("SELECT 1", "SELECT 1"),
-            ("SELECT count(*) FROM generate_series(1, 20000)", "SELECT count(*) FROM generate_series(1, 20000)"),
+            (
+                "SELECT count(*) FROM generate_series(1, 20000)",
+                "SELECT count(*) FROM generate_series(1, 20000)",
+            ),
         ] {
             let mut row = Vec::new();
             for replicas in [vec![], vec![r1], vec![r1, r2]] {
@@ -251,7 +283,11 @@ fn main() {
             }
             println!(
                 "   {label:<36} {:>12.0} {:>12.0} {:>12.0}   (x{:.2}, x{:.2} of 0 replicas)",
-                row[0], row[1], row[2], row[1] / row[0], row[2] / row[0]
+                row[0],
+                row[1],
+                row[2],
+                row[1] / row[0],
+                row[2] / row[0]
             );
         }
 
@@ -263,19 +299,26 @@ fn main() {
         let policies = [SpillPolicy::After, SpillPolicy::Immediate, SpillPolicy::Never];
         let workloads: [(&str, &'static str, Option<Duration>); 2] = [
             ("SELECT 1, back to back", "SELECT 1", None),
-            ("SELECT pg_sleep(0.001), then 1 ms without a connection", "SELECT pg_sleep(0.001)", Some(Duration::from_millis(1))),
+            (
+                "SELECT pg_sleep(0.001), then 1 ms without a connection",
+                "SELECT pg_sleep(0.001)",
+                Some(Duration::from_millis(1)),
+            ),
         ];
         for (label, sql, think) in workloads {
             println!("   {label}");
             print!("   {:>8}", "clients");
             for p in policies {
-                print!("   {:>22}", format!("{p}{}", if p == SpillPolicy::default() { " (default)" } else { "" }));
+                print!(
+                    "   {:>22}",
+                    format!("{p}{}", if p == SpillPolicy::default() { " (default)" } else { "" })
+                );
             }
             println!();
             for clients in [8, 16, 32, 64, 128] {
                 print!("   {clients:>8}");
                 for policy in policies {
-                    let router = router_with(primary, &[r1], false, 16, policy).await;
+                    let router = router_with(primary, &[r1], false, 16, |c| c.spill = policy).await;
                     let (rate, share) = throughput(&router, sql, clients, think, plan.throughput_for).await;
                     print!("   {rate:>12.0} {:>8.1} %", share * 100.0);
                     router.close();

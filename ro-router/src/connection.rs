@@ -13,8 +13,9 @@ use deadpool_postgres::ClientWrapper;
 
 use crate::{
     cancel::CancelToken,
-    pools::{TargetLink, TargetManager},
+    pools::TargetLink,
     stats::{PoolRole, RoutesTo},
+    target_pool::TargetManager,
 };
 
 /// Counts a connection as checked out for as long as it lives.

@@ -6,7 +6,8 @@
 //! pgBouncer refuses startup parameters (`unsupported startup parameter: options`). Behind it
 //! (configured, or detected from that refusal, or from a setting that a proxy silently
 //! dropped) the settings are sent with `SET` right after connecting and again at every
-//! read-only checkout, because pgBouncer's `server_reset_query` (`DISCARD ALL`) or a client's
+//! read-only checkout whose release the wire does not prove clean (see [`crate::proof`]),
+//! because pgBouncer's `server_reset_query` (`DISCARD ALL`) or a client's
 //! `RESET ALL` puts the server default back.
 //!
 //! Every read-only checkout of a pooled connection is verified ([`Verification`]): one round trip that
@@ -47,6 +48,12 @@ impl SessionSettings {
         self.read_only
     }
 
+    /// Whether the guard is the only setting (no statement timeout, no URL options): behind
+    /// pgBouncer, the only one a round trip would re-send, and one the server reports.
+    pub(crate) fn guard_only(&self) -> bool {
+        self.read_only && self.statement_timeout_ms.is_none() && self.url_options.is_empty()
+    }
+
     /// The `options` startup parameter for a direct connection: the URL's own options
     /// followed by the router's.
     pub(crate) fn startup_options(&self, url_options: Option<&str>) -> Option<String> {
@@ -83,6 +90,11 @@ impl SessionSettings {
 
 /// Re-asserts the guard at checkout.
 pub(crate) const REASSERT_SQL: &str = "SET default_transaction_read_only = on";
+
+/// Switches the guard off on a new connection behind pgBouncer, between two re-asserts, so
+/// that the server reports it off and on again (see [`crate::proof`]); the connection is
+/// nobody's yet.
+pub(crate) const GUARD_OFF_SQL: &str = "SET default_transaction_read_only = off";
 
 /// Run on every new connection (one round trip): is the server a standby, and is the guard on.
 pub(crate) const VERIFY_SQL: &str =

@@ -12,7 +12,6 @@ use std::{
     time::{Duration, Instant},
 };
 
-use deadpool::managed::Timeouts;
 use prometheus::Registry;
 use tokio::task::JoinHandle;
 
@@ -24,11 +23,12 @@ use crate::{
         ReplicaProbe, ReplicaState,
     },
     metrics::{RouterMetrics, RouterState},
-    pools::{Target, TargetLink},
+    pools::TargetLink,
     read_your_writes::{ReadYourWritesCounts, ReadYourWritesOutcome, ReadYourWritesReport},
     sampler::{observe_replica, Freshness, Gate, Observation, Observer, SamplerState},
     spill::{SpillCounts, SpillReason, SpillReport},
     stats::{FallbackCounts, FallbackReason, PoolStats, RouterStats, RoutesTo},
+    target_pool::Target,
 };
 
 /// A replica pool and its rotation state.
@@ -64,7 +64,6 @@ pub(crate) struct RouterInner {
     pub(crate) cursor: AtomicUsize,
     pub(crate) metrics: RouterMetrics,
     pub(crate) registry: Registry,
-    pub(crate) replica_try: Timeouts,
     pub(crate) tasks: Mutex<Vec<JoinHandle<()>>>,
     pub(crate) state_registered: AtomicBool,
 }

@@ -26,6 +26,7 @@ mod stats;
 mod strategy;
 mod supervise;
 mod target;
+mod target_pool;
 mod tls;
 mod token;
 mod url;

@@ -1,5 +1,6 @@
-//! One pool per target (primary, each replica, the fallthrough) on deadpool's managed pool,
-//! with `deadpool-postgres`' client wrapper (statement cache) inside.
+//! The connections of one pool per target (primary, each replica, the fallthrough): deadpool's
+//! managed pool ([`crate::target_pool`]) of `deadpool-postgres`' client wrapper (statement
+//! cache).
 //!
 //! A [`TargetLink`] owns how connections to one target are opened: timeouts and keepalives,
 //! the session settings of [`crate::enforcement`], pgBouncer detection, the check that a
@@ -17,7 +18,7 @@ use std::{
     time::Duration,
 };
 
-use deadpool::managed::{self, Metrics, Pool, RecycleError, RecycleResult, Timeouts};
+use deadpool::managed::{self, RecycleError, RecycleResult};
 use deadpool_postgres::ClientWrapper;
 use tokio::task::{AbortHandle, JoinHandle};
 use tokio_postgres::{CancelToken, Client, SimpleQueryMessage};
@@ -26,7 +27,7 @@ use crate::{
     config::RouterConfig,
     dial::Peer,
     driver::Barrier,
-    enforcement::{refuses_startup_parameters, SessionSettings, VERIFY_SQL},
+    enforcement::{refuses_startup_parameters, SessionSettings, GUARD_OFF_SQL, VERIFY_SQL},
     error::{CheckoutFailure, CheckoutFailureKind, FailureCause, OpenError},
     inspect::{PoolMode, RoleReport},
     metrics::TargetCounters,
@@ -346,7 +347,7 @@ impl TargetLink {
         drivers.len()
     }
 
-    async fn create(&self) -> Result<PooledClient, ConnectError> {
+    pub(crate) async fn create(&self) -> Result<PooledClient, ConnectError> {
         if self.settings.read_only() {
             self.inspect().await?;
         }
@@ -358,7 +359,23 @@ impl TargetLink {
         } else {
             VERIFY_SQL.to_string()
         };
-        let (in_recovery, read_only) = verify_row(&client.simple_query(&sql).await?);
+        let witness = self.guard_may_be_witnessed().then(|| observer.guard_reports().0);
+        let answer = match witness {
+            // Guard on, off, on again, then the verification: pipelined, one round trip.
+            Some(_) => {
+                let (on, off, answer) = tokio::join!(
+                    client.batch_execute(&self.connect_sql),
+                    client.batch_execute(GUARD_OFF_SQL),
+                    client.simple_query(&sql)
+                );
+                on?;
+                off?;
+                answer?
+            }
+            None => client.simple_query(&sql).await?,
+        };
+        let (in_recovery, read_only) = verify_row(&answer);
+        let guard_reported = witness.is_some_and(|before| crate::proof::guard_forwarded(before, &observer));
         if self.role == PoolRole::Primary && in_recovery {
             return Err(ConnectError::NotAPrimary);
         }
@@ -367,12 +384,13 @@ impl TargetLink {
             self.switch_to_pgbouncer("the server ignored the read-only startup parameter");
             client.batch_execute(&self.connect_sql).await?;
         }
-        Ok(PooledClient { client, proven_clean: false, observer, barrier, peer })
+        let guard_reported = guard_reported && read_only;
+        Ok(PooledClient { client, proven_clean: false, guard_reported, observer, barrier, peer })
     }
 
     /// Hands a pooled connection out again. A read-only one must be proven clean: by its
     /// release (see [`crate::proof`]) or now.
-    async fn recycle(&self, c: &mut PooledClient) -> RecycleResult<ConnectError> {
+    pub(crate) async fn recycle(&self, c: &mut PooledClient) -> RecycleResult<ConnectError> {
         if c.client.is_closed() {
             return Err(RecycleError::message("connection closed"));
         }
@@ -391,6 +409,15 @@ impl TargetLink {
 
     pub(crate) fn read_only(&self) -> bool {
         self.settings.read_only()
+    }
+
+    /// Whether a new connection's wire may show that the server's reports of the guard reach
+    /// it (see [`crate::proof`]): behind a pgBouncer found pooling by session, with the guard
+    /// as the only setting.
+    fn guard_may_be_witnessed(&self) -> bool {
+        self.pgbouncer()
+            && self.settings.guard_only()
+            && self.inspection().is_some_and(|i| i.pool_mode == Some(PoolMode::Session))
     }
 
     /// The statements that establish the session behind pgBouncer ("" when direct).
@@ -530,71 +557,11 @@ struct Opened {
 pub(crate) struct PooledClient {
     pub(crate) client: ClientWrapper,
     pub(crate) proven_clean: bool,
+    /// Behind pgBouncer: the server's reports of the guard were seen to reach this
+    /// connection's wire when it was opened (see [`crate::proof`]).
+    pub(crate) guard_reported: bool,
     pub(crate) observer: Observer,
     pub(crate) barrier: Arc<Barrier>,
     /// Where it was opened (a cancel request goes there).
     pub(crate) peer: Peer,
-}
-
-/// deadpool manager for one target.
-#[derive(Debug)]
-pub(crate) struct TargetManager {
-    link: Arc<TargetLink>,
-}
-
-/// Boxed: a checkout moves its pooled object a dozen times; a pointer is cheaper to move.
-impl managed::Manager for TargetManager {
-    type Type = Box<PooledClient>;
-    type Error = ConnectError;
-
-    async fn create(&self) -> Result<Box<PooledClient>, ConnectError> {
-        self.link.create().await.map(Box::new)
-    }
-
-    async fn recycle(&self, client: &mut Box<PooledClient>, _: &Metrics) -> RecycleResult<ConnectError> {
-        self.link.recycle(client).await
-    }
-}
-
-/// The pool type of every target.
-pub(crate) type TargetPool = Pool<TargetManager>;
-
-/// A target's pool and its link.
-#[derive(Debug)]
-pub(crate) struct Target {
-    pub(crate) link: Arc<TargetLink>,
-    pub(crate) pool: TargetPool,
-    pub(crate) max_size: usize,
-}
-
-impl Target {
-    pub(crate) fn build(
-        role: PoolRole,
-        url: &DbUrl,
-        config: &RouterConfig,
-        counters: TargetCounters,
-        redactor: Arc<Redactor>,
-    ) -> Self {
-        let link = Arc::new(TargetLink::new(role, url, config, counters, redactor));
-        let max_size = if role == PoolRole::Primary { config.primary_pool_max } else { config.ro_pool_max };
-        let timeouts = Timeouts {
-            wait: Some(config.pool_timeout),
-            create: Some(config.connect_timeout),
-            // The proof in `recycle` times itself (TargetLink::verify_timeout).
-            recycle: None,
-        };
-        let pool = Pool::builder(TargetManager { link: link.clone() })
-            .max_size(max_size)
-            .timeouts(timeouts)
-            .runtime(deadpool::Runtime::Tokio1)
-            .build()
-            .expect("a pool with a runtime and a size always builds");
-        Self { link, pool, max_size }
-    }
-
-    /// Drops the idle connections (a replica that left rotation for good reasons, a closed
-    /// router).
-    pub(crate) fn drain_idle(&self) -> usize {
-        self.pool.retain(|_, _| false).removed.len()
-    }
 }

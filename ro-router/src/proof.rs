@@ -10,8 +10,18 @@
 //!   connection ([`crate::driver::Barrier`]); then, if its wire shows every request
 //!   answered, the last ReadyForQuery idle, the guard last reported `on` and nothing unusual
 //!   ([`crate::wire`]), the connection is proven without a statement.
-//! * **Round trip** otherwise (and always behind pgBouncer): a task verifies it, repairs it
-//!   if a previous user left it unclean, and only then returns it to the pool.
+//! * **Observed behind pgBouncer**, only where the guard is the only setting
+//!   (`DB_STATEMENT_TIMEOUT_MS=0`, no URL `options`: nothing else a `RESET ALL` or `DISCARD
+//!   ALL` could silently revert) and the pgBouncer was found pooling by session (one server
+//!   session per connection, for the connection's life). There the guard is a session `SET`,
+//!   so anything that reverts it changes its value, and PostgreSQL ≥ 14 reports every change
+//!   of `default_transaction_read_only` before the next ReadyForQuery. Whether pgBouncer
+//!   passes those reports on is witnessed on each new connection before anyone gets it: the
+//!   guard set on, off and on again must show as at least two reports ending `on`
+//!   ([`guard_forwarded`]); without that witness, every release takes the round trip.
+//! * **Round trip** otherwise: a task verifies it (behind pgBouncer re-sending the
+//!   settings first), repairs it if a previous user left it unclean, and only then returns it
+//!   to the pool.
 //!
 //! A proven connection is marked so the next checkout costs nothing. One the proof could not
 //! be made for (no runtime, a task cut short) goes back unproven and is proven at its next
@@ -27,8 +37,9 @@ use deadpool::managed::Object;
 
 use crate::{
     enforcement::{repair_sql, Unclean, Verdict, Verification, REASSERT_SQL},
-    pools::{PooledClient, TargetLink, TargetManager},
-    wire::Session,
+    pools::{PooledClient, TargetLink},
+    target_pool::TargetManager,
+    wire::{Observer, Session},
 };
 
 /// Takes a connection back from its user: back to its pool once proven clean, or discarded.
@@ -69,11 +80,21 @@ fn observed_clean(link: &TargetLink, c: &PooledClient, session: Session) -> bool
         return false;
     }
     match session {
-        // Behind pgBouncer the settings are re-sent at every checkout: always a round trip.
-        Session::Idle { guard_on } if link.read_only() => guard_on == Some(true) && !link.pgbouncer(),
+        // Behind pgBouncer only with the reports witnessed (the guard its only setting).
+        Session::Idle { guard_on } if link.read_only() => {
+            guard_on == Some(true) && (!link.pgbouncer() || c.guard_reported)
+        }
         Session::Idle { .. } => true,
         Session::InTransaction | Session::Answering | Session::Unknown(_) => false,
     }
+}
+
+/// Whether the guard was reported at least twice since `before` (the count of reports when
+/// the guard was set on, off and on again was sent), and last `on`: the server's reports of
+/// it reach this connection's wire.
+pub(crate) fn guard_forwarded(before: u64, observer: &Observer) -> bool {
+    let (reports, guard_on) = observer.guard_reports();
+    reports >= before + 2 && guard_on == Some(true)
 }
 
 /// Proves `obj` with a round trip in a task, then returns it to the pool or discards it

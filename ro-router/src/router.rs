@@ -30,13 +30,14 @@ use crate::{
     health::{HealthReport, PrimaryState, ReplicaState, ReplicaStatus},
     inner::{check_health, Replica, RouterInner},
     metrics::{RouterMetrics, StateCollector},
-    pools::{pool_mode_refusal, ConnectError, Target},
+    pools::{pool_mode_refusal, ConnectError, TargetLink},
     read_your_writes::{catch_up, CatchUp, ReadYourWritesOutcome},
     sampler::{Freshness, Gate, SamplerState},
     spill::{self, BusyReplicas, SpillReason},
     stats::{FallbackReason, PoolRole, RouterStats},
     strategy, supervise,
     target::Redactor,
+    target_pool::Target,
     token::WriteToken,
 };
 
@@ -93,30 +94,39 @@ impl DbRouter {
         }
         let redactor = Arc::new(redactor);
         let primary = Target::build(
-            PoolRole::Primary,
-            &config.primary,
+            TargetLink::new(
+                PoolRole::Primary,
+                &config.primary,
+                &config,
+                metrics.target("primary", config.primary.name()),
+                redactor.clone(),
+            ),
             &config,
-            metrics.target("primary", config.primary.name()),
-            redactor.clone(),
         );
         let ft_url = config.fallthrough_url().clone();
         let fallthrough = Target::build(
-            PoolRole::Fallthrough,
-            &ft_url,
+            TargetLink::new(
+                PoolRole::Fallthrough,
+                &ft_url,
+                &config,
+                metrics.target("fallthrough", ft_url.name()),
+                redactor.clone(),
+            ),
             &config,
-            metrics.target("fallthrough", ft_url.name()),
-            redactor.clone(),
         );
         let replicas = config
             .replicas
             .iter()
             .map(|u| Replica {
                 target: Target::build(
-                    PoolRole::Replica,
-                    u,
+                    TargetLink::new(
+                        PoolRole::Replica,
+                        u,
+                        &config,
+                        metrics.target("replica", u.name()),
+                        redactor.clone(),
+                    ),
                     &config,
-                    metrics.target("replica", u.name()),
-                    redactor.clone(),
                 ),
                 state: ReplicaState::default(),
                 freshness: Freshness::default(),
@@ -124,11 +134,6 @@ impl DbRouter {
                 replayed: AtomicU64::new(0),
             })
             .collect();
-        let replica_try = Timeouts {
-            wait: Some(Duration::ZERO),
-            create: Some(config.connect_timeout),
-            recycle: None, // the proof in TargetLink::recycle times itself
-        };
         let inner = Arc::new(RouterInner {
             config,
             primary,
@@ -140,7 +145,6 @@ impl DbRouter {
             cursor: AtomicUsize::new(0),
             metrics,
             registry,
-            replica_try,
             tasks: Mutex::new(Vec::new()),
             state_registered: AtomicBool::new(false),
         });
@@ -183,7 +187,7 @@ impl DbRouter {
                 ),
             });
         }
-        match target.pool.get().await {
+        match target.get().await {
             Ok(obj) => Ok(PrimaryConnection::new(obj, &target.link)),
             Err(PoolError::Closed) => Err(RouterError::Closed),
             Err(e) => {
@@ -273,10 +277,24 @@ impl DbRouter {
         token: Option<WriteToken>,
     ) -> Result<(ReadOnlyConnection, Option<usize>), RouterError> {
         let inner = &*self.inner;
-        let (gate, now) = (Gate::new(&inner.config), inner.sampler.now());
-        let mut order: Vec<usize> =
-            (0..inner.replicas.len()).filter(|&i| inner.replicas[i].eligible(&gate, now)).collect();
-        strategy::order(inner.config.strategy, &inner.cursor, &mut order, |i| {
+        // The clock is read only when there are replicas to judge by it.
+        let now = if inner.replicas.is_empty() { 0 } else { inner.sampler.now() };
+        let gate = Gate::new(&inner.config);
+        let eligible = (0..inner.replicas.len()).filter(|&i| inner.replicas[i].eligible(&gate, now));
+        // Without an allocation up to 16 replicas.
+        let (mut on_stack, mut on_heap) = ([0usize; 16], Vec::new());
+        let order: &mut [usize] = if inner.replicas.len() <= on_stack.len() {
+            let mut n = 0;
+            for i in eligible {
+                on_stack[n] = i;
+                n += 1;
+            }
+            &mut on_stack[..n]
+        } else {
+            on_heap.extend(eligible);
+            &mut on_heap
+        };
+        strategy::order(inner.config.strategy, &inner.cursor, order, |i| {
             inner.replicas[i].target.link.checked_out.load(Ordering::Relaxed)
         });
         if let Some(token) = token {
@@ -289,13 +307,13 @@ impl DbRouter {
         let mut failed: Vec<Unusable> = Vec::new();
         let mut exhausted: Vec<usize> = Vec::new();
         let mut pending_retry: Option<usize> = None;
-        for &i in &order {
+        for &i in order.iter() {
             if let Some(prev) = pending_retry.take() {
                 inner.replicas[prev].target.link.counters.retries.inc();
             }
             let replica = &inner.replicas[i];
             let target = &replica.target;
-            match checkout_replica(target, &inner.replica_try).await {
+            match checkout_replica(target).await {
                 Ok(obj) => return Ok((ReadOnlyConnection::new(obj, &target.link), Some(i))),
                 Err(PoolError::Timeout(TimeoutType::Wait)) => exhausted.push(i),
                 Err(PoolError::Closed) => return Err(RouterError::Closed),
@@ -337,7 +355,7 @@ impl DbRouter {
                 BusyReplicas::Spill => SpillReason::Busy,
                 BusyReplicas::WaitThenSpill(wait) | BusyReplicas::WaitThenFail(wait) => {
                     going_elsewhere();
-                    let timeouts = Timeouts { wait: Some(wait), ..inner.replica_try };
+                    let timeouts = Timeouts { wait: Some(wait), ..target.no_wait };
                     match target.pool.timeout_get(&timeouts).await {
                         Ok(obj) => {
                             inner.metrics.replica_waits.inc();
@@ -365,7 +383,7 @@ impl DbRouter {
             inner.metrics.spill(spill_reason).inc();
         }
 
-        let reason = self.fallback_reason(&order, &failed, &exhausted, &gate, now);
+        let reason = self.fallback_reason(order, &failed, &exhausted, &gate, now);
         let mut unusable = failed;
         for (i, r) in inner.replicas.iter().enumerate() {
             if !order.contains(&i) {
@@ -395,7 +413,7 @@ impl DbRouter {
     ) -> Result<ReadOnlyConnection, RouterError> {
         let inner = &*self.inner;
         let target = &inner.fallthrough;
-        match target.pool.get().await {
+        match target.get().await {
             Ok(obj) => {
                 inner.metrics.fallback(reason).inc();
                 tracing::debug!(target: "ro_router", reason = reason.as_str(), "read fell through to the primary");
@@ -500,11 +518,10 @@ impl DbRouter {
 /// a read must not fall through to the primary for that.
 async fn checkout_replica(
     target: &Target,
-    no_wait: &Timeouts,
-) -> Result<deadpool::managed::Object<crate::pools::TargetManager>, PoolError<ConnectError>> {
-    match target.pool.timeout_get(no_wait).await {
+) -> Result<deadpool::managed::Object<crate::target_pool::TargetManager>, PoolError<ConnectError>> {
+    match target.pool.timeout_get(&target.no_wait).await {
         Err(PoolError::Timeout(TimeoutType::Wait)) if target.link.proving.load(Ordering::Relaxed) > 0 => {
-            let wait = Timeouts { wait: Some(target.link.verify_timeout), ..*no_wait };
+            let wait = Timeouts { wait: Some(target.link.verify_timeout), ..target.no_wait };
             target.pool.timeout_get(&wait).await
         }
         other => other,

@@ -39,6 +39,8 @@ pub(crate) struct Seen {
     pub(crate) status: u8,
     /// The last reported `default_transaction_read_only` (PostgreSQL ≥ 14 reports it).
     pub(crate) guard_on: Option<bool>,
+    /// How many times `default_transaction_read_only` was reported.
+    guard_reports: u64,
     /// The last reported `in_hot_standby` (PostgreSQL ≥ 14 reports it).
     in_hot_standby: Option<bool>,
     /// The first unusual thing seen since the last [`Observer::forget_anomaly`]; the
@@ -190,6 +192,11 @@ impl Observer {
         self.with(|s| s.session())
     }
 
+    /// How many times the guard was reported so far, and its last reported value.
+    pub(crate) fn guard_reports(&self) -> (u64, Option<bool>) {
+        self.with(|s| (s.guard_reports, s.guard_on))
+    }
+
     /// From now on the socket under the connection is polled with `waker`, not with the
     /// connection's own (once; later calls are no-ops): the socket's wake-ups can be told
     /// apart from those of the driver's request channel (see [`crate::driver`]).
@@ -225,10 +232,16 @@ const HOT_STANDBY: &[u8] = b"in_hot_standby";
 #[derive(Debug)]
 struct Framing {
     untagged: bool,
-    /// The tags whose body is read (an untagged message's always is); others pass uncopied.
-    read: &'static [u8],
+    /// The tags whose body is read, one bit per ASCII tag (an untagged message's always is);
+    /// others pass uncopied.
+    read: u128,
+    /// A header split across reads, and how much of it came.
     header: [u8; 5],
     have: usize,
+    /// The current message's header was read: its body is passing.
+    in_body: bool,
+    /// The current message's tag (0 when untagged).
+    tag: u8,
     left: usize,
     /// Whether the current message's body is kept.
     keep: bool,
@@ -236,8 +249,19 @@ struct Framing {
 }
 
 impl Framing {
-    fn new(untagged: bool, read: &'static [u8]) -> Self {
-        Self { untagged, read, header: [0; 5], have: 0, left: 0, keep: false, body: Vec::new() }
+    fn new(untagged: bool, read: &[u8]) -> Self {
+        let read = read.iter().fold(0u128, |bits, &t| bits | 1u128.checked_shl(u32::from(t)).unwrap_or(0));
+        Self {
+            untagged,
+            read,
+            header: [0; 5],
+            have: 0,
+            in_body: false,
+            tag: 0,
+            left: 0,
+            keep: false,
+            body: Vec::new(),
+        }
     }
 
     fn header_len(&self) -> usize {
@@ -248,23 +272,35 @@ impl Framing {
         }
     }
 
-    /// Feeds bytes; calls `done(tag, kept body)` for every complete message (`tag` 0 for an
-    /// untagged one). Err on a length no message has.
-    fn feed(&mut self, mut bytes: &[u8], mut done: impl FnMut(&mut Self, u8, &[u8])) -> Result<(), ()> {
+    /// Feeds bytes; calls `done(untagged, tag, kept body)` for every complete message (`tag`
+    /// 0 for an untagged one), which returns whether the messages from now on are tagged.
+    /// Err on a length no message has.
+    fn feed(&mut self, mut bytes: &[u8], mut done: impl FnMut(bool, u8, &[u8]) -> bool) -> Result<(), ()> {
         while !bytes.is_empty() {
-            let hl = self.header_len();
-            if self.have < hl {
-                let n = (hl - self.have).min(bytes.len());
-                self.header[self.have..self.have + n].copy_from_slice(&bytes[..n]);
-                self.have += n;
-                bytes = &bytes[n..];
-                if self.have < hl {
-                    return Ok(());
-                }
-                let len_at = hl - 4;
-                let len = i32::from_be_bytes(self.header[len_at..hl].try_into().map_err(|_| ())?);
+            if !self.in_body {
+                let hl = self.header_len();
+                let header = if self.have == 0 && bytes.len() >= hl {
+                    // The usual case: the whole header is here, read in place.
+                    let (header, rest) = bytes.split_at(hl);
+                    bytes = rest;
+                    header
+                } else {
+                    let n = (hl - self.have).min(bytes.len());
+                    self.header[self.have..self.have + n].copy_from_slice(&bytes[..n]);
+                    self.have += n;
+                    bytes = &bytes[n..];
+                    if self.have < hl {
+                        return Ok(());
+                    }
+                    self.have = 0;
+                    &self.header[..hl]
+                };
+                let len = i32::from_be_bytes(header[hl - 4..].try_into().map_err(|_| ())?);
+                let tag = if self.untagged { 0 } else { header[0] };
                 self.left = usize::try_from(len).ok().and_then(|l| l.checked_sub(4)).ok_or(())?;
-                self.keep = self.untagged || self.read.contains(&self.header[0]);
+                self.keep = self.untagged || (tag < 128 && (self.read >> tag) & 1 == 1);
+                self.tag = tag;
+                self.in_body = true;
                 self.body.clear();
             }
             let n = self.left.min(bytes.len());
@@ -275,11 +311,10 @@ impl Framing {
             self.left -= n;
             bytes = &bytes[n..];
             if self.left == 0 {
-                let tag = if self.untagged { 0 } else { self.header[0] };
-                let body = std::mem::take(&mut self.body);
-                self.have = 0;
-                done(self, tag, &body);
-                self.body = body;
+                self.in_body = false;
+                if done(self.untagged, self.tag, &self.body) {
+                    self.untagged = false;
+                }
             }
         }
         Ok(())
@@ -328,19 +363,20 @@ impl<S> Observed<S> {
     fn wrote(&mut self, bytes: &[u8]) {
         let observer = &self.observer;
         let mut ssl_request = false;
-        let parsed = self.front.feed(bytes, |framing, tag, body| {
-            if framing.untagged {
+        let parsed = self.front.feed(bytes, |untagged, tag, body| {
+            if untagged {
+                // A startup-phase message, told apart by its first field.
                 match body.get(..4).map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]])) {
                     Some(SSL_REQUEST) => ssl_request = true,
                     Some(PROTOCOL_3) => {
-                        framing.untagged = false;
                         observer.with(|s| s.sent(false));
+                        return true;
                     }
                     Some(CANCEL_REQUEST) => {}
                     Some(GSSENC_REQUEST) => observer.with(|s| s.flag("a GSSAPI encryption request")),
                     _ => observer.with(|s| s.flag("an unknown startup message")),
                 }
-                return;
+                return false;
             }
             match tag {
                 b'Q' => observer.with(|s| s.sent(false)),
@@ -359,6 +395,7 @@ impl<S> Observed<S> {
                 b'X' | b'p' => {}
                 _ => observer.with(|s| s.flag("an unknown frontend message")),
             }
+            false
         });
         if parsed.is_err() {
             self.observer.with(|s| s.blind = true);
@@ -378,42 +415,48 @@ impl<S> Observed<S> {
             bytes = &bytes[1..];
         }
         let observer = &self.observer;
-        let parsed = self.back.feed(bytes, |_, tag, body| match tag {
-            b'Z' => observer.with(|s| {
-                if s.in_flight.pop_front().is_none() {
-                    s.flag("a ReadyForQuery no request asked for");
-                }
-                s.errored = false;
-                s.status = body.first().copied().unwrap_or(0);
-            }),
-            b'S' => {
-                let mut parts = body.split(|b| *b == 0);
-                match parts.next() {
-                    Some(GUARD) => {
-                        let on = parts.next() == Some(b"on".as_slice());
-                        observer.with(|s| s.guard_on = Some(on));
+        let parsed = self.back.feed(bytes, |_, tag, body| {
+            match tag {
+                b'Z' => observer.with(|s| {
+                    if s.in_flight.pop_front().is_none() {
+                        s.flag("a ReadyForQuery no request asked for");
                     }
-                    Some(HOT_STANDBY) => {
-                        let on = parts.next() != Some(b"off".as_slice());
-                        if observer.with(|s| s.in_hot_standby.replace(on)) == Some(true) && !on {
-                            observer.event(WireEvent::Promoted);
+                    s.errored = false;
+                    s.status = body.first().copied().unwrap_or(0);
+                }),
+                b'S' => {
+                    let mut parts = body.split(|b| *b == 0);
+                    match parts.next() {
+                        Some(GUARD) => {
+                            let on = parts.next() == Some(b"on".as_slice());
+                            observer.with(|s| {
+                                s.guard_on = Some(on);
+                                s.guard_reports += 1;
+                            });
                         }
+                        Some(HOT_STANDBY) => {
+                            let on = parts.next() != Some(b"off".as_slice());
+                            if observer.with(|s| s.in_hot_standby.replace(on)) == Some(true) && !on {
+                                observer.event(WireEvent::Promoted);
+                            }
+                        }
+                        _ => {}
                     }
-                    _ => {}
                 }
-            }
-            b'E' => {
-                observer.with(|s| s.errored = true);
-                if let Some(why) = unusual_error(body) {
-                    observer.with(|s| s.flag(why));
-                } else if is_statement_timeout(body) {
-                    observer.event(WireEvent::StatementTimeout);
+                b'E' => {
+                    observer.with(|s| s.errored = true);
+                    if let Some(why) = unusual_error(body) {
+                        observer.with(|s| s.flag(why));
+                    } else if is_statement_timeout(body) {
+                        observer.event(WireEvent::StatementTimeout);
+                    }
                 }
+                b'1' | b'2' | b'3' | b'C' | b'D' | b'I' | b'K' | b'N' | b'A' | b'n' | b'R' | b's' | b'T'
+                | b't' | b'v' => {}
+                b'G' | b'H' | b'W' | b'd' | b'c' => observer.with(|s| s.flag("COPY mode")),
+                _ => observer.with(|s| s.flag("an unknown backend message")),
             }
-            b'1' | b'2' | b'3' | b'C' | b'D' | b'I' | b'K' | b'N' | b'A' | b'n' | b'R' | b's' | b'T'
-            | b't' | b'v' => {}
-            b'G' | b'H' | b'W' | b'd' | b'c' => observer.with(|s| s.flag("COPY mode")),
-            _ => observer.with(|s| s.flag("an unknown backend message")),
+            false
         });
         if parsed.is_err() {
             self.observer.with(|s| s.blind = true);

@@ -27,7 +27,7 @@ use crate::config::RuleSet;
 use crate::diagnostics::FileError;
 use crate::index::ConstIndex;
 use crate::judge::Judge;
-use crate::pipeline::{worker_pool, RunError};
+use crate::pipeline::{release_in_background, worker_pool, RunError};
 use crate::prefilter::{self, Prefilter};
 use crate::source::{self, SourceText};
 use crate::timings::Timings;
@@ -208,16 +208,23 @@ fn run_walked(
         }
         Ok(parsed.facts)
     };
+    // Discovery depends only on the files' routes: it runs again only when a round parsed
+    // files (most rounds parse none), keyed by how many files were parsed again so far.
+    let mut discovered: Option<(usize, Vec<Handler>)> = None;
     let mut wants = |slots: &[Slot]| {
         let mut wanted = demand::wanted(slots, true);
         let Ok(map) = reparsed.lock() else { return wanted };
-        let all: Vec<&FileRoutes> = slots
-            .iter()
-            .zip(&extras)
-            .filter_map(|(slot, extra)| map.get(&slot.path).or(extra.as_ref()))
-            .map(|(r, _)| r)
-            .collect();
-        wanted.fns.extend(routes::discover_in(&all, &crates).iter().filter_map(|h| match &h.target {
+        if discovered.as_ref().is_none_or(|(n, _)| *n != map.len()) {
+            let all: Vec<&FileRoutes> = slots
+                .iter()
+                .zip(&extras)
+                .filter_map(|(slot, extra)| map.get(&slot.path).or(extra.as_ref()))
+                .map(|(r, _)| r)
+                .collect();
+            discovered = Some((map.len(), routes::discover_in(&all, &crates)));
+        }
+        let handlers = discovered.iter().flat_map(|(_, h)| h);
+        wanted.fns.extend(handlers.filter_map(|h| match &h.target {
             HandlerTarget::Unresolved { reference, .. } => {
                 reference.rsplit("::").next().map(|s| s.trim().to_string())
             }
@@ -232,14 +239,19 @@ fn run_walked(
     outcome.errors.extend(errors);
     timings.lap("load");
     let mut reparsed = reparsed.into_inner().unwrap_or_default();
+    let reparsed_count = reparsed.len();
     for (slot, extra) in slots.iter().zip(&mut extras) {
         if let Some(found) = reparsed.remove(&slot.path) {
             *extra = Some(found);
         }
     }
-    let all: Vec<&FileRoutes> = extras.iter().flatten().map(|(r, _)| r).collect();
-    let handlers = routes::discover_in(&all, &crates);
-    drop(all);
+    let handlers = match discovered {
+        Some((n, handlers)) if n == reparsed_count => handlers,
+        _ => {
+            let all: Vec<&FileRoutes> = extras.iter().flatten().map(|(r, _)| r).collect();
+            routes::discover_in(&all, &crates)
+        }
+    };
     // What read-write-typed parameters a twin can stand in for, over the whole tree; then only
     // the files holding a handler keep anything of their first parse, before the index and
     // the summaries are built.
@@ -351,6 +363,7 @@ fn run_walked(
     outcome.counts = counts(&outcome);
     timings.lap("plan");
     outcome.timings = timings;
+    release_in_background((writers, slots, extras, index, handlers, ids));
     outcome
 }
 

@@ -174,3 +174,22 @@ fn an_error_whose_ready_for_query_is_still_coming_is_answering() {
     o.read(&msg(b'Z', b"I"));
     assert_eq!(o.observer.session(), Session::Idle { guard_on: Some(true) });
 }
+
+#[test]
+fn every_report_of_the_guard_is_counted() {
+    let mut o = observed();
+    o.wrote(&startup());
+    o.read(&[msg(b'S', b"default_transaction_read_only\0off\0"), msg(b'Z', b"I")].concat());
+    assert_eq!(o.observer.guard_reports(), (1, Some(false)));
+    // On, off and on again: three reports, split anywhere, the last one `on`.
+    for value in [b"on\0".as_slice(), b"off\0", b"on\0"] {
+        o.wrote(&msg(b'Q', b"SET default_transaction_read_only = x\0"));
+        let body = [b"default_transaction_read_only\0".as_slice(), value].concat();
+        trickle(&mut o, &[msg(b'S', &body), msg(b'Z', b"I")].concat(), false);
+    }
+    assert_eq!(o.observer.guard_reports(), (4, Some(true)));
+    // Other parameters are not counted.
+    o.wrote(&msg(b'Q', b"SET application_name = x\0"));
+    o.read(&[msg(b'S', b"application_name\0x\0"), msg(b'Z', b"I")].concat());
+    assert_eq!(o.observer.guard_reports(), (4, Some(true)));
+}

@@ -164,6 +164,53 @@ const TRICKS: &[Trick] = &[
     },
 ];
 
+/// What reverts the guard behind pgBouncer, where it is a session `SET` (directly it is a
+/// startup option, which `RESET ALL` and `DISCARD ALL` keep), inside and outside
+/// transactions; and what switches it off only for a transaction that then ends.
+const PGBOUNCER_TRICKS: &[Trick] = &[
+    trick("RESET ALL", |c| Box::pin(sql(c, "RESET ALL"))),
+    trick("DISCARD ALL", |c| Box::pin(sql(c, "DISCARD ALL"))),
+    trick("RESET default_transaction_read_only", |c| Box::pin(sql(c, "RESET default_transaction_read_only"))),
+    trick("BEGIN; SET default_transaction_read_only = off; COMMIT", |c| {
+        Box::pin(sql(c, "BEGIN; SET default_transaction_read_only = off; COMMIT"))
+    }),
+    trick("BEGIN; RESET ALL; COMMIT", |c| Box::pin(sql(c, "BEGIN; RESET ALL; COMMIT"))),
+    trick("BEGIN; RESET ALL (own statement), left open", |c| {
+        Box::pin(async move {
+            sql(c, "BEGIN").await;
+            sql(c, "RESET ALL").await;
+        })
+    }),
+    trick("RESET ALL, then SET … = on in a transaction rolled back", |c| {
+        Box::pin(async move {
+            sql(c, "RESET ALL").await;
+            sql(c, "BEGIN; SET default_transaction_read_only = on; ROLLBACK").await;
+        })
+    }),
+    // One simple query is one transaction: the ROLLBACK undoes the RESET ALL before it too.
+    Trick {
+        name: "RESET ALL; BEGIN; SET … = on; ROLLBACK (one query)",
+        play: |c| Box::pin(sql(c, "RESET ALL; BEGIN; SET default_transaction_read_only = on; ROLLBACK")),
+        leaves_clean: true,
+    },
+    Trick {
+        name: "BEGIN; RESET ALL (own statement); ROLLBACK",
+        play: |c| {
+            Box::pin(async move {
+                sql(c, "BEGIN").await;
+                sql(c, "RESET ALL").await;
+                sql(c, "ROLLBACK").await;
+            })
+        },
+        leaves_clean: true,
+    },
+    Trick {
+        name: "BEGIN; SET LOCAL default_transaction_read_only = off; COMMIT",
+        play: |c| Box::pin(sql(c, "BEGIN; SET LOCAL default_transaction_read_only = off; COMMIT")),
+        leaves_clean: true,
+    },
+];
+
 #[derive(Debug, Default)]
 struct Tally {
     tries: usize,
@@ -183,9 +230,9 @@ fn proofs(router: &DbRouter) -> (u64, u64) {
 }
 
 /// Plays every trick `n` times on `router`'s fallthrough pool and returns the tallies.
-async fn attack(router: &DbRouter, n: usize) -> Vec<(&'static str, Tally)> {
+async fn attack(router: &DbRouter, n: usize, tricks: &[Trick]) -> Vec<(&'static str, Tally)> {
     let mut out = Vec::new();
-    for trick in TRICKS {
+    for trick in tricks {
         let mut tally = Tally { leaves_clean: trick.leaves_clean, ..Tally::default() };
         let started = std::time::Instant::now();
         for i in 0..n {
@@ -272,7 +319,7 @@ pub async fn tricks_never_reach_the_next_checkout(ctx: Arc<Ctx>) {
     let router = router(c).await;
     let n = tries(DIRECT_TRIES);
     println!("  direct fallthrough pool, {n} tries per trick:");
-    let results = attack(&router, n).await;
+    let results = attack(&router, n, TRICKS).await;
     assert_held(&results, n);
     assert_eq!(rows_written(&ctx).await, 0, "rows reached the primary");
     let ft = router.pool_stats().pool(PoolRole::Fallthrough, &name(primary.port)).unwrap().clone();
@@ -326,9 +373,37 @@ pub async fn tricks_never_reach_the_next_checkout_through_pgbouncer(ctx: Arc<Ctx
     let router = router(c).await;
     let n = tries(PGBOUNCER_TRIES);
     println!("  fallthrough pool through pgBouncer (session mode), {n} tries per trick:");
-    let results = attack(&router, n).await;
+    let results = attack(&router, n, TRICKS).await;
     assert_held(&results, n);
     assert_eq!(rows_written(&ctx).await, 0, "rows reached the primary");
     // Behind pgBouncer the settings are re-sent at every checkout: never the wire alone.
     assert_eq!(proofs(&router).0, 0, "a release through pgBouncer was proven from the wire");
+}
+
+/// Behind a session-mode pgBouncer with the guard as the only setting (no statement timeout,
+/// no URL options), releases are proven from the wire once each connection showed that the
+/// server's reports of the guard reach it: every trick, and those that revert the guard
+/// there, still never reach the next checkout, and none of them is taken as clean from the
+/// wire unless it left the session clean.
+pub async fn guard_only_through_pgbouncer_is_proven_from_the_wire(ctx: Arc<Ctx>) {
+    probe_table(&ctx).await;
+    let bouncer = ctx.cluster.pgbouncer_port();
+    let mut c = config(bouncer, &[]);
+    c.pgbouncer = true;
+    c.statement_timeout = None;
+    c.ro_pool_max = 1;
+    let router = router(c).await;
+    let n = tries(PGBOUNCER_TRIES);
+    println!("  fallthrough pool through pgBouncer (session mode), guard only, {n} tries per trick:");
+    let mut results = attack(&router, n, TRICKS).await;
+    results.extend(attack(&router, n, PGBOUNCER_TRICKS).await);
+    assert_held(&results, n);
+    assert_eq!(rows_written(&ctx).await, 0, "rows reached the primary");
+    let untricked = (n * results.len()) as u64;
+    let (observed, round_trips) = proofs(&router);
+    let tricked_observed: u64 = results.iter().map(|(_, t)| t.observed).sum();
+    println!("    proofs from the wire {observed} (tricked {tricked_observed})  round trips {round_trips}");
+    // The untricked releases (the checkout that checks each trick) are proven from the wire.
+    let untricked_observed = observed - tricked_observed;
+    assert!(untricked_observed * 10 >= untricked * 8, "{untricked_observed} of {untricked}");
 }

@@ -55,6 +55,7 @@ fn main() -> ExitCode {
         enforcement::standby_matches_tsv,
         guarantees::tricks_never_reach_the_next_checkout,
         guarantees::tricks_never_reach_the_next_checkout_through_pgbouncer,
+        guarantees::guard_only_through_pgbouncer_is_proven_from_the_wire,
         guarantees::ordinary_releases_are_proven_from_the_wire,
         primary_release::primary_transactions_left_open_are_rolled_back,
         pgbouncer_modes::transaction_and_statement_mode_are_refused_by_name,
