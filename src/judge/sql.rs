@@ -1,40 +1,41 @@
 //! The judge's SQL part: SQL text executed on a handle, expanded with the consts of the tree
-//! and classified by [`crate::sql::classify`] (remembered per thread: a tree runs the same
-//! statements in many places). Text given to a method that is not a known SQL
+//! and classified by [`crate::sql::classify`] (remembered for the whole run, shared by the
+//! threads: a tree runs the same statements in many places, and the summaries and rules phases
+//! judge the same texts on different threads). Text given to a method that is not a known SQL
 //! method counts only when it looks like SQL.
 //!
 //! Never decides on its own that unknown text reads: text whose every expansion is unknown,
 //! run by a known SQL method, is [`SqlVerdict::Unknown`].
 
-use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use crate::analysis::facts::SqlText;
 use crate::index::{self, ConstIndex, Scope};
 use crate::sql::{self, Verdict, Write};
 
-/// How many verdicts a thread remembers before it forgets them all.
-const MEMO_ENTRIES: usize = 8192;
+/// How many verdicts the run remembers before it forgets them all (bounds the memo's memory).
+const MEMO_ENTRIES: usize = 16_384;
 
-thread_local! {
-    /// Verdicts of the texts this thread classified: [`sql::classify`] depends on the text
-    /// alone, and a tree runs the same statements in many places.
-    static VERDICTS: RefCell<HashMap<String, Verdict>> = RefCell::new(HashMap::new());
+/// Verdicts of the texts classified so far: [`sql::classify`] depends on the text alone. The
+/// lock is held for a lookup or an insert only, never while classifying.
+fn verdicts() -> &'static Mutex<HashMap<String, Verdict>> {
+    static VERDICTS: OnceLock<Mutex<HashMap<String, Verdict>>> = OnceLock::new();
+    VERDICTS.get_or_init(Mutex::default)
 }
 
-/// [`sql::classify`], remembered per thread (at most [`MEMO_ENTRIES`] texts).
+/// [`sql::classify`], remembered (at most [`MEMO_ENTRIES`] texts).
 fn classify(text: &str) -> Verdict {
-    if let Some(verdict) = VERDICTS.with(|memo| memo.borrow().get(text).cloned()) {
+    let memo = verdicts();
+    if let Some(verdict) = memo.lock().unwrap_or_else(PoisonError::into_inner).get(text).cloned() {
         return verdict;
     }
     let verdict = sql::classify(text);
-    VERDICTS.with(|memo| {
-        let mut memo = memo.borrow_mut();
-        if memo.len() >= MEMO_ENTRIES {
-            memo.clear();
-        }
-        memo.insert(text.to_string(), verdict.clone());
-    });
+    let mut memo = memo.lock().unwrap_or_else(PoisonError::into_inner);
+    if memo.len() >= MEMO_ENTRIES {
+        memo.clear();
+    }
+    memo.insert(text.to_string(), verdict.clone());
     verdict
 }
 
