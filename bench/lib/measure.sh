@@ -46,3 +46,21 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 rust_size() {
   printf '%s %s\n' "$(find "$1" -name '*.rs' -print0 | xargs -0 cat | wc -l)" "$(find "$1" -name '*.rs' | wc -l)"
 }
+
+# summarise DIR NAME REPEAT: folds the measurements NAME.1 .. NAME.REPEAT into NAME.m (the
+# median wall time, the highest peak RSS, and "ok" only if every run was ok) and NAME.out (the
+# first run's output). The machine's speed can drift by a third within minutes (shared
+# virtual CPUs), so a ratio of two single runs can be off by as much; medians of interleaved
+# runs are what a row compares.
+summarise() {
+  local dir=$1 name=$2 repeat=$3 r median rss status
+  median=$(for r in $(seq "$repeat"); do field "$dir" "$name.$r" 1; done | sort -n |
+    awk '{ v[NR] = $1 } END { if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.3f", m }')
+  rss=$(for r in $(seq "$repeat"); do field "$dir" "$name.$r" 2; done | sort -n | tail -1)
+  status=ok
+  for r in $(seq "$repeat"); do
+    [ "$(field "$dir" "$name.$r" 3-)" = ok ] || status=$(field "$dir" "$name.$r" 3-)
+  done
+  printf '%s %s %s\n' "$median" "$rss" "$status" >"$dir/$name.m"
+  cp "$dir/$name.1.out" "$dir/$name.out"
+}
