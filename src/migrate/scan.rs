@@ -341,6 +341,27 @@ impl<'ast> Visit<'ast> for TypeFinder<'_> {
 mod tests {
     use super::*;
 
+    /// The names of a project config (`None`: the built-in rules).
+    fn names_of(config: Option<&str>) -> MigrateNames {
+        let dir = std::path::Path::new(".");
+        let rules = match config {
+            Some(text) => {
+                RuleSet::from_project_text(std::path::Path::new("ro-audit.toml"), text, dir).unwrap()
+            }
+            None => RuleSet::builtin(dir),
+        };
+        MigrateNames::new(&rules)
+    }
+
+    /// [`scan`] of `text`.
+    fn scan_text(names: &MigrateNames, text: &str) -> FileScan {
+        let src = SourceText::new(text.to_string());
+        let file = syn::parse_file(src.parser_text()).unwrap();
+        let found = scan(names, &src, &file);
+        crate::parse::release_spans();
+        found
+    }
+
     #[test]
     fn opt_out_comments_name_migrate() {
         let text = "// ro-audit: allow(migrate) replica lag\nfn a() {}\n/* ro-audit: allow(ro-write-sql, migrate) x */\n// ro-audit: allow(ro-write-sql) y\n";
@@ -349,14 +370,9 @@ mod tests {
 
     #[test]
     fn uses_are_found_with_file_offsets_after_a_bom() {
-        let rules = RuleSet::builtin(std::path::Path::new("."));
-        let names = MigrateNames::new(&rules);
         let text =
             "\u{feff}fn h(DbRw(c): DbRw) { let a = get_db(); let b = s.get_db(); let r = x::get_db_ro(); }";
-        let src = SourceText::new(text.to_string());
-        let file = syn::parse_file(src.parser_text()).unwrap();
-        let found = scan(&names, &src, &file);
-        crate::parse::release_spans();
+        let found = scan_text(&names_of(None), text);
         let got: Vec<(&str, &str, bool)> =
             found.uses.iter().map(|u| (&text[u.range.bytes()], u.name.as_str(), u.rw)).collect();
         assert_eq!(
@@ -377,20 +393,13 @@ mod tests {
 
     #[test]
     fn a_ref_parameter_takes_a_twin_that_derefs_to_its_type() {
-        let rules = RuleSet::from_project_text(
-            std::path::Path::new("ro-audit.toml"),
+        let names = names_of(Some(
             "[types]\nread_write = [\"PgPool\"]\n[types.migrate]\nPgPool = \"ReadOnlyPgPool\"\n",
-            std::path::Path::new("."),
-        )
-        .unwrap();
-        let names = MigrateNames::new(&rules);
+        ));
         let text = "impl std::ops::Deref for ReadOnlyPgPool { type Target = PgPool; fn deref(&self) -> &PgPool { &self.0 } }
 fn by_ref(a: i32, pool: &PgPool) {}
 fn owned(pool: web::Data<PgPool>, other: &PgPool) {}";
-        let src = SourceText::new(text.to_string());
-        let file = syn::parse_file(src.parser_text()).unwrap();
-        let found = scan(&names, &src, &file);
-        crate::parse::release_spans();
+        let found = scan_text(&names, text);
         assert_eq!(found.derefs, [("ReadOnlyPgPool".to_string(), "PgPool".to_string())]);
         let by_ref = found.fns.iter().find(|f| text[f.name_range.bytes()] == *"by_ref").unwrap();
         let owned = found.fns.iter().find(|f| text[f.name_range.bytes()] == *"owned").unwrap();
@@ -402,18 +411,10 @@ fn owned(pool: web::Data<PgPool>, other: &PgPool) {}";
 
     #[test]
     fn struct_pattern_fields_named_as_accessors_are_uses() {
-        let rules = RuleSet::from_project_text(
-            std::path::Path::new("ro-audit.toml"),
-            "[accessors]\nread_write = [\"database\"]\nread_only = [\"database_ro\"]\n",
-            std::path::Path::new("."),
-        )
-        .unwrap();
-        let names = MigrateNames::new(&rules);
+        let names =
+            names_of(Some("[accessors]\nread_write = [\"database\"]\nread_only = [\"database_ro\"]\n"));
         let text = "fn h(State(S { database: db, .. }): State<S>) { let S { database, .. } = s; let S { database_ro, .. } = s; let x = S { database }; }";
-        let src = SourceText::new(text.to_string());
-        let file = syn::parse_file(src.parser_text()).unwrap();
-        let found = scan(&names, &src, &file);
-        crate::parse::release_spans();
+        let found = scan_text(&names, text);
         let got: Vec<(usize, UseKind, bool)> =
             found.uses.iter().map(|u| (u.range.start.offset as usize, u.kind, u.rw)).collect();
         let at = |needle: &str| text.find(needle).unwrap();
