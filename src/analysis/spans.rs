@@ -16,11 +16,7 @@ use crate::source::{SourceText, TextRange};
 
 /// Where `span` of this file is, in the file as on disk.
 pub(crate) fn span_range(src: &SourceText, span: Span) -> TextRange {
-    let (start, end) = (span.start(), span.end());
-    TextRange {
-        start: src.pos(start.line, start.column, src.parser_offset(start.line, start.column)),
-        end: src.pos(end.line, end.column, src.parser_offset(end.line, end.column)),
-    }
+    between(src, span, span)
 }
 
 /// Byte offsets into the parser's text of where `span` starts and ends.
@@ -82,7 +78,13 @@ fn member_span(member: &Member) -> Span {
 }
 
 fn between(src: &SourceText, first: Span, last: Span) -> TextRange {
-    TextRange { start: span_range(src, first).start, end: span_range(src, last).end }
+    // Only the first token's start and the last one's end: each position is a look-up in
+    // proc-macro2's table of the thread.
+    let (start, end) = (first.start(), last.end());
+    TextRange {
+        start: src.pos(start.line, start.column, src.parser_offset(start.line, start.column)),
+        end: src.pos(end.line, end.column, src.parser_offset(end.line, end.column)),
+    }
 }
 
 /// The span of the first token of `expr`, for the shapes that tell it without printing.
