@@ -10,7 +10,7 @@
 
 use proc_macro2::Span;
 use syn::spanned::Spanned;
-use syn::{Expr, ExprCall, ExprField, ExprMethodCall, MacroDelimiter, Member, UnOp};
+use syn::{Expr, ExprCall, ExprField, ExprMethodCall, MacroDelimiter, Member, Pat, UnOp};
 
 use crate::source::{SourceText, TextRange};
 
@@ -67,6 +67,20 @@ impl Located for ExprField {
 impl Located for Expr {
     fn ends(&self) -> Option<(Span, Span)> {
         Some((first_token(self)?, last_token(self)?))
+    }
+}
+
+/// A binding pattern (`db`, `mut db`, `_`): from its first token to its name.
+impl Located for Pat {
+    fn ends(&self) -> Option<(Span, Span)> {
+        match self {
+            Pat::Ident(p) if p.attrs.is_empty() && p.by_ref.is_none() && p.subpat.is_none() => {
+                let first = p.mutability.map_or_else(|| p.ident.span(), |m| m.span);
+                Some((first, p.ident.span()))
+            }
+            Pat::Wild(p) if p.attrs.is_empty() => Some((p.underscore_token.span, p.underscore_token.span)),
+            _ => None,
+        }
     }
 }
 
@@ -180,6 +194,20 @@ mod tests {
             let (shape, printed) = both(body);
             assert_eq!(shape, printed, "{body}");
             assert_eq!((shape.start.line, shape.start.column), (2, 14), "{body}");
+        }
+    }
+
+    #[test]
+    fn binding_patterns_span_as_printed() {
+        for pat in ["db", "mut db", "_", "(a, mut b)", "ref x", "Ctx { pool, .. }", "r#type"] {
+            let src = SourceText::new(format!("fn f() {{\n    let {pat} = g();\n}}\n"));
+            let file = syn::parse_file(src.parser_text()).unwrap();
+            let syn::Item::Fn(f) = &file.items[0] else { panic!("not a function") };
+            let syn::Stmt::Local(local) = &f.block.stmts[0] else { panic!("not a let statement") };
+            let (shape, printed) = (local.pat.range_in(&src), span_range(&src, local.pat.span()));
+            crate::parse::release_spans();
+            assert_eq!(shape, printed, "{pat}");
+            assert_eq!(&src.text[shape.bytes()], pat);
         }
     }
 

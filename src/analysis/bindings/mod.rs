@@ -34,7 +34,6 @@ mod types;
 use std::rc::Rc;
 
 use proc_macro2::Span;
-use syn::spanned::Spanned;
 use syn::{Block, Expr, FnArg, Pat, Signature};
 
 pub(crate) use self::scope::FileScope;
@@ -136,7 +135,7 @@ impl<'a> FnAnalysis<'a> {
                 }
                 FnArg::Typed(typed) => {
                     params.push(pat_name(&typed.pat));
-                    let at = self.range(typed.pat.span());
+                    let at = self.at(&*typed.pat);
                     let taint = Taint::param(index).join(self.type_taint(&typed.ty, at));
                     let ty = self.type_ref(&typed.ty);
                     self.bind_pat(&typed.pat, &Value::handle(taint).typed(ty));
