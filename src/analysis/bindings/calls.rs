@@ -134,10 +134,7 @@ impl FnAnalysis<'_> {
         }
         let names = self.names;
         // What the method returns: known once the receiver's type and the method are.
-        let returns = TypeRef::Returns {
-            callee: vec![name.clone()],
-            on: receiver.ty.clone(),
-        };
+        let returns = TypeRef::Returns { callee: vec![name.clone()], on: receiver.ty.clone() };
         // `self.pool()`: an accessor of a parameter also writes through that parameter.
         if names.ro_accessors.matches_name(&name) {
             let taint = Taint::read_only(self.at(call)).with_params_of(receiver.taint);
