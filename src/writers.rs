@@ -21,7 +21,8 @@
 //! read-only binding can reach.
 
 use std::collections::VecDeque;
-use std::path::PathBuf;
+use std::path::Path;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -44,12 +45,13 @@ const MAX_CHAIN: usize = 32;
 /// One function of the tree.
 #[derive(Debug, Clone)]
 pub struct TreeFn {
-    /// Its file.
-    pub file: PathBuf,
+    /// Its file (shared by the file's functions).
+    pub file: Arc<Path>,
     /// Its crate, when the crate graph knows the file's package.
     pub krate: Option<CrateId>,
-    /// Its module path: the file's module followed by inline modules.
-    pub module: Vec<String>,
+    /// Its module path: the file's module followed by inline modules (shared by the functions
+    /// of one module of a file).
+    pub module: Arc<[String]>,
     /// Its facts.
     pub facts: FnFacts,
 }
@@ -153,14 +155,14 @@ impl Writers {
 
     /// Summarises `fns` of `workspace` (its crates, types and impls resolve calls by type).
     pub fn in_workspace(fns: Vec<TreeFn>, workspace: Workspace, judge: &Judge<'_>) -> Writers {
-        let symbols = workspace.symbols(&fns);
+        let (symbols, crates, imports) = workspace.into_index(&fns);
         let writes = fns.iter().map(|f| vec![None; f.facts.params.len().min(64)]).collect();
         let own = vec![None; fns.len()];
         let mut writers = Writers {
             fns,
             symbols,
-            crates: workspace.crates,
-            imports: workspace.imports,
+            crates,
+            imports,
             resolved: Vec::new(),
             writes,
             own,
@@ -438,7 +440,7 @@ impl Writers {
 }
 
 fn step(f: &TreeFn, line: u32, evidence: String) -> ChainStep {
-    ChainStep { function: f.facts.display_name(), file: f.file.clone(), line, evidence }
+    ChainStep { function: f.facts.display_name(), file: f.file.to_path_buf(), line, evidence }
 }
 
 #[cfg(test)]
