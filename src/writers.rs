@@ -32,6 +32,7 @@ use crate::index::Scope;
 use crate::judge::Judge;
 use crate::workspace::calls::{CallScope, Resolved};
 use crate::workspace::crates::{CrateGraph, CrateId};
+use crate::workspace::fns::TreeFns;
 use crate::workspace::imports::Imports;
 use crate::workspace::symbols::Symbols;
 use crate::workspace::Workspace;
@@ -119,7 +120,7 @@ pub struct UnresolvedCall {
 /// Write summaries of the functions of the tree.
 #[derive(Debug, Default)]
 pub struct Writers {
-    fns: Vec<TreeFn>,
+    fns: TreeFns,
     symbols: Symbols,
     crates: CrateGraph,
     imports: Imports,
@@ -150,11 +151,11 @@ impl Writers {
     /// Summarises `fns` (no workspace: calls resolve by name and path); what each sink does
     /// by itself is the judge's answer.
     pub fn new(fns: Vec<TreeFn>, judge: &Judge<'_>) -> Writers {
-        Self::in_workspace(fns, Workspace::default(), judge)
+        Self::in_workspace(fns.into(), Workspace::default(), judge)
     }
 
     /// Summarises `fns` of `workspace` (its crates, types and impls resolve calls by type).
-    pub fn in_workspace(fns: Vec<TreeFn>, workspace: Workspace, judge: &Judge<'_>) -> Writers {
+    pub fn in_workspace(fns: TreeFns, workspace: Workspace, judge: &Judge<'_>) -> Writers {
         let (symbols, crates, imports) = workspace.into_index(&fns);
         let writes = fns.iter().map(|f| vec![None; f.facts.params.len().min(64)]).collect();
         let own = vec![None; fns.len()];
@@ -230,10 +231,10 @@ impl Writers {
     /// Resolves every call sink once (functions in parallel: each resolution only reads).
     fn resolve_all(&mut self) {
         let scope = self.scope();
-        let per_fn: Vec<(Vec<Resolved>, Vec<UnresolvedCall>)> = self
-            .fns
-            .par_iter()
-            .enumerate()
+        let fns = &self.fns;
+        let per_fn: Vec<(Vec<Resolved>, Vec<UnresolvedCall>)> = (0..fns.len())
+            .into_par_iter()
+            .map(|id| (id, &fns[id]))
             .map(|(id, f)| {
                 let mut unresolved = Vec::new();
                 let per_sink = f
@@ -286,9 +287,10 @@ impl Writers {
     fn direct_writes(&mut self, judge: &Judge<'_>) {
         // Per function: (sink, line, evidence, the handle's label when it is a read-write one).
         type Direct = (usize, u32, String, Option<String>);
-        let found: Vec<Vec<Direct>> = self
-            .fns
-            .par_iter()
+        let fns = &self.fns;
+        let found: Vec<Vec<Direct>> = (0..fns.len())
+            .into_par_iter()
+            .map(|id| &fns[id])
             .zip(&self.resolved)
             .map(|(f, resolved)| {
                 let mut found = Vec::new();
