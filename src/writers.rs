@@ -37,6 +37,8 @@ use crate::workspace::imports::Imports;
 use crate::workspace::symbols::Symbols;
 use crate::workspace::Workspace;
 
+use self::resolutions::{Entry, Part, Resolutions};
+
 /// Index of a function in [`Writers`].
 pub type FnId = usize;
 
@@ -125,7 +127,7 @@ pub struct Writers {
     crates: CrateGraph,
     imports: Imports,
     /// Per function, per sink: what the call resolves to (calls only).
-    resolved: Vec<Vec<Resolved>>,
+    resolved: Resolutions,
     /// Per function, per parameter (up to 64): why it is written through (one witness).
     writes: Vec<Vec<Option<Write>>>,
     /// Per function: why it writes through a read-write handle of its own (one witness).
@@ -164,7 +166,7 @@ impl Writers {
             symbols,
             crates,
             imports,
-            resolved: Vec::new(),
+            resolved: Resolutions::default(),
             writes,
             own,
             unresolved: Vec::new(),
@@ -184,10 +186,10 @@ impl Writers {
     pub fn spread_through_unpinned(&mut self) {
         self.unpinned_any = true;
         for id in 0..self.fns.len() {
-            for s in 0..self.resolved[id].len() {
-                if let Resolved::Unresolved(_) = self.resolved[id][s] {
+            for s in 0..self.resolved.sinks(id) {
+                if self.resolved.entry(id, s) == Entry::Unresolved {
                     if let Some(found) = self.unpinned(&self.fns[id].facts.sinks[s].kind) {
-                        self.resolved[id][s] = Resolved::Tree(found);
+                        self.resolved.set(id, s, &found);
                     }
                 }
             }
@@ -228,20 +230,21 @@ impl Writers {
         CallScope { fns: &self.fns, symbols: &self.symbols, crates: &self.crates, imports: &self.imports }
     }
 
-    /// Resolves every call sink once (functions in parallel: each resolution only reads).
+    /// Resolves every call sink once (runs of functions in parallel: each resolution only
+    /// reads), stored flat.
     fn resolve_all(&mut self) {
+        /// Functions per run resolved on one worker.
+        const RUN: usize = 64;
         let scope = self.scope();
-        let fns = &self.fns;
-        let per_fn: Vec<(Vec<Resolved>, Vec<UnresolvedCall>)> = (0..fns.len())
+        let n = self.fns.len();
+        let parts: Vec<(Part, Vec<UnresolvedCall>)> = (0..n.div_ceil(RUN))
             .into_par_iter()
-            .map(|id| (id, &fns[id]))
-            .map(|(id, f)| {
+            .map(|run| {
+                let mut part = Part::default();
                 let mut unresolved = Vec::new();
-                let per_sink = f
-                    .facts
-                    .sinks
-                    .iter()
-                    .map(|sink| {
+                for id in run * RUN..n.min(run * RUN + RUN) {
+                    part.start_fn();
+                    for sink in &self.fns[id].facts.sinks {
                         let r = scope.resolve(id, &sink.kind);
                         if let (Resolved::Unresolved(why), SinkKind::Call { callee, .. }) = (&r, &sink.kind) {
                             unresolved.push(UnresolvedCall {
@@ -251,14 +254,14 @@ impl Writers {
                                 why: why.clone(),
                             });
                         }
-                        r
-                    })
-                    .collect();
-                (per_sink, unresolved)
+                        part.push(r);
+                    }
+                }
+                (part, unresolved)
             })
             .collect();
-        let (resolved, unresolved): (Vec<_>, Vec<_>) = per_fn.into_iter().unzip();
-        self.resolved = resolved;
+        let (parts, unresolved): (Vec<_>, Vec<_>) = parts.into_iter().unzip();
+        self.resolved = Resolutions::join(parts);
         self.unresolved = unresolved.into_iter().flatten().collect();
     }
 
@@ -290,9 +293,8 @@ impl Writers {
         let fns = &self.fns;
         let found: Vec<Vec<Direct>> = (0..fns.len())
             .into_par_iter()
-            .map(|id| &fns[id])
-            .zip(&self.resolved)
-            .map(|(f, resolved)| {
+            .map(|id| (id, &fns[id]))
+            .map(|(id, f)| {
                 let mut found = Vec::new();
                 for (s, sink) in f.facts.sinks.iter().enumerate() {
                     let rw = sink.handle.taint.rw.is_some();
@@ -302,7 +304,7 @@ impl Writers {
                     let line = sink.range.start.line;
                     let scope =
                         Scope { file: &f.file, module: &f.facts.module, owner: f.facts.owner.as_deref() };
-                    let outside = !matches!(resolved[s], Resolved::Tree(_));
+                    let outside = !matches!(self.resolved.entry(id, s), Entry::Tree { .. });
                     if let Some(evidence) = judge.direct_write(scope, sink, outside) {
                         found.push((s, line, evidence, rw.then(|| sink.handle.label.clone())));
                     }
@@ -324,26 +326,14 @@ impl Writers {
     /// Spreads writes from callees to callers along resolved calls, each call looked at once
     /// per newly writing callee: linear in the calls.
     fn propagate(&mut self) {
-        let mut callers: Vec<Vec<(FnId, usize)>> = vec![Vec::new(); self.fns.len()];
-        for (id, per_sink) in self.resolved.iter().enumerate() {
-            for (s, r) in per_sink.iter().enumerate() {
-                if let Resolved::Tree(callees) = r {
-                    for &c in callees {
-                        callers[c].push((id, s));
-                    }
-                }
-            }
-        }
-        for list in &mut callers {
-            list.dedup();
-        }
+        let callers = self.resolved.callers();
         let mut queue: VecDeque<FnId> = (0..self.fns.len())
             .filter(|&id| self.own[id].is_some() || self.writes[id].iter().any(Option::is_some))
             .collect();
         // A function is queued again only when it gains a witness: at most once per parameter
         // and once for its own writes.
         while let Some(callee) = queue.pop_front() {
-            for &(caller, s) in &callers[callee] {
+            for &(caller, s) in callers.of(callee) {
                 let sink = &self.fns[caller].facts.sinks[s];
                 let SinkKind::Call { arg, .. } = &sink.kind else { continue };
                 let (arg, line, taint) = (*arg, sink.range.start.line, sink.handle.taint);
@@ -445,5 +435,6 @@ fn step(f: &TreeFn, line: u32, evidence: String) -> ChainStep {
     ChainStep { function: f.facts.display_name(), file: f.file.to_path_buf(), line, evidence }
 }
 
+mod resolutions;
 #[cfg(test)]
 mod tests;
