@@ -21,7 +21,8 @@
 //! read-only binding can reach.
 
 use std::collections::VecDeque;
-use std::path::PathBuf;
+use std::path::Path;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -31,9 +32,12 @@ use crate::index::Scope;
 use crate::judge::Judge;
 use crate::workspace::calls::{CallScope, Resolved};
 use crate::workspace::crates::{CrateGraph, CrateId};
+use crate::workspace::fns::TreeFns;
 use crate::workspace::imports::Imports;
 use crate::workspace::symbols::Symbols;
 use crate::workspace::Workspace;
+
+use self::resolutions::{Entry, Part, Resolutions};
 
 /// Index of a function in [`Writers`].
 pub type FnId = usize;
@@ -44,12 +48,13 @@ const MAX_CHAIN: usize = 32;
 /// One function of the tree.
 #[derive(Debug, Clone)]
 pub struct TreeFn {
-    /// Its file.
-    pub file: PathBuf,
+    /// Its file (shared by the file's functions).
+    pub file: Arc<Path>,
     /// Its crate, when the crate graph knows the file's package.
     pub krate: Option<CrateId>,
-    /// Its module path: the file's module followed by inline modules.
-    pub module: Vec<String>,
+    /// Its module path: the file's module followed by inline modules (shared by the functions
+    /// of one module of a file).
+    pub module: Arc<[String]>,
     /// Its facts.
     pub facts: FnFacts,
 }
@@ -117,12 +122,12 @@ pub struct UnresolvedCall {
 /// Write summaries of the functions of the tree.
 #[derive(Debug, Default)]
 pub struct Writers {
-    fns: Vec<TreeFn>,
+    fns: TreeFns,
     symbols: Symbols,
     crates: CrateGraph,
     imports: Imports,
     /// Per function, per sink: what the call resolves to (calls only).
-    resolved: Vec<Vec<Resolved>>,
+    resolved: Resolutions,
     /// Per function, per parameter (up to 64): why it is written through (one witness).
     writes: Vec<Vec<Option<Write>>>,
     /// Per function: why it writes through a read-write handle of its own (one witness).
@@ -148,20 +153,20 @@ impl Writers {
     /// Summarises `fns` (no workspace: calls resolve by name and path); what each sink does
     /// by itself is the judge's answer.
     pub fn new(fns: Vec<TreeFn>, judge: &Judge<'_>) -> Writers {
-        Self::in_workspace(fns, Workspace::default(), judge)
+        Self::in_workspace(fns.into(), Workspace::default(), judge)
     }
 
     /// Summarises `fns` of `workspace` (its crates, types and impls resolve calls by type).
-    pub fn in_workspace(fns: Vec<TreeFn>, workspace: Workspace, judge: &Judge<'_>) -> Writers {
-        let symbols = workspace.symbols(&fns);
+    pub fn in_workspace(fns: TreeFns, workspace: Workspace, judge: &Judge<'_>) -> Writers {
+        let (symbols, crates, imports) = workspace.into_index(&fns);
         let writes = fns.iter().map(|f| vec![None; f.facts.params.len().min(64)]).collect();
         let own = vec![None; fns.len()];
         let mut writers = Writers {
             fns,
             symbols,
-            crates: workspace.crates,
-            imports: workspace.imports,
-            resolved: Vec::new(),
+            crates,
+            imports,
+            resolved: Resolutions::default(),
             writes,
             own,
             unresolved: Vec::new(),
@@ -181,10 +186,10 @@ impl Writers {
     pub fn spread_through_unpinned(&mut self) {
         self.unpinned_any = true;
         for id in 0..self.fns.len() {
-            for s in 0..self.resolved[id].len() {
-                if let Resolved::Unresolved(_) = self.resolved[id][s] {
+            for s in 0..self.resolved.sinks(id) {
+                if self.resolved.entry(id, s) == Entry::Unresolved {
                     if let Some(found) = self.unpinned(&self.fns[id].facts.sinks[s].kind) {
-                        self.resolved[id][s] = Resolved::Tree(found);
+                        self.resolved.set(id, s, &found);
                     }
                 }
             }
@@ -225,20 +230,21 @@ impl Writers {
         CallScope { fns: &self.fns, symbols: &self.symbols, crates: &self.crates, imports: &self.imports }
     }
 
-    /// Resolves every call sink once (functions in parallel: each resolution only reads).
+    /// Resolves every call sink once (runs of functions in parallel: each resolution only
+    /// reads), stored flat.
     fn resolve_all(&mut self) {
+        /// Functions per run resolved on one worker.
+        const RUN: usize = 64;
         let scope = self.scope();
-        let per_fn: Vec<(Vec<Resolved>, Vec<UnresolvedCall>)> = self
-            .fns
-            .par_iter()
-            .enumerate()
-            .map(|(id, f)| {
+        let n = self.fns.len();
+        let parts: Vec<(Part, Vec<UnresolvedCall>)> = (0..n.div_ceil(RUN))
+            .into_par_iter()
+            .map(|run| {
+                let mut part = Part::default();
                 let mut unresolved = Vec::new();
-                let per_sink = f
-                    .facts
-                    .sinks
-                    .iter()
-                    .map(|sink| {
+                for id in run * RUN..n.min(run * RUN + RUN) {
+                    part.start_fn();
+                    for sink in &self.fns[id].facts.sinks {
                         let r = scope.resolve(id, &sink.kind);
                         if let (Resolved::Unresolved(why), SinkKind::Call { callee, .. }) = (&r, &sink.kind) {
                             unresolved.push(UnresolvedCall {
@@ -248,14 +254,14 @@ impl Writers {
                                 why: why.clone(),
                             });
                         }
-                        r
-                    })
-                    .collect();
-                (per_sink, unresolved)
+                        part.push(r);
+                    }
+                }
+                (part, unresolved)
             })
             .collect();
-        let (resolved, unresolved): (Vec<_>, Vec<_>) = per_fn.into_iter().unzip();
-        self.resolved = resolved;
+        let (parts, unresolved): (Vec<_>, Vec<_>) = parts.into_iter().unzip();
+        self.resolved = Resolutions::join(parts);
         self.unresolved = unresolved.into_iter().flatten().collect();
     }
 
@@ -284,11 +290,11 @@ impl Writers {
     fn direct_writes(&mut self, judge: &Judge<'_>) {
         // Per function: (sink, line, evidence, the handle's label when it is a read-write one).
         type Direct = (usize, u32, String, Option<String>);
-        let found: Vec<Vec<Direct>> = self
-            .fns
-            .par_iter()
-            .zip(&self.resolved)
-            .map(|(f, resolved)| {
+        let fns = &self.fns;
+        let found: Vec<Vec<Direct>> = (0..fns.len())
+            .into_par_iter()
+            .map(|id| (id, &fns[id]))
+            .map(|(id, f)| {
                 let mut found = Vec::new();
                 for (s, sink) in f.facts.sinks.iter().enumerate() {
                     let rw = sink.handle.taint.rw.is_some();
@@ -298,7 +304,7 @@ impl Writers {
                     let line = sink.range.start.line;
                     let scope =
                         Scope { file: &f.file, module: &f.facts.module, owner: f.facts.owner.as_deref() };
-                    let outside = !matches!(resolved[s], Resolved::Tree(_));
+                    let outside = !matches!(self.resolved.entry(id, s), Entry::Tree { .. });
                     if let Some(evidence) = judge.direct_write(scope, sink, outside) {
                         found.push((s, line, evidence, rw.then(|| sink.handle.label.clone())));
                     }
@@ -320,26 +326,14 @@ impl Writers {
     /// Spreads writes from callees to callers along resolved calls, each call looked at once
     /// per newly writing callee: linear in the calls.
     fn propagate(&mut self) {
-        let mut callers: Vec<Vec<(FnId, usize)>> = vec![Vec::new(); self.fns.len()];
-        for (id, per_sink) in self.resolved.iter().enumerate() {
-            for (s, r) in per_sink.iter().enumerate() {
-                if let Resolved::Tree(callees) = r {
-                    for &c in callees {
-                        callers[c].push((id, s));
-                    }
-                }
-            }
-        }
-        for list in &mut callers {
-            list.dedup();
-        }
+        let callers = self.resolved.callers();
         let mut queue: VecDeque<FnId> = (0..self.fns.len())
             .filter(|&id| self.own[id].is_some() || self.writes[id].iter().any(Option::is_some))
             .collect();
         // A function is queued again only when it gains a witness: at most once per parameter
         // and once for its own writes.
         while let Some(callee) = queue.pop_front() {
-            for &(caller, s) in &callers[callee] {
+            for &(caller, s) in callers.of(callee) {
                 let sink = &self.fns[caller].facts.sinks[s];
                 let SinkKind::Call { arg, .. } = &sink.kind else { continue };
                 let (arg, line, taint) = (*arg, sink.range.start.line, sink.handle.taint);
@@ -438,8 +432,9 @@ impl Writers {
 }
 
 fn step(f: &TreeFn, line: u32, evidence: String) -> ChainStep {
-    ChainStep { function: f.facts.display_name(), file: f.file.clone(), line, evidence }
+    ChainStep { function: f.facts.display_name(), file: f.file.to_path_buf(), line, evidence }
 }
 
+mod resolutions;
 #[cfg(test)]
 mod tests;
