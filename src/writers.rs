@@ -167,6 +167,10 @@ impl Writers {
             unresolved: Vec::new(),
             unpinned_any: false,
         };
+        let (symbols, crates, imports) = (&writers.symbols, &writers.crates, &writers.imports);
+        derived::settle(&mut writers.fns, |fns, id, call| {
+            CallScope { fns, symbols, crates, imports }.resolve(id, call)
+        });
         writers.resolve_all();
         writers.direct_writes(judge);
         writers.propagate();
@@ -441,5 +445,6 @@ fn step(f: &TreeFn, line: u32, evidence: String) -> ChainStep {
     ChainStep { function: f.facts.display_name(), file: f.file.clone(), line, evidence }
 }
 
+mod derived;
 #[cfg(test)]
 mod tests;

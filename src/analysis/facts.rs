@@ -21,11 +21,16 @@ pub struct Taint {
     pub rw: Option<TextRange>,
     /// From the function's parameters (bit i: parameter i, `self` counting as 0).
     pub params: u64,
+    /// Maybe a handle derived by a call (bit d: the function's [`SinkKind::Derives`] sink of
+    /// that `bit`): a handle only if the callee, once resolved, returns a value derived from
+    /// the input it was given (`pool.connection_tagged("api")`, `conn.requests_dal()`).
+    /// Settled by the writer summaries before anything is judged; never seen after them.
+    pub via: u64,
 }
 
 impl Taint {
     /// No handle at all.
-    pub const NONE: Taint = Taint { ro: None, rw: None, params: 0 };
+    pub const NONE: Taint = Taint { ro: None, rw: None, params: 0, via: 0 };
 
     /// A read-only handle that became one at `at`.
     pub fn read_only(at: TextRange) -> Taint {
@@ -45,7 +50,12 @@ impl Taint {
     /// This taint, also flowing from the parameters `other` flows from (an accessor called on
     /// a parameter: `self.pool()`).
     pub fn with_params_of(self, other: Taint) -> Taint {
-        Taint { params: self.params | other.params, ..self }
+        Taint { params: self.params | other.params, via: self.via | other.via, ..self }
+    }
+
+    /// Maybe a handle derived by the call of derivation `bit` (see [`Taint::via`]).
+    pub fn derived(bit: u8) -> Taint {
+        Taint { via: 1u64.checked_shl(u32::from(bit)).unwrap_or(0), ..Taint::NONE }
     }
 
     /// Whether a read-only or read-write handle (not only a parameter) flows here.
@@ -53,9 +63,9 @@ impl Taint {
         self.ro.is_some() || self.rw.is_some()
     }
 
-    /// Whether any handle flows here.
+    /// Whether any handle flows here (or may, through a call: [`Taint::via`]).
     pub fn is_handle(&self) -> bool {
-        self.ro.is_some() || self.rw.is_some() || self.params != 0
+        self.ro.is_some() || self.rw.is_some() || self.params != 0 || self.via != 0
     }
 
     /// Both paths: every origin of either; the latest place for each kind.
@@ -64,12 +74,13 @@ impl Taint {
             ro: latest(self.ro, other.ro),
             rw: latest(self.rw, other.rw),
             params: self.params | other.params,
+            via: self.via | other.via,
         }
     }
 
     /// The same handle, now bound at `at` (a `let` or an assignment).
     pub fn rebound(self, at: TextRange) -> Taint {
-        Taint { ro: self.ro.map(|_| at), rw: self.rw.map(|_| at), params: self.params }
+        Taint { ro: self.ro.map(|_| at), rw: self.rw.map(|_| at), ..self }
     }
 
     /// The parameter indices this flows from.
@@ -311,6 +322,15 @@ pub enum SinkKind {
         builder: Option<String>,
         /// For a method call: what the receiver's type is, as far as the function can tell.
         receiver: Option<TypeRef>,
+    },
+    /// What `call` returns may be a handle derived from the input it is given (the sink's
+    /// handle): [`Taint::via`] bit `bit` of the values holding it. Settled (and removed) by
+    /// the writer summaries, which know whether the callee returns such a value.
+    Derives {
+        /// The bit of [`Taint::via`] it stands for.
+        bit: u8,
+        /// The call, as a [`SinkKind::Call`] with the input's position.
+        call: Box<SinkKind>,
     },
 }
 

@@ -38,7 +38,8 @@ pub fn handle_callees(slots: &[Slot], rw: bool) -> BTreeSet<String> {
             // An ORM executor run on a builder is not a function of the tree.
             if let SinkKind::Call { callee, builder: None, .. } = &sink.kind {
                 let taint = sink.handle.taint;
-                if taint.ro.is_some() || taint.params != 0 || (rw && taint.rw.is_some()) {
+                // `via`: a handle a call may have derived (settled once its callee is known).
+                if taint.ro.is_some() || taint.params != 0 || taint.via != 0 || (rw && taint.rw.is_some()) {
                     names.extend(callee.last().map(String::as_str));
                 }
             }

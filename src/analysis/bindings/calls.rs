@@ -15,6 +15,7 @@ use super::types::is_std_collection;
 use super::FnAnalysis;
 use crate::analysis::facts::{SinkKind, SqlText, Taint, TypeRef};
 use crate::analysis::spans::Located;
+use crate::source::TextRange;
 
 /// Functions that hand their (first) argument through: `Some(x)`, `Ok(db)`, `Arc::new(pool)`,
 /// `String::from(SQL)`. Language plumbing, not domain names, so not in the rule set.
@@ -70,18 +71,17 @@ impl FnAnalysis<'_> {
         }
         let inputs: Vec<(&Expr, &Value)> = call.args.iter().zip(&args).collect();
         self.sql_param_call(path.last(), false, &inputs, call);
+        let kind = |arg: usize| SinkKind::Call {
+            callee: path.clone(),
+            method: false,
+            arg,
+            args: call.args.len(),
+            builder: None,
+            receiver: None,
+        };
         for (index, (arg, value)) in call.args.iter().zip(&args).enumerate() {
             if value.taint.is_handle() {
-                let range = self.at(call);
-                let kind = SinkKind::Call {
-                    callee: path.clone(),
-                    method: false,
-                    arg: index,
-                    args: call.args.len(),
-                    builder: None,
-                    receiver: None,
-                };
-                self.push_sink(range, arg, value.taint, kind);
+                self.push_sink(self.at(call), arg, value.taint, kind(index));
             }
         }
         if self.names.derive_methods.matches_path(&path) {
@@ -106,12 +106,26 @@ impl FnAnalysis<'_> {
             // its type says.
             let at = self.at(call);
             let parts = elements.iter().enumerate().map(|(i, &(ro, rw))| {
-                let taint = Taint { ro: ro.then_some(at), rw: rw.then_some(at), params: 0 };
+                let taint = Taint { ro: ro.then_some(at), rw: rw.then_some(at), ..Taint::NONE };
                 (Rc::from(i.to_string()), Value::handle(taint))
             });
             return Value::composite(parts.collect());
         }
-        Value::default().typed(Some(returns))
+        if is_constructor(&path) {
+            // `ConnectionInner::Pooled(conn)`, `Self(pool)`: a tuple struct or variant holding
+            // its arguments, each a part of it.
+            let parts = args.into_iter().enumerate().map(|(i, v)| (Rc::from(i.to_string()), v));
+            return Value::composite(parts.collect()).typed(Some(returns));
+        }
+        // `Connection::from_pool(conn, tags)`: a handle if the callee returns one built from
+        // what it is given (settled once the callee is known).
+        let mut derived = Taint::NONE;
+        for (index, (arg, value)) in call.args.iter().zip(&args).enumerate() {
+            if value.taint.is_handle() {
+                derived = derived.join(self.derive(self.at(call), arg, value.taint, kind(index)));
+            }
+        }
+        Value::handle(derived).typed(Some(returns))
     }
 
     pub(super) fn method_call(&mut self, call: &ExprMethodCall) -> Value {
@@ -261,19 +275,45 @@ impl FnAnalysis<'_> {
             // Builder methods (`.bind(x)`, `.set(..)`, `.filter(..)`) keep the builder.
             return Value { sql: receiver.sql, builder: receiver.builder, ..Value::default() };
         }
+        if let Some(builder) = started_builder {
+            return builder.typed(Some(returns));
+        }
+        // `pool.connection_tagged("api")`, `conn.requests_dal()`: a handle if the method
+        // returns one built from its receiver (settled once the method is known). Rows a
+        // query returned are no handle.
+        let derived = match receiver.taint.is_handle() && !executed && !receiver.collection {
+            true => {
+                let kind = SinkKind::Call {
+                    callee: vec![name.clone()],
+                    method: true,
+                    arg: 0,
+                    args: args.len(),
+                    builder: None,
+                    receiver: receiver.ty.as_deref().cloned(),
+                };
+                self.derive(self.at(call), &call.receiver, receiver.taint, kind)
+            }
+            false => Taint::NONE,
+        };
         if call.args.is_empty() && receiver.taint.params != 0 {
             // `self.pool()`, `ctx.conn()`: a getter of a parameter may hand out the connection
             // it holds, so what runs on the result runs through that parameter. Only the
             // parameter origin carries over: a getter is no accessor.
-            return Value::handle(Taint { params: receiver.taint.params, ..Taint::NONE })
-                .typed(Some(returns));
+            let taint = Taint { params: receiver.taint.params, ..Taint::NONE }.join(derived);
+            return Value::handle(taint).typed(Some(returns));
         }
-        started_builder.unwrap_or_default().typed(Some(returns))
+        Value::handle(derived).typed(Some(returns))
     }
 }
 
 fn is_empty_string(path: &[String]) -> bool {
     matches!(path, [.., owner, name] if owner == "String" && EMPTY_STRING_FNS.contains(&name.as_str()))
+}
+
+/// A tuple struct's or enum variant's constructor (`Pooled(conn)`, `ConnectionInner::Pooled`,
+/// `Self(pool)`): named like a type. `Some`, `Ok` and the like are passed through before.
+fn is_constructor(path: &[String]) -> bool {
+    path.last().is_some_and(|name| name.starts_with(|c: char| c.is_ascii_uppercase()))
 }
 
 fn is_pass_through(path: &[String]) -> bool {
@@ -307,6 +347,28 @@ impl FnAnalysis<'_> {
             Some(TypeRef::Field(..)) => wrappers.matches_name(name),
             _ => false,
         }
+    }
+
+    /// The taint of a value that call `call` at `range` may derive from its input `input`
+    /// (holding `taint`): a [`SinkKind::Derives`] sink records it, and [`Taint::via`] bit
+    /// stands for it until the writer summaries know whether the callee returns such a value.
+    /// The same call and input keep their bit (loops run twice); past 64 of them, nothing.
+    fn derive(&mut self, range: TextRange, input: &Expr, taint: Taint, call: SinkKind) -> Taint {
+        let SinkKind::Call { arg, .. } = &call else { return Taint::NONE };
+        let key = (range, *arg);
+        let bit = match self.derivations.iter().position(|d| *d == key) {
+            Some(bit) => bit,
+            None if self.derivations.len() < 64 => {
+                self.derivations.push(key);
+                self.derivations.len() - 1
+            }
+            None => return Taint::NONE,
+        };
+        // A value derived from itself (`conn = conn.next()` in a loop) adds nothing.
+        let bit = bit as u8;
+        let from = Taint { via: taint.via & !Taint::derived(bit).via, ..taint };
+        self.push_sink(range, input, from, SinkKind::Derives { bit, call: Box::new(call) });
+        Taint::derived(bit)
     }
 
     /// A call of a file's function that executes its text parameter on its handle parameter

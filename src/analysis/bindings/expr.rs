@@ -199,7 +199,7 @@ impl FnAnalysis<'_> {
         };
         if let Some((ro, rw)) = declared {
             let at = self.at(f);
-            let taint = Taint { ro: ro.then_some(at), rw: rw.then_some(at), params: base.taint.params };
+            let taint = Taint { ro: ro.then_some(at), rw: rw.then_some(at), ..base.taint };
             return Value::handle(taint);
         }
         Value::handle(base.taint)

@@ -66,6 +66,9 @@ pub(crate) struct FnAnalysis<'a> {
     returned_builder: Option<Rc<str>>,
     /// Generic parameters in scope with their trait bounds.
     generics: &'a [(String, Vec<String>)],
+    /// The calls whose result may be a handle derived from an input (call, input position):
+    /// index i is [`Taint::via`] bit i.
+    derivations: Vec<(TextRange, usize)>,
 }
 
 /// What one function body yields.
@@ -95,6 +98,7 @@ impl<'a> FnAnalysis<'a> {
             scope: &scope::EMPTY,
             returned_builder: None,
             generics: &[],
+            derivations: Vec::new(),
         }
     }
 
