@@ -323,14 +323,30 @@ pub enum SinkKind {
         /// For a method call: what the receiver's type is, as far as the function can tell.
         receiver: Option<TypeRef>,
     },
-    /// What `call` returns may be a handle derived from the input it is given (the sink's
-    /// handle): [`Taint::via`] bit `bit` of the values holding it. Settled (and removed) by
-    /// the writer summaries, which know whether the callee returns such a value.
+    /// A value derived from the sink's handle (what a call given it returns, a field of it)
+    /// may be a handle: [`Taint::via`] bit `bit` of the values holding it. Settled (and
+    /// removed) by the writer summaries, which know what the callee returns and what type the
+    /// field has.
     Derives {
         /// The bit of [`Taint::via`] it stands for.
         bit: u8,
-        /// The call, as a [`SinkKind::Call`] with the input's position.
-        call: Box<SinkKind>,
+        /// How the value is derived.
+        by: Box<Derivation>,
+    },
+}
+
+/// How a value may be derived from a handle (see [`SinkKind::Derives`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Derivation {
+    /// Returned by a call given the handle: a [`SinkKind::Call`] with the input's position.
+    Call(SinkKind),
+    /// Field `name` of a value that calls may have derived (`conn.requester`): a handle only
+    /// if the field's declared type may hold one (`of`: the value's type, when known).
+    Field {
+        /// The field.
+        name: String,
+        /// The type of the value it is a field of.
+        of: Option<TypeRef>,
     },
 }
 

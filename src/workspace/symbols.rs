@@ -191,6 +191,13 @@ impl Symbols {
         self.structs.get(name).is_some_and(|defs| defs.iter().any(|d| d.alias.is_none()))
     }
 
+    /// The declared types of field `field` of the tree's structs named `name` (several
+    /// structs may share a name).
+    pub fn field_types<'s>(&'s self, name: &str, field: &'s str) -> impl Iterator<Item = &'s TypeRef> {
+        let defs = self.structs.get(name).map_or(&[][..], Vec::as_slice);
+        defs.iter().flat_map(move |d| d.fields.iter().filter(move |(f, _)| f == field).map(|(_, t)| t))
+    }
+
     /// The type alias `name` stands for, when every type of the tree so named is that alias.
     fn alias_of(&self, name: &str) -> Option<&TypeRef> {
         let defs = self.structs.get(name)?;

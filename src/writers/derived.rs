@@ -16,34 +16,53 @@
 
 use std::collections::VecDeque;
 
-use crate::analysis::facts::{SinkKind, Taint, TypeRef};
+use crate::analysis::facts::{Derivation, SinkKind, Taint, TypeRef};
 use crate::workspace::calls::Resolved;
 
 use super::{FnId, TreeFn};
 
-/// One derivation of a function: what the call was given, where, and what it may run.
+/// One derivation of a function: what it was given, and when it holds a handle.
 #[derive(Debug, Default, Clone)]
-struct Derivation {
+struct Derived {
     input: Taint,
+    /// A call's: the input's position and the functions the call may run (live when one
+    /// returns a value derived from that parameter). A field's: none, and `field_live`.
     arg: usize,
     callees: Vec<FnId>,
+    /// For a field: whether its declared type may hold a handle.
+    field_live: bool,
+}
+
+impl Derived {
+    fn live(&self, returns: &[u64]) -> bool {
+        self.field_live || self.callees.iter().any(|&c| returns[c] & bit(self.arg) != 0)
+    }
+}
+
+/// How the writer summaries answer the questions of settling: what a call may run, and whether
+/// a field (of a value of a type, seen from a function) may hold a handle by its declared type.
+pub(super) struct Lookups<R, F> {
+    pub resolve: R,
+    pub field_may_hold: F,
 }
 
 /// Settles the [`Taint::via`] bits of every function of `fns` (see the module's text).
-pub(super) fn settle(fns: &mut [TreeFn], resolve: impl Fn(&[TreeFn], FnId, &SinkKind) -> Resolved) {
+pub(super) fn settle<R, F>(fns: &mut [TreeFn], lookups: Lookups<R, F>)
+where
+    R: Fn(&[TreeFn], FnId, &SinkKind) -> Resolved,
+    F: Fn(&[TreeFn], FnId, Option<&TypeRef>, &str) -> bool,
+{
     if !fns.iter().any(|f| f.facts.sinks.iter().any(|s| matches!(s.kind, SinkKind::Derives { .. }))) {
         return;
     }
-    let derivations: Vec<Vec<Derivation>> =
-        (0..fns.len()).map(|id| derivations_of(fns, id, &resolve)).collect();
+    let derivations: Vec<Vec<Derived>> = (0..fns.len()).map(|id| derivations_of(fns, id, &lookups)).collect();
     let returns = returned_params(fns, &derivations);
     for (id, f) in fns.iter_mut().enumerate() {
         let own = &derivations[id];
         if own.is_empty() {
             continue;
         }
-        let live = |d: &Derivation| d.callees.iter().any(|&c| returns[c] & bit(d.arg) != 0);
-        let settled = settled_inputs(own, live);
+        let settled = settled_inputs(own, |d| d.live(&returns));
         f.facts.sinks.retain_mut(|sink| {
             if matches!(sink.kind, SinkKind::Derives { .. }) {
                 return false;
@@ -75,34 +94,42 @@ fn bit(index: usize) -> u64 {
 }
 
 /// The derivations of function `id`, by bit, with the functions each call may run.
-fn derivations_of(
-    fns: &[TreeFn],
-    id: FnId,
-    resolve: &impl Fn(&[TreeFn], FnId, &SinkKind) -> Resolved,
-) -> Vec<Derivation> {
-    let mut out: Vec<Derivation> = Vec::new();
+fn derivations_of<R, F>(fns: &[TreeFn], id: FnId, lookups: &Lookups<R, F>) -> Vec<Derived>
+where
+    R: Fn(&[TreeFn], FnId, &SinkKind) -> Resolved,
+    F: Fn(&[TreeFn], FnId, Option<&TypeRef>, &str) -> bool,
+{
+    let mut out: Vec<Derived> = Vec::new();
     for sink in &fns[id].facts.sinks {
-        let SinkKind::Derives { bit, call } = &sink.kind else { continue };
-        let SinkKind::Call { arg, .. } = **call else { continue };
+        let SinkKind::Derives { bit, by } = &sink.kind else { continue };
         let b = usize::from(*bit);
         if out.len() <= b {
-            out.resize(b + 1, Derivation::default());
+            out.resize(b + 1, Derived::default());
         }
-        let callees = match resolve(fns, id, call) {
-            Resolved::Tree(found) => found.into_iter().filter(|&c| may_return_a_handle(&fns[c])).collect(),
-            Resolved::External | Resolved::Unresolved(_) => Vec::new(),
-        };
         let d = &mut out[b];
         d.input = d.input.join(sink.handle.taint);
-        d.arg = arg;
-        d.callees = callees;
+        match &**by {
+            Derivation::Call(call) => {
+                let SinkKind::Call { arg, .. } = call else { continue };
+                d.arg = *arg;
+                d.callees = match (lookups.resolve)(fns, id, call) {
+                    Resolved::Tree(found) => {
+                        found.into_iter().filter(|&c| may_return_a_handle(&fns[c])).collect()
+                    }
+                    Resolved::External | Resolved::Unresolved(_) => Vec::new(),
+                };
+            }
+            Derivation::Field { name, of } => {
+                d.field_live = (lookups.field_may_hold)(fns, id, of.as_ref(), name)
+            }
+        }
     }
     out
 }
 
 /// What each derivation's input settles to (its own `via` bits through the live ones), given
 /// which derivations are `live`: at most 64 rounds, each adding to what a bit settles to.
-fn settled_inputs(derivations: &[Derivation], live: impl Fn(&Derivation) -> bool) -> Vec<Taint> {
+fn settled_inputs(derivations: &[Derived], live: impl Fn(&Derived) -> bool) -> Vec<Taint> {
     let live: Vec<bool> = derivations.iter().map(live).collect();
     let mut settled: Vec<Taint> = vec![Taint::NONE; derivations.len()];
     for _ in 0..=derivations.len() {
@@ -127,7 +154,7 @@ fn settled_inputs(derivations: &[Derivation], live: impl Fn(&Derivation) -> bool
 /// Per function, the parameters (bits) its return value may be a handle derived from: its own
 /// (a field of `self`, a getter, a struct holding one) and what its live derivations settle
 /// to, spread from callees to callers with a work list until nothing changes.
-fn returned_params(fns: &[TreeFn], derivations: &[Vec<Derivation>]) -> Vec<u64> {
+fn returned_params(fns: &[TreeFn], derivations: &[Vec<Derived>]) -> Vec<u64> {
     let mut returns: Vec<u64> =
         fns.iter().map(|f| if may_return_a_handle(f) { f.facts.returns.params } else { 0 }).collect();
     let mut callers: Vec<Vec<FnId>> = vec![Vec::new(); fns.len()];
@@ -148,7 +175,7 @@ fn returned_params(fns: &[TreeFn], derivations: &[Vec<Derivation>]) -> Vec<u64> 
             continue;
         }
         let own = &derivations[id];
-        let settled = settled_inputs(own, |d| d.callees.iter().any(|&c| returns[c] & bit(d.arg) != 0));
+        let settled = settled_inputs(own, |d| d.live(&returns));
         let now = returns[id] | through(fns[id].facts.returns, &settled).params;
         if now != returns[id] {
             returns[id] = now;
@@ -166,9 +193,15 @@ fn returned_params(fns: &[TreeFn], derivations: &[Vec<Derivation>]) -> Vec<u64> 
 /// Whether what `f` returns may hold a handle: not when it is declared to return a value
 /// that holds none (`-> bool`, `-> Result<i64, E>`, `-> String`, `-> Vec<u8>`).
 fn may_return_a_handle(f: &TreeFn) -> bool {
-    match f.facts.sig.returns.as_ref().map(TypeRef::unwrapped) {
-        Some(TypeRef::Named(path)) => !path.last().is_some_and(|last| HANDLE_FREE.contains(&last.as_str())),
-        Some(TypeRef::Outside) => false,
+    f.facts.sig.returns.as_ref().is_none_or(may_hold_a_handle)
+}
+
+/// Whether a value of declared type `t` may hold a handle (see [`HANDLE_FREE`]; a tuple, slice
+/// or array is taken for data).
+pub(super) fn may_hold_a_handle(t: &TypeRef) -> bool {
+    match t.unwrapped() {
+        TypeRef::Named(path) => !path.last().is_some_and(|last| HANDLE_FREE.contains(&last.as_str())),
+        TypeRef::Outside => false,
         _ => true,
     }
 }

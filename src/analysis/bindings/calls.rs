@@ -8,12 +8,12 @@
 
 use std::rc::Rc;
 
-use syn::{Expr, ExprCall, ExprMethodCall};
+use syn::{Expr, ExprCall, ExprField, ExprMethodCall};
 
 use super::state::Value;
 use super::types::is_std_collection;
 use super::FnAnalysis;
-use crate::analysis::facts::{SinkKind, SqlText, Taint, TypeRef};
+use crate::analysis::facts::{Derivation, SinkKind, SqlText, Taint, TypeRef};
 use crate::analysis::spans::Located;
 use crate::source::TextRange;
 
@@ -356,6 +356,26 @@ impl FnAnalysis<'_> {
     fn derive(&mut self, range: TextRange, input: &Expr, taint: Taint, call: SinkKind) -> Taint {
         let SinkKind::Call { arg, .. } = &call else { return Taint::NONE };
         let key = (range, *arg);
+        self.derivation(key, input, taint, Derivation::Call(call))
+    }
+
+    /// Field `f` of `base`: what `base` holds as it is (a parameter's field is the parameter,
+    /// as for any value), and what calls may have derived only if the field's declared type
+    /// may hold a handle (`conn.requester` of a derived connection is text).
+    pub(super) fn field_of_derived(&mut self, f: &ExprField, base: &Value, member: String) -> Taint {
+        let taint = Taint { via: 0, ..base.taint };
+        if base.taint.via == 0 {
+            return taint;
+        }
+        let key = (self.at(f), usize::MAX);
+        let input = Taint { via: base.taint.via, ..Taint::NONE };
+        let by = Derivation::Field { name: member, of: base.ty.as_deref().cloned() };
+        taint.join(self.derivation(key, &f.base, input, by))
+    }
+
+    /// The bit of derivation `key` (a call or field and the input's position), recorded.
+    fn derivation(&mut self, key: (TextRange, usize), input: &Expr, taint: Taint, by: Derivation) -> Taint {
+        let range = key.0;
         let bit = match self.derivations.iter().position(|d| *d == key) {
             Some(bit) => bit,
             None if self.derivations.len() < 64 => {
@@ -367,7 +387,7 @@ impl FnAnalysis<'_> {
         // A value derived from itself (`conn = conn.next()` in a loop) adds nothing.
         let bit = bit as u8;
         let from = Taint { via: taint.via & !Taint::derived(bit).via, ..taint };
-        self.push_sink(range, input, from, SinkKind::Derives { bit, call: Box::new(call) });
+        self.push_sink(range, input, from, SinkKind::Derives { bit, by: Box::new(by) });
         Taint::derived(bit)
     }
 

@@ -202,7 +202,8 @@ impl FnAnalysis<'_> {
             let taint = Taint { ro: ro.then_some(at), rw: rw.then_some(at), ..base.taint };
             return Value::handle(taint);
         }
-        Value::handle(base.taint)
+        let taint = self.field_of_derived(f, &base, member);
+        Value::handle(taint)
     }
 }
 
