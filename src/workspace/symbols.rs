@@ -246,7 +246,11 @@ impl Symbols {
             },
             TypeRef::Bounds(bounds) => {
                 let tree: Vec<String> = bounds.iter().filter(|b| self.is_trait(b)).cloned().collect();
-                if tree.is_empty() {
+                if tree.is_empty() && bounds.iter().any(|b| b == "Future") {
+                    // `-> impl Future<Output = …>` (ZKsync's `connection_tagged`): awaited, it is
+                    // whatever the body yields, which the bounds do not say.
+                    Ty::Unknown
+                } else if tree.is_empty() {
                     Ty::Outside
                 } else {
                     Ty::Traits(tree)
