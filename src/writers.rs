@@ -174,8 +174,9 @@ impl Writers {
         writers
     }
 
-    /// Settles the handles calls and fields may have derived (see [`derived`]), before any
-    /// call is resolved for the summaries.
+    /// Settles the handles calls and fields may have derived (see [`derived`]), then the SQL
+    /// text handed to functions that run it (see [`text_runs`]), before any call is resolved
+    /// for the summaries.
     fn settle_derived(&mut self) {
         let (symbols, crates, imports) = (&self.symbols, &self.crates, &self.imports);
         let lookups = derived::Lookups {
@@ -197,6 +198,9 @@ impl Writers {
             },
         };
         derived::settle(&mut self.fns, lookups);
+        text_runs::settle(&mut self.fns, |fns: &[TreeFn], id: FnId, call: &SinkKind| {
+            CallScope { fns, symbols, crates, imports }.resolve(id, call)
+        });
     }
 
     /// For `migrate`, whose `pure-read` must never be a guess: from now on a method call that
@@ -470,3 +474,4 @@ fn step(f: &TreeFn, line: u32, evidence: String) -> ChainStep {
 mod derived;
 #[cfg(test)]
 mod tests;
+mod text_runs;

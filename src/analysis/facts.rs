@@ -333,6 +333,23 @@ pub enum SinkKind {
         /// How the value is derived.
         by: Box<Derivation>,
     },
+    /// The function runs its text parameter `text` as SQL on the sink's handle (a parameter):
+    /// a mark for its callers, settled (and removed) by the writer summaries.
+    RunsText {
+        /// The text parameter's position (`self` counted).
+        text: usize,
+    },
+    /// SQL text handed to a call of a function along with the sink's handle: SQL run on that
+    /// handle if the callee runs that text parameter on that handle parameter (settled by the
+    /// writer summaries into a [`SinkKind::Sql`] of the call, or removed).
+    TextGiven {
+        /// The call, as a [`SinkKind::Call`] with the handle's position.
+        call: Box<SinkKind>,
+        /// The text's position.
+        text_arg: usize,
+        /// The text.
+        text: SqlText,
+    },
 }
 
 /// How a value may be derived from a handle (see [`SinkKind::Derives`]).

@@ -108,7 +108,9 @@ impl<'a> Judge<'a> {
                 },
             },
             // Settled by the writer summaries before any judging: nothing done with a handle.
-            SinkKind::Derives { .. } => Verdict::Read,
+            SinkKind::Derives { .. } | SinkKind::RunsText { .. } | SinkKind::TextGiven { .. } => {
+                Verdict::Read
+            }
         }
     }
 
@@ -138,7 +140,10 @@ impl<'a> Judge<'a> {
                 OutsideVerdict::Write(write) => Some(write.evidence(&sink.handle.label)),
                 _ => None,
             },
-            SinkKind::Call { .. } | SinkKind::Derives { .. } => None,
+            SinkKind::Call { .. }
+            | SinkKind::Derives { .. }
+            | SinkKind::RunsText { .. }
+            | SinkKind::TextGiven { .. } => None,
         }
     }
 }

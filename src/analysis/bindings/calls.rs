@@ -79,6 +79,18 @@ impl FnAnalysis<'_> {
             builder: None,
             receiver: None,
         };
+        // `postgres::execute_query(&mut conn, "SELECT true;".to_string())`: the text may run on
+        // the handle, if the callee (of another file, perhaps) runs that parameter on that one.
+        for (t, (_, text)) in inputs.iter().enumerate() {
+            let Some(sql) = &text.sql else { continue };
+            for (h, (handle_expr, handle)) in inputs.iter().enumerate() {
+                if h != t && handle.taint.is_handle() {
+                    let given =
+                        SinkKind::TextGiven { call: Box::new(kind(h)), text_arg: t, text: (**sql).clone() };
+                    self.push_sink(self.at(call), handle_expr, handle.taint, given);
+                }
+            }
+        }
         for (index, (arg, value)) in call.args.iter().zip(&args).enumerate() {
             if value.taint.is_handle() {
                 self.push_sink(self.at(call), arg, value.taint, kind(index));
@@ -389,6 +401,27 @@ impl FnAnalysis<'_> {
         let from = Taint { via: taint.via & !Taint::derived(bit).via, ..taint };
         self.push_sink(range, input, from, SinkKind::Derives { bit, by: Box::new(by) });
         Taint::derived(bit)
+    }
+
+    /// Marks a function of the file that runs a text parameter on another parameter
+    /// ([`SinkKind::RunsText`]), for callers in other files.
+    pub(super) fn mark_text_runs(&mut self, sig: &syn::Signature) {
+        let has_self = sig.receiver().is_some();
+        let name = sig.ident.to_string();
+        let at = self.range(sig.ident.span());
+        let scope = self.scope;
+        for f in scope.sql_param_fns.iter().filter(|f| f.name == name && f.has_self == has_self) {
+            let label = match sig.inputs.iter().nth(f.handle) {
+                Some(syn::FnArg::Typed(t)) => super::pat_name(&t.pat),
+                _ => "self".to_string(),
+            };
+            let handle = crate::analysis::facts::HandleUse { label, taint: Taint::param(f.handle) };
+            self.sinks.push(crate::analysis::facts::Sink {
+                range: at,
+                handle,
+                kind: SinkKind::RunsText { text: f.text },
+            });
+        }
     }
 
     /// A call of a file's function that executes its text parameter on its handle parameter

@@ -147,6 +147,7 @@ impl<'a> FnAnalysis<'a> {
                 }
             }
         }
+        self.mark_text_runs(sig);
         if let syn::ReturnType::Type(_, ty) = &sig.output {
             // A declared `-> Self` of `impl DbRo` is not a read-only handle by itself: a
             // constructor or `from_request` would otherwise become an accessor by its name,
