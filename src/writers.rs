@@ -191,7 +191,7 @@ impl Writers {
                 match (CallScope { fns, symbols, crates, imports }).type_of(id, base) {
                     Ty::Tree(owner) => {
                         let mut declared = symbols.field_types(&owner, name).peekable();
-                        declared.peek().is_none() || declared.any(derived::may_hold_a_handle)
+                        declared.peek().is_none() || declared.any(TypeRef::may_hold_a_handle)
                     }
                     _ => true,
                 }

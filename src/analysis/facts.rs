@@ -398,6 +398,16 @@ pub enum TypeRef {
 }
 
 impl TypeRef {
+    /// Whether a value of this declared type may hold a handle: not the language's scalars and
+    /// text, nor the standard collections, nor a tuple, slice or array (taken for data).
+    pub fn may_hold_a_handle(&self) -> bool {
+        match self.unwrapped() {
+            TypeRef::Named(path) => !path.last().is_some_and(|last| HANDLE_FREE.contains(&last.as_str())),
+            TypeRef::Outside => false,
+            _ => true,
+        }
+    }
+
     /// The type with the wrappers looked through (`State<Arc<AppState>>` is `AppState`): what a
     /// file alone can tell.
     pub fn unwrapped(&self) -> &TypeRef {
@@ -408,6 +418,38 @@ impl TypeRef {
         t
     }
 }
+
+/// Types that hold no handle: the language's scalars and text, and the standard collections.
+const HANDLE_FREE: &[&str] = &[
+    "bool",
+    "char",
+    "str",
+    "String",
+    "i8",
+    "i16",
+    "i32",
+    "i64",
+    "i128",
+    "isize",
+    "u8",
+    "u16",
+    "u32",
+    "u64",
+    "u128",
+    "usize",
+    "f32",
+    "f64",
+    "Vec",
+    "HashMap",
+    "HashSet",
+    "BTreeMap",
+    "BTreeSet",
+    "VecDeque",
+    "Duration",
+    "Instant",
+    "SystemTime",
+    "Uuid",
+];
 
 /// One function (free, associated, method, trait default) of a parsed file.
 #[derive(Debug, Clone)]
@@ -493,6 +535,37 @@ pub struct ImplFacts {
 }
 
 impl FnFacts {
+    /// Whether what it returns may hold a handle: not when it is declared to return a value
+    /// that holds none (`-> bool`, `-> Result<i64, E>`, `-> String`, `-> Vec<u8>`), whatever
+    /// its body computes from its parameters.
+    pub fn may_return_a_handle(&self) -> bool {
+        self.sig.returns.as_ref().is_none_or(TypeRef::may_hold_a_handle)
+    }
+
+    /// The callees (last segments) of the calls whose results the `via` bits stand for
+    /// ([`SinkKind::Derives`]), through the fields of such results.
+    pub fn via_callees(&self, via: u64) -> Vec<&str> {
+        let (mut bits, mut seen, mut out) = (via, 0u64, Vec::new());
+        while bits & !seen != 0 {
+            let pending = bits & !seen;
+            seen |= pending;
+            for sink in &self.sinks {
+                let SinkKind::Derives { bit, by } = &sink.kind else { continue };
+                if pending & 1u64.checked_shl(u32::from(*bit)).unwrap_or(0) == 0 {
+                    continue;
+                }
+                match &**by {
+                    Derivation::Call(SinkKind::Call { callee, .. }) => {
+                        out.extend(callee.last().map(String::as_str))
+                    }
+                    Derivation::Call(_) => {}
+                    Derivation::Field { .. } => bits |= sink.handle.taint.via,
+                }
+            }
+        }
+        out
+    }
+
     /// `Type::method` or `name`.
     pub fn display_name(&self) -> String {
         match &self.owner {

@@ -6,8 +6,9 @@
 //! handle when the callee returns a value derived from the input it was given, and nothing
 //! otherwise (rows, counts, text).
 //!
-//! A callee declared to return a value that holds no handle (`bool`, numbers, text, `()`, a
-//! standard collection; `Result`/`Option` looked through) derives nothing, whatever its body
+//! A callee declared to return a value that holds no handle
+//! ([`FnFacts::may_return_a_handle`](crate::analysis::facts::FnFacts::may_return_a_handle))
+//! derives nothing, whatever its body
 //! computes from its parameters (`self.size`). A call that cannot be pinned to functions of
 //! the tree derives nothing either.
 //!
@@ -114,7 +115,7 @@ where
                 d.arg = *arg;
                 d.callees = match (lookups.resolve)(fns, id, call) {
                     Resolved::Tree(found) => {
-                        found.into_iter().filter(|&c| may_return_a_handle(&fns[c])).collect()
+                        found.into_iter().filter(|&c| fns[c].facts.may_return_a_handle()).collect()
                     }
                     Resolved::External | Resolved::Unresolved(_) => Vec::new(),
                 };
@@ -156,7 +157,7 @@ fn settled_inputs(derivations: &[Derived], live: impl Fn(&Derived) -> bool) -> V
 /// to, spread from callees to callers with a work list until nothing changes.
 fn returned_params(fns: &[TreeFn], derivations: &[Vec<Derived>]) -> Vec<u64> {
     let mut returns: Vec<u64> =
-        fns.iter().map(|f| if may_return_a_handle(f) { f.facts.returns.params } else { 0 }).collect();
+        fns.iter().map(|f| if f.facts.may_return_a_handle() { f.facts.returns.params } else { 0 }).collect();
     let mut callers: Vec<Vec<FnId>> = vec![Vec::new(); fns.len()];
     for (id, own) in derivations.iter().enumerate() {
         for &c in own.iter().flat_map(|d| &d.callees) {
@@ -171,7 +172,7 @@ fn returned_params(fns: &[TreeFn], derivations: &[Vec<Derived>]) -> Vec<u64> {
     let mut queue: VecDeque<FnId> = (0..fns.len()).filter(|&id| queued[id]).collect();
     while let Some(id) = queue.pop_front() {
         queued[id] = false;
-        if !may_return_a_handle(&fns[id]) {
+        if !fns[id].facts.may_return_a_handle() {
             continue;
         }
         let own = &derivations[id];
@@ -189,51 +190,3 @@ fn returned_params(fns: &[TreeFn], derivations: &[Vec<Derived>]) -> Vec<u64> {
     }
     returns
 }
-
-/// Whether what `f` returns may hold a handle: not when it is declared to return a value
-/// that holds none (`-> bool`, `-> Result<i64, E>`, `-> String`, `-> Vec<u8>`).
-fn may_return_a_handle(f: &TreeFn) -> bool {
-    f.facts.sig.returns.as_ref().is_none_or(may_hold_a_handle)
-}
-
-/// Whether a value of declared type `t` may hold a handle (see [`HANDLE_FREE`]; a tuple, slice
-/// or array is taken for data).
-pub(super) fn may_hold_a_handle(t: &TypeRef) -> bool {
-    match t.unwrapped() {
-        TypeRef::Named(path) => !path.last().is_some_and(|last| HANDLE_FREE.contains(&last.as_str())),
-        TypeRef::Outside => false,
-        _ => true,
-    }
-}
-
-/// Types that hold no handle: the language's scalars and text, and the standard collections.
-const HANDLE_FREE: &[&str] = &[
-    "bool",
-    "char",
-    "str",
-    "String",
-    "i8",
-    "i16",
-    "i32",
-    "i64",
-    "i128",
-    "isize",
-    "u8",
-    "u16",
-    "u32",
-    "u64",
-    "u128",
-    "usize",
-    "f32",
-    "f64",
-    "Vec",
-    "HashMap",
-    "HashSet",
-    "BTreeMap",
-    "BTreeSet",
-    "VecDeque",
-    "Duration",
-    "Instant",
-    "SystemTime",
-    "Uuid",
-];
