@@ -21,11 +21,16 @@ pub struct Taint {
     pub rw: Option<TextRange>,
     /// From the function's parameters (bit i: parameter i, `self` counting as 0).
     pub params: u64,
+    /// Maybe a handle derived by a call (bit d: the function's [`SinkKind::Derives`] sink of
+    /// that `bit`): a handle only if the callee, once resolved, returns a value derived from
+    /// the input it was given (`pool.connection_tagged("api")`, `conn.requests_dal()`).
+    /// Settled by the writer summaries before anything is judged; never seen after them.
+    pub via: u64,
 }
 
 impl Taint {
     /// No handle at all.
-    pub const NONE: Taint = Taint { ro: None, rw: None, params: 0 };
+    pub const NONE: Taint = Taint { ro: None, rw: None, params: 0, via: 0 };
 
     /// A read-only handle that became one at `at`.
     pub fn read_only(at: TextRange) -> Taint {
@@ -45,7 +50,12 @@ impl Taint {
     /// This taint, also flowing from the parameters `other` flows from (an accessor called on
     /// a parameter: `self.pool()`).
     pub fn with_params_of(self, other: Taint) -> Taint {
-        Taint { params: self.params | other.params, ..self }
+        Taint { params: self.params | other.params, via: self.via | other.via, ..self }
+    }
+
+    /// Maybe a handle derived by the call of derivation `bit` (see [`Taint::via`]).
+    pub fn derived(bit: u8) -> Taint {
+        Taint { via: 1u64.checked_shl(u32::from(bit)).unwrap_or(0), ..Taint::NONE }
     }
 
     /// Whether a read-only or read-write handle (not only a parameter) flows here.
@@ -53,9 +63,9 @@ impl Taint {
         self.ro.is_some() || self.rw.is_some()
     }
 
-    /// Whether any handle flows here.
+    /// Whether any handle flows here (or may, through a call: [`Taint::via`]).
     pub fn is_handle(&self) -> bool {
-        self.ro.is_some() || self.rw.is_some() || self.params != 0
+        self.ro.is_some() || self.rw.is_some() || self.params != 0 || self.via != 0
     }
 
     /// Both paths: every origin of either; the latest place for each kind.
@@ -64,12 +74,13 @@ impl Taint {
             ro: latest(self.ro, other.ro),
             rw: latest(self.rw, other.rw),
             params: self.params | other.params,
+            via: self.via | other.via,
         }
     }
 
     /// The same handle, now bound at `at` (a `let` or an assignment).
     pub fn rebound(self, at: TextRange) -> Taint {
-        Taint { ro: self.ro.map(|_| at), rw: self.rw.map(|_| at), params: self.params }
+        Taint { ro: self.ro.map(|_| at), rw: self.rw.map(|_| at), ..self }
     }
 
     /// The parameter indices this flows from.
@@ -312,6 +323,48 @@ pub enum SinkKind {
         /// For a method call: what the receiver's type is, as far as the function can tell.
         receiver: Option<TypeRef>,
     },
+    /// A value derived from the sink's handle (what a call given it returns, a field of it)
+    /// may be a handle: [`Taint::via`] bit `bit` of the values holding it. Settled (and
+    /// removed) by the writer summaries, which know what the callee returns and what type the
+    /// field has.
+    Derives {
+        /// The bit of [`Taint::via`] it stands for.
+        bit: u8,
+        /// How the value is derived.
+        by: Box<Derivation>,
+    },
+    /// The function runs its text parameter `text` as SQL on the sink's handle (a parameter):
+    /// a mark for its callers, settled (and removed) by the writer summaries.
+    RunsText {
+        /// The text parameter's position (`self` counted).
+        text: usize,
+    },
+    /// SQL text handed to a call of a function along with the sink's handle: SQL run on that
+    /// handle if the callee runs that text parameter on that handle parameter (settled by the
+    /// writer summaries into a [`SinkKind::Sql`] of the call, or removed).
+    TextGiven {
+        /// The call, as a [`SinkKind::Call`] with the handle's position.
+        call: Box<SinkKind>,
+        /// The text's position.
+        text_arg: usize,
+        /// The text.
+        text: SqlText,
+    },
+}
+
+/// How a value may be derived from a handle (see [`SinkKind::Derives`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Derivation {
+    /// Returned by a call given the handle: a [`SinkKind::Call`] with the input's position.
+    Call(SinkKind),
+    /// Field `name` of a value that calls may have derived (`conn.requester`): a handle only
+    /// if the field's declared type may hold one (`of`: the value's type, when known).
+    Field {
+        /// The field.
+        name: String,
+        /// The type of the value it is a field of.
+        of: Option<TypeRef>,
+    },
 }
 
 /// A type as one function can name it, resolved against the tree's types later (by
@@ -345,6 +398,16 @@ pub enum TypeRef {
 }
 
 impl TypeRef {
+    /// Whether a value of this declared type may hold a handle: not the language's scalars and
+    /// text, nor the standard collections, nor a tuple, slice or array (taken for data).
+    pub fn may_hold_a_handle(&self) -> bool {
+        match self.unwrapped() {
+            TypeRef::Named(path) => !path.last().is_some_and(|last| HANDLE_FREE.contains(&last.as_str())),
+            TypeRef::Outside => false,
+            _ => true,
+        }
+    }
+
     /// The type with the wrappers looked through (`State<Arc<AppState>>` is `AppState`): what a
     /// file alone can tell.
     pub fn unwrapped(&self) -> &TypeRef {
@@ -355,6 +418,38 @@ impl TypeRef {
         t
     }
 }
+
+/// Types that hold no handle: the language's scalars and text, and the standard collections.
+const HANDLE_FREE: &[&str] = &[
+    "bool",
+    "char",
+    "str",
+    "String",
+    "i8",
+    "i16",
+    "i32",
+    "i64",
+    "i128",
+    "isize",
+    "u8",
+    "u16",
+    "u32",
+    "u64",
+    "u128",
+    "usize",
+    "f32",
+    "f64",
+    "Vec",
+    "HashMap",
+    "HashSet",
+    "BTreeMap",
+    "BTreeSet",
+    "VecDeque",
+    "Duration",
+    "Instant",
+    "SystemTime",
+    "Uuid",
+];
 
 /// One function (free, associated, method, trait default) of a parsed file.
 #[derive(Debug, Clone)]
@@ -440,6 +535,37 @@ pub struct ImplFacts {
 }
 
 impl FnFacts {
+    /// Whether what it returns may hold a handle: not when it is declared to return a value
+    /// that holds none (`-> bool`, `-> Result<i64, E>`, `-> String`, `-> Vec<u8>`), whatever
+    /// its body computes from its parameters.
+    pub fn may_return_a_handle(&self) -> bool {
+        self.sig.returns.as_ref().is_none_or(TypeRef::may_hold_a_handle)
+    }
+
+    /// The callees (last segments) of the calls whose results the `via` bits stand for
+    /// ([`SinkKind::Derives`]), through the fields of such results.
+    pub fn via_callees(&self, via: u64) -> Vec<&str> {
+        let (mut bits, mut seen, mut out) = (via, 0u64, Vec::new());
+        while bits & !seen != 0 {
+            let pending = bits & !seen;
+            seen |= pending;
+            for sink in &self.sinks {
+                let SinkKind::Derives { bit, by } = &sink.kind else { continue };
+                if pending & 1u64.checked_shl(u32::from(*bit)).unwrap_or(0) == 0 {
+                    continue;
+                }
+                match &**by {
+                    Derivation::Call(SinkKind::Call { callee, .. }) => {
+                        out.extend(callee.last().map(String::as_str))
+                    }
+                    Derivation::Call(_) => {}
+                    Derivation::Field { .. } => bits |= sink.handle.taint.via,
+                }
+            }
+        }
+        out
+    }
+
     /// `Type::method` or `name`.
     pub fn display_name(&self) -> String {
         match &self.owner {

@@ -107,6 +107,10 @@ impl<'a> Judge<'a> {
                     OutsideVerdict::Unknown => Verdict::UnknownOutside,
                 },
             },
+            // Settled by the writer summaries before any judging: nothing done with a handle.
+            SinkKind::Derives { .. } | SinkKind::RunsText { .. } | SinkKind::TextGiven { .. } => {
+                Verdict::Read
+            }
         }
     }
 
@@ -136,7 +140,10 @@ impl<'a> Judge<'a> {
                 OutsideVerdict::Write(write) => Some(write.evidence(&sink.handle.label)),
                 _ => None,
             },
-            SinkKind::Call { .. } => None,
+            SinkKind::Call { .. }
+            | SinkKind::Derives { .. }
+            | SinkKind::RunsText { .. }
+            | SinkKind::TextGiven { .. } => None,
         }
     }
 }

@@ -65,6 +65,9 @@ pub(crate) struct FnAnalysis<'a> {
     returned_builder: Option<Rc<str>>,
     /// Generic parameters in scope with their trait bounds.
     generics: &'a [(String, Vec<String>)],
+    /// The calls whose result may be a handle derived from an input (call, input position):
+    /// index i is [`Taint::via`] bit i.
+    derivations: Vec<(TextRange, usize)>,
 }
 
 /// What one function body yields.
@@ -94,6 +97,7 @@ impl<'a> FnAnalysis<'a> {
             scope: &scope::EMPTY,
             returned_builder: None,
             generics: &[],
+            derivations: Vec::new(),
         }
     }
 
@@ -142,6 +146,7 @@ impl<'a> FnAnalysis<'a> {
                 }
             }
         }
+        self.mark_text_runs(sig);
         if let syn::ReturnType::Type(_, ty) = &sig.output {
             // A declared `-> Self` of `impl DbRo` is not a read-only handle by itself: a
             // constructor or `from_request` would otherwise become an accessor by its name,
