@@ -9,6 +9,8 @@
 //! [`MAX_TEXT_NODES`] nodes or [`MAX_TEXT_BYTES`] bytes widen it to its pieces after what
 //! starts it, never to a product of alternatives that doubles with every loop path.
 
+use std::sync::Arc;
+
 use crate::source::TextRange;
 
 /// Where a handle came from, as far as one function can tell. Joining two taints (two paths
@@ -370,6 +372,8 @@ pub enum Derivation {
 /// A type as one function can name it, resolved against the tree's types later (by
 /// [`crate::workspace`]). References are looked through; the common wrappers (`Box`, `Arc`,
 /// `State`, `Data`, `Extension`, guards) are kept with what they wrap ([`TypeRef::Wrapped`]).
+/// The base of a field and the receiver of a call are shared (`Arc`): a method chain's types
+/// build on each other without copying.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum TypeRef {
     /// A named type (`Repo`, `crate::store::Repo`, `Self`, `sqlx::PgPool`).
@@ -377,13 +381,13 @@ pub enum TypeRef {
     /// A type parameter or `impl`/`dyn` type known only by its trait bounds.
     Bounds(Vec<String>),
     /// The type of field `1` of a value of type `0` (`self.repo`, `state.store`).
-    Field(Box<TypeRef>, String),
+    Field(Arc<TypeRef>, String),
     /// What a call returns: a function by path, or a method called on a receiver.
     Returns {
         /// The callee as written (the method name for a method call).
         callee: Vec<String>,
         /// The receiver's type, for a method call.
-        on: Option<Box<TypeRef>>,
+        on: Option<Arc<TypeRef>>,
     },
     /// A type that is certainly not the tree's (a literal, a collection built in place).
     Outside,

@@ -10,7 +10,9 @@ use super::facts::ImportFacts;
 
 /// Every `use` of `items`, with the inline module path it is written in.
 pub fn imports_of(items: &[Item]) -> Vec<ImportFacts> {
-    let mut out = Vec::new();
+    // Most files import one name per `use`: the list is allocated once at about its size.
+    let uses = items.iter().filter(|i| matches!(i, Item::Use(_))).count();
+    let mut out = Vec::with_capacity(uses);
     collect(items, &mut Vec::new(), &mut out);
     out
 }
@@ -51,6 +53,12 @@ fn flatten(
     public: bool,
     out: &mut Vec<ImportFacts>,
 ) {
+    // The path of a name under `prefix`, allocated once at its final size.
+    let path_to = |prefix: &[String], last: Option<&String>| {
+        let mut path = Vec::with_capacity(prefix.len() + 1);
+        path.extend(prefix.iter().chain(last).cloned());
+        path
+    };
     let mut push = |alias: String, path: Vec<String>, glob: bool| {
         out.push(ImportFacts { module: module.to_vec(), alias, path, glob, public });
     };
@@ -66,16 +74,13 @@ fn flatten(
             }
         }
         UseTree::Name(n) => {
-            let mut path = prefix.clone();
-            path.push(n.ident.to_string());
-            push(n.ident.to_string(), path, false);
+            let name = n.ident.to_string();
+            let path = path_to(prefix, Some(&name));
+            push(name, path, false);
         }
         UseTree::Rename(r) if r.rename != "_" => {
-            let mut path = prefix.clone();
-            if r.ident != "self" {
-                path.push(r.ident.to_string());
-            }
-            push(r.rename.to_string(), path, false);
+            let name = (r.ident != "self").then(|| r.ident.to_string());
+            push(r.rename.to_string(), path_to(prefix, name.as_ref()), false);
         }
         UseTree::Rename(_) => {}
         UseTree::Glob(_) => push(String::new(), prefix.clone(), true),

@@ -71,7 +71,9 @@ pub fn analyse_file(names: &Names, src: &SourceText, file: &syn::File, screen: &
         scope.builder_fns = builder_fns;
         facts = walk(&scope).0;
     }
-    facts.imports.splice(0..0, imports);
+    // The module's imports first, then those of bodies (rarely any: no copy then).
+    let body_imports = std::mem::replace(&mut facts.imports, imports);
+    facts.imports.extend(body_imports);
     facts
 }
 

@@ -2,6 +2,7 @@
 //! runs.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use super::calls::{CallScope, Resolved};
 use super::crates::CrateGraph;
@@ -78,19 +79,19 @@ fn types_come_from_constructors_fields_and_returns() {
     let ty = |t: TypeRef| symbols.type_of(&fns, 5, &t, &|_, path| path.first().is_some_and(|p| p == "std"));
     let returns = |callee: &str, on: Option<TypeRef>| TypeRef::Returns {
         callee: callee.split("::").map(String::from).collect(),
-        on: on.map(Box::new),
+        on: on.map(Arc::new),
     };
     assert_eq!(ty(returns("Repo::new", None)), Ty::Tree("Repo".into()), "`-> Self` of Repo");
     assert_eq!(ty(returns("Vec::new", None)), Ty::Outside);
     assert_eq!(ty(returns("Bucket", None)), Ty::Tree("Bucket".into()), "a tuple struct");
     assert_eq!(ty(returns("Bucket::with_capacity", None)), Ty::Tree("Bucket".into()), "a constructor");
     let state = named("AppState");
-    assert_eq!(ty(TypeRef::Field(Box::new(state.clone()), "repo".into())), Ty::Tree("Repo".into()));
-    assert_eq!(ty(TypeRef::Field(Box::new(state), "seen".into())), Ty::Outside);
+    assert_eq!(ty(TypeRef::Field(Arc::new(state.clone()), "repo".into())), Ty::Tree("Repo".into()));
+    assert_eq!(ty(TypeRef::Field(Arc::new(state), "seen".into())), Ty::Outside);
     assert_eq!(ty(returns("store", Some(named("Repo")))), Ty::Tree("Store".into()), "a method's return");
     assert_eq!(ty(returns("make_thing", None)), Ty::Unknown);
     assert_eq!(ty(named("std::Repo")), Ty::Outside, "a path the imports place outside the tree");
-    let guard = returns("lock", Some(TypeRef::Field(Box::new(named("AppState")), "repo".into())));
+    let guard = returns("lock", Some(TypeRef::Field(Arc::new(named("AppState")), "repo".into())));
     assert_eq!(ty(guard), Ty::Tree("Repo".into()), "a guard derefs to the value");
     assert_eq!(ty(TypeRef::Bounds(vec!["Flush".into(), "Send".into()])), Ty::Traits(vec!["Flush".into()]));
 }

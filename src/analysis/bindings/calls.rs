@@ -162,7 +162,7 @@ impl FnAnalysis<'_> {
         // What the method returns: known once the receiver's type and the method are.
         let returns = TypeRef::Returns {
             callee: vec![name.clone()],
-            on: receiver.ty.as_deref().cloned().map(Box::new),
+            on: receiver.ty.clone(),
         };
         // `self.pool()`: an accessor of a parameter also writes through that parameter.
         if names.ro_accessors.matches_name(&name) {

@@ -6,6 +6,7 @@
 //! [`super::control`]'s. It never records a sink itself.
 
 use std::rc::Rc;
+use std::sync::Arc;
 
 use syn::{BinOp, Expr, ExprField, Lit, Member};
 
@@ -178,7 +179,7 @@ impl FnAnalysis<'_> {
     pub(super) fn field(&mut self, f: &ExprField) -> Value {
         let base = self.expr(&f.base);
         let member = member_name(&f.member);
-        let ty = base.ty.as_ref().map(|t| TypeRef::Field(Box::new((**t).clone()), member));
+        let ty = base.ty.as_ref().map(|t| TypeRef::Field(Arc::clone(t), member));
         self.field_value(f, base).typed(ty)
     }
 

@@ -5,6 +5,7 @@
 //! decides anything about SQL or handles: the interpreter fills it.
 
 use std::rc::Rc;
+use std::sync::Arc;
 
 use syn::Label;
 
@@ -24,8 +25,9 @@ pub(super) struct Value {
     /// A standard collection built here (`HashSet::new()`, `vec![]`, `let s: BTreeSet<_>`):
     /// its methods (`seen.insert(id)`) are neither model writes nor functions of the tree.
     pub(super) collection: bool,
-    /// Its type, as far as the function can tell (for resolving method calls by type).
-    pub(super) ty: Option<Rc<TypeRef>>,
+    /// Its type, as far as the function can tell (for resolving method calls by type); shared
+    /// with the types built on it (`Returns { on }`, `Field`) instead of copied into each.
+    pub(super) ty: Option<Arc<TypeRef>>,
 }
 
 /// A named part of a struct or tuple value (`pool`, `0`) and what it holds.
@@ -109,7 +111,7 @@ impl Value {
 
     /// The same value, of type `ty` (when known).
     pub(super) fn typed(self, ty: Option<TypeRef>) -> Value {
-        Value { ty: ty.map(Rc::new).or(self.ty), ..self }
+        Value { ty: ty.map(Arc::new).or(self.ty), ..self }
     }
 
     pub(super) fn sql_or_hole(&self) -> SqlText {
