@@ -484,7 +484,7 @@ fn located(
         .map(|c| {
             let f = writers.function(c.caller);
             Unresolved {
-                file: f.file.clone(),
+                file: f.file.to_path_buf(),
                 line: c.line,
                 function: f.facts.display_name(),
                 callee: c.callee.clone(),

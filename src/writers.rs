@@ -21,7 +21,8 @@
 //! read-only binding can reach.
 
 use std::collections::VecDeque;
-use std::path::PathBuf;
+use std::path::Path;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -44,12 +45,13 @@ const MAX_CHAIN: usize = 32;
 /// One function of the tree.
 #[derive(Debug, Clone)]
 pub struct TreeFn {
-    /// Its file.
-    pub file: PathBuf,
+    /// Its file (shared by the file's functions).
+    pub file: Arc<Path>,
     /// Its crate, when the crate graph knows the file's package.
     pub krate: Option<CrateId>,
-    /// Its module path: the file's module followed by inline modules.
-    pub module: Vec<String>,
+    /// Its module path: the file's module followed by inline modules (shared by the functions
+    /// of one module of a file).
+    pub module: Arc<[String]>,
     /// Its facts.
     pub facts: FnFacts,
 }
@@ -153,14 +155,14 @@ impl Writers {
 
     /// Summarises `fns` of `workspace` (its crates, types and impls resolve calls by type).
     pub fn in_workspace(fns: Vec<TreeFn>, workspace: Workspace, judge: &Judge<'_>) -> Writers {
-        let symbols = workspace.symbols(&fns);
+        let (symbols, crates, imports) = workspace.into_index(&fns);
         let writes = fns.iter().map(|f| vec![None; f.facts.params.len().min(64)]).collect();
         let own = vec![None; fns.len()];
         let mut writers = Writers {
             fns,
             symbols,
-            crates: workspace.crates,
-            imports: workspace.imports,
+            crates,
+            imports,
             resolved: Vec::new(),
             writes,
             own,
@@ -186,7 +188,7 @@ impl Writers {
             // A field of a struct of the tree whose declared type holds no handle holds none; a
             // field of a type not known may.
             field_may_hold: |fns: &[TreeFn], id: FnId, of: Option<&TypeRef>, name: &str| {
-                let ty = of.map(|t| TypeRef::Field(Box::new(t.clone()), name.to_string()));
+                let ty = of.map(|t| TypeRef::Field(std::sync::Arc::new(t.clone()), name.to_string()));
                 let Some(TypeRef::Field(base, _)) = ty.as_ref() else { return true };
                 match (CallScope { fns, symbols, crates, imports }).type_of(id, base) {
                     Ty::Tree(owner) => {
@@ -468,7 +470,7 @@ impl Writers {
 }
 
 fn step(f: &TreeFn, line: u32, evidence: String) -> ChainStep {
-    ChainStep { function: f.facts.display_name(), file: f.file.clone(), line, evidence }
+    ChainStep { function: f.facts.display_name(), file: f.file.to_path_buf(), line, evidence }
 }
 
 mod derived;

@@ -181,7 +181,7 @@ impl CallScope<'_> {
     /// The free functions a path names through modules, imports, re-exports and crates.
     fn through_modules(&self, caller: FnId, name: &str, qualifiers: &[String]) -> Vec<FnId> {
         let from = &self.fns[caller];
-        let here: ModuleKey = (from.krate, from.module.clone());
+        let here: ModuleKey = (from.krate, from.module.to_vec());
         if qualifiers.is_empty() {
             // The module's own, then a `use` of the name, then its globs.
             let own = self.fns_at(&here, name, &mut Visited::default());
@@ -209,7 +209,7 @@ impl CallScope<'_> {
             .copied()
             .filter(|&id| {
                 let f = &self.fns[id];
-                f.facts.owner.is_none() && f.krate == module.0 && f.module == module.1
+                f.facts.owner.is_none() && f.krate == module.0 && *f.module == *module.1
             })
             .collect();
         // Each (module, name) is looked into once: globs that import each other end here.

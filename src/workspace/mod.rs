@@ -20,13 +20,14 @@ mod tests;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use crate::analysis::facts::{FileFacts, FnFacts, ImplFacts, TypeFacts};
 use crate::writers::{FnId, TreeFn};
 
-use self::crates::CrateGraph;
+use self::crates::{CrateGraph, CrateId};
 use self::imports::Imports;
 use self::loader::Slot;
 use self::symbols::Symbols;
@@ -103,39 +104,38 @@ impl Workspace {
         &self,
         files: impl IntoIterator<Item = (&'a PathBuf, Vec<FnFacts>)>,
     ) -> (Vec<TreeFn>, Vec<Vec<FnId>>) {
-        // Placed file by file on the pool, then numbered in file order.
+        // Each file placed (its module and crate) on the pool; then its functions moved once,
+        // straight into the one vector, numbered in file order.
         let files: Vec<(&PathBuf, Vec<FnFacts>)> = files.into_iter().collect();
-        let placed: Vec<Vec<TreeFn>> = files
-            .into_par_iter()
-            .map(|(path, functions)| {
-                let place_module = self.module_of(path);
-                let krate = self.crates.crate_of(path);
-                let place = |f: FnFacts| {
-                    let mut module = place_module.clone();
-                    module.extend(f.module.iter().cloned());
-                    TreeFn { file: path.clone(), krate, module, facts: f }
+        let placed: Vec<(Arc<[String]>, Option<CrateId>)> =
+            files.par_iter().map(|(path, _)| (self.module_of(path).into(), self.crates.crate_of(path))).collect();
+        let mut fns = Vec::with_capacity(files.iter().map(|(_, f)| f.len()).sum());
+        let mut ids = Vec::with_capacity(files.len());
+        for ((path, functions), (place_module, krate)) in files.into_iter().zip(placed) {
+            let file: Arc<Path> = Arc::from(path.as_path());
+            ids.push((fns.len()..fns.len() + functions.len()).collect());
+            fns.extend(functions.into_iter().map(|f| {
+                let module = match f.module.is_empty() {
+                    true => Arc::clone(&place_module),
+                    false => place_module.iter().chain(&f.module).cloned().collect(),
                 };
-                functions.into_iter().map(place).collect()
-            })
-            .collect();
-        let mut fns = Vec::with_capacity(placed.iter().map(Vec::len).sum());
-        let mut ids = Vec::with_capacity(placed.len());
-        for file in placed {
-            ids.push((fns.len()..fns.len() + file.len()).collect());
-            fns.extend(file);
+                TreeFn { file: Arc::clone(&file), krate, module, facts: f }
+            }));
         }
         (fns, ids)
     }
 
-    /// The hashed index of `fns` and of what this workspace declares.
-    pub fn symbols(&self, fns: &[TreeFn]) -> Symbols {
+    /// The hashed index of `fns` and of what this workspace declares (its types move into
+    /// the index), with the crate graph and the imports; the rest is dropped here, before
+    /// calls are resolved.
+    pub fn into_index(self, fns: &[TreeFn]) -> (Symbols, CrateGraph, Imports) {
         let mut symbols = Symbols::new(
             fns,
-            &self.types,
+            self.types,
             self.impls.iter().map(|i| (i.self_ty.as_str(), i.trait_name.as_str())),
             self.screened_types.iter().map(String::as_str),
         );
-        symbols.add_modules(self.modules.iter().cloned());
-        symbols
+        symbols.add_modules(self.modules);
+        (symbols, self.crates, self.imports)
     }
 }

@@ -63,11 +63,11 @@ pub struct Symbols {
 }
 
 impl Symbols {
-    /// Indexes `fns`, the parsed files' `types` and `impls`, and the type names of files that
+    /// Indexes `fns`, the parsed files' `types` (moved in) and `impls`, and the type names of files that
     /// were not parsed.
     pub fn new<'a>(
         fns: &[TreeFn],
-        types: impl IntoIterator<Item = &'a TypeFacts>,
+        types: impl IntoIterator<Item = TypeFacts>,
         impls: impl IntoIterator<Item = (&'a str, &'a str)>,
         screened_types: impl IntoIterator<Item = &'a str>,
     ) -> Symbols {
@@ -102,8 +102,13 @@ impl Symbols {
             }
         }
         for t in types {
-            s.declared.insert(t.name.clone());
-            s.structs.entry(t.name.clone()).or_default().push(t.clone());
+            insert_new(&mut s.declared, &t.name);
+            match s.structs.get_mut(t.name.as_str()) {
+                Some(defs) => defs.push(t),
+                None => {
+                    s.structs.insert(t.name.clone(), vec![t]);
+                }
+            }
         }
         for (self_ty, tr) in impls {
             s.add_impl(self_ty, tr);

@@ -1,7 +1,7 @@
 //! Resolution by type on small hand-built trees: what a `TypeRef` is, and which bodies a call
 //! runs.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::Arc;
 
 use super::calls::{CallScope, Resolved};
@@ -25,9 +25,9 @@ fn func(
     trait_of: Option<&str>,
 ) -> TreeFn {
     TreeFn {
-        file: PathBuf::from("src/lib.rs"),
+        file: Path::new("src/lib.rs").into(),
         krate: None,
-        module: Vec::new(),
+        module: Vec::new().into(),
         facts: FnFacts {
             name: name.into(),
             owner: owner.map(String::from),
@@ -65,7 +65,7 @@ fn tree() -> (Vec<TreeFn>, Symbols) {
         fields: vec![("repo".into(), named("Repo")), ("seen".into(), named("HashSet"))],
         alias: None,
     }];
-    let symbols = Symbols::new(&fns, &types, [("Store", "Flush")], ["Bucket", "Repo", "Store"]);
+    let symbols = Symbols::new(&fns, types, [("Store", "Flush")], ["Bucket", "Repo", "Store"]);
     (fns, symbols)
 }
 
@@ -122,9 +122,9 @@ fn globs_that_import_each_other_end_and_re_exports_are_followed() {
         public: true,
     };
     let mut fns = vec![func(None, "caller", 0, None, None), func(None, "purge", 1, None, None)];
-    fns[0].module = vec!["a".into()];
-    fns[1].module = vec!["c".into()];
-    let symbols = Symbols::new(&fns, &[], [], []);
+    fns[0].module = vec!["a".into()].into();
+    fns[1].module = vec!["c".into()].into();
+    let symbols = Symbols::new(&fns, Vec::new(), [], []);
     let mut imports = Imports::default();
     imports.add(None, &["a".to_string()], vec![glob("crate::b")]);
     imports.add(None, &["b".to_string()], vec![glob("crate::a"), glob("crate::c")]);

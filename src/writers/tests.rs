@@ -42,9 +42,9 @@ fn call_sink(line: u32, param: usize, callee: &str, method: bool, arg: usize) ->
 
 fn function(file: &str, owner: Option<&str>, name: &str, params: &[&str], sinks: Vec<Sink>) -> TreeFn {
     TreeFn {
-        file: PathBuf::from(file),
+        file: Path::new(file).into(),
         krate: None,
-        module: crate::workspace::location::locate(Path::new(file)).module,
+        module: crate::workspace::location::locate(Path::new(file)).module.into(),
         facts: FnFacts {
             name: name.into(),
             owner: owner.map(String::from),

@@ -1,0 +1,188 @@
+//! The resolved calls of every function of the tree, stored flat, and the reverse edges the
+//! summaries spread writes along.
+//!
+//! On a large tree there are hundreds of thousands of sinks: one small vector of callees per
+//! sink (and one list of callers per function) would cost an allocation each. Here every
+//! sink is one fixed-size entry in one vector, its callees a range of one shared list, and the
+//! callers of every function ranges of one more. Only stores what [`super::Writers`] resolved;
+//! never resolves or judges.
+
+use crate::workspace::calls::Resolved;
+
+use super::FnId;
+
+/// What one sink's call resolves to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    /// No function of the tree (or the sink is no call).
+    External,
+    /// Functions of the tree have that name, but which one cannot be told.
+    Unresolved,
+    /// Functions of the tree: `len` ids from `start` of the shared callee list.
+    Tree {
+        /// First callee in the shared list.
+        start: usize,
+        /// How many callees.
+        len: u32,
+    },
+}
+
+/// Per function, per sink: what its call resolves to.
+#[derive(Debug, Default)]
+pub struct Resolutions {
+    /// Per function, the index of its first sink's entry; one more at the end.
+    first: Vec<usize>,
+    /// Per sink, in function and sink order.
+    entries: Vec<Entry>,
+    /// The callees of every `Entry::Tree`.
+    callees: Vec<FnId>,
+}
+
+/// The resolutions of a run of consecutive functions, made on one worker.
+#[derive(Debug, Default)]
+pub struct Part {
+    /// How many sinks each function has.
+    sinks: Vec<usize>,
+    entries: Vec<Entry>,
+    callees: Vec<FnId>,
+}
+
+impl Part {
+    /// Adds the next function of the part.
+    pub fn start_fn(&mut self) {
+        self.sinks.push(0);
+    }
+
+    /// Adds the resolution of the next sink of the last function started.
+    pub fn push(&mut self, resolved: Resolved) {
+        let entry = match resolved {
+            Resolved::External => Entry::External,
+            Resolved::Unresolved(_) => Entry::Unresolved,
+            Resolved::Tree(found) => tree_entry(&mut self.callees, &found),
+        };
+        self.entries.push(entry);
+        if let Some(n) = self.sinks.last_mut() {
+            *n += 1;
+        }
+    }
+}
+
+/// `found` appended to `callees`, as an entry (no tree function: `External`).
+fn tree_entry(callees: &mut Vec<FnId>, found: &[FnId]) -> Entry {
+    match u32::try_from(found.len()) {
+        Ok(len) if len > 0 => {
+            let start = callees.len();
+            callees.extend_from_slice(found);
+            Entry::Tree { start, len }
+        }
+        _ => Entry::External,
+    }
+}
+
+impl Resolutions {
+    /// The parts, in function order, joined.
+    pub fn join(parts: Vec<Part>) -> Resolutions {
+        let fns = parts.iter().map(|p| p.sinks.len()).sum::<usize>();
+        let mut all = Resolutions {
+            first: Vec::with_capacity(fns + 1),
+            entries: Vec::with_capacity(parts.iter().map(|p| p.entries.len()).sum()),
+            callees: Vec::with_capacity(parts.iter().map(|p| p.callees.len()).sum()),
+        };
+        for part in parts {
+            for n in part.sinks {
+                all.first.push(all.entries.len());
+                all.entries.extend(std::iter::repeat_n(Entry::External, n));
+            }
+            let base = all.callees.len();
+            let from = all.entries.len() - part.entries.len();
+            for (slot, entry) in all.entries[from..].iter_mut().zip(part.entries) {
+                *slot = match entry {
+                    Entry::Tree { start, len } => Entry::Tree { start: base + start, len },
+                    other => other,
+                };
+            }
+            all.callees.extend(part.callees);
+        }
+        all.first.push(all.entries.len());
+        all
+    }
+
+    /// How many sinks function `id` has.
+    pub fn sinks(&self, id: FnId) -> usize {
+        self.first[id + 1] - self.first[id]
+    }
+
+    /// What sink `sink` of function `id` resolves to.
+    pub fn entry(&self, id: FnId, sink: usize) -> Entry {
+        self.entries[self.first[id] + sink]
+    }
+
+    /// The callees of an entry (none unless `Entry::Tree`).
+    pub fn callees(&self, entry: Entry) -> &[FnId] {
+        match entry {
+            Entry::Tree { start, len } => &self.callees[start..start + len as usize],
+            Entry::External | Entry::Unresolved => &[],
+        }
+    }
+
+    /// Makes sink `sink` of function `id` resolve to `found` (none: no tree function).
+    pub fn set(&mut self, id: FnId, sink: usize, found: &[FnId]) {
+        let entry = tree_entry(&mut self.callees, found);
+        self.entries[self.first[id] + sink] = entry;
+    }
+
+    /// The reverse edges: per callee, each (caller, sink) calling it, in caller and sink
+    /// order, a sink listed once per callee.
+    pub fn callers(&self) -> Callers {
+        let fns = self.first.len().saturating_sub(1);
+        let tree = |id: FnId| (0..self.sinks(id)).map(move |s| (s, self.entry(id, s)));
+        let mut count = vec![0usize; fns + 1];
+        for id in 0..fns {
+            for (_, entry) in tree(id) {
+                for &c in self.callees(entry) {
+                    count[c] += 1;
+                }
+            }
+        }
+        // Prefix sums: where each callee's callers start.
+        let mut start = Vec::with_capacity(fns + 1);
+        let mut total = 0;
+        for n in &count {
+            start.push(total);
+            total += n;
+        }
+        let mut edges = vec![(0, 0); total];
+        // Reused as the number filled in so far per callee.
+        count.iter_mut().for_each(|n| *n = 0);
+        for id in 0..fns {
+            for (s, entry) in tree(id) {
+                for &c in self.callees(entry) {
+                    let at = start[c];
+                    // A callee named twice by one sink gets its caller once.
+                    if count[c] > 0 && edges[at + count[c] - 1] == (id, s) {
+                        continue;
+                    }
+                    edges[at + count[c]] = (id, s);
+                    count[c] += 1;
+                }
+            }
+        }
+        Callers { start, len: count, edges }
+    }
+}
+
+/// Per function, the (caller, sink) pairs calling it.
+#[derive(Debug)]
+pub struct Callers {
+    start: Vec<usize>,
+    len: Vec<usize>,
+    edges: Vec<(FnId, usize)>,
+}
+
+impl Callers {
+    /// The (caller, sink) pairs calling `callee`.
+    pub fn of(&self, callee: FnId) -> &[(FnId, usize)] {
+        let start = self.start[callee];
+        &self.edges[start..start + self.len[callee]]
+    }
+}
