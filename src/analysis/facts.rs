@@ -357,8 +357,13 @@ pub enum SinkKind {
 /// How a value may be derived from a handle (see [`SinkKind::Derives`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Derivation {
-    /// Returned by a call given the handle: a [`SinkKind::Call`] with the input's position.
-    Call(SinkKind),
+    /// Returned by a call given the handle as argument `arg`: the function's
+    /// [`SinkKind::Call`] sink of the same range and position says which call
+    /// ([`FnFacts::derived_call`]; not copied here, as every call given a handle has one).
+    Call {
+        /// The input's position (`self` or the receiver counted).
+        arg: usize,
+    },
     /// Field `name` of a value that calls may have derived (`conn.requester`): a handle only
     /// if the field's declared type may hold one (`of`: the value's type, when known).
     Field {
@@ -559,15 +564,26 @@ impl FnFacts {
                     continue;
                 }
                 match &**by {
-                    Derivation::Call(SinkKind::Call { callee, .. }) => {
-                        out.extend(callee.last().map(String::as_str))
+                    Derivation::Call { arg } => {
+                        if let Some(SinkKind::Call { callee, .. }) = self.derived_call(sink.range, *arg) {
+                            out.extend(callee.last().map(String::as_str))
+                        }
                     }
-                    Derivation::Call(_) => {}
                     Derivation::Field { .. } => bits |= sink.handle.taint.via,
                 }
             }
         }
         out
+    }
+
+    /// The call a [`Derivation::Call`] at `range` with input position `arg` stands for: the
+    /// [`SinkKind::Call`] sink of that call and position.
+    pub fn derived_call(&self, range: TextRange, arg: usize) -> Option<&SinkKind> {
+        self.sinks
+            .iter()
+            .filter(|s| s.range == range)
+            .map(|s| &s.kind)
+            .find(|k| matches!(k, SinkKind::Call { arg: a, .. } if *a == arg))
     }
 
     /// `Type::method` or `name`.

@@ -107,8 +107,10 @@ impl Workspace {
         // Each file placed (its module and crate) on the pool; then its functions moved once,
         // straight into the one vector, numbered in file order.
         let files: Vec<(&PathBuf, Vec<FnFacts>)> = files.into_iter().collect();
-        let placed: Vec<(Arc<[String]>, Option<CrateId>)> =
-            files.par_iter().map(|(path, _)| (self.module_of(path).into(), self.crates.crate_of(path))).collect();
+        let placed: Vec<(Arc<[String]>, Option<CrateId>)> = files
+            .par_iter()
+            .map(|(path, _)| (self.module_of(path).into(), self.crates.crate_of(path)))
+            .collect();
         let mut fns = Vec::with_capacity(files.iter().map(|(_, f)| f.len()).sum());
         let mut ids = Vec::with_capacity(files.len());
         for ((path, functions), (place_module, krate)) in files.into_iter().zip(placed) {

@@ -160,10 +160,7 @@ impl FnAnalysis<'_> {
         }
         let names = self.names;
         // What the method returns: known once the receiver's type and the method are.
-        let returns = TypeRef::Returns {
-            callee: vec![name.clone()],
-            on: receiver.ty.clone(),
-        };
+        let returns = TypeRef::Returns { callee: vec![name.clone()], on: receiver.ty.clone() };
         // `self.pool()`: an accessor of a parameter also writes through that parameter.
         if names.ro_accessors.matches_name(&name) {
             let taint = Taint::read_only(self.at(call)).with_params_of(receiver.taint);
@@ -366,9 +363,8 @@ impl FnAnalysis<'_> {
     /// stands for it until the writer summaries know whether the callee returns such a value.
     /// The same call and input keep their bit (loops run twice); past 64 of them, nothing.
     fn derive(&mut self, range: TextRange, input: &Expr, taint: Taint, call: SinkKind) -> Taint {
-        let SinkKind::Call { arg, .. } = &call else { return Taint::NONE };
-        let key = (range, *arg);
-        self.derivation(key, input, taint, Derivation::Call(call))
+        let SinkKind::Call { arg, .. } = call else { return Taint::NONE };
+        self.derivation((range, arg), input, taint, Derivation::Call { arg })
     }
 
     /// Field `f` of `base`: what `base` holds as it is (a parameter's field is the parameter,

@@ -161,6 +161,7 @@ impl<'a> FnAnalysis<'a> {
         self.note_returned(&tail);
         let mut sinks = self.sinks;
         merge_duplicate_sinks(&mut sinks);
+        drop_dead_derivations(&mut sinks, self.returns.via);
         self.ro_sites.sort();
         self.ro_sites.dedup();
         BodyFacts {
@@ -270,6 +271,40 @@ fn pat_name(pat: &Pat) -> String {
         Pat::Tuple(p) => p.elems.first().map(pat_name).unwrap_or_else(|| "_".to_string()),
         _ => "_".to_string(),
     }
+}
+
+/// Drops the [`SinkKind::Derives`] sinks whose value reaches nothing: no other sink's handle
+/// and not what the function returns holds its bit, directly or through a derivation that
+/// does (`foo(db).await?;` drops what `foo` returns). Only those bits are ever settled, so
+/// the rest would be memory and settling work for nothing.
+fn drop_dead_derivations(sinks: &mut Vec<Sink>, returned: u64) {
+    if !sinks.iter().any(|s| matches!(s.kind, SinkKind::Derives { .. })) {
+        return;
+    }
+    let mut live = returned;
+    for sink in sinks.iter().filter(|s| !matches!(s.kind, SinkKind::Derives { .. })) {
+        live |= sink.handle.taint.via;
+    }
+    // A live derivation's input keeps the derivations it came from alive: to a fixed point
+    // (at most 64 bits, so at most 64 rounds).
+    loop {
+        let mut next = live;
+        for sink in sinks.iter() {
+            if let SinkKind::Derives { bit, .. } = sink.kind {
+                if live & Taint::derived(bit).via != 0 {
+                    next |= sink.handle.taint.via;
+                }
+            }
+        }
+        if next == live {
+            break;
+        }
+        live = next;
+    }
+    sinks.retain(|s| match s.kind {
+        SinkKind::Derives { bit, .. } => live & Taint::derived(bit).via != 0,
+        _ => true,
+    });
 }
 
 /// After loops ran twice, the same sink may be recorded twice: keep one, with every origin.
