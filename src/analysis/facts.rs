@@ -325,16 +325,6 @@ pub enum SinkKind {
         /// For a method call: what the receiver's type is, as far as the function can tell.
         receiver: Option<TypeRef>,
     },
-    /// A value derived from the sink's handle (what a call given it returns, a field of it)
-    /// may be a handle: [`Taint::via`] bit `bit` of the values holding it. Settled (and
-    /// removed) by the writer summaries, which know what the callee returns and what type the
-    /// field has.
-    Derives {
-        /// The bit of [`Taint::via`] it stands for.
-        bit: u8,
-        /// How the value is derived.
-        by: Box<Derivation>,
-    },
     /// The function runs its text parameter `text` as SQL on the sink's handle (a parameter):
     /// a mark for its callers, settled (and removed) by the writer summaries.
     RunsText {
@@ -354,7 +344,23 @@ pub enum SinkKind {
     },
 }
 
-/// How a value may be derived from a handle (see [`SinkKind::Derives`]).
+/// A value a call or a field access may have derived from a handle (what a call given it
+/// returns, a field of it): [`Taint::via`] bit `bit` of the values holding it. Settled (and
+/// dropped) by the writer summaries, which know what the callee returns and what type the
+/// field has. Kept apart from the sinks, small: a function has one per such call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Derived {
+    /// Where the call or field is.
+    pub range: TextRange,
+    /// The bit of [`Taint::via`] it stands for.
+    pub bit: u8,
+    /// What the value is derived from (a handle, parameters, other derivations).
+    pub input: Taint,
+    /// How the value is derived.
+    pub by: Derivation,
+}
+
+/// How a value may be derived from a handle (see [`Derived`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Derivation {
     /// Returned by a call given the handle as argument `arg`: the function's
@@ -366,12 +372,16 @@ pub enum Derivation {
     },
     /// Field `name` of a value that calls may have derived (`conn.requester`): a handle only
     /// if the field's declared type may hold one (`of`: the value's type, when known).
-    Field {
-        /// The field.
-        name: String,
-        /// The type of the value it is a field of.
-        of: Option<TypeRef>,
-    },
+    Field(Box<FieldOf>),
+}
+
+/// A field of a value that calls may have derived (see [`Derivation::Field`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldOf {
+    /// The field.
+    pub name: String,
+    /// The type of the value it is a field of.
+    pub of: Option<TypeRef>,
 }
 
 /// A type as one function can name it, resolved against the tree's types later (by
@@ -481,6 +491,9 @@ pub struct FnFacts {
     pub returns: Taint,
     /// What it does with handles and SQL.
     pub sinks: Vec<Sink>,
+    /// Values its calls and fields may have derived from handles (settled, then dropped, by
+    /// the writer summaries).
+    pub derived: Vec<Derived>,
     /// Read-only bindings it makes (distinct binding sites).
     pub ro_bindings: usize,
     /// What its signature says about types: for resolving calls by type.
@@ -558,18 +571,17 @@ impl FnFacts {
         while bits & !seen != 0 {
             let pending = bits & !seen;
             seen |= pending;
-            for sink in &self.sinks {
-                let SinkKind::Derives { bit, by } = &sink.kind else { continue };
-                if pending & 1u64.checked_shl(u32::from(*bit)).unwrap_or(0) == 0 {
+            for d in &self.derived {
+                if pending & Taint::derived(d.bit).via == 0 {
                     continue;
                 }
-                match &**by {
+                match &d.by {
                     Derivation::Call { arg } => {
-                        if let Some(SinkKind::Call { callee, .. }) = self.derived_call(sink.range, *arg) {
+                        if let Some(SinkKind::Call { callee, .. }) = self.derived_call(d.range, *arg) {
                             out.extend(callee.last().map(String::as_str))
                         }
                     }
-                    Derivation::Field { .. } => bits |= sink.handle.taint.via,
+                    Derivation::Field(_) => bits |= d.input.via,
                 }
             }
         }
@@ -641,6 +653,8 @@ pub struct DeferredFn {
     pub returns: Taint,
     /// What it does with handles and SQL.
     pub sinks: Vec<Sink>,
+    /// Values its calls and fields may have derived from handles (settled by the summaries).
+    pub derived: Vec<Derived>,
     /// Read-only bindings it makes.
     pub ro_bindings: usize,
 }
@@ -658,6 +672,7 @@ impl FileFacts {
                     f.params = d.params;
                     f.returns = d.returns;
                     f.sinks = d.sinks;
+                    f.derived = d.derived;
                     f.ro_bindings = d.ro_bindings;
                     promoted += 1;
                 }

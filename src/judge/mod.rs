@@ -108,9 +108,7 @@ impl<'a> Judge<'a> {
                 },
             },
             // Settled by the writer summaries before any judging: nothing done with a handle.
-            SinkKind::Derives { .. } | SinkKind::RunsText { .. } | SinkKind::TextGiven { .. } => {
-                Verdict::Read
-            }
+            SinkKind::RunsText { .. } | SinkKind::TextGiven { .. } => Verdict::Read,
         }
     }
 
@@ -140,10 +138,7 @@ impl<'a> Judge<'a> {
                 OutsideVerdict::Write(write) => Some(write.evidence(&sink.handle.label)),
                 _ => None,
             },
-            SinkKind::Call { .. }
-            | SinkKind::Derives { .. }
-            | SinkKind::RunsText { .. }
-            | SinkKind::TextGiven { .. } => None,
+            SinkKind::Call { .. } | SinkKind::RunsText { .. } | SinkKind::TextGiven { .. } => None,
         }
     }
 }

@@ -53,7 +53,7 @@ where
     R: Fn(&[TreeFn], FnId, &SinkKind) -> Resolved,
     F: Fn(&[TreeFn], FnId, Option<&TypeRef>, &str) -> bool,
 {
-    if !fns.iter().any(|f| f.facts.sinks.iter().any(|s| matches!(s.kind, SinkKind::Derives { .. }))) {
+    if fns.iter().all(|f| f.facts.derived.is_empty()) {
         return;
     }
     let derivations: Vec<Vec<Derived>> = (0..fns.len()).map(|id| derivations_of(fns, id, &lookups)).collect();
@@ -64,10 +64,8 @@ where
             continue;
         }
         let settled = settled_inputs(own, |d| d.live(&returns));
+        f.facts.derived = Vec::new();
         f.facts.sinks.retain_mut(|sink| {
-            if matches!(sink.kind, SinkKind::Derives { .. }) {
-                return false;
-            }
             let taint = &mut sink.handle.taint;
             if taint.via != 0 {
                 *taint = through(*taint, &settled);
@@ -101,17 +99,16 @@ where
     F: Fn(&[TreeFn], FnId, Option<&TypeRef>, &str) -> bool,
 {
     let mut out: Vec<Derived> = Vec::new();
-    for sink in &fns[id].facts.sinks {
-        let SinkKind::Derives { bit, by } = &sink.kind else { continue };
-        let b = usize::from(*bit);
+    for derived in &fns[id].facts.derived {
+        let b = usize::from(derived.bit);
         if out.len() <= b {
             out.resize(b + 1, Derived::default());
         }
         let d = &mut out[b];
-        d.input = d.input.join(sink.handle.taint);
-        match &**by {
+        d.input = d.input.join(derived.input);
+        match &derived.by {
             Derivation::Call { arg } => {
-                let Some(call) = fns[id].facts.derived_call(sink.range, *arg) else { continue };
+                let Some(call) = fns[id].facts.derived_call(derived.range, *arg) else { continue };
                 d.arg = *arg;
                 d.callees = match (lookups.resolve)(fns, id, call) {
                     Resolved::Tree(found) => {
@@ -120,8 +117,8 @@ where
                     Resolved::External | Resolved::Unresolved(_) => Vec::new(),
                 };
             }
-            Derivation::Field { name, of } => {
-                d.field_live = (lookups.field_may_hold)(fns, id, of.as_ref(), name)
+            Derivation::Field(field) => {
+                d.field_live = (lookups.field_may_hold)(fns, id, field.of.as_ref(), &field.name)
             }
         }
     }

@@ -13,7 +13,7 @@ use syn::{Expr, ExprCall, ExprField, ExprMethodCall};
 use super::state::Value;
 use super::types::is_std_collection;
 use super::FnAnalysis;
-use crate::analysis::facts::{Derivation, SinkKind, SqlText, Taint, TypeRef};
+use crate::analysis::facts::{Derivation, Derived, FieldOf, SinkKind, SqlText, Taint, TypeRef};
 use crate::analysis::spans::Located;
 use crate::source::TextRange;
 
@@ -132,9 +132,9 @@ impl FnAnalysis<'_> {
         // `Connection::from_pool(conn, tags)`: a handle if the callee returns one built from
         // what it is given (settled once the callee is known).
         let mut derived = Taint::NONE;
-        for (index, (arg, value)) in call.args.iter().zip(&args).enumerate() {
+        for (index, value) in args.iter().enumerate() {
             if value.taint.is_handle() {
-                derived = derived.join(self.derive(self.at(call), arg, value.taint, kind(index)));
+                derived = derived.join(self.derive(self.at(call), value.taint, kind(index)));
             }
         }
         Value::handle(derived).typed(Some(returns))
@@ -300,7 +300,7 @@ impl FnAnalysis<'_> {
                     builder: None,
                     receiver: receiver.ty.as_deref().cloned(),
                 };
-                self.derive(self.at(call), &call.receiver, receiver.taint, kind)
+                self.derive(self.at(call), receiver.taint, kind)
             }
             false => Taint::NONE,
         };
@@ -362,9 +362,9 @@ impl FnAnalysis<'_> {
     /// (holding `taint`): a [`SinkKind::Derives`] sink records it, and [`Taint::via`] bit
     /// stands for it until the writer summaries know whether the callee returns such a value.
     /// The same call and input keep their bit (loops run twice); past 64 of them, nothing.
-    fn derive(&mut self, range: TextRange, input: &Expr, taint: Taint, call: SinkKind) -> Taint {
+    fn derive(&mut self, range: TextRange, taint: Taint, call: SinkKind) -> Taint {
         let SinkKind::Call { arg, .. } = call else { return Taint::NONE };
-        self.derivation((range, arg), input, taint, Derivation::Call { arg })
+        self.derivation((range, arg), taint, Derivation::Call { arg })
     }
 
     /// Field `f` of `base`: what `base` holds as it is (a parameter's field is the parameter,
@@ -377,12 +377,12 @@ impl FnAnalysis<'_> {
         }
         let key = (self.at(f), usize::MAX);
         let input = Taint { via: base.taint.via, ..Taint::NONE };
-        let by = Derivation::Field { name: member, of: base.ty.as_deref().cloned() };
-        taint.join(self.derivation(key, &f.base, input, by))
+        let by = Derivation::Field(Box::new(FieldOf { name: member, of: base.ty.as_deref().cloned() }));
+        taint.join(self.derivation(key, input, by))
     }
 
     /// The bit of derivation `key` (a call or field and the input's position), recorded.
-    fn derivation(&mut self, key: (TextRange, usize), input: &Expr, taint: Taint, by: Derivation) -> Taint {
+    fn derivation(&mut self, key: (TextRange, usize), taint: Taint, by: Derivation) -> Taint {
         let range = key.0;
         let bit = match self.derivations.iter().position(|d| *d == key) {
             Some(bit) => bit,
@@ -395,7 +395,7 @@ impl FnAnalysis<'_> {
         // A value derived from itself (`conn = conn.next()` in a loop) adds nothing.
         let bit = bit as u8;
         let from = Taint { via: taint.via & !Taint::derived(bit).via, ..taint };
-        self.push_sink(range, input, from, SinkKind::Derives { bit, by: Box::new(by) });
+        self.derived.push(Derived { range, bit, input: from, by });
         Taint::derived(bit)
     }
 

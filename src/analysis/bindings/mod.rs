@@ -38,7 +38,7 @@ use syn::{Block, Expr, FnArg, Pat, Signature};
 
 pub(crate) use self::scope::FileScope;
 use self::state::{Env, LoopFrame, Value};
-use super::facts::{HandleUse, Sink, SinkKind, SqlText, Taint, TypeRef};
+use super::facts::{Derived, HandleUse, Sink, SinkKind, SqlText, Taint, TypeRef};
 use super::names::Names;
 use super::spans::Located;
 use super::types::TypeScope;
@@ -50,6 +50,8 @@ pub(crate) struct FnAnalysis<'a> {
     src: &'a SourceText,
     env: Env,
     sinks: Vec<Sink>,
+    /// Values calls and fields may have derived from handles (see [`Derived`]).
+    derived: Vec<Derived>,
     returns: Taint,
     closure_depth: usize,
     loops: Vec<LoopFrame>,
@@ -77,6 +79,7 @@ pub(crate) struct BodyFacts {
     /// The ORM write builder it returns, if any (`diesel::update(…)`).
     pub returns_builder: Option<String>,
     pub sinks: Vec<Sink>,
+    pub derived: Vec<Derived>,
     pub ro_bindings: usize,
 }
 
@@ -87,6 +90,7 @@ impl<'a> FnAnalysis<'a> {
             src,
             env: Env::new(),
             sinks: Vec::new(),
+            derived: Vec::new(),
             returns: Taint::NONE,
             closure_depth: 0,
             loops: Vec::new(),
@@ -161,7 +165,7 @@ impl<'a> FnAnalysis<'a> {
         self.note_returned(&tail);
         let mut sinks = self.sinks;
         merge_duplicate_sinks(&mut sinks);
-        drop_dead_derivations(&mut sinks, self.returns.via);
+        let derived = live_derivations(self.derived, &sinks, self.returns.via);
         self.ro_sites.sort();
         self.ro_sites.dedup();
         BodyFacts {
@@ -169,6 +173,7 @@ impl<'a> FnAnalysis<'a> {
             returns: self.returns,
             returns_builder: self.returned_builder.map(|b| b.to_string()),
             sinks,
+            derived,
             ro_bindings: self.ro_sites.len(),
         }
     }
@@ -273,38 +278,36 @@ fn pat_name(pat: &Pat) -> String {
     }
 }
 
-/// Drops the [`SinkKind::Derives`] sinks whose value reaches nothing: no other sink's handle
-/// and not what the function returns holds its bit, directly or through a derivation that
-/// does (`foo(db).await?;` drops what `foo` returns). Only those bits are ever settled, so
-/// the rest would be memory and settling work for nothing.
-fn drop_dead_derivations(sinks: &mut Vec<Sink>, returned: u64) {
-    if !sinks.iter().any(|s| matches!(s.kind, SinkKind::Derives { .. })) {
-        return;
+/// The derivations worth settling, one per bit (loops record one twice: inputs joined): those
+/// whose value reaches a sink's handle or what the function returns, directly or through a
+/// derivation that does. `foo(db).await?;` drops what `foo` returns, so settling it would be
+/// memory and work for nothing.
+fn live_derivations(recorded: Vec<Derived>, sinks: &[Sink], returned: u64) -> Vec<Derived> {
+    if recorded.is_empty() {
+        return recorded;
     }
-    let mut live = returned;
-    for sink in sinks.iter().filter(|s| !matches!(s.kind, SinkKind::Derives { .. })) {
-        live |= sink.handle.taint.via;
-    }
-    // A live derivation's input keeps the derivations it came from alive: to a fixed point
-    // (at most 64 bits, so at most 64 rounds).
-    loop {
-        let mut next = live;
-        for sink in sinks.iter() {
-            if let SinkKind::Derives { bit, .. } = sink.kind {
-                if live & Taint::derived(bit).via != 0 {
-                    next |= sink.handle.taint.via;
-                }
-            }
+    let mut by_bit: Vec<Option<Derived>> = vec![None; 64];
+    for d in recorded {
+        let slot = &mut by_bit[usize::from(d.bit) % 64];
+        match slot {
+            Some(prev) => prev.input = prev.input.join(d.input),
+            None => *slot = Some(d),
         }
+    }
+    let mut live = sinks.iter().fold(returned, |bits, s| bits | s.handle.taint.via);
+    // A live derivation keeps the derivations its input came from alive (at most 64 rounds).
+    loop {
+        let next = by_bit
+            .iter()
+            .flatten()
+            .filter(|d| live & Taint::derived(d.bit).via != 0)
+            .fold(live, |b, d| b | d.input.via);
         if next == live {
             break;
         }
         live = next;
     }
-    sinks.retain(|s| match s.kind {
-        SinkKind::Derives { bit, .. } => live & Taint::derived(bit).via != 0,
-        _ => true,
-    });
+    by_bit.into_iter().flatten().filter(|d| live & Taint::derived(d.bit).via != 0).collect()
 }
 
 /// After loops ran twice, the same sink may be recorded twice: keep one, with every origin.
