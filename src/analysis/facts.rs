@@ -355,8 +355,13 @@ pub enum SinkKind {
 /// How a value may be derived from a handle (see [`SinkKind::Derives`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Derivation {
-    /// Returned by a call given the handle: a [`SinkKind::Call`] with the input's position.
-    Call(SinkKind),
+    /// Returned by the call at the sink's range, given the handle as argument `arg` (the
+    /// call's [`SinkKind::Call`] sink of that argument says what it calls:
+    /// [`FnFacts::call_at`]).
+    Call {
+        /// The input's position (for a method call, 0 is the receiver).
+        arg: usize,
+    },
     /// Field `name` of a value that calls may have derived (`conn.requester`): a handle only
     /// if the field's declared type may hold one (`of`: the value's type, when known).
     Field {
@@ -542,6 +547,13 @@ impl FnFacts {
         self.sig.returns.as_ref().is_none_or(TypeRef::may_hold_a_handle)
     }
 
+    /// The call sink at `range` handing a handle as argument `arg` (sinks are in range order).
+    pub fn call_at(&self, range: TextRange, arg: usize) -> Option<&SinkKind> {
+        let first = self.sinks.partition_point(|s| s.range < range);
+        let same = self.sinks[first..].iter().take_while(|s| s.range == range);
+        same.map(|s| &s.kind).find(|k| matches!(k, SinkKind::Call { arg: a, .. } if *a == arg))
+    }
+
     /// The callees (last segments) of the calls whose results the `via` bits stand for
     /// ([`SinkKind::Derives`]), through the fields of such results.
     pub fn via_callees(&self, via: u64) -> Vec<&str> {
@@ -555,10 +567,11 @@ impl FnFacts {
                     continue;
                 }
                 match &**by {
-                    Derivation::Call(SinkKind::Call { callee, .. }) => {
-                        out.extend(callee.last().map(String::as_str))
+                    Derivation::Call { arg } => {
+                        if let Some(SinkKind::Call { callee, .. }) = self.call_at(sink.range, *arg) {
+                            out.extend(callee.last().map(String::as_str));
+                        }
                     }
-                    Derivation::Call(_) => {}
                     Derivation::Field { .. } => bits |= sink.handle.taint.via,
                 }
             }

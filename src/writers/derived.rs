@@ -110,8 +110,8 @@ where
         let d = &mut out[b];
         d.input = d.input.join(sink.handle.taint);
         match &**by {
-            Derivation::Call(call) => {
-                let SinkKind::Call { arg, .. } = call else { continue };
+            Derivation::Call { arg } => {
+                let Some(call) = fns[id].facts.call_at(sink.range, *arg) else { continue };
                 d.arg = *arg;
                 d.callees = match (lookups.resolve)(fns, id, call) {
                     Resolved::Tree(found) => {

@@ -13,7 +13,7 @@ use syn::{Expr, ExprCall, ExprField, ExprMethodCall};
 use super::state::Value;
 use super::types::is_std_collection;
 use super::FnAnalysis;
-use crate::analysis::facts::{Derivation, SinkKind, SqlText, Taint, TypeRef};
+use crate::analysis::facts::{Derivation, HandleUse, Sink, SinkKind, SqlText, Taint, TypeRef};
 use crate::analysis::spans::Located;
 use crate::source::TextRange;
 
@@ -132,9 +132,9 @@ impl FnAnalysis<'_> {
         // `Connection::from_pool(conn, tags)`: a handle if the callee returns one built from
         // what it is given (settled once the callee is known).
         let mut derived = Taint::NONE;
-        for (index, (arg, value)) in call.args.iter().zip(&args).enumerate() {
+        for (index, value) in args.iter().enumerate() {
             if value.taint.is_handle() {
-                derived = derived.join(self.derive(self.at(call), arg, value.taint, kind(index)));
+                derived = derived.join(self.derive(self.at(call), value.taint, index));
             }
         }
         Value::handle(derived).typed(Some(returns))
@@ -294,17 +294,7 @@ impl FnAnalysis<'_> {
         // returns one built from its receiver (settled once the method is known). Rows a
         // query returned are no handle.
         let derived = match receiver.taint.is_handle() && !executed && !receiver.collection {
-            true => {
-                let kind = SinkKind::Call {
-                    callee: vec![name.clone()],
-                    method: true,
-                    arg: 0,
-                    args: args.len(),
-                    builder: None,
-                    receiver: receiver.ty.as_deref().cloned(),
-                };
-                self.derive(self.at(call), &call.receiver, receiver.taint, kind)
-            }
+            true => self.derive(self.at(call), receiver.taint, 0),
             false => Taint::NONE,
         };
         if call.args.is_empty() && receiver.taint.params != 0 {
@@ -365,10 +355,8 @@ impl FnAnalysis<'_> {
     /// (holding `taint`): a [`SinkKind::Derives`] sink records it, and [`Taint::via`] bit
     /// stands for it until the writer summaries know whether the callee returns such a value.
     /// The same call and input keep their bit (loops run twice); past 64 of them, nothing.
-    fn derive(&mut self, range: TextRange, input: &Expr, taint: Taint, call: SinkKind) -> Taint {
-        let SinkKind::Call { arg, .. } = &call else { return Taint::NONE };
-        let key = (range, *arg);
-        self.derivation(key, input, taint, Derivation::Call(call))
+    fn derive(&mut self, range: TextRange, taint: Taint, arg: usize) -> Taint {
+        self.derivation((range, arg), taint, Derivation::Call { arg })
     }
 
     /// Field `f` of `base`: what `base` holds as it is (a parameter's field is the parameter,
@@ -382,11 +370,11 @@ impl FnAnalysis<'_> {
         let key = (self.at(f), usize::MAX);
         let input = Taint { via: base.taint.via, ..Taint::NONE };
         let by = Derivation::Field { name: member, of: base.ty.as_deref().cloned() };
-        taint.join(self.derivation(key, &f.base, input, by))
+        taint.join(self.derivation(key, input, by))
     }
 
     /// The bit of derivation `key` (a call or field and the input's position), recorded.
-    fn derivation(&mut self, key: (TextRange, usize), input: &Expr, taint: Taint, by: Derivation) -> Taint {
+    fn derivation(&mut self, key: (TextRange, usize), taint: Taint, by: Derivation) -> Taint {
         let range = key.0;
         let bit = match self.derivations.iter().position(|d| *d == key) {
             Some(bit) => bit,
@@ -399,7 +387,9 @@ impl FnAnalysis<'_> {
         // A value derived from itself (`conn = conn.next()` in a loop) adds nothing.
         let bit = bit as u8;
         let from = Taint { via: taint.via & !Taint::derived(bit).via, ..taint };
-        self.push_sink(range, input, from, SinkKind::Derives { bit, by: Box::new(by) });
+        // No label: a derivation is settled, never reported.
+        let handle = HandleUse { label: String::new(), taint: from };
+        self.sinks.push(Sink { range, handle, kind: SinkKind::Derives { bit, by: Box::new(by) } });
         Taint::derived(bit)
     }
 
