@@ -107,6 +107,8 @@ fn classes_and_reasons_of_the_before_trees() {
         ("mixed_unpinned_method_on_alias", "claim_upload", "mixed", "PgRepo::claim"),
         ("mixed_unpinned_method_on_alias", "pending", "pure-read", ""),
         ("mixed_self_method_given_text", "healthz", "mixed", "PgRepo::put"),
+        ("mixed_generic_state_field", "me", "mixed", "PgAuth::register"),
+        ("mixed_generic_state_field", "search", "pure-read", ""),
         ("opted_out", "dashboard", "opted-out", ""),
         ("not_get_only", "posts", "not-get-only", "POST"),
         ("no_db", "version", "no-db", ""),

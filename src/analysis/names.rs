@@ -5,14 +5,18 @@
 //! name: a plain entry (`get_db_ro`) matches the last segment of a path or a method/field
 //! name; a qualified entry (`db::get_db_ro`) matches paths ending with those segments.
 
-use std::collections::HashSet;
+use std::cell::RefCell;
+use std::fmt::Write as _;
+
+use proc_macro2::Ident;
 
 use crate::config::RuleSet;
+use crate::workspace::hash::NameSet as HashedNames;
 
 /// A set of names and qualified paths.
 #[derive(Debug, Clone, Default)]
 pub struct NameSet {
-    plain: HashSet<String>,
+    plain: HashedNames<String>,
     qualified: Vec<Vec<String>>,
 }
 
@@ -46,6 +50,22 @@ impl NameSet {
         self.plain.contains(last) || self.qualified.iter().any(|q| path.ends_with(q))
     }
 
+    /// Whether a path given by its segments' identifiers matches, like [`NameSet::matches_path`]
+    /// without turning the path into strings (only the last identifier is formatted, into a
+    /// buffer of the thread).
+    pub fn matches_idents<'i, I>(&self, segments: I) -> bool
+    where
+        I: DoubleEndedIterator<Item = &'i Ident> + ExactSizeIterator + Clone,
+    {
+        let Some(last) = segments.clone().next_back() else { return false };
+        if !self.plain.is_empty() && with_ident_text(last, |name| self.plain.contains(name)) {
+            return true;
+        }
+        self.qualified.iter().any(|q| {
+            q.len() <= segments.len() && segments.clone().rev().zip(q.iter().rev()).all(|(s, q)| s == q)
+        })
+    }
+
     /// Every name, plain or the last segment of a qualified one (for text screening).
     pub fn screening_words(&self) -> impl Iterator<Item = &str> {
         self.plain
@@ -58,6 +78,21 @@ impl NameSet {
     pub fn is_empty(&self) -> bool {
         self.plain.is_empty() && self.qualified.is_empty()
     }
+}
+
+/// Calls `f` with the text of `ident` (as written, `r#` included), formatted into a buffer of
+/// the thread instead of a new string. `f` must not call this again.
+pub(crate) fn with_ident_text<R>(ident: &Ident, f: impl FnOnce(&str) -> R) -> R {
+    thread_local! {
+        static BUFFER: RefCell<String> = const { RefCell::new(String::new()) };
+    }
+    BUFFER.with(|buffer| {
+        let mut buffer = buffer.borrow_mut();
+        buffer.clear();
+        // Writing to a `String` never fails.
+        let _ = write!(buffer, "{ident}");
+        f(&buffer)
+    })
 }
 
 /// Everything the analysis matches by name.

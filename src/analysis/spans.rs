@@ -10,17 +10,13 @@
 
 use proc_macro2::Span;
 use syn::spanned::Spanned;
-use syn::{Expr, ExprCall, ExprField, ExprMethodCall, MacroDelimiter, Member, UnOp};
+use syn::{Expr, ExprCall, ExprField, ExprMethodCall, MacroDelimiter, Member, Pat, UnOp};
 
 use crate::source::{SourceText, TextRange};
 
 /// Where `span` of this file is, in the file as on disk.
 pub(crate) fn span_range(src: &SourceText, span: Span) -> TextRange {
-    let (start, end) = (span.start(), span.end());
-    TextRange {
-        start: src.pos(start.line, start.column, src.parser_offset(start.line, start.column)),
-        end: src.pos(end.line, end.column, src.parser_offset(end.line, end.column)),
-    }
+    between(src, span, span)
 }
 
 /// Byte offsets into the parser's text of where `span` starts and ends.
@@ -74,6 +70,20 @@ impl Located for Expr {
     }
 }
 
+/// A binding pattern (`db`, `mut db`, `_`): from its first token to its name.
+impl Located for Pat {
+    fn ends(&self) -> Option<(Span, Span)> {
+        match self {
+            Pat::Ident(p) if p.attrs.is_empty() && p.by_ref.is_none() && p.subpat.is_none() => {
+                let first = p.mutability.map_or_else(|| p.ident.span(), |m| m.span);
+                Some((first, p.ident.span()))
+            }
+            Pat::Wild(p) if p.attrs.is_empty() => Some((p.underscore_token.span, p.underscore_token.span)),
+            _ => None,
+        }
+    }
+}
+
 fn member_span(member: &Member) -> Span {
     match member {
         Member::Named(ident) => ident.span(),
@@ -82,7 +92,13 @@ fn member_span(member: &Member) -> Span {
 }
 
 fn between(src: &SourceText, first: Span, last: Span) -> TextRange {
-    TextRange { start: span_range(src, first).start, end: span_range(src, last).end }
+    // Only the first token's start and the last one's end: each position is a look-up in
+    // proc-macro2's table of the thread.
+    let (start, end) = (first.start(), last.end());
+    TextRange {
+        start: src.pos(start.line, start.column, src.parser_offset(start.line, start.column)),
+        end: src.pos(end.line, end.column, src.parser_offset(end.line, end.column)),
+    }
 }
 
 /// The span of the first token of `expr`, for the shapes that tell it without printing.
@@ -178,6 +194,20 @@ mod tests {
             let (shape, printed) = both(body);
             assert_eq!(shape, printed, "{body}");
             assert_eq!((shape.start.line, shape.start.column), (2, 14), "{body}");
+        }
+    }
+
+    #[test]
+    fn binding_patterns_span_as_printed() {
+        for pat in ["db", "mut db", "_", "(a, mut b)", "ref x", "Ctx { pool, .. }", "r#type"] {
+            let src = SourceText::new(format!("fn f() {{\n    let {pat} = g();\n}}\n"));
+            let file = syn::parse_file(src.parser_text()).unwrap();
+            let syn::Item::Fn(f) = &file.items[0] else { panic!("not a function") };
+            let syn::Stmt::Local(local) = &f.block.stmts[0] else { panic!("not a let statement") };
+            let (shape, printed) = (local.pat.range_in(&src), span_range(&src, local.pat.span()));
+            crate::parse::release_spans();
+            assert_eq!(shape, printed, "{pat}");
+            assert_eq!(&src.text[shape.bytes()], pat);
         }
     }
 

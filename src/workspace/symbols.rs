@@ -244,6 +244,9 @@ impl Symbols {
                 },
                 other => other,
             },
+            // A generic with no bound where it is declared (`struct State<A> { auth: A }`,
+            // bounded only on the handler) may be any type: not known, not outside.
+            TypeRef::Bounds(bounds) if bounds.is_empty() => Ty::Unknown,
             TypeRef::Bounds(bounds) => {
                 let tree: Vec<String> = bounds.iter().filter(|b| self.is_trait(b)).cloned().collect();
                 if tree.is_empty() && bounds.iter().any(|b| b == "Future") {

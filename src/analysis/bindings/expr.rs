@@ -12,6 +12,7 @@ use syn::{BinOp, Expr, ExprField, Lit, Member};
 use super::state::{Part, Value};
 use super::FnAnalysis;
 use crate::analysis::facts::{SqlText, Taint, TypeRef};
+use crate::analysis::names::with_ident_text;
 
 impl FnAnalysis<'_> {
     pub(super) fn expr(&mut self, expr: &Expr) -> Value {
@@ -147,12 +148,16 @@ impl FnAnalysis<'_> {
     pub(super) fn path(&mut self, p: &syn::ExprPath) -> Value {
         let segments = &p.path.segments;
         if p.qself.is_none() && segments.len() == 1 {
-            let name = segments[0].ident.to_string();
-            if let Some(value) = self.env.lookup(&name) {
-                return value.clone();
-            }
-            if let Some((_, text)) = self.local_consts.iter().rev().find(|(n, _)| *n == name) {
-                return Value::sql(text.clone());
+            // A binding or a local const: looked up by the name's text, with no string made.
+            let found = with_ident_text(&segments[0].ident, |name| match self.env.lookup(name) {
+                Some(value) => Some(value.clone()),
+                None => {
+                    let local = self.local_consts.iter().rev().find(|(n, _)| n == name);
+                    local.map(|(_, text)| Value::sql(text.clone()))
+                }
+            });
+            if let Some(value) = found {
+                return value;
             }
         }
         let mut path: Vec<String> = segments.iter().map(|s| s.ident.to_string()).collect();

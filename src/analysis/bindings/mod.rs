@@ -34,7 +34,6 @@ mod types;
 use std::rc::Rc;
 
 use proc_macro2::Span;
-use syn::spanned::Spanned;
 use syn::{Block, Expr, FnArg, Pat, Signature};
 
 pub(crate) use self::scope::FileScope;
@@ -140,7 +139,7 @@ impl<'a> FnAnalysis<'a> {
                 }
                 FnArg::Typed(typed) => {
                     params.push(pat_name(&typed.pat));
-                    let at = self.range(typed.pat.span());
+                    let at = self.at(&*typed.pat);
                     let taint = Taint::param(index).join(self.type_taint(&typed.ty, at));
                     let ty = self.type_ref(&typed.ty);
                     self.bind_pat(&typed.pat, &Value::handle(taint).typed(ty));
@@ -207,7 +206,21 @@ impl<'a> FnAnalysis<'a> {
     /// parentheses and pass-through methods, as written (whitespace folded).
     fn label(&self, expr: &Expr) -> String {
         let core = self.strip(expr);
-        let range = self.at(core);
+        // A binding (`db`): its name is its text, with no position to look up.
+        let binding = match core {
+            Expr::Path(p) if p.attrs.is_empty() && p.qself.is_none() => p.path.get_ident(),
+            _ => None,
+        };
+        let mut label = binding.map_or_else(|| self.written(core), ToString::to_string);
+        if label.len() > 60 && label.chars().count() > 60 {
+            label = label.chars().take(57).collect::<String>() + "...";
+        }
+        label
+    }
+
+    /// An expression's text as written, whitespace folded.
+    fn written(&self, expr: &Expr) -> String {
+        let range = self.at(expr);
         let text = self.src.text.get(range.bytes()).unwrap_or("");
         let mut label = String::with_capacity(text.len());
         for word in text.split_whitespace() {
@@ -215,9 +228,6 @@ impl<'a> FnAnalysis<'a> {
                 label.push(' ');
             }
             label.push_str(word);
-        }
-        if label.len() > 60 && label.chars().count() > 60 {
-            label = label.chars().take(57).collect::<String>() + "...";
         }
         label
     }

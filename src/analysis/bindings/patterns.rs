@@ -6,7 +6,6 @@
 
 use std::rc::Rc;
 
-use syn::spanned::Spanned;
 use syn::{Expr, Member, Pat, Type};
 
 use super::state::{Shaped, Value};
@@ -64,7 +63,7 @@ impl FnAnalysis<'_> {
                 }
             }
             Pat::Type(p) => {
-                let at = self.range(p.pat.span());
+                let at = self.at(&*p.pat);
                 let value = Value {
                     taint: value.taint.join(self.type_taint(&p.ty, at)),
                     collection: value.collection || is_std_collection_type(&p.ty),
@@ -125,7 +124,7 @@ impl FnAnalysis<'_> {
                 };
                 for ((p, v), ty) in pats.elems.iter().zip(values).zip(types) {
                     let v = match ty {
-                        Some(ty) => v.with_taint(self.type_taint(ty, self.range(p.span()))),
+                        Some(ty) => v.with_taint(self.type_taint(ty, self.at(p))),
                         None => v,
                     };
                     self.bind_shaped(p, v);

@@ -26,10 +26,10 @@ impl FnAnalysis<'_> {
     fn taint_of_type(&self, ty: &Type, at: TextRange, tuples: bool) -> Taint {
         let mut taint = Taint::NONE;
         let is_self = (self.self_taint.0 || self.self_taint.1) && type_mentions_self(ty);
-        if mentions(ty, &self.names.ro_types, tuples) || (is_self && self.self_taint.0) {
+        if (is_self && self.self_taint.0) || mentions(ty, &self.names.ro_types, tuples) {
             taint.ro = Some(at);
         }
-        if mentions(ty, &self.names.rw_types, tuples) || (is_self && self.self_taint.1) {
+        if (is_self && self.self_taint.1) || mentions(ty, &self.names.rw_types, tuples) {
             taint.rw = Some(at);
         }
         taint
@@ -49,7 +49,7 @@ pub(super) fn is_std_collection(name: &str) -> bool {
 /// Whether a type is a standard collection (`HashSet<i64>`, `std::collections::BTreeMap<K, V>`).
 pub(super) fn is_std_collection_type(ty: &Type) -> bool {
     match ty {
-        Type::Path(p) => p.path.segments.last().is_some_and(|s| is_std_collection(&s.ident.to_string())),
+        Type::Path(p) => p.path.segments.last().is_some_and(|s| STD_COLLECTIONS.iter().any(|c| s.ident == c)),
         _ => false,
     }
 }
@@ -65,48 +65,61 @@ fn mentions(ty: &Type, names: &NameSet, tuples: bool) -> bool {
     if names.is_empty() {
         return false;
     }
+    mentions_path(ty, &|segments| names.matches_idents(segments), tuples)
+}
+
+/// Whether a type names a path that `matches` accepts (given the path's identifiers), also
+/// inside references and generic arguments, and in tuple types when `tuples` is set.
+fn mentions_path(ty: &Type, matches: &dyn Fn(Idents<'_>) -> bool, tuples: bool) -> bool {
+    let inner = |ty: &Type| mentions_path(ty, matches, tuples);
     match ty {
         Type::Path(p) => {
-            let segments: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
-            if names.matches_path(&segments) {
+            if matches(idents(&p.path)) {
                 return true;
             }
             p.path.segments.iter().any(|s| match &s.arguments {
                 syn::PathArguments::AngleBracketed(args) => args.args.iter().any(|a| match a {
-                    syn::GenericArgument::Type(t) => mentions(t, names, tuples),
+                    syn::GenericArgument::Type(t) => inner(t),
                     _ => false,
                 }),
                 _ => false,
             })
         }
-        Type::Reference(r) => mentions(&r.elem, names, tuples),
-        Type::Paren(p) => mentions(&p.elem, names, tuples),
-        Type::Group(g) => mentions(&g.elem, names, tuples),
-        Type::Ptr(p) => mentions(&p.elem, names, tuples),
+        Type::Reference(r) => inner(&r.elem),
+        Type::Paren(p) => inner(&p.elem),
+        Type::Group(g) => inner(&g.elem),
+        Type::Ptr(p) => inner(&p.elem),
         // `&dyn DynDatabase`, `impl ReadOnlyPool`, `Box<dyn Db + Send>`: the trait's name.
-        Type::TraitObject(t) => bounds_mention(&t.bounds, names),
-        Type::ImplTrait(t) => bounds_mention(&t.bounds, names),
-        Type::Tuple(t) => tuples && t.elems.iter().any(|e| mentions(e, names, tuples)),
-        Type::Slice(s) => mentions(&s.elem, names, tuples),
-        Type::Array(a) => mentions(&a.elem, names, tuples),
+        Type::TraitObject(t) => bounds_mention(&t.bounds, matches),
+        Type::ImplTrait(t) => bounds_mention(&t.bounds, matches),
+        Type::Tuple(t) => tuples && t.elems.iter().any(inner),
+        Type::Slice(s) => inner(&s.elem),
+        Type::Array(a) => inner(&a.elem),
         _ => false,
     }
 }
 
-fn bounds_mention(bounds: &Punctuated<syn::TypeParamBound, Token![+]>, names: &NameSet) -> bool {
+fn bounds_mention(
+    bounds: &Punctuated<syn::TypeParamBound, Token![+]>,
+    matches: &dyn Fn(Idents<'_>) -> bool,
+) -> bool {
     bounds.iter().any(|bound| match bound {
-        syn::TypeParamBound::Trait(t) => {
-            let segments: Vec<String> = t.path.segments.iter().map(|s| s.ident.to_string()).collect();
-            names.matches_path(&segments)
-        }
+        syn::TypeParamBound::Trait(t) => matches(idents(&t.path)),
         _ => false,
     })
 }
 
+/// A path's identifiers, first to last.
+type Idents<'t> = std::iter::Map<
+    syn::punctuated::Iter<'t, syn::PathSegment>,
+    fn(&syn::PathSegment) -> &proc_macro2::Ident,
+>;
+
+fn idents(path: &syn::Path) -> Idents<'_> {
+    path.segments.iter().map(|s| &s.ident)
+}
+
 /// Whether a type names `Self` (`&Self`, `Arc<Self>`).
 fn type_mentions_self(ty: &Type) -> bool {
-    thread_local! {
-        static SELF: NameSet = NameSet::new(&["Self".to_string()]);
-    }
-    SELF.with(|set| type_mentions(ty, set))
+    mentions_path(ty, &|mut segments| segments.next_back().is_some_and(|last| last == "Self"), true)
 }
