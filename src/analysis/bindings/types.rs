@@ -110,10 +110,8 @@ fn bounds_mention(
 }
 
 /// A path's identifiers, first to last.
-type Idents<'t> = std::iter::Map<
-    syn::punctuated::Iter<'t, syn::PathSegment>,
-    fn(&syn::PathSegment) -> &proc_macro2::Ident,
->;
+type Idents<'t> =
+    std::iter::Map<syn::punctuated::Iter<'t, syn::PathSegment>, fn(&syn::PathSegment) -> &proc_macro2::Ident>;
 
 fn idents(path: &syn::Path) -> Idents<'_> {
     path.segments.iter().map(|s| &s.ident)
