@@ -23,7 +23,7 @@ pub struct Taint {
     pub rw: Option<TextRange>,
     /// From the function's parameters (bit i: parameter i, `self` counting as 0).
     pub params: u64,
-    /// Maybe a handle derived by a call (bit d: the function's [`SinkKind::Derives`] sink of
+    /// Maybe a handle derived by a call (bit d: the function's [`Derived`] of
     /// that `bit`): a handle only if the callee, once resolved, returns a value derived from
     /// the input it was given (`pool.connection_tagged("api")`, `conn.requests_dal()`).
     /// Settled by the writer summaries before anything is judged; never seen after them.
@@ -365,7 +365,7 @@ pub struct Derived {
 pub enum Derivation {
     /// Returned by a call given the handle as argument `arg`: the function's
     /// [`SinkKind::Call`] sink of the same range and position says which call
-    /// ([`FnFacts::derived_call`]; not copied here, as every call given a handle has one).
+    /// ([`FnFacts::call_at`]; not copied here, as every call given a handle has one).
     Call {
         /// The input's position (`self` or the receiver counted).
         arg: usize,
@@ -564,8 +564,15 @@ impl FnFacts {
         self.sig.returns.as_ref().is_none_or(TypeRef::may_hold_a_handle)
     }
 
+    /// The call sink at `range` handing a handle as argument `arg` (sinks are in range order).
+    pub fn call_at(&self, range: TextRange, arg: usize) -> Option<&SinkKind> {
+        let first = self.sinks.partition_point(|s| s.range < range);
+        let same = self.sinks[first..].iter().take_while(|s| s.range == range);
+        same.map(|s| &s.kind).find(|k| matches!(k, SinkKind::Call { arg: a, .. } if *a == arg))
+    }
+
     /// The callees (last segments) of the calls whose results the `via` bits stand for
-    /// ([`SinkKind::Derives`]), through the fields of such results.
+    /// ([`Derived`]), through the fields of such results.
     pub fn via_callees(&self, via: u64) -> Vec<&str> {
         let (mut bits, mut seen, mut out) = (via, 0u64, Vec::new());
         while bits & !seen != 0 {
@@ -577,7 +584,7 @@ impl FnFacts {
                 }
                 match &d.by {
                     Derivation::Call { arg } => {
-                        if let Some(SinkKind::Call { callee, .. }) = self.derived_call(d.range, *arg) {
+                        if let Some(SinkKind::Call { callee, .. }) = self.call_at(d.range, *arg) {
                             out.extend(callee.last().map(String::as_str))
                         }
                     }
@@ -586,16 +593,6 @@ impl FnFacts {
             }
         }
         out
-    }
-
-    /// The call a [`Derivation::Call`] at `range` with input position `arg` stands for: the
-    /// [`SinkKind::Call`] sink of that call and position.
-    pub fn derived_call(&self, range: TextRange, arg: usize) -> Option<&SinkKind> {
-        self.sinks
-            .iter()
-            .filter(|s| s.range == range)
-            .map(|s| &s.kind)
-            .find(|k| matches!(k, SinkKind::Call { arg: a, .. } if *a == arg))
     }
 
     /// `Type::method` or `name`.

@@ -13,7 +13,7 @@
 //! the tree derives nothing either.
 //!
 //! Runs once, before the summaries resolve their calls: afterwards no sink holds a `via` bit
-//! and no [`SinkKind::Derives`] sink is left. Never judges and never reports.
+//! and no function keeps a [`Derived`](crate::analysis::facts::Derived). Never judges and never reports.
 
 use std::collections::VecDeque;
 
@@ -108,7 +108,7 @@ where
         d.input = d.input.join(derived.input);
         match &derived.by {
             Derivation::Call { arg } => {
-                let Some(call) = fns[id].facts.derived_call(derived.range, *arg) else { continue };
+                let Some(call) = fns[id].facts.call_at(derived.range, *arg) else { continue };
                 d.arg = *arg;
                 d.callees = match (lookups.resolve)(fns, id, call) {
                     Resolved::Tree(found) => {

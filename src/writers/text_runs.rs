@@ -16,6 +16,10 @@ use super::{FnId, TreeFn};
 /// (text parameter, handle parameter) pairs a function runs.
 type Runs = Vec<(usize, usize)>;
 
+/// A call handing parameters at two positions or more: the caller, the functions it may run,
+/// and the caller's parameter bits at each position.
+type Forward = (FnId, Vec<FnId>, Vec<(usize, u64)>);
+
 /// Settles the marks of `fns` (see the module's text); `resolve` says what a call may run.
 pub(super) fn settle(fns: &mut [TreeFn], resolve: impl Fn(&[TreeFn], FnId, &SinkKind) -> Resolved) {
     let marked = |s: &Sink| matches!(s.kind, SinkKind::RunsText { .. } | SinkKind::TextGiven { .. });
@@ -23,9 +27,8 @@ pub(super) fn settle(fns: &mut [TreeFn], resolve: impl Fn(&[TreeFn], FnId, &Sink
         return;
     }
     let mut runs: Vec<Runs> = fns.iter().map(own_runs).collect();
-    // Calls handing two parameters to the same callee: (caller, callee ids, text arg → param
-    // bits, handle arg → param bits), found once.
-    let forwards: Vec<(FnId, Vec<FnId>, Vec<(usize, u64)>)> = (0..fns.len())
+    // Calls handing two parameters to the same callee, found once.
+    let forwards: Vec<Forward> = (0..fns.len())
         .filter(|&id| fns[id].facts.analysed)
         .flat_map(|id| forwarding_calls(fns, id, &resolve))
         .collect();
@@ -89,7 +92,7 @@ fn forwarding_calls(
     fns: &[TreeFn],
     id: FnId,
     resolve: &impl Fn(&[TreeFn], FnId, &SinkKind) -> Resolved,
-) -> Vec<(FnId, Vec<FnId>, Vec<(usize, u64)>)> {
+) -> Vec<Forward> {
     let sinks = &fns[id].facts.sinks;
     let mut out = Vec::new();
     let mut i = 0;

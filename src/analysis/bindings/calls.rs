@@ -134,7 +134,7 @@ impl FnAnalysis<'_> {
         let mut derived = Taint::NONE;
         for (index, value) in args.iter().enumerate() {
             if value.taint.is_handle() {
-                derived = derived.join(self.derive(self.at(call), value.taint, kind(index)));
+                derived = derived.join(self.derive(self.at(call), value.taint, index));
             }
         }
         Value::handle(derived).typed(Some(returns))
@@ -291,17 +291,7 @@ impl FnAnalysis<'_> {
         // returns one built from its receiver (settled once the method is known). Rows a
         // query returned are no handle.
         let derived = match receiver.taint.is_handle() && !executed && !receiver.collection {
-            true => {
-                let kind = SinkKind::Call {
-                    callee: vec![name.clone()],
-                    method: true,
-                    arg: 0,
-                    args: args.len(),
-                    builder: None,
-                    receiver: receiver.ty.as_deref().cloned(),
-                };
-                self.derive(self.at(call), receiver.taint, kind)
-            }
+            true => self.derive(self.at(call), receiver.taint, 0),
             false => Taint::NONE,
         };
         if call.args.is_empty() && receiver.taint.params != 0 {
@@ -359,11 +349,10 @@ impl FnAnalysis<'_> {
     }
 
     /// The taint of a value that call `call` at `range` may derive from its input `input`
-    /// (holding `taint`): a [`SinkKind::Derives`] sink records it, and [`Taint::via`] bit
+    /// (holding `taint`): a [`Derived`](crate::analysis::facts::Derived) records it, and [`Taint::via`] bit
     /// stands for it until the writer summaries know whether the callee returns such a value.
     /// The same call and input keep their bit (loops run twice); past 64 of them, nothing.
-    fn derive(&mut self, range: TextRange, taint: Taint, call: SinkKind) -> Taint {
-        let SinkKind::Call { arg, .. } = call else { return Taint::NONE };
+    fn derive(&mut self, range: TextRange, taint: Taint, arg: usize) -> Taint {
         self.derivation((range, arg), taint, Derivation::Call { arg })
     }
 
