@@ -9,9 +9,18 @@ use std::cell::RefCell;
 use std::fmt::Write as _;
 
 use proc_macro2::Ident;
+use syn::punctuated::Punctuated;
 
 use crate::config::RuleSet;
 use crate::workspace::hash::NameSet as HashedNames;
+
+/// The segments of a path as syn gives them.
+pub type Segments = Punctuated<syn::PathSegment, syn::Token![::]>;
+
+/// The last segment of a path (`Punctuated::last` would allocate an iterator).
+pub(crate) fn last_segment(segments: &Segments) -> Option<&syn::PathSegment> {
+    segments.get(segments.len().checked_sub(1)?)
+}
 
 /// A set of names and qualified paths.
 #[derive(Debug, Clone, Default)]
@@ -50,19 +59,20 @@ impl NameSet {
         self.plain.contains(last) || self.qualified.iter().any(|q| path.ends_with(q))
     }
 
-    /// Whether a path given by its segments' identifiers matches, like [`NameSet::matches_path`]
+    /// Whether a path given by its syntax's segments matches, like [`NameSet::matches_path`]
     /// without turning the path into strings (only the last identifier is formatted, into a
     /// buffer of the thread).
-    pub fn matches_idents<'i, I>(&self, segments: I) -> bool
-    where
-        I: DoubleEndedIterator<Item = &'i Ident> + ExactSizeIterator + Clone,
-    {
-        let Some(last) = segments.clone().next_back() else { return false };
-        if !self.plain.is_empty() && with_ident_text(last, |name| self.plain.contains(name)) {
+    pub fn matches_segments(&self, segments: &Segments) -> bool {
+        let Some(last) = last_segment(segments) else { return false };
+        if !self.plain.is_empty() && with_ident_text(&last.ident, |name| self.plain.contains(name)) {
             return true;
         }
+        let len = segments.len();
         self.qualified.iter().any(|q| {
-            q.len() <= segments.len() && segments.clone().rev().zip(q.iter().rev()).all(|(s, q)| s == q)
+            q.len() <= len
+                && q.iter()
+                    .enumerate()
+                    .all(|(i, name)| segments.get(len - q.len() + i).is_some_and(|s| s.ident == name))
         })
     }
 

@@ -8,7 +8,7 @@ use syn::{Token, Type};
 
 use super::FnAnalysis;
 use crate::analysis::facts::Taint;
-use crate::analysis::names::NameSet;
+use crate::analysis::names::{last_segment, NameSet, Segments};
 use crate::source::TextRange;
 
 impl FnAnalysis<'_> {
@@ -49,7 +49,9 @@ pub(super) fn is_std_collection(name: &str) -> bool {
 /// Whether a type is a standard collection (`HashSet<i64>`, `std::collections::BTreeMap<K, V>`).
 pub(super) fn is_std_collection_type(ty: &Type) -> bool {
     match ty {
-        Type::Path(p) => p.path.segments.last().is_some_and(|s| STD_COLLECTIONS.iter().any(|c| s.ident == c)),
+        Type::Path(p) => {
+            last_segment(&p.path.segments).is_some_and(|s| STD_COLLECTIONS.iter().any(|c| s.ident == c))
+        }
         _ => false,
     }
 }
@@ -65,20 +67,21 @@ fn mentions(ty: &Type, names: &NameSet, tuples: bool) -> bool {
     if names.is_empty() {
         return false;
     }
-    mentions_path(ty, &|segments| names.matches_idents(segments), tuples)
+    mentions_path(ty, &|segments| names.matches_segments(segments), tuples)
 }
 
-/// Whether a type names a path that `matches` accepts (given the path's identifiers), also
-/// inside references and generic arguments, and in tuple types when `tuples` is set.
-fn mentions_path(ty: &Type, matches: &dyn Fn(Idents<'_>) -> bool, tuples: bool) -> bool {
+/// Whether a type names a path that `matches` accepts, also inside references and generic
+/// arguments, and in tuple types when `tuples` is set. (Sequences are walked by `pairs`: syn's
+/// `iter` allocates.)
+fn mentions_path(ty: &Type, matches: &dyn Fn(&Segments) -> bool, tuples: bool) -> bool {
     let inner = |ty: &Type| mentions_path(ty, matches, tuples);
     match ty {
         Type::Path(p) => {
-            if matches(idents(&p.path)) {
+            if matches(&p.path.segments) {
                 return true;
             }
-            p.path.segments.iter().any(|s| match &s.arguments {
-                syn::PathArguments::AngleBracketed(args) => args.args.iter().any(|a| match a {
+            p.path.segments.pairs().any(|s| match &s.value().arguments {
+                syn::PathArguments::AngleBracketed(args) => args.args.pairs().any(|a| match a.value() {
                     syn::GenericArgument::Type(t) => inner(t),
                     _ => false,
                 }),
@@ -92,7 +95,7 @@ fn mentions_path(ty: &Type, matches: &dyn Fn(Idents<'_>) -> bool, tuples: bool) 
         // `&dyn DynDatabase`, `impl ReadOnlyPool`, `Box<dyn Db + Send>`: the trait's name.
         Type::TraitObject(t) => bounds_mention(&t.bounds, matches),
         Type::ImplTrait(t) => bounds_mention(&t.bounds, matches),
-        Type::Tuple(t) => tuples && t.elems.iter().any(inner),
+        Type::Tuple(t) => tuples && t.elems.pairs().any(|e| inner(e.value())),
         Type::Slice(s) => inner(&s.elem),
         Type::Array(a) => inner(&a.elem),
         _ => false,
@@ -101,23 +104,16 @@ fn mentions_path(ty: &Type, matches: &dyn Fn(Idents<'_>) -> bool, tuples: bool) 
 
 fn bounds_mention(
     bounds: &Punctuated<syn::TypeParamBound, Token![+]>,
-    matches: &dyn Fn(Idents<'_>) -> bool,
+    matches: &dyn Fn(&Segments) -> bool,
 ) -> bool {
-    bounds.iter().any(|bound| match bound {
-        syn::TypeParamBound::Trait(t) => matches(idents(&t.path)),
+    bounds.pairs().any(|bound| match bound.value() {
+        syn::TypeParamBound::Trait(t) => matches(&t.path.segments),
         _ => false,
     })
 }
 
-/// A path's identifiers, first to last.
-type Idents<'t> =
-    std::iter::Map<syn::punctuated::Iter<'t, syn::PathSegment>, fn(&syn::PathSegment) -> &proc_macro2::Ident>;
-
-fn idents(path: &syn::Path) -> Idents<'_> {
-    path.segments.iter().map(|s| &s.ident)
-}
-
 /// Whether a type names `Self` (`&Self`, `Arc<Self>`).
 fn type_mentions_self(ty: &Type) -> bool {
-    mentions_path(ty, &|mut segments| segments.next_back().is_some_and(|last| last == "Self"), true)
+    let is_self = |segments: &Segments| last_segment(segments).is_some_and(|last| last.ident == "Self");
+    mentions_path(ty, &is_self, true)
 }
