@@ -32,9 +32,12 @@ use crate::index::Scope;
 use crate::judge::Judge;
 use crate::workspace::calls::{CallScope, Resolved};
 use crate::workspace::crates::{CrateGraph, CrateId};
+use crate::workspace::fns::TreeFns;
 use crate::workspace::imports::Imports;
 use crate::workspace::symbols::{Symbols, Ty};
 use crate::workspace::Workspace;
+
+use self::resolutions::{Entry, Part, Resolutions};
 
 /// Index of a function in [`Writers`].
 pub type FnId = usize;
@@ -119,12 +122,12 @@ pub struct UnresolvedCall {
 /// Write summaries of the functions of the tree.
 #[derive(Debug, Default)]
 pub struct Writers {
-    fns: Vec<TreeFn>,
+    fns: TreeFns,
     symbols: Symbols,
     crates: CrateGraph,
     imports: Imports,
     /// Per function, per sink: what the call resolves to (calls only).
-    resolved: Vec<Vec<Resolved>>,
+    resolved: Resolutions,
     /// Per function, per parameter (up to 64): why it is written through (one witness).
     writes: Vec<Vec<Option<Write>>>,
     /// Per function: why it writes through a read-write handle of its own (one witness).
@@ -150,11 +153,11 @@ impl Writers {
     /// Summarises `fns` (no workspace: calls resolve by name and path); what each sink does
     /// by itself is the judge's answer.
     pub fn new(fns: Vec<TreeFn>, judge: &Judge<'_>) -> Writers {
-        Self::in_workspace(fns, Workspace::default(), judge)
+        Self::in_workspace(fns.into(), Workspace::default(), judge)
     }
 
     /// Summarises `fns` of `workspace` (its crates, types and impls resolve calls by type).
-    pub fn in_workspace(fns: Vec<TreeFn>, workspace: Workspace, judge: &Judge<'_>) -> Writers {
+    pub fn in_workspace(fns: TreeFns, workspace: Workspace, judge: &Judge<'_>) -> Writers {
         let (symbols, crates, imports) = workspace.into_index(&fns);
         let writes = fns.iter().map(|f| vec![None; f.facts.params.len().min(64)]).collect();
         let own = vec![None; fns.len()];
@@ -163,7 +166,7 @@ impl Writers {
             symbols,
             crates,
             imports,
-            resolved: Vec::new(),
+            resolved: Resolutions::default(),
             writes,
             own,
             unresolved: Vec::new(),
@@ -182,12 +185,12 @@ impl Writers {
     fn settle_derived(&mut self) {
         let (symbols, crates, imports) = (&self.symbols, &self.crates, &self.imports);
         let lookups = derived::Lookups {
-            resolve: |fns: &[TreeFn], id: FnId, call: &SinkKind| {
+            resolve: |fns: &TreeFns, id: FnId, call: &SinkKind| {
                 CallScope { fns, symbols, crates, imports }.resolve(id, call)
             },
             // A field of a struct of the tree whose declared type holds no handle holds none; a
             // field of a type not known may.
-            field_may_hold: |fns: &[TreeFn], id: FnId, of: Option<&TypeRef>, name: &str| {
+            field_may_hold: |fns: &TreeFns, id: FnId, of: Option<&TypeRef>, name: &str| {
                 let ty = of.map(|t| TypeRef::Field(std::sync::Arc::new(t.clone()), name.to_string()));
                 let Some(TypeRef::Field(base, _)) = ty.as_ref() else { return true };
                 match (CallScope { fns, symbols, crates, imports }).type_of(id, base) {
@@ -200,7 +203,7 @@ impl Writers {
             },
         };
         derived::settle(&mut self.fns, lookups);
-        text_runs::settle(&mut self.fns, |fns: &[TreeFn], id: FnId, call: &SinkKind| {
+        text_runs::settle(&mut self.fns, |fns: &TreeFns, id: FnId, call: &SinkKind| {
             CallScope { fns, symbols, crates, imports }.resolve(id, call)
         });
     }
@@ -213,10 +216,10 @@ impl Writers {
     pub fn spread_through_unpinned(&mut self) {
         self.unpinned_any = true;
         for id in 0..self.fns.len() {
-            for s in 0..self.resolved[id].len() {
-                if let Resolved::Unresolved(_) = self.resolved[id][s] {
+            for s in 0..self.resolved.sinks(id) {
+                if self.resolved.entry(id, s) == Entry::Unresolved {
                     if let Some(found) = self.unpinned(&self.fns[id].facts.sinks[s].kind) {
-                        self.resolved[id][s] = Resolved::Tree(found);
+                        self.resolved.set(id, s, &found);
                     }
                 }
             }
@@ -257,20 +260,21 @@ impl Writers {
         CallScope { fns: &self.fns, symbols: &self.symbols, crates: &self.crates, imports: &self.imports }
     }
 
-    /// Resolves every call sink once (functions in parallel: each resolution only reads).
+    /// Resolves every call sink once (runs of functions in parallel: each resolution only
+    /// reads), stored flat.
     fn resolve_all(&mut self) {
+        /// Functions per run resolved on one worker.
+        const RUN: usize = 64;
         let scope = self.scope();
-        let per_fn: Vec<(Vec<Resolved>, Vec<UnresolvedCall>)> = self
-            .fns
-            .par_iter()
-            .enumerate()
-            .map(|(id, f)| {
+        let n = self.fns.len();
+        let parts: Vec<(Part, Vec<UnresolvedCall>)> = (0..n.div_ceil(RUN))
+            .into_par_iter()
+            .map(|run| {
+                let mut part = Part::default();
                 let mut unresolved = Vec::new();
-                let per_sink = f
-                    .facts
-                    .sinks
-                    .iter()
-                    .map(|sink| {
+                for id in run * RUN..n.min(run * RUN + RUN) {
+                    part.start_fn();
+                    for sink in &self.fns[id].facts.sinks {
                         let r = scope.resolve(id, &sink.kind);
                         if let (Resolved::Unresolved(why), SinkKind::Call { callee, .. }) = (&r, &sink.kind) {
                             unresolved.push(UnresolvedCall {
@@ -280,14 +284,14 @@ impl Writers {
                                 why: why.clone(),
                             });
                         }
-                        r
-                    })
-                    .collect();
-                (per_sink, unresolved)
+                        part.push(r);
+                    }
+                }
+                (part, unresolved)
             })
             .collect();
-        let (resolved, unresolved): (Vec<_>, Vec<_>) = per_fn.into_iter().unzip();
-        self.resolved = resolved;
+        let (parts, unresolved): (Vec<_>, Vec<_>) = parts.into_iter().unzip();
+        self.resolved = Resolutions::join(parts);
         self.unresolved = unresolved.into_iter().flatten().collect();
     }
 
@@ -316,11 +320,11 @@ impl Writers {
     fn direct_writes(&mut self, judge: &Judge<'_>) {
         // Per function: (sink, line, evidence, the handle's label when it is a read-write one).
         type Direct = (usize, u32, String, Option<String>);
-        let found: Vec<Vec<Direct>> = self
-            .fns
-            .par_iter()
-            .zip(&self.resolved)
-            .map(|(f, resolved)| {
+        let fns = &self.fns;
+        let found: Vec<Vec<Direct>> = (0..fns.len())
+            .into_par_iter()
+            .map(|id| (id, &fns[id]))
+            .map(|(id, f)| {
                 let mut found = Vec::new();
                 for (s, sink) in f.facts.sinks.iter().enumerate() {
                     let rw = sink.handle.taint.rw.is_some();
@@ -330,7 +334,7 @@ impl Writers {
                     let line = sink.range.start.line;
                     let scope =
                         Scope { file: &f.file, module: &f.facts.module, owner: f.facts.owner.as_deref() };
-                    let outside = !matches!(resolved[s], Resolved::Tree(_));
+                    let outside = !matches!(self.resolved.entry(id, s), Entry::Tree { .. });
                     if let Some(evidence) = judge.direct_write(scope, sink, outside) {
                         found.push((s, line, evidence, rw.then(|| sink.handle.label.clone())));
                     }
@@ -352,26 +356,14 @@ impl Writers {
     /// Spreads writes from callees to callers along resolved calls, each call looked at once
     /// per newly writing callee: linear in the calls.
     fn propagate(&mut self) {
-        let mut callers: Vec<Vec<(FnId, usize)>> = vec![Vec::new(); self.fns.len()];
-        for (id, per_sink) in self.resolved.iter().enumerate() {
-            for (s, r) in per_sink.iter().enumerate() {
-                if let Resolved::Tree(callees) = r {
-                    for &c in callees {
-                        callers[c].push((id, s));
-                    }
-                }
-            }
-        }
-        for list in &mut callers {
-            list.dedup();
-        }
+        let callers = self.resolved.callers();
         let mut queue: VecDeque<FnId> = (0..self.fns.len())
             .filter(|&id| self.own[id].is_some() || self.writes[id].iter().any(Option::is_some))
             .collect();
         // A function is queued again only when it gains a witness: at most once per parameter
         // and once for its own writes.
         while let Some(callee) = queue.pop_front() {
-            for &(caller, s) in &callers[callee] {
+            for &(caller, s) in callers.of(callee) {
                 let sink = &self.fns[caller].facts.sinks[s];
                 let SinkKind::Call { arg, .. } = &sink.kind else { continue };
                 let (arg, line, taint) = (*arg, sink.range.start.line, sink.handle.taint);
@@ -474,6 +466,7 @@ fn step(f: &TreeFn, line: u32, evidence: String) -> ChainStep {
 }
 
 mod derived;
+mod resolutions;
 #[cfg(test)]
 mod tests;
 mod text_runs;

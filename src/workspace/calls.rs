@@ -11,6 +11,7 @@ use crate::analysis::facts::{SinkKind, TypeRef};
 use crate::writers::{FnId, TreeFn};
 
 use super::crates::CrateGraph;
+use super::fns::TreeFns;
 use super::imports::{Imports, ModuleKey, MAX_DEPTH};
 use super::symbols::{Symbols, Ty};
 
@@ -30,7 +31,7 @@ pub enum Resolved {
 #[derive(Debug, Clone, Copy)]
 pub struct CallScope<'a> {
     /// Every function.
-    pub fns: &'a [TreeFn],
+    pub fns: &'a TreeFns,
     /// Their index.
     pub symbols: &'a Symbols,
     /// The crates.

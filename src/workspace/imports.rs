@@ -36,6 +36,8 @@ struct ModuleImports {
 
 impl ModuleImports {
     fn sort(&mut self) {
+        // Held until the run ends: no spare capacity.
+        self.all.shrink_to_fit();
         let all = &self.all;
         self.by_alias = (0..all.len()).filter(|&i| !all[i].glob).map(|i| i as u32).collect();
         self.by_alias.sort_by(|&a, &b| all[a as usize].alias.cmp(&all[b as usize].alias).then(a.cmp(&b)));
@@ -55,12 +57,23 @@ impl Imports {
         let by_module = self.by_module.entry(krate).or_default();
         let mut touched: Vec<Vec<String>> = Vec::new();
         for import in imports {
-            let mut module = file_module.to_vec();
-            module.extend(import.module.iter().cloned());
-            if touched.last() != Some(&module) {
-                touched.push(module.clone());
+            // Consecutive imports are mostly of one module: its path is built once.
+            let same = touched.last().is_some_and(|m| {
+                m.len() == file_module.len() + import.module.len()
+                    && m[file_module.len()..] == import.module[..]
+                    && m[..file_module.len()] == *file_module
+            });
+            if !same {
+                touched.push(file_module.iter().chain(&import.module).cloned().collect());
             }
-            by_module.entry(module).or_default().all.push(import);
+            let Some(module) = touched.last() else { continue };
+            match by_module.get_mut(module.as_slice()) {
+                Some(here) => here.all.push(import),
+                None => {
+                    by_module
+                        .insert(module.clone(), ModuleImports { all: vec![import], by_alias: Vec::new() });
+                }
+            }
         }
         for module in touched {
             if let Some(here) = by_module.get_mut(&module) {

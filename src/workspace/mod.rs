@@ -10,6 +10,7 @@
 pub mod calls;
 pub mod crates;
 pub mod demand;
+pub mod fns;
 pub mod hash;
 pub mod imports;
 pub mod loader;
@@ -28,6 +29,7 @@ use crate::analysis::facts::{FileFacts, FnFacts, ImplFacts, TypeFacts};
 use crate::writers::{FnId, TreeFn};
 
 use self::crates::{CrateGraph, CrateId};
+use self::fns::TreeFns;
 use self::imports::Imports;
 use self::loader::Slot;
 use self::symbols::Symbols;
@@ -103,26 +105,26 @@ impl Workspace {
     pub fn tree_fns<'a>(
         &self,
         files: impl IntoIterator<Item = (&'a PathBuf, Vec<FnFacts>)>,
-    ) -> (Vec<TreeFn>, Vec<Vec<FnId>>) {
+    ) -> (TreeFns, Vec<Vec<FnId>>) {
         // Each file placed (its module and crate) on the pool; then its functions moved once,
-        // straight into the one vector, numbered in file order.
+        // file by file (see [`fns`]), numbered in file order.
         let files: Vec<(&PathBuf, Vec<FnFacts>)> = files.into_iter().collect();
         let placed: Vec<(Arc<[String]>, Option<CrateId>)> = files
             .par_iter()
             .map(|(path, _)| (self.module_of(path).into(), self.crates.crate_of(path)))
             .collect();
-        let mut fns = Vec::with_capacity(files.iter().map(|(_, f)| f.len()).sum());
+        let mut fns = TreeFns::default();
         let mut ids = Vec::with_capacity(files.len());
         for ((path, functions), (place_module, krate)) in files.into_iter().zip(placed) {
             let file: Arc<Path> = Arc::from(path.as_path());
-            ids.push((fns.len()..fns.len() + functions.len()).collect());
-            fns.extend(functions.into_iter().map(|f| {
+            let placed = functions.into_iter().map(|f| {
                 let module = match f.module.is_empty() {
                     true => Arc::clone(&place_module),
                     false => place_module.iter().chain(&f.module).cloned().collect(),
                 };
                 TreeFn { file: Arc::clone(&file), krate, module, facts: f }
-            }));
+            });
+            ids.push(fns.push_file(placed.collect()));
         }
         (fns, ids)
     }
@@ -130,7 +132,7 @@ impl Workspace {
     /// The hashed index of `fns` and of what this workspace declares (its types move into
     /// the index), with the crate graph and the imports; the rest is dropped here, before
     /// calls are resolved.
-    pub fn into_index(self, fns: &[TreeFn]) -> (Symbols, CrateGraph, Imports) {
+    pub fn into_index(self, fns: &TreeFns) -> (Symbols, CrateGraph, Imports) {
         let mut symbols = Symbols::new(
             fns,
             self.types,

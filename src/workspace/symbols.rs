@@ -9,6 +9,7 @@
 use crate::analysis::facts::{TypeFacts, TypeRef};
 use crate::writers::{FnId, TreeFn};
 
+use super::fns::TreeFns;
 use super::hash::{NameMap as HashMap, NameSet as HashSet};
 
 /// How deep a type may be derived from other types (fields of fields, returns of returns).
@@ -19,7 +20,7 @@ pub type Outside<'a> = &'a dyn Fn(&TreeFn, &[String]) -> bool;
 
 /// What a type is resolved with.
 struct Seen<'a> {
-    fns: &'a [TreeFn],
+    fns: &'a TreeFns,
     outside: Outside<'a>,
 }
 
@@ -66,7 +67,7 @@ impl Symbols {
     /// Indexes `fns`, the parsed files' `types` (moved in) and `impls`, and the type names of files that
     /// were not parsed.
     pub fn new<'a>(
-        fns: &[TreeFn],
+        fns: &TreeFns,
         types: impl IntoIterator<Item = TypeFacts>,
         impls: impl IntoIterator<Item = (&'a str, &'a str)>,
         screened_types: impl IntoIterator<Item = &'a str>,
@@ -229,7 +230,7 @@ impl Symbols {
     /// What `t` is, seen from function `from`. `outside` says whether a path written in a
     /// function names something outside the tree through its imports (`use std::process::Command`
     /// makes `Command` std's even when the tree declares a `Command` of its own).
-    pub fn type_of(&self, fns: &[TreeFn], from: FnId, t: &TypeRef, outside: Outside<'_>) -> Ty {
+    pub fn type_of(&self, fns: &TreeFns, from: FnId, t: &TypeRef, outside: Outside<'_>) -> Ty {
         self.type_at(&Seen { fns, outside }, from, t, 0)
     }
 

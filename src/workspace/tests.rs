@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::calls::{CallScope, Resolved};
 use super::crates::CrateGraph;
+use super::fns::TreeFns;
 use super::imports::Imports;
 use super::symbols::{Symbols, Ty};
 use crate::analysis::facts::{FnFacts, SigFacts, SinkKind, TypeFacts, TypeRef};
@@ -51,15 +52,16 @@ fn func(
     }
 }
 
-fn tree() -> (Vec<TreeFn>, Symbols) {
-    let fns = vec![
+fn tree() -> (TreeFns, Symbols) {
+    let fns: TreeFns = vec![
         func(Some("Repo"), "new", 0, Some(named("Self")), None),
         func(Some("Repo"), "save", 2, None, None),
         func(Some("Bucket"), "save", 2, None, None),
         func(Some("Repo"), "store", 1, Some(named("crate::store::Store")), None),
         func(Some("Store"), "flush", 2, None, Some("Flush")),
         func(None, "handler", 1, None, None),
-    ];
+    ]
+    .into();
     let types = [TypeFacts {
         name: "AppState".into(),
         module: Vec::new(),
@@ -125,6 +127,7 @@ fn globs_that_import_each_other_end_and_re_exports_are_followed() {
     let mut fns = vec![func(None, "caller", 0, None, None), func(None, "purge", 1, None, None)];
     fns[0].module = vec!["a".into()].into();
     fns[1].module = vec!["c".into()].into();
+    let fns: TreeFns = fns.into();
     let symbols = Symbols::new(&fns, Vec::new(), [], []);
     let mut imports = Imports::default();
     imports.add(None, &["a".to_string()], vec![glob("crate::b")]);
@@ -141,4 +144,19 @@ fn globs_that_import_each_other_end_and_re_exports_are_followed() {
     };
     assert_eq!(scope.resolve(0, &free("purge")), Resolved::Tree(vec![1]), "a -> b (glob) -> c (glob)");
     assert_eq!(scope.resolve(0, &free("nowhere")), Resolved::External, "a <-> b ends");
+}
+
+#[test]
+fn functions_are_numbered_across_files_in_file_order() {
+    let mut fns = TreeFns::default();
+    assert_eq!(
+        fns.push_file(vec![func(None, "a", 0, None, None), func(None, "b", 0, None, None)]),
+        vec![0, 1]
+    );
+    assert_eq!(fns.push_file(Vec::new()), Vec::<usize>::new());
+    assert_eq!(fns.push_file(vec![func(None, "c", 0, None, None)]), vec![2]);
+    let names: Vec<&str> = fns.iter().map(|f| f.facts.name.as_str()).collect();
+    assert_eq!(names, ["a", "b", "c"]);
+    assert_eq!((fns.len(), fns[2].facts.name.as_str()), (3, "c"));
+    assert!(fns.get(3).is_none());
 }

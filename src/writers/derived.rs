@@ -20,7 +20,8 @@ use std::collections::VecDeque;
 use crate::analysis::facts::{Derivation, SinkKind, Taint, TypeRef};
 use crate::workspace::calls::Resolved;
 
-use super::{FnId, TreeFn};
+use super::FnId;
+use crate::workspace::fns::TreeFns;
 
 /// One derivation of a function: what it was given, and when it holds a handle.
 #[derive(Debug, Default, Clone)]
@@ -48,10 +49,10 @@ pub(super) struct Lookups<R, F> {
 }
 
 /// Settles the [`Taint::via`] bits of every function of `fns` (see the module's text).
-pub(super) fn settle<R, F>(fns: &mut [TreeFn], lookups: Lookups<R, F>)
+pub(super) fn settle<R, F>(fns: &mut TreeFns, lookups: Lookups<R, F>)
 where
-    R: Fn(&[TreeFn], FnId, &SinkKind) -> Resolved,
-    F: Fn(&[TreeFn], FnId, Option<&TypeRef>, &str) -> bool,
+    R: Fn(&TreeFns, FnId, &SinkKind) -> Resolved,
+    F: Fn(&TreeFns, FnId, Option<&TypeRef>, &str) -> bool,
 {
     if fns.iter().all(|f| f.facts.derived.is_empty()) {
         return;
@@ -93,10 +94,10 @@ fn bit(index: usize) -> u64 {
 }
 
 /// The derivations of function `id`, by bit, with the functions each call may run.
-fn derivations_of<R, F>(fns: &[TreeFn], id: FnId, lookups: &Lookups<R, F>) -> Vec<Derived>
+fn derivations_of<R, F>(fns: &TreeFns, id: FnId, lookups: &Lookups<R, F>) -> Vec<Derived>
 where
-    R: Fn(&[TreeFn], FnId, &SinkKind) -> Resolved,
-    F: Fn(&[TreeFn], FnId, Option<&TypeRef>, &str) -> bool,
+    R: Fn(&TreeFns, FnId, &SinkKind) -> Resolved,
+    F: Fn(&TreeFns, FnId, Option<&TypeRef>, &str) -> bool,
 {
     let mut out: Vec<Derived> = Vec::new();
     for derived in &fns[id].facts.derived {
@@ -152,7 +153,7 @@ fn settled_inputs(derivations: &[Derived], live: impl Fn(&Derived) -> bool) -> V
 /// Per function, the parameters (bits) its return value may be a handle derived from: its own
 /// (a field of `self`, a getter, a struct holding one) and what its live derivations settle
 /// to, spread from callees to callers with a work list until nothing changes.
-fn returned_params(fns: &[TreeFn], derivations: &[Vec<Derived>]) -> Vec<u64> {
+fn returned_params(fns: &TreeFns, derivations: &[Vec<Derived>]) -> Vec<u64> {
     let mut returns: Vec<u64> =
         fns.iter().map(|f| if f.facts.may_return_a_handle() { f.facts.returns.params } else { 0 }).collect();
     let mut callers: Vec<Vec<FnId>> = vec![Vec::new(); fns.len()];

@@ -186,3 +186,38 @@ impl Callers {
         &self.edges[start..start + self.len[callee]]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn part(per_fn: Vec<Vec<Resolved>>) -> Part {
+        let mut part = Part::default();
+        for sinks in per_fn {
+            part.start_fn();
+            sinks.into_iter().for_each(|r| part.push(r));
+        }
+        part
+    }
+
+    #[test]
+    fn parts_join_in_order_and_callers_list_each_sink_once() {
+        let tree = |ids: &[FnId]| Resolved::Tree(ids.to_vec());
+        let first =
+            part(vec![vec![tree(&[2]), Resolved::External], vec![Resolved::Unresolved("why".into())]]);
+        let second = part(vec![vec![tree(&[0, 2, 0])], Vec::new()]);
+        let mut all = Resolutions::join(vec![first, second]);
+        assert_eq!((all.sinks(0), all.sinks(1), all.sinks(2), all.sinks(3)), (2, 1, 1, 0));
+        assert_eq!(all.callees(all.entry(0, 0)), [2]);
+        assert_eq!(all.entry(0, 1), Entry::External);
+        assert_eq!(all.entry(1, 0), Entry::Unresolved);
+        assert_eq!(all.callees(all.entry(2, 0)), [0, 2, 0], "the second part's callees after the first's");
+        all.set(1, 0, &[3]);
+        assert_eq!(all.callees(all.entry(1, 0)), [3]);
+        let callers = all.callers();
+        assert_eq!(callers.of(0), [(2, 0)], "named twice by one sink, listed once");
+        assert_eq!(callers.of(2), [(0, 0), (2, 0)]);
+        assert_eq!(callers.of(3), [(1, 0)]);
+        assert!(callers.of(1).is_empty());
+    }
+}

@@ -12,6 +12,7 @@ use crate::analysis::facts::{Sink, SinkKind};
 use crate::workspace::calls::Resolved;
 
 use super::{FnId, TreeFn};
+use crate::workspace::fns::TreeFns;
 
 /// (text parameter, handle parameter) pairs a function runs.
 type Runs = Vec<(usize, usize)>;
@@ -21,7 +22,7 @@ type Runs = Vec<(usize, usize)>;
 type Forward = (FnId, Vec<FnId>, Vec<(usize, u64)>);
 
 /// Settles the marks of `fns` (see the module's text); `resolve` says what a call may run.
-pub(super) fn settle(fns: &mut [TreeFn], resolve: impl Fn(&[TreeFn], FnId, &SinkKind) -> Resolved) {
+pub(super) fn settle(fns: &mut TreeFns, resolve: impl Fn(&TreeFns, FnId, &SinkKind) -> Resolved) {
     let marked = |s: &Sink| matches!(s.kind, SinkKind::RunsText { .. } | SinkKind::TextGiven { .. });
     if !fns.iter().any(|f| f.facts.sinks.iter().any(marked)) {
         return;
@@ -89,9 +90,9 @@ fn own_runs(f: &TreeFn) -> Runs {
 /// Calls of `id` handing parameters at two positions or more: what they may run, and the
 /// parameter bits at each position.
 fn forwarding_calls(
-    fns: &[TreeFn],
+    fns: &TreeFns,
     id: FnId,
-    resolve: &impl Fn(&[TreeFn], FnId, &SinkKind) -> Resolved,
+    resolve: &impl Fn(&TreeFns, FnId, &SinkKind) -> Resolved,
 ) -> Vec<Forward> {
     let sinks = &fns[id].facts.sinks;
     let mut out = Vec::new();
