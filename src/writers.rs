@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::analysis::facts::{FnFacts, SinkKind};
+use crate::analysis::facts::{FnFacts, SinkKind, TypeRef};
 use crate::diagnostics::ChainStep;
 use crate::index::Scope;
 use crate::judge::Judge;
@@ -34,7 +34,7 @@ use crate::workspace::calls::{CallScope, Resolved};
 use crate::workspace::crates::{CrateGraph, CrateId};
 use crate::workspace::fns::TreeFns;
 use crate::workspace::imports::Imports;
-use crate::workspace::symbols::Symbols;
+use crate::workspace::symbols::{Symbols, Ty};
 use crate::workspace::Workspace;
 
 use self::resolutions::{Entry, Part, Resolutions};
@@ -172,10 +172,40 @@ impl Writers {
             unresolved: Vec::new(),
             unpinned_any: false,
         };
+        writers.settle_derived();
         writers.resolve_all();
         writers.direct_writes(judge);
         writers.propagate();
         writers
+    }
+
+    /// Settles the handles calls and fields may have derived (see [`derived`]), then the SQL
+    /// text handed to functions that run it (see [`text_runs`]), before any call is resolved
+    /// for the summaries.
+    fn settle_derived(&mut self) {
+        let (symbols, crates, imports) = (&self.symbols, &self.crates, &self.imports);
+        let lookups = derived::Lookups {
+            resolve: |fns: &TreeFns, id: FnId, call: &SinkKind| {
+                CallScope { fns, symbols, crates, imports }.resolve(id, call)
+            },
+            // A field of a struct of the tree whose declared type holds no handle holds none; a
+            // field of a type not known may.
+            field_may_hold: |fns: &TreeFns, id: FnId, of: Option<&TypeRef>, name: &str| {
+                let ty = of.map(|t| TypeRef::Field(std::sync::Arc::new(t.clone()), name.to_string()));
+                let Some(TypeRef::Field(base, _)) = ty.as_ref() else { return true };
+                match (CallScope { fns, symbols, crates, imports }).type_of(id, base) {
+                    Ty::Tree(owner) => {
+                        let mut declared = symbols.field_types(&owner, name).peekable();
+                        declared.peek().is_none() || declared.any(TypeRef::may_hold_a_handle)
+                    }
+                    _ => true,
+                }
+            },
+        };
+        derived::settle(&mut self.fns, lookups);
+        text_runs::settle(&mut self.fns, |fns: &TreeFns, id: FnId, call: &SinkKind| {
+            CallScope { fns, symbols, crates, imports }.resolve(id, call)
+        });
     }
 
     /// For `migrate`, whose `pure-read` must never be a guess: from now on a method call that
@@ -435,6 +465,8 @@ fn step(f: &TreeFn, line: u32, evidence: String) -> ChainStep {
     ChainStep { function: f.facts.display_name(), file: f.file.to_path_buf(), line, evidence }
 }
 
+mod derived;
 mod resolutions;
 #[cfg(test)]
 mod tests;
+mod text_runs;

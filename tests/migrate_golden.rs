@@ -190,6 +190,24 @@ fn classes_and_reasons_of_the_before_trees() {
             "enqueue → RequestsDal::add_request → INSERT INTO requests",
         ),
         ("dal_struct_over_a_tagged_connection", "status", "pure-read", ""),
+        // The same with no method named in the rule set: the engine finds the methods that
+        // return a value derived from their receiver; a `&'static str` one returns is no handle.
+        (
+            "handle_derived_by_tree_methods",
+            "enqueue",
+            "mixed",
+            "enqueue → RequestsDal::add_request → INSERT INTO requests",
+        ),
+        ("handle_derived_by_tree_methods", "status", "pure-read", ""),
+        // fuel-indexer: a connection the pool's method takes itself, given with a statement to
+        // a function of another file that runs its text on its connection.
+        (
+            "handle_derived_in_callee_given_text",
+            "health_check",
+            "mixed",
+            "health_check → IndexerPool::is_connected → DELETE FROM nonce",
+        ),
+        ("handle_derived_in_callee_given_text", "status", "pure-read", ""),
     ];
     // Functions no GET route reaches: not listed at all.
     let absent: &[(&str, &str)] = &[

@@ -23,11 +23,16 @@ pub struct Taint {
     pub rw: Option<TextRange>,
     /// From the function's parameters (bit i: parameter i, `self` counting as 0).
     pub params: u64,
+    /// Maybe a handle derived by a call (bit d: the function's [`Derived`] of
+    /// that `bit`): a handle only if the callee, once resolved, returns a value derived from
+    /// the input it was given (`pool.connection_tagged("api")`, `conn.requests_dal()`).
+    /// Settled by the writer summaries before anything is judged; never seen after them.
+    pub via: u64,
 }
 
 impl Taint {
     /// No handle at all.
-    pub const NONE: Taint = Taint { ro: None, rw: None, params: 0 };
+    pub const NONE: Taint = Taint { ro: None, rw: None, params: 0, via: 0 };
 
     /// A read-only handle that became one at `at`.
     pub fn read_only(at: TextRange) -> Taint {
@@ -47,7 +52,12 @@ impl Taint {
     /// This taint, also flowing from the parameters `other` flows from (an accessor called on
     /// a parameter: `self.pool()`).
     pub fn with_params_of(self, other: Taint) -> Taint {
-        Taint { params: self.params | other.params, ..self }
+        Taint { params: self.params | other.params, via: self.via | other.via, ..self }
+    }
+
+    /// Maybe a handle derived by the call of derivation `bit` (see [`Taint::via`]).
+    pub fn derived(bit: u8) -> Taint {
+        Taint { via: 1u64.checked_shl(u32::from(bit)).unwrap_or(0), ..Taint::NONE }
     }
 
     /// Whether a read-only or read-write handle (not only a parameter) flows here.
@@ -55,9 +65,9 @@ impl Taint {
         self.ro.is_some() || self.rw.is_some()
     }
 
-    /// Whether any handle flows here.
+    /// Whether any handle flows here (or may, through a call: [`Taint::via`]).
     pub fn is_handle(&self) -> bool {
-        self.ro.is_some() || self.rw.is_some() || self.params != 0
+        self.ro.is_some() || self.rw.is_some() || self.params != 0 || self.via != 0
     }
 
     /// Both paths: every origin of either; the latest place for each kind.
@@ -66,12 +76,13 @@ impl Taint {
             ro: latest(self.ro, other.ro),
             rw: latest(self.rw, other.rw),
             params: self.params | other.params,
+            via: self.via | other.via,
         }
     }
 
     /// The same handle, now bound at `at` (a `let` or an assignment).
     pub fn rebound(self, at: TextRange) -> Taint {
-        Taint { ro: self.ro.map(|_| at), rw: self.rw.map(|_| at), params: self.params }
+        Taint { ro: self.ro.map(|_| at), rw: self.rw.map(|_| at), ..self }
     }
 
     /// The parameter indices this flows from.
@@ -314,6 +325,63 @@ pub enum SinkKind {
         /// For a method call: what the receiver's type is, as far as the function can tell.
         receiver: Option<TypeRef>,
     },
+    /// The function runs its text parameter `text` as SQL on the sink's handle (a parameter):
+    /// a mark for its callers, settled (and removed) by the writer summaries.
+    RunsText {
+        /// The text parameter's position (`self` counted).
+        text: usize,
+    },
+    /// SQL text handed to a call of a function along with the sink's handle: SQL run on that
+    /// handle if the callee runs that text parameter on that handle parameter (settled by the
+    /// writer summaries into a [`SinkKind::Sql`] of the call, or removed).
+    TextGiven {
+        /// The call, as a [`SinkKind::Call`] with the handle's position.
+        call: Box<SinkKind>,
+        /// The text's position.
+        text_arg: usize,
+        /// The text.
+        text: SqlText,
+    },
+}
+
+/// A value a call or a field access may have derived from a handle (what a call given it
+/// returns, a field of it): [`Taint::via`] bit `bit` of the values holding it. Settled (and
+/// dropped) by the writer summaries, which know what the callee returns and what type the
+/// field has. Kept apart from the sinks, small: a function has one per such call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Derived {
+    /// Where the call or field is.
+    pub range: TextRange,
+    /// The bit of [`Taint::via`] it stands for.
+    pub bit: u8,
+    /// What the value is derived from (a handle, parameters, other derivations).
+    pub input: Taint,
+    /// How the value is derived.
+    pub by: Derivation,
+}
+
+/// How a value may be derived from a handle (see [`Derived`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Derivation {
+    /// Returned by a call given the handle as argument `arg`: the function's
+    /// [`SinkKind::Call`] sink of the same range and position says which call
+    /// ([`FnFacts::call_at`]; not copied here, as every call given a handle has one).
+    Call {
+        /// The input's position (`self` or the receiver counted).
+        arg: usize,
+    },
+    /// Field `name` of a value that calls may have derived (`conn.requester`): a handle only
+    /// if the field's declared type may hold one (`of`: the value's type, when known).
+    Field(Box<FieldOf>),
+}
+
+/// A field of a value that calls may have derived (see [`Derivation::Field`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldOf {
+    /// The field.
+    pub name: String,
+    /// The type of the value it is a field of.
+    pub of: Option<TypeRef>,
 }
 
 /// A type as one function can name it, resolved against the tree's types later (by
@@ -349,6 +417,16 @@ pub enum TypeRef {
 }
 
 impl TypeRef {
+    /// Whether a value of this declared type may hold a handle: not the language's scalars and
+    /// text, nor the standard collections, nor a tuple, slice or array (taken for data).
+    pub fn may_hold_a_handle(&self) -> bool {
+        match self.unwrapped() {
+            TypeRef::Named(path) => !path.last().is_some_and(|last| HANDLE_FREE.contains(&last.as_str())),
+            TypeRef::Outside => false,
+            _ => true,
+        }
+    }
+
     /// The type with the wrappers looked through (`State<Arc<AppState>>` is `AppState`): what a
     /// file alone can tell.
     pub fn unwrapped(&self) -> &TypeRef {
@@ -359,6 +437,38 @@ impl TypeRef {
         t
     }
 }
+
+/// Types that hold no handle: the language's scalars and text, and the standard collections.
+const HANDLE_FREE: &[&str] = &[
+    "bool",
+    "char",
+    "str",
+    "String",
+    "i8",
+    "i16",
+    "i32",
+    "i64",
+    "i128",
+    "isize",
+    "u8",
+    "u16",
+    "u32",
+    "u64",
+    "u128",
+    "usize",
+    "f32",
+    "f64",
+    "Vec",
+    "HashMap",
+    "HashSet",
+    "BTreeMap",
+    "BTreeSet",
+    "VecDeque",
+    "Duration",
+    "Instant",
+    "SystemTime",
+    "Uuid",
+];
 
 /// One function (free, associated, method, trait default) of a parsed file.
 #[derive(Debug, Clone)]
@@ -381,6 +491,9 @@ pub struct FnFacts {
     pub returns: Taint,
     /// What it does with handles and SQL.
     pub sinks: Vec<Sink>,
+    /// Values its calls and fields may have derived from handles (settled, then dropped, by
+    /// the writer summaries).
+    pub derived: Vec<Derived>,
     /// Read-only bindings it makes (distinct binding sites).
     pub ro_bindings: usize,
     /// What its signature says about types: for resolving calls by type.
@@ -444,6 +557,44 @@ pub struct ImplFacts {
 }
 
 impl FnFacts {
+    /// Whether what it returns may hold a handle: not when it is declared to return a value
+    /// that holds none (`-> bool`, `-> Result<i64, E>`, `-> String`, `-> Vec<u8>`), whatever
+    /// its body computes from its parameters.
+    pub fn may_return_a_handle(&self) -> bool {
+        self.sig.returns.as_ref().is_none_or(TypeRef::may_hold_a_handle)
+    }
+
+    /// The call sink at `range` handing a handle as argument `arg` (sinks are in range order).
+    pub fn call_at(&self, range: TextRange, arg: usize) -> Option<&SinkKind> {
+        let first = self.sinks.partition_point(|s| s.range < range);
+        let same = self.sinks[first..].iter().take_while(|s| s.range == range);
+        same.map(|s| &s.kind).find(|k| matches!(k, SinkKind::Call { arg: a, .. } if *a == arg))
+    }
+
+    /// The callees (last segments) of the calls whose results the `via` bits stand for
+    /// ([`Derived`]), through the fields of such results.
+    pub fn via_callees(&self, via: u64) -> Vec<&str> {
+        let (mut bits, mut seen, mut out) = (via, 0u64, Vec::new());
+        while bits & !seen != 0 {
+            let pending = bits & !seen;
+            seen |= pending;
+            for d in &self.derived {
+                if pending & Taint::derived(d.bit).via == 0 {
+                    continue;
+                }
+                match &d.by {
+                    Derivation::Call { arg } => {
+                        if let Some(SinkKind::Call { callee, .. }) = self.call_at(d.range, *arg) {
+                            out.extend(callee.last().map(String::as_str))
+                        }
+                    }
+                    Derivation::Field(_) => bits |= d.input.via,
+                }
+            }
+        }
+        out
+    }
+
     /// `Type::method` or `name`.
     pub fn display_name(&self) -> String {
         match &self.owner {
@@ -499,6 +650,8 @@ pub struct DeferredFn {
     pub returns: Taint,
     /// What it does with handles and SQL.
     pub sinks: Vec<Sink>,
+    /// Values its calls and fields may have derived from handles (settled by the summaries).
+    pub derived: Vec<Derived>,
     /// Read-only bindings it makes.
     pub ro_bindings: usize,
 }
@@ -516,6 +669,7 @@ impl FileFacts {
                     f.params = d.params;
                     f.returns = d.returns;
                     f.sinks = d.sinks;
+                    f.derived = d.derived;
                     f.ro_bindings = d.ro_bindings;
                     promoted += 1;
                 }

@@ -215,6 +215,7 @@ impl<'a> Walker<'a> {
             params: Vec::new(),
             returns: Taint::NONE,
             sinks: Vec::new(),
+            derived: Vec::new(),
             ro_bindings: 0,
             sig: SigFacts {
                 trait_of: context.trait_of.clone(),
@@ -259,6 +260,7 @@ impl<'a> Walker<'a> {
                 facts.params = body_facts.params;
                 facts.returns = body_facts.returns;
                 facts.sinks = body_facts.sinks;
+                facts.derived = body_facts.derived;
                 facts.ro_bindings = body_facts.ro_bindings;
             } else if self.screen.defers() {
                 self.facts.deferred.push(DeferredFn {
@@ -266,6 +268,7 @@ impl<'a> Walker<'a> {
                     params: body_facts.params,
                     returns: body_facts.returns,
                     sinks: body_facts.sinks,
+                    derived: body_facts.derived,
                     ro_bindings: body_facts.ro_bindings,
                 });
             }

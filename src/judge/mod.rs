@@ -107,6 +107,8 @@ impl<'a> Judge<'a> {
                     OutsideVerdict::Unknown => Verdict::UnknownOutside,
                 },
             },
+            // Settled by the writer summaries before any judging: nothing done with a handle.
+            SinkKind::RunsText { .. } | SinkKind::TextGiven { .. } => Verdict::Read,
         }
     }
 
@@ -136,7 +138,7 @@ impl<'a> Judge<'a> {
                 OutsideVerdict::Write(write) => Some(write.evidence(&sink.handle.label)),
                 _ => None,
             },
-            SinkKind::Call { .. } => None,
+            SinkKind::Call { .. } | SinkKind::RunsText { .. } | SinkKind::TextGiven { .. } => None,
         }
     }
 }

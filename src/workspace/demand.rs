@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 use rayon::prelude::*;
 
-use crate::analysis::facts::{FileFacts, SinkKind, TypeRef};
+use crate::analysis::facts::{FileFacts, FnFacts, SinkKind, TypeRef};
 use crate::index::ConstIndex;
 
 use super::hash::NameSet as HashSet;
@@ -29,17 +29,55 @@ pub fn wanted(slots: &[Slot], rw: bool) -> Wanted {
     Wanted { fns, consts, types }
 }
 
+/// Names of the functions analysed so far that may return a value derived from a parameter:
+/// one their own, or one a call of such a function derived (to a fixed point); a name not
+/// analysed (yet) derives nothing.
+fn deriving_fns(slots: &[Slot]) -> HashSet<&str> {
+    let fns = slots.iter().filter_map(|s| s.facts.as_ref()).flat_map(|f| &f.functions);
+    let candidates: Vec<&FnFacts> = fns
+        .filter(|f| f.analysed && (f.returns.params | f.returns.via) != 0 && f.may_return_a_handle())
+        .collect();
+    let mut deriving: HashSet<&str> =
+        candidates.iter().filter(|f| f.returns.params != 0).map(|f| f.name.as_str()).collect();
+    let mut pending: Vec<(&str, Vec<&str>)> = candidates
+        .iter()
+        .filter(|f| !deriving.contains(f.name.as_str()))
+        .map(|f| (f.name.as_str(), f.via_callees(f.returns.via)))
+        .collect();
+    loop {
+        let before = pending.len();
+        pending.retain(|(name, callees)| {
+            let derives = callees.iter().any(|c| deriving.contains(c));
+            if derives {
+                deriving.insert(name);
+            }
+            !derives
+        });
+        if pending.len() == before {
+            return deriving;
+        }
+    }
+}
+
 /// Names of callees that receive a handle (read-only, or a parameter of a function that may
 /// receive one; with `rw`, read-write too).
 pub fn handle_callees(slots: &[Slot], rw: bool) -> BTreeSet<String> {
+    // Functions analysed so far that may return a value derived from a parameter: a value a
+    // call of one of them derived (`via`) may be a handle. Until the callee is analysed (its
+    // own call has a handle, so it is loaded), what the value is handed to waits.
+    let deriving = deriving_fns(slots);
     // Borrowed while collecting: one string made per distinct name, not one per call.
     let mut names = gather(slots, |facts, names| {
-        for sink in facts.functions.iter().filter(|f| f.analysed).flat_map(|f| &f.sinks) {
-            // An ORM executor run on a builder is not a function of the tree.
-            if let SinkKind::Call { callee, builder: None, .. } = &sink.kind {
-                let taint = sink.handle.taint;
-                if taint.ro.is_some() || taint.params != 0 || (rw && taint.rw.is_some()) {
-                    names.extend(callee.last().map(String::as_str));
+        for f in facts.functions.iter().filter(|f| f.analysed) {
+            for sink in &f.sinks {
+                // An ORM executor run on a builder is not a function of the tree.
+                if let SinkKind::Call { callee, builder: None, .. } = &sink.kind {
+                    let taint = sink.handle.taint;
+                    let derived =
+                        || taint.via != 0 && f.via_callees(taint.via).iter().any(|n| deriving.contains(n));
+                    if taint.ro.is_some() || taint.params != 0 || (rw && taint.rw.is_some()) || derived() {
+                        names.extend(callee.last().map(String::as_str));
+                    }
                 }
             }
         }

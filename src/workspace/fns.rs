@@ -6,7 +6,7 @@
 //! fresh memory while the files' own vectors, just freed, were left as holes. Only stores;
 //! never resolves or judges.
 
-use std::ops::Index;
+use std::ops::{Index, IndexMut};
 
 use crate::writers::{FnId, TreeFn};
 
@@ -51,6 +51,11 @@ impl TreeFns {
     pub fn iter(&self) -> impl Iterator<Item = &TreeFn> {
         self.files.iter().flatten()
     }
+
+    /// Every function, in id order, to change (settling what the facts left open).
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut TreeFn> {
+        self.files.iter_mut().flatten()
+    }
 }
 
 impl Index<FnId> for TreeFns {
@@ -59,6 +64,13 @@ impl Index<FnId> for TreeFns {
     fn index(&self, id: FnId) -> &TreeFn {
         let (file, i) = self.at[id];
         &self.files[file as usize][i as usize]
+    }
+}
+
+impl IndexMut<FnId> for TreeFns {
+    fn index_mut(&mut self, id: FnId) -> &mut TreeFn {
+        let (file, i) = self.at[id];
+        &mut self.files[file as usize][i as usize]
     }
 }
 

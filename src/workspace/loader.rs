@@ -209,6 +209,7 @@ mod tests {
                     },
                 })
                 .collect(),
+            derived: Vec::new(),
             ro_bindings: 0,
             sig: Default::default(),
         }
@@ -264,7 +265,14 @@ mod tests {
 
     /// A deferred analysis of `function(name, …)` at `index`, with its sinks.
     fn deferred(index: usize, f: FnFacts) -> DeferredFn {
-        DeferredFn { index, params: f.params, returns: f.returns, sinks: f.sinks, ro_bindings: 7 }
+        DeferredFn {
+            index,
+            params: f.params,
+            returns: f.returns,
+            sinks: f.sinks,
+            derived: f.derived,
+            ro_bindings: 7,
+        }
     }
 
     #[test]

@@ -197,6 +197,13 @@ impl Symbols {
         self.structs.get(name).is_some_and(|defs| defs.iter().any(|d| d.alias.is_none()))
     }
 
+    /// The declared types of field `field` of the tree's structs named `name` (several
+    /// structs may share a name).
+    pub fn field_types<'s>(&'s self, name: &str, field: &'s str) -> impl Iterator<Item = &'s TypeRef> {
+        let defs = self.structs.get(name).map_or(&[][..], Vec::as_slice);
+        defs.iter().flat_map(move |d| d.fields.iter().filter(move |(f, _)| f == field).map(|(_, t)| t))
+    }
+
     /// The type alias `name` stands for, when every type of the tree so named is that alias.
     fn alias_of(&self, name: &str) -> Option<&TypeRef> {
         let defs = self.structs.get(name)?;
@@ -248,7 +255,11 @@ impl Symbols {
             TypeRef::Bounds(bounds) if bounds.is_empty() => Ty::Unknown,
             TypeRef::Bounds(bounds) => {
                 let tree: Vec<String> = bounds.iter().filter(|b| self.is_trait(b)).cloned().collect();
-                if tree.is_empty() {
+                if tree.is_empty() && bounds.iter().any(|b| b == "Future") {
+                    // `-> impl Future<Output = …>` (ZKsync's `connection_tagged`): awaited, it is
+                    // whatever the body yields, which the bounds do not say.
+                    Ty::Unknown
+                } else if tree.is_empty() {
                     Ty::Outside
                 } else {
                     Ty::Traits(tree)

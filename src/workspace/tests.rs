@@ -39,6 +39,7 @@ fn func(
             params: Vec::new(),
             returns: Default::default(),
             sinks: Vec::new(),
+            derived: Vec::new(),
             ro_bindings: 0,
             sig: SigFacts {
                 trait_of: trait_of.map(String::from),

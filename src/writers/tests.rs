@@ -55,6 +55,7 @@ fn function(file: &str, owner: Option<&str>, name: &str, params: &[&str], sinks:
             params: params.iter().map(|p| p.to_string()).collect(),
             returns: Taint::NONE,
             sinks,
+            derived: Vec::new(),
             ro_bindings: 0,
             sig: crate::analysis::facts::SigFacts {
                 arity: params.len(),

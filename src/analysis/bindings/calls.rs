@@ -8,13 +8,14 @@
 
 use std::rc::Rc;
 
-use syn::{Expr, ExprCall, ExprMethodCall};
+use syn::{Expr, ExprCall, ExprField, ExprMethodCall};
 
 use super::state::Value;
 use super::types::is_std_collection;
 use super::FnAnalysis;
-use crate::analysis::facts::{SinkKind, SqlText, Taint, TypeRef};
+use crate::analysis::facts::{Derivation, Derived, FieldOf, SinkKind, SqlText, Taint, TypeRef};
 use crate::analysis::spans::Located;
+use crate::source::TextRange;
 
 /// Functions that hand their (first) argument through: `Some(x)`, `Ok(db)`, `Arc::new(pool)`,
 /// `String::from(SQL)`. Language plumbing, not domain names, so not in the rule set.
@@ -70,18 +71,29 @@ impl FnAnalysis<'_> {
         }
         let inputs: Vec<(&Expr, &Value)> = call.args.iter().zip(&args).collect();
         self.sql_param_call(path.last(), false, &inputs, call);
+        let kind = |arg: usize| SinkKind::Call {
+            callee: path.clone(),
+            method: false,
+            arg,
+            args: call.args.len(),
+            builder: None,
+            receiver: None,
+        };
+        // `postgres::execute_query(&mut conn, "SELECT true;".to_string())`: the text may run on
+        // the handle, if the callee (of another file, perhaps) runs that parameter on that one.
+        for (t, (_, text)) in inputs.iter().enumerate() {
+            let Some(sql) = &text.sql else { continue };
+            for (h, (handle_expr, handle)) in inputs.iter().enumerate() {
+                if h != t && handle.taint.is_handle() {
+                    let given =
+                        SinkKind::TextGiven { call: Box::new(kind(h)), text_arg: t, text: (**sql).clone() };
+                    self.push_sink(self.at(call), handle_expr, handle.taint, given);
+                }
+            }
+        }
         for (index, (arg, value)) in call.args.iter().zip(&args).enumerate() {
             if value.taint.is_handle() {
-                let range = self.at(call);
-                let kind = SinkKind::Call {
-                    callee: path.clone(),
-                    method: false,
-                    arg: index,
-                    args: call.args.len(),
-                    builder: None,
-                    receiver: None,
-                };
-                self.push_sink(range, arg, value.taint, kind);
+                self.push_sink(self.at(call), arg, value.taint, kind(index));
             }
         }
         if self.names.derive_methods.matches_path(&path) {
@@ -106,12 +118,26 @@ impl FnAnalysis<'_> {
             // its type says.
             let at = self.at(call);
             let parts = elements.iter().enumerate().map(|(i, &(ro, rw))| {
-                let taint = Taint { ro: ro.then_some(at), rw: rw.then_some(at), params: 0 };
+                let taint = Taint { ro: ro.then_some(at), rw: rw.then_some(at), ..Taint::NONE };
                 (Rc::from(i.to_string()), Value::handle(taint))
             });
             return Value::composite(parts.collect());
         }
-        Value::default().typed(Some(returns))
+        if is_constructor(&path) {
+            // `ConnectionInner::Pooled(conn)`, `Self(pool)`: a tuple struct or variant holding
+            // its arguments, each a part of it.
+            let parts = args.into_iter().enumerate().map(|(i, v)| (Rc::from(i.to_string()), v));
+            return Value::composite(parts.collect()).typed(Some(returns));
+        }
+        // `Connection::from_pool(conn, tags)`: a handle if the callee returns one built from
+        // what it is given (settled once the callee is known).
+        let mut derived = Taint::NONE;
+        for (index, value) in args.iter().enumerate() {
+            if value.taint.is_handle() {
+                derived = derived.join(self.derive(self.at(call), value.taint, index));
+            }
+        }
+        Value::handle(derived).typed(Some(returns))
     }
 
     pub(super) fn method_call(&mut self, call: &ExprMethodCall) -> Value {
@@ -258,19 +284,35 @@ impl FnAnalysis<'_> {
             // Builder methods (`.bind(x)`, `.set(..)`, `.filter(..)`) keep the builder.
             return Value { sql: receiver.sql, builder: receiver.builder, ..Value::default() };
         }
+        if let Some(builder) = started_builder {
+            return builder.typed(Some(returns));
+        }
+        // `pool.connection_tagged("api")`, `conn.requests_dal()`: a handle if the method
+        // returns one built from its receiver (settled once the method is known). Rows a
+        // query returned are no handle.
+        let derived = match receiver.taint.is_handle() && !executed && !receiver.collection {
+            true => self.derive(self.at(call), receiver.taint, 0),
+            false => Taint::NONE,
+        };
         if call.args.is_empty() && receiver.taint.params != 0 {
             // `self.pool()`, `ctx.conn()`: a getter of a parameter may hand out the connection
             // it holds, so what runs on the result runs through that parameter. Only the
             // parameter origin carries over: a getter is no accessor.
-            return Value::handle(Taint { params: receiver.taint.params, ..Taint::NONE })
-                .typed(Some(returns));
+            let taint = Taint { params: receiver.taint.params, ..Taint::NONE }.join(derived);
+            return Value::handle(taint).typed(Some(returns));
         }
-        started_builder.unwrap_or_default().typed(Some(returns))
+        Value::handle(derived).typed(Some(returns))
     }
 }
 
 fn is_empty_string(path: &[String]) -> bool {
     matches!(path, [.., owner, name] if owner == "String" && EMPTY_STRING_FNS.contains(&name.as_str()))
+}
+
+/// A tuple struct's or enum variant's constructor (`Pooled(conn)`, `ConnectionInner::Pooled`,
+/// `Self(pool)`): named like a type. `Some`, `Ok` and the like are passed through before.
+fn is_constructor(path: &[String]) -> bool {
+    path.last().is_some_and(|name| name.starts_with(|c: char| c.is_ascii_uppercase()))
 }
 
 fn is_pass_through(path: &[String]) -> bool {
@@ -303,6 +345,67 @@ impl FnAnalysis<'_> {
             }
             Some(TypeRef::Field(..)) => wrappers.matches_name(name),
             _ => false,
+        }
+    }
+
+    /// The taint of a value that call `call` at `range` may derive from its input `input`
+    /// (holding `taint`): a [`Derived`](crate::analysis::facts::Derived) records it, and [`Taint::via`] bit
+    /// stands for it until the writer summaries know whether the callee returns such a value.
+    /// The same call and input keep their bit (loops run twice); past 64 of them, nothing.
+    fn derive(&mut self, range: TextRange, taint: Taint, arg: usize) -> Taint {
+        self.derivation((range, arg), taint, Derivation::Call { arg })
+    }
+
+    /// Field `f` of `base`: what `base` holds as it is (a parameter's field is the parameter,
+    /// as for any value), and what calls may have derived only if the field's declared type
+    /// may hold a handle (`conn.requester` of a derived connection is text).
+    pub(super) fn field_of_derived(&mut self, f: &ExprField, base: &Value, member: String) -> Taint {
+        let taint = Taint { via: 0, ..base.taint };
+        if base.taint.via == 0 {
+            return taint;
+        }
+        let key = (self.at(f), usize::MAX);
+        let input = Taint { via: base.taint.via, ..Taint::NONE };
+        let by = Derivation::Field(Box::new(FieldOf { name: member, of: base.ty.as_deref().cloned() }));
+        taint.join(self.derivation(key, input, by))
+    }
+
+    /// The bit of derivation `key` (a call or field and the input's position), recorded.
+    fn derivation(&mut self, key: (TextRange, usize), taint: Taint, by: Derivation) -> Taint {
+        let range = key.0;
+        let bit = match self.derivations.iter().position(|d| *d == key) {
+            Some(bit) => bit,
+            None if self.derivations.len() < 64 => {
+                self.derivations.push(key);
+                self.derivations.len() - 1
+            }
+            None => return Taint::NONE,
+        };
+        // A value derived from itself (`conn = conn.next()` in a loop) adds nothing.
+        let bit = bit as u8;
+        let from = Taint { via: taint.via & !Taint::derived(bit).via, ..taint };
+        self.derived.push(Derived { range, bit, input: from, by });
+        Taint::derived(bit)
+    }
+
+    /// Marks a function of the file that runs a text parameter on another parameter
+    /// ([`SinkKind::RunsText`]), for callers in other files.
+    pub(super) fn mark_text_runs(&mut self, sig: &syn::Signature) {
+        let has_self = sig.receiver().is_some();
+        let name = sig.ident.to_string();
+        let at = self.range(sig.ident.span());
+        let scope = self.scope;
+        for f in scope.sql_param_fns.iter().filter(|f| f.name == name && f.has_self == has_self) {
+            let label = match sig.inputs.iter().nth(f.handle) {
+                Some(syn::FnArg::Typed(t)) => super::pat_name(&t.pat),
+                _ => "self".to_string(),
+            };
+            let handle = crate::analysis::facts::HandleUse { label, taint: Taint::param(f.handle) };
+            self.sinks.push(crate::analysis::facts::Sink {
+                range: at,
+                handle,
+                kind: SinkKind::RunsText { text: f.text },
+            });
         }
     }
 

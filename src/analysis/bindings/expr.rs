@@ -205,10 +205,11 @@ impl FnAnalysis<'_> {
         };
         if let Some((ro, rw)) = declared {
             let at = self.at(f);
-            let taint = Taint { ro: ro.then_some(at), rw: rw.then_some(at), params: base.taint.params };
+            let taint = Taint { ro: ro.then_some(at), rw: rw.then_some(at), ..base.taint };
             return Value::handle(taint);
         }
-        Value::handle(base.taint)
+        let taint = self.field_of_derived(f, &base, member);
+        Value::handle(taint)
     }
 }
 

@@ -38,7 +38,7 @@ use syn::{Block, Expr, FnArg, Pat, Signature};
 
 pub(crate) use self::scope::FileScope;
 use self::state::{Env, LoopFrame, Value};
-use super::facts::{HandleUse, Sink, SinkKind, SqlText, Taint, TypeRef};
+use super::facts::{Derived, HandleUse, Sink, SinkKind, SqlText, Taint, TypeRef};
 use super::names::Names;
 use super::spans::Located;
 use super::types::TypeScope;
@@ -50,6 +50,8 @@ pub(crate) struct FnAnalysis<'a> {
     src: &'a SourceText,
     env: Env,
     sinks: Vec<Sink>,
+    /// Values calls and fields may have derived from handles (see [`Derived`]).
+    derived: Vec<Derived>,
     returns: Taint,
     closure_depth: usize,
     loops: Vec<LoopFrame>,
@@ -65,6 +67,9 @@ pub(crate) struct FnAnalysis<'a> {
     returned_builder: Option<Rc<str>>,
     /// Generic parameters in scope with their trait bounds.
     generics: &'a [(String, Vec<String>)],
+    /// The calls whose result may be a handle derived from an input (call, input position):
+    /// index i is [`Taint::via`] bit i.
+    derivations: Vec<(TextRange, usize)>,
 }
 
 /// What one function body yields.
@@ -74,6 +79,7 @@ pub(crate) struct BodyFacts {
     /// The ORM write builder it returns, if any (`diesel::update(…)`).
     pub returns_builder: Option<String>,
     pub sinks: Vec<Sink>,
+    pub derived: Vec<Derived>,
     pub ro_bindings: usize,
 }
 
@@ -84,6 +90,7 @@ impl<'a> FnAnalysis<'a> {
             src,
             env: Env::new(),
             sinks: Vec::new(),
+            derived: Vec::new(),
             returns: Taint::NONE,
             closure_depth: 0,
             loops: Vec::new(),
@@ -94,6 +101,7 @@ impl<'a> FnAnalysis<'a> {
             scope: &scope::EMPTY,
             returned_builder: None,
             generics: &[],
+            derivations: Vec::new(),
         }
     }
 
@@ -142,6 +150,7 @@ impl<'a> FnAnalysis<'a> {
                 }
             }
         }
+        self.mark_text_runs(sig);
         if let syn::ReturnType::Type(_, ty) = &sig.output {
             // A declared `-> Self` of `impl DbRo` is not a read-only handle by itself: a
             // constructor or `from_request` would otherwise become an accessor by its name,
@@ -156,6 +165,7 @@ impl<'a> FnAnalysis<'a> {
         self.note_returned(&tail);
         let mut sinks = self.sinks;
         merge_duplicate_sinks(&mut sinks);
+        let derived = live_derivations(self.derived, &sinks, self.returns.via);
         self.ro_sites.sort();
         self.ro_sites.dedup();
         BodyFacts {
@@ -163,6 +173,7 @@ impl<'a> FnAnalysis<'a> {
             returns: self.returns,
             returns_builder: self.returned_builder.map(|b| b.to_string()),
             sinks,
+            derived,
             ro_bindings: self.ro_sites.len(),
         }
     }
@@ -265,6 +276,38 @@ fn pat_name(pat: &Pat) -> String {
         Pat::Tuple(p) => p.elems.first().map(pat_name).unwrap_or_else(|| "_".to_string()),
         _ => "_".to_string(),
     }
+}
+
+/// The derivations worth settling, one per bit (loops record one twice: inputs joined): those
+/// whose value reaches a sink's handle or what the function returns, directly or through a
+/// derivation that does. `foo(db).await?;` drops what `foo` returns, so settling it would be
+/// memory and work for nothing.
+fn live_derivations(recorded: Vec<Derived>, sinks: &[Sink], returned: u64) -> Vec<Derived> {
+    if recorded.is_empty() {
+        return recorded;
+    }
+    let mut by_bit: Vec<Option<Derived>> = vec![None; 64];
+    for d in recorded {
+        let slot = &mut by_bit[usize::from(d.bit) % 64];
+        match slot {
+            Some(prev) => prev.input = prev.input.join(d.input),
+            None => *slot = Some(d),
+        }
+    }
+    let mut live = sinks.iter().fold(returned, |bits, s| bits | s.handle.taint.via);
+    // A live derivation keeps the derivations its input came from alive (at most 64 rounds).
+    loop {
+        let next = by_bit
+            .iter()
+            .flatten()
+            .filter(|d| live & Taint::derived(d.bit).via != 0)
+            .fold(live, |b, d| b | d.input.via);
+        if next == live {
+            break;
+        }
+        live = next;
+    }
+    by_bit.into_iter().flatten().filter(|d| live & Taint::derived(d.bit).via != 0).collect()
 }
 
 /// After loops ran twice, the same sink may be recorded twice: keep one, with every origin.

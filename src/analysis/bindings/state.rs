@@ -63,10 +63,11 @@ impl Value {
     }
 
     /// What a function returning this value returns as a handle: a struct or tuple holding a
-    /// read-only handle is no read-only handle, so only the parameters it holds count.
+    /// read-only handle is no read-only handle, so only the parameters it holds count (and
+    /// the handles calls may have derived from them).
     pub(super) fn returned_taint(&self) -> Taint {
         match self.parts {
-            Some(_) => Taint { params: self.taint.params, ..Taint::NONE },
+            Some(_) => Taint { params: self.taint.params, via: self.taint.via, ..Taint::NONE },
             None => self.taint,
         }
     }

@@ -1,0 +1,190 @@
+//! Handles derived by calls of the tree: which functions return a value derived from one of
+//! their parameters (`connection_tagged(&self)` → `self.connection_inner(..)` →
+//! `Connection::from_pool(self.inner.acquire()?, ..)`; `requests_dal(&mut self)` →
+//! `RequestsDal { storage: self }`), to a fixed point, and every function's
+//! [`Taint::via`] bits settled with it: a value a call may have derived from a handle is that
+//! handle when the callee returns a value derived from the input it was given, and nothing
+//! otherwise (rows, counts, text).
+//!
+//! A callee declared to return a value that holds no handle
+//! ([`FnFacts::may_return_a_handle`](crate::analysis::facts::FnFacts::may_return_a_handle))
+//! derives nothing, whatever its body
+//! computes from its parameters (`self.size`). A call that cannot be pinned to functions of
+//! the tree derives nothing either.
+//!
+//! Runs once, before the summaries resolve their calls: afterwards no sink holds a `via` bit
+//! and no function keeps a [`Derived`](crate::analysis::facts::Derived). Never judges and never reports.
+
+use std::collections::VecDeque;
+
+use crate::analysis::facts::{Derivation, SinkKind, Taint, TypeRef};
+use crate::workspace::calls::Resolved;
+
+use super::FnId;
+use crate::workspace::fns::TreeFns;
+
+/// One derivation of a function: what it was given, and when it holds a handle.
+#[derive(Debug, Default, Clone)]
+struct Derived {
+    input: Taint,
+    /// A call's: the input's position and the functions the call may run (live when one
+    /// returns a value derived from that parameter). A field's: none, and `field_live`.
+    arg: usize,
+    callees: Vec<FnId>,
+    /// For a field: whether its declared type may hold a handle.
+    field_live: bool,
+}
+
+impl Derived {
+    fn live(&self, returns: &[u64]) -> bool {
+        self.field_live || self.callees.iter().any(|&c| returns[c] & bit(self.arg) != 0)
+    }
+}
+
+/// How the writer summaries answer the questions of settling: what a call may run, and whether
+/// a field (of a value of a type, seen from a function) may hold a handle by its declared type.
+pub(super) struct Lookups<R, F> {
+    pub resolve: R,
+    pub field_may_hold: F,
+}
+
+/// Settles the [`Taint::via`] bits of every function of `fns` (see the module's text).
+pub(super) fn settle<R, F>(fns: &mut TreeFns, lookups: Lookups<R, F>)
+where
+    R: Fn(&TreeFns, FnId, &SinkKind) -> Resolved,
+    F: Fn(&TreeFns, FnId, Option<&TypeRef>, &str) -> bool,
+{
+    if fns.iter().all(|f| f.facts.derived.is_empty()) {
+        return;
+    }
+    let derivations: Vec<Vec<Derived>> = (0..fns.len()).map(|id| derivations_of(fns, id, &lookups)).collect();
+    let returns = returned_params(fns, &derivations);
+    for (id, f) in fns.iter_mut().enumerate() {
+        let own = &derivations[id];
+        if own.is_empty() {
+            continue;
+        }
+        let settled = settled_inputs(own, |d| d.live(&returns));
+        f.facts.derived = Vec::new();
+        f.facts.sinks.retain_mut(|sink| {
+            let taint = &mut sink.handle.taint;
+            if taint.via != 0 {
+                *taint = through(*taint, &settled);
+                return taint.is_handle();
+            }
+            true
+        });
+        f.facts.returns = Taint { params: returns[id], ..through(f.facts.returns, &settled) };
+    }
+}
+
+/// `taint` with its `via` bits replaced by what they settled to.
+fn through(taint: Taint, settled: &[Taint]) -> Taint {
+    let mut out = Taint { via: 0, ..taint };
+    for (b, s) in settled.iter().enumerate() {
+        if taint.via & bit(b) != 0 {
+            out = out.join(*s);
+        }
+    }
+    out
+}
+
+fn bit(index: usize) -> u64 {
+    1u64.checked_shl(index as u32).unwrap_or(0)
+}
+
+/// The derivations of function `id`, by bit, with the functions each call may run.
+fn derivations_of<R, F>(fns: &TreeFns, id: FnId, lookups: &Lookups<R, F>) -> Vec<Derived>
+where
+    R: Fn(&TreeFns, FnId, &SinkKind) -> Resolved,
+    F: Fn(&TreeFns, FnId, Option<&TypeRef>, &str) -> bool,
+{
+    let mut out: Vec<Derived> = Vec::new();
+    for derived in &fns[id].facts.derived {
+        let b = usize::from(derived.bit);
+        if out.len() <= b {
+            out.resize(b + 1, Derived::default());
+        }
+        let d = &mut out[b];
+        d.input = d.input.join(derived.input);
+        match &derived.by {
+            Derivation::Call { arg } => {
+                let Some(call) = fns[id].facts.call_at(derived.range, *arg) else { continue };
+                d.arg = *arg;
+                d.callees = match (lookups.resolve)(fns, id, call) {
+                    Resolved::Tree(found) => {
+                        found.into_iter().filter(|&c| fns[c].facts.may_return_a_handle()).collect()
+                    }
+                    Resolved::External | Resolved::Unresolved(_) => Vec::new(),
+                };
+            }
+            Derivation::Field(field) => {
+                d.field_live = (lookups.field_may_hold)(fns, id, field.of.as_ref(), &field.name)
+            }
+        }
+    }
+    out
+}
+
+/// What each derivation's input settles to (its own `via` bits through the live ones), given
+/// which derivations are `live`: at most 64 rounds, each adding to what a bit settles to.
+fn settled_inputs(derivations: &[Derived], live: impl Fn(&Derived) -> bool) -> Vec<Taint> {
+    let live: Vec<bool> = derivations.iter().map(live).collect();
+    let mut settled: Vec<Taint> = vec![Taint::NONE; derivations.len()];
+    for _ in 0..=derivations.len() {
+        let mut changed = false;
+        for (b, d) in derivations.iter().enumerate() {
+            if !live[b] {
+                continue;
+            }
+            let next = settled[b].join(through(d.input, &settled));
+            if next != settled[b] {
+                settled[b] = next;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    settled
+}
+
+/// Per function, the parameters (bits) its return value may be a handle derived from: its own
+/// (a field of `self`, a getter, a struct holding one) and what its live derivations settle
+/// to, spread from callees to callers with a work list until nothing changes.
+fn returned_params(fns: &TreeFns, derivations: &[Vec<Derived>]) -> Vec<u64> {
+    let mut returns: Vec<u64> =
+        fns.iter().map(|f| if f.facts.may_return_a_handle() { f.facts.returns.params } else { 0 }).collect();
+    let mut callers: Vec<Vec<FnId>> = vec![Vec::new(); fns.len()];
+    for (id, own) in derivations.iter().enumerate() {
+        for &c in own.iter().flat_map(|d| &d.callees) {
+            callers[c].push(id);
+        }
+    }
+    for list in &mut callers {
+        list.sort_unstable();
+        list.dedup();
+    }
+    let mut queued: Vec<bool> = fns.iter().map(|f| f.facts.returns.via != 0).collect();
+    let mut queue: VecDeque<FnId> = (0..fns.len()).filter(|&id| queued[id]).collect();
+    while let Some(id) = queue.pop_front() {
+        queued[id] = false;
+        if !fns[id].facts.may_return_a_handle() {
+            continue;
+        }
+        let own = &derivations[id];
+        let settled = settled_inputs(own, |d| d.live(&returns));
+        let now = returns[id] | through(fns[id].facts.returns, &settled).params;
+        if now != returns[id] {
+            returns[id] = now;
+            for &caller in &callers[id] {
+                if !queued[caller] && fns[caller].facts.returns.via != 0 {
+                    queued[caller] = true;
+                    queue.push_back(caller);
+                }
+            }
+        }
+    }
+    returns
+}
