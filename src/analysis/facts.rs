@@ -181,10 +181,29 @@ pub struct Derived {
     pub range: TextRange,
     /// The bit of [`Taint::via`] it stands for.
     pub bit: u8,
-    /// What the value is derived from (a handle, parameters, other derivations).
-    pub input: Taint,
-    /// How the value is derived.
+    /// How the value is derived (and from what: [`Derived::input`]).
     pub by: Derivation,
+}
+
+impl Derived {
+    /// What the value is derived from (a handle, parameters, other derivations): a call's
+    /// input is what its [`SinkKind::Call`] sink of that position hands over (`sinks` in range
+    /// order, as a function's are), a field's is kept with it.
+    pub fn input(&self, sinks: &[Sink]) -> Taint {
+        match &self.by {
+            Derivation::Call { arg } => {
+                call_sink_at(sinks, self.range, *arg).map_or(Taint::NONE, |s| s.handle.taint)
+            }
+            Derivation::Field(field) => field.input,
+        }
+    }
+}
+
+/// The call sink at `range` handing a handle as argument `arg`, in `sinks` sorted by range.
+pub fn call_sink_at(sinks: &[Sink], range: TextRange, arg: usize) -> Option<&Sink> {
+    let first = sinks.partition_point(|s| s.range < range);
+    let same = sinks[first..].iter().take_while(|s| s.range == range);
+    same.into_iter().find(|s| matches!(s.kind, SinkKind::Call { arg: a, .. } if a == arg))
 }
 
 /// How a value may be derived from a handle (see [`Derived`]).
@@ -209,6 +228,8 @@ pub struct FieldOf {
     pub name: String,
     /// The type of the value it is a field of.
     pub of: Option<TypeRef>,
+    /// The derivations the value may come from (its `via` bits).
+    pub input: Taint,
 }
 
 /// A type as one function can name it, resolved against the tree's types later (by
@@ -393,9 +414,7 @@ impl FnFacts {
 
     /// The call sink at `range` handing a handle as argument `arg` (sinks are in range order).
     pub fn call_at(&self, range: TextRange, arg: usize) -> Option<&SinkKind> {
-        let first = self.sinks.partition_point(|s| s.range < range);
-        let same = self.sinks[first..].iter().take_while(|s| s.range == range);
-        same.map(|s| &s.kind).find(|k| matches!(k, SinkKind::Call { arg: a, .. } if *a == arg))
+        call_sink_at(&self.sinks, range, arg).map(|s| &s.kind)
     }
 
     /// The callees (last segments) of the calls whose results the `via` bits stand for
@@ -415,7 +434,7 @@ impl FnFacts {
                             out.extend(callee.last().map(String::as_str))
                         }
                     }
-                    Derivation::Field(_) => bits |= d.input.via,
+                    Derivation::Field(field) => bits |= field.input.via,
                 }
             }
         }

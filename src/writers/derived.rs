@@ -106,7 +106,7 @@ where
             out.resize(b + 1, Derived::default());
         }
         let d = &mut out[b];
-        d.input = d.input.join(derived.input);
+        d.input = d.input.join(derived.input(&fns[id].facts.sinks));
         match &derived.by {
             Derivation::Call { arg } => {
                 let Some(call) = fns[id].facts.call_at(derived.range, *arg) else { continue };

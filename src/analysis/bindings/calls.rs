@@ -134,7 +134,7 @@ impl FnAnalysis<'_> {
         let mut derived = Taint::NONE;
         for (index, value) in args.iter().enumerate() {
             if value.taint.is_handle() {
-                derived = derived.join(self.derive(self.at(call), value.taint, index));
+                derived = derived.join(self.derive(self.at(call), index));
             }
         }
         Value::handle(derived).typed(Some(returns))
@@ -291,7 +291,7 @@ impl FnAnalysis<'_> {
         // returns one built from its receiver (settled once the method is known). Rows a
         // query returned are no handle.
         let derived = match receiver.taint.is_handle() && !executed && !receiver.collection {
-            true => self.derive(self.at(call), receiver.taint, 0),
+            true => self.derive(self.at(call), 0),
             false => Taint::NONE,
         };
         if call.args.is_empty() && receiver.taint.params != 0 {
@@ -352,8 +352,10 @@ impl FnAnalysis<'_> {
     /// (holding `taint`): a [`Derived`](crate::analysis::facts::Derived) records it, and [`Taint::via`] bit
     /// stands for it until the writer summaries know whether the callee returns such a value.
     /// The same call and input keep their bit (loops run twice); past 64 of them, nothing.
-    fn derive(&mut self, range: TextRange, taint: Taint, arg: usize) -> Taint {
-        self.derivation((range, arg), taint, Derivation::Call { arg })
+    /// What the value is derived from is what the call's [`SinkKind::Call`] sink of that
+    /// position holds (recorded by the caller of this), not copied.
+    fn derive(&mut self, range: TextRange, arg: usize) -> Taint {
+        self.derivation((range, arg), Derivation::Call { arg })
     }
 
     /// Field `f` of `base`: what `base` holds as it is (a parameter's field is the parameter,
@@ -366,12 +368,13 @@ impl FnAnalysis<'_> {
         }
         let key = (self.at(f), usize::MAX);
         let input = Taint { via: base.taint.via, ..Taint::NONE };
-        let by = Derivation::Field(Box::new(FieldOf { name: member, of: base.ty.as_deref().cloned() }));
-        taint.join(self.derivation(key, input, by))
+        let by =
+            Derivation::Field(Box::new(FieldOf { name: member, of: base.ty.as_deref().cloned(), input }));
+        taint.join(self.derivation(key, by))
     }
 
     /// The bit of derivation `key` (a call or field and the input's position), recorded.
-    fn derivation(&mut self, key: (TextRange, usize), taint: Taint, by: Derivation) -> Taint {
+    fn derivation(&mut self, key: (TextRange, usize), by: Derivation) -> Taint {
         let range = key.0;
         let bit = match self.derivations.iter().position(|d| *d == key) {
             Some(bit) => bit,
@@ -381,10 +384,10 @@ impl FnAnalysis<'_> {
             }
             None => return Taint::NONE,
         };
-        // A value derived from itself (`conn = conn.next()` in a loop) adds nothing.
+        // A value derived from itself (`conn = conn.next()` in a loop) adds nothing: settling
+        // joins a bit's input into what the bit already stands for.
         let bit = bit as u8;
-        let from = Taint { via: taint.via & !Taint::derived(bit).via, ..taint };
-        self.derived.push(Derived { range, bit, input: from, by });
+        self.derived.push(Derived { range, bit, by });
         Taint::derived(bit)
     }
 

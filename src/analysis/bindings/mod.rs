@@ -38,7 +38,7 @@ use syn::{Block, Expr, FnArg, Pat, Signature};
 
 pub(crate) use self::scope::FileScope;
 use self::state::{Env, LoopFrame, Value};
-use super::facts::{Derived, HandleUse, Sink, SinkKind, SqlText, Taint, TypeRef};
+use super::facts::{Derivation, Derived, HandleUse, Sink, SinkKind, SqlText, Taint, TypeRef};
 use super::names::Names;
 use super::spans::Located;
 use super::types::TypeScope;
@@ -289,9 +289,12 @@ fn live_derivations(recorded: Vec<Derived>, sinks: &[Sink], returned: u64) -> Ve
     let mut by_bit: Vec<Option<Derived>> = vec![None; 64];
     for d in recorded {
         let slot = &mut by_bit[usize::from(d.bit) % 64];
-        match slot {
-            Some(prev) => prev.input = prev.input.join(d.input),
-            None => *slot = Some(d),
+        match (slot.as_mut().map(|prev| &mut prev.by), d.by) {
+            (Some(Derivation::Field(prev)), Derivation::Field(field)) => {
+                prev.input = prev.input.join(field.input)
+            }
+            (Some(_), _) => {}
+            (None, by) => *slot = Some(Derived { by, ..d }),
         }
     }
     let mut live = sinks.iter().fold(returned, |bits, s| bits | s.handle.taint.via);
@@ -301,7 +304,7 @@ fn live_derivations(recorded: Vec<Derived>, sinks: &[Sink], returned: u64) -> Ve
             .iter()
             .flatten()
             .filter(|d| live & Taint::derived(d.bit).via != 0)
-            .fold(live, |b, d| b | d.input.via);
+            .fold(live, |b, d| b | d.input(sinks).via);
         if next == live {
             break;
         }
