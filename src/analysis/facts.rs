@@ -91,8 +91,13 @@ impl Taint {
 
     /// The parameter indices this flows from.
     pub fn param_indices(&self) -> impl Iterator<Item = usize> + '_ {
-        (0..64).filter(move |i| self.params & (1 << i) != 0)
+        bit_positions(self.params)
     }
+}
+
+/// The positions of the bits set in `bits` (parameter indices of [`Taint::params`]).
+pub fn bit_positions(bits: u64) -> impl Iterator<Item = usize> {
+    (0..64).filter(move |i| bits & (1u64 << i) != 0)
 }
 
 fn latest(a: Option<TextRange>, b: Option<TextRange>) -> Option<TextRange> {

@@ -8,7 +8,7 @@
 //! Runs once, before the summaries resolve their calls: afterwards no mark is left. Never
 //! judges and never reports.
 
-use crate::analysis::facts::{Sink, SinkKind};
+use crate::analysis::facts::{bit_positions as params, Sink, SinkKind};
 use crate::workspace::calls::Resolved;
 
 use super::{FnId, TreeFn};
@@ -73,8 +73,10 @@ pub(super) fn settle(fns: &mut TreeFns, resolve: impl Fn(&TreeFns, FnId, &SinkKi
         }
         let sinks = &mut fns[id].facts.sinks;
         sinks.retain(|s| !marked(s));
-        sinks.extend(found);
-        sinks.sort_by_key(|s| s.range);
+        if !found.is_empty() {
+            sinks.extend(found);
+            sinks.sort_by_key(|s| s.range);
+        }
     }
 }
 
@@ -118,9 +120,4 @@ fn forwarding_calls(
         i += same;
     }
     out
-}
-
-/// The positions of the bits of `bits`.
-fn params(bits: u64) -> impl Iterator<Item = usize> {
-    (0..64).filter(move |i| bits & (1u64 << i) != 0)
 }
