@@ -17,6 +17,8 @@
 
 use std::collections::VecDeque;
 
+use rayon::prelude::*;
+
 use crate::analysis::facts::{Derivation, SinkKind, Taint, TypeRef};
 use crate::workspace::calls::Resolved;
 
@@ -51,13 +53,16 @@ pub(super) struct Lookups<R, F> {
 /// Settles the [`Taint::via`] bits of every function of `fns` (see the module's text).
 pub(super) fn settle<R, F>(fns: &mut TreeFns, lookups: Lookups<R, F>)
 where
-    R: Fn(&TreeFns, FnId, &SinkKind) -> Resolved,
-    F: Fn(&TreeFns, FnId, Option<&TypeRef>, &str) -> bool,
+    R: Fn(&TreeFns, FnId, &SinkKind) -> Resolved + Sync,
+    F: Fn(&TreeFns, FnId, Option<&TypeRef>, &str) -> bool + Sync,
 {
     if fns.iter().all(|f| f.facts.derived.is_empty()) {
         return;
     }
-    let derivations: Vec<Vec<Derived>> = (0..fns.len()).map(|id| derivations_of(fns, id, &lookups)).collect();
+    // Resolving the calls is most of the work: on the pool, as the summaries do.
+    let shared: &TreeFns = fns;
+    let derivations: Vec<Vec<Derived>> =
+        (0..shared.len()).into_par_iter().map(|id| derivations_of(shared, id, &lookups)).collect();
     let returns = returned_params(fns, &derivations);
     for (id, f) in fns.iter_mut().enumerate() {
         let own = &derivations[id];
