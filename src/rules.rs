@@ -133,7 +133,7 @@ pub fn ro_write_sql<'a>(
 
 fn sql_finding(site: Site<'_>, sink: &Sink, judge: &Judge<'_>) -> Option<Finding> {
     let SinkKind::Sql { text, method, known_method } = &sink.kind else { return None };
-    let origin = sink.handle.taint.ro?;
+    let origin = sink.handle.taint.ro.get()?;
     let SqlVerdict::Write { text: sql_text, write } = judge.sql(site.scope(), text, *known_method) else {
         return None;
     };
@@ -146,7 +146,7 @@ fn sql_finding(site: Site<'_>, sink: &Sink, judge: &Judge<'_>) -> Option<Finding
         end_line: sink.range.end.line,
         end_column: sink.range.end.column,
         function: site.function.display_name(),
-        binding: binding.clone(),
+        binding: binding.to_string(),
         binding_line: origin.start.line,
         message: format!("{} runs on read-only `{binding}` (through `{method}`)", write.what),
         evidence: evidence(&sql_text),

@@ -336,7 +336,7 @@ impl Writers {
                         Scope { file: &f.file, module: &f.facts.module, owner: f.facts.owner.as_deref() };
                     let outside = !matches!(self.resolved.entry(id, s), Entry::Tree { .. });
                     if let Some(evidence) = judge.direct_write(scope, sink, outside) {
-                        found.push((s, line, evidence, rw.then(|| sink.handle.label.clone())));
+                        found.push((s, line, evidence, rw.then(|| sink.handle.label.to_string())));
                     }
                 }
                 found
@@ -373,7 +373,7 @@ impl Writers {
                     changed |= self.record(caller, s, || Write::Call { line, callee, param: arg });
                 }
                 if passes_to_writer && taint.rw.is_some() && self.own[caller].is_none() {
-                    let handle = self.fns[caller].facts.sinks[s].handle.label.clone();
+                    let handle = self.fns[caller].facts.sinks[s].handle.label.to_string();
                     let write = Write::Call { line, callee, param: arg };
                     changed |= self.record_own(caller, || OwnWrite { write, handle });
                 }

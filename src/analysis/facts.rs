@@ -13,99 +13,15 @@ use std::sync::Arc;
 
 use crate::source::TextRange;
 
+mod callees;
 mod sql_text;
+mod taint;
+#[cfg(test)]
+mod tests;
 
+pub use self::callees::{callee_path, release_callee_paths, CalleePath};
 pub use self::sql_text::{SqlText, MAX_TEXT_BYTES, MAX_TEXT_NODES, MAX_TEXT_PIECES};
-
-/// Where a handle came from, as far as one function can tell. Joining two taints (two paths
-/// into a point) keeps every origin: a binding read-only on *any* path is read-only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Taint {
-    /// From a read-only accessor or type: where the binding last became read-only.
-    pub ro: Option<TextRange>,
-    /// From a read-write accessor or type: where.
-    pub rw: Option<TextRange>,
-    /// From the function's parameters (bit i: parameter i, `self` counting as 0).
-    pub params: u64,
-    /// Maybe a handle derived by a call (bit d: the function's [`Derived`] of
-    /// that `bit`): a handle only if the callee, once resolved, returns a value derived from
-    /// the input it was given (`pool.connection_tagged("api")`, `conn.requests_dal()`).
-    /// Settled by the writer summaries before anything is judged; never seen after them.
-    pub via: u64,
-}
-
-impl Taint {
-    /// No handle at all.
-    pub const NONE: Taint = Taint { ro: None, rw: None, params: 0, via: 0 };
-
-    /// A read-only handle that became one at `at`.
-    pub fn read_only(at: TextRange) -> Taint {
-        Taint { ro: Some(at), ..Taint::NONE }
-    }
-
-    /// A read-write handle that became one at `at`.
-    pub fn read_write(at: TextRange) -> Taint {
-        Taint { rw: Some(at), ..Taint::NONE }
-    }
-
-    /// Parameter `index` of the function.
-    pub fn param(index: usize) -> Taint {
-        Taint { params: if index < 64 { 1 << index } else { 0 }, ..Taint::NONE }
-    }
-
-    /// This taint, also flowing from the parameters `other` flows from (an accessor called on
-    /// a parameter: `self.pool()`).
-    pub fn with_params_of(self, other: Taint) -> Taint {
-        Taint { params: self.params | other.params, via: self.via | other.via, ..self }
-    }
-
-    /// Maybe a handle derived by the call of derivation `bit` (see [`Taint::via`]).
-    pub fn derived(bit: u8) -> Taint {
-        Taint { via: 1u64.checked_shl(u32::from(bit)).unwrap_or(0), ..Taint::NONE }
-    }
-
-    /// Whether a read-only or read-write handle (not only a parameter) flows here.
-    pub fn is_known_handle(&self) -> bool {
-        self.ro.is_some() || self.rw.is_some()
-    }
-
-    /// Whether any handle flows here (or may, through a call: [`Taint::via`]).
-    pub fn is_handle(&self) -> bool {
-        self.ro.is_some() || self.rw.is_some() || self.params != 0 || self.via != 0
-    }
-
-    /// Both paths: every origin of either; the latest place for each kind.
-    pub fn join(self, other: Taint) -> Taint {
-        Taint {
-            ro: latest(self.ro, other.ro),
-            rw: latest(self.rw, other.rw),
-            params: self.params | other.params,
-            via: self.via | other.via,
-        }
-    }
-
-    /// The same handle, now bound at `at` (a `let` or an assignment).
-    pub fn rebound(self, at: TextRange) -> Taint {
-        Taint { ro: self.ro.map(|_| at), rw: self.rw.map(|_| at), ..self }
-    }
-
-    /// The parameter indices this flows from.
-    pub fn param_indices(&self) -> impl Iterator<Item = usize> + '_ {
-        bit_positions(self.params)
-    }
-}
-
-/// The positions of the bits set in `bits` (parameter indices of [`Taint::params`]).
-pub fn bit_positions(bits: u64) -> impl Iterator<Item = usize> {
-    (0..64).filter(move |i| bits & (1u64 << i) != 0)
-}
-
-fn latest(a: Option<TextRange>, b: Option<TextRange>) -> Option<TextRange> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, b) => a.or(b),
-    }
-}
+pub use self::taint::{bit_positions, Origin, Taint};
 
 /// What happens to a handle (or to SQL text) at one place in a function.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,7 +39,7 @@ pub struct Sink {
 pub struct HandleUse {
     /// How the source names it: a binding (`db`), a field (`state.ro`), or an accessor used in
     /// place (`state.get_db_ro()`).
-    pub label: String,
+    pub label: Box<str>,
     /// Where it came from.
     pub taint: Taint,
 }
@@ -136,14 +52,15 @@ pub enum SinkKind {
         /// The text.
         text: SqlText,
         /// The method that takes it (`execute`, `fetch_one`, …).
-        method: String,
+        method: Box<str>,
         /// Whether `method` is a known SQL method (else only text that looks like SQL counts).
         known_method: bool,
     },
     /// The handle passed to a call (`helper(&db)`, `repo.save(&db)`).
     Call {
-        /// The callee as written: path segments (`crate::store::bump`) or the method name.
-        callee: Vec<String>,
+        /// The callee as written: path segments (`crate::store::bump`) or the method name
+        /// (shared by the file's calls of the same path).
+        callee: CalleePath,
         /// Whether it is a method call (`x.save(..)`).
         method: bool,
         /// Argument position; for a method call, 0 is the receiver.
@@ -153,9 +70,10 @@ pub enum SinkKind {
         /// When the call is an ORM executor (`.execute(conn)`, `.exec(&db)`) run on a write
         /// builder (`diesel::update(…)`, `Post::delete_many()`): the builder as written,
         /// shortened (`diesel::update(…)`). The handle is then the executor's argument.
-        builder: Option<String>,
-        /// For a method call: what the receiver's type is, as far as the function can tell.
-        receiver: Option<TypeRef>,
+        builder: Option<Box<str>>,
+        /// For a method call: what the receiver's type is, as far as the function can tell
+        /// (shared with the value it was the type of, never copied).
+        receiver: Option<Arc<TypeRef>>,
     },
     /// The function runs its text parameter `text` as SQL on the sink's handle (a parameter):
     /// a mark for its callers, settled (and removed) by the writer summaries.

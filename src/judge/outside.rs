@@ -66,7 +66,7 @@ pub fn judge(rules: &RuleSet, sink: &Sink) -> OutsideVerdict {
     let Some(name) = callee.last() else { return OutsideVerdict::Unknown };
     if let Some(builder) = builder {
         return OutsideVerdict::Write(OutsideWrite::Builder {
-            builder: builder.clone(),
+            builder: builder.to_string(),
             executor: name.clone(),
         });
     }
@@ -128,7 +128,7 @@ mod tests {
                 method,
                 arg,
                 args,
-                builder: builder.map(String::from),
+                builder: builder.map(Box::from),
                 receiver: None,
             },
         }

@@ -27,7 +27,7 @@ pub fn findings(
 
 fn finding(site: Site<'_>, sink: &Sink, writers: &Writers, judge: &Judge<'_>) -> Option<Finding> {
     let SinkKind::Call { callee, .. } = &sink.kind else { return None };
-    let origin = sink.handle.taint.ro?;
+    let origin = sink.handle.taint.ro.get()?;
     let binding = &sink.handle.label;
     let written = callee.join("::");
     let (message, evidence, chain, why) = match judge.sink(writers, site, sink) {
@@ -74,7 +74,7 @@ fn finding(site: Site<'_>, sink: &Sink, writers: &Writers, judge: &Judge<'_>) ->
         end_line: sink.range.end.line,
         end_column: sink.range.end.column,
         function: site.function.display_name(),
-        binding: binding.clone(),
+        binding: binding.to_string(),
         binding_line: origin.start.line,
         message,
         evidence,

@@ -200,7 +200,7 @@ mod tests {
                     range: TextRange::default(),
                     handle: HandleUse { label: "db".into(), taint: Taint::param(0) },
                     kind: SinkKind::Call {
-                        callee: vec![callee.to_string()],
+                        callee: std::sync::Arc::from([callee.to_string()]),
                         method: false,
                         arg: 0,
                         args: 1,

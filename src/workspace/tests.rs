@@ -73,7 +73,14 @@ fn tree() -> (TreeFns, Symbols) {
 }
 
 fn call(name: &str, args: usize, receiver: Option<TypeRef>) -> SinkKind {
-    SinkKind::Call { callee: vec![name.into()], method: true, arg: 1, args, builder: None, receiver }
+    SinkKind::Call {
+        callee: Arc::from([name.to_string()]),
+        method: true,
+        arg: 1,
+        args,
+        builder: None,
+        receiver: receiver.map(Arc::new),
+    }
 }
 
 #[test]
@@ -135,7 +142,7 @@ fn globs_that_import_each_other_end_and_re_exports_are_followed() {
     let crates = CrateGraph::default();
     let scope = CallScope { fns: &fns, symbols: &symbols, crates: &crates, imports: &imports };
     let free = |name: &str| SinkKind::Call {
-        callee: vec![name.into()],
+        callee: Arc::from([name.to_string()]),
         method: false,
         arg: 0,
         args: 1,

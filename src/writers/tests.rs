@@ -1,7 +1,7 @@
 use super::*;
 use std::path::Path;
 
-use crate::analysis::facts::{HandleUse, Sink, SqlText, Taint};
+use crate::analysis::facts::{HandleUse, Origin, Sink, SqlText, Taint};
 use crate::config::RuleSet;
 use crate::index::ConstIndex;
 use crate::source::{Pos, TextRange};
@@ -153,8 +153,10 @@ fn recursion_terminates_and_methods_resolve_to_owners() {
 
 fn rw_sql_sink(line: u32, params: u64, sql: &str) -> Sink {
     let mut sink = sql_sink(line, 0, sql);
-    sink.handle =
-        HandleUse { label: "ctx.pool()".into(), taint: Taint { rw: Some(at(line)), params, ..Taint::NONE } };
+    sink.handle = HandleUse {
+        label: "ctx.pool()".into(),
+        taint: Taint { rw: Origin::at(at(line)), params, ..Taint::NONE },
+    };
     sink
 }
 

@@ -62,7 +62,7 @@ pub(super) fn settle(fns: &mut TreeFns, resolve: impl Fn(&TreeFns, FnId, &SinkKi
             let SinkKind::Call { callee, arg, .. } = &**call else { continue };
             let Resolved::Tree(callees) = resolve(fns, id, call) else { continue };
             if callees.iter().any(|&c| runs[c].contains(&(*text_arg, *arg))) {
-                let method = callee.last().cloned().unwrap_or_default();
+                let method = callee.last().map_or_else(Box::default, |m| Box::from(m.as_str()));
                 let kind = SinkKind::Sql { text: text.clone(), method, known_method: true };
                 let sql = Sink { range: sink.range, handle: sink.handle.clone(), kind };
                 // The file may have judged it already (a function of the same file).

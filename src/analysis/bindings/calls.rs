@@ -13,7 +13,7 @@ use syn::{Expr, ExprCall, ExprField, ExprMethodCall};
 use super::state::Value;
 use super::types::is_std_collection;
 use super::FnAnalysis;
-use crate::analysis::facts::{Derivation, Derived, FieldOf, SinkKind, SqlText, Taint, TypeRef};
+use crate::analysis::facts::{callee_path, Derivation, Derived, FieldOf, SinkKind, SqlText, Taint, TypeRef};
 use crate::analysis::spans::Located;
 use crate::source::TextRange;
 
@@ -71,8 +71,9 @@ impl FnAnalysis<'_> {
         }
         let inputs: Vec<(&Expr, &Value)> = call.args.iter().zip(&args).collect();
         self.sql_param_call(path.last(), false, &inputs, call);
+        let callee = callee_path(&path);
         let kind = |arg: usize| SinkKind::Call {
-            callee: path.clone(),
+            callee: callee.clone(),
             method: false,
             arg,
             args: call.args.len(),
@@ -118,7 +119,7 @@ impl FnAnalysis<'_> {
             // its type says.
             let at = self.at(call);
             let parts = elements.iter().enumerate().map(|(i, &(ro, rw))| {
-                let taint = Taint { ro: ro.then_some(at), rw: rw.then_some(at), ..Taint::NONE };
+                let taint = Taint { ro: ro.then_some(at).into(), rw: rw.then_some(at).into(), ..Taint::NONE };
                 (Rc::from(i.to_string()), Value::handle(taint))
             });
             return Value::composite(parts.collect());
@@ -218,11 +219,11 @@ impl FnAnalysis<'_> {
             if names.orm_executors.matches_name(&name) {
                 // `diesel::insert_into(t).values(..).execute(conn)`: the builder runs on `conn`.
                 let kind = SinkKind::Call {
-                    callee: vec![name.clone()],
+                    callee: callee_path(std::slice::from_ref(&name)),
                     method: true,
                     arg: index + 1,
                     args: args.len(),
-                    builder: Some(builder.to_string()),
+                    builder: Some(Box::from(&**builder)),
                     receiver: None,
                 };
                 self.push_sink(self.at(call), &call.args[index], args[index].taint, kind);
@@ -234,7 +235,8 @@ impl FnAnalysis<'_> {
             if let Some(sql) = &arg_sql {
                 // `db.execute(SQL, …)`
                 let known_method = names.sql_methods.matches_name(&name);
-                let kind = SinkKind::Sql { text: (**sql).clone(), method: name.clone(), known_method };
+                let kind =
+                    SinkKind::Sql { text: (**sql).clone(), method: Box::from(name.as_str()), known_method };
                 self.push_sink(self.at(call), &call.receiver, receiver.taint, kind);
                 // A method of the rule set runs the text; another (`self.set("key", v)`) is also
                 // a call whose body may write.
@@ -243,7 +245,8 @@ impl FnAnalysis<'_> {
         }
         if let (Some(sql), Some(index)) = (&receiver.sql, handle_arg) {
             // `sqlx::query(SQL).bind(x).execute(&mut *db)`: a builder executed on a handle.
-            let kind = SinkKind::Sql { text: (**sql).clone(), method: name.clone(), known_method: true };
+            let kind =
+                SinkKind::Sql { text: (**sql).clone(), method: Box::from(name.as_str()), known_method: true };
             self.push_sink(self.at(call), &call.args[index], args[index].taint, kind);
             if names.sql_methods.matches_name(&name) {
                 return Value::default();
@@ -255,24 +258,24 @@ impl FnAnalysis<'_> {
             // `seen.insert(id)` on a `HashSet` built here: no model write, no tree method.
             if value.taint.is_handle() && !receiver.collection {
                 let kind = SinkKind::Call {
-                    callee: vec![name.clone()],
+                    callee: callee_path(std::slice::from_ref(&name)),
                     method: true,
                     arg: index + 1,
                     args: args.len(),
                     builder: None,
-                    receiver: receiver.ty.as_deref().cloned(),
+                    receiver: receiver.ty.clone(),
                 };
                 self.push_sink(self.at(call), arg, value.taint, kind);
             }
         }
         if receiver.taint.is_handle() && !executed {
             let kind = SinkKind::Call {
-                callee: vec![name.clone()],
+                callee: callee_path(std::slice::from_ref(&name)),
                 method: true,
                 arg: 0,
                 args: args.len(),
                 builder: None,
-                receiver: receiver.ty.as_deref().cloned(),
+                receiver: receiver.ty.clone(),
             };
             self.push_sink(self.at(call), &call.receiver, receiver.taint, kind);
         }
@@ -403,7 +406,8 @@ impl FnAnalysis<'_> {
                 Some(syn::FnArg::Typed(t)) => super::pat_name(&t.pat),
                 _ => "self".to_string(),
             };
-            let handle = crate::analysis::facts::HandleUse { label, taint: Taint::param(f.handle) };
+            let handle =
+                crate::analysis::facts::HandleUse { label: label.into(), taint: Taint::param(f.handle) };
             self.sinks.push(crate::analysis::facts::Sink {
                 range: at,
                 handle,
@@ -430,8 +434,11 @@ impl FnAnalysis<'_> {
                 continue;
             };
             if let (Some(sql), true) = (&text.sql, handle.taint.is_handle()) {
-                let kind =
-                    SinkKind::Sql { text: (**sql).clone(), method: callee.clone(), known_method: true };
+                let kind = SinkKind::Sql {
+                    text: (**sql).clone(),
+                    method: Box::from(callee.as_str()),
+                    known_method: true,
+                };
                 // The call's range only now, when a sink needs it.
                 self.push_sink(self.at(call), handle_expr, handle.taint, kind);
             }

@@ -205,7 +205,7 @@ impl FnAnalysis<'_> {
         };
         if let Some((ro, rw)) = declared {
             let at = self.at(f);
-            let taint = Taint { ro: ro.then_some(at), rw: rw.then_some(at), ..base.taint };
+            let taint = Taint { ro: ro.then_some(at).into(), rw: rw.then_some(at).into(), ..base.taint };
             return Value::handle(taint);
         }
         let taint = self.field_of_derived(f, &base, member);

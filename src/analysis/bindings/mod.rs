@@ -262,7 +262,7 @@ impl<'a> FnAnalysis<'a> {
 
     fn push_sink(&mut self, range: TextRange, handle_expr: &Expr, taint: Taint, kind: SinkKind) {
         let label = self.label(handle_expr);
-        self.sinks.push(Sink { range, handle: HandleUse { label, taint }, kind });
+        self.sinks.push(Sink { range, handle: HandleUse { label: label.into(), taint }, kind });
     }
 }
 

@@ -7,7 +7,7 @@ use syn::punctuated::Punctuated;
 use syn::{Token, Type};
 
 use super::FnAnalysis;
-use crate::analysis::facts::Taint;
+use crate::analysis::facts::{Origin, Taint};
 use crate::analysis::names::{last_segment, NameSet, Segments};
 use crate::source::TextRange;
 
@@ -27,10 +27,10 @@ impl FnAnalysis<'_> {
         let mut taint = Taint::NONE;
         let is_self = (self.self_taint.0 || self.self_taint.1) && type_mentions_self(ty);
         if (is_self && self.self_taint.0) || mentions(ty, &self.names.ro_types, tuples) {
-            taint.ro = Some(at);
+            taint.ro = Origin::at(at);
         }
         if (is_self && self.self_taint.1) || mentions(ty, &self.names.rw_types, tuples) {
-            taint.rw = Some(at);
+            taint.rw = Origin::at(at);
         }
         taint
     }
