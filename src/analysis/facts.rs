@@ -13,13 +13,13 @@ use std::sync::Arc;
 
 use crate::source::TextRange;
 
-mod callees;
+mod paths;
 mod sql_text;
 mod taint;
 #[cfg(test)]
 mod tests;
 
-pub use self::callees::{callee_path, release_callee_paths, CalleePath};
+pub use self::paths::{release_shared_paths, shared_path, SharedPath};
 pub use self::sql_text::{SqlText, MAX_TEXT_BYTES, MAX_TEXT_NODES, MAX_TEXT_PIECES};
 pub use self::taint::{bit_positions, Origin, Taint};
 
@@ -60,7 +60,7 @@ pub enum SinkKind {
     Call {
         /// The callee as written: path segments (`crate::store::bump`) or the method name
         /// (shared by the file's calls of the same path).
-        callee: CalleePath,
+        callee: SharedPath,
         /// Whether it is a method call (`x.save(..)`).
         method: bool,
         /// Argument position; for a method call, 0 is the receiver.
@@ -163,15 +163,16 @@ pub struct FieldOf {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum TypeRef {
     /// A named type (`Repo`, `crate::store::Repo`, `Self`, `sqlx::PgPool`).
-    Named(Vec<String>),
+    Named(SharedPath),
     /// A type parameter or `impl`/`dyn` type known only by its trait bounds.
     Bounds(Vec<String>),
     /// The type of field `1` of a value of type `0` (`self.repo`, `state.store`).
     Field(Arc<TypeRef>, String),
     /// What a call returns: a function by path, or a method called on a receiver.
     Returns {
-        /// The callee as written (the method name for a method call).
-        callee: Vec<String>,
+        /// The callee as written (the method name for a method call), shared with the call's
+        /// sinks.
+        callee: SharedPath,
         /// The receiver's type, for a method call.
         on: Option<Arc<TypeRef>>,
     },
@@ -181,7 +182,7 @@ pub enum TypeRef {
     /// unless the tree declares a struct of the wrapper's name (pict-rs' own `State<S>`).
     Wrapped {
         /// The wrapper as written (`web::Data`, `State`).
-        wrapper: Vec<String>,
+        wrapper: SharedPath,
         /// What it wraps.
         inner: Box<TypeRef>,
     },

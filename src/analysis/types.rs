@@ -7,7 +7,7 @@
 
 use syn::{GenericArgument, PathArguments, Type, TypeParamBound};
 
-use super::facts::TypeRef;
+use super::facts::{shared_path, TypeRef};
 use super::names::NameSet;
 
 /// What the text around a type tells about its names.
@@ -42,7 +42,10 @@ fn type_ref_at(ty: &Type, scope: TypeScope<'_>, depth: usize) -> Option<TypeRef>
             if scope.wrappers.matches_name(&last.ident.to_string()) {
                 if let Some(inner) = first_type_argument(&last.arguments) {
                     let inner = type_ref_at(inner, scope, depth + 1)?;
-                    return Some(TypeRef::Wrapped { wrapper: segments, inner: Box::new(inner) });
+                    return Some(TypeRef::Wrapped {
+                        wrapper: shared_path(&segments),
+                        inner: Box::new(inner),
+                    });
                 }
             }
             if let [name] = segments.as_slice() {
@@ -50,7 +53,7 @@ fn type_ref_at(ty: &Type, scope: TypeScope<'_>, depth: usize) -> Option<TypeRef>
                     return Some(TypeRef::Bounds(bounds.clone()));
                 }
             }
-            Some(TypeRef::Named(segments))
+            Some(TypeRef::Named(shared_path(&segments)))
         }
         Type::TraitObject(t) => Some(TypeRef::Bounds(trait_names(t.bounds.iter()))),
         Type::ImplTrait(t) => Some(TypeRef::Bounds(trait_names(t.bounds.iter()))),
@@ -144,12 +147,15 @@ mod tests {
     fn wrappers_and_references_are_looked_through() {
         assert_eq!(of("&State<Arc<AppState>>", &[]), named("AppState"));
         let inner = TypeRef::Wrapped {
-            wrapper: vec!["Arc".into()],
-            inner: Box::new(TypeRef::Named(vec!["S".into()])),
+            wrapper: ["Arc".to_string()].into(),
+            inner: Box::new(TypeRef::Named(["S".to_string()].into())),
         };
         assert_eq!(
             wrapped("web::State<Arc<S>>", &[]),
-            Some(TypeRef::Wrapped { wrapper: vec!["web".into(), "State".into()], inner: Box::new(inner) }),
+            Some(TypeRef::Wrapped {
+                wrapper: ["web".to_string(), "State".to_string()].into(),
+                inner: Box::new(inner)
+            }),
             "the wrappers are kept for the tree to tell its own `State<S>` from an extractor"
         );
         assert_eq!(of("&mut crate::store::Repo", &[]), named("crate::store::Repo"));

@@ -111,7 +111,7 @@ impl CallScope<'_> {
         }
         match qualifier.map(String::as_str) {
             Some("Self") => {
-                let ty = self.type_of(caller, &TypeRef::Named(vec!["Self".into()]));
+                let ty = self.type_of(caller, &TypeRef::Named(["Self".to_string()].into()));
                 tree_or_external(syms.methods_of(&ty, name))
             }
             Some(q) if q.starts_with(char::is_uppercase) => {

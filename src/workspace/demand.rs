@@ -191,7 +191,7 @@ fn type_names<'a>(t: &'a TypeRef, out: &mut HashSet<&'a str>) {
         TypeRef::Returns { callee, on } => {
             if let Some(on) = on {
                 type_names(on, out);
-            } else if let [.., ty, _] = callee.as_slice() {
+            } else if let [.., ty, _] = &callee[..] {
                 if ty.starts_with(char::is_uppercase) {
                     out.insert(ty);
                 }

@@ -13,7 +13,7 @@ use syn::{Expr, ExprCall, ExprField, ExprMethodCall};
 use super::state::Value;
 use super::types::is_std_collection;
 use super::FnAnalysis;
-use crate::analysis::facts::{callee_path, Derivation, Derived, FieldOf, SinkKind, SqlText, Taint, TypeRef};
+use crate::analysis::facts::{shared_path, Derivation, Derived, FieldOf, SinkKind, SqlText, Taint, TypeRef};
 use crate::analysis::spans::Located;
 use crate::source::TextRange;
 
@@ -41,7 +41,8 @@ impl FnAnalysis<'_> {
         };
         let args: Vec<Value> = call.args.iter().map(|a| self.expr(a)).collect();
         let Some(path) = path else { return Value::default() };
-        let returns = TypeRef::Returns { callee: path.clone(), on: None };
+        let callee = shared_path(&path);
+        let returns = TypeRef::Returns { callee: callee.clone(), on: None };
         if self.names.ro_accessors.matches_path(&path) {
             return Value::handle(Taint::read_only(self.at(call))).typed(Some(returns));
         }
@@ -71,7 +72,6 @@ impl FnAnalysis<'_> {
         }
         let inputs: Vec<(&Expr, &Value)> = call.args.iter().zip(&args).collect();
         self.sql_param_call(path.last(), false, &inputs, call);
-        let callee = callee_path(&path);
         let kind = |arg: usize| SinkKind::Call {
             callee: callee.clone(),
             method: false,
@@ -161,7 +161,8 @@ impl FnAnalysis<'_> {
         }
         let names = self.names;
         // What the method returns: known once the receiver's type and the method are.
-        let returns = TypeRef::Returns { callee: vec![name.clone()], on: receiver.ty.clone() };
+        let callee = shared_path(std::slice::from_ref(&name));
+        let returns = TypeRef::Returns { callee: callee.clone(), on: receiver.ty.clone() };
         // `self.pool()`: an accessor of a parameter also writes through that parameter.
         if names.ro_accessors.matches_name(&name) {
             let taint = Taint::read_only(self.at(call)).with_params_of(receiver.taint);
@@ -219,7 +220,7 @@ impl FnAnalysis<'_> {
             if names.orm_executors.matches_name(&name) {
                 // `diesel::insert_into(t).values(..).execute(conn)`: the builder runs on `conn`.
                 let kind = SinkKind::Call {
-                    callee: callee_path(std::slice::from_ref(&name)),
+                    callee: callee.clone(),
                     method: true,
                     arg: index + 1,
                     args: args.len(),
@@ -258,7 +259,7 @@ impl FnAnalysis<'_> {
             // `seen.insert(id)` on a `HashSet` built here: no model write, no tree method.
             if value.taint.is_handle() && !receiver.collection {
                 let kind = SinkKind::Call {
-                    callee: callee_path(std::slice::from_ref(&name)),
+                    callee: callee.clone(),
                     method: true,
                     arg: index + 1,
                     args: args.len(),
@@ -270,7 +271,7 @@ impl FnAnalysis<'_> {
         }
         if receiver.taint.is_handle() && !executed {
             let kind = SinkKind::Call {
-                callee: callee_path(std::slice::from_ref(&name)),
+                callee: callee.clone(),
                 method: true,
                 arg: 0,
                 args: args.len(),
@@ -339,7 +340,7 @@ impl FnAnalysis<'_> {
         }
         match receiver.ty.as_deref().map(TypeRef::unwrapped) {
             Some(TypeRef::Named(path)) => {
-                let owner = match path.as_slice() {
+                let owner = match &path[..] {
                     [only] if only == "Self" => self.owner.as_deref(),
                     [.., last] => Some(last.as_str()),
                     [] => None,

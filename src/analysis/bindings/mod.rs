@@ -38,7 +38,7 @@ use syn::{Block, Expr, FnArg, Pat, Signature};
 
 pub(crate) use self::scope::FileScope;
 use self::state::{Env, LoopFrame, Value};
-use super::facts::{Derivation, Derived, HandleUse, Sink, SinkKind, SqlText, Taint, TypeRef};
+use super::facts::{shared_path, Derivation, Derived, HandleUse, Sink, SinkKind, SqlText, Taint, TypeRef};
 use super::names::Names;
 use super::spans::Located;
 use super::types::TypeScope;
@@ -138,7 +138,7 @@ impl<'a> FnAnalysis<'a> {
                     params.push("self".to_string());
                     let mut taint = Taint::param(index);
                     taint = taint.join(self.type_taint(&receiver.ty, self.range(receiver.self_token.span)));
-                    let ty = TypeRef::Named(vec!["Self".to_string()]);
+                    let ty = TypeRef::Named(shared_path(&["Self".to_string()]));
                     self.env.declare("self", Value::handle(taint).typed(Some(ty)));
                 }
                 FnArg::Typed(typed) => {
@@ -329,6 +329,8 @@ fn merge_duplicate_sinks(sinks: &mut Vec<Sink>) {
         }
         merged.push(sink);
     }
+    // Kept for the whole run: the room of the duplicates merged away is given back.
+    merged.shrink_to_fit();
     *sinks = merged;
 }
 
