@@ -13,13 +13,13 @@ use std::sync::Arc;
 
 use crate::source::TextRange;
 
-mod paths;
+mod shared;
 mod sql_text;
 mod taint;
 #[cfg(test)]
 mod tests;
 
-pub use self::paths::{release_shared_paths, shared_path, SharedPath};
+pub use self::shared::{release_shared, shared_label, shared_path, SharedPath};
 pub use self::sql_text::{SqlText, MAX_TEXT_BYTES, MAX_TEXT_NODES, MAX_TEXT_PIECES};
 pub use self::taint::{bit_positions, Origin, Taint};
 
@@ -38,8 +38,8 @@ pub struct Sink {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HandleUse {
     /// How the source names it: a binding (`db`), a field (`state.ro`), or an accessor used in
-    /// place (`state.get_db_ro()`).
-    pub label: Box<str>,
+    /// place (`state.get_db_ro()`); shared by the file's sinks of the same label.
+    pub label: Arc<str>,
     /// Where it came from.
     pub taint: Taint,
 }
@@ -257,8 +257,8 @@ pub struct FnFacts {
     pub analysed: bool,
     /// Whether it has a body (false: a trait method declared without a default body).
     pub has_body: bool,
-    /// Parameter names (`self` included), in order.
-    pub params: Vec<String>,
+    /// Parameter names (`self` included), in order (shared like the sinks' labels).
+    pub params: Vec<Arc<str>>,
     /// What its return value may hold.
     pub returns: Taint,
     /// What it does with handles and SQL.
@@ -415,7 +415,7 @@ pub struct DeferredFn {
     /// Index of the function in [`FileFacts::functions`].
     pub index: usize,
     /// Parameter names.
-    pub params: Vec<String>,
+    pub params: Vec<Arc<str>>,
     /// What its return value may hold.
     pub returns: Taint,
     /// What it does with handles and SQL.

@@ -74,7 +74,7 @@ pub fn analyse_file(names: &Names, src: &SourceText, file: &syn::File, screen: &
     // The module's imports first, then those of bodies (rarely any: no copy then).
     let body_imports = std::mem::replace(&mut facts.imports, imports);
     facts.imports.extend(body_imports);
-    facts::release_shared_paths();
+    facts::release_shared();
     // Kept for the whole run: no room left to grow into.
     facts.functions.shrink_to_fit();
     facts.types.shrink_to_fit();

@@ -47,9 +47,7 @@ fn passes_itself(facts: &FnFacts, sink: &Sink, owners: u64, rw_counts: bool) -> 
     if rw_counts && taint.rw.is_some() {
         return true;
     }
-    taint.param_indices().any(|i| {
-        owners & (1 << i) != 0 && facts.params.get(i).map(String::as_str) == Some(&*sink.handle.label)
-    })
+    taint.param_indices().any(|i| owners & (1 << i) != 0 && facts.params.get(i) == Some(&sink.handle.label))
 }
 
 /// A handler searched for escapes: its id, file and facts.

@@ -52,7 +52,7 @@ fn function(file: &str, owner: Option<&str>, name: &str, params: &[&str], sinks:
             range: at(1),
             analysed: true,
             has_body: true,
-            params: params.iter().map(|p| p.to_string()).collect(),
+            params: params.iter().map(|&p| p.into()).collect(),
             returns: Taint::NONE,
             sinks,
             derived: Vec::new(),

@@ -13,7 +13,9 @@ use syn::{Expr, ExprCall, ExprField, ExprMethodCall};
 use super::state::Value;
 use super::types::is_std_collection;
 use super::FnAnalysis;
-use crate::analysis::facts::{shared_path, Derivation, Derived, FieldOf, SinkKind, SqlText, Taint, TypeRef};
+use crate::analysis::facts::{
+    shared_label, shared_path, Derivation, Derived, FieldOf, SinkKind, SqlText, Taint, TypeRef,
+};
 use crate::analysis::spans::Located;
 use crate::source::TextRange;
 
@@ -407,8 +409,10 @@ impl FnAnalysis<'_> {
                 Some(syn::FnArg::Typed(t)) => super::pat_name(&t.pat),
                 _ => "self".to_string(),
             };
-            let handle =
-                crate::analysis::facts::HandleUse { label: label.into(), taint: Taint::param(f.handle) };
+            let handle = crate::analysis::facts::HandleUse {
+                label: shared_label(&label),
+                taint: Taint::param(f.handle),
+            };
             self.sinks.push(crate::analysis::facts::Sink {
                 range: at,
                 handle,

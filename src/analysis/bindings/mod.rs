@@ -32,13 +32,16 @@ mod state;
 mod types;
 
 use std::rc::Rc;
+use std::sync::Arc;
 
 use proc_macro2::Span;
 use syn::{Block, Expr, FnArg, Pat, Signature};
 
 pub(crate) use self::scope::FileScope;
 use self::state::{Env, LoopFrame, Value};
-use super::facts::{shared_path, Derivation, Derived, HandleUse, Sink, SinkKind, SqlText, Taint, TypeRef};
+use super::facts::{
+    shared_label, shared_path, Derivation, Derived, HandleUse, Sink, SinkKind, SqlText, Taint, TypeRef,
+};
 use super::names::Names;
 use super::spans::Located;
 use super::types::TypeScope;
@@ -74,7 +77,7 @@ pub(crate) struct FnAnalysis<'a> {
 
 /// What one function body yields.
 pub(crate) struct BodyFacts {
-    pub params: Vec<String>,
+    pub params: Vec<Arc<str>>,
     pub returns: Taint,
     /// The ORM write builder it returns, if any (`diesel::update(…)`).
     pub returns_builder: Option<String>,
@@ -135,14 +138,14 @@ impl<'a> FnAnalysis<'a> {
         for (index, input) in sig.inputs.iter().enumerate() {
             match input {
                 FnArg::Receiver(receiver) => {
-                    params.push("self".to_string());
+                    params.push(shared_label("self"));
                     let mut taint = Taint::param(index);
                     taint = taint.join(self.type_taint(&receiver.ty, self.range(receiver.self_token.span)));
                     let ty = TypeRef::Named(shared_path(&["Self".to_string()]));
                     self.env.declare("self", Value::handle(taint).typed(Some(ty)));
                 }
                 FnArg::Typed(typed) => {
-                    params.push(pat_name(&typed.pat));
+                    params.push(shared_label(&pat_name(&typed.pat)));
                     let at = self.at(&*typed.pat);
                     let taint = Taint::param(index).join(self.type_taint(&typed.ty, at));
                     let ty = self.type_ref(&typed.ty);
@@ -262,7 +265,7 @@ impl<'a> FnAnalysis<'a> {
 
     fn push_sink(&mut self, range: TextRange, handle_expr: &Expr, taint: Taint, kind: SinkKind) {
         let label = self.label(handle_expr);
-        self.sinks.push(Sink { range, handle: HandleUse { label: label.into(), taint }, kind });
+        self.sinks.push(Sink { range, handle: HandleUse { label: shared_label(&label), taint }, kind });
     }
 }
 
