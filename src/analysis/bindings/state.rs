@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use syn::Label;
 
-use crate::analysis::facts::{SqlText, Taint, TypeRef};
+use crate::analysis::facts::{shared_type, SqlText, Taint, TypeRef};
 
 /// What an expression or binding may hold.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -111,7 +111,7 @@ impl Value {
 
     /// The same value, of type `ty` (when known).
     pub(super) fn typed(self, ty: Option<TypeRef>) -> Value {
-        Value { ty: ty.map(Arc::new).or(self.ty), ..self }
+        Value { ty: ty.map(shared_type).or(self.ty), ..self }
     }
 
     pub(super) fn sql_or_hole(&self) -> SqlText {
