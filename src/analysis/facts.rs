@@ -248,7 +248,7 @@ pub struct FnFacts {
     /// Its name.
     pub name: String,
     /// The `impl` self type or the trait it belongs to.
-    pub owner: Option<String>,
+    pub owner: Option<Arc<str>>,
     /// Module path inside the file (inline `mod`s).
     pub module: Vec<String>,
     /// The name's place.
@@ -276,7 +276,7 @@ pub struct FnFacts {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SigFacts {
     /// The trait an `impl Trait for Type` method implements.
-    pub trait_of: Option<String>,
+    pub trait_of: Option<Arc<str>>,
     /// Whether it is declared in a trait (a default body, or none).
     pub in_trait: bool,
     /// How many parameters it takes, `self` included.

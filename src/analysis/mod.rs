@@ -213,7 +213,7 @@ impl<'a> Walker<'a> {
         let range = self.range(sig.ident.span());
         let mut facts = FnFacts {
             name: sig.ident.to_string(),
-            owner,
+            owner: owner.as_deref().map(facts::shared_label),
             module: self.module.clone(),
             range,
             analysed: false,
@@ -224,7 +224,7 @@ impl<'a> Walker<'a> {
             derived: Vec::new(),
             ro_bindings: 0,
             sig: SigFacts {
-                trait_of: context.trait_of.clone(),
+                trait_of: context.trait_of.as_deref().map(facts::shared_label),
                 in_trait: context.in_trait,
                 arity: sig.inputs.len(),
                 has_self: sig.receiver().is_some(),

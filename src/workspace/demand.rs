@@ -213,6 +213,6 @@ pub fn read_only_wrappers(slots: &[Slot]) -> BTreeSet<(String, Option<String>)> 
         .filter_map(|s| s.facts.as_ref())
         .flat_map(|facts| &facts.functions)
         .filter(|f| f.analysed && f.returns.ro.is_some())
-        .map(|f| (f.name.clone(), f.owner.clone()))
+        .map(|f| (f.name.clone(), f.owner.as_deref().map(String::from)))
         .collect()
 }

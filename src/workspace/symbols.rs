@@ -90,13 +90,13 @@ impl Symbols {
             if facts.has_body {
                 push_at(&mut s.by_name, &facts.name, id);
                 if let Some(owner) = &facts.owner {
-                    if !s.by_owner.contains_key(owner.as_str()) {
-                        s.by_owner.insert(owner.clone(), HashMap::default());
+                    if !s.by_owner.contains_key(&**owner) {
+                        s.by_owner.insert(owner.to_string(), HashMap::default());
                     }
-                    if let Some(by_name) = s.by_owner.get_mut(owner.as_str()) {
+                    if let Some(by_name) = s.by_owner.get_mut(&**owner) {
                         push_at(by_name, &facts.name, id);
                     }
-                    if facts.sig.generics.iter().any(|(g, _)| g == owner) {
+                    if facts.sig.generics.iter().any(|(g, _)| **g == **owner) {
                         push_at(&mut s.blanket, &facts.name, id);
                     }
                 }

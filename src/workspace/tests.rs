@@ -31,7 +31,7 @@ fn func(
         module: Vec::new().into(),
         facts: FnFacts {
             name: name.into(),
-            owner: owner.map(String::from),
+            owner: owner.map(Arc::from),
             module: Vec::new(),
             range: TextRange::default(),
             analysed: true,
@@ -42,7 +42,7 @@ fn func(
             derived: Vec::new(),
             ro_bindings: 0,
             sig: SigFacts {
-                trait_of: trait_of.map(String::from),
+                trait_of: trait_of.map(Arc::from),
                 arity,
                 has_self: owner.is_some() && arity > 0,
                 returns,

@@ -47,7 +47,7 @@ fn function(file: &str, owner: Option<&str>, name: &str, params: &[&str], sinks:
         module: crate::workspace::location::locate(Path::new(file)).module.into(),
         facts: FnFacts {
             name: name.into(),
-            owner: owner.map(String::from),
+            owner: owner.map(Arc::from),
             module: Vec::new(),
             range: at(1),
             analysed: true,
