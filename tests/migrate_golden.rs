@@ -162,6 +162,8 @@ fn classes_and_reasons_of_the_before_trees() {
         ("accessor_inside_macro_arguments", "stats", "pure-read", ""),
         ("accessor_inside_macro_arguments", "banner", "pure-read", ""),
         ("accessor_inside_macro_arguments", "latest", "pure-read", ""),
+        ("accessor_inside_macro_arguments", "quota", "pure-read", ""),
+        ("accessor_inside_macro_arguments", "overflow", "mixed", "write SQL on `conn`: UPDATE quotas"),
         ("accessor_inside_macro_arguments", "visit", "mixed", "write SQL on `get_db()`: UPDATE stats"),
         ("accessor_inside_macro_arguments", "sweep", "mixed", "write SQL on `get_db()`: DELETE FROM sessions"),
         (

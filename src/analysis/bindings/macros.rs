@@ -69,8 +69,15 @@ impl FnAnalysis<'_> {
                     let sql = values.iter().find_map(|v| v.sql.clone());
                     return Value { sql, ..Value::default() };
                 }
-                // `vec![…]`: the standard library's vector, data whatever goes in.
-                Value { collection: name == "vec", ..Value::default() }
+                if name == "vec" {
+                    // `vec![…]`: the standard library's vector, data whatever goes in.
+                    return Value { collection: true, ..Value::default() };
+                }
+                // Any other macro may hand out what it is given: `tokio::join!(get_db(), f())`
+                // is a tuple of its arguments (`let (db, n) = …`), `dbg!(db)` its argument.
+                Value::composite(
+                    values.into_iter().enumerate().map(|(i, v)| (i.to_string().into(), v)).collect(),
+                )
             }
             // A macro holding statements (`db_run! { … }`), analysed as a block.
             MacroCode::Stmts(stmts) => {
