@@ -166,6 +166,7 @@ fn classes_and_reasons_of_the_before_trees() {
         ("accessor_inside_macro_arguments", "overflow", "mixed", "write SQL on `conn`: UPDATE quotas"),
         ("accessor_inside_macro_arguments", "visit", "mixed", "write SQL on `get_db()`: UPDATE stats"),
         ("accessor_inside_macro_arguments", "sweep", "mixed", "write SQL on `get_db()`: DELETE FROM sessions"),
+        ("accessor_inside_macro_arguments", "reset", "mixed", "write SQL on `conn`: UPDATE stats SET views = 0"),
         (
             "accessor_inside_macro_arguments",
             "audited",

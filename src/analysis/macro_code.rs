@@ -8,8 +8,9 @@
 //! nothing.
 
 use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
+use syn::parse::{ParseStream, Parser};
 use syn::punctuated::Punctuated;
-use syn::{Block, Expr, Macro, Stmt, Token};
+use syn::{Block, Expr, Macro, Pat, Stmt, Token};
 
 /// A macro body as code.
 pub enum MacroCode {
@@ -25,6 +26,9 @@ pub enum MacroCode {
 pub enum MacroPart {
     /// A part that parses as an expression.
     Expr(Box<Expr>),
+    /// `pattern = expression`, as a `select!` branch binds what its future gives
+    /// (`conn = pool.get() => { … }`): the pattern binds the value for the parts after it.
+    Bind(Box<Pat>, Box<Expr>),
     /// A part that does not: its bracketed groups, in order.
     Groups(Vec<MacroGroup>),
 }
@@ -56,9 +60,9 @@ impl MacroCode {
 }
 
 /// Best effort for bodies that are neither expressions nor statements: the tokens are split
-/// at top-level `,`, `;`, `=>` and a lone `:` (not one of a `::`); a part that parses as an
-/// expression is one, else each bracketed group in it is statements (a `{ … }` that parses
-/// so) or split the same way.
+/// at top-level `,`, `;`, `=>` and a lone `:` (not one of a `::`); a part `pattern =
+/// expression` binds, one that parses as an expression is one, else each bracketed group in
+/// it is statements (a `{ … }` that parses so) or split the same way.
 pub fn parts(tokens: TokenStream) -> Vec<MacroPart> {
     let mut segments: Vec<Vec<TokenTree>> = vec![Vec::new()];
     let mut trees = tokens.into_iter().peekable();
@@ -93,6 +97,14 @@ pub fn parts(tokens: TokenStream) -> Vec<MacroPart> {
 
 fn part(segment: Vec<TokenTree>) -> MacroPart {
     let stream: TokenStream = segment.iter().cloned().collect();
+    let bind = |input: ParseStream<'_>| {
+        let pat = Pat::parse_single(input)?;
+        input.parse::<Token![=]>()?;
+        Ok((pat, input.parse::<Expr>()?))
+    };
+    if let Ok((pat, expr)) = Parser::parse2(bind, stream.clone()) {
+        return MacroPart::Bind(Box::new(pat), Box::new(expr));
+    }
     if let Ok(expr) = syn::parse2::<Expr>(stream) {
         return MacroPart::Expr(Box::new(expr));
     }
@@ -104,7 +116,7 @@ fn part(segment: Vec<TokenTree>) -> MacroPart {
         })
         .map(|g| {
             let stmts = match g.delimiter() {
-                Delimiter::Brace => syn::parse::Parser::parse2(Block::parse_within, g.stream()).ok(),
+                Delimiter::Brace => Parser::parse2(Block::parse_within, g.stream()).ok(),
                 _ => None,
             };
             match stmts {
@@ -129,6 +141,7 @@ mod tests {
                 .iter()
                 .map(|p| match p {
                     MacroPart::Expr(_) => "e".to_string(),
+                    MacroPart::Bind(..) => "b".to_string(),
                     MacroPart::Groups(groups) if groups.is_empty() => "-".to_string(),
                     MacroPart::Groups(groups) => groups
                         .iter()
@@ -154,7 +167,9 @@ mod tests {
     fn bodies_are_expressions_statements_or_parts() {
         assert_eq!(shape("a.get_db().ping(), async { b.x().await },"), "args 2");
         assert_eq!(shape("let db = get_db(); db.query(q)"), "stmts 2");
-        assert_eq!(shape("r = fut => { f(r); }, else => g()"), "e e - e");
+        assert_eq!(shape("r = fut => { f(r); }, else => g()"), "b e - e");
+        assert_eq!(shape("Some(c) = rx.recv() => c, x.y = 1 => z"), "b e e e", "a field is no pattern");
+        assert_eq!(shape("a == b => c, d <= e"), "e e e", "comparisons bind nothing");
         assert_eq!(shape("conn: postgresql { let x = f(); x }"), "e s");
         assert_eq!(shape("{ \"audit\": audit(&db), \"kind\": k }"), "[e e e e]");
         assert_eq!(shape("crate::db::get_db(): x"), "e e", "`::` does not split");

@@ -349,6 +349,10 @@ impl Visitor<'_> {
         for part in parts {
             match part {
                 MacroPart::Expr(expr) => self.visit_expr(expr),
+                MacroPart::Bind(pat, expr) => {
+                    self.visit_pat(pat);
+                    self.visit_expr(expr);
+                }
                 MacroPart::Groups(groups) => groups.iter().for_each(|group| match group {
                     MacroGroup::Stmts(stmts) => stmts.iter().for_each(|stmt| self.visit_stmt(stmt)),
                     MacroGroup::Parts(parts) => self.macro_parts(parts),

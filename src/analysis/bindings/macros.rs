@@ -100,6 +100,11 @@ impl FnAnalysis<'_> {
         for part in parts {
             match part {
                 MacroPart::Expr(expr) => value = value.join(self.expr(expr)),
+                MacroPart::Bind(pat, expr) => {
+                    // `conn = pool.get() => { … }`: a `select!` branch binds its future's value.
+                    let bound = self.expr(expr);
+                    self.bind_pat(pat, &bound);
+                }
                 MacroPart::Groups(groups) => {
                     for group in groups {
                         self.env.push_scope();
