@@ -75,7 +75,7 @@ pub fn judge(rules: &RuleSet, sink: &Sink) -> OutsideVerdict {
         && *arg == 1
         && *args == 1
         && rules.orm.model_writes.iter().any(|w| w == name)
-        && may_be_a_model(rules, receiver.as_ref())
+        && may_be_a_model(rules, receiver.as_deref())
     {
         return OutsideVerdict::Write(OutsideWrite::Model { method: name.clone() });
     }
@@ -108,7 +108,7 @@ fn may_be_a_model(rules: &RuleSet, receiver: Option<&TypeRef>) -> bool {
                 ty = on
             }
             TypeRef::Returns { callee, on: None } => {
-                return match callee.as_slice() {
+                return match &callee[..] {
                     [.., owner, _] if owner.starts_with(char::is_uppercase) => {
                         rules.orm.models.contains(owner)
                     }
@@ -207,13 +207,13 @@ mod tests {
         let on = |receiver: Option<TypeRef>| {
             let mut sink = call("update", true, 1, 1, None);
             if let SinkKind::Call { receiver: r, .. } = &mut sink.kind {
-                *r = receiver;
+                *r = receiver.map(std::sync::Arc::new);
             }
             matches!(judge(&rules, &sink), OutsideVerdict::Write(OutsideWrite::Model { .. }))
         };
-        let path = |p: &str| p.split("::").map(String::from).collect::<Vec<_>>();
+        let path = |p: &str| p.split("::").map(String::from).collect::<std::sync::Arc<[String]>>();
         let built_by = |p: &str| TypeRef::Returns { callee: path(p), on: None };
-        let method = |m: &str, on: TypeRef| TypeRef::Returns { callee: vec![m.into()], on: Some(on.into()) };
+        let method = |m: &str, on: TypeRef| TypeRef::Returns { callee: [m.to_string()].into(), on: Some(on.into()) };
         assert!(on(None), "a receiver of unknown type");
         assert!(on(Some(TypeRef::Named(path("api_token::ActiveModel")))), "a model named by its type");
         assert!(on(Some(TypeRef::Named(path("Token")))), "a declared type may be a model imported renamed");
