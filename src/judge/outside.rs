@@ -213,7 +213,8 @@ mod tests {
         };
         let path = |p: &str| p.split("::").map(String::from).collect::<std::sync::Arc<[String]>>();
         let built_by = |p: &str| TypeRef::Returns { callee: path(p), on: None };
-        let method = |m: &str, on: TypeRef| TypeRef::Returns { callee: [m.to_string()].into(), on: Some(on.into()) };
+        let method =
+            |m: &str, on: TypeRef| TypeRef::Returns { callee: [m.to_string()].into(), on: Some(on.into()) };
         assert!(on(None), "a receiver of unknown type");
         assert!(on(Some(TypeRef::Named(path("api_token::ActiveModel")))), "a model named by its type");
         assert!(on(Some(TypeRef::Named(path("Token")))), "a declared type may be a model imported renamed");
