@@ -40,13 +40,9 @@ pub fn extract(path: &Path, src: &SourceText, file: &syn::File, names: &RouteNam
     let location = locate(path);
     let mut scan = Scan::default();
     scan.items(&file.items, &location.module);
-    // A renamed import (`use axum::routing::get as fetch`) registers under a name the body
-    // screen does not know: such a file walks every body.
-    let walk_all_bodies = scan.imports.iter().any(|i| !i.glob && i.target.last() != Some(&i.alias));
     let mut walker = Walker {
         src,
         names,
-        walk_all_bodies,
         file_framework: scan.file_framework(names),
         out: FileRoutes {
             file: path.to_path_buf(),
@@ -112,8 +108,6 @@ pub(super) struct Found<'e> {
 pub(super) struct Walker<'a> {
     src: &'a SourceText,
     pub(super) names: &'a RouteNames,
-    /// Walk every function body, not only those the body screen keeps.
-    walk_all_bodies: bool,
     pub(super) scan: Scan,
     file_framework: Framework,
     out: FileRoutes,
@@ -239,10 +233,9 @@ impl Walker<'_> {
         };
         self.out.functions.push(def);
         let index = self.out.functions.len() - 1;
-        if !self.walk_all_bodies
-            && self.src.text.get(body_range.bytes()).is_some_and(|text| !self.names.body_may_register(text))
-        {
-            // Nothing in it can register a route or declare an item: no need to walk it.
+        if self.src.text.get(body_range.bytes()).is_some_and(|text| !self.names.body_may_register(text)) {
+            // Nothing in it can register a route (a registration names its marker where it is
+            // written) or declare an item: no need to walk it.
             return;
         }
 

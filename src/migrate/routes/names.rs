@@ -93,9 +93,8 @@ impl RouteNames {
     }
 
     /// Whether a body of this text may register a route or hold an item discovery records:
-    /// it names a route marker or an item keyword as a whole identifier. A registration names
-    /// its method, mount or builder where it is written (a renamed import of one is not seen
-    /// here: a file with renamed imports walks every body).
+    /// it names a route marker or an item keyword as a whole identifier. The recognisers know
+    /// a registration by the method, mount or builder name written in it.
     pub(super) fn body_may_register(&self, text: &str) -> bool {
         self.body_screen.as_ref().is_none_or(|screen| screen.matches(text))
     }
