@@ -21,7 +21,7 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{Block, Expr, ExprCall, ExprClosure, ExprMethodCall, ImplItem, Item, Pat, Stmt, Token, TraitItem};
 
-use super::facts::{FileRoutes, FnDef, Framework, HandlerRef, Import, MethodSet, Registration};
+use super::facts::{FileRoutes, FnDef, Framework, HandlerRef, Import, MethodSet, ModulePath, Registration};
 use super::names::{has, RouteNames};
 use super::scope::Scan;
 use super::shapes::{is_stub, names_a_handler};
@@ -38,8 +38,9 @@ use crate::workspace::location::locate;
 /// is the file as walked; its crate and module come from it ([`locate`]).
 pub fn extract(path: &Path, src: &SourceText, file: &syn::File, names: &RouteNames) -> FileRoutes {
     let location = locate(path);
+    let module = ModulePath::from(location.module.as_slice());
     let mut scan = Scan::default();
-    scan.items(&file.items, &location.module);
+    scan.items(&file.items, &module);
     let mut walker = Walker {
         src,
         names,
@@ -53,7 +54,7 @@ pub fn extract(path: &Path, src: &SourceText, file: &syn::File, names: &RouteNam
             registrations: Vec::new(),
         },
         scan,
-        module: location.module.clone(),
+        module,
         within: None,
         owner: None,
         locals: Vec::new(),
@@ -111,7 +112,7 @@ pub(super) struct Walker<'a> {
     pub(super) scan: Scan,
     file_framework: Framework,
     out: FileRoutes,
-    pub(super) module: Vec<String>,
+    pub(super) module: ModulePath,
     within: Option<usize>,
     owner: Option<String>,
     locals: Vec<(String, Local)>,
@@ -156,11 +157,12 @@ impl Walker<'_> {
             }
             Item::Mod(m) => {
                 if let Some((_, items)) = &m.content {
-                    self.module.push(m.ident.to_string());
+                    let inner = [&self.module[..], &[m.ident.to_string()]].concat();
+                    let outer = std::mem::replace(&mut self.module, inner.into());
                     let saved = self.owner.take();
                     self.items(items);
                     self.owner = saved;
-                    self.module.pop();
+                    self.module = outer;
                 }
             }
             Item::Const(c) => self.expr(&c.expr, None),

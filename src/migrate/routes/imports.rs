@@ -8,20 +8,23 @@
 
 use syn::{UseTree, Visibility};
 
-use super::facts::Import;
+use super::facts::{Import, ModulePath};
 
 /// The names a `use` item brings into `module` (`within`: the function whose body holds it).
-pub(super) fn flatten_use(item: &syn::ItemUse, module: &[String], within: Option<usize>) -> Vec<Import> {
+pub(super) fn flatten_use(item: &syn::ItemUse, module: &ModulePath, within: Option<usize>) -> Vec<Import> {
     let mut out = Vec::new();
     let public = !matches!(item.vis, Visibility::Inherited);
     let mut names = Vec::new();
     flatten(&item.tree, &mut Vec::new(), &mut names);
     for (alias, target, glob) in names {
+        let mut target = absolute(module, target);
+        // Kept for every parsed file until discovery ends: no spare capacity.
+        target.shrink_to_fit();
         out.push(Import {
-            module: module.to_vec(),
+            module: module.clone(),
             within,
             alias,
-            target: absolute(module, target),
+            target,
             glob,
             public,
         });
@@ -32,7 +35,7 @@ pub(super) fn flatten_use(item: &syn::ItemUse, module: &[String], within: Option
 /// The name an `extern crate` item brings in (`extern crate foo as bar;` → `bar → foo`).
 pub(super) fn extern_crate(
     item: &syn::ItemExternCrate,
-    module: &[String],
+    module: &ModulePath,
     within: Option<usize>,
 ) -> Option<Import> {
     let target = item.ident.to_string();
@@ -44,7 +47,7 @@ pub(super) fn extern_crate(
         return None;
     }
     Some(Import {
-        module: module.to_vec(),
+        module: module.clone(),
         within,
         alias,
         target: vec![target],

@@ -78,7 +78,7 @@ impl<'a> TreeIndex<'a> {
             for (i, f) in file.functions.iter().enumerate() {
                 krate.add_module(&f.module);
                 if f.parent.is_none() {
-                    krate.fns.entry(f.module.clone()).or_default().push((fi, i));
+                    krate.fns.entry(f.module.to_vec()).or_default().push((fi, i));
                     if let Some(owner) = &f.owner {
                         krate.by_owner.entry(owner.clone()).or_default().push((fi, i));
                     }
@@ -86,7 +86,7 @@ impl<'a> TreeIndex<'a> {
             }
             for (i, import) in file.imports.iter().enumerate() {
                 if import.within.is_none() {
-                    krate.imports.entry(import.module.clone()).or_default().push((fi, i));
+                    krate.imports.entry(import.module.to_vec()).or_default().push((fi, i));
                 }
             }
         }
@@ -113,7 +113,7 @@ impl<'a> TreeIndex<'a> {
     pub fn why_unresolved(&self, segments: &[String], text: &str, scope: RefScope<'_>) -> String {
         let file = &self.files[scope.file];
         let Some((first, rest)) = segments.split_first() else { return format!("`{text}`: an empty path") };
-        let import = file.imports.iter().find(|i| !i.glob && &i.alias == first && i.module == scope.module);
+        let import = file.imports.iter().find(|i| !i.glob && &i.alias == first && *i.module == *scope.module);
         let full = import.map_or_else(|| segments.to_vec(), |i| [i.target.as_slice(), rest].concat());
         let (head, tail) = full.split_first().unwrap_or((first, rest));
         let sibling = self.graph.named(self.graph.crate_of(&file.file), head);
@@ -127,7 +127,7 @@ impl<'a> TreeIndex<'a> {
                 .iter()
                 .flat_map(|f| &f.functions)
                 .filter(|f| f.parent.is_none() && f.owner.is_none() && &f.name == head)
-                .map(|f| [f.module.as_slice(), std::slice::from_ref(head)].concat().join("::"))
+                .map(|f| [&f.module[..], std::slice::from_ref(head)].concat().join("::"))
                 .collect();
             match elsewhere.as_slice() {
                 [] => format!("no function `{head}` in scope"),
@@ -381,7 +381,7 @@ impl<'a> Lookup<'_, 'a> {
             .copied()
             .filter(|&(fi, i)| self.files()[fi].functions[i].name == name)
             .collect();
-        let in_module = methods.iter().find(|&&(fi, i)| self.files()[fi].functions[i].module == module);
+        let in_module = methods.iter().find(|&&(fi, i)| *self.files()[fi].functions[i].module == *module);
         let in_file = methods.iter().find(|&&(fi, _)| Some(fi) == prefer_file);
         match (in_module, in_file, methods.as_slice()) {
             (Some(found), _, _) | (None, Some(found), _) => Some(*found),
