@@ -49,8 +49,10 @@ pub fn extract(path: &Path, src: &SourceText, file: &syn::File, names: &RouteNam
             file: path.to_path_buf(),
             location: location.clone(),
             functions: Vec::new(),
-            imports: scan.imports.clone(),
-            modules: scan.modules.iter().cloned().collect(),
+            // The module-level `use` names and modules move in from the first pass at the
+            // end; bodies' `use` names are recorded here while walking.
+            imports: Vec::new(),
+            modules: Vec::new(),
             registrations: Vec::new(),
         },
         scan,
@@ -62,8 +64,12 @@ pub fn extract(path: &Path, src: &SourceText, file: &syn::File, names: &RouteNam
         block_fns: Vec::new(),
     };
     walker.items(&file.items);
-    walker.out.modules.sort();
-    walker.out
+    let mut out = walker.out;
+    let in_bodies = std::mem::replace(&mut out.imports, walker.scan.imports);
+    out.imports.extend(in_bodies);
+    out.modules = walker.scan.modules.into_iter().collect();
+    out.modules.sort();
+    out
 }
 
 /// What a method-call chain is building, as far as route discovery cares.

@@ -14,7 +14,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use super::facts::FileRoutes;
+use super::facts::{FileRoutes, ModulePath};
 use crate::workspace::crates::CrateGraph;
 use crate::workspace::location::ModuleLocation;
 
@@ -48,11 +48,11 @@ pub struct TreeIndex<'a> {
 #[derive(Default)]
 struct CrateIndex {
     /// Module → functions defined at its level (not inside bodies).
-    fns: HashMap<Vec<String>, Vec<FnKey>>,
+    fns: HashMap<ModulePath, Vec<FnKey>>,
     /// Owner type → its methods, anywhere in the crate.
     by_owner: HashMap<String, Vec<FnKey>>,
     /// Module → its module-level imports: (file, import index).
-    imports: HashMap<Vec<String>, Vec<(usize, usize)>>,
+    imports: HashMap<ModulePath, Vec<(usize, usize)>>,
     /// Every module known to exist.
     modules: HashSet<Vec<String>>,
 }
@@ -78,7 +78,7 @@ impl<'a> TreeIndex<'a> {
             for (i, f) in file.functions.iter().enumerate() {
                 krate.add_module(&f.module);
                 if f.parent.is_none() {
-                    krate.fns.entry(f.module.to_vec()).or_default().push((fi, i));
+                    krate.fns.entry(f.module.clone()).or_default().push((fi, i));
                     if let Some(owner) = &f.owner {
                         krate.by_owner.entry(owner.clone()).or_default().push((fi, i));
                     }
@@ -86,7 +86,7 @@ impl<'a> TreeIndex<'a> {
             }
             for (i, import) in file.imports.iter().enumerate() {
                 if import.within.is_none() {
-                    krate.imports.entry(import.module.to_vec()).or_default().push((fi, i));
+                    krate.imports.entry(import.module.clone()).or_default().push((fi, i));
                 }
             }
         }
