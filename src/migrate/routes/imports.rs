@@ -20,14 +20,7 @@ pub(super) fn flatten_use(item: &syn::ItemUse, module: &ModulePath, within: Opti
         let mut target = absolute(module, target);
         // Kept for every parsed file until discovery ends: no spare capacity.
         target.shrink_to_fit();
-        out.push(Import {
-            module: module.clone(),
-            within,
-            alias,
-            target,
-            glob,
-            public,
-        });
+        out.push(Import { module: module.clone(), within, alias, target, glob, public });
     }
     out
 }

@@ -8,8 +8,8 @@
 use std::collections::HashMap;
 
 use super::facts::{Framework, MethodSet};
-use crate::prefilter::Prefilter;
 use crate::config::RouteRules;
+use crate::prefilter::Prefilter;
 
 /// The `[routes]` table as discovery matches it.
 #[derive(Debug, Clone, Default)]

@@ -420,8 +420,12 @@ pub fn app() -> axum::Router {
     let functions: Vec<(&str, Option<usize>)> =
         files[0].functions.iter().map(|f| (f.name.as_str(), f.parent)).collect();
     assert_eq!(functions, [("helper", None), ("inner", Some(0)), ("app", None), ("page", Some(2))]);
-    let in_bodies: Vec<(&str, Option<usize>)> =
-        files[0].imports.iter().filter(|i| i.within.is_some()).map(|i| (i.alias.as_str(), i.within)).collect();
+    let in_bodies: Vec<(&str, Option<usize>)> = files[0]
+        .imports
+        .iter()
+        .filter(|i| i.within.is_some())
+        .map(|i| (i.alias.as_str(), i.within))
+        .collect();
     assert_eq!(in_bodies, [("max", Some(0))]);
     check(&[("src/lib.rs", lib)], &["crate::page get-only GET /page@src/lib.rs:11"]);
 }
