@@ -178,14 +178,14 @@ pub fn discover_in(files: &[&FileRoutes], crates: &CrateGraph) -> Vec<Handler> {
                     None if reg.requires_fn => continue,
                     None => {
                         let why = index.why_unresolved(segments, text, scope);
-                        Key::Unresolved(fi, reg.module.clone(), text.clone(), why)
+                        Key::Unresolved(fi, reg.module.to_vec(), text.clone(), why)
                     }
                 },
                 HandlerRef::Closure { .. } => Key::Closure(fi, ri),
                 HandlerRef::Opaque { .. } if reg.requires_fn => continue,
                 HandlerRef::Opaque { text } => {
                     let why = format!("`{text}`: a local value or parameter, not a function");
-                    Key::Unresolved(fi, reg.module.clone(), text.clone(), why)
+                    Key::Unresolved(fi, reg.module.to_vec(), text.clone(), why)
                 }
             };
             groups.entry(key).or_default().push(RouteRef {
@@ -216,7 +216,7 @@ pub fn discover_in(files: &[&FileRoutes], crates: &CrateGraph) -> Vec<Handler> {
                     let enclosing = reg.within.map(|w| file.functions[w].name.clone());
                     let id = ClosureId {
                         file: file.file.clone(),
-                        module: reg.module.clone(),
+                        module: reg.module.to_vec(),
                         enclosing,
                         range,
                         body,
@@ -240,7 +240,7 @@ pub fn discover_in(files: &[&FileRoutes], crates: &CrateGraph) -> Vec<Handler> {
 fn fn_id(file: &FileRoutes, f: &FnDef) -> FnId {
     FnId {
         file: file.file.clone(),
-        module: f.module.clone(),
+        module: f.module.to_vec(),
         owner: f.owner.clone(),
         name: f.name.clone(),
         name_range: f.name_range,

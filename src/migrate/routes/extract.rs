@@ -21,7 +21,7 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{Block, Expr, ExprCall, ExprClosure, ExprMethodCall, ImplItem, Item, Pat, Stmt, Token, TraitItem};
 
-use super::facts::{FileRoutes, FnDef, Framework, HandlerRef, Import, MethodSet, Registration};
+use super::facts::{FileRoutes, FnDef, Framework, HandlerRef, Import, MethodSet, ModulePath, Registration};
 use super::names::{has, RouteNames};
 use super::scope::Scan;
 use super::shapes::{is_stub, names_a_handler};
@@ -38,8 +38,9 @@ use crate::workspace::location::locate;
 /// is the file as walked; its crate and module come from it ([`locate`]).
 pub fn extract(path: &Path, src: &SourceText, file: &syn::File, names: &RouteNames) -> FileRoutes {
     let location = locate(path);
+    let module = ModulePath::from(location.module.as_slice());
     let mut scan = Scan::default();
-    scan.items(&file.items, &location.module);
+    scan.items(&file.items, &module);
     let mut walker = Walker {
         src,
         names,
@@ -48,12 +49,14 @@ pub fn extract(path: &Path, src: &SourceText, file: &syn::File, names: &RouteNam
             file: path.to_path_buf(),
             location: location.clone(),
             functions: Vec::new(),
-            imports: scan.imports.clone(),
-            modules: scan.modules.iter().cloned().collect(),
+            // The module-level `use` names and modules move in from the first pass at the
+            // end; bodies' `use` names are recorded here while walking.
+            imports: Vec::new(),
+            modules: Vec::new(),
             registrations: Vec::new(),
         },
         scan,
-        module: location.module.clone(),
+        module,
         within: None,
         owner: None,
         locals: Vec::new(),
@@ -61,8 +64,12 @@ pub fn extract(path: &Path, src: &SourceText, file: &syn::File, names: &RouteNam
         block_fns: Vec::new(),
     };
     walker.items(&file.items);
-    walker.out.modules.sort();
-    walker.out
+    let mut out = walker.out;
+    let in_bodies = std::mem::replace(&mut out.imports, walker.scan.imports);
+    out.imports.extend(in_bodies);
+    out.modules = walker.scan.modules.into_iter().collect();
+    out.modules.sort();
+    out
 }
 
 /// What a method-call chain is building, as far as route discovery cares.
@@ -111,7 +118,7 @@ pub(super) struct Walker<'a> {
     pub(super) scan: Scan,
     file_framework: Framework,
     out: FileRoutes,
-    pub(super) module: Vec<String>,
+    pub(super) module: ModulePath,
     within: Option<usize>,
     owner: Option<String>,
     locals: Vec<(String, Local)>,
@@ -156,11 +163,12 @@ impl Walker<'_> {
             }
             Item::Mod(m) => {
                 if let Some((_, items)) = &m.content {
-                    self.module.push(m.ident.to_string());
+                    let inner = [&self.module[..], &[m.ident.to_string()]].concat();
+                    let outer = std::mem::replace(&mut self.module, inner.into());
                     let saved = self.owner.take();
                     self.items(items);
                     self.owner = saved;
-                    self.module.pop();
+                    self.module = outer;
                 }
             }
             Item::Const(c) => self.expr(&c.expr, None),
@@ -233,6 +241,11 @@ impl Walker<'_> {
         };
         self.out.functions.push(def);
         let index = self.out.functions.len() - 1;
+        if self.src.text.get(body_range.bytes()).is_some_and(|text| !self.names.body_may_register(text)) {
+            // Nothing in it can register a route (a registration names its marker where it is
+            // written) or declare an item: no need to walk it.
+            return;
+        }
 
         // A function item does not see the locals around it; its parameters shadow.
         let saved_within = self.within.replace(index);

@@ -7,9 +7,14 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::source::TextRange;
 use crate::workspace::location::ModuleLocation;
+
+/// A module path from the crate root, shared by the functions, `use` names and registrations
+/// written in that module (one allocation per module of a file, not one per item).
+pub type ModulePath = Arc<[String]>;
 
 /// A set of HTTP methods a route serves.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -126,7 +131,7 @@ pub enum Framework {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FnDef {
     /// Module path from the crate root (the file's module, then inline modules).
-    pub module: Vec<String>,
+    pub module: ModulePath,
     /// The `impl`'s self type (last segment) or the trait, for methods.
     pub owner: Option<String>,
     /// The function's name.
@@ -168,7 +173,7 @@ pub struct AttrRoute {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Import {
     /// The module holding the `use`.
-    pub module: Vec<String>,
+    pub module: ModulePath,
     /// For a `use` inside a function body: that function (index into
     /// [`FileRoutes::functions`]); the name is visible in that body only.
     pub within: Option<usize>,
@@ -226,7 +231,7 @@ pub struct Registration {
     /// Whose form it is.
     pub framework: Framework,
     /// The module the registration is written in.
-    pub module: Vec<String>,
+    pub module: ModulePath,
     /// The innermost function whose body holds it (index into [`FileRoutes::functions`]).
     pub within: Option<usize>,
     /// The self type of the `impl` it is written in (for `Self::x`).
@@ -263,7 +268,7 @@ impl FileRoutes {
     pub fn import_map(&self, module: &[String]) -> std::collections::BTreeMap<&str, &[String]> {
         self.imports
             .iter()
-            .filter(|i| i.within.is_none() && !i.glob && i.module == module)
+            .filter(|i| i.within.is_none() && !i.glob && *i.module == *module)
             .map(|i| (i.alias.as_str(), i.target.as_slice()))
             .collect()
     }

@@ -8,23 +8,19 @@
 
 use syn::{UseTree, Visibility};
 
-use super::facts::Import;
+use super::facts::{Import, ModulePath};
 
 /// The names a `use` item brings into `module` (`within`: the function whose body holds it).
-pub(super) fn flatten_use(item: &syn::ItemUse, module: &[String], within: Option<usize>) -> Vec<Import> {
+pub(super) fn flatten_use(item: &syn::ItemUse, module: &ModulePath, within: Option<usize>) -> Vec<Import> {
     let mut out = Vec::new();
     let public = !matches!(item.vis, Visibility::Inherited);
     let mut names = Vec::new();
     flatten(&item.tree, &mut Vec::new(), &mut names);
     for (alias, target, glob) in names {
-        out.push(Import {
-            module: module.to_vec(),
-            within,
-            alias,
-            target: absolute(module, target),
-            glob,
-            public,
-        });
+        let mut target = absolute(module, target);
+        // Kept for every parsed file until discovery ends: no spare capacity.
+        target.shrink_to_fit();
+        out.push(Import { module: module.clone(), within, alias, target, glob, public });
     }
     out
 }
@@ -32,7 +28,7 @@ pub(super) fn flatten_use(item: &syn::ItemUse, module: &[String], within: Option
 /// The name an `extern crate` item brings in (`extern crate foo as bar;` → `bar → foo`).
 pub(super) fn extern_crate(
     item: &syn::ItemExternCrate,
-    module: &[String],
+    module: &ModulePath,
     within: Option<usize>,
 ) -> Option<Import> {
     let target = item.ident.to_string();
@@ -44,7 +40,7 @@ pub(super) fn extern_crate(
         return None;
     }
     Some(Import {
-        module: module.to_vec(),
+        module: module.clone(),
         within,
         alias,
         target: vec![target],

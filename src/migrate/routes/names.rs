@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use super::facts::{Framework, MethodSet};
 use crate::config::RouteRules;
+use crate::prefilter::Prefilter;
 
 /// The `[routes]` table as discovery matches it.
 #[derive(Debug, Clone, Default)]
@@ -26,7 +27,14 @@ pub struct RouteNames {
     pub(super) to_methods: Vec<String>,
     pub(super) route_attributes: Vec<String>,
     pub(super) handler_attributes: Vec<String>,
+    /// What a function body must name to be walked: a route marker, or an item keyword (an
+    /// item inside it is recorded). `None`: every body is walked.
+    pub(super) body_screen: Option<Prefilter>,
 }
+
+/// Keywords of the items a body may hold that discovery records (functions, `use` and
+/// `extern crate` names); impls, traits and inline modules record only through these.
+const BODY_ITEM_WORDS: [&str; 3] = ["fn", "use", "extern"];
 
 /// The framework a `[routes.crates]` value names.
 fn framework(label: &str) -> Framework {
@@ -64,7 +72,7 @@ impl RouteNames {
         let methods = |map: &std::collections::BTreeMap<String, String>| {
             map.iter().map(|(name, label)| (name.clone(), methods(label))).collect()
         };
-        RouteNames {
+        let mut names = RouteNames {
             crates: frameworks(&rules.crates),
             modules: frameworks(&rules.modules),
             methods: methods(&rules.methods),
@@ -78,7 +86,17 @@ impl RouteNames {
             to_methods: rules.to_methods.clone(),
             route_attributes: rules.route_attributes.clone(),
             handler_attributes: rules.handler_attributes.clone(),
-        }
+            body_screen: None,
+        };
+        names.body_screen = Some(Prefilter::new(names.markers().into_iter().chain(BODY_ITEM_WORDS)));
+        names
+    }
+
+    /// Whether a body of this text may register a route or hold an item discovery records:
+    /// it names a route marker or an item keyword as a whole identifier. The recognisers know
+    /// a registration by the method, mount or builder name written in it.
+    pub(super) fn body_may_register(&self, text: &str) -> bool {
+        self.body_screen.as_ref().is_none_or(|screen| screen.matches(text))
     }
 
     /// The methods a function, method or attribute of this name registers a handler for.

@@ -14,7 +14,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use super::facts::FileRoutes;
+use super::facts::{FileRoutes, ModulePath};
 use crate::workspace::crates::CrateGraph;
 use crate::workspace::location::ModuleLocation;
 
@@ -48,11 +48,11 @@ pub struct TreeIndex<'a> {
 #[derive(Default)]
 struct CrateIndex {
     /// Module → functions defined at its level (not inside bodies).
-    fns: HashMap<Vec<String>, Vec<FnKey>>,
+    fns: HashMap<ModulePath, Vec<FnKey>>,
     /// Owner type → its methods, anywhere in the crate.
     by_owner: HashMap<String, Vec<FnKey>>,
     /// Module → its module-level imports: (file, import index).
-    imports: HashMap<Vec<String>, Vec<(usize, usize)>>,
+    imports: HashMap<ModulePath, Vec<(usize, usize)>>,
     /// Every module known to exist.
     modules: HashSet<Vec<String>>,
 }
@@ -113,7 +113,7 @@ impl<'a> TreeIndex<'a> {
     pub fn why_unresolved(&self, segments: &[String], text: &str, scope: RefScope<'_>) -> String {
         let file = &self.files[scope.file];
         let Some((first, rest)) = segments.split_first() else { return format!("`{text}`: an empty path") };
-        let import = file.imports.iter().find(|i| !i.glob && &i.alias == first && i.module == scope.module);
+        let import = file.imports.iter().find(|i| !i.glob && &i.alias == first && *i.module == *scope.module);
         let full = import.map_or_else(|| segments.to_vec(), |i| [i.target.as_slice(), rest].concat());
         let (head, tail) = full.split_first().unwrap_or((first, rest));
         let sibling = self.graph.named(self.graph.crate_of(&file.file), head);
@@ -127,7 +127,7 @@ impl<'a> TreeIndex<'a> {
                 .iter()
                 .flat_map(|f| &f.functions)
                 .filter(|f| f.parent.is_none() && f.owner.is_none() && &f.name == head)
-                .map(|f| [f.module.as_slice(), std::slice::from_ref(head)].concat().join("::"))
+                .map(|f| [&f.module[..], std::slice::from_ref(head)].concat().join("::"))
                 .collect();
             match elsewhere.as_slice() {
                 [] => format!("no function `{head}` in scope"),
@@ -381,7 +381,7 @@ impl<'a> Lookup<'_, 'a> {
             .copied()
             .filter(|&(fi, i)| self.files()[fi].functions[i].name == name)
             .collect();
-        let in_module = methods.iter().find(|&&(fi, i)| self.files()[fi].functions[i].module == module);
+        let in_module = methods.iter().find(|&&(fi, i)| *self.files()[fi].functions[i].module == *module);
         let in_file = methods.iter().find(|&&(fi, _)| Some(fi) == prefer_file);
         match (in_module, in_file, methods.as_slice()) {
             (Some(found), _, _) | (None, Some(found), _) => Some(*found),

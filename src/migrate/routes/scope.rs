@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use syn::Item;
 
 use super::extract::Walker;
-use super::facts::{Framework, Import};
+use super::facts::{Framework, Import, ModulePath};
 use super::imports;
 use super::names::RouteNames;
 use super::syntax::path_segments;
@@ -24,7 +24,7 @@ pub(super) struct Scan {
 }
 
 impl Scan {
-    pub(super) fn items(&mut self, items: &[Item], module: &[String]) {
+    pub(super) fn items(&mut self, items: &[Item], module: &ModulePath) {
         for item in items {
             match item {
                 Item::Use(u) => self.imports.extend(imports::flatten_use(u, module, None)),
@@ -36,7 +36,7 @@ impl Scan {
                     let mut inner = module.to_vec();
                     inner.push(m.ident.to_string());
                     if let Some((_, items)) = &m.content {
-                        self.items(items, &inner);
+                        self.items(items, &ModulePath::from(inner.as_slice()));
                     }
                     self.modules.insert(inner);
                 }
@@ -105,12 +105,12 @@ impl Walker<'_> {
 
     fn import(&self, alias: &str) -> Option<&Import> {
         self.block_imports.iter().rev().find(|i| !i.glob && i.alias == alias).or_else(|| {
-            self.scan.imports.iter().find(|i| !i.glob && i.alias == alias && i.module == self.module)
+            self.scan.imports.iter().find(|i| !i.glob && i.alias == alias && *i.module == *self.module)
         })
     }
 
     fn glob_framework(&self) -> Option<Framework> {
-        let module_globs = self.scan.imports.iter().filter(|i| i.module == self.module);
+        let module_globs = self.scan.imports.iter().filter(|i| *i.module == *self.module);
         self.block_imports
             .iter()
             .chain(module_globs)
@@ -122,7 +122,7 @@ impl Walker<'_> {
     pub(super) fn is_local_name(&self, name: &str) -> bool {
         self.has_local(name)
             || self.block_fns.iter().any(|f| f == name)
-            || self.scan.fns.contains(&(self.module.clone(), name.to_string()))
-            || self.scan.modules.contains(&[self.module.as_slice(), &[name.to_string()]].concat())
+            || self.scan.fns.contains(&(self.module.to_vec(), name.to_string()))
+            || self.scan.modules.contains(&[&self.module[..], &[name.to_string()]].concat())
     }
 }

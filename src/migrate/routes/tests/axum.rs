@@ -398,3 +398,34 @@ pub fn app() -> axum::Router {
         ],
     );
 }
+
+#[test]
+fn a_body_naming_no_route_marker_still_records_the_items_in_it() {
+    // Discovery skips bodies that name no route marker, but not the functions and `use`
+    // items declared in them.
+    let lib = r#"use axum::routing::get;
+
+pub fn helper() -> u32 {
+    use std::cmp::max;
+    fn inner() -> u32 { 1 }
+    max(inner(), 2)
+}
+
+pub fn app() -> axum::Router {
+    async fn page() {}
+    axum::Router::new().route("/page", get(page))
+}
+"#;
+    let files = super::extract_tree(&[("src/lib.rs", lib)]);
+    let functions: Vec<(&str, Option<usize>)> =
+        files[0].functions.iter().map(|f| (f.name.as_str(), f.parent)).collect();
+    assert_eq!(functions, [("helper", None), ("inner", Some(0)), ("app", None), ("page", Some(2))]);
+    let in_bodies: Vec<(&str, Option<usize>)> = files[0]
+        .imports
+        .iter()
+        .filter(|i| i.within.is_some())
+        .map(|i| (i.alias.as_str(), i.within))
+        .collect();
+    assert_eq!(in_bodies, [("max", Some(0))]);
+    check(&[("src/lib.rs", lib)], &["crate::page get-only GET /page@src/lib.rs:11"]);
+}
