@@ -119,6 +119,9 @@ pub struct OrmNames {
     /// Methods of a model that write with the handle given as their only argument
     /// (`active.save(&db)`), judged only when no method of that name has a body in the tree.
     pub model_writes: Vec<String>,
+    /// The types a model write's receiver may have (sea-orm's `ActiveModel`, `Model`): a
+    /// receiver known to be of another type (`Sha256::new()`) is no model.
+    pub models: Vec<String>,
     /// Methods of code outside the tree that only read with the handle given as their
     /// argument (diesel `first`/`load` on a select, sea-orm `one`/`all`, sqlx `fetch*`): a
     /// handle handed to them is not "passed to outside code".
@@ -233,6 +236,7 @@ struct RawOrm {
     write_builders: List,
     executors: List,
     model_writes: List,
+    models: List,
     read_executors: List,
 }
 
@@ -460,6 +464,7 @@ impl RuleSet {
                 write_builders: merged.list(|r| &r.orm.write_builders, "orm.write_builders", Check::Path)?,
                 executors: merged.list(|r| &r.orm.executors, "orm.executors", Check::Ident)?,
                 model_writes: merged.list(|r| &r.orm.model_writes, "orm.model_writes", Check::Ident)?,
+                models: merged.list(|r| &r.orm.models, "orm.models", Check::Ident)?,
                 read_executors: merged.list(|r| &r.orm.read_executors, "orm.read_executors", Check::Ident)?,
             },
             write_helpers,

@@ -8,6 +8,7 @@
 pub mod bindings;
 pub mod facts;
 pub mod imports;
+pub mod macro_code;
 pub mod names;
 pub(crate) mod spans;
 pub mod types;

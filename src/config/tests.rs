@@ -118,6 +118,7 @@ fn the_orm_table_has_builders_executors_and_model_writes() {
         assert!(rules.orm.executors.iter().any(|e| e == executor), "{executor}");
     }
     assert!(rules.orm.model_writes.iter().any(|m| m == "save"));
+    assert_eq!(rules.orm.models, ["ActiveModel", "Model"]);
     for read in ["first", "load", "one", "all", "count", "fetch_all"] {
         assert!(rules.orm.read_executors.iter().any(|r| r == read), "{read}");
     }

@@ -1,5 +1,6 @@
 //! The judge's part for calls whose callee has no body in the tree: an ORM write builder
-//! executed on the handle, a model write (`active.save(&db)`), a write helper by name, a read
+//! executed on the handle, a model write (`active.save(&db)`, on a receiver that may be a model:
+//! `hasher.update(bytes)` on `Sha256::new()` is none), a write helper by name, a read
 //! executor of the rule set (`Entity::find_by_id(id).one(db)`), the handle's own method, or
 //! else code outside the tree that nothing can be said about. For `migrate`, also whether such
 //! code may query with a value it is given that is no handle (the accessor's owner,
@@ -8,7 +9,7 @@
 //! Fed only by the rule set; never looks for the callee in the tree (that is
 //! [`super::tree`]'s part, and a callee of the tree always wins over a name here).
 
-use crate::analysis::facts::{Sink, SinkKind};
+use crate::analysis::facts::{Sink, SinkKind, TypeRef};
 use crate::config::RuleSet;
 
 /// A write by code outside the tree.
@@ -60,7 +61,7 @@ pub enum OutsideVerdict {
 
 /// Judges a call sink whose callee has no body in the tree.
 pub fn judge(rules: &RuleSet, sink: &Sink) -> OutsideVerdict {
-    let SinkKind::Call { callee, method, arg, args, builder, .. } = &sink.kind else {
+    let SinkKind::Call { callee, method, arg, args, builder, receiver } = &sink.kind else {
         return OutsideVerdict::Read;
     };
     let Some(name) = callee.last() else { return OutsideVerdict::Unknown };
@@ -70,7 +71,12 @@ pub fn judge(rules: &RuleSet, sink: &Sink) -> OutsideVerdict {
             executor: name.clone(),
         });
     }
-    if *method && *arg == 1 && *args == 1 && rules.orm.model_writes.iter().any(|w| w == name) {
+    if *method
+        && *arg == 1
+        && *args == 1
+        && rules.orm.model_writes.iter().any(|w| w == name)
+        && may_be_a_model(rules, receiver.as_ref())
+    {
         return OutsideVerdict::Write(OutsideWrite::Model { method: name.clone() });
     }
     if let Some(pattern) = rules.write_helpers.matching(name) {
@@ -83,6 +89,35 @@ pub fn judge(rules: &RuleSet, sink: &Sink) -> OutsideVerdict {
         return OutsideVerdict::Read;
     }
     OutsideVerdict::Unknown
+}
+
+/// Whether a method call's receiver, of type `receiver` as its function can tell, may be a
+/// model of `[orm] models`: not when it is known to be of another type — built by an
+/// associated function of a type that is no model (`Sha256::new()`,
+/// `Hmac::<Sha224>::new_from_slice(key).unwrap()`, looked through the rule set's transparent
+/// methods), or text, a scalar, a standard collection or a literal. A receiver of any other
+/// type (a parameter's, a struct literal's, what a method returns) may be one: names of
+/// declared types are not trusted to tell (a model imported under another name).
+fn may_be_a_model(rules: &RuleSet, receiver: Option<&TypeRef>) -> bool {
+    let Some(mut ty) = receiver else { return true };
+    loop {
+        match ty.unwrapped() {
+            TypeRef::Returns { callee, on: Some(on) }
+                if callee.len() == 1 && rules.transparent_methods.contains(&callee[0]) =>
+            {
+                ty = on
+            }
+            TypeRef::Returns { callee, on: None } => {
+                return match callee.as_slice() {
+                    [.., owner, _] if owner.starts_with(char::is_uppercase) => {
+                        rules.orm.models.contains(owner)
+                    }
+                    _ => true,
+                };
+            }
+            other => return other.may_hold_a_handle(),
+        }
+    }
 }
 
 /// For `migrate`: whether the call of code outside the tree at `sink` may run queries with
@@ -117,7 +152,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::analysis::facts::{HandleUse, Taint};
+    use crate::analysis::facts::{HandleUse, Taint, TypeRef};
 
     fn call(callee: &str, method: bool, arg: usize, args: usize, builder: Option<&str>) -> Sink {
         Sink {
@@ -164,6 +199,36 @@ mod tests {
             OutsideVerdict::Unknown,
             "a function, not a method"
         );
+    }
+
+    #[test]
+    fn a_model_write_needs_a_receiver_that_may_be_a_model() {
+        let rules = RuleSet::builtin(Path::new("."));
+        let on = |receiver: Option<TypeRef>| {
+            let mut sink = call("update", true, 1, 1, None);
+            if let SinkKind::Call { receiver: r, .. } = &mut sink.kind {
+                *r = receiver;
+            }
+            matches!(judge(&rules, &sink), OutsideVerdict::Write(OutsideWrite::Model { .. }))
+        };
+        let path = |p: &str| p.split("::").map(String::from).collect::<Vec<_>>();
+        let built_by = |p: &str| TypeRef::Returns { callee: path(p), on: None };
+        let method = |m: &str, on: TypeRef| TypeRef::Returns { callee: vec![m.into()], on: Some(on.into()) };
+        assert!(on(None), "a receiver of unknown type");
+        assert!(on(Some(TypeRef::Named(path("api_token::ActiveModel")))), "a model named by its type");
+        assert!(on(Some(TypeRef::Named(path("Token")))), "a declared type may be a model imported renamed");
+        assert!(on(Some(built_by("api_token::ActiveModel::new"))), "a model built by `ActiveModel::new()`");
+        assert!(
+            on(Some(method("into_active_model", TypeRef::Named(path("Model"))))),
+            "what a method returns"
+        );
+        assert!(!on(Some(built_by("Sha256::new"))), "`Sha256::new()` builds no model");
+        assert!(
+            !on(Some(method("unwrap", built_by("Hmac::new_from_slice")))),
+            "`Hmac::<Sha224>::new_from_slice(key).unwrap()`: through a transparent method"
+        );
+        assert!(!on(Some(TypeRef::Named(path("std::collections::HashSet")))), "a standard collection");
+        assert!(!on(Some(TypeRef::Outside)), "a literal");
     }
 
     #[test]

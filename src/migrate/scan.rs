@@ -1,6 +1,7 @@
 //! What a parsed file yields for `migrate`, besides its routes: every use of a handle name
 //! (read-write accessor calls, methods and fields; read-write types in signatures, patterns and
-//! annotations; read-only ones too, to tell `already-ro`), each function's read-write-typed
+//! annotations; read-only ones too, to tell `already-ro`; inside macro bodies too, as far as
+//! [`MacroCode`] parses them for the interpreter), each function's read-write-typed
 //! parameters, the `impl Deref` of types (for deref coercion of a twin), and the
 //! `allow(migrate)` opt-out comments.
 //!
@@ -12,6 +13,7 @@ use std::collections::BTreeMap;
 use proc_macro2::Span;
 use syn::visit::{self, Visit};
 
+use crate::analysis::macro_code::{MacroCode, MacroGroup, MacroPart};
 use crate::analysis::span_range;
 use crate::config::RuleSet;
 use crate::source::{SourceText, TextRange};
@@ -129,7 +131,8 @@ pub struct FnParams {
 /// What a file yields for `migrate`.
 #[derive(Debug, Clone, Default)]
 pub struct FileScan {
-    /// Every handle-name use outside `use` items and macro bodies, in source order.
+    /// Every handle-name use outside `use` items (macro bodies in expressions and statements
+    /// included, as far as they are code), in source order.
     pub uses: Vec<NameUse>,
     /// Every function with a read-write-typed parameter.
     pub fns: Vec<FnParams>,
@@ -320,6 +323,43 @@ impl<'ast> Visit<'ast> for Visitor<'_> {
         self.type_path(&pat.path, pat.qself.is_some());
         visit::visit_pat_tuple_struct(self, pat);
     }
+
+    fn visit_expr_macro(&mut self, mac: &'ast syn::ExprMacro) {
+        self.macro_code(&mac.mac);
+    }
+
+    fn visit_stmt_macro(&mut self, mac: &'ast syn::StmtMacro) {
+        self.macro_code(&mac.mac);
+    }
+}
+
+impl Visitor<'_> {
+    /// The code of a macro in a body, as the interpreter sees it ([`MacroCode`]): a use inside
+    /// `tokio::join!(state.get_db().ping(), …)`, `json!({ "n": get_db().count() })` or a
+    /// `format!` argument is a use like any other.
+    fn macro_code(&mut self, mac: &syn::Macro) {
+        match MacroCode::parse(mac) {
+            MacroCode::Args(args) => args.iter().for_each(|arg| self.visit_expr(arg)),
+            MacroCode::Stmts(stmts) => stmts.iter().for_each(|stmt| self.visit_stmt(stmt)),
+            MacroCode::Parts(parts) => self.macro_parts(&parts),
+        }
+    }
+
+    fn macro_parts(&mut self, parts: &[MacroPart]) {
+        for part in parts {
+            match part {
+                MacroPart::Expr(expr) => self.visit_expr(expr),
+                MacroPart::Bind(pat, expr) => {
+                    self.visit_pat(pat);
+                    self.visit_expr(expr);
+                }
+                MacroPart::Groups(groups) => groups.iter().for_each(|group| match group {
+                    MacroGroup::Stmts(stmts) => stmts.iter().for_each(|stmt| self.visit_stmt(stmt)),
+                    MacroGroup::Parts(parts) => self.macro_parts(parts),
+                }),
+            }
+        }
+    }
 }
 
 /// Whether a type mentions a read-write type.
@@ -389,6 +429,32 @@ mod tests {
         assert_eq!(found.uses[3].kind, UseKind::Method);
         assert_eq!(found.fns.len(), 1);
         assert_eq!(found.fns[0].rw_typed, 1);
+    }
+
+    #[test]
+    fn uses_inside_macro_arguments_are_found_where_they_are_written() {
+        let text = "fn h(s: S) {
+    tokio::try_join!(s.get_db().ping(), async { get_db_ro().ping().await });
+    let v = json!({ \"n\": x::get_db().count(), \"all\": vec![s.get_db.len()] });
+    tokio::select! { r = get_db().query(q) => r, _ = sleep() => None };
+    assert!(format!(\"{}\", get_db().ping()).is_empty(), \"{}\", 1);
+    println!(\"get_db() in a literal is no use\");
+}";
+        let found = scan_text(&names_of(None), text);
+        let got: Vec<(usize, &str, UseKind)> =
+            found.uses.iter().map(|u| (u.range.start.offset as usize, u.name.as_str(), u.kind)).collect();
+        let at = |needle: &str| text.find(needle).unwrap() + needle.find("get_db").unwrap();
+        assert_eq!(
+            got,
+            [
+                (at("s.get_db().ping()"), "get_db", UseKind::Method),
+                (at("get_db_ro().ping().await"), "get_db_ro", UseKind::Call { bare: true }),
+                (at("x::get_db()"), "get_db", UseKind::Call { bare: false }),
+                (at("get_db.len()"), "get_db", UseKind::Field),
+                (at("get_db().query(q)"), "get_db", UseKind::Call { bare: true }),
+                (at("get_db().ping()).is_empty"), "get_db", UseKind::Call { bare: true }),
+            ]
+        );
     }
 
     #[test]

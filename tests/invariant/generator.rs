@@ -2,7 +2,8 @@
 //! (`app` and a sibling library crate whose directory name differs from its crate name), GET
 //! handlers in several modules, tree helpers calling each other, ORM calls (diesel builders,
 //! sea-orm models and read executors), raw SQL writes (literal, `const`, `format!`), write
-//! helpers without a body, and calls inside macro arguments (`json!`, `vec!`, `format!`).
+//! helpers without a body, and calls inside macro arguments (`json!`, `vec!`, `format!`; the
+//! accessor itself inside `tokio::join!`).
 //!
 //! Deterministic: the same seed gives the same tree, so a failure names its seed.
 
@@ -221,10 +222,14 @@ pub fn tree(seed: u64) -> Tree {
     for k in 0..1 + rng.below(4) {
         let in_api = rng.chance(50);
         let name = format!("handler{k}");
-        let mut text = match rng.below(4) {
+        let mut text = match rng.below(5) {
             0 => format!("pub async fn {name}(DbRw(conn): DbRw) -> String {{\n    let db = &conn;\n"),
             1 => format!(
                 "pub async fn {name}(State(state): State<AppState>) -> String {{\n    let db = state.get_db().await;\n"
+            ),
+            // The accessor only inside a macro, its handle handed out by the macro's value.
+            2 => format!(
+                "pub async fn {name}() -> String {{\n    let (db, _n) = tokio::join!(db::get_db(), async {{ 0 }});\n"
             ),
             _ => format!("pub async fn {name}() -> String {{\n    let db = db::get_db().await;\n"),
         };

@@ -7,12 +7,12 @@
 
 use std::rc::Rc;
 
-use syn::punctuated::Punctuated;
-use syn::{Block, Expr, Lit, Macro, Token};
+use syn::{Expr, Lit, Macro};
 
 use super::state::Value;
 use super::FnAnalysis;
 use crate::analysis::facts::SqlText;
+use crate::analysis::macro_code::{self, MacroCode, MacroGroup, MacroPart};
 
 /// Macros that append formatted text to their first argument (`write!(sql, " AND id = {}", id)`).
 const WRITE_MACROS: &[&str] = &["write", "writeln"];
@@ -34,24 +34,26 @@ impl FnAnalysis<'_> {
                 return Value::sql(SqlText::File(lit.value()));
             }
         }
-        let args = mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated);
+        let code = MacroCode::parse(mac);
         if self.names.sql_file_macros.matches_path(&path) {
             // `sqlx::query_file!("queries/x.sql", args…)`, `query_file_as!(Row, "q.sql")`.
             let mut file = None;
-            for arg in args.iter().flatten() {
-                match arg {
-                    Expr::Lit(syn::ExprLit { lit: Lit::Str(s), .. }) if file.is_none() => {
-                        file = Some(s.value())
-                    }
-                    other => {
-                        self.expr(other);
+            if let MacroCode::Args(args) = &code {
+                for arg in args {
+                    match arg {
+                        Expr::Lit(syn::ExprLit { lit: Lit::Str(s), .. }) if file.is_none() => {
+                            file = Some(s.value())
+                        }
+                        other => {
+                            self.expr(other);
+                        }
                     }
                 }
             }
             return Value { sql: file.map(|f| Rc::new(SqlText::CrateFile(f))), ..Value::default() };
         }
         if DIVERGING_MACROS.contains(&name.as_str()) {
-            if let Ok(args) = &args {
+            if let MacroCode::Args(args) = &code {
                 args.iter().for_each(|a| {
                     self.expr(a);
                 });
@@ -59,85 +61,59 @@ impl FnAnalysis<'_> {
             self.env.reachable = false;
             return Value::default();
         }
-        match args {
-            Ok(args) => {
+        match code {
+            MacroCode::Args(args) => {
                 let values: Vec<Value> = args.iter().map(|a| self.expr(a)).collect();
                 if self.names.sql_macros.matches_path(&path) {
                     // `sqlx::query!(SQL, args…)`: a builder carrying SQL.
                     let sql = values.iter().find_map(|v| v.sql.clone());
                     return Value { sql, ..Value::default() };
                 }
-                // `vec![…]`: the standard library's vector, data whatever goes in.
-                Value { collection: name == "vec", ..Value::default() }
+                if name == "vec" {
+                    // `vec![…]`: the standard library's vector, data whatever goes in.
+                    return Value { collection: true, ..Value::default() };
+                }
+                // Any other macro may hand out what it is given: `tokio::join!(get_db(), f())`
+                // is a tuple of its arguments (`let (db, n) = …`), `dbg!(db)` its argument.
+                Value::composite(
+                    values.into_iter().enumerate().map(|(i, v)| (i.to_string().into(), v)).collect(),
+                )
             }
             // A macro holding statements (`db_run! { … }`), analysed as a block.
-            Err(_) => match mac.parse_body_with(Block::parse_within) {
-                Ok(stmts) => {
-                    self.env.push_scope();
-                    let value = self.stmts(&stmts);
-                    self.env.pop_scope();
-                    value
-                }
-                Err(_) => self.macro_segments(mac.tokens.clone()),
-            },
+            MacroCode::Stmts(stmts) => {
+                self.env.push_scope();
+                let value = self.stmts(&stmts);
+                self.env.pop_scope();
+                value
+            }
+            MacroCode::Parts(parts) => self.macro_parts(&parts),
         }
     }
 
     /// Best effort for macro bodies that are neither expressions nor statements
     /// (`tokio::select! { r = fut => { … } }`, `db_run! { conn => { … } }`, `db_run! { conn:
-    /// postgresql { … } }`, `json!({ "key": value, … })`): the tokens are split at top-level
-    /// `,`, `;`, `=>` and a lone `:`; a part that parses as an expression is analysed as one,
-    /// else each `{ … }` group in it as a block, or split the same way when it is none.
-    pub(super) fn macro_segments(&mut self, tokens: proc_macro2::TokenStream) -> Value {
-        use proc_macro2::{Delimiter, Spacing, TokenTree};
-        let mut segments: Vec<Vec<TokenTree>> = vec![Vec::new()];
-        let mut trees = tokens.into_iter().peekable();
-        // Whether the previous token was the first `:` of a `::`.
-        let mut in_path_sep = false;
-        while let Some(tree) = trees.next() {
-            if let TokenTree::Punct(p) = &tree {
-                let arrow = p.as_char() == '='
-                    && p.spacing() == Spacing::Joint
-                    && matches!(trees.peek(), Some(TokenTree::Punct(next)) if next.as_char() == '>');
-                if arrow {
-                    trees.next();
-                }
-                let path_sep_start = p.as_char() == ':'
-                    && p.spacing() == Spacing::Joint
-                    && matches!(trees.peek(), Some(TokenTree::Punct(next)) if next.as_char() == ':');
-                let lone_colon = p.as_char() == ':' && !path_sep_start && !in_path_sep;
-                in_path_sep = path_sep_start;
-                if arrow || lone_colon || matches!(p.as_char(), ',' | ';') {
-                    segments.push(Vec::new());
-                    continue;
-                }
-            } else {
-                in_path_sep = false;
-            }
-            if let Some(last) = segments.last_mut() {
-                last.push(tree);
-            }
-        }
+    /// postgresql { … } }`, `json!({ "key": value, … })`), split by [`macro_code::parts`]: a
+    /// part that is an expression is analysed as one, each group of another in a scope of its
+    /// own.
+    fn macro_parts(&mut self, parts: &[MacroPart]) -> Value {
         let mut value = Value::default();
-        for segment in segments.into_iter().filter(|s| !s.is_empty()) {
-            let stream: proc_macro2::TokenStream = segment.iter().cloned().collect();
-            if let Ok(expr) = syn::parse2::<Expr>(stream) {
-                value = value.join(self.expr(&expr));
-                continue;
-            }
-            for tree in &segment {
-                if let TokenTree::Group(g) = tree {
-                    let block = match g.delimiter() {
-                        Delimiter::Brace => syn::parse::Parser::parse2(Block::parse_within, g.stream()).ok(),
-                        _ => None,
-                    };
-                    self.env.push_scope();
-                    value = value.join(match block {
-                        Some(stmts) => self.stmts(&stmts),
-                        // `{ "key": value }`, `[a, b]` of a JSON-like body.
-                        None => self.macro_segments(g.stream()),
-                    });
-                    self.env.pop_scope();
+        for part in parts {
+            match part {
+                MacroPart::Expr(expr) => value = value.join(self.expr(expr)),
+                MacroPart::Bind(pat, expr) => {
+                    // `conn = pool.get() => { … }`: a `select!` branch binds its future's value.
+                    let bound = self.expr(expr);
+                    self.bind_pat(pat, &bound);
+                }
+                MacroPart::Groups(groups) => {
+                    for group in groups {
+                        self.env.push_scope();
+                        value = value.join(match group {
+                            MacroGroup::Stmts(stmts) => self.stmts(stmts),
+                            MacroGroup::Parts(parts) => self.macro_parts(parts),
+                        });
+                        self.env.pop_scope();
+                    }
                 }
             }
         }
@@ -147,7 +123,7 @@ impl FnAnalysis<'_> {
     /// `format!`, `concat!`, `concatcp!`, `formatcp!`: literal parts are SQL text; holes are
     /// filled with what their argument holds, if it is SQL text, else unknown.
     pub(super) fn string_macro(&mut self, name: &str, mac: &Macro) -> Value {
-        let Ok(args) = mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated) else {
+        let Ok(args) = macro_code::args(mac) else {
             return Value::sql(SqlText::Hole);
         };
         let args: Vec<&Expr> = args.iter().collect();
@@ -157,7 +133,7 @@ impl FnAnalysis<'_> {
     /// `write!(sql, "…", args…)`, `writeln!(…)`: the formatted text is appended to `sql` when it
     /// holds SQL text.
     pub(super) fn write_macro(&mut self, mac: &Macro) -> Value {
-        let Ok(args) = mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated) else {
+        let Ok(args) = macro_code::args(mac) else {
             return Value::default();
         };
         let args: Vec<&Expr> = args.iter().collect();
