@@ -1,8 +1,7 @@
 //! The judge's SQL part: SQL text executed on a handle, expanded with the consts of the tree
 //! and classified by [`crate::sql::classify`] (remembered for the whole run, shared by the
 //! threads: a tree runs the same statements in many places, and the summaries and rules phases
-//! judge the same texts on different threads; plain statements, which the lexer settles, are
-//! judged afresh instead). Text given to a method that is not a known SQL
+//! judge the same texts on different threads). Text given to a method that is not a known SQL
 //! method counts only when it looks like SQL.
 //!
 //! Never decides on its own that unknown text reads: text whose every expansion is unknown,
@@ -25,12 +24,8 @@ fn verdicts() -> &'static Mutex<HashMap<String, Verdict>> {
     VERDICTS.get_or_init(Mutex::default)
 }
 
-/// [`sql::classify`], remembered (at most [`MEMO_ENTRIES`] texts). Text its tokens settle
-/// ([`sql::settled_verdict`]) is judged again each time: that costs less than remembering it.
+/// [`sql::classify`], remembered (at most [`MEMO_ENTRIES`] texts).
 fn classify(text: &str) -> Verdict {
-    if let Some(verdict) = sql::settled_verdict(text) {
-        return verdict;
-    }
     let memo = verdicts();
     if let Some(verdict) = memo.lock().unwrap_or_else(PoisonError::into_inner).get(text).cloned() {
         return verdict;

@@ -102,20 +102,6 @@ pub fn classify(sql: &str) -> Verdict {
     classify_with(sql, Engine::TokensFirst)
 }
 
-/// The verdict [`classify`] gives, when the tokens of every statement up to the first write
-/// settle it without `sqlparser` (plain SELECTs, INSERTs, UPDATEs and DELETEs); `None` when
-/// some statement needs the parser, or the text does not lex. It costs about a lexing of the
-/// text, so a caller that remembers verdicts need not remember these.
-pub fn settled_verdict(sql: &str) -> Option<Verdict> {
-    let tokens = lexer::lex(sql).ok()?;
-    for statement in lexer::statements(&tokens) {
-        if let Verdict::Write(write) = settled::verdict(sql, statement)? {
-            return Some(Verdict::Write(write));
-        }
-    }
-    Some(Verdict::Read)
-}
-
 /// True when the text starts (after whitespace and comments) with a SQL statement keyword
 /// (SELECT, INSERT, UPDATE, DELETE, WITH, VALUES, TABLE, CREATE, ALTER, DROP, ... every
 /// statement keyword PostgreSQL knows) — used to decide whether an arbitrary string literal

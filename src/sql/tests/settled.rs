@@ -14,7 +14,7 @@ use proc_macro2::{TokenStream, TokenTree};
 use super::ground_truth::rows;
 use super::render;
 use super::variants::{variants, Lcg};
-use crate::sql::{classify_with, lexer, settled, settled_verdict, Engine, Verdict, Write, WriteReason};
+use crate::sql::{classify_with, lexer, settled, Engine, Verdict, Write, WriteReason};
 
 /// The call-heavy benchmark's statements (`bench/callheavy/gen.py`), and plain statements of
 /// other common shapes.
@@ -175,7 +175,7 @@ fn corpus() -> Vec<String> {
 #[test]
 fn the_shortcut_gives_the_full_paths_verdict_on_every_text() {
     let texts = corpus();
-    let (mut settled, mut settled_texts, mut statements, mut failures) = (0, 0, 0, Vec::new());
+    let (mut settled, mut statements, mut failures) = (0, 0, Vec::new());
     for text in &texts {
         let answers = settled_statements(text);
         statements += answers.len();
@@ -185,22 +185,8 @@ fn the_shortcut_gives_the_full_paths_verdict_on_every_text() {
         if shortcut != full {
             failures.push(format!("{text:?}: shortcut {}, full path {}", render(&shortcut), render(&full)));
         }
-        if let Some(whole) = settled_verdict(text) {
-            settled_texts += 1;
-            if whole != full {
-                failures.push(format!(
-                    "{text:?}: settled_verdict {}, full path {}",
-                    render(&whole),
-                    render(&full)
-                ));
-            }
-        }
     }
-    println!(
-        "{} texts ({settled_texts} settled as a whole), {statements} statements, {settled} settled by their tokens",
-        texts.len()
-    );
-    assert!(settled_texts > 1_000, "settled_verdict answered for only {settled_texts} texts");
+    println!("{} texts, {statements} statements, {settled} settled by their tokens", texts.len());
     assert!(texts.len() > 10_000, "only {} texts", texts.len());
     assert!(settled > 1_000, "the shortcut settled only {settled} of {statements} statements");
     assert!(failures.is_empty(), "{} differences:\n{}", failures.len(), failures.join("\n"));
