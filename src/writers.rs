@@ -191,8 +191,7 @@ impl Writers {
             // A field of a struct of the tree whose declared type holds no handle holds none; a
             // field of a type not known may.
             field_may_hold: |fns: &TreeFns, id: FnId, of: Option<&TypeRef>, name: &str| {
-                let ty = of.map(|t| TypeRef::Field(std::sync::Arc::new(t.clone()), name.to_string()));
-                let Some(TypeRef::Field(base, _)) = ty.as_ref() else { return true };
+                let Some(base) = of else { return true };
                 match (CallScope { fns, symbols, crates, imports }).type_of(id, base) {
                     Ty::Tree(owner) => {
                         let mut declared = symbols.field_types(&owner, name).peekable();
@@ -377,7 +376,7 @@ impl Writers {
                     let write = Write::Call { line, callee, param: arg };
                     changed |= self.record_own(caller, || OwnWrite { write, handle });
                 }
-                if let Some(below) = &self.own[callee] {
+                if let (None, Some(below)) = (&self.own[caller], &self.own[callee]) {
                     let handle = below.handle.clone();
                     changed |=
                         self.record_own(caller, || OwnWrite { write: Write::Calls { line, callee }, handle });

@@ -7,9 +7,11 @@
 //! everything else is a write (`Unrecognised`). The ground truth is
 //! `fixtures/pg15/pg15-readonly.tsv`, measured on PostgreSQL 15.
 //!
-//! Text is first split into statements by a PostgreSQL-exact lexer ([`lexer`]); each
-//! statement is parsed with `sqlparser` and judged on its syntax tree ([`parsed`]), and a
-//! statement that `sqlparser` rejects is judged by its keywords ([`keywords`]).
+//! Text is first split into statements by a PostgreSQL-exact lexer ([`lexer`]). A plain
+//! statement whose tokens settle its verdict is answered from them ([`settled`], exactly as
+//! the judges below would); any other is parsed with `sqlparser` and judged on its syntax tree
+//! ([`parsed`]), and a statement that `sqlparser` rejects is judged by its keywords
+//! ([`keywords`]).
 //!
 //! It must never call a write a read: when in doubt the answer is a write. It never touches a
 //! database, never caches anything between calls, and never panics on any input.
@@ -18,6 +20,7 @@ mod keywords;
 mod lexer;
 mod parsed;
 mod policy;
+mod settled;
 #[cfg(test)]
 mod tests;
 
@@ -96,7 +99,7 @@ impl WriteReason {
 /// Several statements (`;`-separated) are a write if any of them is; the first write is
 /// reported. Empty text, or text of only comments and whitespace, is a read.
 pub fn classify(sql: &str) -> Verdict {
-    classify_with(sql, Engine::ParserFirst)
+    classify_with(sql, Engine::TokensFirst)
 }
 
 /// True when the text starts (after whitespace and comments) with a SQL statement keyword
@@ -107,10 +110,13 @@ pub fn looks_like_sql(text: &str) -> bool {
     starts_with_statement_keyword(&lexer::lex_prefix(text).0)
 }
 
-/// How statements are judged: by `sqlparser` first, or (for tests of the fallback) by
-/// keywords only.
+/// How statements are judged: settled by their tokens when they can be ([`settled`]), else
+/// by `sqlparser` first; or, for tests, by `sqlparser` first always (the reference the
+/// shortcut must match) or by keywords only (the fallback).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Engine {
+    TokensFirst,
+    #[cfg_attr(not(test), allow(dead_code))]
     ParserFirst,
     #[cfg_attr(not(test), allow(dead_code))]
     KeywordsOnly,
@@ -168,7 +174,12 @@ fn classify_statement(
     session: &mut Session,
     engine: Engine,
 ) -> Verdict {
-    if engine == Engine::ParserFirst && tokens.len() <= PARSER_TOKEN_LIMIT {
+    if engine == Engine::TokensFirst {
+        if let Some(verdict) = settled::verdict(sql, tokens) {
+            return verdict;
+        }
+    }
+    if engine != Engine::KeywordsOnly && tokens.len() <= PARSER_TOKEN_LIMIT {
         let (first, last) = (&tokens[0], &tokens[tokens.len() - 1]);
         let text = &sql[first.span.start..last.span.end];
         if let Some(statement) = parse_one(text) {

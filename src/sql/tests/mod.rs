@@ -5,6 +5,7 @@ mod ground_truth;
 mod lexer;
 mod never_panics;
 mod policy_points;
+mod settled;
 mod variants;
 
 use super::{classify, classify_with, Engine, Verdict};

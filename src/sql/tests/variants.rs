@@ -202,10 +202,10 @@ fn rename_words<'n>(code: &str, lookup: &impl Fn(&str) -> Option<&'n str>) -> St
 }
 
 /// A small deterministic generator, so every run checks the same variants.
-struct Lcg(u64);
+pub(super) struct Lcg(pub(super) u64);
 
 impl Lcg {
-    fn next(&mut self) -> u64 {
+    pub(super) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         self.0 >> 33
     }
@@ -255,7 +255,7 @@ fn random_whitespace(sql: &str, seed: u64) -> String {
 }
 
 /// Every variant of one statement, with a name for failure messages.
-fn variants(sql: &str, seed: u64) -> Vec<(&'static str, String)> {
+pub(super) fn variants(sql: &str, seed: u64) -> Vec<(&'static str, String)> {
     let comments_between = respace(sql, || " /* c */ ".to_string());
     let line_comments = respace(sql, || " -- c\n".to_string());
     vec![
