@@ -17,9 +17,8 @@
 use std::path::Path;
 
 use proc_macro2::Span;
-use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
-use syn::{Block, Expr, ExprCall, ExprClosure, ExprMethodCall, ImplItem, Item, Pat, Stmt, Token, TraitItem};
+use syn::{Block, Expr, ExprCall, ExprClosure, ExprMethodCall, ImplItem, Item, Pat, Stmt, TraitItem};
 
 use super::facts::{FileRoutes, FnDef, Framework, HandlerRef, Import, MethodSet, ModulePath, Registration};
 use super::names::{has, RouteNames};
@@ -519,7 +518,7 @@ impl Walker<'_> {
     }
 
     fn mac(&mut self, mac: &syn::Macro) {
-        if let Ok(args) = mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated) {
+        if let Ok(args) = crate::analysis::macro_code::args(mac) {
             for arg in &args {
                 self.expr(arg, None);
             }
