@@ -20,18 +20,20 @@ use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::{Block, Expr, ExprCall, ExprClosure, ExprMethodCall, ImplItem, Item, Pat, Stmt, TraitItem};
 
-use super::facts::{FileRoutes, FnDef, Framework, HandlerRef, Import, MethodSet, ModulePath, Registration};
+use super::facts::{FileRoutes, FnDef, Framework, Import, MethodSet, ModulePath};
 use super::names::{has, RouteNames};
 use super::scope::Scan;
-use super::shapes::{is_stub, names_a_handler};
+use super::shapes::is_stub;
 use super::syntax::{
-    before_whitespace, chain_root, local_name, path_segments, pattern_idents, scope_path, str_lit, strip,
+    before_whitespace, local_name, path_segments, pattern_idents, scope_path, str_lit, strip,
 };
 use super::{actix, attributes, axum, imports, poem};
 use crate::analysis::span_range;
 use crate::analysis::type_name;
 use crate::source::{SourceText, TextRange};
 use crate::workspace::location::locate;
+
+mod handlers;
 
 /// The route facts of one parsed file, the frameworks' forms spelled as `names` says. `path`
 /// is the file as walked; its crate and module come from it ([`locate`]).
@@ -524,63 +526,6 @@ impl Walker<'_> {
             }
         } else if let Ok(stmts) = mac.parse_body_with(Block::parse_within) {
             self.stmts(&stmts);
-        }
-    }
-
-    fn register(&mut self, found: Found<'_>, unplaced_callee: Option<String>) {
-        if !names_a_handler(found.handler) {
-            return;
-        }
-        let handler = self.handler_ref(found.handler);
-        if found.requires_fn && matches!(handler, HandlerRef::Opaque { .. }) {
-            return;
-        }
-        self.out.registrations.push(Registration {
-            methods: found.methods,
-            handler,
-            path: found.path,
-            at: self.range(found.at),
-            framework: found.framework,
-            module: self.module.clone(),
-            within: self.within,
-            owner: self.owner.clone(),
-            requires_fn: found.requires_fn,
-            unplaced_callee,
-        });
-    }
-
-    /// How `expr`, given as a handler, names it.
-    fn handler_ref(&self, expr: &Expr) -> HandlerRef {
-        match strip(expr) {
-            Expr::Closure(c) => {
-                let (range, body) = self.closure_ranges(c);
-                HandlerRef::Closure { range, body }
-            }
-            Expr::Path(p) if p.qself.is_none() => {
-                let segments = path_segments(&p.path);
-                if let [single] = segments.as_slice() {
-                    match self.local(single) {
-                        Some(Local::Closure { range, body }) => {
-                            return HandlerRef::Closure { range: *range, body: *body }
-                        }
-                        Some(Local::Path { segments, text }) => {
-                            return HandlerRef::Path { segments: segments.clone(), text: text.clone() }
-                        }
-                        Some(Local::Chain(_) | Local::Value) => {
-                            return HandlerRef::Opaque { text: single.clone() }
-                        }
-                        None => {}
-                    }
-                }
-                HandlerRef::Path { segments, text: self.text(expr) }
-            }
-            // A handler with a layer or state attached: `h.layer(..)`, `h.with(..)`.
-            Expr::MethodCall(m)
-                if matches!(strip(chain_root(&m.receiver)), Expr::Path(_) | Expr::Closure(_)) =>
-            {
-                self.handler_ref(chain_root(&m.receiver))
-            }
-            _ => HandlerRef::Opaque { text: self.text(expr) },
         }
     }
 
