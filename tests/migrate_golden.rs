@@ -150,15 +150,6 @@ fn classes_and_reasons_of_the_before_trees() {
             "mixed",
             "passes `state.auth` to `PgAuth::revoke`, which writes (revoke_stale → PgAuth::revoke → DELETE FROM tokens",
         ),
-        // freighter: a token hashed with an HMAC / SHA-256 (`mac.update(bare_token)`) is no
-        // model write; a sea-orm model's `update(&self.db)` is.
-        ("hasher_update_is_not_a_model_write", "preview", "pure-read", ""),
-        (
-            "hasher_update_is_not_a_model_write",
-            "rename",
-            "mixed",
-            "rename → TokenStore::rename_token → .update(self.db) (model write)",
-        ),
         ("accessor_inside_macro_arguments", "stats", "pure-read", ""),
         ("accessor_inside_macro_arguments", "banner", "pure-read", ""),
         ("accessor_inside_macro_arguments", "latest", "pure-read", ""),
@@ -172,6 +163,15 @@ fn classes_and_reasons_of_the_before_trees() {
             "audited",
             "mixed",
             "audited → record_visit → INSERT INTO visits",
+        ),
+        // freighter: a token hashed with an HMAC / SHA-256 (`mac.update(bare_token)`) is no
+        // model write; a sea-orm model's `update(&self.db)` is.
+        ("hasher_update_is_not_a_model_write", "preview", "pure-read", ""),
+        (
+            "hasher_update_is_not_a_model_write",
+            "rename",
+            "mixed",
+            "rename → TokenStore::rename_token → .update(self.db) (model write)",
         ),
         // pict-rs: a trait object behind an alias, forwarded by `impl<T: Trait> Trait for Arc<T>`.
         ("generic_forwarding_impl", "claim_upload", "mixed", "Arc::claim → PgRepo::claim → DELETE FROM uploads"),
