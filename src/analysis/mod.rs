@@ -7,6 +7,7 @@
 
 pub mod bindings;
 pub mod facts;
+pub(crate) mod idents;
 pub mod imports;
 pub mod macro_code;
 pub mod names;

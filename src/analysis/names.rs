@@ -5,12 +5,9 @@
 //! name: a plain entry (`get_db_ro`) matches the last segment of a path or a method/field
 //! name; a qualified entry (`db::get_db_ro`) matches paths ending with those segments.
 
-use std::cell::RefCell;
-use std::fmt::Write as _;
-
-use proc_macro2::Ident;
 use syn::punctuated::Punctuated;
 
+use super::idents::with_ident_text;
 use crate::config::RuleSet;
 use crate::workspace::hash::NameSet as HashedNames;
 
@@ -88,21 +85,6 @@ impl NameSet {
     pub fn is_empty(&self) -> bool {
         self.plain.is_empty() && self.qualified.is_empty()
     }
-}
-
-/// Calls `f` with the text of `ident` (as written, `r#` included), formatted into a buffer of
-/// the thread instead of a new string. `f` must not call this again.
-pub(crate) fn with_ident_text<R>(ident: &Ident, f: impl FnOnce(&str) -> R) -> R {
-    thread_local! {
-        static BUFFER: RefCell<String> = const { RefCell::new(String::new()) };
-    }
-    BUFFER.with(|buffer| {
-        let mut buffer = buffer.borrow_mut();
-        buffer.clear();
-        // Writing to a `String` never fails.
-        let _ = write!(buffer, "{ident}");
-        f(&buffer)
-    })
 }
 
 /// Everything the analysis matches by name.

@@ -13,9 +13,8 @@ use syn::{Expr, ExprCall, ExprField, ExprMethodCall};
 use super::state::Value;
 use super::types::is_std_collection;
 use super::FnAnalysis;
-use crate::analysis::facts::{
-    shared_label, shared_path, Derivation, Derived, FieldOf, SinkKind, SqlText, Taint, TypeRef,
-};
+use crate::analysis::facts::{shared_label, Derivation, Derived, FieldOf, SinkKind, SqlText, Taint, TypeRef};
+use crate::analysis::idents::shared_idents;
 use crate::analysis::spans::Located;
 use crate::source::TextRange;
 
@@ -34,16 +33,16 @@ const COLLECTION_CTORS: &[&str] = &["new", "with_capacity", "default", "from", "
 
 impl FnAnalysis<'_> {
     pub(super) fn call(&mut self, call: &ExprCall) -> Value {
-        let path: Option<Vec<String>> = match &*call.func {
-            Expr::Path(p) => Some(p.path.segments.iter().map(|s| s.ident.to_string()).collect()),
+        let callee = match &*call.func {
+            Expr::Path(p) => Some(shared_idents(p.path.segments.pairs().map(|s| &s.value().ident))),
             other => {
                 self.expr(other);
                 None
             }
         };
         let args: Vec<Value> = call.args.iter().map(|a| self.expr(a)).collect();
-        let Some(path) = path else { return Value::default() };
-        let callee = shared_path(&path);
+        let Some(callee) = callee else { return Value::default() };
+        let path: &[String] = &callee;
         let returns = TypeRef::Returns { callee: callee.clone(), on: None };
         if self.names.ro_accessors.matches_path(&path) {
             return Value::handle(Taint::read_only(self.at(call))).typed(Some(returns));
@@ -144,7 +143,9 @@ impl FnAnalysis<'_> {
     }
 
     pub(super) fn method_call(&mut self, call: &ExprMethodCall) -> Value {
-        let name = call.method.to_string();
+        // What the method returns: known once the receiver's type and the method are.
+        let callee = shared_idents([&call.method]);
+        let name = &callee[0];
         let receiver = self.expr(&call.receiver);
         let mut args = Vec::with_capacity(call.args.len());
         // What the closures given to a handle's method yield (`conn.transaction(|tx| …)`).
@@ -162,8 +163,6 @@ impl FnAnalysis<'_> {
             args.push(value);
         }
         let names = self.names;
-        // What the method returns: known once the receiver's type and the method are.
-        let callee = shared_path(std::slice::from_ref(&name));
         let returns = TypeRef::Returns { callee: callee.clone(), on: receiver.ty.clone() };
         // `self.pool()`: an accessor of a parameter also writes through that parameter.
         if names.ro_accessors.matches_name(&name) {
@@ -210,7 +209,7 @@ impl FnAnalysis<'_> {
 
         let inputs: Vec<(&Expr, &Value)> =
             std::iter::once((&*call.receiver, &receiver)).chain(call.args.iter().zip(&args)).collect();
-        self.sql_param_call(Some(&name), true, &inputs, call);
+        self.sql_param_call(Some(name), true, &inputs, call);
         let arg_sql = args.iter().find_map(|a| a.sql.clone());
         // A handle from an accessor or type is a better executor candidate than a parameter
         // (`.bind(id)` passes a parameter too).

@@ -13,7 +13,7 @@ use syn::{BinOp, Expr, ExprField, Lit, Member};
 use super::state::{Part, Value};
 use super::FnAnalysis;
 use crate::analysis::facts::{SqlText, Taint, TypeRef};
-use crate::analysis::names::with_ident_text;
+use crate::analysis::idents::with_ident_text;
 
 impl FnAnalysis<'_> {
     pub(super) fn expr(&mut self, expr: &Expr) -> Value {

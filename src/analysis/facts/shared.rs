@@ -6,12 +6,19 @@
 //! vectors and strings of its own. The copies are
 //! shared within the file being analysed on this thread and forgotten when its analysis ends
 //! ([`release_shared`]); this module never decides anything about what they name.
+//!
+//! Looking a copy up is on the path of every call the analysis meets, so it is cheap: the
+//! tables hash with the index's own hasher, a path can be looked up by its hash and a test of
+//! its segments (no vector of strings made first: [`shared_path_by`]), and a type is hashed
+//! and compared one level deep — the types it is built on are shared copies already, known by
+//! their address.
 
 use std::cell::RefCell;
-use std::collections::HashSet;
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::Arc;
 
 use super::TypeRef;
+use crate::workspace::hash::{NameHasher, NameMap, NameSet};
 
 /// A path as written, its segments in order (shared: see the module).
 pub type SharedPath = Arc<[String]>;
@@ -19,9 +26,12 @@ pub type SharedPath = Arc<[String]>;
 /// What the file being analysed on this thread has shared so far.
 #[derive(Default)]
 struct Shared {
-    paths: HashSet<SharedPath>,
-    labels: HashSet<Arc<str>>,
-    types: HashSet<Arc<TypeRef>>,
+    paths: NameSet<SharedPath>,
+    /// The same paths by the hash [`shared_path_by`]'s callers compute.
+    paths_by_hash: NameMap<u64, Vec<SharedPath>>,
+    labels: NameSet<Arc<str>>,
+    /// Types by their [`shallow_hash`].
+    types: NameMap<u64, Vec<Arc<TypeRef>>>,
 }
 
 thread_local! {
@@ -33,6 +43,26 @@ pub fn shared_path(path: &[String]) -> SharedPath {
     SHARED.with_borrow_mut(|shared| share(&mut shared.paths, path))
 }
 
+/// The path that `hash` (any hash the caller computes the same way for the same path) and
+/// `is_it` (whether a path's segments are the ones meant) pick, shared as [`shared_path`]
+/// shares it; made by `make` only when the file has not named it yet. `make` and `is_it`
+/// must not share anything themselves.
+pub fn shared_path_by(
+    hash: u64,
+    is_it: impl Fn(&[String]) -> bool,
+    make: impl FnOnce() -> Vec<String>,
+) -> SharedPath {
+    SHARED.with_borrow_mut(|shared| {
+        let candidates = shared.paths_by_hash.entry(hash).or_default();
+        if let Some(found) = candidates.iter().find(|p| is_it(p)) {
+            return found.clone();
+        }
+        let path = share(&mut shared.paths, &make());
+        candidates.push(path.clone());
+        path
+    })
+}
+
 /// `label`, shared with every sink of the file being analysed that uses the same label.
 pub fn shared_label(label: &str) -> Arc<str> {
     SHARED.with_borrow_mut(|shared| share(&mut shared.labels, label))
@@ -40,23 +70,33 @@ pub fn shared_label(label: &str) -> Arc<str> {
 
 /// `ty`, shared with every value of the same type in the file being analysed.
 pub fn shared_type(ty: TypeRef) -> Arc<TypeRef> {
-    SHARED.with_borrow_mut(|shared| match shared.types.get(&ty) {
-        Some(shared) => shared.clone(),
-        None => {
-            let ty = Arc::new(ty);
-            shared.types.insert(ty.clone());
-            ty
+    SHARED.with_borrow_mut(|shared| {
+        let mut hasher = shared.types.hasher().build_hasher();
+        shallow_hash(&ty, &mut hasher);
+        let candidates = shared.types.entry(hasher.finish()).or_default();
+        match candidates.iter().find(|t| shallow_eq(t, &ty)) {
+            Some(found) => found.clone(),
+            None => {
+                let ty = Arc::new(ty);
+                candidates.push(ty.clone());
+                ty
+            }
         }
     })
 }
 
 /// Forgets what this thread shared (the facts keep their copies): called when a file's
-/// analysis ends.
+/// analysis ends. The tables keep their room for the next file.
 pub fn release_shared() {
-    SHARED.with_borrow_mut(|shared| *shared = Shared::default());
+    SHARED.with_borrow_mut(|shared| {
+        shared.paths.clear();
+        shared.paths_by_hash.clear();
+        shared.labels.clear();
+        shared.types.clear();
+    });
 }
 
-fn share<T: ?Sized + Eq + std::hash::Hash>(table: &mut HashSet<Arc<T>>, value: &T) -> Arc<T>
+fn share<T: ?Sized + Eq + Hash>(table: &mut NameSet<Arc<T>>, value: &T) -> Arc<T>
 where
     for<'a> Arc<T>: From<&'a T>,
 {
@@ -67,6 +107,66 @@ where
             table.insert(shared.clone());
             shared
         }
+    }
+}
+
+/// The address of a shared type: what it is known by one level up.
+fn address(ty: &Arc<TypeRef>) -> usize {
+    Arc::as_ptr(ty) as usize
+}
+
+/// A type's hash, its paths and names by content and the shared types it is built on by
+/// address (they are copies of this table, alive as long as the types built on them).
+fn shallow_hash(ty: &TypeRef, hasher: &mut NameHasher) {
+    match ty {
+        TypeRef::Named(path) => {
+            hasher.write_u8(0);
+            path.hash(hasher);
+        }
+        TypeRef::Bounds(bounds) => {
+            hasher.write_u8(1);
+            bounds.hash(hasher);
+        }
+        TypeRef::Field(base, name) => {
+            hasher.write_u8(2);
+            hasher.write_usize(address(base));
+            name.hash(hasher);
+        }
+        TypeRef::Returns { callee, on } => {
+            hasher.write_u8(3);
+            callee.hash(hasher);
+            hasher.write_usize(on.as_ref().map_or(0, address));
+        }
+        TypeRef::Outside => hasher.write_u8(4),
+        TypeRef::Wrapped { wrapper, inner } => {
+            hasher.write_u8(5);
+            wrapper.hash(hasher);
+            shallow_hash(inner, hasher);
+        }
+    }
+}
+
+/// Whether two types are the same, the shared types they are built on compared by address
+/// (the same address is the same type; two copies of one type would only be shared less).
+fn shallow_eq(a: &TypeRef, b: &TypeRef) -> bool {
+    let same = |x: &Arc<TypeRef>, y: &Arc<TypeRef>| Arc::ptr_eq(x, y);
+    match (a, b) {
+        (TypeRef::Named(x), TypeRef::Named(y)) => x == y,
+        (TypeRef::Bounds(x), TypeRef::Bounds(y)) => x == y,
+        (TypeRef::Field(x, m), TypeRef::Field(y, n)) => same(x, y) && m == n,
+        (TypeRef::Returns { callee: c, on: x }, TypeRef::Returns { callee: d, on: y }) => {
+            c == d
+                && match (x, y) {
+                    (Some(x), Some(y)) => same(x, y),
+                    (None, None) => true,
+                    _ => false,
+                }
+        }
+        (TypeRef::Outside, TypeRef::Outside) => true,
+        (TypeRef::Wrapped { wrapper: w, inner: x }, TypeRef::Wrapped { wrapper: v, inner: y }) => {
+            w == v && shallow_eq(x, y)
+        }
+        _ => false,
     }
 }
 
@@ -91,5 +191,39 @@ mod tests {
         assert!(!Arc::ptr_eq(&a, &c));
         assert_eq!(a, c);
         assert!(!Arc::ptr_eq(&db, &shared_label("db")));
+        release_shared();
+    }
+
+    #[test]
+    fn a_path_looked_up_by_hash_is_the_path_shared_by_its_segments() {
+        let segments = || vec!["Repo".to_string(), "get".to_string()];
+        let by_hash = || shared_path_by(7, |p| p == ["Repo", "get"], segments);
+        let first = by_hash();
+        assert!(Arc::ptr_eq(&first, &by_hash()));
+        assert!(Arc::ptr_eq(&first, &shared_path(&segments())));
+        // Another path of the same hash is told apart by its segments.
+        let other = shared_path_by(7, |p| p == ["get"], || vec!["get".to_string()]);
+        assert_eq!(&*other, ["get"]);
+        assert!(!Arc::ptr_eq(&first, &other));
+        release_shared();
+    }
+
+    #[test]
+    fn types_built_on_shared_types_are_shared_by_what_they_are_built_on() {
+        let named = |n: &str| shared_type(TypeRef::Named(shared_path(&[n.to_string()])));
+        let field = |base: Arc<TypeRef>, name: &str| shared_type(TypeRef::Field(base, name.to_string()));
+        let (repo, other) = (named("Repo"), named("Other"));
+        let a = field(repo.clone(), "pool");
+        assert!(Arc::ptr_eq(&a, &field(repo.clone(), "pool")));
+        assert!(!Arc::ptr_eq(&a, &field(other.clone(), "pool")));
+        assert!(!Arc::ptr_eq(&a, &field(repo.clone(), "db")));
+        let returns = |on: Option<Arc<TypeRef>>| {
+            shared_type(TypeRef::Returns { callee: shared_path(&["get".to_string()]), on })
+        };
+        let r = returns(Some(a.clone()));
+        assert!(Arc::ptr_eq(&r, &returns(Some(a.clone()))));
+        assert!(!Arc::ptr_eq(&r, &returns(None)));
+        assert_eq!(*returns(None), TypeRef::Returns { callee: ["get".to_string()].into(), on: None });
+        release_shared();
     }
 }

@@ -1,0 +1,100 @@
+//! Identifiers' text, without a string made for each: proc-macro2 keeps an identifier's text
+//! private and only prints it, so `ident.to_string()` costs an allocation (and its free) at
+//! every call, method, binding and type the analysis meets.
+//!
+//! Here an identifier is printed into a buffer of the thread ([`with_ident_text`]) or straight
+//! into a hasher, and a path of identifiers becomes its shared copy ([`shared_idents`]) with
+//! strings made only the first time the file names it. Never decides anything about a name.
+
+use std::cell::RefCell;
+use std::fmt::{self, Write as _};
+use std::hash::Hasher;
+
+use proc_macro2::Ident;
+
+use super::facts::{shared_path_by, SharedPath};
+use crate::workspace::hash::NameHasher;
+
+/// Calls `f` with the text of `ident` (as written, `r#` included), formatted into a buffer of
+/// the thread instead of a new string. `f` must not call this again.
+pub(crate) fn with_ident_text<R>(ident: &Ident, f: impl FnOnce(&str) -> R) -> R {
+    thread_local! {
+        static BUFFER: RefCell<String> = const { RefCell::new(String::new()) };
+    }
+    BUFFER.with(|buffer| {
+        let mut buffer = buffer.borrow_mut();
+        buffer.clear();
+        // Writing to a `String` never fails.
+        let _ = write!(buffer, "{ident}");
+        f(&buffer)
+    })
+}
+
+/// The path `idents` spell (`crate::store::save`, a method's name alone), shared with every
+/// path of the same segments in the file being analysed ([`super::facts::shared_path`]).
+pub(crate) fn shared_idents<'a, I>(idents: I) -> SharedPath
+where
+    I: IntoIterator<Item = &'a Ident>,
+    I::IntoIter: Clone,
+{
+    let idents = idents.into_iter();
+    let mut hasher = NameHasher::default();
+    for ident in idents.clone() {
+        // Writing to a hasher never fails.
+        let _ = write!(HashWriter(&mut hasher), "{ident}");
+        hasher.write_u8(0xff);
+    }
+    shared_path_by(
+        hasher.finish(),
+        |path| {
+            let mut segments = idents.clone();
+            path.iter().all(|s| segments.next().is_some_and(|i| *i == s)) && segments.next().is_none()
+        },
+        || idents.clone().map(Ident::to_string).collect(),
+    )
+}
+
+/// A [`fmt::Write`] feeding a hasher.
+struct HashWriter<'a>(&'a mut NameHasher);
+
+impl fmt::Write for HashWriter<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.write(s.as_bytes());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::analysis::facts::{release_shared, shared_path};
+
+    fn path(p: &str) -> syn::Path {
+        syn::parse_str(p).expect("a path")
+    }
+
+    fn shared(p: &syn::Path) -> SharedPath {
+        shared_idents(p.segments.pairs().map(|s| &s.value().ident))
+    }
+
+    #[test]
+    fn a_path_of_identifiers_is_the_path_of_their_texts() {
+        let save = path("crate::store::save");
+        let first = shared(&save);
+        assert_eq!(&*first, ["crate", "store", "save"]);
+        assert!(Arc::ptr_eq(&first, &shared(&save)));
+        let strings: Vec<String> = ["crate", "store", "save"].map(String::from).into();
+        assert!(Arc::ptr_eq(&first, &shared_path(&strings)));
+        // A prefix, a longer path and a raw identifier are other paths.
+        assert_eq!(&*shared(&path("crate::store")), ["crate", "store"]);
+        assert_eq!(&*shared(&path("crate::store::save::x")), ["crate", "store", "save", "x"]);
+        assert_eq!(&*shared(&path("r#type")), ["r#type"]);
+        assert_eq!(&*shared(&path("type_")), ["type_"]);
+        let method: Ident = syn::parse_str("execute").expect("an identifier");
+        assert_eq!(&*shared_idents([&method]), ["execute"]);
+        assert_eq!(with_ident_text(&method, str::len), 7);
+        release_shared();
+    }
+}
