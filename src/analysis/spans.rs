@@ -8,6 +8,8 @@
 //! expression back into tokens: for each call of a long method chain, the whole chain again.
 //! Any other shape falls back to `Spanned::span`. Never decides anything about the code.
 
+use std::cell::Cell;
+
 use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::{Expr, ExprCall, ExprField, ExprMethodCall, MacroDelimiter, Member, Pat, UnOp};
@@ -36,6 +38,29 @@ pub(crate) trait Located: Spanned {
             Some((first, last)) => between(src, first, last),
             None => span_range(src, self.span()),
         }
+    }
+}
+
+/// A node's range, looked up the first time it is needed and then kept: a call records several
+/// sinks and derivations at its one range, and most calls none.
+pub(crate) struct LazyRange<'n, N: Located> {
+    node: &'n N,
+    range: Cell<Option<TextRange>>,
+}
+
+impl<'n, N: Located> LazyRange<'n, N> {
+    pub(crate) fn new(node: &'n N) -> LazyRange<'n, N> {
+        LazyRange { node, range: Cell::new(None) }
+    }
+
+    /// Where the node is in the file as on disk ([`Located::range_in`]).
+    pub(crate) fn get(&self, src: &SourceText) -> TextRange {
+        if let Some(range) = self.range.get() {
+            return range;
+        }
+        let range = self.node.range_in(src);
+        self.range.set(Some(range));
+        range
     }
 }
 

@@ -7,8 +7,9 @@
 
 use syn::{GenericArgument, PathArguments, Type, TypeParamBound};
 
-use super::facts::{shared_path, TypeRef};
-use super::names::NameSet;
+use super::facts::TypeRef;
+use super::idents::shared_idents;
+use super::names::{last_segment, NameSet};
 
 /// What the text around a type tells about its names.
 #[derive(Debug, Clone, Copy)]
@@ -37,23 +38,20 @@ fn type_ref_at(ty: &Type, scope: TypeScope<'_>, depth: usize) -> Option<TypeRef>
         Type::Group(g) => type_ref_at(&g.elem, scope, depth + 1),
         Type::Ptr(p) => type_ref_at(&p.elem, scope, depth + 1),
         Type::Path(p) if p.qself.is_none() => {
-            let segments: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
-            let last = p.path.segments.last()?;
-            if scope.wrappers.matches_name(&last.ident.to_string()) {
+            let last = last_segment(&p.path.segments)?;
+            let path = shared_idents(p.path.segments.pairs().map(|s| &s.value().ident));
+            if path.last().is_some_and(|name| scope.wrappers.matches_name(name)) {
                 if let Some(inner) = first_type_argument(&last.arguments) {
                     let inner = type_ref_at(inner, scope, depth + 1)?;
-                    return Some(TypeRef::Wrapped {
-                        wrapper: shared_path(&segments),
-                        inner: Box::new(inner),
-                    });
+                    return Some(TypeRef::Wrapped { wrapper: path, inner: Box::new(inner) });
                 }
             }
-            if let [name] = segments.as_slice() {
+            if let [name] = &*path {
                 if let Some((_, bounds)) = scope.generics.iter().find(|(g, _)| g == name) {
                     return Some(TypeRef::Bounds(bounds.clone()));
                 }
             }
-            Some(TypeRef::Named(shared_path(&segments)))
+            Some(TypeRef::Named(path))
         }
         Type::TraitObject(t) => Some(TypeRef::Bounds(trait_names(t.bounds.iter()))),
         Type::ImplTrait(t) => Some(TypeRef::Bounds(trait_names(t.bounds.iter()))),
@@ -66,8 +64,8 @@ fn type_ref_at(ty: &Type, scope: TypeScope<'_>, depth: usize) -> Option<TypeRef>
 /// `Result`/`Option` looked through (`-> Result<Self, Error>` is `Self`).
 pub fn return_type_ref(ty: &Type, scope: TypeScope<'_>) -> Option<TypeRef> {
     if let Type::Path(p) = ty {
-        if let Some(last) = p.path.segments.last() {
-            if matches!(last.ident.to_string().as_str(), "Result" | "Option") {
+        if let Some(last) = last_segment(&p.path.segments) {
+            if last.ident == "Result" || last.ident == "Option" {
                 if let Some(inner) = first_type_argument(&last.arguments) {
                     return type_ref(inner, scope);
                 }

@@ -15,7 +15,7 @@ use super::types::is_std_collection;
 use super::FnAnalysis;
 use crate::analysis::facts::{shared_label, Derivation, Derived, FieldOf, SinkKind, SqlText, Taint, TypeRef};
 use crate::analysis::idents::shared_idents;
-use crate::analysis::spans::Located;
+use crate::analysis::spans::{LazyRange, Located};
 use crate::source::TextRange;
 
 /// Functions that hand their (first) argument through: `Some(x)`, `Ok(db)`, `Arc::new(pool)`,
@@ -43,17 +43,18 @@ impl FnAnalysis<'_> {
         let args: Vec<Value> = call.args.iter().map(|a| self.expr(a)).collect();
         let Some(callee) = callee else { return Value::default() };
         let path: &[String] = &callee;
+        let at = LazyRange::new(call);
         let returns = TypeRef::Returns { callee: callee.clone(), on: None };
         if self.names.ro_accessors.matches_path(&path) {
-            return Value::handle(Taint::read_only(self.at(call))).typed(Some(returns));
+            return Value::handle(Taint::read_only(at.get(self.src))).typed(Some(returns));
         }
         if self.names.rw_accessors.matches_path(&path) {
-            return Value::handle(Taint::read_write(self.at(call))).typed(Some(returns));
+            return Value::handle(Taint::read_write(at.get(self.src))).typed(Some(returns));
         }
         if self.names.derive_wrappers.matches_path(&path) && args.iter().all(|a| !a.taint.is_known_handle()) {
             // `get_conn(&state)`, `Self::get_connection(self)`: the tree's own accessor wrapper,
             // not the derive method of a handle.
-            return Value::handle(Taint::read_only(self.at(call))).typed(Some(returns));
+            return Value::handle(Taint::read_only(at.get(self.src))).typed(Some(returns));
         }
         if self.names.sql_builders.matches_path(&path) {
             if let Some(sql) = args.iter().find_map(|a| a.sql.clone()) {
@@ -72,7 +73,7 @@ impl FnAnalysis<'_> {
             return args.into_iter().next().unwrap_or_default();
         }
         let inputs: Vec<(&Expr, &Value)> = call.args.iter().zip(&args).collect();
-        self.sql_param_call(path.last(), false, &inputs, call);
+        self.sql_param_call(path.last(), false, &inputs, &at);
         let kind = |arg: usize| SinkKind::Call {
             callee: callee.clone(),
             method: false,
@@ -89,13 +90,13 @@ impl FnAnalysis<'_> {
                 if h != t && handle.taint.is_handle() {
                     let given =
                         SinkKind::TextGiven { call: Box::new(kind(h)), text_arg: t, text: (**sql).clone() };
-                    self.push_sink(self.at(call), handle_expr, handle.taint, given);
+                    self.push_sink(at.get(self.src), handle_expr, handle.taint, given);
                 }
             }
         }
         for (index, (arg, value)) in call.args.iter().zip(&args).enumerate() {
             if value.taint.is_handle() {
-                self.push_sink(self.at(call), arg, value.taint, kind(index));
+                self.push_sink(at.get(self.src), arg, value.taint, kind(index));
             }
         }
         if self.names.derive_methods.matches_path(&path) {
@@ -118,7 +119,7 @@ impl FnAnalysis<'_> {
         if let Some((_, elements)) = self.scope.tuple_fns.iter().find(|(n, _)| path.last() == Some(n)) {
             // `connect()` of the file declared `-> Result<(DbRw, DbRo), E>`: each element is what
             // its type says.
-            let at = self.at(call);
+            let at = at.get(self.src);
             let parts = elements.iter().enumerate().map(|(i, &(ro, rw))| {
                 let taint = Taint { ro: ro.then_some(at).into(), rw: rw.then_some(at).into(), ..Taint::NONE };
                 (Rc::from(i.to_string()), Value::handle(taint))
@@ -136,7 +137,7 @@ impl FnAnalysis<'_> {
         let mut derived = Taint::NONE;
         for (index, value) in args.iter().enumerate() {
             if value.taint.is_handle() {
-                derived = derived.join(self.derive(self.at(call), index));
+                derived = derived.join(self.derive(at.get(self.src), index));
             }
         }
         Value::handle(derived).typed(Some(returns))
@@ -146,6 +147,7 @@ impl FnAnalysis<'_> {
         // What the method returns: known once the receiver's type and the method are.
         let callee = shared_idents([&call.method]);
         let name = &callee[0];
+        let at = LazyRange::new(call);
         let receiver = self.expr(&call.receiver);
         let mut args = Vec::with_capacity(call.args.len());
         // What the closures given to a handle's method yield (`conn.transaction(|tx| …)`).
@@ -166,11 +168,11 @@ impl FnAnalysis<'_> {
         let returns = TypeRef::Returns { callee: callee.clone(), on: receiver.ty.clone() };
         // `self.pool()`: an accessor of a parameter also writes through that parameter.
         if names.ro_accessors.matches_name(&name) {
-            let taint = Taint::read_only(self.at(call)).with_params_of(receiver.taint);
+            let taint = Taint::read_only(at.get(self.src)).with_params_of(receiver.taint);
             return Value::handle(taint).typed(Some(returns));
         }
         if names.rw_accessors.matches_name(&name) {
-            let taint = Taint::read_write(self.at(call)).with_params_of(receiver.taint);
+            let taint = Taint::read_write(at.get(self.src)).with_params_of(receiver.taint);
             return Value::handle(taint).typed(Some(returns));
         }
         if self.is_transparent(&name) {
@@ -179,7 +181,7 @@ impl FnAnalysis<'_> {
         if self.is_tree_wrapper(&name, &receiver) {
             // `self.get_connection()` of a tree type whose `get_connection` returns a read-only
             // handle: the wrapper wins over the derive method of that name.
-            let taint = Taint::read_only(self.at(call)).with_params_of(receiver.taint);
+            let taint = Taint::read_only(at.get(self.src)).with_params_of(receiver.taint);
             return Value::handle(taint).typed(Some(returns));
         }
         if names.derive_methods.matches_name(&name) && receiver.taint.is_handle() {
@@ -209,7 +211,7 @@ impl FnAnalysis<'_> {
 
         let inputs: Vec<(&Expr, &Value)> =
             std::iter::once((&*call.receiver, &receiver)).chain(call.args.iter().zip(&args)).collect();
-        self.sql_param_call(Some(name), true, &inputs, call);
+        self.sql_param_call(Some(name), true, &inputs, &at);
         let arg_sql = args.iter().find_map(|a| a.sql.clone());
         // A handle from an accessor or type is a better executor candidate than a parameter
         // (`.bind(id)` passes a parameter too).
@@ -228,7 +230,7 @@ impl FnAnalysis<'_> {
                     builder: Some(Box::from(&**builder)),
                     receiver: None,
                 };
-                self.push_sink(self.at(call), &call.args[index], args[index].taint, kind);
+                self.push_sink(at.get(self.src), &call.args[index], args[index].taint, kind);
                 return Value::default();
             }
         }
@@ -239,7 +241,7 @@ impl FnAnalysis<'_> {
                 let known_method = names.sql_methods.matches_name(&name);
                 let kind =
                     SinkKind::Sql { text: (**sql).clone(), method: Box::from(name.as_str()), known_method };
-                self.push_sink(self.at(call), &call.receiver, receiver.taint, kind);
+                self.push_sink(at.get(self.src), &call.receiver, receiver.taint, kind);
                 // A method of the rule set runs the text; another (`self.set("key", v)`) is also
                 // a call whose body may write.
                 executed = known_method;
@@ -249,7 +251,7 @@ impl FnAnalysis<'_> {
             // `sqlx::query(SQL).bind(x).execute(&mut *db)`: a builder executed on a handle.
             let kind =
                 SinkKind::Sql { text: (**sql).clone(), method: Box::from(name.as_str()), known_method: true };
-            self.push_sink(self.at(call), &call.args[index], args[index].taint, kind);
+            self.push_sink(at.get(self.src), &call.args[index], args[index].taint, kind);
             if names.sql_methods.matches_name(&name) {
                 return Value::default();
             }
@@ -267,7 +269,7 @@ impl FnAnalysis<'_> {
                     builder: None,
                     receiver: receiver.ty.clone(),
                 };
-                self.push_sink(self.at(call), arg, value.taint, kind);
+                self.push_sink(at.get(self.src), arg, value.taint, kind);
             }
         }
         if receiver.taint.is_handle() && !executed {
@@ -279,7 +281,7 @@ impl FnAnalysis<'_> {
                 builder: None,
                 receiver: receiver.ty.clone(),
             };
-            self.push_sink(self.at(call), &call.receiver, receiver.taint, kind);
+            self.push_sink(at.get(self.src), &call.receiver, receiver.taint, kind);
         }
         if receiver.taint.is_handle() && name.starts_with("prepare") {
             // A prepared statement carries its SQL to where it is executed.
@@ -296,7 +298,7 @@ impl FnAnalysis<'_> {
         // returns one built from its receiver (settled once the method is known). Rows a
         // query returned are no handle.
         let derived = match receiver.taint.is_handle() && !executed && !receiver.collection {
-            true => self.derive(self.at(call), 0),
+            true => self.derive(at.get(self.src), 0),
             false => Taint::NONE,
         };
         if call.args.is_empty() && receiver.taint.params != 0 {
@@ -400,10 +402,9 @@ impl FnAnalysis<'_> {
     /// ([`SinkKind::RunsText`]), for callers in other files.
     pub(super) fn mark_text_runs(&mut self, sig: &syn::Signature) {
         let has_self = sig.receiver().is_some();
-        let name = sig.ident.to_string();
-        let at = self.range(sig.ident.span());
         let scope = self.scope;
-        for f in scope.sql_param_fns.iter().filter(|f| f.name == name && f.has_self == has_self) {
+        for f in scope.sql_param_fns.iter().filter(|f| sig.ident == f.name && f.has_self == has_self) {
+            let at = self.range(sig.ident.span());
             let label = match sig.inputs.iter().nth(f.handle) {
                 Some(syn::FnArg::Typed(t)) => super::pat_name(&t.pat),
                 _ => "self".to_string(),
@@ -428,7 +429,7 @@ impl FnAnalysis<'_> {
         callee: Option<&String>,
         method: bool,
         inputs: &[(&Expr, &Value)],
-        call: &impl Located,
+        at: &LazyRange<'_, impl Located>,
     ) {
         let Some(callee) = callee else { return };
         let scope = self.scope;
@@ -444,7 +445,7 @@ impl FnAnalysis<'_> {
                     known_method: true,
                 };
                 // The call's range only now, when a sink needs it.
-                self.push_sink(self.at(call), handle_expr, handle.taint, kind);
+                self.push_sink(at.get(self.src), handle_expr, handle.taint, kind);
             }
         }
     }

@@ -13,7 +13,8 @@ use syn::{BinOp, Expr, ExprField, Lit, Member};
 use super::state::{Part, Value};
 use super::FnAnalysis;
 use crate::analysis::facts::{SqlText, Taint, TypeRef};
-use crate::analysis::idents::with_ident_text;
+use crate::analysis::idents::{shared_idents, with_ident_text};
+use crate::analysis::names::last_segment;
 
 impl FnAnalysis<'_> {
     pub(super) fn expr(&mut self, expr: &Expr) -> Value {
@@ -120,7 +121,7 @@ impl FnAnalysis<'_> {
                     let rest = self.expr(rest);
                     value = Value { taint: value.taint.join(rest.taint), parts: None, ..value };
                 }
-                let path = s.path.segments.iter().map(|s| s.ident.to_string()).collect();
+                let path = shared_idents(s.path.segments.pairs().map(|s| &s.value().ident));
                 value.typed(Some(TypeRef::Named(path)))
             }
             Expr::Try(t) => self.expr(&t.expr),
@@ -161,40 +162,44 @@ impl FnAnalysis<'_> {
                 return value;
             }
         }
-        let mut path: Vec<String> = segments.iter().map(|s| s.ident.to_string()).collect();
-        if p.qself.is_none() {
-            // `use crate::queries::ARCHIVE as ARCHIVE_SQL;`, `use crate::queries as q;`
-            if let Some((_, full)) =
-                path.first().and_then(|first| self.scope.aliases.iter().find(|(a, _)| a == first))
-            {
-                path.splice(0..1, full.iter().cloned());
-            }
+        // `use crate::queries::ARCHIVE as ARCHIVE_SQL;`, `use crate::queries as q;`: the first
+        // segment may stand for a path.
+        let first = segments.first().map(|s| &s.ident);
+        let alias = first
+            .filter(|_| p.qself.is_none())
+            .and_then(|first| self.scope.aliases.iter().find(|(a, _)| first == a))
+            .map(|(_, full)| full);
+        let const_like = match (alias, segments.len()) {
+            (Some(full), 1) => full.last().is_some_and(|last| is_const_like(last)),
+            _ => last_segment(segments).is_some_and(|last| with_ident_text(&last.ident, is_const_like)),
+        };
+        if !const_like {
+            return Value::default();
         }
-        if path.last().is_some_and(|last| is_const_like(last)) {
-            return Value::sql(SqlText::Const(path));
+        let mut path: Vec<String> = segments.pairs().map(|s| s.value().ident.to_string()).collect();
+        if let Some(full) = alias {
+            path.splice(0..1, full.iter().cloned());
         }
-        Value::default()
+        Value::sql(SqlText::Const(path))
     }
 
     pub(super) fn field(&mut self, f: &ExprField) -> Value {
         let base = self.expr(&f.base);
         let member = member_name(&f.member);
-        let ty = base.ty.as_ref().map(|t| TypeRef::Field(Arc::clone(t), member));
-        self.field_value(f, base).typed(ty)
+        let ty = base.ty.as_ref().map(|t| TypeRef::Field(Arc::clone(t), member.clone()));
+        self.field_value(f, base, member).typed(ty)
     }
 
-    fn field_value(&mut self, f: &ExprField, base: Value) -> Value {
-        if let Member::Named(name) = &f.member {
-            let name = name.to_string();
-            if self.names.ro_fields.matches_name(&name) {
+    fn field_value(&mut self, f: &ExprField, base: Value, member: String) -> Value {
+        if let Member::Named(_) = &f.member {
+            if self.names.ro_fields.matches_name(&member) {
                 return Value::handle(Taint::read_only(self.at(f)).with_params_of(base.taint));
             }
-            if self.names.rw_accessors.matches_name(&name) {
+            if self.names.rw_accessors.matches_name(&member) {
                 return Value::handle(Taint::read_write(self.at(f)).with_params_of(base.taint));
             }
         }
         // `ctx.pool` of a `Ctx { pool, ro_pool }` built here, `pair.1` of a tuple.
-        let member = member_name(&f.member);
         if let Some(part) = base.part(&member) {
             return part.clone();
         }

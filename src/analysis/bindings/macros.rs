@@ -12,6 +12,7 @@ use syn::{Expr, Lit, Macro};
 use super::state::Value;
 use super::FnAnalysis;
 use crate::analysis::facts::SqlText;
+use crate::analysis::idents::shared_idents;
 use crate::analysis::macro_code::{self, MacroCode, MacroGroup, MacroPart};
 
 /// Macros that append formatted text to their first argument (`write!(sql, " AND id = {}", id)`).
@@ -21,12 +22,13 @@ const DIVERGING_MACROS: &[&str] = &["panic", "unreachable", "todo", "unimplement
 
 impl FnAnalysis<'_> {
     pub(super) fn mac(&mut self, mac: &Macro) -> Value {
-        let path: Vec<String> = mac.path.segments.iter().map(|s| s.ident.to_string()).collect();
-        let name = path.last().cloned().unwrap_or_default();
-        if self.names.string_macros.matches_path(&path) {
-            return self.string_macro(&name, mac);
+        let path = shared_idents(mac.path.segments.pairs().map(|s| &s.value().ident));
+        let path: &[String] = &path;
+        let name = path.last().map_or("", String::as_str);
+        if self.names.string_macros.matches_path(path) {
+            return self.string_macro(name, mac);
         }
-        if WRITE_MACROS.contains(&name.as_str()) {
+        if WRITE_MACROS.contains(&name) {
             return self.write_macro(mac);
         }
         if name == "include_str" {
@@ -35,7 +37,7 @@ impl FnAnalysis<'_> {
             }
         }
         let code = MacroCode::parse(mac);
-        if self.names.sql_file_macros.matches_path(&path) {
+        if self.names.sql_file_macros.matches_path(path) {
             // `sqlx::query_file!("queries/x.sql", args…)`, `query_file_as!(Row, "q.sql")`.
             let mut file = None;
             if let MacroCode::Args(args) = &code {
@@ -52,7 +54,7 @@ impl FnAnalysis<'_> {
             }
             return Value { sql: file.map(|f| Rc::new(SqlText::CrateFile(f))), ..Value::default() };
         }
-        if DIVERGING_MACROS.contains(&name.as_str()) {
+        if DIVERGING_MACROS.contains(&name) {
             if let MacroCode::Args(args) = &code {
                 args.iter().for_each(|a| {
                     self.expr(a);
@@ -64,7 +66,7 @@ impl FnAnalysis<'_> {
         match code {
             MacroCode::Args(args) => {
                 let values: Vec<Value> = args.iter().map(|a| self.expr(a)).collect();
-                if self.names.sql_macros.matches_path(&path) {
+                if self.names.sql_macros.matches_path(path) {
                     // `sqlx::query!(SQL, args…)`: a builder carrying SQL.
                     let sql = values.iter().find_map(|v| v.sql.clone());
                     return Value { sql, ..Value::default() };

@@ -39,6 +39,7 @@ use syn::{Block, Expr, FnArg, Pat, Signature};
 
 pub(crate) use self::scope::FileScope;
 use self::state::{Env, LoopFrame, Value};
+use super::idents::with_ident_text;
 use super::facts::{
     shared_label, shared_path, Derivation, Derived, HandleUse, Sink, SinkKind, SqlText, Taint, TypeRef,
 };
@@ -140,14 +141,13 @@ impl<'a> FnAnalysis<'a> {
                 FnArg::Receiver(receiver) => {
                     params.push(shared_label("self"));
                     let mut taint = Taint::param(index);
-                    taint = taint.join(self.type_taint(&receiver.ty, self.range(receiver.self_token.span)));
+                    taint = taint.join(self.type_taint(&receiver.ty, || self.range(receiver.self_token.span)));
                     let ty = TypeRef::Named(shared_path(&["Self".to_string()]));
                     self.env.declare("self", Value::handle(taint).typed(Some(ty)));
                 }
                 FnArg::Typed(typed) => {
                     params.push(shared_label(&pat_name(&typed.pat)));
-                    let at = self.at(&*typed.pat);
-                    let taint = Taint::param(index).join(self.type_taint(&typed.ty, at));
+                    let taint = Taint::param(index).join(self.type_taint(&typed.ty, || self.at(&*typed.pat)));
                     let ty = self.type_ref(&typed.ty);
                     self.bind_pat(&typed.pat, &Value::handle(taint).typed(ty));
                 }
@@ -158,9 +158,8 @@ impl<'a> FnAnalysis<'a> {
             // A declared `-> Self` of `impl DbRo` is not a read-only handle by itself: a
             // constructor or `from_request` would otherwise become an accessor by its name,
             // matching the read-write type's function of that name too.
-            let at = self.range(sig.ident.span());
             let self_taint = std::mem::take(&mut self.self_taint);
-            self.returns = self.whole_type_taint(ty, at);
+            self.returns = self.whole_type_taint(ty, || self.range(sig.ident.span()));
             self.self_taint = self_taint;
         }
         let tail = self.block(body);
@@ -214,17 +213,25 @@ impl<'a> FnAnalysis<'a> {
     /// How the source names a handle: the expression without `&`, `*`, `?`, `.await`,
     /// parentheses and pass-through methods, as written (whitespace folded).
     fn label(&self, expr: &Expr) -> String {
+        self.with_label(expr, str::to_string)
+    }
+
+    /// Calls `f` with [`FnAnalysis::label`]'s text, made into a string only if it is no
+    /// binding's name (`db`: printed into a buffer of the thread).
+    fn with_label<R>(&self, expr: &Expr, f: impl FnOnce(&str) -> R) -> R {
+        let shortened = |label: &str| match label.len() > 60 && label.chars().count() > 60 {
+            true => f(&(label.chars().take(57).collect::<String>() + "...")),
+            false => f(label),
+        };
         let core = self.strip(expr);
         // A binding (`db`): its name is its text, with no position to look up.
-        let binding = match core {
-            Expr::Path(p) if p.attrs.is_empty() && p.qself.is_none() => p.path.get_ident(),
-            _ => None,
-        };
-        let mut label = binding.map_or_else(|| self.written(core), ToString::to_string);
-        if label.len() > 60 && label.chars().count() > 60 {
-            label = label.chars().take(57).collect::<String>() + "...";
+        match core {
+            Expr::Path(p) if p.attrs.is_empty() && p.qself.is_none() => match p.path.get_ident() {
+                Some(ident) => with_ident_text(ident, shortened),
+                None => shortened(&self.written(core)),
+            },
+            _ => shortened(&self.written(core)),
         }
-        label
     }
 
     /// An expression's text as written, whitespace folded.
@@ -250,7 +257,9 @@ impl<'a> FnAnalysis<'a> {
                 Expr::Group(g) => &g.expr,
                 Expr::Try(t) => &t.expr,
                 Expr::Await(a) => &a.base,
-                Expr::MethodCall(m) if self.is_transparent(&m.method.to_string()) => &m.receiver,
+                Expr::MethodCall(m) if with_ident_text(&m.method, |name| self.is_transparent(name)) => {
+                    &m.receiver
+                }
                 other => return other,
             };
         }
@@ -264,8 +273,8 @@ impl<'a> FnAnalysis<'a> {
     }
 
     fn push_sink(&mut self, range: TextRange, handle_expr: &Expr, taint: Taint, kind: SinkKind) {
-        let label = self.label(handle_expr);
-        self.sinks.push(Sink { range, handle: HandleUse { label: shared_label(&label), taint }, kind });
+        let label = self.with_label(handle_expr, shared_label);
+        self.sinks.push(Sink { range, handle: HandleUse { label, taint }, kind });
     }
 }
 

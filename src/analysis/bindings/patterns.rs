@@ -12,17 +12,15 @@ use super::state::{Shaped, Value};
 use super::types::is_std_collection_type;
 use super::FnAnalysis;
 use crate::analysis::facts::Taint;
+use crate::analysis::idents::with_ident_text;
 
 impl FnAnalysis<'_> {
     pub(super) fn bind_pat(&mut self, pat: &Pat, value: &Value) {
         match pat {
             Pat::Ident(p) => {
-                let at = self.range(p.ident.span());
-                let taint = value.taint.rebound(at);
-                if taint.ro.is_some() {
-                    self.ro_sites.push(at);
-                }
-                self.env.declare(&p.ident.to_string(), Value { taint, ..value.clone() });
+                let taint = self.rebound(value.taint, &p.ident);
+                let bound = Value { taint, ..value.clone() };
+                with_ident_text(&p.ident, |name| self.env.declare(name, bound));
                 if let Some((_, sub)) = &p.subpat {
                     self.bind_pat(sub, value);
                 }
@@ -40,19 +38,20 @@ impl FnAnalysis<'_> {
                 for field in &p.fields {
                     // `AppState { database, .. }`: a field named as an accessor is one; a field of
                     // a struct built here is what was put there.
-                    let mut field_value = match &field.member {
-                        Member::Named(name) => value.part(&name.to_string()).unwrap_or(value).clone(),
+                    let names = self.names;
+                    let (mut field_value, ro, rw) = match &field.member {
+                        Member::Named(name) => with_ident_text(name, |name| {
+                            let part = value.part(name).unwrap_or(value).clone();
+                            (part, names.ro_fields.matches_name(name), names.rw_accessors.matches_name(name))
+                        }),
                         Member::Unnamed(index) => {
-                            value.part(&index.index.to_string()).unwrap_or(value).clone()
+                            (value.part(&index.index.to_string()).unwrap_or(value).clone(), false, false)
                         }
                     };
-                    if let Member::Named(name) = &field.member {
+                    if let (Member::Named(name), true) = (&field.member, ro || rw) {
                         let at = self.range(name.span());
-                        if self.names.ro_fields.matches_name(&name.to_string()) {
-                            field_value.taint = field_value.taint.join(Taint::read_only(at));
-                        } else if self.names.rw_accessors.matches_name(&name.to_string()) {
-                            field_value.taint = field_value.taint.join(Taint::read_write(at));
-                        }
+                        let taint = if ro { Taint::read_only(at) } else { Taint::read_write(at) };
+                        field_value.taint = field_value.taint.join(taint);
                     }
                     self.bind_pat(&field.pat, &field_value);
                 }
@@ -63,9 +62,8 @@ impl FnAnalysis<'_> {
                 }
             }
             Pat::Type(p) => {
-                let at = self.at(&*p.pat);
                 let value = Value {
-                    taint: value.taint.join(self.type_taint(&p.ty, at)),
+                    taint: value.taint.join(self.type_taint(&p.ty, || self.at(&*p.pat))),
                     collection: value.collection || is_std_collection_type(&p.ty),
                     ..value.clone()
                 }
@@ -124,7 +122,7 @@ impl FnAnalysis<'_> {
                 };
                 for ((p, v), ty) in pats.elems.iter().zip(values).zip(types) {
                     let v = match ty {
-                        Some(ty) => v.with_taint(self.type_taint(ty, self.at(p))),
+                        Some(ty) => v.with_taint(self.type_taint(ty, || self.at(p))),
                         None => v,
                     };
                     self.bind_shaped(p, v);
@@ -167,12 +165,8 @@ impl FnAnalysis<'_> {
         match left {
             Expr::Path(p) if p.qself.is_none() && p.path.segments.len() == 1 => {
                 let ident = &p.path.segments[0].ident;
-                let at = self.range(ident.span());
-                let taint = value.taint.rebound(at);
-                if taint.ro.is_some() {
-                    self.ro_sites.push(at);
-                }
-                self.env.assign(&ident.to_string(), Value { taint, ..value });
+                let taint = self.rebound(value.taint, ident);
+                with_ident_text(ident, |name| self.env.assign(name, Value { taint, ..value }));
             }
             Expr::Tuple(t) => {
                 for l in &t.elems {
@@ -184,6 +178,19 @@ impl FnAnalysis<'_> {
                 self.expr(other);
             }
         }
+    }
+
+    /// What a handle bound (or assigned) to `ident` is now: bound there, a read-only binding
+    /// site counted. (Only a handle of the rule set has a place to move.)
+    fn rebound(&mut self, taint: Taint, ident: &syn::Ident) -> Taint {
+        if !taint.is_known_handle() {
+            return taint;
+        }
+        let at = self.range(ident.span());
+        if taint.ro.is_some() {
+            self.ro_sites.push(at);
+        }
+        taint.rebound(at)
     }
 
     /// The binding an expression names directly (`sql`, `&sql`, `sql.as_str()`), if any.

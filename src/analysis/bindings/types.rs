@@ -12,27 +12,26 @@ use crate::analysis::names::{last_segment, NameSet, Segments};
 use crate::source::TextRange;
 
 impl FnAnalysis<'_> {
-    /// The handles a value of type `ty` holds, bound at `at`.
-    pub(super) fn type_taint(&self, ty: &Type, at: TextRange) -> Taint {
+    /// The handles a value of type `ty` holds, bound at `at` (asked only if it holds one).
+    pub(super) fn type_taint(&self, ty: &Type, at: impl FnOnce() -> TextRange) -> Taint {
         self.taint_of_type(ty, at, true)
     }
 
     /// The same, not looking into tuples: a function returning `(DbRw, DbRo)` returns a pair,
     /// not a read-only handle.
-    pub(super) fn whole_type_taint(&self, ty: &Type, at: TextRange) -> Taint {
+    pub(super) fn whole_type_taint(&self, ty: &Type, at: impl FnOnce() -> TextRange) -> Taint {
         self.taint_of_type(ty, at, false)
     }
 
-    fn taint_of_type(&self, ty: &Type, at: TextRange, tuples: bool) -> Taint {
-        let mut taint = Taint::NONE;
+    fn taint_of_type(&self, ty: &Type, at: impl FnOnce() -> TextRange, tuples: bool) -> Taint {
         let is_self = (self.self_taint.0 || self.self_taint.1) && type_mentions_self(ty);
-        if (is_self && self.self_taint.0) || mentions(ty, &self.names.ro_types, tuples) {
-            taint.ro = Origin::at(at);
+        let ro = (is_self && self.self_taint.0) || mentions(ty, &self.names.ro_types, tuples);
+        let rw = (is_self && self.self_taint.1) || mentions(ty, &self.names.rw_types, tuples);
+        if !ro && !rw {
+            return Taint::NONE;
         }
-        if (is_self && self.self_taint.1) || mentions(ty, &self.names.rw_types, tuples) {
-            taint.rw = Origin::at(at);
-        }
-        taint
+        let at = Origin::at(at());
+        Taint { ro: if ro { at } else { Origin::NONE }, rw: if rw { at } else { Origin::NONE }, ..Taint::NONE }
     }
 }
 
