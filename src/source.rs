@@ -78,9 +78,9 @@ impl SourceText {
     /// location) is offset 0; a position past the text is its end.
     pub fn parser_offset(&self, line: usize, column0: usize) -> usize {
         let text = self.parser_text();
-        let starts = self
-            .line_starts
-            .get_or_init(|| std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect());
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0).chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1)).collect()
+        });
         let Some(index) = line.checked_sub(1) else { return 0 };
         let Some(&start) = starts.get(index) else { return text.len() };
         let rest = &text[start..];

@@ -4,6 +4,8 @@
 //! Only records what the syntax says; which function or module a path means is for
 //! [`crate::workspace::imports`] to resolve once the tree is known.
 
+use std::fmt::Write as _;
+
 use syn::{Item, UseTree};
 
 use super::facts::ImportFacts;
@@ -13,7 +15,7 @@ pub fn imports_of(items: &[Item]) -> Vec<ImportFacts> {
     // Most files import one name per `use`: the list is allocated once at about its size.
     let uses = items.iter().filter(|i| matches!(i, Item::Use(_))).count();
     let mut out = Vec::with_capacity(uses);
-    collect(items, &mut Vec::new(), &mut out);
+    collect(items, &mut Vec::new(), &mut Prefix::default(), &mut out);
     out
 }
 
@@ -22,22 +24,22 @@ pub fn body_imports(stmts: &[syn::Stmt], module: &[String]) -> Vec<ImportFacts> 
     let mut out = Vec::new();
     for stmt in stmts {
         if let syn::Stmt::Item(Item::Use(u)) = stmt {
-            flatten(&u.tree, &mut Vec::new(), module, false, &mut out);
+            flatten(&u.tree, &mut Prefix::default(), module, false, &mut out);
         }
     }
     out
 }
 
-fn collect(items: &[Item], module: &mut Vec<String>, out: &mut Vec<ImportFacts>) {
+fn collect(items: &[Item], module: &mut Vec<String>, prefix: &mut Prefix, out: &mut Vec<ImportFacts>) {
     for item in items {
         match item {
             Item::Use(u) => {
-                flatten(&u.tree, &mut Vec::new(), module, matches!(u.vis, syn::Visibility::Public(_)), out)
+                flatten(&u.tree, prefix, module, matches!(u.vis, syn::Visibility::Public(_)), out)
             }
             Item::Mod(m) => {
                 if let Some((_, items)) = &m.content {
                     module.push(m.ident.to_string());
-                    collect(items, module, out);
+                    collect(items, module, prefix, out);
                     module.pop();
                 }
             }
@@ -46,44 +48,69 @@ fn collect(items: &[Item], module: &mut Vec<String>, out: &mut Vec<ImportFacts>)
     }
 }
 
-fn flatten(
-    tree: &UseTree,
-    prefix: &mut Vec<String>,
-    module: &[String],
-    public: bool,
-    out: &mut Vec<ImportFacts>,
-) {
-    // The path of a name under `prefix`, allocated once at its final size.
-    let path_to = |prefix: &[String], last: Option<&String>| {
-        let mut path = Vec::with_capacity(prefix.len() + 1);
-        path.extend(prefix.iter().chain(last).cloned());
+/// The path a `use` tree has walked down so far. Its strings are kept when it walks back up,
+/// to be written over by the next `use` (most of a file's imports start alike: `crate::`).
+#[derive(Default)]
+struct Prefix {
+    segments: Vec<String>,
+    len: usize,
+}
+
+impl Prefix {
+    fn push(&mut self, ident: &syn::Ident) {
+        match self.segments.get_mut(self.len) {
+            Some(segment) => {
+                segment.clear();
+                // Writing to a `String` never fails.
+                let _ = write!(segment, "{ident}");
+            }
+            None => self.segments.push(ident.to_string()),
+        }
+        self.len += 1;
+    }
+
+    fn pop(&mut self) {
+        self.len -= 1;
+    }
+
+    fn get(&self) -> &[String] {
+        &self.segments[..self.len]
+    }
+
+    /// The prefix and then `last`, allocated once at its final size.
+    fn with(&self, last: Option<&String>) -> Vec<String> {
+        let mut path = Vec::with_capacity(self.len + 1);
+        path.extend(self.get().iter().chain(last).cloned());
         path
-    };
+    }
+}
+
+fn flatten(tree: &UseTree, prefix: &mut Prefix, module: &[String], public: bool, out: &mut Vec<ImportFacts>) {
     let mut push = |alias: String, path: Vec<String>, glob: bool| {
         out.push(ImportFacts { module: module.to_vec(), alias, path, glob, public });
     };
     match tree {
         UseTree::Path(p) => {
-            prefix.push(p.ident.to_string());
+            prefix.push(&p.ident);
             flatten(&p.tree, prefix, module, public, out);
             prefix.pop();
         }
         UseTree::Name(n) if n.ident == "self" => {
-            if let Some(last) = prefix.last().cloned() {
-                push(last, prefix.clone(), false);
+            if let Some(last) = prefix.get().last() {
+                push(last.clone(), prefix.with(None), false);
             }
         }
         UseTree::Name(n) => {
             let name = n.ident.to_string();
-            let path = path_to(prefix, Some(&name));
+            let path = prefix.with(Some(&name));
             push(name, path, false);
         }
         UseTree::Rename(r) if r.rename != "_" => {
             let name = (r.ident != "self").then(|| r.ident.to_string());
-            push(r.rename.to_string(), path_to(prefix, name.as_ref()), false);
+            push(r.rename.to_string(), prefix.with(name.as_ref()), false);
         }
         UseTree::Rename(_) => {}
-        UseTree::Glob(_) => push(String::new(), prefix.clone(), true),
+        UseTree::Glob(_) => push(String::new(), prefix.with(None), true),
         UseTree::Group(g) => g.items.iter().for_each(|t| flatten(t, prefix, module, public, out)),
     }
 }

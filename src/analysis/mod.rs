@@ -248,9 +248,8 @@ impl<'a> Walker<'a> {
                 .owner
                 .as_deref()
                 .is_some_and(|o| self.names.ro_types.matches_name(o) || self.names.rw_types.matches_name(o));
-            let selected = handle_owner
-                || self.screen.wants_fn(&sig.ident.to_string(), text)
-                || self.scope.names_handle_fn(text);
+            let selected =
+                handle_owner || self.screen.wants_fn(&facts.name, text) || self.scope.names_handle_fn(text);
             let builder = self.may_return_builder(sig, text);
             if !selected && !builder && !self.screen.defers() {
                 self.facts.functions.push(facts);

@@ -5,7 +5,7 @@
 //! name: a plain entry (`get_db_ro`) matches the last segment of a path or a method/field
 //! name; a qualified entry (`db::get_db_ro`) matches paths ending with those segments.
 
-use syn::punctuated::Punctuated;
+use syn::punctuated::{Pair, Punctuated};
 
 use super::idents::with_ident_text;
 use crate::config::RuleSet;
@@ -17,6 +17,14 @@ pub type Segments = Punctuated<syn::PathSegment, syn::Token![::]>;
 /// The last segment of a path (`Punctuated::last` would allocate an iterator).
 pub(crate) fn last_segment(segments: &Segments) -> Option<&syn::PathSegment> {
     segments.get(segments.len().checked_sub(1)?)
+}
+
+/// The elements of a punctuated sequence (arguments, fields, tuple elements), in order:
+/// `Punctuated::iter` (and `for x in &punctuated`) allocates a boxed iterator, its pairs do not.
+pub(crate) fn elements<T, P>(
+    punctuated: &Punctuated<T, P>,
+) -> impl DoubleEndedIterator<Item = &T> + ExactSizeIterator + Clone {
+    punctuated.pairs().map(Pair::into_value)
 }
 
 /// A set of names and qualified paths.
@@ -64,6 +72,15 @@ impl NameSet {
         if !self.plain.is_empty() && with_ident_text(&last.ident, |name| self.plain.contains(name)) {
             return true;
         }
+        self.matches_qualified(segments)
+    }
+
+    /// [`NameSet::matches_segments`] of a path whose last identifier's text is `last`.
+    pub(crate) fn matches_segments_named(&self, segments: &Segments, last: &str) -> bool {
+        self.plain.contains(last) || self.matches_qualified(segments)
+    }
+
+    fn matches_qualified(&self, segments: &Segments) -> bool {
         let len = segments.len();
         self.qualified.iter().any(|q| {
             q.len() <= len

@@ -139,6 +139,8 @@ fn first_token(expr: &Expr) -> Option<Span> {
         Expr::Cast(e) if e.attrs.is_empty() => first_token(&e.expr),
         Expr::Reference(e) if e.attrs.is_empty() => Some(e.and_token.span),
         Expr::Paren(e) if e.attrs.is_empty() => Some(e.paren_token.span.open()),
+        Expr::Tuple(e) if e.attrs.is_empty() => Some(e.paren_token.span.open()),
+        Expr::Array(e) if e.attrs.is_empty() => Some(e.bracket_token.span.open()),
         Expr::Lit(e) if e.attrs.is_empty() => Some(e.lit.span()),
         Expr::Unary(e) if e.attrs.is_empty() => Some(match &e.op {
             UnOp::Deref(t) => t.span,
@@ -168,9 +170,18 @@ fn last_token(expr: &Expr) -> Option<Span> {
         Expr::Try(e) => Some(e.question_token.span),
         Expr::Index(e) => Some(e.bracket_token.span.close()),
         Expr::Binary(e) => last_token(&e.right),
+        // `id as u64`: a plain type's last token is its name.
+        Expr::Cast(e) => match &*e.ty {
+            syn::Type::Path(t) if t.qself.is_none() => {
+                t.path.segments.last().filter(|s| s.arguments.is_none()).map(|s| s.ident.span())
+            }
+            _ => None,
+        },
         Expr::Reference(e) => last_token(&e.expr),
         Expr::Unary(e) => last_token(&e.expr),
         Expr::Paren(e) => Some(e.paren_token.span.close()),
+        Expr::Tuple(e) => Some(e.paren_token.span.close()),
+        Expr::Array(e) => Some(e.bracket_token.span.close()),
         Expr::Lit(e) => Some(e.lit.span()),
         // A last segment with generic arguments (`f::<T>`) ends later: printed instead.
         Expr::Path(e) => e.path.segments.last().filter(|s| s.arguments.is_none()).map(|s| s.ident.span()),
@@ -215,6 +226,10 @@ mod tests {
             "vec![1, 2]",
             "f::<u8>(x)",
             "x.0",
+            "[&id, 2]",
+            "(a, &[b])",
+            "id as u64 + 1",
+            "(x as std::primitive::u8, &y as &dyn Tr, z as Vec<u8>)",
         ] {
             let (shape, printed) = both(body);
             assert_eq!(shape, printed, "{body}");

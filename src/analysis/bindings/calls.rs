@@ -15,6 +15,7 @@ use super::types::is_std_collection;
 use super::FnAnalysis;
 use crate::analysis::facts::{shared_label, Derivation, Derived, FieldOf, SinkKind, SqlText, Taint, TypeRef};
 use crate::analysis::idents::shared_idents;
+use crate::analysis::names::elements;
 use crate::analysis::spans::{LazyRange, Located};
 use crate::source::TextRange;
 
@@ -40,7 +41,7 @@ impl FnAnalysis<'_> {
                 None
             }
         };
-        let args: Vec<Value> = call.args.iter().map(|a| self.expr(a)).collect();
+        let args: Vec<Value> = elements(&call.args).map(|a| self.expr(a)).collect();
         let Some(callee) = callee else { return Value::default() };
         let path: &[String] = &callee;
         let at = LazyRange::new(call);
@@ -72,7 +73,7 @@ impl FnAnalysis<'_> {
         if is_pass_through(&path) {
             return args.into_iter().next().unwrap_or_default();
         }
-        let inputs: Vec<(&Expr, &Value)> = call.args.iter().zip(&args).collect();
+        let inputs: Vec<(&Expr, &Value)> = elements(&call.args).zip(&args).collect();
         self.sql_param_call(path.last(), false, &inputs, &at);
         let kind = |arg: usize| SinkKind::Call {
             callee: callee.clone(),
@@ -94,7 +95,7 @@ impl FnAnalysis<'_> {
                 }
             }
         }
-        for (index, (arg, value)) in call.args.iter().zip(&args).enumerate() {
+        for (index, (arg, value)) in elements(&call.args).zip(&args).enumerate() {
             if value.taint.is_handle() {
                 self.push_sink(at.get(self.src), arg, value.taint, kind(index));
             }
@@ -152,7 +153,7 @@ impl FnAnalysis<'_> {
         let mut args = Vec::with_capacity(call.args.len());
         // What the closures given to a handle's method yield (`conn.transaction(|tx| …)`).
         let mut closure_result: Option<Value> = None;
-        for arg in &call.args {
+        for arg in elements(&call.args) {
             let value = match arg {
                 // `conn.transaction(|conn| …)`: the closure's parameters are the receiver's handle.
                 Expr::Closure(c) if receiver.taint.is_handle() => {
@@ -210,7 +211,7 @@ impl FnAnalysis<'_> {
         });
 
         let inputs: Vec<(&Expr, &Value)> =
-            std::iter::once((&*call.receiver, &receiver)).chain(call.args.iter().zip(&args)).collect();
+            std::iter::once((&*call.receiver, &receiver)).chain(elements(&call.args).zip(&args)).collect();
         self.sql_param_call(Some(name), true, &inputs, &at);
         let arg_sql = args.iter().find_map(|a| a.sql.clone());
         // A handle from an accessor or type is a better executor candidate than a parameter
@@ -258,7 +259,7 @@ impl FnAnalysis<'_> {
             // Not an executor we know (`.bind(id)` with a parameter): the builder goes on.
             return Value { sql: receiver.sql, ..Value::default() };
         }
-        for (index, (arg, value)) in call.args.iter().zip(&args).enumerate() {
+        for (index, (arg, value)) in elements(&call.args).zip(&args).enumerate() {
             // `seen.insert(id)` on a `HashSet` built here: no model write, no tree method.
             if value.taint.is_handle() && !receiver.collection {
                 let kind = SinkKind::Call {
@@ -405,7 +406,7 @@ impl FnAnalysis<'_> {
         let scope = self.scope;
         for f in scope.sql_param_fns.iter().filter(|f| sig.ident == f.name && f.has_self == has_self) {
             let at = self.range(sig.ident.span());
-            let label = match sig.inputs.iter().nth(f.handle) {
+            let label = match elements(&sig.inputs).nth(f.handle) {
                 Some(syn::FnArg::Typed(t)) => super::pat_name(&t.pat),
                 _ => "self".to_string(),
             };

@@ -9,6 +9,7 @@ use syn::{Block, ExprClosure, ExprForLoop, ExprIf, ExprLoop, ExprMatch, ExprWhil
 use super::state::{LoopFrame, Value};
 use super::FnAnalysis;
 use crate::analysis::facts::Taint;
+use crate::analysis::names::elements;
 
 impl FnAnalysis<'_> {
     pub(super) fn block(&mut self, block: &Block) -> Value {
@@ -79,7 +80,7 @@ impl FnAnalysis<'_> {
     /// A closure whose parameters hold `params`; what its body evaluates to.
     pub(super) fn closure(&mut self, closure: &ExprClosure, params: Taint) -> Value {
         self.env.push_scope();
-        for input in &closure.inputs {
+        for input in elements(&closure.inputs) {
             self.bind_pat(input, &Value::handle(params));
         }
         let value = self.nested_body(|this| this.expr(&closure.body));

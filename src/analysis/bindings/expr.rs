@@ -14,15 +14,15 @@ use super::state::{Part, Value};
 use super::FnAnalysis;
 use crate::analysis::facts::{SqlText, Taint, TypeRef};
 use crate::analysis::idents::{shared_idents, with_ident_text};
-use crate::analysis::names::last_segment;
+use crate::analysis::names::{elements, last_segment};
 
 impl FnAnalysis<'_> {
     pub(super) fn expr(&mut self, expr: &Expr) -> Value {
         match expr {
-            Expr::Array(a) => self.join_all(a.elems.iter()),
+            Expr::Array(a) => self.join_all(elements(&a.elems)),
             Expr::Tuple(t) => {
                 let elements =
-                    t.elems.iter().enumerate().map(|(i, e)| (Rc::from(i.to_string()), self.expr(e)));
+                    elements(&t.elems).enumerate().map(|(i, e)| (Rc::from(i.to_string()), self.expr(e)));
                 Value::composite(elements.collect())
             }
             Expr::Assign(a) => {
@@ -111,7 +111,7 @@ impl FnAnalysis<'_> {
             Expr::Struct(s) => {
                 // `Ctx { pool, ro_pool }`: each field holds its own value.
                 let mut parts: Vec<Part> = Vec::with_capacity(s.fields.len());
-                for field in &s.fields {
+                for field in elements(&s.fields) {
                     let value = self.expr(&field.expr);
                     parts.push((Rc::from(member_name(&field.member)), value));
                 }

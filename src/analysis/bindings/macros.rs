@@ -14,6 +14,7 @@ use super::FnAnalysis;
 use crate::analysis::facts::SqlText;
 use crate::analysis::idents::shared_idents;
 use crate::analysis::macro_code::{self, MacroCode, MacroGroup, MacroPart};
+use crate::analysis::names::elements;
 
 /// Macros that append formatted text to their first argument (`write!(sql, " AND id = {}", id)`).
 const WRITE_MACROS: &[&str] = &["write", "writeln"];
@@ -56,7 +57,7 @@ impl FnAnalysis<'_> {
         }
         if DIVERGING_MACROS.contains(&name) {
             if let MacroCode::Args(args) = &code {
-                args.iter().for_each(|a| {
+                elements(args).for_each(|a| {
                     self.expr(a);
                 });
             }
@@ -65,7 +66,7 @@ impl FnAnalysis<'_> {
         }
         match code {
             MacroCode::Args(args) => {
-                let values: Vec<Value> = args.iter().map(|a| self.expr(a)).collect();
+                let values: Vec<Value> = elements(&args).map(|a| self.expr(a)).collect();
                 if self.names.sql_macros.matches_path(path) {
                     // `sqlx::query!(SQL, args…)`: a builder carrying SQL.
                     let sql = values.iter().find_map(|v| v.sql.clone());

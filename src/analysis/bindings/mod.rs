@@ -39,11 +39,11 @@ use syn::{Block, Expr, FnArg, Pat, Signature};
 
 pub(crate) use self::scope::FileScope;
 use self::state::{Env, LoopFrame, Value};
-use super::idents::with_ident_text;
 use super::facts::{
     shared_label, shared_path, Derivation, Derived, HandleUse, Sink, SinkKind, SqlText, Taint, TypeRef,
 };
-use super::names::Names;
+use super::idents::with_ident_text;
+use super::names::{elements, Names};
 use super::spans::Located;
 use super::types::TypeScope;
 use crate::source::{SourceText, TextRange};
@@ -136,12 +136,13 @@ impl<'a> FnAnalysis<'a> {
     /// Analyses a function: parameters, then the body.
     pub(crate) fn function(mut self, sig: &Signature, body: &Block) -> BodyFacts {
         let mut params = Vec::new();
-        for (index, input) in sig.inputs.iter().enumerate() {
+        for (index, input) in elements(&sig.inputs).enumerate() {
             match input {
                 FnArg::Receiver(receiver) => {
                     params.push(shared_label("self"));
                     let mut taint = Taint::param(index);
-                    taint = taint.join(self.type_taint(&receiver.ty, || self.range(receiver.self_token.span)));
+                    taint =
+                        taint.join(self.type_taint(&receiver.ty, || self.range(receiver.self_token.span)));
                     let ty = TypeRef::Named(shared_path(&["Self".to_string()]));
                     self.env.declare("self", Value::handle(taint).typed(Some(ty)));
                 }

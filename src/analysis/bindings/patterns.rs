@@ -13,6 +13,7 @@ use super::types::is_std_collection_type;
 use super::FnAnalysis;
 use crate::analysis::facts::Taint;
 use crate::analysis::idents::with_ident_text;
+use crate::analysis::names::elements;
 
 impl FnAnalysis<'_> {
     pub(super) fn bind_pat(&mut self, pat: &Pat, value: &Value) {
@@ -29,13 +30,13 @@ impl FnAnalysis<'_> {
             Pat::Paren(p) => self.bind_pat(&p.pat, value),
             Pat::Tuple(p) => match value.elements(p.elems.len()) {
                 // A tuple built here: each element binds its own value.
-                Some(elements) => p.elems.iter().zip(&elements).for_each(|(e, v)| self.bind_pat(e, v)),
-                None => p.elems.iter().for_each(|e| self.bind_pat(e, value)),
+                Some(values) => elements(&p.elems).zip(&values).for_each(|(e, v)| self.bind_pat(e, v)),
+                None => elements(&p.elems).for_each(|e| self.bind_pat(e, value)),
             },
-            Pat::TupleStruct(p) => p.elems.iter().for_each(|e| self.bind_pat(e, value)),
-            Pat::Slice(p) => p.elems.iter().for_each(|e| self.bind_pat(e, value)),
+            Pat::TupleStruct(p) => elements(&p.elems).for_each(|e| self.bind_pat(e, value)),
+            Pat::Slice(p) => elements(&p.elems).for_each(|e| self.bind_pat(e, value)),
             Pat::Struct(p) => {
-                for field in &p.fields {
+                for field in elements(&p.fields) {
                     // `AppState { database, .. }`: a field named as an accessor is one; a field of
                     // a struct built here is what was put there.
                     let names = self.names;
@@ -87,7 +88,10 @@ impl FnAnalysis<'_> {
         if let (Some((pats, _)), Expr::Tuple(exprs)) = (tuple_pat(pat), unparen(expr)) {
             if pats.elems.len() == exprs.elems.len() {
                 return Shaped::Tuple(
-                    pats.elems.iter().zip(&exprs.elems).map(|(p, e)| self.shaped_for_pat(p, e)).collect(),
+                    elements(&pats.elems)
+                        .zip(elements(&exprs.elems))
+                        .map(|(p, e)| self.shaped_for_pat(p, e))
+                        .collect(),
                 );
             }
         }
@@ -116,11 +120,11 @@ impl FnAnalysis<'_> {
                 // `let (a, b): (A, B) = …`: each element is also what its own type says.
                 let types: Vec<Option<&Type>> = match ty {
                     Some(Type::Tuple(t)) if t.elems.len() == pats.elems.len() => {
-                        t.elems.iter().map(Some).collect()
+                        elements(&t.elems).map(Some).collect()
                     }
                     _ => vec![ty; pats.elems.len()],
                 };
-                for ((p, v), ty) in pats.elems.iter().zip(values).zip(types) {
+                for ((p, v), ty) in elements(&pats.elems).zip(values).zip(types) {
                     let v = match ty {
                         Some(ty) => v.with_taint(self.type_taint(ty, || self.at(p))),
                         None => v,
@@ -143,7 +147,10 @@ impl FnAnalysis<'_> {
         if let (Expr::Tuple(lefts), Expr::Tuple(rights)) = (unparen(left), unparen(right)) {
             if lefts.elems.len() == rights.elems.len() {
                 return Shaped::Tuple(
-                    lefts.elems.iter().zip(&rights.elems).map(|(l, r)| self.shaped_for_place(l, r)).collect(),
+                    elements(&lefts.elems)
+                        .zip(elements(&rights.elems))
+                        .map(|(l, r)| self.shaped_for_place(l, r))
+                        .collect(),
                 );
             }
         }
@@ -153,7 +160,7 @@ impl FnAnalysis<'_> {
     pub(super) fn assign_shaped(&mut self, left: &Expr, value: Shaped) {
         match (unparen(left), value) {
             (Expr::Tuple(lefts), Shaped::Tuple(values)) => {
-                for (l, v) in lefts.elems.iter().zip(values) {
+                for (l, v) in elements(&lefts.elems).zip(values) {
                     self.assign_shaped(l, v);
                 }
             }
@@ -169,7 +176,7 @@ impl FnAnalysis<'_> {
                 with_ident_text(ident, |name| self.env.assign(name, Value { taint, ..value }));
             }
             Expr::Tuple(t) => {
-                for l in &t.elems {
+                for l in elements(&t.elems) {
                     self.assign_value(l, value.clone());
                 }
             }

@@ -13,7 +13,7 @@
 use syn::visit::Visit;
 use syn::{Expr, ExprMethodCall, FnArg, ImplItem, Item, Local, Pat, Signature, TraitItem, Type};
 
-use crate::analysis::names::Names;
+use crate::analysis::names::{elements, Names};
 
 /// A function executing a parameter as SQL: its name, whether it takes `self`, and the input
 /// positions (receiver counted) of the text and of the handle it runs on.
@@ -54,6 +54,14 @@ pub(crate) fn sql_param_fns(items: &[Item], names: &Names, out: &mut Vec<SqlPara
 }
 
 fn scan(sig: &Signature, body: &syn::Block, names: &Names, out: &mut Vec<SqlParamFn>) {
+    // Most functions take no text parameter: nothing to look for, and no names to make.
+    let text_param = |input: &FnArg| match input {
+        FnArg::Typed(t) => matches!(&*t.pat, Pat::Ident(_)) && is_text_type(&t.ty),
+        FnArg::Receiver(_) => false,
+    };
+    if !elements(&sig.inputs).any(text_param) {
+        return;
+    }
     let params: Vec<(String, bool)> = sig
         .inputs
         .iter()
@@ -65,9 +73,6 @@ fn scan(sig: &Signature, body: &syn::Block, names: &Names, out: &mut Vec<SqlPara
             },
         })
         .collect();
-    if !params.iter().any(|(_, text)| *text) {
-        return;
-    }
     let mut finder = Finder { names, params: &params, queries: Vec::new(), found: Vec::new() };
     finder.visit_block(body);
     let has_self = matches!(sig.inputs.first(), Some(FnArg::Receiver(_)));

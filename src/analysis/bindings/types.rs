@@ -3,11 +3,14 @@
 //!
 //! Matching is by the rule set's type names only; it never resolves a type alias or a path.
 
+use std::cell::Cell;
+
 use syn::punctuated::Punctuated;
 use syn::{Token, Type};
 
 use super::FnAnalysis;
 use crate::analysis::facts::{Origin, Taint};
+use crate::analysis::idents::with_ident_text;
 use crate::analysis::names::{last_segment, NameSet, Segments};
 use crate::source::TextRange;
 
@@ -25,13 +28,18 @@ impl FnAnalysis<'_> {
 
     fn taint_of_type(&self, ty: &Type, at: impl FnOnce() -> TextRange, tuples: bool) -> Taint {
         let is_self = (self.self_taint.0 || self.self_taint.1) && type_mentions_self(ty);
-        let ro = (is_self && self.self_taint.0) || mentions(ty, &self.names.ro_types, tuples);
-        let rw = (is_self && self.self_taint.1) || mentions(ty, &self.names.rw_types, tuples);
+        let (ro, rw) = mentions_either(ty, (&self.names.ro_types, &self.names.rw_types), tuples);
+        let ro = (is_self && self.self_taint.0) || ro;
+        let rw = (is_self && self.self_taint.1) || rw;
         if !ro && !rw {
             return Taint::NONE;
         }
         let at = Origin::at(at());
-        Taint { ro: if ro { at } else { Origin::NONE }, rw: if rw { at } else { Origin::NONE }, ..Taint::NONE }
+        Taint {
+            ro: if ro { at } else { Origin::NONE },
+            rw: if rw { at } else { Origin::NONE },
+            ..Taint::NONE
+        }
     }
 }
 
@@ -67,6 +75,25 @@ fn mentions(ty: &Type, names: &NameSet, tuples: bool) -> bool {
         return false;
     }
     mentions_path(ty, &|segments| names.matches_segments(segments), tuples)
+}
+
+/// [`mentions`] of two sets at once, walking the type and printing each name once: (whether it
+/// names one of the first, one of the second).
+fn mentions_either(ty: &Type, (first, second): (&NameSet, &NameSet), tuples: bool) -> (bool, bool) {
+    if first.is_empty() && second.is_empty() {
+        return (false, false);
+    }
+    let found = (Cell::new(false), Cell::new(false));
+    let matches = |segments: &Segments| {
+        let Some(last) = last_segment(segments) else { return false };
+        with_ident_text(&last.ident, |name| {
+            found.0.set(found.0.get() || first.matches_segments_named(segments, name));
+            found.1.set(found.1.get() || second.matches_segments_named(segments, name));
+        });
+        found.0.get() && found.1.get()
+    };
+    mentions_path(ty, &matches, tuples);
+    (found.0.get(), found.1.get())
 }
 
 /// Whether a type names a path that `matches` accepts, also inside references and generic
