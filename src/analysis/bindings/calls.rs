@@ -73,8 +73,8 @@ impl FnAnalysis<'_> {
         if is_pass_through(&path) {
             return args.into_iter().next().unwrap_or_default();
         }
-        let inputs: Vec<(&Expr, &Value)> = elements(&call.args).zip(&args).collect();
-        self.sql_param_call(path.last(), false, &inputs, &at);
+        let input = |i: usize| Some((elements(&call.args).nth(i)?, args.get(i)?));
+        self.sql_param_call(path.last(), false, input, &at);
         let kind = |arg: usize| SinkKind::Call {
             callee: callee.clone(),
             method: false,
@@ -85,9 +85,9 @@ impl FnAnalysis<'_> {
         };
         // `postgres::execute_query(&mut conn, "SELECT true;".to_string())`: the text may run on
         // the handle, if the callee (of another file, perhaps) runs that parameter on that one.
-        for (t, (_, text)) in inputs.iter().enumerate() {
+        for (t, text) in args.iter().enumerate() {
             let Some(sql) = &text.sql else { continue };
-            for (h, (handle_expr, handle)) in inputs.iter().enumerate() {
+            for (h, (handle_expr, handle)) in elements(&call.args).zip(&args).enumerate() {
                 if h != t && handle.taint.is_handle() {
                     let given =
                         SinkKind::TextGiven { call: Box::new(kind(h)), text_arg: t, text: (**sql).clone() };
@@ -210,9 +210,11 @@ impl FnAnalysis<'_> {
             ..Value::default()
         });
 
-        let inputs: Vec<(&Expr, &Value)> =
-            std::iter::once((&*call.receiver, &receiver)).chain(elements(&call.args).zip(&args)).collect();
-        self.sql_param_call(Some(name), true, &inputs, &at);
+        let input = |i: usize| match i.checked_sub(1) {
+            None => Some((&*call.receiver, &receiver)),
+            Some(i) => Some((elements(&call.args).nth(i)?, args.get(i)?)),
+        };
+        self.sql_param_call(Some(name), true, input, &at);
         let arg_sql = args.iter().find_map(|a| a.sql.clone());
         // A handle from an accessor or type is a better executor candidate than a parameter
         // (`.bind(id)` passes a parameter too).
@@ -424,19 +426,19 @@ impl FnAnalysis<'_> {
 
     /// A call of a file's function that executes its text parameter on its handle parameter
     /// (`Self::execute_query(&mut tx, REMOVE_ALL)`): the text given runs on the handle given.
-    /// `inputs` are the call's inputs in the callee's order (a method call's receiver first).
-    fn sql_param_call(
+    /// `input(i)` is the call's input `i` in the callee's order (a method call's receiver
+    /// first), only asked for when the file has such a function of that name.
+    fn sql_param_call<'e>(
         &mut self,
         callee: Option<&String>,
         method: bool,
-        inputs: &[(&Expr, &Value)],
+        input: impl Fn(usize) -> Option<(&'e Expr, &'e Value)>,
         at: &LazyRange<'_, impl Located>,
     ) {
         let Some(callee) = callee else { return };
         let scope = self.scope;
         for f in scope.sql_param_fns.iter().filter(|f| f.name == *callee && (f.has_self || !method)) {
-            let (Some(&(_, text)), Some(&(handle_expr, handle))) = (inputs.get(f.text), inputs.get(f.handle))
-            else {
+            let (Some((_, text)), Some((handle_expr, handle))) = (input(f.text), input(f.handle)) else {
                 continue;
             };
             if let (Some(sql), true) = (&text.sql, handle.taint.is_handle()) {

@@ -150,16 +150,13 @@ impl FnAnalysis<'_> {
     pub(super) fn path(&mut self, p: &syn::ExprPath) -> Value {
         let segments = &p.path.segments;
         if p.qself.is_none() && segments.len() == 1 {
-            // A binding or a local const: looked up by the name's text, with no string made.
-            let found = with_ident_text(&segments[0].ident, |name| match self.env.lookup(name) {
-                Some(value) => Some(value.clone()),
-                None => {
-                    let local = self.local_consts.iter().rev().find(|(n, _)| n == name);
-                    local.map(|(_, text)| Value::sql(text.clone()))
-                }
-            });
-            if let Some(value) = found {
-                return value;
+            // A binding or a local const: looked up by the name, with no string made.
+            let ident = &segments[0].ident;
+            if let Some(value) = self.env.lookup_ident(ident) {
+                return value.clone();
+            }
+            if let Some((_, text)) = self.local_consts.iter().rev().find(|(n, _)| ident == n) {
+                return Value::sql(text.clone());
             }
         }
         // `use crate::queries::ARCHIVE as ARCHIVE_SQL;`, `use crate::queries as q;`: the first

@@ -162,6 +162,11 @@ impl Env {
         self.vars.iter().rev().find(|(n, _)| &**n == name).map(|(_, v)| v)
     }
 
+    /// [`Env::lookup`] of an identifier's text, compared without printing it.
+    pub(super) fn lookup_ident(&self, name: &syn::Ident) -> Option<&Value> {
+        self.vars.iter().rev().find(|(n, _)| name == &**n).map(|(_, v)| v)
+    }
+
     pub(super) fn declare(&mut self, name: &str, value: Value) {
         self.vars.push((Rc::from(name), value));
     }
