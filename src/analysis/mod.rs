@@ -7,11 +7,11 @@
 
 pub mod bindings;
 pub mod facts;
-pub(crate) mod idents;
 pub mod imports;
 pub mod macro_code;
 pub mod names;
 pub(crate) mod spans;
+pub(crate) mod syntax_text;
 pub mod types;
 
 use syn::{ImplItem, Item, TraitItem};

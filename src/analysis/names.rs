@@ -7,7 +7,7 @@
 
 use syn::punctuated::{Pair, Punctuated};
 
-use super::idents::with_ident_text;
+use super::syntax_text::with_ident_text;
 use crate::config::RuleSet;
 use crate::workspace::hash::NameSet as HashedNames;
 

@@ -8,8 +8,8 @@
 use syn::{GenericArgument, PathArguments, Type, TypeParamBound};
 
 use super::facts::TypeRef;
-use super::idents::shared_idents;
 use super::names::{last_segment, NameSet};
+use super::syntax_text::shared_idents;
 
 /// What the text around a type tells about its names.
 #[derive(Debug, Clone, Copy)]

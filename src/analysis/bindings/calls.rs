@@ -14,9 +14,9 @@ use super::state::Value;
 use super::types::is_std_collection;
 use super::FnAnalysis;
 use crate::analysis::facts::{shared_label, Derivation, Derived, FieldOf, SinkKind, SqlText, Taint, TypeRef};
-use crate::analysis::idents::shared_idents;
 use crate::analysis::names::elements;
 use crate::analysis::spans::{LazyRange, Located};
+use crate::analysis::syntax_text::shared_idents;
 use crate::source::TextRange;
 
 /// Functions that hand their (first) argument through: `Some(x)`, `Ok(db)`, `Arc::new(pool)`,

@@ -13,8 +13,8 @@ use syn::{BinOp, Expr, ExprField, Lit, Member};
 use super::state::{Part, Value};
 use super::FnAnalysis;
 use crate::analysis::facts::{SqlText, Taint, TypeRef};
-use crate::analysis::idents::{shared_idents, with_ident_text};
 use crate::analysis::names::{elements, last_segment};
+use crate::analysis::syntax_text::{lit_str_value, shared_idents, with_ident_text};
 
 impl FnAnalysis<'_> {
     pub(super) fn expr(&mut self, expr: &Expr) -> Value {
@@ -78,7 +78,7 @@ impl FnAnalysis<'_> {
                 Value::default()
             }
             Expr::Lit(l) => match &l.lit {
-                Lit::Str(s) => Value::sql(SqlText::Lit(s.value())),
+                Lit::Str(s) => Value::sql(SqlText::Lit(lit_str_value(s))),
                 _ => Value::default(),
             },
             Expr::Loop(l) => self.loop_expr(l),

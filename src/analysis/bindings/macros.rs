@@ -12,9 +12,9 @@ use syn::{Expr, Lit, Macro};
 use super::state::Value;
 use super::FnAnalysis;
 use crate::analysis::facts::SqlText;
-use crate::analysis::idents::shared_idents;
 use crate::analysis::macro_code::{self, MacroCode, MacroGroup, MacroPart};
 use crate::analysis::names::elements;
+use crate::analysis::syntax_text::shared_idents;
 
 /// Macros that append formatted text to their first argument (`write!(sql, " AND id = {}", id)`).
 const WRITE_MACROS: &[&str] = &["write", "writeln"];

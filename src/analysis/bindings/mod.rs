@@ -42,9 +42,9 @@ use self::state::{Env, LoopFrame, Value};
 use super::facts::{
     shared_label, shared_path, Derivation, Derived, HandleUse, Sink, SinkKind, SqlText, Taint, TypeRef,
 };
-use super::idents::with_ident_text;
 use super::names::{elements, Names};
 use super::spans::Located;
+use super::syntax_text::with_ident_text;
 use super::types::TypeScope;
 use crate::source::{SourceText, TextRange};
 
@@ -299,23 +299,25 @@ fn live_derivations(recorded: Vec<Derived>, sinks: &[Sink], returned: u64) -> Ve
     if recorded.is_empty() {
         return recorded;
     }
-    let mut by_bit: Vec<Option<Derived>> = vec![None; 64];
+    // One per bit, the first recorded (a field's inputs joined), in the order of the bits.
+    let mut by_bit: Vec<Derived> = Vec::with_capacity(recorded.len());
     for d in recorded {
-        let slot = &mut by_bit[usize::from(d.bit) % 64];
-        match (slot.as_mut().map(|prev| &mut prev.by), d.by) {
-            (Some(Derivation::Field(prev)), Derivation::Field(field)) => {
-                prev.input = prev.input.join(field.input)
+        match by_bit.iter_mut().find(|prev| prev.bit % 64 == d.bit % 64).map(|prev| &mut prev.by) {
+            Some(Derivation::Field(prev)) => {
+                if let Derivation::Field(field) = d.by {
+                    prev.input = prev.input.join(field.input)
+                }
             }
-            (Some(_), _) => {}
-            (None, by) => *slot = Some(Derived { by, ..d }),
+            Some(_) => {}
+            None => by_bit.push(d),
         }
     }
+    by_bit.sort_unstable_by_key(|d| d.bit % 64);
     let mut live = sinks.iter().fold(returned, |bits, s| bits | s.handle.taint.via);
     // A live derivation keeps the derivations its input came from alive (at most 64 rounds).
     loop {
         let next = by_bit
             .iter()
-            .flatten()
             .filter(|d| live & Taint::derived(d.bit).via != 0)
             .fold(live, |b, d| b | d.input(sinks).via);
         if next == live {
@@ -323,7 +325,8 @@ fn live_derivations(recorded: Vec<Derived>, sinks: &[Sink], returned: u64) -> Ve
         }
         live = next;
     }
-    by_bit.into_iter().flatten().filter(|d| live & Taint::derived(d.bit).via != 0).collect()
+    by_bit.retain(|d| live & Taint::derived(d.bit).via != 0);
+    by_bit
 }
 
 /// After loops ran twice, the same sink may be recorded twice: keep one, with every origin.

@@ -12,8 +12,8 @@ use super::state::{Shaped, Value};
 use super::types::is_std_collection_type;
 use super::FnAnalysis;
 use crate::analysis::facts::Taint;
-use crate::analysis::idents::with_ident_text;
 use crate::analysis::names::elements;
+use crate::analysis::syntax_text::with_ident_text;
 
 impl FnAnalysis<'_> {
     pub(super) fn bind_pat(&mut self, pat: &Pat, value: &Value) {

@@ -10,8 +10,8 @@ use syn::{Token, Type};
 
 use super::FnAnalysis;
 use crate::analysis::facts::{Origin, Taint};
-use crate::analysis::idents::with_ident_text;
 use crate::analysis::names::{last_segment, NameSet, Segments};
+use crate::analysis::syntax_text::with_ident_text;
 use crate::source::TextRange;
 
 impl FnAnalysis<'_> {

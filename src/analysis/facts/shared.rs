@@ -110,18 +110,20 @@ where
     }
 }
 
-/// The address of a shared type: what it is known by one level up.
-fn address(ty: &Arc<TypeRef>) -> usize {
-    Arc::as_ptr(ty) as usize
+/// The address of a shared type or path: what it is known by one level up.
+fn address<T: ?Sized>(shared: &Arc<T>) -> usize {
+    Arc::as_ptr(shared) as *const () as usize
 }
 
-/// A type's hash, its paths and names by content and the shared types it is built on by
-/// address (they are copies of this table, alive as long as the types built on them).
+/// A type's hash: its names by content, the shared types it is built on by address (they are
+/// copies of this table, alive as long as the types built on them), and its paths by address
+/// too (the analysis names paths by their shared copies; a path that is not one only hashes
+/// apart from its copy, and is shared less).
 fn shallow_hash(ty: &TypeRef, hasher: &mut NameHasher) {
     match ty {
         TypeRef::Named(path) => {
             hasher.write_u8(0);
-            path.hash(hasher);
+            hasher.write_usize(address(path));
         }
         TypeRef::Bounds(bounds) => {
             hasher.write_u8(1);
@@ -134,13 +136,13 @@ fn shallow_hash(ty: &TypeRef, hasher: &mut NameHasher) {
         }
         TypeRef::Returns { callee, on } => {
             hasher.write_u8(3);
-            callee.hash(hasher);
+            hasher.write_usize(address(callee));
             hasher.write_usize(on.as_ref().map_or(0, address));
         }
         TypeRef::Outside => hasher.write_u8(4),
         TypeRef::Wrapped { wrapper, inner } => {
             hasher.write_u8(5);
-            wrapper.hash(hasher);
+            hasher.write_usize(address(wrapper));
             shallow_hash(inner, hasher);
         }
     }

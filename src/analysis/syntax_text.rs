@@ -1,10 +1,12 @@
-//! Identifiers' text, without a string made for each: proc-macro2 keeps an identifier's text
-//! private and only prints it, so `ident.to_string()` costs an allocation (and its free) at
-//! every call, method, binding and type the analysis meets.
+//! The text of identifiers and string literals, without a string made (or a literal parsed
+//! again) each time: proc-macro2 keeps an identifier's text private and only prints it, so
+//! `ident.to_string()` costs an allocation (and its free) at every call, method, binding and
+//! type the analysis meets; and `LitStr::value` parses every literal character by character.
 //!
 //! Here an identifier is printed into a buffer of the thread ([`with_ident_text`]) or straight
-//! into a hasher, and a path of identifiers becomes its shared copy ([`shared_idents`]) with
-//! strings made only the first time the file names it. Never decides anything about a name.
+//! into a hasher, a path of identifiers becomes its shared copy ([`shared_idents`]) with
+//! strings made only the first time the file names it, and a literal without escapes is its
+//! text between the quotes ([`lit_str_value`]). Never decides anything about a name or a text.
 
 use std::cell::RefCell;
 use std::fmt::{self, Write as _};
@@ -54,6 +56,23 @@ where
     )
 }
 
+/// What `lit` stands for, as [`syn::LitStr::value`] says: a plain literal (`"…"` without
+/// escapes, carriage returns or suffix) is its text between the quotes, taken as is; any
+/// other is parsed by syn.
+pub(crate) fn lit_str_value(lit: &syn::LitStr) -> String {
+    let mut text = lit.token().to_string();
+    let plain = text.len() >= 2
+        && text.starts_with('"')
+        && text.ends_with('"')
+        && !text[1..text.len() - 1].contains(['\\', '\r', '"']);
+    if !plain {
+        return lit.value();
+    }
+    text.pop();
+    text.remove(0);
+    text
+}
+
 /// A [`fmt::Write`] feeding a hasher.
 struct HashWriter<'a>(&'a mut NameHasher);
 
@@ -96,5 +115,23 @@ mod tests {
         assert_eq!(&*shared_idents([&method]), ["execute"]);
         assert_eq!(with_ident_text(&method, str::len), 7);
         release_shared();
+    }
+
+    #[test]
+    fn a_literal_is_what_syn_says_it_stands_for() {
+        for lit in [
+            r#""UPDATE t SET a = 'x' WHERE id = $1""#,
+            r#""""#,
+            r#""é { } ü""#,
+            r#""a\nb \" \u{e9} \x41""#,
+            "\"line one\r\nline two\"",
+            r#""multi
+line""#,
+            r###"r#"raw "quoted" \n"#"###,
+            r#""suffixed"x"#,
+        ] {
+            let parsed: syn::LitStr = syn::parse_str(lit).expect("a literal");
+            assert_eq!(lit_str_value(&parsed), parsed.value(), "{lit}");
+        }
     }
 }
