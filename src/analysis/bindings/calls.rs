@@ -46,31 +46,31 @@ impl FnAnalysis<'_> {
         let path: &[String] = &callee;
         let at = LazyRange::new(call);
         let returns = TypeRef::Returns { callee: callee.clone(), on: None };
-        if self.names.ro_accessors.matches_path(&path) {
+        if self.names.ro_accessors.matches_path(path) {
             return Value::handle(Taint::read_only(at.get(self.src))).typed(Some(returns));
         }
-        if self.names.rw_accessors.matches_path(&path) {
+        if self.names.rw_accessors.matches_path(path) {
             return Value::handle(Taint::read_write(at.get(self.src))).typed(Some(returns));
         }
-        if self.names.derive_wrappers.matches_path(&path) && args.iter().all(|a| !a.taint.is_known_handle()) {
+        if self.names.derive_wrappers.matches_path(path) && args.iter().all(|a| !a.taint.is_known_handle()) {
             // `get_conn(&state)`, `Self::get_connection(self)`: the tree's own accessor wrapper,
             // not the derive method of a handle.
             return Value::handle(Taint::read_only(at.get(self.src))).typed(Some(returns));
         }
-        if self.names.sql_builders.matches_path(&path) {
+        if self.names.sql_builders.matches_path(path) {
             if let Some(sql) = args.iter().find_map(|a| a.sql.clone()) {
                 return Value { sql: Some(sql), ..Value::default() };
             }
         }
-        if is_empty_string(&path) {
+        if is_empty_string(path) {
             return Value::sql(SqlText::Lit(String::new()));
         }
-        if matches!(&path[..], [.., owner, ctor] if is_std_collection(owner) && COLLECTION_CTORS.contains(&ctor.as_str()))
+        if matches!(path, [.., owner, ctor] if is_std_collection(owner) && COLLECTION_CTORS.contains(&ctor.as_str()))
         {
             // `HashSet::new()`, `Vec::with_capacity(n)`: data, whatever goes in.
             return Value { collection: true, ..Value::default() }.typed(Some(returns));
         }
-        if is_pass_through(&path) {
+        if is_pass_through(path) {
             return args.into_iter().next().unwrap_or_default();
         }
         let input = |i: usize| Some((elements(&call.args).nth(i)?, args.get(i)?));
@@ -100,13 +100,13 @@ impl FnAnalysis<'_> {
                 self.push_sink(at.get(self.src), arg, value.taint, kind(index));
             }
         }
-        if self.names.derive_methods.matches_path(&path) {
+        if self.names.derive_methods.matches_path(path) {
             // `get_conn(pool)`, `Pool::get(&pool)`: a connection from the handle it is given.
             if let Some(first) = args.first().filter(|a| a.taint.is_handle()) {
                 return Value::handle(first.taint);
             }
         }
-        if self.names.write_builders.matches_path(&path) {
+        if self.names.write_builders.matches_path(path) {
             // `diesel::update(posts.find(id))`, `Post::delete_many()`: writes once executed.
             return Value {
                 builder: Some(Rc::from(format!("{}(…)", path.join("::")))), ..Value::default()
@@ -127,7 +127,7 @@ impl FnAnalysis<'_> {
             });
             return Value::composite(parts.collect());
         }
-        if is_constructor(&path) {
+        if is_constructor(path) {
             // `ConnectionInner::Pooled(conn)`, `Self(pool)`: a tuple struct or variant holding
             // its arguments, each a part of it.
             let parts = args.into_iter().enumerate().map(|(i, v)| (Rc::from(i.to_string()), v));
@@ -168,24 +168,24 @@ impl FnAnalysis<'_> {
         let names = self.names;
         let returns = TypeRef::Returns { callee: callee.clone(), on: receiver.ty.clone() };
         // `self.pool()`: an accessor of a parameter also writes through that parameter.
-        if names.ro_accessors.matches_name(&name) {
+        if names.ro_accessors.matches_name(name) {
             let taint = Taint::read_only(at.get(self.src)).with_params_of(receiver.taint);
             return Value::handle(taint).typed(Some(returns));
         }
-        if names.rw_accessors.matches_name(&name) {
+        if names.rw_accessors.matches_name(name) {
             let taint = Taint::read_write(at.get(self.src)).with_params_of(receiver.taint);
             return Value::handle(taint).typed(Some(returns));
         }
-        if self.is_transparent(&name) {
+        if self.is_transparent(name) {
             return receiver;
         }
-        if self.is_tree_wrapper(&name, &receiver) {
+        if self.is_tree_wrapper(name, &receiver) {
             // `self.get_connection()` of a tree type whose `get_connection` returns a read-only
             // handle: the wrapper wins over the derive method of that name.
             let taint = Taint::read_only(at.get(self.src)).with_params_of(receiver.taint);
             return Value::handle(taint).typed(Some(returns));
         }
-        if names.derive_methods.matches_name(&name) && receiver.taint.is_handle() {
+        if names.derive_methods.matches_name(name) && receiver.taint.is_handle() {
             // `pool.begin()` is a handle; `conn.transaction(|tx| …)` is what the closure yields
             // (rows, a count), so a helper ending in it is no accessor.
             return closure_result.unwrap_or_else(|| Value::handle(receiver.taint));
@@ -201,7 +201,7 @@ impl FnAnalysis<'_> {
         // diesel's method form `new_user.insert_into(users::table)`: a write builder on a record
         // (a parameter, perhaps), which writes once executed on a handle. Given a handle
         // (`active.update(db)`), it is a model write instead.
-        let started_builder = (names.write_builders.matches_name(&name)
+        let started_builder = (names.write_builders.matches_name(name)
             && receiver.taint.ro.is_none()
             && receiver.taint.rw.is_none()
             && !args.iter().any(|a| a.taint.is_handle()))
@@ -223,7 +223,7 @@ impl FnAnalysis<'_> {
             .position(|a| a.taint.ro.is_some() || a.taint.rw.is_some())
             .or_else(|| args.iter().position(|a| a.taint.is_handle()));
         if let (Some(builder), Some(index)) = (&receiver.builder, handle_arg) {
-            if names.orm_executors.matches_name(&name) {
+            if names.orm_executors.matches_name(name) {
                 // `diesel::insert_into(t).values(..).execute(conn)`: the builder runs on `conn`.
                 let kind = SinkKind::Call {
                     callee: callee.clone(),
@@ -241,7 +241,7 @@ impl FnAnalysis<'_> {
         if receiver.taint.is_handle() {
             if let Some(sql) = &arg_sql {
                 // `db.execute(SQL, …)`
-                let known_method = names.sql_methods.matches_name(&name);
+                let known_method = names.sql_methods.matches_name(name);
                 let kind =
                     SinkKind::Sql { text: (**sql).clone(), method: Box::from(name.as_str()), known_method };
                 self.push_sink(at.get(self.src), &call.receiver, receiver.taint, kind);
@@ -255,7 +255,7 @@ impl FnAnalysis<'_> {
             let kind =
                 SinkKind::Sql { text: (**sql).clone(), method: Box::from(name.as_str()), known_method: true };
             self.push_sink(at.get(self.src), &call.args[index], args[index].taint, kind);
-            if names.sql_methods.matches_name(&name) {
+            if names.sql_methods.matches_name(name) {
                 return Value::default();
             }
             // Not an executor we know (`.bind(id)` with a parameter): the builder goes on.
