@@ -15,8 +15,9 @@ use super::hash::{NameMap as HashMap, NameSet as HashSet};
 /// How deep a type may be derived from other types (fields of fields, returns of returns).
 const MAX_TYPE_DEPTH: usize = 8;
 
-/// Whether a path written in a function names something outside the tree (by its imports).
-pub type Outside<'a> = &'a dyn Fn(&TreeFn, &[String]) -> bool;
+/// Whether a path written in a function (its id, itself) names something outside the tree (by
+/// its imports).
+pub type Outside<'a> = &'a dyn Fn(FnId, &TreeFn, &[String]) -> bool;
 
 /// What a type is resolved with.
 struct Seen<'a> {
@@ -241,7 +242,7 @@ impl Symbols {
         }
         match t {
             TypeRef::Outside => Ty::Outside,
-            TypeRef::Named(path) => match self.named_type(seen, fns.get(from), path) {
+            TypeRef::Named(path) => match self.named_type(seen, from, path) {
                 // `type ArcRepo = Arc<dyn UploadRepo>`: what the alias stands for, written in its
                 // own scope.
                 Ty::Tree(name) => match self.alias_of(&name) {
@@ -288,7 +289,7 @@ impl Symbols {
                 // The tree's own generic struct named like a wrapper (`State<S>`), unless the
                 // function imports the wrapper from elsewhere; else what it wraps.
                 let own = wrapper.last().is_some_and(|w| self.defines_type(w))
-                    && !fns.get(from).is_some_and(|f| (seen.outside)(f, wrapper));
+                    && !fns.get(from).is_some_and(|f| (seen.outside)(from, f, wrapper));
                 match wrapper.last() {
                     Some(w) if own => Ty::Tree(w.clone()),
                     _ => self.type_at(seen, from, inner, depth + 1),
@@ -298,9 +299,10 @@ impl Symbols {
     }
 
     /// A named type: `Self` is the function's owner; a name the tree declares is the tree's.
-    fn named_type(&self, seen: &Seen<'_>, from: Option<&TreeFn>, path: &[String]) -> Ty {
+    fn named_type(&self, seen: &Seen<'_>, id: FnId, path: &[String]) -> Ty {
         let Some(last) = path.last() else { return Ty::Unknown };
-        if from.is_some_and(|f| (seen.outside)(f, path)) {
+        let from = seen.fns.get(id);
+        if from.is_some_and(|f| (seen.outside)(id, f, path)) {
             return Ty::Outside;
         }
         if last == "Self" {
@@ -345,7 +347,7 @@ impl Symbols {
             }
             None => match qualifiers.last() {
                 Some(q) if q.starts_with(char::is_uppercase) => {
-                    let ty = self.named_type(seen, fns.get(from), qualifiers);
+                    let ty = self.named_type(seen, from, qualifiers);
                     match &ty {
                         Ty::Outside => return Ty::Outside,
                         Ty::Tree(t) => {
@@ -360,9 +362,7 @@ impl Symbols {
                     }
                 }
                 // `Repo(pool)`: a tuple struct.
-                _ if name.starts_with(char::is_uppercase) => {
-                    return self.named_type(seen, fns.get(from), callee)
-                }
+                _ if name.starts_with(char::is_uppercase) => return self.named_type(seen, from, callee),
                 _ => self.named(name).iter().copied().filter(|&id| fns[id].facts.owner.is_none()).collect(),
             },
         };
