@@ -65,8 +65,10 @@ impl Imports {
     pub fn add(&mut self, krate: Option<CrateId>, file_module: &[String], imports: Vec<ImportFacts>) {
         let by_module = self.by_module.entry(krate).or_default();
         let mut touched: Vec<Vec<String>> = Vec::new();
+        // Where the imports of the last module touched go.
+        let mut last_at: Option<u32> = None;
         for import in imports {
-            // Consecutive imports are mostly of one module: its path is built once.
+            // Consecutive imports are mostly of one module: its path is built and looked up once.
             let same = touched.last().is_some_and(|m| {
                 m.len() == file_module.len() + import.module.len()
                     && m[file_module.len()..] == import.module[..]
@@ -74,16 +76,20 @@ impl Imports {
             });
             if !same {
                 touched.push(file_module.iter().chain(&import.module).cloned().collect());
+                last_at = None;
             }
             let Some(module) = touched.last() else { continue };
-            match by_module.get(module.as_slice()) {
-                Some(&at) => self.modules[at as usize].all.push(import),
+            let at = match last_at.or_else(|| by_module.get(module.as_slice()).copied()) {
+                Some(at) => at,
                 None => {
                     let Ok(at) = u32::try_from(self.modules.len()) else { continue };
                     by_module.insert(module.clone(), at);
-                    self.modules.push(ModuleImports { all: vec![import], by_alias: Vec::new() });
+                    self.modules.push(ModuleImports::default());
+                    at
                 }
-            }
+            };
+            last_at = Some(at);
+            self.modules[at as usize].all.push(import);
         }
         for module in touched {
             if let Some(&at) = by_module.get(&module) {

@@ -6,11 +6,13 @@
 //! the tree, or something outside it) and which bodies a method of a type may run. Never
 //! parses and never decides what writes.
 
+use std::sync::Arc;
+
 use crate::analysis::facts::{TypeFacts, TypeRef};
 use crate::writers::{FnId, TreeFn};
 
 use super::fns::TreeFns;
-use super::hash::{NameMap as HashMap, NameSet as HashSet};
+use super::hash::{NameMap as HashMap, NamePair, NameSet as HashSet, Pair};
 
 /// How deep a type may be derived from other types (fields of fields, returns of returns).
 const MAX_TYPE_DEPTH: usize = 8;
@@ -43,9 +45,9 @@ pub enum Ty {
 pub struct Symbols {
     /// Functions with a body, by name.
     by_name: HashMap<String, Vec<FnId>>,
-    /// Functions with a body, by owner type or trait, then name (looked up without building
-    /// a key).
-    by_owner: HashMap<String, HashMap<String, Vec<FnId>>>,
+    /// Functions with a body, by owner type or trait and name (one probe, looked up by
+    /// borrowed names).
+    by_owner: HashMap<NamePair, Vec<FnId>>,
     /// Methods with a body of a blanket implementation (`impl<T: Executor> DbExt for T`: the
     /// owner is one of the function's generics), by name: what a receiver outside the tree
     /// may run.
@@ -91,11 +93,11 @@ impl Symbols {
             if facts.has_body {
                 push_at(&mut s.by_name, &facts.name, id);
                 if let Some(owner) = &facts.owner {
-                    if !s.by_owner.contains_key(&**owner) {
-                        s.by_owner.insert(owner.to_string(), HashMap::default());
-                    }
-                    if let Some(by_name) = s.by_owner.get_mut(&**owner) {
-                        push_at(by_name, &facts.name, id);
+                    match s.by_owner.get_mut(&(&**owner, facts.name.as_str()) as &dyn Pair) {
+                        Some(ids) => ids.push(id),
+                        None => {
+                            s.by_owner.insert(NamePair::new(Arc::clone(owner), &facts.name), vec![id]);
+                        }
                     }
                     if facts.sig.generics.iter().any(|(g, _)| **g == **owner) {
                         push_at(&mut s.blanket, &facts.name, id);
@@ -158,7 +160,7 @@ impl Symbols {
     /// Functions with a body named `name` owned by `owner` (a type's impls or a trait's
     /// default bodies).
     pub fn owned(&self, owner: &str, name: &str) -> &[FnId] {
-        self.by_owner.get(owner).and_then(|m| m.get(name)).map_or(&[], Vec::as_slice)
+        self.by_owner.get(&(owner, name) as &dyn Pair).map_or(&[], Vec::as_slice)
     }
 
     /// Methods with a body named `name` of blanket implementations (their owner is one of
