@@ -6,10 +6,10 @@
 //! definition whose module, file or owning type matches the path's qualifiers, then any
 //! definition of that name in the tree.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::analysis::facts::{ConstFacts, SqlText};
+use crate::workspace::hash::NameMap as HashMap;
 
 /// How many alternative texts one SQL expression may expand to before the rest are dropped.
 pub const MAX_ALTERNATIVES: usize = 32;

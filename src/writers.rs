@@ -30,7 +30,7 @@ use crate::analysis::facts::{FnFacts, SinkKind, TypeRef};
 use crate::diagnostics::ChainStep;
 use crate::index::Scope;
 use crate::judge::Judge;
-use crate::workspace::calls::{CallScope, Resolved};
+use crate::workspace::calls::{Answered, CallScope, Resolved};
 use crate::workspace::crates::{CrateGraph, CrateId};
 use crate::workspace::fns::TreeFns;
 use crate::workspace::imports::Imports;
@@ -260,7 +260,7 @@ impl Writers {
     }
 
     /// Resolves every call sink once (runs of functions in parallel: each resolution only
-    /// reads), stored flat.
+    /// reads; the sinks of one call answered once), stored flat.
     fn resolve_all(&mut self) {
         /// Functions per run resolved on one worker.
         const RUN: usize = 64;
@@ -273,8 +273,9 @@ impl Writers {
                 let mut unresolved = Vec::new();
                 for id in run * RUN..n.min(run * RUN + RUN) {
                     part.start_fn();
+                    let mut answered = Answered::default();
                     for sink in &self.fns[id].facts.sinks {
-                        let r = scope.resolve(id, &sink.kind);
+                        let r = answered.answer(&sink.kind, || scope.resolve(id, &sink.kind));
                         if let (Resolved::Unresolved(why), SinkKind::Call { callee, .. }) = (&r, &sink.kind) {
                             unresolved.push(UnresolvedCall {
                                 caller: id,

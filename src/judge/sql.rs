@@ -7,12 +7,12 @@
 //! Never decides on its own that unknown text reads: text whose every expansion is unknown,
 //! run by a known SQL method, is [`SqlVerdict::Unknown`].
 
-use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 use crate::analysis::facts::SqlText;
 use crate::index::{self, ConstIndex, Scope};
 use crate::sql::{self, Verdict, Write};
+use crate::workspace::hash::NameMap as HashMap;
 
 /// How many verdicts the run remembers before it forgets them all (bounds the memo's memory).
 const MEMO_ENTRIES: usize = 16_384;

@@ -7,6 +7,8 @@
 //! tree method only when it is the only method of that name with a fitting arity; otherwise the
 //! call is *unresolved* and says why. Pure lookups; never judges what writes.
 
+use std::sync::Arc;
+
 use crate::analysis::facts::{SinkKind, TypeRef};
 use crate::writers::{FnId, TreeFn};
 
@@ -158,15 +160,15 @@ impl CallScope<'_> {
     /// What `t` is, seen from `caller`, its imports telling std and other crates' types apart
     /// from the tree's.
     pub fn type_of(&self, caller: FnId, t: &TypeRef) -> Ty {
-        self.symbols.type_of(self.fns, caller, t, &|f, path| self.names_outside(f, path))
+        self.symbols.type_of(self.fns, caller, t, &|id, f, path| self.names_outside(id, f, path))
     }
 
-    /// Whether `path`, written in `f`, names something of another crate that is not the tree's
-    /// (`std::process::Command`, or `Command` imported from `tokio::process`).
-    fn names_outside(&self, f: &TreeFn, path: &[String]) -> bool {
+    /// Whether `path`, written in function `id` (`f`), names something of another crate that
+    /// is not the tree's (`std::process::Command`, or `Command` imported from `tokio::process`).
+    fn names_outside(&self, id: FnId, f: &TreeFn, path: &[String]) -> bool {
         // Borrowed: asked for every type a receiver is resolved with.
         let written: &[String] = match path {
-            [one] => match self.imports.named_in(f.krate, &f.module, one) {
+            [one] => match self.imports.named_for(id, f, one) {
                 Some(import) => &import.path,
                 None => return false,
             },
@@ -239,6 +241,63 @@ impl CallScope<'_> {
         }
         found
     }
+}
+
+/// The calls of one function answered so far, so that a call is resolved once: a call given
+/// several handles has a sink per handle, and a function may repeat a call (`Repo::new(db)`).
+/// Only the argument position may differ between two sinks of one call, and it is not asked.
+#[derive(Debug, Default)]
+pub struct Answered<'k> {
+    seen: Vec<(&'k SinkKind, Resolved)>,
+}
+
+impl<'k> Answered<'k> {
+    /// How many answers one function keeps (the rest are resolved each time).
+    const KEPT: usize = 32;
+
+    /// What `call` resolves to: the answer for the same call if there was one, else
+    /// `resolve()`'s (kept).
+    pub fn answer(&mut self, call: &'k SinkKind, resolve: impl FnOnce() -> Resolved) -> Resolved {
+        if !matches!(call, SinkKind::Call { .. }) {
+            return resolve();
+        }
+        if let Some((_, known)) = self.seen.iter().rev().find(|(seen, _)| same_call(seen, call)) {
+            return known.clone();
+        }
+        let resolved = resolve();
+        if self.seen.len() < Self::KEPT {
+            self.seen.push((call, resolved.clone()));
+        }
+        resolved
+    }
+}
+
+/// Whether two call sinks are one call to resolve: all alike but the argument position.
+fn same_call(a: &SinkKind, b: &SinkKind) -> bool {
+    let (
+        SinkKind::Call { callee, method, builder, args, receiver, .. },
+        SinkKind::Call {
+            callee: callee2,
+            method: method2,
+            builder: builder2,
+            args: args2,
+            receiver: receiver2,
+            ..
+        },
+    ) = (a, b)
+    else {
+        return false;
+    };
+    let same_receiver = match (receiver, receiver2) {
+        (Some(r), Some(r2)) => Arc::ptr_eq(r, r2) || r == r2,
+        (None, None) => true,
+        _ => false,
+    };
+    method == method2
+        && args == args2
+        && builder == builder2
+        && (Arc::ptr_eq(callee, callee2) || callee == callee2)
+        && same_receiver
 }
 
 /// Modules (and names) already looked into while following imports.

@@ -10,6 +10,8 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use super::hash::NameMap;
+
 /// Index of a crate in [`CrateGraph`].
 pub type CrateId = usize;
 
@@ -33,8 +35,8 @@ pub struct Crate {
 #[derive(Debug, Default)]
 pub struct CrateGraph {
     crates: Vec<Crate>,
-    by_dir: HashMap<PathBuf, CrateId>,
-    by_name: HashMap<String, Vec<CrateId>>,
+    by_dir: NameMap<PathBuf, CrateId>,
+    by_name: NameMap<String, Vec<CrateId>>,
     /// Directory -> the manifest directory that owns it (memo of the upward search).
     owner: HashMap<PathBuf, Option<PathBuf>>,
 }

@@ -3,14 +3,15 @@
 //!
 //! Callees that receive a handle (their bodies decide whether that is a write), consts that
 //! SQL text refers to, and the types receivers are typed with (their fields' types, so that
-//! `state.store.save(..)` resolves on `Store`). Also finds accessor wrappers: analysed
-//! functions returning a read-only handle. Reads facts only; never parses.
+//! `state.store.save(..)` resolves on `Store`), found in one scan of the sinks. Also finds
+//! accessor wrappers: analysed functions returning a read-only handle. Reads facts only; never
+//! parses.
 
 use std::collections::BTreeSet;
 
 use rayon::prelude::*;
 
-use crate::analysis::facts::{FileFacts, FnFacts, SinkKind, TypeRef};
+use crate::analysis::facts::{FileFacts, FnFacts, SinkKind, Taint, TypeRef};
 use crate::index::ConstIndex;
 
 use super::hash::NameSet as HashSet;
@@ -20,13 +21,157 @@ use super::loader::{Slot, Wanted};
 /// Everything the analysed functions of `slots` miss. With `rw`, read-write handles count too
 /// (`migrate` judges what they reach).
 pub fn wanted(slots: &[Slot], rw: bool) -> Wanted {
-    // Three independent scans of every sink: side by side on the pool, each over the slots in
-    // parallel.
-    let (fns, (consts, types)) = rayon::join(
-        || handle_callees(slots, rw),
-        || rayon::join(|| missing_consts(slots, rw), || receiver_types(slots)),
+    // What the one scan of the sinks asks about, each over the whole tree, side by side.
+    let (deriving, (tree_fns, (parsed, consts))) = rayon::join(
+        || deriving_fns(slots),
+        || {
+            rayon::join(
+                || tree_fn_names(slots),
+                || rayon::join(|| parsed_types(slots), || const_index(slots)),
+            )
+        },
     );
-    Wanted { fns, consts, types }
+    let asks = Asks { rw, deriving: &deriving, tree_fns: &tree_fns, consts: &consts };
+    let found = slots
+        .par_iter()
+        .filter_map(|s| s.facts.as_ref())
+        .fold(Found::default, |mut found, facts| {
+            found.scan(facts, &asks);
+            found
+        })
+        .reduce(Found::default, Found::union);
+    Wanted {
+        fns: callees_behind_imports(slots, found.callees),
+        consts: found.consts.into_iter().collect(),
+        types: field_types(slots, found.receivers, &parsed),
+    }
+}
+
+/// What the scan of the sinks is told about the whole tree.
+struct Asks<'a> {
+    rw: bool,
+    /// Functions that may return a value derived from a parameter ([`deriving_fns`]).
+    deriving: &'a HashSet<&'a str>,
+    /// Every function name of the tree, parsed or not.
+    tree_fns: &'a HashSet<&'a str>,
+    /// The consts of the parsed files.
+    consts: &'a ConstIndex,
+}
+
+/// What the scan of the sinks found.
+#[derive(Default)]
+struct Found<'a> {
+    /// Callees that receive a handle (read-only, or a parameter of a function that may receive
+    /// one; with `rw`, read-write too), or a value derived from one.
+    callees: HashSet<&'a str>,
+    /// Consts that SQL run on a handle refers to, directly or through known consts, and that no
+    /// parsed file declares.
+    consts: Vec<String>,
+    /// Type names of the receivers of calls of a method the tree has.
+    receivers: HashSet<&'a str>,
+}
+
+impl<'a> Found<'a> {
+    /// Scans every sink of one parsed file once, for the three questions.
+    fn scan(&mut self, facts: &'a FileFacts, asks: &Asks<'_>) {
+        for f in &facts.functions {
+            for sink in &f.sinks {
+                let taint = sink.handle.taint;
+                let on_handle = taint.ro.is_some() || taint.params != 0 || (asks.rw && taint.rw.is_some());
+                match &sink.kind {
+                    // An ORM executor run on a builder is not a function of the tree.
+                    SinkKind::Call { callee, builder: None, receiver, .. } => {
+                        let name = callee.last().map(String::as_str);
+                        if f.analysed && (on_handle || derived_from_handle(f, taint, asks.deriving)) {
+                            self.callees.extend(name);
+                        }
+                        // A receiver's type matters only when the tree has a method of that name.
+                        if let (Some(t), Some(m)) = (receiver, name) {
+                            if asks.tree_fns.contains(m) {
+                                type_names(t, &mut self.receivers);
+                            }
+                        }
+                    }
+                    SinkKind::Sql { text, .. } if on_handle => asks.consts.missing(text, &mut self.consts),
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    fn union(mut a: Found<'a>, b: Found<'a>) -> Found<'a> {
+        a.callees = union(a.callees, b.callees);
+        a.receivers = union(a.receivers, b.receivers);
+        a.consts.extend(b.consts);
+        a
+    }
+}
+
+/// Whether a value a call of `f` derived (`taint.via`) may be a handle: a call of a function
+/// that may return a value derived from a parameter made it. Until the callee is analysed (its
+/// own call has a handle, so it is loaded), what the value is handed to waits.
+fn derived_from_handle(f: &FnFacts, taint: Taint, deriving: &HashSet<&str>) -> bool {
+    taint.via != 0 && f.via_callees(taint.via).iter().any(|n| deriving.contains(n))
+}
+
+/// A name imported under another (`use a::tally as view_tally`) among `names`: the function
+/// behind it too.
+fn callees_behind_imports<'a>(slots: &'a [Slot], mut names: HashSet<&'a str>) -> BTreeSet<String> {
+    let imports = slots.iter().filter_map(|s| s.facts.as_ref()).flat_map(|f| &f.imports);
+    let behind: Vec<&str> = imports
+        .filter(|i| !i.glob && names.contains(i.alias.as_str()))
+        .filter_map(|i| i.path.last().map(String::as_str))
+        .collect();
+    names.extend(behind);
+    names.into_iter().map(str::to_string).collect()
+}
+
+/// The consts of the parsed files.
+fn const_index(slots: &[Slot]) -> ConstIndex {
+    let mut index = ConstIndex::default();
+    for slot in slots {
+        if let Some(facts) = &slot.facts {
+            index.add(&slot.path, facts.consts.clone());
+        }
+    }
+    index
+}
+
+/// The type names the parsed files declare.
+fn parsed_types(slots: &[Slot]) -> HashSet<&str> {
+    gather(slots, |facts, parsed| parsed.extend(facts.types.iter().map(|t| t.name.as_str())))
+}
+
+/// Every function name of the tree: of the parsed files' facts, or as the text of the others
+/// declares them.
+fn tree_fn_names(slots: &[Slot]) -> HashSet<&str> {
+    slots
+        .par_iter()
+        .fold(HashSet::default, |mut names, slot| {
+            match &slot.facts {
+                Some(facts) => names.extend(facts.functions.iter().map(|f| f.name.as_str())),
+                None => names.extend(slot.declared.fns.iter().map(String::as_str)),
+            }
+            names
+        })
+        .reduce(HashSet::default, union)
+}
+
+/// The receivers' type names, and the field types of the wanted structs already parsed (one
+/// more level per round), that no parsed file declares.
+fn field_types<'a>(
+    slots: &'a [Slot],
+    mut named: HashSet<&'a str>,
+    parsed: &HashSet<&str>,
+) -> BTreeSet<String> {
+    let mut fields = HashSet::default();
+    for t in slots.iter().filter_map(|s| s.facts.as_ref()).flat_map(|f| &f.types) {
+        if named.contains(t.name.as_str()) {
+            t.fields.iter().for_each(|(_, ty)| type_names(ty, &mut fields));
+        }
+    }
+    named.extend(fields);
+    named.into_iter().filter(|n| !parsed.contains(n) && *n != "Self").map(str::to_string).collect()
 }
 
 /// Names of the functions analysed so far that may return a value derived from a parameter:
@@ -57,106 +202,6 @@ fn deriving_fns(slots: &[Slot]) -> HashSet<&str> {
             return deriving;
         }
     }
-}
-
-/// Names of callees that receive a handle (read-only, or a parameter of a function that may
-/// receive one; with `rw`, read-write too).
-pub fn handle_callees(slots: &[Slot], rw: bool) -> BTreeSet<String> {
-    // Functions analysed so far that may return a value derived from a parameter: a value a
-    // call of one of them derived (`via`) may be a handle. Until the callee is analysed (its
-    // own call has a handle, so it is loaded), what the value is handed to waits.
-    let deriving = deriving_fns(slots);
-    // Borrowed while collecting: one string made per distinct name, not one per call.
-    let mut names = gather(slots, |facts, names| {
-        for f in facts.functions.iter().filter(|f| f.analysed) {
-            for sink in &f.sinks {
-                // An ORM executor run on a builder is not a function of the tree.
-                if let SinkKind::Call { callee, builder: None, .. } = &sink.kind {
-                    let taint = sink.handle.taint;
-                    let derived =
-                        || taint.via != 0 && f.via_callees(taint.via).iter().any(|n| deriving.contains(n));
-                    if taint.ro.is_some() || taint.params != 0 || (rw && taint.rw.is_some()) || derived() {
-                        names.extend(callee.last().map(String::as_str));
-                    }
-                }
-            }
-        }
-    });
-    // A name imported under another (`use a::tally as view_tally`): the function behind it.
-    let imports = slots.iter().filter_map(|s| s.facts.as_ref()).flat_map(|f| &f.imports);
-    let behind: Vec<&str> = imports
-        .filter(|i| !i.glob && names.contains(i.alias.as_str()))
-        .filter_map(|i| i.path.last().map(String::as_str))
-        .collect();
-    names.extend(behind);
-    names.into_iter().map(str::to_string).collect()
-}
-
-/// Consts that SQL run on a handle refers to, directly or through known consts, and that no
-/// parsed file declares (with `rw`, SQL on read-write handles too).
-pub fn missing_consts(slots: &[Slot], rw: bool) -> BTreeSet<String> {
-    let mut index = ConstIndex::default();
-    for slot in slots {
-        if let Some(facts) = &slot.facts {
-            index.add(&slot.path, facts.consts.clone());
-        }
-    }
-    let index = &index;
-    slots
-        .par_iter()
-        .filter_map(|s| s.facts.as_ref())
-        .fold(Vec::new, |mut missing, facts| {
-            for sink in facts.functions.iter().flat_map(|f| &f.sinks) {
-                let taint = sink.handle.taint;
-                if let SinkKind::Sql { text, .. } = &sink.kind {
-                    if taint.ro.is_some() || taint.params != 0 || (rw && taint.rw.is_some()) {
-                        index.missing(text, &mut missing);
-                    }
-                }
-            }
-            missing
-        })
-        .flat_map_iter(Vec::into_iter)
-        .collect()
-}
-
-/// Types named by the receivers of handle calls, and the field types of those already parsed,
-/// that no parsed file declares.
-pub fn receiver_types(slots: &[Slot]) -> BTreeSet<String> {
-    let (parsed, tree_fns) = rayon::join(
-        || gather(slots, |facts, parsed| parsed.extend(facts.types.iter().map(|t| t.name.as_str()))),
-        // A receiver's type matters only when the tree has a method of that name.
-        || {
-            slots
-                .par_iter()
-                .fold(HashSet::default, |mut names, slot| {
-                    match &slot.facts {
-                        Some(facts) => names.extend(facts.functions.iter().map(|f| f.name.as_str())),
-                        None => names.extend(slot.declared.fns.iter().map(String::as_str)),
-                    }
-                    names
-                })
-                .reduce(HashSet::default, union)
-        },
-    );
-    let mut named = gather(slots, |facts, named| {
-        for sink in facts.functions.iter().flat_map(|f| &f.sinks) {
-            if let SinkKind::Call { receiver: Some(t), builder: None, callee, .. } = &sink.kind {
-                if callee.last().is_some_and(|m| tree_fns.contains(m.as_str())) {
-                    type_names(t, named);
-                }
-            }
-        }
-    });
-    // Fields of wanted structs that are parsed: one more level per round.
-    let mut fields = HashSet::default();
-    for t in slots.iter().filter_map(|s| s.facts.as_ref()).flat_map(|f| &f.types) {
-        if named.contains(t.name.as_str()) {
-            t.fields.iter().for_each(|(_, ty)| type_names(ty, &mut fields));
-        }
-    }
-    named.extend(fields);
-    named.into_iter().filter(|n| !parsed.contains(n) && *n != "Self").map(str::to_string).collect()
 }
 
 /// The names `each` finds in the facts of every parsed slot, the slots scanned in parallel.

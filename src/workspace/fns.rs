@@ -8,12 +8,16 @@
 
 use std::ops::{Index, IndexMut};
 
+use rayon::prelude::*;
+
 use crate::writers::{FnId, TreeFn};
 
 /// The functions of the tree, by id.
 #[derive(Debug, Default)]
 pub struct TreeFns {
     files: Vec<Vec<TreeFn>>,
+    /// Per file: the id of its first function.
+    first: Vec<FnId>,
     /// Per id: (file, index in the file).
     at: Vec<(u32, u32)>,
 }
@@ -27,6 +31,10 @@ impl TreeFns {
         };
         let first = self.at.len();
         self.at.extend((0..functions.len()).map_while(|i| u32::try_from(i).ok().map(|i| (file, i))));
+        // Kept apart, like a file past 4 G files: functions past 4 G in one file have no id.
+        let mut functions = functions;
+        functions.truncate(self.at.len() - first);
+        self.first.push(first);
         self.files.push(functions);
         (first..self.at.len()).collect()
     }
@@ -55,6 +63,12 @@ impl TreeFns {
     /// Every function, in id order, to change (settling what the facts left open).
     pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut TreeFn> {
         self.files.iter_mut().flatten()
+    }
+
+    /// Every function with its id, to change on the pool (file by file).
+    pub fn par_iter_mut(&mut self) -> impl ParallelIterator<Item = (FnId, &mut TreeFn)> {
+        let files = self.first.par_iter().copied().zip(self.files.par_iter_mut());
+        files.flat_map_iter(|(first, functions)| (first..).zip(functions.iter_mut()))
     }
 }
 

@@ -1,10 +1,13 @@
 //! The hasher of the index's own maps: keys are the tree's names and module paths, hashed
 //! millions of times on a large tree, where std's default (SipHash, built to resist chosen
 //! keys from a network) costs more than the lookups it serves. Eight bytes at a time: rotate,
-//! mix in, multiply by an odd constant. Never used for anything but in-memory lookups.
+//! mix in, multiply by an odd constant. Never used for anything but in-memory lookups. A pair
+//! of names ([`NamePair`]) is one key, looked up by borrowed parts.
 
+use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::sync::Arc;
 
 /// A hash map keyed by the tree's names.
 pub type NameMap<K, V> = HashMap<K, V, BuildHasherDefault<NameHasher>>;
@@ -65,6 +68,74 @@ impl Hasher for NameHasher {
     }
 }
 
+/// Two names as one key (a type and one of its methods), owned by the map and looked up by
+/// borrowed parts: `map.get(&("Repo", "save") as &dyn Pair)`, one probe and no key built.
+#[derive(Debug, Clone)]
+pub struct NamePair {
+    first: Arc<str>,
+    second: Box<str>,
+}
+
+impl NamePair {
+    /// The key of `first` and `second`.
+    pub fn new(first: Arc<str>, second: &str) -> NamePair {
+        NamePair { first, second: second.into() }
+    }
+}
+
+/// The two names of a key, owned or borrowed.
+pub trait Pair {
+    /// The first and second names.
+    fn names(&self) -> (&str, &str);
+}
+
+impl Pair for NamePair {
+    fn names(&self) -> (&str, &str) {
+        (&self.first, &self.second)
+    }
+}
+
+impl Pair for (&str, &str) {
+    fn names(&self) -> (&str, &str) {
+        *self
+    }
+}
+
+impl<'a> Borrow<dyn Pair + 'a> for NamePair {
+    fn borrow(&self) -> &(dyn Pair + 'a) {
+        self
+    }
+}
+
+impl Hash for dyn Pair + '_ {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.names().hash(state);
+    }
+}
+
+impl PartialEq for dyn Pair + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.names() == other.names()
+    }
+}
+
+impl Eq for dyn Pair + '_ {}
+
+/// Hashed as its borrowed form is: a lookup by parts finds it.
+impl Hash for NamePair {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.names().hash(state);
+    }
+}
+
+impl PartialEq for NamePair {
+    fn eq(&self, other: &Self) -> bool {
+        self.names() == other.names()
+    }
+}
+
+impl Eq for NamePair {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,6 +154,19 @@ mod tests {
         // Nearby names spread over the low bits a table indexes by.
         let buckets: NameSet<u64> = (0..1000).map(|i| hash(&format!("list_0_{i}")) & 1023).collect();
         assert!(buckets.len() > 500, "{} buckets of 1024 used", buckets.len());
+    }
+
+    #[test]
+    fn pairs_are_found_by_borrowed_parts_and_only_in_their_order() {
+        let mut map: NameMap<NamePair, usize> = NameMap::default();
+        map.insert(NamePair::new("Repo".into(), "save"), 1);
+        map.insert(NamePair::new("save".into(), "Repo"), 2);
+        map.insert(NamePair::new("Rep".into(), "osave"), 3);
+        assert_eq!(map.get(&("Repo", "save") as &dyn Pair), Some(&1));
+        assert_eq!(map.get(&("save", "Repo") as &dyn Pair), Some(&2));
+        assert_eq!(map.get(&("Rep", "osave") as &dyn Pair), Some(&3));
+        assert_eq!(map.get(&("Repo", "load") as &dyn Pair), None);
+        assert_eq!(map.len(), 3);
     }
 
     #[test]

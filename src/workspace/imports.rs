@@ -6,9 +6,13 @@
 //! re-exports are followed by [`super::calls`] when a module has no function of the name.
 //! Pure lookups over owned facts; never reads files.
 
+use rayon::prelude::*;
+
 use crate::analysis::facts::ImportFacts;
+use crate::writers::{FnId, TreeFn};
 
 use super::crates::{CrateGraph, CrateId};
+use super::fns::TreeFns;
 use super::hash::NameMap;
 
 /// How many imports a path may go through (aliases of aliases, re-exports).
@@ -21,7 +25,12 @@ pub type ModuleKey = (Option<CrateId>, Vec<String>);
 /// borrowed module path: no key is built per question).
 #[derive(Debug, Default)]
 pub struct Imports {
-    by_module: NameMap<Option<CrateId>, NameMap<Vec<String>, ModuleImports>>,
+    /// Per crate, per module path: where its imports are in `modules`.
+    by_module: NameMap<Option<CrateId>, NameMap<Vec<String>, u32>>,
+    modules: Vec<ModuleImports>,
+    /// Per function of the tree, once [`Imports::place`]d: where the imports of the module it
+    /// is written in are (asked for every type a receiver is resolved with).
+    of_fn: Vec<Option<u32>>,
 }
 
 /// The imports written in one module.
@@ -56,8 +65,10 @@ impl Imports {
     pub fn add(&mut self, krate: Option<CrateId>, file_module: &[String], imports: Vec<ImportFacts>) {
         let by_module = self.by_module.entry(krate).or_default();
         let mut touched: Vec<Vec<String>> = Vec::new();
+        // Where the imports of the last module touched go.
+        let mut last_at: Option<u32> = None;
         for import in imports {
-            // Consecutive imports are mostly of one module: its path is built once.
+            // Consecutive imports are mostly of one module: its path is built and looked up once.
             let same = touched.last().is_some_and(|m| {
                 m.len() == file_module.len() + import.module.len()
                     && m[file_module.len()..] == import.module[..]
@@ -65,25 +76,52 @@ impl Imports {
             });
             if !same {
                 touched.push(file_module.iter().chain(&import.module).cloned().collect());
+                last_at = None;
             }
             let Some(module) = touched.last() else { continue };
-            match by_module.get_mut(module.as_slice()) {
-                Some(here) => here.all.push(import),
+            let at = match last_at.or_else(|| by_module.get(module.as_slice()).copied()) {
+                Some(at) => at,
                 None => {
-                    by_module
-                        .insert(module.clone(), ModuleImports { all: vec![import], by_alias: Vec::new() });
+                    let Ok(at) = u32::try_from(self.modules.len()) else { continue };
+                    by_module.insert(module.clone(), at);
+                    self.modules.push(ModuleImports::default());
+                    at
                 }
-            }
+            };
+            last_at = Some(at);
+            self.modules[at as usize].all.push(import);
         }
         for module in touched {
-            if let Some(here) = by_module.get_mut(&module) {
-                here.sort();
+            if let Some(&at) = by_module.get(&module) {
+                self.modules[at as usize].sort();
             }
         }
     }
 
+    /// Notes, per function of `fns`, the module it is written in; call once every import is
+    /// added (see [`Imports::named_for`]).
+    pub fn place(&mut self, fns: &TreeFns) {
+        let this = &*self;
+        let of_fn =
+            (0..fns.len()).into_par_iter().map(|id| this.at(fns[id].krate, &fns[id].module)).collect();
+        self.of_fn = of_fn;
+    }
+
+    fn at(&self, krate: Option<CrateId>, module: &[String]) -> Option<u32> {
+        self.by_module.get(&krate)?.get(module).copied()
+    }
+
     fn module(&self, krate: Option<CrateId>, module: &[String]) -> Option<&ModuleImports> {
-        self.by_module.get(&krate)?.get(module)
+        Some(&self.modules[self.at(krate, module)? as usize])
+    }
+
+    /// The non-glob import that binds `name` where function `id` (`f`) is written: from the
+    /// placement made by [`Imports::place`] when there is one (no module path hashed).
+    pub fn named_for(&self, id: FnId, f: &TreeFn, name: &str) -> Option<&ImportFacts> {
+        match self.of_fn.get(id) {
+            Some(at) => self.modules[(*at)? as usize].named(name),
+            None => self.named_in(f.krate, &f.module, name),
+        }
     }
 
     /// The imports written in `module`.

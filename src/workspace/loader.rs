@@ -130,8 +130,9 @@ fn declares(slot: &Slot, fresh: &Wanted) -> bool {
 }
 
 /// Loads, round by round, the files that declare what `wants` asks for given the slots so
-/// far, until it asks for nothing new. Returns the errors of the files parsed for it and how
-/// many files were parsed that had not been.
+/// far, until it asks for nothing new (`wants` answers by the slots alone: after a round that
+/// promoted and parsed nothing it is not asked again). Returns the errors of the files parsed
+/// for it and how many files were parsed that had not been.
 pub fn load(
     slots: &mut [Slot],
     wants: &mut dyn FnMut(&[Slot]) -> Wanted,
@@ -147,11 +148,17 @@ pub fn load(
         }
         asked.extend(fresh.clone());
         // Functions of parsed files whose bodies were analysed but not selected: promoted.
-        slots.par_iter_mut().filter_map(|s| s.facts.as_mut()).for_each(|facts| {
-            facts.promote(|name| fresh.fns.contains(name));
-        });
+        let promoted: usize = slots
+            .par_iter_mut()
+            .filter_map(|s| s.facts.as_mut())
+            .map(|facts| facts.promote(|name| fresh.fns.contains(name)))
+            .sum();
         let todo: Vec<usize> =
             (0..slots.len()).into_par_iter().filter(|&i| declares(&slots[i], &fresh)).collect();
+        if promoted == 0 && todo.is_empty() {
+            // The slots are as they were: asked again, `wants` would ask for nothing new.
+            break;
+        }
         let results: Vec<(usize, Result<FileFacts, FileError>)> =
             todo.par_iter().map(|&i| (i, analyse(&slots[i].path, &asked.fns))).collect();
         for (i, result) in results {
@@ -261,6 +268,28 @@ mod tests {
         assert!(errors.is_empty());
         assert_eq!(parsed, 3);
         assert!(slots[2].facts.is_some() && slots[3].facts.is_none() && slots[4].facts.is_some());
+    }
+
+    #[test]
+    fn a_round_that_changes_nothing_ends_the_loading() {
+        let mut slots = vec![
+            Slot {
+                facts: Some(facts(vec![function("handler", true, &["nowhere"])])),
+                ..screened("h.rs", "")
+            },
+            screened("other.rs", "fn elsewhere() {}"),
+        ];
+        let mut asked = 0;
+        let mut wants = |slots: &[Slot]| {
+            asked += 1;
+            callees(slots)
+        };
+        let analyse = |path: &Path, _: &BTreeSet<String>| -> Result<FileFacts, FileError> {
+            panic!("{path:?} was parsed though nothing it declares is wanted")
+        };
+        let (errors, parsed) = load(&mut slots, &mut wants, &analyse);
+        assert!(errors.is_empty());
+        assert_eq!((parsed, asked), (0, 1), "nothing promoted or parsed: not asked a second time");
     }
 
     /// A deferred analysis of `function(name, …)` at `index`, with its sinks.

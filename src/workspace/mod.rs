@@ -140,6 +140,8 @@ impl Workspace {
             self.screened_types.iter().map(String::as_str),
         );
         symbols.add_modules(self.modules);
-        (symbols, self.crates, self.imports)
+        let mut imports = self.imports;
+        imports.place(fns);
+        (symbols, self.crates, imports)
     }
 }

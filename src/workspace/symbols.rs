@@ -6,17 +6,20 @@
 //! the tree, or something outside it) and which bodies a method of a type may run. Never
 //! parses and never decides what writes.
 
+use std::sync::Arc;
+
 use crate::analysis::facts::{TypeFacts, TypeRef};
 use crate::writers::{FnId, TreeFn};
 
 use super::fns::TreeFns;
-use super::hash::{NameMap as HashMap, NameSet as HashSet};
+use super::hash::{NameMap as HashMap, NamePair, NameSet as HashSet, Pair};
 
 /// How deep a type may be derived from other types (fields of fields, returns of returns).
 const MAX_TYPE_DEPTH: usize = 8;
 
-/// Whether a path written in a function names something outside the tree (by its imports).
-pub type Outside<'a> = &'a dyn Fn(&TreeFn, &[String]) -> bool;
+/// Whether a path written in a function (its id, itself) names something outside the tree (by
+/// its imports).
+pub type Outside<'a> = &'a dyn Fn(FnId, &TreeFn, &[String]) -> bool;
 
 /// What a type is resolved with.
 struct Seen<'a> {
@@ -42,9 +45,9 @@ pub enum Ty {
 pub struct Symbols {
     /// Functions with a body, by name.
     by_name: HashMap<String, Vec<FnId>>,
-    /// Functions with a body, by owner type or trait, then name (looked up without building
-    /// a key).
-    by_owner: HashMap<String, HashMap<String, Vec<FnId>>>,
+    /// Functions with a body, by owner type or trait and name (one probe, looked up by
+    /// borrowed names).
+    by_owner: HashMap<NamePair, Vec<FnId>>,
     /// Methods with a body of a blanket implementation (`impl<T: Executor> DbExt for T`: the
     /// owner is one of the function's generics), by name: what a receiver outside the tree
     /// may run.
@@ -90,11 +93,11 @@ impl Symbols {
             if facts.has_body {
                 push_at(&mut s.by_name, &facts.name, id);
                 if let Some(owner) = &facts.owner {
-                    if !s.by_owner.contains_key(&**owner) {
-                        s.by_owner.insert(owner.to_string(), HashMap::default());
-                    }
-                    if let Some(by_name) = s.by_owner.get_mut(&**owner) {
-                        push_at(by_name, &facts.name, id);
+                    match s.by_owner.get_mut(&(&**owner, facts.name.as_str()) as &dyn Pair) {
+                        Some(ids) => ids.push(id),
+                        None => {
+                            s.by_owner.insert(NamePair::new(Arc::clone(owner), &facts.name), vec![id]);
+                        }
                     }
                     if facts.sig.generics.iter().any(|(g, _)| **g == **owner) {
                         push_at(&mut s.blanket, &facts.name, id);
@@ -157,7 +160,7 @@ impl Symbols {
     /// Functions with a body named `name` owned by `owner` (a type's impls or a trait's
     /// default bodies).
     pub fn owned(&self, owner: &str, name: &str) -> &[FnId] {
-        self.by_owner.get(owner).and_then(|m| m.get(name)).map_or(&[], Vec::as_slice)
+        self.by_owner.get(&(owner, name) as &dyn Pair).map_or(&[], Vec::as_slice)
     }
 
     /// Methods with a body named `name` of blanket implementations (their owner is one of
@@ -241,7 +244,7 @@ impl Symbols {
         }
         match t {
             TypeRef::Outside => Ty::Outside,
-            TypeRef::Named(path) => match self.named_type(seen, fns.get(from), path) {
+            TypeRef::Named(path) => match self.named_type(seen, from, path) {
                 // `type ArcRepo = Arc<dyn UploadRepo>`: what the alias stands for, written in its
                 // own scope.
                 Ty::Tree(name) => match self.alias_of(&name) {
@@ -288,7 +291,7 @@ impl Symbols {
                 // The tree's own generic struct named like a wrapper (`State<S>`), unless the
                 // function imports the wrapper from elsewhere; else what it wraps.
                 let own = wrapper.last().is_some_and(|w| self.defines_type(w))
-                    && !fns.get(from).is_some_and(|f| (seen.outside)(f, wrapper));
+                    && !fns.get(from).is_some_and(|f| (seen.outside)(from, f, wrapper));
                 match wrapper.last() {
                     Some(w) if own => Ty::Tree(w.clone()),
                     _ => self.type_at(seen, from, inner, depth + 1),
@@ -298,9 +301,10 @@ impl Symbols {
     }
 
     /// A named type: `Self` is the function's owner; a name the tree declares is the tree's.
-    fn named_type(&self, seen: &Seen<'_>, from: Option<&TreeFn>, path: &[String]) -> Ty {
+    fn named_type(&self, seen: &Seen<'_>, id: FnId, path: &[String]) -> Ty {
         let Some(last) = path.last() else { return Ty::Unknown };
-        if from.is_some_and(|f| (seen.outside)(f, path)) {
+        let from = seen.fns.get(id);
+        if from.is_some_and(|f| (seen.outside)(id, f, path)) {
             return Ty::Outside;
         }
         if last == "Self" {
@@ -345,7 +349,7 @@ impl Symbols {
             }
             None => match qualifiers.last() {
                 Some(q) if q.starts_with(char::is_uppercase) => {
-                    let ty = self.named_type(seen, fns.get(from), qualifiers);
+                    let ty = self.named_type(seen, from, qualifiers);
                     match &ty {
                         Ty::Outside => return Ty::Outside,
                         Ty::Tree(t) => {
@@ -360,9 +364,7 @@ impl Symbols {
                     }
                 }
                 // `Repo(pool)`: a tuple struct.
-                _ if name.starts_with(char::is_uppercase) => {
-                    return self.named_type(seen, fns.get(from), callee)
-                }
+                _ if name.starts_with(char::is_uppercase) => return self.named_type(seen, from, callee),
                 _ => self.named(name).iter().copied().filter(|&id| fns[id].facts.owner.is_none()).collect(),
             },
         };

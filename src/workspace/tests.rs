@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::calls::{CallScope, Resolved};
+use super::calls::{Answered, CallScope, Resolved};
 use super::crates::CrateGraph;
 use super::fns::TreeFns;
 use super::imports::Imports;
@@ -86,7 +86,8 @@ fn call(name: &str, args: usize, receiver: Option<TypeRef>) -> SinkKind {
 #[test]
 fn types_come_from_constructors_fields_and_returns() {
     let (fns, symbols) = tree();
-    let ty = |t: TypeRef| symbols.type_of(&fns, 5, &t, &|_, path| path.first().is_some_and(|p| p == "std"));
+    let ty =
+        |t: TypeRef| symbols.type_of(&fns, 5, &t, &|_, _, path| path.first().is_some_and(|p| p == "std"));
     let returns = |callee: &str, on: Option<TypeRef>| TypeRef::Returns {
         callee: callee.split("::").map(String::from).collect(),
         on: on.map(Arc::new),
@@ -166,4 +167,70 @@ fn functions_are_numbered_across_files_in_file_order() {
     assert_eq!(names, ["a", "b", "c"]);
     assert_eq!((fns.len(), fns[2].facts.name.as_str()), (3, "c"));
     assert!(fns.get(3).is_none());
+    use rayon::prelude::*;
+    let mut on_the_pool: Vec<(usize, String)> =
+        fns.par_iter_mut().map(|(id, f)| (id, f.facts.name.clone())).collect();
+    on_the_pool.sort();
+    assert_eq!(on_the_pool, [(0, "a".to_string()), (1, "b".into()), (2, "c".into())]);
+}
+
+#[test]
+fn a_call_is_resolved_once_for_all_its_sinks_and_a_different_call_again() {
+    let asked = std::cell::Cell::new(0);
+    let resolve = || {
+        asked.set(asked.get() + 1);
+        Resolved::Tree(vec![1])
+    };
+    let receiver = Arc::new(named("Repo"));
+    let sink = |arg: usize, receiver: &Arc<TypeRef>| SinkKind::Call {
+        callee: Arc::from(["save".to_string()]),
+        method: true,
+        arg,
+        args: 2,
+        builder: None,
+        receiver: Some(Arc::clone(receiver)),
+    };
+    let (first, second) = (sink(0, &receiver), sink(2, &receiver));
+    let other_receiver = sink(0, &Arc::new(named("Bucket")));
+    let same_receiver_copied = sink(1, &Arc::new(named("Repo")));
+    let mut answered = Answered::default();
+    assert_eq!(answered.answer(&first, resolve), Resolved::Tree(vec![1]));
+    assert_eq!(answered.answer(&second, resolve), Resolved::Tree(vec![1]));
+    assert_eq!(asked.get(), 1, "the second argument of one call is not resolved again");
+    answered.answer(&other_receiver, resolve);
+    assert_eq!(asked.get(), 2, "another receiver type is another call");
+    answered.answer(&same_receiver_copied, resolve);
+    assert_eq!(asked.get(), 2, "an equal receiver type, not shared, is the same call");
+    let sql = SinkKind::RunsText { text: 0 };
+    answered.answer(&sql, || Resolved::External);
+    answered.answer(&sql, resolve);
+    assert_eq!(asked.get(), 3, "only calls are remembered");
+}
+
+#[test]
+fn imports_placed_per_function_answer_as_the_module_lookup_does() {
+    use crate::analysis::facts::ImportFacts;
+    let mut fns = vec![func(None, "spawn", 0, None, None), func(None, "other", 0, None, None)];
+    fns[0].module = vec!["jobs".into()].into();
+    let fns: TreeFns = fns.into();
+    let symbols = Symbols::new(&fns, Vec::new(), [], ["Command"]);
+    let mut imports = Imports::default();
+    let import = ImportFacts {
+        module: Vec::new(),
+        alias: "Command".into(),
+        path: ["tokio", "process", "Command"].iter().map(|s| s.to_string()).collect(),
+        glob: false,
+        public: false,
+    };
+    imports.add(None, &["jobs".to_string()], vec![import]);
+    let crates = CrateGraph::default();
+    let command = named("Command");
+    let types = |imports: &Imports| {
+        let scope = CallScope { fns: &fns, symbols: &symbols, crates: &crates, imports };
+        (scope.type_of(0, &command), scope.type_of(1, &command))
+    };
+    let expected = (Ty::Outside, Ty::Tree("Command".into()));
+    assert_eq!(types(&imports), expected, "looked up by module");
+    imports.place(&fns);
+    assert_eq!(types(&imports), expected, "looked up by the function's placement");
 }

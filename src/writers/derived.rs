@@ -20,7 +20,7 @@ use std::collections::VecDeque;
 use rayon::prelude::*;
 
 use crate::analysis::facts::{Derivation, SinkKind, Taint, TypeRef};
-use crate::workspace::calls::Resolved;
+use crate::workspace::calls::{Answered, Resolved};
 
 use super::FnId;
 use crate::workspace::fns::TreeFns;
@@ -64,10 +64,11 @@ where
     let derivations: Vec<Vec<Derived>> =
         (0..shared.len()).into_par_iter().map(|id| derivations_of(shared, id, &lookups)).collect();
     let returns = returned_params(fns, &derivations);
-    for (id, f) in fns.iter_mut().enumerate() {
+    // Each function settled by itself: on the pool.
+    fns.par_iter_mut().for_each(|(id, f)| {
         let own = &derivations[id];
         if own.is_empty() {
-            continue;
+            return;
         }
         let settled = settled_inputs(own, |d| d.live(&returns));
         f.facts.derived = Vec::new();
@@ -80,7 +81,7 @@ where
             true
         });
         f.facts.returns = Taint { params: returns[id], ..through(f.facts.returns, &settled) };
-    }
+    });
 }
 
 /// `taint` with its `via` bits replaced by what they settled to.
@@ -105,6 +106,7 @@ where
     F: Fn(&TreeFns, FnId, Option<&TypeRef>, &str) -> bool,
 {
     let mut out: Vec<Derived> = Vec::new();
+    let mut answered = Answered::default();
     for derived in &fns[id].facts.derived {
         let b = usize::from(derived.bit);
         if out.len() <= b {
@@ -116,7 +118,7 @@ where
             Derivation::Call { arg } => {
                 let Some(call) = fns[id].facts.call_at(derived.range, *arg) else { continue };
                 d.arg = *arg;
-                d.callees = match (lookups.resolve)(fns, id, call) {
+                d.callees = match answered.answer(call, || (lookups.resolve)(fns, id, call)) {
                     Resolved::Tree(found) => {
                         found.into_iter().filter(|&c| fns[c].facts.may_return_a_handle()).collect()
                     }
