@@ -550,7 +550,7 @@ impl Walker<'_> {
                 }
             }
             // Every root is a marker called, or a marker type's `new`.
-            Expr::Call(c) if self.names_marker(&c.func) || is_new(&c.func) => {
+            Expr::Call(c) if self.names_marker(&c.func) || self.marker_new(&c.func) => {
                 axum::root(self, c).or_else(|| actix::root(self, c))
             }
             Expr::MethodCall(m) => match self.chain(&m.receiver)? {
@@ -570,6 +570,14 @@ impl Walker<'_> {
         }
     }
 
+    /// Whether `func` is a marker type's `new` (`MethodRouter::new`, actix's `Route::new`).
+    fn marker_new(&self, func: &Expr) -> bool {
+        let Expr::Path(p) = func else { return false };
+        let mut segments = p.path.segments.iter().rev();
+        let (Some(last), Some(owner)) = (segments.next(), segments.next()) else { return false };
+        last.ident == "new" && self.names.is_marker(&owner.ident.to_string())
+    }
+
     // -----------------------------------------------------------------------------------------
     // Positions
 
@@ -585,9 +593,4 @@ impl Walker<'_> {
     fn closure_ranges(&self, c: &ExprClosure) -> (TextRange, TextRange) {
         (self.range(c.span()), self.range(c.body.span()))
     }
-}
-
-/// Whether `func` is a path ending in `new` (`MethodRouter::new`, actix's `Route::new`).
-fn is_new(func: &Expr) -> bool {
-    matches!(func, Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "new"))
 }
