@@ -166,7 +166,9 @@ fn sink_reason(ctx: &Context<'_>, body: &Body<'_>, facts: &FnFacts, sink: &Sink)
             Some(tree_reason(ctx, line, &format!("passes `{handle}` to"), "writes", write))
         }
         Verdict::TreeRead(candidates) => {
-            let &t = candidates.iter().find(|&&c| ctx.rw_params.get(c).copied().unwrap_or(0) & (1u64 << (*arg).min(63)) != 0)?;
+            let &t = candidates
+                .iter()
+                .find(|&&c| ctx.rw_params.get(c).copied().unwrap_or(0) & (1u64 << (*arg).min(63)) != 0)?;
             reason(format!(
                 "passes `{handle}` to `{}`, whose parameter has a read-write type: the rewrite would not compile",
                 ctx.writers.function(t).facts.display_name()

@@ -160,3 +160,22 @@ fn through_param(
         .filter(|s| passes_itself(&f.facts, s, 1u64.checked_shl(param as u32).unwrap_or(0), false))
         .find_map(|s| from_call(rules, writers, id, &f.file, &f.facts, s, search))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cleared_pairs_are_remembered_by_function_and_parameter() {
+        let cleared = Cleared::new(3);
+        cleared.extend(HashSet::from([(0, 1), (2, 63), (1, 64), (7, 0)]));
+        assert!(cleared.contains((0, 1)));
+        assert!(cleared.contains((2, 63)));
+        // Not cleared: another parameter, another function, a parameter past the 64th (never
+        // searched), a function past the table.
+        assert!(!cleared.contains((0, 0)));
+        assert!(!cleared.contains((1, 1)));
+        assert!(!cleared.contains((1, 64)));
+        assert!(!cleared.contains((7, 0)));
+    }
+}

@@ -216,7 +216,8 @@ fn routes_of(index: &TreeIndex<'_>, fi: usize, file: &FileRoutes) -> Vec<(Key, R
         }
     }
     for (ri, reg) in file.registrations.iter().enumerate() {
-        let scope = RefScope { file: fi, module: &reg.module, within: reg.within, owner: reg.owner.as_deref() };
+        let scope =
+            RefScope { file: fi, module: &reg.module, within: reg.within, owner: reg.owner.as_deref() };
         if let Some(callee) = &reg.unplaced_callee {
             if index.resolve(std::slice::from_ref(callee), scope).is_some() {
                 // `get` is the crate's own function: not a route.

@@ -565,7 +565,9 @@ impl Walker<'_> {
     /// a call of it).
     fn names_marker(&self, func: &Expr) -> bool {
         match func {
-            Expr::Path(p) => p.path.segments.last().is_some_and(|s| self.names.is_marker(&s.ident.to_string())),
+            Expr::Path(p) => {
+                p.path.segments.last().is_some_and(|s| self.names.is_marker(&s.ident.to_string()))
+            }
             _ => false,
         }
     }
