@@ -6,18 +6,15 @@
 //! [`ConfigError`] that names the file, the line and the key.
 
 use std::collections::BTreeMap;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobMatcher, GlobSet, GlobSetBuilder};
-use serde::Deserialize;
 use toml::Spanned;
 
-use crate::source::line_column;
-
+mod raw;
 mod routes;
 
-use routes::RawRoutes;
+use raw::{parse_raw, List, RawFile, RawHandleNames, RawRules};
 pub use routes::{RouteRules, FRAMEWORKS, HTTP_METHODS};
 
 /// The rule set compiled into the binary.
@@ -191,179 +188,6 @@ fn relative_to(root: &Path, path: &Path) -> PathBuf {
         }
     }
     path
-}
-
-// ---------------------------------------------------------------------------------------------
-// The TOML shape. Every field optional so that a project file may set any subset; the
-// built-in file sets all of them (checked by a test).
-
-type List = Option<Spanned<Vec<Spanned<String>>>>;
-type Map = Option<BTreeMap<Spanned<String>, Spanned<String>>>;
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRules {
-    extend: Option<bool>,
-    exclude: List,
-    max_file_bytes: Option<Spanned<i64>>,
-    #[serde(default)]
-    accessors: RawHandleNames,
-    #[serde(default)]
-    types: RawHandleNames,
-    #[serde(default)]
-    handles: RawHandles,
-    #[serde(default)]
-    sql: RawSql,
-    #[serde(default)]
-    orm: RawOrm,
-    #[serde(default)]
-    write_helpers: RawWriteHelpers,
-    #[serde(default)]
-    outside: RawOutside,
-    #[serde(default)]
-    routes: RawRoutes,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawOutside {
-    inert: List,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawOrm {
-    write_builders: List,
-    executors: List,
-    model_writes: List,
-    models: List,
-    read_executors: List,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawHandleNames {
-    read_only: List,
-    read_write: List,
-    migrate: Map,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawHandles {
-    derive: List,
-    transparent: List,
-    wrappers: List,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSql {
-    methods: List,
-    builders: List,
-    macros: List,
-    string_macros: List,
-    file_macros: List,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawWriteHelpers {
-    patterns: List,
-    allow: List,
-}
-
-/// One parsed TOML file with the text its spans point into.
-struct RawFile<'a> {
-    path: PathBuf,
-    text: &'a str,
-    rules: RawRules,
-}
-
-impl RawFile<'_> {
-    fn error(&self, span: Range<usize>, key: &str, message: impl Into<String>) -> ConfigError {
-        let (line, column) = line_column(self.text, span.start);
-        ConfigError::Invalid {
-            file: self.path.clone(),
-            line,
-            column,
-            key: key.to_string(),
-            message: message.into(),
-        }
-    }
-}
-
-fn parse_raw<'a>(path: &Path, text: &'a str) -> Result<RawFile<'a>, ConfigError> {
-    match toml::from_str::<RawRules>(text) {
-        Ok(rules) => Ok(RawFile { path: path.to_path_buf(), text, rules }),
-        Err(err) => {
-            let span = err.span().unwrap_or(0..0);
-            let (line, column) = line_column(text, span.start);
-            let message = err.message().trim().to_string();
-            let key = if message.starts_with("unknown field") {
-                key_at(text, span.clone())
-            } else {
-                enclosing_key(text, span.start)
-            };
-            Err(ConfigError::Invalid { file: path.to_path_buf(), line, column, key, message })
-        }
-    }
-}
-
-/// The key written at `span` (an unknown field's span covers the key).
-fn key_at(text: &str, span: Range<usize>) -> String {
-    let key = text.get(span.clone()).unwrap_or("").trim().trim_matches('"').to_string();
-    let table = current_table(text, span.start);
-    match (table.is_empty(), key.is_empty()) {
-        (_, true) => "-".to_string(),
-        (true, false) => key,
-        (false, false) => format!("{table}.{key}"),
-    }
-}
-
-/// The key whose value contains `offset`: the table header above it plus the line's key.
-fn enclosing_key(text: &str, offset: usize) -> String {
-    let offset = offset.min(text.len());
-    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
-    let mut key = String::new();
-    // The nearest line above (or this one) that starts with `name =`.
-    for line in text[..line_start + line_of(text, offset).len()].lines().rev() {
-        let line = line.trim_start();
-        if let Some((k, _)) = line.split_once('=') {
-            let k = k.trim();
-            if !k.is_empty() && !k.starts_with('#') && !k.starts_with('[') {
-                key = k.trim_matches('"').to_string();
-                break;
-            }
-        }
-        if line.starts_with('[') {
-            break;
-        }
-    }
-    let table = current_table(text, offset);
-    match (table.is_empty(), key.is_empty()) {
-        (true, true) => "-".to_string(),
-        (true, false) => key,
-        (false, true) => table,
-        (false, false) => format!("{table}.{key}"),
-    }
-}
-
-fn line_of(text: &str, offset: usize) -> &str {
-    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
-    let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
-    &text[start..end]
-}
-
-/// The `[table]` header in force at `offset`.
-fn current_table(text: &str, offset: usize) -> String {
-    text[..offset.min(text.len())]
-        .lines()
-        .rev()
-        .map(str::trim)
-        .find(|l| l.starts_with('[') && l.contains(']'))
-        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_string())
-        .unwrap_or_default()
 }
 
 // ---------------------------------------------------------------------------------------------

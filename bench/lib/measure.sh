@@ -42,6 +42,21 @@ field() { cut -d' ' -f"$3" "$1/$2.m"; }
 # ratio A B: A / B with two decimals, or n/a.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
+# paired_ratio DIR NAME BASE REPEAT: the median over rounds r of NAME.r / BASE.r, then the
+# lowest and highest of them ("MEDIAN MIN MAX"), or n/a. Each round runs NAME right after BASE,
+# so a round's ratio compares two runs made at nearly the same machine speed: with the shared
+# vCPUs drifting by a third within minutes, this is steadier than a ratio of two medians.
+paired_ratio() {
+  local dir=$1 name=$2 base=$3 repeat=$4 r
+  for r in $(seq "$repeat"); do
+    ratio "$(field "$dir" "$name.$r" 1)" "$(field "$dir" "$base.$r" 1)"
+    echo
+  done | grep -v n/a | sort -n |
+    awk '{ v[NR] = $1 } END { if (NR == 0) { print "n/a"; exit }
+      if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2
+      printf "%.2f %.2f %.2f\n", m, v[1], v[NR] }'
+}
+
 # rust_size TREE: "LINES FILES" of the Rust sources under TREE.
 rust_size() {
   printf '%s %s\n' "$(find "$1" -name '*.rs' -print0 | xargs -0 cat | wc -l)" "$(find "$1" -name '*.rs' | wc -l)"

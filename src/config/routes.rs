@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::{Check, ConfigError, List, Map, Merger, RawRules};
+use super::raw::{List, Map, RawRules};
+use super::{Check, ConfigError, Merger};
 
 /// The `[routes]` table: how web frameworks register routes, for `migrate`'s discovery.
 #[derive(Debug, Clone, Default)]
