@@ -76,8 +76,8 @@ pub struct Context<'a> {
     pub names: &'a MigrateNames,
     /// Write summaries.
     pub writers: &'a Writers,
-    /// Read-write-typed parameters, per function of [`Writers`] (bit per parameter).
-    pub rw_params: &'a dyn Fn(FnId) -> u64,
+    /// Read-write-typed parameters, by function of [`Writers`] (bit per parameter).
+    pub rw_params: &'a [u64],
     /// `--trust-external`.
     pub trust_external: bool,
     /// What the escape searches of this run have cleared.
@@ -166,7 +166,9 @@ fn sink_reason(ctx: &Context<'_>, body: &Body<'_>, facts: &FnFacts, sink: &Sink)
             Some(tree_reason(ctx, line, &format!("passes `{handle}` to"), "writes", write))
         }
         Verdict::TreeRead(candidates) => {
-            let &t = candidates.iter().find(|&&c| (ctx.rw_params)(c) & (1u64 << (*arg).min(63)) != 0)?;
+            let &t = candidates
+                .iter()
+                .find(|&&c| ctx.rw_params.get(c).copied().unwrap_or(0) & (1u64 << (*arg).min(63)) != 0)?;
             reason(format!(
                 "passes `{handle}` to `{}`, whose parameter has a read-write type: the rewrite would not compile",
                 ctx.writers.function(t).facts.display_name()

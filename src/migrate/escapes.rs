@@ -10,7 +10,8 @@
 //! ([`crate::judge::outside::may_query_with`]). Never reports, never judges writes of the tree
 //! (the writer summaries do).
 
-use std::{cell::RefCell, collections::HashSet};
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::analysis::facts::{FnFacts, Sink, SinkKind};
 use crate::config::RuleSet;
@@ -31,8 +32,33 @@ pub struct Escape {
 /// with it, shared by the searches of one run: a search that finds no escape clears every pair
 /// it visited (none of them can reach one, or the search would have), so the handlers of a tree
 /// together walk each function's sinks once, not once per handler.
+///
+/// Shared by searches running in parallel, in any order: a cleared pair can reach no escape, so
+/// skipping it never changes what a search finds (nor the chain it reports), only how much it
+/// walks. A bit per parameter of each function (a parameter past the 64th passes nothing
+/// itself: it is never searched, so never needs clearing).
 #[derive(Debug, Default)]
-pub struct Cleared(RefCell<HashSet<(FnId, usize)>>);
+pub struct Cleared(Vec<AtomicU64>);
+
+impl Cleared {
+    /// Nothing cleared yet, for `functions` functions of [`Writers`].
+    pub fn new(functions: usize) -> Cleared {
+        Cleared((0..functions).map(|_| AtomicU64::new(0)).collect())
+    }
+
+    fn contains(&self, (id, param): (FnId, usize)) -> bool {
+        let bit = 1u64.checked_shl(param as u32).unwrap_or(0);
+        self.0.get(id).is_some_and(|bits| bits.load(Ordering::Relaxed) & bit != 0)
+    }
+
+    fn extend(&self, pairs: HashSet<(FnId, usize)>) {
+        for (id, param) in pairs {
+            if let (Some(bits), Some(bit)) = (self.0.get(id), 1u64.checked_shl(param as u32)) {
+                bits.fetch_or(bit, Ordering::Relaxed);
+            }
+        }
+    }
+}
 
 /// The parameters (bits) whose accessor a handler's sinks in range use: the accessor's owners
 /// (`context` of `context.pool()`).
@@ -72,13 +98,10 @@ pub fn from_handler(
     if !passes_itself(facts, sink, owners, true) {
         return None;
     }
-    let (escape, seen) = {
-        let known = cleared.0.borrow();
-        let mut search = Search { seen: HashSet::new(), cleared: &known };
-        (from_call(rules, writers, id, file, facts, sink, &mut search), search.seen)
-    };
+    let mut search = Search { seen: HashSet::new(), cleared };
+    let escape = from_call(rules, writers, id, file, facts, sink, &mut search);
     if escape.is_none() {
-        cleared.0.borrow_mut().extend(seen);
+        cleared.extend(search.seen);
     }
     escape
 }
@@ -86,7 +109,7 @@ pub fn from_handler(
 /// One search: the pairs it visited, and those cleared by earlier searches.
 struct Search<'c> {
     seen: HashSet<(FnId, usize)>,
-    cleared: &'c HashSet<(FnId, usize)>,
+    cleared: &'c Cleared,
 }
 
 /// The escape through call `sink` of function `id`, given that it passes the value itself.
@@ -112,7 +135,7 @@ fn from_call(
             Escape { chain: vec![step(&callee)], callee }
         }),
         Callee::Tree(candidates) => candidates.into_iter().find_map(|c| {
-            if search.cleared.contains(&(c, *arg)) || !search.seen.insert((c, *arg)) {
+            if search.cleared.contains((c, *arg)) || !search.seen.insert((c, *arg)) {
                 return None;
             }
             let mut escape = through_param(rules, writers, c, *arg, search)?;
@@ -136,4 +159,23 @@ fn through_param(
         .iter()
         .filter(|s| passes_itself(&f.facts, s, 1u64.checked_shl(param as u32).unwrap_or(0), false))
         .find_map(|s| from_call(rules, writers, id, &f.file, &f.facts, s, search))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cleared_pairs_are_remembered_by_function_and_parameter() {
+        let cleared = Cleared::new(3);
+        cleared.extend(HashSet::from([(0, 1), (2, 63), (1, 64), (7, 0)]));
+        assert!(cleared.contains((0, 1)));
+        assert!(cleared.contains((2, 63)));
+        // Not cleared: another parameter, another function, a parameter past the 64th (never
+        // searched), a function past the table.
+        assert!(!cleared.contains((0, 0)));
+        assert!(!cleared.contains((1, 1)));
+        assert!(!cleared.contains((1, 64)));
+        assert!(!cleared.contains((7, 0)));
+    }
 }

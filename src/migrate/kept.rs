@@ -8,6 +8,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use rayon::prelude::*;
+
 use super::routes::{FileRoutes, Handler, HandlerTarget};
 use super::scan::{FileScan, MigrateNames};
 use crate::source::TextRange;
@@ -60,8 +62,9 @@ pub fn handler_files(
         }
     }
     let rw = |name: &String| names.rw_accessors.contains_key(name) || names.rw_types.contains_key(name);
+    // On the pool: most of the work is freeing what is not kept.
     first
-        .into_iter()
+        .into_par_iter()
         .zip(holds)
         .map(|(parsed, holds)| {
             let (routes, scan) = parsed?;

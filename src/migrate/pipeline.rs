@@ -13,6 +13,7 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 
 use super::classify::{self, Body, Class, Context, Reason};
+use super::escapes;
 use super::frameworks;
 use super::kept::{self, HandlerFile};
 // `apply` and the outcome's types lived here first; callers may still name them here.
@@ -299,22 +300,23 @@ fn run_walked(
     let mut writers = Writers::in_workspace(tree_fns, workspace, &the_judge);
     writers.spread_through_unpinned();
     timings.lap("summaries");
-    let rw_of = |id: usize| rw_params.get(id).copied().unwrap_or(0);
     let ctx = Context {
         judge: &the_judge,
         names: mnames,
         writers: &writers,
-        rw_params: &rw_of,
+        rw_params: &rw_params,
         trust_external: options.trust_external,
-        cleared: Default::default(),
+        cleared: escapes::Cleared::new(rw_params.len()),
     };
 
-    // Classify.
+    // Classify, the handlers on the pool (their escape searches share what they cleared, which
+    // never changes a class), then in discovery's order.
+    let judged: Vec<Option<(HandlerReport, Option<HandlerUses>)>> = handlers
+        .par_iter()
+        .map(|handler| judge(handler, &ctx, &slots, &extras, &ids, &by_path, options))
+        .collect();
     let mut edits_by_file: BTreeMap<usize, Vec<(usize, Vec<NameUse>)>> = BTreeMap::new();
-    for handler in &handlers {
-        let Some((mut report, uses)) = judge(handler, &ctx, &slots, &extras, &ids, &by_path, options) else {
-            continue;
-        };
+    for (mut report, uses) in judged.into_iter().flatten() {
         if report.class == Class::Unresolved {
             // A file that failed to parse is the likelier cause: it goes before discovery's own.
             if let Some(reason) = failed.reason_for(&report.handler, report.line) {

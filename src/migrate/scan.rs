@@ -65,6 +65,19 @@ impl MigrateNames {
         }
     }
 
+    /// The accessor `ident` names (as written), and whether it is read-write; compared in
+    /// place, with no string made for the many identifiers that name none.
+    fn accessor(&self, ident: &syn::Ident) -> Option<(&String, bool)> {
+        let rw = self.rw_accessors.keys().find(|n| ident == *n).map(|n| (n, true));
+        rw.or_else(|| self.ro_accessors.iter().find(|n| ident == *n).map(|n| (n, false)))
+    }
+
+    /// The handle type `ident` names, and whether it is read-write (as [`Self::accessor`]).
+    fn handle_type(&self, ident: &syn::Ident) -> Option<(&String, bool)> {
+        let rw = self.rw_types.keys().find(|n| ident == *n).map(|n| (n, true));
+        rw.or_else(|| self.ro_types.iter().find(|n| ident == *n).map(|n| (n, false)))
+    }
+
     /// Every name, for the text screen.
     pub fn words(&self) -> Vec<&str> {
         self.rw_accessors
@@ -199,22 +212,16 @@ impl Visitor<'_> {
     }
 
     fn accessor(&mut self, ident: &syn::Ident, kind: UseKind) {
-        let name = ident.to_string();
-        if self.names.rw_accessors.contains_key(&name) {
-            self.push(ident.span(), name, kind, true);
-        } else if self.names.ro_accessors.contains(&name) {
-            self.push(ident.span(), name, kind, false);
+        if let Some((name, rw)) = self.names.accessor(ident) {
+            self.push(ident.span(), name.clone(), kind, rw);
         }
     }
 
     fn type_path(&mut self, path: &syn::Path, qualified: bool) {
         let bare = !qualified && path.leading_colon.is_none() && path.segments.len() == 1;
         if let Some(last) = path.segments.last() {
-            let name = last.ident.to_string();
-            if self.names.rw_types.contains_key(&name) {
-                self.push(last.ident.span(), name, UseKind::Type { bare }, true);
-            } else if self.names.ro_types.contains(&name) {
-                self.push(last.ident.span(), name, UseKind::Type { bare }, false);
+            if let Some((name, rw)) = self.names.handle_type(&last.ident) {
+                self.push(last.ident.span(), name.clone(), UseKind::Type { bare }, rw);
             }
         }
     }
@@ -370,7 +377,7 @@ struct TypeFinder<'a> {
 
 impl<'ast> Visit<'ast> for TypeFinder<'_> {
     fn visit_path_segment(&mut self, seg: &'ast syn::PathSegment) {
-        if self.names.rw_types.contains_key(&seg.ident.to_string()) {
+        if self.names.rw_types.keys().any(|n| seg.ident == n) {
             self.found = true;
         }
         visit::visit_path_segment(self, seg);

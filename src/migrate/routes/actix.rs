@@ -60,13 +60,13 @@ pub(super) fn narrow(chain: Chain, call: &ExprMethodCall) -> Chain {
 pub(super) fn method_call<'e>(
     w: &Walker<'_>,
     call: &'e ExprMethodCall,
+    name: &str,
     receiver: Option<&Chain>,
     hint: Option<&str>,
 ) -> Option<Found<'e>> {
-    let name = call.method.to_string();
     let Some(Chain::Actix { methods, path }) = receiver else { return None };
     let [handler] = call.args.iter().collect::<Vec<_>>()[..] else { return None };
-    if !has(&w.names.to_methods, &name) {
+    if !has(&w.names.to_methods, name) {
         return None;
     }
     Some(Found {

@@ -80,16 +80,17 @@ pub(super) fn root(w: &Walker<'_>, call: &ExprCall) -> Option<Chain> {
 
 /// `.post(h)`, `.on(filter, h)` on a method router; `.fallback(h)`,
 /// `.route_service(path, h)`-style mounts anywhere.
+/// `name`: the method's, as written.
 pub(super) fn method_call<'e>(
     w: &Walker<'_>,
     call: &'e ExprMethodCall,
+    name: &str,
     receiver: Option<&Chain>,
     hint: Option<&str>,
 ) -> Option<Found<'e>> {
-    let name = call.method.to_string();
     let args: Vec<&Expr> = call.args.iter().collect();
     let at = call.method.span();
-    if let (Some(methods), [handler]) = (w.names.typed_method(&name), args.as_slice()) {
+    if let (Some(methods), [handler]) = (w.names.typed_method(name), args.as_slice()) {
         return Some(Found {
             methods,
             handler,
@@ -100,10 +101,10 @@ pub(super) fn method_call<'e>(
         });
     }
     if let Some(Chain::MethodRouter(framework)) = receiver {
-        let (methods, handler) = match (name.as_str(), args.as_slice()) {
+        let (methods, handler) = match (name, args.as_slice()) {
             (m, [h]) if w.names.method(m).is_some() => (w.names.method(m)?, *h),
             (m, [filter, h]) if has(&w.names.method_filters, m) => (filter_methods(filter), *h),
-            _ => return fallback(w, call, receiver),
+            _ => return fallback(w, call, name, receiver),
         };
         return Some(Found {
             methods,
@@ -114,14 +115,18 @@ pub(super) fn method_call<'e>(
             requires_fn: false,
         });
     }
-    fallback(w, call, receiver)
+    fallback(w, call, name, receiver)
 }
 
 /// `.fallback(h)`, `.fallback_service(svc)`, `.default_service(svc)`: every method.
-fn fallback<'e>(w: &Walker<'_>, call: &'e ExprMethodCall, receiver: Option<&Chain>) -> Option<Found<'e>> {
-    let name = call.method.to_string();
+fn fallback<'e>(
+    w: &Walker<'_>,
+    call: &'e ExprMethodCall,
+    name: &str,
+    receiver: Option<&Chain>,
+) -> Option<Found<'e>> {
     let [handler] = call.args.iter().collect::<Vec<_>>()[..] else { return None };
-    if !has(&w.names.fallbacks, &name) {
+    if !has(&w.names.fallbacks, name) {
         return None;
     }
     let framework = match receiver {

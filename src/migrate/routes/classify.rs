@@ -15,6 +15,8 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use rayon::prelude::*;
+
 use super::facts::{FileRoutes, FnDef, Framework, HandlerRef, MethodSet};
 use super::resolve::{RefScope, TreeIndex};
 use crate::source::TextRange;
@@ -147,57 +149,12 @@ pub fn discover(files: &[FileRoutes]) -> Vec<Handler> {
 /// (`acme_store::list` into the package `acme-store`, whatever its directory).
 pub fn discover_in(files: &[&FileRoutes], crates: &CrateGraph) -> Vec<Handler> {
     let index = TreeIndex::new(files, crates);
+    // Each file's routes resolved on the pool, then grouped in file order.
+    let found: Vec<Vec<(Key, RouteRef)>> =
+        files.par_iter().enumerate().map(|(fi, file)| routes_of(&index, fi, file)).collect();
     let mut groups: BTreeMap<Key, Vec<RouteRef>> = BTreeMap::new();
-    for (fi, file) in files.iter().enumerate() {
-        for (i, f) in file.functions.iter().enumerate() {
-            for attr in &f.attr_routes {
-                let Some(methods) = attr.methods else { continue };
-                groups.entry(Key::Fn(fi, i)).or_default().push(RouteRef {
-                    methods,
-                    path: attr.path.clone(),
-                    file: file.file.clone(),
-                    line: attr.line,
-                    column: attr.column,
-                    framework: attr.framework,
-                    attribute: true,
-                });
-            }
-        }
-        for (ri, reg) in file.registrations.iter().enumerate() {
-            let scope =
-                RefScope { file: fi, module: &reg.module, within: reg.within, owner: reg.owner.as_deref() };
-            if let Some(callee) = &reg.unplaced_callee {
-                if index.resolve(std::slice::from_ref(callee), scope).is_some() {
-                    // `get` is the crate's own function: not a route.
-                    continue;
-                }
-            }
-            let key = match &reg.handler {
-                HandlerRef::Path { segments, text } => match index.resolve(segments, scope) {
-                    Some((f, i)) => Key::Fn(f, i),
-                    None if reg.requires_fn => continue,
-                    None => {
-                        let why = index.why_unresolved(segments, text, scope);
-                        Key::Unresolved(fi, reg.module.to_vec(), text.clone(), why)
-                    }
-                },
-                HandlerRef::Closure { .. } => Key::Closure(fi, ri),
-                HandlerRef::Opaque { .. } if reg.requires_fn => continue,
-                HandlerRef::Opaque { text } => {
-                    let why = format!("`{text}`: a local value or parameter, not a function");
-                    Key::Unresolved(fi, reg.module.to_vec(), text.clone(), why)
-                }
-            };
-            groups.entry(key).or_default().push(RouteRef {
-                methods: reg.methods,
-                path: reg.path.clone(),
-                file: file.file.clone(),
-                line: reg.at.start.line,
-                column: reg.at.start.column,
-                framework: reg.framework,
-                attribute: false,
-            });
-        }
+    for (key, route) in found.into_iter().flatten() {
+        groups.entry(key).or_default().push(route);
     }
 
     let mut handlers: Vec<Handler> = groups
@@ -235,6 +192,68 @@ pub fn discover_in(files: &[&FileRoutes], crates: &CrateGraph) -> Vec<Handler> {
     handlers
         .sort_by(|a, b| (&a.routes[0].file, a.routes[0].line).cmp(&(&b.routes[0].file, b.routes[0].line)));
     handlers
+}
+
+/// The routes of file `fi` (attributes, then registrations, in source order), each with what
+/// it reaches.
+fn routes_of(index: &TreeIndex<'_>, fi: usize, file: &FileRoutes) -> Vec<(Key, RouteRef)> {
+    let mut found = Vec::new();
+    for (i, f) in file.functions.iter().enumerate() {
+        for attr in &f.attr_routes {
+            let Some(methods) = attr.methods else { continue };
+            found.push((
+                Key::Fn(fi, i),
+                RouteRef {
+                    methods,
+                    path: attr.path.clone(),
+                    file: file.file.clone(),
+                    line: attr.line,
+                    column: attr.column,
+                    framework: attr.framework,
+                    attribute: true,
+                },
+            ));
+        }
+    }
+    for (ri, reg) in file.registrations.iter().enumerate() {
+        let scope =
+            RefScope { file: fi, module: &reg.module, within: reg.within, owner: reg.owner.as_deref() };
+        if let Some(callee) = &reg.unplaced_callee {
+            if index.resolve(std::slice::from_ref(callee), scope).is_some() {
+                // `get` is the crate's own function: not a route.
+                continue;
+            }
+        }
+        let key = match &reg.handler {
+            HandlerRef::Path { segments, text } => match index.resolve(segments, scope) {
+                Some((f, i)) => Key::Fn(f, i),
+                None if reg.requires_fn => continue,
+                None => {
+                    let why = index.why_unresolved(segments, text, scope);
+                    Key::Unresolved(fi, reg.module.to_vec(), text.clone(), why)
+                }
+            },
+            HandlerRef::Closure { .. } => Key::Closure(fi, ri),
+            HandlerRef::Opaque { .. } if reg.requires_fn => continue,
+            HandlerRef::Opaque { text } => {
+                let why = format!("`{text}`: a local value or parameter, not a function");
+                Key::Unresolved(fi, reg.module.to_vec(), text.clone(), why)
+            }
+        };
+        found.push((
+            key,
+            RouteRef {
+                methods: reg.methods,
+                path: reg.path.clone(),
+                file: file.file.clone(),
+                line: reg.at.start.line,
+                column: reg.at.start.column,
+                framework: reg.framework,
+                attribute: false,
+            },
+        ));
+    }
+    found
 }
 
 fn fn_id(file: &FileRoutes, f: &FnDef) -> FnId {

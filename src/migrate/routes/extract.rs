@@ -469,7 +469,9 @@ impl Walker<'_> {
     }
 
     fn call(&mut self, call: &ExprCall, hint: Option<&str>) {
-        if let Some(found) = axum::call(self, call, hint).or_else(|| actix::call(self, call)) {
+        if !self.names_marker(&call.func) {
+            // No recogniser takes a call of this name.
+        } else if let Some(found) = axum::call(self, call, hint).or_else(|| actix::call(self, call)) {
             // A bare callee no import or framework glob places may be the crate's own
             // function (through a glob of the crate's): the whole tree decides.
             let unplaced = match &*call.func {
@@ -488,15 +490,20 @@ impl Walker<'_> {
 
     fn method_call(&mut self, call: &ExprMethodCall, hint: Option<&str>) {
         let receiver = self.chain(&call.receiver);
-        let found = axum::method_call(self, call, receiver.as_ref(), hint)
-            .or_else(|| poem::method_call(self, call, receiver.as_ref(), hint))
-            .or_else(|| actix::method_call(self, call, receiver.as_ref(), hint));
+        let method = call.method.to_string();
+        // No recogniser takes a method that is not a marker.
+        let found = if self.names.is_marker(&method) {
+            axum::method_call(self, call, &method, receiver.as_ref(), hint)
+                .or_else(|| poem::method_call(self, call, &method, receiver.as_ref(), hint))
+                .or_else(|| actix::method_call(self, call, &method, receiver.as_ref(), hint))
+        } else {
+            None
+        };
         if let Some(found) = found {
             self.register(found, None);
         }
         // A method router's chain is registered under the same path as the whole chain.
         self.expr(&call.receiver, if receiver.is_some() { hint } else { None });
-        let method = call.method.to_string();
         let arg_path: Option<(usize, String)> = if call.args.len() >= 2
             && (has(&self.names.route_methods, &method) || has(&self.names.mounts, &method))
         {
@@ -536,18 +543,41 @@ impl Walker<'_> {
     pub(super) fn chain(&self, expr: &Expr) -> Option<Chain> {
         match strip(expr) {
             Expr::Path(p) if p.qself.is_none() => {
-                match p.path.get_ident().and_then(|i| self.local(&i.to_string())) {
+                let ident = p.path.get_ident()?;
+                match self.locals.iter().rev().find(|(n, _)| ident == n).map(|(_, v)| v) {
                     Some(Local::Chain(c)) => Some(c.clone()),
                     _ => None,
                 }
             }
-            Expr::Call(c) => axum::root(self, c).or_else(|| actix::root(self, c)),
+            // Every root is a marker called, or a marker type's `new`.
+            Expr::Call(c) if self.names_marker(&c.func) || self.marker_new(&c.func) => {
+                axum::root(self, c).or_else(|| actix::root(self, c))
+            }
             Expr::MethodCall(m) => match self.chain(&m.receiver)? {
                 Chain::MethodRouter(f) => Some(Chain::MethodRouter(f)),
                 actix @ Chain::Actix { .. } => Some(actix::narrow(actix, m)),
             },
             _ => None,
         }
+    }
+
+    /// Whether `func` is a path whose last segment is a route marker (a recogniser may take
+    /// a call of it).
+    fn names_marker(&self, func: &Expr) -> bool {
+        match func {
+            Expr::Path(p) => {
+                p.path.segments.last().is_some_and(|s| self.names.is_marker(&s.ident.to_string()))
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether `func` is a marker type's `new` (`MethodRouter::new`, actix's `Route::new`).
+    fn marker_new(&self, func: &Expr) -> bool {
+        let Expr::Path(p) = func else { return false };
+        let mut segments = p.path.segments.iter().rev();
+        let (Some(last), Some(owner)) = (segments.next(), segments.next()) else { return false };
+        last.ident == "new" && self.names.is_marker(&owner.ident.to_string())
     }
 
     // -----------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@
 //! (actix's route builders and guards, poem's `RouteMethod::method`, attribute keys). No other
 //! module of `routes` spells a framework name.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::facts::{Framework, MethodSet};
 use crate::config::RouteRules;
@@ -30,6 +30,9 @@ pub struct RouteNames {
     /// What a function body must name to be walked: a route marker, or an item keyword (an
     /// item inside it is recorded). `None`: every body is walked.
     pub(super) body_screen: Option<Prefilter>,
+    /// The words of [`RouteNames::markers`], for telling a call or method call that no
+    /// recogniser can take without asking each. `None`: any name may be one.
+    marker_set: Option<HashSet<String>>,
 }
 
 /// Keywords of the items a body may hold that discovery records (functions, `use` and
@@ -87,8 +90,10 @@ impl RouteNames {
             route_attributes: rules.route_attributes.clone(),
             handler_attributes: rules.handler_attributes.clone(),
             body_screen: None,
+            marker_set: None,
         };
         names.body_screen = Some(Prefilter::new(names.markers().into_iter().chain(BODY_ITEM_WORDS)));
+        names.marker_set = Some(names.markers().into_iter().map(str::to_string).collect());
         names
     }
 
@@ -97,6 +102,12 @@ impl RouteNames {
     /// a registration by the method, mount or builder name written in it.
     pub(super) fn body_may_register(&self, text: &str) -> bool {
         self.body_screen.as_ref().is_none_or(|screen| screen.matches(text))
+    }
+
+    /// Whether `name` is one of [`RouteNames::markers`]: every route form names one as the
+    /// function or method called (or, for `Type::new()`, as the type).
+    pub(super) fn is_marker(&self, name: &str) -> bool {
+        self.marker_set.as_ref().is_none_or(|set| set.contains(name))
     }
 
     /// The methods a function, method or attribute of this name registers a handler for.

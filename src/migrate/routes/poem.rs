@@ -15,13 +15,13 @@ use super::syntax::str_lit;
 pub(super) fn method_call<'e>(
     w: &Walker<'_>,
     call: &'e ExprMethodCall,
+    name: &str,
     receiver: Option<&Chain>,
     hint: Option<&str>,
 ) -> Option<Found<'e>> {
-    let name = call.method.to_string();
     let args: Vec<&Expr> = call.args.iter().collect();
     let at = call.method.span();
-    match (name.as_str(), args.as_slice(), receiver) {
+    match (name, args.as_slice(), receiver) {
         (METHOD_WITH_METHOD, [method, handler], Some(Chain::MethodRouter(framework))) => Some(Found {
             methods: method_constant(method),
             handler,

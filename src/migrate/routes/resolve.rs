@@ -59,6 +59,10 @@ struct CrateIndex {
 
 impl CrateIndex {
     fn add_module(&mut self, module: &[String]) {
+        // A known module's parents are known too (most functions are in one).
+        if self.modules.contains(module) {
+            return;
+        }
         for len in 0..=module.len() {
             self.modules.insert(module[..len].to_vec());
         }
@@ -80,7 +84,10 @@ impl<'a> TreeIndex<'a> {
                 if f.parent.is_none() {
                     krate.fns.entry(f.module.clone()).or_default().push((fi, i));
                     if let Some(owner) = &f.owner {
-                        krate.by_owner.entry(owner.clone()).or_default().push((fi, i));
+                        match krate.by_owner.get_mut(owner) {
+                            Some(methods) => methods.push((fi, i)),
+                            None => _ = krate.by_owner.insert(owner.clone(), vec![(fi, i)]),
+                        }
                     }
                 }
             }
