@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::analysis::facts::{FnFacts, SinkKind, TypeRef};
+use crate::analysis::facts::{FnFacts, Sink, SinkKind, TypeRef};
 use crate::diagnostics::ChainStep;
 use crate::index::Scope;
 use crate::judge::Judge;
@@ -389,8 +389,18 @@ impl Writers {
         }
     }
 
-    /// The functions a call sink of function `caller` may mean.
+    /// The functions a call sink of function `caller` may mean. A sink of `caller`'s own facts
+    /// (the same place in memory) is answered from what the summaries resolved and stored;
+    /// any other call is resolved again, to the same answer.
     pub fn resolve(&self, caller: FnId, call: &SinkKind) -> Callee {
+        if let Some(sink) = self.sink_index(caller, call) {
+            return match self.resolved.entry(caller, sink) {
+                entry @ Entry::Tree { .. } => Callee::Tree(self.resolved.callees(entry).to_vec()),
+                // Left unresolved by the summaries (after `spread_through_unpinned`, too): no
+                // function of the tree that can be told.
+                Entry::External | Entry::Unresolved => Callee::External,
+            };
+        }
         match self.resolution(caller, call) {
             Resolved::Tree(found) => Callee::Tree(found),
             Resolved::Unresolved(_) if self.unpinned_any => {
@@ -398,6 +408,18 @@ impl Writers {
             }
             Resolved::External | Resolved::Unresolved(_) => Callee::External,
         }
+    }
+
+    /// The index of `call` among the sinks of `caller` when it is one of them itself (not an
+    /// equal call elsewhere): found from its address, in constant time.
+    fn sink_index(&self, caller: FnId, call: &SinkKind) -> Option<usize> {
+        let sinks = &self.fns.get(caller)?.facts.sinks;
+        let first = std::ptr::from_ref(&sinks.first()?.kind) as usize;
+        let offset = (std::ptr::from_ref(call) as usize).checked_sub(first)?;
+        let size = std::mem::size_of::<Sink>();
+        let index = offset / size;
+        let same = sinks.get(index).is_some_and(|s| std::ptr::eq(&s.kind, call));
+        (offset % size == 0 && same).then_some(index)
     }
 
     /// What a call sink of function `caller` resolves to, with the reason when it cannot be

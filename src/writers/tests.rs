@@ -90,11 +90,16 @@ fn unpinned_method_calls_spread_writes_only_when_asked() {
     assert_eq!(writers.unresolved().len(), 1, "the call is unpinned");
     assert!(writers.writes_through(0, 0).is_none(), "check: judged by the tables");
     assert_eq!(writers.resolve(0, &writers.function(0).facts.sinks[0].kind), Callee::External);
+    assert_eq!(writers.resolve(0, &writers.function(0).facts.sinks[0].kind.clone()), Callee::External);
     writers.spread_through_unpinned();
     let chain: Vec<(String, u32)> =
         writers.chain(0, 0).iter().map(|s| (s.function.clone(), s.line)).collect();
     assert_eq!(chain, [("handler".to_string(), 3), ("PgRepo::claim".to_string(), 9)]);
     assert_eq!(writers.resolve(0, &writers.function(0).facts.sinks[0].kind), Callee::Tree(vec![1, 2]));
+    // The sink itself is answered from the stored resolution; an equal call elsewhere (a
+    // copy) is resolved again, to the same answer.
+    let copy = writers.function(0).facts.sinks[0].kind.clone();
+    assert_eq!(writers.resolve(0, &copy), Callee::Tree(vec![1, 2]));
 }
 
 #[test]
