@@ -265,6 +265,13 @@ fn migrate(args: MigrateArgs) -> u8 {
         Ok(outcome) => outcome,
         Err(err) => return fail(&err),
     };
+    let working = std::mem::take(&mut outcome.working);
+    if command.is_some() {
+        // `--verify` runs a build for a while: the working data is freed meanwhile.
+        drop(working);
+    } else {
+        working.abandon();
+    }
     let mut applied = false;
     let mut reverted = 0;
     if args.apply && (outcome.errors.is_empty() || args.keep_going) {

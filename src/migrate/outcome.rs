@@ -163,6 +163,41 @@ pub struct Outcome {
     pub counts: Counts,
     /// Time and resident memory per phase (`--timings`).
     pub timings: Timings,
+    /// The run's working data, held until the outcome is dropped.
+    pub working: Working,
+}
+
+/// A run's working data (summaries, facts, route facts): freed on a thread of its own when
+/// dropped, while the caller goes on; or never, when the process is about to end
+/// ([`Working::abandon`]).
+#[derive(Default)]
+pub struct Working(Option<Box<dyn Send>>);
+
+impl Working {
+    /// Holds `data`.
+    pub fn hold(data: impl Send + 'static) -> Working {
+        Working(Some(Box::new(data)))
+    }
+
+    /// The process ends next and its memory with it: freeing hundreds of MiB of small
+    /// allocations would only compete with the report for the cores.
+    pub fn abandon(mut self) {
+        std::mem::forget(self.0.take());
+    }
+}
+
+impl Drop for Working {
+    fn drop(&mut self) {
+        if let Some(data) = self.0.take() {
+            crate::pipeline::release_in_background(data);
+        }
+    }
+}
+
+impl std::fmt::Debug for Working {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Working(held)" } else { "Working(none)" })
+    }
 }
 
 /// The counts of `outcome`'s handlers and changes.

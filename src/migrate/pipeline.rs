@@ -18,7 +18,9 @@ use super::frameworks;
 use super::kept::{self, HandlerFile};
 // `apply` and the outcome's types lived here first; callers may still name them here.
 pub use super::apply::{apply, ApplyError};
-pub use super::outcome::{counts, Counts, FileChange, Fingerprint, HandlerReport, Outcome, PlannedEdit};
+pub use super::outcome::{
+    counts, Counts, FileChange, Fingerprint, HandlerReport, Outcome, PlannedEdit, Working,
+};
 use super::routes::{self, FileRoutes, Handler, HandlerTarget, RouteClass, RouteNames};
 use super::scan::{self, FileScan, MigrateNames, NameUse, UseKind};
 use crate::analysis::facts::FileFacts;
@@ -28,7 +30,7 @@ use crate::config::RuleSet;
 use crate::diagnostics::FileError;
 use crate::index::ConstIndex;
 use crate::judge::Judge;
-use crate::pipeline::{release_in_background, worker_pool, RunError};
+use crate::pipeline::{worker_pool, RunError};
 use crate::prefilter::{self, Prefilter};
 use crate::source::{self, SourceText};
 use crate::timings::Timings;
@@ -365,7 +367,7 @@ fn run_walked(
     outcome.counts = counts(&outcome);
     timings.lap("plan");
     outcome.timings = timings;
-    release_in_background((writers, slots, extras, index, handlers, ids));
+    outcome.working = Working::hold((writers, slots, extras, index, handlers, ids));
     outcome
 }
 

@@ -2,14 +2,15 @@
 
 use std::io::Write;
 
+use rayon::prelude::*;
 use serde::Serialize;
 
-use super::outcome::{Counts, HandlerReport, Outcome};
+use super::outcome::{Counts, FileChange, HandlerReport, Outcome};
 use super::scan::MigrateNames;
 use crate::diagnostics::FileError;
 
 /// The human report: errors, the table, the counts, the diff (each changed file read and
-/// planned again with `names`, one at a time).
+/// planned again with `names`).
 pub fn human(
     outcome: &Outcome,
     applied: bool,
@@ -71,15 +72,31 @@ pub fn human(
         writeln!(out, "rewrote {} file(s)", outcome.changes.len())?;
         return Ok(());
     }
-    for change in &outcome.changes {
-        writeln!(out)?;
-        let label = change.path.display().to_string();
-        match change.texts(names) {
-            Ok((old, new)) => out.write_all(super::diff::unified(&label, &old, &new, color).as_bytes())?,
-            Err(e) => writeln!(out, "error: {label}: {}", e.message)?,
+    // The files are read and planned again on the pool, a chunk at a time: no more texts held
+    // than a chunk's diffs, printed in order.
+    let pool = crate::pipeline::worker_pool().ok();
+    for chunk in outcome.changes.chunks(DIFF_CHUNK) {
+        let diffs: Vec<String> = match &pool {
+            Some(pool) => pool.install(|| chunk.par_iter().map(|c| diff(c, names, color)).collect()),
+            None => chunk.iter().map(|c| diff(c, names, color)).collect(),
+        };
+        for d in diffs {
+            out.write_all(d.as_bytes())?;
         }
     }
     Ok(())
+}
+
+/// How many changed files are diffed together.
+const DIFF_CHUNK: usize = 64;
+
+/// A changed file's part of the report: a blank line, then its diff (or why there is none).
+fn diff(change: &FileChange, names: &MigrateNames, color: bool) -> String {
+    let label = change.path.display().to_string();
+    match change.texts(names) {
+        Ok((old, new)) => format!("\n{}", super::diff::unified(&label, &old, &new, color)),
+        Err(e) => format!("\nerror: {label}: {}\n", e.message),
+    }
 }
 
 #[derive(Serialize)]
