@@ -133,15 +133,18 @@ where
             out.resize(b + 1, Derived::default());
         }
         let d = &mut out[b];
-        d.input = d.input.join(derived.input(&fns[id].facts.sinks));
         match &derived.by {
             Derivation::Call { arg } => {
-                let Some(sink) = call_sink_index(&fns[id].facts.sinks, derived.range, *arg) else { continue };
+                // The input is what the call's sink hands over (`Derived::input`, found once).
+                let sinks = &fns[id].facts.sinks;
+                let Some(sink) = call_sink_index(sinks, derived.range, *arg) else { continue };
+                d.input = d.input.join(sinks[sink].handle.taint);
                 d.arg = *arg;
                 let found = lookups.resolved.callees(lookups.resolved.entry(id, sink));
                 d.callees = found.iter().copied().filter(|&c| fns[c].facts.may_return_a_handle()).collect();
             }
             Derivation::Field(field) => {
+                d.input = d.input.join(field.input);
                 d.field_live = (lookups.field_may_hold)(fns, id, field.of.as_ref(), &field.name)
             }
         }
