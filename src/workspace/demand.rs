@@ -11,7 +11,9 @@ use std::collections::BTreeSet;
 
 use rayon::prelude::*;
 
-use crate::analysis::facts::{FileFacts, FnFacts, SinkKind, TypeRef};
+use std::sync::Arc;
+
+use crate::analysis::facts::{FileFacts, FnFacts, SharedPath, SinkKind, TypeRef};
 use crate::index::ConstIndex;
 
 use super::hash::NameSet as HashSet;
@@ -34,17 +36,18 @@ pub struct Demand {
 }
 
 /// What the sinks of one parsed file ask, given the names and consts of the tree when scanned
-/// (which only parsing changes: then every file is scanned again).
+/// (which only parsing changes: then every file is scanned again). Paths and types are the
+/// file's own shared ones (no name is copied).
 #[derive(Debug, Default)]
 struct FileNeeds {
-    /// Callees that receive a handle (read-only, or a parameter of a function that may receive
-    /// one; with `rw`, read-write too).
-    callees: Vec<String>,
+    /// Callees (their last segments) that receive a handle (read-only, or a parameter of a
+    /// function that may receive one; with `rw`, read-write too), each name once.
+    callees: Vec<SharedPath>,
     /// Callees given only a value calls derived: each with the callees of those calls (wanted
     /// when one of them may return a value derived from its input, [`deriving_fns`]).
     via: Vec<(String, Vec<String>)>,
-    /// Type names of the receivers of calls of a method the tree has.
-    receivers: Vec<String>,
+    /// Receivers (their type names) of calls of a method the tree has, each type once.
+    receivers: Vec<Arc<TypeRef>>,
     /// Consts that SQL run on a handle refers to, directly or through known consts, and that no
     /// parsed file declares.
     consts: Vec<String>,
@@ -110,7 +113,8 @@ struct Asks<'a> {
 impl FileNeeds {
     /// Scans every sink of one parsed file once, for the three questions.
     fn scan(facts: &FileFacts, asks: &Asks<'_>) -> FileNeeds {
-        let (mut callees, mut receivers) = (HashSet::default(), HashSet::default());
+        // Names and types already kept (a file shares one path or type among its sinks).
+        let (mut callees, mut receivers) = (HashSet::default(), HashSet::<*const TypeRef>::default());
         let mut needs = FileNeeds::default();
         for f in &facts.functions {
             for sink in &f.sinks {
@@ -122,7 +126,9 @@ impl FileNeeds {
                         let name = callee.last().map(String::as_str);
                         match name {
                             Some(name) if f.analysed && on_handle => {
-                                callees.insert(name);
+                                if callees.insert(name) {
+                                    needs.callees.push(Arc::clone(callee));
+                                }
                             }
                             Some(name) if f.analysed && taint.via != 0 => {
                                 let via = f.via_callees(taint.via).into_iter().map(str::to_string).collect();
@@ -132,8 +138,8 @@ impl FileNeeds {
                         }
                         // A receiver's type matters only when the tree has a method of that name.
                         if let (Some(t), Some(m)) = (receiver, name) {
-                            if asks.tree_fns.contains(m) {
-                                type_names(t, &mut receivers);
+                            if asks.tree_fns.contains(m) && receivers.insert(Arc::as_ptr(t)) {
+                                needs.receivers.push(Arc::clone(t));
                             }
                         }
                     }
@@ -142,8 +148,6 @@ impl FileNeeds {
                 }
             }
         }
-        needs.callees = callees.into_iter().map(str::to_string).collect();
-        needs.receivers = receivers.into_iter().map(str::to_string).collect();
         needs
     }
 }
@@ -160,13 +164,13 @@ impl<'a> Found<'a> {
     /// Adds what one file asks, its callees given values calls derived only when one of those
     /// calls may have derived a handle.
     fn add(&mut self, needs: &'a FileNeeds, deriving: &HashSet<&str>) {
-        self.callees.extend(needs.callees.iter().map(String::as_str));
+        self.callees.extend(needs.callees.iter().filter_map(|c| c.last()).map(String::as_str));
         for (name, via) in &needs.via {
             if via.iter().any(|n| deriving.contains(n.as_str())) {
                 self.callees.insert(name);
             }
         }
-        self.receivers.extend(needs.receivers.iter().map(String::as_str));
+        needs.receivers.iter().for_each(|t| type_names(t, &mut self.receivers));
         self.consts.extend(needs.consts.iter().map(String::as_str));
     }
 
