@@ -7,7 +7,7 @@
 //! Never decides on its own that unknown text reads: text whose every expansion is unknown,
 //! run by a known SQL method, is [`SqlVerdict::Unknown`].
 
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{OnceLock, PoisonError, RwLock};
 
 use crate::analysis::facts::SqlText;
 use crate::index::{self, ConstIndex, Scope};
@@ -18,20 +18,21 @@ use crate::workspace::hash::NameMap as HashMap;
 const MEMO_ENTRIES: usize = 16_384;
 
 /// Verdicts of the texts classified so far: [`sql::classify`] depends on the text alone. The
-/// lock is held for a lookup or an insert only, never while classifying.
-fn verdicts() -> &'static Mutex<HashMap<String, Verdict>> {
-    static VERDICTS: OnceLock<Mutex<HashMap<String, Verdict>>> = OnceLock::new();
-    VERDICTS.get_or_init(Mutex::default)
+/// lock is held for a lookup (shared: the threads look up at once) or an insert only, never
+/// while classifying.
+fn verdicts() -> &'static RwLock<HashMap<String, Verdict>> {
+    static VERDICTS: OnceLock<RwLock<HashMap<String, Verdict>>> = OnceLock::new();
+    VERDICTS.get_or_init(RwLock::default)
 }
 
 /// [`sql::classify`], remembered (at most [`MEMO_ENTRIES`] texts).
 fn classify(text: &str) -> Verdict {
     let memo = verdicts();
-    if let Some(verdict) = memo.lock().unwrap_or_else(PoisonError::into_inner).get(text).cloned() {
+    if let Some(verdict) = memo.read().unwrap_or_else(PoisonError::into_inner).get(text).cloned() {
         return verdict;
     }
     let verdict = sql::classify(text);
-    let mut memo = memo.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut memo = memo.write().unwrap_or_else(PoisonError::into_inner);
     if memo.len() >= MEMO_ENTRIES {
         memo.clear();
     }
