@@ -58,8 +58,16 @@ pub enum SqlVerdict {
 
 /// Judges `text` run through a method (`known_method`: one of the rule set's SQL methods).
 pub fn judge(index: &ConstIndex, scope: Scope<'_>, text: &SqlText, known_method: bool) -> SqlVerdict {
-    let candidates = index.expand(scope, text);
-    for candidate in &candidates {
+    // A literal is its one expansion: judged as it is, not copied.
+    let expanded;
+    let candidates: &[String] = match text {
+        SqlText::Lit(lit) => std::slice::from_ref(lit),
+        _ => {
+            expanded = index.expand(scope, text);
+            &expanded
+        }
+    };
+    for candidate in candidates {
         if index::is_unknown(candidate) || (!known_method && !sql::looks_like_sql(candidate)) {
             continue;
         }
