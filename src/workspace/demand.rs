@@ -126,7 +126,9 @@ impl FileNeeds {
                         let name = callee.last().map(String::as_str);
                         match name {
                             Some(name) if f.analysed && on_handle => {
-                                if callees.insert(name) {
+                                // Kept once per name (an arm of its own: never judged as a derived value).
+                                let first = callees.insert(name);
+                                if first {
                                     needs.callees.push(Arc::clone(callee));
                                 }
                             }
