@@ -87,6 +87,9 @@ pub struct Symbols {
     impls_of: HashMap<Name, Vec<String>>,
     /// Structs by name, with their fields.
     structs: HashMap<Name, Vec<TypeFacts>>,
+    /// (struct, field) -> the field's type, from the first struct of that name declaring it
+    /// (one probe where the structs' fields were scanned, their names behind pointers).
+    fields: HashMap<NamePair, TypeRef>,
     /// Every type (parsed or only screened) and trait name the tree declares: one probe
     /// answers both questions.
     declared: HashMap<Name, Declared>,
@@ -137,6 +140,11 @@ impl Symbols {
         }
         for t in types {
             s.declare(&t.name).ty = true;
+            for (field, ty) in &t.fields {
+                if !s.fields.contains_key(&(t.name.as_str(), field.as_str()) as &dyn Pair) {
+                    s.fields.insert(NamePair::new(&t.name, field), ty.clone());
+                }
+            }
             match s.structs.get_mut(t.name.as_bytes()) {
                 Some(defs) => defs.push(t),
                 None => {
@@ -213,11 +221,13 @@ impl Symbols {
         match ty {
             Ty::Tree(t) if self.is_trait(t) => self.trait_methods(t, name, &mut out),
             Ty::Tree(t) => {
-                out.extend_from_slice(self.owned(t, name));
-                if out.is_empty() {
-                    for tr in self.traits_of.get(t.as_bytes()).into_iter().flatten() {
-                        out.extend_from_slice(self.owned(tr, name));
-                    }
+                let own = self.owned(t, name);
+                if !own.is_empty() {
+                    // One key's ids: in id order, each once.
+                    return own.to_vec();
+                }
+                for tr in self.traits_of.get(t.as_bytes()).into_iter().flatten() {
+                    out.extend_from_slice(self.owned(tr, name));
                 }
             }
             Ty::Traits(traits) => {
@@ -308,13 +318,12 @@ impl Symbols {
             TypeRef::Field(base, field) => {
                 match self.type_at(seen, from, base, depth + 1) {
                     Ty::Tree(name) => {
-                        let Some(def) = self.structs.get(name.as_bytes()).and_then(|defs| {
-                            defs.iter().find_map(|d| d.fields.iter().find(|(f, _)| f == field))
-                        }) else {
+                        let Some(declared) = self.fields.get(&(name.as_str(), field.as_str()) as &dyn Pair)
+                        else {
                             return Ty::Unknown;
                         };
                         // A field's type is written in the struct's scope; `Self` there is the struct.
-                        match &def.1 {
+                        match declared {
                             TypeRef::Named(p) if p.len() == 1 && p[0] == "Self" => Ty::Tree(name),
                             other => self.type_at(seen, usize::MAX, other, depth + 1),
                         }
@@ -340,6 +349,11 @@ impl Symbols {
     /// A named type: `Self` is the function's owner; a name the tree declares is the tree's.
     fn named_type(&self, seen: &Seen<'_>, id: FnId, path: &[String]) -> Ty {
         let Some(last) = path.last() else { return Ty::Unknown };
+        let declared = self.declared.get(last.as_bytes());
+        if declared.is_none() && last != "Self" {
+            // Outside whatever the imports say: they are not asked.
+            return Ty::Outside;
+        }
         let from = seen.fns.get(id);
         if from.is_some_and(|f| (seen.outside)(id, f, path)) {
             return Ty::Outside;
@@ -351,12 +365,10 @@ impl Symbols {
                 None => Ty::Unknown,
             };
         }
-        if self.is_trait(last) {
-            Ty::Traits(vec![last.clone()])
-        } else if self.declares(last) {
-            Ty::Tree(last.clone())
-        } else {
-            Ty::Outside
+        match declared {
+            Some(d) if d.is_trait => Ty::Traits(vec![last.clone()]),
+            Some(_) => Ty::Tree(last.clone()),
+            None => Ty::Outside,
         }
     }
 
