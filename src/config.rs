@@ -163,13 +163,15 @@ impl ExcludeSet {
 #[derive(Debug, Clone)]
 pub struct NamePatterns {
     patterns: Vec<(String, GlobMatcher)>,
+    /// All the patterns as one set: most names match none, and one probe of the set says so.
+    any: Option<GlobSet>,
     allow: Vec<String>,
 }
 
 impl NamePatterns {
     /// The pattern matching `name`, unless `name` is allowed.
     pub fn matching(&self, name: &str) -> Option<&str> {
-        if self.allow.iter().any(|a| a == name) {
+        if self.allow.iter().any(|a| a == name) || self.any.as_ref().is_some_and(|set| !set.is_match(name)) {
             return None;
         }
         self.patterns.iter().find(|(_, m)| m.is_match(name)).map(|(p, _)| p.as_str())
@@ -257,11 +259,15 @@ impl RuleSet {
         };
 
         let patterns = merged.list(|r| &r.write_helpers.patterns, "write_helpers.patterns", Check::Glob)?;
+        let globs: Vec<(String, Glob)> =
+            patterns.into_iter().filter_map(|p| Glob::new(&p).ok().map(|g| (p, g))).collect();
+        let mut any = GlobSetBuilder::new();
+        globs.iter().for_each(|(_, g)| {
+            any.add(g.clone());
+        });
         let write_helpers = NamePatterns {
-            patterns: patterns
-                .into_iter()
-                .filter_map(|p| Glob::new(&p).ok().map(|g| (p, g.compile_matcher())))
-                .collect(),
+            any: any.build().ok(),
+            patterns: globs.into_iter().map(|(p, g)| (p, g.compile_matcher())).collect(),
             allow: merged.list(|r| &r.write_helpers.allow, "write_helpers.allow", Check::Ident)?,
         };
 

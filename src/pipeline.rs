@@ -224,7 +224,11 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options, mut timin
             Handled::Screened => unreachable_screened(path),
         }
     };
-    let (load_errors, _) = loader::load(&mut slots, &mut |slots| demand::wanted(slots, false), &analyse);
+    // What the files ask is kept between rounds (shared paths and types: cheap to drop).
+    let mut demand = demand::Demand::new(false);
+    let mut wants = |slots: &[Slot], changed: loader::Changed<'_>| demand.wanted(slots, changed);
+    let (load_errors, _) = loader::load_tracked(&mut slots, &mut wants, &analyse);
+    drop(demand);
     outcome.errors.extend(load_errors);
     timings.lap("load");
 

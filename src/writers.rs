@@ -172,22 +172,21 @@ impl Writers {
             unresolved: Vec::new(),
             unpinned_any: false,
         };
-        writers.settle_derived();
-        writers.resolve_all();
+        let (resolved, unresolved) = writers.resolve_all();
+        writers.settle(resolved, unresolved);
         writers.direct_writes(judge);
         writers.propagate();
         writers
     }
 
     /// Settles the handles calls and fields may have derived (see [`derived`]), then the SQL
-    /// text handed to functions that run it (see [`text_runs`]), before any call is resolved
-    /// for the summaries.
-    fn settle_derived(&mut self) {
+    /// text handed to functions that run it (see [`text_runs`]), with every call sink
+    /// `resolved` (and `unresolved`) before settling: the resolutions then follow the sinks
+    /// settling kept, and the calls of a function whose sinks were rewritten are resolved again.
+    fn settle(&mut self, resolved: Resolutions, unresolved: Vec<(usize, UnresolvedCall)>) {
         let (symbols, crates, imports) = (&self.symbols, &self.crates, &self.imports);
         let lookups = derived::Lookups {
-            resolve: |fns: &TreeFns, id: FnId, call: &SinkKind| {
-                CallScope { fns, symbols, crates, imports }.resolve(id, call)
-            },
+            resolved: &resolved,
             // A field of a struct of the tree whose declared type holds no handle holds none; a
             // field of a type not known may.
             field_may_hold: |fns: &TreeFns, id: FnId, of: Option<&TypeRef>, name: &str| {
@@ -201,10 +200,29 @@ impl Writers {
                 }
             },
         };
-        derived::settle(&mut self.fns, lookups);
-        text_runs::settle(&mut self.fns, |fns: &TreeFns, id: FnId, call: &SinkKind| {
+        let kept = derived::settle(&mut self.fns, lookups);
+        let rewritten = text_runs::settle(&mut self.fns, |fns: &TreeFns, id: FnId, call: &SinkKind| {
             CallScope { fns, symbols, crates, imports }.resolve(id, call)
         });
+        let scope = self.scope();
+        let mut fresh = Vec::with_capacity(rewritten.len());
+        let mut again = Vec::new();
+        for &id in &rewritten {
+            let mut part = Part::default();
+            resolve_sinks(&scope, id, &mut part, &mut again);
+            fresh.push((id, part));
+        }
+        let dropped = |&(s, ref call): &(usize, UnresolvedCall)| {
+            rewritten.binary_search(&call.caller).is_ok()
+                || kept.binary_search_by_key(&call.caller, |(id, _)| *id).is_ok_and(|at| !kept[at].1[s])
+        };
+        let mut unresolved: Vec<UnresolvedCall> =
+            unresolved.into_iter().filter(|u| !dropped(u)).map(|(_, call)| call).collect();
+        unresolved.extend(again.into_iter().map(|(_, call)| call));
+        // Stable: each function's calls stay in sink order.
+        unresolved.sort_by_key(|call| call.caller);
+        self.resolved = resolved.settled(&kept, fresh);
+        self.unresolved = unresolved;
     }
 
     /// For `migrate`, whose `pure-read` must never be a guess: from now on a method call that
@@ -260,39 +278,26 @@ impl Writers {
     }
 
     /// Resolves every call sink once (runs of functions in parallel: each resolution only
-    /// reads; the sinks of one call answered once), stored flat.
-    fn resolve_all(&mut self) {
+    /// reads; the sinks of one call answered once), stored flat; the calls that cannot be
+    /// pinned with their sinks' indices, in function and sink order.
+    fn resolve_all(&self) -> (Resolutions, Vec<(usize, UnresolvedCall)>) {
         /// Functions per run resolved on one worker.
         const RUN: usize = 64;
         let scope = self.scope();
         let n = self.fns.len();
-        let parts: Vec<(Part, Vec<UnresolvedCall>)> = (0..n.div_ceil(RUN))
+        let parts: Vec<(Part, Vec<(usize, UnresolvedCall)>)> = (0..n.div_ceil(RUN))
             .into_par_iter()
             .map(|run| {
                 let mut part = Part::default();
                 let mut unresolved = Vec::new();
                 for id in run * RUN..n.min(run * RUN + RUN) {
-                    part.start_fn();
-                    let mut answered = Answered::default();
-                    for sink in &self.fns[id].facts.sinks {
-                        let r = answered.answer(&sink.kind, || scope.resolve(id, &sink.kind));
-                        if let (Resolved::Unresolved(why), SinkKind::Call { callee, .. }) = (&r, &sink.kind) {
-                            unresolved.push(UnresolvedCall {
-                                caller: id,
-                                line: sink.range.start.line,
-                                callee: callee.join("::"),
-                                why: why.clone(),
-                            });
-                        }
-                        part.push(r);
-                    }
+                    resolve_sinks(&scope, id, &mut part, &mut unresolved);
                 }
                 (part, unresolved)
             })
             .collect();
         let (parts, unresolved): (Vec<_>, Vec<_>) = parts.into_iter().unzip();
-        self.resolved = Resolutions::join(parts);
-        self.unresolved = unresolved.into_iter().flatten().collect();
+        (Resolutions::join(parts), unresolved.into_iter().flatten().collect())
     }
 
     fn record(&mut self, id: FnId, sink: usize, write: impl Fn() -> Write) -> bool {
@@ -480,6 +485,31 @@ impl Writers {
             }
         }
         steps
+    }
+}
+
+/// Resolves every sink of function `id` into `part` (the sinks of one call answered once);
+/// the calls that cannot be pinned go to `unresolved` with their sinks' indices.
+fn resolve_sinks(
+    scope: &CallScope<'_>,
+    id: FnId,
+    part: &mut Part,
+    unresolved: &mut Vec<(usize, UnresolvedCall)>,
+) {
+    part.start_fn();
+    let mut answered = Answered::default();
+    for (s, sink) in scope.fns[id].facts.sinks.iter().enumerate() {
+        let r = answered.answer(&sink.kind, || scope.resolve(id, &sink.kind));
+        if let (Resolved::Unresolved(why), SinkKind::Call { callee, .. }) = (&r, &sink.kind) {
+            let call = UnresolvedCall {
+                caller: id,
+                line: sink.range.start.line,
+                callee: callee.join("::"),
+                why: why.clone(),
+            };
+            unresolved.push((s, call));
+        }
+        part.push(r);
     }
 }
 

@@ -124,9 +124,15 @@ impl Derived {
 
 /// The call sink at `range` handing a handle as argument `arg`, in `sinks` sorted by range.
 pub fn call_sink_at(sinks: &[Sink], range: TextRange, arg: usize) -> Option<&Sink> {
+    call_sink_index(sinks, range, arg).map(|i| &sinks[i])
+}
+
+/// The index of [`call_sink_at`]'s sink in `sinks`.
+pub fn call_sink_index(sinks: &[Sink], range: TextRange, arg: usize) -> Option<usize> {
     let first = sinks.partition_point(|s| s.range < range);
-    let same = sinks[first..].iter().take_while(|s| s.range == range);
-    same.into_iter().find(|s| matches!(s.kind, SinkKind::Call { arg: a, .. } if a == arg))
+    let mut same = sinks[first..].iter().take_while(|s| s.range == range);
+    let at = same.position(|s| matches!(s.kind, SinkKind::Call { arg: a, .. } if a == arg))?;
+    Some(first + at)
 }
 
 /// How a value may be derived from a handle (see [`Derived`]).

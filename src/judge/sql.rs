@@ -7,7 +7,7 @@
 //! Never decides on its own that unknown text reads: text whose every expansion is unknown,
 //! run by a known SQL method, is [`SqlVerdict::Unknown`].
 
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{OnceLock, PoisonError, RwLock};
 
 use crate::analysis::facts::SqlText;
 use crate::index::{self, ConstIndex, Scope};
@@ -18,20 +18,21 @@ use crate::workspace::hash::NameMap as HashMap;
 const MEMO_ENTRIES: usize = 16_384;
 
 /// Verdicts of the texts classified so far: [`sql::classify`] depends on the text alone. The
-/// lock is held for a lookup or an insert only, never while classifying.
-fn verdicts() -> &'static Mutex<HashMap<String, Verdict>> {
-    static VERDICTS: OnceLock<Mutex<HashMap<String, Verdict>>> = OnceLock::new();
-    VERDICTS.get_or_init(Mutex::default)
+/// lock is held for a lookup (shared: the threads look up at once) or an insert only, never
+/// while classifying.
+fn verdicts() -> &'static RwLock<HashMap<String, Verdict>> {
+    static VERDICTS: OnceLock<RwLock<HashMap<String, Verdict>>> = OnceLock::new();
+    VERDICTS.get_or_init(RwLock::default)
 }
 
 /// [`sql::classify`], remembered (at most [`MEMO_ENTRIES`] texts).
 fn classify(text: &str) -> Verdict {
     let memo = verdicts();
-    if let Some(verdict) = memo.lock().unwrap_or_else(PoisonError::into_inner).get(text).cloned() {
+    if let Some(verdict) = memo.read().unwrap_or_else(PoisonError::into_inner).get(text).cloned() {
         return verdict;
     }
     let verdict = sql::classify(text);
-    let mut memo = memo.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut memo = memo.write().unwrap_or_else(PoisonError::into_inner);
     if memo.len() >= MEMO_ENTRIES {
         memo.clear();
     }
@@ -57,8 +58,16 @@ pub enum SqlVerdict {
 
 /// Judges `text` run through a method (`known_method`: one of the rule set's SQL methods).
 pub fn judge(index: &ConstIndex, scope: Scope<'_>, text: &SqlText, known_method: bool) -> SqlVerdict {
-    let candidates = index.expand(scope, text);
-    for candidate in &candidates {
+    // A literal is its one expansion: judged as it is, not copied.
+    let expanded;
+    let candidates: &[String] = match text {
+        SqlText::Lit(lit) => std::slice::from_ref(lit),
+        _ => {
+            expanded = index.expand(scope, text);
+            &expanded
+        }
+    };
+    for candidate in candidates {
         if index::is_unknown(candidate) || (!known_method && !sql::looks_like_sql(candidate)) {
             continue;
         }

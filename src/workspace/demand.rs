@@ -11,69 +11,111 @@ use std::collections::BTreeSet;
 
 use rayon::prelude::*;
 
-use crate::analysis::facts::{FileFacts, FnFacts, SinkKind, Taint, TypeRef};
+use std::sync::Arc;
+
+use crate::analysis::facts::{FileFacts, FnFacts, SharedPath, SinkKind, TypeRef};
 use crate::index::ConstIndex;
 
 use super::hash::NameSet as HashSet;
 
-use super::loader::{Slot, Wanted};
+use super::loader::{Changed, Slot, Wanted};
 
 /// Everything the analysed functions of `slots` miss. With `rw`, read-write handles count too
 /// (`migrate` judges what they reach).
 pub fn wanted(slots: &[Slot], rw: bool) -> Wanted {
-    // What the one scan of the sinks asks about, each over the whole tree, side by side.
-    let (deriving, (tree_fns, (parsed, consts))) = rayon::join(
-        || deriving_fns(slots),
-        || {
-            rayon::join(
-                || tree_fn_names(slots),
-                || rayon::join(|| parsed_types(slots), || const_index(slots)),
-            )
-        },
-    );
-    let asks = Asks { rw, deriving: &deriving, tree_fns: &tree_fns, consts: &consts };
-    let found = slots
-        .par_iter()
-        .filter_map(|s| s.facts.as_ref())
-        .fold(Found::default, |mut found, facts| {
-            found.scan(facts, &asks);
-            found
-        })
-        .reduce(Found::default, Found::union);
-    Wanted {
-        fns: callees_behind_imports(slots, found.callees),
-        consts: found.consts.into_iter().collect(),
-        types: field_types(slots, found.receivers, &parsed),
+    Demand::new(rw).wanted(slots, Changed::All)
+}
+
+/// What the analysed functions miss, asked round after round by one loading: what each parsed
+/// file's sinks ask is kept, so a round that only promoted functions scans only their files.
+#[derive(Debug, Default)]
+pub struct Demand {
+    rw: bool,
+    /// Per slot: what its sinks ask (nothing while it is not parsed).
+    files: Vec<FileNeeds>,
+}
+
+/// What the sinks of one parsed file ask, given the names and consts of the tree when scanned
+/// (which only parsing changes: then every file is scanned again). Paths and types are the
+/// file's own shared ones (no name is copied).
+#[derive(Debug, Default)]
+struct FileNeeds {
+    /// Callees (their last segments) that receive a handle (read-only, or a parameter of a
+    /// function that may receive one; with `rw`, read-write too), each name once.
+    callees: Vec<SharedPath>,
+    /// Callees given only a value calls derived: each with the callees of those calls (wanted
+    /// when one of them may return a value derived from its input, [`deriving_fns`]).
+    via: Vec<(String, Vec<String>)>,
+    /// Receivers (their type names) of calls of a method the tree has, each type once.
+    receivers: Vec<Arc<TypeRef>>,
+    /// Consts that SQL run on a handle refers to, directly or through known consts, and that no
+    /// parsed file declares.
+    consts: Vec<String>,
+}
+
+impl Demand {
+    /// A demand for one loading; with `rw`, read-write handles count too.
+    pub fn new(rw: bool) -> Demand {
+        Demand { rw, files: Vec::new() }
+    }
+
+    /// Everything the analysed functions of `slots` miss; `changed` says which slots changed
+    /// since the last call.
+    pub fn wanted(&mut self, slots: &[Slot], changed: Changed<'_>) -> Wanted {
+        // What the scan of the sinks asks about, each over the whole tree, side by side.
+        let (deriving, (tree_fns, (parsed, consts))) = rayon::join(
+            || deriving_fns(slots),
+            || {
+                rayon::join(
+                    || tree_fn_names(slots),
+                    || rayon::join(|| parsed_types(slots), || const_index(slots)),
+                )
+            },
+        );
+        let asks = Asks { rw: self.rw, tree_fns: &tree_fns, consts: &consts };
+        let scan =
+            |slot: &Slot| slot.facts.as_ref().map_or_else(FileNeeds::default, |f| FileNeeds::scan(f, &asks));
+        match changed {
+            Changed::Promoted(ids) if self.files.len() == slots.len() => {
+                // Promotion changes no name and no const: the other files ask what they asked.
+                let again: Vec<(usize, FileNeeds)> = ids.par_iter().map(|&i| (i, scan(&slots[i]))).collect();
+                for (i, needs) in again {
+                    self.files[i] = needs;
+                }
+            }
+            Changed::All | Changed::Promoted(_) => self.files = slots.par_iter().map(scan).collect(),
+        }
+        let found = self
+            .files
+            .par_iter()
+            .fold(Found::default, |mut found, needs| {
+                found.add(needs, &deriving);
+                found
+            })
+            .reduce(Found::default, Found::union);
+        Wanted {
+            fns: callees_behind_imports(slots, found.callees),
+            consts: found.consts.into_iter().map(str::to_string).collect(),
+            types: field_types(slots, found.receivers, &parsed),
+        }
     }
 }
 
 /// What the scan of the sinks is told about the whole tree.
 struct Asks<'a> {
     rw: bool,
-    /// Functions that may return a value derived from a parameter ([`deriving_fns`]).
-    deriving: &'a HashSet<&'a str>,
     /// Every function name of the tree, parsed or not.
     tree_fns: &'a HashSet<&'a str>,
     /// The consts of the parsed files.
     consts: &'a ConstIndex,
 }
 
-/// What the scan of the sinks found.
-#[derive(Default)]
-struct Found<'a> {
-    /// Callees that receive a handle (read-only, or a parameter of a function that may receive
-    /// one; with `rw`, read-write too), or a value derived from one.
-    callees: HashSet<&'a str>,
-    /// Consts that SQL run on a handle refers to, directly or through known consts, and that no
-    /// parsed file declares.
-    consts: Vec<String>,
-    /// Type names of the receivers of calls of a method the tree has.
-    receivers: HashSet<&'a str>,
-}
-
-impl<'a> Found<'a> {
+impl FileNeeds {
     /// Scans every sink of one parsed file once, for the three questions.
-    fn scan(&mut self, facts: &'a FileFacts, asks: &Asks<'_>) {
+    fn scan(facts: &FileFacts, asks: &Asks<'_>) -> FileNeeds {
+        // Names and types already kept (a file shares one path or type among its sinks).
+        let (mut callees, mut receivers) = (HashSet::default(), HashSet::<*const TypeRef>::default());
+        let mut needs = FileNeeds::default();
         for f in &facts.functions {
             for sink in &f.sinks {
                 let taint = sink.handle.taint;
@@ -82,36 +124,64 @@ impl<'a> Found<'a> {
                     // An ORM executor run on a builder is not a function of the tree.
                     SinkKind::Call { callee, builder: None, receiver, .. } => {
                         let name = callee.last().map(String::as_str);
-                        if f.analysed && (on_handle || derived_from_handle(f, taint, asks.deriving)) {
-                            self.callees.extend(name);
+                        match name {
+                            Some(name) if f.analysed && on_handle => {
+                                // Kept once per name (an arm of its own: never judged as a derived value).
+                                let first = callees.insert(name);
+                                if first {
+                                    needs.callees.push(Arc::clone(callee));
+                                }
+                            }
+                            Some(name) if f.analysed && taint.via != 0 => {
+                                let via = f.via_callees(taint.via).into_iter().map(str::to_string).collect();
+                                needs.via.push((name.to_string(), via));
+                            }
+                            _ => {}
                         }
                         // A receiver's type matters only when the tree has a method of that name.
                         if let (Some(t), Some(m)) = (receiver, name) {
-                            if asks.tree_fns.contains(m) {
-                                type_names(t, &mut self.receivers);
+                            if asks.tree_fns.contains(m) && receivers.insert(Arc::as_ptr(t)) {
+                                needs.receivers.push(Arc::clone(t));
                             }
                         }
                     }
-                    SinkKind::Sql { text, .. } if on_handle => asks.consts.missing(text, &mut self.consts),
+                    SinkKind::Sql { text, .. } if on_handle => asks.consts.missing(text, &mut needs.consts),
                     _ => {}
                 }
             }
         }
+        needs
+    }
+}
+
+/// What the files' sinks ask, together.
+#[derive(Default)]
+struct Found<'a> {
+    callees: HashSet<&'a str>,
+    consts: HashSet<&'a str>,
+    receivers: HashSet<&'a str>,
+}
+
+impl<'a> Found<'a> {
+    /// Adds what one file asks, its callees given values calls derived only when one of those
+    /// calls may have derived a handle.
+    fn add(&mut self, needs: &'a FileNeeds, deriving: &HashSet<&str>) {
+        self.callees.extend(needs.callees.iter().filter_map(|c| c.last()).map(String::as_str));
+        for (name, via) in &needs.via {
+            if via.iter().any(|n| deriving.contains(n.as_str())) {
+                self.callees.insert(name);
+            }
+        }
+        needs.receivers.iter().for_each(|t| type_names(t, &mut self.receivers));
+        self.consts.extend(needs.consts.iter().map(String::as_str));
     }
 
     fn union(mut a: Found<'a>, b: Found<'a>) -> Found<'a> {
         a.callees = union(a.callees, b.callees);
         a.receivers = union(a.receivers, b.receivers);
-        a.consts.extend(b.consts);
+        a.consts = union(a.consts, b.consts);
         a
     }
-}
-
-/// Whether a value a call of `f` derived (`taint.via`) may be a handle: a call of a function
-/// that may return a value derived from a parameter made it. Until the callee is analysed (its
-/// own call has a handle, so it is loaded), what the value is handed to waits.
-fn derived_from_handle(f: &FnFacts, taint: Taint, deriving: &HashSet<&str>) -> bool {
-    taint.via != 0 && f.via_callees(taint.via).iter().any(|n| deriving.contains(n))
 }
 
 /// A name imported under another (`use a::tally as view_tally`) among `names`: the function
@@ -260,4 +330,29 @@ pub fn read_only_wrappers(slots: &[Slot]) -> BTreeSet<(String, Option<String>)> 
         .filter(|f| f.analysed && f.returns.ro.is_some())
         .map(|f| (f.name.clone(), f.owner.as_deref().map(String::from)))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workspace::loader::tests::{deferred, facts, function, screened};
+
+    #[test]
+    fn a_round_that_only_promoted_asks_what_a_full_scan_asks() {
+        let mut h = facts(vec![function("handler", true, &["save"]), function("save", false, &[])]);
+        h.deferred = vec![deferred(1, function("save", true, &["bump"]))];
+        let other = facts(vec![function("list", true, &["put"])]);
+        let mut slots = vec![
+            Slot { facts: Some(h), ..screened("h.rs", "") },
+            Slot { facts: Some(other), ..screened("o.rs", "") },
+        ];
+        let mut demand = Demand::new(false);
+        let first = demand.wanted(&slots, Changed::All);
+        assert_eq!(first.fns, ["put", "save"].map(String::from).into());
+        let promoted = slots[0].facts.as_mut().map(|f| f.promote(|name| name == "save"));
+        assert_eq!(promoted, Some(1));
+        let next = demand.wanted(&slots, Changed::Promoted(&[0]));
+        assert_eq!(next.fns, ["bump", "put", "save"].map(String::from).into(), "o.rs still asks for `put`");
+        assert_eq!(next, wanted(&slots, false));
+    }
 }

@@ -6,6 +6,8 @@
 //! re-exports are followed by [`super::calls`] when a module has no function of the name.
 //! Pure lookups over owned facts; never reads files.
 
+use std::hash::{BuildHasher, BuildHasherDefault};
+
 use rayon::prelude::*;
 
 use crate::analysis::facts::ImportFacts;
@@ -13,7 +15,7 @@ use crate::writers::{FnId, TreeFn};
 
 use super::crates::{CrateGraph, CrateId};
 use super::fns::TreeFns;
-use super::hash::NameMap;
+use super::hash::{NameHasher, NameMap};
 
 /// How many imports a path may go through (aliases of aliases, re-exports).
 pub const MAX_DEPTH: usize = 8;
@@ -38,9 +40,16 @@ pub struct Imports {
 struct ModuleImports {
     /// In the order written.
     all: Vec<ImportFacts>,
-    /// The non-glob imports, as indexes into `all`, sorted by the name they bind (then by
-    /// index): found by binary search, and smaller than a map of cloned names.
-    by_alias: Vec<u32>,
+    /// The non-glob imports as (hash of the name they bind, index into `all`), sorted: a
+    /// binary search over these small pairs, side by side in memory, where one over the names
+    /// themselves followed a pointer per probe; a name is compared only where its hash matches.
+    by_alias: Vec<(u32, u32)>,
+}
+
+/// The hash a module's imports are sorted by: the low 32 bits of the index's hasher (the
+/// best mixed, those its tables index by).
+fn alias_hash(name: &str) -> u32 {
+    BuildHasherDefault::<NameHasher>::default().hash_one(name) as u32
 }
 
 impl ModuleImports {
@@ -48,15 +57,17 @@ impl ModuleImports {
         // Held until the run ends: no spare capacity.
         self.all.shrink_to_fit();
         let all = &self.all;
-        self.by_alias = (0..all.len()).filter(|&i| !all[i].glob).map(|i| i as u32).collect();
-        self.by_alias.sort_by(|&a, &b| all[a as usize].alias.cmp(&all[b as usize].alias).then(a.cmp(&b)));
+        self.by_alias =
+            (0..all.len()).filter(|&i| !all[i].glob).map(|i| (alias_hash(&all[i].alias), i as u32)).collect();
+        self.by_alias.sort_unstable();
     }
 
-    /// The first non-glob import binding `name`.
+    /// The first non-glob import binding `name` (of those sharing its hash, in index order).
     fn named(&self, name: &str) -> Option<&ImportFacts> {
-        let at = self.by_alias.partition_point(|&i| self.all[i as usize].alias.as_str() < name);
-        let found = &self.all[*self.by_alias.get(at)? as usize];
-        (found.alias == name).then_some(found)
+        let hash = alias_hash(name);
+        let at = self.by_alias.partition_point(|&(h, _)| h < hash);
+        let same_hash = self.by_alias[at..].iter().take_while(|&&(h, _)| h == hash);
+        same_hash.map(|&(_, i)| &self.all[i as usize]).find(|import| import.alias == name)
     }
 }
 
@@ -175,5 +186,40 @@ impl Imports {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn import(alias: &str, path: &str, glob: bool) -> ImportFacts {
+        ImportFacts {
+            module: Vec::new(),
+            alias: alias.into(),
+            path: path.split("::").map(String::from).collect(),
+            glob,
+            public: false,
+        }
+    }
+
+    #[test]
+    fn a_name_finds_the_first_import_binding_it_and_never_a_glob() {
+        let mut imports = Imports::default();
+        let written = vec![
+            import("Repo", "crate::a::Repo", false),
+            import("", "crate::b", true),
+            import("Store", "crate::a::Store", false),
+            import("Repo", "crate::c::Repo", false),
+            import("Rep", "crate::d::Rep", false),
+        ];
+        imports.add(None, &["m".to_string()], written);
+        let path = |name: &str| imports.named_in(None, &["m".to_string()], name).map(|i| i.path.join("::"));
+        assert_eq!(path("Repo").as_deref(), Some("crate::a::Repo"));
+        assert_eq!(path("Store").as_deref(), Some("crate::a::Store"));
+        assert_eq!(path("Rep").as_deref(), Some("crate::d::Rep"));
+        assert_eq!(path(""), None, "a glob binds no name");
+        assert_eq!(path("Repos"), None);
+        assert_eq!(imports.named_in(None, &[], "Repo").map(|i| i.alias.as_str()), None, "another module");
     }
 }

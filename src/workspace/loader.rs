@@ -105,6 +105,15 @@ impl Wanted {
     }
 }
 
+/// Which slots changed since a stage was last asked what it wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Changed<'a> {
+    /// Any slot (the first time, or files were parsed).
+    All,
+    /// Only these slots (by index, in order), whose parsed files had functions promoted.
+    Promoted(&'a [usize]),
+}
+
 /// Parses and analyses one file so that the functions named in `wanted` (and those the
 /// pipeline's text screen selects) are analysed.
 pub type Analyse<'a> = dyn Fn(&Path, &BTreeSet<String>) -> Result<FileFacts, FileError> + Sync + 'a;
@@ -138,27 +147,44 @@ pub fn load(
     wants: &mut dyn FnMut(&[Slot]) -> Wanted,
     analyse: &Analyse<'_>,
 ) -> (Vec<FileError>, usize) {
+    load_tracked(slots, &mut |slots, _| wants(slots), analyse)
+}
+
+/// [`load`], with `wants` told which slots changed since it was last asked (so that it can
+/// keep what the others asked).
+pub fn load_tracked(
+    slots: &mut [Slot],
+    wants: &mut dyn FnMut(&[Slot], Changed<'_>) -> Wanted,
+    analyse: &Analyse<'_>,
+) -> (Vec<FileError>, usize) {
     let mut asked = Wanted::default();
     let mut errors = Vec::new();
     let mut newly_parsed = 0;
+    // The slots promoted in the last round; `None`: files were parsed (or it is the first).
+    let mut promoted_only: Option<Vec<usize>> = None;
     for _ in 0..MAX_ROUNDS {
-        let fresh = wants(slots).minus(&asked);
+        let changed = promoted_only.as_deref().map_or(Changed::All, Changed::Promoted);
+        let fresh = wants(slots, changed).minus(&asked);
         if fresh.is_empty() {
             break;
         }
         asked.extend(fresh.clone());
         // Functions of parsed files whose bodies were analysed but not selected: promoted.
-        let promoted: usize = slots
+        let promoted: Vec<usize> = slots
             .par_iter_mut()
-            .filter_map(|s| s.facts.as_mut())
-            .map(|facts| facts.promote(|name| fresh.fns.contains(name)))
-            .sum();
+            .enumerate()
+            .filter_map(|(i, s)| {
+                let promoted = s.facts.as_mut()?.promote(|name| fresh.fns.contains(name));
+                (promoted > 0).then_some(i)
+            })
+            .collect();
         let todo: Vec<usize> =
             (0..slots.len()).into_par_iter().filter(|&i| declares(&slots[i], &fresh)).collect();
-        if promoted == 0 && todo.is_empty() {
+        if promoted.is_empty() && todo.is_empty() {
             // The slots are as they were: asked again, `wants` would ask for nothing new.
             break;
         }
+        promoted_only = todo.is_empty().then_some(promoted);
         let results: Vec<(usize, Result<FileFacts, FileError>)> =
             todo.par_iter().map(|&i| (i, analyse(&slots[i].path, &asked.fns))).collect();
         for (i, result) in results {
@@ -186,12 +212,12 @@ pub fn load(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::analysis::facts::{DeferredFn, FnFacts, HandleUse, Sink, SinkKind, Taint};
     use crate::source::TextRange;
 
-    fn function(name: &str, analysed: bool, calls: &[&str]) -> FnFacts {
+    pub(crate) fn function(name: &str, analysed: bool, calls: &[&str]) -> FnFacts {
         FnFacts {
             name: name.into(),
             owner: None,
@@ -222,11 +248,11 @@ mod tests {
         }
     }
 
-    fn facts(functions: Vec<FnFacts>) -> FileFacts {
+    pub(crate) fn facts(functions: Vec<FnFacts>) -> FileFacts {
         FileFacts { functions, ..FileFacts::default() }
     }
 
-    fn screened(path: &str, text: &str) -> Slot {
+    pub(crate) fn screened(path: &str, text: &str) -> Slot {
         Slot::screened(path.into(), true, Declared::of(text))
     }
 
@@ -293,7 +319,7 @@ mod tests {
     }
 
     /// A deferred analysis of `function(name, …)` at `index`, with its sinks.
-    fn deferred(index: usize, f: FnFacts) -> DeferredFn {
+    pub(crate) fn deferred(index: usize, f: FnFacts) -> DeferredFn {
         DeferredFn {
             index,
             params: f.params,
@@ -335,5 +361,30 @@ mod tests {
         assert!(!h.functions[2].analysed && h.functions[2].sinks.is_empty());
         assert!(h.deferred.is_empty(), "no deferred analysis outlives loading");
         assert!(slots[1].facts.is_some());
+    }
+
+    #[test]
+    fn wants_is_told_which_slots_a_round_changed() {
+        let mut parsed = facts(vec![function("handler", true, &["save"]), function("save", false, &[])]);
+        parsed.deferred = vec![deferred(1, function("save", true, &["bump"]))];
+        let mut slots =
+            vec![Slot { facts: Some(parsed), ..screened("h.rs", "") }, screened("deep.rs", "fn bump() {}")];
+        let mut told = Vec::new();
+        let mut wants = |slots: &[Slot], changed: Changed<'_>| {
+            told.push(match changed {
+                Changed::All => None,
+                Changed::Promoted(ids) => Some(ids.to_vec()),
+            });
+            callees(slots)
+        };
+        let analyse = |_: &Path, _: &BTreeSet<String>| -> Result<FileFacts, FileError> {
+            Ok(facts(vec![function("bump", true, &[])]))
+        };
+        let (errors, parsed) = load_tracked(&mut slots, &mut wants, &analyse);
+        assert!(errors.is_empty());
+        assert_eq!(parsed, 1);
+        // First everything; after promoting `save` in h.rs only, that slot; after parsing
+        // deep.rs (for `bump`), everything again.
+        assert_eq!(told, [None, Some(vec![0]), None]);
     }
 }

@@ -6,13 +6,11 @@
 //! the tree, or something outside it) and which bodies a method of a type may run. Never
 //! parses and never decides what writes.
 
-use std::sync::Arc;
-
 use crate::analysis::facts::{TypeFacts, TypeRef};
 use crate::writers::{FnId, TreeFn};
 
 use super::fns::TreeFns;
-use super::hash::{NameMap as HashMap, NamePair, NameSet as HashSet, Pair};
+use super::hash::{Name, NameMap as HashMap, NamePair, NameSet as HashSet, Pair};
 
 /// How deep a type may be derived from other types (fields of fields, returns of returns).
 const MAX_TYPE_DEPTH: usize = 8;
@@ -40,30 +38,63 @@ pub enum Ty {
     Unknown,
 }
 
-/// The hashed index.
+/// The functions one key names: most keys name one, held in place (no list to follow).
+#[derive(Debug, Clone)]
+enum Ids {
+    One(FnId),
+    Many(Vec<FnId>),
+}
+
+impl Ids {
+    fn push(&mut self, id: FnId) {
+        match self {
+            Ids::One(first) => *self = Ids::Many(vec![*first, id]),
+            Ids::Many(ids) => ids.push(id),
+        }
+    }
+
+    fn as_slice(&self) -> &[FnId] {
+        match self {
+            Ids::One(id) => std::slice::from_ref(id),
+            Ids::Many(ids) => ids,
+        }
+    }
+}
+
+/// What the tree declares under a name: a type (struct, enum, union, alias, a type with
+/// methods or impls, or one only screened), a trait, or both.
+#[derive(Debug, Clone, Copy, Default)]
+struct Declared {
+    ty: bool,
+    is_trait: bool,
+}
+
+/// The hashed index. Keys are [`Name`]s: a short name's bytes are compared in the table.
 #[derive(Debug, Default)]
 pub struct Symbols {
     /// Functions with a body, by name.
-    by_name: HashMap<String, Vec<FnId>>,
+    by_name: HashMap<Name, Ids>,
     /// Functions with a body, by owner type or trait and name (one probe, looked up by
     /// borrowed names).
-    by_owner: HashMap<NamePair, Vec<FnId>>,
+    by_owner: HashMap<NamePair, Ids>,
     /// Methods with a body of a blanket implementation (`impl<T: Executor> DbExt for T`: the
     /// owner is one of the function's generics), by name: what a receiver outside the tree
     /// may run.
-    blanket: HashMap<String, Vec<FnId>>,
+    blanket: HashMap<Name, Ids>,
     /// Type -> the traits it implements.
-    traits_of: HashMap<String, Vec<String>>,
+    traits_of: HashMap<Name, Vec<String>>,
     /// Trait -> the types implementing it.
-    impls_of: HashMap<String, Vec<String>>,
-    /// Traits of the tree.
-    traits: HashSet<String>,
+    impls_of: HashMap<Name, Vec<String>>,
     /// Structs by name, with their fields.
-    structs: HashMap<String, Vec<TypeFacts>>,
-    /// Every type name the tree declares (parsed or only screened).
-    declared: HashSet<String>,
+    structs: HashMap<Name, Vec<TypeFacts>>,
+    /// (struct, field) -> the field's type, from the first struct of that name declaring it
+    /// (one probe where the structs' fields were scanned, their names behind pointers).
+    fields: HashMap<NamePair, TypeRef>,
+    /// Every type (parsed or only screened) and trait name the tree declares: one probe
+    /// answers both questions.
+    declared: HashMap<Name, Declared>,
     /// First segments of the module paths of the tree's functions.
-    modules: HashSet<String>,
+    modules: HashSet<Name>,
 }
 
 impl Symbols {
@@ -79,15 +110,17 @@ impl Symbols {
         for (id, f) in fns.iter().enumerate() {
             // Names are cloned only the first time they are seen: most repeat.
             if let Some(first) = f.module.first() {
-                insert_new(&mut s.modules, first);
+                if !s.modules.contains(first.as_bytes()) {
+                    s.modules.insert(Name::new(first));
+                }
             }
             let facts = &f.facts;
             if let Some(owner) = &facts.owner {
-                insert_new(&mut s.declared, owner);
+                s.declare(owner).ty = true;
                 if let Some(tr) = &facts.sig.trait_of {
                     s.add_impl(owner, tr);
                 } else if facts.sig.in_trait {
-                    insert_new(&mut s.traits, owner);
+                    s.declare(owner).is_trait = true;
                 }
             }
             if facts.has_body {
@@ -96,7 +129,7 @@ impl Symbols {
                     match s.by_owner.get_mut(&(&**owner, facts.name.as_str()) as &dyn Pair) {
                         Some(ids) => ids.push(id),
                         None => {
-                            s.by_owner.insert(NamePair::new(Arc::clone(owner), &facts.name), vec![id]);
+                            s.by_owner.insert(NamePair::new(owner, &facts.name), Ids::One(id));
                         }
                     }
                     if facts.sig.generics.iter().any(|(g, _)| **g == **owner) {
@@ -106,18 +139,25 @@ impl Symbols {
             }
         }
         for t in types {
-            insert_new(&mut s.declared, &t.name);
-            match s.structs.get_mut(t.name.as_str()) {
+            s.declare(&t.name).ty = true;
+            for (field, ty) in &t.fields {
+                if !s.fields.contains_key(&(t.name.as_str(), field.as_str()) as &dyn Pair) {
+                    s.fields.insert(NamePair::new(&t.name, field), ty.clone());
+                }
+            }
+            match s.structs.get_mut(t.name.as_bytes()) {
                 Some(defs) => defs.push(t),
                 None => {
-                    s.structs.insert(t.name.clone(), vec![t]);
+                    s.structs.insert(Name::new(&t.name), vec![t]);
                 }
             }
         }
         for (self_ty, tr) in impls {
             s.add_impl(self_ty, tr);
         }
-        s.declared.extend(screened_types.into_iter().map(str::to_string));
+        for name in screened_types {
+            s.declare(name).ty = true;
+        }
         for list in s.traits_of.values_mut().chain(s.impls_of.values_mut()) {
             list.sort();
             list.dedup();
@@ -126,47 +166,52 @@ impl Symbols {
     }
 
     fn add_impl(&mut self, self_ty: &str, tr: &str) {
-        insert_new(&mut self.declared, self_ty);
-        insert_new(&mut self.traits, tr);
-        self.traits_of.entry(self_ty.to_string()).or_default().push(tr.to_string());
-        self.impls_of.entry(tr.to_string()).or_default().push(self_ty.to_string());
+        self.declare(self_ty).ty = true;
+        self.declare(tr).is_trait = true;
+        list_at(&mut self.traits_of, self_ty).push(tr.to_string());
+        list_at(&mut self.impls_of, tr).push(self_ty.to_string());
+    }
+
+    /// What the tree declares under `name`, to mark (a short name's key allocates nothing).
+    fn declare(&mut self, name: &str) -> &mut Declared {
+        self.declared.entry(Name::new(name)).or_default()
     }
 
     /// Whether the tree declares a type or trait of that name.
     pub fn declares(&self, name: &str) -> bool {
-        self.declared.contains(name) || self.traits.contains(name)
+        self.declared.contains_key(name.as_bytes())
     }
 
     /// Notes modules of the tree (first segments of module paths).
     pub fn add_modules(&mut self, modules: impl IntoIterator<Item = String>) {
-        self.modules.extend(modules);
+        self.modules.extend(modules.into_iter().map(|m| Name::new(&m)));
     }
 
     /// Whether some function or file of the tree is in a module whose path starts with `name`.
     pub fn has_module(&self, name: &str) -> bool {
-        self.modules.contains(name)
+        self.modules.contains(name.as_bytes())
     }
 
     /// Whether `name` is a trait of the tree.
     pub fn is_trait(&self, name: &str) -> bool {
-        self.traits.contains(name)
+        self.declared.get(name.as_bytes()).is_some_and(|d| d.is_trait)
     }
 
     /// Functions with a body named `name`.
     pub fn named(&self, name: &str) -> &[FnId] {
-        self.by_name.get(name).map_or(&[], Vec::as_slice)
+        self.by_name.get(name.as_bytes()).map_or(&[], Ids::as_slice)
     }
 
     /// Functions with a body named `name` owned by `owner` (a type's impls or a trait's
     /// default bodies).
     pub fn owned(&self, owner: &str, name: &str) -> &[FnId] {
-        self.by_owner.get(&(owner, name) as &dyn Pair).map_or(&[], Vec::as_slice)
+        self.by_owner.get(&(owner, name) as &dyn Pair).map_or(&[], Ids::as_slice)
     }
 
     /// Methods with a body named `name` of blanket implementations (their owner is one of
     /// their generics), in id order.
     pub fn blanket(&self, name: &str) -> &[FnId] {
-        self.blanket.get(name).map_or(&[], Vec::as_slice)
+        self.blanket.get(name.as_bytes()).map_or(&[], Ids::as_slice)
     }
 
     /// The bodies `name` may run on a value of tree type `ty`: its own methods, else the
@@ -176,11 +221,13 @@ impl Symbols {
         match ty {
             Ty::Tree(t) if self.is_trait(t) => self.trait_methods(t, name, &mut out),
             Ty::Tree(t) => {
-                out.extend_from_slice(self.owned(t, name));
-                if out.is_empty() {
-                    for tr in self.traits_of.get(t).into_iter().flatten() {
-                        out.extend_from_slice(self.owned(tr, name));
-                    }
+                let own = self.owned(t, name);
+                if !own.is_empty() {
+                    // One key's ids: in id order, each once.
+                    return own.to_vec();
+                }
+                for tr in self.traits_of.get(t.as_bytes()).into_iter().flatten() {
+                    out.extend_from_slice(self.owned(tr, name));
                 }
             }
             Ty::Traits(traits) => {
@@ -197,19 +244,19 @@ impl Symbols {
 
     /// Whether the tree defines a type (struct, enum, union or trait; not an alias) named `name`.
     fn defines_type(&self, name: &str) -> bool {
-        self.structs.get(name).is_some_and(|defs| defs.iter().any(|d| d.alias.is_none()))
+        self.structs.get(name.as_bytes()).is_some_and(|defs| defs.iter().any(|d| d.alias.is_none()))
     }
 
     /// The declared types of field `field` of the tree's structs named `name` (several
     /// structs may share a name).
     pub fn field_types<'s>(&'s self, name: &str, field: &'s str) -> impl Iterator<Item = &'s TypeRef> {
-        let defs = self.structs.get(name).map_or(&[][..], Vec::as_slice);
+        let defs = self.structs.get(name.as_bytes()).map_or(&[][..], Vec::as_slice);
         defs.iter().flat_map(move |d| d.fields.iter().filter(move |(f, _)| f == field).map(|(_, t)| t))
     }
 
     /// The type alias `name` stands for, when every type of the tree so named is that alias.
     fn alias_of(&self, name: &str) -> Option<&TypeRef> {
-        let defs = self.structs.get(name)?;
+        let defs = self.structs.get(name.as_bytes())?;
         let first = defs.first()?.alias.as_ref()?;
         defs.iter().all(|d| d.alias.as_ref() == Some(first)).then_some(first)
     }
@@ -219,11 +266,11 @@ impl Symbols {
     /// (a supertrait's: `dyn FullRepo` calling `AliasAccessRepo::accessed_alias`).
     fn trait_methods(&self, tr: &str, name: &str, out: &mut Vec<FnId>) {
         out.extend_from_slice(self.owned(tr, name));
-        for ty in self.impls_of.get(tr).into_iter().flatten() {
+        for ty in self.impls_of.get(tr.as_bytes()).into_iter().flatten() {
             let own = self.owned(ty, name);
             out.extend_from_slice(own);
             if own.is_empty() {
-                for other in self.traits_of.get(ty).into_iter().flatten() {
+                for other in self.traits_of.get(ty.as_bytes()).into_iter().flatten() {
                     out.extend_from_slice(self.owned(other, name));
                 }
             }
@@ -271,13 +318,12 @@ impl Symbols {
             TypeRef::Field(base, field) => {
                 match self.type_at(seen, from, base, depth + 1) {
                     Ty::Tree(name) => {
-                        let Some(def) = self.structs.get(&name).and_then(|defs| {
-                            defs.iter().find_map(|d| d.fields.iter().find(|(f, _)| f == field))
-                        }) else {
+                        let Some(declared) = self.fields.get(&(name.as_str(), field.as_str()) as &dyn Pair)
+                        else {
                             return Ty::Unknown;
                         };
                         // A field's type is written in the struct's scope; `Self` there is the struct.
-                        match &def.1 {
+                        match declared {
                             TypeRef::Named(p) if p.len() == 1 && p[0] == "Self" => Ty::Tree(name),
                             other => self.type_at(seen, usize::MAX, other, depth + 1),
                         }
@@ -303,6 +349,11 @@ impl Symbols {
     /// A named type: `Self` is the function's owner; a name the tree declares is the tree's.
     fn named_type(&self, seen: &Seen<'_>, id: FnId, path: &[String]) -> Ty {
         let Some(last) = path.last() else { return Ty::Unknown };
+        let declared = self.declared.get(last.as_bytes());
+        if declared.is_none() && last != "Self" {
+            // Outside whatever the imports say: they are not asked.
+            return Ty::Outside;
+        }
         let from = seen.fns.get(id);
         if from.is_some_and(|f| (seen.outside)(id, f, path)) {
             return Ty::Outside;
@@ -314,12 +365,10 @@ impl Symbols {
                 None => Ty::Unknown,
             };
         }
-        if self.is_trait(last) {
-            Ty::Traits(vec![last.clone()])
-        } else if self.declares(last) {
-            Ty::Tree(last.clone())
-        } else {
-            Ty::Outside
+        match declared {
+            Some(d) if d.is_trait => Ty::Traits(vec![last.clone()]),
+            Some(_) => Ty::Tree(last.clone()),
+            None => Ty::Outside,
         }
     }
 
@@ -381,21 +430,19 @@ impl Symbols {
     }
 }
 
-/// Adds `name` to `set`, cloning it only when it is new.
-fn insert_new(set: &mut HashSet<String>, name: &str) {
-    if !set.contains(name) {
-        set.insert(name.to_string());
+/// Appends `id` to the functions of `name`, making the name's key only when it is new.
+fn push_at(map: &mut HashMap<Name, Ids>, name: &str, id: FnId) {
+    match map.get_mut(name.as_bytes()) {
+        Some(ids) => ids.push(id),
+        None => {
+            map.insert(Name::new(name), Ids::One(id));
+        }
     }
 }
 
-/// Appends `id` to the list of `name`, cloning the name only when it is new.
-fn push_at(map: &mut HashMap<String, Vec<FnId>>, name: &str, id: FnId) {
-    match map.get_mut(name) {
-        Some(ids) => ids.push(id),
-        None => {
-            map.insert(name.to_string(), vec![id]);
-        }
-    }
+/// The list of `name` in `map`, made empty when there is none.
+fn list_at<'m>(map: &'m mut HashMap<Name, Vec<String>>, name: &str) -> &'m mut Vec<String> {
+    map.entry(Name::new(name)).or_default()
 }
 
 /// std methods whose result derefs to (or is) the receiver's value: guards of `Mutex`,

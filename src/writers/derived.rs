@@ -12,16 +12,18 @@
 //! computes from its parameters (`self.size`). A call that cannot be pinned to functions of
 //! the tree derives nothing either.
 //!
-//! Runs once, before the summaries resolve their calls: afterwards no sink holds a `via` bit
-//! and no function keeps a [`Derived`](crate::analysis::facts::Derived). Never judges and never reports.
+//! Runs once, on the calls the summaries resolved before settling (the sinks a settled
+//! function drops are said, so that those resolutions follow): afterwards no sink holds a `via`
+//! bit and no function keeps a [`Derived`](crate::analysis::facts::Derived). Never resolves,
+//! judges or reports.
 
 use std::collections::VecDeque;
 
 use rayon::prelude::*;
 
-use crate::analysis::facts::{Derivation, SinkKind, Taint, TypeRef};
-use crate::workspace::calls::{Answered, Resolved};
+use crate::analysis::facts::{call_sink_index, Derivation, Taint, TypeRef};
 
+use super::resolutions::Resolutions;
 use super::FnId;
 use crate::workspace::fns::TreeFns;
 
@@ -43,45 +45,65 @@ impl Derived {
     }
 }
 
-/// How the writer summaries answer the questions of settling: what a call may run, and whether
-/// a field (of a value of a type, seen from a function) may hold a handle by its declared type.
-pub(super) struct Lookups<R, F> {
-    pub resolve: R,
+/// How the writer summaries answer the questions of settling: what each call sink resolved to
+/// (by function and sink, before settling), and whether a field (of a value of a type, seen
+/// from a function) may hold a handle by its declared type.
+pub(super) struct Lookups<'r, F> {
+    pub resolved: &'r Resolutions,
     pub field_may_hold: F,
 }
 
-/// Settles the [`Taint::via`] bits of every function of `fns` (see the module's text).
-pub(super) fn settle<R, F>(fns: &mut TreeFns, lookups: Lookups<R, F>)
+/// Per function whose settling dropped sinks: which of its sinks (as they were) it kept, in
+/// function order.
+pub(super) type Kept = Vec<(FnId, Vec<bool>)>;
+
+/// Settles the [`Taint::via`] bits of every function of `fns` (see the module's text); says
+/// which sinks were kept where some were dropped.
+pub(super) fn settle<F>(fns: &mut TreeFns, lookups: Lookups<'_, F>) -> Kept
 where
-    R: Fn(&TreeFns, FnId, &SinkKind) -> Resolved + Sync,
     F: Fn(&TreeFns, FnId, Option<&TypeRef>, &str) -> bool + Sync,
 {
     if fns.iter().all(|f| f.facts.derived.is_empty()) {
-        return;
+        return Vec::new();
     }
-    // Resolving the calls is most of the work: on the pool, as the summaries do.
     let shared: &TreeFns = fns;
     let derivations: Vec<Vec<Derived>> =
         (0..shared.len()).into_par_iter().map(|id| derivations_of(shared, id, &lookups)).collect();
     let returns = returned_params(fns, &derivations);
     // Each function settled by itself: on the pool.
-    fns.par_iter_mut().for_each(|(id, f)| {
-        let own = &derivations[id];
-        if own.is_empty() {
-            return;
-        }
-        let settled = settled_inputs(own, |d| d.live(&returns));
-        f.facts.derived = Vec::new();
-        f.facts.sinks.retain_mut(|sink| {
-            let taint = &mut sink.handle.taint;
-            if taint.via != 0 {
-                *taint = through(*taint, &settled);
-                return taint.is_handle();
+    fns.par_iter_mut()
+        .filter_map(|(id, f)| {
+            let own = &derivations[id];
+            if own.is_empty() {
+                return None;
             }
-            true
-        });
-        f.facts.returns = Taint { params: returns[id], ..through(f.facts.returns, &settled) };
-    });
+            let settled = settled_inputs(own, |d| d.live(&returns));
+            f.facts.derived = Vec::new();
+            let kept: Vec<bool> = f
+                .facts
+                .sinks
+                .iter_mut()
+                .map(|sink| {
+                    let taint = &mut sink.handle.taint;
+                    if taint.via != 0 {
+                        *taint = through(*taint, &settled);
+                        return taint.is_handle();
+                    }
+                    true
+                })
+                .collect();
+            f.facts.returns = Taint { params: returns[id], ..through(f.facts.returns, &settled) };
+            if kept.iter().all(|&k| k) {
+                return None;
+            }
+            let mut at = 0;
+            f.facts.sinks.retain(|_| {
+                at += 1;
+                kept[at - 1]
+            });
+            Some((id, kept))
+        })
+        .collect()
 }
 
 /// `taint` with its `via` bits replaced by what they settled to.
@@ -100,32 +122,29 @@ fn bit(index: usize) -> u64 {
 }
 
 /// The derivations of function `id`, by bit, with the functions each call may run.
-fn derivations_of<R, F>(fns: &TreeFns, id: FnId, lookups: &Lookups<R, F>) -> Vec<Derived>
+fn derivations_of<F>(fns: &TreeFns, id: FnId, lookups: &Lookups<'_, F>) -> Vec<Derived>
 where
-    R: Fn(&TreeFns, FnId, &SinkKind) -> Resolved,
     F: Fn(&TreeFns, FnId, Option<&TypeRef>, &str) -> bool,
 {
     let mut out: Vec<Derived> = Vec::new();
-    let mut answered = Answered::default();
     for derived in &fns[id].facts.derived {
         let b = usize::from(derived.bit);
         if out.len() <= b {
             out.resize(b + 1, Derived::default());
         }
         let d = &mut out[b];
-        d.input = d.input.join(derived.input(&fns[id].facts.sinks));
         match &derived.by {
             Derivation::Call { arg } => {
-                let Some(call) = fns[id].facts.call_at(derived.range, *arg) else { continue };
+                // The input is what the call's sink hands over (`Derived::input`, found once).
+                let sinks = &fns[id].facts.sinks;
+                let Some(sink) = call_sink_index(sinks, derived.range, *arg) else { continue };
+                d.input = d.input.join(sinks[sink].handle.taint);
                 d.arg = *arg;
-                d.callees = match answered.answer(call, || (lookups.resolve)(fns, id, call)) {
-                    Resolved::Tree(found) => {
-                        found.into_iter().filter(|&c| fns[c].facts.may_return_a_handle()).collect()
-                    }
-                    Resolved::External | Resolved::Unresolved(_) => Vec::new(),
-                };
+                let found = lookups.resolved.callees(lookups.resolved.entry(id, sink));
+                d.callees = found.iter().copied().filter(|&c| fns[c].facts.may_return_a_handle()).collect();
             }
             Derivation::Field(field) => {
+                d.input = d.input.join(field.input);
                 d.field_live = (lookups.field_may_hold)(fns, id, field.of.as_ref(), &field.name)
             }
         }

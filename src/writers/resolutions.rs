@@ -67,6 +67,14 @@ impl Part {
     }
 }
 
+/// `entry` of a part whose callees now start at `base` of the shared list.
+fn shifted(entry: Entry, base: usize) -> Entry {
+    match entry {
+        Entry::Tree { start, len } => Entry::Tree { start: base + start, len },
+        other => other,
+    }
+}
+
 /// `found` appended to `callees`, as an entry (no tree function: `External`).
 fn tree_entry(callees: &mut Vec<FnId>, found: &[FnId]) -> Entry {
     match u32::try_from(found.len()) {
@@ -96,15 +104,46 @@ impl Resolutions {
             let base = all.callees.len();
             let from = all.entries.len() - part.entries.len();
             for (slot, entry) in all.entries[from..].iter_mut().zip(part.entries) {
-                *slot = match entry {
-                    Entry::Tree { start, len } => Entry::Tree { start: base + start, len },
-                    other => other,
-                };
+                *slot = shifted(entry, base);
             }
             all.callees.extend(part.callees);
         }
         all.first.push(all.entries.len());
         all
+    }
+
+    /// The resolutions after settling dropped or rewrote sinks: per function, the entries of
+    /// the sinks `kept` says it kept (all, when it is not listed), or, when `fresh` has it, the
+    /// resolutions of its rewritten sinks (a part of that one function). Both in function order.
+    pub fn settled(self, kept: &[(FnId, Vec<bool>)], fresh: Vec<(FnId, Part)>) -> Resolutions {
+        if kept.is_empty() && fresh.is_empty() {
+            return self;
+        }
+        let Resolutions { first, entries, mut callees } = self;
+        let fns = first.len().saturating_sub(1);
+        let mut out = Resolutions {
+            first: Vec::with_capacity(first.len()),
+            entries: Vec::with_capacity(entries.len()),
+            callees: Vec::new(),
+        };
+        let (mut kept, mut fresh) = (kept.iter().peekable(), fresh.into_iter().peekable());
+        for id in 0..fns {
+            out.first.push(out.entries.len());
+            let old = &entries[first[id]..first[id + 1]];
+            let mask = kept.next_if(|(f, _)| *f == id).map(|(_, mask)| mask);
+            if let Some((_, part)) = fresh.next_if(|(f, _)| *f == id) {
+                let base = callees.len();
+                out.entries.extend(part.entries.into_iter().map(|e| shifted(e, base)));
+                callees.extend(part.callees);
+            } else if let Some(mask) = mask {
+                out.entries.extend(old.iter().zip(mask).filter(|(_, &k)| k).map(|(e, _)| *e));
+            } else {
+                out.entries.extend_from_slice(old);
+            }
+        }
+        out.first.push(out.entries.len());
+        out.callees = callees;
+        out
     }
 
     /// How many sinks function `id` has.
@@ -219,5 +258,24 @@ mod tests {
         assert_eq!(callers.of(2), [(0, 0), (2, 0)]);
         assert_eq!(callers.of(3), [(1, 0)]);
         assert!(callers.of(1).is_empty());
+    }
+
+    #[test]
+    fn settling_keeps_the_entries_of_kept_sinks_and_takes_rewritten_functions_anew() {
+        let tree = |ids: &[FnId]| Resolved::Tree(ids.to_vec());
+        let all = Resolutions::join(vec![part(vec![
+            vec![tree(&[1]), Resolved::External, tree(&[2])],
+            vec![Resolved::Unresolved("why".into())],
+            vec![tree(&[0])],
+        ])]);
+        let kept = vec![(0, vec![true, false, true]), (1, vec![false])];
+        let fresh = vec![(1, part(vec![vec![tree(&[3]), tree(&[0, 2])]]))];
+        let settled = all.settled(&kept, fresh);
+        assert_eq!((settled.sinks(0), settled.sinks(1), settled.sinks(2)), (2, 2, 1));
+        assert_eq!(settled.callees(settled.entry(0, 0)), [1]);
+        assert_eq!(settled.callees(settled.entry(0, 1)), [2], "the dropped sink's entry is gone");
+        assert_eq!(settled.callees(settled.entry(1, 0)), [3], "a rewritten function's entries are new");
+        assert_eq!(settled.callees(settled.entry(1, 1)), [0, 2]);
+        assert_eq!(settled.callees(settled.entry(2, 0)), [0]);
     }
 }

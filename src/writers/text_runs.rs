@@ -5,8 +5,9 @@
 //! a handle to one ([`SinkKind::TextGiven`]: `execute_query(&mut conn, "DELETE …")`) becomes
 //! that SQL run on that handle at the call, as its file would have judged it.
 //!
-//! Runs once, before the summaries resolve their calls: afterwards no mark is left. Never
-//! judges and never reports.
+//! Runs once, after the handles derived by calls are settled: afterwards no mark is left, and
+//! the functions whose sinks changed are said (their calls are resolved again). Never judges
+//! and never reports.
 
 use crate::analysis::facts::{bit_positions as params, Sink, SinkKind};
 use crate::workspace::calls::Resolved;
@@ -22,11 +23,16 @@ type Runs = Vec<(usize, usize)>;
 type Forward = (FnId, Vec<FnId>, Vec<(usize, u64)>);
 
 /// Settles the marks of `fns` (see the module's text); `resolve` says what a call may run.
-pub(super) fn settle(fns: &mut TreeFns, resolve: impl Fn(&TreeFns, FnId, &SinkKind) -> Resolved) {
+/// Returns the functions whose sinks changed, in order.
+pub(super) fn settle(
+    fns: &mut TreeFns,
+    resolve: impl Fn(&TreeFns, FnId, &SinkKind) -> Resolved,
+) -> Vec<FnId> {
     let marked = |s: &Sink| matches!(s.kind, SinkKind::RunsText { .. } | SinkKind::TextGiven { .. });
     if !fns.iter().any(|f| f.facts.sinks.iter().any(marked)) {
-        return;
+        return Vec::new();
     }
+    let mut changed = Vec::new();
     let mut runs: Vec<Runs> = fns.iter().map(own_runs).collect();
     // Calls handing two parameters to the same callee, found once.
     let forwards: Vec<Forward> = (0..fns.len())
@@ -72,12 +78,17 @@ pub(super) fn settle(fns: &mut TreeFns, resolve: impl Fn(&TreeFns, FnId, &SinkKi
             }
         }
         let sinks = &mut fns[id].facts.sinks;
+        let before = sinks.len();
         sinks.retain(|s| !marked(s));
+        if sinks.len() != before || !found.is_empty() {
+            changed.push(id);
+        }
         if !found.is_empty() {
             sinks.extend(found);
             sinks.sort_by_key(|s| s.range);
         }
     }
+    changed
 }
 
 /// The pairs a function's file found it runs.
