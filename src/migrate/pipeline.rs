@@ -214,8 +214,10 @@ fn run_walked(
     // Discovery depends only on the files' routes: it runs again only when a round parsed
     // files (most rounds parse none), keyed by how many files were parsed again so far.
     let mut discovered: Option<(usize, Vec<Handler>)> = None;
-    let mut wants = |slots: &[Slot]| {
-        let mut wanted = demand::wanted(slots, true);
+    // What the files ask is kept between rounds, as in check's loading.
+    let mut demand = demand::Demand::new(true);
+    let mut wants = |slots: &[Slot], changed: loader::Changed<'_>| {
+        let mut wanted = demand.wanted(slots, changed);
         let Ok(map) = reparsed.lock() else { return wanted };
         if discovered.as_ref().is_none_or(|(n, _)| *n != map.len()) {
             let all: Vec<&FileRoutes> = slots
@@ -235,7 +237,7 @@ fn run_walked(
         }));
         wanted
     };
-    let (errors, _) = loader::load(&mut slots, &mut wants, &analyse);
+    let (errors, _) = loader::load_tracked(&mut slots, &mut wants, &analyse);
     for err in &errors {
         failed.add(err, rules);
     }
