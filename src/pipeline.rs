@@ -227,7 +227,7 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options, mut timin
     // What the files ask is kept between rounds (shared paths and types: cheap to drop).
     let mut demand = demand::Demand::new(false);
     let mut wants = |slots: &[Slot], changed: loader::Changed<'_>| demand.wanted(slots, changed);
-    let (load_errors, _) = loader::load_tracked(&mut slots, &mut wants, &analyse);
+    let (load_errors, _) = loader::load(&mut slots, &mut wants, &analyse);
     drop(demand);
     outcome.errors.extend(load_errors);
     timings.lap("load");

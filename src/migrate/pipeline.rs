@@ -237,7 +237,7 @@ fn run_walked(
         }));
         wanted
     };
-    let (errors, _) = loader::load_tracked(&mut slots, &mut wants, &analyse);
+    let (errors, _) = loader::load(&mut slots, &mut wants, &analyse);
     for err in &errors {
         failed.add(err, rules);
     }

@@ -20,12 +20,6 @@ use super::hash::NameSet as HashSet;
 
 use super::loader::{Changed, Slot, Wanted};
 
-/// Everything the analysed functions of `slots` miss. With `rw`, read-write handles count too
-/// (`migrate` judges what they reach).
-pub fn wanted(slots: &[Slot], rw: bool) -> Wanted {
-    Demand::new(rw).wanted(slots, Changed::All)
-}
-
 /// What the analysed functions miss, asked round after round by one loading: what each parsed
 /// file's sinks ask is kept, so a round that only promoted functions scans only their files.
 #[derive(Debug, Default)]
@@ -54,7 +48,8 @@ struct FileNeeds {
 }
 
 impl Demand {
-    /// A demand for one loading; with `rw`, read-write handles count too.
+    /// A demand for one loading; with `rw`, read-write handles count too (`migrate` judges
+    /// what they reach).
     pub fn new(rw: bool) -> Demand {
         Demand { rw, files: Vec::new() }
     }
@@ -353,6 +348,6 @@ mod tests {
         assert_eq!(promoted, Some(1));
         let next = demand.wanted(&slots, Changed::Promoted(&[0]));
         assert_eq!(next.fns, ["bump", "put", "save"].map(String::from).into(), "o.rs still asks for `put`");
-        assert_eq!(next, wanted(&slots, false));
+        assert_eq!(next, Demand::new(false).wanted(&slots, Changed::All), "as a full scan");
     }
 }

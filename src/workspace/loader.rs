@@ -141,18 +141,9 @@ fn declares(slot: &Slot, fresh: &Wanted) -> bool {
 /// Loads, round by round, the files that declare what `wants` asks for given the slots so
 /// far, until it asks for nothing new (`wants` answers by the slots alone: after a round that
 /// promoted and parsed nothing it is not asked again). Returns the errors of the files parsed
-/// for it and how many files were parsed that had not been.
+/// for it and how many files were parsed that had not been. `wants` is told which slots
+/// changed since it was last asked, so that it can keep what the others asked.
 pub fn load(
-    slots: &mut [Slot],
-    wants: &mut dyn FnMut(&[Slot]) -> Wanted,
-    analyse: &Analyse<'_>,
-) -> (Vec<FileError>, usize) {
-    load_tracked(slots, &mut |slots, _| wants(slots), analyse)
-}
-
-/// [`load`], with `wants` told which slots changed since it was last asked (so that it can
-/// keep what the others asked).
-pub fn load_tracked(
     slots: &mut [Slot],
     wants: &mut dyn FnMut(&[Slot], Changed<'_>) -> Wanted,
     analyse: &Analyse<'_>,
@@ -290,7 +281,7 @@ pub(crate) mod tests {
                 other => panic!("{other:?} was parsed though nothing it declares is wanted"),
             }
         };
-        let (errors, parsed) = load(&mut slots, &mut callees, &analyse);
+        let (errors, parsed) = load(&mut slots, &mut |slots, _| callees(slots), &analyse);
         assert!(errors.is_empty());
         assert_eq!(parsed, 3);
         assert!(slots[2].facts.is_some() && slots[3].facts.is_none() && slots[4].facts.is_some());
@@ -306,7 +297,7 @@ pub(crate) mod tests {
             screened("other.rs", "fn elsewhere() {}"),
         ];
         let mut asked = 0;
-        let mut wants = |slots: &[Slot]| {
+        let mut wants = |slots: &[Slot], _: Changed<'_>| {
             asked += 1;
             callees(slots)
         };
@@ -350,7 +341,7 @@ pub(crate) mod tests {
                 other => panic!("{other:?} was parsed again"),
             }
         };
-        let (errors, parsed) = load(&mut slots, &mut callees, &analyse);
+        let (errors, parsed) = load(&mut slots, &mut |slots, _| callees(slots), &analyse);
         assert!(errors.is_empty());
         assert_eq!(parsed, 1, "only deep.rs is parsed");
         let h = slots[0].facts.as_ref().unwrap();
@@ -380,7 +371,7 @@ pub(crate) mod tests {
         let analyse = |_: &Path, _: &BTreeSet<String>| -> Result<FileFacts, FileError> {
             Ok(facts(vec![function("bump", true, &[])]))
         };
-        let (errors, parsed) = load_tracked(&mut slots, &mut wants, &analyse);
+        let (errors, parsed) = load(&mut slots, &mut wants, &analyse);
         assert!(errors.is_empty());
         assert_eq!(parsed, 1);
         // First everything; after promoting `save` in h.rs only, that slot; after parsing
