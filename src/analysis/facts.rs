@@ -19,7 +19,9 @@ mod taint;
 #[cfg(test)]
 mod tests;
 
-pub use self::shared::{release_shared, shared_label, shared_path, shared_path_by, shared_type, SharedPath};
+pub use self::shared::{
+    release_shared, shared_label, shared_path, shared_path_by, shared_type, PathHash, SharedPath,
+};
 pub use self::sql_text::{SqlText, MAX_TEXT_BYTES, MAX_TEXT_NODES, MAX_TEXT_PIECES};
 pub use self::taint::{bit_positions, Origin, Taint};
 

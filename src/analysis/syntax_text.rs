@@ -3,19 +3,17 @@
 //! `ident.to_string()` costs an allocation (and its free) at every call, method, binding and
 //! type the analysis meets; and `LitStr::value` parses every literal character by character.
 //!
-//! Here an identifier is printed into a buffer of the thread ([`with_ident_text`]) or straight
-//! into a hasher, a path of identifiers becomes its shared copy ([`shared_idents`]) with
-//! strings made only the first time the file names it, and a literal without escapes is its
-//! text between the quotes ([`lit_str_value`]). Never decides anything about a name or a text.
+//! Here an identifier is printed into a buffer of the thread ([`with_ident_text`]), a path of
+//! identifiers becomes its shared copy ([`shared_idents`]) with strings made only the first
+//! time the file names it, and a literal without escapes is its text between the quotes
+//! ([`lit_str_value`]). Never decides anything about a name or a text.
 
 use std::cell::RefCell;
-use std::fmt::{self, Write as _};
-use std::hash::Hasher;
+use std::fmt::Write as _;
 
 use proc_macro2::Ident;
 
-use super::facts::{shared_path_by, SharedPath};
-use crate::workspace::hash::NameHasher;
+use super::facts::{shared_path_by, PathHash, SharedPath};
 
 /// Calls `f` with the text of `ident` (as written, `r#` included), formatted into a buffer of
 /// the thread instead of a new string. `f` must not call this again.
@@ -40,14 +38,12 @@ where
     I::IntoIter: Clone,
 {
     let idents = idents.into_iter();
-    let mut hasher = NameHasher::default();
+    let mut hash = PathHash::default();
     for ident in idents.clone() {
-        // Writing to a hasher never fails.
-        let _ = write!(HashWriter(&mut hasher), "{ident}");
-        hasher.write_u8(0xff);
+        with_ident_text(ident, |text| hash.segment(text));
     }
     shared_path_by(
-        hasher.finish(),
+        hash.finish(),
         |path| {
             let mut segments = idents.clone();
             path.iter().all(|s| segments.next().is_some_and(|i| *i == s)) && segments.next().is_none()
@@ -71,16 +67,6 @@ pub(crate) fn lit_str_value(lit: &syn::LitStr) -> String {
     text.pop();
     text.remove(0);
     text
-}
-
-/// A [`fmt::Write`] feeding a hasher.
-struct HashWriter<'a>(&'a mut NameHasher);
-
-impl fmt::Write for HashWriter<'_> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.0.write(s.as_bytes());
-        Ok(())
-    }
 }
 
 #[cfg(test)]

@@ -8,12 +8,14 @@
 //! ([`release_shared`]); this module never decides anything about what they name.
 //!
 //! Looking a copy up is on the path of every call the analysis meets, so it is cheap: the
-//! tables hash with the index's own hasher, a path can be looked up by its hash and a test of
-//! its segments (no vector of strings made first: [`shared_path_by`]), and a type is hashed
-//! and compared one level deep — the types it is built on are shared copies already, known by
-//! their address.
+//! tables hash with the index's own hasher and keep one copy per hash in place (another copy
+//! of the same hash, rare, goes to a short list beside), a path is looked up by the hash of
+//! its segments' texts ([`PathHash`]) and a test of its segments (no vector of strings made
+//! first: [`shared_path_by`]), and a type is hashed and compared one level deep — the types it
+//! is built on are shared copies already, known by their address.
 
 use std::cell::RefCell;
+use std::collections::hash_map::Entry;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::Arc;
 
@@ -23,15 +25,70 @@ use crate::workspace::hash::{NameHasher, NameMap, NameSet};
 /// A path as written, its segments in order (shared: see the module).
 pub type SharedPath = Arc<[String]>;
 
+/// The hash a path is shared by: its segments' texts in order, each written whole.
+#[derive(Default)]
+pub struct PathHash(NameHasher);
+
+impl PathHash {
+    /// Adds the next segment, as written (`r#type` with its `r#`).
+    pub fn segment(&mut self, text: &str) {
+        self.0.write(text.as_bytes());
+        self.0.write_u8(0xff);
+    }
+
+    /// The hash of the segments added.
+    pub fn finish(&self) -> u64 {
+        self.0.finish()
+    }
+}
+
+/// Shared copies by a hash of their own: the first of each hash in the map, the others
+/// (another value of a hash already taken, rare) in a list beside it.
+struct ByHash<T: ?Sized> {
+    first: NameMap<u64, Arc<T>>,
+    more: Vec<(u64, Arc<T>)>,
+}
+
+impl<T: ?Sized> Default for ByHash<T> {
+    fn default() -> Self {
+        ByHash { first: NameMap::default(), more: Vec::new() }
+    }
+}
+
+impl<T: ?Sized> ByHash<T> {
+    /// The copy of hash `hash` that `is_it` accepts, if any.
+    fn find(&self, hash: u64, is_it: impl Fn(&T) -> bool) -> Option<Arc<T>> {
+        match self.first.get(&hash) {
+            Some(first) if is_it(first) => Some(first.clone()),
+            Some(_) => self.more.iter().find(|(h, v)| *h == hash && is_it(v)).map(|(_, v)| v.clone()),
+            None => None,
+        }
+    }
+
+    /// Keeps `value`, of hash `hash`, which [`ByHash::find`] did not find.
+    fn insert(&mut self, hash: u64, value: &Arc<T>) {
+        match self.first.entry(hash) {
+            Entry::Vacant(slot) => {
+                slot.insert(value.clone());
+            }
+            Entry::Occupied(_) => self.more.push((hash, value.clone())),
+        }
+    }
+
+    fn clear(&mut self) {
+        self.first.clear();
+        self.more.clear();
+    }
+}
+
 /// What the file being analysed on this thread has shared so far.
 #[derive(Default)]
 struct Shared {
-    paths: NameSet<SharedPath>,
-    /// The same paths by the hash [`shared_path_by`]'s callers compute.
-    paths_by_hash: NameMap<u64, Vec<SharedPath>>,
+    /// Paths by their [`PathHash`].
+    paths: ByHash<[String]>,
     labels: NameSet<Arc<str>>,
     /// Types by their [`shallow_hash`].
-    types: NameMap<u64, Vec<Arc<TypeRef>>>,
+    types: ByHash<TypeRef>,
 }
 
 thread_local! {
@@ -40,25 +97,27 @@ thread_local! {
 
 /// `path`, shared with every use of the same path in the file being analysed.
 pub fn shared_path(path: &[String]) -> SharedPath {
-    SHARED.with_borrow_mut(|shared| share(&mut shared.paths, path))
+    let mut hash = PathHash::default();
+    for segment in path {
+        hash.segment(segment);
+    }
+    shared_path_by(hash.finish(), |p| p == path, || path.to_vec())
 }
 
-/// The path that `hash` (any hash the caller computes the same way for the same path) and
-/// `is_it` (whether a path's segments are the ones meant) pick, shared as [`shared_path`]
-/// shares it; made by `make` only when the file has not named it yet. `make` and `is_it`
-/// must not share anything themselves.
+/// The path that `hash` (its [`PathHash`]) and `is_it` (whether a path's segments are the
+/// ones meant) pick, shared as [`shared_path`] shares it; made by `make` only when the file
+/// has not named it yet. `make` and `is_it` must not share anything themselves.
 pub fn shared_path_by(
     hash: u64,
     is_it: impl Fn(&[String]) -> bool,
     make: impl FnOnce() -> Vec<String>,
 ) -> SharedPath {
     SHARED.with_borrow_mut(|shared| {
-        let candidates = shared.paths_by_hash.entry(hash).or_default();
-        if let Some(found) = candidates.iter().find(|p| is_it(p)) {
-            return found.clone();
+        if let Some(found) = shared.paths.find(hash, is_it) {
+            return found;
         }
-        let path = share(&mut shared.paths, &make());
-        candidates.push(path.clone());
+        let path = SharedPath::from(make());
+        shared.paths.insert(hash, &path);
         path
     })
 }
@@ -71,17 +130,15 @@ pub fn shared_label(label: &str) -> Arc<str> {
 /// `ty`, shared with every value of the same type in the file being analysed.
 pub fn shared_type(ty: TypeRef) -> Arc<TypeRef> {
     SHARED.with_borrow_mut(|shared| {
-        let mut hasher = shared.types.hasher().build_hasher();
+        let mut hasher = shared.types.first.hasher().build_hasher();
         shallow_hash(&ty, &mut hasher);
-        let candidates = shared.types.entry(hasher.finish()).or_default();
-        match candidates.iter().find(|t| shallow_eq(t, &ty)) {
-            Some(found) => found.clone(),
-            None => {
-                let ty = Arc::new(ty);
-                candidates.push(ty.clone());
-                ty
-            }
+        let hash = hasher.finish();
+        if let Some(found) = shared.types.find(hash, |t| shallow_eq(t, &ty)) {
+            return found;
         }
+        let ty = Arc::new(ty);
+        shared.types.insert(hash, &ty);
+        ty
     })
 }
 
@@ -90,7 +147,6 @@ pub fn shared_type(ty: TypeRef) -> Arc<TypeRef> {
 pub fn release_shared() {
     SHARED.with_borrow_mut(|shared| {
         shared.paths.clear();
-        shared.paths_by_hash.clear();
         shared.labels.clear();
         shared.types.clear();
     });
@@ -199,14 +255,27 @@ mod tests {
     #[test]
     fn a_path_looked_up_by_hash_is_the_path_shared_by_its_segments() {
         let segments = || vec!["Repo".to_string(), "get".to_string()];
-        let by_hash = || shared_path_by(7, |p| p == ["Repo", "get"], segments);
+        let mut hash = PathHash::default();
+        hash.segment("Repo");
+        hash.segment("get");
+        let by_hash = || shared_path_by(hash.finish(), |p| p == ["Repo", "get"], segments);
         let first = by_hash();
         assert!(Arc::ptr_eq(&first, &by_hash()));
         assert!(Arc::ptr_eq(&first, &shared_path(&segments())));
-        // Another path of the same hash is told apart by its segments.
-        let other = shared_path_by(7, |p| p == ["get"], || vec!["get".to_string()]);
-        assert_eq!(&*other, ["get"]);
-        assert!(!Arc::ptr_eq(&first, &other));
+        // Another path of the same hash is told apart by its segments, and shared too.
+        let other = || shared_path_by(hash.finish(), |p| p == ["get"], || vec!["get".to_string()]);
+        let get = other();
+        assert_eq!(&*get, ["get"]);
+        assert!(!Arc::ptr_eq(&first, &get));
+        assert!(Arc::ptr_eq(&get, &other()));
+        assert!(Arc::ptr_eq(&first, &by_hash()));
+        // Segments are hashed whole: `ab` then `c` is not `a` then `bc`.
+        let (mut ab_c, mut a_bc) = (PathHash::default(), PathHash::default());
+        ab_c.segment("ab");
+        ab_c.segment("c");
+        a_bc.segment("a");
+        a_bc.segment("bc");
+        assert_ne!(ab_c.finish(), a_bc.finish());
         release_shared();
     }
 
