@@ -209,8 +209,8 @@ impl<'a> Walker<'a> {
     ) {
         // From `fn` to the closing brace, from the two tokens' spans: `Spanned::span()` on an
         // item would turn the whole item back into tokens.
-        let start = spans::parser_bytes(self.src, sig.fn_token.span).0;
-        let end = body.map_or(start, |b| spans::parser_bytes(self.src, b.brace_token.span.close()).1);
+        let start = spans::parser_start(self.src, sig.fn_token.span);
+        let end = body.map_or(start, |b| spans::parser_end(self.src, b.brace_token.span.close()));
         let text = self.src.parser_text().get(start..end).unwrap_or("");
         let range = self.range(sig.ident.span());
         let mut facts = FnFacts {
@@ -250,7 +250,9 @@ impl<'a> Walker<'a> {
                 .is_some_and(|o| self.names.ro_types.matches_name(o) || self.names.rw_types.matches_name(o));
             let selected =
                 handle_owner || self.screen.wants_fn(&facts.name, text) || self.scope.names_handle_fn(text);
-            let builder = self.may_return_builder(sig, text);
+            // Whether it may return a write builder matters only to a body not selected (a
+            // selected one notes what it returns anyway): its text is searched only then.
+            let builder = !selected && self.may_return_builder(sig, text);
             if !selected && !builder && !self.screen.defers() {
                 self.facts.functions.push(facts);
                 return;

@@ -21,10 +21,17 @@ pub(crate) fn span_range(src: &SourceText, span: Span) -> TextRange {
     between(src, span, span)
 }
 
-/// Byte offsets into the parser's text of where `span` starts and ends.
-pub(crate) fn parser_bytes(src: &SourceText, span: Span) -> (usize, usize) {
-    let (start, end) = (span.start(), span.end());
-    (src.parser_offset(start.line, start.column), src.parser_offset(end.line, end.column))
+/// The byte offset into the parser's text where `span` starts (each end of a span is a
+/// look-up in proc-macro2's table of the thread: only the one asked for is looked up).
+pub(crate) fn parser_start(src: &SourceText, span: Span) -> usize {
+    let start = span.start();
+    src.parser_offset(start.line, start.column)
+}
+
+/// The byte offset into the parser's text where `span` ends.
+pub(crate) fn parser_end(src: &SourceText, span: Span) -> usize {
+    let end = span.end();
+    src.parser_offset(end.line, end.column)
 }
 
 /// A node whose range its tokens tell without printing it.
@@ -197,6 +204,11 @@ fn last_token(expr: &Expr) -> Option<Span> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Byte offsets into the parser's text of where `span` starts and ends.
+    fn parser_bytes(src: &SourceText, span: Span) -> (usize, usize) {
+        (parser_start(src, span), parser_end(src, span))
+    }
 
     /// The range of the first statement's expression, by shape and by printing.
     fn both(body: &str) -> (TextRange, TextRange) {
