@@ -144,12 +144,70 @@ pub struct Names {
     pub write_builders: NameSet,
     /// Methods running a builder on the handle they are given.
     pub orm_executors: NameSet,
+    /// The sets of [`Role`] each name is in by [`NameSet::matches_name`]: one look-up for
+    /// all of them. Those sets are fixed once built: `ro_accessors` and `derive_wrappers`,
+    /// which the run extends with the wrappers it finds, have no role.
+    roles: HashedNames<RoleEntry>,
+}
+
+/// A set of names a call or method is tested against, by the name alone.
+#[derive(Debug, Clone, Copy)]
+pub enum Role {
+    /// [`Names::rw_accessors`].
+    RwAccessor,
+    /// [`Names::transparent_methods`].
+    Transparent,
+    /// [`Names::derive_methods`].
+    DeriveMethod,
+    /// [`Names::sql_methods`].
+    SqlMethod,
+    /// [`Names::sql_builders`].
+    SqlBuilder,
+    /// [`Names::write_builders`].
+    WriteBuilder,
+    /// [`Names::orm_executors`].
+    OrmExecutor,
+}
+
+/// The [`Role`]s of one name (see [`Names::roles`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Roles(u16);
+
+impl Roles {
+    /// Whether the name matches the set of `role` ([`NameSet::matches_name`]).
+    pub fn has(self, role: Role) -> bool {
+        self.0 & (1 << role as u16) != 0
+    }
+}
+
+/// A name and its roles, looked up by the name.
+#[derive(Debug, Clone)]
+struct RoleEntry(String, Roles);
+
+impl PartialEq for RoleEntry {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl Eq for RoleEntry {}
+
+impl std::hash::Hash for RoleEntry {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl std::borrow::Borrow<str> for RoleEntry {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
 }
 
 impl Names {
     /// From the rule set.
     pub fn new(rules: &RuleSet) -> Names {
-        Names {
+        let mut names = Names {
             ro_accessors: NameSet::new(&rules.accessors.read_only),
             ro_fields: NameSet::new(&rules.accessors.read_only),
             rw_accessors: NameSet::new(&rules.accessors.read_write),
@@ -166,6 +224,52 @@ impl Names {
             sql_file_macros: NameSet::new(&rules.sql_file_macros),
             write_builders: NameSet::new(&rules.orm.write_builders),
             orm_executors: NameSet::new(&rules.orm.executors),
+            roles: HashedNames::default(),
+        };
+        let roles = [
+            Role::RwAccessor,
+            Role::Transparent,
+            Role::DeriveMethod,
+            Role::SqlMethod,
+            Role::SqlBuilder,
+            Role::WriteBuilder,
+            Role::OrmExecutor,
+        ];
+        let mut by_name: HashedNames<RoleEntry> = HashedNames::default();
+        for role in roles {
+            for word in names.set(role).screening_words() {
+                let mut entry =
+                    by_name.take(word).unwrap_or_else(|| RoleEntry(word.to_string(), Roles::default()));
+                entry.1 .0 |= 1 << role as u16;
+                by_name.insert(entry);
+            }
+        }
+        names.roles = by_name;
+        names
+    }
+
+    /// The roles of `name` (a method's name, a path's last segment): which sets it matches
+    /// by name, found at once.
+    pub fn roles(&self, name: &str) -> Roles {
+        self.roles.get(name).map_or(Roles::default(), |entry| entry.1)
+    }
+
+    /// Whether `path`, whose last segment has `roles`, matches the set of `role`
+    /// ([`NameSet::matches_path`]; the set is only asked when the name has the role).
+    pub fn path_is(&self, role: Role, roles: Roles, path: &[String]) -> bool {
+        roles.has(role) && self.set(role).matches_path(path)
+    }
+
+    /// The set of `role`.
+    pub fn set(&self, role: Role) -> &NameSet {
+        match role {
+            Role::RwAccessor => &self.rw_accessors,
+            Role::Transparent => &self.transparent_methods,
+            Role::DeriveMethod => &self.derive_methods,
+            Role::SqlMethod => &self.sql_methods,
+            Role::SqlBuilder => &self.sql_builders,
+            Role::WriteBuilder => &self.write_builders,
+            Role::OrmExecutor => &self.orm_executors,
         }
     }
 }
@@ -185,6 +289,33 @@ mod tests {
         assert!(set.matches_path(&path("crate::db::get_db_ro")));
         assert!(!set.matches_path(&path("get_db_ro_pool")));
         assert!(set.matches_name("get_db_ro"));
+    }
+
+    #[test]
+    fn roles_are_the_sets_a_name_matches() {
+        let mut rules = RuleSet::builtin(std::path::Path::new("."));
+        rules.sql_methods.push("db::run".to_string());
+        let names = Names::new(&rules);
+        let roles = [
+            Role::RwAccessor,
+            Role::Transparent,
+            Role::DeriveMethod,
+            Role::SqlMethod,
+            Role::SqlBuilder,
+            Role::WriteBuilder,
+            Role::OrmExecutor,
+        ];
+        for name in ["get_db_ro", "execute", "insert_into", "unwrap", "run", "update", "nothing", ""] {
+            for role in roles {
+                let set = names.set(role);
+                assert_eq!(names.roles(name).has(role), set.matches_name(name), "{name} {role:?}");
+                for path in [path(name), path(&format!("db::{name}")), path(&format!("x::{name}"))] {
+                    let by_roles = names.path_is(role, names.roles(name), &path);
+                    assert_eq!(by_roles, set.matches_path(&path), "{path:?} {role:?}");
+                }
+            }
+        }
+        assert!(names.roles("run").has(Role::SqlMethod) && !names.roles("nothing").has(Role::SqlMethod));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use super::state::Value;
 use super::types::is_std_collection;
 use super::FnAnalysis;
 use crate::analysis::facts::{shared_label, Derivation, Derived, FieldOf, SinkKind, SqlText, Taint, TypeRef};
-use crate::analysis::names::elements;
+use crate::analysis::names::{elements, Role, Roles};
 use crate::analysis::spans::{LazyRange, Located};
 use crate::analysis::syntax_text::shared_idents;
 use crate::source::TextRange;
@@ -44,12 +44,15 @@ impl FnAnalysis<'_> {
         let args: Vec<Value> = elements(&call.args).map(|a| self.expr(a)).collect();
         let Some(callee) = callee else { return Value::default() };
         let path: &[String] = &callee;
+        let names = self.names;
+        // Which of the rule set's names the last segment is: one look-up for the tests below.
+        let roles = path.last().map_or(Roles::default(), |last| names.roles(last));
         let at = LazyRange::new(call);
         let returns = TypeRef::Returns { callee: callee.clone(), on: None };
-        if self.names.ro_accessors.matches_path(path) {
+        if names.ro_accessors.matches_path(path) {
             return Value::handle(Taint::read_only(at.get(self.src))).typed(Some(returns));
         }
-        if self.names.rw_accessors.matches_path(path) {
+        if names.path_is(Role::RwAccessor, roles, path) {
             return Value::handle(Taint::read_write(at.get(self.src))).typed(Some(returns));
         }
         if self.names.derive_wrappers.matches_path(path) && args.iter().all(|a| !a.taint.is_known_handle()) {
@@ -57,7 +60,7 @@ impl FnAnalysis<'_> {
             // not the derive method of a handle.
             return Value::handle(Taint::read_only(at.get(self.src))).typed(Some(returns));
         }
-        if self.names.sql_builders.matches_path(path) {
+        if names.path_is(Role::SqlBuilder, roles, path) {
             if let Some(sql) = args.iter().find_map(|a| a.sql.clone()) {
                 return Value { sql: Some(sql), ..Value::default() };
             }
@@ -100,13 +103,13 @@ impl FnAnalysis<'_> {
                 self.push_sink(at.get(self.src), arg, value.taint, kind(index));
             }
         }
-        if self.names.derive_methods.matches_path(path) {
+        if names.path_is(Role::DeriveMethod, roles, path) {
             // `get_conn(pool)`, `Pool::get(&pool)`: a connection from the handle it is given.
             if let Some(first) = args.first().filter(|a| a.taint.is_handle()) {
                 return Value::handle(first.taint);
             }
         }
-        if self.names.write_builders.matches_path(path) {
+        if names.path_is(Role::WriteBuilder, roles, path) {
             // `diesel::update(posts.find(id))`, `Post::delete_many()`: writes once executed.
             return Value {
                 builder: Some(Rc::from(format!("{}(…)", path.join("::")))), ..Value::default()
@@ -166,17 +169,18 @@ impl FnAnalysis<'_> {
             args.push(value);
         }
         let names = self.names;
+        let roles = names.roles(name);
         let returns = TypeRef::Returns { callee: callee.clone(), on: receiver.ty.clone() };
         // `self.pool()`: an accessor of a parameter also writes through that parameter.
         if names.ro_accessors.matches_name(name) {
             let taint = Taint::read_only(at.get(self.src)).with_params_of(receiver.taint);
             return Value::handle(taint).typed(Some(returns));
         }
-        if names.rw_accessors.matches_name(name) {
+        if roles.has(Role::RwAccessor) {
             let taint = Taint::read_write(at.get(self.src)).with_params_of(receiver.taint);
             return Value::handle(taint).typed(Some(returns));
         }
-        if self.is_transparent(name) {
+        if roles.has(Role::Transparent) || self.is_extension(name) {
             return receiver;
         }
         if self.is_tree_wrapper(name, &receiver) {
@@ -185,7 +189,7 @@ impl FnAnalysis<'_> {
             let taint = Taint::read_only(at.get(self.src)).with_params_of(receiver.taint);
             return Value::handle(taint).typed(Some(returns));
         }
-        if names.derive_methods.matches_name(name) && receiver.taint.is_handle() {
+        if roles.has(Role::DeriveMethod) && receiver.taint.is_handle() {
             // `pool.begin()` is a handle; `conn.transaction(|tx| …)` is what the closure yields
             // (rows, a count), so a helper ending in it is no accessor.
             return closure_result.unwrap_or_else(|| Value::handle(receiver.taint));
@@ -201,7 +205,7 @@ impl FnAnalysis<'_> {
         // diesel's method form `new_user.insert_into(users::table)`: a write builder on a record
         // (a parameter, perhaps), which writes once executed on a handle. Given a handle
         // (`active.update(db)`), it is a model write instead.
-        let started_builder = (names.write_builders.matches_name(name)
+        let started_builder = (roles.has(Role::WriteBuilder)
             && receiver.taint.ro.is_none()
             && receiver.taint.rw.is_none()
             && !args.iter().any(|a| a.taint.is_handle()))
@@ -223,7 +227,7 @@ impl FnAnalysis<'_> {
             .position(|a| a.taint.ro.is_some() || a.taint.rw.is_some())
             .or_else(|| args.iter().position(|a| a.taint.is_handle()));
         if let (Some(builder), Some(index)) = (&receiver.builder, handle_arg) {
-            if names.orm_executors.matches_name(name) {
+            if roles.has(Role::OrmExecutor) {
                 // `diesel::insert_into(t).values(..).execute(conn)`: the builder runs on `conn`.
                 let kind = SinkKind::Call {
                     callee: callee.clone(),
@@ -241,7 +245,7 @@ impl FnAnalysis<'_> {
         if receiver.taint.is_handle() {
             if let Some(sql) = &arg_sql {
                 // `db.execute(SQL, …)`
-                let known_method = names.sql_methods.matches_name(name);
+                let known_method = roles.has(Role::SqlMethod);
                 let kind =
                     SinkKind::Sql { text: (**sql).clone(), method: Box::from(name.as_str()), known_method };
                 self.push_sink(at.get(self.src), &call.receiver, receiver.taint, kind);
@@ -255,7 +259,7 @@ impl FnAnalysis<'_> {
             let kind =
                 SinkKind::Sql { text: (**sql).clone(), method: Box::from(name.as_str()), known_method: true };
             self.push_sink(at.get(self.src), &call.args[index], args[index].taint, kind);
-            if names.sql_methods.matches_name(name) {
+            if roles.has(Role::SqlMethod) {
                 return Value::default();
             }
             // Not an executor we know (`.bind(id)` with a parameter): the builder goes on.

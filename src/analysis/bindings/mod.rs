@@ -269,8 +269,12 @@ impl<'a> FnAnalysis<'a> {
     /// Whether a method hands its receiver through: the rule set's transparent methods and the
     /// file's extensions of `Result`/`Option`.
     fn is_transparent(&self, method: &str) -> bool {
-        self.names.transparent_methods.matches_name(method)
-            || self.scope.extensions.iter().any(|e| e == method)
+        self.names.transparent_methods.matches_name(method) || self.is_extension(method)
+    }
+
+    /// Whether a method is one of the file's extensions of `Result`/`Option`.
+    fn is_extension(&self, method: &str) -> bool {
+        self.scope.extensions.iter().any(|e| e == method)
     }
 
     fn push_sink(&mut self, range: TextRange, handle_expr: &Expr, taint: Taint, kind: SinkKind) {
