@@ -334,24 +334,30 @@ fn live_derivations(recorded: Vec<Derived>, sinks: &[Sink], returned: u64) -> Ve
 }
 
 /// After loops ran twice, the same sink may be recorded twice: keep one, with every origin.
+/// Merged in place: the sinks kept move to the front, in order, the others are dropped.
 fn merge_duplicate_sinks(sinks: &mut Vec<Sink>) {
     sinks.sort_by_key(|s| s.range);
-    let mut merged: Vec<Sink> = Vec::with_capacity(sinks.len());
-    for sink in sinks.drain(..) {
-        if let Some(prev) = merged
-            .iter_mut()
+    let mut kept = 0;
+    for next in 0..sinks.len() {
+        let sink = &sinks[next];
+        let same = (0..kept)
             .rev()
-            .take_while(|p| p.range == sink.range)
-            .find(|p| p.kind == sink.kind && p.handle.label == sink.handle.label)
-        {
-            prev.handle.taint = prev.handle.taint.join(sink.handle.taint);
-            continue;
+            .take_while(|&k| sinks[k].range == sink.range)
+            .find(|&k| sinks[k].kind == sink.kind && sinks[k].handle.label == sink.handle.label);
+        match same {
+            Some(k) => {
+                let taint = sinks[next].handle.taint;
+                sinks[k].handle.taint = sinks[k].handle.taint.join(taint);
+            }
+            None => {
+                sinks.swap(kept, next);
+                kept += 1;
+            }
         }
-        merged.push(sink);
     }
+    sinks.truncate(kept);
     // Kept for the whole run: the room of the duplicates merged away is given back.
-    merged.shrink_to_fit();
-    *sinks = merged;
+    sinks.shrink_to_fit();
 }
 
 #[cfg(test)]
