@@ -169,6 +169,19 @@ pub enum Role {
     OrmExecutor,
 }
 
+impl Role {
+    /// Every role.
+    pub const ALL: [Role; 7] = [
+        Role::RwAccessor,
+        Role::Transparent,
+        Role::DeriveMethod,
+        Role::SqlMethod,
+        Role::SqlBuilder,
+        Role::WriteBuilder,
+        Role::OrmExecutor,
+    ];
+}
+
 /// The [`Role`]s of one name (see [`Names::roles`]).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Roles(u16);
@@ -226,17 +239,8 @@ impl Names {
             orm_executors: NameSet::new(&rules.orm.executors),
             roles: HashedNames::default(),
         };
-        let roles = [
-            Role::RwAccessor,
-            Role::Transparent,
-            Role::DeriveMethod,
-            Role::SqlMethod,
-            Role::SqlBuilder,
-            Role::WriteBuilder,
-            Role::OrmExecutor,
-        ];
         let mut by_name: HashedNames<RoleEntry> = HashedNames::default();
-        for role in roles {
+        for role in Role::ALL {
             for word in names.set(role).screening_words() {
                 let mut entry =
                     by_name.take(word).unwrap_or_else(|| RoleEntry(word.to_string(), Roles::default()));
@@ -296,17 +300,8 @@ mod tests {
         let mut rules = RuleSet::builtin(std::path::Path::new("."));
         rules.sql_methods.push("db::run".to_string());
         let names = Names::new(&rules);
-        let roles = [
-            Role::RwAccessor,
-            Role::Transparent,
-            Role::DeriveMethod,
-            Role::SqlMethod,
-            Role::SqlBuilder,
-            Role::WriteBuilder,
-            Role::OrmExecutor,
-        ];
         for name in ["get_db_ro", "execute", "insert_into", "unwrap", "run", "update", "nothing", ""] {
-            for role in roles {
+            for role in Role::ALL {
                 let set = names.set(role);
                 assert_eq!(names.roles(name).has(role), set.matches_name(name), "{name} {role:?}");
                 for path in [path(name), path(&format!("db::{name}")), path(&format!("x::{name}"))] {
