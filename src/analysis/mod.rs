@@ -16,7 +16,7 @@ pub mod types;
 
 use syn::{ImplItem, Item, TraitItem};
 
-use self::bindings::{FileScope, FnAnalysis};
+use self::bindings::{EnvRoom, FileScope, FnAnalysis};
 use self::facts::{ConstFacts, DeferredFn, FileFacts, FnFacts, ImplFacts, SigFacts, Taint, TypeFacts};
 use self::names::Names;
 pub(crate) use self::spans::span_range;
@@ -61,6 +61,7 @@ pub fn analyse_file(names: &Names, src: &SourceText, file: &syn::File, screen: &
             facts: FileFacts::default(),
             scope,
             returning_builders: Vec::new(),
+            room: EnvRoom::default(),
         };
         walker.items(&file.items);
         (walker.facts, walker.returning_builders)
@@ -103,6 +104,8 @@ struct Walker<'a> {
     scope: &'a FileScope,
     /// The functions this walk found returning a write builder.
     returning_builders: Vec<(String, String)>,
+    /// The room of the bindings of the function analysed last.
+    room: EnvRoom,
 }
 
 impl<'a> Walker<'a> {
@@ -259,7 +262,10 @@ impl<'a> Walker<'a> {
             }
             // Every body is analysed while its tree is at hand; one no screen selected is
             // deferred, so that wanting it later costs no second parse.
-            let body_facts = self.analysis(facts.owner.as_deref(), &facts.sig.generics).function(sig, body);
+            let room = std::mem::take(&mut self.room);
+            let analysis = self.analysis(facts.owner.as_deref(), &facts.sig.generics).in_room(room);
+            let body_facts = analysis.function(sig, body);
+            self.room = body_facts.room;
             if selected || builder {
                 // Its callers may execute the write builder it returns.
                 self.note_builder(sig, body_facts.returns_builder.as_deref());

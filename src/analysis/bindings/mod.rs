@@ -38,6 +38,7 @@ use proc_macro2::Span;
 use syn::{Block, Expr, FnArg, Pat, Signature};
 
 pub(crate) use self::scope::FileScope;
+pub(crate) use self::state::EnvRoom;
 use self::state::{Env, LoopFrame, Value};
 use super::facts::{
     shared_label, shared_path, Derivation, Derived, HandleUse, Sink, SinkKind, SqlText, Taint, TypeRef,
@@ -85,6 +86,8 @@ pub(crate) struct BodyFacts {
     pub sinks: Vec<Sink>,
     pub derived: Vec<Derived>,
     pub ro_bindings: usize,
+    /// The room of its bindings, for the next function ([`FnAnalysis::in_room`]).
+    pub room: EnvRoom,
 }
 
 impl<'a> FnAnalysis<'a> {
@@ -107,6 +110,12 @@ impl<'a> FnAnalysis<'a> {
             generics: &[],
             derivations: Vec::new(),
         }
+    }
+
+    /// Binds names in `room` (left by the function analysed before) instead of a new vector.
+    pub(crate) fn in_room(mut self, room: EnvRoom) -> FnAnalysis<'a> {
+        self.env = Env::in_room(room);
+        self
     }
 
     /// The generic parameters in scope (`C: Crud`), so that `c: &C` is typed by its bounds.
@@ -178,6 +187,7 @@ impl<'a> FnAnalysis<'a> {
             sinks,
             derived,
             ro_bindings: self.ro_sites.len(),
+            room: self.env.into_room(),
         }
     }
 

@@ -153,9 +153,28 @@ pub(super) struct Env {
     pub(super) reachable: bool,
 }
 
+/// The room of a function's bindings, handed on to the next function analysed (most functions
+/// bind more than a few names: growing a new vector each time is an allocation a function).
+#[derive(Default)]
+pub(crate) struct EnvRoom(Vec<(Rc<str>, Value)>);
+
 impl Env {
     pub(super) fn new() -> Env {
         Env { vars: Vec::new(), marks: Vec::new(), reachable: true }
+    }
+
+    /// An empty state in `room`.
+    pub(super) fn in_room(room: EnvRoom) -> Env {
+        let mut vars = room.0;
+        vars.clear();
+        Env { vars, ..Env::new() }
+    }
+
+    /// The room of this state's bindings, emptied.
+    pub(super) fn into_room(self) -> EnvRoom {
+        let mut vars = self.vars;
+        vars.clear();
+        EnvRoom(vars)
     }
 
     pub(super) fn lookup(&self, name: &str) -> Option<&Value> {
