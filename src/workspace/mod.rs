@@ -28,7 +28,7 @@ use rayon::prelude::*;
 use crate::analysis::facts::{FileFacts, FnFacts, ImplFacts, TypeFacts};
 use crate::writers::{FnId, TreeFn};
 
-use self::crates::{CrateGraph, CrateId};
+use self::crates::CrateGraph;
 use self::fns::TreeFns;
 use self::imports::Imports;
 use self::loader::Slot;
@@ -106,26 +106,27 @@ impl Workspace {
         &self,
         files: impl IntoIterator<Item = (&'a PathBuf, Vec<FnFacts>)>,
     ) -> (TreeFns, Vec<Vec<FnId>>) {
-        // Each file placed (its module and crate) on the pool; then its functions moved once,
-        // file by file (see [`fns`]), numbered in file order.
+        // Each file placed (its module and crate) and its functions moved once into their own
+        // vector, on the pool (see [`fns`]); then numbered in file order.
         let files: Vec<(&PathBuf, Vec<FnFacts>)> = files.into_iter().collect();
-        let placed: Vec<(Arc<[String]>, Option<CrateId>)> = files
-            .par_iter()
-            .map(|(path, _)| (self.module_of(path).into(), self.crates.crate_of(path)))
+        let placed: Vec<Vec<TreeFn>> = files
+            .into_par_iter()
+            .map(|(path, functions)| {
+                let (place_module, krate): (Arc<[String]>, _) =
+                    (self.module_of(path).into(), self.crates.crate_of(path));
+                let file: Arc<Path> = Arc::from(path.as_path());
+                let placed = functions.into_iter().map(|f| {
+                    let module = match f.module.is_empty() {
+                        true => Arc::clone(&place_module),
+                        false => place_module.iter().chain(&f.module).cloned().collect(),
+                    };
+                    TreeFn { file: Arc::clone(&file), krate, module, facts: f }
+                });
+                placed.collect()
+            })
             .collect();
         let mut fns = TreeFns::default();
-        let mut ids = Vec::with_capacity(files.len());
-        for ((path, functions), (place_module, krate)) in files.into_iter().zip(placed) {
-            let file: Arc<Path> = Arc::from(path.as_path());
-            let placed = functions.into_iter().map(|f| {
-                let module = match f.module.is_empty() {
-                    true => Arc::clone(&place_module),
-                    false => place_module.iter().chain(&f.module).cloned().collect(),
-                };
-                TreeFn { file: Arc::clone(&file), krate, module, facts: f }
-            });
-            ids.push(fns.push_file(placed.collect()));
-        }
+        let ids = placed.into_iter().map(|functions| fns.push_file(functions)).collect();
         (fns, ids)
     }
 
@@ -133,15 +134,16 @@ impl Workspace {
     /// the index), with the crate graph and the imports; the rest is dropped here, before
     /// calls are resolved.
     pub fn into_index(self, fns: &TreeFns) -> (Symbols, CrateGraph, Imports) {
-        let mut symbols = Symbols::new(
-            fns,
-            self.types,
-            self.impls.iter().map(|i| (i.self_ty.as_str(), i.trait_name.as_str())),
-            self.screened_types.iter().map(String::as_str),
+        let Workspace { crates, types, impls, screened_types, mut imports, modules, .. } = self;
+        // The imports placed while the symbols are hashed (neither reads the other).
+        let (mut symbols, ()) = rayon::join(
+            || {
+                let impls = impls.iter().map(|i| (i.self_ty.as_str(), i.trait_name.as_str()));
+                Symbols::new(fns, types, impls, screened_types.iter().map(String::as_str))
+            },
+            || imports.place(fns),
         );
-        symbols.add_modules(self.modules);
-        let mut imports = self.imports;
-        imports.place(fns);
-        (symbols, self.crates, imports)
+        symbols.add_modules(modules);
+        (symbols, crates, imports)
     }
 }
