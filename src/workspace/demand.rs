@@ -43,9 +43,9 @@ struct FileNeeds {
     /// Callees (their last segments) that receive a handle (read-only, or a parameter of a
     /// function that may receive one; with `rw`, read-write too), each name once.
     callees: Vec<SharedPath>,
-    /// Callees given only a value calls derived: each with the callees of those calls (wanted
-    /// when one of them may return a value derived from its input, [`Deriving`]).
-    via: Vec<(String, Vec<String>)>,
+    /// Calls given only values other calls derived, none of which derives (yet, [`Deriving`]):
+    /// (function, sink) by index in the file's facts. Once one does, the callee is wanted.
+    via: Vec<(usize, usize)>,
     /// Receivers (their type names) of calls of a method the tree has, each type once.
     receivers: Vec<Arc<TypeRef>>,
     /// Consts that SQL run on a handle refers to, directly or through known consts, and that no
@@ -95,7 +95,7 @@ impl Demand {
     fn everything(&mut self, slots: &[Slot]) -> Wanted {
         let fns = || slots.iter().filter_map(|s| s.facts.as_ref()).flat_map(|f| &f.functions);
         let (deriving, tree) = rayon::join(|| Deriving::of(fns()), || TreeNames::of(slots));
-        let asks = Asks { rw: self.rw, tree: &tree };
+        let asks = Asks { rw: self.rw, tree: &tree, deriving: &deriving.names };
         self.files = slots
             .par_iter()
             .map(|slot| {
@@ -106,7 +106,7 @@ impl Demand {
             .files
             .par_iter()
             .fold(Found::default, |mut found, needs| {
-                found.add(needs, &deriving.names);
+                found.add(needs);
                 found
             })
             .reduce(Found::default, Found::union);
@@ -120,10 +120,10 @@ impl Demand {
     /// files given a value a newly deriving function may return.
     fn promoted(&mut self, slots: &[Slot], ids: &[usize]) -> Wanted {
         let promoted = || ids.iter().filter_map(|&i| slots.get(i)?.facts.as_ref());
-        let newly: HashSet<Name> =
-            self.deriving.add(promoted().flat_map(|f| &f.functions)).into_iter().collect();
+        let newly = self.deriving.add(promoted().flat_map(|f| &f.functions));
         let Some(tree) = &self.tree else { return Wanted::default() };
-        let asks = Asks { rw: self.rw, tree };
+        let deriving = &self.deriving.names;
+        let asks = Asks { rw: self.rw, tree, deriving };
         let files = &self.files;
         let again: Vec<(usize, FileNeeds)> = ids
             .par_iter()
@@ -131,15 +131,19 @@ impl Demand {
             .collect();
         let mut found = Found::default();
         for (_, needs) in &again {
-            found.add(needs, &self.deriving.names);
+            found.add(needs);
         }
-        if !newly.is_empty() {
-            for needs in &self.files {
-                for (name, via) in &needs.via {
-                    if via.iter().any(|n| newly.contains(n.as_bytes())) {
+        if newly {
+            // The calls given values a newly deriving function may have returned.
+            for (slot, needs) in slots.iter().zip(&mut self.files) {
+                let Some(facts) = &slot.facts else { continue };
+                needs.via.retain(|&(f, sink)| match derived_call(facts, f, sink, deriving) {
+                    Some(name) => {
                         found.callees.insert(name);
+                        false
                     }
-                }
+                    None => true,
+                });
             }
         }
         let wanted = tree.answer(slots, found);
@@ -157,6 +161,8 @@ impl Demand {
 struct Asks<'a> {
     rw: bool,
     tree: &'a TreeNames,
+    /// The names of the functions that may return a value derived from their input.
+    deriving: &'a HashSet<Name>,
 }
 
 impl FileNeeds {
@@ -172,7 +178,7 @@ impl FileNeeds {
             if before {
                 continue;
             }
-            for sink in &f.sinks {
+            for (at, sink) in f.sinks.iter().enumerate() {
                 let taint = sink.handle.taint;
                 let on_handle = taint.ro.is_some() || taint.params != 0 || (asks.rw && taint.rw.is_some());
                 match &sink.kind {
@@ -188,8 +194,11 @@ impl FileNeeds {
                                 }
                             }
                             Some(name) if f.analysed && taint.via != 0 => {
-                                let via = f.via_callees(taint.via).into_iter().map(str::to_string).collect();
-                                needs.via.push((name.to_string(), via));
+                                if !derives(f, taint.via, asks.deriving) {
+                                    needs.via.push((i, at));
+                                } else if callees.insert(name) {
+                                    needs.callees.push(Arc::clone(callee));
+                                }
                             }
                             _ => {}
                         }
@@ -220,15 +229,9 @@ struct Found<'a> {
 }
 
 impl<'a> Found<'a> {
-    /// Adds what one file asks, its callees given values calls derived only when one of those
-    /// calls may have derived a handle.
-    fn add(&mut self, needs: &'a FileNeeds, deriving: &HashSet<Name>) {
+    /// Adds what one file asks.
+    fn add(&mut self, needs: &'a FileNeeds) {
         self.callees.extend(needs.callees.iter().filter_map(|c| c.last()).map(String::as_str));
-        for (name, via) in &needs.via {
-            if via.iter().any(|n| deriving.contains(n.as_bytes())) {
-                self.callees.insert(name);
-            }
-        }
         needs.receivers.iter().for_each(|t| type_names(t, &mut self.receivers));
         self.consts.extend(needs.consts.iter().map(String::as_str));
     }
@@ -239,6 +242,27 @@ impl<'a> Found<'a> {
         a.consts = union(a.consts, b.consts);
         a
     }
+}
+
+/// Whether one of the calls whose results the `via` bits of `f` stand for may return a value
+/// derived from its input.
+fn derives(f: &FnFacts, via: u64, deriving: &HashSet<Name>) -> bool {
+    f.via_callees(via).iter().any(|n| deriving.contains(n.as_bytes()))
+}
+
+/// The callee of the call at (function `f`, `sink`) of `facts`, given only values calls derived,
+/// when one of those calls may return a value derived from its input.
+fn derived_call<'a>(
+    facts: &'a FileFacts,
+    f: usize,
+    sink: usize,
+    deriving: &HashSet<Name>,
+) -> Option<&'a str> {
+    let function = facts.functions.get(f)?;
+    let sink = function.sinks.get(sink)?;
+    let SinkKind::Call { callee, .. } = &sink.kind else { return None };
+    let name = callee.last()?;
+    derives(function, sink.handle.taint.via, deriving).then_some(name.as_str())
 }
 
 impl TreeNames {
@@ -377,9 +401,9 @@ impl Deriving {
     }
 
     /// Adds the analysed functions of `fns` (any already added is skipped or harmless);
-    /// returns the names that derive now and did not before.
-    fn add<'a>(&mut self, fns: impl Iterator<Item = &'a FnFacts>) -> Vec<Name> {
-        let mut newly = Vec::new();
+    /// returns whether some name derives now that did not before.
+    fn add<'a>(&mut self, fns: impl Iterator<Item = &'a FnFacts>) -> bool {
+        let before = self.names.len();
         let candidates =
             fns.filter(|f| f.analysed && (f.returns.params | f.returns.via) != 0 && f.may_return_a_handle());
         for f in candidates {
@@ -388,24 +412,23 @@ impl Deriving {
             }
             let name = Name::new(&f.name);
             if f.returns.params != 0 {
-                self.names.insert(name.clone());
-                newly.push(name);
+                self.names.insert(name);
             } else {
                 self.pending.push((name, f.via_callees(f.returns.via).into_iter().map(Name::new).collect()));
             }
         }
         loop {
-            let before = self.pending.len();
+            let pending = self.pending.len();
             let names = &mut self.names;
             self.pending.retain(|(name, callees)| {
                 let derives = callees.iter().any(|c| names.contains(c.as_bytes()));
-                if derives && names.insert(name.clone()) {
-                    newly.push(name.clone());
+                if derives {
+                    names.insert(name.clone());
                 }
                 !derives
             });
-            if self.pending.len() == before {
-                return newly;
+            if self.pending.len() == pending {
+                return self.names.len() > before;
             }
         }
     }
