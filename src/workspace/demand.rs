@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use std::sync::Arc;
 
-use crate::analysis::facts::{FileFacts, FnFacts, SharedPath, SinkKind, TypeRef};
+use crate::analysis::facts::{FileFacts, FnFacts, SinkKind, TypeRef};
 use crate::index::ConstIndex;
 
 use super::hash::{Name, NameMap, NameSet as HashSet};
@@ -35,22 +35,14 @@ pub struct Demand {
     deriving: Deriving,
 }
 
-/// What the sinks of one parsed file ask, given the names and consts of the tree when scanned
-/// (which only parsing changes: then every file is scanned again). Paths and types are the
-/// file's own shared ones (no name is copied).
+/// What one parsed file's scan keeps for later rounds (what its sinks ask goes straight into
+/// the round's [`Found`]); only parsing changes the tree's names and consts, and then every
+/// file is scanned again.
 #[derive(Debug, Default)]
 struct FileNeeds {
-    /// Callees (their last segments) that receive a handle (read-only, or a parameter of a
-    /// function that may receive one; with `rw`, read-write too), each name once.
-    callees: Vec<SharedPath>,
     /// Calls given only values other calls derived, none of which derives (yet, [`Deriving`]):
     /// (function, sink) by index in the file's facts. Once one does, the callee is wanted.
     via: Vec<(usize, usize)>,
-    /// Receivers (their type names) of calls of a method the tree has, each type once.
-    receivers: Vec<Arc<TypeRef>>,
-    /// Consts that SQL run on a handle refers to, directly or through known consts, and that no
-    /// parsed file declares.
-    consts: Vec<String>,
     /// Per function of the file: whether its sinks were scanned (it was analysed then).
     scanned: Vec<bool>,
 }
@@ -96,20 +88,11 @@ impl Demand {
         let fns = || slots.iter().filter_map(|s| s.facts.as_ref()).flat_map(|f| &f.functions);
         let (deriving, tree) = rayon::join(|| Deriving::of(fns()), || TreeNames::of(slots));
         let asks = Asks { rw: self.rw, tree: &tree, deriving: &deriving.names };
-        self.files = slots
-            .par_iter()
-            .map(|slot| {
-                slot.facts.as_ref().map_or_else(FileNeeds::default, |f| FileNeeds::scan(f, &asks, &[]))
-            })
-            .collect();
-        let found = self
-            .files
-            .par_iter()
-            .fold(Found::default, |mut found, needs| {
-                found.add(needs);
-                found
-            })
-            .reduce(Found::default, Found::union);
+        let (scanned, found) = scan_slots(slots, (0..slots.len()).into_par_iter(), &asks, &[]);
+        self.files = (0..slots.len()).map(|_| FileNeeds::default()).collect();
+        for (i, needs) in scanned {
+            self.files[i] = needs;
+        }
         let wanted = tree.answer(slots, found);
         self.tree = Some(tree);
         self.deriving = deriving;
@@ -124,15 +107,7 @@ impl Demand {
         let Some(tree) = &self.tree else { return Wanted::default() };
         let deriving = &self.deriving.names;
         let asks = Asks { rw: self.rw, tree, deriving };
-        let files = &self.files;
-        let again: Vec<(usize, FileNeeds)> = ids
-            .par_iter()
-            .filter_map(|&i| Some((i, FileNeeds::scan(slots[i].facts.as_ref()?, &asks, &files[i].scanned))))
-            .collect();
-        let mut found = Found::default();
-        for (_, needs) in &again {
-            found.add(needs);
-        }
+        let (again, mut found) = scan_slots(slots, ids.par_iter().copied(), &asks, &self.files);
         if newly {
             // The calls given values a newly deriving function may have returned.
             for (slot, needs) in slots.iter().zip(&mut self.files) {
@@ -165,12 +140,39 @@ struct Asks<'a> {
     deriving: &'a HashSet<Name>,
 }
 
+/// The parsed slots among `ids` scanned on the pool (their functions not scanned yet, as
+/// `files` says): what each keeps, by slot, and what they ask together.
+fn scan_slots<'a>(
+    slots: &'a [Slot],
+    ids: impl ParallelIterator<Item = usize>,
+    asks: &Asks<'_>,
+    files: &[FileNeeds],
+) -> (Vec<(usize, FileNeeds)>, Found<'a>) {
+    ids.fold(
+        || (Vec::new(), Found::default()),
+        |(mut kept, mut found), i| {
+            if let Some(facts) = slots.get(i).and_then(|s| s.facts.as_ref()) {
+                let scanned = files.get(i).map_or(&[][..], |f| &f.scanned);
+                kept.push((i, FileNeeds::scan(facts, asks, scanned, &mut found)));
+            }
+            (kept, found)
+        },
+    )
+    .reduce(
+        || (Vec::new(), Found::default()),
+        |(mut kept, found), (more, other)| {
+            kept.extend(more);
+            (kept, Found::union(found, other))
+        },
+    )
+}
+
 impl FileNeeds {
     /// Scans once, for the three questions, every sink of the functions of one parsed file
-    /// not `scanned` already (by index; past its end, none was).
-    fn scan(facts: &FileFacts, asks: &Asks<'_>, scanned: &[bool]) -> FileNeeds {
-        // Names and types already kept (a file shares one path or type among its sinks).
-        let (mut callees, mut receivers) = (HashSet::default(), HashSet::<*const TypeRef>::default());
+    /// not `scanned` already (by index; past its end, none was), into `found`.
+    fn scan<'a>(facts: &'a FileFacts, asks: &Asks<'_>, scanned: &[bool], found: &mut Found<'a>) -> FileNeeds {
+        // Receiver types already kept (a file shares one type among its sinks).
+        let mut receivers = HashSet::<*const TypeRef>::default();
         let mut needs = FileNeeds::default();
         for (i, f) in facts.functions.iter().enumerate() {
             let before = scanned.get(i).copied().unwrap_or(false);
@@ -187,17 +189,14 @@ impl FileNeeds {
                         let name = callee.last().map(String::as_str);
                         match name {
                             Some(name) if f.analysed && on_handle => {
-                                // Kept once per name (an arm of its own: never judged as a derived value).
-                                let first = callees.insert(name);
-                                if first {
-                                    needs.callees.push(Arc::clone(callee));
-                                }
+                                // An arm of its own: never judged as a derived value.
+                                found.callees.insert(name);
                             }
                             Some(name) if f.analysed && taint.via != 0 => {
-                                if !derives(f, taint.via, asks.deriving) {
+                                if derives(f, taint.via, asks.deriving) {
+                                    found.callees.insert(name);
+                                } else {
                                     needs.via.push((i, at));
-                                } else if callees.insert(name) {
-                                    needs.callees.push(Arc::clone(callee));
                                 }
                             }
                             _ => {}
@@ -205,12 +204,14 @@ impl FileNeeds {
                         // A receiver's type matters only when the tree has a method of that name.
                         if let (Some(t), Some(m)) = (receiver, name) {
                             if asks.tree.fns.contains(m.as_bytes()) && receivers.insert(Arc::as_ptr(t)) {
-                                needs.receivers.push(Arc::clone(t));
+                                type_names(t, &mut found.receivers);
                             }
                         }
                     }
                     SinkKind::Sql { text, .. } if on_handle => {
-                        asks.tree.consts.missing(text, &mut needs.consts)
+                        let mut missing = Vec::new();
+                        asks.tree.consts.missing(text, &mut missing);
+                        found.consts.extend(missing);
                     }
                     _ => {}
                 }
@@ -220,22 +221,19 @@ impl FileNeeds {
     }
 }
 
-/// What the files' sinks ask, together.
+/// What the files' sinks ask, together: callees (their last segments) that receive a handle
+/// (read-only, or a parameter of a function that may receive one; with `rw`, read-write too)
+/// or a value a deriving call returned; the consts SQL run on a handle refers to, directly or
+/// through known consts, that no parsed file declares; the type names of the receivers of
+/// calls of a method the tree has.
 #[derive(Default)]
 struct Found<'a> {
     callees: HashSet<&'a str>,
-    consts: HashSet<&'a str>,
+    consts: HashSet<String>,
     receivers: HashSet<&'a str>,
 }
 
 impl<'a> Found<'a> {
-    /// Adds what one file asks.
-    fn add(&mut self, needs: &'a FileNeeds) {
-        self.callees.extend(needs.callees.iter().filter_map(|c| c.last()).map(String::as_str));
-        needs.receivers.iter().for_each(|t| type_names(t, &mut self.receivers));
-        self.consts.extend(needs.consts.iter().map(String::as_str));
-    }
-
     fn union(mut a: Found<'a>, b: Found<'a>) -> Found<'a> {
         a.callees = union(a.callees, b.callees);
         a.receivers = union(a.receivers, b.receivers);
@@ -294,7 +292,7 @@ impl TreeNames {
         named.extend(fields);
         Wanted {
             fns,
-            consts: found.consts.into_iter().map(str::to_string).collect(),
+            consts: found.consts.into_iter().collect(),
             types: named
                 .into_iter()
                 .filter(|n| !self.types.contains(n.as_bytes()) && *n != "Self")
