@@ -8,6 +8,8 @@
 //! are visible to the analysis, but nothing is reported on it (excluded files are not part of
 //! the context either). This module only lists paths; it never reads a file.
 
+use std::collections::HashMap;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -68,6 +70,7 @@ pub fn walk(paths: &[PathBuf], rules: &RuleSet) -> Result<Walk, MissingPath> {
             let mut context = Walk::default();
             walk_dir(&root, false, rules, &mut context);
             // Context errors are not the user's concern unless the file is reported.
+            drop_respelled(&mut context.files, &walk.files);
             walk.files.extend(context.files);
         }
     }
@@ -75,6 +78,29 @@ pub fn walk(paths: &[PathBuf], rules: &RuleSet) -> Result<Walk, MissingPath> {
     walk.files.dedup_by(|later, earlier| later.path == earlier.path);
     walk.errors.sort_by(|a, b| a.file.cmp(&b.file));
     Ok(walk)
+}
+
+/// Drops from `context` the files that are a `reported` file spelled another way (the project
+/// walked from `.` while the file was named by its absolute path, or the other way round):
+/// one file, one slot. Only files of the same name are compared on disk.
+fn drop_respelled(context: &mut Vec<WalkedFile>, reported: &[WalkedFile]) {
+    let mut by_name: HashMap<&OsStr, Vec<&Path>> = HashMap::new();
+    for file in reported {
+        if let Some(name) = file.path.file_name() {
+            by_name.entry(name).or_default().push(&file.path);
+        }
+    }
+    let mut canonical: HashMap<&Path, Option<PathBuf>> = HashMap::new();
+    context.retain(|file| {
+        let Some(same_name) = file.path.file_name().and_then(|name| by_name.get(name)) else { return true };
+        if same_name.contains(&file.path.as_path()) {
+            return true; // Spelled alike: the sort's dedup keeps the reported one.
+        }
+        let Ok(this) = file.path.canonicalize() else { return true };
+        !same_name.iter().any(|&named| {
+            canonical.entry(named).or_insert_with(|| named.canonicalize().ok()).as_ref() == Some(&this)
+        })
+    });
 }
 
 /// Whether `path` or a directory it is in (as written) matches an `exclude` glob.

@@ -20,7 +20,7 @@
 //! This module is pure: it never reads files or parses; the pipeline feeds it the functions a
 //! read-only binding can reach.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -37,7 +37,7 @@ use crate::workspace::imports::Imports;
 use crate::workspace::symbols::{Symbols, Ty};
 use crate::workspace::Workspace;
 
-use self::resolutions::{Entry, Part, Resolutions};
+use self::resolutions::{Callers, Entry, Part, Resolutions};
 
 /// Index of a function in [`Writers`].
 pub type FnId = usize;
@@ -175,7 +175,7 @@ impl Writers {
         let (resolved, unresolved) = writers.resolve_all();
         writers.settle(resolved, unresolved);
         writers.direct_writes(judge);
-        writers.propagate();
+        writers.propagate(None);
         writers
     }
 
@@ -232,23 +232,49 @@ impl Writers {
     /// rule set's tables (and lists them with `--explain-unresolved`).
     pub fn spread_through_unpinned(&mut self) {
         self.unpinned_any = true;
+        let pinned = self.pin_unpinned();
+        let fresh = self.resolved.callers_of(&pinned);
+        self.propagate(Some(&fresh));
+    }
+
+    /// Resolves each unpinned method call to the methods it may run (asked once per name and
+    /// arity; the calls of one name and arity share one list of callees): the sinks it
+    /// resolved, in function and sink order.
+    fn pin_unpinned(&mut self) -> Vec<(FnId, usize)> {
+        let scope = self.scope();
+        let mut answers: HashMap<(&str, usize), usize> = HashMap::new();
+        let mut found: Vec<Vec<FnId>> = Vec::new();
+        let mut pins: Vec<(FnId, usize, usize)> = Vec::new();
         for id in 0..self.fns.len() {
             for s in 0..self.resolved.sinks(id) {
-                if self.resolved.entry(id, s) == Entry::Unresolved {
-                    if let Some(found) = self.unpinned(&self.fns[id].facts.sinks[s].kind) {
-                        self.resolved.set(id, s, &found);
-                    }
+                if self.resolved.entry(id, s) != Entry::Unresolved {
+                    continue;
+                }
+                let Some((name, args)) = unpinned_method(&self.fns[id].facts.sinks[s].kind) else { continue };
+                let at = *answers.entry((name, args)).or_insert_with(|| {
+                    found.push(scope.methods_fitting(name, args));
+                    found.len() - 1
+                });
+                if !found[at].is_empty() {
+                    pins.push((id, s, at));
                 }
             }
         }
-        self.propagate();
+        let mut entries: Vec<Option<Entry>> = vec![None; found.len()];
+        for &(id, s, at) in &pins {
+            match entries[at] {
+                Some(entry) => self.resolved.set_entry(id, s, entry),
+                None => entries[at] = Some(self.resolved.set(id, s, &found[at])),
+            }
+        }
+        pins.into_iter().map(|(id, s, _)| (id, s)).collect()
     }
 
     /// The methods of the tree an unpinned method call may run: those of its name taking as
     /// many arguments besides `self`; `None` for any other call, or when there are none.
     fn unpinned(&self, call: &SinkKind) -> Option<Vec<FnId>> {
-        let SinkKind::Call { callee, method: true, args, .. } = call else { return None };
-        let found = self.scope().methods_fitting(callee.last()?, *args);
+        let (name, args) = unpinned_method(call)?;
+        let found = self.scope().methods_fitting(name, args);
         (!found.is_empty()).then_some(found)
     }
 
@@ -359,37 +385,66 @@ impl Writers {
     }
 
     /// Spreads writes from callees to callers along resolved calls, each call looked at once
-    /// per newly writing callee: linear in the calls.
-    fn propagate(&mut self) {
-        let callers = self.resolved.callers();
-        let mut queue: VecDeque<FnId> = (0..self.fns.len())
+    /// per newly writing callee: linear in the calls. `fresh`, when given, holds the only calls
+    /// added since a spreading that reached its fixed point: a callee that has gained no
+    /// witness since can change nothing through its other calls (its callers already hold
+    /// what it gives, and witnesses are only ever added), so only its fresh calls are looked
+    /// at. Everything else goes as in a spreading from scratch — the same queue, in the same
+    /// order — so the witnesses kept are the same.
+    fn propagate(&mut self, fresh: Option<&Callers>) {
+        let mut all: Option<Callers> = None;
+        let start: Vec<FnId> = (0..self.fns.len())
             .filter(|&id| self.own[id].is_some() || self.writes[id].iter().any(Option::is_some))
             .collect();
+        // Per function: whether it gained a witness in this spreading.
+        let mut gained = vec![false; self.fns.len()];
+        let mut queue = VecDeque::new();
+        for callee in start {
+            let calls = match fresh {
+                Some(fresh) if !gained[callee] => fresh.of(callee),
+                _ => all.get_or_insert_with(|| self.resolved.callers()).of(callee),
+            };
+            self.spread_from(callee, calls, &mut gained, &mut queue);
+        }
         // A function is queued again only when it gains a witness: at most once per parameter
         // and once for its own writes.
         while let Some(callee) = queue.pop_front() {
-            for &(caller, s) in callers.of(callee) {
-                let sink = &self.fns[caller].facts.sinks[s];
-                let SinkKind::Call { arg, .. } = &sink.kind else { continue };
-                let (arg, line, taint) = (*arg, sink.range.start.line, sink.handle.taint);
-                let mut changed = false;
-                let passes_to_writer = self.writes_through(callee, arg).is_some();
-                if passes_to_writer && taint.params != 0 {
-                    changed |= self.record(caller, s, || Write::Call { line, callee, param: arg });
-                }
-                if passes_to_writer && taint.rw.is_some() && self.own[caller].is_none() {
-                    let handle = self.fns[caller].facts.sinks[s].handle.label.to_string();
-                    let write = Write::Call { line, callee, param: arg };
-                    changed |= self.record_own(caller, || OwnWrite { write, handle });
-                }
-                if let (None, Some(below)) = (&self.own[caller], &self.own[callee]) {
-                    let handle = below.handle.clone();
-                    changed |=
-                        self.record_own(caller, || OwnWrite { write: Write::Calls { line, callee }, handle });
-                }
-                if changed {
-                    queue.push_back(caller);
-                }
+            let calls = all.get_or_insert_with(|| self.resolved.callers()).of(callee);
+            self.spread_from(callee, calls, &mut gained, &mut queue);
+        }
+    }
+
+    /// Gives `callee`'s witnesses to the callers of `calls`; a caller that gains one is marked
+    /// in `gained` and queued.
+    fn spread_from(
+        &mut self,
+        callee: FnId,
+        calls: &[(FnId, usize)],
+        gained: &mut [bool],
+        queue: &mut VecDeque<FnId>,
+    ) {
+        for &(caller, s) in calls {
+            let sink = &self.fns[caller].facts.sinks[s];
+            let SinkKind::Call { arg, .. } = &sink.kind else { continue };
+            let (arg, line, taint) = (*arg, sink.range.start.line, sink.handle.taint);
+            let mut changed = false;
+            let passes_to_writer = self.writes_through(callee, arg).is_some();
+            if passes_to_writer && taint.params != 0 {
+                changed |= self.record(caller, s, || Write::Call { line, callee, param: arg });
+            }
+            if passes_to_writer && taint.rw.is_some() && self.own[caller].is_none() {
+                let handle = self.fns[caller].facts.sinks[s].handle.label.to_string();
+                let write = Write::Call { line, callee, param: arg };
+                changed |= self.record_own(caller, || OwnWrite { write, handle });
+            }
+            if let (None, Some(below)) = (&self.own[caller], &self.own[callee]) {
+                let handle = below.handle.clone();
+                changed |=
+                    self.record_own(caller, || OwnWrite { write: Write::Calls { line, callee }, handle });
+            }
+            if changed {
+                gained[caller] = true;
+                queue.push_back(caller);
             }
         }
     }
@@ -511,6 +566,12 @@ fn resolve_sinks(
         }
         part.push(r);
     }
+}
+
+/// The name and the number of arguments besides `self` of a method call (`None`: another sink).
+fn unpinned_method(call: &SinkKind) -> Option<(&str, usize)> {
+    let SinkKind::Call { callee, method: true, args, .. } = call else { return None };
+    Some((callee.last()?.as_str(), *args))
 }
 
 fn step(f: &TreeFn, line: u32, evidence: String) -> ChainStep {

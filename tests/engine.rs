@@ -175,3 +175,41 @@ fn a_tree_built_to_explode_path_combinations_gives_one_bounded_chain() {
     assert_eq!(json["summary"]["unresolved_calls"], (TYPES * 9) as u64);
     assert_eq!(stderr.lines().filter(|l| l.contains("unresolved call")).count(), TYPES * 9);
 }
+
+/// A file named by its absolute path while the project around it is walked from `.`: one file,
+/// one slot — its functions are not doubled into "ambiguous" calls, and it is parsed once.
+#[test]
+fn a_file_named_by_its_absolute_path_is_one_file_with_its_context() {
+    let dir = common::tree(&[
+        (".git/HEAD", "ref: refs/heads/main\n"),
+        (
+            "src/a.rs",
+            "struct Repo;\n\
+             impl Repo {\n\
+             \x20   async fn bump(&self, db: &Client) {\n\
+             \x20       db.execute(\"UPDATE t SET n = n + 1\", &[]).await;\n\
+             \x20   }\n\
+             }\n\
+             async fn handler(state: &AppState) {\n\
+             \x20   let db = state.get_db_ro();\n\
+             \x20   Repo.bump(&db).await;\n\
+             }\n",
+        ),
+        ("src/b.rs", "pub const Q: &str = \"SELECT 1\";\n"),
+    ]);
+    let named = dir.path().join("src/a.rs");
+    for arg in [named.to_str().expect("a UTF-8 temp path"), "src/a.rs"] {
+        let output = common::run(dir.path(), &["check", arg, "--format", "json"]);
+        let json: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        let messages: Vec<&str> = json["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|f| f["message"].as_str().unwrap_or(""))
+            .collect();
+        assert_eq!(messages.len(), 1, "{arg}: {json:#}");
+        assert!(!messages[0].contains("ambiguous"), "{arg}: {}", messages[0]);
+        assert_eq!(json["summary"]["files_seen"], 1, "{arg}");
+        assert_eq!(json["summary"]["files_parsed"], 1, "{arg}: {json:#}");
+    }
+}

@@ -164,9 +164,16 @@ impl Resolutions {
         }
     }
 
-    /// Makes sink `sink` of function `id` resolve to `found` (none: no tree function).
-    pub fn set(&mut self, id: FnId, sink: usize, found: &[FnId]) {
+    /// Makes sink `sink` of function `id` resolve to `found` (none: no tree function): its
+    /// entry, which other sinks resolving to the same functions may share.
+    pub fn set(&mut self, id: FnId, sink: usize, found: &[FnId]) -> Entry {
         let entry = tree_entry(&mut self.callees, found);
+        self.set_entry(id, sink, entry);
+        entry
+    }
+
+    /// Makes sink `sink` of function `id` resolve as `entry` (one [`Resolutions::set`] gave).
+    pub fn set_entry(&mut self, id: FnId, sink: usize, entry: Entry) {
         self.entries[self.first[id] + sink] = entry;
     }
 
@@ -174,15 +181,31 @@ impl Resolutions {
     /// order, a sink listed once per callee.
     pub fn callers(&self) -> Callers {
         let fns = self.first.len().saturating_sub(1);
-        let tree = |id: FnId| (0..self.sinks(id)).map(move |s| (s, self.entry(id, s)));
-        let mut count = vec![0usize; fns + 1];
-        for id in 0..fns {
-            for (_, entry) in tree(id) {
-                for &c in self.callees(entry) {
-                    count[c] += 1;
+        self.reverse(|visit| {
+            for id in 0..fns {
+                let entries = &self.entries[self.first[id]..self.first[id + 1]];
+                for (s, &entry) in entries.iter().enumerate() {
+                    visit(id, s, entry);
                 }
             }
-        }
+        })
+    }
+
+    /// The reverse edges of only the sinks `sinks` lists (in caller and sink order); as
+    /// [`Resolutions::callers`] otherwise.
+    pub fn callers_of(&self, sinks: &[(FnId, usize)]) -> Callers {
+        self.reverse(|visit| sinks.iter().for_each(|&(id, s)| visit(id, s, self.entry(id, s))))
+    }
+
+    /// The reverse edges of the sinks `each` visits (twice: the same sinks in the same order).
+    fn reverse(&self, each: impl Fn(&mut dyn FnMut(FnId, usize, Entry))) -> Callers {
+        let fns = self.first.len().saturating_sub(1);
+        let mut count = vec![0usize; fns + 1];
+        each(&mut |_, _, entry| {
+            for &c in self.callees(entry) {
+                count[c] += 1;
+            }
+        });
         // Prefix sums: where each callee's callers start.
         let mut start = Vec::with_capacity(fns + 1);
         let mut total = 0;
@@ -193,19 +216,17 @@ impl Resolutions {
         let mut edges = vec![(0, 0); total];
         // Reused as the number filled in so far per callee.
         count.iter_mut().for_each(|n| *n = 0);
-        for id in 0..fns {
-            for (s, entry) in tree(id) {
-                for &c in self.callees(entry) {
-                    let at = start[c];
-                    // A callee named twice by one sink gets its caller once.
-                    if count[c] > 0 && edges[at + count[c] - 1] == (id, s) {
-                        continue;
-                    }
-                    edges[at + count[c]] = (id, s);
-                    count[c] += 1;
+        each(&mut |id, s, entry| {
+            for &c in self.callees(entry) {
+                let at = start[c];
+                // A callee named twice by one sink gets its caller once.
+                if count[c] > 0 && edges[at + count[c] - 1] == (id, s) {
+                    continue;
                 }
+                edges[at + count[c]] = (id, s);
+                count[c] += 1;
             }
-        }
+        });
         Callers { start, len: count, edges }
     }
 }
@@ -258,6 +279,12 @@ mod tests {
         assert_eq!(callers.of(2), [(0, 0), (2, 0)]);
         assert_eq!(callers.of(3), [(1, 0)]);
         assert!(callers.of(1).is_empty());
+        // Sink 1 of function 0 shares sink 0 of function 1's callees; only those two listed.
+        all.set_entry(0, 1, all.entry(1, 0));
+        assert_eq!(all.callees(all.entry(0, 1)), [3]);
+        let fresh = all.callers_of(&[(0, 1), (1, 0)]);
+        assert_eq!(fresh.of(3), [(0, 1), (1, 0)]);
+        assert!(fresh.of(0).is_empty() && fresh.of(2).is_empty(), "the other sinks are not listed");
     }
 
     #[test]

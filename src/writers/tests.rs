@@ -103,6 +103,54 @@ fn unpinned_method_calls_spread_writes_only_when_asked() {
 }
 
 #[test]
+fn writes_gained_through_unpinned_calls_spread_on_through_calls_already_resolved() {
+    // `mid` already writes through `db` before spreading; through the unpinned `repo.claim()`
+    // it gains `repo`, which must reach `top` along a call resolved from the start. `mid`
+    // comes before the method it reaches, then after it: both orders give the same witnesses.
+    let mut claim = call_sink(7, 1, "claim", true, 0);
+    if let SinkKind::Call { args, .. } = &mut claim.kind {
+        *args = 0;
+    }
+    let mid = function(
+        "src/mid.rs",
+        None,
+        "mid",
+        &["db", "repo"],
+        vec![sql_sink(6, 0, "UPDATE t SET n = 1"), claim],
+    );
+    let pg = function("src/pg.rs", Some("PgRepo"), "claim", &["self"], vec![sql_sink(9, 0, "DELETE FROM t")]);
+    let mem = function("src/mem.rs", Some("MemRepo"), "claim", &["self"], vec![sql_sink(4, 0, "SELECT 1")]);
+    let top = function(
+        "src/top.rs",
+        None,
+        "top",
+        &["a", "b"],
+        vec![call_sink(2, 0, "mid::mid", false, 0), call_sink(3, 1, "mid::mid", false, 1)],
+    );
+    for (fns, mid_id, pg_id) in [
+        (vec![top.clone(), mid.clone(), pg.clone(), mem.clone()], 1, 2),
+        (vec![top.clone(), pg.clone(), mem.clone(), mid.clone()], 3, 1),
+    ] {
+        let mut writers = summaries(fns);
+        assert_eq!(writers.writes_through(0, 0), Some(&Write::Call { line: 2, callee: mid_id, param: 0 }));
+        assert!(writers.writes_through(0, 1).is_none(), "check: the unpinned call is judged by the tables");
+        writers.spread_through_unpinned();
+        assert_eq!(
+            writers.writes_through(mid_id, 1),
+            Some(&Write::Call { line: 7, callee: pg_id, param: 0 })
+        );
+        assert_eq!(writers.writes_through(0, 0), Some(&Write::Call { line: 2, callee: mid_id, param: 0 }));
+        let chain: Vec<(String, u32)> =
+            writers.chain(0, 1).iter().map(|s| (s.function.clone(), s.line)).collect();
+        assert_eq!(
+            chain,
+            [("top".to_string(), 3), ("mid".to_string(), 7), ("PgRepo::claim".to_string(), 9)],
+            "mid at {mid_id}"
+        );
+    }
+}
+
+#[test]
 fn writes_follow_two_levels_of_helpers_and_skip_readers() {
     let fns = vec![
         function("src/api.rs", None, "handler", &["db"], vec![call_sink(3, 0, "store::save", false, 0)]),

@@ -65,9 +65,7 @@ fn flatten(tree: &UseTree, prefix: &mut Vec<String>, out: &mut Vec<(String, Vec<
                     out.push((last.clone(), prefix.clone(), false));
                 }
             } else {
-                let mut target = prefix.clone();
-                target.push(name.clone());
-                out.push((name, target, false));
+                out.push((name.clone(), path_to(prefix, name), false));
             }
         }
         UseTree::Rename(r) => {
@@ -75,10 +73,8 @@ fn flatten(tree: &UseTree, prefix: &mut Vec<String>, out: &mut Vec<(String, Vec<
             if alias == "_" {
                 return;
             }
-            let mut target = prefix.clone();
-            if r.ident != "self" {
-                target.push(r.ident.to_string());
-            }
+            let target =
+                if r.ident == "self" { prefix.clone() } else { path_to(prefix, r.ident.to_string()) };
             out.push((alias, target, false));
         }
         UseTree::Glob(_) => out.push((String::new(), prefix.clone(), true)),
@@ -90,21 +86,33 @@ fn flatten(tree: &UseTree, prefix: &mut Vec<String>, out: &mut Vec<(String, Vec<
     }
 }
 
+/// `prefix` followed by `last`, allocated at its length (imports are kept until discovery
+/// ends).
+fn path_to(prefix: &[String], last: String) -> Vec<String> {
+    let mut path = Vec::with_capacity(prefix.len() + 1);
+    path.extend_from_slice(prefix);
+    path.push(last);
+    path
+}
+
 /// `target` as an absolute path when it goes through `crate`, `self` or `super`; as written
 /// otherwise.
 pub(super) fn absolute(module: &[String], target: Vec<String>) -> Vec<String> {
     match target.first().map(String::as_str) {
         Some("crate") => target,
         Some("self") => {
-            let mut out = vec!["crate".to_string()];
+            let mut out = Vec::with_capacity(module.len() + target.len());
+            out.push("crate".to_string());
             out.extend(module.iter().cloned());
             out.extend(target.into_iter().skip(1));
             out
         }
         Some("super") => {
             let ups = target.iter().take_while(|s| *s == "super").count();
-            let mut out = vec!["crate".to_string()];
-            out.extend(module[..module.len().saturating_sub(ups)].iter().cloned());
+            let kept = &module[..module.len().saturating_sub(ups)];
+            let mut out = Vec::with_capacity(1 + kept.len() + target.len() - ups);
+            out.push("crate".to_string());
+            out.extend(kept.iter().cloned());
             out.extend(target.into_iter().skip(ups));
             out
         }
