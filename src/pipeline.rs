@@ -243,18 +243,12 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options, mut timin
     for slot in &mut slots {
         if let Some(facts) = &mut slot.facts {
             index.add(&slot.path, std::mem::take(&mut facts.consts));
-            workspace.add_file(&slot.path, facts);
-        } else {
-            workspace.screened_types.append(&mut slot.declared.types);
         }
     }
 
     // Summaries of what writes through which parameter, then the rules.
     // The functions move into the summaries: from here on a file's functions are read there.
-    let (tree_fns, ids) = workspace.tree_fns(slots.iter_mut().map(|s| {
-        let functions = s.facts.as_mut().map_or_else(Vec::new, |f| std::mem::take(&mut f.functions));
-        (&s.path, functions)
-    }));
+    let (tree_fns, ids) = workspace.add_slots(&mut slots);
     let judge = Judge::new(rules, &index);
     timings.lap("index");
     let writers = Writers::in_workspace(tree_fns, workspace, &judge);

@@ -142,7 +142,9 @@ fn declares(slot: &Slot, fresh: &Wanted) -> bool {
 /// far, until it asks for nothing new (`wants` answers by the slots alone: after a round that
 /// promoted and parsed nothing it is not asked again). Returns the errors of the files parsed
 /// for it and how many files were parsed that had not been. `wants` is told which slots
-/// changed since it was last asked, so that it can keep what the others asked.
+/// changed since it was last asked, so that it can keep what the others asked; after a round
+/// that only promoted, it may leave out what it asked before (only what is not asked yet is
+/// loaded).
 pub fn load(
     slots: &mut [Slot],
     wants: &mut dyn FnMut(&[Slot], Changed<'_>) -> Wanted,

@@ -34,6 +34,31 @@ use self::imports::Imports;
 use self::loader::Slot;
 use self::symbols::Symbols;
 
+/// Where a file's functions are: the module path of the file and its crate.
+type Place = (Arc<[String]>, Option<CrateId>);
+
+/// The functions of `files` (the file, its place, its functions moved in) as [`TreeFn`]s in
+/// crate and module, and per file the ids its functions got: each file's vector built on the
+/// pool (see [`fns`]), then numbered in file order.
+fn placed_fns(files: Vec<(Arc<Path>, Place, Vec<FnFacts>)>) -> (TreeFns, Vec<Vec<FnId>>) {
+    let placed: Vec<Vec<TreeFn>> = files
+        .into_par_iter()
+        .map(|(file, (place_module, krate), functions)| {
+            let placed = functions.into_iter().map(|f| {
+                let module = match f.module.is_empty() {
+                    true => Arc::clone(&place_module),
+                    false => place_module.iter().chain(&f.module).cloned().collect(),
+                };
+                TreeFn { file: Arc::clone(&file), krate, module, facts: f }
+            });
+            placed.collect()
+        })
+        .collect();
+    let mut fns = TreeFns::default();
+    let ids = placed.into_iter().map(|functions| fns.push_file(functions)).collect();
+    (fns, ids)
+}
+
 /// What the tree declares besides functions: crates, types, impls.
 #[derive(Debug, Default)]
 pub struct Workspace {
@@ -92,12 +117,50 @@ impl Workspace {
         self.path_modules.get(path).cloned().unwrap_or_else(|| location::locate(path).module)
     }
 
+    /// Where the file at `path` is: its module path ([`Workspace::module_of`]) and crate.
+    fn place_of(&self, path: &Path) -> Place {
+        (self.module_of(path).into(), self.crates.crate_of(path))
+    }
+
     /// Takes the types, impls and imports of the parsed file at `path`.
     pub fn add_file(&mut self, path: &Path, facts: &mut FileFacts) {
+        let place = self.place_of(path);
+        self.add_placed(&place, facts);
+    }
+
+    /// Takes the types, impls and imports of a parsed file placed at `place`.
+    fn add_placed(&mut self, (module, krate): &Place, facts: &mut FileFacts) {
         self.types.append(&mut facts.types);
         self.impls.append(&mut facts.impls);
-        let module = self.module_of(path);
-        self.imports.add(self.crates.crate_of(path), &module, std::mem::take(&mut facts.imports));
+        self.imports.add(*krate, module, std::mem::take(&mut facts.imports));
+    }
+
+    /// Every file of `slots` at once, each placed once: the types, impls and imports of the
+    /// parsed ones taken (the type names of the others), while their functions move out into
+    /// [`TreeFn`]s (as [`Workspace::add_file`] then [`Workspace::tree_fns`] would); per slot
+    /// the ids its functions got.
+    pub fn add_slots(&mut self, slots: &mut [Slot]) -> (TreeFns, Vec<Vec<FnId>>) {
+        let places: Vec<Place> = slots.par_iter().map(|s| self.place_of(&s.path)).collect();
+        let files: Vec<(Arc<Path>, Place, Vec<FnFacts>)> = slots
+            .iter_mut()
+            .zip(&places)
+            .map(|(s, place)| {
+                let functions = s.facts.as_mut().map_or_else(Vec::new, |f| std::mem::take(&mut f.functions));
+                (Arc::from(s.path.as_path()), place.clone(), functions)
+            })
+            .collect();
+        let (fns, ()) = rayon::join(
+            || placed_fns(files),
+            || {
+                for (slot, place) in slots.iter_mut().zip(&places) {
+                    match &mut slot.facts {
+                        Some(facts) => self.add_placed(place, facts),
+                        None => self.screened_types.append(&mut slot.declared.types),
+                    }
+                }
+            },
+        );
+        fns
     }
 
     /// The functions of `files` (path, its functions, moved in: facts are held once) as
@@ -106,42 +169,27 @@ impl Workspace {
         &self,
         files: impl IntoIterator<Item = (&'a PathBuf, Vec<FnFacts>)>,
     ) -> (TreeFns, Vec<Vec<FnId>>) {
-        // Each file placed (its module and crate) on the pool; then its functions moved once,
-        // file by file (see [`fns`]), numbered in file order.
         let files: Vec<(&PathBuf, Vec<FnFacts>)> = files.into_iter().collect();
-        let placed: Vec<(Arc<[String]>, Option<CrateId>)> = files
-            .par_iter()
-            .map(|(path, _)| (self.module_of(path).into(), self.crates.crate_of(path)))
-            .collect();
-        let mut fns = TreeFns::default();
-        let mut ids = Vec::with_capacity(files.len());
-        for ((path, functions), (place_module, krate)) in files.into_iter().zip(placed) {
-            let file: Arc<Path> = Arc::from(path.as_path());
-            let placed = functions.into_iter().map(|f| {
-                let module = match f.module.is_empty() {
-                    true => Arc::clone(&place_module),
-                    false => place_module.iter().chain(&f.module).cloned().collect(),
-                };
-                TreeFn { file: Arc::clone(&file), krate, module, facts: f }
-            });
-            ids.push(fns.push_file(placed.collect()));
-        }
-        (fns, ids)
+        let placed = files
+            .into_par_iter()
+            .map(|(path, functions)| (Arc::from(path.as_path()), self.place_of(path), functions));
+        placed_fns(placed.collect())
     }
 
     /// The hashed index of `fns` and of what this workspace declares (its types move into
     /// the index), with the crate graph and the imports; the rest is dropped here, before
     /// calls are resolved.
     pub fn into_index(self, fns: &TreeFns) -> (Symbols, CrateGraph, Imports) {
-        let mut symbols = Symbols::new(
-            fns,
-            self.types,
-            self.impls.iter().map(|i| (i.self_ty.as_str(), i.trait_name.as_str())),
-            self.screened_types.iter().map(String::as_str),
+        let Workspace { crates, types, impls, screened_types, mut imports, modules, .. } = self;
+        // The imports placed while the symbols are hashed (neither reads the other).
+        let (mut symbols, ()) = rayon::join(
+            || {
+                let impls = impls.iter().map(|i| (i.self_ty.as_str(), i.trait_name.as_str()));
+                Symbols::new(fns, types, impls, screened_types.iter().map(String::as_str))
+            },
+            || imports.place(fns),
         );
-        symbols.add_modules(self.modules);
-        let mut imports = self.imports;
-        imports.place(fns);
-        (symbols, self.crates, imports)
+        symbols.add_modules(modules);
+        (symbols, crates, imports)
     }
 }

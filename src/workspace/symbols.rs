@@ -103,9 +103,32 @@ impl Symbols {
     pub fn new<'a>(
         fns: &TreeFns,
         types: impl IntoIterator<Item = TypeFacts>,
-        impls: impl IntoIterator<Item = (&'a str, &'a str)>,
-        screened_types: impl IntoIterator<Item = &'a str>,
+        impls: impl IntoIterator<Item = (&'a str, &'a str)> + Send,
+        screened_types: impl IntoIterator<Item = &'a str> + Send,
     ) -> Symbols {
+        // Three groups of maps, each filled in the order it always was, built side by side:
+        // functions by name and owner; what names declare (and impls); structs and fields.
+        let types: Vec<TypeFacts> = types.into_iter().collect();
+        let (mut s, (declared, structs)) = rayon::join(
+            || Symbols::of_fns(fns),
+            || rayon::join(|| Symbols::declared(fns, impls, screened_types), || Symbols::of_types(types)),
+        );
+        (s.declared, s.traits_of, s.impls_of) = (declared.declared, declared.traits_of, declared.impls_of);
+        (s.structs, s.fields) = (structs.structs, structs.fields);
+        // Every struct is a type of the tree.
+        for name in s.structs.keys() {
+            match s.declared.get_mut(name.as_bytes()) {
+                Some(d) => d.ty = true,
+                None => {
+                    s.declared.insert(name.clone(), Declared { ty: true, is_trait: false });
+                }
+            }
+        }
+        s
+    }
+
+    /// Functions with a body by name, by owner and name, blanket methods; modules.
+    fn of_fns(fns: &TreeFns) -> Symbols {
         let mut s = Symbols::default();
         for (id, f) in fns.iter().enumerate() {
             // Names are cloned only the first time they are seen: most repeat.
@@ -115,14 +138,6 @@ impl Symbols {
                 }
             }
             let facts = &f.facts;
-            if let Some(owner) = &facts.owner {
-                s.declare(owner).ty = true;
-                if let Some(tr) = &facts.sig.trait_of {
-                    s.add_impl(owner, tr);
-                } else if facts.sig.in_trait {
-                    s.declare(owner).is_trait = true;
-                }
-            }
             if facts.has_body {
                 push_at(&mut s.by_name, &facts.name, id);
                 if let Some(owner) = &facts.owner {
@@ -138,17 +153,24 @@ impl Symbols {
                 }
             }
         }
-        for t in types {
-            s.declare(&t.name).ty = true;
-            for (field, ty) in &t.fields {
-                if !s.fields.contains_key(&(t.name.as_str(), field.as_str()) as &dyn Pair) {
-                    s.fields.insert(NamePair::new(&t.name, field), ty.clone());
-                }
-            }
-            match s.structs.get_mut(t.name.as_bytes()) {
-                Some(defs) => defs.push(t),
-                None => {
-                    s.structs.insert(Name::new(&t.name), vec![t]);
+        s
+    }
+
+    /// What names declare (types and traits), and impls both ways, of the functions' owners,
+    /// `impls` and `screened_types` (not the structs: see [`Symbols::new`]).
+    fn declared<'a>(
+        fns: &TreeFns,
+        impls: impl IntoIterator<Item = (&'a str, &'a str)>,
+        screened_types: impl IntoIterator<Item = &'a str>,
+    ) -> Symbols {
+        let mut s = Symbols::default();
+        for facts in fns.iter().map(|f| &f.facts) {
+            if let Some(owner) = &facts.owner {
+                s.declare(owner).ty = true;
+                if let Some(tr) = &facts.sig.trait_of {
+                    s.add_impl(owner, tr);
+                } else if facts.sig.in_trait {
+                    s.declare(owner).is_trait = true;
                 }
             }
         }
@@ -161,6 +183,25 @@ impl Symbols {
         for list in s.traits_of.values_mut().chain(s.impls_of.values_mut()) {
             list.sort();
             list.dedup();
+        }
+        s
+    }
+
+    /// Structs by name (`types` moved in) and each (struct, field)'s type.
+    fn of_types(types: Vec<TypeFacts>) -> Symbols {
+        let mut s = Symbols::default();
+        for t in types {
+            for (field, ty) in &t.fields {
+                if !s.fields.contains_key(&(t.name.as_str(), field.as_str()) as &dyn Pair) {
+                    s.fields.insert(NamePair::new(&t.name, field), ty.clone());
+                }
+            }
+            match s.structs.get_mut(t.name.as_bytes()) {
+                Some(defs) => defs.push(t),
+                None => {
+                    s.structs.insert(Name::new(&t.name), vec![t]);
+                }
+            }
         }
         s
     }
