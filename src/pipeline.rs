@@ -368,10 +368,12 @@ fn screen_for(names: &Names) -> Prefilter {
     Prefilter::new(words.chain(names.ro_types.screening_words()))
 }
 
-/// Analyses functions named in `wanted`, and those whose text passes `screen`.
-struct ByNameOrText<'a> {
-    screen: &'a Prefilter,
-    wanted: &'a BTreeSet<String>,
+/// Analyses functions named in `wanted`, and those whose text passes `screen`; the other
+/// bodies are analysed too and kept deferred (a file the loader parses is then parsed once,
+/// however many rounds want its functions). Check's and migrate's loaders alike.
+pub(crate) struct ByNameOrText<'a> {
+    pub(crate) screen: &'a Prefilter,
+    pub(crate) wanted: &'a BTreeSet<String>,
 }
 
 impl analysis::Screen for ByNameOrText<'_> {
@@ -381,13 +383,6 @@ impl analysis::Screen for ByNameOrText<'_> {
 
     fn wants_fn(&self, name: &str, text: &str) -> bool {
         self.wanted.contains(name) || self.screen.matches(text)
-    }
-
-    /// A file parsed on demand is rarely the tree's service code: only what is wanted is
-    /// analysed (kellnr's `toolchain_routes.rs` has a body whose SQL-text analysis grows to
-    /// gigabytes; see bench/README.md).
-    fn defers(&self) -> bool {
-        false
     }
 }
 

@@ -34,12 +34,6 @@ pub trait Screen {
         let _ = name;
         self.wants(text)
     }
-
-    /// Whether the bodies it does not select are analysed too and kept deferred (so that
-    /// wanting one later needs no second parse); by default they are.
-    fn defers(&self) -> bool {
-        true
-    }
 }
 
 impl<F: Fn(&str) -> bool> Screen for F {
@@ -256,10 +250,6 @@ impl<'a> Walker<'a> {
             // Whether it may return a write builder matters only to a body not selected (a
             // selected one notes what it returns anyway): its text is searched only then.
             let builder = !selected && self.may_return_builder(sig, text);
-            if !selected && !builder && !self.screen.defers() {
-                self.facts.functions.push(facts);
-                return;
-            }
             // Every body is analysed while its tree is at hand; one no screen selected is
             // deferred, so that wanting it later costs no second parse.
             let room = std::mem::take(&mut self.room);
@@ -277,7 +267,7 @@ impl<'a> Walker<'a> {
                 facts.sinks = body_facts.sinks;
                 facts.derived = body_facts.derived;
                 facts.ro_bindings = body_facts.ro_bindings;
-            } else if self.screen.defers() {
+            } else {
                 self.facts.deferred.push(DeferredFn {
                     index: self.facts.functions.len(),
                     params: body_facts.params,
@@ -352,16 +342,12 @@ mod tests {
     use super::*;
     use crate::config::RuleSet;
 
-    /// Selects the bodies whose text names `get_db_ro`; defers the others or not.
-    struct ByText(bool);
+    /// Selects the bodies whose text names `get_db_ro` (the others are deferred).
+    struct ByText;
 
     impl Screen for ByText {
         fn wants(&self, text: &str) -> bool {
             text.contains("get_db_ro")
-        }
-
-        fn defers(&self) -> bool {
-            self.0
         }
     }
 
@@ -379,7 +365,7 @@ mod tests {
 
     #[test]
     fn unselected_bodies_are_deferred_with_the_facts_a_selected_analysis_gives() {
-        let deferring = analyse(FILE, &ByText(true));
+        let deferring = analyse(FILE, &ByText);
         assert!(deferring.functions[0].analysed && !deferring.functions[1].analysed);
         assert_eq!(deferring.deferred.len(), 1);
         assert_eq!(deferring.deferred[0].index, 1);
@@ -401,12 +387,5 @@ mod tests {
         );
         assert_eq!(p.sinks.len(), 1, "the DELETE on the parameter");
         assert!(promoted.deferred.is_empty());
-    }
-
-    #[test]
-    fn a_screen_that_does_not_defer_leaves_unselected_bodies_unanalysed() {
-        let facts = analyse(FILE, &ByText(false));
-        assert!(facts.functions[0].analysed && !facts.functions[1].analysed);
-        assert!(facts.deferred.is_empty() && facts.functions[1].sinks.is_empty());
     }
 }

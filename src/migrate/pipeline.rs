@@ -23,14 +23,14 @@ pub use super::outcome::{
 };
 use super::routes::{self, FileRoutes, Handler, HandlerTarget, RouteClass, RouteNames};
 use super::scan::{self, FileScan, MigrateNames, NameUse, UseKind};
+use crate::analysis;
 use crate::analysis::facts::FileFacts;
 use crate::analysis::names::Names;
-use crate::analysis::{self, Screen};
 use crate::config::RuleSet;
 use crate::diagnostics::FileError;
 use crate::index::ConstIndex;
 use crate::judge::Judge;
-use crate::pipeline::{worker_pool, RunError};
+use crate::pipeline::{worker_pool, ByNameOrText, RunError};
 use crate::prefilter::{self, Prefilter};
 use crate::source::{self, SourceText};
 use crate::timings::Timings;
@@ -90,22 +90,6 @@ struct Screens {
     routes: Prefilter,
 }
 
-/// Analyses functions named in `wanted` and those whose text names a handle.
-struct Wants<'a> {
-    screen: &'a Prefilter,
-    wanted: &'a BTreeSet<String>,
-}
-
-impl Screen for Wants<'_> {
-    fn wants(&self, text: &str) -> bool {
-        self.screen.matches(text)
-    }
-
-    fn wants_fn(&self, name: &str, text: &str) -> bool {
-        self.wanted.contains(name) || self.screen.matches(text)
-    }
-}
-
 /// The names a migrate run matches.
 struct RunNames {
     names: Names,
@@ -122,7 +106,7 @@ fn parse_one(
 ) -> Result<Parsed, FileError> {
     let result = catch_unwind(AssertUnwindSafe(|| {
         let tree = crate::parse::parse(path, src)?;
-        let facts = analysis::analyse_file(&names.names, src, &tree, &Wants { screen, wanted });
+        let facts = analysis::analyse_file(&names.names, src, &tree, &ByNameOrText { screen, wanted });
         let mut routes = routes::extract(path, src, &tree, &names.routes);
         let mut scan = scan::scan(&names.mnames, src, &tree);
         drop(tree);
