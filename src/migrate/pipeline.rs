@@ -259,17 +259,11 @@ fn run_walked(
     for slot in &mut slots {
         if let Some(facts) = &mut slot.facts {
             index.add(&slot.path, std::mem::take(&mut facts.consts));
-            workspace.add_file(&slot.path, facts);
-        } else {
-            workspace.screened_types.append(&mut slot.declared.types);
         }
     }
     // The functions move into the summaries, as for `check`: from here on a file's functions
     // are read there, through `ids`.
-    let (tree_fns, ids) = workspace.tree_fns(slots.iter_mut().map(|s| {
-        let functions = s.facts.as_mut().map_or_else(Vec::new, |f| std::mem::take(&mut f.functions));
-        (&s.path, functions)
-    }));
+    let (tree_fns, ids) = workspace.add_slots(&mut slots);
     let rw_params: Vec<u64> = tree_fns
         .iter()
         .zip(ids.iter().zip(&extras).flat_map(|(ids, extra)| std::iter::repeat_n(extra, ids.len())))

@@ -94,7 +94,7 @@ impl Workspace {
     }
 
     /// Notes the modules the files of `slots` declare with `#[path = "…"]`; call before
-    /// [`Workspace::add_file`] and [`Workspace::tree_fns`].
+    /// [`Workspace::add_slots`].
     pub fn add_path_mods(&mut self, slots: &[Slot]) {
         for slot in slots {
             let declared: Vec<(Vec<String>, String)> = match &slot.facts {
@@ -122,12 +122,6 @@ impl Workspace {
         (self.module_of(path).into(), self.crates.crate_of(path))
     }
 
-    /// Takes the types, impls and imports of the parsed file at `path`.
-    pub fn add_file(&mut self, path: &Path, facts: &mut FileFacts) {
-        let place = self.place_of(path);
-        self.add_placed(&place, facts);
-    }
-
     /// Takes the types, impls and imports of a parsed file placed at `place`.
     fn add_placed(&mut self, (module, krate): &Place, facts: &mut FileFacts) {
         self.types.append(&mut facts.types);
@@ -137,8 +131,8 @@ impl Workspace {
 
     /// Every file of `slots` at once, each placed once: the types, impls and imports of the
     /// parsed ones taken (the type names of the others), while their functions move out into
-    /// [`TreeFn`]s (as [`Workspace::add_file`] then [`Workspace::tree_fns`] would); per slot
-    /// the ids its functions got.
+    /// [`TreeFn`]s in crate and module (facts are held once); per slot the ids its functions
+    /// got. Check's and migrate's index alike.
     pub fn add_slots(&mut self, slots: &mut [Slot]) -> (TreeFns, Vec<Vec<FnId>>) {
         let places: Vec<Place> = slots.par_iter().map(|s| self.place_of(&s.path)).collect();
         let files: Vec<(Arc<Path>, Place, Vec<FnFacts>)> = slots
@@ -161,19 +155,6 @@ impl Workspace {
             },
         );
         fns
-    }
-
-    /// The functions of `files` (path, its functions, moved in: facts are held once) as
-    /// [`TreeFn`]s in crate and module, and per file the ids its functions got.
-    pub fn tree_fns<'a>(
-        &self,
-        files: impl IntoIterator<Item = (&'a PathBuf, Vec<FnFacts>)>,
-    ) -> (TreeFns, Vec<Vec<FnId>>) {
-        let files: Vec<(&PathBuf, Vec<FnFacts>)> = files.into_iter().collect();
-        let placed = files
-            .into_par_iter()
-            .map(|(path, functions)| (Arc::from(path.as_path()), self.place_of(path), functions));
-        placed_fns(placed.collect())
     }
 
     /// The hashed index of `fns` and of what this workspace declares (its types move into
