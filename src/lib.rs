@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod diagnostics;
 pub mod fingerprint;
+pub mod heap;
 pub mod index;
 pub mod judge;
 pub mod migrate;

@@ -12,6 +12,8 @@ use ro_audit::config::RuleSet;
 use ro_audit::{parse, pipeline, source, walk};
 
 fn main() -> ExitCode {
+    // As the ro-audit binary does: both run with the same allocator settings.
+    ro_audit::heap::keep_freed_memory();
     let paths: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
     if paths.is_empty() {
         eprintln!("usage: parse-only PATH...");
