@@ -106,7 +106,11 @@ pub fn read(path: &Path, max_bytes: u64) -> Result<SourceText, FileError> {
 /// Reads at most `max_bytes` bytes of `path`; a larger file is an error.
 pub fn read_bytes(path: &Path, max_bytes: u64) -> Result<Vec<u8>, FileError> {
     let file = std::fs::File::open(path).map_err(|e| unreadable(path, &e))?;
-    let mut bytes = Vec::new();
+    // Sized from the file's length (`take` hides it from `read_to_end`): one read, no regrowth.
+    // One byte more, so that reaching the end needs no second allocation; a file that grew
+    // since, or a length the system cannot tell (0), still reads whole, up to the limit.
+    let len = file.metadata().map_or(0, |m| m.len()).min(max_bytes);
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0).saturating_add(1));
     file.take(max_bytes.saturating_add(1)).read_to_end(&mut bytes).map_err(|e| unreadable(path, &e))?;
     if bytes.len() as u64 > max_bytes {
         return Err(FileError::whole_file(
