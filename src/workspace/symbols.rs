@@ -97,39 +97,19 @@ pub struct Symbols {
     modules: HashSet<Name>,
 }
 
-impl Symbols {
-    /// Indexes `fns`, the parsed files' `types` (moved in) and `impls`, and the type names of files that
-    /// were not parsed.
-    pub fn new<'a>(
-        fns: &TreeFns,
-        types: impl IntoIterator<Item = TypeFacts>,
-        impls: impl IntoIterator<Item = (&'a str, &'a str)> + Send,
-        screened_types: impl IntoIterator<Item = &'a str> + Send,
-    ) -> Symbols {
-        // Three groups of maps, each filled in the order it always was, built side by side:
-        // functions by name and owner; what names declare (and impls); structs and fields.
-        let types: Vec<TypeFacts> = types.into_iter().collect();
-        let (mut s, (declared, structs)) = rayon::join(
-            || Symbols::of_fns(fns),
-            || rayon::join(|| Symbols::declared(fns, impls, screened_types), || Symbols::of_types(types)),
-        );
-        (s.declared, s.traits_of, s.impls_of) = (declared.declared, declared.traits_of, declared.impls_of);
-        (s.structs, s.fields) = (structs.structs, structs.fields);
-        // Every struct is a type of the tree.
-        for name in s.structs.keys() {
-            match s.declared.get_mut(name.as_bytes()) {
-                Some(d) => d.ty = true,
-                None => {
-                    s.declared.insert(name.clone(), Declared { ty: true, is_trait: false });
-                }
-            }
-        }
-        s
-    }
+/// The part of [`Symbols`] built from the functions: by name, by owner and name, blanket
+/// methods; modules.
+#[derive(Default)]
+struct FnSymbols {
+    by_name: HashMap<Name, Ids>,
+    by_owner: HashMap<NamePair, Ids>,
+    blanket: HashMap<Name, Ids>,
+    modules: HashSet<Name>,
+}
 
-    /// Functions with a body by name, by owner and name, blanket methods; modules.
-    fn of_fns(fns: &TreeFns) -> Symbols {
-        let mut s = Symbols::default();
+impl FnSymbols {
+    fn of(fns: &TreeFns) -> FnSymbols {
+        let mut s = FnSymbols::default();
         for (id, f) in fns.iter().enumerate() {
             // Names are cloned only the first time they are seen: most repeat.
             if let Some(first) = f.module.first() {
@@ -155,15 +135,26 @@ impl Symbols {
         }
         s
     }
+}
 
-    /// What names declare (types and traits), and impls both ways, of the functions' owners,
-    /// `impls` and `screened_types` (not the structs: see [`Symbols::new`]).
-    fn declared<'a>(
+/// The part of [`Symbols`] that says what names declare (types and traits), and impls both
+/// ways.
+#[derive(Default)]
+struct Declarations {
+    declared: HashMap<Name, Declared>,
+    traits_of: HashMap<Name, Vec<String>>,
+    impls_of: HashMap<Name, Vec<String>>,
+}
+
+impl Declarations {
+    /// Of the functions' owners, `impls` and `screened_types` (not the structs: see
+    /// [`Symbols::new`]).
+    fn of<'a>(
         fns: &TreeFns,
         impls: impl IntoIterator<Item = (&'a str, &'a str)>,
         screened_types: impl IntoIterator<Item = &'a str>,
-    ) -> Symbols {
-        let mut s = Symbols::default();
+    ) -> Declarations {
+        let mut s = Declarations::default();
         for facts in fns.iter().map(|f| &f.facts) {
             if let Some(owner) = &facts.owner {
                 s.declare(owner).ty = true;
@@ -187,9 +178,30 @@ impl Symbols {
         s
     }
 
-    /// Structs by name (`types` moved in) and each (struct, field)'s type.
-    fn of_types(types: Vec<TypeFacts>) -> Symbols {
-        let mut s = Symbols::default();
+    fn add_impl(&mut self, self_ty: &str, tr: &str) {
+        self.declare(self_ty).ty = true;
+        self.declare(tr).is_trait = true;
+        list_at(&mut self.traits_of, self_ty).push(tr.to_string());
+        list_at(&mut self.impls_of, tr).push(self_ty.to_string());
+    }
+
+    /// What the tree declares under `name`, to mark (a short name's key allocates nothing).
+    fn declare(&mut self, name: &str) -> &mut Declared {
+        self.declared.entry(Name::new(name)).or_default()
+    }
+}
+
+/// The part of [`Symbols`] built from the structs: by name, and each (struct, field)'s type.
+#[derive(Default)]
+struct StructSymbols {
+    structs: HashMap<Name, Vec<TypeFacts>>,
+    fields: HashMap<NamePair, TypeRef>,
+}
+
+impl StructSymbols {
+    /// Of `types`, moved in.
+    fn of(types: Vec<TypeFacts>) -> StructSymbols {
+        let mut s = StructSymbols::default();
         for t in types {
             for (field, ty) in &t.fields {
                 if !s.fields.contains_key(&(t.name.as_str(), field.as_str()) as &dyn Pair) {
@@ -205,17 +217,45 @@ impl Symbols {
         }
         s
     }
+}
 
-    fn add_impl(&mut self, self_ty: &str, tr: &str) {
-        self.declare(self_ty).ty = true;
-        self.declare(tr).is_trait = true;
-        list_at(&mut self.traits_of, self_ty).push(tr.to_string());
-        list_at(&mut self.impls_of, tr).push(self_ty.to_string());
-    }
-
-    /// What the tree declares under `name`, to mark (a short name's key allocates nothing).
-    fn declare(&mut self, name: &str) -> &mut Declared {
-        self.declared.entry(Name::new(name)).or_default()
+impl Symbols {
+    /// Indexes `fns`, the parsed files' `types` (moved in) and `impls`, and the type names of files that
+    /// were not parsed.
+    pub fn new<'a>(
+        fns: &TreeFns,
+        types: impl IntoIterator<Item = TypeFacts>,
+        impls: impl IntoIterator<Item = (&'a str, &'a str)> + Send,
+        screened_types: impl IntoIterator<Item = &'a str> + Send,
+    ) -> Symbols {
+        // Three groups of maps, each filled in the order it always was, built side by side:
+        // functions by name and owner; what names declare (and impls); structs and fields.
+        let types: Vec<TypeFacts> = types.into_iter().collect();
+        let (fns, (names, structs)) = rayon::join(
+            || FnSymbols::of(fns),
+            || rayon::join(|| Declarations::of(fns, impls, screened_types), || StructSymbols::of(types)),
+        );
+        let mut s = Symbols {
+            by_name: fns.by_name,
+            by_owner: fns.by_owner,
+            blanket: fns.blanket,
+            modules: fns.modules,
+            traits_of: names.traits_of,
+            impls_of: names.impls_of,
+            declared: names.declared,
+            structs: structs.structs,
+            fields: structs.fields,
+        };
+        // Every struct is a type of the tree.
+        for name in s.structs.keys() {
+            match s.declared.get_mut(name.as_bytes()) {
+                Some(d) => d.ty = true,
+                None => {
+                    s.declared.insert(name.clone(), Declared { ty: true, is_trait: false });
+                }
+            }
+        }
+        s
     }
 
     /// Whether the tree declares a type or trait of that name.
