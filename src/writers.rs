@@ -172,8 +172,8 @@ impl Writers {
             unresolved: Vec::new(),
             unpinned_any: false,
         };
-        let (resolved, unresolved) = writers.resolve_all();
-        writers.settle(resolved, unresolved);
+        let (resolved, unresolved, text_marks) = writers.resolve_all();
+        writers.settle(resolved, unresolved, text_marks);
         writers.direct_writes(judge);
         writers.propagate(None);
         writers
@@ -183,7 +183,8 @@ impl Writers {
     /// text handed to functions that run it (see [`text_runs`]), with every call sink
     /// `resolved` (and `unresolved`) before settling: the resolutions then follow the sinks
     /// settling kept, and the calls of a function whose sinks were rewritten are resolved again.
-    fn settle(&mut self, resolved: Resolutions, unresolved: Vec<(usize, UnresolvedCall)>) {
+    /// `text_marks`: whether resolving met a sink [`text_runs`] settles (none: nothing to do).
+    fn settle(&mut self, resolved: Resolutions, unresolved: Vec<(usize, UnresolvedCall)>, text_marks: bool) {
         let (symbols, crates, imports) = (&self.symbols, &self.crates, &self.imports);
         let lookups = derived::Lookups {
             resolved: &resolved,
@@ -201,9 +202,10 @@ impl Writers {
             },
         };
         let kept = derived::settle(&mut self.fns, lookups);
-        let rewritten = text_runs::settle(&mut self.fns, |fns: &TreeFns, id: FnId, call: &SinkKind| {
-            CallScope { fns, symbols, crates, imports }.resolve(id, call)
-        });
+        let rewritten =
+            text_runs::settle(&mut self.fns, text_marks, |fns: &TreeFns, id: FnId, call: &SinkKind| {
+                CallScope { fns, symbols, crates, imports }.resolve(id, call)
+            });
         let scope = self.scope();
         let mut fresh = Vec::with_capacity(rewritten.len());
         let mut again = Vec::new();
@@ -305,25 +307,29 @@ impl Writers {
 
     /// Resolves every call sink once (runs of functions in parallel: each resolution only
     /// reads; the sinks of one call answered once), stored flat; the calls that cannot be
-    /// pinned with their sinks' indices, in function and sink order.
-    fn resolve_all(&self) -> (Resolutions, Vec<(usize, UnresolvedCall)>) {
+    /// pinned with their sinks' indices, in function and sink order; and whether some sink is
+    /// a mark of [`text_runs`] (noted here, where every sink is read anyway: a pass of its own
+    /// over every sink of the tree costs a cache miss per sink).
+    fn resolve_all(&self) -> (Resolutions, UnpinnedCalls, bool) {
         /// Functions per run resolved on one worker.
         const RUN: usize = 64;
         let scope = self.scope();
         let n = self.fns.len();
-        let parts: Vec<(Part, Vec<(usize, UnresolvedCall)>)> = (0..n.div_ceil(RUN))
+        let parts: Vec<(Part, UnpinnedCalls, bool)> = (0..n.div_ceil(RUN))
             .into_par_iter()
             .map(|run| {
                 let mut part = Part::default();
                 let mut unresolved = Vec::new();
+                let mut marks = false;
                 for id in run * RUN..n.min(run * RUN + RUN) {
-                    resolve_sinks(&scope, id, &mut part, &mut unresolved);
+                    marks |= resolve_sinks(&scope, id, &mut part, &mut unresolved);
                 }
-                (part, unresolved)
+                (part, unresolved, marks)
             })
             .collect();
-        let (parts, unresolved): (Vec<_>, Vec<_>) = parts.into_iter().unzip();
-        (Resolutions::join(parts), unresolved.into_iter().flatten().collect())
+        let marks = parts.iter().any(|(_, _, marks)| *marks);
+        let (parts, unresolved): (Vec<_>, Vec<_>) = parts.into_iter().map(|(p, u, _)| (p, u)).unzip();
+        (Resolutions::join(parts), unresolved.into_iter().flatten().collect(), marks)
     }
 
     fn record(&mut self, id: FnId, sink: usize, write: impl Fn() -> Write) -> bool {
@@ -362,11 +368,12 @@ impl Writers {
                     if sink.handle.taint.params == 0 && !rw {
                         continue;
                     }
-                    let line = sink.range.start.line;
                     let scope =
                         Scope { file: &f.file, module: &f.facts.module, owner: f.facts.owner.as_deref() };
                     let outside = !matches!(self.resolved.entry(id, s), Entry::Tree { .. });
                     if let Some(evidence) = judge.direct_write(scope, sink, outside) {
+                        // Read only now: the range is apart from what the judge reads.
+                        let line = sink.range.start.line;
                         found.push((s, line, evidence, rw.then(|| sink.handle.label.to_string())));
                     }
                 }
@@ -545,15 +552,20 @@ impl Writers {
 
 /// Resolves every sink of function `id` into `part` (the sinks of one call answered once);
 /// the calls that cannot be pinned go to `unresolved` with their sinks' indices.
+/// Calls that could not be pinned, each with its sink's index in its function.
+type UnpinnedCalls = Vec<(usize, UnresolvedCall)>;
+
 fn resolve_sinks(
     scope: &CallScope<'_>,
     id: FnId,
     part: &mut Part,
     unresolved: &mut Vec<(usize, UnresolvedCall)>,
-) {
+) -> bool {
     part.start_fn();
     let mut answered = Answered::default();
+    let mut marks = false;
     for (s, sink) in scope.fns[id].facts.sinks.iter().enumerate() {
+        marks |= text_runs::is_mark(sink);
         let r = answered.answer(&sink.kind, || scope.resolve(id, &sink.kind));
         if let (Resolved::Unresolved(why), SinkKind::Call { callee, .. }) = (&r, &sink.kind) {
             let call = UnresolvedCall {
@@ -566,6 +578,7 @@ fn resolve_sinks(
         }
         part.push(r);
     }
+    marks
 }
 
 /// The name and the number of arguments besides `self` of a method call (`None`: another sink).

@@ -22,14 +22,20 @@ type Runs = Vec<(usize, usize)>;
 /// and the caller's parameter bits at each position.
 type Forward = (FnId, Vec<FnId>, Vec<(usize, u64)>);
 
-/// Settles the marks of `fns` (see the module's text); `resolve` says what a call may run.
-/// Returns the functions whose sinks changed, in order.
+/// Whether `sink` is a mark this module settles.
+pub(super) fn is_mark(sink: &Sink) -> bool {
+    matches!(sink.kind, SinkKind::RunsText { .. } | SinkKind::TextGiven { .. })
+}
+
+/// Settles the marks of `fns` (see the module's text); `marked` says whether any sink of `fns`
+/// is one ([`is_mark`]; the caller notes it in a pass that reads every sink anyway), `resolve`
+/// what a call may run. Returns the functions whose sinks changed, in order.
 pub(super) fn settle(
     fns: &mut TreeFns,
+    marked: bool,
     resolve: impl Fn(&TreeFns, FnId, &SinkKind) -> Resolved,
 ) -> Vec<FnId> {
-    let marked = |s: &Sink| matches!(s.kind, SinkKind::RunsText { .. } | SinkKind::TextGiven { .. });
-    if !fns.iter().any(|f| f.facts.sinks.iter().any(marked)) {
+    if !marked {
         return Vec::new();
     }
     let mut changed = Vec::new();
@@ -79,7 +85,7 @@ pub(super) fn settle(
         }
         let sinks = &mut fns[id].facts.sinks;
         let before = sinks.len();
-        sinks.retain(|s| !marked(s));
+        sinks.retain(|s| !is_mark(s));
         if sinks.len() != before || !found.is_empty() {
             changed.push(id);
         }
