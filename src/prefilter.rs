@@ -12,6 +12,8 @@ use aho_corasick::AhoCorasick;
 #[derive(Debug, Clone)]
 pub struct Prefilter {
     matcher: Option<AhoCorasick>,
+    /// The words, by the matcher's pattern index.
+    words: Vec<String>,
 }
 
 impl Prefilter {
@@ -21,20 +23,37 @@ impl Prefilter {
         words.sort_unstable();
         words.dedup();
         let matcher = if words.is_empty() { None } else { AhoCorasick::new(&words).ok() };
-        Prefilter { matcher }
+        Prefilter { matcher, words: words.into_iter().map(str::to_string).collect() }
     }
 
     /// Whether `text` holds one of the words as a whole identifier.
     pub fn matches(&self, text: &str) -> bool {
+        self.matches_where(text, |_, _| true)
+    }
+
+    /// Whether `text` holds one of the words as a whole identifier where `keep` takes it
+    /// (given the word and the byte offset it starts at).
+    pub fn matches_where(&self, text: &str, keep: impl Fn(&str, usize) -> bool) -> bool {
         let Some(matcher) = &self.matcher else { return false };
         let bytes = text.as_bytes();
         // Overlapping search: `get_db` inside `get_db_ro` must not hide `get_db_ro`.
         matcher.find_overlapping_iter(text).any(|m| {
             let before = m.start().checked_sub(1).map(|i| bytes[i]);
             let after = bytes.get(m.end()).copied();
-            !before.is_some_and(is_ident_byte) && !after.is_some_and(is_ident_byte)
+            !before.is_some_and(is_ident_byte)
+                && !after.is_some_and(is_ident_byte)
+                && keep(&self.words[m.pattern().as_usize()], m.start())
         })
     }
+}
+
+/// Whether the identifier starting at byte `start` of `text` is a method's name: the last byte
+/// before it other than whitespace is a lone `.` (`map.get(k)` and `x\n    .get(k)` are method
+/// calls; `get(h)`, `routing::get(h)` and `0..get` are not).
+pub fn is_method_name_at(text: &str, start: usize) -> bool {
+    let before = &text.as_bytes()[..start];
+    let end = before.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(0, |i| i + 1);
+    before[..end].ends_with(b".") && !before[..end].ends_with(b"..")
 }
 
 fn is_ident_byte(b: u8) -> bool {
@@ -177,6 +196,31 @@ mod tests {
         assert!(filter.matches("x.get_db_ro_pool(); y.get_db_ro();"));
         assert!(!filter.matches("struct DbRole;"));
         assert!(!Prefilter::new([]).matches("get_db_ro"));
+    }
+
+    #[test]
+    fn a_word_is_kept_where_the_caller_says_with_the_word_and_its_place() {
+        let screen = Prefilter::new(["get", "route"]);
+        let outside_methods = |text: &str| screen.matches_where(text, |_, at| !is_method_name_at(text, at));
+        for method in ["map.get(k)", "x\n    .get(k)", "a.b().get::<T>(k)", "s. get(k)"] {
+            assert!(screen.matches(method), "{method}");
+            assert!(!outside_methods(method), "{method}");
+        }
+        for free in
+            ["get(h)", "routing::get(h)", "axum::routing::get(h)", "0..get(n)", "(get(a))", "x.y(get(h))"]
+        {
+            assert!(outside_methods(free), "{free}");
+        }
+        assert!(outside_methods("map.get(k); let r = get(h);"));
+        assert!(!outside_methods("map.get(k); let getter = 1;"));
+        // Each whole word is handed as matched, with where it starts; parts of words never are.
+        let seen = std::cell::RefCell::new(Vec::new());
+        assert!(!screen.matches_where("r.route(x); m.get(k); getter", |w, at| {
+            seen.borrow_mut().push((w.to_string(), at));
+            false
+        }));
+        assert_eq!(seen.into_inner(), [("route".to_string(), 2), ("get".to_string(), 14)]);
+        assert!(!Prefilter::new(Vec::<&str>::new()).matches_where("get(h)", |_, _| true));
     }
 
     #[test]

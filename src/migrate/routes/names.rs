@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::facts::{Framework, MethodSet};
 use crate::config::RouteRules;
-use crate::prefilter::Prefilter;
+use crate::prefilter::{is_method_name_at, Prefilter};
 
 /// The `[routes]` table as discovery matches it.
 #[derive(Debug, Clone, Default)]
@@ -30,6 +30,9 @@ pub struct RouteNames {
     /// What a function body must name to be walked: a route marker, or an item keyword (an
     /// item inside it is recorded). `None`: every body is walked.
     pub(super) body_screen: Option<Prefilter>,
+    /// The markers of [`RouteNames::chain_markers`]: they make a body walked only where they
+    /// are not a method's name (`map.get(k)`, `iter.any(..)` start no method router).
+    chain_words: Vec<String>,
     /// The words of [`RouteNames::markers`], for telling a call or method call that no
     /// recogniser can take without asking each. `None`: any name may be one.
     marker_set: Option<HashSet<String>>,
@@ -90,9 +93,11 @@ impl RouteNames {
             route_attributes: rules.route_attributes.clone(),
             handler_attributes: rules.handler_attributes.clone(),
             body_screen: None,
+            chain_words: Vec::new(),
             marker_set: None,
         };
         names.body_screen = Some(Prefilter::new(names.markers().into_iter().chain(BODY_ITEM_WORDS)));
+        names.chain_words = names.chain_markers().into_iter().map(str::to_string).collect();
         names.marker_set = Some(names.markers().into_iter().map(str::to_string).collect());
         names
     }
@@ -101,7 +106,8 @@ impl RouteNames {
     /// it names a route marker or an item keyword as a whole identifier. The recognisers know
     /// a registration by the method, mount or builder name written in it.
     pub(super) fn body_may_register(&self, text: &str) -> bool {
-        self.body_screen.as_ref().is_none_or(|screen| screen.matches(text))
+        let Some(screen) = &self.body_screen else { return true };
+        screen.matches_where(text, |word, at| !has(&self.chain_words, word) || !is_method_name_at(text, at))
     }
 
     /// Whether `name` is one of [`RouteNames::markers`]: every route form names one as the
@@ -139,11 +145,34 @@ impl RouteNames {
     /// prefilter's screen for route discovery. Built from the same names as the recognisers,
     /// so that they never drift apart.
     pub fn markers(&self) -> Vec<&str> {
-        let mut words: Vec<&str> =
-            self.methods.keys().chain(self.typed_methods.keys()).map(String::as_str).collect();
+        let mut words = self.anywhere_markers();
+        words.extend(self.chain_candidates());
+        words.sort_unstable();
+        words.dedup();
+        words
+    }
+
+    /// The markers that register only as a function called (`get(h)`, `any(h)`, `on(f, h)`) or
+    /// as a method of a method router the same body starts (`get(a).post(b)`): the methods'
+    /// names, `any`, the method filters — unless [`RouteNames::anywhere_markers`] holds them too.
+    fn chain_markers(&self) -> Vec<&str> {
+        let anywhere = self.anywhere_markers();
+        let mut words: Vec<&str> = self.chain_candidates().filter(|w| !anywhere.contains(w)).collect();
+        words.sort_unstable();
+        words.dedup();
+        words
+    }
+
+    fn chain_candidates(&self) -> impl Iterator<Item = &str> {
+        let lists = [&self.any_method, &self.method_filters];
+        self.methods.keys().chain(lists.into_iter().flatten()).map(String::as_str)
+    }
+
+    /// The markers a recogniser may take wherever they are written, as a method of anything too
+    /// (`.route(..)`, `.to(h)`, `.typed_get(h)`, `.fallback(h)`, attributes, types).
+    fn anywhere_markers(&self) -> Vec<&str> {
+        let mut words: Vec<&str> = self.typed_methods.keys().map(String::as_str).collect();
         for list in [
-            &self.any_method,
-            &self.method_filters,
             &self.method_routers,
             &self.route_methods,
             &self.mounts,
@@ -156,8 +185,6 @@ impl RouteNames {
         }
         words.extend([METHOD_WITH_METHOD, ACTIX_ROUTE_FN, ACTIX_METHOD_FN, ACTIX_RESOURCE_FN]);
         words.extend([ACTIX_ROUTE_TYPE, ACTIX_RESOURCE_TYPE, ACTIX_TO_FN, OAI_ATTR, UTOIPA_CRATE]);
-        words.sort_unstable();
-        words.dedup();
         words
     }
 }

@@ -1,7 +1,7 @@
 //! axum: `.route(path, get(h))`, chains, `routing::get`, `on(MethodFilter, h)`, nested and
 //! merged routers, route tables, closures, fallbacks.
 
-use super::check;
+use super::{builtin_names, check};
 
 const MAIN: &str = "mod api;\nmod routes;\n\nfn main() {}\n";
 
@@ -428,4 +428,32 @@ pub fn app() -> axum::Router {
         .collect();
     assert_eq!(in_bodies, [("max", Some(0))]);
     check(&[("src/lib.rs", lib)], &["crate::page get-only GET /page@src/lib.rs:11"]);
+}
+
+#[test]
+fn a_body_naming_method_router_words_only_as_methods_of_other_values_is_not_walked() {
+    // `get`, `post`, `any`, `on` start a method router only as functions called; as methods they
+    // register only on a method router, and one begins in the same body. Other markers count
+    // wherever they are written.
+    let names = builtin_names();
+    for skipped in [
+        "{ let v = map.get(&k); v.iter().any(|x| x.on) }",
+        "{ cache\n    .get(&id)\n    .map(|r| r.post.clone()) }",
+    ] {
+        assert!(!names.body_may_register(skipped), "{skipped}");
+    }
+    for walked in [
+        "{ get(list).post(create) }",
+        "{ let v = map.get(&k); axum::routing::get(h) }",
+        "{ Router::new().nest(\"/api\", api()) }",
+        "{ r.route(\"/\", x) }",
+        "{ MethodRouter::new().get(h) }",
+        "{ let m = any(h); m }",
+        "{ on(MethodFilter::GET, h) }",
+        "{ app.fallback(h) }",
+        "{ router.typed_get(h) }",
+        "{ fn inner() {} }",
+    ] {
+        assert!(names.body_may_register(walked), "{walked}");
+    }
 }
