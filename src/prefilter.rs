@@ -48,12 +48,18 @@ impl Prefilter {
 }
 
 /// Whether the identifier starting at byte `start` of `text` is a method's name: the last byte
-/// before it other than whitespace is a lone `.` (`map.get(k)` and `x\n    .get(k)` are method
-/// calls; `get(h)`, `routing::get(h)` and `0..get` are not).
+/// before it other than whitespace is a lone `.` outside a line comment (`map.get(k)` and
+/// `x\n    .get(k)` are method calls; `get(h)`, `routing::get(h)`, `0..get` and `get(h)` under a
+/// comment ending in a full stop are not). A `//` inside a string on the dot's line makes it a
+/// comment too: wrong only towards "not a method".
 pub fn is_method_name_at(text: &str, start: usize) -> bool {
     let before = &text.as_bytes()[..start];
-    let end = before.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(0, |i| i + 1);
-    before[..end].ends_with(b".") && !before[..end].ends_with(b"..")
+    let Some(dot) = before.iter().rposition(|b| !b.is_ascii_whitespace()) else { return false };
+    if before[dot] != b'.' || (dot > 0 && before[dot - 1] == b'.') {
+        return false;
+    }
+    let line_start = before[..dot].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    !before[line_start..dot].windows(2).any(|w| w == b"//")
 }
 
 fn is_ident_byte(b: u8) -> bool {
@@ -211,6 +217,9 @@ mod tests {
         {
             assert!(outside_methods(free), "{free}");
         }
+        assert!(outside_methods("// Listing and creation share a path.\n    get(list).post(create)"));
+        assert!(outside_methods("/// Reads it.\nget(h)") && outside_methods("/* a. */ get(h)"));
+        assert!(!outside_methods("// a comment.\nx\n    .get(k)"));
         assert!(outside_methods("map.get(k); let r = get(h);"));
         assert!(!outside_methods("map.get(k); let getter = 1;"));
         // Each whole word is handed as matched, with where it starts; parts of words never are.

@@ -444,6 +444,7 @@ fn a_body_naming_method_router_words_only_as_methods_of_other_values_is_not_walk
     }
     for walked in [
         "{ get(list).post(create) }",
+        "{\n    // Listing and creation share a path.\n    get(list).post(create)\n}",
         "{ let v = map.get(&k); axum::routing::get(h) }",
         "{ Router::new().nest(\"/api\", api()) }",
         "{ r.route(\"/\", x) }",
