@@ -20,6 +20,7 @@ use crate::diagnostics::{FileError, Finding};
 use crate::index::ConstIndex;
 use crate::judge::Judge;
 use crate::prefilter::Prefilter;
+use crate::sql::SqlFunctions;
 use crate::suppress::{self, Directive, Suppressed};
 use crate::timings::Timings;
 use crate::walk::{self, MissingPath, WalkedFile};
@@ -180,6 +181,7 @@ pub fn check_with(paths: &[PathBuf], rules: &RuleSet, options: Options) -> Resul
 fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options, mut timings: Timings) -> Outcome {
     let mut outcome = Outcome { errors: walked.errors, ..Outcome::default() };
     outcome.summary.files_seen = walked.files.iter().filter(|f| f.reported).count();
+    let functions = SqlFunctions::new(walked.sql_files, rules.max_file_bytes);
 
     // First pass: analyse what names an accessor or a handle type. A function of the tree that
     // returns a read-only handle is an accessor too: when the pass finds new ones, it runs
@@ -249,7 +251,7 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options, mut timin
     // Summaries of what writes through which parameter, then the rules.
     // The functions move into the summaries: from here on a file's functions are read there.
     let (tree_fns, ids) = workspace.add_slots(&mut slots);
-    let judge = Judge::new(rules, &index);
+    let judge = Judge::new(rules, &index, &functions);
     timings.lap("index");
     let writers = Writers::in_workspace(tree_fns, workspace, &judge);
     outcome.unresolved = located(&writers, writers.unresolved(), &slots, &ids);

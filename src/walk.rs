@@ -6,7 +6,9 @@
 //! matches is not entered, and a named file below such a directory is excluded too. When files
 //! are named, the rest of their project is walked too, as *context*: its consts and functions
 //! are visible to the analysis, but nothing is reported on it (excluded files are not part of
-//! the context either). This module only lists paths; it never reads a file.
+//! the context either). The same walks list the tree's SQL files (`*.sql`: migrations), where
+//! the SQL functions its queries call are defined ([`crate::sql::SqlFunctions`]). This module
+//! only lists paths; it never reads a file.
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
@@ -32,6 +34,8 @@ pub struct WalkedFile {
 pub struct Walk {
     /// Files to read, sorted, without duplicates.
     pub files: Vec<WalkedFile>,
+    /// The SQL files of the walked directories (context included), sorted, without duplicates.
+    pub sql_files: Vec<PathBuf>,
     /// Entries the walk could not follow (symlink loops and the like).
     pub errors: Vec<FileError>,
 }
@@ -72,10 +76,13 @@ pub fn walk(paths: &[PathBuf], rules: &RuleSet) -> Result<Walk, MissingPath> {
             // Context errors are not the user's concern unless the file is reported.
             drop_respelled(&mut context.files, &walk.files);
             walk.files.extend(context.files);
+            walk.sql_files.extend(context.sql_files);
         }
     }
     walk.files.sort_by(|a, b| a.path.cmp(&b.path).then(b.reported.cmp(&a.reported)));
     walk.files.dedup_by(|later, earlier| later.path == earlier.path);
+    walk.sql_files.sort();
+    walk.sql_files.dedup();
     walk.errors.sort_by(|a, b| a.file.cmp(&b.file));
     Ok(walk)
 }
@@ -173,11 +180,17 @@ fn walk_dir(dir: &Path, reported: bool, rules: &RuleSet, out: &mut Walk) {
                 match entry {
                     Ok(entry) => {
                         let path = entry.path();
-                        let is_candidate = entry.file_type().is_some_and(|t| t.is_file() || t.is_symlink())
-                            && path.extension().is_some_and(|e| e == "rs");
-                        if is_candidate && !rules.exclude.is_excluded(&rules.root, path) {
-                            let file = WalkedFile { path: clean(path), reported };
-                            found.lock().expect("walk lock").files.push(file);
+                        let is_file = entry.file_type().is_some_and(|t| t.is_file() || t.is_symlink());
+                        let extension = path.extension().and_then(OsStr::to_str).filter(|_| is_file);
+                        if matches!(extension, Some("rs" | "sql"))
+                            && !rules.exclude.is_excluded(&rules.root, path)
+                        {
+                            let mut found = found.lock().expect("walk lock");
+                            if extension == Some("rs") {
+                                found.files.push(WalkedFile { path: clean(path), reported });
+                            } else {
+                                found.sql_files.push(clean(path));
+                            }
                         }
                     }
                     Err(err) => {
@@ -191,6 +204,7 @@ fn walk_dir(dir: &Path, reported: bool, rules: &RuleSet, out: &mut Walk) {
         });
     let found = found.into_inner().expect("walk lock");
     out.files.extend(found.files);
+    out.sql_files.extend(found.sql_files);
     if reported {
         out.errors.extend(found.errors);
     }

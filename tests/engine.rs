@@ -213,3 +213,71 @@ fn a_file_named_by_its_absolute_path_is_one_file_with_its_context() {
         assert_eq!(json["summary"]["files_parsed"], 1, "{arg}: {json:#}");
     }
 }
+
+/// A service that SELECTs a SQL function, and a migration that defines it to write.
+const SELECTS_A_FUNCTION: &str = "\
+pub async fn replay(state: &AppState) {
+    let db = state.get_db_ro().await?;
+    db.query(\"SELECT * FROM replay_events($1)\", &[&1]).await?;
+}
+";
+const WRITING_FUNCTION: &str =
+    "CREATE FUNCTION replay_events(n INT) RETURNS SETOF events LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE events SET replayed = true WHERE id > n;
+    RETURN QUERY SELECT * FROM events WHERE id > n;
+END $$;
+";
+
+/// `ro-audit check ARGS --format json` in `dir`: the findings' (file, line, message).
+fn check_args(dir: &std::path::Path, args: &[&str]) -> Vec<(String, u64, String)> {
+    let mut all = vec!["check"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--format", "json"]);
+    let output = common::run(dir, &all);
+    let json: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", String::from_utf8_lossy(&output.stderr)));
+    json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            let text = |k: &str| f[k].as_str().expect(k).to_string();
+            (text("file"), f["line"].as_u64().expect("line"), text("message"))
+        })
+        .collect()
+}
+
+#[test]
+fn the_walked_sql_files_teach_which_functions_write_and_the_skipped_ones_do_not() {
+    let dir = common::tree(&[
+        ("src/replay.rs", SELECTS_A_FUNCTION),
+        ("migrations/V7__replay.sql", WRITING_FUNCTION),
+    ]);
+    let found = check_args(dir.path(), &["."]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let (file, line, message) = &found[0];
+    assert_eq!((file.as_str(), *line), ("src/replay.rs", 3));
+    assert!(
+        message.starts_with(
+            "replay_events() (writes: UPDATE, defined at migrations/V7__replay.sql:1) runs on read-only `db`"
+        ),
+        "{message}"
+    );
+    // Only the paths walked teach: `src` alone does not reach `migrations/`.
+    assert_eq!(check_args(dir.path(), &["src"]), Vec::new());
+
+    // SQL files the walk skips (build output, hidden directories, ignored and excluded paths)
+    // teach nothing, and a file that is not UTF-8 breaks nothing.
+    let dir = common::tree_bytes(&[
+        ("src/replay.rs", SELECTS_A_FUNCTION.as_bytes()),
+        ("target/V7__replay.sql", WRITING_FUNCTION.as_bytes()),
+        (".cache/V7__replay.sql", WRITING_FUNCTION.as_bytes()),
+        ("ignored/V7__replay.sql", WRITING_FUNCTION.as_bytes()),
+        ("legacy/V7__replay.sql", WRITING_FUNCTION.as_bytes()),
+        (".gitignore", b"ignored/\n"),
+        ("ro-audit.toml", b"exclude = [\"legacy/**\"]\n"),
+        ("migrations/latin1.sql", b"CREATE FUNCTION caf\xe9() RETURNS INT LANGUAGE sql AS 'DELETE FROM t';"),
+    ]);
+    assert_eq!(check_args(dir.path(), &["."]), Vec::new());
+}

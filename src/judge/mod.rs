@@ -9,7 +9,9 @@
 //! `migrate` only, it also answers whether a call reaches a write through a read-write handle
 //! of the callee's own ([`Judge::own_write`]).
 //!
-//! Never reports, never rewrites, never reads files: it only answers.
+//! Never reports, never rewrites, never reads Rust files: it only answers. (The tree's SQL
+//! files, where its SQL functions are defined, are read once by [`SqlFunctions`] when a
+//! statement that otherwise reads calls a function.)
 
 pub mod outside;
 pub mod sql;
@@ -20,6 +22,7 @@ use std::path::Path;
 use crate::analysis::facts::{FnFacts, Sink, SinkKind, SqlText};
 use crate::config::RuleSet;
 use crate::index::{ConstIndex, Scope};
+use crate::sql::SqlFunctions;
 use crate::writers::{FnId, Writers};
 
 pub use outside::{OutsideVerdict, OutsideWrite};
@@ -33,6 +36,8 @@ pub struct Judge<'a> {
     pub rules: &'a RuleSet,
     /// Consts, for SQL text built from them.
     pub index: &'a ConstIndex,
+    /// The SQL functions the tree's SQL files define.
+    pub functions: &'a SqlFunctions,
 }
 
 /// Where a sink is: its file and function (and the function's id in the summaries).
@@ -85,9 +90,10 @@ impl Verdict {
 }
 
 impl<'a> Judge<'a> {
-    /// A judge of the rule set, with the consts of `index`.
-    pub fn new(rules: &'a RuleSet, index: &'a ConstIndex) -> Judge<'a> {
-        Judge { rules, index }
+    /// A judge of the rule set, with the consts of `index` and the SQL functions of
+    /// `functions`.
+    pub fn new(rules: &'a RuleSet, index: &'a ConstIndex, functions: &'a SqlFunctions) -> Judge<'a> {
+        Judge { rules, index, functions }
     }
 
     /// What `sink` of `site` does with its handle, the tree's summaries known.
@@ -122,7 +128,7 @@ impl<'a> Judge<'a> {
     /// What SQL `text` does, run through a method (`known_method`: an SQL method of the rule
     /// set) in `scope`.
     pub fn sql(&self, scope: Scope<'_>, text: &SqlText, known_method: bool) -> SqlVerdict {
-        sql::judge(self.index, scope, text, known_method)
+        sql::judge(self.index, self.functions, scope, text, known_method)
     }
 
     /// For the writer summaries: the evidence of a write at `sink` itself (write SQL, or a

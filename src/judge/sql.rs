@@ -11,7 +11,7 @@ use std::sync::{OnceLock, PoisonError, RwLock};
 
 use crate::analysis::facts::SqlText;
 use crate::index::{self, ConstIndex, Scope};
-use crate::sql::{self, Verdict, Write};
+use crate::sql::{self, SqlFunctions, Verdict, Write};
 use crate::workspace::hash::NameMap as HashMap;
 
 /// How many verdicts the run remembers before it forgets them all (bounds the memo's memory).
@@ -56,8 +56,15 @@ pub enum SqlVerdict {
     Unknown,
 }
 
-/// Judges `text` run through a method (`known_method`: one of the rule set's SQL methods).
-pub fn judge(index: &ConstIndex, scope: Scope<'_>, text: &SqlText, known_method: bool) -> SqlVerdict {
+/// Judges `text` run through a method (`known_method`: one of the rule set's SQL methods);
+/// `functions`: the SQL functions the tree defines (a read that calls one that writes writes).
+pub fn judge(
+    index: &ConstIndex,
+    functions: &SqlFunctions,
+    scope: Scope<'_>,
+    text: &SqlText,
+    known_method: bool,
+) -> SqlVerdict {
     // A literal is its one expansion: judged as it is, not copied.
     let expanded;
     let candidates: &[String] = match text {
@@ -71,7 +78,11 @@ pub fn judge(index: &ConstIndex, scope: Scope<'_>, text: &SqlText, known_method:
         if index::is_unknown(candidate) || (!known_method && !sql::looks_like_sql(candidate)) {
             continue;
         }
-        if let Verdict::Write(write) = classify(candidate) {
+        let write = match classify(candidate) {
+            Verdict::Write(write) => Some(write),
+            Verdict::Read => functions.write_called(candidate),
+        };
+        if let Some(write) = write {
             return SqlVerdict::Write { text: candidate.clone(), write };
         }
     }
@@ -89,7 +100,7 @@ mod tests {
 
     fn run(text: SqlText, known: bool) -> SqlVerdict {
         let scope = Scope { file: Path::new("src/a.rs"), module: &[], owner: None };
-        judge(&ConstIndex::default(), scope, &text, known)
+        judge(&ConstIndex::default(), &SqlFunctions::default(), scope, &text, known)
     }
 
     #[test]

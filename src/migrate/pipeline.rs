@@ -33,6 +33,7 @@ use crate::judge::Judge;
 use crate::pipeline::{worker_pool, ByNameOrText, RunError};
 use crate::prefilter::{self, Prefilter};
 use crate::source::{self, SourceText};
+use crate::sql::SqlFunctions;
 use crate::timings::Timings;
 use crate::workspace::crates::CrateGraph;
 use crate::workspace::loader::{self, Declared, Slot};
@@ -135,6 +136,7 @@ fn run_walked(
     mut timings: Timings,
 ) -> Outcome {
     let mut outcome = Outcome { errors: walked.errors, ..Outcome::default() };
+    let functions = SqlFunctions::new(walked.sql_files, rules.max_file_bytes);
     let mnames = &names.mnames;
     let screens =
         Screens { handles: Prefilter::new(mnames.words()), routes: Prefilter::new(names.routes.markers()) };
@@ -277,7 +279,7 @@ fn run_walked(
     drop(derefs);
     let by_path: HashMap<&Path, usize> =
         slots.iter().enumerate().map(|(i, s)| (s.path.as_path(), i)).collect();
-    let the_judge = Judge::new(rules, &index);
+    let the_judge = Judge::new(rules, &index, &functions);
     timings.lap("index");
     let mut writers = Writers::in_workspace(tree_fns, workspace, &the_judge);
     writers.spread_through_unpinned();

@@ -15,7 +15,13 @@
 //!
 //! It must never call a write a read: when in doubt the answer is a write. It never touches a
 //! database, never caches anything between calls, and never panics on any input.
+//!
+//! A `SELECT` of a function is a read unless the function is a writing built-in — or a
+//! function the tree's own SQL files define with a body that writes, which [`SqlFunctions`]
+//! learns from those files (the one part of this module that reads files) and the judge asks
+//! about text this classifier found to read.
 
+mod functions;
 mod keywords;
 mod lexer;
 mod parsed;
@@ -23,6 +29,8 @@ mod policy;
 mod settled;
 #[cfg(test)]
 mod tests;
+
+pub use functions::SqlFunctions;
 
 use std::collections::HashMap;
 
@@ -66,6 +74,9 @@ pub enum WriteReason {
     BypassesGuard,
     /// Not recognised as any known read: treated as a write.
     Unrecognised,
+    /// Calls a SQL function that the tree's own SQL files define with a body that writes
+    /// ([`SqlFunctions`]).
+    TreeFunction,
 }
 
 impl WriteReason {
@@ -89,6 +100,9 @@ impl WriteReason {
             }
             WriteReason::Unrecognised => {
                 "It is not a statement known to only read, so it is treated as a write."
+            }
+            WriteReason::TreeFunction => {
+                "It calls a SQL function that the tree's own SQL files (its migrations) define with a body that writes; PostgreSQL refuses that write in a read-only transaction and on a read replica."
             }
         }
     }

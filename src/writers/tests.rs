@@ -5,11 +5,12 @@ use crate::analysis::facts::{HandleUse, Origin, Sink, SqlText, Taint};
 use crate::config::RuleSet;
 use crate::index::ConstIndex;
 use crate::source::{Pos, TextRange};
+use crate::sql::SqlFunctions;
 
 fn summaries(fns: Vec<TreeFn>) -> Writers {
     let rules = RuleSet::builtin(Path::new("."));
     let index = ConstIndex::default();
-    Writers::new(fns, &Judge::new(&rules, &index))
+    Writers::new(fns, &Judge::new(&rules, &index, &SqlFunctions::default()))
 }
 
 fn at(line: u32) -> TextRange {

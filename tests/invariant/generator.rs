@@ -56,6 +56,24 @@ impl Tree {
     }
 }
 
+/// The tree's migration: per table, a STABLE function that reads and one that writes.
+const MIGRATION: &str = "CREATE TABLE posts (id BIGINT PRIMARY KEY, seen INT);
+CREATE TABLE users (id BIGINT PRIMARY KEY, seen INT);
+CREATE TABLE tags (id BIGINT PRIMARY KEY, seen INT);
+
+CREATE FUNCTION posts_page(n INT) RETURNS SETOF posts STABLE LANGUAGE sql AS 'SELECT * FROM posts LIMIT n';
+CREATE FUNCTION users_page(n INT) RETURNS SETOF users STABLE LANGUAGE sql AS 'SELECT * FROM users LIMIT n';
+CREATE FUNCTION tags_page(n INT) RETURNS SETOF tags STABLE LANGUAGE sql AS 'SELECT * FROM tags LIMIT n';
+
+CREATE FUNCTION touch_posts(n BIGINT) RETURNS VOID LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE posts SET seen = seen + 1 WHERE id = n;
+END;
+$$;
+CREATE FUNCTION touch_users(n BIGINT) RETURNS VOID LANGUAGE sql AS $$ SELECT touch_posts(n) $$;
+CREATE FUNCTION touch_tags(n BIGINT) RETURNS BIGINT LANGUAGE sql AS $$ SELECT nextval('tag_ids') $$;
+";
+
 const DB_RS: &str = "pub struct Conn;
 
 pub struct DbRw(pub Conn);
@@ -134,7 +152,7 @@ fn statement(
     // A library crate cannot call into the application.
     let reachable: Vec<&Place> =
         callees.iter().filter(|p| caller_module.is_none_or(|m| !in_store(m) || in_store(p.module))).collect();
-    let line = match rng.below(30) {
+    let line = match rng.below(32) {
         // Reads.
         0..=2 => format!("let _rows = {recv}.query(\"SELECT * FROM {table} WHERE id = 1\").await;"),
         3 => format!("let _m = {table}::Entity::find_by_id(1).one({h}).await;"),
@@ -164,6 +182,9 @@ fn statement(
         23 => format!("let work = async {{ {recv}.execute(\"DELETE FROM {table}\").await }};\n    work.await;"),
         24 => format!("let read = |c: &Conn| c.query(\"SELECT * FROM {table}\");\n    let _ = read({h});"),
         22 => format!("let _b = Bucket::default().insert(\"{table}\");\n    let _rows = {recv}.query(\"SELECT 3\").await;"),
+        // SQL functions of the tree's migrations (`MIGRATION`): one only reads, one writes.
+        30 => format!("let _rows = {recv}.query(\"SELECT * FROM {table}_page(1)\").await;"),
+        31 => format!("let _rows = {recv}.query(\"SELECT touch_{table}(1)\").await;"),
         // Calls of helpers of the tree.
         _ => match reachable.get(rng.below(reachable.len().max(1))) {
             Some(place) => {
@@ -253,6 +274,7 @@ pub fn tree(seed: u64) -> Tree {
         ("Cargo.toml".to_string(), ROOT_CARGO.to_string()),
         ("app/Cargo.toml".to_string(), APP_CARGO.to_string()),
         ("store-lib/Cargo.toml".to_string(), STORE_CARGO.to_string()),
+        ("store-lib/migrations/V1__tables.sql".to_string(), MIGRATION.to_string()),
         ("app/src/main.rs".to_string(), main),
         ("app/src/db.rs".to_string(), DB_RS.to_string()),
         ("app/src/api/mod.rs".to_string(), api_handlers),
@@ -294,12 +316,24 @@ async fn list() -> String {
     db.query(\"SELECT * FROM pages\").await.join(\",\")
 }
 
+async fn touch() -> String {
+    let db = db::get_db().await;
+    db.query(\"SELECT touch_users(1)\").await.join(\",\")
+}
+
+async fn tag_page() -> String {
+    let db = db::get_db().await;
+    db.query(\"SELECT * FROM tags_page(3)\").await.join(\",\")
+}
+
 pub fn app() -> Router {
     Router::new()
         .route(\"/page\", get(page))
         .route(\"/user\", get(user))
         .route(\"/report\", get(report))
         .route(\"/list\", get(list))
+        .route(\"/touch\", get(touch))
+        .route(\"/tags\", get(tag_page))
 }
 ";
     let audit = "use crate::db::Conn;
@@ -321,6 +355,7 @@ pub async fn get_or_create(db: &Conn, id: i64) -> String {
             ("src/main.rs".into(), main.into()),
             ("src/audit.rs".into(), audit.into()),
             ("src/db.rs".into(), DB_RS.into()),
+            ("migrations/V1__tables.sql".into(), MIGRATION.into()),
         ],
     }
 }

@@ -1,6 +1,7 @@
 //! Tests of the SQL classifier: the measured ground truth (`ground_truth`), variants generated
 //! from it (`variants`), and one small case per policy point (`policy_points`).
 
+mod functions;
 mod ground_truth;
 mod lexer;
 mod never_panics;

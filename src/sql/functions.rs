@@ -1,0 +1,374 @@
+//! The SQL functions a tree defines in its own SQL files (migrations: diesel's `up.sql`,
+//! sqlx's and refinery's `V3__append.sql`), and which of them write: a `SELECT` of such a
+//! function is a write when its body is seen to write, where a `SELECT` of any other function
+//! stays the documented read.
+//!
+//! A definition is a `CREATE [OR REPLACE] FUNCTION|PROCEDURE name(…)` of language `sql` or
+//! `plpgsql` (or a SQL-standard body); its body is read as tokens by [`super::lexer`]. It
+//! writes when it
+//! * names a data-changing statement or a row lock (`INSERT`, `UPDATE`, `DELETE`, `MERGE`,
+//!   `TRUNCATE`, `FOR SHARE`),
+//! * starts a statement that changes the schema or the server (`CREATE`, `DROP`, `ALTER`,
+//!   `GRANT`, `LOCK`, `NOTIFY`, `COPY`, …),
+//! * runs dynamic SQL (`EXECUTE format(…)`; `EXECUTE 'text'` is judged as that text),
+//! * calls a writing built-in (`nextval`, `setval`, …) or another function of the tree that
+//!   writes (to a fixed point),
+//!
+//! unless it is declared `IMMUTABLE` or `STABLE` (PostgreSQL refuses writes in those). Files
+//! are read in path order (migrations' order) and statements in file order: `DROP FUNCTION`
+//! forgets a name; a name defined several times (overloads, replacements) writes when any
+//! live definition does. Functions of other languages (`c`, `plpython3u`) cannot be seen
+//! into and stay reads, as every function outside the tree does.
+//!
+//! The files are read once, the first time a statement that otherwise only reads calls a
+//! function (a tree whose SQL never calls one never reads them); only the files that say
+//! `function` or `procedure` are lexed. A file that cannot be read,
+//! is larger than the run's file limit or is not UTF-8 teaches nothing; a quote that never
+//! ends stops its file there. Never classifies statements by itself beyond the bodies: the
+//! caller asks [`SqlFunctions::write_called`] only for text [`super::classify`] found to read.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use super::lexer::{self, Kind, Token};
+use super::{policy, Verdict, Write, WriteReason};
+
+/// The SQL files of a tree, and what their functions do (learned on first use).
+#[derive(Debug, Default)]
+pub struct SqlFunctions {
+    files: Vec<PathBuf>,
+    max_file_bytes: u64,
+    learned: OnceLock<Writing>,
+}
+
+/// Writing functions by lower-cased name.
+type Writing = HashMap<String, Origin>;
+
+/// Where a writing function is defined and what in it writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Origin {
+    file: PathBuf,
+    line: usize,
+    what: String,
+}
+
+impl SqlFunctions {
+    /// The functions defined in `files` (read in path order; a file over `max_file_bytes` is
+    /// skipped).
+    pub fn new(mut files: Vec<PathBuf>, max_file_bytes: u64) -> SqlFunctions {
+        files.sort();
+        files.dedup();
+        SqlFunctions { files, max_file_bytes, learned: OnceLock::new() }
+    }
+
+    /// The write of the first call in `sql` of a function of the tree that writes, if any.
+    /// `sql` is text [`super::classify`] found to read.
+    pub fn write_called(&self, sql: &str) -> Option<Write> {
+        if self.files.is_empty() || !sql.contains('(') {
+            return None;
+        }
+        let writing = self.learned.get_or_init(|| learn(&self.files, self.max_file_bytes));
+        if writing.is_empty() {
+            return None;
+        }
+        let (tokens, _) = lexer::lex_prefix(sql);
+        let (name, origin) = calls(&tokens).find_map(|name| writing.get_key_value(&name))?;
+        Some(Write {
+            what: format!(
+                "{name}() (writes: {}, defined at {}:{})",
+                origin.what,
+                origin.file.display(),
+                origin.line
+            ),
+            why: WriteReason::TreeFunction,
+        })
+    }
+}
+
+/// One definition, as the files give it.
+struct Definition {
+    name: String,
+    origin: Origin,
+    /// What its body writes by itself (`None`: nothing seen).
+    writes: Option<String>,
+    /// The functions its body calls (lower-cased).
+    calls: Vec<String>,
+}
+
+fn learn(files: &[PathBuf], max_file_bytes: u64) -> Writing {
+    let mut live: Vec<Definition> = Vec::new();
+    for file in files {
+        let Some(text) = read(file, max_file_bytes) else { continue };
+        if !names_a_routine(&text) {
+            // Data, schema without functions: nothing to lex.
+            continue;
+        }
+        for event in events(file, &text) {
+            match event {
+                Event::Define(definition) => live.push(definition),
+                Event::Drop(name) => live.retain(|d| d.name != name),
+            }
+        }
+    }
+    settle(live)
+}
+
+fn read(file: &Path, max_file_bytes: u64) -> Option<String> {
+    let meta = std::fs::metadata(file).ok()?;
+    if !meta.is_file() || meta.len() > max_file_bytes {
+        return None;
+    }
+    String::from_utf8(std::fs::read(file).ok()?).ok()
+}
+
+/// Whether `text` says `function` or `procedure` anywhere (any letter case): a file that
+/// does not can neither define nor drop one.
+fn names_a_routine(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    [&b"function"[..], b"procedure"]
+        .iter()
+        .any(|word| bytes.windows(word.len()).any(|w| w.eq_ignore_ascii_case(word)))
+}
+
+/// Spreads writes through calls between the definitions, to a fixed point: the writing ones
+/// by name.
+fn settle(definitions: Vec<Definition>) -> Writing {
+    let mut writing: Writing = HashMap::new();
+    for d in &definitions {
+        if let Some(what) = &d.writes {
+            writing
+                .entry(d.name.clone())
+                .or_insert_with(|| Origin { what: what.clone(), ..d.origin.clone() });
+        }
+    }
+    loop {
+        let mut changed = false;
+        for d in &definitions {
+            if writing.contains_key(&d.name) {
+                continue;
+            }
+            if let Some(callee) = d.calls.iter().find(|c| writing.contains_key(*c)) {
+                let what = format!("a call of {callee}()");
+                writing.insert(d.name.clone(), Origin { what, ..d.origin.clone() });
+                changed = true;
+            }
+        }
+        if !changed {
+            return writing;
+        }
+    }
+}
+
+enum Event {
+    Define(Definition),
+    Drop(String),
+}
+
+/// The definitions and drops of functions in one file's text, in order.
+fn events(file: &Path, text: &str) -> Vec<Event> {
+    let (tokens, _) = lexer::lex_prefix(text);
+    let statements: Vec<&[Token<'_>]> = lexer::statements(&tokens).collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < statements.len() {
+        let statement = statements[i];
+        i += 1;
+        if let Some(names) = dropped(statement) {
+            out.extend(names.into_iter().map(Event::Drop));
+            continue;
+        }
+        let Some((name, rest)) = defined(statement) else { continue };
+        let mut body_tokens: Vec<Token<'_>> = Vec::new();
+        // A SQL-standard body (`BEGIN ATOMIC … END`) spans the statements up to its `END`.
+        if let Some(atomic) = rest.windows(2).position(|w| w[0].is_word("begin") && w[1].is_word("atomic")) {
+            body_tokens.extend(rest[atomic + 2..].iter().cloned());
+            while let Some(next) = statements.get(i) {
+                i += 1;
+                if next.len() == 1 && next[0].is_word("end") {
+                    break;
+                }
+                body_tokens.extend(next.iter().cloned());
+            }
+        }
+        let line = 1 + text[..statement[0].span.start].matches('\n').count();
+        let origin = Origin { file: file.to_path_buf(), line, what: String::new() };
+        let definition = if declared_pure(rest) || !seen_into(rest) {
+            Definition { name, origin, writes: None, calls: Vec::new() }
+        } else {
+            let bodies: Vec<String> = body_strings(rest);
+            let mut writes = judge_body(&body_tokens);
+            let mut called: Vec<String> = calls(&body_tokens).collect();
+            for body in &bodies {
+                let (tokens, _) = lexer::lex_prefix(body);
+                writes = writes.or_else(|| judge_body(&tokens));
+                called.extend(calls(&tokens));
+            }
+            if let Some(ret) = rest.iter().position(|t| t.is_word("return")).filter(|_| bodies.is_empty()) {
+                // `RETURN expr` (a SQL-standard body without AS).
+                writes = writes.or_else(|| judge_body(&rest[ret..]));
+                called.extend(calls(&rest[ret..]));
+            }
+            Definition { name, origin, writes, calls: called }
+        };
+        out.push(Event::Define(definition));
+    }
+    out
+}
+
+/// `CREATE [OR REPLACE] FUNCTION|PROCEDURE [schema.]name …`: the name (lower-cased) and the
+/// tokens after it.
+fn defined<'s, 'a>(statement: &'s [Token<'a>]) -> Option<(String, &'s [Token<'a>])> {
+    let mut at = 0;
+    if !statement.first()?.is_word("create") {
+        return None;
+    }
+    at += 1;
+    if statement.get(at)?.is_word("or") && statement.get(at + 1)?.is_word("replace") {
+        at += 2;
+    }
+    let kind = statement.get(at)?;
+    if !(kind.is_word("function") || kind.is_word("procedure")) {
+        return None;
+    }
+    at += 1;
+    let (name, after) = qualified_name(statement, at)?;
+    Some((name, &statement[after..]))
+}
+
+/// `DROP FUNCTION|PROCEDURE [IF EXISTS] a(…), b …`: the names dropped.
+fn dropped(statement: &[Token<'_>]) -> Option<Vec<String>> {
+    let kind = statement.get(1)?;
+    if !statement.first()?.is_word("drop") || !(kind.is_word("function") || kind.is_word("procedure")) {
+        return None;
+    }
+    let mut at = 2;
+    if statement.get(at).is_some_and(|t| t.is_word("if"))
+        && statement.get(at + 1).is_some_and(|t| t.is_word("exists"))
+    {
+        at += 2;
+    }
+    let mut names = Vec::new();
+    let mut depth = 0usize;
+    let mut expect_name = true;
+    while at < statement.len() {
+        let t = &statement[at];
+        if t.is_punct('(') {
+            depth += 1;
+        } else if t.is_punct(')') {
+            depth = depth.saturating_sub(1);
+        } else if depth == 0 && t.is_punct(',') {
+            expect_name = true;
+        } else if depth == 0 && expect_name {
+            if let Some((name, after)) = qualified_name(statement, at) {
+                names.push(name);
+                expect_name = false;
+                at = after;
+                continue;
+            }
+        }
+        at += 1;
+    }
+    Some(names)
+}
+
+/// The last part of `a.b.name` starting at `at` (lower-cased), and where it ends.
+fn qualified_name(tokens: &[Token<'_>], mut at: usize) -> Option<(String, usize)> {
+    let mut name = tokens.get(at)?.ident()?;
+    at += 1;
+    while tokens.get(at).is_some_and(|t| t.is_punct('.')) {
+        name = tokens.get(at + 1)?.ident()?;
+        at += 2;
+    }
+    Some((name.to_lowercase(), at))
+}
+
+/// Whether the attributes after the name declare the function `IMMUTABLE` or `STABLE`.
+fn declared_pure(rest: &[Token<'_>]) -> bool {
+    rest.iter().any(|t| t.is_word("immutable") || t.is_word("stable"))
+}
+
+/// Whether the body's language is one whose text is SQL (`sql`, `plpgsql`, or none named).
+fn seen_into(rest: &[Token<'_>]) -> bool {
+    match rest.windows(2).find(|w| w[0].is_word("language")) {
+        Some(w) => {
+            let language = w[1].ident().or_else(|| w[1].literal()).unwrap_or_default().to_lowercase();
+            matches!(language.as_str(), "sql" | "plpgsql")
+        }
+        None => true,
+    }
+}
+
+/// The string bodies given after `AS` (`AS $$ … $$`, `AS '…'`).
+fn body_strings(rest: &[Token<'_>]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut after_as = false;
+    for t in rest {
+        if t.is_word("as") {
+            after_as = true;
+        } else if after_as && t.kind == Kind::String {
+            out.extend(t.literal());
+        } else if after_as && !t.is_punct(',') {
+            after_as = false;
+        }
+    }
+    out
+}
+
+/// Words that change data or lock rows wherever a body names them.
+const WRITE_WORDS: &[&str] = &["insert", "update", "delete", "merge", "truncate"];
+
+/// Words that change the schema or the server when they start a statement of a body.
+const STATEMENT_WRITES: &[&str] = &[
+    "create", "drop", "alter", "grant", "revoke", "lock", "notify", "listen", "refresh", "vacuum", "analyze",
+    "cluster", "reindex", "copy", "comment", "security", "import", "reassign",
+];
+
+/// What a function body (its tokens) writes by itself, if anything: the first write seen.
+fn judge_body(tokens: &[Token<'_>]) -> Option<String> {
+    for (i, t) in tokens.iter().enumerate() {
+        if t.kind != Kind::Word {
+            continue;
+        }
+        let word = t.text.to_ascii_lowercase();
+        let prev = i.checked_sub(1).map(|p| &tokens[p]);
+        if WRITE_WORDS.contains(&word.as_str()) {
+            let locking = prev.is_some_and(|p| p.is_word("for") || p.is_word("key"));
+            return Some(if locking { format!("FOR {}", word.to_uppercase()) } else { word.to_uppercase() });
+        }
+        if word == "share" && prev.is_some_and(|p| p.is_word("for") || p.is_word("key")) {
+            return Some("FOR SHARE".to_string());
+        }
+        let starts = prev.is_none_or(|p| {
+            p.kind == Kind::Semicolon
+                || ["begin", "then", "else", "loop", "atomic"].iter().any(|w| p.is_word(w))
+        });
+        if starts && STATEMENT_WRITES.contains(&word.as_str()) {
+            return Some(word.to_uppercase());
+        }
+        if starts && word == "execute" {
+            let next = tokens.get(i + 1);
+            match next.filter(|n| n.kind == Kind::String).and_then(Token::literal) {
+                Some(text) => {
+                    if let Verdict::Write(write) = super::classify(&text) {
+                        return Some(format!("EXECUTE … {}", write.what));
+                    }
+                }
+                None => return Some("EXECUTE of dynamic SQL".to_string()),
+            }
+        }
+        let is_call = tokens.get(i + 1).is_some_and(|n| n.is_punct('('));
+        if is_call && policy::is_checked_function(&word) {
+            return Some(format!("{word}()"));
+        }
+    }
+    None
+}
+
+/// The names of the functions `tokens` call (`name(`, `schema.name(`), lower-cased, in order.
+fn calls<'t>(tokens: &'t [Token<'_>]) -> impl Iterator<Item = String> + 't {
+    tokens
+        .windows(2)
+        .filter(|w| w[1].is_punct('(') && matches!(w[0].kind, Kind::Word | Kind::QuotedIdent))
+        .filter_map(|w| w[0].ident().map(|name| name.to_lowercase()))
+}

@@ -1,0 +1,158 @@
+//! The SQL functions a tree's own SQL files define ([`SqlFunctions`]): which write, and which
+//! calls in read-only text reach them.
+
+use std::path::PathBuf;
+
+use crate::sql::{SqlFunctions, WriteReason};
+
+/// The functions of `files` (name, text), written into a fresh directory in that order.
+fn functions(files: &[(&str, &str)]) -> (tempfile::TempDir, SqlFunctions) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for (name, text) in files {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("write");
+        paths.push(path);
+    }
+    (dir, SqlFunctions::new(paths, 1 << 20))
+}
+
+/// What the call in `sql` writes, as `what`, or `None`.
+fn writes(functions: &SqlFunctions, sql: &str) -> Option<String> {
+    functions.write_called(sql).map(|w| {
+        assert_eq!(w.why, WriteReason::TreeFunction);
+        w.what
+    })
+}
+
+const APPEND: &str = "
+CREATE OR REPLACE FUNCTION append_to_store(stream TEXT, payload JSONB) RETURNS INTEGER AS $$
+DECLARE n INTEGER;
+BEGIN
+    SELECT count(*) INTO n FROM events WHERE id = stream; -- INSERT in a comment is no write
+    INSERT INTO events (id, body) VALUES (stream, payload);
+    RETURN n + 1;
+END;
+$$ LANGUAGE plpgsql;
+";
+
+#[test]
+fn a_plpgsql_body_that_inserts_writes_and_is_named_with_its_file_and_line() {
+    let (dir, f) = functions(&[("V1__append.sql", APPEND)]);
+    let what = writes(&f, "SELECT * FROM append_to_store($1::text, $2)").expect("a write");
+    let file = dir.path().join("V1__append.sql");
+    assert_eq!(what, format!("append_to_store() (writes: INSERT, defined at {}:2)", file.display()));
+    assert!(writes(&f, "SELECT public.APPEND_TO_STORE($1, $2)").is_some(), "schema and case");
+    assert!(writes(&f, "SELECT x FROM t, LATERAL append_to_store(t.a, t.b) AS y").is_some());
+}
+
+#[test]
+fn other_names_strings_and_comments_are_no_call() {
+    let (_dir, f) = functions(&[("V1__append.sql", APPEND)]);
+    assert_eq!(writes(&f, "SELECT append_to_store_count($1)"), None);
+    assert_eq!(writes(&f, "SELECT 'append_to_store(1)' AS note"), None);
+    assert_eq!(writes(&f, "SELECT 1 -- append_to_store(1)"), None);
+    assert_eq!(writes(&f, "SELECT \"append_to_store\" FROM t"), None, "a column, not a call");
+}
+
+#[test]
+fn bodies_that_only_read_and_functions_declared_pure_do_not_write() {
+    let (_dir, f) = functions(&[(
+        "V1__read.sql",
+        "CREATE FUNCTION events_since(s TEXT) RETURNS SETOF events LANGUAGE plpgsql AS $$
+         BEGIN RETURN QUERY SELECT * FROM events WHERE id = s ORDER BY updated_at; END; $$;
+         CREATE FUNCTION bump(a INT) RETURNS INT IMMUTABLE LANGUAGE sql AS 'SELECT a + 1';
+         CREATE FUNCTION odd(a INT) RETURNS INT STABLE LANGUAGE plpgsql AS $$ BEGIN DELETE FROM t; RETURN a; END $$;
+         CREATE FUNCTION native(a INT) RETURNS INT LANGUAGE c AS 'lib', 'native_update';",
+    )]);
+    for call in ["SELECT * FROM events_since($1)", "SELECT bump(1)", "SELECT odd(1)", "SELECT native(1)"] {
+        assert_eq!(writes(&f, call), None, "{call}");
+    }
+}
+
+#[test]
+fn every_kind_of_write_in_a_body_is_seen() {
+    let cases = [
+        ("LANGUAGE sql AS 'UPDATE t SET a = 1'", "UPDATE"),
+        ("LANGUAGE plpgsql AS $$ BEGIN PERFORM 1 FROM t FOR UPDATE; END $$", "FOR UPDATE"),
+        ("LANGUAGE plpgsql AS $$ BEGIN PERFORM 1 FROM t FOR KEY SHARE; END $$", "FOR SHARE"),
+        (
+            "LANGUAGE plpgsql AS $$ BEGIN EXECUTE format('DELETE FROM %I', tbl); END $$",
+            "EXECUTE of dynamic SQL",
+        ),
+        ("LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'VACUUM t'; END $$", "EXECUTE … VACUUM"),
+        ("LANGUAGE plpgsql AS $$ BEGIN IF a THEN CREATE TEMP TABLE x (a INT); END IF; END $$", "CREATE"),
+        ("LANGUAGE plpgsql AS $$ BEGIN RETURN nextval('s'); END $$", "nextval()"),
+        ("LANGUAGE sql BEGIN ATOMIC SELECT 1; DELETE FROM t WHERE a = 1; END", "DELETE"),
+        ("LANGUAGE sql RETURN setval('s', 1)", "setval()"),
+    ];
+    for (rest, what) in cases {
+        let text = format!("CREATE FUNCTION f(a INT, tbl TEXT) RETURNS INT {rest};\nCREATE FUNCTION later() RETURNS INT LANGUAGE sql AS 'SELECT 1';");
+        let (_dir, f) = functions(&[("V1.sql", &text)]);
+        let found = writes(&f, "SELECT f(1, 'x')").unwrap_or_else(|| panic!("{rest}: no write"));
+        assert!(found.starts_with(&format!("f() (writes: {what},")), "{rest}: {found}");
+        assert_eq!(writes(&f, "SELECT later()"), None, "{rest}: the next definition is its own");
+    }
+}
+
+#[test]
+fn a_function_that_calls_a_writing_one_writes_whichever_file_defines_which() {
+    let (_dir, f) = functions(&[
+        (
+            "V1__outer.sql",
+            "CREATE FUNCTION outer_fn() RETURNS VOID LANGUAGE plpgsql AS $$ BEGIN PERFORM middle(); END $$;",
+        ),
+        ("V2__middle.sql", "CREATE FUNCTION middle() RETURNS VOID LANGUAGE sql AS $$ SELECT inner_fn() $$;"),
+        ("V3__inner.sql", APPEND.replace("append_to_store", "inner_fn").as_str()),
+    ]);
+    let what = writes(&f, "SELECT outer_fn()").expect("through two calls");
+    assert!(what.starts_with("outer_fn() (writes: a call of middle(),"), "{what}");
+    assert!(writes(&f, "SELECT middle()").is_some_and(|w| w.contains("a call of inner_fn()")));
+}
+
+#[test]
+fn a_dropped_function_is_forgotten_and_a_redefinition_that_writes_counts() {
+    let (_dir, f) = functions(&[
+        ("V1.sql", &format!("{APPEND}\nCREATE FUNCTION keep() RETURNS INT LANGUAGE sql AS 'SELECT 1';")),
+        ("V2.sql", "DROP FUNCTION IF EXISTS public.append_to_store(TEXT, JSONB), other(INT);"),
+        (
+            "V3.sql",
+            "CREATE OR REPLACE FUNCTION keep() RETURNS INT LANGUAGE sql AS 'DELETE FROM t RETURNING 1';",
+        ),
+    ]);
+    assert_eq!(writes(&f, "SELECT append_to_store($1, $2)"), None, "dropped");
+    assert!(writes(&f, "SELECT keep()").is_some_and(|w| w.starts_with("keep() (writes: DELETE,")));
+}
+
+#[test]
+fn files_that_cannot_teach_are_skipped_and_a_broken_file_teaches_up_to_its_break() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).expect("write");
+        path
+    };
+    let big = write("big.sql", APPEND.replace("append_to_store", "big_fn").repeat(400).as_bytes());
+    let latin1 =
+        write("latin1.sql", b"CREATE FUNCTION caf\xe9() RETURNS INT LANGUAGE sql AS 'DELETE FROM t';");
+    let broken = write(
+        "broken.sql",
+        format!(
+            "{}\nCREATE FUNCTION never() RETURNS INT AS $$ BEGIN DELETE FROM t;",
+            APPEND.replace("append_to_store", "first_fn")
+        )
+        .as_bytes(),
+    );
+    let missing = dir.path().join("missing.sql");
+    let f = SqlFunctions::new(vec![big, latin1, broken, missing, dir.path().to_path_buf()], 4096);
+    assert_eq!(writes(&f, "SELECT big_fn(1, 2)"), None, "over the size limit");
+    assert!(writes(&f, "SELECT first_fn(1, 2)").is_some(), "before the unterminated body");
+    assert_eq!(writes(&f, "SELECT never()"), None, "inside the unterminated body");
+}
+
+#[test]
+fn a_tree_without_sql_files_reads_nothing() {
+    let f = SqlFunctions::new(Vec::new(), 1 << 20);
+    assert_eq!(writes(&f, "SELECT append_to_store(1)"), None);
+    assert_eq!(writes(&SqlFunctions::default(), "SELECT append_to_store(1)"), None);
+}
