@@ -15,10 +15,11 @@
 //!   writes (to a fixed point),
 //!
 //! unless it is declared `IMMUTABLE` or `STABLE` (PostgreSQL refuses writes in those). Files
-//! are read in path order (migrations' order) and statements in file order: `DROP FUNCTION`
-//! forgets a name; a name defined several times (overloads, replacements) writes when any
-//! live definition does. Functions of other languages (`c`, `plpython3u`) cannot be seen
-//! into and stay reads, as every function outside the tree does.
+//! are read in path order (migrations' order) and statements in file order, undo migrations
+//! (`down.sql`, `….down.sql`, `U3__….sql`) left out: `DROP FUNCTION` forgets a name; a name
+//! defined several times (overloads, replacements) writes when any live definition does.
+//! Functions of other languages (`c`, `plpython3u`) cannot be seen into and stay reads, as
+//! every function outside the tree does.
 //!
 //! The files are read once, the first time a statement that otherwise only reads calls a
 //! function (a tree whose SQL never calls one never reads them); only the files that say
@@ -98,7 +99,7 @@ struct Definition {
 
 fn learn(files: &[PathBuf], max_file_bytes: u64) -> Writing {
     let mut live: Vec<Definition> = Vec::new();
-    for file in files {
+    for file in files.iter().filter(|f| !is_undo(f)) {
         let Some(text) = read(file, max_file_bytes) else { continue };
         if !names_a_routine(&text) {
             // Data, schema without functions: nothing to lex.
@@ -112,6 +113,18 @@ fn learn(files: &[PathBuf], max_file_bytes: u64) -> Writing {
         }
     }
     settle(live)
+}
+
+/// Whether `file` undoes a migration (diesel's `down.sql`, sqlx's `….down.sql`, refinery's
+/// `U3__….sql`): never run on the way up, so it defines and drops nothing.
+fn is_undo(file: &Path) -> bool {
+    let Some(name) = file.file_name().and_then(|n| n.to_str()) else { return false };
+    let name = name.to_ascii_lowercase();
+    let refinery_undo = name.strip_prefix('u').is_some_and(|rest| {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        digits > 0 && rest[digits..].starts_with("__")
+    });
+    name == "down.sql" || name.ends_with(".down.sql") || refinery_undo
 }
 
 fn read(file: &Path, max_file_bytes: u64) -> Option<String> {
@@ -137,9 +150,8 @@ fn settle(definitions: Vec<Definition>) -> Writing {
     let mut writing: Writing = HashMap::new();
     for d in &definitions {
         if let Some(what) = &d.writes {
-            writing
-                .entry(d.name.clone())
-                .or_insert_with(|| Origin { what: what.clone(), ..d.origin.clone() });
+            // The latest writing definition is the one named.
+            writing.insert(d.name.clone(), Origin { what: what.clone(), ..d.origin.clone() });
         }
     }
     loop {

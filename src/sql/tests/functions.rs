@@ -156,3 +156,20 @@ fn a_tree_without_sql_files_reads_nothing() {
     assert_eq!(writes(&f, "SELECT append_to_store(1)"), None);
     assert_eq!(writes(&SqlFunctions::default(), "SELECT append_to_store(1)"), None);
 }
+
+#[test]
+fn undo_migrations_define_and_drop_nothing() {
+    let drop = "DROP FUNCTION append_to_store;";
+    let (_dir, f) = functions(&[
+        ("V1__append.sql", APPEND),
+        ("V2__later.down.sql", drop),
+        ("down.sql", drop),
+        ("U3__undo.sql", drop),
+        ("u4__undo.sql", drop),
+        ("V5__reads.down.sql", "CREATE FUNCTION only_down() RETURNS INT LANGUAGE sql AS 'DELETE FROM t';"),
+        ("update_down.sql", "CREATE FUNCTION not_undo() RETURNS INT LANGUAGE sql AS 'DELETE FROM t';"),
+    ]);
+    assert!(writes(&f, "SELECT append_to_store(1, 2)").is_some(), "no undo file dropped it");
+    assert_eq!(writes(&f, "SELECT only_down()"), None, "defined only by an undo file");
+    assert!(writes(&f, "SELECT not_undo()").is_some(), "a name that merely ends in `down.sql`");
+}
