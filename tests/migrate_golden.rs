@@ -214,6 +214,14 @@ fn classes_and_reasons_of_the_before_trees() {
             "get_nonce → create_nonce → INSERT INTO nonce (uid) VALUES ('{}') RETURNING uid",
         ),
         ("mixed_sqlx_query_builder", "status", "pure-read", ""),
+        // eventually-postgres: a SELECT of a SQL function its migration defines to upsert.
+        (
+            "mixed_select_of_a_writing_sql_function",
+            "subscription",
+            "mixed",
+            "write SQL on `pool`: SELECT * FROM get_or_create_subscription($1) — get_or_create_subscription() (writes: INSERT, defined at migrations/V1__subscriptions.sql:7)",
+        ),
+        ("mixed_select_of_a_writing_sql_function", "lag", "pure-read", ""),
         // ZKsync: a DAL struct over a tagged connection, its methods named as derive methods.
         (
             "dal_struct_over_a_tagged_connection",

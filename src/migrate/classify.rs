@@ -16,6 +16,7 @@ use crate::analysis::facts::{FnFacts, Sink, SinkKind};
 use crate::diagnostics::ChainStep;
 use crate::judge::{Judge, OutsideWrite, Site, TreeWrite, Verdict};
 use crate::source::TextRange;
+use crate::sql::WriteReason;
 use crate::writers::{FnId, Writers};
 
 /// A handler's class.
@@ -156,7 +157,14 @@ fn sink_reason(ctx: &Context<'_>, body: &Body<'_>, facts: &FnFacts, sink: &Sink)
     let site = Site { file: body.file, function: facts, id: body.id };
     let SinkKind::Call { callee, arg, .. } = &sink.kind else {
         return match ctx.judge.sink(ctx.writers, site, sink) {
-            Verdict::WriteSql { text, .. } => reason(format!("write SQL on `{handle}`: {}", one_line(&text))),
+            Verdict::WriteSql { text, write } => {
+                // Text that reads by itself names the SQL function of the tree that writes.
+                let why = match write.why {
+                    WriteReason::TreeFunction => format!(" — {}", write.what),
+                    _ => String::new(),
+                };
+                reason(format!("write SQL on `{handle}`: {}{why}", one_line(&text)))
+            }
             Verdict::UnknownSql => reason(format!("SQL on `{handle}` whose text is not known statically")),
             _ => None,
         };
