@@ -144,32 +144,32 @@ fn names_a_routine(text: &str) -> bool {
         .any(|word| bytes.windows(word.len()).any(|w| w.eq_ignore_ascii_case(word)))
 }
 
-/// Spreads writes through calls between the definitions, to a fixed point: the writing ones
-/// by name.
+/// Spreads writes through calls between the definitions, from callees to callers with a work
+/// list (each definition taken once): the writing ones by name.
 fn settle(definitions: Vec<Definition>) -> Writing {
     let mut writing: Writing = HashMap::new();
-    for d in &definitions {
+    let mut callers: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, d) in definitions.iter().enumerate() {
+        for callee in &d.calls {
+            callers.entry(callee.as_str()).or_default().push(i);
+        }
         if let Some(what) = &d.writes {
             // The latest writing definition is the one named.
             writing.insert(d.name.clone(), Origin { what: what.clone(), ..d.origin.clone() });
         }
     }
-    loop {
-        let mut changed = false;
-        for d in &definitions {
-            if writing.contains_key(&d.name) {
-                continue;
-            }
-            if let Some(callee) = d.calls.iter().find(|c| writing.contains_key(*c)) {
+    let mut work: Vec<String> = writing.keys().cloned().collect();
+    while let Some(callee) = work.pop() {
+        for &i in callers.get(callee.as_str()).into_iter().flatten() {
+            let d = &definitions[i];
+            if !writing.contains_key(&d.name) {
                 let what = format!("a call of {callee}()");
                 writing.insert(d.name.clone(), Origin { what, ..d.origin.clone() });
-                changed = true;
+                work.push(d.name.clone());
             }
         }
-        if !changed {
-            return writing;
-        }
     }
+    writing
 }
 
 enum Event {
