@@ -93,6 +93,9 @@ pub struct RuleSet {
     /// Query macros that read their SQL from a file relative to the crate root
     /// (`sqlx::query_file!("queries/x.sql")`).
     pub sql_file_macros: Vec<String>,
+    /// SQL functions that write although no `.sql` file of the tree says so (defined in the
+    /// database only, or in migrations the run does not walk): a `SELECT` of one is a write.
+    pub sql_writing_functions: Vec<String>,
     /// ORM write builders, executors, model writes and read executors.
     pub orm: OrmNames,
     /// Write-helper name patterns (for callees without a body in the tree).
@@ -290,6 +293,11 @@ impl RuleSet {
             sql_macros: merged.list(|r| &r.sql.macros, "sql.macros", Check::Path)?,
             string_macros: merged.list(|r| &r.sql.string_macros, "sql.string_macros", Check::Path)?,
             sql_file_macros: merged.list(|r| &r.sql.file_macros, "sql.file_macros", Check::Path)?,
+            sql_writing_functions: merged.list(
+                |r| &r.sql.writing_functions,
+                "sql.writing_functions",
+                Check::Ident,
+            )?,
             orm: OrmNames {
                 write_builders: merged.list(|r| &r.orm.write_builders, "orm.write_builders", Check::Path)?,
                 executors: merged.list(|r| &r.orm.executors, "orm.executors", Check::Ident)?,

@@ -181,7 +181,8 @@ pub fn check_with(paths: &[PathBuf], rules: &RuleSet, options: Options) -> Resul
 fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options, mut timings: Timings) -> Outcome {
     let mut outcome = Outcome { errors: walked.errors, ..Outcome::default() };
     outcome.summary.files_seen = walked.files.iter().filter(|f| f.reported).count();
-    let functions = SqlFunctions::new(walked.sql_files, rules.max_file_bytes);
+    let functions =
+        SqlFunctions::new(walked.sql_files, rules.max_file_bytes).with_declared(&rules.sql_writing_functions);
 
     // First pass: analyse what names an accessor or a handle type. A function of the tree that
     // returns a read-only handle is an accessor too: when the pass finds new ones, it runs

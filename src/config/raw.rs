@@ -81,6 +81,7 @@ pub(super) struct RawSql {
     pub(super) macros: List,
     pub(super) string_macros: List,
     pub(super) file_macros: List,
+    pub(super) writing_functions: List,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -179,3 +179,14 @@ fn the_routes_table_merges_maps_extends_lists_and_locates_bad_values() {
     let (line, _, key, _) = invalid("[routes]\nfallbacks = [\"fall back\"]\n");
     assert_eq!((line, key.as_str()), (2, "routes.fallbacks"));
 }
+
+#[test]
+fn sql_writing_functions_are_empty_by_default_and_checked_as_names() {
+    assert!(RuleSet::builtin(Path::new(".")).sql_writing_functions.is_empty());
+    let rules = project("[sql]\nwriting_functions = [\"append_event\", \"Upsert_Row\"]\n").unwrap();
+    assert_eq!(rules.sql_writing_functions, ["append_event", "Upsert_Row"]);
+    assert!(rules.sql_methods.iter().any(|m| m == "execute"), "the other [sql] lists keep their default");
+    let (line, column, key, message) = invalid("[sql]\nwriting_functions = [\"ok\", \"events.append\"]\n");
+    assert_eq!((line, column, key.as_str()), (2, 28, "sql.writing_functions"));
+    assert!(message.contains("events.append"), "{message}");
+}

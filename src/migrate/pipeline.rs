@@ -136,7 +136,8 @@ fn run_walked(
     mut timings: Timings,
 ) -> Outcome {
     let mut outcome = Outcome { errors: walked.errors, ..Outcome::default() };
-    let functions = SqlFunctions::new(walked.sql_files, rules.max_file_bytes);
+    let functions =
+        SqlFunctions::new(walked.sql_files, rules.max_file_bytes).with_declared(&rules.sql_writing_functions);
     let mnames = &names.mnames;
     let screens =
         Screens { handles: Prefilter::new(mnames.words()), routes: Prefilter::new(names.routes.markers()) };

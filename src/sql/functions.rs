@@ -21,6 +21,10 @@
 //! Functions of other languages (`c`, `plpython3u`) cannot be seen into and stay reads, as
 //! every function outside the tree does.
 //!
+//! The rule set may declare more writing functions (`sql.writing_functions`: defined in the
+//! database only, or in migrations outside the paths checked); a function of the tree that
+//! calls one writes too.
+//!
 //! The files are read once, the first time a statement that otherwise only reads calls a
 //! function (a tree whose SQL never calls one never reads them); only the files that say
 //! `function` or `procedure` are lexed. A file that cannot be read,
@@ -35,22 +39,25 @@ use std::sync::OnceLock;
 use super::lexer::{self, Kind, Token};
 use super::{policy, Verdict, Write, WriteReason};
 
-/// The SQL files of a tree, and what their functions do (learned on first use).
+/// The SQL files of a tree, and what their functions do (learned on first use), with the
+/// functions the rule set declares writing.
 #[derive(Debug, Default)]
 pub struct SqlFunctions {
     files: Vec<PathBuf>,
     max_file_bytes: u64,
+    /// Declared by the rule set (`sql.writing_functions`), lower-cased.
+    declared: Vec<String>,
     learned: OnceLock<Writing>,
 }
 
 /// Writing functions by lower-cased name.
 type Writing = HashMap<String, Origin>;
 
-/// Where a writing function is defined and what in it writes.
+/// Where a writing function is defined (file and line; none: declared by the rule set) and
+/// what in it writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Origin {
-    file: PathBuf,
-    line: usize,
+    place: Option<(PathBuf, usize)>,
     what: String,
 }
 
@@ -60,30 +67,35 @@ impl SqlFunctions {
     pub fn new(mut files: Vec<PathBuf>, max_file_bytes: u64) -> SqlFunctions {
         files.sort();
         files.dedup();
-        SqlFunctions { files, max_file_bytes, learned: OnceLock::new() }
+        SqlFunctions { files, max_file_bytes, declared: Vec::new(), learned: OnceLock::new() }
+    }
+
+    /// The same, with the functions `names` declared writing whatever the files say (a
+    /// function of the tree that calls one writes too).
+    pub fn with_declared(mut self, names: &[String]) -> SqlFunctions {
+        self.declared = names.iter().map(|n| n.to_lowercase()).collect();
+        self
     }
 
     /// The write of the first call in `sql` of a function of the tree that writes, if any.
     /// `sql` is text [`super::classify`] found to read.
     pub fn write_called(&self, sql: &str) -> Option<Write> {
-        if self.files.is_empty() || !sql.contains('(') {
+        if (self.files.is_empty() && self.declared.is_empty()) || !sql.contains('(') {
             return None;
         }
-        let writing = self.learned.get_or_init(|| learn(&self.files, self.max_file_bytes));
+        let writing = self.learned.get_or_init(|| learn(&self.files, self.max_file_bytes, &self.declared));
         if writing.is_empty() {
             return None;
         }
         let (tokens, _) = lexer::lex_prefix(sql);
         let (name, origin) = calls(&tokens).find_map(|name| writing.get_key_value(&name))?;
-        Some(Write {
-            what: format!(
-                "{name}() (writes: {}, defined at {}:{})",
-                origin.what,
-                origin.file.display(),
-                origin.line
-            ),
-            why: WriteReason::TreeFunction,
-        })
+        let what = match &origin.place {
+            Some((file, line)) => {
+                format!("{name}() (writes: {}, defined at {}:{line})", origin.what, file.display())
+            }
+            None => format!("{name}() (declared writing by the rule set's `sql.writing_functions`)"),
+        };
+        Some(Write { what, why: WriteReason::TreeFunction })
     }
 }
 
@@ -97,7 +109,7 @@ struct Definition {
     calls: Vec<String>,
 }
 
-fn learn(files: &[PathBuf], max_file_bytes: u64) -> Writing {
+fn learn(files: &[PathBuf], max_file_bytes: u64, declared: &[String]) -> Writing {
     let mut live: Vec<Definition> = Vec::new();
     for file in files.iter().filter(|f| !is_undo(f)) {
         let Some(text) = read(file, max_file_bytes) else { continue };
@@ -112,7 +124,7 @@ fn learn(files: &[PathBuf], max_file_bytes: u64) -> Writing {
             }
         }
     }
-    settle(live)
+    settle(live, declared)
 }
 
 /// Whether `file` undoes a migration (diesel's `down.sql`, sqlx's `….down.sql`, refinery's
@@ -146,8 +158,9 @@ fn names_a_routine(text: &str) -> bool {
 
 /// Spreads writes through calls between the definitions, from callees to callers with a work
 /// list (each definition taken once): the writing ones by name.
-fn settle(definitions: Vec<Definition>) -> Writing {
-    let mut writing: Writing = HashMap::new();
+fn settle(definitions: Vec<Definition>, declared: &[String]) -> Writing {
+    let mut writing: Writing =
+        declared.iter().map(|name| (name.clone(), Origin { place: None, what: String::new() })).collect();
     let mut callers: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, d) in definitions.iter().enumerate() {
         for callee in &d.calls {
@@ -204,7 +217,7 @@ fn events(file: &Path, text: &str) -> Vec<Event> {
             }
         }
         let line = 1 + text[..statement[0].span.start].matches('\n').count();
-        let origin = Origin { file: file.to_path_buf(), line, what: String::new() };
+        let origin = Origin { place: Some((file.to_path_buf(), line)), what: String::new() };
         let definition = if declared_pure(rest) || !seen_into(rest) {
             Definition { name, origin, writes: None, calls: Vec::new() }
         } else {

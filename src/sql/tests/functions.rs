@@ -173,3 +173,27 @@ fn undo_migrations_define_and_drop_nothing() {
     assert_eq!(writes(&f, "SELECT only_down()"), None, "defined only by an undo file");
     assert!(writes(&f, "SELECT not_undo()").is_some(), "a name that merely ends in `down.sql`");
 }
+
+#[test]
+fn functions_the_rule_set_declares_write_and_so_do_the_tree_functions_that_call_them() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("V1.sql");
+    std::fs::write(
+        &path,
+        "CREATE FUNCTION wrapper() RETURNS VOID LANGUAGE sql AS $$ SELECT Append_Event(1) $$;",
+    )
+    .expect("write");
+    let declared = ["append_event".to_string(), "REMOTE_UPSERT".to_string()];
+    let f = SqlFunctions::new(vec![path], 1 << 20).with_declared(&declared);
+    assert_eq!(
+        writes(&f, "SELECT * FROM append_event($1)").as_deref(),
+        Some("append_event() (declared writing by the rule set's `sql.writing_functions`)")
+    );
+    assert!(writes(&f, "SELECT remote_upsert(1)").is_some(), "any letter case");
+    assert!(writes(&f, "SELECT wrapper()")
+        .is_some_and(|w| w.starts_with("wrapper() (writes: a call of append_event(),")));
+    // Without SQL files, the declared functions alone.
+    let f = SqlFunctions::new(Vec::new(), 1 << 20).with_declared(&declared);
+    assert!(writes(&f, "SELECT append_event(1)").is_some());
+    assert_eq!(writes(&f, "SELECT wrapper()"), None);
+}
