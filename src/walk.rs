@@ -7,7 +7,8 @@
 //! are named, the rest of their project is walked too, as *context*: its consts and functions
 //! are visible to the analysis, but nothing is reported on it (excluded files are not part of
 //! the context either). The same walks list the tree's SQL files (`*.sql`: migrations), where
-//! the SQL functions its queries call are defined ([`crate::sql::SqlFunctions`]). This module
+//! the SQL functions its queries call are defined ([`crate::sql::SqlFunctions`]); a SQL file
+//! named is one of those, never read as Rust. This module
 //! only lists paths; it never reads a file.
 
 use std::collections::HashMap;
@@ -61,6 +62,11 @@ pub fn walk(paths: &[PathBuf], rules: &RuleSet) -> Result<Walk, MissingPath> {
             // The walk's filter never sees the directory it starts from.
             if !is_excluded_with_parents(rules, path) {
                 walk_dir(path, true, rules, &mut walk);
+            }
+        } else if path.extension().is_some_and(|e| e == "sql") {
+            // A SQL file named teaches its functions; there is no Rust in it to check.
+            if !is_excluded_with_parents(rules, path) {
+                walk.sql_files.push(clean(path));
             }
         } else {
             named_files.push(path.clone());

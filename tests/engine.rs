@@ -264,8 +264,14 @@ fn the_walked_sql_files_teach_which_functions_write_and_the_skipped_ones_do_not(
         ),
         "{message}"
     );
-    // Only the paths walked teach: `src` alone does not reach `migrations/`.
+    // Only the paths walked teach: `src` alone does not reach `migrations/`, unless the SQL
+    // file is named too.
     assert_eq!(check_args(dir.path(), &["src"]), Vec::new());
+    assert_eq!(check_args(dir.path(), &["src", "migrations/V7__replay.sql"]), found);
+    // A file named alone (a pre-commit hook) is checked in its repository's context, SQL
+    // files included.
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    assert_eq!(check_args(dir.path(), &["src/replay.rs"]), found);
 
     // SQL files the walk skips (build output, hidden directories, ignored and excluded paths)
     // teach nothing, and a file that is not UTF-8 breaks nothing.
