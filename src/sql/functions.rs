@@ -195,6 +195,8 @@ fn events(file: &Path, text: &str) -> Vec<Event> {
     let (tokens, _) = lexer::lex_prefix(text);
     let statements: Vec<&[Token<'_>]> = lexer::statements(&tokens).collect();
     let mut out = Vec::new();
+    // Lines are counted from the last definition on (statements come in order).
+    let (mut counted_to, mut line) = (0, 1);
     let mut i = 0;
     while i < statements.len() {
         let statement = statements[i];
@@ -216,7 +218,9 @@ fn events(file: &Path, text: &str) -> Vec<Event> {
                 body_tokens.extend(next.iter().cloned());
             }
         }
-        let line = 1 + text[..statement[0].span.start].matches('\n').count();
+        let start = statement[0].span.start;
+        line += text[counted_to..start].matches('\n').count();
+        counted_to = start;
         let origin = Origin { place: Some((file.to_path_buf(), line)), what: String::new() };
         let definition = if declared_pure(rest) || !seen_into(rest) {
             Definition { name, origin, writes: None, calls: Vec::new() }

@@ -197,3 +197,19 @@ fn functions_the_rule_set_declares_write_and_so_do_the_tree_functions_that_call_
     assert!(writes(&f, "SELECT append_event(1)").is_some());
     assert_eq!(writes(&f, "SELECT wrapper()"), None);
 }
+
+#[test]
+fn each_definition_is_named_at_its_own_line() {
+    let text = "-- one\nCREATE FUNCTION a() RETURNS INT LANGUAGE sql AS 'DELETE FROM t';\n\n\
+                CREATE FUNCTION b() RETURNS INT LANGUAGE sql AS 'SELECT 1';\n\
+                CREATE FUNCTION c()\nRETURNS INT LANGUAGE sql\nAS $$\nUPDATE t SET a = 1\n$$;\n\
+                CREATE FUNCTION d() RETURNS INT LANGUAGE sql AS 'INSERT INTO t VALUES (1)';\n";
+    let (dir, f) = functions(&[("V1.sql", text)]);
+    let at = |name: &str, line: usize| {
+        let what = writes(&f, &format!("SELECT {name}()")).unwrap_or_else(|| panic!("{name} writes"));
+        assert!(what.ends_with(&format!("{}:{line})", dir.path().join("V1.sql").display())), "{what}");
+    };
+    at("a", 2);
+    at("c", 5);
+    at("d", 10);
+}
