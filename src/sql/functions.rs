@@ -34,7 +34,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use super::lexer::{self, Kind, Token};
 use super::{policy, Verdict, Write, WriteReason};
@@ -48,7 +48,13 @@ pub struct SqlFunctions {
     /// Declared by the rule set (`sql.writing_functions`), lower-cased.
     declared: Vec<String>,
     learned: OnceLock<Writing>,
+    /// Answers of [`SqlFunctions::write_called`] by text (a tree runs the same statements in
+    /// many places, and several phases judge each): at most [`ANSWERS`], then forgotten.
+    answers: Mutex<HashMap<String, Option<Write>>>,
 }
+
+/// How many answers a run remembers before it forgets them all (bounds the memo's memory).
+const ANSWERS: usize = 16_384;
 
 /// Writing functions by lower-cased name.
 type Writing = HashMap<String, Origin>;
@@ -67,7 +73,7 @@ impl SqlFunctions {
     pub fn new(mut files: Vec<PathBuf>, max_file_bytes: u64) -> SqlFunctions {
         files.sort();
         files.dedup();
-        SqlFunctions { files, max_file_bytes, declared: Vec::new(), learned: OnceLock::new() }
+        SqlFunctions { files, max_file_bytes, ..SqlFunctions::default() }
     }
 
     /// The same, with the functions `names` declared writing whatever the files say (a
@@ -87,16 +93,31 @@ impl SqlFunctions {
         if writing.is_empty() {
             return None;
         }
-        let (tokens, _) = lexer::lex_prefix(sql);
-        let (name, origin) = calls(&tokens).find_map(|name| writing.get_key_value(&name))?;
-        let what = match &origin.place {
-            Some((file, line)) => {
-                format!("{name}() (writes: {}, defined at {}:{line})", origin.what, file.display())
-            }
-            None => format!("{name}() (declared writing by the rule set's `sql.writing_functions`)"),
-        };
-        Some(Write { what, why: WriteReason::TreeFunction })
+        let answers = || self.answers.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(known) = answers().get(sql) {
+            return known.clone();
+        }
+        let answer = first_write_called(writing, sql);
+        let mut answers = answers();
+        if answers.len() >= ANSWERS {
+            answers.clear();
+        }
+        answers.insert(sql.to_string(), answer.clone());
+        answer
     }
+}
+
+/// The write of the first call in `sql` of a function of `writing`.
+fn first_write_called(writing: &Writing, sql: &str) -> Option<Write> {
+    let (tokens, _) = lexer::lex_prefix(sql);
+    let (name, origin) = calls(&tokens).find_map(|name| writing.get_key_value(&name))?;
+    let what = match &origin.place {
+        Some((file, line)) => {
+            format!("{name}() (writes: {}, defined at {}:{line})", origin.what, file.display())
+        }
+        None => format!("{name}() (declared writing by the rule set's `sql.writing_functions`)"),
+    };
+    Some(Write { what, why: WriteReason::TreeFunction })
 }
 
 /// One definition, as the files give it.
@@ -110,7 +131,8 @@ struct Definition {
 }
 
 fn learn(files: &[PathBuf], max_file_bytes: u64, declared: &[String]) -> Writing {
-    let mut live: Vec<Definition> = Vec::new();
+    // Live definitions by name: a drop forgets a name at once.
+    let mut live: HashMap<String, Vec<Definition>> = HashMap::new();
     for file in files.iter().filter(|f| !is_undo(f)) {
         let Some(text) = read(file, max_file_bytes) else { continue };
         if !names_a_routine(&text) {
@@ -119,11 +141,18 @@ fn learn(files: &[PathBuf], max_file_bytes: u64, declared: &[String]) -> Writing
         }
         for event in events(file, &text) {
             match event {
-                Event::Define(definition) => live.push(definition),
-                Event::Drop(name) => live.retain(|d| d.name != name),
+                Event::Define(definition) => {
+                    live.entry(definition.name.clone()).or_default().push(definition)
+                }
+                Event::Drop(name) => {
+                    live.remove(&name);
+                }
             }
         }
     }
+    // In file and line order, so that what each function is said to write is the same every run.
+    let mut live: Vec<Definition> = live.into_values().flatten().collect();
+    live.sort_by(|a, b| a.origin.place.cmp(&b.origin.place).then_with(|| a.name.cmp(&b.name)));
     settle(live, declared)
 }
 
@@ -172,6 +201,7 @@ fn settle(definitions: Vec<Definition>, declared: &[String]) -> Writing {
         }
     }
     let mut work: Vec<String> = writing.keys().cloned().collect();
+    work.sort_unstable_by(|a, b| b.cmp(a));
     while let Some(callee) = work.pop() {
         for &i in callers.get(callee.as_str()).into_iter().flatten() {
             let d = &definitions[i];
