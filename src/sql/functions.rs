@@ -38,6 +38,7 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 
 use super::lexer::{self, Kind, Token};
 use super::{policy, Verdict, Write, WriteReason};
+use crate::source;
 
 /// The SQL files of a tree, and what their functions do (learned on first use), with the
 /// functions the rule set declares writing.
@@ -168,12 +169,13 @@ fn is_undo(file: &Path) -> bool {
     name == "down.sql" || name.ends_with(".down.sql") || refinery_undo
 }
 
+/// The text of `file`: `None` for anything but a regular file (a FIFO would block the read),
+/// a file over the limit or one that is not UTF-8.
 fn read(file: &Path, max_file_bytes: u64) -> Option<String> {
-    let meta = std::fs::metadata(file).ok()?;
-    if !meta.is_file() || meta.len() > max_file_bytes {
+    if !std::fs::metadata(file).is_ok_and(|m| m.is_file()) {
         return None;
     }
-    String::from_utf8(std::fs::read(file).ok()?).ok()
+    String::from_utf8(source::read_bytes(file, max_file_bytes).ok()?).ok()
 }
 
 /// Whether `text` says `function` or `procedure` anywhere (any letter case): a file that
