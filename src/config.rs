@@ -162,23 +162,70 @@ impl ExcludeSet {
     }
 }
 
-/// Write-helper name patterns (`save_*`) minus an allow-list.
+/// Write-helper name patterns (`save_*`) minus an allow-list. A pattern of one segment matches
+/// a callee's last segment; one of several (`PgListener::connect_with`, `Audit::*`) matches as
+/// many last segments of the callee as written (`sqlx::postgres::PgListener::connect_with`).
 #[derive(Debug, Clone)]
 pub struct NamePatterns {
-    patterns: Vec<(String, GlobMatcher)>,
-    /// All the patterns as one set: most names match none, and one probe of the set says so.
+    /// Each pattern as written, how many segments it has, and its matcher.
+    patterns: Vec<(String, usize, GlobMatcher)>,
+    /// All the one-segment patterns as one set: most names match none, and one probe of the
+    /// set says so.
     any: Option<GlobSet>,
     allow: Vec<String>,
 }
 
 impl NamePatterns {
-    /// The pattern matching `name`, unless `name` is allowed.
+    fn new(patterns: Vec<(String, Glob)>, allow: Vec<String>) -> NamePatterns {
+        let mut any = GlobSetBuilder::new();
+        for (pattern, glob) in &patterns {
+            if segments(pattern) == 1 {
+                any.add(glob.clone());
+            }
+        }
+        NamePatterns {
+            any: any.build().ok(),
+            patterns: patterns
+                .into_iter()
+                .map(|(p, g)| {
+                    let n = segments(&p);
+                    (p, n, g.compile_matcher())
+                })
+                .collect(),
+            allow,
+        }
+    }
+
+    /// The pattern matching a function named `name` (a callee of one segment).
     pub fn matching(&self, name: &str) -> Option<&str> {
-        if self.allow.iter().any(|a| a == name) || self.any.as_ref().is_some_and(|set| !set.is_match(name)) {
+        self.matching_path(std::slice::from_ref(&name))
+    }
+
+    /// The pattern matching `callee` (its segments as written), unless its last segment is
+    /// allowed.
+    pub fn matching_path<S: AsRef<str>>(&self, callee: &[S]) -> Option<&str> {
+        let name = callee.last()?.as_ref();
+        if self.allow.iter().any(|a| a == name) {
             return None;
         }
-        self.patterns.iter().find(|(_, m)| m.is_match(name)).map(|(p, _)| p.as_str())
+        let bare_may_match = self.any.as_ref().is_none_or(|set| set.is_match(name));
+        self.patterns
+            .iter()
+            .find(|(_, n, m)| match *n {
+                1 => bare_may_match && m.is_match(name),
+                n if n <= callee.len() => {
+                    let tail: Vec<&str> = callee[callee.len() - n..].iter().map(AsRef::as_ref).collect();
+                    m.is_match(tail.join("::"))
+                }
+                _ => false,
+            })
+            .map(|(p, _, _)| p.as_str())
     }
+}
+
+/// How many `::`-separated segments a write-helper pattern has.
+fn segments(pattern: &str) -> usize {
+    pattern.matches("::").count() + 1
 }
 
 fn relative_to(root: &Path, path: &Path) -> PathBuf {
@@ -264,15 +311,10 @@ impl RuleSet {
         let patterns = merged.list(|r| &r.write_helpers.patterns, "write_helpers.patterns", Check::Glob)?;
         let globs: Vec<(String, Glob)> =
             patterns.into_iter().filter_map(|p| Glob::new(&p).ok().map(|g| (p, g))).collect();
-        let mut any = GlobSetBuilder::new();
-        globs.iter().for_each(|(_, g)| {
-            any.add(g.clone());
-        });
-        let write_helpers = NamePatterns {
-            any: any.build().ok(),
-            patterns: globs.into_iter().map(|(p, g)| (p, g.compile_matcher())).collect(),
-            allow: merged.list(|r| &r.write_helpers.allow, "write_helpers.allow", Check::Ident)?,
-        };
+        let write_helpers = NamePatterns::new(
+            globs,
+            merged.list(|r| &r.write_helpers.allow, "write_helpers.allow", Check::Ident)?,
+        );
 
         Ok(RuleSet {
             source: project.as_ref().map(|p| p.path.clone()),

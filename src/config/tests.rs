@@ -190,3 +190,26 @@ fn sql_writing_functions_are_empty_by_default_and_checked_as_names() {
     assert_eq!((line, column, key.as_str()), (2, 28, "sql.writing_functions"));
     assert!(message.contains("events.append"), "{message}");
 }
+
+#[test]
+fn a_write_helper_pattern_with_segments_matches_the_callee_s_last_segments() {
+    let rules = project("[write_helpers]\npatterns = [\"Audit::*\", \"log::write_*\", \"store_*\"]\nallow = [\"store_key\"]\n")
+        .unwrap();
+    let helpers = &rules.write_helpers;
+    assert_eq!(helpers.matching_path(&["Audit", "record"]), Some("Audit::*"));
+    assert_eq!(helpers.matching_path(&["crate", "audit", "Audit", "record"]), Some("Audit::*"));
+    assert_eq!(helpers.matching_path(&["my", "log", "write_entry"]), Some("log::write_*"));
+    // Fewer segments than the pattern, or other segments before the name: no match.
+    assert_eq!(helpers.matching_path(&["record"]), None);
+    assert_eq!(helpers.matching_path(&["Other", "record"]), None);
+    assert_eq!(helpers.matching_path(&["write_entry"]), None);
+    // A one-segment pattern still matches the last segment whatever comes before it.
+    assert_eq!(helpers.matching_path(&["repo", "store_user"]), Some("store_*"));
+    assert_eq!(helpers.matching_path(&["repo", "store_key"]), None, "allow-listed");
+    assert_eq!(helpers.matching("store_user"), Some("store_*"));
+
+    let builtin = RuleSet::builtin(Path::new("."));
+    let listener = ["sqlx", "postgres", "PgListener", "connect_with"];
+    assert_eq!(builtin.write_helpers.matching_path(&listener), Some("PgListener::connect_with"));
+    assert_eq!(builtin.write_helpers.matching_path(&["PoolMetrics", "connect_with"]), None);
+}

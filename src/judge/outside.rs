@@ -79,7 +79,7 @@ pub fn judge(rules: &RuleSet, sink: &Sink) -> OutsideVerdict {
     {
         return OutsideVerdict::Write(OutsideWrite::Model { method: name.clone() });
     }
-    if let Some(pattern) = rules.write_helpers.matching(name) {
+    if let Some(pattern) = rules.write_helpers.matching_path(callee) {
         return OutsideVerdict::Write(OutsideWrite::Helper {
             name: callee.join("::"),
             pattern: pattern.to_string(),
