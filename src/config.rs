@@ -308,7 +308,8 @@ impl RuleSet {
             None => defaults.rules.max_file_bytes.as_ref().map_or(8 << 20, |v| *v.get_ref() as u64),
         };
 
-        let patterns = merged.list(|r| &r.write_helpers.patterns, "write_helpers.patterns", Check::Glob)?;
+        let patterns =
+            merged.list(|r| &r.write_helpers.patterns, "write_helpers.patterns", Check::NameGlob)?;
         let globs: Vec<(String, Glob)> =
             patterns.into_iter().filter_map(|p| Glob::new(&p).ok().map(|g| (p, g))).collect();
         let write_helpers = NamePatterns::new(
@@ -363,6 +364,8 @@ enum Check {
     Path,
     /// A glob.
     Glob,
+    /// A glob of a name, or of several `::`-separated segments, none of them empty.
+    NameGlob,
 }
 
 impl Check {
@@ -373,6 +376,10 @@ impl Check {
                 Some(format!("`{value}` is not a Rust name or path (like `get_db_ro` or `db::get_db_ro`)"))
             }
             Check::Glob => Glob::new(value).err().map(|e| format!("`{value}` is not a valid glob: {e}")),
+            Check::NameGlob if value.split("::").any(str::is_empty) => Some(format!(
+                "`{value}` has an empty segment (a name like `save_*`, or segments like `PgListener::connect_with`)"
+            )),
+            Check::NameGlob => Check::Glob.problem(value),
             _ => None,
         }
     }

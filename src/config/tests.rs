@@ -208,6 +208,12 @@ fn a_write_helper_pattern_with_segments_matches_the_callee_s_last_segments() {
     assert_eq!(helpers.matching_path(&["repo", "store_key"]), None, "allow-listed");
     assert_eq!(helpers.matching("store_user"), Some("store_*"));
 
+    for bad in ["Audit::", "::record", "a::::b"] {
+        let (line, _, key, message) = invalid(&format!("[write_helpers]\npatterns = [\"{bad}\"]\n"));
+        assert_eq!((line, key.as_str()), (2, "write_helpers.patterns"), "{bad}");
+        assert!(message.contains("empty segment"), "{bad}: {message}");
+    }
+
     let builtin = RuleSet::builtin(Path::new("."));
     let listener = ["sqlx", "postgres", "PgListener", "connect_with"];
     assert_eq!(builtin.write_helpers.matching_path(&listener), Some("PgListener::connect_with"));
