@@ -8,7 +8,9 @@
 //! are visible to the analysis, but nothing is reported on it (excluded files are not part of
 //! the context either). The same walks list the tree's SQL files (`*.sql`: migrations), where
 //! the SQL functions its queries call are defined ([`crate::sql::SqlFunctions`]); a SQL file
-//! named is one of those, never read as Rust. This module
+//! named is one of those, never read as Rust. A directory named below a project's root (the
+//! config file's directory, else the repository root: `check src`) gets that project's SQL
+//! files as context too, its `migrations/` beside `src/` included. This module
 //! only lists paths; it never reads a file.
 
 use std::collections::HashMap;
@@ -72,6 +74,19 @@ pub fn walk(paths: &[PathBuf], rules: &RuleSet) -> Result<Walk, MissingPath> {
             named_files.push(path.clone());
             if !is_excluded_with_parents(rules, path) {
                 walk.files.push(WalkedFile { path: clean(path), reported: true });
+            }
+        }
+    }
+    // A directory inside a project (`check src`) is checked with the project's SQL files as
+    // context, as a named file is: its migrations define the functions its queries call.
+    let mut sql_roots: Vec<PathBuf> = Vec::new();
+    for dir in paths.iter().filter(|p| p.is_dir()) {
+        if let Some(root) = project_above(dir, rules) {
+            if !sql_roots.contains(&root) {
+                let mut context = Walk::default();
+                walk_dir(&root, false, rules, &mut context);
+                walk.sql_files.extend(context.sql_files);
+                sql_roots.push(root);
             }
         }
     }
@@ -139,6 +154,20 @@ fn clean(path: &Path) -> PathBuf {
         out.push(c);
     }
     out
+}
+
+/// The project a named directory is strictly inside of (as [`context_root`] finds it, the
+/// directory itself counted as a repository root), if any.
+fn project_above(dir: &Path, rules: &RuleSet) -> Option<PathBuf> {
+    let abs = dir.canonicalize().ok()?;
+    if rules.source.is_none() && abs.join(".git").exists() {
+        // The directory is a repository root: its own project.
+        return None;
+    }
+    // `context_root` looks above what it is given: above the directory.
+    let root = context_root(&abs, rules)?;
+    let abs_root = root.canonicalize().ok()?;
+    (abs != abs_root && abs.starts_with(&abs_root)).then_some(root)
 }
 
 /// The project a named file belongs to: the directory of the rule set's config file, else the

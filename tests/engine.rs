@@ -229,6 +229,18 @@ BEGIN
 END $$;
 ";
 
+/// The same findings as walked from `src/`: `replay.rs`, and the SQL file under `root`.
+fn found_from_src(found: &[(String, u64, String)], root: &std::path::Path) -> Vec<(String, u64, String)> {
+    let defined_at = format!("defined at {}/migrations/", root.display());
+    found
+        .iter()
+        .map(|(file, line, message)| {
+            let file = file.strip_prefix("src/").unwrap_or(file).to_string();
+            (file, *line, message.replace("defined at migrations/", &defined_at))
+        })
+        .collect()
+}
+
 /// `ro-audit check ARGS --format json` in `dir`: the findings' (file, line, message).
 fn check_args(dir: &std::path::Path, args: &[&str]) -> Vec<(String, u64, String)> {
     let mut all = vec!["check"];
@@ -264,14 +276,18 @@ fn the_walked_sql_files_teach_which_functions_write_and_the_skipped_ones_do_not(
         ),
         "{message}"
     );
-    // Only the paths walked teach: `src` alone does not reach `migrations/`, unless the SQL
-    // file is named too.
+    // Outside any project (no repository, no config file), only the paths walked teach: `src`
+    // alone does not reach `migrations/`, unless the SQL file is named too.
     assert_eq!(check_args(dir.path(), &["src"]), Vec::new());
     assert_eq!(check_args(dir.path(), &["src", "migrations/V7__replay.sql"]), found);
-    // A file named alone (a pre-commit hook) is checked in its repository's context, SQL
-    // files included.
+    // In a repository, a file named alone (a pre-commit hook) and a directory below its root
+    // are checked with the repository's SQL files as context.
     std::fs::create_dir(dir.path().join(".git")).unwrap();
     assert_eq!(check_args(dir.path(), &["src/replay.rs"]), found);
+    assert_eq!(check_args(dir.path(), &["src"]), found);
+    // From `src/` itself, the repository above is named by its absolute path.
+    let root = dir.path().canonicalize().unwrap();
+    assert_eq!(check_args(&dir.path().join("src"), &["."]), found_from_src(&found, &root));
 
     // SQL files the walk skips (build output, hidden directories, ignored and excluded paths)
     // teach nothing, and a file that is not UTF-8 breaks nothing.
