@@ -167,8 +167,8 @@ impl ExcludeSet {
 /// many last segments of the callee as written (`sqlx::postgres::PgListener::connect_with`).
 #[derive(Debug, Clone)]
 pub struct NamePatterns {
-    /// Each pattern as written, how many segments it has, and its matcher.
-    patterns: Vec<(String, usize, GlobMatcher)>,
+    /// Each pattern as written, with a matcher per segment.
+    patterns: Vec<(String, Vec<GlobMatcher>)>,
     /// All the one-segment patterns as one set: most names match none, and one probe of the
     /// set says so.
     any: Option<GlobSet>,
@@ -176,24 +176,20 @@ pub struct NamePatterns {
 }
 
 impl NamePatterns {
-    fn new(patterns: Vec<(String, Glob)>, allow: Vec<String>) -> NamePatterns {
+    /// `patterns` checked by [`Check::NameGlob`] (a segment that is no glob matches nothing).
+    fn new(patterns: Vec<String>, allow: Vec<String>) -> NamePatterns {
         let mut any = GlobSetBuilder::new();
-        for (pattern, glob) in &patterns {
-            if segments(pattern) == 1 {
-                any.add(glob.clone());
-            }
-        }
-        NamePatterns {
-            any: any.build().ok(),
-            patterns: patterns
-                .into_iter()
-                .map(|(p, g)| {
-                    let n = segments(&p);
-                    (p, n, g.compile_matcher())
-                })
-                .collect(),
-            allow,
-        }
+        let patterns: Vec<(String, Vec<GlobMatcher>)> = patterns
+            .into_iter()
+            .filter_map(|p| {
+                let globs: Vec<Glob> = p.split("::").map(Glob::new).collect::<Result<_, _>>().ok()?;
+                if let [glob] = &globs[..] {
+                    any.add(glob.clone());
+                }
+                Some((p, globs.iter().map(Glob::compile_matcher).collect()))
+            })
+            .collect();
+        NamePatterns { any: any.build().ok(), patterns, allow }
     }
 
     /// The pattern matching a function named `name` (a callee of one segment).
@@ -211,21 +207,18 @@ impl NamePatterns {
         let bare_may_match = self.any.as_ref().is_none_or(|set| set.is_match(name));
         self.patterns
             .iter()
-            .find(|(_, n, m)| match *n {
-                1 => bare_may_match && m.is_match(name),
-                n if n <= callee.len() => {
-                    let tail: Vec<&str> = callee[callee.len() - n..].iter().map(AsRef::as_ref).collect();
-                    m.is_match(tail.join("::"))
+            .find(|(_, segments)| match &segments[..] {
+                [one] => bare_may_match && one.is_match(name),
+                _ => {
+                    segments.len() <= callee.len()
+                        && segments
+                            .iter()
+                            .zip(&callee[callee.len() - segments.len()..])
+                            .all(|(m, s)| m.is_match(s.as_ref()))
                 }
-                _ => false,
             })
-            .map(|(p, _, _)| p.as_str())
+            .map(|(p, _)| p.as_str())
     }
-}
-
-/// How many `::`-separated segments a write-helper pattern has.
-fn segments(pattern: &str) -> usize {
-    pattern.matches("::").count() + 1
 }
 
 fn relative_to(root: &Path, path: &Path) -> PathBuf {
@@ -310,10 +303,8 @@ impl RuleSet {
 
         let patterns =
             merged.list(|r| &r.write_helpers.patterns, "write_helpers.patterns", Check::NameGlob)?;
-        let globs: Vec<(String, Glob)> =
-            patterns.into_iter().filter_map(|p| Glob::new(&p).ok().map(|g| (p, g))).collect();
         let write_helpers = NamePatterns::new(
-            globs,
+            patterns,
             merged.list(|r| &r.write_helpers.allow, "write_helpers.allow", Check::Ident)?,
         );
 
@@ -379,7 +370,7 @@ impl Check {
             Check::NameGlob if value.split("::").any(str::is_empty) => Some(format!(
                 "`{value}` has an empty segment (a name like `save_*`, or segments like `PgListener::connect_with`)"
             )),
-            Check::NameGlob => Check::Glob.problem(value),
+            Check::NameGlob => value.split("::").find_map(|segment| Check::Glob.problem(segment)),
             _ => None,
         }
     }
