@@ -178,11 +178,17 @@ pub fn check_with(paths: &[PathBuf], rules: &RuleSet, options: Options) -> Resul
     Ok(pool.install(|| check_walked(walked, rules, options, timings)))
 }
 
+/// The SQL functions a run's tree defines: in its `.sql` files and in string literals of its
+/// Rust files (migrations written in Rust), with those the rule set declares writing.
+pub(crate) fn sql_functions(walked: &walk::Walk, rules: &RuleSet) -> SqlFunctions {
+    let files = walked.sql_files.iter().cloned().chain(walked.files.iter().map(|f| f.path.clone()));
+    SqlFunctions::new(files.collect(), rules.max_file_bytes).with_declared(&rules.sql_writing_functions)
+}
+
 fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options, mut timings: Timings) -> Outcome {
+    let functions = sql_functions(&walked, rules);
     let mut outcome = Outcome { errors: walked.errors, ..Outcome::default() };
     outcome.summary.files_seen = walked.files.iter().filter(|f| f.reported).count();
-    let functions =
-        SqlFunctions::new(walked.sql_files, rules.max_file_bytes).with_declared(&rules.sql_writing_functions);
 
     // First pass: analyse what names an accessor or a handle type. A function of the tree that
     // returns a read-only handle is an accessor too: when the pass finds new ones, it runs

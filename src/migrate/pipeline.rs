@@ -30,10 +30,9 @@ use crate::config::RuleSet;
 use crate::diagnostics::FileError;
 use crate::index::ConstIndex;
 use crate::judge::Judge;
-use crate::pipeline::{worker_pool, ByNameOrText, RunError};
+use crate::pipeline::{sql_functions, worker_pool, ByNameOrText, RunError};
 use crate::prefilter::{self, Prefilter};
 use crate::source::{self, SourceText};
-use crate::sql::SqlFunctions;
 use crate::timings::Timings;
 use crate::workspace::crates::CrateGraph;
 use crate::workspace::loader::{self, Declared, Slot};
@@ -135,9 +134,8 @@ fn run_walked(
     route_screens: Vec<bool>,
     mut timings: Timings,
 ) -> Outcome {
+    let functions = sql_functions(&walked, rules);
     let mut outcome = Outcome { errors: walked.errors, ..Outcome::default() };
-    let functions =
-        SqlFunctions::new(walked.sql_files, rules.max_file_bytes).with_declared(&rules.sql_writing_functions);
     let mnames = &names.mnames;
     let screens =
         Screens { handles: Prefilter::new(mnames.words()), routes: Prefilter::new(names.routes.markers()) };

@@ -1,5 +1,8 @@
 //! The SQL functions a tree defines in its own SQL files (migrations: diesel's `up.sql`,
-//! sqlx's and refinery's `V3__append.sql`), and which of them write: a `SELECT` of such a
+//! sqlx's and refinery's `V3__append.sql`) or in string literals of its Rust files (refinery's
+//! `V3__append.rs`, sea-orm's `execute_unprepared("CREATE FUNCTION …")`: each literal that
+//! names a routine is lexed as SQL of its own, at its own line; doc comments are no literals),
+//! and which of them write: a `SELECT` of such a
 //! function is a write when its body is seen to write, where a `SELECT` of any other function
 //! stays the documented read.
 //!
@@ -132,22 +135,14 @@ struct Definition {
 }
 
 fn learn(files: &[PathBuf], max_file_bytes: u64, declared: &[String]) -> Writing {
-    // Live definitions by name: a drop forgets a name at once.
+    let files: Vec<&PathBuf> = files.iter().filter(|f| !is_undo(f)).collect();
+    // Live definitions by name, taken in path order: a drop forgets a name at once.
     let mut live: HashMap<String, Vec<Definition>> = HashMap::new();
-    for file in files.iter().filter(|f| !is_undo(f)) {
-        let Some(text) = read(file, max_file_bytes) else { continue };
-        if !names_a_routine(&text) {
-            // Data, schema without functions: nothing to lex.
-            continue;
-        }
-        for event in events(file, &text) {
-            match event {
-                Event::Define(definition) => {
-                    live.entry(definition.name.clone()).or_default().push(definition)
-                }
-                Event::Drop(name) => {
-                    live.remove(&name);
-                }
+    for event in events_of_files(&files, max_file_bytes).into_iter().flatten() {
+        match event {
+            Event::Define(definition) => live.entry(definition.name.clone()).or_default().push(definition),
+            Event::Drop(name) => {
+                live.remove(&name);
             }
         }
     }
@@ -155,6 +150,57 @@ fn learn(files: &[PathBuf], max_file_bytes: u64, declared: &[String]) -> Writing
     let mut live: Vec<Definition> = live.into_values().flatten().collect();
     live.sort_by(|a, b| a.origin.place.cmp(&b.origin.place).then_with(|| a.name.cmp(&b.name)));
     settle(live, declared)
+}
+
+/// The events of each file, in the order of `files`: read and lexed on threads of their own
+/// (not the run's pool: this runs inside a once-only initialisation that the pool's other
+/// jobs wait on), or here if no thread can be started.
+fn events_of_files(files: &[&PathBuf], max_file_bytes: u64) -> Vec<Vec<Event>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, files.len().max(1));
+    let share = |t: usize| -> Vec<(usize, Vec<Event>)> {
+        (t..files.len()).step_by(threads).map(|i| (i, file_events(files[i], max_file_bytes))).collect()
+    };
+    let mut out: Vec<Vec<Event>> = Vec::new();
+    out.resize_with(files.len(), Vec::new);
+    std::thread::scope(|scope| {
+        let spawned: Vec<_> = (1..threads)
+            .map(|t| (t, std::thread::Builder::new().spawn_scoped(scope, move || share(t))))
+            .collect();
+        let mut shares = vec![share(0)];
+        for (t, handle) in spawned {
+            // A thread that could not start: its share is done here; one that panicked
+            // teaches nothing.
+            shares.push(match handle {
+                Ok(handle) => handle.join().unwrap_or_default(),
+                Err(_) => share(t),
+            });
+        }
+        for (i, events) in shares.into_iter().flatten() {
+            out[i] = events;
+        }
+    });
+    out
+}
+
+/// The definitions and drops of one file: a `.sql` file's text, or the string literals of a
+/// Rust file that name a routine (migrations written in Rust: refinery's `V3__x.rs`,
+/// sea-orm's `execute_unprepared(…)`), each lexed as SQL of its own.
+fn file_events(file: &Path, max_file_bytes: u64) -> Vec<Event> {
+    let Some(text) = read(file, max_file_bytes) else { return Vec::new() };
+    if !names_a_routine(&text) {
+        // Data, schema or code without functions: nothing to lex.
+        return Vec::new();
+    }
+    if file.extension().is_some_and(|e| e == "rs") {
+        let literals = rust_strings(&text);
+        literals
+            .iter()
+            .filter(|(_, value)| names_a_routine(value))
+            .flat_map(|(line, value)| events(file, value, *line))
+            .collect()
+    } else {
+        events(file, &text, 1)
+    }
 }
 
 /// Whether `file` undoes a migration (diesel's `down.sql`, sqlx's `….down.sql`, refinery's
@@ -222,13 +268,50 @@ enum Event {
     Drop(String),
 }
 
-/// The definitions and drops of functions in one file's text, in order.
-fn events(file: &Path, text: &str) -> Vec<Event> {
+/// The string literals of a Rust file's text, with the line each starts on; doc comments are
+/// no literals. Nothing for text that does not lex as Rust.
+fn rust_strings(text: &str) -> Vec<(usize, String)> {
+    fn walk(tokens: proc_macro2::TokenStream, out: &mut Vec<(usize, String)>) {
+        for token in tokens {
+            match token {
+                proc_macro2::TokenTree::Group(group) => {
+                    let mut inner = group.stream().into_iter();
+                    // `#[doc = "…"]`, which is what `///` and `//!` comments lex into.
+                    let doc = matches!(inner.next(), Some(proc_macro2::TokenTree::Ident(i)) if i == "doc");
+                    if !doc {
+                        walk(group.stream(), out);
+                    }
+                }
+                proc_macro2::TokenTree::Literal(literal) => {
+                    if let Ok(value) = syn::parse_str::<syn::LitStr>(&literal.to_string()) {
+                        out.push((literal.span().start().line, value.value()));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    // Nested too deeply to walk safely: refused, as the parse refuses it.
+    if crate::nesting::check(text).is_err() {
+        return out;
+    }
+    if let Ok(tokens) = text.parse::<proc_macro2::TokenStream>() {
+        walk(tokens, &mut out);
+    }
+    // The spans made here are owned by nothing once the values are copied out.
+    crate::parse::release_spans();
+    out
+}
+
+/// The definitions and drops of functions in one text (a file's, or a string literal's that
+/// starts on line `first_line` of its file), in order.
+fn events(file: &Path, text: &str, first_line: usize) -> Vec<Event> {
     let (tokens, _) = lexer::lex_prefix(text);
     let statements: Vec<&[Token<'_>]> = lexer::statements(&tokens).collect();
     let mut out = Vec::new();
     // Lines are counted from the last definition on (statements come in order).
-    let (mut counted_to, mut line) = (0, 1);
+    let (mut counted_to, mut line) = (0, first_line);
     let mut i = 0;
     while i < statements.len() {
         let statement = statements[i];

@@ -102,7 +102,7 @@ impl WriteReason {
                 "It is not a statement known to only read, so it is treated as a write."
             }
             WriteReason::TreeFunction => {
-                "It calls a SQL function that the tree's own SQL files (its migrations) define with a body that writes; PostgreSQL refuses that write in a read-only transaction and on a read replica."
+                "It calls a SQL function that the tree's own migrations (its SQL files, or SQL strings in its Rust) define with a body that writes; PostgreSQL refuses that write in a read-only transaction and on a read replica."
             }
         }
     }

@@ -213,3 +213,71 @@ fn each_definition_is_named_at_its_own_line() {
     at("c", 5);
     at("d", 10);
 }
+
+#[test]
+fn string_literals_of_rust_files_define_functions_at_their_own_lines_and_doc_comments_do_not() {
+    // A refinery-style migration in Rust: one raw string, one string with escapes, a doc
+    // comment and a line comment that only talk about a definition.
+    let migration = r####"//! CREATE FUNCTION from_inner_doc() RETURNS INT LANGUAGE sql AS 'DELETE FROM t';
+
+/// CREATE FUNCTION from_doc() RETURNS INT LANGUAGE sql AS 'DELETE FROM t';
+pub fn migration() -> String {
+    // CREATE FUNCTION from_comment() RETURNS INT LANGUAGE sql AS 'DELETE FROM t';
+    let mut m = String::new();
+    m.push_str(r#"
+CREATE OR REPLACE FUNCTION touch_job(id UUID) RETURNS VOID AS $$
+BEGIN
+    UPDATE job_queue SET heartbeat = now() WHERE job_queue.id = touch_job.id;
+END;
+$$ LANGUAGE plpgsql;"#);
+    m.push_str("CREATE FUNCTION \"count_jobs\"() RETURNS BIGINT\n    LANGUAGE sql STABLE AS 'SELECT count(*) FROM job_queue';");
+    m.push_str("CREATE FUNCTION drop_job() RETURNS VOID LANGUAGE sql AS 'DELETE FROM job_queue';");
+    m
+}
+"####;
+    let (dir, f) = functions(&[("V6__jobs.rs", migration)]);
+    let file = dir.path().join("V6__jobs.rs");
+    assert_eq!(
+        writes(&f, "SELECT touch_job($1)").as_deref(),
+        Some(format!("touch_job() (writes: UPDATE, defined at {}:8)", file.display()).as_str())
+    );
+    let drop_job = writes(&f, "SELECT drop_job()").expect("drop_job writes");
+    assert!(drop_job.ends_with(&format!("{}:14)", file.display())), "{drop_job}");
+    assert_eq!(writes(&f, "SELECT count_jobs()"), None, "STABLE");
+    for name in ["from_inner_doc", "from_doc", "from_comment"] {
+        assert_eq!(writes(&f, &format!("SELECT {name}()")), None, "{name}: not a string literal");
+    }
+
+    // A file that does not lex as Rust, and a Rust file that drops a function an earlier SQL
+    // file defined: definitions and drops are taken in path order across both kinds.
+    let (_dir, f) = functions(&[
+        ("V1__jobs.sql", "CREATE FUNCTION drop_job() RETURNS VOID LANGUAGE sql AS 'DELETE FROM job_queue';"),
+        ("V2__forget.rs", "pub const DOWN: &str = \"DROP FUNCTION drop_job()\";"),
+        ("V3__broken.rs", "fn f() { \"CREATE FUNCTION x() RETURNS INT LANGUAGE sql AS 'DELETE FROM t'\" "),
+    ]);
+    assert_eq!(writes(&f, "SELECT drop_job()"), None, "dropped by the Rust migration");
+    assert_eq!(writes(&f, "SELECT x()"), None, "an unterminated file lexes to nothing");
+}
+
+#[test]
+fn rust_files_nested_too_deeply_or_odd_teach_nothing_and_break_nothing() {
+    let deep = format!(
+        "fn f() {{ {}\"CREATE FUNCTION deep() RETURNS INT LANGUAGE sql AS 'DELETE FROM t'\"{} }}",
+        "(".repeat(100_000),
+        ")".repeat(100_000)
+    );
+    let (_dir, f) = functions(&[
+        ("deep.rs", deep.as_str()),
+        (
+            "bytes.rs",
+            "b\"CREATE FUNCTION bytes() RETURNS INT LANGUAGE sql AS 'DELETE FROM t'\"; 'x' function",
+        ),
+        (
+            "raw.rs",
+            "const A: &str = r##\"CREATE FUNCTION \"raw\"() RETURNS INT LANGUAGE sql AS 'DELETE FROM t'\"##;",
+        ),
+    ]);
+    assert_eq!(writes(&f, "SELECT deep()"), None, "refused like the parse refuses it");
+    assert_eq!(writes(&f, "SELECT bytes()"), None, "a byte string is no SQL text");
+    assert!(writes(&f, "SELECT raw()").is_some(), "a raw string is");
+}
