@@ -74,6 +74,21 @@ CREATE FUNCTION touch_users(n BIGINT) RETURNS VOID LANGUAGE sql AS $$ SELECT tou
 CREATE FUNCTION touch_tags(n BIGINT) RETURNS BIGINT LANGUAGE sql AS $$ SELECT nextval('tag_ids') $$;
 ";
 
+/// A migration written in Rust (refinery's `V2__archive.rs`): per table, a function that
+/// writes, defined in a string literal.
+const MIGRATION_RS: &str = r####"pub fn migration() -> String {
+    [
+        "CREATE FUNCTION archive_posts(n BIGINT) RETURNS VOID LANGUAGE sql AS 'DELETE FROM posts WHERE id = n';",
+        "CREATE FUNCTION archive_users(n BIGINT) RETURNS VOID LANGUAGE sql AS 'DELETE FROM users WHERE id = n';",
+        r#"CREATE FUNCTION archive_tags(n BIGINT) RETURNS VOID LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM tags WHERE id = n;
+END $$;"#,
+    ]
+    .join("\n")
+}
+"####;
+
 const DB_RS: &str = "pub struct Conn;
 
 pub struct DbRw(pub Conn);
@@ -152,7 +167,7 @@ fn statement(
     // A library crate cannot call into the application.
     let reachable: Vec<&Place> =
         callees.iter().filter(|p| caller_module.is_none_or(|m| !in_store(m) || in_store(p.module))).collect();
-    let line = match rng.below(32) {
+    let line = match rng.below(33) {
         // Reads.
         0..=2 => format!("let _rows = {recv}.query(\"SELECT * FROM {table} WHERE id = 1\").await;"),
         3 => format!("let _m = {table}::Entity::find_by_id(1).one({h}).await;"),
@@ -185,6 +200,8 @@ fn statement(
         // SQL functions of the tree's migrations (`MIGRATION`): one only reads, one writes.
         30 => format!("let _rows = {recv}.query(\"SELECT * FROM {table}_page(1)\").await;"),
         31 => format!("let _rows = {recv}.query(\"SELECT touch_{table}(1)\").await;"),
+        // … and one a migration written in Rust defines (`MIGRATION_RS`).
+        32 => format!("let _rows = {recv}.query(\"SELECT archive_{table}(1)\").await;"),
         // Calls of helpers of the tree.
         _ => match reachable.get(rng.below(reachable.len().max(1))) {
             Some(place) => {
@@ -275,6 +292,7 @@ pub fn tree(seed: u64) -> Tree {
         ("app/Cargo.toml".to_string(), APP_CARGO.to_string()),
         ("store-lib/Cargo.toml".to_string(), STORE_CARGO.to_string()),
         ("store-lib/migrations/V1__tables.sql".to_string(), MIGRATION.to_string()),
+        ("store-lib/migrations/V2__archive.rs".to_string(), MIGRATION_RS.to_string()),
         ("app/src/main.rs".to_string(), main),
         ("app/src/db.rs".to_string(), DB_RS.to_string()),
         ("app/src/api/mod.rs".to_string(), api_handlers),
@@ -326,6 +344,11 @@ async fn tag_page() -> String {
     db.query(\"SELECT * FROM tags_page(3)\").await.join(\",\")
 }
 
+async fn archive() -> String {
+    let db = db::get_db().await;
+    db.query(\"SELECT archive_tags(3)\").await.join(\",\")
+}
+
 pub fn app() -> Router {
     Router::new()
         .route(\"/page\", get(page))
@@ -334,6 +357,7 @@ pub fn app() -> Router {
         .route(\"/list\", get(list))
         .route(\"/touch\", get(touch))
         .route(\"/tags\", get(tag_page))
+        .route(\"/archive\", get(archive))
 }
 ";
     let audit = "use crate::db::Conn;
@@ -356,6 +380,7 @@ pub async fn get_or_create(db: &Conn, id: i64) -> String {
             ("src/audit.rs".into(), audit.into()),
             ("src/db.rs".into(), DB_RS.into()),
             ("migrations/V1__tables.sql".into(), MIGRATION.into()),
+            ("migrations/V2__archive.rs".into(), MIGRATION_RS.into()),
         ],
     }
 }

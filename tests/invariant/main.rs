@@ -118,7 +118,8 @@ fn after_migrate_apply_check_finds_nothing_in_a_migrated_handler_of_any_fixture(
 fn the_regressions_are_mixed_not_migrated() {
     // handler → tree helper → `write_audit(db, …)`; a get-or-create helper with a sea-orm
     // `ActiveModel.insert(db)`; a write inside `json!({ … })`; a SELECT of a SQL function that
-    // the tree's migration defines to write (through another one).
+    // the tree's migration defines to write (through another one), or a migration written in
+    // Rust does.
     let tree = generator::regressions();
     let tmp = tempfile::tempdir().unwrap();
     tree.write(tmp.path());
@@ -133,6 +134,7 @@ fn the_regressions_are_mixed_not_migrated() {
     assert_eq!(class("list"), Some(Class::AlreadyRo), "the reading handler was migrated");
     assert_eq!(class("touch"), Some(Class::Mixed), "SELECT of a writing SQL function of the tree");
     assert_eq!(class("tag_page"), Some(Class::AlreadyRo), "SELECT of a STABLE function: migrated");
+    assert_eq!(class("archive"), Some(Class::Mixed), "SELECT of a writing function a Rust migration defines");
 }
 
 #[test]
