@@ -222,6 +222,14 @@ fn classes_and_reasons_of_the_before_trees() {
             "write SQL on `pool`: SELECT * FROM get_or_create_subscription($1) — get_or_create_subscription() (writes: INSERT, defined at migrations/V1__subscriptions.sql:7)",
         ),
         ("mixed_select_of_a_writing_sql_function", "lag", "pure-read", ""),
+        // sqlxmq-style: a notification stream opens sqlx's listener (LISTEN) on the pool.
+        (
+            "mixed_listener_stream",
+            "events",
+            "mixed",
+            "passes `pool` to `PgListener::connect_with`, a write helper by its name (pattern `PgListener::connect_with`)",
+        ),
+        ("mixed_listener_stream", "job", "pure-read", ""),
         // ZKsync: a DAL struct over a tagged connection, its methods named as derive methods.
         (
             "dal_struct_over_a_tagged_connection",
@@ -295,6 +303,15 @@ fn classes_and_reasons_of_the_before_trees() {
         .unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["handlers"][0]["class"], "pure-read");
+    // … but never a write helper of the rule set: the listener stream stays `mixed`.
+    let out = Command::new(env!("CARGO_BIN_EXE_ro-audit"))
+        .args(["migrate", "--format", "json", "--trust-external", "."])
+        .current_dir(root.join("mixed_listener_stream/before"))
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let events = doc["handlers"].as_array().unwrap().iter().find(|h| h["handler"] == "events").unwrap();
+    assert_eq!(events["class"], "mixed", "{events}");
 }
 
 #[test]
