@@ -43,6 +43,20 @@ fn migrate(dir: &Path, args: &[&str]) -> (i32, String) {
     (out.status.code().unwrap_or(-1), text)
 }
 
+/// `ro-audit migrate --format json ARGS .` in `dir`: the JSON report (stdout only).
+fn migrate_json(dir: &Path, args: &[&str]) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_ro-audit"))
+        .args(["migrate", "--format", "json"])
+        .args(args)
+        .arg(".")
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{}: not JSON ({e}): {}", dir.display(), String::from_utf8_lossy(&out.stderr))
+    })
+}
+
 fn compare(case: &str, got: &Path, want: &Path, round: &str) -> Vec<String> {
     let (got, want) = (files(got), files(want));
     let mut problems = Vec::new();
@@ -286,30 +300,15 @@ fn classes_and_reasons_of_the_before_trees() {
         assert_eq!(h["edits"].as_array().unwrap().is_empty(), *class != "pure-read", "{case}");
     }
     for (case, handler) in absent {
-        let out = Command::new(env!("CARGO_BIN_EXE_ro-audit"))
-            .args(["migrate", "--format", "json", "."])
-            .current_dir(root.join(case).join("before"))
-            .output()
-            .unwrap();
-        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let doc = migrate_json(&root.join(case).join("before"), &[]);
         let listed = doc["handlers"].as_array().unwrap().iter().any(|h| h["handler"] == *handler);
         assert!(!listed, "{case}: {handler} is listed");
     }
     // Trusting outside code makes the external call a read.
-    let out = Command::new(env!("CARGO_BIN_EXE_ro-audit"))
-        .args(["migrate", "--format", "json", "--trust-external", "."])
-        .current_dir(root.join("mixed_external_call/before"))
-        .output()
-        .unwrap();
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc = migrate_json(&root.join("mixed_external_call/before"), &["--trust-external"]);
     assert_eq!(doc["handlers"][0]["class"], "pure-read");
     // … but never a write helper of the rule set: the listener stream stays `mixed`.
-    let out = Command::new(env!("CARGO_BIN_EXE_ro-audit"))
-        .args(["migrate", "--format", "json", "--trust-external", "."])
-        .current_dir(root.join("mixed_listener_stream/before"))
-        .output()
-        .unwrap();
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc = migrate_json(&root.join("mixed_listener_stream/before"), &["--trust-external"]);
     let events = doc["handlers"].as_array().unwrap().iter().find(|h| h["handler"] == "events").unwrap();
     assert_eq!(events["class"], "mixed", "{events}");
 }
