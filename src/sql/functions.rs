@@ -154,29 +154,29 @@ fn learn(files: &[PathBuf], max_file_bytes: u64, declared: &[String]) -> Writing
 
 /// The events of each file, in the order of `files`: read and lexed on threads of their own
 /// (not the run's pool: this runs inside a once-only initialisation that the pool's other
-/// jobs wait on), or here if no thread can be started.
+/// jobs wait on, and the caller may hold syntax trees whose spans must stay valid), or, for a
+/// share whose thread cannot be started, here without freeing any span.
 fn events_of_files(files: &[&PathBuf], max_file_bytes: u64) -> Vec<Vec<Event>> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, files.len().max(1));
-    let share = |t: usize| -> Vec<(usize, Vec<Event>)> {
-        (t..files.len()).step_by(threads).map(|i| (i, file_events(files[i], max_file_bytes))).collect()
+    let share = |t: usize, own_thread: bool| -> Vec<(usize, Vec<Event>)> {
+        let of = |i: usize| (i, file_events(files[i], max_file_bytes, own_thread));
+        (t..files.len()).step_by(threads).map(of).collect()
     };
     let mut out: Vec<Vec<Event>> = Vec::new();
     out.resize_with(files.len(), Vec::new);
     std::thread::scope(|scope| {
-        let spawned: Vec<_> = (1..threads)
-            .map(|t| (t, std::thread::Builder::new().spawn_scoped(scope, move || share(t))))
+        let spawned: Vec<_> = (0..threads)
+            .map(|t| (t, std::thread::Builder::new().spawn_scoped(scope, move || share(t, true))))
             .collect();
-        let mut shares = vec![share(0)];
         for (t, handle) in spawned {
-            // A thread that could not start: its share is done here; one that panicked
-            // teaches nothing.
-            shares.push(match handle {
+            // A thread that panicked teaches nothing.
+            let events = match handle {
                 Ok(handle) => handle.join().unwrap_or_default(),
-                Err(_) => share(t),
-            });
-        }
-        for (i, events) in shares.into_iter().flatten() {
-            out[i] = events;
+                Err(_) => share(t, false),
+            };
+            for (i, file_events) in events {
+                out[i] = file_events;
+            }
         }
     });
     out
@@ -184,16 +184,16 @@ fn events_of_files(files: &[&PathBuf], max_file_bytes: u64) -> Vec<Vec<Event>> {
 
 /// The definitions and drops of one file: a `.sql` file's text, or the string literals of a
 /// Rust file that name a routine (migrations written in Rust: refinery's `V3__x.rs`,
-/// sea-orm's `execute_unprepared(…)`), each lexed as SQL of its own.
-fn file_events(file: &Path, max_file_bytes: u64) -> Vec<Event> {
+/// sea-orm's `execute_unprepared(…)`), each lexed as SQL of its own (`release`: see
+/// [`rust_strings`]).
+fn file_events(file: &Path, max_file_bytes: u64, release: bool) -> Vec<Event> {
     let Some(text) = read(file, max_file_bytes) else { return Vec::new() };
     if !names_a_routine(&text) {
         // Data, schema or code without functions: nothing to lex.
         return Vec::new();
     }
     if file.extension().is_some_and(|e| e == "rs") {
-        let literals = rust_strings(&text);
-        literals
+        rust_strings(&text, release)
             .iter()
             .filter(|(_, value)| names_a_routine(value))
             .flat_map(|(line, value)| events(file, value, *line))
@@ -269,17 +269,23 @@ enum Event {
 }
 
 /// The string literals of a Rust file's text, with the line each starts on; doc comments are
-/// no literals. Nothing for text that does not lex as Rust.
-fn rust_strings(text: &str) -> Vec<(usize, String)> {
+/// no literals. Nothing for text that does not lex as Rust. Lexing leaves spans in the
+/// thread's span table: `release` frees it, which only a thread that holds no syntax tree may
+/// do (one of [`events_of_files`]' own, never a worker of the run's pool).
+fn rust_strings(text: &str, release: bool) -> Vec<(usize, String)> {
     fn walk(tokens: proc_macro2::TokenStream, out: &mut Vec<(usize, String)>) {
         for token in tokens {
             match token {
                 proc_macro2::TokenTree::Group(group) => {
-                    let mut inner = group.stream().into_iter();
-                    // `#[doc = "…"]`, which is what `///` and `//!` comments lex into.
-                    let doc = matches!(inner.next(), Some(proc_macro2::TokenTree::Ident(i)) if i == "doc");
+                    let stream = group.stream();
+                    // `#[doc = "…"]`, which is what `///` and `//!` comments lex into (a
+                    // `(doc, "…")` of code is no doc comment).
+                    let mut inner = stream.clone().into_iter();
+                    let doc = group.delimiter() == proc_macro2::Delimiter::Bracket
+                        && matches!(inner.next(), Some(proc_macro2::TokenTree::Ident(i)) if i == "doc")
+                        && matches!(inner.next(), Some(proc_macro2::TokenTree::Punct(p)) if p.as_char() == '=');
                     if !doc {
-                        walk(group.stream(), out);
+                        walk(stream, out);
                     }
                 }
                 proc_macro2::TokenTree::Literal(literal) => {
@@ -299,8 +305,10 @@ fn rust_strings(text: &str) -> Vec<(usize, String)> {
     if let Ok(tokens) = text.parse::<proc_macro2::TokenStream>() {
         walk(tokens, &mut out);
     }
-    // The spans made here are owned by nothing once the values are copied out.
-    crate::parse::release_spans();
+    if release {
+        // The spans made here are owned by nothing once the values are copied out.
+        crate::parse::release_spans();
+    }
     out
 }
 

@@ -276,8 +276,13 @@ fn rust_files_nested_too_deeply_or_odd_teach_nothing_and_break_nothing() {
             "raw.rs",
             "const A: &str = r##\"CREATE FUNCTION \"raw\"() RETURNS INT LANGUAGE sql AS 'DELETE FROM t'\"##;",
         ),
+        (
+            "doc_arg.rs",
+            "fn f(doc: &Doc) { run(doc, \"CREATE FUNCTION beside_doc() RETURNS INT LANGUAGE sql AS 'DELETE FROM t'\"); }",
+        ),
     ]);
     assert_eq!(writes(&f, "SELECT deep()"), None, "refused like the parse refuses it");
     assert_eq!(writes(&f, "SELECT bytes()"), None, "a byte string is no SQL text");
     assert!(writes(&f, "SELECT raw()").is_some(), "a raw string is");
+    assert!(writes(&f, "SELECT beside_doc()").is_some(), "a binding named `doc` is no doc comment");
 }
