@@ -13,7 +13,7 @@ use std::collections::HashSet;
 use proc_macro2::{TokenStream, TokenTree};
 use syn::{Item, UseTree};
 
-use super::edit::{parse_checked, EditError, Splice};
+use super::edit::{parse_checked, splice_checked, EditError, Splice};
 use super::style::StyleEdition;
 use crate::analysis::span_range;
 use crate::source::SourceText;
@@ -57,10 +57,42 @@ struct Leaf {
     name: std::ops::Range<usize>,
 }
 
-/// The splices that fix the imports of `text` (already rewritten) for `renames`. Parses `text`
-/// (an error when it does not parse: the check of a rewrite): run on a worker and release the
-/// span table after.
-pub fn plan(text: &str, renames: &[Rename], style: StyleEdition) -> Result<Vec<Splice>, EditError> {
+/// `text` (already rewritten) with its imports fixed for `renames`, checked to parse. A round
+/// of [`plan`] makes one change per group (splices that stay apart), so a group holding two
+/// renamed names (`use crate::db::{get_db, DbRw};`) takes a round each: planned again on the
+/// fixed text until no rename waits (each round settles at least one). Parses the text once
+/// per round and releases the span table after each: run on a worker that holds no syntax tree.
+pub fn fix(text: &str, renames: &[Rename], style: StyleEdition) -> Result<String, EditError> {
+    let mut fixed: Option<String> = None;
+    // A round settles at least one of the renamed names: one more round than names is a bound.
+    for _ in 0..=renames.len() {
+        let current = fixed.as_deref().unwrap_or(text);
+        let round = plan(current, renames, style);
+        crate::parse::release_spans();
+        let Planned { splices, waiting } = round?;
+        if splices.is_empty() {
+            break;
+        }
+        let next = splice_checked(current, &splices);
+        crate::parse::release_spans();
+        fixed = Some(next?);
+        if !waiting {
+            break;
+        }
+    }
+    Ok(fixed.unwrap_or_else(|| text.to_string()))
+}
+
+/// One round of import fixes.
+struct Planned {
+    splices: Vec<Splice>,
+    /// Whether a rename that needs a change was left for a later round (its group changed).
+    waiting: bool,
+}
+
+/// The splices that fix the imports of `text` (already rewritten) for `renames`, one change per
+/// group. Parses `text` (an error when it does not parse: the check of a rewrite).
+fn plan(text: &str, renames: &[Rename], style: StyleEdition) -> Result<Planned, EditError> {
     let src = SourceText::new(text.to_string());
     let file = parse_checked(src.parser_text())?;
     let mut items = Vec::new();
@@ -75,6 +107,7 @@ pub fn plan(text: &str, renames: &[Rename], style: StyleEdition) -> Result<Vec<S
     idents(tokens, &mut used);
 
     let mut splices = Vec::new();
+    let mut waiting = false;
     let mut groups_done: HashSet<usize> = HashSet::new();
     let has_glob = items.iter().any(|i| tree_has_glob(&i.tree));
     let mut pairs: Vec<&Rename> = Vec::new();
@@ -103,15 +136,16 @@ pub fn plan(text: &str, renames: &[Rename], style: StyleEdition) -> Result<Vec<S
             (false, false) => continue,
         };
         let item = &items[leaf.item];
-        // One change per group (or item) per run keeps splices apart; a second rename in the
-        // same group is fixed on the next run.
+        // One change per group (or item) per round keeps splices apart; a second rename in
+        // the same group waits for the next round ([`fix`]).
         let key = leaf.group.as_ref().map_or(item.range.start, |g| g.0.start);
         if !groups_done.insert(key) {
+            waiting = true;
             continue;
         }
         splices.push(change(text, item, leaf, action, (&r.from, &r.to), style));
     }
-    Ok(splices)
+    Ok(Planned { splices, waiting })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -442,9 +476,7 @@ mod tests {
             .iter()
             .map(|(f, t, b)| Rename { from: f.to_string(), to: t.to_string(), bare: *b })
             .collect();
-        let splices = plan(text, &renames, StyleEdition::Before2024).unwrap();
-        crate::parse::release_spans();
-        super::super::edit::splice(text, &splices).unwrap()
+        super::fix(text, &renames, StyleEdition::Before2024).unwrap()
     }
 
     #[test]
@@ -474,6 +506,27 @@ mod tests {
                 &[("get_db", "get_db_ro", true)]
             ),
             "use x::{get_db, get_db_ro, Pool};\nfn h(_: Pool) { get_db_ro(); get_db(); }\n"
+        );
+    }
+
+    #[test]
+    fn every_renamed_name_of_one_group_is_fixed_in_one_go() {
+        // Both names of the group are rewritten and neither is left used: each is replaced by
+        // its twin (one round each), never one of them left for a later run.
+        let text = "use crate::db::{get_db, DbRw};\n\nasync fn h(_: DbRo) { get_db_ro().await; }\n";
+        let renames = [("get_db", "get_db_ro", true), ("DbRw", "DbRo", true)];
+        assert_eq!(
+            fix(text, &renames),
+            "use crate::db::{get_db_ro, DbRo};\n\nasync fn h(_: DbRo) { get_db_ro().await; }\n"
+        );
+        // Three names of one vertical list: one still used elsewhere keeps its import.
+        let text = "use crate::db::{\n    get_db,\n    DbRw,\n    Pool,\n};\n\n\
+                    fn h(_: DbRo, _: Pool) { get_db_ro(); }\nfn p() { get_db(); }\n";
+        let renames = [("get_db", "get_db_ro", true), ("DbRw", "DbRo", true)];
+        assert_eq!(
+            fix(text, &renames),
+            "use crate::db::{\n    get_db,\n    get_db_ro,\n    DbRo,\n    Pool,\n};\n\n\
+             fn h(_: DbRo, _: Pool) { get_db_ro(); }\nfn p() { get_db(); }\n"
         );
     }
 

@@ -64,13 +64,7 @@ pub fn plan_file(
         crate::parse::release_spans();
         let rewritten = edit::splice(text, &splices).map_err(|e| error(e.to_string()))?;
         // Parsing the rewritten text for its imports is the check that it parses.
-        let fixes = imports::plan(&rewritten, &renames, StyleEdition::of_file(path))
-            .map_err(|e| error(e.to_string()))?;
-        crate::parse::release_spans();
-        if fixes.is_empty() {
-            return Ok(rewritten);
-        }
-        edit::splice_checked(&rewritten, &fixes).map_err(|e| error(e.to_string()))
+        imports::fix(&rewritten, &renames, StyleEdition::of_file(path)).map_err(|e| error(e.to_string()))
     }));
     crate::parse::release_spans();
     result.unwrap_or_else(|_| Err(error("internal error while editing this file".into())))
