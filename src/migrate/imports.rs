@@ -1,6 +1,8 @@
 //! Fixing `use` items after accessors and types are rewritten to their twins: the twin is
 //! imported where the original was imported by name and the twin is named bare; an import made
-//! unused is removed (or renamed to the twin when the twin needs one). Edits are minimal and
+//! unused is removed (or renamed to the twin when the twin needs one). Every `use` of the name
+//! is fixed — the file's, an inline module's, a function body's — with what the whole file
+//! says (whether the name is still used, whether the twin is in scope). Edits are minimal and
 //! keep rustfmt's layout: a group stays sorted in the order of the file's style edition
 //! ([`StyleEdition`]), a vertical list stays one name per line, a group left with one item
 //! loses its braces, a whole `use` left with nothing is removed with its line. Globs bring the twin in as they brought the
@@ -128,22 +130,24 @@ fn plan(text: &str, renames: &[Rename], style: StyleEdition) -> Result<Planned, 
             || items.iter().any(|i| tree_binds(&i.tree, &r.to));
         let need_twin = r.bare && !twin_in_scope;
         let from_unused = !used.contains(&r.from);
-        let Some(leaf) = leaves.first() else { continue };
         let action = match (from_unused, need_twin) {
             (true, true) => Action::Replace,
             (true, false) => Action::Remove,
             (false, true) => Action::Add,
             (false, false) => continue,
         };
-        let item = &items[leaf.item];
-        // One change per group (or item) per round keeps splices apart; a second rename in
-        // the same group waits for the next round ([`fix`]).
-        let key = leaf.group.as_ref().map_or(item.range.start, |g| g.0.start);
-        if !groups_done.insert(key) {
-            waiting = true;
-            continue;
+        // Every `use` naming it: at the top, in an inline module, in a function's body.
+        for leaf in &leaves {
+            let item = &items[leaf.item];
+            // One change per group (or item) per round keeps splices apart; a second rename
+            // in the same group waits for the next round ([`fix`]).
+            let key = leaf.group.as_ref().map_or(item.range.start, |g| g.0.start);
+            if !groups_done.insert(key) {
+                waiting = true;
+                continue;
+            }
+            splices.push(change(text, item, leaf, action, (&r.from, &r.to), style));
         }
-        splices.push(change(text, item, leaf, action, (&r.from, &r.to), style));
     }
     Ok(Planned { splices, waiting })
 }
@@ -158,29 +162,59 @@ enum Action {
 fn collect(src: &SourceText, items: &[Item], out: &mut Vec<UseItem>, defined: &mut HashSet<String>) {
     for item in items {
         match item {
-            Item::Use(u) => {
-                let start = u.attrs.first().map(|a| a.pound_token.span).unwrap_or_else(|| match &u.vis {
-                    syn::Visibility::Public(p) => p.span,
-                    syn::Visibility::Restricted(r) => r.pub_token.span,
-                    syn::Visibility::Inherited => u.use_token.span,
-                });
-                let range = span_range(src, start).start.offset as usize
-                    ..span_range(src, u.semi_token.span).end.offset as usize;
-                out.push(UseItem { range, tree: tree(src, &u.tree) });
-            }
+            Item::Use(u) => out.push(use_item(src, u)),
             Item::Mod(m) => {
                 defined.insert(m.ident.to_string());
                 if let Some((_, inner)) = &m.content {
                     collect(src, inner, out, defined);
                 }
             }
+            Item::Impl(imp) => {
+                for it in &imp.items {
+                    if let syn::ImplItem::Fn(f) = it {
+                        body_uses(src, &f.block, out);
+                    }
+                }
+            }
+            Item::Trait(tr) => {
+                defined.insert(tr.ident.to_string());
+                for it in &tr.items {
+                    if let syn::TraitItem::Fn(syn::TraitItemFn { default: Some(block), .. }) = it {
+                        body_uses(src, block, out);
+                    }
+                }
+            }
             other => {
                 if let Some(name) = item_name(other) {
                     defined.insert(name);
                 }
+                if let Item::Fn(f) = other {
+                    body_uses(src, &f.block, out);
+                }
             }
         }
     }
+}
+
+/// The `use` items among a function body's statements (where a body imports what it calls:
+/// `fn h() { use crate::db::get_db; … }`), as the engine reads them.
+fn body_uses(src: &SourceText, body: &syn::Block, out: &mut Vec<UseItem>) {
+    for stmt in &body.stmts {
+        if let syn::Stmt::Item(Item::Use(u)) = stmt {
+            out.push(use_item(src, u));
+        }
+    }
+}
+
+fn use_item(src: &SourceText, u: &syn::ItemUse) -> UseItem {
+    let start = u.attrs.first().map(|a| a.pound_token.span).unwrap_or_else(|| match &u.vis {
+        syn::Visibility::Public(p) => p.span,
+        syn::Visibility::Restricted(r) => r.pub_token.span,
+        syn::Visibility::Inherited => u.use_token.span,
+    });
+    let range =
+        span_range(src, start).start.offset as usize..span_range(src, u.semi_token.span).end.offset as usize;
+    UseItem { range, tree: tree(src, &u.tree) }
 }
 
 fn item_name(item: &Item) -> Option<String> {
@@ -527,6 +561,34 @@ mod tests {
             fix(text, &renames),
             "use crate::db::{\n    get_db,\n    get_db_ro,\n    DbRo,\n    Pool,\n};\n\n\
              fn h(_: DbRo, _: Pool) { get_db_ro(); }\nfn p() { get_db(); }\n"
+        );
+    }
+
+    #[test]
+    fn imports_in_bodies_and_inline_modules_are_fixed_too() {
+        // A body that imports what it calls: the rewritten call needs the twin there.
+        assert_eq!(
+            fix(
+                "async fn h() {\n    use crate::db::get_db;\n    get_db_ro().await;\n}\n",
+                &[("get_db", "get_db_ro", true)]
+            ),
+            "async fn h() {\n    use crate::db::get_db_ro;\n    get_db_ro().await;\n}\n"
+        );
+        // A method's body, and a trait's default body.
+        assert_eq!(
+            fix(
+                "impl S { fn h(&self) { use crate::db::get_db; get_db_ro(); } }\n",
+                &[("get_db", "get_db_ro", true)]
+            ),
+            "impl S { fn h(&self) { use crate::db::get_db_ro; get_db_ro(); } }\n"
+        );
+        // Every `use` of the name, not only the first: the file's and an inline module's.
+        assert_eq!(
+            fix(
+                "use crate::db::get_db;\nfn h() { get_db_ro(); }\nmod inner {\n    use crate::db::get_db;\n    fn i() { get_db_ro(); }\n}\n",
+                &[("get_db", "get_db_ro", true)]
+            ),
+            "use crate::db::get_db_ro;\nfn h() { get_db_ro(); }\nmod inner {\n    use crate::db::get_db_ro;\n    fn i() { get_db_ro(); }\n}\n"
         );
     }
 
