@@ -566,30 +566,30 @@ mod tests {
 
     #[test]
     fn imports_in_bodies_and_inline_modules_are_fixed_too() {
-        // A body that imports what it calls: the rewritten call needs the twin there.
-        assert_eq!(
-            fix(
+        let cases = [
+            // A body that imports what it calls: the rewritten call needs the twin there.
+            (
                 "async fn h() {\n    use crate::db::get_db;\n    get_db_ro().await;\n}\n",
-                &[("get_db", "get_db_ro", true)]
+                "async fn h() {\n    use crate::db::get_db_ro;\n    get_db_ro().await;\n}\n",
             ),
-            "async fn h() {\n    use crate::db::get_db_ro;\n    get_db_ro().await;\n}\n"
-        );
-        // A method's body, and a trait's default body.
-        assert_eq!(
-            fix(
+            // A method's body, and a trait's default body.
+            (
                 "impl S { fn h(&self) { use crate::db::get_db; get_db_ro(); } }\n",
-                &[("get_db", "get_db_ro", true)]
+                "impl S { fn h(&self) { use crate::db::get_db_ro; get_db_ro(); } }\n",
             ),
-            "impl S { fn h(&self) { use crate::db::get_db_ro; get_db_ro(); } }\n"
-        );
-        // Every `use` of the name, not only the first: the file's and an inline module's.
-        assert_eq!(
-            fix(
+            (
+                "trait T { fn h(&self) { use crate::db::get_db; get_db_ro(); } }\n",
+                "trait T { fn h(&self) { use crate::db::get_db_ro; get_db_ro(); } }\n",
+            ),
+            // Every `use` of the name, not only the first: the file's and an inline module's.
+            (
                 "use crate::db::get_db;\nfn h() { get_db_ro(); }\nmod inner {\n    use crate::db::get_db;\n    fn i() { get_db_ro(); }\n}\n",
-                &[("get_db", "get_db_ro", true)]
+                "use crate::db::get_db_ro;\nfn h() { get_db_ro(); }\nmod inner {\n    use crate::db::get_db_ro;\n    fn i() { get_db_ro(); }\n}\n",
             ),
-            "use crate::db::get_db_ro;\nfn h() { get_db_ro(); }\nmod inner {\n    use crate::db::get_db_ro;\n    fn i() { get_db_ro(); }\n}\n"
-        );
+        ];
+        for (text, want) in cases {
+            assert_eq!(fix(text, &[("get_db", "get_db_ro", true)]), want, "{text}");
+        }
     }
 
     #[test]
