@@ -26,6 +26,10 @@ pub enum EditError {
     /// The edited text does not parse.
     #[error("the edited file would not parse ({0}); nothing written")]
     DoesNotParse(String),
+    /// A twin named bare by the rewrite would not be in scope: no `use` of the name it
+    /// replaces could be changed to bring it in (the name was defined here, or bound another way).
+    #[error("`{0}` would not be in scope after the rewrite (no `use` item brings it in); nothing written")]
+    NotInScope(String),
 }
 
 /// `text` with `splices` applied (in any order; they must not overlap).

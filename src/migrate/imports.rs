@@ -59,7 +59,9 @@ struct Leaf {
     name: std::ops::Range<usize>,
 }
 
-/// `text` (already rewritten) with its imports fixed for `renames`, checked to parse. A round
+/// `text` (already rewritten) with its imports fixed for `renames`, checked to parse; an error
+/// when a twin the rewrite names bare cannot be brought into scope by changing a `use` of the
+/// name it replaces (the rewrite would not compile). A round
 /// of [`plan`] makes one change per group (splices that stay apart), so a group holding two
 /// renamed names (`use crate::db::{get_db, DbRw};`) takes a round each: planned again on the
 /// fixed text until no rename waits (each round settles at least one). Parses the text once
@@ -129,6 +131,13 @@ fn plan(text: &str, renames: &[Rename], style: StyleEdition) -> Result<Planned, 
             || has_glob
             || items.iter().any(|i| tree_binds(&i.tree, &r.to));
         let need_twin = r.bare && !twin_in_scope;
+        if leaves.is_empty() {
+            if need_twin {
+                // Nothing to change brings the twin in: the rewrite would not compile.
+                return Err(EditError::NotInScope(r.to.clone()));
+            }
+            continue;
+        }
         let from_unused = !used.contains(&r.from);
         let action = match (from_unused, need_twin) {
             (true, true) => Action::Replace,
@@ -589,6 +598,24 @@ mod tests {
         ];
         for (text, want) in cases {
             assert_eq!(fix(text, &[("get_db", "get_db_ro", true)]), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_twin_no_use_item_can_bring_in_is_refused() {
+        let renames = [Rename { from: "get_db".into(), to: "get_db_ro".into(), bare: true }];
+        // `get_db` is this file's own function: no `use` to change, and `get_db_ro` is nowhere.
+        let text = "fn get_db() {}\nfn h() { get_db_ro(); }\n";
+        assert!(matches!(
+            super::fix(text, &renames, StyleEdition::Before2024),
+            Err(EditError::NotInScope(name)) if name == "get_db_ro"
+        ));
+        // Both defined here, or the twin brought in by a glob: nothing to do, no error.
+        for text in [
+            "fn get_db() {}\nfn get_db_ro() {}\nfn h() { get_db_ro(); }\n",
+            "use x::*;\nfn h() { get_db_ro(); }\n",
+        ] {
+            assert_eq!(super::fix(text, &renames, StyleEdition::Before2024).unwrap(), text);
         }
     }
 
