@@ -132,8 +132,12 @@ fn plan(text: &str, renames: &[Rename], style: StyleEdition) -> Result<Planned, 
             || items.iter().any(|i| tree_binds(&i.tree, &r.to));
         let need_twin = r.bare && !twin_in_scope;
         if leaves.is_empty() {
-            if need_twin {
-                // Nothing to change brings the twin in: the rewrite would not compile.
+            // No `use` names it. Bound here another way (defined in the file, or as another
+            // name's alias) and the twin nowhere: nothing to change brings the twin in, and the
+            // rewrite would not compile. Bound in a way the file does not show: the twin may be
+            // bound alike, and is left as it is.
+            let bound_here = defined.contains(&r.from) || items.iter().any(|i| tree_binds(&i.tree, &r.from));
+            if need_twin && bound_here {
                 return Err(EditError::NotInScope(r.to.clone()));
             }
             continue;
@@ -610,10 +614,18 @@ mod tests {
             super::fix(text, &renames, StyleEdition::Before2024),
             Err(EditError::NotInScope(name)) if name == "get_db_ro"
         ));
-        // Both defined here, or the twin brought in by a glob: nothing to do, no error.
+        // The same with `get_db` an alias of something else.
+        let text = "use crate::pool::primary as get_db;\nfn h() { get_db_ro(); }\n";
+        assert!(matches!(
+            super::fix(text, &renames, StyleEdition::Before2024),
+            Err(EditError::NotInScope(name)) if name == "get_db_ro"
+        ));
+        // Both defined here, the twin brought in by a glob, or `get_db` bound in a way the file
+        // does not show (a macro's `use`, say: the twin may be bound alike): no error.
         for text in [
             "fn get_db() {}\nfn get_db_ro() {}\nfn h() { get_db_ro(); }\n",
             "use x::*;\nfn h() { get_db_ro(); }\n",
+            "fn h() { get_db_ro(); }\n",
         ] {
             assert_eq!(super::fix(text, &renames, StyleEdition::Before2024).unwrap(), text);
         }

@@ -70,13 +70,15 @@ pub fn plan_file(
     result.unwrap_or_else(|_| Err(error("internal error while editing this file".into())))
 }
 
-/// Whether `splices` only put identifiers in place of the names `renames` rewrite, and no
-/// `use` item names one of those (so the imports need no fix). Such a rewrite keeps the token
-/// structure of the text, which parsed when the file was read: it needs no parse. A twin that
-/// is not a plain identifier (a keyword) answers `false`, and the file is planned by parsing.
+/// Whether `splices` only put identifiers in place of the names `renames` rewrite, no `use`
+/// item names one of those (so the imports need no fix), and no twin is named bare (whether a
+/// bare twin is in scope takes the file's items: [`imports::fix`]). Such a rewrite keeps the
+/// token structure of the text, which parsed when the file was read: it needs no parse. A twin
+/// that is not a plain identifier (a keyword) answers `false`, and the file is planned by
+/// parsing.
 fn only_swaps_names(splices: &[Splice], renames: &[Rename], imported: ImportedBy<'_>) -> bool {
     splices.iter().all(|s| syn::parse_str::<syn::Ident>(&s.text).is_ok())
-        && renames.iter().all(|r| !imported(&r.from))
+        && renames.iter().all(|r| !r.bare && !imported(&r.from))
 }
 
 #[cfg(test)]
@@ -122,6 +124,12 @@ mod tests {
         let imported = "use crate::db::get_db;\nfn h() { let db = get_db(); }\nfn broken( {\n";
         let imported_uses = uses(imported, "get_db", UseKind::Call { bare: true });
         assert!(refused(plan_file(path, imported, &imported_uses, &names, Some(get_db))), "a use names it");
+
+        // A bare call of an accessor no `use` names (defined here, or by a glob): parsed, for
+        // whether the twin is in scope.
+        let local = "use crate::db::*;\nfn h() { let db = get_db(); }\nfn broken( {\n";
+        let local_uses = uses(local, "get_db", UseKind::Call { bare: true });
+        assert!(refused(plan_file(path, local, &local_uses, &names, Some(none))), "a bare twin: parsed");
 
         let fine = "use crate::db::get_db;\nfn h() { let db = get_db(); }\n";
         let fine_uses = uses(fine, "get_db", UseKind::Call { bare: true });
