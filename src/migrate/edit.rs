@@ -27,7 +27,8 @@ pub enum EditError {
     #[error("the edited file would not parse ({0}); nothing written")]
     DoesNotParse(String),
     /// A twin named bare by the rewrite would not be in scope: no `use` of the name it
-    /// replaces could be changed to bring it in (the name was defined here, or bound another way).
+    /// replaces could be changed to bring it in (the name is defined in the file, or imported
+    /// under an alias, and the twin is nowhere).
     #[error("`{0}` would not be in scope after the rewrite (no `use` item brings it in); nothing written")]
     NotInScope(String),
 }

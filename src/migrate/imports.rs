@@ -174,14 +174,17 @@ enum Action {
 
 fn collect(src: &SourceText, items: &[Item], out: &mut Vec<UseItem>, defined: &mut HashSet<String>) {
     for item in items {
+        if let Some(name) = item_name(item) {
+            defined.insert(name);
+        }
         match item {
             Item::Use(u) => out.push(use_item(src, u)),
             Item::Mod(m) => {
-                defined.insert(m.ident.to_string());
                 if let Some((_, inner)) = &m.content {
                     collect(src, inner, out, defined);
                 }
             }
+            Item::Fn(f) => body_uses(src, &f.block, out),
             Item::Impl(imp) => {
                 for it in &imp.items {
                     if let syn::ImplItem::Fn(f) = it {
@@ -190,21 +193,13 @@ fn collect(src: &SourceText, items: &[Item], out: &mut Vec<UseItem>, defined: &m
                 }
             }
             Item::Trait(tr) => {
-                defined.insert(tr.ident.to_string());
                 for it in &tr.items {
                     if let syn::TraitItem::Fn(syn::TraitItemFn { default: Some(block), .. }) = it {
                         body_uses(src, block, out);
                     }
                 }
             }
-            other => {
-                if let Some(name) = item_name(other) {
-                    defined.insert(name);
-                }
-                if let Item::Fn(f) = other {
-                    body_uses(src, &f.block, out);
-                }
-            }
+            _ => {}
         }
     }
 }
@@ -234,6 +229,7 @@ fn item_name(item: &Item) -> Option<String> {
     Some(
         match item {
             Item::Fn(f) => &f.sig.ident,
+            Item::Mod(m) => &m.ident,
             Item::Struct(s) => &s.ident,
             Item::Enum(e) => &e.ident,
             Item::Type(t) => &t.ident,
