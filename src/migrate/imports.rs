@@ -1,8 +1,9 @@
 //! Fixing `use` items after accessors and types are rewritten to their twins: the twin is
 //! imported where the original was imported by name and the twin is named bare; an import made
 //! unused is removed (or renamed to the twin when the twin needs one). Every `use` of the name
-//! is fixed — the file's, an inline module's, a function body's — with what the whole file
-//! says (whether the name is still used, whether the twin is in scope). Edits are minimal and
+//! is fixed — the file's, an inline module's, a function body's — for what its own scope says
+//! ([`Scopes`]: whether the name is still used there, whether the twin is in scope there; a
+//! body sees its module's names, a module its parent's only through `use super::*`). Edits are minimal and
 //! keep rustfmt's layout: a group stays sorted in the order of the file's style edition
 //! ([`StyleEdition`]), a vertical list stays one name per line, a group left with one item
 //! loses its braces, a whole `use` left with nothing is removed with its line. Globs bring the twin in as they brought the
@@ -46,6 +47,63 @@ struct UseItem {
     /// From the first token to the `;`.
     range: std::ops::Range<usize>,
     tree: Tree,
+    /// The scope it imports into (an index in [`Scopes`]).
+    scope: usize,
+}
+
+/// A scope names resolve in: a module (the file, an inline `mod`) or a function body holding
+/// `use` items of its own (a body without any is part of its module's scope).
+#[derive(Debug, Default)]
+struct Scope {
+    parent: Option<usize>,
+    /// A function body (it sees its module's names; a module sees none of its parent's).
+    body: bool,
+    /// Identifiers that can name an import, used in this scope itself (not in a nested scope).
+    idents: HashSet<String>,
+    /// Names bound here: items defined, names and aliases imported.
+    bound: HashSet<String>,
+    /// A glob import (`use crate::db::*;`, `use super::*;`): any name may be in scope.
+    glob: bool,
+    /// `use super::*;`: the module names what its parent's imports bind.
+    super_glob: bool,
+}
+
+/// The file's scopes; the first is the file's top level.
+#[derive(Debug)]
+struct Scopes(Vec<Scope>);
+
+impl Scopes {
+    fn new() -> Scopes {
+        Scopes(vec![Scope::default()])
+    }
+
+    fn child(&mut self, parent: usize, body: bool) -> usize {
+        self.0.push(Scope { parent: Some(parent), body, ..Scope::default() });
+        self.0.len() - 1
+    }
+
+    /// Whether `name` is used bare in scope `s`, or in a nested scope that names what `s`
+    /// binds (a body, a module importing `super::*`) and binds none of `own` itself (there
+    /// the name is that scope's: `own` is the name, and for a twin also the name it replaces,
+    /// whose `use` in that scope is fixed to bring the twin in).
+    fn uses(&self, s: usize, name: &str, own: &[&str]) -> bool {
+        self.0[s].idents.contains(name)
+            || self.0.iter().enumerate().any(|(c, scope)| {
+                scope.parent == Some(s)
+                    && (scope.body || scope.super_glob)
+                    && !own.iter().any(|n| scope.bound.contains(*n))
+                    && self.uses(c, name, own)
+            })
+    }
+
+    /// Whether `name` is in scope in `s` (bound there, or by a glob; a body also sees its
+    /// module's names).
+    fn in_scope(&self, s: usize, name: &str) -> bool {
+        let scope = &self.0[s];
+        scope.bound.contains(name)
+            || scope.glob
+            || (scope.body && scope.parent.is_some_and(|p| self.in_scope(p, name)))
+    }
 }
 
 /// Where a name is imported: the path to the leaf, as (group range, index in group) steps.
@@ -100,20 +158,13 @@ fn plan(text: &str, renames: &[Rename], style: StyleEdition) -> Result<Planned, 
     let src = SourceText::new(text.to_string());
     let file = parse_checked(src.parser_text())?;
     let mut items = Vec::new();
-    let mut used = HashSet::new();
-    let mut defined = HashSet::new();
-    collect(&src, &file.items, &mut items, &mut defined);
+    let mut scopes = Scopes::new();
+    collect(&src, &file.items, 0, &mut scopes, &mut items);
     drop(file);
-    let tokens: TokenStream = src
-        .parser_text()
-        .parse()
-        .map_err(|e: proc_macro2::LexError| EditError::DoesNotParse(e.to_string()))?;
-    idents(tokens, &mut used);
 
     let mut splices = Vec::new();
     let mut waiting = false;
     let mut groups_done: HashSet<usize> = HashSet::new();
-    let has_glob = items.iter().any(|i| tree_has_glob(&i.tree));
     let mut pairs: Vec<&Rename> = Vec::new();
     for r in renames {
         if let Some(p) = pairs.iter_mut().find(|p| p.from == r.from) {
@@ -126,32 +177,32 @@ fn plan(text: &str, renames: &[Rename], style: StyleEdition) -> Result<Planned, 
     }
     for r in pairs {
         let leaves = find_leaves(&items, &r.from);
-        let twin_in_scope = defined.contains(&r.to)
-            || !find_leaves(&items, &r.to).is_empty()
-            || has_glob
-            || items.iter().any(|i| tree_binds(&i.tree, &r.to));
-        let need_twin = r.bare && !twin_in_scope;
         if leaves.is_empty() {
             // No `use` names it. Bound here another way (defined in the file, or as another
             // name's alias) and the twin nowhere: nothing to change brings the twin in, and the
             // rewrite would not compile. Bound in a way the file does not show: the twin may be
             // bound alike, and is left as it is.
-            let bound_here = defined.contains(&r.from) || items.iter().any(|i| tree_binds(&i.tree, &r.from));
-            if need_twin && bound_here {
+            let anywhere = |name: &str| scopes.0.iter().any(|s| s.bound.contains(name));
+            let twin_anywhere = anywhere(&r.to) || scopes.0.iter().any(|s| s.glob);
+            if r.bare && !twin_anywhere && anywhere(&r.from) {
                 return Err(EditError::NotInScope(r.to.clone()));
             }
             continue;
         }
-        let from_unused = !used.contains(&r.from);
-        let action = match (from_unused, need_twin) {
-            (true, true) => Action::Replace,
-            (true, false) => Action::Remove,
-            (false, true) => Action::Add,
-            (false, false) => continue,
-        };
-        // Every `use` naming it: at the top, in an inline module, in a function's body.
+        // Every `use` naming it: at the top, in an inline module, in a function's body; each
+        // fixed for what its own scope still names.
         for leaf in &leaves {
             let item = &items[leaf.item];
+            let from_unused = !scopes.uses(item.scope, &r.from, &[&r.from]);
+            let need_twin = r.bare
+                && scopes.uses(item.scope, &r.to, &[&r.to, &r.from])
+                && !scopes.in_scope(item.scope, &r.to);
+            let action = match (from_unused, need_twin) {
+                (true, true) => Action::Replace,
+                (true, false) => Action::Remove,
+                (false, true) => Action::Add,
+                (false, false) => continue,
+            };
             // One change per group (or item) per round keeps splices apart; a second rename
             // in the same group waits for the next round ([`fix`]).
             let key = leaf.group.as_ref().map_or(item.range.start, |g| g.0.start);
@@ -172,49 +223,102 @@ enum Action {
     Replace,
 }
 
-fn collect(src: &SourceText, items: &[Item], out: &mut Vec<UseItem>, defined: &mut HashSet<String>) {
+/// The `use` items of `items` (in scope `scope`) and what every scope binds and names.
+fn collect(src: &SourceText, items: &[Item], scope: usize, scopes: &mut Scopes, out: &mut Vec<UseItem>) {
     for item in items {
         if let Some(name) = item_name(item) {
-            defined.insert(name);
+            scopes.0[scope].bound.insert(name);
         }
         match item {
-            Item::Use(u) => out.push(use_item(src, u)),
-            Item::Mod(m) => {
-                if let Some((_, inner)) = &m.content {
-                    collect(src, inner, out, defined);
+            Item::Use(u) => add_use(src, u, scope, scopes, out),
+            Item::Mod(m) => match &m.content {
+                Some((_, inner)) => {
+                    let module = scopes.child(scope, false);
+                    collect(src, inner, module, scopes, out);
                 }
+                None => names_in(item, scope, scopes),
+            },
+            Item::Fn(f) => {
+                names_in(&f.sig, scope, scopes);
+                body(src, &f.block, scope, scopes, out);
             }
-            Item::Fn(f) => body_uses(src, &f.block, out),
             Item::Impl(imp) => {
+                names_in(&imp.self_ty, scope, scopes);
+                names_in(&imp.generics, scope, scopes);
+                if let Some((_, path, _)) = &imp.trait_ {
+                    names_in(path, scope, scopes);
+                }
                 for it in &imp.items {
-                    if let syn::ImplItem::Fn(f) = it {
-                        body_uses(src, &f.block, out);
+                    match it {
+                        syn::ImplItem::Fn(f) => {
+                            names_in(&f.sig, scope, scopes);
+                            body(src, &f.block, scope, scopes, out);
+                        }
+                        other => names_in(other, scope, scopes),
                     }
                 }
             }
             Item::Trait(tr) => {
+                names_in(&tr.generics, scope, scopes);
+                for bound in &tr.supertraits {
+                    names_in(bound, scope, scopes);
+                }
                 for it in &tr.items {
-                    if let syn::TraitItem::Fn(syn::TraitItemFn { default: Some(block), .. }) = it {
-                        body_uses(src, block, out);
+                    match it {
+                        syn::TraitItem::Fn(syn::TraitItemFn { sig, default: Some(block), .. }) => {
+                            names_in(sig, scope, scopes);
+                            body(src, block, scope, scopes, out);
+                        }
+                        other => names_in(other, scope, scopes),
                     }
                 }
             }
-            _ => {}
+            other => names_in(other, scope, scopes),
         }
     }
 }
 
-/// The `use` items among a function body's statements (where a body imports what it calls:
-/// `fn h() { use crate::db::get_db; … }`), as the engine reads them.
-fn body_uses(src: &SourceText, body: &syn::Block, out: &mut Vec<UseItem>) {
-    for stmt in &body.stmts {
-        if let syn::Stmt::Item(Item::Use(u)) = stmt {
-            out.push(use_item(src, u));
+/// A function body: a scope of its own when it holds `use` items (where a body imports what
+/// it calls: `fn h() { use crate::db::get_db; … }`, as the engine reads them), else part of
+/// its module's.
+fn body(src: &SourceText, block: &syn::Block, scope: usize, scopes: &mut Scopes, out: &mut Vec<UseItem>) {
+    let has_use = block.stmts.iter().any(|s| matches!(s, syn::Stmt::Item(Item::Use(_))));
+    if !has_use {
+        names_in(block, scope, scopes);
+        return;
+    }
+    let inner = scopes.child(scope, true);
+    for stmt in &block.stmts {
+        match stmt {
+            syn::Stmt::Item(Item::Use(u)) => add_use(src, u, inner, scopes, out),
+            other => {
+                if let syn::Stmt::Item(item) = other {
+                    if let Some(name) = item_name(item) {
+                        scopes.0[inner].bound.insert(name);
+                    }
+                }
+                names_in(other, inner, scopes);
+            }
         }
     }
 }
 
-fn use_item(src: &SourceText, u: &syn::ItemUse) -> UseItem {
+fn add_use(src: &SourceText, u: &syn::ItemUse, scope: usize, scopes: &mut Scopes, out: &mut Vec<UseItem>) {
+    let item = use_item(src, u, scope);
+    let s = &mut scopes.0[scope];
+    tree_bound(&item.tree, &mut s.bound);
+    s.glob |= tree_has_glob(&item.tree);
+    s.super_glob |=
+        matches!(&u.tree, UseTree::Path(p) if p.ident == "super" && matches!(*p.tree, UseTree::Glob(_)));
+    out.push(item);
+}
+
+/// The identifiers of `node` that can name an import, counted for `scope`.
+fn names_in(node: &impl quote::ToTokens, scope: usize, scopes: &mut Scopes) {
+    idents(node.to_token_stream(), &mut scopes.0[scope].idents);
+}
+
+fn use_item(src: &SourceText, u: &syn::ItemUse, scope: usize) -> UseItem {
     let start = u.attrs.first().map(|a| a.pound_token.span).unwrap_or_else(|| match &u.vis {
         syn::Visibility::Public(p) => p.span,
         syn::Visibility::Restricted(r) => r.pub_token.span,
@@ -222,7 +326,7 @@ fn use_item(src: &SourceText, u: &syn::ItemUse) -> UseItem {
     });
     let range =
         span_range(src, start).start.offset as usize..span_range(src, u.semi_token.span).end.offset as usize;
-    UseItem { range, tree: tree(src, &u.tree) }
+    UseItem { range, tree: tree(src, &u.tree), scope }
 }
 
 fn item_name(item: &Item) -> Option<String> {
@@ -315,12 +419,18 @@ fn tree_has_glob(t: &Tree) -> bool {
     }
 }
 
-fn tree_binds(t: &Tree, name: &str) -> bool {
+/// The names a use tree binds: its leaves' names and its aliases.
+fn tree_bound(t: &Tree, out: &mut HashSet<String>) {
     match t {
-        Tree::Rename(alias) => alias == name,
-        Tree::Path(inner) => tree_binds(inner, name),
-        Tree::Group(items, _) => items.iter().any(|(_, t)| tree_binds(t, name)),
-        _ => false,
+        Tree::Name(name, _) => {
+            out.insert(name.clone());
+        }
+        Tree::Rename(alias) => {
+            out.insert(alias.clone());
+        }
+        Tree::Path(inner) => tree_bound(inner, out),
+        Tree::Group(items, _) => items.iter().for_each(|(_, t)| tree_bound(t, out)),
+        Tree::Glob => {}
     }
 }
 
@@ -594,6 +704,48 @@ mod tests {
             (
                 "use crate::db::get_db;\nfn h() { get_db_ro(); }\nmod inner {\n    use crate::db::get_db;\n    fn i() { get_db_ro(); }\n}\n",
                 "use crate::db::get_db_ro;\nfn h() { get_db_ro(); }\nmod inner {\n    use crate::db::get_db_ro;\n    fn i() { get_db_ro(); }\n}\n",
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(fix(text, &[("get_db", "get_db_ro", true)]), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn each_scope_is_fixed_for_what_it_names() {
+        let cases = [
+            // The twin imported in an inline module is not in scope at the top: the top's
+            // import is renamed, not removed (E0425 otherwise).
+            (
+                "use crate::db::get_db;\nfn h() { get_db_ro(); }\nmod inner {\n    use crate::db::get_db_ro;\n    fn i() { get_db_ro(); }\n}\n",
+                "use crate::db::get_db_ro;\nfn h() { get_db_ro(); }\nmod inner {\n    use crate::db::get_db_ro;\n    fn i() { get_db_ro(); }\n}\n",
+            ),
+            // The old name still used at the top does not keep an inline module's import,
+            // whose own calls were all rewritten (an unused import otherwise).
+            (
+                "use crate::db::get_db;\nfn job() { get_db(); }\nmod inner {\n    use crate::db::get_db;\n    fn i() { get_db_ro(); }\n}\n",
+                "use crate::db::get_db;\nfn job() { get_db(); }\nmod inner {\n    use crate::db::get_db_ro;\n    fn i() { get_db_ro(); }\n}\n",
+            ),
+            // A body importing the name itself: its calls are its own, not the module's; the
+            // module's import stays for the calls that still use it, and the body's is renamed.
+            (
+                "use crate::db::get_db;\nfn job() { get_db(); }\nfn h() {\n    use crate::db::get_db;\n    get_db_ro();\n}\n",
+                "use crate::db::get_db;\nfn job() { get_db(); }\nfn h() {\n    use crate::db::get_db_ro;\n    get_db_ro();\n}\n",
+            ),
+            // A body without imports of its own names what its module imports.
+            (
+                "use crate::db::get_db;\nfn h() {\n    use crate::util::label;\n    label(get_db_ro());\n}\n",
+                "use crate::db::get_db_ro;\nfn h() {\n    use crate::util::label;\n    label(get_db_ro());\n}\n",
+            ),
+            // An inline module importing `super::*` names what its parent imports.
+            (
+                "use crate::db::get_db;\nfn job() { get_db(); }\nmod inner {\n    use super::*;\n    fn i() { get_db_ro(); }\n}\n",
+                "use crate::db::{get_db, get_db_ro};\nfn job() { get_db(); }\nmod inner {\n    use super::*;\n    fn i() { get_db_ro(); }\n}\n",
+            ),
+            // A module without it does not: the parent's import is unused there.
+            (
+                "use crate::db::get_db;\nfn h() { get_db_ro(); }\nmod inner {\n    fn i() { crate::db::get_db(); }\n}\n",
+                "use crate::db::get_db_ro;\nfn h() { get_db_ro(); }\nmod inner {\n    fn i() { crate::db::get_db(); }\n}\n",
             ),
         ];
         for (text, want) in cases {

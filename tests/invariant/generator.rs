@@ -11,10 +11,10 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 /// A small deterministic random source (SplitMix64).
-struct Rng(u64);
+pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -22,18 +22,18 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    fn below(&mut self, n: usize) -> usize {
+    pub fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
 
-    fn chance(&mut self, percent: u64) -> bool {
+    pub fn chance(&mut self, percent: u64) -> bool {
         self.next() % 100 < percent
     }
 }
 
 /// A generated tree: relative paths and their text.
 pub struct Tree {
-    files: Vec<(String, String)>,
+    pub files: Vec<(String, String)>,
 }
 
 impl Tree {
@@ -89,7 +89,7 @@ END $$;"#,
 }
 "####;
 
-const DB_RS: &str = "pub struct Conn;
+pub const DB_RS: &str = "pub struct Conn;
 
 pub struct DbRw(pub Conn);
 

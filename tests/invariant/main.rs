@@ -3,9 +3,11 @@
 //! `fixtures/` and on thousands of generated trees ([`generator`]), in-process through the
 //! library API (the same code the binary runs).
 
+mod compiling;
 mod generator;
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use ro_audit::config::RuleSet;
 use ro_audit::migrate::classify::Class;
@@ -179,4 +181,164 @@ fn migrate_json_gives_each_handler_its_span() {
     let handler = &doc["handlers"][0];
     assert_eq!(handler["handler"], "list_posts");
     assert_eq!(handler["span"], serde_json::json!([8, 11]), "`async fn list_posts` to its closing brace");
+}
+
+/// The rustc that builds this workspace (cargo's `RUSTC`, or the one on `PATH`).
+fn rustc() -> String {
+    std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string())
+}
+
+/// Builds [`compiling::AXUM_STUB`] into `dir` as `libaxum.rlib`.
+fn build_axum_stub(dir: &Path) -> PathBuf {
+    let src = dir.join("axum.rs");
+    std::fs::write(&src, compiling::AXUM_STUB).unwrap();
+    let out = Command::new(rustc())
+        .args(["--edition", "2021", "--crate-type", "rlib", "--crate-name", "axum", "-D", "warnings"])
+        .arg("--out-dir")
+        .arg(dir)
+        .arg(&src)
+        .output()
+        .expect("rustc runs");
+    assert!(out.status.success(), "the axum stub builds:\n{}", String::from_utf8_lossy(&out.stderr));
+    dir.join("libaxum.rlib")
+}
+
+/// Type-checks the service at `dir` with `-D warnings`; the compiler's errors if it fails.
+fn compile_errors(dir: &Path, axum: &Path) -> Option<String> {
+    let out = Command::new(rustc())
+        .args([
+            "--edition",
+            "2021",
+            "--crate-type",
+            "lib",
+            "--crate-name",
+            "app",
+            "--emit=metadata",
+            "-D",
+            "warnings",
+        ])
+        .arg("--extern")
+        .arg(format!("axum={}", axum.display()))
+        .arg("--out-dir")
+        .arg(dir.join("target"))
+        .arg(dir.join("src/lib.rs"))
+        .output()
+        .expect("rustc runs");
+    (!out.status.success()).then(|| String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn generated_services_still_compile_after_migrate_apply() {
+    const SERVICES: u64 = 240;
+    const THREADS: u64 = 2;
+    let stub = tempfile::tempdir().unwrap();
+    let axum = build_axum_stub(stub.path());
+    let results: Vec<(u64, Result<Round, String>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let axum = axum.clone();
+                scope.spawn(move || {
+                    let mut results = Vec::new();
+                    for seed in (t..SERVICES).step_by(THREADS as usize) {
+                        let tmp = tempfile::tempdir().unwrap();
+                        compiling::service(seed).write(tmp.path());
+                        results.push((seed, migrate_and_compile(tmp.path(), &axum)));
+                    }
+                    results
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
+    });
+    assert_eq!(results.len() as u64, SERVICES);
+    let failures: Vec<(u64, &String)> =
+        results.iter().filter_map(|(seed, r)| r.as_ref().err().map(|e| (*seed, e))).collect();
+    if let Some((seed, first)) = failures.first() {
+        let heads: Vec<String> = failures
+            .iter()
+            .map(|(s, e)| format!("seed {s}: {}", e.lines().take(3).collect::<Vec<_>>().join(" | ")))
+            .collect();
+        panic!(
+            "{} of {SERVICES} services fail:\n{}\n\nthe first, seed {seed}:\n{first}\n\n{}",
+            failures.len(),
+            heads.join("\n"),
+            compiling::service(*seed).listing()
+        );
+    }
+    let rewritten: usize = results.iter().filter_map(|(_, r)| r.as_ref().ok()).map(|r| r.rewritten).sum();
+    let mixed: usize = results.iter().filter_map(|(_, r)| r.as_ref().ok()).map(|r| r.mixed).sum();
+    assert!(rewritten >= 200 && mixed >= 100, "{rewritten} rewritten, {mixed} mixed");
+    // Every way of naming the accessors is among the services.
+    let listings: Vec<String> = (0..SERVICES).map(|seed| compiling::service(seed).listing()).collect();
+    for shape in [
+        "use crate::db::get_db;",
+        "use crate::db::{",
+        "use crate::db::{\n",
+        "use crate::{db::",
+        "use crate::db;",
+        "crate::db::get_db()",
+        "use crate::db::*;",
+        "get_db as primary;",
+        "use super::super::db::",
+        "    use crate::db::",
+        "use crate::prelude::{",
+        "use crate::prelude::*;",
+        "    use super::*;",
+        "(DbRw(conn): DbRw)",
+    ] {
+        let n = listings.iter().filter(|l| l.contains(shape)).count();
+        assert!(n >= 5, "`{shape}` in {n} services only");
+    }
+}
+
+/// The service at `dir` compiles; after `migrate --apply` it still does, `check` finds nothing
+/// in a migrated handler, and migrating again changes nothing.
+fn migrate_and_compile(dir: &Path, axum: &Path) -> Result<Round, String> {
+    if let Some(errors) = compile_errors(dir, axum) {
+        return Err(format!("the generated service does not compile before migrate:\n{errors}"));
+    }
+    let before: Vec<(PathBuf, String)> = walk_rs(dir);
+    let round = migrate_then_check(dir);
+    if !round.problems.is_empty() {
+        return Err(format!("check after migrate:\n{}", round.problems.join("\n")));
+    }
+    if let Some(errors) = compile_errors(dir, axum) {
+        return Err(format!("does not compile after migrate --apply:\n{errors}\n{}", changed(&before, dir)));
+    }
+    let rules = RuleSet::load(None, dir).unwrap();
+    let again = migrate::run(&[dir.to_path_buf()], &rules, &Options::default()).expect("migrate runs");
+    if !again.changes.is_empty() {
+        return Err(format!("a second migrate would change {} file(s)", again.changes.len()));
+    }
+    Ok(round)
+}
+
+/// The `.rs` files below `dir/src` with their text.
+fn walk_rs(dir: &Path) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.join("src")];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                out.push((path, text));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The migrated text of every file migrate changed.
+fn changed(before: &[(PathBuf, String)], dir: &Path) -> String {
+    let mut out = String::new();
+    for (path, after) in walk_rs(dir) {
+        if before.iter().any(|(p, t)| *p == path && *t != after) {
+            out.push_str(&format!("==> migrated {} <==\n{after}\n", path.display()));
+        }
+    }
+    out
 }

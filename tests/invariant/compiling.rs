@@ -1,0 +1,473 @@
+//! A seeded generator of small axum services that rustc compiles with nothing but a stub
+//! `axum` crate ([`AXUM_STUB`], no registry), for the property "a service that compiles with
+//! `-D warnings` still does after `migrate --apply`".
+//!
+//! What varies is what a rewrite has to keep compiling: how a file names the accessors and the
+//! handle types ([`Style`]: a `use` per name, a group, a vertical group, a nested group, the
+//! module, full paths, a glob, an alias, `super::`, `use` inside each body), handlers next to
+//! code that keeps using the read-write names, handlers in inline modules (with their own
+//! imports or the parent's through `use super::*`), extractor parameters whose type is swapped
+//! (also destructured), and helpers taking the handle.
+//!
+//! Deterministic: the same seed gives the same service, so a failure names its seed.
+
+use std::fmt::Write as _;
+
+use super::generator::{Rng, Tree, DB_RS};
+
+/// The part of axum the services use: any value is a handler.
+pub const AXUM_STUB: &str = "pub struct Router;
+
+impl Router {
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Router
+    }
+
+    pub fn route(self, _path: &str, _method: routing::MethodRouter) -> Self {
+        self
+    }
+}
+
+pub mod routing {
+    pub struct MethodRouter;
+
+    pub fn get<H>(_handler: H) -> MethodRouter {
+        MethodRouter
+    }
+}
+";
+
+const CARGO: &str =
+    "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\naxum = \"0.8\"\n";
+
+/// The service's prelude: what a handler file imports, re-exported (the read-only names
+/// too, as a prelude written for both would).
+const PRELUDE_RS: &str =
+    "pub use crate::db::{get_db, get_db_ro, Conn, DbRo, DbRw};\npub use crate::util::label;\n";
+
+const UTIL_RS: &str = "pub fn label(n: usize) -> String {\n    n.to_string()\n}\n";
+
+/// How a file names what `crate::db` defines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Style {
+    /// `use crate::db::get_db;`, one item per name.
+    Single,
+    /// `use crate::db::{get_db, DbRw};`
+    Group,
+    /// The same group, one name per line.
+    Vertical,
+    /// `use crate::{db::{get_db, DbRw}, util::label};`
+    Nested,
+    /// `use crate::db;` and `db::get_db()`.
+    Module,
+    /// `crate::db::get_db()`, no `use`.
+    Full,
+    /// `use crate::db::*;`
+    Glob,
+    /// `use crate::db::get_db as primary;` (the other names one item each).
+    Alias,
+    /// `use super::db::get_db;` (`super::super::` one module down).
+    Super,
+    /// A `use` at the top of every body for the names it uses; signatures spell full paths.
+    Body,
+    /// `use crate::prelude::{get_db, DbRw};`: the names as the service's prelude re-exports
+    /// them.
+    Prelude,
+    /// `use crate::prelude::*;`
+    PreludeGlob,
+}
+
+const STYLES: [Style; 12] = [
+    Style::Prelude,
+    Style::PreludeGlob,
+    Style::Single,
+    Style::Group,
+    Style::Vertical,
+    Style::Nested,
+    Style::Module,
+    Style::Full,
+    Style::Glob,
+    Style::Alias,
+    Style::Super,
+    Style::Body,
+];
+
+/// What a handler does with the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Read,
+    Write,
+    HelperRead,
+    HelperWrite,
+    ExtractRead,
+    ExtractWrite,
+    DestructRead,
+    AlreadyRo,
+    NoDb,
+}
+
+const KINDS: [Kind; 9] = [
+    Kind::Read,
+    Kind::Write,
+    Kind::HelperRead,
+    Kind::HelperWrite,
+    Kind::ExtractRead,
+    Kind::ExtractWrite,
+    Kind::DestructRead,
+    Kind::AlreadyRo,
+    Kind::NoDb,
+];
+
+/// The names of `crate::db` a scope uses, in the order rustfmt sorts them (version-sorted:
+/// upper case first).
+#[derive(Default)]
+struct Used(Vec<&'static str>);
+
+impl Used {
+    fn add(&mut self, name: &'static str) {
+        if !self.0.contains(&name) {
+            self.0.push(name);
+            self.0.sort_unstable();
+        }
+    }
+}
+
+/// One module scope being written: the file's top level or an inline module in it.
+struct Scope {
+    style: Style,
+    /// Modules between this scope and the crate root.
+    depth: usize,
+    /// Path prefix from this scope to the file's top level (`super::` in an inline module).
+    to_file: &'static str,
+    used: Used,
+    label_used: bool,
+    text: String,
+}
+
+impl Scope {
+    fn new(style: Style, depth: usize, to_file: &'static str) -> Scope {
+        Scope { style, depth, to_file, used: Used::default(), label_used: false, text: String::new() }
+    }
+
+    /// How a body names `name` of `crate::db` (recording the use).
+    fn name(&mut self, name: &'static str, body: &mut Used) -> String {
+        match self.style {
+            Style::Module => {
+                self.used.add(name);
+                format!("db::{name}")
+            }
+            Style::Full => format!("crate::db::{name}"),
+            Style::Body => {
+                body.add(name);
+                name.to_string()
+            }
+            Style::Alias if name == "get_db" => {
+                self.used.add(name);
+                "primary".to_string()
+            }
+            _ => {
+                self.used.add(name);
+                name.to_string()
+            }
+        }
+    }
+
+    /// How a signature names a type of `crate::db`.
+    fn sig_type(&mut self, name: &'static str) -> String {
+        match self.style {
+            Style::Body => format!("crate::db::{name}"),
+            _ => self.name(name, &mut Used::default()),
+        }
+    }
+
+    fn label(&mut self) -> &'static str {
+        if self.style == Style::Nested {
+            self.label_used = true;
+            "label"
+        } else {
+            "crate::util::label"
+        }
+    }
+
+    /// The `use` items this scope needs at its top.
+    fn imports(&self) -> String {
+        let names = &self.used.0;
+        let from = match self.style {
+            Style::Super => format!("{}db", "super::".repeat(self.depth)),
+            Style::Prelude => "crate::prelude".to_string(),
+            _ => "crate::db".to_string(),
+        };
+        let mut out = String::new();
+        match self.style {
+            Style::Full | Style::Body => {}
+            _ if names.is_empty() && self.style != Style::Nested => {}
+            Style::Module => out.push_str("use crate::db;\n"),
+            Style::Glob => out.push_str("use crate::db::*;\n"),
+            Style::PreludeGlob => out.push_str("use crate::prelude::*;\n"),
+            Style::Group | Style::Prelude if names.len() > 1 => {
+                let _ = writeln!(out, "use {from}::{{{}}};", names.join(", "));
+            }
+            Style::Vertical if names.len() > 1 => {
+                let _ = writeln!(out, "use {from}::{{");
+                for n in names {
+                    let _ = writeln!(out, "    {n},");
+                }
+                out.push_str("};\n");
+            }
+            Style::Nested => {
+                let db = match names.as_slice() {
+                    [] => String::new(),
+                    [one] => format!("db::{one}"),
+                    many => format!("db::{{{}}}", many.join(", ")),
+                };
+                let util = if self.label_used { "util::label" } else { "" };
+                match (db.is_empty(), util.is_empty()) {
+                    (false, false) => {
+                        let _ = writeln!(out, "use crate::{{{db}, {util}}};");
+                    }
+                    (false, true) => {
+                        let _ = writeln!(out, "use crate::{db};");
+                    }
+                    (true, false) => {
+                        let _ = writeln!(out, "use crate::{util};");
+                    }
+                    (true, true) => {}
+                }
+            }
+            Style::Alias => {
+                for n in names {
+                    if *n == "get_db" {
+                        let _ = writeln!(out, "use {from}::get_db as primary;");
+                    } else {
+                        let _ = writeln!(out, "use {from}::{n};");
+                    }
+                }
+            }
+            _ => {
+                for n in names {
+                    let _ = writeln!(out, "use {from}::{n};");
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A handler or function body's `use` item (the [`Style::Body`] style), indented for a body.
+fn body_use(used: &Used) -> String {
+    match used.0.as_slice() {
+        [] => String::new(),
+        [one] => format!("    use crate::db::{one};\n"),
+        many => format!("    use crate::db::{{{}}};\n", many.join(", ")),
+    }
+}
+
+/// Writes a handler of `kind` named `name` into `scope`.
+fn handler(scope: &mut Scope, kind: Kind, name: &str) {
+    let mut body_names = Used::default();
+    let label = scope.label();
+    let helpers = scope.to_file;
+    let (params, body) = match kind {
+        Kind::Read | Kind::Write | Kind::HelperRead | Kind::HelperWrite => {
+            let get_db = scope.name("get_db", &mut body_names);
+            let last = match kind {
+                Kind::Read => {
+                    format!("let rows = db.query(\"SELECT id FROM posts\").await;\n    {label}(rows.len())")
+                }
+                Kind::Write => format!(
+                    "let n = db.execute(\"UPDATE posts SET seen = seen + 1\").await;\n    {label}(n as usize)"
+                ),
+                Kind::HelperRead => format!("{label}({helpers}count_rows(&db).await)"),
+                _ => format!("{label}({helpers}bump(&db).await as usize)"),
+            };
+            (String::new(), format!("    let db = {get_db}().await;\n    {last}\n"))
+        }
+        Kind::ExtractRead | Kind::ExtractWrite => {
+            let ty = scope.sig_type("DbRw");
+            let last = if kind == Kind::ExtractRead {
+                format!("let rows = db.0.query(\"SELECT id FROM tags\").await;\n    {label}(rows.len())")
+            } else {
+                format!(
+                    "let n = db.0.execute(\"DELETE FROM tags WHERE id = 1\").await;\n    {label}(n as usize)"
+                )
+            };
+            (format!("db: {ty}"), format!("    {last}\n"))
+        }
+        Kind::DestructRead => {
+            let ty = scope.sig_type("DbRw");
+            (
+                format!("{ty}(conn): {ty}"),
+                format!(
+                    "    let rows = conn.query(\"SELECT id FROM users\").await;\n    {label}(rows.len())\n"
+                ),
+            )
+        }
+        Kind::AlreadyRo => {
+            let get_db_ro = scope.name("get_db_ro", &mut body_names);
+            (
+                String::new(),
+                format!(
+                    "    let db = {get_db_ro}().await;\n    let rows = db.query(\"SELECT 1\").await;\n    {label}(rows.len())\n"
+                ),
+            )
+        }
+        Kind::NoDb => (String::new(), format!("    {label}(0)\n")),
+    };
+    let _ = write!(
+        scope.text,
+        "pub async fn {name}({params}) -> String {{\n{}{body}}}\n\n",
+        body_use(&body_names)
+    );
+}
+
+/// A function that is not a handler and keeps using the read-write accessor.
+fn job(scope: &mut Scope, name: &str) {
+    let mut body_names = Used::default();
+    let get_db = scope.name("get_db", &mut body_names);
+    let _ = write!(
+        scope.text,
+        "pub async fn {name}() -> u64 {{\n{}    let db = {get_db}().await;\n    db.execute(\"DELETE FROM posts WHERE seen = 0\").await\n}}\n\n",
+        body_use(&body_names)
+    );
+}
+
+/// The helpers a file's handlers call (at the file's top level).
+fn helpers(scope: &mut Scope) {
+    let conn = scope.sig_type("Conn");
+    let _ = write!(
+        scope.text,
+        "pub async fn count_rows(db: &{conn}) -> usize {{\n    db.query(\"SELECT count(*) FROM posts\").await.len()\n}}\n\n\
+         pub async fn bump(db: &{conn}) -> u64 {{\n    db.execute(\"UPDATE users SET seen = 1\").await\n}}\n\n"
+    );
+}
+
+/// One handler file: its text and the routes of its handlers (paths from the file's module).
+fn file(rng: &mut Rng, depth: usize, routes: &mut Vec<String>, module: &str) -> String {
+    let style = STYLES[rng.below(STYLES.len())];
+    let mut top = Scope::new(style, depth, "");
+    let mut kinds: Vec<Kind> = (0..1 + rng.below(4)).map(|_| KINDS[rng.below(KINDS.len())]).collect();
+    // Every file touches the database at least once (its imports are then used).
+    if kinds.iter().all(|k| *k == Kind::NoDb) {
+        kinds.push(Kind::Read);
+    }
+    let helpers_needed = kinds.iter().any(|k| matches!(k, Kind::HelperRead | Kind::HelperWrite));
+    // Some handlers go to an inline module, with imports of its own or the parent's.
+    let inner_style = match rng.below(4) {
+        0 => Some(None),
+        1 if style != Style::Body => Some(Some(())),
+        _ => None,
+    };
+    let mut inner = inner_style.map(|_| Scope::new(style, depth + 1, "super::"));
+    let inherit = matches!(inner_style, Some(Some(())));
+    if inherit {
+        // Through `use super::*` the inline module names things as its parent does; its
+        // helpers are the parent's too.
+        if let Some(inner) = inner.as_mut() {
+            inner.to_file = "";
+        }
+    }
+    for (k, kind) in kinds.iter().enumerate() {
+        let name = format!("h{k}");
+        let into_inner = inner.is_some() && rng.chance(50);
+        match (into_inner, inner.as_mut()) {
+            (true, Some(scope)) => {
+                handler(scope, *kind, &name);
+                routes.push(format!("{module}::inner::{name}"));
+            }
+            _ => {
+                handler(&mut top, *kind, &name);
+                routes.push(format!("{module}::{name}"));
+            }
+        }
+    }
+    if rng.chance(30) {
+        job(&mut top, "job");
+    }
+    if helpers_needed {
+        helpers(&mut top);
+    }
+    let mut out = String::new();
+    if let Some(mut inner) = inner {
+        if inherit {
+            // `use super::*` only where the module names something through it.
+            let names_parent = !inner.used.0.is_empty()
+                || inner.label_used
+                || inner.text.contains("count_rows(")
+                || inner.text.contains("bump(");
+            // The parent imports what the module uses.
+            for n in std::mem::take(&mut inner.used.0) {
+                top.used.add(n);
+            }
+            top.label_used |= inner.label_used;
+            out.push_str(&top.imports());
+            out.push('\n');
+            out.push_str(&top.text);
+            let glob = if names_parent { "    use super::*;\n\n" } else { "" };
+            let _ = write!(out, "pub mod inner {{\n{glob}{}}}\n", indent(&inner.text));
+        } else {
+            out.push_str(&top.imports());
+            out.push('\n');
+            out.push_str(&top.text);
+            let imports = inner.imports();
+            let _ = write!(out, "pub mod inner {{\n{}\n{}}}\n", indent(&imports), indent(&inner.text));
+        }
+    } else {
+        out.push_str(&top.imports());
+        out.push('\n');
+        out.push_str(&top.text);
+    }
+    out
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| if l.is_empty() { "\n".to_string() } else { format!("    {l}\n") })
+        .collect::<String>()
+        .trim_end_matches('\n')
+        .to_string()
+        + "\n"
+}
+
+/// The service of `seed`: `src/lib.rs` registers every handler; handler files at the crate's
+/// top and one module down (`src/api/`).
+pub fn service(seed: u64) -> Tree {
+    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xC0DE);
+    let mut routes = Vec::new();
+    let mut files = vec![
+        ("Cargo.toml".to_string(), CARGO.to_string()),
+        ("src/db.rs".to_string(), DB_RS.to_string()),
+        ("src/util.rs".to_string(), UTIL_RS.to_string()),
+    ];
+    let top_files = 1 + rng.below(3);
+    let api_files = rng.below(3);
+    files.push(("src/prelude.rs".to_string(), PRELUDE_RS.to_string()));
+    let mut lib = String::from("pub mod db;\npub mod prelude;\npub mod util;\n");
+    for f in 0..top_files {
+        let module = format!("m{f}");
+        let _ = writeln!(lib, "pub mod {module};");
+        files.push((format!("src/{module}.rs"), file(&mut rng, 1, &mut routes, &module)));
+    }
+    if api_files > 0 {
+        lib.push_str("pub mod api;\n");
+        let mut api = String::new();
+        for f in 0..api_files {
+            let module = format!("a{f}");
+            let _ = writeln!(api, "pub mod {module};");
+            files.push((
+                format!("src/api/{module}.rs"),
+                file(&mut rng, 2, &mut routes, &format!("api::{module}")),
+            ));
+        }
+        files.push(("src/api/mod.rs".to_string(), api));
+    }
+    lib.push_str(
+        "\nuse axum::routing::get;\nuse axum::Router;\n\npub fn app() -> Router {\n    Router::new()\n",
+    );
+    for route in &routes {
+        let _ = writeln!(lib, "        .route(\"/{}\", get({route}))", route.replace("::", "/"));
+    }
+    lib.push_str("}\n");
+    files.push(("src/lib.rs".to_string(), lib));
+    Tree { files }
+}
