@@ -4,10 +4,12 @@
 //!
 //! What varies is what a rewrite has to keep compiling: how a file names the accessors and the
 //! handle types ([`Style`]: a `use` per name, a group, a vertical group, a nested group, the
-//! module, full paths, a glob, an alias, `super::`, `use` inside each body), handlers next to
+//! module, full paths, a glob, an alias, `super::`, `use` inside each body, a prelude, a group
+//! with `self`), handlers next to
 //! code that keeps using the read-write names, handlers in inline modules (with their own
 //! imports or the parent's through `use super::*`), extractor parameters whose type is swapped
-//! (also destructured), and helpers taking the handle.
+//! (also destructured), the accessor as a method of the state, generic handlers registered
+//! with a turbofish, handlers that are associated functions, and helpers taking the handle.
 //!
 //! Deterministic: the same seed gives the same service, so a failure names its seed.
 
@@ -46,7 +48,22 @@ const CARGO: &str =
 const PRELUDE_RS: &str =
     "pub use crate::db::{get_db, get_db_ro, Conn, DbRo, DbRw};\npub use crate::util::label;\n";
 
-const UTIL_RS: &str = "pub fn label(n: usize) -> String {\n    n.to_string()\n}\n";
+const UTIL_RS: &str = "pub fn label(n: usize) -> String {
+    n.to_string()
+}
+
+pub struct AppState;
+
+impl AppState {
+    pub async fn get_db(&self) -> crate::db::Conn {
+        crate::db::Conn
+    }
+
+    pub async fn get_db_ro(&self) -> crate::db::Conn {
+        crate::db::Conn
+    }
+}
+";
 
 /// How a file names what `crate::db` defines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,9 +93,12 @@ enum Style {
     Prelude,
     /// `use crate::prelude::*;`
     PreludeGlob,
+    /// `use crate::db::{self, get_db};`: functions bare, types through the module.
+    GroupSelf,
 }
 
-const STYLES: [Style; 12] = [
+const STYLES: [Style; 13] = [
+    Style::GroupSelf,
     Style::Prelude,
     Style::PreludeGlob,
     Style::Single,
@@ -105,9 +125,14 @@ enum Kind {
     DestructRead,
     AlreadyRo,
     NoDb,
+    /// The accessor as a method of the application's state (`state.get_db()`).
+    StateRead,
+    StateWrite,
 }
 
-const KINDS: [Kind; 9] = [
+const KINDS: [Kind; 11] = [
+    Kind::StateRead,
+    Kind::StateWrite,
     Kind::Read,
     Kind::Write,
     Kind::HelperRead,
@@ -142,12 +167,25 @@ struct Scope {
     to_file: &'static str,
     used: Used,
     label_used: bool,
+    /// [`Style::GroupSelf`]: a name was written through `db::`.
+    self_used: bool,
     text: String,
+    /// Handlers that are associated functions of `Api` (`get(m0::Api::h1)`).
+    methods: String,
 }
 
 impl Scope {
     fn new(style: Style, depth: usize, to_file: &'static str) -> Scope {
-        Scope { style, depth, to_file, used: Used::default(), label_used: false, text: String::new() }
+        Scope {
+            style,
+            depth,
+            to_file,
+            used: Used::default(),
+            label_used: false,
+            self_used: false,
+            text: String::new(),
+            methods: String::new(),
+        }
     }
 
     /// How a body names `name` of `crate::db` (recording the use).
@@ -166,6 +204,10 @@ impl Scope {
                 self.used.add(name);
                 "primary".to_string()
             }
+            Style::GroupSelf if name.starts_with(char::is_uppercase) => {
+                self.self_used = true;
+                format!("db::{name}")
+            }
             _ => {
                 self.used.add(name);
                 name.to_string()
@@ -178,6 +220,14 @@ impl Scope {
         match self.style {
             Style::Body => format!("crate::db::{name}"),
             _ => self.name(name, &mut Used::default()),
+        }
+    }
+
+    /// Puts the associated-function handlers into `pub struct Api; impl Api { … }`.
+    fn close_methods(&mut self) {
+        if !self.methods.is_empty() {
+            let methods = indent(&std::mem::take(&mut self.methods));
+            let _ = write!(self.text, "pub struct Api;\n\nimpl Api {{\n{}}}\n\n", methods.trim_end());
         }
     }
 
@@ -201,6 +251,22 @@ impl Scope {
         let mut out = String::new();
         match self.style {
             Style::Full | Style::Body => {}
+            Style::GroupSelf => {
+                let mut items: Vec<&str> = names.to_vec();
+                if self.self_used {
+                    items.insert(0, "self");
+                }
+                match items.as_slice() {
+                    [] => {}
+                    ["self"] => out.push_str("use crate::db;\n"),
+                    [one] => {
+                        let _ = writeln!(out, "use crate::db::{one};");
+                    }
+                    many => {
+                        let _ = writeln!(out, "use crate::db::{{{}}};", many.join(", "));
+                    }
+                }
+            }
             _ if names.is_empty() && self.style != Style::Nested => {}
             Style::Module => out.push_str("use crate::db;\n"),
             Style::Glob => out.push_str("use crate::db::*;\n"),
@@ -264,7 +330,7 @@ fn body_use(used: &Used) -> String {
 }
 
 /// Writes a handler of `kind` named `name` into `scope`.
-fn handler(scope: &mut Scope, kind: Kind, name: &str) {
+fn handler(scope: &mut Scope, kind: Kind, name: &str, shape: Shape) {
     let mut body_names = Used::default();
     let label = scope.label();
     let helpers = scope.to_file;
@@ -313,12 +379,38 @@ fn handler(scope: &mut Scope, kind: Kind, name: &str) {
             )
         }
         Kind::NoDb => (String::new(), format!("    {label}(0)\n")),
+        Kind::StateRead | Kind::StateWrite => {
+            let run = if kind == Kind::StateRead {
+                "let n = db.query(\"SELECT id FROM posts\").await.len();"
+            } else {
+                "let n = db.execute(\"UPDATE tags SET seen = 0\").await as usize;"
+            };
+            (
+                "state: crate::util::AppState".to_string(),
+                format!("    let db = state.get_db().await;\n    {run}\n    {label}(n)\n"),
+            )
+        }
     };
-    let _ = write!(
-        scope.text,
-        "pub async fn {name}({params}) -> String {{\n{}{body}}}\n\n",
+    let generics = if shape.generic { "<T: Default>" } else { "" };
+    let uses_t = if shape.generic { "    let _t = T::default();\n" } else { "" };
+    let text = format!(
+        "pub async fn {name}{generics}({params}) -> String {{\n{}{uses_t}{body}}}\n\n",
         body_use(&body_names)
     );
+    if shape.method {
+        scope.methods.push_str(&text);
+    } else {
+        scope.text.push_str(&text);
+    }
+}
+
+/// Where and how a handler is declared.
+#[derive(Clone, Copy)]
+struct Shape {
+    /// Generic, registered with a turbofish (`get(m0::h1::<u8>)`).
+    generic: bool,
+    /// An associated function of the scope's `Api` (`get(m0::Api::h1)`).
+    method: bool,
 }
 
 /// A function that is not a handler and keeps using the read-write accessor.
@@ -369,20 +461,27 @@ fn file(rng: &mut Rng, depth: usize, routes: &mut Vec<String>, module: &str) -> 
     }
     for (k, kind) in kinds.iter().enumerate() {
         let name = format!("h{k}");
+        let shape = Shape { generic: rng.chance(15), method: rng.chance(15) };
         let into_inner = inner.is_some() && rng.chance(50);
+        let owner = if shape.method { "::Api" } else { "" };
+        let turbofish = if shape.generic { "::<u8>" } else { "" };
         match (into_inner, inner.as_mut()) {
             (true, Some(scope)) => {
-                handler(scope, *kind, &name);
-                routes.push(format!("{module}::inner::{name}"));
+                handler(scope, *kind, &name, shape);
+                routes.push(format!("{module}::inner{owner}::{name}{turbofish}"));
             }
             _ => {
-                handler(&mut top, *kind, &name);
-                routes.push(format!("{module}::{name}"));
+                handler(&mut top, *kind, &name, shape);
+                routes.push(format!("{module}{owner}::{name}{turbofish}"));
             }
         }
     }
     if rng.chance(30) {
         job(&mut top, "job");
+    }
+    top.close_methods();
+    if let Some(inner) = inner.as_mut() {
+        inner.close_methods();
     }
     if helpers_needed {
         helpers(&mut top);
@@ -393,6 +492,7 @@ fn file(rng: &mut Rng, depth: usize, routes: &mut Vec<String>, module: &str) -> 
             // `use super::*` only where the module names something through it.
             let names_parent = !inner.used.0.is_empty()
                 || inner.label_used
+                || inner.self_used
                 || inner.text.contains("count_rows(")
                 || inner.text.contains("bump(");
             // The parent imports what the module uses.
@@ -400,6 +500,7 @@ fn file(rng: &mut Rng, depth: usize, routes: &mut Vec<String>, module: &str) -> 
                 top.used.add(n);
             }
             top.label_used |= inner.label_used;
+            top.self_used |= inner.self_used;
             out.push_str(&top.imports());
             out.push('\n');
             out.push_str(&top.text);

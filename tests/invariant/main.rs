@@ -285,6 +285,10 @@ fn generated_services_still_compile_after_migrate_apply() {
         "use crate::prelude::*;",
         "    use super::*;",
         "(DbRw(conn): DbRw)",
+        "use crate::db::{self, ",
+        "state.get_db()",
+        "impl Api {",
+        "::<u8>))",
     ] {
         let n = listings.iter().filter(|l| l.contains(shape)).count();
         assert!(n >= 5, "`{shape}` in {n} services only");
