@@ -9,7 +9,9 @@
 //! code that keeps using the read-write names, handlers in inline modules (with their own
 //! imports or the parent's through `use super::*`), extractor parameters whose type is swapped
 //! (also destructured), the accessor as a method of the state, generic handlers registered
-//! with a turbofish, handlers that are associated functions, and helpers taking the handle.
+//! with a turbofish, handlers that are associated functions, helpers taking the handle, and
+//! the accessors' module in a sibling crate (its directory not its name) that the service's
+//! root re-exports.
 //!
 //! Deterministic: the same seed gives the same service, so a failure names its seed.
 
@@ -47,6 +49,11 @@ const CARGO: &str =
 /// too, as a prelude written for both would).
 const PRELUDE_RS: &str =
     "pub use crate::db::{get_db, get_db_ro, Conn, DbRo, DbRw};\npub use crate::util::label;\n";
+
+const WORKSPACE_CARGO: &str = "[workspace]\nmembers = [\"app\", \"store-core\"]\nresolver = \"2\"\n";
+
+/// The sibling crate's manifest: its directory (`store-core`) is not its name (`store`).
+const STORE_CARGO: &str = "[package]\nname = \"store\"\nversion = \"0.1.0\"\nedition = \"2021\"\n";
 
 const UTIL_RS: &str = "pub fn label(n: usize) -> String {
     n.to_string()
@@ -172,10 +179,13 @@ struct Scope {
     text: String,
     /// Handlers that are associated functions of `Api` (`get(m0::Api::h1)`).
     methods: String,
+    /// How the file spells the accessors' module: `crate::db`, or `store::db` when the
+    /// module is a sibling crate's (which the crate root also re-exports as `crate::db`).
+    db: &'static str,
 }
 
 impl Scope {
-    fn new(style: Style, depth: usize, to_file: &'static str) -> Scope {
+    fn new(style: Style, depth: usize, to_file: &'static str, db: &'static str) -> Scope {
         Scope {
             style,
             depth,
@@ -185,6 +195,7 @@ impl Scope {
             self_used: false,
             text: String::new(),
             methods: String::new(),
+            db,
         }
     }
 
@@ -195,7 +206,7 @@ impl Scope {
                 self.used.add(name);
                 format!("db::{name}")
             }
-            Style::Full => format!("crate::db::{name}"),
+            Style::Full => format!("{}::{name}", self.db),
             Style::Body => {
                 body.add(name);
                 name.to_string()
@@ -218,7 +229,7 @@ impl Scope {
     /// How a signature names a type of `crate::db`.
     fn sig_type(&mut self, name: &'static str) -> String {
         match self.style {
-            Style::Body => format!("crate::db::{name}"),
+            Style::Body => format!("{}::{name}", self.db),
             _ => self.name(name, &mut Used::default()),
         }
     }
@@ -246,7 +257,7 @@ impl Scope {
         let from = match self.style {
             Style::Super => format!("{}db", "super::".repeat(self.depth)),
             Style::Prelude => "crate::prelude".to_string(),
-            _ => "crate::db".to_string(),
+            _ => self.db.to_string(),
         };
         let mut out = String::new();
         match self.style {
@@ -258,18 +269,24 @@ impl Scope {
                 }
                 match items.as_slice() {
                     [] => {}
-                    ["self"] => out.push_str("use crate::db;\n"),
+                    ["self"] => {
+                        let _ = writeln!(out, "use {from};");
+                    }
                     [one] => {
-                        let _ = writeln!(out, "use crate::db::{one};");
+                        let _ = writeln!(out, "use {from}::{one};");
                     }
                     many => {
-                        let _ = writeln!(out, "use crate::db::{{{}}};", many.join(", "));
+                        let _ = writeln!(out, "use {from}::{{{}}};", many.join(", "));
                     }
                 }
             }
             _ if names.is_empty() && self.style != Style::Nested => {}
-            Style::Module => out.push_str("use crate::db;\n"),
-            Style::Glob => out.push_str("use crate::db::*;\n"),
+            Style::Module => {
+                let _ = writeln!(out, "use {from};");
+            }
+            Style::Glob => {
+                let _ = writeln!(out, "use {from}::*;");
+            }
             Style::PreludeGlob => out.push_str("use crate::prelude::*;\n"),
             Style::Group | Style::Prelude if names.len() > 1 => {
                 let _ = writeln!(out, "use {from}::{{{}}};", names.join(", "));
@@ -321,11 +338,11 @@ impl Scope {
 }
 
 /// A handler or function body's `use` item (the [`Style::Body`] style), indented for a body.
-fn body_use(used: &Used) -> String {
+fn body_use(db: &str, used: &Used) -> String {
     match used.0.as_slice() {
         [] => String::new(),
-        [one] => format!("    use crate::db::{one};\n"),
-        many => format!("    use crate::db::{{{}}};\n", many.join(", ")),
+        [one] => format!("    use {db}::{one};\n"),
+        many => format!("    use {db}::{{{}}};\n", many.join(", ")),
     }
 }
 
@@ -395,7 +412,7 @@ fn handler(scope: &mut Scope, kind: Kind, name: &str, shape: Shape) {
     let uses_t = if shape.generic { "    let _t = T::default();\n" } else { "" };
     let text = format!(
         "pub async fn {name}{generics}({params}) -> String {{\n{}{uses_t}{body}}}\n\n",
-        body_use(&body_names)
+        body_use(scope.db, &body_names)
     );
     if shape.method {
         scope.methods.push_str(&text);
@@ -420,7 +437,7 @@ fn job(scope: &mut Scope, name: &str) {
     let _ = write!(
         scope.text,
         "pub async fn {name}() -> u64 {{\n{}    let db = {get_db}().await;\n    db.execute(\"DELETE FROM posts WHERE seen = 0\").await\n}}\n\n",
-        body_use(&body_names)
+        body_use(scope.db, &body_names)
     );
 }
 
@@ -435,9 +452,10 @@ fn helpers(scope: &mut Scope) {
 }
 
 /// One handler file: its text and the routes of its handlers (paths from the file's module).
-fn file(rng: &mut Rng, depth: usize, routes: &mut Vec<String>, module: &str) -> String {
+fn file(rng: &mut Rng, depth: usize, routes: &mut Vec<String>, module: &str, sibling: bool) -> String {
     let style = STYLES[rng.below(STYLES.len())];
-    let mut top = Scope::new(style, depth, "");
+    let db = if sibling && rng.chance(50) { "store::db" } else { "crate::db" };
+    let mut top = Scope::new(style, depth, "", db);
     let mut kinds: Vec<Kind> = (0..1 + rng.below(4)).map(|_| KINDS[rng.below(KINDS.len())]).collect();
     // Every file touches the database at least once (its imports are then used).
     if kinds.iter().all(|k| *k == Kind::NoDb) {
@@ -450,7 +468,7 @@ fn file(rng: &mut Rng, depth: usize, routes: &mut Vec<String>, module: &str) -> 
         1 if style != Style::Body => Some(Some(())),
         _ => None,
     };
-    let mut inner = inner_style.map(|_| Scope::new(style, depth + 1, "super::"));
+    let mut inner = inner_style.map(|_| Scope::new(style, depth + 1, "super::", db));
     let inherit = matches!(inner_style, Some(Some(())));
     if inherit {
         // Through `use super::*` the inline module names things as its parent does; its
@@ -530,24 +548,39 @@ fn indent(text: &str) -> String {
         + "\n"
 }
 
-/// The service of `seed`: `src/lib.rs` registers every handler; handler files at the crate's
-/// top and one module down (`src/api/`).
+/// The service of `seed`: `lib.rs` registers every handler; handler files at the crate's top
+/// and one module down (`api/`). In some services the accessors' module is a sibling crate's
+/// (`store-core/`, crate `store`), re-exported by the service's root (`pub use store::db;`).
 pub fn service(seed: u64) -> Tree {
     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xC0DE);
+    let sibling = rng.chance(40);
+    let app = if sibling { "app/" } else { "" };
     let mut routes = Vec::new();
     let mut files = vec![
-        ("Cargo.toml".to_string(), CARGO.to_string()),
-        ("src/db.rs".to_string(), DB_RS.to_string()),
-        ("src/util.rs".to_string(), UTIL_RS.to_string()),
+        (format!("{app}src/util.rs"), UTIL_RS.to_string()),
+        (format!("{app}src/prelude.rs"), PRELUDE_RS.to_string()),
     ];
+    let mut lib = String::new();
+    if sibling {
+        files.push(("Cargo.toml".to_string(), WORKSPACE_CARGO.to_string()));
+        files
+            .push(("app/Cargo.toml".to_string(), format!("{CARGO}store = {{ path = \"../store-core\" }}\n")));
+        files.push(("store-core/Cargo.toml".to_string(), STORE_CARGO.to_string()));
+        files.push(("store-core/src/lib.rs".to_string(), "pub mod db;\n".to_string()));
+        files.push(("store-core/src/db.rs".to_string(), DB_RS.to_string()));
+        lib.push_str("pub use store::db;\n");
+    } else {
+        files.push(("Cargo.toml".to_string(), CARGO.to_string()));
+        files.push(("src/db.rs".to_string(), DB_RS.to_string()));
+        lib.push_str("pub mod db;\n");
+    }
+    lib.push_str("pub mod prelude;\npub mod util;\n");
     let top_files = 1 + rng.below(3);
     let api_files = rng.below(3);
-    files.push(("src/prelude.rs".to_string(), PRELUDE_RS.to_string()));
-    let mut lib = String::from("pub mod db;\npub mod prelude;\npub mod util;\n");
     for f in 0..top_files {
         let module = format!("m{f}");
         let _ = writeln!(lib, "pub mod {module};");
-        files.push((format!("src/{module}.rs"), file(&mut rng, 1, &mut routes, &module)));
+        files.push((format!("{app}src/{module}.rs"), file(&mut rng, 1, &mut routes, &module, sibling)));
     }
     if api_files > 0 {
         lib.push_str("pub mod api;\n");
@@ -556,11 +589,11 @@ pub fn service(seed: u64) -> Tree {
             let module = format!("a{f}");
             let _ = writeln!(api, "pub mod {module};");
             files.push((
-                format!("src/api/{module}.rs"),
-                file(&mut rng, 2, &mut routes, &format!("api::{module}")),
+                format!("{app}src/api/{module}.rs"),
+                file(&mut rng, 2, &mut routes, &format!("api::{module}"), sibling),
             ));
         }
-        files.push(("src/api/mod.rs".to_string(), api));
+        files.push((format!("{app}src/api/mod.rs"), api));
     }
     lib.push_str(
         "\nuse axum::routing::get;\nuse axum::Router;\n\npub fn app() -> Router {\n    Router::new()\n",
@@ -569,6 +602,6 @@ pub fn service(seed: u64) -> Tree {
         let _ = writeln!(lib, "        .route(\"/{}\", get({route}))", route.replace("::", "/"));
     }
     lib.push_str("}\n");
-    files.push(("src/lib.rs".to_string(), lib));
+    files.push((format!("{app}src/lib.rs"), lib));
     Tree { files }
 }

@@ -203,28 +203,30 @@ fn build_axum_stub(dir: &Path) -> PathBuf {
     dir.join("libaxum.rlib")
 }
 
-/// Type-checks the service at `dir` with `-D warnings`; the compiler's errors if it fails.
+/// Type-checks the service at `dir` with `-D warnings` (its sibling crate `store-core/` first,
+/// when it has one); the compiler's errors if it fails.
 fn compile_errors(dir: &Path, axum: &Path) -> Option<String> {
-    let out = Command::new(rustc())
-        .args([
-            "--edition",
-            "2021",
-            "--crate-type",
-            "lib",
-            "--crate-name",
-            "app",
-            "--emit=metadata",
-            "-D",
-            "warnings",
-        ])
-        .arg("--extern")
-        .arg(format!("axum={}", axum.display()))
-        .arg("--out-dir")
-        .arg(dir.join("target"))
-        .arg(dir.join("src/lib.rs"))
-        .output()
-        .expect("rustc runs");
-    (!out.status.success()).then(|| String::from_utf8_lossy(&out.stderr).into_owned())
+    let out_dir = dir.join("target");
+    let rustc_lib = |name: &str, root: PathBuf, externs: &[(&str, PathBuf)], emit: &str| {
+        let mut cmd = Command::new(rustc());
+        cmd.args(["--edition", "2021", "--crate-type", "lib", "--crate-name", name, emit, "-D", "warnings"]);
+        for (krate, lib) in externs {
+            cmd.arg("--extern").arg(format!("{krate}={}", lib.display()));
+        }
+        let out = cmd.arg("--out-dir").arg(&out_dir).arg(root).output().expect("rustc runs");
+        (!out.status.success()).then(|| String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let mut externs = vec![("axum", axum.to_path_buf())];
+    let app = if dir.join("store-core").is_dir() {
+        if let Some(errors) = rustc_lib("store", dir.join("store-core/src/lib.rs"), &[], "--emit=metadata") {
+            return Some(errors);
+        }
+        externs.push(("store", out_dir.join("libstore.rmeta")));
+        dir.join("app")
+    } else {
+        dir.to_path_buf()
+    };
+    rustc_lib("app", app.join("src/lib.rs"), &externs, "--emit=metadata")
 }
 
 #[test]
@@ -289,6 +291,8 @@ fn generated_services_still_compile_after_migrate_apply() {
         "state.get_db()",
         "impl Api {",
         "::<u8>))",
+        "use store::db::",
+        "pub use store::db;",
     ] {
         let n = listings.iter().filter(|l| l.contains(shape)).count();
         assert!(n >= 5, "`{shape}` in {n} services only");
@@ -317,14 +321,17 @@ fn migrate_and_compile(dir: &Path, axum: &Path) -> Result<Round, String> {
     Ok(round)
 }
 
-/// The `.rs` files below `dir/src` with their text.
+/// The `.rs` files below `dir` (`target/` left out) with their text.
 fn walk_rs(dir: &Path) -> Vec<(PathBuf, String)> {
     let mut out = Vec::new();
-    let mut stack = vec![dir.join("src")];
+    let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         for entry in std::fs::read_dir(&d).unwrap() {
             let path = entry.unwrap().path();
             if path.is_dir() {
+                if path.file_name().is_some_and(|n| n == "target") {
+                    continue;
+                }
                 stack.push(path);
             } else if path.extension().is_some_and(|e| e == "rs") {
                 let text = std::fs::read_to_string(&path).unwrap();
