@@ -5,13 +5,12 @@
 //! What varies is what a rewrite has to keep compiling: how a file names the accessors and the
 //! handle types ([`Style`]: a `use` per name, a group, a vertical group, a nested group, the
 //! module, full paths, a glob, an alias, `super::`, `use` inside each body, a prelude, a group
-//! with `self`), handlers next to
-//! code that keeps using the read-write names, handlers in inline modules (with their own
-//! imports or the parent's through `use super::*`), extractor parameters whose type is swapped
-//! (also destructured), the accessor as a method of the state, generic handlers registered
-//! with a turbofish, handlers that are associated functions, helpers taking the handle, and
-//! the accessors' module in a sibling crate (its directory not its name) that the service's
-//! root re-exports.
+//! with `self`), handlers next to code that keeps using the read-write names, handlers in
+//! inline modules (with their own imports or the parent's through `use super::*`), extractor
+//! parameters whose type is swapped (also destructured), the accessor as a method of the
+//! state, generic handlers registered with a turbofish, handlers that are associated
+//! functions, helpers taking the handle, and the accessors' module in a sibling crate (its
+//! directory not its name) that the service's root re-exports.
 //!
 //! Deterministic: the same seed gives the same service, so a failure names its seed.
 
