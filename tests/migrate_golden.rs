@@ -127,6 +127,8 @@ fn classes_and_reasons_of_the_before_trees() {
         ("not_get_only", "posts", "not-get-only", "POST"),
         ("no_db", "version", "no-db", ""),
         ("already_ro", "list", "already-ro", ""),
+        ("accessor_imported_under_an_alias", "list", "mixed", "under an alias"),
+        ("accessor_imported_under_an_alias", "show", "pure-read", ""),
         ("actix_route_attribute_methods", "posts", "pure-read", ""),
         ("actix_route_attribute_methods", "comments", "not-get-only", "GET|POST"),
         ("actix_route_attribute_methods", "feed", "mixed", "UPDATE feed_stats"),

@@ -114,6 +114,17 @@ pub fn classify(ctx: &Context<'_>, body: &Body<'_>) -> (Class, Vec<Reason>, Vec<
     }
     let mut reasons = Vec::new();
     for u in &rw {
+        if u.kind == super::scan::UseKind::Alias {
+            reasons.push(Reason {
+                line: u.range.start.line,
+                message: format!(
+                    "calls `{}` under an alias (`use … as …`), which migrate does not rewrite",
+                    u.name
+                ),
+                chain: Vec::new(),
+            });
+            continue;
+        }
         let twin = match u.kind {
             super::scan::UseKind::Type { .. } => ctx.names.rw_types.get(&u.name),
             _ => ctx.names.rw_accessors.get(&u.name),

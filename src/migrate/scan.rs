@@ -114,6 +114,10 @@ pub enum UseKind {
         /// Named by a single-segment path.
         bare: bool,
     },
+    /// A call of an accessor by the alias a `use` gave it (`use crate::db::get_db as
+    /// primary;` … `primary()`): the name is the accessor's; the rewrite would have to change
+    /// the alias, which migrate does not.
+    Alias,
 }
 
 /// One use of a handle name.
@@ -171,7 +175,9 @@ pub fn blocking_params(params: &FnParams, names: &MigrateNames, derefs: &[(Strin
 
 /// Scans a parsed file.
 pub fn scan(names: &MigrateNames, src: &SourceText, file: &syn::File) -> FileScan {
-    let mut v = Visitor { names, src, out: FileScan::default() };
+    let mut aliases = AccessorAliases { names, found: Vec::new() };
+    aliases.visit_file(file);
+    let mut v = Visitor { names, src, aliases: aliases.found, out: FileScan::default() };
     v.visit_file(file);
     v.out.uses.sort_by_key(|u| u.range.start.offset);
     v.out.opt_outs = opt_out_lines(&src.text);
@@ -202,7 +208,23 @@ fn is_migrate_opt_out(comment: &str) -> bool {
 struct Visitor<'a> {
     names: &'a MigrateNames,
     src: &'a SourceText,
+    /// Aliases the file's `use` items give accessors: (alias, accessor, read-write).
+    aliases: Vec<(String, String, bool)>,
     out: FileScan,
+}
+
+/// The accessors a file's `use` items (anywhere in it) import under another name.
+struct AccessorAliases<'a> {
+    names: &'a MigrateNames,
+    found: Vec<(String, String, bool)>,
+}
+
+impl<'ast> Visit<'ast> for AccessorAliases<'_> {
+    fn visit_use_rename(&mut self, rename: &'ast syn::UseRename) {
+        if let Some((name, rw)) = self.names.accessor(&rename.ident) {
+            self.found.push((rename.rename.to_string(), name.clone(), rw));
+        }
+    }
 }
 
 impl Visitor<'_> {
@@ -295,6 +317,12 @@ impl<'ast> Visit<'ast> for Visitor<'_> {
             if let Some(last) = p.path.segments.last() {
                 let bare = p.qself.is_none() && p.path.leading_colon.is_none() && p.path.segments.len() == 1;
                 self.accessor(&last.ident, UseKind::Call { bare });
+                if bare {
+                    if let Some((_, name, rw)) = self.aliases.iter().find(|(alias, ..)| last.ident == alias) {
+                        let (name, rw) = (name.clone(), *rw);
+                        self.push(last.ident.span(), name, UseKind::Alias, rw);
+                    }
+                }
             }
         }
         visit::visit_expr_call(self, call);

@@ -22,6 +22,9 @@ pub(crate) type FieldKinds = Vec<(String, bool, bool)>;
 pub(crate) struct FileScope {
     /// Renaming imports (`use a::B as C;`): alias -> the path it stands for.
     pub aliases: Vec<(String, Vec<String>)>,
+    /// The aliases of those that stand for an accessor (`use crate::db::get_db_ro as
+    /// replica;`): a function calling one is screened in like one naming the accessor.
+    pub accessor_aliases: Vec<String>,
     /// Methods of the file's traits implemented for `Result`/`Option` (error-mapping
     /// extensions): they hand their receiver through like the rule set's transparent methods.
     pub extensions: Vec<String>,
@@ -40,6 +43,7 @@ pub(crate) struct FileScope {
 /// The scope of a function analysed without its file (consts, tests).
 pub(crate) static EMPTY: FileScope = FileScope {
     aliases: Vec::new(),
+    accessor_aliases: Vec::new(),
     extensions: Vec::new(),
     tuple_fns: Vec::new(),
     builder_fns: Vec::new(),
@@ -51,12 +55,19 @@ impl FileScope {
     /// What the items of a file say by their signatures and `use` trees.
     pub(crate) fn of(items: &[Item], imports: &[ImportFacts], names: &Names) -> FileScope {
         // Renaming imports (`use crate::queries::X as Y;`, `use crate::queries as q;`).
-        let aliases = imports
+        let aliases: Vec<(String, Vec<String>)> = imports
             .iter()
             .filter(|i| !i.glob && i.path.last() != Some(&i.alias))
             .map(|i| (i.alias.clone(), i.path.clone()))
             .collect();
-        let mut scope = FileScope { aliases, ..FileScope::default() };
+        let accessor_aliases = aliases
+            .iter()
+            .filter(|(_, path)| {
+                names.ro_accessors.matches_path(path) || names.rw_accessors.matches_path(path)
+            })
+            .map(|(alias, _)| alias.clone())
+            .collect();
+        let mut scope = FileScope { aliases, accessor_aliases, ..FileScope::default() };
         scope.extensions = extension_methods(items);
         each_signature(items, &mut |sig| {
             if let syn::ReturnType::Type(_, ty) = &sig.output {
@@ -79,7 +90,8 @@ impl FileScope {
 
     /// Whether `text` names a function of the file that returns a read-only handle in a tuple,
     /// a write builder, or a struct with a read-only field (such a function's callers, or the
-    /// functions given such a struct, can matter though they name no accessor).
+    /// functions given such a struct, can matter though they name no accessor), or an
+    /// accessor by an alias.
     pub(crate) fn names_handle_fn(&self, text: &str) -> bool {
         let tuple = self.tuple_fns.iter().filter(|(_, elements)| elements.iter().any(|&(ro, _)| ro));
         let structs = self.structs.iter().filter(|(_, fields)| fields.iter().any(|&(_, ro, _)| ro));
@@ -87,7 +99,16 @@ impl FileScope {
             .map(|(name, _)| name)
             .chain(self.builder_fns.iter().map(|(name, _)| name))
             .chain(structs.map(|(name, _)| name))
+            .chain(&self.accessor_aliases)
             .any(|n| text.contains(n.as_str()))
+    }
+
+    /// `path` with its first segment replaced by the path it is an alias of (`replica` ->
+    /// `crate::db::get_db_ro`), when it is one.
+    pub(crate) fn unaliased(&self, path: &[String]) -> Option<Vec<String>> {
+        let (first, rest) = path.split_first()?;
+        let (_, full) = self.aliases.iter().find(|(alias, _)| alias == first)?;
+        Some(full.iter().chain(rest).cloned().collect())
     }
 }
 
