@@ -43,10 +43,9 @@ impl FnAnalysis<'_> {
         };
         let args: Vec<Value> = elements(&call.args).map(|a| self.expr(a)).collect();
         let Some(callee) = callee else { return Value::default() };
-        // The rule set's names are matched on what an alias stands for (`replica()` of
-        // `use crate::db::get_db_ro as replica;`); the call itself keeps the path as written.
-        let unaliased = self.scope.unaliased(&callee);
-        let path: &[String] = unaliased.as_deref().unwrap_or(&callee);
+        // An accessor called by its alias (`replica()` of `use crate::db::get_db_ro as
+        // replica;`) is matched as the accessor; every other path as written.
+        let path: &[String] = self.scope.aliased_accessor(&callee).unwrap_or(&callee);
         let names = self.names;
         // Which of the rule set's names the last segment is: one look-up for the tests below.
         let roles = path.last().map_or(Roles::default(), |last| names.roles(last));

@@ -103,12 +103,14 @@ impl FileScope {
             .any(|n| text.contains(n.as_str()))
     }
 
-    /// `path` with its first segment replaced by the path it is an alias of (`replica` ->
-    /// `crate::db::get_db_ro`), when it is one.
-    pub(crate) fn unaliased(&self, path: &[String]) -> Option<Vec<String>> {
-        let (first, rest) = path.split_first()?;
-        let (_, full) = self.aliases.iter().find(|(alias, _)| alias == first)?;
-        Some(full.iter().chain(rest).cloned().collect())
+    /// The accessor `path` calls by an alias (`replica` -> `crate::db::get_db_ro`), when it
+    /// is one of [`Self::accessor_aliases`]; any other path is matched as written.
+    pub(crate) fn aliased_accessor(&self, path: &[String]) -> Option<&[String]> {
+        let [name] = path else { return None };
+        if !self.accessor_aliases.contains(name) {
+            return None;
+        }
+        self.aliases.iter().find(|(alias, _)| alias == name).map(|(_, full)| full.as_slice())
     }
 }
 
