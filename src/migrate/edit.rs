@@ -31,6 +31,17 @@ pub enum EditError {
     /// under an alias, and the twin is nowhere).
     #[error("`{0}` would not be in scope after the rewrite (no `use` item brings it in); nothing written")]
     NotInScope(String),
+    /// The twin would be imported through the module that brought the name it replaces, and
+    /// that module's file never names it ([`super::reexports`]).
+    #[error(
+        "`{module}` does not bring `{name}` in (its file never names it): add it there, or import it from where it is defined; nothing written"
+    )]
+    NotExported {
+        /// The module's path, as the `use` writes it.
+        module: String,
+        /// The twin.
+        name: String,
+    },
 }
 
 /// `text` with `splices` applied (in any order; they must not overlap).

@@ -36,7 +36,7 @@ pub struct Rename {
 /// An owned use tree with byte ranges in the file.
 #[derive(Debug, Clone)]
 enum Tree {
-    Path(Box<Tree>),
+    Path(String, Box<Tree>),
     Name(String, std::ops::Range<usize>),
     Rename(String),
     Glob,
@@ -62,8 +62,9 @@ struct Scope {
     idents: HashSet<String>,
     /// Names bound here: items defined, names and aliases imported.
     bound: HashSet<String>,
-    /// A glob import (`use crate::db::*;`, `use super::*;`): any name may be in scope.
-    glob: bool,
+    /// The paths of glob imports (`crate::db` of `use crate::db::*;`): a name their module may
+    /// bring in may be in scope.
+    globs: Vec<Vec<String>>,
     /// `use super::*;`: the module names what its parent's imports bind.
     super_glob: bool,
 }
@@ -96,13 +97,13 @@ impl Scopes {
             })
     }
 
-    /// Whether `name` is in scope in `s` (bound there, or by a glob; a body also sees its
-    /// module's names).
-    fn in_scope(&self, s: usize, name: &str) -> bool {
+    /// Whether `name` is in scope in `s` (bound there, or by a glob whose module may bring it
+    /// in; a body also sees its module's names).
+    fn in_scope(&self, s: usize, name: &str, reaches: Reaches<'_>) -> bool {
         let scope = &self.0[s];
         scope.bound.contains(name)
-            || scope.glob
-            || (scope.body && scope.parent.is_some_and(|p| self.in_scope(p, name)))
+            || scope.globs.iter().any(|g| reaches(g, name))
+            || (scope.body && scope.parent.is_some_and(|p| self.in_scope(p, name, reaches)))
     }
 }
 
@@ -115,21 +116,33 @@ struct Leaf {
     group: Option<(std::ops::Range<usize>, usize)>,
     /// The name's range.
     name: std::ops::Range<usize>,
+    /// The path before the name (`crate::db` of `use crate::{db::{get_db, DbRw}};`).
+    prefix: Vec<String>,
 }
+
+/// Whether the module a `use` path names (its segments) may bring a name in:
+/// [`super::reexports::may_bring_in`] for the file being fixed.
+pub type Reaches<'a> = &'a dyn Fn(&[String], &str) -> bool;
 
 /// `text` (already rewritten) with its imports fixed for `renames`, checked to parse; an error
 /// when a twin the rewrite names bare cannot be brought into scope by changing a `use` of the
-/// name it replaces (the rewrite would not compile). A round
+/// name it replaces, or the module that `use` names does not bring the twin in (`reaches`:
+/// the rewrite would not compile). A round
 /// of [`plan`] makes one change per group (splices that stay apart), so a group holding two
 /// renamed names (`use crate::db::{get_db, DbRw};`) takes a round each: planned again on the
 /// fixed text until no rename waits (each round settles at least one). Parses the text once
 /// per round and releases the span table after each: run on a worker that holds no syntax tree.
-pub fn fix(text: &str, renames: &[Rename], style: StyleEdition) -> Result<String, EditError> {
+pub fn fix(
+    text: &str,
+    renames: &[Rename],
+    style: StyleEdition,
+    reaches: Reaches<'_>,
+) -> Result<String, EditError> {
     let mut fixed: Option<String> = None;
     // A round settles at least one of the renamed names: one more round than names is a bound.
     for _ in 0..=renames.len() {
         let current = fixed.as_deref().unwrap_or(text);
-        let round = plan(current, renames, style);
+        let round = plan(current, renames, style, reaches);
         crate::parse::release_spans();
         let Planned { splices, waiting } = round?;
         if splices.is_empty() {
@@ -154,7 +167,12 @@ struct Planned {
 
 /// The splices that fix the imports of `text` (already rewritten) for `renames`, one change per
 /// group. Parses `text` (an error when it does not parse: the check of a rewrite).
-fn plan(text: &str, renames: &[Rename], style: StyleEdition) -> Result<Planned, EditError> {
+fn plan(
+    text: &str,
+    renames: &[Rename],
+    style: StyleEdition,
+    reaches: Reaches<'_>,
+) -> Result<Planned, EditError> {
     let src = SourceText::new(text.to_string());
     let file = parse_checked(src.parser_text())?;
     let mut items = Vec::new();
@@ -178,14 +196,23 @@ fn plan(text: &str, renames: &[Rename], style: StyleEdition) -> Result<Planned, 
     for r in pairs {
         let leaves = find_leaves(&items, &r.from);
         if leaves.is_empty() {
-            // No `use` names it. Bound here another way (defined in the file, or as another
-            // name's alias) and the twin nowhere: nothing to change brings the twin in, and the
-            // rewrite would not compile. Bound in a way the file does not show: the twin may be
-            // bound alike, and is left as it is.
-            let anywhere = |name: &str| scopes.0.iter().any(|s| s.bound.contains(name));
-            let twin_anywhere = anywhere(&r.to) || scopes.0.iter().any(|s| s.glob);
-            if r.bare && !twin_anywhere && anywhere(&r.from) {
-                return Err(EditError::NotInScope(r.to.clone()));
+            // No `use` names it. Bound here another way (defined in the file, as another
+            // name's alias, through a glob) and the twin nowhere (no glob's module brings it
+            // in): nothing to change brings the twin in, and the rewrite would not compile.
+            // Bound in a way the file does not show: the twin may be bound alike, and is left
+            // as it is.
+            let anywhere = |name: &str| {
+                scopes.0.iter().any(|s| s.bound.contains(name) || s.globs.iter().any(|g| reaches(g, name)))
+            };
+            if r.bare && !anywhere(&r.to) && anywhere(&r.from) {
+                // Named through a glob: say whose.
+                let glob = scopes.0.iter().flat_map(|s| &s.globs).find(|g| reaches(g, &r.from));
+                return Err(match glob {
+                    Some(g) if !scopes.0.iter().any(|s| s.bound.contains(&r.from)) => {
+                        EditError::NotExported { module: g.join("::"), name: r.to.clone() }
+                    }
+                    _ => EditError::NotInScope(r.to.clone()),
+                });
             }
             continue;
         }
@@ -196,13 +223,17 @@ fn plan(text: &str, renames: &[Rename], style: StyleEdition) -> Result<Planned, 
             let from_unused = !scopes.uses(item.scope, &r.from, &[&r.from]);
             let need_twin = r.bare
                 && scopes.uses(item.scope, &r.to, &[&r.to, &r.from])
-                && !scopes.in_scope(item.scope, &r.to);
+                && !scopes.in_scope(item.scope, &r.to, reaches);
             let action = match (from_unused, need_twin) {
                 (true, true) => Action::Replace,
                 (true, false) => Action::Remove,
                 (false, true) => Action::Add,
                 (false, false) => continue,
             };
+            // The twin comes in by the path that brought the old name: that module must have it.
+            if action != Action::Remove && !reaches(&leaf.prefix, &r.to) {
+                return Err(EditError::NotExported { module: leaf.prefix.join("::"), name: r.to.clone() });
+            }
             // One change per group (or item) per round keeps splices apart; a second rename
             // in the same group waits for the next round ([`fix`]).
             let key = leaf.group.as_ref().map_or(item.range.start, |g| g.0.start);
@@ -307,7 +338,7 @@ fn add_use(src: &SourceText, u: &syn::ItemUse, scope: usize, scopes: &mut Scopes
     let item = use_item(src, u, scope);
     let s = &mut scopes.0[scope];
     tree_bound(&item.tree, &mut s.bound);
-    s.glob |= tree_has_glob(&item.tree);
+    tree_globs(&item.tree, &mut Vec::new(), &mut s.globs);
     s.super_glob |=
         matches!(&u.tree, UseTree::Path(p) if p.ident == "super" && matches!(*p.tree, UseTree::Glob(_)));
     out.push(item);
@@ -385,7 +416,7 @@ fn bytes(src: &SourceText, span: proc_macro2::Span) -> std::ops::Range<usize> {
 
 fn tree(src: &SourceText, t: &UseTree) -> Tree {
     match t {
-        UseTree::Path(p) => Tree::Path(Box::new(tree(src, &p.tree))),
+        UseTree::Path(p) => Tree::Path(p.ident.to_string(), Box::new(tree(src, &p.tree))),
         UseTree::Name(n) => Tree::Name(n.ident.to_string(), bytes(src, n.ident.span())),
         UseTree::Rename(r) => Tree::Rename(r.rename.to_string()),
         UseTree::Glob(_) => Tree::Glob,
@@ -410,12 +441,17 @@ fn tree_range(src: &SourceText, t: &UseTree) -> std::ops::Range<usize> {
     }
 }
 
-fn tree_has_glob(t: &Tree) -> bool {
+/// The paths of the globs of a use tree (`crate::db` of `crate::{db::*, util}`).
+fn tree_globs(t: &Tree, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
     match t {
-        Tree::Glob => true,
-        Tree::Path(inner) => tree_has_glob(inner),
-        Tree::Group(items, _) => items.iter().any(|(_, t)| tree_has_glob(t)),
-        _ => false,
+        Tree::Glob => out.push(prefix.clone()),
+        Tree::Path(segment, inner) => {
+            prefix.push(segment.clone());
+            tree_globs(inner, prefix, out);
+            prefix.pop();
+        }
+        Tree::Group(items, _) => items.iter().for_each(|(_, t)| tree_globs(t, prefix, out)),
+        Tree::Name(..) | Tree::Rename(_) => {}
     }
 }
 
@@ -428,34 +464,36 @@ fn tree_bound(t: &Tree, out: &mut HashSet<String>) {
         Tree::Rename(alias) => {
             out.insert(alias.clone());
         }
-        Tree::Path(inner) => tree_bound(inner, out),
+        Tree::Path(_, inner) => tree_bound(inner, out),
         Tree::Group(items, _) => items.iter().for_each(|(_, t)| tree_bound(t, out)),
         Tree::Glob => {}
     }
 }
 
 fn find_leaves(items: &[UseItem], name: &str) -> Vec<Leaf> {
-    fn walk(
-        t: &Tree,
-        name: &str,
+    /// Where the walk is: the item, the path so far, the group of a direct element.
+    struct At<'p> {
         item: usize,
+        prefix: &'p [String],
         group: Option<(std::ops::Range<usize>, usize)>,
-        out: &mut Vec<Leaf>,
-    ) {
+    }
+    fn walk(t: &Tree, name: &str, at: At<'_>, out: &mut Vec<Leaf>) {
         match t {
-            Tree::Name(n, range) if n == name => out.push(Leaf { item, group, name: range.clone() }),
-            Tree::Path(inner) => walk(inner, name, item, group, out),
+            Tree::Name(n, range) if n == name => out.push(Leaf {
+                item: at.item,
+                group: at.group,
+                name: range.clone(),
+                prefix: at.prefix.to_vec(),
+            }),
+            Tree::Path(segment, inner) => {
+                let prefix: Vec<String> = at.prefix.iter().cloned().chain([segment.clone()]).collect();
+                walk(inner, name, At { prefix: &prefix, ..at }, out);
+            }
             Tree::Group(elems, range) => {
                 for (i, (_, e)) in elems.iter().enumerate() {
                     // Only a direct element is "in" this group; deeper ones are in their own.
-                    let g = match e {
-                        Tree::Name(..) => Some((range.clone(), i)),
-                        _ => None,
-                    };
-                    match e {
-                        Tree::Name(..) => walk(e, name, item, g, out),
-                        _ => walk(e, name, item, None, out),
-                    }
+                    let group = matches!(e, Tree::Name(..)).then(|| (range.clone(), i));
+                    walk(e, name, At { item: at.item, prefix: at.prefix, group }, out);
                 }
             }
             _ => {}
@@ -463,10 +501,8 @@ fn find_leaves(items: &[UseItem], name: &str) -> Vec<Leaf> {
     }
     let mut out = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        walk(&item.tree, name, i, None, &mut out);
+        walk(&item.tree, name, At { item: i, prefix: &[], group: None }, &mut out);
     }
-    // A leaf nested in a path inside a group (`a::{b::c, d}`) has no group of its own here:
-    // fill in the group it sits in when its name is a direct element.
     out
 }
 
@@ -621,200 +657,4 @@ fn remove_item(text: &str, item: &UseItem) -> Splice {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn fix(text: &str, renames: &[(&str, &str, bool)]) -> String {
-        let renames: Vec<Rename> = renames
-            .iter()
-            .map(|(f, t, b)| Rename { from: f.to_string(), to: t.to_string(), bare: *b })
-            .collect();
-        super::fix(text, &renames, StyleEdition::Before2024).unwrap()
-    }
-
-    #[test]
-    fn a_single_import_is_renamed_or_grouped() {
-        assert_eq!(
-            fix("use crate::db::get_db;\n\nfn h() { get_db_ro(); }\n", &[("get_db", "get_db_ro", true)]),
-            "use crate::db::get_db_ro;\n\nfn h() { get_db_ro(); }\n"
-        );
-        assert_eq!(
-            fix(
-                "use crate::db::get_db;\n\nfn h() { get_db_ro(); }\nfn p() { get_db(); }\n",
-                &[("get_db", "get_db_ro", true)]
-            ),
-            "use crate::db::{get_db, get_db_ro};\n\nfn h() { get_db_ro(); }\nfn p() { get_db(); }\n"
-        );
-    }
-
-    #[test]
-    fn groups_stay_sorted_and_lose_braces_when_one_is_left() {
-        assert_eq!(
-            fix("use x::{DbRo, DbRw};\nfn h(_: DbRo) {}\n", &[("DbRw", "DbRo", true)]),
-            "use x::DbRo;\nfn h(_: DbRo) {}\n"
-        );
-        assert_eq!(
-            fix(
-                "use x::{get_db, Pool};\nfn h(_: Pool) { get_db_ro(); get_db(); }\n",
-                &[("get_db", "get_db_ro", true)]
-            ),
-            "use x::{get_db, get_db_ro, Pool};\nfn h(_: Pool) { get_db_ro(); get_db(); }\n"
-        );
-    }
-
-    #[test]
-    fn every_renamed_name_of_one_group_is_fixed_in_one_go() {
-        // Both names of the group are rewritten and neither is left used: each is replaced by
-        // its twin (one round each), never one of them left for a later run.
-        let text = "use crate::db::{get_db, DbRw};\n\nasync fn h(_: DbRo) { get_db_ro().await; }\n";
-        let renames = [("get_db", "get_db_ro", true), ("DbRw", "DbRo", true)];
-        assert_eq!(
-            fix(text, &renames),
-            "use crate::db::{get_db_ro, DbRo};\n\nasync fn h(_: DbRo) { get_db_ro().await; }\n"
-        );
-        // Three names of one vertical list: one still used elsewhere keeps its import.
-        let text = "use crate::db::{\n    get_db,\n    DbRw,\n    Pool,\n};\n\n\
-                    fn h(_: DbRo, _: Pool) { get_db_ro(); }\nfn p() { get_db(); }\n";
-        let renames = [("get_db", "get_db_ro", true), ("DbRw", "DbRo", true)];
-        assert_eq!(
-            fix(text, &renames),
-            "use crate::db::{\n    get_db,\n    get_db_ro,\n    DbRo,\n    Pool,\n};\n\n\
-             fn h(_: DbRo, _: Pool) { get_db_ro(); }\nfn p() { get_db(); }\n"
-        );
-    }
-
-    #[test]
-    fn imports_in_bodies_and_inline_modules_are_fixed_too() {
-        let cases = [
-            // A body that imports what it calls: the rewritten call needs the twin there.
-            (
-                "async fn h() {\n    use crate::db::get_db;\n    get_db_ro().await;\n}\n",
-                "async fn h() {\n    use crate::db::get_db_ro;\n    get_db_ro().await;\n}\n",
-            ),
-            // A method's body, and a trait's default body.
-            (
-                "impl S { fn h(&self) { use crate::db::get_db; get_db_ro(); } }\n",
-                "impl S { fn h(&self) { use crate::db::get_db_ro; get_db_ro(); } }\n",
-            ),
-            (
-                "trait T { fn h(&self) { use crate::db::get_db; get_db_ro(); } }\n",
-                "trait T { fn h(&self) { use crate::db::get_db_ro; get_db_ro(); } }\n",
-            ),
-            // Every `use` of the name, not only the first: the file's and an inline module's.
-            (
-                "use crate::db::get_db;\nfn h() { get_db_ro(); }\nmod inner {\n    use crate::db::get_db;\n    fn i() { get_db_ro(); }\n}\n",
-                "use crate::db::get_db_ro;\nfn h() { get_db_ro(); }\nmod inner {\n    use crate::db::get_db_ro;\n    fn i() { get_db_ro(); }\n}\n",
-            ),
-        ];
-        for (text, want) in cases {
-            assert_eq!(fix(text, &[("get_db", "get_db_ro", true)]), want, "{text}");
-        }
-    }
-
-    #[test]
-    fn each_scope_is_fixed_for_what_it_names() {
-        let cases = [
-            // The twin imported in an inline module is not in scope at the top: the top's
-            // import is renamed, not removed (E0425 otherwise).
-            (
-                "use crate::db::get_db;\nfn h() { get_db_ro(); }\nmod inner {\n    use crate::db::get_db_ro;\n    fn i() { get_db_ro(); }\n}\n",
-                "use crate::db::get_db_ro;\nfn h() { get_db_ro(); }\nmod inner {\n    use crate::db::get_db_ro;\n    fn i() { get_db_ro(); }\n}\n",
-            ),
-            // The old name still used at the top does not keep an inline module's import,
-            // whose own calls were all rewritten (an unused import otherwise).
-            (
-                "use crate::db::get_db;\nfn job() { get_db(); }\nmod inner {\n    use crate::db::get_db;\n    fn i() { get_db_ro(); }\n}\n",
-                "use crate::db::get_db;\nfn job() { get_db(); }\nmod inner {\n    use crate::db::get_db_ro;\n    fn i() { get_db_ro(); }\n}\n",
-            ),
-            // A body importing the name itself: its calls are its own, not the module's; the
-            // module's import stays for the calls that still use it, and the body's is renamed.
-            (
-                "use crate::db::get_db;\nfn job() { get_db(); }\nfn h() {\n    use crate::db::get_db;\n    get_db_ro();\n}\n",
-                "use crate::db::get_db;\nfn job() { get_db(); }\nfn h() {\n    use crate::db::get_db_ro;\n    get_db_ro();\n}\n",
-            ),
-            // A body without imports of its own names what its module imports.
-            (
-                "use crate::db::get_db;\nfn h() {\n    use crate::util::label;\n    label(get_db_ro());\n}\n",
-                "use crate::db::get_db_ro;\nfn h() {\n    use crate::util::label;\n    label(get_db_ro());\n}\n",
-            ),
-            // An inline module importing `super::*` names what its parent imports.
-            (
-                "use crate::db::get_db;\nfn job() { get_db(); }\nmod inner {\n    use super::*;\n    fn i() { get_db_ro(); }\n}\n",
-                "use crate::db::{get_db, get_db_ro};\nfn job() { get_db(); }\nmod inner {\n    use super::*;\n    fn i() { get_db_ro(); }\n}\n",
-            ),
-            // A module without it does not: the parent's import is unused there.
-            (
-                "use crate::db::get_db;\nfn h() { get_db_ro(); }\nmod inner {\n    fn i() { crate::db::get_db(); }\n}\n",
-                "use crate::db::get_db_ro;\nfn h() { get_db_ro(); }\nmod inner {\n    fn i() { crate::db::get_db(); }\n}\n",
-            ),
-        ];
-        for (text, want) in cases {
-            assert_eq!(fix(text, &[("get_db", "get_db_ro", true)]), want, "{text}");
-        }
-    }
-
-    #[test]
-    fn a_twin_no_use_item_can_bring_in_is_refused() {
-        let renames = [Rename { from: "get_db".into(), to: "get_db_ro".into(), bare: true }];
-        // `get_db` is this file's own function: no `use` to change, and `get_db_ro` is nowhere.
-        let text = "fn get_db() {}\nfn h() { get_db_ro(); }\n";
-        assert!(matches!(
-            super::fix(text, &renames, StyleEdition::Before2024),
-            Err(EditError::NotInScope(name)) if name == "get_db_ro"
-        ));
-        // The same with `get_db` an alias of something else.
-        let text = "use crate::pool::primary as get_db;\nfn h() { get_db_ro(); }\n";
-        assert!(matches!(
-            super::fix(text, &renames, StyleEdition::Before2024),
-            Err(EditError::NotInScope(name)) if name == "get_db_ro"
-        ));
-        // Both defined here, the twin brought in by a glob, or `get_db` bound in a way the file
-        // does not show (a macro's `use`, say: the twin may be bound alike): no error.
-        for text in [
-            "fn get_db() {}\nfn get_db_ro() {}\nfn h() { get_db_ro(); }\n",
-            "use x::*;\nfn h() { get_db_ro(); }\n",
-            "fn h() { get_db_ro(); }\n",
-        ] {
-            assert_eq!(super::fix(text, &renames, StyleEdition::Before2024).unwrap(), text);
-        }
-    }
-
-    #[test]
-    fn an_unused_import_is_removed_with_its_line() {
-        assert_eq!(
-            fix(
-                "use a::b;\nuse x::get_db;\nuse x::get_db_ro;\n\nfn h() { get_db_ro(); b(); }\n",
-                &[("get_db", "get_db_ro", true)]
-            ),
-            "use a::b;\nuse x::get_db_ro;\n\nfn h() { get_db_ro(); b(); }\n"
-        );
-    }
-
-    #[test]
-    fn a_name_used_only_qualified_or_as_a_method_does_not_keep_its_import() {
-        // `get_db` is left only in a full path and as a method: the import is unused.
-        assert_eq!(
-            fix(
-                "use crate::db::get_db;\n\nfn h() { get_db_ro(); }\nfn p(s: S) { crate::db::get_db(); s.get_db(); }\n",
-                &[("get_db", "get_db_ro", true)]
-            ),
-            "use crate::db::get_db_ro;\n\nfn h() { get_db_ro(); }\nfn p(s: S) { crate::db::get_db(); s.get_db(); }\n"
-        );
-        // A bare use after a range (`..`) or in a turbofish call still counts.
-        assert_eq!(
-            fix(
-                "use x::get_db;\nfn h() { get_db_ro(); }\nfn p() { let _ = 0..get_db::<u8>(); }\n",
-                &[("get_db", "get_db_ro", true)]
-            ),
-            "use x::{get_db, get_db_ro};\nfn h() { get_db_ro(); }\nfn p() { let _ = 0..get_db::<u8>(); }\n"
-        );
-    }
-
-    #[test]
-    fn globs_and_qualified_uses_need_nothing() {
-        let text = "use x::*;\nfn h() { get_db_ro(); }\n";
-        assert_eq!(fix(text, &[("get_db", "get_db_ro", true)]), text);
-        let text = "use crate::db;\nfn h() { db::get_db_ro(); }\n";
-        assert_eq!(fix(text, &[("get_db", "get_db_ro", false)]), text);
-    }
-}
+mod tests;

@@ -22,6 +22,7 @@ pub mod kept;
 pub mod outcome;
 pub mod pipeline;
 pub mod plan;
+pub mod reexports;
 pub mod report;
 pub mod routes;
 pub mod scan;

@@ -11,6 +11,7 @@ use std::path::Path;
 use super::derefs;
 use super::edit::{self, Splice};
 use super::imports::{self, Rename};
+use super::reexports;
 use super::scan::{MigrateNames, NameUse, UseKind};
 use super::style::StyleEdition;
 use crate::diagnostics::FileError;
@@ -64,7 +65,9 @@ pub fn plan_file(
         crate::parse::release_spans();
         let rewritten = edit::splice(text, &splices).map_err(|e| error(e.to_string()))?;
         // Parsing the rewritten text for its imports is the check that it parses.
-        imports::fix(&rewritten, &renames, StyleEdition::of_file(path)).map_err(|e| error(e.to_string()))
+        let reaches = |prefix: &[String], name: &str| reexports::may_bring_in(path, prefix, name);
+        imports::fix(&rewritten, &renames, StyleEdition::of_file(path), &reaches)
+            .map_err(|e| error(e.to_string()))
     }));
     crate::parse::release_spans();
     result.unwrap_or_else(|_| Err(error("internal error while editing this file".into())))

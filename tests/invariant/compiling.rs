@@ -49,6 +49,10 @@ const CARGO: &str =
 const PRELUDE_RS: &str =
     "pub use crate::db::{get_db, get_db_ro, Conn, DbRo, DbRw};\npub use crate::util::label;\n";
 
+/// A prelude written before the replica: the read-write names only (the files take the
+/// read-only ones from `db`; migrate must not import a twin through it).
+const PRELUDE_RW_RS: &str = "pub use crate::db::{get_db, Conn, DbRw};\npub use crate::util::label;\n";
+
 const WORKSPACE_CARGO: &str = "[workspace]\nmembers = [\"app\", \"store-core\"]\nresolver = \"2\"\n";
 
 /// The sibling crate's manifest: its directory (`store-core`) is not its name (`store`).
@@ -181,6 +185,10 @@ struct Scope {
     /// How the file spells the accessors' module: `crate::db`, or `store::db` when the
     /// module is a sibling crate's (which the crate root also re-exports as `crate::db`).
     db: &'static str,
+    /// The prelude re-exports the read-write names only ([`PRELUDE_RW_RS`]).
+    prelude_rw_only: bool,
+    /// With such a prelude, the read-only names a prelude-style scope imports from `db`.
+    direct: Used,
 }
 
 impl Scope {
@@ -195,6 +203,8 @@ impl Scope {
             text: String::new(),
             methods: String::new(),
             db,
+            prelude_rw_only: false,
+            direct: Used::default(),
         }
     }
 
@@ -213,6 +223,11 @@ impl Scope {
             Style::Alias if name == "get_db" => {
                 self.used.add(name);
                 "primary".to_string()
+            }
+            Style::Prelude | Style::PreludeGlob if self.prelude_rw_only && name.ends_with(['o', 'O']) => {
+                // `get_db_ro`, `DbRo`: not in the prelude.
+                self.direct.add(name);
+                name.to_string()
             }
             Style::GroupSelf if name.starts_with(char::is_uppercase) => {
                 self.self_used = true;
@@ -252,6 +267,20 @@ impl Scope {
 
     /// The `use` items this scope needs at its top.
     fn imports(&self) -> String {
+        let mut out = self.main_imports();
+        match self.direct.0.as_slice() {
+            [] => {}
+            [one] => {
+                let _ = writeln!(out, "use {}::{one};", self.db);
+            }
+            many => {
+                let _ = writeln!(out, "use {}::{{{}}};", self.db, many.join(", "));
+            }
+        }
+        out
+    }
+
+    fn main_imports(&self) -> String {
         let names = &self.used.0;
         let from = match self.style {
             Style::Super => format!("{}db", "super::".repeat(self.depth)),
@@ -451,10 +480,18 @@ fn helpers(scope: &mut Scope) {
 }
 
 /// One handler file: its text and the routes of its handlers (paths from the file's module).
-fn file(rng: &mut Rng, depth: usize, routes: &mut Vec<String>, module: &str, sibling: bool) -> String {
+fn file(
+    rng: &mut Rng,
+    depth: usize,
+    routes: &mut Vec<String>,
+    module: &str,
+    service: (bool, bool),
+) -> String {
+    let (sibling, prelude_rw_only) = service;
     let style = STYLES[rng.below(STYLES.len())];
     let db = if sibling && rng.chance(50) { "store::db" } else { "crate::db" };
     let mut top = Scope::new(style, depth, "", db);
+    top.prelude_rw_only = prelude_rw_only;
     let mut kinds: Vec<Kind> = (0..1 + rng.below(4)).map(|_| KINDS[rng.below(KINDS.len())]).collect();
     // Every file touches the database at least once (its imports are then used).
     if kinds.iter().all(|k| *k == Kind::NoDb) {
@@ -468,6 +505,9 @@ fn file(rng: &mut Rng, depth: usize, routes: &mut Vec<String>, module: &str, sib
         _ => None,
     };
     let mut inner = inner_style.map(|_| Scope::new(style, depth + 1, "super::", db));
+    if let Some(inner) = inner.as_mut() {
+        inner.prelude_rw_only = prelude_rw_only;
+    }
     let inherit = matches!(inner_style, Some(Some(())));
     if inherit {
         // Through `use super::*` the inline module names things as its parent does; its
@@ -508,6 +548,7 @@ fn file(rng: &mut Rng, depth: usize, routes: &mut Vec<String>, module: &str, sib
         if inherit {
             // `use super::*` only where the module names something through it.
             let names_parent = !inner.used.0.is_empty()
+                || !inner.direct.0.is_empty()
                 || inner.label_used
                 || inner.self_used
                 || inner.text.contains("count_rows(")
@@ -515,6 +556,9 @@ fn file(rng: &mut Rng, depth: usize, routes: &mut Vec<String>, module: &str, sib
             // The parent imports what the module uses.
             for n in std::mem::take(&mut inner.used.0) {
                 top.used.add(n);
+            }
+            for n in std::mem::take(&mut inner.direct.0) {
+                top.direct.add(n);
             }
             top.label_used |= inner.label_used;
             top.self_used |= inner.self_used;
@@ -553,11 +597,15 @@ fn indent(text: &str) -> String {
 pub fn service(seed: u64) -> Tree {
     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xC0DE);
     let sibling = rng.chance(40);
+    let prelude_rw_only = rng.chance(30);
     let app = if sibling { "app/" } else { "" };
     let mut routes = Vec::new();
     let mut files = vec![
         (format!("{app}src/util.rs"), UTIL_RS.to_string()),
-        (format!("{app}src/prelude.rs"), PRELUDE_RS.to_string()),
+        (
+            format!("{app}src/prelude.rs"),
+            if prelude_rw_only { PRELUDE_RW_RS } else { PRELUDE_RS }.to_string(),
+        ),
     ];
     let mut lib = String::new();
     if sibling {
@@ -579,7 +627,10 @@ pub fn service(seed: u64) -> Tree {
     for f in 0..top_files {
         let module = format!("m{f}");
         let _ = writeln!(lib, "pub mod {module};");
-        files.push((format!("{app}src/{module}.rs"), file(&mut rng, 1, &mut routes, &module, sibling)));
+        files.push((
+            format!("{app}src/{module}.rs"),
+            file(&mut rng, 1, &mut routes, &module, (sibling, prelude_rw_only)),
+        ));
     }
     if api_files > 0 {
         lib.push_str("pub mod api;\n");
@@ -589,7 +640,7 @@ pub fn service(seed: u64) -> Tree {
             let _ = writeln!(api, "pub mod {module};");
             files.push((
                 format!("{app}src/api/{module}.rs"),
-                file(&mut rng, 2, &mut routes, &format!("api::{module}"), sibling),
+                file(&mut rng, 2, &mut routes, &format!("api::{module}"), (sibling, prelude_rw_only)),
             ));
         }
         files.push((format!("{app}src/api/mod.rs"), api));

@@ -293,6 +293,7 @@ fn generated_services_still_compile_after_migrate_apply() {
         "::<u8>))",
         "use store::db::",
         "pub use store::db;",
+        "pub use crate::db::{get_db, Conn, DbRw};",
     ] {
         let n = listings.iter().filter(|l| l.contains(shape)).count();
         assert!(n >= 5, "`{shape}` in {n} services only");

@@ -1,0 +1,228 @@
+//! Import fixing on texts: renames, groups, scopes, refusals.
+
+use super::*;
+
+fn fix(text: &str, renames: &[(&str, &str, bool)]) -> String {
+    let renames: Vec<Rename> =
+        renames.iter().map(|(f, t, b)| Rename { from: f.to_string(), to: t.to_string(), bare: *b }).collect();
+    super::fix(text, &renames, StyleEdition::Before2024, &|_, _| true).unwrap()
+}
+
+#[test]
+fn a_single_import_is_renamed_or_grouped() {
+    assert_eq!(
+        fix("use crate::db::get_db;\n\nfn h() { get_db_ro(); }\n", &[("get_db", "get_db_ro", true)]),
+        "use crate::db::get_db_ro;\n\nfn h() { get_db_ro(); }\n"
+    );
+    assert_eq!(
+        fix(
+            "use crate::db::get_db;\n\nfn h() { get_db_ro(); }\nfn p() { get_db(); }\n",
+            &[("get_db", "get_db_ro", true)]
+        ),
+        "use crate::db::{get_db, get_db_ro};\n\nfn h() { get_db_ro(); }\nfn p() { get_db(); }\n"
+    );
+}
+
+#[test]
+fn groups_stay_sorted_and_lose_braces_when_one_is_left() {
+    assert_eq!(
+        fix("use x::{DbRo, DbRw};\nfn h(_: DbRo) {}\n", &[("DbRw", "DbRo", true)]),
+        "use x::DbRo;\nfn h(_: DbRo) {}\n"
+    );
+    assert_eq!(
+        fix(
+            "use x::{get_db, Pool};\nfn h(_: Pool) { get_db_ro(); get_db(); }\n",
+            &[("get_db", "get_db_ro", true)]
+        ),
+        "use x::{get_db, get_db_ro, Pool};\nfn h(_: Pool) { get_db_ro(); get_db(); }\n"
+    );
+}
+
+#[test]
+fn every_renamed_name_of_one_group_is_fixed_in_one_go() {
+    // Both names of the group are rewritten and neither is left used: each is replaced by
+    // its twin (one round each), never one of them left for a later run.
+    let text = "use crate::db::{get_db, DbRw};\n\nasync fn h(_: DbRo) { get_db_ro().await; }\n";
+    let renames = [("get_db", "get_db_ro", true), ("DbRw", "DbRo", true)];
+    assert_eq!(
+        fix(text, &renames),
+        "use crate::db::{get_db_ro, DbRo};\n\nasync fn h(_: DbRo) { get_db_ro().await; }\n"
+    );
+    // Three names of one vertical list: one still used elsewhere keeps its import.
+    let text = "use crate::db::{\n    get_db,\n    DbRw,\n    Pool,\n};\n\n\
+                fn h(_: DbRo, _: Pool) { get_db_ro(); }\nfn p() { get_db(); }\n";
+    let renames = [("get_db", "get_db_ro", true), ("DbRw", "DbRo", true)];
+    assert_eq!(
+        fix(text, &renames),
+        "use crate::db::{\n    get_db,\n    get_db_ro,\n    DbRo,\n    Pool,\n};\n\n\
+         fn h(_: DbRo, _: Pool) { get_db_ro(); }\nfn p() { get_db(); }\n"
+    );
+}
+
+#[test]
+fn imports_in_bodies_and_inline_modules_are_fixed_too() {
+    let cases = [
+        // A body that imports what it calls: the rewritten call needs the twin there.
+        (
+            "async fn h() {\n    use crate::db::get_db;\n    get_db_ro().await;\n}\n",
+            "async fn h() {\n    use crate::db::get_db_ro;\n    get_db_ro().await;\n}\n",
+        ),
+        // A method's body, and a trait's default body.
+        (
+            "impl S { fn h(&self) { use crate::db::get_db; get_db_ro(); } }\n",
+            "impl S { fn h(&self) { use crate::db::get_db_ro; get_db_ro(); } }\n",
+        ),
+        (
+            "trait T { fn h(&self) { use crate::db::get_db; get_db_ro(); } }\n",
+            "trait T { fn h(&self) { use crate::db::get_db_ro; get_db_ro(); } }\n",
+        ),
+        // Every `use` of the name, not only the first: the file's and an inline module's.
+        (
+            "use crate::db::get_db;\nfn h() { get_db_ro(); }\nmod inner {\n    use crate::db::get_db;\n    fn i() { get_db_ro(); }\n}\n",
+            "use crate::db::get_db_ro;\nfn h() { get_db_ro(); }\nmod inner {\n    use crate::db::get_db_ro;\n    fn i() { get_db_ro(); }\n}\n",
+        ),
+    ];
+    for (text, want) in cases {
+        assert_eq!(fix(text, &[("get_db", "get_db_ro", true)]), want, "{text}");
+    }
+}
+
+#[test]
+fn each_scope_is_fixed_for_what_it_names() {
+    let cases = [
+        // The twin imported in an inline module is not in scope at the top: the top's
+        // import is renamed, not removed (E0425 otherwise).
+        (
+            "use crate::db::get_db;\nfn h() { get_db_ro(); }\nmod inner {\n    use crate::db::get_db_ro;\n    fn i() { get_db_ro(); }\n}\n",
+            "use crate::db::get_db_ro;\nfn h() { get_db_ro(); }\nmod inner {\n    use crate::db::get_db_ro;\n    fn i() { get_db_ro(); }\n}\n",
+        ),
+        // The old name still used at the top does not keep an inline module's import,
+        // whose own calls were all rewritten (an unused import otherwise).
+        (
+            "use crate::db::get_db;\nfn job() { get_db(); }\nmod inner {\n    use crate::db::get_db;\n    fn i() { get_db_ro(); }\n}\n",
+            "use crate::db::get_db;\nfn job() { get_db(); }\nmod inner {\n    use crate::db::get_db_ro;\n    fn i() { get_db_ro(); }\n}\n",
+        ),
+        // A body importing the name itself: its calls are its own, not the module's; the
+        // module's import stays for the calls that still use it, and the body's is renamed.
+        (
+            "use crate::db::get_db;\nfn job() { get_db(); }\nfn h() {\n    use crate::db::get_db;\n    get_db_ro();\n}\n",
+            "use crate::db::get_db;\nfn job() { get_db(); }\nfn h() {\n    use crate::db::get_db_ro;\n    get_db_ro();\n}\n",
+        ),
+        // A body without imports of its own names what its module imports.
+        (
+            "use crate::db::get_db;\nfn h() {\n    use crate::util::label;\n    label(get_db_ro());\n}\n",
+            "use crate::db::get_db_ro;\nfn h() {\n    use crate::util::label;\n    label(get_db_ro());\n}\n",
+        ),
+        // An inline module importing `super::*` names what its parent imports.
+        (
+            "use crate::db::get_db;\nfn job() { get_db(); }\nmod inner {\n    use super::*;\n    fn i() { get_db_ro(); }\n}\n",
+            "use crate::db::{get_db, get_db_ro};\nfn job() { get_db(); }\nmod inner {\n    use super::*;\n    fn i() { get_db_ro(); }\n}\n",
+        ),
+        // A module without it does not: the parent's import is unused there.
+        (
+            "use crate::db::get_db;\nfn h() { get_db_ro(); }\nmod inner {\n    fn i() { crate::db::get_db(); }\n}\n",
+            "use crate::db::get_db_ro;\nfn h() { get_db_ro(); }\nmod inner {\n    fn i() { crate::db::get_db(); }\n}\n",
+        ),
+    ];
+    for (text, want) in cases {
+        assert_eq!(fix(text, &[("get_db", "get_db_ro", true)]), want, "{text}");
+    }
+}
+
+#[test]
+fn a_twin_no_use_item_can_bring_in_is_refused() {
+    let renames = [Rename { from: "get_db".into(), to: "get_db_ro".into(), bare: true }];
+    // `get_db` is this file's own function: no `use` to change, and `get_db_ro` is nowhere.
+    let text = "fn get_db() {}\nfn h() { get_db_ro(); }\n";
+    assert!(matches!(
+        super::fix(text, &renames, StyleEdition::Before2024, &|_, _| true),
+        Err(EditError::NotInScope(name)) if name == "get_db_ro"
+    ));
+    // The same with `get_db` an alias of something else.
+    let text = "use crate::pool::primary as get_db;\nfn h() { get_db_ro(); }\n";
+    assert!(matches!(
+        super::fix(text, &renames, StyleEdition::Before2024, &|_, _| true),
+        Err(EditError::NotInScope(name)) if name == "get_db_ro"
+    ));
+    // Both defined here, the twin brought in by a glob, or `get_db` bound in a way the file
+    // does not show (a macro's `use`, say: the twin may be bound alike): no error.
+    for text in [
+        "fn get_db() {}\nfn get_db_ro() {}\nfn h() { get_db_ro(); }\n",
+        "use x::*;\nfn h() { get_db_ro(); }\n",
+        "fn h() { get_db_ro(); }\n",
+    ] {
+        assert_eq!(super::fix(text, &renames, StyleEdition::Before2024, &|_, _| true).unwrap(), text);
+    }
+}
+
+#[test]
+fn an_unused_import_is_removed_with_its_line() {
+    assert_eq!(
+        fix(
+            "use a::b;\nuse x::get_db;\nuse x::get_db_ro;\n\nfn h() { get_db_ro(); b(); }\n",
+            &[("get_db", "get_db_ro", true)]
+        ),
+        "use a::b;\nuse x::get_db_ro;\n\nfn h() { get_db_ro(); b(); }\n"
+    );
+}
+
+#[test]
+fn a_name_used_only_qualified_or_as_a_method_does_not_keep_its_import() {
+    // `get_db` is left only in a full path and as a method: the import is unused.
+    assert_eq!(
+        fix(
+            "use crate::db::get_db;\n\nfn h() { get_db_ro(); }\nfn p(s: S) { crate::db::get_db(); s.get_db(); }\n",
+            &[("get_db", "get_db_ro", true)]
+        ),
+        "use crate::db::get_db_ro;\n\nfn h() { get_db_ro(); }\nfn p(s: S) { crate::db::get_db(); s.get_db(); }\n"
+    );
+    // A bare use after a range (`..`) or in a turbofish call still counts.
+    assert_eq!(
+        fix(
+            "use x::get_db;\nfn h() { get_db_ro(); }\nfn p() { let _ = 0..get_db::<u8>(); }\n",
+            &[("get_db", "get_db_ro", true)]
+        ),
+        "use x::{get_db, get_db_ro};\nfn h() { get_db_ro(); }\nfn p() { let _ = 0..get_db::<u8>(); }\n"
+    );
+}
+
+#[test]
+fn globs_and_qualified_uses_need_nothing() {
+    let text = "use x::*;\nfn h() { get_db_ro(); }\n";
+    assert_eq!(fix(text, &[("get_db", "get_db_ro", true)]), text);
+    let text = "use crate::db;\nfn h() { db::get_db_ro(); }\n";
+    assert_eq!(fix(text, &[("get_db", "get_db_ro", false)]), text);
+}
+
+#[test]
+fn a_twin_the_importing_module_does_not_bring_in_is_refused() {
+    let renames = [Rename { from: "get_db".into(), to: "get_db_ro".into(), bare: true }];
+    // `crate::prelude` re-exports `get_db` but not `get_db_ro`; `crate::db` has both.
+    let reaches = |prefix: &[String], name: &str| prefix.join("::") != "crate::prelude" || name == "get_db";
+    let fix = |text: &str| super::fix(text, &renames, StyleEdition::Before2024, &reaches);
+    assert!(matches!(
+        fix("use crate::prelude::get_db;\nfn h() { get_db_ro(); }\n"),
+        Err(EditError::NotExported { module, name }) if module == "crate::prelude" && name == "get_db_ro"
+    ));
+    assert!(matches!(
+        fix("use crate::{prelude::{get_db, label}, util};\nfn h() { label(get_db_ro()); util::x(); }\nfn j() { get_db(); }\n"),
+        Err(EditError::NotExported { module, .. }) if module == "crate::prelude"
+    ));
+    // Through a glob of that module: no `use` to change, and the twin nowhere.
+    assert!(matches!(
+        fix("use crate::prelude::*;\nfn h() { get_db_ro(); }\n"),
+        Err(EditError::NotExported { module, name }) if module == "crate::prelude" && name == "get_db_ro"
+    ));
+    // The twin imported from where it is defined; a glob of a module that has it; the old
+    // name's import only removed.
+    for (text, want) in [
+        ("use crate::prelude::*;\nuse crate::db::get_db_ro;\nfn h() { get_db_ro(); }\n", None),
+        ("use crate::db::*;\nfn h() { get_db_ro(); }\n", None),
+        (
+            "use crate::prelude::get_db;\nuse crate::db::get_db_ro;\nfn h() { get_db_ro(); }\n",
+            Some("use crate::db::get_db_ro;\nfn h() { get_db_ro(); }\n"),
+        ),
+    ] {
+        assert_eq!(fix(text).unwrap(), want.unwrap_or(text), "{text}");
+    }
+}
