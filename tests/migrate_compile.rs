@@ -175,6 +175,30 @@ fn swapped_pools_follow_the_field_shape_the_tree_uses() {
     migrate_compiles_as_expected(app, &expected);
 }
 
+/// The same service before any handler used the twin: no `use` brings `ReadOnlyPgPool` in,
+/// and the one that brought `PgPool` names `sqlx`, whose file has no `ReadOnlyPgPool`.
+/// Renaming that import would not compile (E0432): the rewrite is refused with the module
+/// named, exit 2, and nothing is written.
+#[test]
+fn a_twin_the_importing_module_lacks_is_refused_not_written() {
+    let (tmp, _) = fixture_project("migrate-derefs");
+    let app = tmp.path();
+    let lib = std::fs::read_to_string(app.join("src/lib.rs")).unwrap();
+    let (head, rest) = lib.split_once("/// Already on the read-only pool").unwrap();
+    let (_, tail) = rest.split_once("pub fn app()").unwrap();
+    let lib = format!("{head}pub fn app(){tail}")
+        .replace("use crate::db::ReadOnlyPgPool;\n", "")
+        .replace("        .route(\"/users\", web::get().to(users))\n", "");
+    std::fs::write(app.join("src/lib.rs"), &lib).unwrap();
+    let out =
+        ro_audit_building(app, "migrate-derefs", &["migrate", ".", "--apply", "--allow-dirty", "--no-color"]);
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(said.contains("`sqlx` does not bring `ReadOnlyPgPool` in"), "{said}");
+    assert!(said.contains("unresolved"), "the handlers say why: {said}");
+    assert_eq!(std::fs::read_to_string(app.join("src/lib.rs")).unwrap(), lib, "nothing written");
+}
+
 /// `ro-audit ARGS` in `dir`, with cargo building into `target/NAME` of this workspace.
 fn ro_audit_building(dir: &Path, target: &str, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_ro-audit"))
