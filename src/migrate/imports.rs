@@ -3,11 +3,13 @@
 //! unused is removed (or renamed to the twin when the twin needs one). Every `use` of the name
 //! is fixed — the file's, an inline module's, a function body's — for what its own scope says
 //! ([`Scopes`]: whether the name is still used there, whether the twin is in scope there; a
-//! body sees its module's names, a module its parent's only through `use super::*`). Edits are minimal and
+//! body sees its module's names, a module its parent's only through `use super::*`). The twin
+//! comes in through the path that brought the original, a glob's included, when that path's
+//! module may bring it in ([`Reaches`]); else the rewrite is refused. Edits are minimal and
 //! keep rustfmt's layout: a group stays sorted in the order of the file's style edition
 //! ([`StyleEdition`]), a vertical list stays one name per line, a group left with one item
-//! loses its braces, a whole `use` left with nothing is removed with its line. Globs bring the twin in as they brought the
-//! original: nothing to do. Aliased imports are left alone.
+//! loses its braces, a whole `use` left with nothing is removed with its line. Aliased imports
+//! are left alone.
 //!
 //! [`plan`] parses the already-rewritten text on a worker and keeps no span.
 
