@@ -58,6 +58,8 @@ struct UseItem {
 #[derive(Debug, Default)]
 struct Scope {
     parent: Option<usize>,
+    /// The scopes nested right in this one.
+    children: Vec<usize>,
     /// A function body (it sees its module's names; a module sees none of its parent's).
     body: bool,
     /// Identifiers that can name an import, used in this scope itself (not in a nested scope).
@@ -81,8 +83,10 @@ impl Scopes {
     }
 
     fn child(&mut self, parent: usize, body: bool) -> usize {
+        let id = self.0.len();
         self.0.push(Scope { parent: Some(parent), body, ..Scope::default() });
-        self.0.len() - 1
+        self.0[parent].children.push(id);
+        id
     }
 
     /// Whether `name` is used bare in scope `s`, or in a nested scope that names what `s`
@@ -91,9 +95,9 @@ impl Scopes {
     /// whose `use` in that scope is fixed to bring the twin in).
     fn uses(&self, s: usize, name: &str, own: &[&str]) -> bool {
         self.0[s].idents.contains(name)
-            || self.0.iter().enumerate().any(|(c, scope)| {
-                scope.parent == Some(s)
-                    && (scope.body || scope.super_glob)
+            || self.0[s].children.iter().any(|&c| {
+                let scope = &self.0[c];
+                (scope.body || scope.super_glob)
                     && !own.iter().any(|n| scope.bound.contains(*n))
                     && self.uses(c, name, own)
             })

@@ -4,7 +4,8 @@
 //! ([`super::outcome::FileChange`]) for the whole file or, for `--verify`, with only some
 //! handlers. It never writes a file.
 
-use std::collections::BTreeSet;
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
@@ -65,7 +66,17 @@ pub fn plan_file(
         crate::parse::release_spans();
         let rewritten = edit::splice(text, &splices).map_err(|e| error(e.to_string()))?;
         // Parsing the rewritten text for its imports is the check that it parses.
-        let reaches = |prefix: &[String], name: &str| reexports::may_bring_in(path, prefix, name);
+        // Each module file is read (and lexed) once per name, however many scopes ask.
+        let asked: RefCell<HashMap<(Vec<String>, String), bool>> = RefCell::default();
+        let reaches = |prefix: &[String], name: &str| {
+            let key = (prefix.to_vec(), name.to_string());
+            if let Some(&known) = asked.borrow().get(&key) {
+                return known;
+            }
+            let answer = reexports::may_bring_in(path, prefix, name);
+            asked.borrow_mut().insert(key, answer);
+            answer
+        };
         imports::fix(&rewritten, &renames, StyleEdition::of_file(path), &reaches)
             .map_err(|e| error(e.to_string()))
     }));
