@@ -177,26 +177,76 @@ fn swapped_pools_follow_the_field_shape_the_tree_uses() {
 
 /// The same service before any handler used the twin: no `use` brings `ReadOnlyPgPool` in,
 /// and the one that brought `PgPool` names `sqlx`, whose file has no `ReadOnlyPgPool`.
-/// Renaming that import would not compile (E0432): the rewrite is refused with the module
-/// named, exit 2, and nothing is written.
+/// Renaming that import would not compile (E0432: it wrote `use sqlx::ReadOnlyPgPool;` once,
+/// and was refused later): the twin is imported from `crate::db`, which declares it, in
+/// rustfmt's place, the old import goes, and the service builds.
 #[test]
-fn a_twin_the_importing_module_lacks_is_refused_not_written() {
-    let (tmp, _) = fixture_project("migrate-derefs");
+fn a_twin_the_importing_module_lacks_is_imported_from_where_it_is_declared() {
+    let (tmp, expected) = fixture_project("migrate-derefs");
     let app = tmp.path();
+    // Without the handler already on the twin (and so without its import).
+    let without_users = |text: &str| {
+        let (head, rest) = text.split_once("/// Already on the read-only pool").unwrap();
+        let (_, tail) = rest.split_once("pub fn app()").unwrap();
+        format!("{head}pub fn app(){tail}").replace("        .route(\"/users\", web::get().to(users))\n", "")
+    };
     let lib = std::fs::read_to_string(app.join("src/lib.rs")).unwrap();
-    let (head, rest) = lib.split_once("/// Already on the read-only pool").unwrap();
-    let (_, tail) = rest.split_once("pub fn app()").unwrap();
-    let lib = format!("{head}pub fn app(){tail}")
-        .replace("use crate::db::ReadOnlyPgPool;\n", "")
-        .replace("        .route(\"/users\", web::get().to(users))\n", "");
+    let lib = without_users(&lib).replace("use crate::db::ReadOnlyPgPool;\n", "");
+    assert!(!lib.contains("ReadOnlyPgPool"), "{lib}");
     std::fs::write(app.join("src/lib.rs"), &lib).unwrap();
-    let out =
-        ro_audit_building(app, "migrate-derefs", &["migrate", ".", "--apply", "--allow-dirty", "--no-color"]);
-    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert_eq!(out.status.code(), Some(2), "{said}");
-    assert!(said.contains("`sqlx` does not bring `ReadOnlyPgPool` in"), "{said}");
-    assert!(said.contains("unresolved"), "the handlers say why: {said}");
-    assert_eq!(std::fs::read_to_string(app.join("src/lib.rs")).unwrap(), lib, "nothing written");
+    let expected: Vec<(PathBuf, String)> = expected
+        .into_iter()
+        .map(|(rel, text)| {
+            let text = if rel == Path::new("src/lib.rs") { without_users(&text) } else { text };
+            (rel, text)
+        })
+        .collect();
+    assert!(expected.iter().any(|(_, t)| t.contains("use crate::db::ReadOnlyPgPool;\nuse actix_web")));
+    migrate_compiles_as_expected(app, &expected);
+}
+
+/// The same, with `sqlx` a crate of its own (a path dependency): `use sqlx::PgPool;` now names
+/// another crate, which cannot bring in a type this crate declares, and whose files migrate
+/// does not place (it used to trust it and wrote `use sqlx::ReadOnlyPgPool;`, E0432). The
+/// twin is imported from `crate::db`, and the service builds.
+#[test]
+fn a_twin_declared_here_is_not_imported_through_another_crate() {
+    let (tmp, expected) = fixture_project("migrate-derefs");
+    let app = tmp.path();
+    let read = |rel: &str| std::fs::read_to_string(app.join(rel)).unwrap();
+    let write = |rel: &str, text: &str| {
+        let path = app.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    // `src/sqlx.rs` becomes the crate `sqlx` (`sqlx-stub/`), a dependency of the service.
+    write("sqlx-stub/Cargo.toml", "[package]\nname = \"sqlx\"\nversion = \"0.1.0\"\nedition = \"2021\"\n");
+    write("sqlx-stub/src/lib.rs", &read("src/sqlx.rs"));
+    std::fs::remove_file(app.join("src/sqlx.rs")).unwrap();
+    let manifest = read("Cargo.toml");
+    write(
+        "Cargo.toml",
+        &manifest.replace("[workspace]", "[dependencies]\nsqlx = { path = \"sqlx-stub\" }\n\n[workspace]"),
+    );
+    write("src/db.rs", &read("src/db.rs").replace("use crate::sqlx::PgPool;", "use sqlx::PgPool;"));
+    let as_crate = |text: &str| {
+        let (head, rest) = text.split_once("/// Already on the read-only pool").unwrap();
+        let (_, tail) = rest.split_once("pub fn app()").unwrap();
+        format!("{head}pub fn app(){tail}")
+            .replace("        .route(\"/users\", web::get().to(users))\n", "")
+            .replace("pub mod sqlx;\n", "")
+    };
+    let lib = as_crate(&read("src/lib.rs")).replace("use crate::db::ReadOnlyPgPool;\n", "");
+    assert!(lib.contains("use sqlx::PgPool;") && !lib.contains("ReadOnlyPgPool"), "{lib}");
+    write("src/lib.rs", &lib);
+    let expected: Vec<(PathBuf, String)> = expected
+        .into_iter()
+        .map(|(rel, text)| {
+            let text = if rel == Path::new("src/lib.rs") { as_crate(&text) } else { text };
+            (rel, text)
+        })
+        .collect();
+    migrate_compiles_as_expected(app, &expected);
 }
 
 /// `ro-audit ARGS` in `dir`, with cargo building into `target/NAME` of this workspace.

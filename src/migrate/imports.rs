@@ -122,6 +122,9 @@ struct Leaf {
     group: Option<(std::ops::Range<usize>, usize)>,
     /// The name's range.
     name: std::ops::Range<usize>,
+    /// When it ends a path that is an element of a group (`db::get_db` of `use
+    /// crate::{db::get_db, util};`): that group and the element's index there.
+    element: Option<(std::ops::Range<usize>, usize)>,
     /// The path before the name (`crate::db` of `use crate::{db::{get_db, DbRw}};`).
     prefix: Vec<String>,
 }
@@ -129,6 +132,26 @@ struct Leaf {
 /// Whether the module a `use` path names (its segments) may bring a name in:
 /// [`super::reexports::may_bring_in`] for the file being fixed.
 pub type Reaches<'a> = &'a dyn Fn(&[String], &str) -> bool;
+
+/// The module (`crate::…` segments) to import a name from instead of the one a `use` path
+/// names (its segments): [`super::reexports::home_instead`] for the file being fixed.
+pub type Home<'a> = &'a dyn Fn(&[String], &str) -> Option<Vec<String>>;
+
+/// Where names can come from, for the file being fixed.
+#[derive(Clone, Copy)]
+pub struct Lookup<'a> {
+    /// Whether a `use` path's module may bring a name in.
+    pub reaches: Reaches<'a>,
+    /// Where to import a twin from when a `use` path's module cannot bring it in.
+    pub home: Home<'a>,
+}
+
+impl Lookup<'static> {
+    /// Every module may bring every name in; no twin is imported from elsewhere.
+    pub fn trusting() -> Lookup<'static> {
+        Lookup { reaches: &|_, _| true, home: &|_, _| None }
+    }
+}
 
 /// `text` (already rewritten) with its imports fixed for `renames`, checked to parse; an error
 /// when a twin the rewrite names bare cannot be brought into scope by changing a `use` of the
@@ -142,13 +165,13 @@ pub fn fix(
     text: &str,
     renames: &[Rename],
     style: StyleEdition,
-    reaches: Reaches<'_>,
+    lookup: Lookup<'_>,
 ) -> Result<String, EditError> {
     let mut fixed: Option<String> = None;
     // A round settles at least one of the renamed names: one more round than names is a bound.
     for _ in 0..=renames.len() {
         let current = fixed.as_deref().unwrap_or(text);
-        let round = plan(current, renames, style, reaches);
+        let round = plan(current, renames, style, lookup);
         crate::parse::release_spans();
         let Planned { splices, waiting } = round?;
         if splices.is_empty() {
@@ -177,8 +200,9 @@ fn plan(
     text: &str,
     renames: &[Rename],
     style: StyleEdition,
-    reaches: Reaches<'_>,
+    lookup: Lookup<'_>,
 ) -> Result<Planned, EditError> {
+    let reaches = lookup.reaches;
     let src = SourceText::new(text.to_string());
     let file = parse_checked(src.parser_text())?;
     let mut items = Vec::new();
@@ -236,8 +260,10 @@ fn plan(
                 (false, true) => Action::Add,
                 (false, false) => continue,
             };
-            // The twin comes in by the path that brought the old name: that module must have it.
-            if action != Action::Remove && !reaches(&leaf.prefix, &r.to) {
+            // The twin comes in by the path that brought the old name, unless that path cannot
+            // bring it and a module of this crate has it: then from there, on a line of its own.
+            let home = if action == Action::Remove { None } else { (lookup.home)(&leaf.prefix, &r.to) };
+            if action != Action::Remove && home.is_none() && !reaches(&leaf.prefix, &r.to) {
                 return Err(EditError::NotExported { module: leaf.prefix.join("::"), name: r.to.clone() });
             }
             // One change per group (or item) per round keeps splices apart; a second rename
@@ -247,7 +273,14 @@ fn plan(
                 waiting = true;
                 continue;
             }
-            splices.push(change(text, item, leaf, action, (&r.from, &r.to), style));
+            let Some(home) = home else {
+                splices.push(change(text, item, leaf, action, (&r.from, &r.to), style));
+                continue;
+            };
+            let path = format!("{}::{}", home.join("::"), r.to);
+            let removed = (action == Action::Replace)
+                .then(|| change(text, item, leaf, Action::Remove, (&r.from, &r.to), style));
+            splices.extend(insert_use(text, &items, leaf.item, &path, removed, style));
         }
     }
     Ok(Planned { splices, waiting })
@@ -482,6 +515,7 @@ fn find_leaves(items: &[UseItem], name: &str) -> Vec<Leaf> {
         item: usize,
         prefix: &'p [String],
         group: Option<(std::ops::Range<usize>, usize)>,
+        element: Option<(std::ops::Range<usize>, usize)>,
     }
     fn walk(t: &Tree, name: &str, at: At<'_>, out: &mut Vec<Leaf>) {
         match t {
@@ -490,6 +524,7 @@ fn find_leaves(items: &[UseItem], name: &str) -> Vec<Leaf> {
                 group: at.group,
                 name: range.clone(),
                 prefix: at.prefix.to_vec(),
+                element: at.element,
             }),
             Tree::Path(segment, inner) => {
                 let prefix: Vec<String> = at.prefix.iter().cloned().chain([segment.clone()]).collect();
@@ -499,7 +534,8 @@ fn find_leaves(items: &[UseItem], name: &str) -> Vec<Leaf> {
                 for (i, (_, e)) in elems.iter().enumerate() {
                     // Only a direct element is "in" this group; deeper ones are in their own.
                     let group = matches!(e, Tree::Name(..)).then(|| (range.clone(), i));
-                    walk(e, name, At { item: at.item, prefix: at.prefix, group }, out);
+                    let element = matches!(e, Tree::Path(..)).then(|| (range.clone(), i));
+                    walk(e, name, At { item: at.item, prefix: at.prefix, group, element }, out);
                 }
             }
             _ => {}
@@ -507,9 +543,98 @@ fn find_leaves(items: &[UseItem], name: &str) -> Vec<Leaf> {
     }
     let mut out = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        walk(&item.tree, name, At { item: i, prefix: &[], group: None }, &mut out);
+        walk(&item.tree, name, At { item: i, prefix: &[], group: None, element: None }, &mut out);
     }
     out
+}
+
+/// The splices that add `use {path};` on a line of its own to the run of `use` items (one per
+/// line, in one scope) holding `items[at]`, where rustfmt orders it, indented like that item;
+/// with `removed`, the splice that takes the old name out of that run this round. When the
+/// new line goes where a removed item was, it takes that item's lines.
+fn insert_use(
+    text: &str,
+    items: &[UseItem],
+    at: usize,
+    path: &str,
+    removed: Option<Splice>,
+    style: StyleEdition,
+) -> Vec<Splice> {
+    let item = &items[at];
+    let own_line = |i: &UseItem| line_start(text, i.range.start)..line_end(text, i.range.end);
+    // The run: neighbours of the same scope, each on the line right after the one before.
+    let (mut first, mut last) = (at, at);
+    while first > 0
+        && items[first - 1].scope == item.scope
+        && own_line(&items[first - 1]).end == own_line(&items[first]).start
+    {
+        first -= 1;
+    }
+    while last + 1 < items.len()
+        && items[last + 1].scope == item.scope
+        && own_line(&items[last]).end == own_line(&items[last + 1]).start
+    {
+        last += 1;
+    }
+    // A removed whole item (its splice covers it) is not a neighbour to sort against.
+    let gone = |i: &UseItem| {
+        removed.as_ref().is_some_and(|r| {
+            r.text.is_empty() && r.range.start <= i.range.start && i.range.end <= r.range.end
+        })
+    };
+    let key = |i: &UseItem| use_path_text(&text[i.range.clone()]);
+    let place = (first..=last)
+        .filter(|&j| !gone(&items[j]))
+        .find(|&j| compare_use_paths(&key(&items[j]), path, style) == std::cmp::Ordering::Greater);
+    let indent: String = {
+        let start = line_start(text, item.range.start);
+        let before = &text[start..item.range.start];
+        if before.trim().is_empty() {
+            before.to_string()
+        } else {
+            String::new()
+        }
+    };
+    let line = format!("{indent}use {path};\n");
+    let point = match place {
+        Some(j) => line_start(text, items[j].range.start),
+        None => own_line(&items[last]).end,
+    };
+    match removed {
+        // The new line goes where the removed item was: it takes that item's lines.
+        Some(r)
+            if r.text.is_empty()
+                && gone(item)
+                && own_line(item).start <= point
+                && point <= own_line(item).end =>
+        {
+            vec![Splice { range: own_line(item), text: line }]
+        }
+        Some(r) => {
+            // A removal that spans the insertion point would overlap it: insert after it.
+            let point = if r.range.start < point && point < r.range.end { r.range.end } else { point };
+            vec![r, Splice { range: point..point, text: line }]
+        }
+        None => vec![Splice { range: point..point, text: line }],
+    }
+}
+
+/// The path of a `use` item's text (`crate::db::X` of `pub use crate::db::X;`).
+fn use_path_text(item: &str) -> String {
+    let after = item.find("use ").map_or(item, |i| &item[i + 4..]);
+    after.trim_end_matches(';').trim().to_string()
+}
+
+/// rustfmt's order of two `use` paths: `self`, `super`, `crate` first, then the style
+/// edition's order.
+fn compare_use_paths(a: &str, b: &str, style: StyleEdition) -> std::cmp::Ordering {
+    let rank = |p: &str| match p.split("::").next().unwrap_or("").trim_start_matches("::") {
+        "self" => 0,
+        "super" => 1,
+        "crate" => 2,
+        _ => 3,
+    };
+    rank(a).cmp(&rank(b)).then_with(|| style.compare(a, b))
 }
 
 fn line_start(text: &str, at: usize) -> usize {
@@ -529,7 +654,10 @@ fn change(
     style: StyleEdition,
 ) -> Splice {
     let (from, to) = names;
-    let Some((group, _)) = &leaf.group else {
+    // A path element of a group (`db::get_db` of `crate::{db::get_db, util}`) is renamed or
+    // grouped in place like a plain path, but removed from its group.
+    let element = leaf.element.as_ref().filter(|_| action == Action::Remove);
+    let Some((group, _)) = leaf.group.as_ref().or(element) else {
         // `use a::b::from;`
         return match action {
             Action::Replace => Splice { range: leaf.name.clone(), text: to.to_string() },
@@ -547,7 +675,10 @@ fn change(
     let mut elems: Vec<String> = split_top(inner);
     // rustfmt's vertical layout (`imports_layout = "Vertical"`): one element per line.
     let vertical = multiline && inner.lines().all(|l| split_top(l).len() <= 1);
-    let pos = elems.iter().position(|e| e == from);
+    let pos = match element {
+        Some((_, index)) => Some(*index).filter(|&i| i < elems.len()),
+        None => elems.iter().position(|e| e == from),
+    };
     match action {
         Action::Add => elems.push(to.to_string()),
         Action::Remove => {

@@ -67,21 +67,36 @@ pub fn plan_file(
         let rewritten = edit::splice(text, &splices).map_err(|e| error(e.to_string()))?;
         // Parsing the rewritten text for its imports is the check that it parses.
         // Each module file is read (and lexed) once per name, however many scopes ask.
-        let asked: RefCell<HashMap<(Vec<String>, String), bool>> = RefCell::default();
-        let reaches = |prefix: &[String], name: &str| {
-            let key = (prefix.to_vec(), name.to_string());
-            if let Some(&known) = asked.borrow().get(&key) {
-                return known;
-            }
-            let answer = reexports::may_bring_in(path, prefix, name);
-            asked.borrow_mut().insert(key, answer);
-            answer
-        };
-        imports::fix(&rewritten, &renames, StyleEdition::of_file(path), &reaches)
+        let reaches = Memo::new(|prefix: &[String], name: &str| reexports::may_bring_in(path, prefix, name));
+        let home = Memo::new(|prefix: &[String], name: &str| reexports::home_instead(path, prefix, name));
+        let lookup = imports::Lookup { reaches: &|p, n| reaches.get(p, n), home: &|p, n| home.get(p, n) };
+        imports::fix(&rewritten, &renames, StyleEdition::of_file(path), lookup)
             .map_err(|e| error(e.to_string()))
     }));
     crate::parse::release_spans();
     result.unwrap_or_else(|_| Err(error("internal error while editing this file".into())))
+}
+
+/// The answers of `f` about (module path, name) pairs, each computed once.
+struct Memo<T, F> {
+    f: F,
+    known: RefCell<HashMap<(Vec<String>, String), T>>,
+}
+
+impl<T: Clone, F: Fn(&[String], &str) -> T> Memo<T, F> {
+    fn new(f: F) -> Self {
+        Memo { f, known: RefCell::default() }
+    }
+
+    fn get(&self, prefix: &[String], name: &str) -> T {
+        let key = (prefix.to_vec(), name.to_string());
+        if let Some(known) = self.known.borrow().get(&key) {
+            return known.clone();
+        }
+        let answer = (self.f)(prefix, name);
+        self.known.borrow_mut().insert(key, answer.clone());
+        answer
+    }
 }
 
 /// Whether `splices` only put identifiers in place of the names `renames` rewrite, no `use`

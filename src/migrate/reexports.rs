@@ -1,20 +1,172 @@
-//! Whether the module a `use` path names can bring a name in (`use crate::prelude::get_db_ro;`,
-//! `use crate::prelude::*;`), read from that module's file: Cargo's layout places the file
+//! Where a name can be imported from, read from the tree's files. Whether the module a `use`
+//! path names can bring a name in (`use crate::prelude::get_db_ro;`, `use
+//! crate::prelude::*;`): Cargo's layout places the module's file
 //! ([`crate::workspace::location`]), and a file whose code never names it (comments and
 //! strings do not count) and that re-exports nothing by glob cannot bring it in. Anything it
 //! cannot place (another crate, an inline module, a `#[path]` module, a file it cannot read)
-//! may. Never decides that a name is in scope; only that a rewrite naming it through that
-//! module would not compile.
+//! may. And, when that path cannot bring a twin in or is another crate's (`use sqlx::PgPool;`
+//! with `ReadOnlyPgPool` defined in the tree), the one module of the file's own crate that
+//! declares or publicly re-exports it where the file can reach it ([`home_instead`]). Never
+//! decides that a name is in scope; only where a rewrite naming it would compile.
 
 use std::path::{Path, PathBuf};
 
-use crate::workspace::location::locate;
+use crate::workspace::location::{locate, ModuleLocation};
 
 /// Whether the module `prefix` names, from the file at `file`, may bring `name` in.
 pub fn may_bring_in(file: &Path, prefix: &[String], name: &str) -> bool {
     let Some(module_file) = module_file(file, prefix) else { return true };
     let Ok(text) = std::fs::read_to_string(&module_file) else { return true };
     text.contains("::*") || names_ident(&text, name)
+}
+
+/// The module (`crate::…` segments) that `file` should import `name` from instead of the
+/// module `prefix` names, when that one cannot bring it in: `prefix` is another crate's and
+/// this crate declares `name` (a struct, enum, union, type alias, trait or function), or
+/// `prefix` is a module of this crate whose file does not have it ([`may_bring_in`]) and a
+/// module declares or re-exports it (`pub use`; a declaration first). At the top of that
+/// module's file, visible from `file`'s module, through modules `file` can reach. `None` when
+/// no module of the crate has it, or more than one declares it (which one is meant is not
+/// known), or the crate's directory holds more than [`MAX_CRATE_FILES`] files.
+pub fn home_instead(file: &Path, prefix: &[String], name: &str) -> Option<Vec<String>> {
+    let placed = module_file(file, prefix).is_some();
+    if placed && may_bring_in(file, prefix, name) {
+        return None;
+    }
+    let here = locate(file);
+    let homes = homes_in_crate(&here, name)?;
+    // A declaration is the home; a re-export is one when nothing declares it.
+    let pick = |declared: bool| -> Option<&Vec<String>> {
+        let mut found = homes.iter().filter(|h| h.declared == declared && h.visible).map(|h| &h.module);
+        let first = found.next()?;
+        match found.next() {
+            None => Some(first),
+            // Several: the shortest path, if only one is shortest.
+            Some(second) => {
+                let mut all: Vec<&Vec<String>> = [first, second].into_iter().chain(found).collect();
+                all.sort_by_key(|m| m.len());
+                (all[0].len() < all[1].len()).then_some(all[0])
+            }
+        }
+    };
+    let declared_anywhere = homes.iter().filter(|h| h.declared).count();
+    let module = if declared_anywhere > 1 {
+        // Two types of that name in one crate: which one the config means is not known.
+        return None;
+    } else if placed {
+        pick(true).or_else(|| pick(false))?
+    } else {
+        // Another crate's path: only a name this crate declares is surely not there (one it
+        // re-exports may come from that very crate).
+        pick(true)?
+    };
+    if *module == here.module {
+        return None;
+    }
+    Some(std::iter::once("crate".to_string()).chain(module.iter().cloned()).collect())
+}
+
+/// At most this many `.rs` files of a crate's directory are read to find where a name lives.
+pub const MAX_CRATE_FILES: usize = 20_000;
+
+/// A module of the crate that has a name.
+struct Home {
+    module: Vec<String>,
+    /// Declared there (else re-exported by `pub use`).
+    declared: bool,
+    /// Reachable from the importing module: the item and every module on the way.
+    visible: bool,
+}
+
+/// The modules of `here`'s crate whose files have `name` at the top: read from every `.rs`
+/// file below the crate's directory that is a module of the same crate and names it.
+fn homes_in_crate(here: &ModuleLocation, name: &str) -> Option<Vec<Home>> {
+    let root = &here.crate_root;
+    if !root.is_dir() {
+        return None;
+    }
+    let mut files = Vec::new();
+    let mut dirs = vec![root.clone()];
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let Ok(kind) = entry.file_type() else { continue };
+            let path = entry.path();
+            if kind.is_dir() {
+                dirs.push(path);
+            } else if kind.is_file() && path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+                if files.len() > MAX_CRATE_FILES {
+                    return None;
+                }
+            }
+        }
+    }
+    files.sort();
+    let mut homes = Vec::new();
+    for path in files {
+        let at = locate(&path);
+        if at.crate_root != *root {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        if !has_word(&text, name) {
+            continue;
+        }
+        let Ok(parsed) = syn::parse_file(&text) else { continue };
+        for item in &parsed.items {
+            let (declared, vis) = match item {
+                syn::Item::Struct(i) if i.ident == name => (true, &i.vis),
+                syn::Item::Enum(i) if i.ident == name => (true, &i.vis),
+                syn::Item::Union(i) if i.ident == name => (true, &i.vis),
+                syn::Item::Type(i) if i.ident == name => (true, &i.vis),
+                syn::Item::Trait(i) if i.ident == name => (true, &i.vis),
+                syn::Item::Fn(i) if i.sig.ident == name => (true, &i.vis),
+                syn::Item::Use(u) if exports(&u.tree, name) => (false, &u.vis),
+                _ => continue,
+            };
+            let visible =
+                seen_from(vis, &at.module, &here.module) && modules_reachable(root, &at.module, &here.module);
+            homes.push(Home { module: at.module.clone(), declared, visible });
+        }
+    }
+    Some(homes)
+}
+
+/// Whether a use tree binds `name` (as a leaf of that name, or an alias).
+fn exports(tree: &syn::UseTree, name: &str) -> bool {
+    match tree {
+        syn::UseTree::Path(p) => exports(&p.tree, name),
+        syn::UseTree::Name(n) => n.ident == name,
+        syn::UseTree::Rename(r) => r.rename == name,
+        syn::UseTree::Group(g) => g.items.iter().any(|t| exports(t, name)),
+        syn::UseTree::Glob(_) => false,
+    }
+}
+
+/// Whether an item of module `owner` with visibility `vis` is visible in module `from`: `pub`
+/// and `pub(crate)` everywhere in the crate; a private one in its module and below it.
+fn seen_from(vis: &syn::Visibility, owner: &[String], from: &[String]) -> bool {
+    match vis {
+        syn::Visibility::Public(_) => true,
+        syn::Visibility::Restricted(r) => r.path.is_ident("crate") || from.starts_with(owner),
+        syn::Visibility::Inherited => from.starts_with(owner),
+    }
+}
+
+/// Whether every module on the way to `module` can be named from `from`: each is declared in
+/// its parent's file visibly from `from` (a `mod` it cannot find — inline, `#[path]` — is not).
+fn modules_reachable(root: &Path, module: &[String], from: &[String]) -> bool {
+    (0..module.len()).all(|depth| {
+        let (parent, child) = (&module[..depth], &module[depth]);
+        let Some(file) = module_path_file(root, parent) else { return false };
+        let Ok(text) = std::fs::read_to_string(&file) else { return false };
+        let Ok(parsed) = syn::parse_file(&text) else { return false };
+        parsed.items.iter().any(|item| {
+            matches!(item, syn::Item::Mod(m) if m.ident == child && m.content.is_none()
+                && seen_from(&m.vis, parent, from))
+        })
+    })
 }
 
 /// Whether `name` is an identifier of `text`'s code (not in a comment or a string); as a word
@@ -128,5 +280,50 @@ mod tests {
         assert!(may_bring_in(&file, &path("sqlx"), "ReadOnlyPgPool"), "no `api::sqlx`: a crate's name");
         assert!(may_bring_in(&file, &path("crate::nowhere"), "get_db_ro"));
         assert!(!may_bring_in(&file, &path("crate"), "get_db_ro"), "lib.rs names no get_db_ro");
+    }
+
+    #[test]
+    fn a_twin_is_imported_from_the_one_module_of_the_crate_that_has_it_visibly() {
+        let tmp = tempfile::tempdir().unwrap();
+        let src = tmp.path().join("src");
+        std::fs::create_dir_all(src.join("api")).unwrap();
+        std::fs::create_dir_all(src.join("db")).unwrap();
+        let write = |rel: &str, text: &str| std::fs::write(src.join(rel), text).unwrap();
+        write("lib.rs", "pub mod api;\npub mod db;\nmod store;\n");
+        write(
+            "db/mod.rs",
+            "mod inner;\npub mod pool;\npub use self::pool::Pooled;\npub struct ReadOnlyPgPool;\nstruct Hidden;\npub struct Two;\n",
+        );
+        write("db/inner.rs", "pub struct Deep;\n");
+        write("db/pool.rs", "pub struct Pooled;\npub fn get_db_ro() {}\n");
+        write("store.rs", "pub struct Two;\npub use ext::Exported;\n");
+        write("api/mod.rs", "");
+        let from = src.join("api/h.rs");
+        let path = |p: &str| p.split("::").map(str::to_string).collect::<Vec<_>>();
+        let home = |file: &Path, prefix: &str, name: &str| {
+            home_instead(file, &path(prefix), name).map(|m| m.join("::"))
+        };
+        // Another crate's path cannot bring a name the crate declares.
+        assert_eq!(home(&from, "sqlx", "ReadOnlyPgPool").as_deref(), Some("crate::db"));
+        assert_eq!(home(&from, "sqlx", "get_db_ro").as_deref(), Some("crate::db::pool"));
+        // Declared and re-exported: the declaration.
+        assert_eq!(home(&from, "sqlx", "Pooled").as_deref(), Some("crate::db::pool"));
+        // Only re-exported (`store` is private to the root, visible from all of the crate):
+        // a home instead of a module of the crate without it, not instead of another crate's.
+        assert_eq!(home(&from, "crate::db", "Exported").as_deref(), Some("crate::store"));
+        assert_eq!(home(&from, "ext", "Exported"), None);
+        // A private item, or one in a private module, from outside: no home; from inside: one.
+        assert_eq!(home(&from, "sqlx", "Hidden"), None);
+        assert_eq!(home(&from, "sqlx", "Deep"), None);
+        assert_eq!(home(&src.join("db/x.rs"), "sqlx", "Deep").as_deref(), Some("crate::db::inner"));
+        // Declared twice: which one is meant is not known.
+        assert_eq!(home(&from, "sqlx", "Two"), None);
+        // A module of the crate that brings it in: it stays the way; the file's own module: none.
+        assert_eq!(home(&from, "crate::db", "ReadOnlyPgPool"), None);
+        assert_eq!(home(&src.join("db/mod.rs"), "sqlx", "ReadOnlyPgPool"), None);
+        // A module of the crate that does not bring it in: the home instead.
+        assert_eq!(home(&from, "crate::store", "ReadOnlyPgPool").as_deref(), Some("crate::db"));
+        // Nowhere in the crate.
+        assert_eq!(home(&from, "sqlx", "Nowhere"), None);
     }
 }

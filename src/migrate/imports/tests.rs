@@ -5,7 +5,7 @@ use super::*;
 fn fix(text: &str, renames: &[(&str, &str, bool)]) -> String {
     let renames: Vec<Rename> =
         renames.iter().map(|(f, t, b)| Rename { from: f.to_string(), to: t.to_string(), bare: *b }).collect();
-    super::fix(text, &renames, StyleEdition::Before2024, &|_, _| true).unwrap()
+    super::fix(text, &renames, StyleEdition::Before2024, Lookup::trusting()).unwrap()
 }
 
 #[test]
@@ -135,13 +135,13 @@ fn a_twin_no_use_item_can_bring_in_is_refused() {
     // `get_db` is this file's own function: no `use` to change, and `get_db_ro` is nowhere.
     let text = "fn get_db() {}\nfn h() { get_db_ro(); }\n";
     assert!(matches!(
-        super::fix(text, &renames, StyleEdition::Before2024, &|_, _| true),
+        super::fix(text, &renames, StyleEdition::Before2024, Lookup::trusting()),
         Err(EditError::NotInScope(name)) if name == "get_db_ro"
     ));
     // The same with `get_db` an alias of something else.
     let text = "use crate::pool::primary as get_db;\nfn h() { get_db_ro(); }\n";
     assert!(matches!(
-        super::fix(text, &renames, StyleEdition::Before2024, &|_, _| true),
+        super::fix(text, &renames, StyleEdition::Before2024, Lookup::trusting()),
         Err(EditError::NotInScope(name)) if name == "get_db_ro"
     ));
     // Both defined here, the twin brought in by a glob, or `get_db` bound in a way the file
@@ -151,7 +151,7 @@ fn a_twin_no_use_item_can_bring_in_is_refused() {
         "use x::*;\nfn h() { get_db_ro(); }\n",
         "fn h() { get_db_ro(); }\n",
     ] {
-        assert_eq!(super::fix(text, &renames, StyleEdition::Before2024, &|_, _| true).unwrap(), text);
+        assert_eq!(super::fix(text, &renames, StyleEdition::Before2024, Lookup::trusting()).unwrap(), text);
     }
 }
 
@@ -199,7 +199,8 @@ fn a_twin_the_importing_module_does_not_bring_in_is_refused() {
     let renames = [Rename { from: "get_db".into(), to: "get_db_ro".into(), bare: true }];
     // `crate::prelude` re-exports `get_db` but not `get_db_ro`; `crate::db` has both.
     let reaches = |prefix: &[String], name: &str| prefix.join("::") != "crate::prelude" || name == "get_db";
-    let fix = |text: &str| super::fix(text, &renames, StyleEdition::Before2024, &reaches);
+    let lookup = Lookup { reaches: &reaches, home: &|_, _| None };
+    let fix = |text: &str| super::fix(text, &renames, StyleEdition::Before2024, lookup);
     assert!(matches!(
         fix("use crate::prelude::get_db;\nfn h() { get_db_ro(); }\n"),
         Err(EditError::NotExported { module, name }) if module == "crate::prelude" && name == "get_db_ro"
@@ -225,4 +226,61 @@ fn a_twin_the_importing_module_does_not_bring_in_is_refused() {
     ] {
         assert_eq!(fix(text).unwrap(), want.unwrap_or(text), "{text}");
     }
+}
+
+#[test]
+fn a_twin_the_path_cannot_bring_is_imported_from_its_home_in_rustfmt_order() {
+    let renames = [Rename { from: "PgPool".into(), to: "ReadOnlyPgPool".into(), bare: true }];
+    // `sqlx` is another crate's path; the tree declares the twin in `crate::db`.
+    let home = |prefix: &[String], name: &str| {
+        (prefix.first().is_some_and(|p| p == "sqlx") && name == "ReadOnlyPgPool")
+            .then(|| vec!["crate".to_string(), "db".to_string()])
+    };
+    let lookup = Lookup { reaches: &|_, _| true, home: &home };
+    let fix = |text: &str| super::fix(text, &renames, StyleEdition::Before2024, lookup).unwrap();
+    for (text, want) in [
+        // The old import unused: the new line takes its place, before `std` (`crate` first).
+        (
+            "use sqlx::PgPool;\nuse std::fmt;\n\nfn h(_: ReadOnlyPgPool) {}\n",
+            "use crate::db::ReadOnlyPgPool;\nuse std::fmt;\n\nfn h(_: ReadOnlyPgPool) {}\n",
+        ),
+        // Still used: kept, and the new line goes where rustfmt puts it.
+        (
+            "use axum::Router;\nuse sqlx::PgPool;\n\nfn h(_: ReadOnlyPgPool) {}\nfn j(_: PgPool, _: Router) {}\n",
+            "use crate::db::ReadOnlyPgPool;\nuse axum::Router;\nuse sqlx::PgPool;\n\nfn h(_: ReadOnlyPgPool) {}\nfn j(_: PgPool, _: Router) {}\n",
+        ),
+        // From a group: the group keeps the rest.
+        (
+            "use crate::a::B;\nuse sqlx::{PgPool, Row};\n\nfn h(_: ReadOnlyPgPool, _: Row, _: B) {}\n",
+            "use crate::a::B;\nuse crate::db::ReadOnlyPgPool;\nuse sqlx::Row;\n\nfn h(_: ReadOnlyPgPool, _: Row, _: B) {}\n",
+        ),
+        // A path element of a group: only that element goes.
+        (
+            "use sqlx::{pool::PgPool, Row};\n\nfn h(_: ReadOnlyPgPool, _: Row) {}\n",
+            "use crate::db::ReadOnlyPgPool;\nuse sqlx::Row;\n\nfn h(_: ReadOnlyPgPool, _: Row) {}\n",
+        ),
+        // In a body, indented like the `use` it sits by.
+        (
+            "fn h() {\n    use sqlx::PgPool;\n    let _p: Option<ReadOnlyPgPool> = None;\n}\n",
+            "fn h() {\n    use crate::db::ReadOnlyPgPool;\n    let _p: Option<ReadOnlyPgPool> = None;\n}\n",
+        ),
+        // A path that can bring it (no home asked for): renamed in place, as before.
+        (
+            "use crate::pool::PgPool;\n\nfn h(_: ReadOnlyPgPool) {}\n",
+            "use crate::pool::ReadOnlyPgPool;\n\nfn h(_: ReadOnlyPgPool) {}\n",
+        ),
+    ] {
+        assert_eq!(fix(text), want, "{text}");
+    }
+}
+
+#[test]
+fn a_path_element_of_a_group_is_removed_alone() {
+    let text = "use crate::db::get_db_ro;\nuse crate::{db::get_db, util::label};\n\nfn h() { label(get_db_ro()); }\n";
+    let want = "use crate::db::get_db_ro;\nuse crate::util::label;\n\nfn h() { label(get_db_ro()); }\n";
+    assert_eq!(fix(text, &[("get_db", "get_db_ro", true)]), want);
+    let text = "use crate::db::get_db_ro;\nuse crate::{db::get_db, util::label, x};\n\nfn h() { label(get_db_ro()); x(); }\n";
+    let want =
+        "use crate::db::get_db_ro;\nuse crate::{util::label, x};\n\nfn h() { label(get_db_ro()); x(); }\n";
+    assert_eq!(fix(text, &[("get_db", "get_db_ro", true)]), want);
 }
