@@ -273,14 +273,25 @@ fn plan(
                 waiting = true;
                 continue;
             }
-            let Some(home) = home else {
-                splices.push(change(text, item, leaf, action, (&r.from, &r.to), style));
-                continue;
+            let old_path = format!("{}::{}", leaf.prefix.join("::"), r.from);
+            let new_path = match home {
+                Some(home) => format!("{}::{}", home.join("::"), r.to),
+                // `use a::b::from;` alone on its lines: renamed, it moves to rustfmt's place
+                // among its neighbours (`get_db_ro` after `get_db_helper`).
+                None if action == Action::Replace
+                    && alone(text, item)
+                    && text[item.range.clone()] == format!("use {old_path};") =>
+                {
+                    format!("{}::{}", leaf.prefix.join("::"), r.to)
+                }
+                None => {
+                    splices.push(change(text, item, leaf, action, (&r.from, &r.to), style));
+                    continue;
+                }
             };
-            let path = format!("{}::{}", home.join("::"), r.to);
             let removed = (action == Action::Replace)
                 .then(|| change(text, item, leaf, Action::Remove, (&r.from, &r.to), style));
-            splices.extend(insert_use(text, &items, leaf.item, &path, removed, style));
+            splices.extend(insert_use(text, &items, leaf.item, &new_path, removed, style));
         }
     }
     Ok(Planned { splices, waiting })
@@ -561,19 +572,23 @@ fn insert_use(
     style: StyleEdition,
 ) -> Vec<Splice> {
     let item = &items[at];
+    if !alone(text, item) {
+        // Sharing its line with other code (`fn h() { use a::B; … }`): the new `use` goes
+        // right before it.
+        let mut out: Vec<Splice> = removed.into_iter().collect();
+        out.push(Splice { range: item.range.start..item.range.start, text: format!("use {path}; ") });
+        return out;
+    }
     let own_line = |i: &UseItem| line_start(text, i.range.start)..line_end(text, i.range.end);
     // The run: neighbours of the same scope, each on the line right after the one before.
     let (mut first, mut last) = (at, at);
-    while first > 0
-        && items[first - 1].scope == item.scope
-        && own_line(&items[first - 1]).end == own_line(&items[first]).start
-    {
+    let joined = |a: &UseItem, b: &UseItem| {
+        a.scope == b.scope && alone(text, a) && alone(text, b) && own_line(a).end == own_line(b).start
+    };
+    while first > 0 && joined(&items[first - 1], &items[first]) {
         first -= 1;
     }
-    while last + 1 < items.len()
-        && items[last + 1].scope == item.scope
-        && own_line(&items[last]).end == own_line(&items[last + 1]).start
-    {
+    while last + 1 < items.len() && joined(&items[last], &items[last + 1]) {
         last += 1;
     }
     // A removed whole item (its splice covers it) is not a neighbour to sort against.
@@ -617,6 +632,12 @@ fn insert_use(
         }
         None => vec![Splice { range: point..point, text: line }],
     }
+}
+
+/// Whether a `use` item has its lines to itself (only blanks before it and after it there).
+fn alone(text: &str, item: &UseItem) -> bool {
+    text[line_start(text, item.range.start)..item.range.start].trim().is_empty()
+        && text[item.range.end..line_end(text, item.range.end)].trim().is_empty()
 }
 
 /// The path of a `use` item's text (`crate::db::X` of `pub use crate::db::X;`).

@@ -284,3 +284,31 @@ fn a_path_element_of_a_group_is_removed_alone() {
         "use crate::db::get_db_ro;\nuse crate::{util::label, x};\n\nfn h() { label(get_db_ro()); x(); }\n";
     assert_eq!(fix(text, &[("get_db", "get_db_ro", true)]), want);
 }
+
+#[test]
+fn a_renamed_single_import_moves_to_rustfmt_order() {
+    let renames = &[("get_db", "get_db_ro", true)];
+    for (text, want) in [
+        (
+            "use crate::db::get_db;\nuse crate::db::get_db_helper;\n\nfn h() { get_db_ro(); get_db_helper(); }\n",
+            "use crate::db::get_db_helper;\nuse crate::db::get_db_ro;\n\nfn h() { get_db_ro(); get_db_helper(); }\n",
+        ),
+        // Already in order: renamed in place.
+        (
+            "use crate::a::B;\nuse crate::db::get_db;\nuse std::fmt;\n\nfn h(_: B) { get_db_ro(); }\n",
+            "use crate::a::B;\nuse crate::db::get_db_ro;\nuse std::fmt;\n\nfn h(_: B) { get_db_ro(); }\n",
+        ),
+        // Alone between blank lines: stays there.
+        (
+            "//! Doc.\n\nuse crate::db::get_db;\n\nfn h() { get_db_ro(); }\n",
+            "//! Doc.\n\nuse crate::db::get_db_ro;\n\nfn h() { get_db_ro(); }\n",
+        ),
+        // Not alone on its line, or re-exported: renamed where it stands.
+        (
+            "pub use crate::db::get_db;\nuse crate::db::get_db_helper;\n\nfn h() { get_db_ro(); get_db_helper(); }\n",
+            "pub use crate::db::get_db_ro;\nuse crate::db::get_db_helper;\n\nfn h() { get_db_ro(); get_db_helper(); }\n",
+        ),
+    ] {
+        assert_eq!(fix(text, renames), want, "{text}");
+    }
+}
