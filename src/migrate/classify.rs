@@ -118,7 +118,8 @@ pub fn classify(ctx: &Context<'_>, body: &Body<'_>) -> (Class, Vec<Reason>, Vec<
             reasons.push(Reason {
                 line: u.range.start.line,
                 message: format!(
-                    "calls `{}` under an alias (`use … as …`), which migrate does not rewrite",
+                    "{} `{}` under an alias (`use … as …`), which migrate does not rewrite",
+                    if ctx.names.rw_types.contains_key(&u.name) { "names" } else { "calls" },
                     u.name
                 ),
                 chain: Vec::new(),

@@ -114,9 +114,10 @@ pub enum UseKind {
         /// Named by a single-segment path.
         bare: bool,
     },
-    /// A call of an accessor by the alias a `use` gave it (`use crate::db::get_db as
-    /// primary;` … `primary()`): the name is the accessor's; the rewrite would have to change
-    /// the alias, which migrate does not.
+    /// A call of an accessor, or a type, by the alias a `use` gave it (`use crate::db::get_db
+    /// as primary;` … `primary()`, `use crate::db::DbRw as Primary;` … `db: Primary`): the name
+    /// is the accessor's or the type's; the rewrite would have to change the alias, which
+    /// migrate does not.
     Alias,
 }
 
@@ -175,7 +176,7 @@ pub fn blocking_params(params: &FnParams, names: &MigrateNames, derefs: &[(Strin
 
 /// Scans a parsed file.
 pub fn scan(names: &MigrateNames, src: &SourceText, file: &syn::File) -> FileScan {
-    let mut aliases = AccessorAliases { names, found: Vec::new() };
+    let mut aliases = Aliases { names, found: Vec::new() };
     aliases.visit_file(file);
     let mut v = Visitor { names, src, aliases: aliases.found, out: FileScan::default() };
     v.visit_file(file);
@@ -208,21 +209,36 @@ fn is_migrate_opt_out(comment: &str) -> bool {
 struct Visitor<'a> {
     names: &'a MigrateNames,
     src: &'a SourceText,
-    /// Aliases the file's `use` items give accessors: (alias, accessor, read-write).
-    aliases: Vec<(String, String, bool)>,
+    /// Aliases the file's `use` items give accessors and handle types.
+    aliases: Vec<Alias>,
     out: FileScan,
 }
 
-/// The accessors a file's `use` items (anywhere in it) import under another name.
-struct AccessorAliases<'a> {
-    names: &'a MigrateNames,
-    found: Vec<(String, String, bool)>,
+/// A name a `use` item gives an accessor or a handle type.
+struct Alias {
+    alias: String,
+    /// The accessor's or the type's name.
+    name: String,
+    rw: bool,
+    /// A handle type (else an accessor).
+    is_type: bool,
 }
 
-impl<'ast> Visit<'ast> for AccessorAliases<'_> {
+/// The accessors and handle types a file's `use` items (anywhere in it) import under another
+/// name.
+struct Aliases<'a> {
+    names: &'a MigrateNames,
+    found: Vec<Alias>,
+}
+
+impl<'ast> Visit<'ast> for Aliases<'_> {
     fn visit_use_rename(&mut self, rename: &'ast syn::UseRename) {
-        if let Some((name, rw)) = self.names.accessor(&rename.ident) {
-            self.found.push((rename.rename.to_string(), name.clone(), rw));
+        let accessor = self.names.accessor(&rename.ident).map(|(name, rw)| (name, rw, false));
+        let found =
+            accessor.or_else(|| self.names.handle_type(&rename.ident).map(|(name, rw)| (name, rw, true)));
+        if let Some((name, rw, is_type)) = found {
+            let alias = rename.rename.to_string();
+            self.found.push(Alias { alias, name: name.clone(), rw, is_type });
         }
     }
 }
@@ -244,7 +260,17 @@ impl Visitor<'_> {
         if let Some(last) = path.segments.last() {
             if let Some((name, rw)) = self.names.handle_type(&last.ident) {
                 self.push(last.ident.span(), name.clone(), UseKind::Type { bare }, rw);
+            } else if bare {
+                self.alias(&last.ident, true);
             }
+        }
+    }
+
+    /// A use of `ident` as the alias of a handle type (`is_type`) or an accessor.
+    fn alias(&mut self, ident: &syn::Ident, is_type: bool) {
+        if let Some(a) = self.aliases.iter().find(|a| a.is_type == is_type && *ident == a.alias) {
+            let (name, rw) = (a.name.clone(), a.rw);
+            self.push(ident.span(), name, UseKind::Alias, rw);
         }
     }
 
@@ -318,10 +344,7 @@ impl<'ast> Visit<'ast> for Visitor<'_> {
                 let bare = p.qself.is_none() && p.path.leading_colon.is_none() && p.path.segments.len() == 1;
                 self.accessor(&last.ident, UseKind::Call { bare });
                 if bare {
-                    if let Some((_, name, rw)) = self.aliases.iter().find(|(alias, ..)| last.ident == alias) {
-                        let (name, rw) = (name.clone(), *rw);
-                        self.push(last.ident.span(), name, UseKind::Alias, rw);
-                    }
+                    self.alias(&last.ident, false);
                 }
             }
         }

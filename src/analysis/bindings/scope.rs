@@ -25,6 +25,9 @@ pub(crate) struct FileScope {
     /// The aliases of those that stand for an accessor (`use crate::db::get_db_ro as
     /// replica;`): a function calling one is screened in like one naming the accessor.
     pub accessor_aliases: Vec<String>,
+    /// The aliases of handle types (`use crate::db::DbRo as Replica;`): alias -> (read-only,
+    /// read-write), so that `Replica` in a signature is the handle type.
+    pub type_aliases: Vec<(String, (bool, bool))>,
     /// Methods of the file's traits implemented for `Result`/`Option` (error-mapping
     /// extensions): they hand their receiver through like the rule set's transparent methods.
     pub extensions: Vec<String>,
@@ -44,6 +47,7 @@ pub(crate) struct FileScope {
 pub(crate) static EMPTY: FileScope = FileScope {
     aliases: Vec::new(),
     accessor_aliases: Vec::new(),
+    type_aliases: Vec::new(),
     extensions: Vec::new(),
     tuple_fns: Vec::new(),
     builder_fns: Vec::new(),
@@ -67,7 +71,15 @@ impl FileScope {
             })
             .map(|(alias, _)| alias.clone())
             .collect();
-        let mut scope = FileScope { aliases, accessor_aliases, ..FileScope::default() };
+        let type_aliases = aliases
+            .iter()
+            .map(|(alias, path)| {
+                (alias, (names.ro_types.matches_path(path), names.rw_types.matches_path(path)))
+            })
+            .filter(|(_, (ro, rw))| *ro || *rw)
+            .map(|(alias, roles)| (alias.clone(), roles))
+            .collect();
+        let mut scope = FileScope { aliases, accessor_aliases, type_aliases, ..FileScope::default() };
         scope.extensions = extension_methods(items);
         each_signature(items, &mut |sig| {
             if let syn::ReturnType::Type(_, ty) = &sig.output {
@@ -91,7 +103,7 @@ impl FileScope {
     /// Whether `text` names a function of the file that returns a read-only handle in a tuple,
     /// a write builder, or a struct with a read-only field (such a function's callers, or the
     /// functions given such a struct, can matter though they name no accessor), or an
-    /// accessor by an alias.
+    /// accessor or a handle type by an alias.
     pub(crate) fn names_handle_fn(&self, text: &str) -> bool {
         let tuple = self.tuple_fns.iter().filter(|(_, elements)| elements.iter().any(|&(ro, _)| ro));
         let structs = self.structs.iter().filter(|(_, fields)| fields.iter().any(|&(_, ro, _)| ro));
@@ -100,6 +112,7 @@ impl FileScope {
             .chain(self.builder_fns.iter().map(|(name, _)| name))
             .chain(structs.map(|(name, _)| name))
             .chain(&self.accessor_aliases)
+            .chain(self.type_aliases.iter().map(|(alias, _)| alias))
             .any(|n| text.contains(n.as_str()))
     }
 

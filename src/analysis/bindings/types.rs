@@ -1,7 +1,8 @@
 //! Handle types named in type syntax: parameter and `let` annotations, return types, trait
 //! objects and `impl` bounds, `Self` of an `impl` of a handle type.
 //!
-//! Matching is by the rule set's type names only; it never resolves a type alias or a path.
+//! Matching is by the rule set's type names, and by the names a file's `use` items give them
+//! (`use crate::db::DbRo as Replica;`); it never resolves a `type` alias or a path.
 
 use std::cell::Cell;
 
@@ -28,7 +29,8 @@ impl FnAnalysis<'_> {
 
     fn taint_of_type(&self, ty: &Type, at: impl FnOnce() -> TextRange, tuples: bool) -> Taint {
         let is_self = (self.self_taint.0 || self.self_taint.1) && type_mentions_self(ty);
-        let (ro, rw) = mentions_either(ty, (&self.names.ro_types, &self.names.rw_types), tuples);
+        let sets = (&self.names.ro_types, &self.names.rw_types);
+        let (ro, rw) = mentions_either(ty, sets, &self.scope.type_aliases, tuples);
         let ro = (is_self && self.self_taint.0) || ro;
         let rw = (is_self && self.self_taint.1) || rw;
         if !ro && !rw {
@@ -78,8 +80,14 @@ fn mentions(ty: &Type, names: &NameSet, tuples: bool) -> bool {
 }
 
 /// [`mentions`] of two sets at once, walking the type and printing each name once: (whether it
-/// names one of the first, one of the second).
-fn mentions_either(ty: &Type, (first, second): (&NameSet, &NameSet), tuples: bool) -> (bool, bool) {
+/// names one of the first, one of the second). A single-segment name of `aliases` (a handle
+/// type imported under another name) counts for the sets it stands for.
+fn mentions_either(
+    ty: &Type,
+    (first, second): (&NameSet, &NameSet),
+    aliases: &[(String, (bool, bool))],
+    tuples: bool,
+) -> (bool, bool) {
     if first.is_empty() && second.is_empty() {
         return (false, false);
     }
@@ -87,8 +95,13 @@ fn mentions_either(ty: &Type, (first, second): (&NameSet, &NameSet), tuples: boo
     let matches = |segments: &Segments| {
         let Some(last) = last_segment(segments) else { return false };
         with_ident_text(&last.ident, |name| {
-            found.0.set(found.0.get() || first.matches_segments_named(segments, name));
-            found.1.set(found.1.get() || second.matches_segments_named(segments, name));
+            let aliased = if segments.len() == 1 {
+                aliases.iter().find(|(alias, _)| alias == name).map_or((false, false), |(_, roles)| *roles)
+            } else {
+                (false, false)
+            };
+            found.0.set(found.0.get() || aliased.0 || first.matches_segments_named(segments, name));
+            found.1.set(found.1.get() || aliased.1 || second.matches_segments_named(segments, name));
         });
         found.0.get() && found.1.get()
     };
