@@ -11,6 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::edit::parse_checked;
 use crate::workspace::location::{locate, ModuleLocation};
 
 /// Whether the module `prefix` names, from the file at `file`, may bring `name` in.
@@ -66,7 +67,8 @@ pub fn home_instead(file: &Path, prefix: &[String], name: &str) -> Option<Vec<St
     Some(std::iter::once("crate".to_string()).chain(module.iter().cloned()).collect())
 }
 
-/// At most this many `.rs` files of a crate's directory are read to find where a name lives.
+/// At most this many `.rs` files of a crate's directory (and eight times as many entries) are
+/// listed to find where a name lives.
 pub const MAX_CRATE_FILES: usize = 20_000;
 
 /// A module of the crate that has a name.
@@ -87,12 +89,19 @@ fn homes_in_crate(here: &ModuleLocation, name: &str) -> Option<Vec<Home>> {
     }
     let mut files = Vec::new();
     let mut dirs = vec![root.clone()];
+    let mut entries_seen = 0usize;
     while let Some(dir) = dirs.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else { continue };
         for entry in entries.flatten() {
+            entries_seen += 1;
+            if entries_seen > 8 * MAX_CRATE_FILES {
+                return None;
+            }
+            // Not followed: links (no cycles), hidden directories, build output.
             let Ok(kind) = entry.file_type() else { continue };
             let path = entry.path();
-            if kind.is_dir() {
+            let name = entry.file_name();
+            if kind.is_dir() && !name.to_string_lossy().starts_with('.') && name != "target" {
                 dirs.push(path);
             } else if kind.is_file() && path.extension().is_some_and(|e| e == "rs") {
                 files.push(path);
@@ -109,11 +118,11 @@ fn homes_in_crate(here: &ModuleLocation, name: &str) -> Option<Vec<Home>> {
         if at.crate_root != *root {
             continue;
         }
-        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        let Some(text) = read_small(&path) else { continue };
         if !has_word(&text, name) {
             continue;
         }
-        let Ok(parsed) = syn::parse_file(&text) else { continue };
+        let Ok(parsed) = parse_checked(&text) else { continue };
         for item in &parsed.items {
             let (declared, vis) = match item {
                 syn::Item::Struct(i) if i.ident == name => (true, &i.vis),
@@ -131,6 +140,15 @@ fn homes_in_crate(here: &ModuleLocation, name: &str) -> Option<Vec<Home>> {
         }
     }
     Some(homes)
+}
+
+/// Files larger than this are not read to find where a name lives.
+const MAX_MODULE_BYTES: u64 = 8 << 20;
+
+/// The text of the file at `path`, if it is small enough and UTF-8.
+fn read_small(path: &Path) -> Option<String> {
+    let size = std::fs::metadata(path).ok()?.len();
+    (size <= MAX_MODULE_BYTES).then(|| std::fs::read_to_string(path).ok()).flatten()
 }
 
 /// Whether a use tree binds `name` (as a leaf of that name, or an alias).
@@ -160,8 +178,8 @@ fn modules_reachable(root: &Path, module: &[String], from: &[String]) -> bool {
     (0..module.len()).all(|depth| {
         let (parent, child) = (&module[..depth], &module[depth]);
         let Some(file) = module_path_file(root, parent) else { return false };
-        let Ok(text) = std::fs::read_to_string(&file) else { return false };
-        let Ok(parsed) = syn::parse_file(&text) else { return false };
+        let Some(text) = read_small(&file) else { return false };
+        let Ok(parsed) = parse_checked(&text) else { return false };
         parsed.items.iter().any(|item| {
             matches!(item, syn::Item::Mod(m) if m.ident == child && m.content.is_none()
                 && seen_from(&m.vis, parent, from))
