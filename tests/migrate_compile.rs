@@ -208,7 +208,8 @@ fn a_twin_the_importing_module_lacks_is_imported_from_where_it_is_declared() {
 /// The same, with `sqlx` a crate of its own (a path dependency): `use sqlx::PgPool;` now names
 /// another crate, which cannot bring in a type this crate declares, and whose files migrate
 /// does not place (it used to trust it and wrote `use sqlx::ReadOnlyPgPool;`, E0432). The
-/// twin is imported from `crate::db`, and the service builds.
+/// twin is imported from `crate::db`, a full path through `sqlx` becomes the twin's
+/// (`sqlx::PgPool` → `crate::db::ReadOnlyPgPool`), and the service builds.
 #[test]
 fn a_twin_declared_here_is_not_imported_through_another_crate() {
     let (tmp, expected) = fixture_project("migrate-derefs");
@@ -236,16 +237,28 @@ fn a_twin_declared_here_is_not_imported_through_another_crate() {
             .replace("        .route(\"/users\", web::get().to(users))\n", "")
             .replace("pub mod sqlx;\n", "")
     };
-    let lib = as_crate(&read("src/lib.rs")).replace("use crate::db::ReadOnlyPgPool;\n", "");
+    // One handler names the pool by its full path through the other crate: the twin's is
+    // written whole (`sqlx::ReadOnlyPgPool` would be E0412).
+    let (posts, posts_ro) =
+        ("async fn posts(pool: web::Data<PgPool>)", "async fn posts(pool: web::Data<ReadOnlyPgPool>)");
+    let lib = as_crate(&read("src/lib.rs"))
+        .replace("use crate::db::ReadOnlyPgPool;\n", "")
+        .replace(posts, "async fn posts(pool: web::Data<sqlx::PgPool>)");
     assert!(lib.contains("use sqlx::PgPool;") && !lib.contains("ReadOnlyPgPool"), "{lib}");
     write("src/lib.rs", &lib);
     let expected: Vec<(PathBuf, String)> = expected
         .into_iter()
         .map(|(rel, text)| {
-            let text = if rel == Path::new("src/lib.rs") { as_crate(&text) } else { text };
+            let text = if rel == Path::new("src/lib.rs") {
+                as_crate(&text)
+                    .replace(posts_ro, "async fn posts(pool: web::Data<crate::db::ReadOnlyPgPool>)")
+            } else {
+                text
+            };
             (rel, text)
         })
         .collect();
+    assert!(expected.iter().any(|(_, t)| t.contains("web::Data<crate::db::ReadOnlyPgPool>")));
     migrate_compiles_as_expected(app, &expected);
 }
 

@@ -243,6 +243,7 @@ mod tests {
             name: "get_db".to_string(),
             kind: UseKind::Method,
             rw: true,
+            qualifier: None,
         }];
         let change = FileChange {
             path: path.clone(),

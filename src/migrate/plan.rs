@@ -32,6 +32,9 @@ pub fn plan_file(
     imported: Option<ImportedBy<'_>>,
 ) -> Result<String, FileError> {
     let error = |message: String| FileError::whole_file(path.to_path_buf(), message);
+    // Each module file is read (and lexed) once per name, however many uses and scopes ask.
+    let reaches = Memo::new(|prefix: &[String], name: &str| reexports::may_bring_in(path, prefix, name));
+    let home = Memo::new(|prefix: &[String], name: &str| reexports::home_instead(path, prefix, name));
     let mut seen = BTreeSet::new();
     let mut splices = Vec::new();
     let mut renames = Vec::new();
@@ -53,7 +56,16 @@ pub fn plan_file(
             UseKind::PatField { shorthand: true } => format!("{to}: {}", u.name),
             _ => to.clone(),
         };
-        splices.push(Splice { range: u.range.bytes(), text });
+        // A path through a module that cannot have the twin (`store::db::DbRw`, the twin
+        // declared in this crate): the whole path becomes the twin's.
+        let home = u.qualifier.as_ref().and_then(|q| Some((q.start, home.get(&q.segments, to)?)));
+        match home {
+            Some((start, home)) => splices.push(Splice {
+                range: start as usize..u.range.end.offset as usize,
+                text: format!("{}::{to}", home.join("::")),
+            }),
+            None => splices.push(Splice { range: u.range.bytes(), text }),
+        }
         renames.push(Rename { from: u.name.clone(), to: to.clone(), bare });
     }
     let result = catch_unwind(AssertUnwindSafe(|| -> Result<String, FileError> {
@@ -66,9 +78,6 @@ pub fn plan_file(
         crate::parse::release_spans();
         let rewritten = edit::splice(text, &splices).map_err(|e| error(e.to_string()))?;
         // Parsing the rewritten text for its imports is the check that it parses.
-        // Each module file is read (and lexed) once per name, however many scopes ask.
-        let reaches = Memo::new(|prefix: &[String], name: &str| reexports::may_bring_in(path, prefix, name));
-        let home = Memo::new(|prefix: &[String], name: &str| reexports::home_instead(path, prefix, name));
         let lookup = imports::Lookup { reaches: &|p, n| reaches.get(p, n), home: &|p, n| home.get(p, n) };
         imports::fix(&rewritten, &renames, StyleEdition::of_file(path), lookup)
             .map_err(|e| error(e.to_string()))
@@ -128,6 +137,7 @@ mod tests {
                 name: name.to_string(),
                 kind,
                 rw: true,
+                qualifier: None,
             })
             .collect()
     }

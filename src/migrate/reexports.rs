@@ -24,10 +24,10 @@ pub fn may_bring_in(file: &Path, prefix: &[String], name: &str) -> bool {
 /// The module (`crate::…` segments) that `file` should import `name` from instead of the
 /// module `prefix` names, when that one cannot bring it in: `prefix` is another crate's and
 /// this crate declares `name` (a struct, enum, union, type alias, trait or function), or
-/// `prefix` is a module of this crate whose file does not have it ([`may_bring_in`]) and a
-/// module declares or re-exports it (`pub use`; a declaration first). At the top of that
-/// module's file, visible from `file`'s module, through modules `file` can reach. `None` when
-/// no module of the crate has it, or more than one declares it (which one is meant is not
+/// `prefix` is a module of this crate whose file does not have it ([`may_bring_in`]). The
+/// module declares it, or re-exports it (`pub use`) when no declaration is in reach, at the top
+/// of its file, visible from `file`'s module, through modules `file` can reach. `None` when no
+/// module of the crate has it so, or more than one declares it (which one is meant is not
 /// known), or the crate's directory holds more than [`MAX_CRATE_FILES`] files.
 pub fn home_instead(file: &Path, prefix: &[String], name: &str) -> Option<Vec<String>> {
     let placed = module_file(file, prefix).is_some();
@@ -38,7 +38,10 @@ pub fn home_instead(file: &Path, prefix: &[String], name: &str) -> Option<Vec<St
     let homes = homes_in_crate(&here, name)?;
     // A declaration is the home; a re-export is one when nothing declares it.
     let pick = |declared: bool| -> Option<&Vec<String>> {
-        let mut found = homes.iter().filter(|h| h.declared == declared && h.visible).map(|h| &h.module);
+        let mut found = homes
+            .iter()
+            .filter(|h| h.declared == declared && h.visible && h.module != here.module)
+            .map(|h| &h.module);
         let first = found.next()?;
         match found.next() {
             None => Some(first),
@@ -51,19 +54,14 @@ pub fn home_instead(file: &Path, prefix: &[String], name: &str) -> Option<Vec<St
         }
     };
     let declared_anywhere = homes.iter().filter(|h| h.declared).count();
-    let module = if declared_anywhere > 1 {
-        // Two types of that name in one crate: which one the config means is not known.
-        return None;
-    } else if placed {
-        pick(true).or_else(|| pick(false))?
-    } else {
-        // Another crate's path: only a name this crate declares is surely not there (one it
-        // re-exports may come from that very crate).
-        pick(true)?
-    };
-    if *module == here.module {
+    if declared_anywhere > 1 || (!placed && declared_anywhere == 0) {
+        // Two of that name in one crate: which one the config means is not known. Another
+        // crate's path to a name this crate does not declare: it may come from that very crate.
         return None;
     }
+    // Where it is declared, or where it is re-exported when the declaration is out of reach
+    // (`mod ro;` private, `pub use self::ro::DbRo;` beside it).
+    let module = pick(true).or_else(|| pick(false))?;
     Some(std::iter::once("crate".to_string()).chain(module.iter().cloned()).collect())
 }
 
@@ -131,7 +129,12 @@ fn homes_in_crate(here: &ModuleLocation, name: &str) -> Option<Vec<Home>> {
                 syn::Item::Type(i) if i.ident == name => (true, &i.vis),
                 syn::Item::Trait(i) if i.ident == name => (true, &i.vis),
                 syn::Item::Fn(i) if i.sig.ident == name => (true, &i.vis),
-                syn::Item::Use(u) if exports(&u.tree, name) => (false, &u.vis),
+                // A re-export is a `pub` one (a private `use` imports for its own module).
+                syn::Item::Use(u)
+                    if !matches!(u.vis, syn::Visibility::Inherited) && exports(&u.tree, name) =>
+                {
+                    (false, &u.vis)
+                }
                 _ => continue,
             };
             let visible =
@@ -334,6 +337,14 @@ mod tests {
         assert_eq!(home(&from, "sqlx", "Hidden"), None);
         assert_eq!(home(&from, "sqlx", "Deep"), None);
         assert_eq!(home(&src.join("db/x.rs"), "sqlx", "Deep").as_deref(), Some("crate::db::inner"));
+        // Declared out of reach (`mod inner;` is private to `db`), re-exported where it is
+        // in reach: from there.
+        std::fs::write(
+            src.join("db/mod.rs"),
+            std::fs::read_to_string(src.join("db/mod.rs")).unwrap() + "pub use self::inner::Deep;\n",
+        )
+        .unwrap();
+        assert_eq!(home(&from, "sqlx", "Deep").as_deref(), Some("crate::db"));
         // Declared twice: which one is meant is not known.
         assert_eq!(home(&from, "sqlx", "Two"), None);
         // A module of the crate that brings it in: it stays the way; the file's own module: none.

@@ -8,7 +8,7 @@
 //! Runs on the worker that parsed the file; keeps no span (byte offsets in the file as on
 //! disk, through [`span_range`]), so the span table can be released right after.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use proc_macro2::Span;
 use syn::visit::{self, Visit};
@@ -132,6 +132,18 @@ pub struct NameUse {
     pub kind: UseKind,
     /// Read-write (`true`) or read-only.
     pub rw: bool,
+    /// For a type named by a path of several segments (`store::db::DbRw`), the path before
+    /// the name: the rewrite may have to name the twin by another path.
+    pub qualifier: Option<Qualifier>,
+}
+
+/// The path before a qualified type's name (`store::db` of `store::db::DbRw`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Qualifier {
+    /// Where the path starts (its first segment or its leading `::`), as a byte offset.
+    pub start: u32,
+    /// Its segments.
+    pub segments: Vec<String>,
 }
 
 /// A function's parameters typed with a read-write type.
@@ -176,9 +188,10 @@ pub fn blocking_params(params: &FnParams, names: &MigrateNames, derefs: &[(Strin
 
 /// Scans a parsed file.
 pub fn scan(names: &MigrateNames, src: &SourceText, file: &syn::File) -> FileScan {
-    let mut aliases = Aliases { names, found: Vec::new() };
+    let mut aliases = Aliases { names, found: Vec::new(), bound: HashSet::new() };
     aliases.visit_file(file);
-    let mut v = Visitor { names, src, aliases: aliases.found, out: FileScan::default() };
+    let mut v =
+        Visitor { names, src, aliases: aliases.found, bound: aliases.bound, out: FileScan::default() };
     v.visit_file(file);
     v.out.uses.sort_by_key(|u| u.range.start.offset);
     v.out.opt_outs = opt_out_lines(&src.text);
@@ -211,6 +224,8 @@ struct Visitor<'a> {
     src: &'a SourceText,
     /// Aliases the file's `use` items give accessors and handle types.
     aliases: Vec<Alias>,
+    /// The names the file's `use` items and `mod` items bind, anywhere in it.
+    bound: HashSet<String>,
     out: FileScan,
 }
 
@@ -229,9 +244,38 @@ struct Alias {
 struct Aliases<'a> {
     names: &'a MigrateNames,
     found: Vec<Alias>,
+    /// Every name a `use` or a `mod` item binds.
+    bound: HashSet<String>,
 }
 
 impl<'ast> Visit<'ast> for Aliases<'_> {
+    fn visit_item_use(&mut self, item: &'ast syn::ItemUse) {
+        /// The names a use tree binds (`db` of `crate::db::{self, get_db}` too).
+        fn bind(tree: &syn::UseTree, parent: Option<&syn::Ident>, out: &mut HashSet<String>) {
+            match tree {
+                syn::UseTree::Path(p) => bind(&p.tree, Some(&p.ident), out),
+                syn::UseTree::Name(n) if n.ident == "self" => {
+                    out.extend(parent.map(|p| p.to_string()));
+                }
+                syn::UseTree::Name(n) => {
+                    out.insert(n.ident.to_string());
+                }
+                syn::UseTree::Rename(r) => {
+                    out.insert(r.rename.to_string());
+                }
+                syn::UseTree::Group(g) => g.items.iter().for_each(|t| bind(t, parent, out)),
+                syn::UseTree::Glob(_) => {}
+            }
+        }
+        bind(&item.tree, None, &mut self.bound);
+        visit::visit_item_use(self, item);
+    }
+
+    fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
+        self.bound.insert(item.ident.to_string());
+        visit::visit_item_mod(self, item);
+    }
+
     fn visit_use_rename(&mut self, rename: &'ast syn::UseRename) {
         let accessor = self.names.accessor(&rename.ident).map(|(name, rw)| (name, rw, false));
         let found =
@@ -246,7 +290,7 @@ impl<'ast> Visit<'ast> for Aliases<'_> {
 impl Visitor<'_> {
     fn push(&mut self, span: Span, name: String, kind: UseKind, rw: bool) {
         let range = span_range(self.src, span);
-        self.out.uses.push(NameUse { range, name, kind, rw });
+        self.out.uses.push(NameUse { range, name, kind, rw, qualifier: None });
     }
 
     fn accessor(&mut self, ident: &syn::Ident, kind: UseKind) {
@@ -260,6 +304,25 @@ impl Visitor<'_> {
         if let Some(last) = path.segments.last() {
             if let Some((name, rw)) = self.names.handle_type(&last.ident) {
                 self.push(last.ident.span(), name.clone(), UseKind::Type { bare }, rw);
+                // A path whose first segment a `use` or a `mod` of the file binds (`db::DbRw`
+                // after `use crate::db;`) keeps its prefix: replacing it could leave that
+                // import unused.
+                let first_bound =
+                    path.segments.first().is_some_and(|s| self.bound.contains(&s.ident.to_string()));
+                if !qualified && path.segments.len() > 1 && !first_bound {
+                    let prefix = path.segments.iter().take(path.segments.len() - 1);
+                    if prefix.clone().all(|s| s.arguments.is_none()) {
+                        let first = match &path.leading_colon {
+                            Some(colon) => colon.spans[0],
+                            None => path.segments[0].ident.span(),
+                        };
+                        let start = span_range(self.src, first).start.offset;
+                        let segments = prefix.map(|s| s.ident.to_string()).collect();
+                        if let Some(u) = self.out.uses.last_mut() {
+                            u.qualifier = Some(Qualifier { start, segments });
+                        }
+                    }
+                }
             } else if bare {
                 self.alias(&last.ident, true);
             }
@@ -550,6 +613,30 @@ fn owned(pool: web::Data<PgPool>, other: &PgPool) {}";
                 (at("database_ro"), UseKind::PatField { shorthand: true }, false),
             ],
             "a struct expression builds, it does not bind: no use"
+        );
+    }
+
+    #[test]
+    fn a_type_named_through_another_crate_keeps_its_path_for_the_rewrite() {
+        let names = names_of(None);
+        let text = "use crate::db::{self, get_db};\nmod local;\n\
+fn h(a: store::db::DbRw, b: db::DbRw, c: local::DbRw, d: ::store::DbRw, e: DbRw, f: Vec<store::DbRw>) {}\n";
+        let found = scan_text(&names, text);
+        let qualifiers: Vec<Option<(String, String)>> = found
+            .uses
+            .iter()
+            .filter(|u| u.name == "DbRw")
+            .map(|u| {
+                u.qualifier
+                    .as_ref()
+                    .map(|q| (q.segments.join("::"), text[q.start as usize..].chars().take(7).collect()))
+            })
+            .collect();
+        let q = |path: &str, at: &str| Some((path.to_string(), at.to_string()));
+        // `db` (bound by `self` in the group) and `local` (a `mod`) keep their prefix.
+        assert_eq!(
+            qualifiers,
+            [q("store::db", "store::"), None, None, q("store", "::store"), None, q("store", "store::")]
         );
     }
 }

@@ -41,7 +41,7 @@ pub mod routing {
 }
 ";
 
-const CARGO: &str =
+pub const CARGO: &str =
     "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\naxum = \"0.8\"\n";
 
 /// The service's prelude: what a handler file imports, re-exported (the read-only names
@@ -53,10 +53,10 @@ const PRELUDE_RS: &str =
 /// read-only ones from `db`; migrate must not import a twin through it).
 const PRELUDE_RW_RS: &str = "pub use crate::db::{get_db, Conn, DbRw};\npub use crate::util::label;\n";
 
-const WORKSPACE_CARGO: &str = "[workspace]\nmembers = [\"app\", \"store-core\"]\nresolver = \"2\"\n";
+pub const WORKSPACE_CARGO: &str = "[workspace]\nmembers = [\"app\", \"store-core\"]\nresolver = \"2\"\n";
 
 /// The sibling crate's manifest: its directory (`store-core`) is not its name (`store`).
-const STORE_CARGO: &str = "[package]\nname = \"store\"\nversion = \"0.1.0\"\nedition = \"2021\"\n";
+pub const STORE_CARGO: &str = "[package]\nname = \"store\"\nversion = \"0.1.0\"\nedition = \"2021\"\n";
 
 const UTIL_RS: &str = "pub fn label(n: usize) -> String {
     n.to_string()

@@ -5,6 +5,7 @@
 
 mod compiling;
 mod generator;
+mod homes;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -353,4 +354,82 @@ fn changed(before: &[(PathBuf, String)], dir: &Path) -> String {
         }
     }
     out
+}
+
+/// `rustfmt --check` of the `.rs` files below `dir` (formatting them in place first when
+/// `format`); its complaint if it has one. A machine without rustfmt fails the test, naming it.
+fn rustfmt(dir: &Path, format: bool) -> Option<String> {
+    let files: Vec<PathBuf> = walk_rs(dir).into_iter().map(|(p, _)| p).collect();
+    let rustfmt = std::env::var("RUSTFMT").unwrap_or_else(|_| "rustfmt".to_string());
+    let mut cmd = Command::new(&rustfmt);
+    cmd.args(["--edition", "2021"]);
+    if !format {
+        cmd.arg("--check");
+    }
+    let out = cmd.args(&files).output().unwrap_or_else(|e| {
+        panic!("{rustfmt} does not run ({e}): install it with `rustup component add rustfmt`")
+    });
+    (!out.status.success())
+        .then(|| format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+/// The twin a service declares itself (`DbRo` in `crate::replica`, `crate::pools::ro`, …) while
+/// the read-write type comes from a sibling crate (`use store::db::DbRw;`, `use
+/// crate::db::DbRw;` through `pub use store::db;`, in every body): migrate imports the twin
+/// from where the service declares it — never `use store::db::DbRo;` (E0432) — and every
+/// rewritten service still type-checks with `-D warnings`, passes `rustfmt --check` as it did
+/// before, and is left alone by a second migrate.
+#[test]
+fn a_twin_the_service_declares_is_imported_from_there() {
+    const SERVICES: u64 = 120;
+    const THREADS: u64 = 2;
+    let stub = tempfile::tempdir().unwrap();
+    let axum = build_axum_stub(stub.path());
+    /// A service's round, where it declares the twin, and whether a file imports it from there.
+    type Outcome = Result<(Round, homes::Home, bool), String>;
+    let one = |seed: u64| -> Outcome {
+        let tmp = tempfile::tempdir().unwrap();
+        let (tree, home) = homes::service(seed);
+        tree.write(tmp.path());
+        if let Some(err) = rustfmt(tmp.path(), true) {
+            return Err(format!("rustfmt cannot format the generated service:\n{err}"));
+        }
+        let round = migrate_and_compile(tmp.path(), &axum)?;
+        if let Some(diff) = rustfmt(tmp.path(), false) {
+            return Err(format!("rustfmt would change the migrated service:\n{diff}"));
+        }
+        let imported_from_home =
+            walk_rs(tmp.path()).iter().any(|(_, text)| text.contains(&format!("use {};", home.path())));
+        Ok((round, home, imported_from_home))
+    };
+    let results: Vec<(u64, Outcome)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..THREADS)
+            .map(|t| {
+                scope.spawn(move || {
+                    (t..SERVICES).step_by(THREADS as usize).map(|s| (s, one(s))).collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
+    });
+    let failures: Vec<String> = results
+        .iter()
+        .filter_map(|(seed, r)| {
+            r.as_ref().err().map(|e| format!("seed {seed}: {e}\n{}", homes::service(*seed).0.listing()))
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {SERVICES} services fail; the first:\n{}",
+        failures.len(),
+        failures[0]
+    );
+    let ok: Vec<&(Round, homes::Home, bool)> = results.iter().filter_map(|(_, r)| r.as_ref().ok()).collect();
+    let rewritten: usize = ok.iter().map(|(r, ..)| r.rewritten).sum();
+    let mixed: usize = ok.iter().map(|(r, ..)| r.mixed).sum();
+    assert!(rewritten >= 100 && mixed >= 40, "{rewritten} rewritten, {mixed} mixed");
+    for home in [homes::Home::Public, homes::Home::Private, homes::Home::Nested, homes::Home::ReExported] {
+        let imported = ok.iter().filter(|(_, h, from_home)| *h == home && *from_home).count();
+        assert!(imported >= 5, "{home:?}: the twin imported from its home in {imported} services");
+    }
 }
