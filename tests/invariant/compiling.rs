@@ -599,7 +599,6 @@ pub fn service(seed: u64) -> Tree {
     let sibling = rng.chance(40);
     let prelude_rw_only = rng.chance(30);
     let app = if sibling { "app/" } else { "" };
-    let mut routes = Vec::new();
     let mut files = vec![
         (format!("{app}src/util.rs"), UTIL_RS.to_string()),
         (
@@ -622,15 +621,39 @@ pub fn service(seed: u64) -> Tree {
         lib.push_str("pub mod db;\n");
     }
     lib.push_str("pub mod prelude;\npub mod util;\n");
+    let flags = (sibling, prelude_rw_only);
+    handler_files(
+        &mut rng,
+        &format!("{app}src/"),
+        &mut lib,
+        &mut files,
+        &mut |rng, depth, module, routes| file(rng, depth, routes, module, flags),
+    );
+    files.push((format!("{app}src/lib.rs"), lib));
+    Tree { files }
+}
+
+/// What writes one handler file: the generator, the module's depth below the crate root (1 or
+/// 2), its path (`m0`, `api::a1`), and the routes it adds (`module::handler`).
+pub type MakeFile<'a> = dyn FnMut(&mut Rng, usize, &str, &mut Vec<String>) -> String + 'a;
+
+/// Handler files below `src` (`src/` or `app/src/`): 1 to 3 at the crate's top (`m0.rs`…) and 0
+/// to 2 in `api/` (`api/a0.rs`…), each written by `make` and declared in `lib`, which then ends
+/// with an `app()` registering every route they add.
+pub fn handler_files(
+    rng: &mut Rng,
+    src: &str,
+    lib: &mut String,
+    files: &mut Vec<(String, String)>,
+    make: &mut MakeFile<'_>,
+) {
+    let mut routes = Vec::new();
     let top_files = 1 + rng.below(3);
     let api_files = rng.below(3);
     for f in 0..top_files {
         let module = format!("m{f}");
         let _ = writeln!(lib, "pub mod {module};");
-        files.push((
-            format!("{app}src/{module}.rs"),
-            file(&mut rng, 1, &mut routes, &module, (sibling, prelude_rw_only)),
-        ));
+        files.push((format!("{src}{module}.rs"), make(rng, 1, &module, &mut routes)));
     }
     if api_files > 0 {
         lib.push_str("pub mod api;\n");
@@ -639,11 +662,11 @@ pub fn service(seed: u64) -> Tree {
             let module = format!("a{f}");
             let _ = writeln!(api, "pub mod {module};");
             files.push((
-                format!("{app}src/api/{module}.rs"),
-                file(&mut rng, 2, &mut routes, &format!("api::{module}"), (sibling, prelude_rw_only)),
+                format!("{src}api/{module}.rs"),
+                make(rng, 2, &format!("api::{module}"), &mut routes),
             ));
         }
-        files.push((format!("{app}src/api/mod.rs"), api));
+        files.push((format!("{src}api/mod.rs"), api));
     }
     lib.push_str(
         "\nuse axum::routing::get;\nuse axum::Router;\n\npub fn app() -> Router {\n    Router::new()\n",
@@ -652,6 +675,4 @@ pub fn service(seed: u64) -> Tree {
         let _ = writeln!(lib, "        .route(\"/{}\", get({route}))", route.replace("::", "/"));
     }
     lib.push_str("}\n");
-    files.push((format!("{app}src/lib.rs"), lib));
-    Tree { files }
 }

@@ -15,7 +15,7 @@
 
 use std::fmt::Write as _;
 
-use super::compiling::{CARGO, STORE_CARGO, WORKSPACE_CARGO};
+use super::compiling::{handler_files, CARGO, STORE_CARGO, WORKSPACE_CARGO};
 use super::generator::{Rng, Tree};
 
 /// The sibling crate's module: the read-write side only.
@@ -217,31 +217,9 @@ pub fn service(seed: u64) -> (Tree, Home) {
     let mut lib = String::from("pub use store::db;\n");
     lib.push_str(home_lines);
     lib.push_str("pub mod util;\n");
-    let mut routes = Vec::new();
-    for f in 0..1 + rng.below(3) {
-        let module = format!("m{f}");
-        let _ = writeln!(lib, "pub mod {module};");
-        files.push((format!("app/src/{module}.rs"), handler_file(&mut rng, &module, home, &mut routes)));
-    }
-    let api_files = rng.below(3);
-    if api_files > 0 {
-        lib.push_str("pub mod api;\n");
-        let mut api = String::new();
-        for f in 0..api_files {
-            let module = format!("a{f}");
-            let _ = writeln!(api, "pub mod {module};");
-            let text = handler_file(&mut rng, &format!("api::{module}"), home, &mut routes);
-            files.push((format!("app/src/api/{module}.rs"), text));
-        }
-        files.push(("app/src/api/mod.rs".to_string(), api));
-    }
-    lib.push_str(
-        "\nuse axum::routing::get;\nuse axum::Router;\n\npub fn app() -> Router {\n    Router::new()\n",
-    );
-    for route in &routes {
-        let _ = writeln!(lib, "        .route(\"/{}\", get({route}))", route.replace("::", "/"));
-    }
-    lib.push_str("}\n");
+    handler_files(&mut rng, "app/src/", &mut lib, &mut files, &mut |rng, _, module, routes| {
+        handler_file(rng, module, home, routes)
+    });
     files.push(("app/src/lib.rs".to_string(), lib));
     (Tree { files }, home)
 }

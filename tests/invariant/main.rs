@@ -189,6 +189,22 @@ fn rustc() -> String {
     std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string())
 }
 
+/// `f` of every seed below `seeds`, on two threads (seeds alternating), in no set order.
+fn on_threads<T: Send>(seeds: u64, f: impl Fn(u64) -> T + Sync) -> Vec<(u64, T)> {
+    const THREADS: u64 = 2;
+    let f = &f;
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..THREADS)
+            .map(|t| {
+                scope.spawn(move || {
+                    (t..seeds).step_by(THREADS as usize).map(|s| (s, f(s))).collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
+    })
+}
+
 /// Builds [`compiling::AXUM_STUB`] into `dir` as `libaxum.rlib`.
 fn build_axum_stub(dir: &Path) -> PathBuf {
     let src = dir.join("axum.rs");
@@ -233,25 +249,12 @@ fn compile_errors(dir: &Path, axum: &Path) -> Option<String> {
 #[test]
 fn generated_services_still_compile_after_migrate_apply() {
     const SERVICES: u64 = 240;
-    const THREADS: u64 = 2;
     let stub = tempfile::tempdir().unwrap();
     let axum = build_axum_stub(stub.path());
-    let results: Vec<(u64, Result<Round, String>)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..THREADS)
-            .map(|t| {
-                let axum = axum.clone();
-                scope.spawn(move || {
-                    let mut results = Vec::new();
-                    for seed in (t..SERVICES).step_by(THREADS as usize) {
-                        let tmp = tempfile::tempdir().unwrap();
-                        compiling::service(seed).write(tmp.path());
-                        results.push((seed, migrate_and_compile(tmp.path(), &axum)));
-                    }
-                    results
-                })
-            })
-            .collect();
-        workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
+    let results: Vec<(u64, Result<Round, String>)> = on_threads(SERVICES, |seed| {
+        let tmp = tempfile::tempdir().unwrap();
+        compiling::service(seed).write(tmp.path());
+        migrate_and_compile(tmp.path(), &axum)
     });
     assert_eq!(results.len() as u64, SERVICES);
     let failures: Vec<(u64, &String)> =
@@ -382,7 +385,6 @@ fn rustfmt(dir: &Path, format: bool) -> Option<String> {
 #[test]
 fn a_twin_the_service_declares_is_imported_from_there() {
     const SERVICES: u64 = 120;
-    const THREADS: u64 = 2;
     let stub = tempfile::tempdir().unwrap();
     let axum = build_axum_stub(stub.path());
     /// A service's round, where it declares the twin, and whether a file imports it from there.
@@ -402,16 +404,7 @@ fn a_twin_the_service_declares_is_imported_from_there() {
             walk_rs(tmp.path()).iter().any(|(_, text)| text.contains(&format!("use {};", home.path())));
         Ok((round, home, imported_from_home))
     };
-    let results: Vec<(u64, Outcome)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..THREADS)
-            .map(|t| {
-                scope.spawn(move || {
-                    (t..SERVICES).step_by(THREADS as usize).map(|s| (s, one(s))).collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
-    });
+    let results: Vec<(u64, Outcome)> = on_threads(SERVICES, one);
     let failures: Vec<String> = results
         .iter()
         .filter_map(|(seed, r)| {
