@@ -34,7 +34,8 @@ pub fn plan_file(
     let error = |message: String| FileError::whole_file(path.to_path_buf(), message);
     // Each module file is read (and lexed) once per name, however many uses and scopes ask.
     let reaches = Memo::new(|prefix: &[String], name: &str| reexports::may_bring_in(path, prefix, name));
-    let home = Memo::new(|prefix: &[String], name: &str| reexports::home_instead(path, prefix, name));
+    let home =
+        Memo::new(|prefix: &[String], name: &str| reexports::home_instead(path, prefix, name, &names.homes));
     let mut seen = BTreeSet::new();
     let mut splices = Vec::new();
     let mut renames = Vec::new();

@@ -30,6 +30,9 @@ pub struct MigrateNames {
     pub ro_accessors: Vec<String>,
     /// Read-only types.
     pub ro_types: Vec<String>,
+    /// Where the tree declares or re-exports names, as learnt while planning with these names
+    /// (one run's planning shares it).
+    pub homes: std::sync::Arc<super::reexports::Homes>,
 }
 
 fn last_segment(name: &str) -> String {
@@ -62,6 +65,7 @@ impl MigrateNames {
             rw_types,
             ro_accessors: rules.accessors.read_only.iter().map(|n| last_segment(n)).collect(),
             ro_types: rules.types.read_only.iter().map(|n| last_segment(n)).collect(),
+            homes: Default::default(),
         }
     }
 
