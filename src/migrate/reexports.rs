@@ -43,7 +43,7 @@ pub fn home_instead(file: &Path, prefix: &[String], name: &str, homes: &Homes) -
     let reachable = |c: &&Candidate| {
         c.module != here.module
             && (c.crate_wide || here.module.starts_with(&c.module))
-            && modules_reachable(root, &c.module, &here.module)
+            && modules_reachable(root, &c.module, &here.module, homes)
     };
     // A declaration is the home; a re-export is one when nothing declares it.
     let pick = |declared: bool| -> Option<&Vec<String>> {
@@ -81,7 +81,15 @@ pub const MAX_CRATE_FILES: usize = 20_000;
 /// listed and searched once, not once per planned file). Planning is parallel: a name two
 /// workers ask at once may be searched twice, never answered differently.
 #[derive(Default)]
-pub struct Homes(Mutex<HashMap<(PathBuf, String), Found>>);
+pub struct Homes {
+    /// By crate directory and name.
+    names: Remembered<(PathBuf, String), Found>,
+    /// By crate directory and module: how its parent declares it ([`mod_declaration`]).
+    mods: Remembered<(PathBuf, Vec<String>), Option<bool>>,
+}
+
+/// Answers kept by question, for a run's workers to share.
+type Remembered<K, V> = Mutex<HashMap<K, V>>;
 
 /// What a crate's files say of one name (`None`: the crate's directory could not be searched).
 type Found = Option<Arc<[Candidate]>>;
@@ -95,14 +103,29 @@ impl std::fmt::Debug for Homes {
 impl Homes {
     /// The modules of the crate at `root` that have `name` at the top of their file.
     fn of(&self, root: &Path, name: &str) -> Found {
-        let key = (root.to_path_buf(), name.to_string());
-        if let Some(known) = self.0.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
-            return known.clone();
-        }
-        let found: Found = candidates(root, name).map(Arc::from);
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).insert(key, found.clone());
-        found
+        remembered(&self.names, (root.to_path_buf(), name.to_string()), || {
+            candidates(root, name).map(Arc::from)
+        })
     }
+
+    /// [`mod_declaration`], remembered.
+    fn declared_mod(&self, root: &Path, module: &[String]) -> Option<bool> {
+        remembered(&self.mods, (root.to_path_buf(), module.to_vec()), || mod_declaration(root, module))
+    }
+}
+
+/// The value `map` holds for `key`, computed by `make` (outside the lock) the first time.
+fn remembered<K: std::hash::Hash + Eq, V: Clone>(
+    map: &Mutex<HashMap<K, V>>,
+    key: K,
+    make: impl FnOnce() -> V,
+) -> V {
+    if let Some(known) = map.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
+        return known.clone();
+    }
+    let value = make();
+    map.lock().unwrap_or_else(PoisonError::into_inner).insert(key, value.clone());
+    value
 }
 
 /// A module of a crate that has a name at the top of its file.
@@ -211,16 +234,22 @@ fn crate_wide(vis: &syn::Visibility) -> bool {
 
 /// Whether every module on the way to `module` can be named from `from`: each is declared in
 /// its parent's file visibly from `from` (a `mod` it cannot find — inline, `#[path]` — is not).
-fn modules_reachable(root: &Path, module: &[String], from: &[String]) -> bool {
-    (0..module.len()).all(|depth| {
-        let (parent, child) = (&module[..depth], &module[depth]);
-        let Some(file) = module_path_file(root, parent) else { return false };
-        let Some(text) = read_small(&file) else { return false };
-        let Ok(parsed) = parse_checked(&text) else { return false };
-        parsed.items.iter().any(|item| {
-            matches!(item, syn::Item::Mod(m) if m.ident == child && m.content.is_none()
-                && (crate_wide(&m.vis) || from.starts_with(parent)))
-        })
+fn modules_reachable(root: &Path, module: &[String], from: &[String], homes: &Homes) -> bool {
+    (1..=module.len()).all(|depth| match homes.declared_mod(root, &module[..depth]) {
+        Some(crate_wide) => crate_wide || from.starts_with(&module[..depth - 1]),
+        None => false,
+    })
+}
+
+/// How the module `module` (not the root) of the crate at `root` is declared in its parent's
+/// file: `Some(crate_wide)` for a `mod` item without a body, `None` when none is found.
+fn mod_declaration(root: &Path, module: &[String]) -> Option<bool> {
+    let (child, parent) = module.split_last()?;
+    let text = read_small(&module_path_file(root, parent)?)?;
+    let parsed = parse_checked(&text).ok()?;
+    parsed.items.iter().find_map(|item| match item {
+        syn::Item::Mod(m) if m.ident == child && m.content.is_none() => Some(crate_wide(&m.vis)),
+        _ => None,
     })
 }
 
