@@ -146,6 +146,7 @@ pub struct Lookup<'a> {
     pub home: Home<'a>,
 }
 
+#[cfg(test)]
 impl Lookup<'static> {
     /// Every module may bring every name in; no twin is imported from elsewhere.
     pub fn trusting() -> Lookup<'static> {
@@ -753,13 +754,8 @@ fn change(
     } else {
         format!("{{{}}}", elems.join(", "))
     };
-    let range = if multiline && !body.starts_with('{') {
-        // The braces go: from the group's start to its end.
-        group.clone()
-    } else {
-        group.clone()
-    };
-    Splice { range, text: body }
+    // The whole group, braces included (they go when one name is left).
+    Splice { range: group.clone(), text: body }
 }
 
 /// The top-level comma-separated elements of a group's inside, trimmed.

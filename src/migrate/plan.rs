@@ -36,40 +36,41 @@ pub fn plan_file(
     let reaches = Memo::new(|prefix: &[String], name: &str| reexports::may_bring_in(path, prefix, name));
     let home =
         Memo::new(|prefix: &[String], name: &str| reexports::home_instead(path, prefix, name, &names.homes));
-    let mut seen = BTreeSet::new();
-    let mut splices = Vec::new();
-    let mut renames = Vec::new();
-    let mut swapped = Vec::new();
-    for u in uses {
-        if !seen.insert(u.range.start.offset) {
-            continue;
-        }
-        let (twin, bare) = match u.kind {
-            UseKind::Type { bare } => (names.rw_types.get(&u.name), bare),
-            UseKind::Call { bare } => (names.rw_accessors.get(&u.name), bare),
-            _ => (names.rw_accessors.get(&u.name), false),
-        };
-        let Some(Some(to)) = twin else { continue };
-        if matches!(u.kind, UseKind::Type { .. }) {
-            swapped.push((u.range.start.offset as usize, to.clone()));
-        }
-        let text = match u.kind {
-            UseKind::PatField { shorthand: true } => format!("{to}: {}", u.name),
-            _ => to.clone(),
-        };
-        // A path through a module that cannot have the twin (`store::db::DbRw`, the twin
-        // declared in this crate): the whole path becomes the twin's.
-        let home = u.qualifier.as_ref().and_then(|q| Some((q.start, home.get(&q.segments, to)?)));
-        match home {
-            Some((start, home)) => splices.push(Splice {
-                range: start as usize..u.range.end.offset as usize,
-                text: format!("{}::{to}", home.join("::")),
-            }),
-            None => splices.push(Splice { range: u.range.bytes(), text }),
-        }
-        renames.push(Rename { from: u.name.clone(), to: to.clone(), bare });
-    }
+    // Finding a twin's home reads and parses the tree's files: inside the guard too.
     let result = catch_unwind(AssertUnwindSafe(|| -> Result<String, FileError> {
+        let mut seen = BTreeSet::new();
+        let mut splices = Vec::new();
+        let mut renames = Vec::new();
+        let mut swapped = Vec::new();
+        for u in uses {
+            if !seen.insert(u.range.start.offset) {
+                continue;
+            }
+            let (twin, bare) = match u.kind {
+                UseKind::Type { bare } => (names.rw_types.get(&u.name), bare),
+                UseKind::Call { bare } => (names.rw_accessors.get(&u.name), bare),
+                _ => (names.rw_accessors.get(&u.name), false),
+            };
+            let Some(Some(to)) = twin else { continue };
+            if matches!(u.kind, UseKind::Type { .. }) {
+                swapped.push((u.range.start.offset as usize, to.clone()));
+            }
+            let text = match u.kind {
+                UseKind::PatField { shorthand: true } => format!("{to}: {}", u.name),
+                _ => to.clone(),
+            };
+            // A path through a module that cannot have the twin (`store::db::DbRw`, the twin
+            // declared in this crate): the whole path becomes the twin's.
+            let home = u.qualifier.as_ref().and_then(|q| Some((q.start, home.get(&q.segments, to)?)));
+            match home {
+                Some((start, home)) => splices.push(Splice {
+                    range: start as usize..u.range.end.offset as usize,
+                    text: format!("{}::{to}", home.join("::")),
+                }),
+                None => splices.push(Splice { range: u.range.bytes(), text }),
+            }
+            renames.push(Rename { from: u.name.clone(), to: to.clone(), bare });
+        }
         if swapped.is_empty() && imported.is_some_and(|by_use| only_swaps_names(&splices, &renames, by_use)) {
             return edit::splice(text, &splices).map_err(|e| error(e.to_string()));
         }

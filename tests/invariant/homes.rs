@@ -157,28 +157,21 @@ fn handler_file(rng: &mut Rng, module: &str, home: Home, routes: &mut Vec<String
     let label = if before { "label" } else { "crate::util::label" };
     for (i, kind) in kinds.iter().enumerate() {
         let name = format!("h{i}");
-        let (ty, body_use) = match kind {
-            Kind::AlreadyRo => ("DbRo", String::new()),
-            _ if naming == Naming::Body => ("DbRw", "    use store::db::DbRw;\n\n".to_string()),
-            _ => ("DbRw", String::new()),
+        // In the body style, `DbRw` is imported in the body and named there too (so that the
+        // `use` is needed), and spelt in full in the signature, where that `use` is not in scope.
+        let in_body = naming == Naming::Body && *kind != Kind::AlreadyRo;
+        let param = match kind {
+            Kind::AlreadyRo => "DbRo(conn): DbRo".to_string(),
+            _ if in_body => "store::db::DbRw(conn): store::db::DbRw".to_string(),
+            _ => "DbRw(conn): DbRw".to_string(),
         };
-        let param = if naming == Naming::Body && *kind != Kind::AlreadyRo {
-            // The body's `use` is not in scope in the signature: the full path there.
-            "store::db::DbRw(conn): store::db::DbRw".to_string()
-        } else {
-            format!("{ty}(conn): {ty}")
-        };
+        let body_use =
+            if in_body { "    use store::db::DbRw;\n    let _: Option<DbRw> = None;\n" } else { "" };
         let work = match kind {
             Kind::Write => {
                 format!("    let n = conn.execute(\"UPDATE posts SET seen = 1 WHERE id = {i}\").await;\n    {label}(n as usize)\n")
             }
             _ => format!("    let rows = conn.query(\"SELECT id FROM posts LIMIT {i}\").await;\n    {label}(rows.len())\n"),
-        };
-        // `DbRw` named in the body too, so that its `use` there is needed.
-        let body_use = if body_use.is_empty() {
-            body_use
-        } else {
-            body_use.replace("\n\n", "\n    let _: Option<DbRw> = None;\n")
         };
         let _ = write!(text, "pub async fn {name}({param}) -> String {{\n{body_use}{work}}}\n\n");
         routes.push(format!("{module}::{name}"));
