@@ -214,44 +214,20 @@ fn a_twin_the_importing_module_lacks_is_imported_from_where_it_is_declared() {
 fn a_twin_declared_here_is_not_imported_through_another_crate() {
     let (tmp, expected) = fixture_project("migrate-derefs");
     let app = tmp.path();
-    let read = |rel: &str| std::fs::read_to_string(app.join(rel)).unwrap();
-    let write = |rel: &str, text: &str| {
-        let path = app.join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    };
-    // `src/sqlx.rs` becomes the crate `sqlx` (`sqlx-stub/`), a dependency of the service.
-    write("sqlx-stub/Cargo.toml", "[package]\nname = \"sqlx\"\nversion = \"0.1.0\"\nedition = \"2021\"\n");
-    write("sqlx-stub/src/lib.rs", &read("src/sqlx.rs"));
-    std::fs::remove_file(app.join("src/sqlx.rs")).unwrap();
-    let manifest = read("Cargo.toml");
-    write(
-        "Cargo.toml",
-        &manifest.replace("[workspace]", "[dependencies]\nsqlx = { path = \"sqlx-stub\" }\n\n[workspace]"),
-    );
-    write("src/db.rs", &read("src/db.rs").replace("use crate::sqlx::PgPool;", "use sqlx::PgPool;"));
-    let as_crate = |text: &str| {
-        let (head, rest) = text.split_once("/// Already on the read-only pool").unwrap();
-        let (_, tail) = rest.split_once("pub fn app()").unwrap();
-        format!("{head}pub fn app(){tail}")
-            .replace("        .route(\"/users\", web::get().to(users))\n", "")
-            .replace("pub mod sqlx;\n", "")
-    };
+    sqlx_as_a_crate(app);
     // One handler names the pool by its full path through the other crate: the twin's is
     // written whole (`sqlx::ReadOnlyPgPool` would be E0412).
-    let (posts, posts_ro) =
-        ("async fn posts(pool: web::Data<PgPool>)", "async fn posts(pool: web::Data<ReadOnlyPgPool>)");
-    let lib = as_crate(&read("src/lib.rs"))
+    let lib = handlers_without_sqlx_module(&read(app, "src/lib.rs"))
         .replace("use crate::db::ReadOnlyPgPool;\n", "")
-        .replace(posts, "async fn posts(pool: web::Data<sqlx::PgPool>)");
+        .replace(POSTS, "async fn posts(pool: web::Data<sqlx::PgPool>)");
     assert!(lib.contains("use sqlx::PgPool;") && !lib.contains("ReadOnlyPgPool"), "{lib}");
-    write("src/lib.rs", &lib);
+    write(app, "src/lib.rs", &lib);
     let expected: Vec<(PathBuf, String)> = expected
         .into_iter()
         .map(|(rel, text)| {
             let text = if rel == Path::new("src/lib.rs") {
-                as_crate(&text)
-                    .replace(posts_ro, "async fn posts(pool: web::Data<crate::db::ReadOnlyPgPool>)")
+                handlers_without_sqlx_module(&text)
+                    .replace(POSTS_RO, "async fn posts(pool: web::Data<crate::db::ReadOnlyPgPool>)")
             } else {
                 text
             };
@@ -260,6 +236,91 @@ fn a_twin_declared_here_is_not_imported_through_another_crate() {
         .collect();
     assert!(expected.iter().any(|(_, t)| t.contains("web::Data<crate::db::ReadOnlyPgPool>")));
     migrate_compiles_as_expected(app, &expected);
+}
+
+/// The same handlers in a binary beside the library: `src/main.rs` declares `mod routes;`,
+/// `src/lib.rs` declares `pub mod db;` with the twin. In the binary's module `crate::db` does
+/// not exist (it wrote `use crate::db::ReadOnlyPgPool;` before, E0432: `lib.rs` was taken for
+/// the root of every file of `src/`): the twin is named through the library, by the
+/// package's name (`use migrate_derefs_app::db::ReadOnlyPgPool;`, and the full path
+/// `migrate_derefs_app::db::ReadOnlyPgPool`), and the binary builds.
+#[test]
+fn a_twin_the_library_declares_is_named_through_the_library_in_a_binary() {
+    let (tmp, expected) = fixture_project("migrate-derefs");
+    let app = tmp.path();
+    sqlx_as_a_crate(app);
+    module_as_a_crate(app, "actix_web", "actix-web");
+    // lib.rs keeps the pools; its handlers move to the binary's `routes`.
+    let as_routes =
+        |text: &str| handlers_without_sqlx_module(text).replace("pub mod actix_web;\npub mod db;\n\n", "");
+    let routes = as_routes(&read(app, "src/lib.rs"))
+        .replace("use crate::db::ReadOnlyPgPool;\n", "")
+        .replace(POSTS, "async fn posts(pool: web::Data<sqlx::PgPool>)");
+    assert!(!routes.contains("mod ") && !routes.contains("ReadOnlyPgPool"), "{routes}");
+    write(app, "src/routes.rs", &routes);
+    write(app, "src/lib.rs", "//! The library: the pools.\n\npub mod db;\n");
+    write(app, "src/main.rs", "mod routes;\n\nfn main() {\n    let _app = routes::app();\n}\n");
+    let (_, migrated) = expected.into_iter().find(|(rel, _)| rel == Path::new("src/lib.rs")).unwrap();
+    let want = as_routes(&migrated)
+        .replace(
+            "use crate::db::ReadOnlyPgPool;\nuse actix_web::{web, App};\n",
+            "use actix_web::{web, App};\nuse migrate_derefs_app::db::ReadOnlyPgPool;\n",
+        )
+        .replace(POSTS_RO, "async fn posts(pool: web::Data<migrate_derefs_app::db::ReadOnlyPgPool>)");
+    assert!(want.contains("use migrate_derefs_app::db::ReadOnlyPgPool;\n"), "{want}");
+    migrate_compiles_as_expected(app, &[(PathBuf::from("src/routes.rs"), want)]);
+}
+
+/// `posts` of `fixtures/migrate-derefs/src/lib.rs`, before and after `migrate`.
+const POSTS: &str = "async fn posts(pool: web::Data<PgPool>)";
+const POSTS_RO: &str = "async fn posts(pool: web::Data<ReadOnlyPgPool>)";
+
+fn read(app: &Path, rel: &str) -> String {
+    std::fs::read_to_string(app.join(rel)).unwrap()
+}
+
+fn write(app: &Path, rel: &str, text: &str) {
+    let path = app.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+/// Makes `src/sqlx.rs` of a copy of `fixtures/migrate-derefs` the crate `sqlx`
+/// (`sqlx-stub/`), a path dependency of the service: `use sqlx::PgPool;` then names another
+/// crate, which cannot bring in a type the service declares.
+fn sqlx_as_a_crate(app: &Path) {
+    module_as_a_crate(app, "sqlx", "sqlx");
+    write(app, "src/db.rs", &read(app, "src/db.rs").replace("use crate::sqlx::PgPool;", "use sqlx::PgPool;"));
+}
+
+/// Moves `src/MODULE.rs` to a crate of its own, package `package` in `MODULE-stub/`, and makes
+/// it a path dependency of the service.
+fn module_as_a_crate(app: &Path, module: &str, package: &str) {
+    let stub = format!("{module}-stub");
+    write(
+        app,
+        &format!("{stub}/Cargo.toml"),
+        &format!("[package]\nname = \"{package}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n"),
+    );
+    write(app, &format!("{stub}/src/lib.rs"), &read(app, &format!("src/{module}.rs")));
+    std::fs::remove_file(app.join(format!("src/{module}.rs"))).unwrap();
+    let dependency = format!("{package} = {{ path = \"{stub}\" }}\n");
+    let manifest = read(app, "Cargo.toml");
+    let manifest = match manifest.contains("[dependencies]\n") {
+        true => manifest.replace("[dependencies]\n", &format!("[dependencies]\n{dependency}")),
+        false => manifest.replace("[workspace]", &format!("[dependencies]\n{dependency}\n[workspace]")),
+    };
+    write(app, "Cargo.toml", &manifest);
+}
+
+/// The handlers of `fixtures/migrate-derefs/src/lib.rs` (or its expected form) without the
+/// one already on the twin and without `mod sqlx;` (now a crate).
+fn handlers_without_sqlx_module(text: &str) -> String {
+    let (head, rest) = text.split_once("/// Already on the read-only pool").unwrap();
+    let (_, tail) = rest.split_once("pub fn app()").unwrap();
+    format!("{head}pub fn app(){tail}")
+        .replace("        .route(\"/users\", web::get().to(users))\n", "")
+        .replace("pub mod sqlx;\n", "")
 }
 
 /// `ro-audit ARGS` in `dir`, with cargo building into `target/NAME` of this workspace.

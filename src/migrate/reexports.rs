@@ -6,7 +6,9 @@
 //! cannot place (another crate, an inline module, a `#[path]` module, a file it cannot read)
 //! may. And, when that path cannot bring a twin in or is another crate's (`use sqlx::PgPool;`
 //! with `ReadOnlyPgPool` defined in the tree), the one module of the file's own crate that
-//! declares or publicly re-exports it where the file can reach it ([`home_instead`]). Never
+//! declares or publicly re-exports it where the file can reach it ([`home_instead`]); where
+//! `src/` holds a library and a binary, in the crate whose root declares the file's module,
+//! and from a binary's module through the library's public path, by the library's name. Never
 //! decides that a name is in scope; only where a rewrite naming it would compile.
 
 use std::collections::HashMap;
@@ -14,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::edit::parse_checked;
+use crate::workspace::crates::library_name;
 use crate::workspace::location::locate;
 
 /// Whether the module `prefix` names, from the file at `file`, may bring `name` in.
@@ -23,7 +26,8 @@ pub fn may_bring_in(file: &Path, prefix: &[String], name: &str) -> bool {
     text.contains("::*") || names_ident(&text, name)
 }
 
-/// The module (`crate::…` segments) that `file` should import `name` from instead of the
+/// The module (`crate::…` segments; from a binary's module, the library's name and its public
+/// path when only the library has it) that `file` should import `name` from instead of the
 /// module `prefix` names, when that one cannot bring it in: `prefix` is another crate's and
 /// this crate declares `name` (a struct, enum, union, type alias, trait or function), or
 /// `prefix` is a module of this crate whose file does not have it ([`may_bring_in`]). The
@@ -39,37 +43,50 @@ pub fn home_instead(file: &Path, prefix: &[String], name: &str, homes: &Homes) -
     let here = locate(file);
     let candidates = homes.of(&here.crate_root, name)?;
     let root = &here.crate_root;
-    // In reach of `here`: the item and every module on the way; not `here` itself.
-    let reachable = |c: &&Candidate| {
-        c.module != here.module
-            && (c.crate_wide || here.module.starts_with(&c.module))
-            && modules_reachable(root, &c.module, &here.module, homes)
-    };
-    // A declaration is the home; a re-export is one when nothing declares it.
-    let pick = |declared: bool| -> Option<&Vec<String>> {
-        let mut found =
-            candidates.iter().filter(|c| c.declared == declared).filter(reachable).map(|c| &c.module);
-        let first = found.next()?;
-        match found.next() {
-            None => Some(first),
-            // Several: the shortest path, if only one is shortest.
-            Some(second) => {
-                let mut all: Vec<&Vec<String>> = [first, second].into_iter().chain(found).collect();
-                all.sort_by_key(|m| m.len());
-                (all[0].len() < all[1].len()).then_some(all[0])
-            }
-        }
-    };
     let declared_anywhere = candidates.iter().filter(|c| c.declared).count();
     if declared_anywhere > 1 || (!placed && declared_anywhere == 0) {
         // Two of that name in one crate: which one the config means is not known. Another
         // crate's path to a name this crate does not declare: it may come from that very crate.
         return None;
     }
-    // Where it is declared, or where it is re-exported when the declaration is out of reach
-    // (`mod ro;` private, `pub use self::ro::DbRo;` beside it).
-    let module = pick(true).or_else(|| pick(false))?;
-    Some(std::iter::once("crate".to_string()).chain(module.iter().cloned()).collect())
+    // A declaration is the home; a re-export is one when nothing declares it (`mod ro;`
+    // private, `pub use self::ro::DbRo;` beside it). Several: the shortest path, if only one is.
+    let pick = |reachable: &dyn Fn(&Candidate) -> bool| -> Option<Vec<String>> {
+        [true, false].into_iter().find_map(|declared| {
+            let mut found: Vec<&Vec<String>> = candidates
+                .iter()
+                .filter(|c| c.declared == declared && reachable(c))
+                .map(|c| &c.module)
+                .collect();
+            found.sort_by_key(|m| m.len());
+            match found.as_slice() {
+                [only] => Some((*only).clone()),
+                [a, b, ..] if a.len() < b.len() => Some((*a).clone()),
+                _ => None,
+            }
+        })
+    };
+    // In reach of `here` in every crate the file is compiled in: the item and every module on
+    // the way; not `here` itself.
+    let roots = homes.roots_of(root, file, &here.module);
+    let inside = |c: &Candidate| {
+        c.module != here.module
+            && (c.reach >= Reach::Crate || here.module.starts_with(&c.module))
+            && roots.iter().all(|top| modules_reachable(root, top, &c.module, Some(&here.module), homes))
+    };
+    if let Some(module) = pick(&inside) {
+        return Some(std::iter::once("crate".to_string()).chain(module).collect());
+    }
+    // A binary's module (`main.rs` beside `lib.rs`): the library's public path, by its name.
+    let lib = root.join("lib.rs");
+    if roots.len() != 1 || roots[0] == lib || !lib.is_file() {
+        return None;
+    }
+    let public =
+        |c: &Candidate| c.reach == Reach::Public && modules_reachable(root, &lib, &c.module, None, homes);
+    let module = pick(&public)?;
+    let library = homes.library_name(root)?;
+    Some(std::iter::once(library).chain(module).collect())
 }
 
 /// At most this many `.rs` files of a crate's directory (and eight times as many entries) are
@@ -84,8 +101,11 @@ pub const MAX_CRATE_FILES: usize = 20_000;
 pub struct Homes {
     /// By crate directory and name.
     names: Remembered<(PathBuf, String), Found>,
-    /// By crate directory and module: how its parent declares it ([`mod_declaration`]).
-    mods: Remembered<(PathBuf, Vec<String>), Option<bool>>,
+    /// By the parent module's file and the child's name: how it declares the child
+    /// ([`mod_declaration`]).
+    mods: Remembered<(PathBuf, String), Option<Reach>>,
+    /// By crate directory: the name of the package's library ([`library_name`]).
+    libraries: Remembered<PathBuf, Option<String>>,
 }
 
 /// Answers kept by question, for a run's workers to share.
@@ -109,8 +129,31 @@ impl Homes {
     }
 
     /// [`mod_declaration`], remembered.
-    fn declared_mod(&self, root: &Path, module: &[String]) -> Option<bool> {
-        remembered(&self.mods, (root.to_path_buf(), module.to_vec()), || mod_declaration(root, module))
+    fn declared_mod(&self, parent: &Path, child: &str) -> Option<Reach> {
+        remembered(&self.mods, (parent.to_path_buf(), child.to_string()), || mod_declaration(parent, child))
+    }
+
+    /// The name the package whose source directory is `root` gives its library.
+    fn library_name(&self, root: &Path) -> Option<String> {
+        remembered(&self.libraries, root.to_path_buf(), || library_name(root.parent()?))
+    }
+
+    /// The crate root files (`lib.rs`, `main.rs`) the file at `file`, of module `module` of
+    /// the crate directory `root`, is compiled in: itself for a root; else each root file that
+    /// declares the module's first segment — both, when both do (the file is then compiled
+    /// twice). When neither does (a module declared inline or by `#[path]`), the crate's root
+    /// file, `lib.rs` first.
+    fn roots_of(&self, root: &Path, file: &Path, module: &[String]) -> Vec<PathBuf> {
+        let Some(top) = module.first() else { return vec![file.to_path_buf()] };
+        let declaring: Vec<PathBuf> = ["lib.rs", "main.rs"]
+            .into_iter()
+            .map(|f| root.join(f))
+            .filter(|f| f.is_file() && self.declared_mod(f, top).is_some())
+            .collect();
+        if declaring.is_empty() {
+            return module_path_file(root, &[]).into_iter().collect();
+        }
+        declaring
     }
 }
 
@@ -134,8 +177,19 @@ pub struct Candidate {
     module: Vec<String>,
     /// Declared there (else re-exported by `pub use`).
     declared: bool,
-    /// `pub` or `pub(crate)`: seen from the whole crate (else from its module and below).
-    crate_wide: bool,
+    /// Who sees it.
+    reach: Reach,
+}
+
+/// Who sees an item or a module, by its visibility.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Reach {
+    /// Its module and below, at least (private, `pub(super)`, `pub(in …)`).
+    Module,
+    /// The whole crate (`pub(crate)`).
+    Crate,
+    /// Other crates too (`pub`).
+    Public,
 }
 
 /// The modules of the crate whose source directory is `root` that have `name` at the top:
@@ -196,7 +250,7 @@ fn candidates(root: &Path, name: &str) -> Option<Vec<Candidate>> {
                 }
                 _ => continue,
             };
-            found.push(Candidate { module: at.module.clone(), declared, crate_wide: crate_wide(vis) });
+            found.push(Candidate { module: at.module.clone(), declared, reach: reach(vis) });
         }
     }
     Some(found)
@@ -222,33 +276,48 @@ fn exports(tree: &syn::UseTree, name: &str) -> bool {
     }
 }
 
-/// Whether a visibility reaches the whole crate: `pub` and `pub(crate)` (`pub(super)`, `pub(in
-/// …)` and private ones reach less: the module and below, at least).
-fn crate_wide(vis: &syn::Visibility) -> bool {
+/// Who a visibility lets see an item: `pub` other crates, `pub(crate)` the whole crate,
+/// others (`pub(super)`, `pub(in …)`, private) its module and below, at least.
+fn reach(vis: &syn::Visibility) -> Reach {
     match vis {
-        syn::Visibility::Public(_) => true,
-        syn::Visibility::Restricted(r) => r.path.is_ident("crate"),
-        syn::Visibility::Inherited => false,
+        syn::Visibility::Public(_) => Reach::Public,
+        syn::Visibility::Restricted(r) if r.path.is_ident("crate") => Reach::Crate,
+        _ => Reach::Module,
     }
 }
 
-/// Whether every module on the way to `module` can be named from `from`: each is declared in
-/// its parent's file visibly from `from` (a `mod` it cannot find — inline, `#[path]` — is not).
-fn modules_reachable(root: &Path, module: &[String], from: &[String], homes: &Homes) -> bool {
-    (1..=module.len()).all(|depth| match homes.declared_mod(root, &module[..depth]) {
-        Some(crate_wide) => crate_wide || from.starts_with(&module[..depth - 1]),
-        None => false,
+/// Whether every module on the way to `module` of the crate directory `root` can be named
+/// from `from` (`None`: from another crate, through the library) in the crate whose root file
+/// is `top`: each is declared in its parent's file visibly from there (a `mod` it cannot find
+/// — inline, `#[path]` — is not).
+fn modules_reachable(
+    root: &Path,
+    top: &Path,
+    module: &[String],
+    from: Option<&[String]>,
+    homes: &Homes,
+) -> bool {
+    (1..=module.len()).all(|depth| {
+        let parent_file = match depth {
+            1 => Some(top.to_path_buf()),
+            _ => module_path_file(root, &module[..depth - 1]),
+        };
+        let declared = parent_file.and_then(|parent| homes.declared_mod(&parent, &module[depth - 1]));
+        match (declared, from) {
+            (None, _) => false,
+            (Some(reach), None) => reach == Reach::Public,
+            (Some(reach), Some(from)) => reach >= Reach::Crate || from.starts_with(&module[..depth - 1]),
+        }
     })
 }
 
-/// How the module `module` (not the root) of the crate at `root` is declared in its parent's
-/// file: `Some(crate_wide)` for a `mod` item without a body, `None` when none is found.
-fn mod_declaration(root: &Path, module: &[String]) -> Option<bool> {
-    let (child, parent) = module.split_last()?;
-    let text = read_small(&module_path_file(root, parent)?)?;
+/// How the file `parent` declares its child module `child`: `Some(reach)` for a `mod` item
+/// without a body, `None` when none is found.
+fn mod_declaration(parent: &Path, child: &str) -> Option<Reach> {
+    let text = read_small(parent)?;
     let parsed = parse_checked(&text).ok()?;
     parsed.items.iter().find_map(|item| match item {
-        syn::Item::Mod(m) if m.ident == child && m.content.is_none() => Some(crate_wide(&m.vis)),
+        syn::Item::Mod(m) if m.ident == child && m.content.is_none() => Some(reach(&m.vis)),
         _ => None,
     })
 }
@@ -417,6 +486,44 @@ mod tests {
         assert_eq!(home(&from, "crate::store", "ReadOnlyPgPool").as_deref(), Some("crate::db"));
         // Nowhere in the crate.
         assert_eq!(home(&from, "sqlx", "Nowhere"), None);
+    }
+
+    /// `src/` holds a library (`lib.rs`) and a binary (`main.rs`): a file is compiled in the
+    /// crate whose root declares its module, and `crate::` there is that crate's.
+    #[test]
+    fn a_binary_beside_the_library_names_the_library_s_items_by_the_library_s_name() {
+        let tmp = tempfile::tempdir().unwrap();
+        let src = tmp.path().join("src");
+        std::fs::create_dir_all(&src).unwrap();
+        let write = |rel: &str, text: &str| std::fs::write(tmp.path().join(rel), text).unwrap();
+        write("Cargo.toml", "[package]\nname = \"app-lib\"\nversion = \"0.1.0\"\n");
+        write("src/lib.rs", "pub mod db;\npub(crate) mod internal;\npub mod both;\npub mod api;\n");
+        write("src/main.rs", "mod routes;\nmod both;\n");
+        write("src/db.rs", "pub struct ReadOnlyPgPool;\n");
+        write("src/internal.rs", "pub struct Hidden;\n");
+        for file in ["routes.rs", "both.rs", "api.rs"] {
+            write(&format!("src/{file}"), "");
+        }
+        let sqlx = ["sqlx".to_string()];
+        let home = |file: &str, name: &str| {
+            home_instead(&src.join(file), &sqlx, name, &Homes::default()).map(|m| m.join("::"))
+        };
+        // The library's own module: `crate::`.
+        assert_eq!(home("api.rs", "ReadOnlyPgPool").as_deref(), Some("crate::db"));
+        // The binary's: no `crate::db` there; the library's public path by its name.
+        assert_eq!(home("routes.rs", "ReadOnlyPgPool").as_deref(), Some("app_lib::db"));
+        // Not public through the library: no home.
+        assert_eq!(home("routes.rs", "Hidden"), None);
+        // Compiled in both crates: no path names it in both.
+        assert_eq!(home("both.rs", "ReadOnlyPgPool"), None);
+        // The binary declares the module too: its own `crate::db`.
+        write("src/main.rs", "mod routes;\nmod both;\nmod db;\n");
+        assert_eq!(home("routes.rs", "ReadOnlyPgPool").as_deref(), Some("crate::db"));
+        assert_eq!(home("both.rs", "ReadOnlyPgPool").as_deref(), Some("crate::db"));
+        // Without a readable manifest the library's name is not known.
+        write("src/main.rs", "mod routes;\n");
+        std::fs::remove_file(tmp.path().join("Cargo.toml")).unwrap();
+        assert_eq!(home("routes.rs", "ReadOnlyPgPool"), None);
     }
 
     /// One run searches a crate once per name, however many files ask: its answers do not

@@ -140,6 +140,12 @@ fn read_manifest(dir: &Path) -> Option<toml::Table> {
     toml::from_str(std::str::from_utf8(&bytes).ok()?).ok()
 }
 
+/// The library name of the package whose manifest is in `dir` ([`crate_name`]), if it has
+/// a readable one.
+pub(crate) fn library_name(dir: &Path) -> Option<String> {
+    crate_name(&read_manifest(dir)?)
+}
+
 /// `[lib] name`, else `[package] name`, with `-` as `_`.
 fn crate_name(manifest: &toml::Table) -> Option<String> {
     let lib = manifest.get("lib").and_then(|l| l.get("name")).and_then(|n| n.as_str());
