@@ -9,7 +9,10 @@
 //! `DbRw` through the other crate (`use store::db::DbRw;`, in a group with `Conn`, in every
 //! body) or through the service's re-export of it (`use crate::db::DbRw;` with `pub use
 //! store::db;` in `lib.rs`), beside imports that sort before and after the new one; some
-//! handlers write (so `DbRw` stays imported), some already take `DbRo`.
+//! handlers write (so `DbRw` stays imported), some already take `DbRo`. In some services the
+//! handlers are a binary's modules (`src/main.rs` beside `src/lib.rs`, which declares the
+//! twin): there they name the library's items through its name (`app::…`), and so must the
+//! twin's import.
 //!
 //! Deterministic: the same seed gives the same service, so a failure names its seed.
 
@@ -59,8 +62,27 @@ pub enum Home {
 
 const HOMES: [Home; 4] = [Home::Public, Home::Private, Home::Nested, Home::ReExported];
 
+/// Where a service declares the twin, and whether its handlers are a binary's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    pub home: Home,
+    /// The handlers are modules of `src/main.rs`, `src/lib.rs` has the rest.
+    pub binary: bool,
+}
+
+impl Layout {
+    /// The path a handler file imports `DbRo` by.
+    pub fn path(self) -> String {
+        let path = self.home.path();
+        match self.binary {
+            true => path.replacen("crate::", "app::", 1),
+            false => path.to_string(),
+        }
+    }
+}
+
 impl Home {
-    /// The path a file imports `DbRo` by.
+    /// The path a file of the library imports `DbRo` by.
     pub fn path(self) -> &'static str {
         match self {
             Home::Public | Home::Private => "crate::replica::DbRo",
@@ -118,8 +140,18 @@ enum Kind {
     AlreadyRo,
 }
 
-/// One handler file: its text, and the routes it registers (`module::handler`).
-fn handler_file(rng: &mut Rng, module: &str, home: Home, routes: &mut Vec<String>) -> String {
+/// One handler file: its text, and the routes it registers (`module::handler`). A binary's
+/// names the library's items by the library's name.
+fn handler_file(rng: &mut Rng, module: &str, layout: Layout, routes: &mut Vec<String>) -> String {
+    let text = library_handler_file(rng, module, layout.home, routes);
+    match layout.binary {
+        true => text.replace("crate::", "app::"),
+        false => text,
+    }
+}
+
+/// One handler file of the library.
+fn library_handler_file(rng: &mut Rng, module: &str, home: Home, routes: &mut Vec<String>) -> String {
     let naming = NAMINGS[rng.below(NAMINGS.len())];
     let kinds: Vec<Kind> = (0..1 + rng.below(3))
         .map(|_| match rng.below(6) {
@@ -190,12 +222,15 @@ fn handler_file(rng: &mut Rng, module: &str, home: Home, routes: &mut Vec<String
 }
 
 /// The service of `seed`: `store-core/` (crate `store`) with the read-write side, `app/` with
-/// `DbRo` declared where [`Home`] says, handler files at the top and one module down, `lib.rs`
-/// registering every handler.
-pub fn service(seed: u64) -> (Tree, Home) {
+/// `DbRo` declared where [`Home`] says, handler files at the top and one module down, and the
+/// root registering every handler: `lib.rs`, or in one service of three `main.rs` (then the
+/// twin is declared publicly: a private module of the library is out of the binary's reach).
+pub fn service(seed: u64) -> (Tree, Layout) {
     let mut rng = Rng(seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ 0x4D0E);
-    let home = HOMES[rng.below(HOMES.len())];
-    let (home_lines, home_files) = home.files();
+    let binary = rng.below(3) == 0;
+    let homes: &[Home] = if binary { &[Home::Public, Home::Nested, Home::ReExported] } else { &HOMES };
+    let layout = Layout { home: homes[rng.below(homes.len())], binary };
+    let (home_lines, home_files) = layout.home.files();
     let mut files = vec![
         ("Cargo.toml".to_string(), WORKSPACE_CARGO.to_string()),
         ("app/Cargo.toml".to_string(), format!("{CARGO}store = {{ path = \"../store-core\" }}\n")),
@@ -210,9 +245,16 @@ pub fn service(seed: u64) -> (Tree, Home) {
     let mut lib = String::from("pub use store::db;\n");
     lib.push_str(home_lines);
     lib.push_str("pub mod util;\n");
-    handler_files(&mut rng, "app/src/", &mut lib, &mut files, &mut |rng, _, module, routes| {
-        handler_file(rng, module, home, routes)
+    // The binary's helpers (`line`, `count`) are not all used: it has no exports.
+    let mut main = String::from("#![allow(dead_code)]\n\n");
+    let root = if binary { &mut main } else { &mut lib };
+    handler_files(&mut rng, "app/src/", root, &mut files, &mut |rng, _, module, routes| {
+        handler_file(rng, module, layout, routes)
     });
+    if binary {
+        main.push_str("\nfn main() {\n    let _app = app();\n}\n");
+        files.push(("app/src/main.rs".to_string(), main));
+    }
     files.push(("app/src/lib.rs".to_string(), lib));
-    (Tree { files }, home)
+    (Tree { files }, layout)
 }

@@ -381,28 +381,34 @@ fn rustfmt(dir: &Path, format: bool) -> Option<String> {
 /// crate::db::DbRw;` through `pub use store::db;`, in every body): migrate imports the twin
 /// from where the service declares it — never `use store::db::DbRo;` (E0432) — and every
 /// rewritten service still type-checks with `-D warnings`, passes `rustfmt --check` as it did
-/// before, and is left alone by a second migrate.
+/// before, and is left alone by a second migrate. Where the handlers are a binary's modules,
+/// the twin comes through the library by its name (`use app::replica::DbRo;`), never
+/// `crate::replica` (E0432 in the binary).
 #[test]
 fn a_twin_the_service_declares_is_imported_from_there() {
     const SERVICES: u64 = 120;
     let stub = tempfile::tempdir().unwrap();
     let axum = build_axum_stub(stub.path());
     /// A service's round, where it declares the twin, and whether a file imports it from there.
-    type Outcome = Result<(Round, homes::Home, bool), String>;
+    type Outcome = Result<(Round, homes::Layout, bool), String>;
     let one = |seed: u64| -> Outcome {
         let tmp = tempfile::tempdir().unwrap();
-        let (tree, home) = homes::service(seed);
+        let (tree, layout) = homes::service(seed);
         tree.write(tmp.path());
         if let Some(err) = rustfmt(tmp.path(), true) {
             return Err(format!("rustfmt cannot format the generated service:\n{err}"));
         }
+        let before = walk_rs(tmp.path());
         let round = migrate_and_compile(tmp.path(), &axum)?;
         if let Some(diff) = rustfmt(tmp.path(), false) {
             return Err(format!("rustfmt would change the migrated service:\n{diff}"));
         }
-        let imported_from_home =
-            walk_rs(tmp.path()).iter().any(|(_, text)| text.contains(&format!("use {};", home.path())));
-        Ok((round, home, imported_from_home))
+        // A file that imports the twin from its home now and did not before.
+        let import = format!("use {};", layout.path());
+        let imported_from_home = walk_rs(tmp.path()).iter().any(|(path, text)| {
+            text.contains(&import) && !before.iter().any(|(p, t)| p == path && t.contains(&import))
+        });
+        Ok((round, layout, imported_from_home))
     };
     let results: Vec<(u64, Outcome)> = on_threads(SERVICES, one);
     let failures: Vec<String> = results
@@ -417,12 +423,15 @@ fn a_twin_the_service_declares_is_imported_from_there() {
         failures.len(),
         failures[0]
     );
-    let ok: Vec<&(Round, homes::Home, bool)> = results.iter().filter_map(|(_, r)| r.as_ref().ok()).collect();
+    let ok: Vec<&(Round, homes::Layout, bool)> =
+        results.iter().filter_map(|(_, r)| r.as_ref().ok()).collect();
     let rewritten: usize = ok.iter().map(|(r, ..)| r.rewritten).sum();
     let mixed: usize = ok.iter().map(|(r, ..)| r.mixed).sum();
     assert!(rewritten >= 100 && mixed >= 40, "{rewritten} rewritten, {mixed} mixed");
     for home in [homes::Home::Public, homes::Home::Private, homes::Home::Nested, homes::Home::ReExported] {
-        let imported = ok.iter().filter(|(_, h, from_home)| *h == home && *from_home).count();
+        let imported = ok.iter().filter(|(_, l, from_home)| l.home == home && *from_home).count();
         assert!(imported >= 5, "{home:?}: the twin imported from its home in {imported} services");
     }
+    let in_binaries = ok.iter().filter(|(_, l, from_home)| l.binary && *from_home).count();
+    assert!(in_binaries >= 10, "the twin imported through the library in {in_binaries} binaries");
 }
