@@ -287,8 +287,7 @@ impl<'a> Walker<'a> {
 
     /// Whether a function declares a result and its text names a write builder.
     fn may_return_builder(&self, sig: &syn::Signature, text: &str) -> bool {
-        matches!(sig.output, syn::ReturnType::Type(..))
-            && self.names.write_builders.screening_words().any(|w| text.contains(w))
+        matches!(sig.output, syn::ReturnType::Type(..)) && self.names.may_name_a_write_builder(text)
     }
 
     fn note_builder(&mut self, sig: &syn::Signature, builder: Option<&str>) {

@@ -144,6 +144,8 @@ pub struct Names {
     pub write_builders: NameSet,
     /// Methods running a builder on the handle they are given.
     pub orm_executors: NameSet,
+    /// [`Self::write_builders`]' words, searched for in one pass over a text.
+    write_builder_words: Option<aho_corasick::AhoCorasick>,
     /// The sets of [`Role`] each name is in by [`NameSet::matches_name`]: one look-up for
     /// all of them. Those sets are fixed once built: `ro_accessors` and `derive_wrappers`,
     /// which the run extends with the wrappers it finds, have no role.
@@ -237,8 +239,13 @@ impl Names {
             sql_file_macros: NameSet::new(&rules.sql_file_macros),
             write_builders: NameSet::new(&rules.orm.write_builders),
             orm_executors: NameSet::new(&rules.orm.executors),
+            write_builder_words: None,
             roles: HashedNames::default(),
         };
+        // No words, or an automaton that cannot be built: no text names a write builder.
+        let words: Vec<&str> = names.write_builders.screening_words().collect();
+        names.write_builder_words =
+            (!words.is_empty()).then(|| aho_corasick::AhoCorasick::new(&words).ok()).flatten();
         let mut by_name: HashedNames<RoleEntry> = HashedNames::default();
         for role in Role::ALL {
             for word in names.set(role).screening_words() {
@@ -250,6 +257,11 @@ impl Names {
         }
         names.roles = by_name;
         names
+    }
+
+    /// Whether `text` holds a word of [`Self::write_builders`] (as text: a screen).
+    pub fn may_name_a_write_builder(&self, text: &str) -> bool {
+        self.write_builder_words.as_ref().is_some_and(|words| words.is_match(text))
     }
 
     /// The roles of `name` (a method's name, a path's last segment): which sets it matches
