@@ -89,20 +89,6 @@ impl Scopes {
         id
     }
 
-    /// The identifiers used bare in scope `s` that are not bound there: its own, and those of
-    /// the nested scopes that see its names (bodies, modules importing `super::*`), which may
-    /// be bound in them (then counted too: a superset).
-    fn seen_from(&self, s: usize) -> impl Iterator<Item = &String> + '_ {
-        let mut todo = vec![s];
-        let mut scopes = Vec::new();
-        while let Some(at) = todo.pop() {
-            scopes.push(at);
-            todo.extend(self.0[at].children.iter().filter(|&&c| self.0[c].body || self.0[c].super_glob));
-        }
-        let bound = &self.0[s].bound;
-        scopes.into_iter().flat_map(move |at| self.0[at].idents.iter().filter(move |i| !bound.contains(*i)))
-    }
-
     /// Whether `name` is used bare in scope `s`, or in a nested scope that names what `s`
     /// binds (a body, a module importing `super::*`) and binds none of `own` itself (there
     /// the name is that scope's: `own` is the name, and for a twin also the name it replaces,
@@ -249,56 +235,15 @@ fn plan(
             let anywhere = |name: &str| {
                 scopes.0.iter().any(|s| s.bound.contains(name) || s.globs.iter().any(|g| reaches(g, name)))
             };
-            // Named through a glob: whose (a name bound otherwise is not the glob's).
-            let glob = scopes.0.iter().flat_map(|s| &s.globs).find(|g| reaches(g, &r.from));
-            let glob = glob.filter(|_| !scopes.0.iter().any(|s| s.bound.contains(&r.from)));
-            // The `use` items of that glob, each with whether nothing its scope still uses may
-            // come from the glob's module (then it was there for the old name alone).
-            // `except`: a name that will be imported by a `use` of its own.
-            let of_glob = |g: &[String], except: Option<&str>| -> Vec<(usize, bool)> {
-                (0..items.len())
-                    .filter(|&i| {
-                        let mut globs = Vec::new();
-                        tree_globs(&items[i].tree, &mut Vec::new(), &mut globs);
-                        globs.iter().any(|p| p == g)
-                    })
-                    .map(|i| {
-                        let unused = only_glob(&items[i].tree)
-                            && !scopes.seen_from(items[i].scope).any(|ident| {
-                                Some(ident.as_str()) != except && !is_keyword(ident) && reaches(g, ident)
-                            });
-                        (i, unused)
-                    })
-                    .collect()
-            };
             if r.bare && !anywhere(&r.to) && anywhere(&r.from) {
-                let Some(g) = glob else { return Err(EditError::NotInScope(r.to.clone())) };
-                // A module of the crate that has the twin: a `use` line of its own, beside each
-                // `use` of that glob whose scope names the twin; the glob goes if unused.
-                let at: Vec<(usize, bool)> = of_glob(g, Some(&r.to))
-                    .into_iter()
-                    .filter(|&(i, _)| scopes.uses(items[i].scope, &r.to, &[&r.to, &r.from]))
-                    .collect();
-                let Some(home) = (lookup.home)(g, &r.to).filter(|_| !at.is_empty()) else {
-                    return Err(EditError::NotExported { module: g.join("::"), name: r.to.clone() });
-                };
-                let path = format!("{}::{}", home.join("::"), r.to);
-                for (i, unused) in at {
-                    if !groups_done.insert(items[i].range.start) {
-                        waiting = true;
-                        continue;
+                // Named through a glob: say whose.
+                let glob = scopes.0.iter().flat_map(|s| &s.globs).find(|g| reaches(g, &r.from));
+                return Err(match glob {
+                    Some(g) if !scopes.0.iter().any(|s| s.bound.contains(&r.from)) => {
+                        EditError::NotExported { module: g.join("::"), name: r.to.clone() }
                     }
-                    let removed = unused.then(|| remove_item(text, &items[i]));
-                    splices.extend(insert_use(text, &items, i, &path, removed, style));
-                }
-            } else if let Some(g) = glob {
-                // The twin in scope already (`use crate::replica::DbRo;`): a glob there for
-                // the old name alone goes.
-                for (i, unused) in of_glob(g, None) {
-                    if unused && groups_done.insert(items[i].range.start) {
-                        splices.push(remove_item(text, &items[i]));
-                    }
-                }
+                    _ => EditError::NotInScope(r.to.clone()),
+                });
             }
             continue;
         }
@@ -544,20 +489,6 @@ fn tree_range(src: &SourceText, t: &UseTree) -> std::ops::Range<usize> {
         UseTree::Group(g) => {
             bytes(src, g.brace_token.span.open()).start..bytes(src, g.brace_token.span.close()).end
         }
-    }
-}
-
-/// Whether `ident` is a keyword (`pub`, `crate`, `fn`, …), which no `use` can bring in.
-fn is_keyword(ident: &str) -> bool {
-    syn::parse_str::<syn::Ident>(ident).is_err()
-}
-
-/// Whether a use tree is one path ending in a glob (`crate::prelude::*`).
-fn only_glob(t: &Tree) -> bool {
-    match t {
-        Tree::Path(_, inner) => only_glob(inner),
-        Tree::Glob => true,
-        _ => false,
     }
 }
 

@@ -7,9 +7,8 @@
 //! declares `DbRo` in one of several places ([`Home`]): a public module, a private module, a
 //! module two levels down, or a private module re-exported by its parent. Handler files name
 //! `DbRw` through the other crate (`use store::db::DbRw;`, in a group with `Conn`, in every
-//! body), through the service's re-export of it (`use crate::db::DbRw;` with `pub use
-//! store::db;` in `lib.rs`) or through its prelude's glob (`use crate::prelude::*;`, a
-//! prelude without the twin), beside imports that sort before and after the new one; some
+//! body) or through the service's re-export of it (`use crate::db::DbRw;` with `pub use
+//! store::db;` in `lib.rs`), beside imports that sort before and after the new one; some
 //! handlers write (so `DbRw` stays imported), some already take `DbRo`. In some services the
 //! handlers are a binary's modules (`src/main.rs` beside `src/lib.rs`, which declares the
 //! twin): there they name the library's items through its name (`app::…`), and so must the
@@ -129,15 +128,9 @@ pub enum Naming {
     ReExport,
     /// `use store::db::DbRw;` at the top of every body that names it.
     Body,
-    /// `use crate::prelude::*;`, whose module re-exports `DbRw` and `label` but not the twin.
-    Prelude,
 }
 
-const NAMINGS: [Naming; 5] =
-    [Naming::Extern, Naming::ExternGroup, Naming::ReExport, Naming::Body, Naming::Prelude];
-
-/// The service's prelude, written before the replica: the read-write type and a helper.
-const PRELUDE_RS: &str = "pub use crate::util::label;\npub use store::db::DbRw;\n";
+const NAMINGS: [Naming; 4] = [Naming::Extern, Naming::ExternGroup, Naming::ReExport, Naming::Body];
 
 /// What a handler does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,13 +177,8 @@ fn library_handler_file(rng: &mut Rng, module: &str, home: Home, routes: &mut Ve
             Naming::Extern => uses.push("use store::db::DbRw;".to_string()),
             Naming::ExternGroup => uses.push("use store::db::{Conn, DbRw};".to_string()),
             Naming::ReExport => uses.push("use crate::db::DbRw;".to_string()),
-            Naming::Body | Naming::Prelude => {}
+            Naming::Body => {}
         }
-    }
-    // The prelude's glob where something of it is used: `DbRw`, or `label` not imported by name.
-    let prelude = naming == Naming::Prelude && (rw_used || !before);
-    if prelude {
-        uses.push("use crate::prelude::*;".to_string());
     }
     if ro_used {
         uses.push(format!("use {};", home.path()));
@@ -198,7 +186,7 @@ fn library_handler_file(rng: &mut Rng, module: &str, home: Home, routes: &mut Ve
     uses.sort();
     let mut text = uses.join("\n");
     text.push_str("\n\n");
-    let label = if before || prelude { "label" } else { "crate::util::label" };
+    let label = if before { "label" } else { "crate::util::label" };
     for (i, kind) in kinds.iter().enumerate() {
         let name = format!("h{i}");
         // In the body style, `DbRw` is imported in the body and named there too (so that the
@@ -256,8 +244,7 @@ pub fn service(seed: u64) -> (Tree, Layout) {
     }
     let mut lib = String::from("pub use store::db;\n");
     lib.push_str(home_lines);
-    lib.push_str("pub mod prelude;\npub mod util;\n");
-    files.push(("app/src/prelude.rs".to_string(), PRELUDE_RS.to_string()));
+    lib.push_str("pub mod util;\n");
     // The binary's helpers (`line`, `count`) are not all used: it has no exports.
     let mut main = String::from("#![allow(dead_code)]\n\n");
     let root = if binary { &mut main } else { &mut lib };

@@ -383,17 +383,14 @@ fn rustfmt(dir: &Path, format: bool) -> Option<String> {
 /// rewritten service still type-checks with `-D warnings`, passes `rustfmt --check` as it did
 /// before, and is left alone by a second migrate. Where the handlers are a binary's modules,
 /// the twin comes through the library by its name (`use app::replica::DbRo;`), never
-/// `crate::replica` (E0432 in the binary). Where `DbRw` came through a prelude's glob that
-/// lacks the twin, the twin gets a `use` of its own and the glob goes if nothing else of it
-/// is used (it was refused before, and an unused glob fails `-D warnings`).
+/// `crate::replica` (E0432 in the binary).
 #[test]
 fn a_twin_the_service_declares_is_imported_from_there() {
     const SERVICES: u64 = 120;
     let stub = tempfile::tempdir().unwrap();
     let axum = build_axum_stub(stub.path());
     /// A service's round, where it declares the twin, and whether a file imports it from there.
-    /// And whether such a file named `DbRw` only through the prelude's glob.
-    type Outcome = Result<(Round, homes::Layout, bool, bool), String>;
+    type Outcome = Result<(Round, homes::Layout, bool), String>;
     let one = |seed: u64| -> Outcome {
         let tmp = tempfile::tempdir().unwrap();
         let (tree, layout) = homes::service(seed);
@@ -416,9 +413,7 @@ fn a_twin_the_service_declares_is_imported_from_there() {
                 (text.contains(&import) && !was.contains(&import)).then(|| was.clone())
             })
             .collect();
-        let through_glob =
-            newly.iter().any(|t| t.contains("prelude::*;") && !t.contains("DbRw;") && !t.contains("DbRw}"));
-        Ok((round, layout, !newly.is_empty(), through_glob))
+        Ok((round, layout, !newly.is_empty()))
     };
     let results: Vec<(u64, Outcome)> = on_threads(SERVICES, one);
     let failures: Vec<String> = results
@@ -433,17 +428,15 @@ fn a_twin_the_service_declares_is_imported_from_there() {
         failures.len(),
         failures[0]
     );
-    let ok: Vec<&(Round, homes::Layout, bool, bool)> =
+    let ok: Vec<&(Round, homes::Layout, bool)> =
         results.iter().filter_map(|(_, r)| r.as_ref().ok()).collect();
     let rewritten: usize = ok.iter().map(|(r, ..)| r.rewritten).sum();
     let mixed: usize = ok.iter().map(|(r, ..)| r.mixed).sum();
     assert!(rewritten >= 100 && mixed >= 40, "{rewritten} rewritten, {mixed} mixed");
     for home in [homes::Home::Public, homes::Home::Private, homes::Home::Nested, homes::Home::ReExported] {
-        let imported = ok.iter().filter(|(_, l, from_home, _)| l.home == home && *from_home).count();
+        let imported = ok.iter().filter(|(_, l, from_home)| l.home == home && *from_home).count();
         assert!(imported >= 5, "{home:?}: the twin imported from its home in {imported} services");
     }
-    let in_binaries = ok.iter().filter(|(_, l, from_home, _)| l.binary && *from_home).count();
+    let in_binaries = ok.iter().filter(|(_, l, from_home)| l.binary && *from_home).count();
     assert!(in_binaries >= 10, "the twin imported through the library in {in_binaries} binaries");
-    let through_glob = ok.iter().filter(|(.., glob)| *glob).count();
-    assert!(through_glob >= 10, "the twin imported beside a prelude's glob in {through_glob} services");
 }

@@ -214,13 +214,10 @@ fn a_twin_the_importing_module_does_not_bring_in_is_refused() {
         fix("use crate::prelude::*;\nfn h() { get_db_ro(); }\n"),
         Err(EditError::NotExported { module, name }) if module == "crate::prelude" && name == "get_db_ro"
     ));
-    // The twin imported from where it is defined (the glob, there for the old name alone,
-    // goes); a glob of a module that has it; the old name's import only removed.
+    // The twin imported from where it is defined; a glob of a module that has it; the old
+    // name's import only removed.
     for (text, want) in [
-        (
-            "use crate::prelude::*;\nuse crate::db::get_db_ro;\nfn h() { get_db_ro(); }\n",
-            Some("use crate::db::get_db_ro;\nfn h() { get_db_ro(); }\n"),
-        ),
+        ("use crate::prelude::*;\nuse crate::db::get_db_ro;\nfn h() { get_db_ro(); }\n", None),
         ("use crate::db::*;\nfn h() { get_db_ro(); }\n", None),
         (
             "use crate::prelude::get_db;\nuse crate::db::get_db_ro;\nfn h() { get_db_ro(); }\n",
@@ -271,56 +268,6 @@ fn a_twin_the_path_cannot_bring_is_imported_from_its_home_in_rustfmt_order() {
         (
             "use crate::pool::PgPool;\n\nfn h(_: ReadOnlyPgPool) {}\n",
             "use crate::pool::ReadOnlyPgPool;\n\nfn h(_: ReadOnlyPgPool) {}\n",
-        ),
-    ] {
-        assert_eq!(fix(text), want, "{text}");
-    }
-}
-
-#[test]
-fn a_twin_a_glob_cannot_bring_is_imported_from_its_home_and_the_glob_goes_when_unused() {
-    let renames = [Rename { from: "DbRw".into(), to: "DbRo".into(), bare: true }];
-    // `crate::prelude` brings `DbRw` and `label`, not `DbRo`; `crate::replica` declares it.
-    // As its text would, it names keywords too (`pub use crate::…`).
-    let reaches = |prefix: &[String], name: &str| {
-        prefix.join("::") != "crate::prelude" || ["DbRw", "label", "pub", "use", "crate"].contains(&name)
-    };
-    let home = |prefix: &[String], name: &str| {
-        (prefix.join("::") == "crate::prelude" && name == "DbRo")
-            .then(|| vec!["crate".to_string(), "replica".to_string()])
-    };
-    let lookup = Lookup { reaches: &reaches, home: &home };
-    let fix = |text: &str| super::fix(text, &renames, StyleEdition::Before2024, lookup).unwrap();
-    for (text, want) in [
-        // The glob still brings `label`: kept, the twin on a line of its own.
-        (
-            "use crate::prelude::*;\n\nfn h(_: DbRo) -> String {\n    label(1)\n}\n",
-            "use crate::prelude::*;\nuse crate::replica::DbRo;\n\nfn h(_: DbRo) -> String {\n    label(1)\n}\n",
-        ),
-        // The old name still used: kept.
-        (
-            "use crate::prelude::*;\n\nfn h(_: DbRo) {}\nfn j(_: DbRw) {}\n",
-            "use crate::prelude::*;\nuse crate::replica::DbRo;\n\nfn h(_: DbRo) {}\nfn j(_: DbRw) {}\n",
-        ),
-        // Nothing else from it (`label` imported by name): the glob goes.
-        (
-            "use crate::prelude::*;\nuse crate::util::label;\n\nfn h(_: DbRo) -> String {\n    label(1)\n}\n",
-            "use crate::replica::DbRo;\nuse crate::util::label;\n\nfn h(_: DbRo) -> String {\n    label(1)\n}\n",
-        ),
-        // The twin imported already: the glob, there for the old name alone, goes.
-        (
-            "use crate::prelude::*;\nuse crate::replica::DbRo;\nuse crate::util::label;\n\nfn h(_: DbRo) -> String {\n    label(1)\n}\n",
-            "use crate::replica::DbRo;\nuse crate::util::label;\n\nfn h(_: DbRo) -> String {\n    label(1)\n}\n",
-        ),
-        // Keywords and paths from `crate` are never the glob's.
-        (
-            "use crate::prelude::*;\nuse crate::util::label;\n\npub fn h(_: DbRo) -> String {\n    crate::util::label(1)\n}\n",
-            "use crate::replica::DbRo;\nuse crate::util::label;\n\npub fn h(_: DbRo) -> String {\n    crate::util::label(1)\n}\n",
-        ),
-        // Used in a body only.
-        (
-            "use crate::prelude::*;\n\nfn h(_: DbRo) -> String {\n    let n = 1;\n    label(n)\n}\n",
-            "use crate::prelude::*;\nuse crate::replica::DbRo;\n\nfn h(_: DbRo) -> String {\n    let n = 1;\n    label(n)\n}\n",
         ),
     ] {
         assert_eq!(fix(text), want, "{text}");
