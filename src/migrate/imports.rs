@@ -73,13 +73,15 @@ struct Scope {
     super_glob: bool,
 }
 
-/// The file's scopes; the first is the file's top level.
+/// The file's scopes; the first is the file's top level. And whether the file declares a
+/// module in a file of its own (`mod routes;`), which may name what the file imports through
+/// `use super::*;`.
 #[derive(Debug)]
-struct Scopes(Vec<Scope>);
+struct Scopes(Vec<Scope>, bool);
 
 impl Scopes {
     fn new() -> Scopes {
-        Scopes(vec![Scope::default()])
+        Scopes(vec![Scope::default()], false)
     }
 
     fn child(&mut self, parent: usize, body: bool) -> usize {
@@ -137,6 +139,10 @@ pub type Reaches<'a> = &'a dyn Fn(&[String], &str) -> bool;
 /// names (its segments): [`super::reexports::home_instead`] for the file being fixed.
 pub type Home<'a> = &'a dyn Fn(&[String], &str) -> Option<Vec<String>>;
 
+/// Every name a glob of a module (its `use` path's segments) brings in, when all are known
+/// and none is a trait: [`super::reexports::glob_names`] for the file being fixed.
+pub type GlobNames<'a> = &'a dyn Fn(&[String]) -> Option<Vec<String>>;
+
 /// Where names can come from, for the file being fixed.
 #[derive(Clone, Copy)]
 pub struct Lookup<'a> {
@@ -144,13 +150,16 @@ pub struct Lookup<'a> {
     pub reaches: Reaches<'a>,
     /// Where to import a twin from when a `use` path's module cannot bring it in.
     pub home: Home<'a>,
+    /// What a glob of a module brings in, to remove one the rewrite left bringing nothing used.
+    pub glob_names: GlobNames<'a>,
 }
 
 #[cfg(test)]
 impl Lookup<'static> {
-    /// Every module may bring every name in; no twin is imported from elsewhere.
+    /// Every module may bring every name in; no twin is imported from elsewhere; what a glob
+    /// brings is never known.
     pub fn trusting() -> Lookup<'static> {
-        Lookup { reaches: &|_, _| true, home: &|_, _| None }
+        Lookup { reaches: &|_, _| true, home: &|_, _| None, glob_names: &|_| None }
     }
 }
 
@@ -245,6 +254,11 @@ fn plan(
                     _ => EditError::NotInScope(r.to.clone()),
                 });
             }
+            if let Some(glob) = unused_glob(text, &items, &scopes, &r.from, lookup) {
+                if groups_done.insert(items[glob].range.start) {
+                    splices.push(remove_item(text, &items[glob]));
+                }
+            }
             continue;
         }
         // Every `use` naming it: at the top, in an inline module, in a function's body; each
@@ -298,6 +312,49 @@ fn plan(
     Ok(Planned { splices, waiting })
 }
 
+/// The `use PATH::*;` at the file's top that brought `from` in (the only glob of the file that
+/// may, and nothing else binds it), when the rewrite left it bringing nothing the file names:
+/// `from` is named nowhere now, no other name the glob brings is ([`Lookup::glob_names`]: all of
+/// them known, no trait among them) in any scope, and no module of the file has a file of its
+/// own (it may use the glob's names through `use super::*;`). Left there, it would be an unused
+/// import: an error under `-D warnings`. A glob with attributes or a visibility (`pub use`, a
+/// re-export) is the module's interface and is kept.
+fn unused_glob(
+    text: &str,
+    items: &[UseItem],
+    scopes: &Scopes,
+    from: &str,
+    lookup: Lookup<'_>,
+) -> Option<usize> {
+    let named = |name: &str| scopes.0.iter().any(|s| s.idents.contains(name) || s.bound.contains(name));
+    if scopes.1 || named(from) {
+        return None;
+    }
+    let globs = scopes.0.iter().flat_map(|s| &s.globs).filter(|g| (lookup.reaches)(g, from));
+    let [path] = globs.collect::<Vec<_>>()[..] else { return None };
+    let at = items.iter().position(|item| {
+        item.scope == 0
+            && plain_glob(&item.tree).as_ref() == Some(path)
+            && text[item.range.clone()].starts_with("use ")
+    })?;
+    let brought = (lookup.glob_names)(path)?;
+    let only_from = brought.iter().any(|n| n == from) && brought.iter().all(|n| n == from || !named(n));
+    only_from.then_some(at)
+}
+
+/// The path of a use tree that is one glob (`crate::prelude` of `crate::prelude::*`).
+fn plain_glob(tree: &Tree) -> Option<Vec<String>> {
+    match tree {
+        Tree::Glob => Some(Vec::new()),
+        Tree::Path(segment, inner) => {
+            let mut rest = plain_glob(inner)?;
+            rest.insert(0, segment.clone());
+            Some(rest)
+        }
+        _ => None,
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Action {
     Add,
@@ -318,7 +375,10 @@ fn collect(src: &SourceText, items: &[Item], scope: usize, scopes: &mut Scopes, 
                     let module = scopes.child(scope, false);
                     collect(src, inner, module, scopes, out);
                 }
-                None => names_in(item, scope, scopes),
+                None => {
+                    scopes.1 = true;
+                    names_in(item, scope, scopes);
+                }
             },
             Item::Fn(f) => {
                 names_in(&f.sig, scope, scopes);

@@ -80,7 +80,12 @@ pub fn plan_file(
         crate::parse::release_spans();
         let rewritten = edit::splice(text, &splices).map_err(|e| error(e.to_string()))?;
         // Parsing the rewritten text for its imports is the check that it parses.
-        let lookup = imports::Lookup { reaches: &|p, n| reaches.get(p, n), home: &|p, n| home.get(p, n) };
+        let glob_names = Memo::new(|prefix: &[String], _: &str| reexports::glob_names(path, prefix));
+        let lookup = imports::Lookup {
+            reaches: &|p, n| reaches.get(p, n),
+            home: &|p, n| home.get(p, n),
+            glob_names: &|p| glob_names.get(p, ""),
+        };
         imports::fix(&rewritten, &renames, StyleEdition::of_file(path), lookup)
             .map_err(|e| error(e.to_string()))
     }));

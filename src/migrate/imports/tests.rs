@@ -199,7 +199,7 @@ fn a_twin_the_importing_module_does_not_bring_in_is_refused() {
     let renames = [Rename { from: "get_db".into(), to: "get_db_ro".into(), bare: true }];
     // `crate::prelude` re-exports `get_db` but not `get_db_ro`; `crate::db` has both.
     let reaches = |prefix: &[String], name: &str| prefix.join("::") != "crate::prelude" || name == "get_db";
-    let lookup = Lookup { reaches: &reaches, home: &|_, _| None };
+    let lookup = Lookup { reaches: &reaches, home: &|_, _| None, glob_names: &|_| None };
     let fix = |text: &str| super::fix(text, &renames, StyleEdition::Before2024, lookup);
     assert!(matches!(
         fix("use crate::prelude::get_db;\nfn h() { get_db_ro(); }\n"),
@@ -236,7 +236,7 @@ fn a_twin_the_path_cannot_bring_is_imported_from_its_home_in_rustfmt_order() {
         (prefix.first().is_some_and(|p| p == "sqlx") && name == "ReadOnlyPgPool")
             .then(|| vec!["crate".to_string(), "db".to_string()])
     };
-    let lookup = Lookup { reaches: &|_, _| true, home: &home };
+    let lookup = Lookup { reaches: &|_, _| true, home: &home, glob_names: &|_| None };
     let fix = |text: &str| super::fix(text, &renames, StyleEdition::Before2024, lookup).unwrap();
     for (text, want) in [
         // The old import unused: the new line takes its place, before `std` (`crate` first).
@@ -310,5 +310,37 @@ fn a_renamed_single_import_moves_to_rustfmt_order() {
         ),
     ] {
         assert_eq!(fix(text, renames), want, "{text}");
+    }
+}
+
+#[test]
+fn a_glob_left_bringing_nothing_the_file_names_is_removed_and_any_other_kept() {
+    let renames = [Rename { from: "get_db".into(), to: "get_db_ro".into(), bare: true }];
+    // `crate::prelude` brings `get_db`, `Conn` and `label` (none a trait); `crate::db` is not known.
+    let brought = |prefix: &[String]| {
+        (prefix.join("::") == "crate::prelude").then(|| vec!["get_db".into(), "Conn".into(), "label".into()])
+    };
+    let lookup = Lookup { reaches: &|_, _| true, home: &|_, _| None, glob_names: &brought };
+    let fix = |text: &str| super::fix(text, &renames, StyleEdition::Before2024, lookup).unwrap();
+    let tail = "use crate::db::get_db_ro;\n\nfn h() {\n    get_db_ro();\n    crate::util::label(1);\n}\n";
+    // `label` named only by its full path, `Conn` a method's name: nothing needs the glob now.
+    let text = format!("use crate::prelude::*;\n{tail}");
+    assert_eq!(fix(&text), tail);
+    let text = format!("use crate::prelude::*;\n{}", tail.replace("h() {", "h(c: Other) {\n    c.Conn();"));
+    assert_eq!(fix(&text), text.replacen("use crate::prelude::*;\n", "", 1));
+    // Kept: another name it brings is named bare (in a macro too), the old name still is, the
+    // glob is a re-export or has attributes, a module of the file has a file of its own (it may
+    // `use super::*;`), what a glob brings is not known, or two globs may have brought it.
+    for text in [
+        format!("use crate::prelude::*;\n{}", tail.replace("crate::util::label(1)", "label(1)")),
+        format!("use crate::prelude::*;\n{}", tail.replace("crate::util::label(1)", "vec![Conn]")),
+        format!("use crate::prelude::*;\n{tail}fn p() {{\n    get_db();\n}}\n"),
+        format!("pub use crate::prelude::*;\n{tail}"),
+        format!("#[allow(unused_imports)]\nuse crate::prelude::*;\n{tail}"),
+        format!("use crate::prelude::*;\n{tail}mod child;\n"),
+        format!("use crate::db::*;\n{tail}"),
+        format!("use crate::prelude::*;\nuse crate::other::*;\n{tail}"),
+    ] {
+        assert_eq!(fix(&text), text, "{text}");
     }
 }
