@@ -566,7 +566,7 @@ fn resolve_sinks(
     let mut marks = false;
     for (s, sink) in scope.fns[id].facts.sinks.iter().enumerate() {
         marks |= text_runs::is_mark(sink);
-        let r = answered.answer(&sink.kind, || scope.resolve(id, &sink.kind));
+        let r = answered.answer(scope, id, &sink.kind);
         if let (Resolved::Unresolved(why), SinkKind::Call { callee, .. }) = (&r, &sink.kind) {
             let call = UnresolvedCall {
                 caller: id,

@@ -45,6 +45,17 @@ pub struct CallScope<'a> {
 impl CallScope<'_> {
     /// The functions a call sink of `caller` may run.
     pub fn resolve(&self, caller: FnId, call: &SinkKind) -> Resolved {
+        self.resolve_typing(caller, call, &mut |t| self.type_of(caller, t))
+    }
+
+    /// As [`CallScope::resolve`], a method's receiver typed by `type_of` (which [`Answered`]
+    /// remembers: a function's calls share few receivers).
+    fn resolve_typing(
+        &self,
+        caller: FnId,
+        call: &SinkKind,
+        type_of: &mut dyn FnMut(&Arc<TypeRef>) -> Ty,
+    ) -> Resolved {
         let SinkKind::Call { callee, method, builder, args, receiver, .. } = call else {
             return Resolved::External;
         };
@@ -54,7 +65,7 @@ impl CallScope<'_> {
         }
         let Some((name, qualifiers)) = callee.split_last() else { return Resolved::External };
         if *method {
-            let ty = receiver.as_ref().map_or(Ty::Unknown, |t| self.type_of(caller, t));
+            let ty = receiver.as_ref().map_or(Ty::Unknown, type_of);
             return self.method(name, &ty, *args);
         }
         self.path(caller, name, qualifiers)
@@ -246,27 +257,44 @@ impl CallScope<'_> {
 /// The calls of one function answered so far, so that a call is resolved once: a call given
 /// several handles has a sink per handle, and a function may repeat a call (`Repo::new(db)`).
 /// Only the argument position may differ between two sinks of one call, and it is not asked.
+/// And the types of the receivers typed so far (`peer.load(db)`, `peer.save(db)`): a file's
+/// analysis shares one receiver type among its calls, so they are known by where they are.
 #[derive(Debug, Default)]
 pub struct Answered<'k> {
     seen: Vec<(&'k SinkKind, Resolved)>,
+    typed: Vec<(&'k Arc<TypeRef>, Ty)>,
 }
 
 impl<'k> Answered<'k> {
-    /// How many answers one function keeps (the rest are resolved each time).
+    /// How many answers (and receiver types) one function keeps (the rest are resolved each
+    /// time).
     const KEPT: usize = 32;
 
-    /// What `call` resolves to: the answer for the same call if there was one, else
-    /// `resolve()`'s (kept).
-    pub fn answer(&mut self, call: &'k SinkKind, resolve: impl FnOnce() -> Resolved) -> Resolved {
+    /// What `call`, a sink of function `caller`, resolves to in `scope`: the answer for the same
+    /// call if there was one, else resolved (and kept).
+    pub fn answer(&mut self, scope: &CallScope<'_>, caller: FnId, call: &'k SinkKind) -> Resolved {
         if !matches!(call, SinkKind::Call { .. }) {
-            return resolve();
+            return scope.resolve(caller, call);
         }
         if let Some((_, known)) = self.seen.iter().rev().find(|(seen, _)| same_call(seen, call)) {
             return known.clone();
         }
-        let resolved = resolve();
-        if self.seen.len() < Self::KEPT {
-            self.seen.push((call, resolved.clone()));
+        let Answered { seen, typed } = self;
+        let resolved = scope.resolve_typing(caller, call, &mut |t| {
+            if let Some((_, ty)) = typed.iter().find(|(known, _)| Arc::ptr_eq(known, t)) {
+                return ty.clone();
+            }
+            let ty = scope.type_of(caller, t);
+            if typed.len() < Self::KEPT {
+                // The receiver of `call`, which lives as long as the facts `seen` borrows.
+                if let SinkKind::Call { receiver: Some(receiver), .. } = call {
+                    typed.push((receiver, ty.clone()));
+                }
+            }
+            ty
+        });
+        if seen.len() < Self::KEPT {
+            seen.push((call, resolved.clone()));
         }
         resolved
     }
