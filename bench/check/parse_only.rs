@@ -1,5 +1,6 @@
 //! The benchmark's baseline: walk the same tree as `ro-audit check`, read every Rust file and
-//! parse it with syn on the same large-stack pool, and nothing else. `bench/check/run` prints
+//! parse it with syn on the same large-stack pool, the files dealt to its workers as check's
+//! first pass deals them (`pipeline::FILES_PER_JOB`), and nothing else. `bench/check/run` prints
 //! `check`'s time as a ratio of this one's.
 //!
 //! Usage: `parse-only PATH...`; prints the number of files parsed and failed.
@@ -38,6 +39,7 @@ fn main() -> ExitCode {
         walked
             .files
             .par_iter()
+            .with_max_len(pipeline::FILES_PER_JOB)
             .map(|file| {
                 let ok = source::read(&file.path, rules.max_file_bytes)
                     .map(|src| parse::parse(&file.path, &src).map(|tree| tree.items.len()).is_ok())

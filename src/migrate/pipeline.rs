@@ -146,6 +146,7 @@ fn run_walked(
         .files
         .par_iter()
         .zip(route_screens.par_iter())
+        .with_max_len(crate::pipeline::FILES_PER_JOB)
         .map(|(file, &route_screen)| {
             let src = match source::read(&file.path, rules.max_file_bytes) {
                 Ok(src) => src,
