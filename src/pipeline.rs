@@ -196,6 +196,13 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options, mut timin
     let mut names = Names::new(rules);
     let mut first = first_pass(&walked.files, rules, &names, options);
     timings.lap("first pass");
+    // Type aliases of handle types (`pub type Replica = DbRo;`): the files naming one are
+    // handled again, where they import it by a path through the module declaring it.
+    names.handle_aliases = demand::handle_aliases(&first.slots, &names);
+    if !names.handle_aliases.is_empty() {
+        let aliases = Prefilter::new(names.handle_aliases.iter().map(|a| a.name.as_str()));
+        rescreen(&walked.files, &mut first, rules, &names, options, &aliases);
+    }
     for _ in 0..MAX_WRAPPER_ROUNDS {
         let wrappers = new_wrappers(&demand::read_only_wrappers(&first.slots), &mut names);
         if wrappers.is_empty() {
@@ -382,7 +389,8 @@ fn unreachable_screened(path: &Path) -> Result<FileFacts, FileError> {
 /// The text screen of a run: accessor and handle-type names.
 fn screen_for(names: &Names) -> Prefilter {
     let words = names.ro_accessors.screening_words().chain(names.derive_wrappers.screening_words());
-    Prefilter::new(words.chain(names.ro_types.screening_words()))
+    let aliases = names.handle_aliases.iter().filter(|a| a.roles.0).map(|a| a.name.as_str());
+    Prefilter::new(words.chain(names.ro_types.screening_words()).chain(aliases))
 }
 
 /// Analyses functions named in `wanted`, and those whose text passes `screen`; the other

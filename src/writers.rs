@@ -30,7 +30,7 @@ use crate::analysis::facts::{FnFacts, Sink, SinkKind, TypeRef};
 use crate::diagnostics::ChainStep;
 use crate::index::Scope;
 use crate::judge::Judge;
-use crate::workspace::calls::{Answered, CallScope, Resolved};
+use crate::workspace::calls::{Answered, CallScope, Resolved, Typed};
 use crate::workspace::crates::{CrateGraph, CrateId};
 use crate::workspace::fns::TreeFns;
 use crate::workspace::imports::Imports;
@@ -563,10 +563,11 @@ fn resolve_sinks(
 ) -> bool {
     part.start_fn();
     let mut answered = Answered::default();
+    let mut typed = Typed::default();
     let mut marks = false;
     for (s, sink) in scope.fns[id].facts.sinks.iter().enumerate() {
         marks |= text_runs::is_mark(sink);
-        let r = answered.answer(scope, id, &sink.kind);
+        let r = answered.answer(&sink.kind, || scope.resolve_typed(id, &sink.kind, &mut typed));
         if let (Resolved::Unresolved(why), SinkKind::Call { callee, .. }) = (&r, &sink.kind) {
             let call = UnresolvedCall {
                 caller: id,

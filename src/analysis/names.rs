@@ -104,6 +104,19 @@ impl NameSet {
     }
 }
 
+/// A type alias of the tree that stands for a handle type (`pub type Replica = DbRo;` in
+/// `src/db.rs`), found by the run: a file names it as that handle type where it imports it by
+/// a path through its module ([`crate::analysis::bindings`]'s file scope).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandleAlias {
+    /// The alias.
+    pub name: String,
+    /// The module declaring it (`["db"]`; empty: the crate's root).
+    pub module: Vec<String>,
+    /// Whether it stands for a read-only handle type, a read-write one.
+    pub roles: (bool, bool),
+}
+
 /// Everything the analysis matches by name.
 #[derive(Debug, Clone)]
 pub struct Names {
@@ -119,6 +132,8 @@ pub struct Names {
     pub ro_types: NameSet,
     /// Read-write handle types.
     pub rw_types: NameSet,
+    /// The tree's type aliases of handle types, declared in one file and named in others.
+    pub handle_aliases: Vec<HandleAlias>,
     /// Methods deriving a handle from a handle.
     pub derive_methods: NameSet,
     /// Accessor wrappers of the tree named like a derive method (`fn get_connection(&self)`):
@@ -228,6 +243,7 @@ impl Names {
             rw_accessors: NameSet::new(&rules.accessors.read_write),
             ro_types: NameSet::new(&rules.types.read_only),
             rw_types: NameSet::new(&rules.types.read_write),
+            handle_aliases: Vec::new(),
             derive_methods: NameSet::new(&rules.derive_methods),
             derive_wrappers: NameSet::default(),
             transparent_methods: NameSet::new(&rules.transparent_methods),

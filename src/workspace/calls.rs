@@ -48,8 +48,17 @@ impl CallScope<'_> {
         self.resolve_typing(caller, call, &mut |t| self.type_of(caller, t))
     }
 
-    /// As [`CallScope::resolve`], a method's receiver typed by `type_of` (which [`Answered`]
-    /// remembers: a function's calls share few receivers).
+    /// As [`CallScope::resolve`], for calls of one function `caller` that remember the types of
+    /// their receivers in `typed`.
+    pub fn resolve_typed<'k>(&self, caller: FnId, call: &'k SinkKind, typed: &mut Typed<'k>) -> Resolved {
+        let receiver = match call {
+            SinkKind::Call { receiver: Some(receiver), .. } => receiver,
+            _ => return self.resolve(caller, call),
+        };
+        self.resolve_typing(caller, call, &mut |_| typed.ty(receiver, || self.type_of(caller, receiver)))
+    }
+
+    /// As [`CallScope::resolve`], a method's receiver typed by `type_of`.
     fn resolve_typing(
         &self,
         caller: FnId,
@@ -257,46 +266,54 @@ impl CallScope<'_> {
 /// The calls of one function answered so far, so that a call is resolved once: a call given
 /// several handles has a sink per handle, and a function may repeat a call (`Repo::new(db)`).
 /// Only the argument position may differ between two sinks of one call, and it is not asked.
-/// And the types of the receivers typed so far (`peer.load(db)`, `peer.save(db)`): a file's
-/// analysis shares one receiver type among its calls, so they are known by where they are.
 #[derive(Debug, Default)]
 pub struct Answered<'k> {
     seen: Vec<(&'k SinkKind, Resolved)>,
-    typed: Vec<(&'k Arc<TypeRef>, Ty)>,
 }
 
 impl<'k> Answered<'k> {
-    /// How many answers (and receiver types) one function keeps (the rest are resolved each
-    /// time).
+    /// How many answers one function keeps (the rest are resolved each time).
     const KEPT: usize = 32;
 
-    /// What `call`, a sink of function `caller`, resolves to in `scope`: the answer for the same
-    /// call if there was one, else resolved (and kept).
-    pub fn answer(&mut self, scope: &CallScope<'_>, caller: FnId, call: &'k SinkKind) -> Resolved {
+    /// What `call` resolves to: the answer for the same call if there was one, else
+    /// `resolve()`'s (kept).
+    pub fn answer(&mut self, call: &'k SinkKind, resolve: impl FnOnce() -> Resolved) -> Resolved {
         if !matches!(call, SinkKind::Call { .. }) {
-            return scope.resolve(caller, call);
+            return resolve();
         }
         if let Some((_, known)) = self.seen.iter().rev().find(|(seen, _)| same_call(seen, call)) {
             return known.clone();
         }
-        let Answered { seen, typed } = self;
-        let resolved = scope.resolve_typing(caller, call, &mut |t| {
-            if let Some((_, ty)) = typed.iter().find(|(known, _)| Arc::ptr_eq(known, t)) {
-                return ty.clone();
-            }
-            let ty = scope.type_of(caller, t);
-            if typed.len() < Self::KEPT {
-                // The receiver of `call`, which lives as long as the facts `seen` borrows.
-                if let SinkKind::Call { receiver: Some(receiver), .. } = call {
-                    typed.push((receiver, ty.clone()));
-                }
-            }
-            ty
-        });
-        if seen.len() < Self::KEPT {
-            seen.push((call, resolved.clone()));
+        let resolved = resolve();
+        if self.seen.len() < Self::KEPT {
+            self.seen.push((call, resolved.clone()));
         }
         resolved
+    }
+}
+
+/// The types of the receivers one function's calls have typed so far (`peer.load(db)`,
+/// `peer.save(db)`): a file's analysis shares one receiver type among its calls
+/// ([`crate::analysis::facts::shared_type`]), so each is known by where it is.
+#[derive(Debug, Default)]
+pub struct Typed<'k> {
+    known: Vec<(&'k Arc<TypeRef>, Ty)>,
+}
+
+impl<'k> Typed<'k> {
+    /// How many types one function keeps (the rest are typed each time).
+    const KEPT: usize = 32;
+
+    /// The type of `receiver`: the one known for it, else `type_of()`'s (kept).
+    pub fn ty(&mut self, receiver: &'k Arc<TypeRef>, type_of: impl FnOnce() -> Ty) -> Ty {
+        if let Some((_, ty)) = self.known.iter().find(|(known, _)| Arc::ptr_eq(known, receiver)) {
+            return ty.clone();
+        }
+        let ty = type_of();
+        if self.known.len() < Self::KEPT {
+            self.known.push((receiver, ty.clone()));
+        }
+        ty
     }
 }
 

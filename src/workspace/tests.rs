@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::calls::{Answered, CallScope, Resolved};
+use super::calls::{Answered, CallScope, Resolved, Typed};
 use super::crates::CrateGraph;
 use super::fns::TreeFns;
 use super::imports::Imports;
@@ -205,6 +205,22 @@ fn a_call_is_resolved_once_for_all_its_sinks_and_a_different_call_again() {
     answered.answer(&sql, || Resolved::External);
     answered.answer(&sql, resolve);
     assert_eq!(asked.get(), 3, "only calls are remembered");
+}
+
+#[test]
+fn a_receiver_is_typed_once_for_all_its_calls_and_an_equal_one_elsewhere_again() {
+    let typed_times = std::cell::Cell::new(0);
+    let type_of = || {
+        typed_times.set(typed_times.get() + 1);
+        Ty::Tree("Repo".into())
+    };
+    let (receiver, elsewhere) = (Arc::new(named("Repo")), Arc::new(named("Repo")));
+    let mut typed = Typed::default();
+    assert_eq!(typed.ty(&receiver, type_of), Ty::Tree("Repo".into()));
+    assert_eq!(typed.ty(&receiver, type_of), Ty::Tree("Repo".into()));
+    assert_eq!(typed_times.get(), 1, "one receiver, typed once");
+    typed.ty(&elsewhere, type_of);
+    assert_eq!(typed_times.get(), 2, "known by where it is: an equal type elsewhere is typed again");
 }
 
 #[test]

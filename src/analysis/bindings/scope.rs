@@ -4,7 +4,8 @@
 //! text parameter as SQL.
 //!
 //! Gathered from item signatures and `use` trees (and, for builders, from a first walk of the
-//! file's bodies by [`crate::analysis`]). It never looks beyond the file: the same facts for
+//! file's bodies by [`crate::analysis`]). It never looks beyond the file, but for the tree's
+//! type aliases of handle types the run found ([`Names::handle_aliases`]): the same facts for
 //! other files need the workspace index.
 
 use syn::{FnArg, ImplItem, Item, Signature, Type};
@@ -55,6 +56,59 @@ pub(crate) static EMPTY: FileScope = FileScope {
     sql_param_fns: Vec::new(),
 };
 
+/// The type aliases of handle types a file names: those it declares (`type Replica = DbRo;`),
+/// and the tree's ([`Names::handle_aliases`]) it imports by a path through the module that
+/// declares them (`use crate::db::Replica;`, `use super::db::*;`), unless it declares a type of
+/// that name itself. A path through another module (`crate::archive::Replica`, a re-export)
+/// may name another type of that name: it is not followed.
+fn handle_type_aliases(
+    items: &[Item],
+    imports: &[ImportFacts],
+    names: &Names,
+    out: &mut Vec<(String, (bool, bool))>,
+) {
+    let mut declared = Vec::new();
+    for item in items {
+        match item {
+            Item::Type(t) => {
+                let roles = (type_mentions(&t.ty, &names.ro_types), type_mentions(&t.ty, &names.rw_types));
+                if roles.0 || roles.1 {
+                    out.push((t.ident.to_string(), roles));
+                }
+                declared.push(t.ident.to_string());
+            }
+            Item::Struct(s) => declared.push(s.ident.to_string()),
+            Item::Enum(e) => declared.push(e.ident.to_string()),
+            Item::Union(u) => declared.push(u.ident.to_string()),
+            Item::Trait(t) => declared.push(t.ident.to_string()),
+            _ => {}
+        }
+    }
+    for alias in names.handle_aliases.iter().filter(|a| !declared.contains(&a.name)) {
+        // The module path a `use` names leads to the alias's module: its last segment is that
+        // module's (`crate::db`, `super::db`), or `crate` for an alias of the crate's root.
+        let through = |module: &[String]| match alias.module.last() {
+            Some(last) => module.last() == Some(last),
+            None => module == ["crate"],
+        };
+        for import in imports {
+            let bound = if import.glob {
+                through(&import.path).then(|| alias.name.clone())
+            } else {
+                match import.path.split_last() {
+                    Some((last, module)) if *last == alias.name && through(module) => {
+                        Some(import.alias.clone())
+                    }
+                    _ => None,
+                }
+            };
+            if let Some(bound) = bound.filter(|b| !out.iter().any(|(name, _)| name == b)) {
+                out.push((bound, alias.roles));
+            }
+        }
+    }
+}
+
 impl FileScope {
     /// What the items of a file say by their signatures and `use` trees.
     pub(crate) fn of(items: &[Item], imports: &[ImportFacts], names: &Names) -> FileScope {
@@ -71,7 +125,7 @@ impl FileScope {
             })
             .map(|(alias, _)| alias.clone())
             .collect();
-        let type_aliases = aliases
+        let mut type_aliases: Vec<(String, (bool, bool))> = aliases
             .iter()
             .map(|(alias, path)| {
                 (alias, (names.ro_types.matches_path(path), names.rw_types.matches_path(path)))
@@ -79,6 +133,7 @@ impl FileScope {
             .filter(|(_, (ro, rw))| *ro || *rw)
             .map(|(alias, roles)| (alias.clone(), roles))
             .collect();
+        handle_type_aliases(items, imports, names, &mut type_aliases);
         let mut scope = FileScope { aliases, accessor_aliases, type_aliases, ..FileScope::default() };
         scope.extensions = extension_methods(items);
         each_signature(items, &mut |sig| {
