@@ -144,7 +144,12 @@ pub fn classify(ctx: &Context<'_>, body: &Body<'_>) -> (Class, Vec<Reason>, Vec<
         let sinks = || facts.sinks.iter().filter(|s| inside(s.range, body.range));
         let owners = escapes::owners(sinks());
         for sink in sinks() {
-            let own = sink.handle.taint.rw.is_some().then(|| sink_reason(ctx, body, facts, sink)).flatten();
+            // Its own uses of a read-write handle; and of a read-only one, which `check`
+            // reports: a handler that writes there is no pure read either.
+            let taint = &sink.handle.taint;
+            let own = (taint.rw.is_some() || taint.ro.is_some())
+                .then(|| sink_reason(ctx, body, facts, sink))
+                .flatten();
             let reason = own
                 .or_else(|| reached_write(ctx, body, facts, sink))
                 .or_else(|| escape_reason(ctx, body, facts, sink, owners));

@@ -82,7 +82,7 @@ pub fn run(paths: &[PathBuf], rules: &RuleSet, options: &Options) -> Result<Outc
         return Ok(Outcome { errors: walked.errors, timings, ..Outcome::default() });
     }
     let pool = worker_pool()?;
-    Ok(pool.install(|| run_walked(walked, rules, &names, options, routes, timings)))
+    Ok(pool.install(|| run_walked(walked, rules, names, options, routes, timings)))
 }
 
 struct Screens {
@@ -129,16 +129,17 @@ fn parse_one(
 fn run_walked(
     walked: crate::walk::Walk,
     rules: &RuleSet,
-    names: &RunNames,
+    mut names: RunNames,
     options: &Options,
     route_screens: Vec<bool>,
     mut timings: Timings,
 ) -> Outcome {
     let functions = sql_functions(&walked, rules);
     let mut outcome = Outcome { errors: walked.errors, ..Outcome::default() };
-    let mnames = &names.mnames;
-    let screens =
-        Screens { handles: Prefilter::new(mnames.words()), routes: Prefilter::new(names.routes.markers()) };
+    let mut screens = Screens {
+        handles: Prefilter::new(names.mnames.words()),
+        routes: Prefilter::new(names.routes.markers()),
+    };
     let no_names = BTreeSet::new();
 
     // First pass: what names a handle or registers a route.
@@ -157,7 +158,7 @@ fn run_walked(
             if !wanted {
                 return (None, Declared::of(&src.text), None);
             }
-            match parse_one(&file.path, &src, names, &screens.handles, &no_names) {
+            match parse_one(&file.path, &src, &names, &screens.handles, &no_names) {
                 Ok(parsed) => (Some(parsed), Declared::default(), None),
                 Err(err) => (None, Declared::default(), Some(err)),
             }
@@ -184,6 +185,46 @@ fn run_walked(
         });
         extras.push(extra);
     }
+
+    // Type aliases of handle types, as check finds them (`pub type Replica = DbRo;`): the files
+    // naming one are parsed again with them known, and the loader's screen names them too.
+    names.names.handle_aliases = demand::handle_aliases(&slots, &names.names);
+    if !names.names.handle_aliases.is_empty() {
+        let aliases: Vec<&str> = names.names.handle_aliases.iter().map(|a| a.name.as_str()).collect();
+        let naming = Prefilter::new(aliases.iter().copied());
+        screens.handles = Prefilter::new(names.mnames.words().into_iter().chain(aliases.iter().copied()));
+        let again: Vec<(usize, Result<Parsed, FileError>)> = walked
+            .files
+            .par_iter()
+            .enumerate()
+            .filter(|(i, _)| !slots[*i].failed)
+            .filter_map(|(i, file)| {
+                let src = source::read(&file.path, rules.max_file_bytes).ok()?;
+                naming
+                    .matches(&src.text)
+                    .then(|| (i, parse_one(&file.path, &src, &names, &screens.handles, &no_names)))
+            })
+            .collect();
+        for (i, parsed) in again {
+            match parsed {
+                Ok(parsed) => {
+                    slots[i].facts = Some(parsed.facts);
+                    slots[i].declared = Declared::default();
+                    extras[i] = Some((parsed.routes, parsed.scan));
+                }
+                // Parsed before, it parses now; read for the first time, it is listed as any.
+                Err(err) => {
+                    if slots[i].facts.is_none() {
+                        slots[i].failed = true;
+                        failed.add(&err, rules);
+                        outcome.errors.push(err);
+                    }
+                }
+            }
+        }
+    }
+    let names = &names;
+    let mnames = &names.mnames;
 
     // One loader for what is missing: files that only define handlers (a route names one of
     // their functions), what read-write handles reach, consts, receiver types.
