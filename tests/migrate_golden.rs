@@ -119,6 +119,7 @@ fn classes_and_reasons_of_the_before_trees() {
         ("mixed_rw_typed_param", "page", "mixed", "would not compile"),
         ("mixed_write_on_a_read_only_alias", "flag", "mixed", "UPDATE posts SET seen"),
         ("mixed_write_on_a_read_only_alias", "list", "pure-read", ""),
+        ("mixed_write_on_a_read_only_alias", "search", "pure-read", ""),
         ("mixed_write_builder", "visit", "mixed", "insert_into"),
         ("mixed_unpinned_method_on_alias", "claim_upload", "mixed", "PgRepo::claim"),
         ("mixed_unpinned_method_on_alias", "pending", "pure-read", ""),

@@ -144,12 +144,14 @@ pub fn classify(ctx: &Context<'_>, body: &Body<'_>) -> (Class, Vec<Reason>, Vec<
         let sinks = || facts.sinks.iter().filter(|s| inside(s.range, body.range));
         let owners = escapes::owners(sinks());
         for sink in sinks() {
-            // Its own uses of a read-write handle; and of a read-only one, which `check`
-            // reports: a handler that writes there is no pure read either.
+            // Its own uses of a read-write handle; and the writes on a read-only one, which
+            // `check` reports: a handler that writes there is no pure read either.
             let taint = &sink.handle.taint;
-            let own = (taint.rw.is_some() || taint.ro.is_some())
-                .then(|| sink_reason(ctx, body, facts, sink))
-                .flatten();
+            let own = match (taint.rw.is_some(), taint.ro.is_some()) {
+                (true, _) => sink_reason(ctx, body, facts, sink, false),
+                (false, true) => sink_reason(ctx, body, facts, sink, true),
+                (false, false) => None,
+            };
             let reason = own
                 .or_else(|| reached_write(ctx, body, facts, sink))
                 .or_else(|| escape_reason(ctx, body, facts, sink, owners));
@@ -167,7 +169,16 @@ pub fn classify(ctx: &Context<'_>, body: &Body<'_>) -> (Class, Vec<Reason>, Vec<
     }
 }
 
-fn sink_reason(ctx: &Context<'_>, body: &Body<'_>, facts: &FnFacts, sink: &Sink) -> Option<Reason> {
+/// Why the use `sink` makes the handler mixed, if it does; `writes_only`: only a write counts
+/// (a read-only handle's use, which the rewrite does not change: its SQL not known statically,
+/// or the handle handed to a read-write parameter or outside the tree, is as it was).
+fn sink_reason(
+    ctx: &Context<'_>,
+    body: &Body<'_>,
+    facts: &FnFacts,
+    sink: &Sink,
+    writes_only: bool,
+) -> Option<Reason> {
     let line = sink.range.start.line;
     let reason = |message: String| Some(Reason { line, message, chain: Vec::new() });
     let handle = &sink.handle.label;
@@ -182,7 +193,9 @@ fn sink_reason(ctx: &Context<'_>, body: &Body<'_>, facts: &FnFacts, sink: &Sink)
                 };
                 reason(format!("write SQL on `{handle}`: {}{why}", one_line(&text)))
             }
-            Verdict::UnknownSql => reason(format!("SQL on `{handle}` whose text is not known statically")),
+            Verdict::UnknownSql if !writes_only => {
+                reason(format!("SQL on `{handle}` whose text is not known statically"))
+            }
             _ => None,
         };
     };
@@ -190,7 +203,7 @@ fn sink_reason(ctx: &Context<'_>, body: &Body<'_>, facts: &FnFacts, sink: &Sink)
         Verdict::TreeWrite(write) => {
             Some(tree_reason(ctx, line, &format!("passes `{handle}` to"), "writes", write))
         }
-        Verdict::TreeRead(candidates) => {
+        Verdict::TreeRead(candidates) if !writes_only => {
             let &t = candidates
                 .iter()
                 .find(|&&c| ctx.rw_params.get(c).copied().unwrap_or(0) & (1u64 << (*arg).min(63)) != 0)?;
@@ -208,7 +221,7 @@ fn sink_reason(ctx: &Context<'_>, body: &Body<'_>, facts: &FnFacts, sink: &Sink)
         Verdict::OutsideWrite(OutsideWrite::Helper { name, pattern }) => {
             reason(format!("passes `{handle}` to `{name}`, a write helper by its name (pattern `{pattern}`)"))
         }
-        Verdict::UnknownOutside if !ctx.trust_external => reason(format!(
+        Verdict::UnknownOutside if !ctx.trust_external && !writes_only => reason(format!(
             "passes `{handle}` to `{}`, outside the analysed tree (--trust-external to treat it as reading)",
             callee.join("::")
         )),
