@@ -25,7 +25,7 @@ use crate::suppress::{self, Directive, Suppressed};
 use crate::timings::Timings;
 use crate::walk::{self, MissingPath, WalkedFile};
 use crate::workspace::loader::{self, Declared, Slot};
-use crate::workspace::{demand, Workspace};
+use crate::workspace::{demand, discovered, Workspace};
 use crate::writers::{UnresolvedCall, Writers};
 use crate::{fingerprint, parse, rules, source};
 
@@ -198,13 +198,13 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options, mut timin
     timings.lap("first pass");
     // Type aliases of handle types (`pub type Replica = DbRo;`): the files naming one are
     // handled again, where they import it by a path through the module declaring it.
-    names.handle_aliases = demand::handle_aliases(&first.slots, &names);
+    names.handle_aliases = discovered::handle_aliases(&first.slots, &names);
     if !names.handle_aliases.is_empty() {
         let aliases = Prefilter::new(names.handle_aliases.iter().map(|a| a.name.as_str()));
         rescreen(&walked.files, &mut first, rules, &names, options, &aliases);
     }
     for _ in 0..MAX_WRAPPER_ROUNDS {
-        let wrappers = new_wrappers(&demand::read_only_wrappers(&first.slots), &mut names);
+        let wrappers = new_wrappers(&discovered::read_only_wrappers(&first.slots), &mut names);
         if wrappers.is_empty() {
             break;
         }

@@ -36,7 +36,7 @@ use crate::source::{self, SourceText};
 use crate::timings::Timings;
 use crate::workspace::crates::CrateGraph;
 use crate::workspace::loader::{self, Declared, Slot};
-use crate::workspace::{demand, Workspace};
+use crate::workspace::{demand, discovered, Workspace};
 use crate::writers::Writers;
 
 /// What a run is asked to do.
@@ -188,7 +188,7 @@ fn run_walked(
 
     // Type aliases of handle types, as check finds them (`pub type Replica = DbRo;`): the files
     // naming one are parsed again with them known, and the loader's screen names them too.
-    names.names.handle_aliases = demand::handle_aliases(&slots, &names.names);
+    names.names.handle_aliases = discovered::handle_aliases(&slots, &names.names);
     if !names.names.handle_aliases.is_empty() {
         let aliases: Vec<&str> = names.names.handle_aliases.iter().map(|a| a.name.as_str()).collect();
         let naming = Prefilter::new(aliases.iter().copied());

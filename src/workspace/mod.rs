@@ -10,6 +10,7 @@
 pub mod calls;
 pub mod crates;
 pub mod demand;
+pub mod discovered;
 pub mod fns;
 pub mod hash;
 pub mod imports;
