@@ -27,25 +27,30 @@ pub fn read_only_wrappers(slots: &[Slot]) -> BTreeSet<(String, Option<String>)> 
 /// name the parsed files declare once, as that alias, and that is no handle type itself (two
 /// declarations, or a struct of that name elsewhere: which one a file means is not known).
 pub fn handle_aliases(slots: &[Slot], names: &Names) -> Vec<HandleAlias> {
-    let mut declared: BTreeMap<&str, Vec<Option<HandleAlias>>> = BTreeMap::new();
-    for slot in slots {
-        let Some(facts) = &slot.facts else { continue };
-        for t in &facts.types {
-            let roles = t.alias.as_ref().map_or((false, false), |a| alias_roles(a, names));
-            let alias = (roles.0 || roles.1).then(|| HandleAlias {
-                name: t.name.clone(),
-                module: locate(&slot.path).module.into_iter().chain(t.module.iter().cloned()).collect(),
-                roles,
-            });
-            declared.entry(&t.name).or_default().push(alias);
+    let types = || {
+        slots
+            .iter()
+            .filter_map(|s| Some((s, &s.facts.as_ref()?.types)))
+            .flat_map(|(s, t)| t.iter().map(move |t| (s, t)))
+    };
+    // Most trees have none: only then is every declaration of their names counted.
+    let mut found: BTreeMap<&str, HandleAlias> = BTreeMap::new();
+    for (slot, t) in types() {
+        let roles = t.alias.as_ref().map_or((false, false), |a| alias_roles(a, names));
+        let handle_type = names.ro_types.matches_name(&t.name) || names.rw_types.matches_name(&t.name);
+        if (roles.0 || roles.1) && !handle_type {
+            let module = locate(&slot.path).module.into_iter().chain(t.module.iter().cloned()).collect();
+            found.insert(&t.name, HandleAlias { name: t.name.clone(), module, roles });
         }
     }
-    let handle_type = |n: &str| names.ro_types.matches_name(n) || names.rw_types.matches_name(n);
-    declared
-        .into_iter()
-        .filter(|(name, _)| !handle_type(name))
-        .filter_map(|(_, mut decls)| if decls.len() == 1 { decls.pop().flatten() } else { None })
-        .collect()
+    if found.is_empty() {
+        return Vec::new();
+    }
+    let mut declarations: BTreeMap<&str, usize> = BTreeMap::new();
+    for (_, t) in types().filter(|(_, t)| found.contains_key(t.name.as_str())) {
+        *declarations.entry(&t.name).or_default() += 1;
+    }
+    found.into_iter().filter(|(name, _)| declarations.get(name) == Some(&1)).map(|(_, alias)| alias).collect()
 }
 
 /// Whether an alias's type is (wraps) a read-only handle type, a read-write one.

@@ -1,7 +1,8 @@
 //! What a glob import of a module of the tree brings in, when that can be known from the
 //! module's file: for `imports` to remove a glob a rewrite left bringing nothing the file names.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use super::{module_file, read_small};
 use crate::migrate::edit::parse_checked;
@@ -17,9 +18,13 @@ pub fn glob_names(file: &Path, prefix: &[String]) -> Option<Vec<String>> {
     let module_file = module_file(file, prefix)?;
     let parsed = parse_checked(&read_small(&module_file)?).ok()?;
     let mut names = Vec::new();
+    // The items of each module file the `use` items name, parsed once.
+    let mut declared = HashMap::new();
     for item in &parsed.items {
         match item {
-            syn::Item::Use(u) => use_names(&module_file, &u.tree, &mut Vec::new(), &mut names)?,
+            syn::Item::Use(u) => {
+                use_names(&module_file, &u.tree, &mut Vec::new(), &mut declared, &mut names)?;
+            }
             syn::Item::Impl(_) => {}
             other => names.push(plain_item_name(other)?),
         }
@@ -45,17 +50,25 @@ fn plain_item_name(item: &syn::Item) -> Option<String> {
 }
 
 /// The names a `use` tree of the module file `from` binds, each checked to name an item
-/// declared as [`plain_item_name`] says in a module file of the tree; `None` at the first that
-/// does not (or a glob).
-fn use_names(from: &Path, tree: &syn::UseTree, path: &mut Vec<String>, out: &mut Vec<String>) -> Option<()> {
+/// declared as [`plain_item_name`] says in a module file of the tree (`declared`: the names of
+/// the files read so far); `None` at the first that does not (or a glob).
+fn use_names(
+    from: &Path,
+    tree: &syn::UseTree,
+    path: &mut Vec<String>,
+    declared: &mut HashMap<PathBuf, Option<Vec<String>>>,
+    out: &mut Vec<String>,
+) -> Option<()> {
     let (name, bound) = match tree {
         syn::UseTree::Path(p) => {
             path.push(p.ident.to_string());
-            let found = use_names(from, &p.tree, path, out);
+            let found = use_names(from, &p.tree, path, declared, out);
             path.pop();
             return found;
         }
-        syn::UseTree::Group(g) => return g.items.iter().try_for_each(|t| use_names(from, t, path, out)),
+        syn::UseTree::Group(g) => {
+            return g.items.iter().try_for_each(|t| use_names(from, t, path, declared, out));
+        }
         syn::UseTree::Glob(_) => return None,
         syn::UseTree::Name(n) => (n.ident.to_string(), n.ident.to_string()),
         syn::UseTree::Rename(r) => (r.ident.to_string(), r.rename.to_string()),
@@ -71,9 +84,11 @@ fn use_names(from: &Path, tree: &syn::UseTree, path: &mut Vec<String>, out: &mut
         _ => (module_file(from, path)?, name),
     };
     let (module_file, name) = declared_in;
-    let parsed = parse_checked(&read_small(&module_file)?).ok()?;
-    let declared = parsed.items.iter().any(|item| plain_item_name(item).as_deref() == Some(name.as_str()));
-    declared.then(|| out.push(if bound == "self" { name } else { bound }))
+    let items = declared.entry(module_file).or_insert_with_key(|file| {
+        let parsed = parse_checked(&read_small(file)?).ok()?;
+        Some(parsed.items.iter().filter_map(plain_item_name).collect())
+    });
+    items.as_ref()?.contains(&name).then(|| out.push(if bound == "self" { name } else { bound }))
 }
 
 #[cfg(test)]
