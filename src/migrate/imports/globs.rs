@@ -2,7 +2,8 @@
 //! an error under `-D warnings`), when what the glob brings is known
 //! ([`super::Lookup::glob_names`]).
 
-use super::{Lookup, Scopes, Tree, UseItem};
+use super::scopes::{Scopes, Tree, UseItem};
+use super::Lookup;
 
 /// The `use PATH::*;` at the file's top that brought `from` in (the only glob of the file that
 /// may, and nothing else binds it), when the rewrite left it bringing nothing the file names:
@@ -18,11 +19,11 @@ pub(super) fn unused_glob(
     from: &str,
     lookup: Lookup<'_>,
 ) -> Option<usize> {
-    let named = |name: &str| scopes.0.iter().any(|s| s.idents.contains(name) || s.bound.contains(name));
-    if scopes.1 || named(from) {
+    let named = |name: &str| scopes.all.iter().any(|s| s.idents.contains(name) || s.bound.contains(name));
+    if scopes.file_modules || named(from) {
         return None;
     }
-    let globs = scopes.0.iter().flat_map(|s| &s.globs).filter(|g| (lookup.reaches)(g, from));
+    let globs = scopes.all.iter().flat_map(|s| &s.globs).filter(|g| (lookup.reaches)(g, from));
     let [path] = globs.collect::<Vec<_>>()[..] else { return None };
     let at = items.iter().position(|item| {
         item.scope == 0
