@@ -202,6 +202,13 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options, mut timin
     if !names.handle_aliases.is_empty() {
         let aliases = Prefilter::new(names.handle_aliases.iter().map(|a| a.name.as_str()));
         rescreen(&walked.files, &mut first, rules, &names, options, &aliases);
+        // A module re-exporting one (`pub use crate::db::Replica;` in a prelude) names no
+        // handle type: parsed just now, it lets the files importing through it name the alias.
+        if discovered::add_reexports(&first.slots, &mut names.handle_aliases) {
+            let modules = names.handle_aliases.iter().flat_map(|a| &a.reexported_by).filter_map(|m| m.last());
+            let through = Prefilter::new(modules.map(String::as_str));
+            rescreen(&walked.files, &mut first, rules, &names, options, &through);
+        }
     }
     for _ in 0..MAX_WRAPPER_ROUNDS {
         let wrappers = new_wrappers(&discovered::read_only_wrappers(&first.slots), &mut names);

@@ -113,8 +113,29 @@ pub struct HandleAlias {
     pub name: String,
     /// The module declaring it (`["db"]`; empty: the crate's root).
     pub module: Vec<String>,
+    /// Modules re-exporting it (`pub use crate::db::Replica;` in `src/prelude.rs`: `["prelude"]`).
+    pub reexported_by: Vec<Vec<String>>,
     /// Whether it stands for a read-only handle type, a read-write one.
     pub roles: (bool, bool),
+}
+
+impl HandleAlias {
+    /// Whether a module path as a `use` writes it (`crate::db`, `super::prelude`) leads to a
+    /// module that declares or re-exports the alias: its last segment is that module's, or
+    /// `crate` for the crate's root.
+    pub fn reached_through(&self, written: &[String]) -> bool {
+        std::iter::once(&self.module).chain(&self.reexported_by).any(|module| leads_to(written, module))
+    }
+}
+
+/// Whether module path `written` (as a `use` writes it) leads to `module` (from the crate's
+/// root): by the last segment, or `crate` for the root. A heuristic on names: two modules of
+/// one name in a tree are taken for each other.
+pub fn leads_to(written: &[String], module: &[String]) -> bool {
+    match module.last() {
+        Some(last) => written.last() == Some(last),
+        None => written == ["crate"],
+    }
 }
 
 /// Everything the analysis matches by name.

@@ -126,6 +126,17 @@ pub fn classify(ctx: &Context<'_>, body: &Body<'_>) -> (Class, Vec<Reason>, Vec<
             });
             continue;
         }
+        if u.kind == super::scan::UseKind::TypeAlias {
+            reasons.push(Reason {
+                line: u.range.start.line,
+                message: format!(
+                    "names `{}`, a type alias of a read-write handle type, which migrate does not rewrite",
+                    u.name
+                ),
+                chain: Vec::new(),
+            });
+            continue;
+        }
         let twin = match u.kind {
             super::scan::UseKind::Type { .. } => ctx.names.rw_types.get(&u.name),
             _ => ctx.names.rw_accessors.get(&u.name),

@@ -189,10 +189,12 @@ fn run_walked(
     // Type aliases of handle types, as check finds them (`pub type Replica = DbRo;`): the files
     // naming one are parsed again with them known, and the loader's screen names them too.
     names.names.handle_aliases = discovered::handle_aliases(&slots, &names.names);
+    names.mnames.type_aliases =
+        names.names.handle_aliases.iter().map(|a| (a.name.clone(), a.roles.1)).collect();
     if !names.names.handle_aliases.is_empty() {
         let aliases: Vec<&str> = names.names.handle_aliases.iter().map(|a| a.name.as_str()).collect();
         let naming = Prefilter::new(aliases.iter().copied());
-        screens.handles = Prefilter::new(names.mnames.words().into_iter().chain(aliases.iter().copied()));
+        screens.handles = Prefilter::new(names.mnames.words());
         let again: Vec<(usize, Result<Parsed, FileError>)> = walked
             .files
             .par_iter()

@@ -30,6 +30,10 @@ pub struct MigrateNames {
     pub ro_accessors: Vec<String>,
     /// Read-only types.
     pub ro_types: Vec<String>,
+    /// Type aliases the tree declares for handle types (`pub type Replica = DbRo;`), found by
+    /// the first pass ([`crate::workspace::discovered::handle_aliases`]), and whether each is
+    /// read-write.
+    pub type_aliases: Vec<(String, bool)>,
     /// Where the tree declares or re-exports names, as learnt while planning with these names
     /// (one run's planning shares it).
     pub homes: std::sync::Arc<super::reexports::Homes>,
@@ -65,6 +69,7 @@ impl MigrateNames {
             rw_types,
             ro_accessors: rules.accessors.read_only.iter().map(|n| last_segment(n)).collect(),
             ro_types: rules.types.read_only.iter().map(|n| last_segment(n)).collect(),
+            type_aliases: Vec::new(),
             homes: Default::default(),
         }
     }
@@ -90,6 +95,7 @@ impl MigrateNames {
             .chain(&self.ro_accessors)
             .chain(&self.ro_types)
             .map(String::as_str)
+            .chain(self.type_aliases.iter().map(|(alias, _)| alias.as_str()))
             .collect()
     }
 }
@@ -123,6 +129,10 @@ pub enum UseKind {
     /// is the accessor's or the type's; the rewrite would have to change the alias, which
     /// migrate does not.
     Alias,
+    /// A type alias the tree declares for a handle type (`pub type Replica = DbRo;` …
+    /// `replica: Replica`): the name is the alias's. Its declaration, not its uses, names the
+    /// handle type, and migrate does not rewrite it.
+    TypeAlias,
 }
 
 /// One use of a handle name.
@@ -327,6 +337,8 @@ impl Visitor<'_> {
                         }
                     }
                 }
+            } else if let Some((alias, rw)) = self.names.type_aliases.iter().find(|(a, _)| last.ident == a) {
+                self.push(last.ident.span(), alias.clone(), UseKind::TypeAlias, *rw);
             } else if bare {
                 self.alias(&last.ident, true);
             }

@@ -40,7 +40,10 @@ pub fn handle_aliases(slots: &[Slot], names: &Names) -> Vec<HandleAlias> {
         let handle_type = names.ro_types.matches_name(&t.name) || names.rw_types.matches_name(&t.name);
         if (roles.0 || roles.1) && !handle_type {
             let module = locate(&slot.path).module.into_iter().chain(t.module.iter().cloned()).collect();
-            found.insert(&t.name, HandleAlias { name: t.name.clone(), module, roles });
+            found.insert(
+                &t.name,
+                HandleAlias { name: t.name.clone(), module, reexported_by: Vec::new(), roles },
+            );
         }
     }
     if found.is_empty() {
@@ -50,7 +53,61 @@ pub fn handle_aliases(slots: &[Slot], names: &Names) -> Vec<HandleAlias> {
     for (_, t) in types().filter(|(_, t)| found.contains_key(t.name.as_str())) {
         *declarations.entry(&t.name).or_default() += 1;
     }
-    found.into_iter().filter(|(name, _)| declarations.get(name) == Some(&1)).map(|(_, alias)| alias).collect()
+    let mut aliases: Vec<HandleAlias> = found
+        .into_iter()
+        .filter(|(name, _)| declarations.get(name) == Some(&1))
+        .map(|(_, alias)| alias)
+        .collect();
+    add_reexports(slots, &mut aliases);
+    aliases
+}
+
+/// How many modules deep re-exports are followed (a prelude re-exporting a module that
+/// re-exports the alias is two).
+const REEXPORT_DEPTH: usize = 2;
+
+/// Adds to each alias the modules re-exporting it by `pub use` (`pub use crate::db::Replica;`,
+/// `pub use crate::db::*;` in `src/prelude.rs`), through a module declaring or re-exporting
+/// it, [`REEXPORT_DEPTH`] modules deep. Whether it added any.
+pub fn add_reexports(slots: &[Slot], aliases: &mut [HandleAlias]) -> bool {
+    let mut any = false;
+    let public = || {
+        slots
+            .iter()
+            .filter_map(|s| Some((s, &s.facts.as_ref()?.imports)))
+            .flat_map(|(s, imports)| imports.iter().filter(|i| i.public).map(move |i| (s, i)))
+    };
+    for _ in 0..REEXPORT_DEPTH {
+        let mut added = false;
+        for alias in aliases.iter_mut() {
+            let mut found: Vec<Vec<String>> = Vec::new();
+            for (slot, import) in public() {
+                let brings = if import.glob {
+                    alias.reached_through(&import.path)
+                } else {
+                    matches!(import.path.split_last(),
+                        Some((last, module)) if *last == alias.name && import.alias == alias.name
+                            && alias.reached_through(module))
+                };
+                let module: Vec<String> =
+                    locate(&slot.path).module.into_iter().chain(import.module.iter().cloned()).collect();
+                if brings
+                    && module != alias.module
+                    && !alias.reexported_by.contains(&module)
+                    && !found.contains(&module)
+                {
+                    found.push(module);
+                }
+            }
+            added |= !found.is_empty();
+            alias.reexported_by.extend(found);
+        }
+        any |= added;
+        if !added {
+            break;
+        }
+    }
+    any
 }
 
 /// Whether an alias's type is (wraps) a read-only handle type, a read-write one.
@@ -105,5 +162,42 @@ mod tests {
                 ("Replica".to_string(), vec!["db".to_string()], (true, false)),
             ]
         );
+    }
+
+    #[test]
+    fn modules_re_exporting_an_alias_are_followed_two_deep_and_only_through_its_module() {
+        use crate::analysis::facts::ImportFacts;
+        let import = |path: &str, glob: bool, public: bool| ImportFacts {
+            module: Vec::new(),
+            alias: if glob { String::new() } else { path.rsplit("::").next().unwrap().to_string() },
+            path: path.split("::").map(String::from).collect(),
+            glob,
+            public,
+        };
+        let slot = |path: &str, imports: Vec<ImportFacts>| Slot {
+            facts: Some(FileFacts { imports, ..FileFacts::default() }),
+            ..screened(path, "")
+        };
+        let slots = vec![
+            slot("svc/src/prelude.rs", vec![import("crate::db::Replica", false, true)]),
+            slot("svc/src/api/mod.rs", vec![import("crate::prelude", true, true)]),
+            // Private: brings the alias into the file only.
+            slot("svc/src/jobs.rs", vec![import("crate::db::Replica", false, false)]),
+            // Another crate's type of the alias's name.
+            slot("svc/src/external.rs", vec![import("archive::Replica", false, true)]),
+        ];
+        let mut aliases = vec![HandleAlias {
+            name: "Replica".into(),
+            module: vec!["db".into()],
+            reexported_by: Vec::new(),
+            roles: (true, false),
+        }];
+        assert!(add_reexports(&slots, &mut aliases));
+        let module = |m: &str| vec![m.to_string()];
+        assert_eq!(aliases[0].reexported_by, [module("prelude"), module("api")]);
+        assert!(aliases[0].reached_through(&["crate".into(), "api".into()]));
+        assert!(!aliases[0].reached_through(&["crate".into(), "external".into()]));
+        // Nothing more to add.
+        assert!(!add_reexports(&slots, &mut aliases));
     }
 }

@@ -58,9 +58,10 @@ pub(crate) static EMPTY: FileScope = FileScope {
 
 /// The type aliases of handle types a file names: those it declares (`type Replica = DbRo;`),
 /// and the tree's ([`Names::handle_aliases`]) it imports by a path through the module that
-/// declares them (`use crate::db::Replica;`, `use super::db::*;`), unless it declares a type of
-/// that name itself. A path through another module (`crate::archive::Replica`, a re-export)
-/// may name another type of that name: it is not followed.
+/// declares them (`use crate::db::Replica;`, `use super::db::*;`) or a module re-exporting them
+/// (`use crate::prelude::*;`), unless it declares a type of that name itself. A path through
+/// another module (`crate::archive::Replica`) may name another type of that name: it is not
+/// followed, and a file importing one such (in any of its modules) takes none for the alias.
 fn handle_type_aliases(
     items: &[Item],
     imports: &[ImportFacts],
@@ -85,12 +86,16 @@ fn handle_type_aliases(
         }
     }
     for alias in names.handle_aliases.iter().filter(|a| !declared.contains(&a.name)) {
-        // The module path a `use` names leads to the alias's module: its last segment is that
-        // module's (`crate::db`, `super::db`), or `crate` for an alias of the crate's root.
-        let through = |module: &[String]| match alias.module.last() {
-            Some(last) => module.last() == Some(last),
-            None => module == ["crate"],
-        };
+        // The module path a `use` names leads to the alias's module or one re-exporting it.
+        let through = |module: &[String]| alias.reached_through(module);
+        // A file importing a type of the alias's name from elsewhere too (in another inline
+        // module) names two types by it: which one a function means is not followed.
+        let elsewhere = imports.iter().any(|i| {
+            !i.glob && i.alias == alias.name && i.path.split_last().is_none_or(|(_, module)| !through(module))
+        });
+        if elsewhere {
+            continue;
+        }
         for import in imports {
             let bound = if import.glob {
                 through(&import.path).then(|| alias.name.clone())
