@@ -22,6 +22,7 @@ use std::{
 use tokio::process::Command;
 use tokio_postgres::{Client, NoTls};
 
+use super::processes::Frozen;
 use super::{holds_within, provision, url, wait_until, PASSWORD};
 
 const DIR_PREFIX: &str = "ro-router-test-";
@@ -431,12 +432,7 @@ impl Cluster {
         let pid_file = std::fs::read_to_string(server.dir.join("postmaster.pid"))
             .unwrap_or_else(|e| panic!("{} has no postmaster.pid: {e}", server.name));
         let postmaster: u32 = pid_file.lines().next().and_then(|l| l.trim().parse().ok()).expect("a pid");
-        // The postmaster first: once stopped it forks no new backend.
-        let mut frozen = Frozen { postmaster, backends: Vec::new() };
-        assert!(signal("STOP", &[postmaster]), "kill -STOP {postmaster} failed");
-        frozen.backends = children(postmaster);
-        assert!(signal("STOP", &frozen.backends), "kill -STOP {:?} failed", frozen.backends);
-        frozen
+        Frozen::stop(postmaster)
     }
 
     /// Waits until `replica` has replayed everything the primary has written so far.
@@ -519,48 +515,6 @@ impl Cluster {
         }
         let _ = std::fs::remove_dir_all(&self.root);
     }
-}
-
-/// A server hung by [`Cluster::freeze`]; dropping it lets the server run again.
-#[derive(Debug)]
-pub struct Frozen {
-    postmaster: u32,
-    backends: Vec<u32>,
-}
-
-impl Drop for Frozen {
-    fn drop(&mut self) {
-        // Never panics (it runs while a failed test unwinds); a backend that ended meanwhile
-        // only makes `kill` report it.
-        signal("CONT", &self.backends);
-        signal("CONT", &[self.postmaster]);
-    }
-}
-
-/// The processes whose parent is `parent` (from /proc).
-fn children(parent: u32) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
-    entries
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            // /proc/PID/stat: "pid (comm) state ppid ...": comm may hold spaces, so split after ')'.
-            std::fs::read_to_string(format!("/proc/{pid}/stat")).ok().is_some_and(|stat| {
-                stat.rsplit_once(')')
-                    .and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<u32>().ok())
-                    == Some(parent)
-            })
-        })
-        .collect()
-}
-
-/// Sends SIG`name` to `pids`; true when every one got it.
-fn signal(name: &str, pids: &[u32]) -> bool {
-    if pids.is_empty() {
-        return true;
-    }
-    let mut kill = std::process::Command::new("kill");
-    kill.arg(format!("-{name}")).args(pids.iter().map(u32::to_string)).stderr(Stdio::null());
-    kill.status().is_ok_and(|s| s.success())
 }
 
 impl Drop for Cluster {

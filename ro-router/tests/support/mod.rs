@@ -6,6 +6,7 @@
 
 pub mod cluster;
 pub mod harness;
+pub mod processes;
 pub mod provision;
 pub mod proxy;
 pub mod tls;
