@@ -234,7 +234,8 @@ fn check(args: CheckArgs) -> u8 {
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         && std::io::stdout().is_terminal();
     let style = Style { color, quiet: args.quiet };
-    let mut stdout = std::io::stdout().lock();
+    // Buffered: a report of many findings is written in large blocks, not a line at a time.
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     if let Err(err) = report::write(&outcome, args.format, style, &mut stdout).and_then(|()| stdout.flush()) {
         if err.kind() != std::io::ErrorKind::BrokenPipe {
             return fail(&err);

@@ -286,3 +286,25 @@ fn runs_under_a_512_mib_address_space_limit() {
     assert_eq!(json["summary"]["findings"], 7, "the demo's seven planted writes");
     assert_eq!(json["errors"].as_array().map(Vec::len), Some(0));
 }
+
+#[test]
+fn a_reader_that_closes_the_pipe_early_is_no_error() {
+    // `ro-audit check … | head -0`: the report goes to a pipe whose reader has gone. The run
+    // ends with its own status (findings: 1), without a panic or an error message.
+    let dir = tree(&[("src/lib.rs", WRITE_ON_RO.as_bytes())]);
+    for command in ["check", "migrate"] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ro-audit"))
+            .arg(command)
+            .arg(dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("panicked") && !stderr.contains("Broken pipe"), "{command}: {stderr}");
+        let expected = if command == "check" { 1 } else { 0 };
+        assert_eq!(output.status.code(), Some(expected), "{command}: {stderr}");
+    }
+}
