@@ -203,11 +203,10 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options, mut timin
         let aliases = Prefilter::new(names.handle_aliases.iter().map(|a| a.name.as_str()));
         rescreen(&walked.files, &mut first, rules, &names, options, &aliases);
         // A module re-exporting one (`pub use crate::db::Replica;` in a prelude) names no
-        // handle type: parsed just now, it lets the files importing through it name the alias.
+        // handle type: parsed just now, it lets the files importing through it name the alias
+        // (the files naming an alias once more: a file using one names it).
         if discovered::add_reexports(&first.slots, &mut names.handle_aliases) {
-            let modules = names.handle_aliases.iter().flat_map(|a| &a.reexported_by).filter_map(|m| m.last());
-            let through = Prefilter::new(modules.map(String::as_str));
-            rescreen(&walked.files, &mut first, rules, &names, options, &through);
+            rescreen(&walked.files, &mut first, rules, &names, options, &aliases);
         }
     }
     for _ in 0..MAX_WRAPPER_ROUNDS {
