@@ -124,6 +124,8 @@ fn classes_and_reasons_of_the_before_trees() {
         ("handle_type_aliases_in_handlers", "tags", "mixed", "a type alias of a read-write handle type"),
         ("handle_type_aliases_in_handlers", "posts", "pure-read", ""),
         ("handle_type_aliases_in_handlers", "version", "no-db", ""),
+        ("handle_type_aliases_in_handlers", "feed", "already-ro", ""),
+        ("handle_type_aliases_in_handlers", "archived", "no-db", ""),
         ("mixed_write_builder", "visit", "mixed", "insert_into"),
         ("mixed_unpinned_method_on_alias", "claim_upload", "mixed", "PgRepo::claim"),
         ("mixed_unpinned_method_on_alias", "pending", "pure-read", ""),

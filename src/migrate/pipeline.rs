@@ -187,39 +187,45 @@ fn run_walked(
     }
 
     // Type aliases of handle types, as check finds them (`pub type Replica = DbRo;`): the files
-    // naming one are parsed again with them known, and the loader's screen names them too.
+    // naming one are parsed again with them known, and the loader's screen names them too. A
+    // module re-exporting one (a prelude) names no handle type: parsed only then, it lets the
+    // files importing through it name the alias, and they are parsed once more.
     names.names.handle_aliases = discovered::handle_aliases(&slots, &names.names);
-    names.mnames.type_aliases =
-        names.names.handle_aliases.iter().map(|a| (a.name.clone(), a.roles.1)).collect();
     if !names.names.handle_aliases.is_empty() {
         let aliases: Vec<&str> = names.names.handle_aliases.iter().map(|a| a.name.as_str()).collect();
         let naming = Prefilter::new(aliases.iter().copied());
-        screens.handles = Prefilter::new(names.mnames.words());
-        let again: Vec<(usize, Result<Parsed, FileError>)> = walked
-            .files
-            .par_iter()
-            .enumerate()
-            .filter(|(i, _)| !slots[*i].failed)
-            .filter_map(|(i, file)| {
-                let src = source::read(&file.path, rules.max_file_bytes).ok()?;
-                naming
-                    .matches(&src.text)
-                    .then(|| (i, parse_one(&file.path, &src, &names, &screens.handles, &no_names)))
-            })
-            .collect();
-        for (i, parsed) in again {
-            match parsed {
-                Ok(parsed) => {
-                    slots[i].facts = Some(parsed.facts);
-                    slots[i].declared = Declared::default();
-                    extras[i] = Some((parsed.routes, parsed.scan));
-                }
-                // Parsed before, it parses now; read for the first time, it is listed as any.
-                Err(err) => {
-                    if slots[i].facts.is_none() {
-                        slots[i].failed = true;
-                        failed.add(&err, rules);
-                        outcome.errors.push(err);
+        for round in 0..2 {
+            if round == 1 && !discovered::add_reexports(&slots, &mut names.names.handle_aliases) {
+                break;
+            }
+            names.mnames.type_aliases = names.names.handle_aliases.clone();
+            screens.handles = Prefilter::new(names.mnames.words());
+            let again: Vec<(usize, Result<Parsed, FileError>)> = walked
+                .files
+                .par_iter()
+                .enumerate()
+                .filter(|(i, _)| !slots[*i].failed)
+                .filter_map(|(i, file)| {
+                    let src = source::read(&file.path, rules.max_file_bytes).ok()?;
+                    naming
+                        .matches(&src.text)
+                        .then(|| (i, parse_one(&file.path, &src, &names, &screens.handles, &no_names)))
+                })
+                .collect();
+            for (i, parsed) in again {
+                match parsed {
+                    Ok(parsed) => {
+                        slots[i].facts = Some(parsed.facts);
+                        slots[i].declared = Declared::default();
+                        extras[i] = Some((parsed.routes, parsed.scan));
+                    }
+                    // Parsed before, it parses now; read for the first time, it is listed as any.
+                    Err(err) => {
+                        if slots[i].facts.is_none() {
+                            slots[i].failed = true;
+                            failed.add(&err, rules);
+                            outcome.errors.push(err);
+                        }
                     }
                 }
             }

@@ -14,6 +14,7 @@ use proc_macro2::Span;
 use syn::visit::{self, Visit};
 
 use crate::analysis::macro_code::{MacroCode, MacroGroup, MacroPart};
+use crate::analysis::names::HandleAlias;
 use crate::analysis::span_range;
 use crate::config::RuleSet;
 use crate::source::{SourceText, TextRange};
@@ -31,9 +32,8 @@ pub struct MigrateNames {
     /// Read-only types.
     pub ro_types: Vec<String>,
     /// Type aliases the tree declares for handle types (`pub type Replica = DbRo;`), found by
-    /// the first pass ([`crate::workspace::discovered::handle_aliases`]), and whether each is
-    /// read-write.
-    pub type_aliases: Vec<(String, bool)>,
+    /// the first pass ([`crate::workspace::discovered::handle_aliases`]).
+    pub type_aliases: Vec<HandleAlias>,
     /// Where the tree declares or re-exports names, as learnt while planning with these names
     /// (one run's planning shares it).
     pub homes: std::sync::Arc<super::reexports::Homes>,
@@ -95,7 +95,7 @@ impl MigrateNames {
             .chain(&self.ro_accessors)
             .chain(&self.ro_types)
             .map(String::as_str)
-            .chain(self.type_aliases.iter().map(|(alias, _)| alias.as_str()))
+            .chain(self.type_aliases.iter().map(|alias| alias.name.as_str()))
             .collect()
     }
 }
@@ -202,10 +202,16 @@ pub fn blocking_params(params: &FnParams, names: &MigrateNames, derefs: &[(Strin
 
 /// Scans a parsed file.
 pub fn scan(names: &MigrateNames, src: &SourceText, file: &syn::File) -> FileScan {
-    let mut aliases = Aliases { names, found: Vec::new(), bound: HashSet::new() };
+    let mut aliases = Aliases { names, found: Vec::new(), bound: HashSet::new(), foreign: HashSet::new() };
     aliases.visit_file(file);
-    let mut v =
-        Visitor { names, src, aliases: aliases.found, bound: aliases.bound, out: FileScan::default() };
+    let mut v = Visitor {
+        names,
+        src,
+        aliases: aliases.found,
+        bound: aliases.bound,
+        foreign: aliases.foreign,
+        out: FileScan::default(),
+    };
     v.visit_file(file);
     v.out.uses.sort_by_key(|u| u.range.start.offset);
     v.out.opt_outs = opt_out_lines(&src.text);
@@ -240,6 +246,8 @@ struct Visitor<'a> {
     aliases: Vec<Alias>,
     /// The names the file's `use` items and `mod` items bind, anywhere in it.
     bound: HashSet<String>,
+    /// Type aliases of handle types whose name the file gives another type ([`Aliases::foreign`]).
+    foreign: HashSet<String>,
     out: FileScan,
 }
 
@@ -260,10 +268,55 @@ struct Aliases<'a> {
     found: Vec<Alias>,
     /// Every name a `use` or a `mod` item binds.
     bound: HashSet<String>,
+    /// The tree's type aliases of handle types ([`MigrateNames::type_aliases`]) whose name the
+    /// file gives another type too: a type of its own of that name, or one imported through a
+    /// module that neither declares nor re-exports the alias (`use archive::Replica;`).
+    foreign: HashSet<String>,
+}
+
+impl Aliases<'_> {
+    /// Notes a type of the file's own named `ident` (not the alias's declaration).
+    fn declares(&mut self, ident: &syn::Ident) {
+        if let Some(alias) = self.names.type_aliases.iter().find(|a| *ident == a.name) {
+            self.foreign.insert(alias.name.clone());
+        }
+    }
+
+    /// Notes the type aliases a use tree imports from a module that does not bring them.
+    fn imports(&mut self, tree: &syn::UseTree, prefix: &mut Vec<String>) {
+        match tree {
+            syn::UseTree::Path(p) => {
+                prefix.push(p.ident.to_string());
+                self.imports(&p.tree, prefix);
+                prefix.pop();
+            }
+            syn::UseTree::Name(n) => {
+                let alias = self.names.type_aliases.iter().find(|a| n.ident == a.name);
+                if let Some(alias) = alias.filter(|a| !a.reached_through(prefix)) {
+                    self.foreign.insert(alias.name.clone());
+                }
+            }
+            syn::UseTree::Group(g) => g.items.iter().for_each(|t| self.imports(t, prefix)),
+            syn::UseTree::Rename(_) | syn::UseTree::Glob(_) => {}
+        }
+    }
 }
 
 impl<'ast> Visit<'ast> for Aliases<'_> {
+    fn visit_item_struct(&mut self, item: &'ast syn::ItemStruct) {
+        self.declares(&item.ident);
+        visit::visit_item_struct(self, item);
+    }
+
+    fn visit_item_enum(&mut self, item: &'ast syn::ItemEnum) {
+        self.declares(&item.ident);
+        visit::visit_item_enum(self, item);
+    }
+
     fn visit_item_use(&mut self, item: &'ast syn::ItemUse) {
+        if !self.names.type_aliases.is_empty() {
+            self.imports(&item.tree, &mut Vec::new());
+        }
         /// The names a use tree binds (`db` of `crate::db::{self, get_db}` too).
         fn bind(tree: &syn::UseTree, parent: Option<&syn::Ident>, out: &mut HashSet<String>) {
             match tree {
@@ -337,12 +390,20 @@ impl Visitor<'_> {
                         }
                     }
                 }
-            } else if let Some((alias, rw)) = self.names.type_aliases.iter().find(|(a, _)| last.ident == a) {
-                self.push(last.ident.span(), alias.clone(), UseKind::TypeAlias, *rw);
+            } else if let Some(alias) = self.type_alias(&last.ident) {
+                let (name, rw) = (alias.name.clone(), alias.roles.1);
+                self.push(last.ident.span(), name, UseKind::TypeAlias, rw);
             } else if bare {
                 self.alias(&last.ident, true);
             }
         }
+    }
+
+    /// The tree's type alias of a handle type that `ident` names, unless the file declares or
+    /// imports another type of that name ([`Aliases::foreign`]).
+    fn type_alias(&self, ident: &syn::Ident) -> Option<&HandleAlias> {
+        let alias = self.names.type_aliases.iter().find(|a| *ident == a.name)?;
+        (!self.foreign.contains(&alias.name)).then_some(alias)
     }
 
     /// A use of `ident` as the alias of a handle type (`is_type`) or an accessor.
