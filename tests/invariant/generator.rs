@@ -2,8 +2,10 @@
 //! (`app` and a sibling library crate whose directory name differs from its crate name), GET
 //! handlers in several modules, tree helpers calling each other, ORM calls (diesel builders,
 //! sea-orm models and read executors), raw SQL writes (literal, `const`, `format!`), write
-//! helpers without a body, and calls inside macro arguments (`json!`, `vec!`, `format!`; the
-//! accessor itself inside `tokio::join!`).
+//! helpers without a body, calls inside macro arguments (`json!`, `vec!`, `format!`; the
+//! accessor itself inside `tokio::join!`), and the tree's type aliases of the handle types
+//! (`Primary`, `Replica`: in `main.rs` from `db`, in `api` through a prelude's re-export), the
+//! replica's used beside the primary.
 //!
 //! Deterministic: the same seed gives the same tree, so a failure names its seed.
 
@@ -255,23 +257,34 @@ pub fn tree(seed: u64) -> Tree {
     }
     // Handlers, in main.rs or api/mod.rs.
     let mut main_handlers = String::new();
-    let mut api_handlers = String::from("pub mod repo;\n\nuse crate::db;\nuse crate::db::DbRw;\n\n");
+    let mut api_handlers =
+        String::from("pub mod repo;\n\nuse crate::db;\nuse crate::db::DbRw;\nuse crate::prelude::*;\n\n");
     let mut routes = Vec::new();
     for k in 0..1 + rng.below(4) {
         let in_api = rng.chance(50);
         let name = format!("handler{k}");
-        let mut text = match rng.below(5) {
-            0 => format!("pub async fn {name}(DbRw(conn): DbRw) -> String {{\n    let db = &conn;\n"),
+        // A handler may also take the replica, by the type alias the tree declares for it
+        // (through the prelude's re-export in `api`), and use it too: a write there makes the
+        // handler no pure read.
+        let replica = if rng.chance(30) { ", replica: Replica" } else { "" };
+        let only = replica.trim_start_matches(", ");
+        let mut text = match rng.below(6) {
+            0 => format!("pub async fn {name}(DbRw(conn): DbRw{replica}) -> String {{\n    let db = &conn;\n"),
+            // The primary by its alias: migrate does not rewrite an alias.
+            5 => format!("pub async fn {name}(primary: Primary{replica}) -> String {{\n    let db = &primary.0;\n"),
             1 => format!(
-                "pub async fn {name}(State(state): State<AppState>) -> String {{\n    let db = state.get_db().await;\n"
+                "pub async fn {name}(State(state): State<AppState>{replica}) -> String {{\n    let db = state.get_db().await;\n"
             ),
             // The accessor only inside a macro, its handle handed out by the macro's value.
             2 => format!(
-                "pub async fn {name}() -> String {{\n    let (db, _n) = tokio::join!(db::get_db(), async {{ 0 }});\n"
+                "pub async fn {name}({only}) -> String {{\n    let (db, _n) = tokio::join!(db::get_db(), async {{ 0 }});\n"
             ),
-            _ => format!("pub async fn {name}() -> String {{\n    let db = db::get_db().await;\n"),
+            _ => format!("pub async fn {name}({only}) -> String {{\n    let db = db::get_db().await;\n"),
         };
         body(&mut rng, "db", "&db", &helpers, None, &mut text);
+        if !replica.is_empty() {
+            statement(&mut rng, "replica.0", "&replica.0", &helpers, None, &mut text);
+        }
         text.push_str("    String::new()\n}\n\n");
         if in_api {
             api_handlers.push_str(&text);
@@ -282,7 +295,7 @@ pub fn tree(seed: u64) -> Tree {
         }
     }
     let main = format!(
-        "use axum::routing::get;\nuse axum::Router;\n\nuse crate::db::DbRw;\n\nmod api;\nmod db;\nmod helpers;\n\n{main_handlers}pub fn app() -> Router {{\n    Router::new()\n{}}}\n\nfn main() {{}}\n",
+        "use axum::routing::get;\nuse axum::Router;\n\nuse crate::db::{{DbRw, Primary, Replica}};\n\nmod api;\nmod db;\nmod helpers;\nmod prelude;\n\n{main_handlers}pub fn app() -> Router {{\n    Router::new()\n{}}}\n\nfn main() {{}}\n",
         routes.concat()
     );
     let mut store_lib = String::from("pub mod audit;\n\npub struct Conn;\n\n");
@@ -294,7 +307,11 @@ pub fn tree(seed: u64) -> Tree {
         ("store-lib/migrations/V1__tables.sql".to_string(), MIGRATION.to_string()),
         ("store-lib/migrations/V2__archive.rs".to_string(), MIGRATION_RS.to_string()),
         ("app/src/main.rs".to_string(), main),
-        ("app/src/db.rs".to_string(), DB_RS.to_string()),
+        (
+            "app/src/db.rs".to_string(),
+            format!("{DB_RS}\npub type Replica = DbRo;\n\npub type Primary = DbRw;\n"),
+        ),
+        ("app/src/prelude.rs".to_string(), "pub use crate::db::{Primary, Replica};\n".to_string()),
         ("app/src/api/mod.rs".to_string(), api_handlers),
         (MODULES[0].0.to_string(), modules[0].clone()),
         (MODULES[1].0.to_string(), modules[1].clone()),
