@@ -125,6 +125,7 @@ fn classes_and_reasons_of_the_before_trees() {
         ("handle_type_aliases_in_handlers", "posts", "pure-read", ""),
         ("handle_type_aliases_in_handlers", "version", "no-db", ""),
         ("handle_type_aliases_in_handlers", "feed", "already-ro", ""),
+        ("handle_type_aliases_in_handlers", "draft_feed", "already-ro", ""),
         ("handle_type_aliases_in_handlers", "archived", "no-db", ""),
         ("mixed_write_builder", "visit", "mixed", "insert_into"),
         ("mixed_unpinned_method_on_alias", "claim_upload", "mixed", "PgRepo::claim"),

@@ -291,8 +291,11 @@ impl Aliases<'_> {
                 prefix.pop();
             }
             syn::UseTree::Name(n) => {
+                // `self::`/`super::` paths name a module of the tree near this file: taken as
+                // naming what the file names.
+                let relative = prefix.first().is_some_and(|s| s == "self" || s == "super");
                 let alias = self.names.type_aliases.iter().find(|a| n.ident == a.name);
-                if let Some(alias) = alias.filter(|a| !a.reached_through(prefix)) {
+                if let Some(alias) = alias.filter(|a| !relative && !a.reached_through(prefix)) {
                     self.foreign.insert(alias.name.clone());
                 }
             }

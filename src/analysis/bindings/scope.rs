@@ -89,9 +89,13 @@ fn handle_type_aliases(
         // The module path a `use` names leads to the alias's module or one re-exporting it.
         let through = |module: &[String]| alias.reached_through(module);
         // A file importing a type of the alias's name from elsewhere too (in another inline
-        // module) names two types by it: which one a function means is not followed.
+        // module) names two types by it: which one a function means is not followed. An inline
+        // module's `use super::Replica;` names what the file names.
         let elsewhere = imports.iter().any(|i| {
-            !i.glob && i.alias == alias.name && i.path.split_last().is_none_or(|(_, module)| !through(module))
+            !i.glob
+                && i.alias == alias.name
+                && !within_file(i)
+                && i.path.split_last().is_none_or(|(_, module)| !through(module))
         });
         if elsewhere {
             continue;
@@ -112,6 +116,13 @@ fn handle_type_aliases(
             }
         }
     }
+}
+
+/// Whether an import names an item of its own file: `self::…` at any depth, or `super::…`
+/// from an inline module, no more `super`s than the modules it is written in.
+fn within_file(import: &ImportFacts) -> bool {
+    let supers = import.path.iter().take_while(|s| *s == "super").count();
+    import.path.first().is_some_and(|s| s == "self") || (supers > 0 && supers <= import.module.len())
 }
 
 impl FileScope {
