@@ -89,10 +89,12 @@ pub fn add_reexports(slots: &[Slot], aliases: &mut [HandleAlias]) -> bool {
                         Some((last, module)) if *last == alias.name && import.alias == alias.name
                             && alias.reached_through(module))
                 };
+                if !brings {
+                    continue;
+                }
                 let module: Vec<String> =
                     locate(&slot.path).module.into_iter().chain(import.module.iter().cloned()).collect();
-                if brings
-                    && module != alias.module
+                if module != alias.module
                     && !alias.reexported_by.contains(&module)
                     && !found.contains(&module)
                 {
