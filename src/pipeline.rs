@@ -201,12 +201,17 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options, mut timin
     names.handle_aliases = discovered::handle_aliases(&first.slots, &names);
     if !names.handle_aliases.is_empty() {
         let aliases = Prefilter::new(names.handle_aliases.iter().map(|a| a.name.as_str()));
-        rescreen(&walked.files, &mut first, rules, &names, options, &aliases);
+        rescreen(&walked.files, &mut first, rules, &names, options, |_, f| names_in(f, rules, &aliases));
         // A module re-exporting one (`pub use crate::db::Replica;` in a prelude) names no
-        // handle type: parsed just now, it lets the files importing through it name the alias
-        // (the files naming an alias once more: a file using one names it).
+        // handle type: parsed just now, it lets the files importing through it name the alias.
+        // Those files, parsed just now too, say so by their imports.
         if discovered::add_reexports(&first.slots, &mut names.handle_aliases) {
-            rescreen(&walked.files, &mut first, rules, &names, options, &aliases);
+            let through: Vec<bool> = first
+                .slots
+                .iter()
+                .map(|s| discovered::imports_through_reexport(s, &names.handle_aliases))
+                .collect();
+            rescreen(&walked.files, &mut first, rules, &names, options, |i, _| through[i]);
         }
     }
     for _ in 0..MAX_WRAPPER_ROUNDS {
@@ -215,14 +220,8 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options, mut timin
             break;
         }
         // Only files whose text names a new wrapper can change: they alone are handled again.
-        rescreen(
-            &walked.files,
-            &mut first,
-            rules,
-            &names,
-            options,
-            &Prefilter::new(wrappers.iter().map(String::as_str)),
-        );
+        let new_names = Prefilter::new(wrappers.iter().map(String::as_str));
+        rescreen(&walked.files, &mut first, rules, &names, options, |_, f| names_in(f, rules, &new_names));
     }
     timings.lap("wrappers");
     let FirstPass { mut slots, directives, errors } = first;
@@ -469,24 +468,28 @@ fn declare_screened(slots: &mut [Slot], rules: &RuleSet) {
     });
 }
 
-/// Handles again the reported files whose text `new_names` matches (a new accessor wrapper
-/// makes their functions read-only where they call it); the other files keep their slots.
+/// Whether the text of `file` names one of `names`.
+fn names_in(file: &WalkedFile, rules: &RuleSet, names: &Prefilter) -> bool {
+    source::read(&file.path, rules.max_file_bytes).is_ok_and(|src| names.matches(&src.text))
+}
+
+/// Handles again the reported files that `which` picks (by index and file: those naming a new
+/// accessor wrapper, whose functions become read-only where they call it); the other files
+/// keep their slots.
 fn rescreen(
     files: &[WalkedFile],
     pass: &mut FirstPass,
     rules: &RuleSet,
     names: &Names,
     options: Options,
-    new_names: &Prefilter,
+    which: impl Fn(usize, &WalkedFile) -> bool + Sync,
 ) {
     let screen = screen_for(names);
     let again: Vec<(usize, (Handled, Vec<Directive>))> = files
         .par_iter()
         .enumerate()
         .filter(|(_, file)| file.reported)
-        .filter(|(_, file)| {
-            source::read(&file.path, rules.max_file_bytes).is_ok_and(|src| new_names.matches(&src.text))
-        })
+        .filter(|(i, file)| which(*i, file))
         .map(|(i, file)| (i, handle(file, rules, names, &screen, options)))
         .collect();
     for (i, (handled, _)) in again {

@@ -195,8 +195,16 @@ fn run_walked(
         let aliases: Vec<&str> = names.names.handle_aliases.iter().map(|a| a.name.as_str()).collect();
         let naming = Prefilter::new(aliases.iter().copied());
         for round in 0..2 {
-            if round == 1 && !discovered::add_reexports(&slots, &mut names.names.handle_aliases) {
-                break;
+            // The second round: the files the first parsed that import an alias through a
+            // module it found re-exporting one.
+            let mut through: Option<Vec<bool>> = None;
+            if round == 1 {
+                if !discovered::add_reexports(&slots, &mut names.names.handle_aliases) {
+                    break;
+                }
+                let aliases = &names.names.handle_aliases;
+                through =
+                    Some(slots.iter().map(|s| discovered::imports_through_reexport(s, aliases)).collect());
             }
             names.mnames.type_aliases = names.names.handle_aliases.clone();
             screens.handles = Prefilter::new(names.mnames.words());
@@ -204,11 +212,10 @@ fn run_walked(
                 .files
                 .par_iter()
                 .enumerate()
-                .filter(|(i, _)| !slots[*i].failed)
+                .filter(|(i, _)| !slots[*i].failed && through.as_ref().is_none_or(|t| t[*i]))
                 .filter_map(|(i, file)| {
                     let src = source::read(&file.path, rules.max_file_bytes).ok()?;
-                    naming
-                        .matches(&src.text)
+                    (through.is_some() || naming.matches(&src.text))
                         .then(|| (i, parse_one(&file.path, &src, &names, &screens.handles, &no_names)))
                 })
                 .collect();

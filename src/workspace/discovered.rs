@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::analysis::facts::TypeRef;
-use crate::analysis::names::{HandleAlias, Names};
+use crate::analysis::names::{leads_to, HandleAlias, Names};
 
 use super::loader::Slot;
 use super::location::locate;
@@ -112,6 +112,21 @@ pub fn add_reexports(slots: &[Slot], aliases: &mut [HandleAlias]) -> bool {
     any
 }
 
+/// Whether a parsed file imports an alias through a module re-exporting it (`use
+/// crate::prelude::Replica;`, `use crate::prelude::*;`): its analysis depends on that module
+/// being known as one.
+pub fn imports_through_reexport(slot: &Slot, aliases: &[HandleAlias]) -> bool {
+    let Some(facts) = &slot.facts else { return false };
+    let via = |written: &[String]| {
+        aliases.iter().flat_map(|a| &a.reexported_by).any(|module| leads_to(written, module))
+    };
+    facts.imports.iter().any(|i| match i.path.split_last() {
+        _ if i.glob => via(&i.path),
+        Some((last, module)) => aliases.iter().any(|a| a.name == *last) && via(module),
+        None => false,
+    })
+}
+
 /// Whether an alias's type is (wraps) a read-only handle type, a read-write one.
 fn alias_roles(ty: &TypeRef, names: &Names) -> (bool, bool) {
     match ty {
@@ -201,5 +216,11 @@ mod tests {
         assert!(!aliases[0].reached_through(&["crate".into(), "external".into()]));
         // Nothing more to add.
         assert!(!add_reexports(&slots, &mut aliases));
+        // Which files import the alias through a module re-exporting it.
+        let through = |imports| imports_through_reexport(&slot("svc/src/h.rs", imports), &aliases);
+        assert!(through(vec![import("crate::prelude::Replica", false, false)]));
+        assert!(through(vec![import("crate::api", true, false)]));
+        assert!(!through(vec![import("crate::db::Replica", false, false)]));
+        assert!(!through(vec![import("crate::prelude::Other", false, false)]));
     }
 }
