@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::analysis::facts::FileFacts;
-use crate::analysis::names::Names;
+use crate::analysis::names::{HandleAlias, Names};
 use crate::analysis::{self};
 use crate::config::RuleSet;
 use crate::diagnostics::{FileError, Finding};
@@ -204,14 +204,18 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options, mut timin
         rescreen(&walked.files, &mut first, rules, &names, options, |_, f| names_in(f, rules, &aliases));
         // A module re-exporting one (`pub use crate::db::Replica;` in a prelude) names no
         // handle type: parsed just now, it lets the files importing through it name the alias.
-        // Those files, parsed just now too, say so by their imports.
+        // Those files, parsed just now too, say so by their imports; those naming an alias a
+        // re-export renamed (`pub use crate::db::Replica as Reader;`), by their text.
         if discovered::add_reexports(&first.slots, &mut names.handle_aliases) {
             let through: Vec<bool> = first
                 .slots
                 .iter()
                 .map(|s| discovered::imports_through_reexport(s, &names.handle_aliases))
                 .collect();
-            rescreen(&walked.files, &mut first, rules, &names, options, |i, _| through[i]);
+            let renamed = Prefilter::new(renamed_aliases(&names.handle_aliases));
+            rescreen(&walked.files, &mut first, rules, &names, options, |i, f| {
+                through[i] || (!renamed.is_empty() && names_in(f, rules, &renamed))
+            });
         }
     }
     for _ in 0..MAX_WRAPPER_ROUNDS {
@@ -466,6 +470,12 @@ fn declare_screened(slots: &mut [Slot], rules: &RuleSet) {
             slot.declared = Declared::of(&src.text);
         }
     });
+}
+
+/// The names of the aliases that re-exports renamed (`Reader` of `pub use crate::db::Replica as
+/// Reader;`): files that name them are handled again once they are found.
+pub(crate) fn renamed_aliases(aliases: &[HandleAlias]) -> impl Iterator<Item = &str> {
+    aliases.iter().filter(|a| a.renames.is_some()).map(|a| a.name.as_str())
 }
 
 /// Whether the text of `file` names one of `names`.

@@ -26,6 +26,11 @@ impl Prefilter {
         Prefilter { matcher, words: words.into_iter().map(str::to_string).collect() }
     }
 
+    /// Whether it has no word (it matches no text).
+    pub fn is_empty(&self) -> bool {
+        self.matcher.is_none()
+    }
+
     /// Whether `text` holds one of the words as a whole identifier.
     pub fn matches(&self, text: &str) -> bool {
         self.matches_where(text, |_, _| true)

@@ -117,6 +117,9 @@ pub struct HandleAlias {
     pub reexported_by: Vec<Vec<String>>,
     /// Whether it stands for a read-only handle type, a read-write one.
     pub roles: (bool, bool),
+    /// The alias this one re-exports under another name (`pub use crate::db::Replica as
+    /// Reader;` in `src/prelude.rs`: `Reader`, declared by `prelude`, renames `Replica`).
+    pub renames: Option<String>,
 }
 
 impl HandleAlias {

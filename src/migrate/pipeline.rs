@@ -30,7 +30,7 @@ use crate::config::RuleSet;
 use crate::diagnostics::FileError;
 use crate::index::ConstIndex;
 use crate::judge::Judge;
-use crate::pipeline::{sql_functions, worker_pool, ByNameOrText, RunError};
+use crate::pipeline::{renamed_aliases, sql_functions, worker_pool, ByNameOrText, RunError};
 use crate::prefilter::{self, Prefilter};
 use crate::source::{self, SourceText};
 use crate::timings::Timings;
@@ -196,8 +196,10 @@ fn run_walked(
         let naming = Prefilter::new(aliases.iter().copied());
         for round in 0..2 {
             // The second round: the files the first parsed that import an alias through a
-            // module it found re-exporting one.
+            // module it found re-exporting one, and those naming an alias a re-export renamed
+            // (`pub use crate::db::Replica as Reader;`).
             let mut through: Option<Vec<bool>> = None;
+            let mut renamed = Prefilter::new([]);
             if round == 1 {
                 if !discovered::add_reexports(&slots, &mut names.names.handle_aliases) {
                     break;
@@ -205,6 +207,7 @@ fn run_walked(
                 let aliases = &names.names.handle_aliases;
                 through =
                     Some(slots.iter().map(|s| discovered::imports_through_reexport(s, aliases)).collect());
+                renamed = Prefilter::new(renamed_aliases(aliases));
             }
             names.mnames.type_aliases = names.names.handle_aliases.clone();
             screens.handles = Prefilter::new(names.mnames.words());
@@ -212,11 +215,16 @@ fn run_walked(
                 .files
                 .par_iter()
                 .enumerate()
-                .filter(|(i, _)| !slots[*i].failed && through.as_ref().is_none_or(|t| t[*i]))
+                .filter(|(i, _)| {
+                    !slots[*i].failed && through.as_ref().is_none_or(|t| t[*i] || !renamed.is_empty())
+                })
                 .filter_map(|(i, file)| {
                     let src = source::read(&file.path, rules.max_file_bytes).ok()?;
-                    (through.is_some() || naming.matches(&src.text))
-                        .then(|| (i, parse_one(&file.path, &src, &names, &screens.handles, &no_names)))
+                    let again = match &through {
+                        None => naming.matches(&src.text),
+                        Some(through) => through[i] || renamed.matches(&src.text),
+                    };
+                    again.then(|| (i, parse_one(&file.path, &src, &names, &screens.handles, &no_names)))
                 })
                 .collect();
             for (i, parsed) in again {

@@ -202,7 +202,13 @@ pub fn blocking_params(params: &FnParams, names: &MigrateNames, derefs: &[(Strin
 
 /// Scans a parsed file.
 pub fn scan(names: &MigrateNames, src: &SourceText, file: &syn::File) -> FileScan {
-    let mut aliases = Aliases { names, found: Vec::new(), bound: HashSet::new(), foreign: HashSet::new() };
+    let mut aliases = Aliases {
+        names,
+        found: Vec::new(),
+        bound: HashSet::new(),
+        foreign: HashSet::new(),
+        renamed: Vec::new(),
+    };
     aliases.visit_file(file);
     let mut v = Visitor {
         names,
@@ -210,6 +216,7 @@ pub fn scan(names: &MigrateNames, src: &SourceText, file: &syn::File) -> FileSca
         aliases: aliases.found,
         bound: aliases.bound,
         foreign: aliases.foreign,
+        renamed_type_aliases: aliases.renamed,
         out: FileScan::default(),
     };
     v.visit_file(file);
@@ -248,6 +255,8 @@ struct Visitor<'a> {
     bound: HashSet<String>,
     /// Type aliases of handle types whose name the file gives another type ([`Aliases::foreign`]).
     foreign: HashSet<String>,
+    /// Type aliases of handle types the file imports under another name ([`Aliases::renamed`]).
+    renamed_type_aliases: Vec<(String, String)>,
     out: FileScan,
 }
 
@@ -272,6 +281,9 @@ struct Aliases<'a> {
     /// file gives another type too: a type of its own of that name, or one imported through a
     /// module that neither declares nor re-exports the alias (`use archive::Replica;`).
     foreign: HashSet<String>,
+    /// The tree's type aliases of handle types a `use` imports under another name (`use
+    /// crate::db::Replica as R;`): (the name given, the alias).
+    renamed: Vec<(String, String)>,
 }
 
 impl Aliases<'_> {
@@ -291,17 +303,28 @@ impl Aliases<'_> {
                 prefix.pop();
             }
             syn::UseTree::Name(n) => {
-                // `self::`/`super::` paths name a module of the tree near this file: taken as
-                // naming what the file names.
-                let relative = prefix.first().is_some_and(|s| s == "self" || s == "super");
-                let alias = self.names.type_aliases.iter().find(|a| n.ident == a.name);
-                if let Some(alias) = alias.filter(|a| !relative && !a.reached_through(prefix)) {
-                    self.foreign.insert(alias.name.clone());
+                if let Some(alias) = self.imported(&n.ident, prefix).filter(|(_, through)| !through) {
+                    self.foreign.insert(alias.0.name.clone());
+                }
+            }
+            syn::UseTree::Rename(r) => {
+                if let Some((alias, true)) = self.imported(&r.ident, prefix) {
+                    self.renamed.push((r.rename.to_string(), alias.name.clone()));
                 }
             }
             syn::UseTree::Group(g) => g.items.iter().for_each(|t| self.imports(t, prefix)),
-            syn::UseTree::Rename(_) | syn::UseTree::Glob(_) => {}
+            syn::UseTree::Glob(_) => {}
         }
+    }
+
+    /// The type alias of a handle type named `ident` that a `use` of module path `prefix`
+    /// imports, with whether the path brings the alias (else it names another type of that
+    /// name). `self::`/`super::` paths name a module of the tree near this file: taken as
+    /// naming what the file names.
+    fn imported(&self, ident: &syn::Ident, prefix: &[String]) -> Option<(&HandleAlias, bool)> {
+        let relative = prefix.first().is_some_and(|s| s == "self" || s == "super");
+        let alias = self.names.type_aliases.iter().find(|a| *ident == a.name)?;
+        Some((alias, relative || alias.reached_through(prefix)))
     }
 }
 
@@ -314,6 +337,16 @@ impl<'ast> Visit<'ast> for Aliases<'_> {
     fn visit_item_enum(&mut self, item: &'ast syn::ItemEnum) {
         self.declares(&item.ident);
         visit::visit_item_enum(self, item);
+    }
+
+    fn visit_item_union(&mut self, item: &'ast syn::ItemUnion) {
+        self.declares(&item.ident);
+        visit::visit_item_union(self, item);
+    }
+
+    fn visit_item_trait(&mut self, item: &'ast syn::ItemTrait) {
+        self.declares(&item.ident);
+        visit::visit_item_trait(self, item);
     }
 
     fn visit_item_use(&mut self, item: &'ast syn::ItemUse) {
@@ -403,10 +436,14 @@ impl Visitor<'_> {
     }
 
     /// The tree's type alias of a handle type that `ident` names, unless the file declares or
-    /// imports another type of that name ([`Aliases::foreign`]).
+    /// imports another type of that name ([`Aliases::foreign`]); or that the file imports
+    /// under the name `ident` ([`Aliases::renamed`]).
     fn type_alias(&self, ident: &syn::Ident) -> Option<&HandleAlias> {
-        let alias = self.names.type_aliases.iter().find(|a| *ident == a.name)?;
-        (!self.foreign.contains(&alias.name)).then_some(alias)
+        let named = |name: &str| self.names.type_aliases.iter().find(|a| a.name == name);
+        if let Some((_, name)) = self.renamed_type_aliases.iter().find(|(given, _)| *ident == given) {
+            return named(name);
+        }
+        named(&ident.to_string()).filter(|a| !self.foreign.contains(&a.name))
     }
 
     /// A use of `ident` as the alias of a handle type (`is_type`) or an accessor.

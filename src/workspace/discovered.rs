@@ -42,7 +42,7 @@ pub fn handle_aliases(slots: &[Slot], names: &Names) -> Vec<HandleAlias> {
             let module = locate(&slot.path).module.into_iter().chain(t.module.iter().cloned()).collect();
             found.insert(
                 &t.name,
-                HandleAlias { name: t.name.clone(), module, reexported_by: Vec::new(), roles },
+                HandleAlias { name: t.name.clone(), module, reexported_by: Vec::new(), roles, renames: None },
             );
         }
     }
@@ -68,8 +68,11 @@ const REEXPORT_DEPTH: usize = 2;
 
 /// Adds to each alias the modules re-exporting it by `pub use` (`pub use crate::db::Replica;`,
 /// `pub use crate::db::*;` in `src/prelude.rs`), through a module declaring or re-exporting
-/// it, [`REEXPORT_DEPTH`] modules deep. Whether it added any.
-pub fn add_reexports(slots: &[Slot], aliases: &mut [HandleAlias]) -> bool {
+/// it, [`REEXPORT_DEPTH`] modules deep. A re-export under another name (`pub use
+/// crate::db::Replica as Reader;`) declares an alias of that name in the re-exporting module,
+/// unless the parsed files declare a type of that name or it is an alias already. Whether it
+/// added any.
+pub fn add_reexports(slots: &[Slot], aliases: &mut Vec<HandleAlias>) -> bool {
     let mut any = false;
     let public = || {
         slots
@@ -79,6 +82,7 @@ pub fn add_reexports(slots: &[Slot], aliases: &mut [HandleAlias]) -> bool {
     };
     for _ in 0..REEXPORT_DEPTH {
         let mut added = false;
+        let mut renamed: Vec<HandleAlias> = Vec::new();
         for alias in aliases.iter_mut() {
             let mut found: Vec<Vec<String>> = Vec::new();
             for (slot, import) in public() {
@@ -86,15 +90,22 @@ pub fn add_reexports(slots: &[Slot], aliases: &mut [HandleAlias]) -> bool {
                     alias.reached_through(&import.path)
                 } else {
                     matches!(import.path.split_last(),
-                        Some((last, module)) if *last == alias.name && import.alias == alias.name
-                            && alias.reached_through(module))
+                        Some((last, module)) if *last == alias.name && alias.reached_through(module))
                 };
                 if !brings {
                     continue;
                 }
                 let module: Vec<String> =
                     locate(&slot.path).module.into_iter().chain(import.module.iter().cloned()).collect();
-                if module != alias.module
+                if !import.glob && import.alias != alias.name {
+                    renamed.push(HandleAlias {
+                        name: import.alias.clone(),
+                        module,
+                        reexported_by: Vec::new(),
+                        roles: alias.roles,
+                        renames: Some(alias.name.clone()),
+                    });
+                } else if module != alias.module
                     && !alias.reexported_by.contains(&module)
                     && !found.contains(&module)
                 {
@@ -104,6 +115,15 @@ pub fn add_reexports(slots: &[Slot], aliases: &mut [HandleAlias]) -> bool {
             added |= !found.is_empty();
             alias.reexported_by.extend(found);
         }
+        for alias in renamed {
+            // A name given twice (two renames, or a type of the tree): which one a file means
+            // is not known.
+            if aliases.iter().any(|a| a.name == alias.name) || declares_type(slots, &alias.name) {
+                continue;
+            }
+            aliases.push(alias);
+            added = true;
+        }
         any |= added;
         if !added {
             break;
@@ -112,14 +132,19 @@ pub fn add_reexports(slots: &[Slot], aliases: &mut [HandleAlias]) -> bool {
     any
 }
 
+/// Whether a parsed file declares a type (or an alias) named `name`.
+fn declares_type(slots: &[Slot], name: &str) -> bool {
+    slots.iter().filter_map(|s| s.facts.as_ref()).flat_map(|f| &f.types).any(|t| t.name == name)
+}
+
 /// Whether a parsed file imports an alias through a module re-exporting it (`use
-/// crate::prelude::Replica;`, `use crate::prelude::*;`): its analysis depends on that module
-/// being known as one.
+/// crate::prelude::Replica;`, `use crate::prelude::*;`, `use crate::prelude::Reader;` of a
+/// renamed re-export): its analysis depends on that module being known as one.
 pub fn imports_through_reexport(slot: &Slot, aliases: &[HandleAlias]) -> bool {
     let Some(facts) = &slot.facts else { return false };
-    let via = |written: &[String]| {
-        aliases.iter().flat_map(|a| &a.reexported_by).any(|module| leads_to(written, module))
-    };
+    let renaming = aliases.iter().filter(|a| a.renames.is_some()).map(|a| &a.module);
+    let modules = aliases.iter().flat_map(|a| &a.reexported_by).chain(renaming);
+    let via = |written: &[String]| modules.clone().any(|module| leads_to(written, module));
     facts.imports.iter().any(|i| match i.path.split_last() {
         _ if i.glob => via(&i.path),
         Some((last, module)) => aliases.iter().any(|a| a.name == *last) && via(module),
@@ -208,6 +233,7 @@ mod tests {
             module: vec!["db".into()],
             reexported_by: Vec::new(),
             roles: (true, false),
+            renames: None,
         }];
         assert!(add_reexports(&slots, &mut aliases));
         let module = |m: &str| vec![m.to_string()];
@@ -222,5 +248,75 @@ mod tests {
         assert!(through(vec![import("crate::api", true, false)]));
         assert!(!through(vec![import("crate::db::Replica", false, false)]));
         assert!(!through(vec![import("crate::prelude::Other", false, false)]));
+    }
+
+    #[test]
+    fn a_re_export_under_another_name_declares_an_alias_of_that_name_in_its_module() {
+        use crate::analysis::facts::{ImportFacts, TypeFacts};
+        let renamed = |path: &str, alias: &str| ImportFacts {
+            module: Vec::new(),
+            alias: alias.into(),
+            path: path.split("::").map(String::from).collect(),
+            glob: false,
+            public: true,
+        };
+        let slot = |path: &str, imports: Vec<ImportFacts>, types: Vec<&str>| Slot {
+            facts: Some(FileFacts {
+                imports,
+                types: types
+                    .into_iter()
+                    .map(|t| TypeFacts {
+                        name: t.into(),
+                        module: Vec::new(),
+                        fields: Vec::new(),
+                        alias: None,
+                    })
+                    .collect(),
+                ..FileFacts::default()
+            }),
+            ..screened(path, "")
+        };
+        let slots = vec![
+            slot(
+                "svc/src/prelude.rs",
+                vec![
+                    renamed("crate::db::Replica", "Reader"),
+                    // A type of the tree has that name: which one a file means is not known.
+                    renamed("crate::db::Replica", "Peer"),
+                    // Another crate's type of the alias's name, renamed.
+                    renamed("archive::Replica", "Cold"),
+                ],
+                vec![],
+            ),
+            slot("svc/src/peers.rs", vec![], vec!["Peer"]),
+            // The rename, re-exported by a glob of the prelude.
+            slot(
+                "svc/src/api/mod.rs",
+                vec![ImportFacts { glob: true, alias: String::new(), ..renamed("crate::prelude", "") }],
+                vec![],
+            ),
+        ];
+        let mut aliases = vec![HandleAlias {
+            name: "Replica".into(),
+            module: vec!["db".into()],
+            reexported_by: Vec::new(),
+            roles: (true, false),
+            renames: None,
+        }];
+        assert!(add_reexports(&slots, &mut aliases));
+        let module = |m: &str| vec![m.to_string()];
+        let names: Vec<&str> = aliases.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["Replica", "Reader"]);
+        assert_eq!((&aliases[0].reexported_by, aliases[0].renames.as_deref()), (&Vec::new(), None));
+        let reader = &aliases[1];
+        assert_eq!((&reader.module, &reader.reexported_by), (&module("prelude"), &vec![module("api")]));
+        assert_eq!(reader.renames.as_deref(), Some("Replica"));
+        assert_eq!(aliases[1].roles, (true, false));
+        // Files importing the rename through the prelude (or the module re-exporting it) depend
+        // on it.
+        let importing = |path: &str| slot("svc/src/h.rs", vec![renamed(path, "Reader")], vec![]);
+        assert!(imports_through_reexport(&importing("crate::prelude::Reader"), &aliases));
+        assert!(imports_through_reexport(&importing("crate::api::Reader"), &aliases));
+        assert!(!imports_through_reexport(&importing("crate::db::Reader"), &aliases));
     }
 }

@@ -4,8 +4,8 @@
 //! sea-orm models and read executors), raw SQL writes (literal, `const`, `format!`), write
 //! helpers without a body, calls inside macro arguments (`json!`, `vec!`, `format!`; the
 //! accessor itself inside `tokio::join!`), and the tree's type aliases of the handle types
-//! (`Primary`, `Replica`: in `main.rs` from `db`, in `api` through a prelude's re-export), the
-//! replica's used beside the primary.
+//! (`Primary`, `Replica`: in `main.rs` from `db`, in `api` through a prelude's re-export, the
+//! replica's also by the prelude's rename `Follower`), the replica's used beside the primary.
 //!
 //! Deterministic: the same seed gives the same tree, so a failure names its seed.
 
@@ -264,9 +264,13 @@ pub fn tree(seed: u64) -> Tree {
         let in_api = rng.chance(50);
         let name = format!("handler{k}");
         // A handler may also take the replica, by the type alias the tree declares for it
-        // (through the prelude's re-export in `api`), and use it too: a write there makes the
-        // handler no pure read.
-        let replica = if rng.chance(30) { ", replica: Replica" } else { "" };
+        // (through the prelude's re-export in `api`, there also by the prelude's rename of it),
+        // and use it too: a write there makes the handler no pure read.
+        let replica = match rng.chance(30) {
+            true if in_api && rng.chance(50) => ", replica: Follower",
+            true => ", replica: Replica",
+            false => "",
+        };
         let only = replica.trim_start_matches(", ");
         let mut text = match rng.below(6) {
             0 => format!("pub async fn {name}(DbRw(conn): DbRw{replica}) -> String {{\n    let db = &conn;\n"),
@@ -311,7 +315,10 @@ pub fn tree(seed: u64) -> Tree {
             "app/src/db.rs".to_string(),
             format!("{DB_RS}\npub type Replica = DbRo;\n\npub type Primary = DbRw;\n"),
         ),
-        ("app/src/prelude.rs".to_string(), "pub use crate::db::{Primary, Replica};\n".to_string()),
+        (
+            "app/src/prelude.rs".to_string(),
+            "pub use crate::db::{Primary, Replica};\npub use crate::db::Replica as Follower;\n".to_string(),
+        ),
         ("app/src/api/mod.rs".to_string(), api_handlers),
         (MODULES[0].0.to_string(), modules[0].clone()),
         (MODULES[1].0.to_string(), modules[1].clone()),
