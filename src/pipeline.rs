@@ -573,7 +573,7 @@ fn analyse_source(
 ) -> Handled {
     let outcome = match parse::parse(path, src) {
         Ok(tree) => {
-            let facts = analysis::analyse_file(names, src, &tree, wants);
+            let facts = analysis::analyse_file(names, path, src, &tree, wants);
             drop(tree);
             Handled::Parsed(facts)
         }

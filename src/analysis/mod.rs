@@ -14,6 +14,8 @@ pub(crate) mod spans;
 pub(crate) mod syntax_text;
 pub mod types;
 
+use std::path::Path;
+
 use syn::{ImplItem, Item, TraitItem};
 
 use self::bindings::{EnvRoom, FileScope, FnAnalysis};
@@ -22,6 +24,7 @@ use self::names::Names;
 pub(crate) use self::spans::span_range;
 use self::types::TypeScope;
 use crate::source::{SourceText, TextRange};
+use crate::workspace::location::locate;
 
 /// Decides which function bodies are worth analysing, by their text.
 pub trait Screen {
@@ -42,10 +45,16 @@ impl<F: Fn(&str) -> bool> Screen for F {
     }
 }
 
-/// Analyses every item of `file`.
-pub fn analyse_file(names: &Names, src: &SourceText, file: &syn::File, screen: &dyn Screen) -> FileFacts {
+/// Analyses every item of `file`, the file at `path` (which tells its crate and module).
+pub fn analyse_file(
+    names: &Names,
+    path: &Path,
+    src: &SourceText,
+    file: &syn::File,
+    screen: &dyn Screen,
+) -> FileFacts {
     let imports = imports::imports_of(&file.items);
-    let mut scope = FileScope::of(&file.items, &imports, names);
+    let mut scope = FileScope::of(&file.items, &imports, names, &locate(path));
     let walk = |scope: &FileScope| {
         let mut walker = Walker {
             names,
@@ -354,7 +363,7 @@ mod tests {
         let names = Names::new(&RuleSet::builtin(std::path::Path::new(".")));
         let src = SourceText::new(text.to_string());
         let tree = syn::parse_file(text).expect("parses");
-        let facts = analyse_file(&names, &src, &tree, screen);
+        let facts = analyse_file(&names, Path::new("src/lib.rs"), &src, &tree, screen);
         crate::parse::release_spans();
         facts
     }
@@ -373,6 +382,7 @@ mod tests {
         assert_eq!(promoted.promote(|name| name == "save"), 1);
         let selected = analyse_file(
             &Names::new(&RuleSet::builtin(std::path::Path::new("."))),
+            Path::new("src/lib.rs"),
             &SourceText::new(FILE.to_string()),
             &syn::parse_file(FILE).expect("parses"),
             &|_: &str| true,

@@ -10,6 +10,7 @@ use syn::punctuated::{Pair, Punctuated};
 use super::syntax_text::with_ident_text;
 use crate::config::RuleSet;
 use crate::workspace::hash::NameSet as HashedNames;
+use crate::workspace::location::ModuleLocation;
 
 /// The segments of a path as syn gives them.
 pub type Segments = Punctuated<syn::PathSegment, syn::Token![::]>;
@@ -111,10 +112,12 @@ impl NameSet {
 pub struct HandleAlias {
     /// The alias.
     pub name: String,
-    /// The module declaring it (`["db"]`; empty: the crate's root).
-    pub module: Vec<String>,
-    /// Modules re-exporting it (`pub use crate::db::Replica;` in `src/prelude.rs`: `["prelude"]`).
-    pub reexported_by: Vec<Vec<String>>,
+    /// The crate and module declaring it (`["db"]` of the crate whose `src` holds `db.rs`;
+    /// empty: the crate's root).
+    pub module: ModuleLocation,
+    /// Modules re-exporting it (`pub use crate::db::Replica;` in `src/prelude.rs`: `["prelude"]`
+    /// of that crate).
+    pub reexported_by: Vec<ModuleLocation>,
     /// Whether it stands for a read-only handle type, a read-write one.
     pub roles: (bool, bool),
     /// The alias this one re-exports under another name (`pub use crate::db::Replica as
@@ -123,21 +126,39 @@ pub struct HandleAlias {
 }
 
 impl HandleAlias {
-    /// Whether a module path as a `use` writes it (`crate::db`, `super::prelude`) leads to a
-    /// module that declares or re-exports the alias: its last segment is that module's, or
-    /// `crate` for the crate's root.
-    pub fn reached_through(&self, written: &[String]) -> bool {
-        std::iter::once(&self.module).chain(&self.reexported_by).any(|module| leads_to(written, module))
+    /// Whether a module path as a `use` written in module `site` writes it (`crate::db`,
+    /// `super::prelude`) leads to a module that declares or re-exports the alias (see
+    /// [`leads_to`]).
+    pub fn reached_through(&self, written: &[String], site: &ModuleLocation) -> bool {
+        std::iter::once(&self.module).chain(&self.reexported_by).any(|module| leads_to(written, site, module))
     }
 }
 
-/// Whether module path `written` (as a `use` writes it) leads to `module` (from the crate's
-/// root): by the last segment, or `crate` for the root. A heuristic on names: two modules of
-/// one name in a tree are taken for each other.
-pub fn leads_to(written: &[String], module: &[String]) -> bool {
-    match module.last() {
-        Some(last) => written.last() == Some(last),
-        None => written == ["crate"],
+/// Whether module path `written`, as a `use` written in module `site` writes it, leads to
+/// `module`. A path from `crate`, `self` or `super` names a module of the site's crate: the
+/// same crate and module path. Any other (another crate's, a module beside the site) is
+/// matched by its last segment: a heuristic on names, which takes two modules of one name in
+/// different crates for each other.
+pub fn leads_to(written: &[String], site: &ModuleLocation, module: &ModuleLocation) -> bool {
+    match resolved(written, &site.module) {
+        Some(path) => site.crate_root == module.crate_root && path == module.module,
+        None => module.module.last().is_some_and(|last| written.last() == Some(last)),
+    }
+}
+
+/// The module path from the crate's root that `written` names from module `site`, when it
+/// starts at `crate`, `self` or `super` (and has no more `super`s than `site` is deep).
+fn resolved(written: &[String], site: &[String]) -> Option<Vec<String>> {
+    let (first, rest) = written.split_first()?;
+    match first.as_str() {
+        "crate" => Some(rest.to_vec()),
+        "self" => Some(site.iter().chain(rest).cloned().collect()),
+        "super" => {
+            let supers = written.iter().take_while(|s| *s == "super").count();
+            let kept = site.len().checked_sub(supers)?;
+            Some(site[..kept].iter().chain(&written[supers..]).cloned().collect())
+        }
+        _ => None,
     }
 }
 

@@ -106,9 +106,9 @@ fn parse_one(
 ) -> Result<Parsed, FileError> {
     let result = catch_unwind(AssertUnwindSafe(|| {
         let tree = crate::parse::parse(path, src)?;
-        let facts = analysis::analyse_file(&names.names, src, &tree, &ByNameOrText { screen, wanted });
+        let facts = analysis::analyse_file(&names.names, path, src, &tree, &ByNameOrText { screen, wanted });
         let mut routes = routes::extract(path, src, &tree, &names.routes);
-        let mut scan = scan::scan(&names.mnames, src, &tree);
+        let mut scan = scan::scan(&names.mnames, path, src, &tree);
         drop(tree);
         // Held for every parsed file until discovery ends: no spare capacity.
         routes.functions.shrink_to_fit();

@@ -9,6 +9,7 @@
 //! disk, through [`span_range`]), so the span table can be released right after.
 
 use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
 
 use proc_macro2::Span;
 use syn::visit::{self, Visit};
@@ -18,6 +19,7 @@ use crate::analysis::names::HandleAlias;
 use crate::analysis::span_range;
 use crate::config::RuleSet;
 use crate::source::{SourceText, TextRange};
+use crate::workspace::location::{locate, ModuleLocation};
 
 /// The rule set's names as `migrate` matches them (by the last segment of a path, or a method
 /// or field name).
@@ -200,14 +202,15 @@ pub fn blocking_params(params: &FnParams, names: &MigrateNames, derefs: &[(Strin
     bits
 }
 
-/// Scans a parsed file.
-pub fn scan(names: &MigrateNames, src: &SourceText, file: &syn::File) -> FileScan {
+/// Scans a parsed file, the file at `path` (which tells its crate and module).
+pub fn scan(names: &MigrateNames, path: &Path, src: &SourceText, file: &syn::File) -> FileScan {
     let mut aliases = Aliases {
         names,
+        site: locate(path),
         found: Vec::new(),
         bound: HashSet::new(),
         foreign: HashSet::new(),
-        renamed: Vec::new(),
+        brought: Vec::new(),
     };
     aliases.visit_file(file);
     let mut v = Visitor {
@@ -216,7 +219,7 @@ pub fn scan(names: &MigrateNames, src: &SourceText, file: &syn::File) -> FileSca
         aliases: aliases.found,
         bound: aliases.bound,
         foreign: aliases.foreign,
-        renamed_type_aliases: aliases.renamed,
+        brought_type_aliases: aliases.brought,
         out: FileScan::default(),
     };
     v.visit_file(file);
@@ -255,8 +258,8 @@ struct Visitor<'a> {
     bound: HashSet<String>,
     /// Type aliases of handle types whose name the file gives another type ([`Aliases::foreign`]).
     foreign: HashSet<String>,
-    /// Type aliases of handle types the file imports under another name ([`Aliases::renamed`]).
-    renamed_type_aliases: Vec<(String, String)>,
+    /// Type aliases of handle types the file's `use` items bring ([`Aliases::brought`]).
+    brought_type_aliases: Vec<(String, usize)>,
     out: FileScan,
 }
 
@@ -274,6 +277,8 @@ struct Alias {
 /// name.
 struct Aliases<'a> {
     names: &'a MigrateNames,
+    /// The module the visit is in (the file's, then its inline modules').
+    site: ModuleLocation,
     found: Vec<Alias>,
     /// Every name a `use` or a `mod` item binds.
     bound: HashSet<String>,
@@ -281,9 +286,10 @@ struct Aliases<'a> {
     /// file gives another type too: a type of its own of that name, or one imported through a
     /// module that neither declares nor re-exports the alias (`use archive::Replica;`).
     foreign: HashSet<String>,
-    /// The tree's type aliases of handle types a `use` imports under another name (`use
-    /// crate::db::Replica as R;`): (the name given, the alias).
-    renamed: Vec<(String, String)>,
+    /// The tree's type aliases of handle types a `use` brings, by the name it gives them (`use
+    /// crate::db::Replica;`: `Replica`, `use crate::db::Replica as R;`: `R`), as indices into
+    /// [`MigrateNames::type_aliases`] (crates of a workspace may each declare one of a name).
+    brought: Vec<(String, usize)>,
 }
 
 impl Aliases<'_> {
@@ -302,14 +308,16 @@ impl Aliases<'_> {
                 self.imports(&p.tree, prefix);
                 prefix.pop();
             }
-            syn::UseTree::Name(n) => {
-                if let Some(alias) = self.imported(&n.ident, prefix).filter(|(_, through)| !through) {
-                    self.foreign.insert(alias.0.name.clone());
+            syn::UseTree::Name(n) => match self.imported(&n.ident, prefix) {
+                Some(Ok(at)) => self.brought.push((n.ident.to_string(), at)),
+                Some(Err(())) => {
+                    self.foreign.insert(n.ident.to_string());
                 }
-            }
+                None => {}
+            },
             syn::UseTree::Rename(r) => {
-                if let Some((alias, true)) = self.imported(&r.ident, prefix) {
-                    self.renamed.push((r.rename.to_string(), alias.name.clone()));
+                if let Some(Ok(at)) = self.imported(&r.ident, prefix) {
+                    self.brought.push((r.rename.to_string(), at));
                 }
             }
             syn::UseTree::Group(g) => g.items.iter().for_each(|t| self.imports(t, prefix)),
@@ -317,14 +325,17 @@ impl Aliases<'_> {
         }
     }
 
-    /// The type alias of a handle type named `ident` that a `use` of module path `prefix`
-    /// imports, with whether the path brings the alias (else it names another type of that
-    /// name). `self::`/`super::` paths name a module of the tree near this file: taken as
-    /// naming what the file names.
-    fn imported(&self, ident: &syn::Ident, prefix: &[String]) -> Option<(&HandleAlias, bool)> {
+    /// When `ident` is the name of type aliases of handle types: the one (by index) a `use`
+    /// of module path `prefix` brings, or `Err` when the path brings none (it names another
+    /// type of that name). `self::`/`super::` paths name a module of the tree near this file:
+    /// taken as naming what the file names.
+    fn imported(&self, ident: &syn::Ident, prefix: &[String]) -> Option<Result<usize, ()>> {
         let relative = prefix.first().is_some_and(|s| s == "self" || s == "super");
-        let alias = self.names.type_aliases.iter().find(|a| *ident == a.name)?;
-        Some((alias, relative || alias.reached_through(prefix)))
+        let mut named =
+            self.names.type_aliases.iter().enumerate().filter(|(_, a)| *ident == a.name).peekable();
+        named.peek()?;
+        let mut brings = named.filter(|(_, a)| relative || a.reached_through(prefix, &self.site));
+        Some(brings.next().map(|(at, _)| at).ok_or(()))
     }
 }
 
@@ -376,7 +387,9 @@ impl<'ast> Visit<'ast> for Aliases<'_> {
 
     fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
         self.bound.insert(item.ident.to_string());
+        self.site.module.push(item.ident.to_string());
         visit::visit_item_mod(self, item);
+        self.site.module.pop();
     }
 
     fn visit_use_rename(&mut self, rename: &'ast syn::UseRename) {
@@ -436,14 +449,17 @@ impl Visitor<'_> {
     }
 
     /// The tree's type alias of a handle type that `ident` names, unless the file declares or
-    /// imports another type of that name ([`Aliases::foreign`]); or that the file imports
-    /// under the name `ident` ([`Aliases::renamed`]).
+    /// imports another type of that name ([`Aliases::foreign`]): the one a `use` of the file
+    /// brings under that name ([`Aliases::brought`]), else the first of that name.
     fn type_alias(&self, ident: &syn::Ident) -> Option<&HandleAlias> {
-        let named = |name: &str| self.names.type_aliases.iter().find(|a| a.name == name);
-        if let Some((_, name)) = self.renamed_type_aliases.iter().find(|(given, _)| *ident == given) {
-            return named(name);
+        let name = ident.to_string();
+        if self.foreign.contains(&name) {
+            return None;
         }
-        named(&ident.to_string()).filter(|a| !self.foreign.contains(&a.name))
+        match self.brought_type_aliases.iter().find(|(given, _)| *given == name) {
+            Some(&(_, at)) => self.names.type_aliases.get(at),
+            None => self.names.type_aliases.iter().find(|a| a.name == name),
+        }
     }
 
     /// A use of `ident` as the alias of a handle type (`is_type`) or an accessor.

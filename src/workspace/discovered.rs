@@ -3,12 +3,13 @@
 //! handle types. Reads facts only; never parses.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 
 use crate::analysis::facts::TypeRef;
 use crate::analysis::names::{leads_to, HandleAlias, Names};
 
 use super::loader::Slot;
-use super::location::locate;
+use super::location::{locate, locate_within, ModuleLocation};
 
 /// Analysed functions whose return value is a read-only handle (accessor wrappers): each
 /// name with the type of its `impl`, if any.
@@ -23,9 +24,10 @@ pub fn read_only_wrappers(slots: &[Slot]) -> BTreeSet<(String, Option<String>)> 
 }
 
 /// The type aliases of the parsed files that stand for a handle type of `names` (`pub type
-/// Replica = DbRo;`, `type Shared = Arc<DbRw>;`), each with the module declaring it: only a
-/// name the parsed files declare once, as that alias, and that is no handle type itself (two
-/// declarations, or a struct of that name elsewhere: which one a file means is not known).
+/// Replica = DbRo;`, `type Shared = Arc<DbRw>;`), each with the crate and module declaring it:
+/// only a name the parsed files of its crate declare once, as that alias, and that is no
+/// handle type itself (two declarations, or a struct of that name elsewhere in the crate:
+/// which one a file means is not known). Crates of a workspace may each declare one of a name.
 pub fn handle_aliases(slots: &[Slot], names: &Names) -> Vec<HandleAlias> {
     let types = || {
         slots
@@ -34,14 +36,14 @@ pub fn handle_aliases(slots: &[Slot], names: &Names) -> Vec<HandleAlias> {
             .flat_map(|(s, t)| t.iter().map(move |t| (s, t)))
     };
     // Most trees have none: only then is every declaration of their names counted.
-    let mut found: BTreeMap<&str, HandleAlias> = BTreeMap::new();
+    let mut found: BTreeMap<(PathBuf, &str), HandleAlias> = BTreeMap::new();
     for (slot, t) in types() {
         let roles = t.alias.as_ref().map_or((false, false), |a| alias_roles(a, names));
         let handle_type = names.ro_types.matches_name(&t.name) || names.rw_types.matches_name(&t.name);
         if (roles.0 || roles.1) && !handle_type {
-            let module = locate(&slot.path).module.into_iter().chain(t.module.iter().cloned()).collect();
+            let module = locate_within(&slot.path, &t.module);
             found.insert(
-                &t.name,
+                (module.crate_root.clone(), &t.name),
                 HandleAlias { name: t.name.clone(), module, reexported_by: Vec::new(), roles, renames: None },
             );
         }
@@ -49,13 +51,14 @@ pub fn handle_aliases(slots: &[Slot], names: &Names) -> Vec<HandleAlias> {
     if found.is_empty() {
         return Vec::new();
     }
-    let mut declarations: BTreeMap<&str, usize> = BTreeMap::new();
-    for (_, t) in types().filter(|(_, t)| found.contains_key(t.name.as_str())) {
-        *declarations.entry(&t.name).or_default() += 1;
+    let named: BTreeSet<&str> = found.keys().map(|(_, name)| *name).collect();
+    let mut declarations: BTreeMap<(PathBuf, &str), usize> = BTreeMap::new();
+    for (slot, t) in types().filter(|(_, t)| named.contains(t.name.as_str())) {
+        *declarations.entry((locate(&slot.path).crate_root, &t.name)).or_default() += 1;
     }
     let mut aliases: Vec<HandleAlias> = found
         .into_iter()
-        .filter(|(name, _)| declarations.get(name) == Some(&1))
+        .filter(|(key, _)| declarations.get(key) == Some(&1))
         .map(|(_, alias)| alias)
         .collect();
     add_reexports(slots, &mut aliases);
@@ -84,19 +87,19 @@ pub fn add_reexports(slots: &[Slot], aliases: &mut Vec<HandleAlias>) -> bool {
         let mut added = false;
         let mut renamed: Vec<HandleAlias> = Vec::new();
         for alias in aliases.iter_mut() {
-            let mut found: Vec<Vec<String>> = Vec::new();
+            let mut found: Vec<ModuleLocation> = Vec::new();
             for (slot, import) in public() {
+                // The module the `pub use` is written in, which re-exports what it brings.
+                let module = locate_within(&slot.path, &import.module);
                 let brings = if import.glob {
-                    alias.reached_through(&import.path)
+                    alias.reached_through(&import.path, &module)
                 } else {
                     matches!(import.path.split_last(),
-                        Some((last, module)) if *last == alias.name && alias.reached_through(module))
+                        Some((last, path)) if *last == alias.name && alias.reached_through(path, &module))
                 };
                 if !brings {
                     continue;
                 }
-                let module: Vec<String> =
-                    locate(&slot.path).module.into_iter().chain(import.module.iter().cloned()).collect();
                 if !import.glob && import.alias != alias.name {
                     renamed.push(HandleAlias {
                         name: import.alias.clone(),
@@ -116,9 +119,11 @@ pub fn add_reexports(slots: &[Slot], aliases: &mut Vec<HandleAlias>) -> bool {
             alias.reexported_by.extend(found);
         }
         for alias in renamed {
-            // A name given twice (two renames, or a type of the tree): which one a file means
-            // is not known.
-            if aliases.iter().any(|a| a.name == alias.name) || declares_type(slots, &alias.name) {
+            // A name given twice in a crate (two renames, or a type of the crate): which one a
+            // file means is not known.
+            let crate_root = &alias.module.crate_root;
+            let taken = aliases.iter().any(|a| a.name == alias.name && a.module.crate_root == *crate_root);
+            if taken || declares_type(slots, crate_root, &alias.name) {
                 continue;
             }
             aliases.push(alias);
@@ -132,9 +137,12 @@ pub fn add_reexports(slots: &[Slot], aliases: &mut Vec<HandleAlias>) -> bool {
     any
 }
 
-/// Whether a parsed file declares a type (or an alias) named `name`.
-fn declares_type(slots: &[Slot], name: &str) -> bool {
-    slots.iter().filter_map(|s| s.facts.as_ref()).flat_map(|f| &f.types).any(|t| t.name == name)
+/// Whether a parsed file of the crate at `crate_root` declares a type (or an alias) named `name`.
+fn declares_type(slots: &[Slot], crate_root: &Path, name: &str) -> bool {
+    slots
+        .iter()
+        .filter(|s| s.facts.as_ref().is_some_and(|f| f.types.iter().any(|t| t.name == name)))
+        .any(|s| locate(&s.path).crate_root == crate_root)
 }
 
 /// Whether a parsed file imports an alias through a module re-exporting it (`use
@@ -144,11 +152,14 @@ pub fn imports_through_reexport(slot: &Slot, aliases: &[HandleAlias]) -> bool {
     let Some(facts) = &slot.facts else { return false };
     let renaming = aliases.iter().filter(|a| a.renames.is_some()).map(|a| &a.module);
     let modules = aliases.iter().flat_map(|a| &a.reexported_by).chain(renaming);
-    let via = |written: &[String]| modules.clone().any(|module| leads_to(written, module));
-    facts.imports.iter().any(|i| match i.path.split_last() {
-        _ if i.glob => via(&i.path),
-        Some((last, module)) => aliases.iter().any(|a| a.name == *last) && via(module),
-        None => false,
+    facts.imports.iter().any(|i| {
+        let site = locate_within(&slot.path, &i.module);
+        let via = |written: &[String]| modules.clone().any(|module| leads_to(written, &site, module));
+        match i.path.split_last() {
+            _ if i.glob => via(&i.path),
+            Some((last, module)) => aliases.iter().any(|a| a.name == *last) && via(module),
+            None => false,
+        }
     })
 }
 
@@ -168,6 +179,18 @@ mod tests {
     use super::*;
     use crate::analysis::facts::{FileFacts, TypeFacts};
     use crate::workspace::loader::tests::screened;
+
+    /// Module `module` of the crate whose sources are under `svc/src`.
+    fn place(module: &[&str]) -> ModuleLocation {
+        ModuleLocation {
+            crate_root: "svc/src".into(),
+            module: module.iter().map(|m| m.to_string()).collect(),
+        }
+    }
+
+    fn path(text: &str) -> Vec<String> {
+        text.split("::").map(String::from).collect()
+    }
 
     #[test]
     fn a_type_alias_of_a_handle_type_declared_once_is_a_handle_alias() {
@@ -194,14 +217,19 @@ mod tests {
             // Declared twice (an alias and a struct): which one a file means is not known.
             slot("svc/src/a.rs", vec![ty("Twice", Some("DbRo")), ty("DbRo", Some("DbRo"))]),
             slot("svc/src/b.rs", vec![ty("Twice", None)]),
+            // Another crate's alias of the same name (and a struct of the other's name there):
+            // each crate declares its own once.
+            slot("worker/src/db.rs", vec![ty("Replica", Some("DbRw")), ty("Primary", None)]),
         ];
-        let found: Vec<(String, Vec<String>, (bool, bool))> =
+        let found: Vec<(String, ModuleLocation, (bool, bool))> =
             handle_aliases(&slots, &names).into_iter().map(|a| (a.name, a.module, a.roles)).collect();
+        let worker = ModuleLocation { crate_root: "worker/src".into(), module: vec!["db".into()] };
         assert_eq!(
             found,
             [
-                ("Primary".to_string(), vec!["db".to_string()], (false, true)),
-                ("Replica".to_string(), vec!["db".to_string()], (true, false)),
+                ("Primary".to_string(), place(&["db"]), (false, true)),
+                ("Replica".to_string(), place(&["db"]), (true, false)),
+                ("Replica".to_string(), worker, (false, true)),
             ]
         );
     }
@@ -230,16 +258,26 @@ mod tests {
         ];
         let mut aliases = vec![HandleAlias {
             name: "Replica".into(),
-            module: vec!["db".into()],
+            module: place(&["db"]),
             reexported_by: Vec::new(),
             roles: (true, false),
             renames: None,
         }];
         assert!(add_reexports(&slots, &mut aliases));
-        let module = |m: &str| vec![m.to_string()];
-        assert_eq!(aliases[0].reexported_by, [module("prelude"), module("api")]);
-        assert!(aliases[0].reached_through(&["crate".into(), "api".into()]));
-        assert!(!aliases[0].reached_through(&["crate".into(), "external".into()]));
+        assert_eq!(aliases[0].reexported_by, [place(&["prelude"]), place(&["api"])]);
+        let root = place(&[]);
+        assert!(aliases[0].reached_through(&path("crate::api"), &root));
+        assert!(!aliases[0].reached_through(&path("crate::external"), &root));
+        // From another crate, `crate::…` names that crate's modules; another crate's path is
+        // taken by its last segment.
+        let worker = ModuleLocation { crate_root: "worker/src".into(), module: Vec::new() };
+        assert!(!aliases[0].reached_through(&path("crate::db"), &worker));
+        assert!(aliases[0].reached_through(&path("svc::db"), &worker));
+        // `self::` and `super::` from the module the `use` is written in.
+        assert!(aliases[0].reached_through(&path("self::db"), &root));
+        assert!(aliases[0].reached_through(&path("super::prelude"), &place(&["jobs"])));
+        assert!(!aliases[0].reached_through(&path("super::prelude"), &place(&["jobs", "trim"])));
+        assert!(aliases[0].reached_through(&path("super::super::prelude"), &place(&["jobs", "trim"])));
         // Nothing more to add.
         assert!(!add_reexports(&slots, &mut aliases));
         // Which files import the alias through a module re-exporting it.
@@ -298,18 +336,17 @@ mod tests {
         ];
         let mut aliases = vec![HandleAlias {
             name: "Replica".into(),
-            module: vec!["db".into()],
+            module: place(&["db"]),
             reexported_by: Vec::new(),
             roles: (true, false),
             renames: None,
         }];
         assert!(add_reexports(&slots, &mut aliases));
-        let module = |m: &str| vec![m.to_string()];
         let names: Vec<&str> = aliases.iter().map(|a| a.name.as_str()).collect();
         assert_eq!(names, ["Replica", "Reader"]);
         assert_eq!((&aliases[0].reexported_by, aliases[0].renames.as_deref()), (&Vec::new(), None));
         let reader = &aliases[1];
-        assert_eq!((&reader.module, &reader.reexported_by), (&module("prelude"), &vec![module("api")]));
+        assert_eq!((&reader.module, &reader.reexported_by), (&place(&["prelude"]), &vec![place(&["api"])]));
         assert_eq!(reader.renames.as_deref(), Some("Replica"));
         assert_eq!(aliases[1].roles, (true, false));
         // Files importing the rename through the prelude (or the module re-exporting it) depend

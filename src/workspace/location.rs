@@ -77,6 +77,14 @@ pub fn locate(path: &Path) -> ModuleLocation {
     ModuleLocation { crate_root, module }
 }
 
+/// The crate and module of an item written in inline module `inline` (`mod a { mod b { … } }`:
+/// `["a", "b"]`) of the file at `path`.
+pub fn locate_within(path: &Path, inline: &[String]) -> ModuleLocation {
+    let mut place = locate(path);
+    place.module.extend(inline.iter().cloned());
+    place
+}
+
 /// Whether a directory name can be a module name.
 fn is_ident(name: &str) -> bool {
     let mut chars = name.chars();

@@ -14,6 +14,7 @@ use super::sql_params::{sql_param_fns, SqlParamFn};
 use super::types::type_mentions;
 use crate::analysis::facts::ImportFacts;
 use crate::analysis::names::Names;
+use crate::workspace::location::ModuleLocation;
 
 /// A struct's fields by declared type: (name, read-only, read-write).
 pub(crate) type FieldKinds = Vec<(String, bool, bool)>;
@@ -66,6 +67,7 @@ fn handle_type_aliases(
     items: &[Item],
     imports: &[ImportFacts],
     names: &Names,
+    file: &ModuleLocation,
     out: &mut Vec<(String, (bool, bool))>,
 ) {
     let mut declared = Vec::new();
@@ -85,27 +87,38 @@ fn handle_type_aliases(
             _ => {}
         }
     }
+    if names.handle_aliases.is_empty() {
+        return;
+    }
+    // The module each `use` is written in.
+    let sites: Vec<ModuleLocation> = imports
+        .iter()
+        .map(|i| ModuleLocation {
+            crate_root: file.crate_root.clone(),
+            module: file.module.iter().chain(&i.module).cloned().collect(),
+        })
+        .collect();
     for alias in names.handle_aliases.iter().filter(|a| !declared.contains(&a.name)) {
         // The module path a `use` names leads to the alias's module or one re-exporting it.
-        let through = |module: &[String]| alias.reached_through(module);
+        let through = |module: &[String], at: usize| alias.reached_through(module, &sites[at]);
         // A file importing a type of the alias's name from elsewhere too (in another inline
         // module) names two types by it: which one a function means is not followed. An inline
         // module's `use super::Replica;` names what the file names.
-        let elsewhere = imports.iter().any(|i| {
+        let elsewhere = imports.iter().enumerate().any(|(at, i)| {
             !i.glob
                 && i.alias == alias.name
                 && !within_file(i)
-                && i.path.split_last().is_none_or(|(_, module)| !through(module))
+                && i.path.split_last().is_none_or(|(_, module)| !through(module, at))
         });
         if elsewhere {
             continue;
         }
-        for import in imports {
+        for (at, import) in imports.iter().enumerate() {
             let bound = if import.glob {
-                through(&import.path).then(|| alias.name.clone())
+                through(&import.path, at).then(|| alias.name.clone())
             } else {
                 match import.path.split_last() {
-                    Some((last, module)) if *last == alias.name && through(module) => {
+                    Some((last, module)) if *last == alias.name && through(module, at) => {
                         Some(import.alias.clone())
                     }
                     _ => None,
@@ -126,8 +139,13 @@ fn within_file(import: &ImportFacts) -> bool {
 }
 
 impl FileScope {
-    /// What the items of a file say by their signatures and `use` trees.
-    pub(crate) fn of(items: &[Item], imports: &[ImportFacts], names: &Names) -> FileScope {
+    /// What the items of a file (module `file`) say by their signatures and `use` trees.
+    pub(crate) fn of(
+        items: &[Item],
+        imports: &[ImportFacts],
+        names: &Names,
+        file: &ModuleLocation,
+    ) -> FileScope {
         // Renaming imports (`use crate::queries::X as Y;`, `use crate::queries as q;`).
         let aliases: Vec<(String, Vec<String>)> = imports
             .iter()
@@ -149,7 +167,7 @@ impl FileScope {
             .filter(|(_, (ro, rw))| *ro || *rw)
             .map(|(alias, roles)| (alias.clone(), roles))
             .collect();
-        handle_type_aliases(items, imports, names, &mut type_aliases);
+        handle_type_aliases(items, imports, names, file, &mut type_aliases);
         let mut scope = FileScope { aliases, accessor_aliases, type_aliases, ..FileScope::default() };
         scope.extensions = extension_methods(items);
         each_signature(items, &mut |sig| {

@@ -14,7 +14,7 @@ fn names_of(config: Option<&str>) -> MigrateNames {
 fn scan_text(names: &MigrateNames, text: &str) -> FileScan {
     let src = SourceText::new(text.to_string());
     let file = syn::parse_file(src.parser_text()).unwrap();
-    let found = scan(names, &src, &file);
+    let found = scan(names, std::path::Path::new("src/lib.rs"), &src, &file);
     crate::parse::release_spans();
     found
 }
@@ -132,4 +132,65 @@ fn h(a: store::db::DbRw, b: db::DbRw, c: local::DbRw, d: ::store::DbRw, e: DbRw,
         qualifiers,
         [q("store::db", "store::"), None, None, q("store", "::store"), None, q("store", "store::")]
     );
+}
+
+#[test]
+fn a_type_alias_counts_where_the_path_leads_to_its_crate_and_module() {
+    // `Replica` of the api crate's `db` module (`api/src/db.rs`), scanned from files of the
+    // api crate and of a worker crate with a `db` module of its own.
+    let mut names = names_of(None);
+    names.type_aliases = vec![HandleAlias {
+        name: "Replica".into(),
+        module: ModuleLocation { crate_root: "api/src".into(), module: vec!["db".into()] },
+        reexported_by: Vec::new(),
+        roles: (true, false),
+        renames: None,
+    }];
+    let aliased = |path: &str, text: &str| {
+        let src = SourceText::new(text.to_string());
+        let file = syn::parse_file(src.parser_text()).unwrap();
+        let found = scan(&names, std::path::Path::new(path), &src, &file);
+        crate::parse::release_spans();
+        found.uses.iter().filter(|u| u.kind == UseKind::TypeAlias).count()
+    };
+    let handler = "fn h(db: Replica) {}\n";
+    assert_eq!(aliased("api/src/handlers.rs", &format!("use crate::db::Replica;\n{handler}")), 1);
+    assert_eq!(aliased("api/src/handlers/feed.rs", &format!("use super::super::db::Replica;\n{handler}")), 1);
+    assert_eq!(aliased("worker/src/jobs.rs", &format!("use api::db::Replica;\n{handler}")), 1);
+    assert_eq!(
+        aliased("worker/src/jobs.rs", &format!("use api::db::Replica as Ro;\n{}", "fn h(db: Ro) {}\n")),
+        1
+    );
+    // The worker's own `db` module: another type of that name.
+    assert_eq!(aliased("worker/src/jobs.rs", &format!("use crate::db::Replica;\n{handler}")), 0);
+    assert_eq!(aliased("worker/src/lib.rs", &format!("mod jobs {{ use crate::db::Replica;\n{handler}}}")), 0);
+    assert_eq!(
+        aliased("worker/src/jobs.rs", &format!("use crate::db::Replica as Ro;\n{}", "fn h(db: Ro) {}\n")),
+        0
+    );
+}
+
+#[test]
+fn of_two_crates_aliases_of_one_name_the_one_the_import_brings_counts() {
+    // `api` names the replica `Replica`; `worker` names its primary `Replica` too.
+    let mut names = names_of(None);
+    let alias = |crate_root: &str, roles| HandleAlias {
+        name: "Replica".into(),
+        module: ModuleLocation { crate_root: crate_root.into(), module: vec!["db".into()] },
+        reexported_by: Vec::new(),
+        roles,
+        renames: None,
+    };
+    names.type_aliases = vec![alias("api/src", (true, false)), alias("worker/src", (false, true))];
+    let read_write = |path: &str, text: &str| {
+        let src = SourceText::new(text.to_string());
+        let file = syn::parse_file(src.parser_text()).unwrap();
+        let found = scan(&names, std::path::Path::new(path), &src, &file);
+        crate::parse::release_spans();
+        found.uses.iter().filter(|u| u.kind == UseKind::TypeAlias).map(|u| u.rw).collect::<Vec<bool>>()
+    };
+    let text = "use crate::db::Replica;\nfn h(db: Replica) {}\n";
+    assert_eq!(read_write("api/src/handlers.rs", text), [false]);
+    assert_eq!(read_write("worker/src/jobs.rs", text), [true]);
+    assert_eq!(read_write("worker/src/jobs.rs", "use api::db::Replica as R;\nfn h(db: R) {}\n"), [false]);
 }
