@@ -188,6 +188,17 @@ mod tests {
         }
     }
 
+    /// `pub type Replica = DbRo;` in `svc/src/db.rs`.
+    fn replica() -> HandleAlias {
+        HandleAlias {
+            name: "Replica".into(),
+            module: place(&["db"]),
+            reexported_by: Vec::new(),
+            roles: (true, false),
+            renames: None,
+        }
+    }
+
     fn path(text: &str) -> Vec<String> {
         text.split("::").map(String::from).collect()
     }
@@ -256,13 +267,7 @@ mod tests {
             // Another crate's type of the alias's name.
             slot("svc/src/external.rs", vec![import("archive::Replica", false, true)]),
         ];
-        let mut aliases = vec![HandleAlias {
-            name: "Replica".into(),
-            module: place(&["db"]),
-            reexported_by: Vec::new(),
-            roles: (true, false),
-            renames: None,
-        }];
+        let mut aliases = vec![replica()];
         assert!(add_reexports(&slots, &mut aliases));
         assert_eq!(aliases[0].reexported_by, [place(&["prelude"]), place(&["api"])]);
         let root = place(&[]);
@@ -334,13 +339,7 @@ mod tests {
                 vec![],
             ),
         ];
-        let mut aliases = vec![HandleAlias {
-            name: "Replica".into(),
-            module: place(&["db"]),
-            reexported_by: Vec::new(),
-            roles: (true, false),
-            renames: None,
-        }];
+        let mut aliases = vec![replica()];
         assert!(add_reexports(&slots, &mut aliases));
         let names: Vec<&str> = aliases.iter().map(|a| a.name.as_str()).collect();
         assert_eq!(names, ["Replica", "Reader"]);

@@ -134,18 +134,23 @@ fn h(a: store::db::DbRw, b: db::DbRw, c: local::DbRw, d: ::store::DbRw, e: DbRw,
     );
 }
 
+/// `pub type Replica = …;` in the `db` module of the crate at `crate_root`, with `roles`.
+fn replica_of(crate_root: &str, roles: (bool, bool)) -> HandleAlias {
+    HandleAlias {
+        name: "Replica".into(),
+        module: ModuleLocation { crate_root: crate_root.into(), module: vec!["db".into()] },
+        reexported_by: Vec::new(),
+        roles,
+        renames: None,
+    }
+}
+
 #[test]
 fn a_type_alias_counts_where_the_path_leads_to_its_crate_and_module() {
     // `Replica` of the api crate's `db` module (`api/src/db.rs`), scanned from files of the
     // api crate and of a worker crate with a `db` module of its own.
     let mut names = names_of(None);
-    names.type_aliases = vec![HandleAlias {
-        name: "Replica".into(),
-        module: ModuleLocation { crate_root: "api/src".into(), module: vec!["db".into()] },
-        reexported_by: Vec::new(),
-        roles: (true, false),
-        renames: None,
-    }];
+    names.type_aliases = vec![replica_of("api/src", (true, false))];
     let aliased = |path: &str, text: &str| {
         let src = SourceText::new(text.to_string());
         let file = syn::parse_file(src.parser_text()).unwrap();
@@ -174,14 +179,7 @@ fn a_type_alias_counts_where_the_path_leads_to_its_crate_and_module() {
 fn of_two_crates_aliases_of_one_name_the_one_the_import_brings_counts() {
     // `api` names the replica `Replica`; `worker` names its primary `Replica` too.
     let mut names = names_of(None);
-    let alias = |crate_root: &str, roles| HandleAlias {
-        name: "Replica".into(),
-        module: ModuleLocation { crate_root: crate_root.into(), module: vec!["db".into()] },
-        reexported_by: Vec::new(),
-        roles,
-        renames: None,
-    };
-    names.type_aliases = vec![alias("api/src", (true, false)), alias("worker/src", (false, true))];
+    names.type_aliases = vec![replica_of("api/src", (true, false)), replica_of("worker/src", (false, true))];
     let read_write = |path: &str, text: &str| {
         let src = SourceText::new(text.to_string());
         let file = syn::parse_file(src.parser_text()).unwrap();
