@@ -146,6 +146,14 @@ pub fn leads_to(written: &[String], site: &ModuleLocation, module: &ModuleLocati
     }
 }
 
+/// Whether a `use` path written `inline_depth` inline modules deep in a file names an item of
+/// that file: `self::…` at any depth, or `super::…` with no more `super`s than that depth (an
+/// inline module's `use super::Replica;` names what the file names).
+pub fn within_file(written: &[String], inline_depth: usize) -> bool {
+    let supers = written.iter().take_while(|s| *s == "super").count();
+    written.first().is_some_and(|s| s == "self") || (supers > 0 && supers <= inline_depth)
+}
+
 /// The module path from the crate's root that `written` names from module `site`, when it
 /// starts at `crate`, `self` or `super` (and has no more `super`s than `site` is deep).
 fn resolved(written: &[String], site: &[String]) -> Option<Vec<String>> {

@@ -15,7 +15,7 @@ use proc_macro2::Span;
 use syn::visit::{self, Visit};
 
 use crate::analysis::macro_code::{MacroCode, MacroGroup, MacroPart};
-use crate::analysis::names::HandleAlias;
+use crate::analysis::names::{within_file, HandleAlias};
 use crate::analysis::span_range;
 use crate::config::RuleSet;
 use crate::source::{SourceText, TextRange};
@@ -204,9 +204,11 @@ pub fn blocking_params(params: &FnParams, names: &MigrateNames, derefs: &[(Strin
 
 /// Scans a parsed file, the file at `path` (which tells its crate and module).
 pub fn scan(names: &MigrateNames, path: &Path, src: &SourceText, file: &syn::File) -> FileScan {
+    let site = locate(path);
     let mut aliases = Aliases {
         names,
-        site: locate(path),
+        file_depth: site.module.len(),
+        site,
         found: Vec::new(),
         bound: HashSet::new(),
         foreign: HashSet::new(),
@@ -279,6 +281,8 @@ struct Aliases<'a> {
     names: &'a MigrateNames,
     /// The module the visit is in (the file's, then its inline modules').
     site: ModuleLocation,
+    /// How deep the file's own module is (the inline modules are below it).
+    file_depth: usize,
     found: Vec<Alias>,
     /// Every name a `use` or a `mod` item binds.
     bound: HashSet<String>,
@@ -327,14 +331,14 @@ impl Aliases<'_> {
 
     /// When `ident` is the name of type aliases of handle types: the one (by index) a `use`
     /// of module path `prefix` brings, or `Err` when the path brings none (it names another
-    /// type of that name). `self::`/`super::` paths name a module of the tree near this file:
-    /// taken as naming what the file names.
+    /// type of that name). A path to an item of this file (`use super::Replica;` in an inline
+    /// module) is taken as naming what the file names.
     fn imported(&self, ident: &syn::Ident, prefix: &[String]) -> Option<Result<usize, ()>> {
-        let relative = prefix.first().is_some_and(|s| s == "self" || s == "super");
+        let own = within_file(prefix, self.site.module.len() - self.file_depth);
         let mut named =
             self.names.type_aliases.iter().enumerate().filter(|(_, a)| *ident == a.name).peekable();
         named.peek()?;
-        let mut brings = named.filter(|(_, a)| relative || a.reached_through(prefix, &self.site));
+        let mut brings = named.filter(|(_, a)| own || a.reached_through(prefix, &self.site));
         Some(brings.next().map(|(at, _)| at).ok_or(()))
     }
 }

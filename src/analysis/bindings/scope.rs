@@ -13,7 +13,7 @@ use syn::{FnArg, ImplItem, Item, Signature, Type};
 use super::sql_params::{sql_param_fns, SqlParamFn};
 use super::types::type_mentions;
 use crate::analysis::facts::ImportFacts;
-use crate::analysis::names::Names;
+use crate::analysis::names::{within_file, Names};
 use crate::workspace::location::ModuleLocation;
 
 /// A struct's fields by declared type: (name, read-only, read-write).
@@ -107,7 +107,7 @@ fn handle_type_aliases(
         let elsewhere = imports.iter().enumerate().any(|(at, i)| {
             !i.glob
                 && i.alias == alias.name
-                && !within_file(i)
+                && !within_file(&i.path, i.module.len())
                 && i.path.split_last().is_none_or(|(_, module)| !through(module, at))
         });
         if elsewhere {
@@ -129,13 +129,6 @@ fn handle_type_aliases(
             }
         }
     }
-}
-
-/// Whether an import names an item of its own file: `self::…` at any depth, or `super::…`
-/// from an inline module, no more `super`s than the modules it is written in.
-fn within_file(import: &ImportFacts) -> bool {
-    let supers = import.path.iter().take_while(|s| *s == "super").count();
-    import.path.first().is_some_and(|s| s == "self") || (supers > 0 && supers <= import.module.len())
 }
 
 impl FileScope {

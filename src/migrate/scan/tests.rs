@@ -166,6 +166,11 @@ fn a_type_alias_counts_where_the_path_leads_to_its_crate_and_module() {
         aliased("worker/src/jobs.rs", &format!("use api::db::Replica as Ro;\n{}", "fn h(db: Ro) {}\n")),
         1
     );
+    // A `super::` path to an item of the file names what the file names; one that leaves the
+    // file is resolved.
+    let inline = "use crate::db::Replica;\nmod m {\n    use super::Replica;\n    fn h(db: Replica) {}\n}\n";
+    assert_eq!(aliased("api/src/handlers.rs", inline), 1);
+    assert_eq!(aliased("worker/src/jobs.rs", &format!("use super::db::Replica;\n{handler}")), 0);
     // The worker's own `db` module: another type of that name.
     assert_eq!(aliased("worker/src/jobs.rs", &format!("use crate::db::Replica;\n{handler}")), 0);
     assert_eq!(aliased("worker/src/lib.rs", &format!("mod jobs {{ use crate::db::Replica;\n{handler}}}")), 0);
