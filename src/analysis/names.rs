@@ -136,14 +136,27 @@ impl HandleAlias {
 
 /// Whether module path `written`, as a `use` written in module `site` writes it, leads to
 /// `module`. A path from `crate`, `self` or `super` names a module of the site's crate: the
-/// same crate and module path. Any other (another crate's, a module beside the site) is
-/// matched by its last segment: a heuristic on names, which takes two modules of one name in
-/// different crates for each other.
+/// same crate and module path (when both files lie under a crate's `src/`, where a file's path
+/// tells its crate). Any other (another crate's, a module beside the site) is matched by its
+/// last segment: a heuristic on names, which takes two modules of one name in different crates
+/// for each other.
 pub fn leads_to(written: &[String], site: &ModuleLocation, module: &ModuleLocation) -> bool {
+    let by_name = |written: &[String]| module.module.last().is_some_and(|last| written.last() == Some(last));
     match resolved(written, &site.module) {
-        Some(path) => site.crate_root == module.crate_root && path == module.module,
-        None => module.module.last().is_some_and(|last| written.last() == Some(last)),
+        Some(path) if in_src(site) && in_src(module) => {
+            site.crate_root == module.crate_root && path == module.module
+        }
+        Some(path) if module.module.is_empty() => path.is_empty(),
+        Some(path) => by_name(&path),
+        None => by_name(written),
     }
+}
+
+/// Whether a location's crate is known from its file's path: it lies under a `src/` directory
+/// (`src/bin/x` too). Elsewhere (a `[lib] path` outside `src/`) each directory is taken for a
+/// crate of its own.
+fn in_src(place: &ModuleLocation) -> bool {
+    place.crate_root.components().any(|c| c.as_os_str() == "src")
 }
 
 /// Whether a `use` path written `inline_depth` inline modules deep in a file names an item of

@@ -283,6 +283,15 @@ mod tests {
         assert!(aliases[0].reached_through(&path("super::prelude"), &place(&["jobs"])));
         assert!(!aliases[0].reached_through(&path("super::prelude"), &place(&["jobs", "trim"])));
         assert!(aliases[0].reached_through(&path("super::super::prelude"), &place(&["jobs", "trim"])));
+        // Outside any `src/` a file's path does not tell its crate: matched by name, as other
+        // crates' paths are.
+        let flat = |root: &str, module: &[&str]| ModuleLocation {
+            crate_root: root.into(),
+            module: module.iter().map(|m| m.to_string()).collect(),
+        };
+        let flat_alias = HandleAlias { module: flat("flat", &["db"]), ..replica() };
+        assert!(flat_alias.reached_through(&path("crate::db"), &flat("flat/handlers", &[])));
+        assert!(!flat_alias.reached_through(&path("crate::cache"), &flat("flat/handlers", &[])));
         // Nothing more to add.
         assert!(!add_reexports(&slots, &mut aliases));
         // Which files import the alias through a module re-exporting it.
