@@ -24,7 +24,6 @@ use self::names::Names;
 pub(crate) use self::spans::span_range;
 use self::types::TypeScope;
 use crate::source::{SourceText, TextRange};
-use crate::workspace::location::locate;
 
 /// Decides which function bodies are worth analysing, by their text.
 pub trait Screen {
@@ -54,7 +53,7 @@ pub fn analyse_file(
     screen: &dyn Screen,
 ) -> FileFacts {
     let imports = imports::imports_of(&file.items);
-    let mut scope = FileScope::of(&file.items, &imports, names, &locate(path));
+    let mut scope = FileScope::of(&file.items, &imports, names, path);
     let walk = |scope: &FileScope| {
         let mut walker = Walker {
             names,

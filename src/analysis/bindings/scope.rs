@@ -8,13 +8,15 @@
 //! type aliases of handle types the run found ([`Names::handle_aliases`]): the same facts for
 //! other files need the workspace index.
 
+use std::path::Path;
+
 use syn::{FnArg, ImplItem, Item, Signature, Type};
 
 use super::sql_params::{sql_param_fns, SqlParamFn};
 use super::types::type_mentions;
 use crate::analysis::facts::ImportFacts;
 use crate::analysis::names::{within_file, Names};
-use crate::workspace::location::ModuleLocation;
+use crate::workspace::location::{locate_within, ModuleLocation};
 
 /// A struct's fields by declared type: (name, read-only, read-write).
 pub(crate) type FieldKinds = Vec<(String, bool, bool)>;
@@ -67,7 +69,7 @@ fn handle_type_aliases(
     items: &[Item],
     imports: &[ImportFacts],
     names: &Names,
-    file: &ModuleLocation,
+    path: &Path,
     out: &mut Vec<(String, (bool, bool))>,
 ) {
     let mut declared = Vec::new();
@@ -91,13 +93,7 @@ fn handle_type_aliases(
         return;
     }
     // The module each `use` is written in.
-    let sites: Vec<ModuleLocation> = imports
-        .iter()
-        .map(|i| ModuleLocation {
-            crate_root: file.crate_root.clone(),
-            module: file.module.iter().chain(&i.module).cloned().collect(),
-        })
-        .collect();
+    let sites: Vec<ModuleLocation> = imports.iter().map(|i| locate_within(path, &i.module)).collect();
     for alias in names.handle_aliases.iter().filter(|a| !declared.contains(&a.name)) {
         // The module path a `use` names leads to the alias's module or one re-exporting it.
         let through = |module: &[String], at: usize| alias.reached_through(module, &sites[at]);
@@ -132,13 +128,9 @@ fn handle_type_aliases(
 }
 
 impl FileScope {
-    /// What the items of a file (module `file`) say by their signatures and `use` trees.
-    pub(crate) fn of(
-        items: &[Item],
-        imports: &[ImportFacts],
-        names: &Names,
-        file: &ModuleLocation,
-    ) -> FileScope {
+    /// What the items of a file (the file at `path`, which tells its crate and module) say by
+    /// their signatures and `use` trees.
+    pub(crate) fn of(items: &[Item], imports: &[ImportFacts], names: &Names, path: &Path) -> FileScope {
         // Renaming imports (`use crate::queries::X as Y;`, `use crate::queries as q;`).
         let aliases: Vec<(String, Vec<String>)> = imports
             .iter()
@@ -160,7 +152,7 @@ impl FileScope {
             .filter(|(_, (ro, rw))| *ro || *rw)
             .map(|(alias, roles)| (alias.clone(), roles))
             .collect();
-        handle_type_aliases(items, imports, names, file, &mut type_aliases);
+        handle_type_aliases(items, imports, names, path, &mut type_aliases);
         let mut scope = FileScope { aliases, accessor_aliases, type_aliases, ..FileScope::default() };
         scope.extensions = extension_methods(items);
         each_signature(items, &mut |sig| {
