@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::analysis::facts::FileFacts;
-use crate::analysis::names::{HandleAlias, Names};
+use crate::analysis::names::Names;
 use crate::analysis::{self};
 use crate::config::RuleSet;
 use crate::diagnostics::{FileError, Finding};
@@ -212,7 +212,7 @@ fn check_walked(walked: walk::Walk, rules: &RuleSet, options: Options, mut timin
                 .iter()
                 .map(|s| discovered::imports_through_reexport(s, &names.handle_aliases))
                 .collect();
-            let renamed = Prefilter::new(renamed_aliases(&names.handle_aliases));
+            let renamed = Prefilter::new(discovered::renamed_aliases(&names.handle_aliases));
             rescreen(&walked.files, &mut first, rules, &names, options, |i, f| {
                 through[i] || (!renamed.is_empty() && names_in(f, rules, &renamed))
             });
@@ -470,12 +470,6 @@ fn declare_screened(slots: &mut [Slot], rules: &RuleSet) {
             slot.declared = Declared::of(&src.text);
         }
     });
-}
-
-/// The names of the aliases that re-exports renamed (`Reader` of `pub use crate::db::Replica as
-/// Reader;`): files that name them are handled again once they are found.
-pub(crate) fn renamed_aliases(aliases: &[HandleAlias]) -> impl Iterator<Item = &str> {
-    aliases.iter().filter(|a| a.renames.is_some()).map(|a| a.name.as_str())
 }
 
 /// Whether the text of `file` names one of `names`.

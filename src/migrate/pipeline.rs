@@ -30,7 +30,7 @@ use crate::config::RuleSet;
 use crate::diagnostics::FileError;
 use crate::index::ConstIndex;
 use crate::judge::Judge;
-use crate::pipeline::{renamed_aliases, sql_functions, worker_pool, ByNameOrText, RunError};
+use crate::pipeline::{sql_functions, worker_pool, ByNameOrText, RunError};
 use crate::prefilter::{self, Prefilter};
 use crate::source::{self, SourceText};
 use crate::timings::Timings;
@@ -207,7 +207,7 @@ fn run_walked(
                 let aliases = &names.names.handle_aliases;
                 through =
                     Some(slots.iter().map(|s| discovered::imports_through_reexport(s, aliases)).collect());
-                renamed = Prefilter::new(renamed_aliases(aliases));
+                renamed = Prefilter::new(discovered::renamed_aliases(aliases));
             }
             names.mnames.type_aliases = names.names.handle_aliases.clone();
             screens.handles = Prefilter::new(names.mnames.words());

@@ -163,6 +163,12 @@ pub fn imports_through_reexport(slot: &Slot, aliases: &[HandleAlias]) -> bool {
     })
 }
 
+/// The names of the aliases that re-exports renamed (`Reader` of `pub use crate::db::Replica as
+/// Reader;`): files that name them are handled again once they are found.
+pub fn renamed_aliases(aliases: &[HandleAlias]) -> impl Iterator<Item = &str> {
+    aliases.iter().filter(|a| a.renames.is_some()).map(|a| a.name.as_str())
+}
+
 /// Whether an alias's type is (wraps) a read-only handle type, a read-write one.
 fn alias_roles(ty: &TypeRef, names: &Names) -> (bool, bool) {
     match ty {

@@ -10,11 +10,16 @@ fn names_of(config: Option<&str>) -> MigrateNames {
     MigrateNames::new(&rules)
 }
 
-/// [`scan`] of `text`.
+/// [`scan`] of `text` as `src/lib.rs`.
 fn scan_text(names: &MigrateNames, text: &str) -> FileScan {
+    scan_at(names, "src/lib.rs", text)
+}
+
+/// [`scan`] of `text` as the file at `path`.
+fn scan_at(names: &MigrateNames, path: &str, text: &str) -> FileScan {
     let src = SourceText::new(text.to_string());
     let file = syn::parse_file(src.parser_text()).unwrap();
-    let found = scan(names, std::path::Path::new("src/lib.rs"), &src, &file);
+    let found = scan(names, std::path::Path::new(path), &src, &file);
     crate::parse::release_spans();
     found
 }
@@ -152,11 +157,7 @@ fn a_type_alias_counts_where_the_path_leads_to_its_crate_and_module() {
     let mut names = names_of(None);
     names.type_aliases = vec![replica_of("api/src", (true, false))];
     let aliased = |path: &str, text: &str| {
-        let src = SourceText::new(text.to_string());
-        let file = syn::parse_file(src.parser_text()).unwrap();
-        let found = scan(&names, std::path::Path::new(path), &src, &file);
-        crate::parse::release_spans();
-        found.uses.iter().filter(|u| u.kind == UseKind::TypeAlias).count()
+        scan_at(&names, path, text).uses.iter().filter(|u| u.kind == UseKind::TypeAlias).count()
     };
     let handler = "fn h(db: Replica) {}\n";
     assert_eq!(aliased("api/src/handlers.rs", &format!("use crate::db::Replica;\n{handler}")), 1);
@@ -186,10 +187,7 @@ fn of_two_crates_aliases_of_one_name_the_one_the_import_brings_counts() {
     let mut names = names_of(None);
     names.type_aliases = vec![replica_of("api/src", (true, false)), replica_of("worker/src", (false, true))];
     let read_write = |path: &str, text: &str| {
-        let src = SourceText::new(text.to_string());
-        let file = syn::parse_file(src.parser_text()).unwrap();
-        let found = scan(&names, std::path::Path::new(path), &src, &file);
-        crate::parse::release_spans();
+        let found = scan_at(&names, path, text);
         found.uses.iter().filter(|u| u.kind == UseKind::TypeAlias).map(|u| u.rw).collect::<Vec<bool>>()
     };
     let text = "use crate::db::Replica;\nfn h(db: Replica) {}\n";
