@@ -201,9 +201,21 @@ impl TypeRef {
     /// text, nor the standard collections, nor a tuple, slice or array (taken for data).
     pub fn may_hold_a_handle(&self) -> bool {
         match self.unwrapped() {
-            TypeRef::Named(path) => !path.last().is_some_and(|last| HANDLE_FREE.contains(&last.as_str())),
+            TypeRef::Named(path) => !path.last().is_some_and(|last| {
+                [PLAIN_DATA, TEXT, COLLECTIONS].iter().any(|list| list.contains(&last.as_str()))
+            }),
             TypeRef::Outside => false,
             _ => true,
+        }
+    }
+
+    /// Whether a value of this declared type is plain data, neither a handle nor SQL text nor
+    /// anything holding one: a number, a flag, a duration, an instant, an id (`count: u64`). A
+    /// collection or tuple may still hold handles, text may be SQL.
+    pub fn is_plain_data(&self) -> bool {
+        match self.unwrapped() {
+            TypeRef::Named(path) => path.last().is_some_and(|last| PLAIN_DATA.contains(&last.as_str())),
+            _ => false,
         }
     }
 
@@ -218,12 +230,10 @@ impl TypeRef {
     }
 }
 
-/// Types that hold no handle: the language's scalars and text, and the standard collections.
-const HANDLE_FREE: &[&str] = &[
+/// Types that are plain data: the language's scalars, durations, instants and ids.
+const PLAIN_DATA: &[&str] = &[
     "bool",
     "char",
-    "str",
-    "String",
     "i8",
     "i16",
     "i32",
@@ -238,17 +248,17 @@ const HANDLE_FREE: &[&str] = &[
     "usize",
     "f32",
     "f64",
-    "Vec",
-    "HashMap",
-    "HashSet",
-    "BTreeMap",
-    "BTreeSet",
-    "VecDeque",
     "Duration",
     "Instant",
     "SystemTime",
     "Uuid",
 ];
+
+/// Text, which holds no handle (but may be SQL).
+const TEXT: &[&str] = &["str", "String"];
+
+/// The standard collections, taken for data when declared as what a function returns.
+const COLLECTIONS: &[&str] = &["Vec", "HashMap", "HashSet", "BTreeMap", "BTreeSet", "VecDeque"];
 
 /// One function (free, associated, method, trait default) of a parsed file.
 #[derive(Debug, Clone)]

@@ -88,6 +88,11 @@ pub fn judge(rules: &RuleSet, sink: &Sink) -> OutsideVerdict {
     if *method && (*arg == 0 || rules.orm.read_executors.iter().any(|r| r == name)) {
         return OutsideVerdict::Read;
     }
+    // `drop(conn)`, `Error::Database(e)`, `Json(x)`: code that never queries with what it is
+    // given (the rule set's `[outside] inert`), or data built around it.
+    if is_constructor(callee) || is_inert(rules, callee) {
+        return OutsideVerdict::Read;
+    }
     OutsideVerdict::Unknown
 }
 
@@ -123,15 +128,13 @@ fn may_be_a_model(rules: &RuleSet, receiver: Option<&TypeRef>) -> bool {
 /// For `migrate`: whether the call of code outside the tree at `sink` may run queries with
 /// the value it is given there (the accessor's owner `&context`, or a read-write handle), for
 /// it might call back into the tree (activitypub-federation's `id.dereference(&context)`).
-/// Not when the value is the receiver (its own method: a getter, `Deref`, `clone`), the callee
-/// is a read executor, a constructor (`Json(x)`, `Some(x)`: a CamelCase last segment), or a
-/// path of the rule set's `[outside] inert` list (std, serde, tracing).
+/// Not when the value is the receiver (its own method: a getter, `Deref`, `clone`), or the
+/// judge says the call reads: a read executor, a constructor (`Json(x)`, `Some(x)`: a
+/// CamelCase last segment), a path of the rule set's `[outside] inert` list (std, serde,
+/// tracing).
 pub fn may_query_with(rules: &RuleSet, sink: &Sink) -> bool {
-    let SinkKind::Call { callee, method, arg, .. } = &sink.kind else { return false };
-    if (*method && *arg == 0) || is_constructor(callee) || is_inert(rules, callee) {
-        return false;
-    }
-    judge(rules, sink) != OutsideVerdict::Read
+    let SinkKind::Call { method, arg, .. } = &sink.kind else { return false };
+    !(*method && *arg == 0) && judge(rules, sink) != OutsideVerdict::Read
 }
 
 /// A tuple struct or enum variant built (`Json(x)`, `DbConn::Pool(p)`): data, no code.
@@ -193,7 +196,10 @@ mod tests {
         assert_eq!(judge(call("one", true, 1, 1, None)), OutsideVerdict::Read, "sea-orm read executor");
         assert_eq!(judge(call("first", true, 1, 1, None)), OutsideVerdict::Read, "diesel read executor");
         assert_eq!(judge(call("commit", true, 0, 0, None)), OutsideVerdict::Read, "the handle's own method");
-        assert_eq!(judge(call("serde_json::to_string", false, 0, 1, None)), OutsideVerdict::Unknown);
+        assert_eq!(judge(call("serde_json::to_json", false, 0, 1, None)), OutsideVerdict::Read, "inert");
+        assert_eq!(judge(call("drop", false, 0, 1, None)), OutsideVerdict::Read, "inert");
+        assert_eq!(judge(call("Error::Database", false, 0, 1, None)), OutsideVerdict::Read, "a variant");
+        assert_eq!(judge(call("webhooks::notify", false, 0, 1, None)), OutsideVerdict::Unknown);
         assert_eq!(
             judge(call("one", false, 0, 1, None)),
             OutsideVerdict::Unknown,

@@ -160,8 +160,9 @@ impl FnAnalysis<'_> {
         let mut closure_result: Option<Value> = None;
         for arg in elements(&call.args) {
             let value = match arg {
-                // `conn.transaction(|conn| …)`: the closure's parameters are the receiver's handle.
-                Expr::Closure(c) if receiver.taint.is_handle() => {
+                // `conn.transaction(|conn| …)`: the closure's parameters are the receiver's handle
+                // (but `.map_err(|e| …)` is given the error).
+                Expr::Closure(c) if receiver.taint.is_handle() && !ERROR_SIDE.contains(&name.as_str()) => {
                     let result = self.closure(c, receiver.taint);
                     closure_result = Some(closure_result.unwrap_or_default().join(result));
                     Value::default()
@@ -320,6 +321,9 @@ impl FnAnalysis<'_> {
         Value::handle(derived).typed(Some(returns))
     }
 }
+
+/// `Result`'s methods whose closure is given the error, not the value the receiver holds.
+const ERROR_SIDE: &[&str] = &["map_err", "or_else", "unwrap_or_else", "inspect_err", "is_err_and"];
 
 fn is_empty_string(path: &[String]) -> bool {
     matches!(path, [.., owner, name] if owner == "String" && EMPTY_STRING_FNS.contains(&name.as_str()))

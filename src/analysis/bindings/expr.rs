@@ -102,7 +102,7 @@ impl FnAnalysis<'_> {
             Expr::Return(r) => {
                 let value = r.expr.as_ref().map(|e| self.expr(e)).unwrap_or_default();
                 if self.closure_depth == 0 {
-                    self.returns = self.returns.join(value.returned_taint());
+                    self.returns = self.returns.join(self.returned_taint(&value));
                     self.note_returned(&value);
                 }
                 self.env.reachable = false;

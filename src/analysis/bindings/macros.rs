@@ -102,7 +102,9 @@ impl FnAnalysis<'_> {
         let mut value = Value::default();
         for part in parts {
             match part {
-                MacroPart::Expr(expr) => value = value.join(self.expr(expr)),
+                // `counter!("requests_total", "route" => r)`: what the parts hold, but their
+                // text is the macro's argument, not SQL it yields (as for a macro of arguments).
+                MacroPart::Expr(expr) => value = value.join(Value { sql: None, ..self.expr(expr) }),
                 MacroPart::Bind(pat, expr) => {
                     // `conn = pool.get() => { … }`: a `select!` branch binds its future's value.
                     let bound = self.expr(expr);

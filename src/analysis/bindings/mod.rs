@@ -41,7 +41,8 @@ pub(crate) use self::scope::FileScope;
 pub(crate) use self::state::EnvRoom;
 use self::state::{Env, LoopFrame, Value};
 use super::facts::{
-    shared_label, shared_path, Derivation, Derived, HandleUse, Sink, SinkKind, SqlText, Taint, TypeRef,
+    bit_positions, shared_label, shared_path, Derivation, Derived, HandleUse, Sink, SinkKind, SqlText, Taint,
+    TypeRef,
 };
 use super::names::{elements, Names};
 use super::spans::Located;
@@ -75,6 +76,8 @@ pub(crate) struct FnAnalysis<'a> {
     /// The calls whose result may be a handle derived from an input (call, input position):
     /// index i is [`Taint::via`] bit i.
     derivations: Vec<(TextRange, usize)>,
+    /// Each parameter's declared type, when the signature names one (`self`: none).
+    param_types: Vec<Option<TypeRef>>,
 }
 
 /// What one function body yields.
@@ -109,6 +112,7 @@ impl<'a> FnAnalysis<'a> {
             returned_builder: None,
             generics: &[],
             derivations: Vec::new(),
+            param_types: Vec::new(),
         }
     }
 
@@ -149,6 +153,7 @@ impl<'a> FnAnalysis<'a> {
             match input {
                 FnArg::Receiver(receiver) => {
                     params.push(shared_label("self"));
+                    self.param_types.push(None);
                     let mut taint = Taint::param(index);
                     taint =
                         taint.join(self.type_taint(&receiver.ty, || self.range(receiver.self_token.span)));
@@ -157,8 +162,15 @@ impl<'a> FnAnalysis<'a> {
                 }
                 FnArg::Typed(typed) => {
                     params.push(shared_label(&pat_name(&typed.pat)));
-                    let taint = Taint::param(index).join(self.type_taint(&typed.ty, || self.at(&*typed.pat)));
                     let ty = self.type_ref(&typed.ty);
+                    // `count: u64`, `enabled: bool`: plain data is given, never a handle, whatever
+                    // the caller computed it from (`pool.size()`).
+                    let param = match ty.as_ref().is_some_and(TypeRef::is_plain_data) {
+                        true => Taint::NONE,
+                        false => Taint::param(index),
+                    };
+                    let taint = param.join(self.type_taint(&typed.ty, || self.at(&*typed.pat)));
+                    self.param_types.push(ty.clone());
                     self.bind_pat(&typed.pat, &Value::handle(taint).typed(ty));
                 }
             }
@@ -173,7 +185,7 @@ impl<'a> FnAnalysis<'a> {
             self.self_taint = self_taint;
         }
         let tail = self.block(body);
-        self.returns = self.returns.join(tail.returned_taint());
+        self.returns = self.returns.join(self.returned_taint(&tail));
         self.note_returned(&tail);
         let mut sinks = self.sinks;
         merge_duplicate_sinks(&mut sinks);
@@ -188,6 +200,27 @@ impl<'a> FnAnalysis<'a> {
             derived,
             ro_bindings: self.ro_sites.len(),
             room: self.env.into_room(),
+        }
+    }
+
+    /// What returning `value` returns as a handle ([`Value::returned_taint`]). A struct or
+    /// tuple built of two parameters of one declared type (`Self { primary, replica:
+    /// Some(replica) }` of `with_replica(primary: PgPool, replica: PgPool)`) is a set of
+    /// handles, derived from neither: given the primary and the replica, it is not the replica.
+    fn returned_taint(&self, value: &Value) -> Taint {
+        let Some(parts) = value.parts.as_deref() else { return value.returned_taint() };
+        let type_of = |bit: usize| self.param_types.get(bit).and_then(Option::as_ref);
+        let held: Vec<u64> = parts.iter().map(|(_, part)| part.taint.params).collect();
+        let pair = held.iter().enumerate().any(|(i, &mine)| {
+            held[i + 1..].iter().any(|&theirs| {
+                bit_positions(mine).any(|a| {
+                    bit_positions(theirs).any(|b| a != b && type_of(a).is_some() && type_of(a) == type_of(b))
+                })
+            })
+        });
+        match pair {
+            true => Taint::NONE,
+            false => value.returned_taint(),
         }
     }
 
