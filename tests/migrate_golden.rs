@@ -133,7 +133,7 @@ fn classes_and_reasons_of_the_before_trees() {
         ("handle_type_aliases_in_handlers", "audit_count", "already-ro", ""),
         ("handle_type_aliases_in_handlers", "primary_audit_count", "mixed", "`Leader`, a type alias of a read-write"),
         ("handle_type_aliases_in_handlers", "local_audit_count", "already-ro", ""),
-        ("handle_type_aliases_in_handlers", "local_primary_audit_count", "mixed", "`Primary`, a type alias of a read-write"),
+        ("handle_type_aliases_in_handlers", "local_primary_audit_count", "mixed", "names `Writer` (`Primary` under the name a `use` gives it), a type alias of a read-write"),
         ("handle_type_aliases_in_handlers", "mirrored", "no-db", ""),
         ("mixed_write_builder", "visit", "mixed", "insert_into"),
         ("mixed_unpinned_method_on_alias", "claim_upload", "mixed", "PgRepo::claim"),

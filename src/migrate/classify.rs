@@ -129,10 +129,16 @@ pub fn classify(ctx: &Context<'_>, body: &Body<'_>) -> (Class, Vec<Reason>, Vec<
         if u.kind == super::scan::UseKind::TypeAlias {
             reasons.push(Reason {
                 line: u.range.start.line,
-                message: format!(
-                    "names `{}`, a type alias of a read-write handle type, which migrate does not rewrite",
-                    u.name
-                ),
+                message: match &u.written {
+                    Some(written) => format!(
+                        "names `{written}` (`{}` under the name a `use` gives it), a type alias of a read-write handle type, which migrate does not rewrite",
+                        u.name
+                    ),
+                    None => format!(
+                        "names `{}`, a type alias of a read-write handle type, which migrate does not rewrite",
+                        u.name
+                    ),
+                },
                 chain: Vec::new(),
             });
             continue;

@@ -244,6 +244,7 @@ mod tests {
             kind: UseKind::Method,
             rw: true,
             qualifier: None,
+            written: None,
         }];
         let change = FileChange {
             path: path.clone(),

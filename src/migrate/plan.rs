@@ -145,6 +145,7 @@ mod tests {
                 kind,
                 rw: true,
                 qualifier: None,
+                written: None,
             })
             .collect()
     }

@@ -151,6 +151,9 @@ pub struct NameUse {
     /// For a type named by a path of several segments (`store::db::DbRw`), the path before
     /// the name: the rewrite may have to name the twin by another path.
     pub qualifier: Option<Qualifier>,
+    /// For a type alias named under the name a `use` gives it (`use crate::db::Primary as
+    /// Writer;` … `db: Writer`): that name, as written.
+    pub written: Option<String>,
 }
 
 /// The path before a qualified type's name (`store::db` of `store::db::DbRw`).
@@ -410,7 +413,7 @@ impl<'ast> Visit<'ast> for Aliases<'_> {
 impl Visitor<'_> {
     fn push(&mut self, span: Span, name: String, kind: UseKind, rw: bool) {
         let range = span_range(self.src, span);
-        self.out.uses.push(NameUse { range, name, kind, rw, qualifier: None });
+        self.out.uses.push(NameUse { range, name, kind, rw, qualifier: None, written: None });
     }
 
     fn accessor(&mut self, ident: &syn::Ident, kind: UseKind) {
@@ -445,7 +448,11 @@ impl Visitor<'_> {
                 }
             } else if let Some(alias) = self.type_alias(&last.ident) {
                 let (name, rw) = (alias.name.clone(), alias.roles.1);
+                let written = Some(last.ident.to_string()).filter(|w| *w != name);
                 self.push(last.ident.span(), name, UseKind::TypeAlias, rw);
+                if let Some(u) = self.out.uses.last_mut() {
+                    u.written = written;
+                }
             } else if bare {
                 self.alias(&last.ident, true);
             }
