@@ -99,6 +99,10 @@ impl ConstIndex {
             SqlText::Concat(parts) | SqlText::Alt(parts) => {
                 parts.iter().for_each(|p| self.visit_consts(p, depth, f));
             }
+            SqlText::Flag { yes, no, .. } => {
+                self.visit_consts(yes, depth, f);
+                self.visit_consts(no, depth, f);
+            }
             SqlText::Lit(_) | SqlText::Hole | SqlText::File(_) | SqlText::CrateFile(_) => {}
         }
     }
@@ -175,6 +179,12 @@ impl ConstIndex {
                     out.extend(self.expand_at(scope, alt, depth));
                     out.truncate(MAX_ALTERNATIVES);
                 }
+                out
+            }
+            SqlText::Flag { yes, no, .. } => {
+                let mut out = self.expand_at(scope, yes, depth);
+                out.extend(self.expand_at(scope, no, depth));
+                out.truncate(MAX_ALTERNATIVES);
                 out
             }
             SqlText::Concat(parts) => {

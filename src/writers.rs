@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::analysis::facts::{FnFacts, Sink, SinkKind, TypeRef};
+use crate::analysis::facts::{FlagArg, FlagArgs, FnFacts, Sink, SinkKind, TypeRef};
 use crate::diagnostics::ChainStep;
 use crate::index::Scope;
 use crate::judge::Judge;
@@ -88,6 +88,35 @@ pub enum Write {
     },
 }
 
+/// The value of one of a function's `bool` parameters a witness holds only with (see
+/// [`Writers::writes_through_call`]); `None`: it holds whatever the flags.
+pub type Needs = Option<(u8, bool)>;
+
+/// For write SQL at `sink` whose text one of its function's flags chooses (`if for_update {
+/// "FOR UPDATE" } else { "" }`): the value of that flag the write needs, when only one value
+/// writes. `None` for any other sink, or text chosen by several flags.
+fn needed_flag(judge: &Judge<'_>, scope: Scope<'_>, sink: &Sink, outside: bool) -> Needs {
+    let SinkKind::Sql { text, method, known_method } = &sink.kind else { return None };
+    let flags = text.flag_params();
+    if flags.count_ones() != 1 {
+        return None;
+    }
+    let flag = flags.trailing_zeros() as u8;
+    let writes = |value: bool| {
+        let kind = SinkKind::Sql {
+            text: text.assuming(flag, value),
+            method: method.clone(),
+            known_method: *known_method,
+        };
+        judge.direct_write(scope, &Sink { kind, ..sink.clone() }, outside).is_some()
+    };
+    match (writes(true), writes(false)) {
+        (true, false) => Some((flag, true)),
+        (false, true) => Some((flag, false)),
+        _ => None,
+    }
+}
+
 /// Why a function writes through a read-write handle of its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OwnWrite {
@@ -130,6 +159,10 @@ pub struct Writers {
     resolved: Resolutions,
     /// Per function, per parameter (up to 64): why it is written through (one witness).
     writes: Vec<Vec<Option<Write>>>,
+    /// The witnesses of `writes` that hold only when a `bool` parameter of their function has
+    /// a value (`SELECT … FOR UPDATE` chosen by `for_update`): (function, parameter) → (flag
+    /// parameter, value). Empty in a tree without such text.
+    conds: HashMap<(FnId, usize), (u8, bool)>,
     /// Per function: why it writes through a read-write handle of its own (one witness).
     own: Vec<Option<OwnWrite>>,
     unresolved: Vec<UnresolvedCall>,
@@ -168,6 +201,7 @@ impl Writers {
             imports,
             resolved: Resolutions::default(),
             writes,
+            conds: HashMap::new(),
             own,
             unresolved: Vec::new(),
             unpinned_any: false,
@@ -290,6 +324,20 @@ impl Writers {
         self.writes.get(id)?.get(param)?.as_ref()
     }
 
+    /// Whether a call passing `flags` writes through `id`'s parameter `param`: not when the
+    /// only witness needs a flag the call passes the other value of (`get_states(conn, ids,
+    /// false)` of a function that locks only `if for_update`). With the witness, the flag of
+    /// the caller it still needs, when the call passes one of its own on.
+    pub fn writes_through_call(&self, id: FnId, param: usize, flags: FlagArgs) -> Option<(&Write, Needs)> {
+        let write = self.writes_through(id, param)?;
+        let Some(&(flag, value)) = self.conds.get(&(id, param)) else { return Some((write, None)) };
+        match flags.get(flag as usize) {
+            FlagArg::Lit(given) if given != value => None,
+            FlagArg::Param(own) => Some((write, Some((own, value)))),
+            FlagArg::Lit(_) | FlagArg::Unknown => Some((write, None)),
+        }
+    }
+
     /// Whether `id`, or a function its resolved calls reach, writes through a read-write handle
     /// of its own: the one witness kept.
     pub fn writes_on_its_own(&self, id: FnId) -> Option<&OwnWrite> {
@@ -332,12 +380,31 @@ impl Writers {
         (Resolutions::join(parts), unresolved.into_iter().flatten().collect(), marks)
     }
 
-    fn record(&mut self, id: FnId, sink: usize, write: impl Fn() -> Write) -> bool {
+    /// Records `write` as the witness of every parameter the handle of `id`'s sink `sink` came
+    /// from, needing flag `needs` when given. A parameter keeps its first witness, unless that
+    /// one needed a flag: a witness needing none replaces it, and one needing another flag or
+    /// value makes it need none (the witness kept writes for some value of a flag either way).
+    fn record(&mut self, id: FnId, sink: usize, write: impl Fn() -> Write, needs: Needs) -> bool {
         let mut changed = false;
         for param in self.fns[id].facts.sinks[sink].handle.taint.param_indices() {
-            if let Some(slot @ None) = self.writes[id].get_mut(param) {
-                *slot = Some(write());
-                changed = true;
+            let Some(slot) = self.writes[id].get_mut(param) else { continue };
+            let key = (id, param);
+            match (slot.is_some(), self.conds.get(&key).copied()) {
+                (false, _) => {
+                    *slot = Some(write());
+                    if let Some(needs) = needs {
+                        self.conds.insert(key, needs);
+                    }
+                    changed = true;
+                }
+                (true, Some(had)) if needs != Some(had) => {
+                    if needs.is_none() {
+                        *slot = Some(write());
+                    }
+                    self.conds.remove(&key);
+                    changed = true;
+                }
+                (true, _) => {}
             }
         }
         changed
@@ -355,8 +422,9 @@ impl Writers {
     /// What each sink writes by itself: the judge asked for every function in parallel, the
     /// answers recorded in function and sink order.
     fn direct_writes(&mut self, judge: &Judge<'_>) {
-        // Per function: (sink, line, evidence, the handle's label when it is a read-write one).
-        type Direct = (usize, u32, String, Option<String>);
+        // Per function: (sink, line, evidence, the handle's label when it is a read-write one,
+        // the flag the write needs).
+        type Direct = (usize, u32, String, Option<String>, Needs);
         let fns = &self.fns;
         let found: Vec<Vec<Direct>> = (0..fns.len())
             .into_par_iter()
@@ -374,19 +442,20 @@ impl Writers {
                     if let Some(evidence) = judge.direct_write(scope, sink, outside) {
                         // Read only now: the range is apart from what the judge reads.
                         let line = sink.range.start.line;
-                        found.push((s, line, evidence, rw.then(|| sink.handle.label.to_string())));
+                        let needs = needed_flag(judge, scope, sink, outside);
+                        found.push((s, line, evidence, rw.then(|| sink.handle.label.to_string()), needs));
                     }
                 }
                 found
             })
             .collect();
         for (id, writes) in found.into_iter().enumerate() {
-            for (s, line, evidence, rw_handle) in writes {
+            for (s, line, evidence, rw_handle, needs) in writes {
                 if let Some(handle) = rw_handle {
                     let write = Write::Direct { line, evidence: evidence.clone() };
                     self.record_own(id, || OwnWrite { write, handle });
                 }
-                self.record(id, s, || Write::Direct { line, evidence: evidence.clone() });
+                self.record(id, s, || Write::Direct { line, evidence: evidence.clone() }, needs);
             }
         }
     }
@@ -432,12 +501,13 @@ impl Writers {
     ) {
         for &(caller, s) in calls {
             let sink = &self.fns[caller].facts.sinks[s];
-            let SinkKind::Call { arg, .. } = &sink.kind else { continue };
+            let SinkKind::Call { arg, flags, .. } = &sink.kind else { continue };
             let (arg, line, taint) = (*arg, sink.range.start.line, sink.handle.taint);
             let mut changed = false;
-            let passes_to_writer = self.writes_through(callee, arg).is_some();
-            if passes_to_writer && taint.params != 0 {
-                changed |= self.record(caller, s, || Write::Call { line, callee, param: arg });
+            let passes = self.writes_through_call(callee, arg, *flags).map(|(_, needs)| needs);
+            let passes_to_writer = passes.is_some();
+            if let (Some(needs), true) = (passes, taint.params != 0) {
+                changed |= self.record(caller, s, || Write::Call { line, callee, param: arg }, needs);
             }
             if passes_to_writer && taint.rw.is_some() && self.own[caller].is_none() {
                 let handle = self.fns[caller].facts.sinks[s].handle.label.to_string();

@@ -116,6 +116,8 @@ fn classes_and_reasons_of_the_before_trees() {
         ("mixed_tree_writer", "page", "mixed", "touch → bump"),
         ("mixed_write_helper_by_name", "article", "mixed", "record_*"),
         ("mixed_external_call", "report", "mixed", "outside the analysed tree"),
+        ("flag_parameter_chooses_the_lock", "balances", "pure-read", ""),
+        ("flag_parameter_chooses_the_lock", "reserve", "mixed", "FOR UPDATE"),
         ("error_mapping_and_drop_are_no_outside_uses", "titles", "pure-read", ""),
         ("error_mapping_and_drop_are_no_outside_uses", "authors", "pure-read", ""),
         ("error_mapping_and_drop_are_no_outside_uses", "export", "mixed", "exporter::dump_tables"),

@@ -13,12 +13,14 @@ use std::sync::Arc;
 
 use crate::source::TextRange;
 
+mod flags;
 mod shared;
 mod sql_text;
 mod taint;
 #[cfg(test)]
 mod tests;
 
+pub use self::flags::{FlagArg, FlagArgs, MAX_FLAG_PARAMS};
 pub use self::shared::{
     release_shared, shared_label, shared_path, shared_path_by, shared_type, PathHash, SharedPath,
 };
@@ -76,6 +78,9 @@ pub enum SinkKind {
         /// For a method call: what the receiver's type is, as far as the function can tell
         /// (shared with the value it was the type of, never copied).
         receiver: Option<Arc<TypeRef>>,
+        /// What the call passes for the callee's `bool` parameters (literals, or the caller's
+        /// own flags passed on).
+        flags: FlagArgs,
     },
     /// The function runs its text parameter `text` as SQL on the sink's handle (a parameter):
     /// a mark for its callers, settled (and removed) by the writer summaries.
@@ -207,6 +212,11 @@ impl TypeRef {
             TypeRef::Outside => false,
             _ => true,
         }
+    }
+
+    /// Whether this is `bool`.
+    pub fn is_bool(&self) -> bool {
+        matches!(self, TypeRef::Named(path) if path.len() == 1 && path[0] == "bool")
     }
 
     /// Whether a value of this declared type is plain data, neither a handle nor SQL text nor

@@ -61,7 +61,7 @@ pub enum OutsideVerdict {
 
 /// Judges a call sink whose callee has no body in the tree.
 pub fn judge(rules: &RuleSet, sink: &Sink) -> OutsideVerdict {
-    let SinkKind::Call { callee, method, arg, args, builder, receiver } = &sink.kind else {
+    let SinkKind::Call { callee, method, arg, args, builder, receiver, .. } = &sink.kind else {
         return OutsideVerdict::Read;
     };
     let Some(name) = callee.last() else { return OutsideVerdict::Unknown };
@@ -168,6 +168,7 @@ mod tests {
                 args,
                 builder: builder.map(Box::from),
                 receiver: None,
+                flags: Default::default(),
             },
         }
     }

@@ -84,11 +84,14 @@ pub fn judge(
     function: &FnFacts,
     sink: &Sink,
 ) -> TreeVerdict {
-    let SinkKind::Call { arg, .. } = &sink.kind else { return TreeVerdict::Outside };
+    let SinkKind::Call { arg, flags, .. } = &sink.kind else { return TreeVerdict::Outside };
     let Some(caller) = caller else { return TreeVerdict::Outside };
     let Callee::Tree(candidates) = writers.resolve(caller, &sink.kind) else { return TreeVerdict::Outside };
-    let writing: Vec<FnId> =
-        candidates.iter().copied().filter(|&c| writers.writes_through(c, *arg).is_some()).collect();
+    let writing: Vec<FnId> = candidates
+        .iter()
+        .copied()
+        .filter(|&c| writers.writes_through_call(c, *arg, *flags).is_some())
+        .collect();
     let Some(&first) = writing.first() else { return TreeVerdict::Read(candidates) };
     let mut chain = vec![call_step(writers, file, function, sink, first)];
     chain.extend(writers.chain(first, *arg));

@@ -232,6 +232,7 @@ pub(crate) mod tests {
                         args: 1,
                         builder: None,
                         receiver: None,
+                        flags: Default::default(),
                     },
                 })
                 .collect(),

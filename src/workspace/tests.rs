@@ -80,6 +80,7 @@ fn call(name: &str, args: usize, receiver: Option<TypeRef>) -> SinkKind {
         args,
         builder: None,
         receiver: receiver.map(Arc::new),
+        flags: Default::default(),
     }
 }
 
@@ -149,6 +150,7 @@ fn globs_that_import_each_other_end_and_re_exports_are_followed() {
         args: 1,
         builder: None,
         receiver: None,
+        flags: Default::default(),
     };
     assert_eq!(scope.resolve(0, &free("purge")), Resolved::Tree(vec![1]), "a -> b (glob) -> c (glob)");
     assert_eq!(scope.resolve(0, &free("nowhere")), Resolved::External, "a <-> b ends");
@@ -189,6 +191,7 @@ fn a_call_is_resolved_once_for_all_its_sinks_and_a_different_call_again() {
         args: 2,
         builder: None,
         receiver: Some(Arc::clone(receiver)),
+        flags: Default::default(),
     };
     let (first, second) = (sink(0, &receiver), sink(2, &receiver));
     let other_receiver = sink(0, &Arc::new(named("Bucket")));

@@ -37,8 +37,16 @@ fn call_sink(line: u32, param: usize, callee: &str, method: bool, arg: usize) ->
             args: 1,
             builder: None,
             receiver: None,
+            flags: FlagArgs::default(),
         },
     }
+}
+
+fn with_flag(mut sink: Sink, input: usize, arg: FlagArg) -> Sink {
+    if let SinkKind::Call { flags, .. } = &mut sink.kind {
+        *flags = flags.with(input, arg);
+    }
+    sink
 }
 
 fn function(file: &str, owner: Option<&str>, name: &str, params: &[&str], sinks: Vec<Sink>) -> TreeFn {
@@ -282,4 +290,64 @@ fn orm_builders_model_writes_and_helpers_outside_the_tree_write_through_paramete
         Callee::External,
         "an executor is no tree fn"
     );
+}
+
+#[test]
+fn a_write_chosen_by_a_flag_reaches_only_the_calls_that_choose_it() {
+    // `states(conn, for_update)` locks only `if for_update`; `load(conn, lock)` passes its own
+    // flag on. Calls passing `false` read; `true`, or anything else, lock.
+    let lock = SqlText::flag(1, SqlText::Lit(" FOR UPDATE".into()), SqlText::Lit(String::new()));
+    let mut locking = sql_sink(3, 0, "");
+    if let SinkKind::Sql { text, .. } = &mut locking.kind {
+        *text = SqlText::Concat(vec![SqlText::Lit("SELECT state FROM proofs".into()), lock]);
+    }
+    let states = function("src/db.rs", None, "states", &["conn", "for_update"], vec![locking]);
+    let load = function(
+        "src/db.rs",
+        None,
+        "load",
+        &["conn", "lock"],
+        vec![with_flag(call_sink(9, 0, "states", false, 0), 1, FlagArg::Param(1))],
+    );
+    let writers = summaries(vec![states, load]);
+    let given = |arg: FlagArg| FlagArgs::default().with(1, arg);
+    for id in [0, 1] {
+        assert!(writers.writes_through(id, 0).is_some(), "written through for some value of the flag");
+        assert!(
+            writers.writes_through_call(id, 0, given(FlagArg::Lit(false))).is_none(),
+            "a call passing false reads"
+        );
+        assert_eq!(writers.writes_through_call(id, 0, given(FlagArg::Lit(true))).map(|w| w.1), Some(None));
+        assert_eq!(
+            writers.writes_through_call(id, 0, FlagArgs::default()).map(|w| w.1),
+            Some(None),
+            "unknown: may lock"
+        );
+        assert_eq!(
+            writers.writes_through_call(id, 0, given(FlagArg::Param(3))).map(|w| w.1),
+            Some(Some((3, true))),
+            "a caller's own flag passed on: its callers choose"
+        );
+    }
+}
+
+#[test]
+fn a_write_needing_no_flag_replaces_one_that_needs_one() {
+    // `both(conn, for_update)` locks on its flag and also deletes whatever it is given: every
+    // call writes.
+    let lock = SqlText::flag(1, SqlText::Lit("SELECT 1 FOR UPDATE".into()), SqlText::Lit("SELECT 1".into()));
+    let mut locking = sql_sink(3, 0, "");
+    if let SinkKind::Sql { text, .. } = &mut locking.kind {
+        *text = lock;
+    }
+    let both = function(
+        "src/db.rs",
+        None,
+        "both",
+        &["conn", "for_update"],
+        vec![locking, sql_sink(4, 0, "DELETE FROM t")],
+    );
+    let writers = summaries(vec![both]);
+    let given = FlagArgs::default().with(1, FlagArg::Lit(false));
+    assert!(writers.writes_through_call(0, 0, given).is_some(), "the DELETE needs no flag");
 }

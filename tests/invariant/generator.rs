@@ -2,7 +2,9 @@
 //! (`app` and a sibling library crate whose directory name differs from its crate name), GET
 //! handlers in several modules, tree helpers calling each other, ORM calls (diesel builders,
 //! sea-orm models and read executors), raw SQL writes (literal, `const`, `format!`), write
-//! helpers without a body, calls inside macro arguments (`json!`, `vec!`, `format!`; the
+//! helpers without a body, helpers that lock the rows they read only when their caller passes
+//! `true` (`lock: bool`: given `true`, `false`, their caller's own flag, or an expression),
+//! calls inside macro arguments (`json!`, `vec!`, `format!`; the
 //! accessor itself inside `tokio::join!`), and the tree's type aliases of the handle types
 //! (`Primary`, `Replica`: in `main.rs` from `db`, in `api` through a prelude's re-export, the
 //! replica's also by the prelude's rename `Follower`), the replica's used beside the primary.
@@ -127,6 +129,8 @@ struct Place {
     /// The module file's index in `Modules`.
     module: usize,
     name: String,
+    /// It takes `lock: bool` after the handle, and locks what it reads when that is true.
+    flag: bool,
 }
 
 /// The modules functions are placed in: (file, path from `app`, path from `store`).
@@ -156,13 +160,15 @@ fn path_to(caller_module: Option<usize>, place: &Place) -> String {
 }
 
 /// One statement using the handle (`recv` as a receiver, `h` as an argument: a `&Conn`),
-/// calling only helpers in `callees`. About half of them read.
+/// calling only helpers in `callees`. About half of them read. `own_flag`: the function takes
+/// `lock: bool` itself, and may pass it on.
 fn statement(
     rng: &mut Rng,
     recv: &str,
     h: &str,
     callees: &[Place],
     caller_module: Option<usize>,
+    own_flag: bool,
     out: &mut String,
 ) {
     let table = ["posts", "users", "tags"][rng.below(3)];
@@ -208,10 +214,17 @@ fn statement(
         _ => match reachable.get(rng.below(reachable.len().max(1))) {
             Some(place) => {
                 let path = path_to(caller_module, place);
+                let flag = match (place.flag, rng.below(10)) {
+                    (false, _) => "",
+                    (true, 0..=4) => ", false",
+                    (true, 5..=7) => ", true",
+                    (true, _) if own_flag => ", lock",
+                    (true, _) => ", std::env::var(\"LOCK\").is_ok()",
+                };
                 if rng.chance(20) {
-                    format!("let _v = serde_json::json!({{ \"r\": {path}({h}).await }});")
+                    format!("let _v = serde_json::json!({{ \"r\": {path}({h}{flag}).await }});")
                 } else {
-                    format!("{path}({h}).await;")
+                    format!("{path}({h}{flag}).await;")
                 }
             }
             None => format!("let _rows = {recv}.query(\"SELECT count(*) FROM {table}\").await;"),
@@ -226,10 +239,11 @@ fn body(
     h: &str,
     callees: &[Place],
     caller_module: Option<usize>,
+    own_flag: bool,
     out: &mut String,
 ) {
     for _ in 0..1 + rng.below(3) {
-        statement(rng, recv, h, callees, caller_module, out);
+        statement(rng, recv, h, callees, caller_module, own_flag, out);
     }
 }
 
@@ -248,9 +262,24 @@ pub fn tree(seed: u64) -> Tree {
     let mut helpers: Vec<Place> = Vec::new();
     for k in 0..2 + rng.below(5) {
         let module = rng.below(MODULES.len());
-        let place = Place { module, name: format!("helper{k}") };
-        let mut text = format!("pub async fn {}(db: &Conn) {{\n", place.name);
-        body(&mut rng, "db", "db", &helpers, Some(module), &mut text);
+        let place = Place { module, name: format!("helper{k}"), flag: rng.chance(35) };
+        let mut text = match place.flag {
+            true => format!("pub async fn {}(db: &Conn, lock: bool) {{\n", place.name),
+            false => format!("pub async fn {}(db: &Conn) {{\n", place.name),
+        };
+        if place.flag {
+            // The rows it reads are locked only when its caller asks (a replica refuses both).
+            let table = ["posts", "users", "tags"][rng.below(3)];
+            let choice = match rng.chance(50) {
+                true => "if lock { \"FOR UPDATE\" } else { \"\" }",
+                false => "if !lock { \"\" } else { \"FOR SHARE\" }",
+            };
+            let _ = writeln!(
+                text,
+                "    let _rows = db.query(&format!(\"SELECT * FROM {table} {{}}\", {choice})).await;"
+            );
+        }
+        body(&mut rng, "db", "db", &helpers, Some(module), place.flag, &mut text);
         text.push_str("}\n\n");
         modules[module].push_str(&text);
         helpers.push(place);
@@ -285,9 +314,9 @@ pub fn tree(seed: u64) -> Tree {
             ),
             _ => format!("pub async fn {name}({only}) -> String {{\n    let db = db::get_db().await;\n"),
         };
-        body(&mut rng, "db", "&db", &helpers, None, &mut text);
+        body(&mut rng, "db", "&db", &helpers, None, false, &mut text);
         if !replica.is_empty() {
-            statement(&mut rng, "replica.0", "&replica.0", &helpers, None, &mut text);
+            statement(&mut rng, "replica.0", "&replica.0", &helpers, None, false, &mut text);
         }
         text.push_str("    String::new()\n}\n\n");
         if in_api {

@@ -173,6 +173,32 @@ fn thousands_of_generated_trees_keep_the_invariant() {
 }
 
 #[test]
+fn generated_trees_call_helpers_that_lock_on_a_flag() {
+    // A handler whose only call of a locking helper passes `false` reads and is migrated; one
+    // passing `true` stays mixed by the lock. (The invariant holds only if the flag is read
+    // the same way by both commands.)
+    let (mut migrated, mut locked) = (0, 0);
+    for seed in 0..300 {
+        let tmp = tempfile::tempdir().unwrap();
+        generator::tree(seed).write(tmp.path());
+        let rules = RuleSet::load(None, tmp.path()).unwrap();
+        let planned = migrate::run(&[tmp.path().to_path_buf()], &rules, &Options::default()).unwrap();
+        for h in &planned.handlers {
+            let text = std::fs::read_to_string(&h.file).unwrap();
+            let lines: Vec<&str> = text.lines().collect();
+            let body = lines[h.span[0] as usize - 1..h.span[1] as usize].join("\n");
+            let says = |what: &str| h.reasons.iter().any(|r| r.message.contains(what));
+            migrated += usize::from(h.class == Class::PureRead && body.contains(", false).await"));
+            locked += usize::from(h.class == Class::Mixed && (says("FOR UPDATE") || says("FOR SHARE")));
+        }
+    }
+    assert!(
+        migrated >= 5 && locked >= 5,
+        "{migrated} migrated passing `false` to a locking helper, {locked} mixed by a lock"
+    );
+}
+
+#[test]
 fn generated_trees_name_the_handles_by_their_type_aliases_too() {
     // The generator's handlers that take the primary by its alias stay mixed, saying why; those
     // that also take the replica by its alias (or the prelude's rename of it) are migrated

@@ -8,12 +8,14 @@
 
 use std::rc::Rc;
 
-use syn::{Expr, ExprCall, ExprField, ExprMethodCall};
+use syn::{Expr, ExprCall, ExprField, ExprMethodCall, Lit};
 
 use super::state::Value;
 use super::types::is_std_collection;
 use super::FnAnalysis;
-use crate::analysis::facts::{shared_label, Derivation, Derived, FieldOf, SinkKind, SqlText, Taint, TypeRef};
+use crate::analysis::facts::{
+    shared_label, Derivation, Derived, FieldOf, FlagArg, FlagArgs, SinkKind, SqlText, Taint, TypeRef,
+};
 use crate::analysis::names::{elements, Role, Roles};
 use crate::analysis::spans::{LazyRange, Located};
 use crate::analysis::syntax_text::shared_idents;
@@ -80,6 +82,7 @@ impl FnAnalysis<'_> {
         }
         let input = |i: usize| Some((elements(&call.args).nth(i)?, args.get(i)?));
         self.sql_param_call(path.last(), false, input, &at);
+        let flags = flag_args(elements(&call.args), &args, 0);
         let kind = |arg: usize| SinkKind::Call {
             callee: callee.clone(),
             method: false,
@@ -87,6 +90,7 @@ impl FnAnalysis<'_> {
             args: call.args.len(),
             builder: None,
             receiver: None,
+            flags,
         };
         // `postgres::execute_query(&mut conn, "SELECT true;".to_string())`: the text may run on
         // the handle, if the callee (of another file, perhaps) runs that parameter on that one.
@@ -174,6 +178,7 @@ impl FnAnalysis<'_> {
         let names = self.names;
         let roles = names.roles(name);
         let returns = TypeRef::Returns { callee: callee.clone(), on: receiver.ty.clone() };
+        let flags = flag_args(elements(&call.args), &args, 1);
         // `self.pool()`: an accessor of a parameter also writes through that parameter.
         if names.ro_accessors.matches_name(name) {
             let taint = Taint::read_only(at.get(self.src)).with_params_of(receiver.taint);
@@ -239,6 +244,7 @@ impl FnAnalysis<'_> {
                     args: args.len(),
                     builder: Some(Box::from(&**builder)),
                     receiver: None,
+                    flags,
                 };
                 self.push_sink(at.get(self.src), &call.args[index], args[index].taint, kind);
                 return Value::default();
@@ -278,6 +284,7 @@ impl FnAnalysis<'_> {
                     args: args.len(),
                     builder: None,
                     receiver: receiver.ty.clone(),
+                    flags,
                 };
                 self.push_sink(at.get(self.src), arg, value.taint, kind);
             }
@@ -290,6 +297,7 @@ impl FnAnalysis<'_> {
                 args: args.len(),
                 builder: None,
                 receiver: receiver.ty.clone(),
+                flags,
             };
             self.push_sink(at.get(self.src), &call.receiver, receiver.taint, kind);
         }
@@ -320,6 +328,26 @@ impl FnAnalysis<'_> {
         }
         Value::handle(derived).typed(Some(returns))
     }
+}
+
+/// What a call passes for the callee's `bool` parameters: a literal, or a flag of the caller
+/// passed on by its name. `first`: the callee's input position of the first argument (1 for a
+/// method call, whose receiver is 0).
+fn flag_args<'e>(exprs: impl Iterator<Item = &'e Expr>, values: &[Value], first: usize) -> FlagArgs {
+    let mut flags = FlagArgs::default();
+    for (i, (expr, value)) in exprs.zip(values).enumerate() {
+        let arg = match expr {
+            Expr::Lit(syn::ExprLit { lit: Lit::Bool(b), .. }) => FlagArg::Lit(b.value),
+            Expr::Path(p) if p.path.get_ident().is_some() => {
+                value.flag.map_or(FlagArg::Unknown, FlagArg::Param)
+            }
+            _ => FlagArg::Unknown,
+        };
+        if arg != FlagArg::Unknown {
+            flags = flags.with(first + i, arg);
+        }
+    }
+    flags
 }
 
 /// `Result`'s methods whose closure is given the error, not the value the receiver holds.

@@ -4,11 +4,13 @@
 //! It decides which state reaches which point; what an expression holds is [`super::expr`]'s
 //! business, and it never records a sink itself.
 
-use syn::{Block, ExprClosure, ExprForLoop, ExprIf, ExprLoop, ExprMatch, ExprWhile, Label, Stmt};
+use std::rc::Rc;
+
+use syn::{Block, Expr, ExprClosure, ExprForLoop, ExprIf, ExprLoop, ExprMatch, ExprWhile, Label, Stmt};
 
 use super::state::{LoopFrame, Value};
 use super::FnAnalysis;
-use crate::analysis::facts::Taint;
+use crate::analysis::facts::{SqlText, Taint};
 use crate::analysis::names::elements;
 
 impl FnAnalysis<'_> {
@@ -91,7 +93,7 @@ impl FnAnalysis<'_> {
     pub(super) fn if_expr(&mut self, e: &ExprIf) -> Value {
         let before = self.env.clone();
         self.env.push_scope();
-        self.expr(&e.cond);
+        let flag = self.flag_condition(&e.cond);
         let then_value = self.block(&e.then_branch);
         self.env.pop_scope();
         let then_env = std::mem::replace(&mut self.env, before);
@@ -100,7 +102,35 @@ impl FnAnalysis<'_> {
             None => Value::default(),
         };
         self.env.join(&then_env);
-        then_value.join(else_value)
+        // `if for_update { "FOR UPDATE" } else { "" }`: the text the caller's flag chooses.
+        let chosen = match (flag, &then_value.sql, &else_value.sql) {
+            (Some((param, holds)), Some(then_sql), Some(else_sql)) => {
+                let (yes, no) = if holds { (then_sql, else_sql) } else { (else_sql, then_sql) };
+                Some(SqlText::flag(param, (**yes).clone(), (**no).clone()))
+            }
+            _ => None,
+        };
+        let value = then_value.join(else_value);
+        match chosen {
+            Some(text) => Value { sql: Some(Rc::new(text)), ..value },
+            None => value,
+        }
+    }
+
+    /// Analyses an `if`'s condition; when it is one of the function's `bool` parameters as
+    /// given (`for_update`, `!for_update`), that parameter and whether the `then` branch runs
+    /// when it is true.
+    fn flag_condition(&mut self, cond: &Expr) -> Option<(u8, bool)> {
+        let value = self.expr(cond);
+        match cond {
+            Expr::Path(p) if p.path.get_ident().is_some() => value.flag.map(|f| (f, true)),
+            Expr::Unary(u) if matches!(u.op, syn::UnOp::Not(_)) && matches!(&*u.expr, Expr::Path(_)) => {
+                let Expr::Path(p) = &*u.expr else { return None };
+                let ident = p.path.get_ident()?;
+                self.env.lookup_ident(ident).and_then(|v| v.flag).map(|f| (f, false))
+            }
+            _ => None,
+        }
     }
 
     pub(super) fn match_expr(&mut self, m: &ExprMatch) -> Value {

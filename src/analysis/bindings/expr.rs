@@ -126,6 +126,8 @@ impl FnAnalysis<'_> {
             }
             Expr::Try(t) => self.expr(&t.expr),
             Expr::TryBlock(t) => self.block(&t.block),
+            // `!for_update` is no longer the flag as given (an `if` on it is read in `if_expr`).
+            Expr::Unary(u) if matches!(u.op, syn::UnOp::Not(_)) => Value { flag: None, ..self.expr(&u.expr) },
             Expr::Unary(u) => self.expr(&u.expr),
             Expr::Unsafe(u) => self.block(&u.block),
             Expr::While(w) => self.while_loop(w),

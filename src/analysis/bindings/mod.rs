@@ -42,7 +42,7 @@ pub(crate) use self::state::EnvRoom;
 use self::state::{Env, LoopFrame, Value};
 use super::facts::{
     bit_positions, shared_label, shared_path, Derivation, Derived, HandleUse, Sink, SinkKind, SqlText, Taint,
-    TypeRef,
+    TypeRef, MAX_FLAG_PARAMS,
 };
 use super::names::{elements, Names};
 use super::spans::Located;
@@ -170,8 +170,11 @@ impl<'a> FnAnalysis<'a> {
                         false => Taint::param(index),
                     };
                     let taint = param.join(self.type_taint(&typed.ty, || self.at(&*typed.pat)));
+                    // `for_update: bool`: what an `if` on it chooses, the caller chooses.
+                    let flag = (index < MAX_FLAG_PARAMS && ty.as_ref().is_some_and(TypeRef::is_bool))
+                        .then_some(index as u8);
                     self.param_types.push(ty.clone());
-                    self.bind_pat(&typed.pat, &Value::handle(taint).typed(ty));
+                    self.bind_pat(&typed.pat, &Value { flag, ..Value::handle(taint) }.typed(ty));
                 }
             }
         }

@@ -28,6 +28,9 @@ pub(super) struct Value {
     /// Its type, as far as the function can tell (for resolving method calls by type); shared
     /// with the types built on it (`Returns { on }`, `Field`) instead of copied into each.
     pub(super) ty: Option<Arc<TypeRef>>,
+    /// The function's `bool` parameter this value is, as given (`for_update`, or a binding of
+    /// it): text an `if` on it chooses is a [`SqlText::Flag`].
+    pub(super) flag: Option<u8>,
 }
 
 /// A named part of a struct or tuple value (`pool`, `0`) and what it holds.
@@ -106,6 +109,7 @@ impl Value {
             parts,
             collection: self.collection && other.collection,
             ty,
+            flag: self.flag.filter(|f| other.flag == Some(*f)),
         }
     }
 

@@ -21,6 +21,17 @@ pub enum SqlText {
     /// The contents of a file relative to the crate root (`sqlx::query_file!`): the nearest
     /// directory above the source file that holds a `Cargo.toml`, else the source's directory.
     CrateFile(String),
+    /// Text chosen by the function's `bool` parameter `param` (`if for_update { "FOR UPDATE" }
+    /// else { "" }`): `yes` when it is true, `no` when false. Judged as either, unless a call
+    /// says which ([`SqlText::assuming`]).
+    Flag {
+        /// The parameter's position (`self` counted).
+        param: u8,
+        /// The text when it is true.
+        yes: Box<SqlText>,
+        /// The text when it is false.
+        no: Box<SqlText>,
+    },
 }
 
 /// The most nodes a tracked text may have before it is [widened](SqlText::bounded).
@@ -48,6 +59,46 @@ impl SqlText {
         match widened {
             true => SqlText::Alt(alts).widened(),
             false => SqlText::Alt(alts).bounded(),
+        }
+    }
+
+    /// The text `yes` when parameter `param` is true, `no` when false.
+    pub fn flag(param: u8, yes: SqlText, no: SqlText) -> SqlText {
+        if yes == no {
+            return yes;
+        }
+        SqlText::Flag { param, yes: Box::new(yes), no: Box::new(no) }.bounded()
+    }
+
+    /// The parameters whose value chooses part of the text, as bits.
+    pub fn flag_params(&self) -> u64 {
+        match self {
+            SqlText::Flag { param, yes, no } => {
+                (1u64 << (*param).min(63)) | yes.flag_params() | no.flag_params()
+            }
+            SqlText::Concat(parts) | SqlText::Alt(parts) => {
+                parts.iter().fold(0, |bits, p| bits | p.flag_params())
+            }
+            _ => 0,
+        }
+    }
+
+    /// The text when parameter `param` is `value`.
+    pub fn assuming(&self, param: u8, value: bool) -> SqlText {
+        match self {
+            SqlText::Flag { param: p, yes, no } if *p == param => {
+                if value { yes } else { no }.assuming(param, value)
+            }
+            SqlText::Flag { param: p, yes, no } => SqlText::Flag {
+                param: *p,
+                yes: Box::new(yes.assuming(param, value)),
+                no: Box::new(no.assuming(param, value)),
+            },
+            SqlText::Concat(parts) => {
+                SqlText::Concat(parts.iter().map(|t| t.assuming(param, value)).collect())
+            }
+            SqlText::Alt(parts) => SqlText::Alt(parts.iter().map(|t| t.assuming(param, value)).collect()),
+            other => other.clone(),
         }
     }
 
@@ -126,6 +177,10 @@ impl SqlText {
                 }
                 blank
             }
+            SqlText::Flag { yes, no, .. } => {
+                let blank = yes.leads(out);
+                no.leads(out) || blank
+            }
             piece => {
                 note_piece(out, piece);
                 false
@@ -147,6 +202,7 @@ impl SqlText {
             },
             SqlText::Alt(_) if self.is_widened() => false,
             SqlText::Concat(parts) | SqlText::Alt(parts) => parts.iter().all(|p| p.fits(budget)),
+            SqlText::Flag { yes, no, .. } => yes.fits(budget) && no.fits(budget),
             SqlText::Hole | SqlText::Const(_) | SqlText::File(_) | SqlText::CrateFile(_) => true,
         }
     }
@@ -156,6 +212,10 @@ impl SqlText {
     fn pieces(&self, out: &mut Vec<SqlText>) {
         match self {
             SqlText::Concat(parts) | SqlText::Alt(parts) => parts.iter().for_each(|p| p.pieces(out)),
+            SqlText::Flag { yes, no, .. } => {
+                yes.pieces(out);
+                no.pieces(out);
+            }
             SqlText::Hole => {}
             SqlText::Lit(s) if s.trim().is_empty() => {}
             piece => note_piece(out, piece),
@@ -168,6 +228,7 @@ impl SqlText {
             SqlText::Concat(parts) | SqlText::Alt(parts) => {
                 1 + parts.iter().map(SqlText::nodes).sum::<usize>()
             }
+            SqlText::Flag { yes, no, .. } => 1 + yes.nodes() + no.nodes(),
             _ => 1,
         }
     }
