@@ -15,6 +15,10 @@ use crate::workspace::hash::NameMap as HashMap;
 pub const MAX_ALTERNATIVES: usize = 32;
 /// How deep consts may refer to consts.
 const MAX_CONST_DEPTH: usize = 16;
+/// How many nodes one expansion may visit (texts and const definitions, each counted once
+/// per visit): a name defined in many crates of the tree, whose definitions refer to names
+/// defined in many others, multiplies at every level; past this, the rest is unknown text.
+const MAX_EXPAND_STEPS: usize = 4096;
 /// SQL files (`include_str!`) larger than this are not read.
 const MAX_SQL_FILE_BYTES: u64 = 1 << 20;
 /// A hole (a `format!` argument, an unknown part) in expanded text.
@@ -76,14 +80,24 @@ impl ConstIndex {
 
     /// Names of consts `text` refers to, directly or through known consts, that are not known.
     pub fn missing(&self, text: &SqlText, out: &mut Vec<String>) {
-        self.visit_consts(text, 0, &mut |name| {
-            if !self.contains(name) {
+        let mut followed = std::collections::HashSet::new();
+        self.visit_consts(text, 0, &mut followed, &mut |name| {
+            if !self.contains(name) && !out.iter().any(|o| o == name) {
                 out.push(name.to_string());
             }
         });
     }
 
-    fn visit_consts(&self, text: &SqlText, depth: usize, f: &mut dyn FnMut(&str)) {
+    /// Calls `f` with every const name `text` refers to, and follows each name's definitions
+    /// once (`followed`): every definition of a name is visited at most once per walk,
+    /// however many texts refer to it.
+    fn visit_consts<'s>(
+        &'s self,
+        text: &'s SqlText,
+        depth: usize,
+        followed: &mut std::collections::HashSet<&'s str>,
+        f: &mut dyn FnMut(&str),
+    ) {
         if depth > MAX_CONST_DEPTH {
             return;
         }
@@ -91,17 +105,19 @@ impl ConstIndex {
             SqlText::Const(path) => {
                 if let Some(name) = path.last() {
                     f(name);
-                    for def in self.by_name.get(name).into_iter().flatten() {
-                        self.visit_consts(&def.text, depth + 1, f);
+                    if followed.insert(name.as_str()) {
+                        for def in self.by_name.get(name).into_iter().flatten() {
+                            self.visit_consts(&def.text, depth + 1, followed, f);
+                        }
                     }
                 }
             }
             SqlText::Concat(parts) | SqlText::Alt(parts) => {
-                parts.iter().for_each(|p| self.visit_consts(p, depth, f));
+                parts.iter().for_each(|p| self.visit_consts(p, depth, followed, f));
             }
             SqlText::Flag { yes, no, .. } => {
-                self.visit_consts(yes, depth, f);
-                self.visit_consts(no, depth, f);
+                self.visit_consts(yes, depth, followed, f);
+                self.visit_consts(no, depth, followed, f);
             }
             SqlText::Lit(_) | SqlText::Hole | SqlText::File(_) | SqlText::CrateFile(_) => {}
         }
@@ -142,16 +158,23 @@ impl ConstIndex {
     /// [`MAX_ALTERNATIVES`]. A const that cannot be resolved, or a file that cannot be read, makes
     /// its part a hole.
     pub fn expand(&self, scope: Scope<'_>, text: &SqlText) -> Vec<String> {
-        let mut out = self.expand_at(scope, text, 0);
-        out.sort();
-        out.dedup();
-        out
+        self.expand_counted(scope, text).0
     }
 
-    fn expand_at(&self, scope: Scope<'_>, text: &SqlText, depth: usize) -> Vec<String> {
-        if depth > MAX_CONST_DEPTH {
+    /// [`ConstIndex::expand`], with how many of its [`MAX_EXPAND_STEPS`] it took.
+    fn expand_counted(&self, scope: Scope<'_>, text: &SqlText) -> (Vec<String>, usize) {
+        let mut steps = MAX_EXPAND_STEPS;
+        let mut out = self.expand_at(scope, text, 0, &mut steps);
+        out.sort();
+        out.dedup();
+        (out, MAX_EXPAND_STEPS - steps)
+    }
+
+    fn expand_at(&self, scope: Scope<'_>, text: &SqlText, depth: usize, steps: &mut usize) -> Vec<String> {
+        if depth > MAX_CONST_DEPTH || *steps == 0 {
             return vec![HOLE.to_string()];
         }
+        *steps -= 1;
         match text {
             SqlText::Lit(s) => vec![s.clone()],
             SqlText::Hole => vec![HOLE.to_string()],
@@ -168,7 +191,7 @@ impl ConstIndex {
                 let mut out = Vec::new();
                 for (def, file) in defs {
                     let inner = Scope { file: &file, module: &def.module, owner: def.owner.as_deref() };
-                    out.extend(self.expand_at(inner, &def.text, depth + 1));
+                    out.extend(self.expand_at(inner, &def.text, depth + 1, steps));
                     out.truncate(MAX_ALTERNATIVES);
                 }
                 out
@@ -176,21 +199,21 @@ impl ConstIndex {
             SqlText::Alt(alts) => {
                 let mut out = Vec::new();
                 for alt in alts {
-                    out.extend(self.expand_at(scope, alt, depth));
+                    out.extend(self.expand_at(scope, alt, depth, steps));
                     out.truncate(MAX_ALTERNATIVES);
                 }
                 out
             }
             SqlText::Flag { yes, no, .. } => {
-                let mut out = self.expand_at(scope, yes, depth);
-                out.extend(self.expand_at(scope, no, depth));
+                let mut out = self.expand_at(scope, yes, depth, steps);
+                out.extend(self.expand_at(scope, no, depth, steps));
                 out.truncate(MAX_ALTERNATIVES);
                 out
             }
             SqlText::Concat(parts) => {
                 let mut out = vec![String::new()];
                 for part in parts {
-                    let options = self.expand_at(scope, part, depth);
+                    let options = self.expand_at(scope, part, depth, steps);
                     let mut next = Vec::with_capacity(out.len() * options.len());
                     'outer: for prefix in &out {
                         for option in &options {
@@ -299,6 +322,42 @@ mod tests {
         let mut missing = Vec::new();
         index.missing(&SqlText::Concat(vec![path("Self::SQL"), path("NOWHERE")]), &mut missing);
         assert_eq!(missing, ["NOWHERE"]);
+    }
+
+    /// Consts `A0` … `A9` defined in each of `files` files, each `Ai` the concatenation of
+    /// `Ai+1` twice and `MISSING`: every name has a definition per file, so a walk following
+    /// every definition of every name visits `(2 × files)^10` texts.
+    fn fanned_out(files: usize) -> ConstIndex {
+        let mut index = ConstIndex::default();
+        for f in 0..files {
+            let consts = (0..10)
+                .map(|i| {
+                    let next = format!("A{}", i + 1);
+                    def(
+                        &format!("A{i}"),
+                        &[],
+                        None,
+                        SqlText::Concat(vec![path(&next), path(&next), path("MISSING")]),
+                    )
+                })
+                .collect();
+            index.add(Path::new(&format!("crate{f}/src/lib.rs")), consts);
+        }
+        index
+    }
+
+    #[test]
+    fn consts_defined_in_many_crates_are_followed_once_per_name() {
+        let index = fanned_out(6);
+        let mut missing = Vec::new();
+        index.missing(&path("A0"), &mut missing);
+        missing.sort();
+        assert_eq!(missing, ["A10", "MISSING"], "each unknown name once");
+        let scope = Scope { file: Path::new("other/src/lib.rs"), module: &[], owner: None };
+        let (texts, steps) = index.expand_counted(scope, &path("A0"));
+        assert_eq!(steps, MAX_EXPAND_STEPS, "the walk is cut at its budget");
+        assert!(!texts.is_empty() && texts.len() <= MAX_ALTERNATIVES, "{} texts", texts.len());
+        assert!(texts.iter().all(|t| is_unknown(t)), "what the budget leaves is unknown text: {texts:?}");
     }
 
     #[test]
