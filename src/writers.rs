@@ -37,7 +37,7 @@ use crate::workspace::imports::Imports;
 use crate::workspace::symbols::{Symbols, Ty};
 use crate::workspace::Workspace;
 
-use self::resolutions::{Callers, Entry, Part, Resolutions};
+use self::resolutions::{Callers, Delivered, Entry, Part, Resolutions};
 
 /// Index of a function in [`Writers`].
 pub type FnId = usize;
@@ -57,6 +57,24 @@ pub struct TreeFn {
     pub module: Arc<[String]>,
     /// Its facts.
     pub facts: FnFacts,
+}
+
+/// What a callee gives its callers (see [`Writers::gives`]).
+#[derive(Debug, Clone, Copy, Default)]
+struct Gives {
+    /// Bit `p`: a witness for parameter `p` that needs no flag.
+    params: u64,
+    /// A witness needing a flag, for some parameter.
+    flagged: bool,
+    /// Writes through a handle of its own.
+    own: bool,
+}
+
+impl Gives {
+    /// Whether giving this to a group's calls, which were given `delivered`, may change one.
+    fn adds_to(self, delivered: Delivered) -> bool {
+        self.flagged || self.params & !delivered.params != 0 || (self.own && !delivered.own)
+    }
 }
 
 /// Why a parameter is written through.
@@ -213,6 +231,14 @@ impl Writers {
         writers
     }
 
+    /// Holds `fns` without summarising them: every call judged as outside the tree, no
+    /// parameter or function written through. For `migrate` when no handler names a
+    /// read-write handle, whose classes then never ask.
+    pub fn unsummarised(fns: TreeFns) -> Writers {
+        let resolved = Resolutions::external(fns.iter().map(|f| f.facts.sinks.len()));
+        Writers { fns, resolved, ..Writers::default() }
+    }
+
     /// Settles the handles calls and fields may have derived (see [`derived`]), then the SQL
     /// text handed to functions that run it (see [`text_runs`]), with every call sink
     /// `resolved` (and `unresolved`) before settling: the resolutions then follow the sinks
@@ -270,7 +296,7 @@ impl Writers {
         self.unpinned_any = true;
         let pinned = self.pin_unpinned();
         let fresh = self.resolved.callers_of(&pinned);
-        self.propagate(Some(&fresh));
+        self.propagate(Some(fresh));
     }
 
     /// Resolves each unpinned method call to the methods it may run (asked once per name and
@@ -467,7 +493,7 @@ impl Writers {
     /// what it gives, and witnesses are only ever added), so only its fresh calls are looked
     /// at. Everything else goes as in a spreading from scratch — the same queue, in the same
     /// order — so the witnesses kept are the same.
-    fn propagate(&mut self, fresh: Option<&Callers>) {
+    fn propagate(&mut self, mut fresh: Option<Callers>) {
         let mut all: Option<Callers> = None;
         let start: Vec<FnId> = (0..self.fns.len())
             .filter(|&id| self.own[id].is_some() || self.writes[id].iter().any(Option::is_some))
@@ -476,54 +502,92 @@ impl Writers {
         let mut gained = vec![false; self.fns.len()];
         let mut queue = VecDeque::new();
         for callee in start {
-            let calls = match fresh {
-                Some(fresh) if !gained[callee] => fresh.of(callee),
-                _ => all.get_or_insert_with(|| self.resolved.callers()).of(callee),
+            let callers = match fresh.as_mut() {
+                Some(fresh) if !gained[callee] => fresh,
+                _ => all.get_or_insert_with(|| self.resolved.callers()),
             };
-            self.spread_from(callee, calls, &mut gained, &mut queue);
+            self.spread_from(callee, callers, &mut gained, &mut queue);
         }
         // A function is queued again only when it gains a witness: at most once per parameter
         // and once for its own writes.
         while let Some(callee) = queue.pop_front() {
-            let calls = all.get_or_insert_with(|| self.resolved.callers()).of(callee);
-            self.spread_from(callee, calls, &mut gained, &mut queue);
+            let callers = all.get_or_insert_with(|| self.resolved.callers());
+            self.spread_from(callee, callers, &mut gained, &mut queue);
         }
     }
 
-    /// Gives `callee`'s witnesses to the callers of `calls`; a caller that gains one is marked
-    /// in `gained` and queued.
+    /// Gives `callee`'s witnesses to its callers in `callers`, in caller and sink order; a
+    /// caller that gains one is marked in `gained` and queued. A group of calls `callee` is a
+    /// member of is gone through only when `callee` gives something its calls were not given
+    /// yet (see [`Delivered`]): giving it again would change no caller.
     fn spread_from(
         &mut self,
         callee: FnId,
-        calls: &[(FnId, usize)],
+        callers: &mut Callers,
         gained: &mut [bool],
         queue: &mut VecDeque<FnId>,
     ) {
-        for &(caller, s) in calls {
-            let sink = &self.fns[caller].facts.sinks[s];
-            let SinkKind::Call { arg, flags, .. } = &sink.kind else { continue };
-            let (arg, line, taint) = (*arg, sink.range.start.line, sink.handle.taint);
-            let mut changed = false;
-            let passes = self.writes_through_call(callee, arg, *flags).map(|(_, needs)| needs);
-            let passes_to_writer = passes.is_some();
-            if let (Some(needs), true) = (passes, taint.params != 0) {
-                changed |= self.record(caller, s, || Write::Call { line, callee, param: arg }, needs);
-            }
-            if passes_to_writer && taint.rw.is_some() && self.own[caller].is_none() {
-                let handle = self.fns[caller].facts.sinks[s].handle.label.to_string();
-                let write = Write::Call { line, callee, param: arg };
-                changed |= self.record_own(caller, || OwnWrite { write, handle });
-            }
-            if let (None, Some(below)) = (&self.own[caller], &self.own[callee]) {
-                let handle = below.handle.clone();
-                changed |=
-                    self.record_own(caller, || OwnWrite { write: Write::Calls { line, callee }, handle });
-            }
-            if changed {
+        let gives = self.gives(callee);
+        let groups: Vec<u32> = callers
+            .groups_of(callee)
+            .iter()
+            .copied()
+            .filter(|&g| gives.adds_to(callers.delivered[g as usize]))
+            .collect();
+        let mut lists = vec![callers.of(callee)];
+        lists.extend(groups.iter().map(|&g| callers.group(g)));
+        for (caller, s) in resolutions::merged(lists) {
+            if self.give(callee, caller, s) {
                 gained[caller] = true;
                 queue.push_back(caller);
             }
         }
+        for g in groups {
+            let delivered = &mut callers.delivered[g as usize];
+            delivered.params |= gives.params;
+            delivered.own |= gives.own;
+        }
+    }
+
+    /// What `callee` gives every call of it whatever its flags: the parameters its witnesses
+    /// hold for without a flag, and whether it writes through a handle of its own; and whether
+    /// it has a witness that needs a flag (which may give some calls something, and never
+    /// counts as given).
+    fn gives(&self, callee: FnId) -> Gives {
+        let mut gives = Gives { own: self.own[callee].is_some(), ..Gives::default() };
+        for (p, write) in self.writes[callee].iter().enumerate() {
+            if write.is_some() {
+                if self.conds.contains_key(&(callee, p)) {
+                    gives.flagged = true;
+                } else {
+                    gives.params |= 1 << p;
+                }
+            }
+        }
+        gives
+    }
+
+    /// Gives `callee`'s witnesses to the call at sink `s` of `caller`: whether `caller` gained one.
+    fn give(&mut self, callee: FnId, caller: FnId, s: usize) -> bool {
+        let sink = &self.fns[caller].facts.sinks[s];
+        let SinkKind::Call { arg, flags, .. } = &sink.kind else { return false };
+        let (arg, line, taint) = (*arg, sink.range.start.line, sink.handle.taint);
+        let mut changed = false;
+        let passes = self.writes_through_call(callee, arg, *flags).map(|(_, needs)| needs);
+        let passes_to_writer = passes.is_some();
+        if let (Some(needs), true) = (passes, taint.params != 0) {
+            changed |= self.record(caller, s, || Write::Call { line, callee, param: arg }, needs);
+        }
+        if passes_to_writer && taint.rw.is_some() && self.own[caller].is_none() {
+            let handle = self.fns[caller].facts.sinks[s].handle.label.to_string();
+            let write = Write::Call { line, callee, param: arg };
+            changed |= self.record_own(caller, || OwnWrite { write, handle });
+        }
+        if let (None, Some(below)) = (&self.own[caller], &self.own[callee]) {
+            let handle = below.handle.clone();
+            changed |= self.record_own(caller, || OwnWrite { write: Write::Calls { line, callee }, handle });
+        }
+        changed
     }
 
     /// The functions a call sink of function `caller` may mean. A sink of `caller`'s own facts

@@ -512,3 +512,39 @@ fn a_tree_without_a_web_framework_is_not_parsed() {
     assert!(out.contains("--- a/src/lib.rs\n+++ b/src/lib.rs\n"), "{out}");
     assert!(out.contains("\n-    let db = get_db().await;\n+    let db = get_db_ro().await;\n"), "{out}");
 }
+
+/// What read-write handles reach is loaded only when a GET handler names one: a handler naming
+/// none is `already-ro` or `no-db` whatever its callees do. Here the only read-write handle is
+/// a background job's, which hands it to a file that does not parse: not read, no error. Once a
+/// GET handler names `get_db`, what read-write handles reach is loaded, and the broken file is
+/// an error again.
+#[test]
+fn callees_are_loaded_only_when_a_handler_names_a_read_write_handle() {
+    let mut files = vec![
+        ("Cargo.toml", "[package]\nname = \"svc\"\nversion = \"0.1.0\"\n\n[dependencies]\naxum = \"0.8\"\n"),
+        (
+            "src/lib.rs",
+            "mod jobs;\nuse axum::routing::get;\n\npub fn app() -> axum::Router {\n    axum::Router::new().route(\"/\", get(list))\n}\n\nasync fn list() {\n    let db = get_db_ro().await;\n    db.query(\"SELECT 1\").await;\n}\n\npub async fn nightly() {\n    let db = get_db().await;\n    jobs::sweep(&db).await;\n}\n",
+        ),
+        ("src/jobs.rs", "pub async fn sweep(db: &Pool) {\n    db.execute(\"DELETE FROM t\").await;\n}\n\nfn broken( {\n"),
+    ];
+    let tree = |files: &[(&str, &str)]| {
+        let tmp = tempfile::tempdir().unwrap();
+        for (rel, text) in files {
+            let path = tmp.path().join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        tmp
+    };
+    let tmp = tree(&files);
+    let doc = migrate_json(tmp.path(), &["--keep-going"]);
+    assert_eq!(doc["handlers"][0]["class"], "already-ro", "{doc:#}");
+    assert_eq!(doc["errors"].as_array().map(Vec::len), Some(0), "{doc:#}");
+
+    files[1].1 = "mod jobs;\nuse axum::routing::get;\n\npub fn app() -> axum::Router {\n    axum::Router::new().route(\"/\", get(list))\n}\n\nasync fn list() {\n    let db = get_db().await;\n    db.query(\"SELECT 1\").await;\n}\n\npub async fn nightly() {\n    let db = get_db().await;\n    jobs::sweep(&db).await;\n}\n";
+    let tmp = tree(&files);
+    let doc = migrate_json(tmp.path(), &["--keep-going"]);
+    assert_eq!(doc["handlers"][0]["class"], "pure-read", "{doc:#}");
+    assert_eq!(doc["errors"][0]["file"], "src/jobs.rs", "{doc:#}");
+}

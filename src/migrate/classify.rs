@@ -103,11 +103,20 @@ fn inside(inner: TextRange, outer: TextRange) -> bool {
     inner.start.offset >= outer.start.offset && inner.end.offset <= outer.end.offset
 }
 
+/// Whether the handler at `range` of the file `scan` scanned names a read-write accessor or
+/// type. Only such a handler's class asks what it, or anything it calls, does with a handle
+/// (the summaries): one naming none is `no-db` or `already-ro` whatever its callees do.
+pub fn names_read_write(scan: &FileScan, range: TextRange) -> bool {
+    scan.uses.iter().any(|u| u.rw && inside(u.range, range))
+}
+
 /// The class of a resolved GET-only handler that is not opted out, its reasons, and the uses
 /// to rewrite (only for `pure-read`).
 pub fn classify(ctx: &Context<'_>, body: &Body<'_>) -> (Class, Vec<Reason>, Vec<NameUse>) {
     let uses: Vec<&NameUse> = body.scan.uses.iter().filter(|u| inside(u.range, body.range)).collect();
     let rw: Vec<NameUse> = uses.iter().filter(|u| u.rw).map(|u| (*u).clone()).collect();
+    // Without one, what follows (the only part asking the summaries) is never reached: see
+    // `names_read_write`.
     if rw.is_empty() {
         let class = if uses.is_empty() { Class::NoDb } else { Class::AlreadyRo };
         return (class, Vec::new(), Vec::new());

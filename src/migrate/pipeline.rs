@@ -266,9 +266,11 @@ fn run_walked(
     let mut discovered: Option<(usize, Vec<Handler>)> = None;
     // What the files ask is kept between rounds, as in check's loading.
     let mut demand = demand::Demand::new(true);
+    // Whether what read-write handles reach is loaded: only once a handler names one, the
+    // demand then asked about every slot.
+    let mut reaching = false;
     let mut wants = |slots: &[Slot], changed: loader::Changed<'_>| {
-        let mut wanted = demand.wanted(slots, changed);
-        let Ok(map) = reparsed.lock() else { return wanted };
+        let Ok(map) = reparsed.lock() else { return demand.wanted(slots, changed) };
         if discovered.as_ref().is_none_or(|(n, _)| *n != map.len()) {
             let all: Vec<&FileRoutes> = slots
                 .iter()
@@ -278,7 +280,19 @@ fn run_walked(
                 .collect();
             discovered = Some((map.len(), routes::discover_in(&all, &crates)));
         }
-        let handlers = discovered.iter().flat_map(|(_, h)| h);
+        let handlers = discovered.as_ref().map_or(&[][..], |(_, h)| h.as_slice());
+        let newly = !reaching && {
+            let by_path: HashMap<&Path, usize> =
+                slots.iter().enumerate().map(|(i, s)| (s.path.as_path(), i)).collect();
+            any_names_read_write(handlers, |file| {
+                map.get(file).or(extras[*by_path.get(file)?].as_ref()).map(|(_, scan)| scan)
+            })
+        };
+        // The first time: every slot is asked about, whatever changed since the last round.
+        let changed = if newly { loader::Changed::All } else { changed };
+        reaching |= newly;
+        let mut wanted = if reaching { demand.wanted(slots, changed) } else { loader::Wanted::default() };
+        let handlers = handlers.iter();
         wanted.fns.extend(handlers.filter_map(|h| match &h.target {
             HandlerTarget::Unresolved { reference, .. } => {
                 reference.rsplit("::").next().map(|s| s.trim().to_string())
@@ -345,8 +359,15 @@ fn run_walked(
         slots.iter().enumerate().map(|(i, s)| (s.path.as_path(), i)).collect();
     let the_judge = Judge::new(rules, &index, &functions);
     timings.lap("index");
-    let mut writers = Writers::in_workspace(tree_fns, workspace, &the_judge);
-    writers.spread_through_unpinned();
+    let summarised =
+        any_names_read_write(&handlers, |file| extras[*by_path.get(file)?].as_ref().map(|kept| &kept.scan));
+    let writers = if summarised {
+        let mut writers = Writers::in_workspace(tree_fns, workspace, &the_judge);
+        writers.spread_through_unpinned();
+        writers
+    } else {
+        Writers::unsummarised(tree_fns)
+    };
     timings.lap("summaries");
     let ctx = Context {
         judge: &the_judge,
@@ -567,6 +588,21 @@ fn judge(
         }
     }
     Some((report, Some((i, uses))))
+}
+
+/// Whether a GET-only handler of `handlers` names a read-write accessor or type (see
+/// [`classify::names_read_write`]), the scan of a file found by `scan_of`. When none does,
+/// every class is told without the summaries: what read-write handles reach is neither loaded
+/// nor summarised.
+fn any_names_read_write<'s>(handlers: &[Handler], scan_of: impl Fn(&Path) -> Option<&'s FileScan>) -> bool {
+    handlers.iter().filter(|h| h.class == RouteClass::GetOnly).any(|h| {
+        let (file, range) = match &h.target {
+            HandlerTarget::Fn(f) => (&f.file, f.item),
+            HandlerTarget::Closure(c) => (&c.file, c.range),
+            HandlerTarget::Unresolved { .. } => return false,
+        };
+        scan_of(file).is_some_and(|scan| classify::names_read_write(scan, range))
+    })
 }
 
 /// Files that could not be read or parsed, with the functions their text declares, so that

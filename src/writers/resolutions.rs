@@ -36,6 +36,9 @@ pub struct Resolutions {
     entries: Vec<Entry>,
     /// The callees of every `Entry::Tree`.
     callees: Vec<FnId>,
+    /// Whether sinks share an entry ([`Resolutions::set_entry`]): the reverse edges then list
+    /// each shared entry as a group (see [`Callers`]).
+    shared: bool,
 }
 
 /// The resolutions of a run of consecutive functions, made on one worker.
@@ -95,6 +98,7 @@ impl Resolutions {
             first: Vec::with_capacity(fns + 1),
             entries: Vec::with_capacity(parts.iter().map(|p| p.entries.len()).sum()),
             callees: Vec::with_capacity(parts.iter().map(|p| p.callees.len()).sum()),
+            shared: false,
         };
         for part in parts {
             for n in part.sinks {
@@ -112,6 +116,17 @@ impl Resolutions {
         all
     }
 
+    /// Every sink of functions with `sinks` sinks each resolved as `Entry::External`.
+    pub fn external(sinks: impl Iterator<Item = usize>) -> Resolutions {
+        let mut all = Resolutions::default();
+        for n in sinks {
+            all.first.push(all.entries.len());
+            all.entries.extend(std::iter::repeat_n(Entry::External, n));
+        }
+        all.first.push(all.entries.len());
+        all
+    }
+
     /// The resolutions after settling dropped or rewrote sinks: per function, the entries of
     /// the sinks `kept` says it kept (all, when it is not listed), or, when `fresh` has it, the
     /// resolutions of its rewritten sinks (a part of that one function). Both in function order.
@@ -119,12 +134,13 @@ impl Resolutions {
         if kept.is_empty() && fresh.is_empty() {
             return self;
         }
-        let Resolutions { first, entries, mut callees } = self;
+        let Resolutions { first, entries, mut callees, shared } = self;
         let fns = first.len().saturating_sub(1);
         let mut out = Resolutions {
             first: Vec::with_capacity(first.len()),
             entries: Vec::with_capacity(entries.len()),
             callees: Vec::new(),
+            shared,
         };
         let (mut kept, mut fresh) = (kept.iter().peekable(), fresh.into_iter().peekable());
         for id in 0..fns {
@@ -172,9 +188,11 @@ impl Resolutions {
         entry
     }
 
-    /// Makes sink `sink` of function `id` resolve as `entry` (one [`Resolutions::set`] gave).
+    /// Makes sink `sink` of function `id` resolve as `entry` (one [`Resolutions::set`] gave,
+    /// which other sinks may share).
     pub fn set_entry(&mut self, id: FnId, sink: usize, entry: Entry) {
         self.entries[self.first[id] + sink] = entry;
+        self.shared |= matches!(entry, Entry::Tree { .. });
     }
 
     /// The reverse edges: per callee, each (caller, sink) calling it, in caller and sink
@@ -197,54 +215,161 @@ impl Resolutions {
         self.reverse(|visit| sinks.iter().for_each(|&(id, s)| visit(id, s, self.entry(id, s))))
     }
 
-    /// The reverse edges of the sinks `each` visits (twice: the same sinks in the same order).
+    /// The reverse edges of the sinks `each` visits (in caller and sink order; visited up to
+    /// three times, the same sinks in the same order). An entry several sinks share (the
+    /// unpinned calls of one name and arity, which may run any of hundreds of methods) becomes
+    /// one group, its calls listed once rather than once per member: the edges stay linear in
+    /// the sinks and callees.
     fn reverse(&self, each: impl Fn(&mut dyn FnMut(FnId, usize, Entry))) -> Callers {
         let fns = self.first.len().saturating_sub(1);
-        let mut count = vec![0usize; fns + 1];
-        each(&mut |_, _, entry| {
-            for &c in self.callees(entry) {
-                count[c] += 1;
-            }
-        });
-        // Prefix sums: where each callee's callers start.
-        let mut start = Vec::with_capacity(fns + 1);
-        let mut total = 0;
-        for n in &count {
-            start.push(total);
-            total += n;
-        }
-        let mut edges = vec![(0, 0); total];
-        // Reused as the number filled in so far per callee.
-        count.iter_mut().for_each(|n| *n = 0);
-        each(&mut |id, s, entry| {
-            for &c in self.callees(entry) {
-                let at = start[c];
-                // A callee named twice by one sink gets its caller once.
-                if count[c] > 0 && edges[at + count[c] - 1] == (id, s) {
-                    continue;
+        // Per index of the shared callee list where an entry starts: how many sinks use it,
+        // then the group it became (+ 1; 0: none). Only when sinks share entries.
+        let mut group_at: Vec<u32> = Vec::new();
+        if self.shared {
+            group_at = vec![0; self.callees.len()];
+            each(&mut |_, _, entry| {
+                if let Entry::Tree { start, .. } = entry {
+                    group_at[start] = group_at[start].saturating_add(1);
                 }
-                edges[at + count[c]] = (id, s);
-                count[c] += 1;
+            });
+        }
+        let mut groups: Vec<Entry> = Vec::new();
+        let mut group_calls: Vec<usize> = Vec::new();
+        let mut count = vec![0usize; fns + 1];
+        for at in &mut group_at {
+            *at = if *at >= 2 { u32::MAX } else { 0 };
+        }
+        each(&mut |_, _, entry| match entry {
+            Entry::Tree { start, .. } if group_at.get(start).is_some_and(|&g| g != 0) => {
+                if group_at[start] == u32::MAX {
+                    groups.push(entry);
+                    group_calls.push(0);
+                    group_at[start] = groups.len() as u32;
+                }
+                group_calls[group_at[start] as usize - 1] += 1;
+            }
+            _ => self.callees(entry).iter().for_each(|&c| count[c] += 1),
+        });
+        let start = prefix_sums(&count);
+        let group_start = prefix_sums(&group_calls);
+        let mut edges = vec![(0, 0); start[fns]];
+        let mut group_edges = vec![(0, 0); group_start[groups.len()]];
+        // Reused as the number filled in so far per callee and per group.
+        count.iter_mut().for_each(|n| *n = 0);
+        group_calls.iter_mut().for_each(|n| *n = 0);
+        each(&mut |id, s, entry| match entry {
+            Entry::Tree { start: at, .. } if group_at.get(at).is_some_and(|&g| g != 0) => {
+                let g = group_at[at] as usize - 1;
+                group_edges[group_start[g] + group_calls[g]] = (id, s);
+                group_calls[g] += 1;
+            }
+            _ => {
+                for &c in self.callees(entry) {
+                    let at = start[c];
+                    // A callee named twice by one sink gets its caller once.
+                    if count[c] > 0 && edges[at + count[c] - 1] == (id, s) {
+                        continue;
+                    }
+                    edges[at + count[c]] = (id, s);
+                    count[c] += 1;
+                }
             }
         });
-        Callers { start, len: count, edges }
+        // Per callee, the groups holding it (once each).
+        let mut member = vec![0usize; if groups.is_empty() { 0 } else { fns + 1 }];
+        let mut member_of = Vec::new();
+        if !groups.is_empty() {
+            let mut holding: Vec<Vec<u32>> = vec![Vec::new(); fns];
+            for (g, &entry) in groups.iter().enumerate() {
+                for &c in self.callees(entry) {
+                    if holding[c].last() != Some(&(g as u32)) {
+                        holding[c].push(g as u32);
+                    }
+                }
+            }
+            for (c, gs) in holding.into_iter().enumerate() {
+                member[c] = member_of.len();
+                member_of.extend(gs);
+            }
+            member[fns] = member_of.len();
+        }
+        let delivered = vec![Delivered::default(); groups.len()];
+        Callers { start, len: count, edges, member, member_of, group_start, group_edges, delivered }
     }
 }
 
-/// Per function, the (caller, sink) pairs calling it.
+/// Where each of the runs of lengths `lens` starts when laid end to end; one more at the end.
+fn prefix_sums(lens: &[usize]) -> Vec<usize> {
+    let mut start = Vec::with_capacity(lens.len() + 1);
+    let mut total = 0;
+    for n in lens {
+        start.push(total);
+        total += n;
+    }
+    start.push(total);
+    start
+}
+
+/// Per function, the (caller, sink) pairs calling it: each directly, or as one of the calls of
+/// a group (an entry several sinks share) the function is a member of.
 #[derive(Debug)]
 pub struct Callers {
     start: Vec<usize>,
     len: Vec<usize>,
     edges: Vec<(FnId, usize)>,
+    /// Per function, the groups holding it: `member[f]..member[f + 1]` of `member_of` (empty
+    /// without groups).
+    member: Vec<usize>,
+    member_of: Vec<u32>,
+    /// Per group, its calls: `group_start[g]..group_start[g + 1]` of `group_edges`.
+    group_start: Vec<usize>,
+    group_edges: Vec<(FnId, usize)>,
+    /// Per group, what every one of its calls has been given (see [`Delivered`]).
+    pub delivered: Vec<Delivered>,
+}
+
+/// What a spreading has given every call of a group already, so that another member giving
+/// the same changes none of them and need not go through them: witnesses holding whatever the
+/// flags for the parameters of `params`, and (`own`) writes through a handle of its own.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Delivered {
+    /// Bit `p`: parameter `p`.
+    pub params: u64,
+    /// Writes through a handle of its own.
+    pub own: bool,
 }
 
 impl Callers {
-    /// The (caller, sink) pairs calling `callee`.
+    /// The (caller, sink) pairs calling `callee` directly.
     pub fn of(&self, callee: FnId) -> &[(FnId, usize)] {
         let start = self.start[callee];
         &self.edges[start..start + self.len[callee]]
     }
+
+    /// The groups holding `callee`.
+    pub fn groups_of(&self, callee: FnId) -> &[u32] {
+        match self.member.get(callee..callee + 2) {
+            Some(&[from, to]) => &self.member_of[from..to],
+            _ => &[],
+        }
+    }
+
+    /// The (caller, sink) pairs of group `g`'s calls.
+    pub fn group(&self, g: u32) -> &[(FnId, usize)] {
+        let g = g as usize;
+        &self.group_edges[self.group_start[g]..self.group_start[g + 1]]
+    }
+}
+
+/// The pairs of the sorted `lists` (no pair in two), merged in order.
+pub fn merged<'a>(mut lists: Vec<&'a [(FnId, usize)]>) -> impl Iterator<Item = (FnId, usize)> + 'a {
+    std::iter::from_fn(move || {
+        let (i, _) =
+            lists.iter().enumerate().filter_map(|(i, l)| Some((i, *l.first()?))).min_by_key(|&(_, p)| p)?;
+        let (&first, rest) = lists[i].split_first()?;
+        lists[i] = rest;
+        Some(first)
+    })
 }
 
 #[cfg(test)]
@@ -279,12 +404,44 @@ mod tests {
         assert_eq!(callers.of(2), [(0, 0), (2, 0)]);
         assert_eq!(callers.of(3), [(1, 0)]);
         assert!(callers.of(1).is_empty());
-        // Sink 1 of function 0 shares sink 0 of function 1's callees; only those two listed.
+        assert!(callers.groups_of(3).is_empty(), "no entry shared: no groups");
+        // Sink 1 of function 0 shares sink 0 of function 1's callees: a group of those two
+        // calls; only they are listed.
         all.set_entry(0, 1, all.entry(1, 0));
         assert_eq!(all.callees(all.entry(0, 1)), [3]);
         let fresh = all.callers_of(&[(0, 1), (1, 0)]);
-        assert_eq!(fresh.of(3), [(0, 1), (1, 0)]);
+        assert!(fresh.of(3).is_empty(), "a shared entry's calls are the group's, not the callee's");
+        assert_eq!(fresh.groups_of(3), [0]);
+        assert_eq!(fresh.group(0), [(0, 1), (1, 0)]);
         assert!(fresh.of(0).is_empty() && fresh.of(2).is_empty(), "the other sinks are not listed");
+        assert!(fresh.groups_of(0).is_empty() && fresh.groups_of(2).is_empty());
+    }
+
+    #[test]
+    fn a_shared_entry_is_one_group_whose_calls_merge_in_order_with_the_direct_ones() {
+        let tree = |ids: &[FnId]| Resolved::Tree(ids.to_vec());
+        // Functions 0..4 call; 5 and 6 are the methods one name may mean.
+        let mut all = Resolutions::join(vec![part(vec![
+            vec![Resolved::Unresolved("a".into()), tree(&[5])],
+            vec![tree(&[6])],
+            vec![Resolved::Unresolved("b".into())],
+            vec![tree(&[5]), Resolved::Unresolved("c".into())],
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+        ])]);
+        let entry = all.set(0, 0, &[5, 6]);
+        all.set_entry(2, 0, entry);
+        all.set_entry(3, 1, entry);
+        let callers = all.callers();
+        assert_eq!(callers.of(5), [(0, 1), (3, 0)], "direct calls only");
+        assert_eq!(callers.of(6), [(1, 0)]);
+        assert_eq!((callers.groups_of(5), callers.groups_of(6)), (&[0][..], &[0][..]));
+        assert_eq!(callers.group(0), [(0, 0), (2, 0), (3, 1)], "each shared call once, not once per member");
+        let lists = vec![callers.of(5), callers.group(0)];
+        let order: Vec<(FnId, usize)> = merged(lists).collect();
+        assert_eq!(order, [(0, 0), (0, 1), (2, 0), (3, 0), (3, 1)], "caller and sink order");
+        assert_eq!(callers.delivered, [Delivered::default()]);
     }
 
     #[test]

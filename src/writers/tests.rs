@@ -351,3 +351,53 @@ fn a_write_needing_no_flag_replaces_one_that_needs_one() {
     let given = FlagArgs::default().with(1, FlagArg::Lit(false));
     assert!(writers.writes_through_call(0, 0, given).is_some(), "the DELETE needs no flag");
 }
+
+#[test]
+fn unpinned_calls_of_one_name_share_one_group_and_every_caller_gets_the_first_witness() {
+    // Three callers run `repo.claim()` on receivers of unknown type; four methods are named
+    // `claim`: one deletes through `self`, one updates through `self`, one writes through a
+    // read-write handle of its own, one reads. Spreading through the unpinned calls goes
+    // through the group's calls once per thing given, and must leave every caller as a
+    // spreading per (call, method) would: the first writing method's witness, the own write.
+    let claim = |line: u32| {
+        let mut sink = call_sink(line, 0, "claim", true, 0);
+        if let SinkKind::Call { args, .. } = &mut sink.kind {
+            *args = 0;
+        }
+        sink
+    };
+    let fns = vec![
+        function("src/pg.rs", Some("PgRepo"), "claim", &["self"], vec![sql_sink(3, 0, "DELETE FROM t")]),
+        function("src/mem.rs", Some("MemRepo"), "claim", &["self"], vec![sql_sink(4, 0, "SELECT 1")]),
+        function(
+            "src/b.rs",
+            Some("AuditRepo"),
+            "claim",
+            &["self"],
+            vec![sql_sink(5, 0, "UPDATE t SET n = 1")],
+        ),
+        function(
+            "src/c.rs",
+            Some("LogRepo"),
+            "claim",
+            &["self"],
+            vec![rw_sql_sink(6, 0, "INSERT INTO log VALUES (1)")],
+        ),
+        function("src/x.rs", None, "first", &["repo"], vec![claim(10)]),
+        function("src/x.rs", None, "second", &["repo"], vec![claim(20), claim(21)]),
+        function("src/x.rs", None, "third", &["repo"], vec![claim(30)]),
+        function("src/x.rs", None, "outer", &["repo"], vec![call_sink(40, 0, "third", false, 0)]),
+    ];
+    let mut writers = summaries(fns);
+    assert!((4..8).all(|id| writers.writes_through(id, 0).is_none()), "check: judged by the tables");
+    writers.spread_through_unpinned();
+    assert_eq!(writers.writes_through(4, 0), Some(&Write::Call { line: 10, callee: 0, param: 0 }));
+    assert_eq!(writers.writes_through(5, 0), Some(&Write::Call { line: 20, callee: 0, param: 0 }));
+    assert_eq!(writers.writes_through(6, 0), Some(&Write::Call { line: 30, callee: 0, param: 0 }));
+    assert_eq!(writers.writes_through(7, 0), Some(&Write::Call { line: 40, callee: 6, param: 0 }));
+    let own = |id| writers.writes_on_its_own(id).map(|o| o.write.clone());
+    assert_eq!(own(4), Some(Write::Calls { line: 10, callee: 3 }));
+    assert_eq!(own(5), Some(Write::Calls { line: 20, callee: 3 }));
+    assert_eq!(own(7), Some(Write::Calls { line: 40, callee: 6 }), "spread on along a resolved call");
+    assert!(writers.writes_through(1, 0).is_none() && own(1).is_none(), "the reader stays one");
+}
