@@ -37,7 +37,7 @@ use crate::workspace::imports::Imports;
 use crate::workspace::symbols::{Symbols, Ty};
 use crate::workspace::Workspace;
 
-use self::resolutions::{Callers, Delivered, Entry, Part, Resolutions};
+use self::resolutions::{Callers, Delivered, Entry, Joined, Part, Resolutions};
 
 /// Index of a function in [`Writers`].
 pub type FnId = usize;
@@ -387,23 +387,35 @@ impl Writers {
     fn resolve_all(&self) -> (Resolutions, UnpinnedCalls, bool) {
         /// Functions per run resolved on one worker.
         const RUN: usize = 64;
+        /// Runs resolved before their parts are joined: the parts of a whole large tree may
+        /// hold many times what joining keeps (long callee lists stored once).
+        const BATCH: usize = 256;
         let scope = self.scope();
         let n = self.fns.len();
-        let parts: Vec<(Part, UnpinnedCalls, bool)> = (0..n.div_ceil(RUN))
-            .into_par_iter()
-            .map(|run| {
-                let mut part = Part::default();
-                let mut unresolved = Vec::new();
-                let mut marks = false;
-                for id in run * RUN..n.min(run * RUN + RUN) {
-                    marks |= resolve_sinks(&scope, id, &mut part, &mut unresolved);
-                }
-                (part, unresolved, marks)
-            })
-            .collect();
-        let marks = parts.iter().any(|(_, _, marks)| *marks);
-        let (parts, unresolved): (Vec<_>, Vec<_>) = parts.into_iter().map(|(p, u, _)| (p, u)).unzip();
-        (Resolutions::join(parts), unresolved.into_iter().flatten().collect(), marks)
+        let runs = n.div_ceil(RUN);
+        let mut joined = Joined::default();
+        let mut unresolved = Vec::new();
+        let mut marks = false;
+        for batch in (0..runs).step_by(BATCH) {
+            let parts: Vec<(Part, UnpinnedCalls, bool)> = (batch..runs.min(batch + BATCH))
+                .into_par_iter()
+                .map(|run| {
+                    let mut part = Part::default();
+                    let mut unresolved = Vec::new();
+                    let mut marks = false;
+                    for id in run * RUN..n.min(run * RUN + RUN) {
+                        marks |= resolve_sinks(&scope, id, &mut part, &mut unresolved);
+                    }
+                    (part, unresolved, marks)
+                })
+                .collect();
+            for (part, calls, run_marks) in parts {
+                joined.add(part);
+                unresolved.extend(calls);
+                marks |= run_marks;
+            }
+        }
+        (joined.finish(), unresolved, marks)
     }
 
     /// Records `write` as the witness of every parameter the handle of `id`'s sink `sink` came
