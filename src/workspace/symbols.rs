@@ -6,6 +6,8 @@
 //! the tree, or something outside it) and which bodies a method of a type may run. Never
 //! parses and never decides what writes.
 
+use std::sync::RwLock;
+
 use crate::analysis::facts::{TypeFacts, TypeRef};
 use crate::writers::{FnId, TreeFn};
 
@@ -95,6 +97,10 @@ pub struct Symbols {
     declared: HashMap<Name, Declared>,
     /// First segments of the module paths of the tree's functions.
     modules: HashSet<Name>,
+    /// [`Symbols::trait_methods`]' answers, by (trait, method): a trait of hundreds of
+    /// implementations is asked about by every call on a value of it (on the whole cargo
+    /// registry, a third of a run went to asking again). Filled by the resolving workers.
+    trait_answers: RwLock<HashMap<NamePair, Box<[FnId]>>>,
 }
 
 /// The part of [`Symbols`] built from the functions: by name, by owner and name, blanket
@@ -245,6 +251,7 @@ impl Symbols {
             declared: names.declared,
             structs: structs.structs,
             fields: structs.fields,
+            trait_answers: RwLock::default(),
         };
         // Every struct is a type of the tree.
         for name in s.structs.keys() {
@@ -346,6 +353,21 @@ impl Symbols {
     /// implementing `tr` without a method `name` of its own runs its traits' default bodies
     /// (a supertrait's: `dyn FullRepo` calling `AliasAccessRepo::accessed_alias`).
     fn trait_methods(&self, tr: &str, name: &str, out: &mut Vec<FnId>) {
+        if let Ok(answers) = self.trait_answers.read() {
+            if let Some(found) = answers.get(&(tr, name) as &dyn Pair) {
+                out.extend_from_slice(found);
+                return;
+            }
+        }
+        let from = out.len();
+        self.find_trait_methods(tr, name, out);
+        if let Ok(mut answers) = self.trait_answers.write() {
+            answers.insert(NamePair::new(tr, name), out[from..].into());
+        }
+    }
+
+    /// [`Symbols::trait_methods`], found.
+    fn find_trait_methods(&self, tr: &str, name: &str, out: &mut Vec<FnId>) {
         out.extend_from_slice(self.owned(tr, name));
         for ty in self.impls_of.get(tr.as_bytes()).into_iter().flatten() {
             let own = self.owned(ty, name);

@@ -124,6 +124,34 @@ fn method_calls_resolve_by_receiver_type_and_never_to_unrelated_bodies() {
 }
 
 #[test]
+fn a_traits_methods_are_found_once_and_answered_alike_after() {
+    // Two traits; `Flush` has two implementations and its own default `flush`.
+    let fns: TreeFns = vec![
+        func(Some("Store"), "flush", 1, None, Some("Flush")),
+        func(Some("Flush"), "flush", 1, None, None),
+        func(Some("Cache"), "flush", 1, None, Some("Flush")),
+        func(Some("Cache"), "close", 1, None, Some("Close")),
+        func(Some("Close"), "flush", 1, None, None),
+    ]
+    .into();
+    let impls = [("Store", "Flush"), ("Cache", "Flush"), ("Cache", "Close")];
+    let symbols = Symbols::new(&fns, Vec::new(), impls, ["Store", "Cache", "Flush", "Close"]);
+    let flush = Ty::Traits(vec!["Flush".into()]);
+    let first = symbols.methods_of(&flush, "flush");
+    assert_eq!(first, [0, 1, 2], "the default and both implementations");
+    assert_eq!(symbols.methods_of(&flush, "flush"), first, "answered again from what was found");
+    // `Close`'s default and `Cache::flush` (Cache implements Close, and its methods are its own).
+    assert_eq!(symbols.methods_of(&Ty::Traits(vec!["Close".into()]), "flush"), [2, 4], "another trait's");
+    assert_eq!(
+        symbols.methods_of(&Ty::Traits(vec!["Flush".into()]), "close"),
+        [3],
+        "Cache has none: its traits'"
+    );
+    let both = Ty::Traits(vec!["Flush".into(), "Close".into()]);
+    assert_eq!(symbols.methods_of(&both, "flush"), [0, 1, 2, 4], "both traits, once each");
+}
+
+#[test]
 fn globs_that_import_each_other_end_and_re_exports_are_followed() {
     use crate::analysis::facts::ImportFacts;
     let glob = |path: &str| ImportFacts {
