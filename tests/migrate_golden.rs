@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+
 fn files(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
         for entry in std::fs::read_dir(dir).unwrap() {
@@ -520,30 +522,23 @@ fn a_tree_without_a_web_framework_is_not_parsed() {
 /// an error again.
 #[test]
 fn callees_are_loaded_only_when_a_handler_names_a_read_write_handle() {
-    let mut files = vec![
-        ("Cargo.toml", "[package]\nname = \"svc\"\nversion = \"0.1.0\"\n\n[dependencies]\naxum = \"0.8\"\n"),
-        (
-            "src/lib.rs",
-            "mod jobs;\nuse axum::routing::get;\n\npub fn app() -> axum::Router {\n    axum::Router::new().route(\"/\", get(list))\n}\n\nasync fn list() {\n    let db = get_db_ro().await;\n    db.query(\"SELECT 1\").await;\n}\n\npub async fn nightly() {\n    let db = get_db().await;\n    jobs::sweep(&db).await;\n}\n",
-        ),
-        ("src/jobs.rs", "pub async fn sweep(db: &Pool) {\n    db.execute(\"DELETE FROM t\").await;\n}\n\nfn broken( {\n"),
-    ];
-    let tree = |files: &[(&str, &str)]| {
-        let tmp = tempfile::tempdir().unwrap();
-        for (rel, text) in files {
-            let path = tmp.path().join(rel);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
-        }
-        tmp
+    let lib = |accessor: &str| {
+        format!(
+            "mod jobs;\nuse axum::routing::get;\n\npub fn app() -> axum::Router {{\n    axum::Router::new().route(\"/\", get(list))\n}}\n\nasync fn list() {{\n    let db = {accessor}().await;\n    db.query(\"SELECT 1\").await;\n}}\n\npub async fn nightly() {{\n    let db = get_db().await;\n    jobs::sweep(&db).await;\n}}\n"
+        )
     };
-    let tmp = tree(&files);
+    let manifest = "[package]\nname = \"svc\"\nversion = \"0.1.0\"\n\n[dependencies]\naxum = \"0.8\"\n";
+    let jobs =
+        "pub async fn sweep(db: &Pool) {\n    db.execute(\"DELETE FROM t\").await;\n}\n\nfn broken( {\n";
+
+    let tmp =
+        common::tree(&[("Cargo.toml", manifest), ("src/lib.rs", &lib("get_db_ro")), ("src/jobs.rs", jobs)]);
     let doc = migrate_json(tmp.path(), &["--keep-going"]);
     assert_eq!(doc["handlers"][0]["class"], "already-ro", "{doc:#}");
     assert_eq!(doc["errors"].as_array().map(Vec::len), Some(0), "{doc:#}");
 
-    files[1].1 = "mod jobs;\nuse axum::routing::get;\n\npub fn app() -> axum::Router {\n    axum::Router::new().route(\"/\", get(list))\n}\n\nasync fn list() {\n    let db = get_db().await;\n    db.query(\"SELECT 1\").await;\n}\n\npub async fn nightly() {\n    let db = get_db().await;\n    jobs::sweep(&db).await;\n}\n";
-    let tmp = tree(&files);
+    let tmp =
+        common::tree(&[("Cargo.toml", manifest), ("src/lib.rs", &lib("get_db")), ("src/jobs.rs", jobs)]);
     let doc = migrate_json(tmp.path(), &["--keep-going"]);
     assert_eq!(doc["handlers"][0]["class"], "pure-read", "{doc:#}");
     assert_eq!(doc["errors"][0]["file"], "src/jobs.rs", "{doc:#}");
