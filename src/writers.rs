@@ -546,13 +546,18 @@ impl Writers {
             .copied()
             .filter(|&g| gives.adds_to(callers.delivered[g as usize]))
             .collect();
-        let mut lists = vec![callers.of(callee)];
-        lists.extend(groups.iter().map(|&g| callers.group(g)));
-        for (caller, s) in resolutions::merged(lists) {
-            if self.give(callee, caller, s) {
+        let mut give = |writers: &mut Writers, (caller, s): (FnId, usize)| {
+            if writers.give(callee, caller, s) {
                 gained[caller] = true;
                 queue.push_back(caller);
             }
+        };
+        let direct = callers.of(callee);
+        if groups.is_empty() {
+            direct.iter().for_each(|&call| give(self, call));
+        } else {
+            let lists = std::iter::once(direct).chain(groups.iter().map(|&g| callers.group(g))).collect();
+            resolutions::merged(lists).for_each(|call| give(self, call));
         }
         for g in groups {
             let delivered = &mut callers.delivered[g as usize];

@@ -115,8 +115,8 @@ pub fn names_read_write(scan: &FileScan, range: TextRange) -> bool {
 pub fn classify(ctx: &Context<'_>, body: &Body<'_>) -> (Class, Vec<Reason>, Vec<NameUse>) {
     let uses: Vec<&NameUse> = body.scan.uses.iter().filter(|u| inside(u.range, body.range)).collect();
     let rw: Vec<NameUse> = uses.iter().filter(|u| u.rw).map(|u| (*u).clone()).collect();
-    // Without one, what follows (the only part asking the summaries) is never reached: see
-    // `names_read_write`.
+    // A handler naming no read-write handle ends here, before anything asks the summaries
+    // (`names_read_write` tells the pipeline so before it builds them).
     if rw.is_empty() {
         let class = if uses.is_empty() { Class::NoDb } else { Class::AlreadyRo };
         return (class, Vec::new(), Vec::new());

@@ -292,8 +292,7 @@ fn run_walked(
         let changed = if newly { loader::Changed::All } else { changed };
         reaching |= newly;
         let mut wanted = if reaching { demand.wanted(slots, changed) } else { loader::Wanted::default() };
-        let handlers = handlers.iter();
-        wanted.fns.extend(handlers.filter_map(|h| match &h.target {
+        wanted.fns.extend(handlers.iter().filter_map(|h| match &h.target {
             HandlerTarget::Unresolved { reference, .. } => {
                 reference.rsplit("::").next().map(|s| s.trim().to_string())
             }
