@@ -42,6 +42,16 @@ fn call_sink(line: u32, param: usize, callee: &str, method: bool, arg: usize) ->
     }
 }
 
+/// `repo.claim()` at `line` on the handle of parameter `param`: a method call taking no
+/// argument besides its receiver.
+fn claim_call(line: u32, param: usize) -> Sink {
+    let mut sink = call_sink(line, param, "claim", true, 0);
+    if let SinkKind::Call { args, .. } = &mut sink.kind {
+        *args = 0;
+    }
+    sink
+}
+
 fn with_flag(mut sink: Sink, input: usize, arg: FlagArg) -> Sink {
     if let SinkKind::Call { flags, .. } = &mut sink.kind {
         *flags = flags.with(input, arg);
@@ -80,10 +90,7 @@ fn unpinned_method_calls_spread_writes_only_when_asked() {
     // `repo.claim()` on a receiver of unknown type, two methods named `claim`: the call
     // cannot be pinned. `check` judges it by the tables (a read); `migrate` asks for any
     // method of that name, and one of them deletes.
-    let mut claim = call_sink(3, 0, "claim", true, 0);
-    if let SinkKind::Call { args, .. } = &mut claim.kind {
-        *args = 0;
-    }
+    let claim = claim_call(3, 0);
     let fns = vec![
         function("src/api.rs", None, "handler", &["repo"], vec![claim]),
         function(
@@ -116,10 +123,7 @@ fn writes_gained_through_unpinned_calls_spread_on_through_calls_already_resolved
     // `mid` already writes through `db` before spreading; through the unpinned `repo.claim()`
     // it gains `repo`, which must reach `top` along a call resolved from the start. `mid`
     // comes before the method it reaches, then after it: both orders give the same witnesses.
-    let mut claim = call_sink(7, 1, "claim", true, 0);
-    if let SinkKind::Call { args, .. } = &mut claim.kind {
-        *args = 0;
-    }
+    let claim = claim_call(7, 1);
     let mid = function(
         "src/mid.rs",
         None,
@@ -359,13 +363,7 @@ fn unpinned_calls_of_one_name_share_one_group_and_every_caller_gets_the_first_wi
     // read-write handle of its own, one reads. Spreading through the unpinned calls goes
     // through the group's calls once per thing given, and must leave every caller as a
     // spreading per (call, method) would: the first writing method's witness, the own write.
-    let claim = |line: u32| {
-        let mut sink = call_sink(line, 0, "claim", true, 0);
-        if let SinkKind::Call { args, .. } = &mut sink.kind {
-            *args = 0;
-        }
-        sink
-    };
+    let claim = |line: u32| claim_call(line, 0);
     let fns = vec![
         function("src/pg.rs", Some("PgRepo"), "claim", &["self"], vec![sql_sink(3, 0, "DELETE FROM t")]),
         function("src/mem.rs", Some("MemRepo"), "claim", &["self"], vec![sql_sink(4, 0, "SELECT 1")]),

@@ -12,7 +12,7 @@ use std::process::Command;
 
 use ro_audit::config::RuleSet;
 use ro_audit::migrate::classify::Class;
-use ro_audit::migrate::pipeline::{self as migrate, Options};
+use ro_audit::migrate::pipeline::{self as migrate, HandlerReport, Options};
 use ro_audit::migrate::scan::MigrateNames;
 
 /// What one migrate-then-check round saw.
@@ -172,13 +172,10 @@ fn thousands_of_generated_trees_keep_the_invariant() {
     assert!(rewritten >= 500 && mixed >= 1_000, "{rewritten} rewritten, {mixed} mixed");
 }
 
-#[test]
-fn generated_trees_call_helpers_that_lock_on_a_flag() {
-    // A handler whose only call of a locking helper passes `false` reads and is migrated; one
-    // passing `true` stays mixed by the lock. (The invariant holds only if the flag is read
-    // the same way by both commands.)
-    let (mut migrated, mut locked) = (0, 0);
-    for seed in 0..300 {
+/// Plans `migrate` (no apply) on the generated trees of seeds `0..seeds` and calls `f` with
+/// each handler report and its text (its span's lines).
+fn each_planned_handler(seeds: u64, mut f: impl FnMut(&HandlerReport, &str)) {
+    for seed in 0..seeds {
         let tmp = tempfile::tempdir().unwrap();
         generator::tree(seed).write(tmp.path());
         let rules = RuleSet::load(None, tmp.path()).unwrap();
@@ -186,12 +183,22 @@ fn generated_trees_call_helpers_that_lock_on_a_flag() {
         for h in &planned.handlers {
             let text = std::fs::read_to_string(&h.file).unwrap();
             let lines: Vec<&str> = text.lines().collect();
-            let body = lines[h.span[0] as usize - 1..h.span[1] as usize].join("\n");
-            let says = |what: &str| h.reasons.iter().any(|r| r.message.contains(what));
-            migrated += usize::from(h.class == Class::PureRead && body.contains(", false).await"));
-            locked += usize::from(h.class == Class::Mixed && (says("FOR UPDATE") || says("FOR SHARE")));
+            f(h, &lines[h.span[0] as usize - 1..h.span[1] as usize].join("\n"));
         }
     }
+}
+
+#[test]
+fn generated_trees_call_helpers_that_lock_on_a_flag() {
+    // A handler whose only call of a locking helper passes `false` reads and is migrated; one
+    // passing `true` stays mixed by the lock. (The invariant holds only if the flag is read
+    // the same way by both commands.)
+    let (mut migrated, mut locked) = (0, 0);
+    each_planned_handler(300, |h, body| {
+        let says = |what: &str| h.reasons.iter().any(|r| r.message.contains(what));
+        migrated += usize::from(h.class == Class::PureRead && body.contains(", false).await"));
+        locked += usize::from(h.class == Class::Mixed && (says("FOR UPDATE") || says("FOR SHARE")));
+    });
     assert!(
         migrated >= 5 && locked >= 5,
         "{migrated} migrated passing `false` to a locking helper, {locked} mixed by a lock"
@@ -206,26 +213,17 @@ fn generated_trees_name_the_handles_by_their_type_aliases_too() {
     // holds only if that write is seen).
     let (mut primary_alias, mut replica_migrated, mut replica_write) = (0, 0, 0);
     let mut renamed_write = 0;
-    for seed in 0..300 {
-        let tmp = tempfile::tempdir().unwrap();
-        generator::tree(seed).write(tmp.path());
-        let rules = RuleSet::load(None, tmp.path()).unwrap();
-        let planned = migrate::run(&[tmp.path().to_path_buf()], &rules, &Options::default()).unwrap();
-        for h in &planned.handlers {
-            let text = std::fs::read_to_string(&h.file).unwrap();
-            let lines: Vec<&str> = text.lines().collect();
-            let body = lines[h.span[0] as usize - 1..h.span[1] as usize].join("\n");
-            let says = |what: &str| h.reasons.iter().any(|r| r.message.contains(what));
-            primary_alias += usize::from(h.class == Class::Mixed && says("`Primary`, a type alias"));
-            if body.contains("replica: Replica") || body.contains("replica: Follower") {
-                replica_migrated += usize::from(h.class == Class::PureRead);
-                replica_write += usize::from(h.class == Class::Mixed && says("`replica.0`"));
-            }
-            if body.contains("replica: Follower") {
-                renamed_write += usize::from(h.class == Class::Mixed && says("`replica.0`"));
-            }
+    each_planned_handler(300, |h, body| {
+        let says = |what: &str| h.reasons.iter().any(|r| r.message.contains(what));
+        primary_alias += usize::from(h.class == Class::Mixed && says("`Primary`, a type alias"));
+        if body.contains("replica: Replica") || body.contains("replica: Follower") {
+            replica_migrated += usize::from(h.class == Class::PureRead);
+            replica_write += usize::from(h.class == Class::Mixed && says("`replica.0`"));
         }
-    }
+        if body.contains("replica: Follower") {
+            renamed_write += usize::from(h.class == Class::Mixed && says("`replica.0`"));
+        }
+    });
     assert!(
         primary_alias >= 20 && replica_migrated >= 10 && replica_write >= 10 && renamed_write >= 5,
         "{primary_alias} mixed by the primary's alias, {replica_migrated} migrated with the replica's, \
